@@ -1,0 +1,57 @@
+"""Domain errors. Services and stores raise them; the web layer alone turns them into HTTP."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message or self.__class__.__name__)
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+
+    default_message = "请求无效"
+
+
+class NotLoggedIn(DomainError):
+    status, code, default_message = 401, "not_logged_in", "请先登录"
+
+
+class BadCredentials(DomainError):
+    # One message for an unknown user and a wrong password, so the answer does not tell which.
+    status, code, default_message = 401, "bad_credentials", "用户名或密码错误"
+
+
+class Forbidden(DomainError):
+    status, code, default_message = 403, "forbidden", "没有权限进行此操作"
+
+
+class NotFound(DomainError):
+    status, code, default_message = 404, "not_found", "内容不存在"
+
+
+class Conflict(DomainError):
+    status, code, default_message = 409, "conflict", "操作与当前状态冲突"
+
+
+class Invalid(DomainError):
+    """One or more fields are missing or invalid; `fields` maps each field name to its message."""
+    status, code, default_message = 422, "invalid", "提交的内容有误"
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = dict(fields)
+        super().__init__("；".join(f"{name}: {why}" for name, why in self.fields.items()))
+
+
+class RateLimited(DomainError):
+    status, code, default_message = 429, "rate_limited", "操作过于频繁，请稍后再试"
+
+    def __init__(self, retry_after_seconds: int, message: str = ""):
+        super().__init__(message)
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+
+
+class StoreUnavailable(DomainError):
+    status, code, default_message = 503, "store_unavailable", "数据服务暂不可用"

@@ -1,0 +1,197 @@
+"""Domain records shared by every layer: plain dataclasses and string enums, no behaviour of note.
+
+Times are timezone-aware UTC datetimes truncated to milliseconds, because MongoDB keeps no finer
+precision and both stores must return exactly what they were given.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from bson import ObjectId
+
+
+class Role(str, enum.Enum):
+    CITIZEN = "citizen"
+    LAWYER = "lawyer"
+    EXPERT = "expert"
+    STAFF = "staff"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Kind(str, enum.Enum):
+    DISCUSSION = "discussion"
+    CONSULTATION = "consultation"
+    CASE = "case"
+    BULLETIN = "bulletin"
+
+
+class Status(str, enum.Enum):
+    # discussion and bulletin
+    PUBLISHED = "published"
+    PENDING = "pending"
+    HIDDEN = "hidden"
+    # consultation
+    OPEN = "open"
+    ANSWERED = "answered"
+    RESOLVED = "resolved"
+    # case
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    ROUTED = "routed"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+class ReplyKind(str, enum.Enum):
+    COMMENT = "comment"
+    ANSWER = "answer"
+    OFFICIAL = "official"
+    FOLLOW_UP = "follow_up"
+
+
+def new_id() -> str:
+    """A fresh 24-hex id, the same shape in both stores so URLs and exports are portable."""
+    return str(ObjectId())
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value)
+
+
+def now() -> dt.datetime:
+    stamp = dt.datetime.now(dt.timezone.utc)
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+def iso(stamp: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, as API.md writes times."""
+    if stamp is None:
+        return None
+    return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Department:
+    slug: str
+    name: str
+
+
+@dataclass
+class BoardSettings:
+    """The parts of a board an admin may change; the policy itself lives in boards.py."""
+    slug: str
+    name: str
+    description: str = ""
+    categories: list[str] = field(default_factory=list)
+    is_open: bool = True
+    accept_days: int = 3
+    reply_days: int = 15
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    display_name: str
+    password_hash: str
+    roles: list[Role] = field(default_factory=lambda: [Role.CITIZEN])
+    email: str | None = None
+    department: str | None = None
+    specialties: list[str] = field(default_factory=list)
+    disabled: bool = False
+    created_at: dt.datetime = field(default_factory=now)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass
+class Session:
+    """A login: the browser's cookie or an API client's bearer token. Only the token's hash is kept."""
+    token_hash: str
+    user_id: str
+    kind: str  # "cookie" | "bearer"
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass
+class Post:
+    id: str
+    board: str
+    title: str
+    body: str
+    html: str
+    author_id: str | None
+    status: Status
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    category: str | None = None
+    anonymous: bool = False
+    reply_count: int = 0
+    accepted_reply_id: str | None = None
+    pinned: bool = False
+    locked: bool = False
+    # case boards
+    public: bool = False
+    contact: str | None = None
+    department: str | None = None
+    due_at: dt.datetime | None = None
+    reopened: bool = False
+    rating: str | None = None
+    tracking_hash: str | None = None
+
+
+@dataclass
+class Reply:
+    id: str
+    post_id: str
+    author_id: str | None
+    body: str
+    html: str
+    kind: ReplyKind
+    created_at: dt.datetime
+
+
+@dataclass
+class Revision:
+    """An earlier text of a post, kept when its author or a moderator edits it."""
+    id: str
+    post_id: str
+    title: str
+    body: str
+    editor_id: str
+    edited_at: dt.datetime
+
+
+@dataclass
+class Event:
+    id: str
+    post_id: str
+    at: dt.datetime
+    actor_id: str | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str = ""
+
+
+@dataclass
+class PostFilter:
+    """Which posts a list may contain; built by services from the viewer's rights, applied by stores."""
+    board: str | None = None
+    statuses: tuple[Status, ...] | None = None
+    category: str | None = None
+    author_id: str | None = None
+    department: str | None = None
+    pinned: bool | None = None
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None

@@ -1,0 +1,397 @@
+"""The embedded default store: SQLite through the standard library.
+
+One writer thread owns the only writing connection, so writes never contend inside the process;
+readers use their own connections on a small pool, which WAL lets run beside the writer. Every
+call runs off the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
+
+from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, Revision,
+                         Session, User, iso)
+from forum.store.base import POST_CHANGEABLE, Conflict, NotFound, PostKey, StoreUnavailable
+from forum.store.codec import from_plain, plain_changes, to_plain
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+READER_THREADS = 2
+HIT_RETENTION = dt.timedelta(days=1)
+
+# Each entry upgrades the schema by one version; PRAGMA user_version records how far a database is.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE departments (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE boards (
+        slug TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
+        categories TEXT NOT NULL, is_open INTEGER NOT NULL,
+        accept_days INTEGER NOT NULL, reply_days INTEGER NOT NULL);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL, password_hash TEXT NOT NULL, roles TEXT NOT NULL,
+        email TEXT, department TEXT, specialties TEXT NOT NULL, disabled INTEGER NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE posts (
+        id TEXT PRIMARY KEY, board TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+        html TEXT NOT NULL, author_id TEXT REFERENCES users(id), status TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, category TEXT,
+        anonymous INTEGER NOT NULL, reply_count INTEGER NOT NULL, accepted_reply_id TEXT,
+        pinned INTEGER NOT NULL, locked INTEGER NOT NULL, public INTEGER NOT NULL, contact TEXT,
+        department TEXT, due_at TEXT, reopened INTEGER NOT NULL, rating TEXT, tracking_hash TEXT);
+    CREATE INDEX posts_board_list ON posts(board, pinned, status, created_at DESC, id DESC);
+    CREATE INDEX posts_author ON posts(author_id, created_at DESC, id DESC);
+    CREATE INDEX posts_department ON posts(department, status, created_at DESC, id DESC);
+    CREATE UNIQUE INDEX posts_tracking ON posts(tracking_hash) WHERE tracking_hash IS NOT NULL;
+    CREATE TABLE replies (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        author_id TEXT REFERENCES users(id), body TEXT NOT NULL, html TEXT NOT NULL,
+        kind TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX replies_post ON replies(post_id, created_at, id);
+    CREATE TABLE revisions (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        title TEXT NOT NULL, body TEXT NOT NULL, editor_id TEXT NOT NULL, edited_at TEXT NOT NULL);
+    CREATE INDEX revisions_post ON revisions(post_id, edited_at, id);
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        at TEXT NOT NULL, actor_id TEXT, action TEXT NOT NULL, from_status TEXT,
+        to_status TEXT, note TEXT NOT NULL);
+    CREATE INDEX events_post ON events(post_id, at, id);
+    CREATE TABLE hits (key TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE INDEX hits_key ON hits(key, at);
+    """,
+]
+
+LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
+
+
+def _to_sql(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _from_row(cls: type[T], row: sqlite3.Row) -> T:
+    data = {key: (json.loads(row[key]) if key in LIST_COLUMNS else row[key]) for key in row.keys()}
+    return from_plain(cls, data)
+
+
+def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                 [_to_sql(v) for v in values.values()])
+
+
+class SqliteStore:
+    kind = "sqlite"
+
+    def __init__(self, path: str):
+        self.path = path
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+
+    # connections -----------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._run(self._readers, work, transaction=False)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._run(self._writer, work, transaction=True)
+
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T],
+                   transaction: bool) -> T:
+        def call() -> T:
+            conn = self._connection()
+            if not transaction:
+                return work(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, call)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite: {exc}") from exc
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        await self._run(self._writer, self._migrate, transaction=False)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # executescript commits on its own, so the version bump goes inside the same script.
+            conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    async def close(self) -> None:
+        def close_all() -> None:
+            with self._connections_lock:
+                for conn in self._connections:
+                    conn.close()
+                self._connections.clear()
+
+        self._readers.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+        close_all()
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # departments and boards ------------------------------------------------------------------
+    async def ensure_departments(self, departments: list[Department]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT OR IGNORE INTO departments (slug, name) VALUES (?, ?)",
+                             [(d.slug, d.name) for d in departments])
+        await self._write(work)
+
+    async def add_department(self, department: Department) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "departments", to_plain(department))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("部门代码已存在") from exc
+        await self._write(work)
+
+    async def list_departments(self) -> list[Department]:
+        rows = await self._read(
+            lambda conn: conn.execute("SELECT * FROM departments ORDER BY slug").fetchall())
+        return [_from_row(Department, row) for row in rows]
+
+    async def ensure_boards(self, boards: list[BoardSettings]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for board in boards:
+                if conn.execute("SELECT 1 FROM boards WHERE slug = ?", (board.slug,)).fetchone():
+                    continue
+                _insert(conn, "boards", to_plain(board))
+        await self._write(work)
+
+    async def list_boards(self) -> list[BoardSettings]:
+        rows = await self._read(lambda conn: conn.execute("SELECT * FROM boards").fetchall())
+        return [_from_row(BoardSettings, row) for row in rows]
+
+    async def save_board(self, board: BoardSettings) -> None:
+        values = to_plain(board)
+        slug = values.pop("slug")
+
+        def work(conn: sqlite3.Connection) -> None:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            cursor = conn.execute(f"UPDATE boards SET {assignments} WHERE slug = ?",
+                                  [_to_sql(v) for v in values.values()] + [slug])
+            if cursor.rowcount == 0:
+                raise NotFound("栏目不存在")
+        await self._write(work)
+
+    # users and sessions ----------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        values = to_plain(user)
+        values["username_key"] = user.username.casefold()
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "users", values)
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("用户名已被使用", code="username_taken") from exc
+        await self._write(work)
+
+    async def get_user(self, user_id: str) -> User | None:
+        row = await self._read(
+            lambda conn: conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+        return _from_row(User, row) if row else None
+
+    async def get_user_by_name(self, username: str) -> User | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM users WHERE username_key = ?", (username.casefold(),)).fetchone())
+        return _from_row(User, row) if row else None
+
+    async def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        unique = sorted(set(user_ids))
+        if not unique:
+            return {}
+
+        def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            marks = ", ".join("?" for _ in unique)
+            return conn.execute(f"SELECT * FROM users WHERE id IN ({marks})", unique).fetchall()
+        rows = await self._read(work)
+        return {row["id"]: _from_row(User, row) for row in rows}
+
+    async def update_user(self, user_id: str, changes: dict[str, Any]) -> None:
+        values = plain_changes(changes)
+        if "username" in values:
+            values["username_key"] = values["username"].casefold()
+
+        def work(conn: sqlite3.Connection) -> None:
+            assignments = ", ".join(f"{name} = ?" for name in values) or "id = id"
+            try:
+                cursor = conn.execute(f"UPDATE users SET {assignments} WHERE id = ?",
+                                      [_to_sql(v) for v in values.values()] + [user_id])
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("用户名已被使用", code="username_taken") from exc
+            if cursor.rowcount == 0:
+                raise NotFound("用户不存在")
+        await self._write(work)
+
+    async def add_session(self, session: Session) -> None:
+        await self._write(lambda conn: _insert(conn, "sessions", to_plain(session)))
+
+    async def get_session(self, token_hash: str) -> Session | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone())
+        return _from_row(Session, row) if row else None
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._write(lambda conn: conn.execute(
+            "DELETE FROM sessions WHERE token_hash = ?", (token_hash,)))
+
+    async def delete_user_sessions(self, user_id: str) -> int:
+        return await self._write(lambda conn: conn.execute(
+            "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount)
+
+    # posts -----------------------------------------------------------------------------------
+    async def add_post(self, post: Post, event: Event | None = None) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "posts", to_plain(post))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("内容已存在") from exc
+            if event:
+                _insert(conn, "events", to_plain(event))
+        await self._write(work)
+
+    async def get_post(self, post_id: str) -> Post | None:
+        row = await self._read(
+            lambda conn: conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone())
+        return _from_row(Post, row) if row else None
+
+    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int) -> list[Post]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column in ("board", "category", "author_id", "department", "pinned"):
+            value = getattr(where, column)
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(_to_sql(value))
+        if where.statuses is not None:
+            clauses.append(f"status IN ({', '.join('?' for _ in where.statuses)})")
+            params.extend(status.value for status in where.statuses)
+        if after is not None:
+            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            params.extend([iso(after[0]), iso(after[0]), after[1]])
+        sql = "SELECT * FROM posts"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(limit)
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [_from_row(Post, row) for row in rows]
+
+    @staticmethod
+    def _update_post(conn: sqlite3.Connection, post_id: str, changes: dict[str, Any]) -> Post:
+        values = plain_changes(changes)
+        unknown = set(values) - POST_CHANGEABLE
+        if unknown:
+            raise ValueError(f"posts cannot change {sorted(unknown)}")
+        if values:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            conn.execute(f"UPDATE posts SET {assignments} WHERE id = ?",
+                         [_to_sql(v) for v in values.values()] + [post_id])
+        row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+        if row is None:
+            raise NotFound()
+        return _from_row(Post, row)
+
+    async def update_post(self, post_id: str, changes: dict[str, Any],
+                          revision: Revision | None = None, event: Event | None = None) -> Post:
+        def work(conn: sqlite3.Connection) -> Post:
+            post = self._update_post(conn, post_id, changes)
+            if revision:
+                _insert(conn, "revisions", to_plain(revision))
+            if event:
+                _insert(conn, "events", to_plain(event))
+            return post
+        return await self._write(work)
+
+    async def add_reply(self, reply: Reply, changes: dict[str, Any],
+                        event: Event | None = None) -> Post:
+        def work(conn: sqlite3.Connection) -> Post:
+            if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (reply.post_id,)).fetchone():
+                raise NotFound()
+            _insert(conn, "replies", to_plain(reply))
+            conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
+                         (reply.post_id,))
+            if event:
+                _insert(conn, "events", to_plain(event))
+            return self._update_post(conn, reply.post_id, changes)
+        return await self._write(work)
+
+    async def _children(self, cls: type[T], table: str, order: str, post_id: str) -> list[T]:
+        rows = await self._read(lambda conn: conn.execute(
+            f"SELECT * FROM {table} WHERE post_id = ? ORDER BY {order}, id", (post_id,)).fetchall())
+        return [_from_row(cls, row) for row in rows]
+
+    async def list_replies(self, post_id: str) -> list[Reply]:
+        return await self._children(Reply, "replies", "created_at", post_id)
+
+    async def list_revisions(self, post_id: str) -> list[Revision]:
+        return await self._children(Revision, "revisions", "edited_at", post_id)
+
+    async def list_events(self, post_id: str) -> list[Event]:
+        return await self._children(Event, "events", "at", post_id)
+
+    # throttling ------------------------------------------------------------------------------
+    async def count_hits(self, key: str, since: dt.datetime) -> int:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM hits WHERE key = ? AND at >= ?", (key, iso(since))).fetchone())
+        return row[0]
+
+    async def add_hit(self, key: str, at: dt.datetime) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM hits WHERE key = ? AND at < ?", (key, iso(at - HIT_RETENTION)))
+            conn.execute("INSERT INTO hits (key, at) VALUES (?, ?)", (key, iso(at)))
+        await self._write(work)
+
+    async def clear_hits(self, key: str) -> None:
+        await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)))
+
+
+assert {f.name for f in dataclasses.fields(Post)} >= POST_CHANGEABLE

@@ -1,0 +1,30 @@
+"""Shared fixtures: stores of both kinds, configured apps, users of each role."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support import stores
+
+MONGO_URI = os.environ.get("FORUM_TEST_MONGODB_URI")
+
+
+def pytest_report_header(config):
+    if MONGO_URI:
+        return f"MongoDB adapter: contract suite runs against a real server ({stores.redact(MONGO_URI)})"
+    return ("MongoDB adapter: contract suite runs against the in-process stand-in "
+            "(mongomock via pymongo-async-mock); set FORUM_TEST_MONGODB_URI for a real server")
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(pytest_report_header(None))
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def any_store(request, io_loop, tmp_path):
+    """An opened, empty store of each kind; closed after the test."""
+    store = stores.make(request.param, tmp_path)
+    io_loop.run_sync(store.open)
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))

@@ -28,3 +28,31 @@ def any_store(request, io_loop, tmp_path):
     io_loop.run_sync(store.open)
     yield store
     io_loop.run_sync(lambda: stores.dispose(store))
+
+
+@pytest.fixture
+def store(io_loop, tmp_path):
+    """An opened, seeded SQLite store (the default) for service and handler tests."""
+    from tests.support.apps import seeded
+    store = stores.make("sqlite", tmp_path)
+    io_loop.run_sync(lambda: seeded(store))
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))
+
+
+@pytest.fixture
+def app(store):
+    from tests.support.apps import build_app
+    return build_app(store)
+
+
+@pytest.fixture
+def api(http_client, base_url):
+    from tests.support.web import Api
+    return Api(http_client, base_url)
+
+
+@pytest.fixture
+def browser(http_client, base_url):
+    from tests.support.web import Browser
+    return Browser(http_client, base_url)

@@ -150,7 +150,8 @@ class SqliteStore:
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
         except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"SQLite: {exc}") from exc
+            # The SQLite text stays in the cause, for the log; clients see the plain message.
+            raise StoreUnavailable() from exc
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:

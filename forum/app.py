@@ -1,0 +1,62 @@
+"""make_app(config, store): the Tornado application and its whole URL table."""
+from __future__ import annotations
+
+import tornado.web
+
+from forum import boards
+from forum.config import Config
+from forum.security import Passwords
+from forum.web import api, health, modules, pages
+from forum.web.base import NotFoundApiHandler
+
+ID = r"([0-9a-fA-F]{24})"
+SLUG = r"([a-z0-9_-]{1,32})"
+
+
+def routes() -> list[tuple[str, type]]:
+    return [
+        # JSON API (API.md)
+        (r"/api/v1/auth/register", api.RegisterHandler),
+        (r"/api/v1/auth/login", api.LoginHandler),
+        (r"/api/v1/auth/logout", api.LogoutHandler),
+        (r"/api/v1/me", api.MeHandler),
+        (r"/api/v1/boards", api.BoardsHandler),
+        (rf"/api/v1/boards/{SLUG}/posts", api.BoardPostsHandler),
+        (rf"/api/v1/posts/{ID}", api.PostHandler),
+        (rf"/api/v1/posts/{ID}/replies", api.RepliesHandler),
+        (r"/api/v1/departments", api.DepartmentsHandler),
+        (r"/api/v1/preview", api.PreviewHandler),
+        (r"/api/.*", NotFoundApiHandler),
+        (r"/healthz", health.HealthHandler),
+        # pages
+        (r"/", pages.HomePage),
+        (rf"/boards/{SLUG}", pages.BoardPage),
+        (rf"/boards/{SLUG}/new", pages.NewPostPage),
+        (rf"/posts/{ID}", pages.PostPage),
+        (rf"/posts/{ID}/edit", pages.EditPostPage),
+        (r"/login", pages.LoginPage),
+        (r"/register", pages.RegisterPage),
+        (r"/logout", pages.LogoutPage),
+        (r"/me", pages.MePage),
+    ]
+
+
+def make_app(config: Config, store, passwords: Passwords | None = None) -> tornado.web.Application:
+    """The application over an opened store. `passwords` defaults to the config's cost."""
+    return tornado.web.Application(
+        routes(),
+        default_handler_class=pages.NotFoundPage,
+        config=config,
+        store=store,
+        passwords=passwords or Passwords(config.password_cost),
+        static_nav=[(slug, boards.POLICIES[slug].name) for slug in boards.BOARD_ORDER],
+        cookie_secret=config.cookie_secret,
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax", "secure": config.behind_https},
+        template_path=config.templates_path,
+        static_path=config.static_path,
+        ui_modules=modules,
+        compiled_template_cache=not config.debug,
+        static_hash_cache=not config.debug,
+        debug=config.debug,
+    )

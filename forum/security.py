@@ -1,0 +1,51 @@
+"""Password hashing, login tokens and throttling arithmetic. No state lives here: the hasher is
+built from Config, and tokens and counters are kept in the store."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+
+from passlib.context import CryptContext
+
+from forum.config import PasswordCost
+
+TOKEN_BYTES = 32  # 256 bits of randomness per session or API token
+
+
+class Passwords:
+    """argon2id through passlib; hashing runs in a thread because it is slow on purpose."""
+
+    def __init__(self, cost: PasswordCost):
+        self._context = CryptContext(
+            schemes=["argon2"], deprecated="auto",
+            argon2__type="ID", argon2__memory_cost=cost.memory_kib,
+            argon2__rounds=cost.time_cost, argon2__parallelism=cost.parallelism)
+        # Verified against when the user is unknown, so both answers take the same time.
+        self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._context.hash, password)
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """(matches, new hash or None). A new hash comes back when the stored one used weaker
+        parameters than the configured ones, so old hashes are upgraded at login."""
+        if hashed is None:
+            await asyncio.to_thread(self._context.verify, password, self._dummy_hash)
+            return False, None
+        return await asyncio.to_thread(self._context.verify_and_update, password, hashed)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a token: a leaked database holds no usable logins."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_tracking_code() -> str:
+    """A 查询码 people can read out and type: 16 characters from an unambiguous alphabet (80 bits)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))

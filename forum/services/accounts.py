@@ -1,0 +1,131 @@
+"""Accounts: registering, logging in and out, finding who holds a token, creating any account."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from forum.errors import BadCredentials, Invalid, NotFound
+from forum.model import Role, Session, User, new_id, now
+from forum.security import Passwords, new_token, token_hash
+from forum.services import throttle
+from forum.services.fields import Fields
+from forum.store.base import Store
+
+USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
+USERNAME_HINT = "3 到 32 个字母、数字或下划线"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+DISPLAY_NAME_MAX = 40
+SESSION_DAYS = 30
+
+
+@dataclass
+class Login:
+    token: str
+    user: User
+    expires_at: dt.datetime
+
+
+def check_new_account(username: Any, password: Any, display_name: Any,
+                       email: Any) -> tuple[str, str, str | None, str | None]:
+    fields = Fields()
+    name = fields.text("username", username, max_len=32, min_len=3, pattern=USERNAME,
+                       pattern_hint=USERNAME_HINT)
+    secret = fields.secret("password", password, min_len=PASSWORD_MIN, max_len=PASSWORD_MAX)
+    shown = fields.text("display_name", display_name, max_len=DISPLAY_NAME_MAX, required=False)
+    mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
+                       pattern_hint="不是有效的电子邮箱地址")
+    fields.done()
+    return name, secret, shown, mail
+
+
+async def register(store: Store, passwords: Passwords, *, username: Any, password: Any,
+                   display_name: Any = None, email: Any = None, address: str = "") -> User:
+    """Create a citizen account. Raises Invalid, Conflict (name taken) or RateLimited."""
+    name, secret, shown, mail = check_new_account(username, password, display_name, email)
+    await throttle.check(store, throttle.REGISTER_PER_ADDRESS, address)
+    user = await create_user(store, passwords, username=name, password=secret,
+                             display_name=shown, email=mail)
+    await throttle.record(store, throttle.REGISTER_PER_ADDRESS, address)
+    return user
+
+
+async def create_user(store: Store, passwords: Passwords, *, username: str, password: str,
+                      display_name: str | None = None, email: str | None = None,
+                      roles: list[Role] | None = None, department: str | None = None) -> User:
+    """Create any account (the command line uses this for the first admin). Raises Conflict
+    when the username is taken, Invalid for an unknown department."""
+    if department is not None:
+        known = {d.slug for d in await store.list_departments()}
+        if department not in known:
+            raise Invalid({"department": "没有这个部门"})
+    user = User(id=new_id(), username=username, display_name=display_name or username,
+                password_hash=await passwords.hash(password),
+                roles=sorted({Role.CITIZEN, *(roles or [])}, key=list(Role).index),
+                email=email, department=department)
+    await store.add_user(user)
+    return user
+
+
+async def login(store: Store, passwords: Passwords, *, username: Any, password: Any,
+                kind: str, address: str = "") -> Login:
+    """Check the password and open a session of `kind` ("cookie" or "bearer").
+
+    Raises Invalid for missing fields, BadCredentials alike for an unknown user, a wrong password
+    and a disabled account, and RateLimited after repeated failures."""
+    fields = Fields()
+    name = fields.text("username", username, max_len=256)
+    secret = fields.secret("password", password, min_len=1, max_len=PASSWORD_MAX)
+    fields.done()
+    account_key = name.casefold()
+    await throttle.check(store, throttle.LOGIN_PER_ADDRESS, address)
+    await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+    user = await store.get_user_by_name(name) if USERNAME.fullmatch(name) else None
+    matches, new_hash = await passwords.verify(secret, user.password_hash if user else None)
+    if not matches or user is None or user.disabled:
+        await throttle.record(store, throttle.LOGIN_PER_ADDRESS, address)
+        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+        raise BadCredentials()
+    if new_hash:
+        await store.update_user(user.id, {"password_hash": new_hash})
+    await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+    return await open_session(store, user, kind)
+
+
+async def open_session(store: Store, user: User, kind: str) -> Login:
+    token = new_token()
+    started = now()
+    expires = started + dt.timedelta(days=SESSION_DAYS)
+    await store.add_session(Session(token_hash(token), user.id, kind, started, expires))
+    return Login(token=token, user=user, expires_at=expires)
+
+
+async def user_for_token(store: Store, token: str | None) -> User | None:
+    """The active user holding `token`, or None (unknown, expired, or the account is disabled)."""
+    if not token:
+        return None
+    hashed = token_hash(token)
+    session = await store.get_session(hashed)
+    if session is None:
+        return None
+    if session.expires_at <= now():
+        await store.delete_session(hashed)
+        return None
+    user = await store.get_user(session.user_id)
+    if user is None or user.disabled:
+        return None
+    return user
+
+
+async def logout(store: Store, token: str | None) -> None:
+    if token:
+        await store.delete_session(token_hash(token))
+
+
+async def get_profile(store: Store, username: str) -> User:
+    user = await store.get_user_by_name(username)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user

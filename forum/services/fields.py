@@ -1,0 +1,124 @@
+"""Checking submitted fields. Services receive values as clients sent them (JSON of any type, or
+form strings) and check them here, so every face of the portal gets the same answers.
+
+A `Fields` collects every problem of one submission and raises them together as Invalid, so a
+form can mark all wrong fields at once.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from forum.errors import Invalid
+from forum.model import is_id
+from forum.text import has_control_chars, normalize_block, normalize_line
+
+MISSING = "必填"
+WRONG_TYPE = "类型错误"
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    # JSON may carry "\ud800"; such a string cannot be stored as UTF-8 (the "invalid UTF-8" case).
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class Fields:
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(self, name: str, value: Any, *, max_len: int, min_len: int = 1,
+             multiline: bool = False, required: bool = True,
+             pattern: re.Pattern[str] | None = None, pattern_hint: str = "") -> str | None:
+        """A string field, normalised; None when optional and absent or blank."""
+        if value is None:
+            if required:
+                self.fail(name, MISSING)
+            return None
+        if not isinstance(value, str):
+            self.fail(name, WRONG_TYPE + "：应为文本")
+            return None
+        if _has_lone_surrogate(value) or has_control_chars(value.replace("\t", " ")):
+            self.fail(name, "包含无效字符")
+            return None
+        cleaned = normalize_block(value) if multiline else normalize_line(value)
+        if not cleaned:
+            if required:
+                self.fail(name, MISSING)
+            return None
+        if len(cleaned) < min_len:
+            self.fail(name, f"至少 {min_len} 个字符")
+        elif len(cleaned) > max_len:
+            self.fail(name, f"最多 {max_len} 个字符")
+        elif pattern is not None and not pattern.fullmatch(cleaned):
+            self.fail(name, pattern_hint or "格式不正确")
+        else:
+            return cleaned
+        return None
+
+    def secret(self, name: str, value: Any, *, min_len: int, max_len: int) -> str | None:
+        """A password: kept exactly as typed (no trimming, no truncation)."""
+        if value is None or value == "":
+            self.fail(name, MISSING)
+            return None
+        if not isinstance(value, str):
+            self.fail(name, WRONG_TYPE + "：应为文本")
+            return None
+        if _has_lone_surrogate(value) or "\x00" in value:
+            self.fail(name, "包含无效字符")
+            return None
+        if not min_len <= len(value) <= max_len:
+            self.fail(name, f"长度应为 {min_len} 到 {max_len} 个字符")
+            return None
+        return value
+
+    def flag(self, name: str, value: Any, *, default: bool = False) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(name, WRONG_TYPE + "：应为 true 或 false")
+            return default
+        return value
+
+    def choice(self, name: str, value: Any, choices: Iterable[str], *,
+               required: bool = False) -> str | None:
+        text = self.text(name, value, max_len=64, required=required)
+        if text is None:
+            return None
+        allowed = list(choices)
+        if text not in allowed:
+            self.fail(name, "可选值：" + "、".join(allowed))
+            return None
+        return text
+
+    def identifier(self, name: str, value: Any) -> str | None:
+        if value is None:
+            self.fail(name, MISSING)
+        elif not is_id(value):
+            self.fail(name, "不是有效的编号")
+        else:
+            return value
+        return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise Invalid(self.errors)
+
+
+def check_limit(value: Any, *, default: int = 20, maximum: int = 100) -> int:
+    """The `limit` of a list request: 1 to 100, default 20."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid({"limit": "应为整数"}) from None
+    if isinstance(value, bool) or not 1 <= number <= maximum:
+        raise Invalid({"limit": f"应在 1 到 {maximum} 之间"})
+    return number

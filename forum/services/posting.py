@@ -1,0 +1,397 @@
+"""Boards, posts and replies: what a viewer may see, write and change.
+
+Every function takes the viewer (a User, or None for a visitor) and returns views: the records
+with what this viewer may know of them and may do with them. Both the pages and the JSON API
+print these views, so the rules here hold for both.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from forum import boards, text
+from forum.boards import Policy
+from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.model import (BoardSettings, Event, Kind, Page, Post, PostFilter, Reply, ReplyKind,
+                         Revision, Role, Status, User, is_id, new_id, now)
+from forum.services import throttle
+from forum.services.fields import Fields, check_limit
+from forum.store.base import PostKey, Store
+
+TITLE_MAX = 120
+BODY_MAX = 20_000
+EDIT_WINDOW_MINUTES = 30
+NEW_ACCOUNT_AGE = dt.timedelta(days=1)
+NEW_ACCOUNT_MAX_LINKS = 2
+ANONYMOUS_NAME = "网友"
+
+# The kinds of board whose rules are built so far; posting elsewhere is refused plainly.
+SUPPORTED_KINDS = frozenset({Kind.DISCUSSION})
+
+
+@dataclass
+class Author:
+    username: str
+    display_name: str
+
+
+@dataclass
+class BoardView:
+    settings: BoardSettings
+    policy: Policy
+    may_post: bool
+
+    @property
+    def slug(self) -> str:
+        return self.settings.slug
+
+
+@dataclass
+class PostView:
+    post: Post
+    author: Author | None
+    may_edit: bool = False
+    may_reply: bool = False
+
+
+@dataclass
+class ReplyView:
+    reply: Reply
+    author: Author | None
+
+
+@dataclass
+class Thread:
+    post: PostView
+    board: BoardView
+    replies: list[ReplyView] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)
+
+
+def _is_moderator(viewer: User | None) -> bool:
+    return viewer is not None and (viewer.has(Role.MODERATOR) or viewer.has(Role.ADMIN))
+
+
+def _may_post(policy: Policy, settings: BoardSettings, viewer: User | None) -> bool:
+    if not settings.is_open or policy.kind not in SUPPORTED_KINDS:
+        return False
+    if viewer is None:
+        return policy.visitors_may_post
+    return any(viewer.has(role) for role in policy.posters)
+
+
+def _may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
+    if _is_moderator(viewer):
+        return True
+    if viewer is not None and post.author_id == viewer.id:
+        return True
+    return not policy.confidential and post.status in boards.PUBLIC_STATUSES[policy.kind]
+
+
+def _may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
+    if _is_moderator(viewer):
+        return True
+    return (viewer is not None and post.author_id == viewer.id
+            and at - post.created_at <= dt.timedelta(minutes=EDIT_WINDOW_MINUTES))
+
+
+def _reply_kind(post: Post, policy: Policy, viewer: User) -> ReplyKind | None:
+    """The kind a reply by `viewer` would have, or None when they may not reply."""
+    if not policy.replies or policy.kind not in SUPPORTED_KINDS:
+        return None
+    if policy.kind is Kind.DISCUSSION and policy.citizens_may_comment:
+        return ReplyKind.COMMENT
+    return None
+
+
+def _may_reply(post: Post, policy: Policy, viewer: User | None) -> bool:
+    return (viewer is not None and not post.locked and post.status is Status.PUBLISHED
+            and _reply_kind(post, policy, viewer) is not None)
+
+
+async def _authors(store: Store, records: list[Post | Reply]) -> dict[str, Author]:
+    users = await store.get_users([r.author_id for r in records if r.author_id])
+    return {uid: Author(u.username, u.display_name) for uid, u in users.items()}
+
+
+def _shown_author(record: Post | Reply, authors: dict[str, Author],
+                  viewer: User | None) -> Author | None:
+    if record.author_id is None:
+        return None
+    if getattr(record, "anonymous", False) and not _is_moderator(viewer) and (
+            viewer is None or viewer.id != record.author_id):
+        return None
+    return authors.get(record.author_id)
+
+
+# boards --------------------------------------------------------------------------------------
+async def list_boards(store: Store, viewer: User | None) -> list[BoardView]:
+    """The six boards in their fixed order, with the admin's settings."""
+    settings = {b.slug: b for b in await store.list_boards()}
+    return [BoardView(settings[slug], boards.POLICIES[slug],
+                      _may_post(boards.POLICIES[slug], settings[slug], viewer))
+            for slug in boards.BOARD_ORDER if slug in settings]
+
+
+async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
+    """Raises NotFound for an unknown slug."""
+    policy = boards.policy(slug) if isinstance(slug, str) else None
+    if policy is None:
+        raise NotFound("栏目不存在")
+    settings = next((b for b in await store.list_boards() if b.slug == slug), None)
+    if settings is None:
+        raise NotFound("栏目不存在")
+    return BoardView(settings, policy, _may_post(policy, settings, viewer))
+
+
+# lists ---------------------------------------------------------------------------------------
+def encode_cursor(key: PostKey) -> str:
+    raw = f"{key[0].isoformat()}|{key[1]}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: Any) -> PostKey | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, post_id = raw.split("|")
+        key = (dt.datetime.fromisoformat(stamp), post_id)
+    except (TypeError, ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid({"cursor": "无效的翻页标记"}) from None
+    if key[0].tzinfo is None or not is_id(post_id):
+        raise Invalid({"cursor": "无效的翻页标记"})
+    return key
+
+
+def _visible_statuses(policy: Policy, viewer: User | None, wanted: Any) -> tuple[Status, ...]:
+    allowed = (tuple(s for s in Status if s in _board_statuses(policy.kind))
+               if _is_moderator(viewer) else boards.PUBLIC_STATUSES[policy.kind])
+    if wanted is None or wanted == "":
+        return allowed
+    fields = Fields()
+    chosen = fields.choice("status", wanted, [s.value for s in _board_statuses(policy.kind)])
+    fields.done()
+    return tuple(s for s in allowed if s.value == chosen)
+
+
+def _board_statuses(kind: Kind) -> tuple[Status, ...]:
+    extra = {Kind.DISCUSSION: (Status.PENDING, Status.HIDDEN),
+             Kind.CONSULTATION: (Status.PENDING, Status.HIDDEN),
+             Kind.CASE: (Status.SUBMITTED, Status.REJECTED),
+             Kind.BULLETIN: (Status.HIDDEN,)}[kind]
+    return boards.PUBLIC_STATUSES[kind] + extra
+
+
+async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
+                     category: Any = None, cursor: Any = None, limit: Any = None) -> Page:
+    """A page of the board's posts the viewer may see, newest first, pinned ones first on the
+    first page. Raises NotFound (board), Invalid (status, category, cursor, limit)."""
+    board = await get_board(store, viewer, slug)
+    size = check_limit(limit)
+    after = decode_cursor(cursor)
+    statuses = _visible_statuses(board.policy, viewer, status)
+    fields = Fields()
+    chosen_category = fields.choice("category", category, board.settings.categories)
+    fields.done()
+    if board.policy.confidential and not _is_moderator(viewer):
+        # Confidential boards list nothing to the public; their writers follow their own cases.
+        return Page(items=[], next_cursor=None)
+    where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category)
+    pinned: list[Post] = []
+    if after is None:
+        pinned = await store.list_posts(_with(where, pinned=True), None, size)
+    rest = await store.list_posts(_with(where, pinned=False), after, size - len(pinned) + 1)
+    more = len(rest) > size - len(pinned)
+    rest = rest[:size - len(pinned)]
+    posts = pinned + rest
+    views = await _post_views(store, viewer, posts)
+    last = rest[-1] if rest else None
+    next_cursor = encode_cursor((last.created_at, last.id)) if more and last else None
+    return Page(items=views, next_cursor=next_cursor)
+
+
+async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
+                         limit: Any = None) -> Page:
+    """The viewer's own posts in every board and status, newest first."""
+    size = check_limit(limit)
+    posts = await store.list_posts(PostFilter(author_id=viewer.id), decode_cursor(cursor), size + 1)
+    page_posts = posts[:size]
+    views = await _post_views(store, viewer, page_posts)
+    last = page_posts[-1] if page_posts else None
+    more = len(posts) > size
+    return Page(items=views, next_cursor=encode_cursor((last.created_at, last.id)) if more else None)
+
+
+def _with(where: PostFilter, **changes: Any) -> PostFilter:
+    return PostFilter(**{**where.__dict__, **changes})
+
+
+async def _post_views(store: Store, viewer: User | None, posts: list[Post]) -> list[PostView]:
+    authors = await _authors(store, posts)
+    at = now()
+    return [PostView(p, _shown_author(p, authors, viewer), _may_edit(p, viewer, at),
+                     _may_reply(p, boards.POLICIES[p.board], viewer)) for p in posts]
+
+
+async def latest_by_board(store: Store, viewer: User | None, per_board: int = 5
+                          ) -> list[tuple[BoardView, list[PostView]]]:
+    """The home page: each board with its newest posts the viewer may see."""
+    result = []
+    for board in await list_boards(store, viewer):
+        page = await list_posts(store, viewer, board.slug, limit=per_board)
+        result.append((board, page.items))
+    return result
+
+
+# one post ------------------------------------------------------------------------------------
+async def _visible_post(store: Store, viewer: User | None, post_id: Any) -> tuple[Post, Policy]:
+    """The post if the viewer may see it; NotFound otherwise, never Forbidden, so a confidential
+    or held post does not reveal that it exists."""
+    post = await store.get_post(post_id) if is_id(post_id) else None
+    policy = boards.policy(post.board) if post else None
+    if post is None or policy is None or not _may_see(post, policy, viewer):
+        raise NotFound("内容不存在或无权查看")
+    return post, policy
+
+
+async def get_thread(store: Store, viewer: User | None, post_id: Any) -> Thread:
+    """The post with its replies. Raises NotFound."""
+    post, policy = await _visible_post(store, viewer, post_id)
+    board = await get_board(store, viewer, post.board)
+    replies = await store.list_replies(post.id)
+    authors = await _authors(store, [post, *replies])
+    (view,) = await _post_views(store, viewer, [post])
+    return Thread(
+        post=view, board=board,
+        replies=[ReplyView(r, _shown_author(r, authors, viewer)) for r in replies],
+        # Earlier texts stay with the author and moderators: an edit may have removed something
+        # its writer regretted publishing.
+        revisions=(await store.list_revisions(post.id)
+                   if _is_moderator(viewer) or (viewer and viewer.id == post.author_id) else []))
+
+
+# writing -------------------------------------------------------------------------------------
+async def _render(body: str) -> str:
+    # Long bodies take milliseconds to render: off the event loop.
+    return await asyncio.to_thread(text.render, body)
+
+
+async def _throttle_writes(store: Store, viewer: User) -> None:
+    if viewer.has(Role.MODERATOR) or viewer.has(Role.STAFF) or viewer.has(Role.ADMIN):
+        return
+    young = now() - viewer.created_at < NEW_ACCOUNT_AGE
+    limit = throttle.POSTS_PER_NEW_ACCOUNT if young else throttle.POSTS_PER_ACCOUNT
+    await throttle.check(store, limit, viewer.id)
+    await throttle.record(store, limit, viewer.id)
+
+
+def _held_for_review(viewer: User, html: str) -> bool:
+    """Spam rule: links from an account under a day old beyond the allowance wait for review."""
+    young = now() - viewer.created_at < NEW_ACCOUNT_AGE
+    return young and text.count_links(html) > NEW_ACCOUNT_MAX_LINKS
+
+
+async def preview(body: Any) -> str:
+    """What `body` would look like once saved. Raises Invalid."""
+    fields = Fields()
+    checked = fields.text("body", body, max_len=BODY_MAX, multiline=True, required=False)
+    fields.done()
+    return await _render(checked or "")
+
+
+async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any]
+                      ) -> PostView:
+    """Open a post in a board. Raises NotFound (board), NotLoggedIn, Forbidden (role, closed or
+    not yet supported board), Invalid, RateLimited."""
+    board = await get_board(store, viewer, slug)
+    policy = board.policy
+    if policy.kind not in SUPPORTED_KINDS:
+        raise Forbidden(f"“{board.settings.name}”暂未开放在线提交", code="board_not_available")
+    if not board.settings.is_open:
+        raise Forbidden(f"“{board.settings.name}”已暂停提交", code="board_closed")
+    if viewer is None and not policy.visitors_may_post:
+        raise NotLoggedIn()
+    if not board.may_post:
+        raise Forbidden("您没有在此栏目发帖的权限")
+    fields = Fields()
+    title = fields.text("title", data.get("title"), max_len=TITLE_MAX)
+    body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True)
+    category = fields.choice("category", data.get("category"), board.settings.categories)
+    anonymous = fields.flag("anonymous", data.get("anonymous"))
+    if anonymous and not policy.anonymity:
+        fields.fail("anonymous", "此栏目不能匿名")
+    fields.done()
+    await _throttle_writes(store, viewer)
+    html = await _render(body)
+    status = boards.INITIAL_STATUS[policy.kind]
+    if status is Status.PUBLISHED and _held_for_review(viewer, html):
+        status = Status.PENDING
+    at = now()
+    post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
+                author_id=viewer.id, status=status, created_at=at, updated_at=at,
+                category=category, anonymous=anonymous)
+    event = Event(new_id(), post.id, at, viewer.id, "create", None, status.value)
+    await store.add_post(post, event)
+    (view,) = await _post_views(store, viewer, [post])
+    return view
+
+
+async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
+                    ) -> PostView:
+    """Change title and/or body; the author within EDIT_WINDOW_MINUTES, moderators always. The
+    earlier text is kept as a revision. Raises NotLoggedIn, NotFound, Forbidden, Invalid."""
+    if viewer is None:
+        raise NotLoggedIn()
+    post, policy = await _visible_post(store, viewer, post_id)
+    if not _may_edit(post, viewer, now()):
+        raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
+    fields = Fields()
+    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False)
+    body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True, required=False)
+    if "title" in data and title is None:
+        fields.fail("title", "不能为空")
+    if "body" in data and body is None:
+        fields.fail("body", "不能为空")
+    if title is None and body is None and not fields.errors:
+        fields.fail("body", "没有要修改的内容")
+    fields.done()
+    at = now()
+    changes: dict[str, Any] = {"updated_at": at}
+    if title is not None:
+        changes["title"] = title
+    if body is not None:
+        changes["body"] = body
+        changes["html"] = await _render(body)
+    revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
+    event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value, post.status.value)
+    updated = await store.update_post(post.id, changes, revision=revision, event=event)
+    (view,) = await _post_views(store, viewer, [updated])
+    return view
+
+
+async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) -> ReplyView:
+    """Reply to a post; the kind follows from the board and the viewer's role. Raises
+    NotLoggedIn, NotFound, Forbidden, Conflict (locked or not open), Invalid, RateLimited."""
+    if viewer is None:
+        raise NotLoggedIn()
+    post, policy = await _visible_post(store, viewer, post_id)
+    kind = _reply_kind(post, policy, viewer)
+    if kind is None:
+        raise Forbidden("您不能在此回复")
+    if post.locked:
+        raise Conflict("该帖已锁定，不能回复", code="locked")
+    if post.status is not Status.PUBLISHED:
+        raise Conflict("该帖当前不接受回复", code="not_open")
+    fields = Fields()
+    text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
+    fields.done()
+    await _throttle_writes(store, viewer)
+    at = now()
+    reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at)
+    await store.add_reply(reply, {"updated_at": at})
+    return ReplyView(reply, Author(viewer.username, viewer.display_name))

@@ -1,0 +1,384 @@
+"""The scale-out store: MongoDB through PyMongo's async client.
+
+Writes are acknowledged only once a majority of the replica set has them in its journal, and reads
+ask for majority-committed data, so an acknowledged write survives a failover. Changes that touch
+several documents run in one transaction where the server has them (replica set or mongos); on a
+standalone server they run in an order that a crash leaves consistent.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, Revision,
+                         Session, User)
+from forum.store.base import POST_CHANGEABLE, Conflict, NotFound, PostKey, StoreUnavailable
+from forum.store.codec import from_plain, plain_changes, to_plain
+
+if TYPE_CHECKING:
+    from pymongo.asynchronous.client_session import AsyncClientSession
+    from pymongo.asynchronous.database import AsyncDatabase
+
+T = TypeVar("T")
+
+DEFAULT_DATABASE = "forum"
+DURABLE = WriteConcern("majority", j=True)
+MAJORITY = ReadConcern("majority")
+HIT_RETENTION_SECONDS = 24 * 60 * 60
+
+# Which field of each record becomes its document's _id. Ids are stored as ObjectIds (smaller
+# and ordered by creation); references to them (author_id, post_id, ...) stay strings.
+ID_FIELDS: dict[type, str] = {
+    User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id",
+    Department: "slug", BoardSettings: "slug", Session: "token_hash",
+}
+
+
+# schema ------------------------------------------------------------------------------------
+async def _create_indexes(db: AsyncDatabase) -> None:
+    """Version 1: every index the queries below rely on."""
+    await db["users"].create_index("username_key", unique=True, name="username_key")
+    await db["sessions"].create_index("user_id", name="user_id")
+    posts = db["posts"]
+    await posts.create_index([("board", 1), ("pinned", 1), ("status", 1), ("created_at", -1),
+                              ("_id", -1)], name="board_list")
+    await posts.create_index([("author_id", 1), ("created_at", -1), ("_id", -1)], name="author")
+    await posts.create_index([("department", 1), ("status", 1), ("created_at", -1), ("_id", -1)],
+                             name="department")
+    # Partial, so the many posts without a tracking hash (stored as null) do not collide.
+    await posts.create_index("tracking_hash", unique=True, name="tracking_hash",
+                             partialFilterExpression={"tracking_hash": {"$type": "string"}})
+    for collection, time in (("replies", "created_at"), ("revisions", "edited_at"),
+                             ("events", "at")):
+        await db[collection].create_index([("post_id", 1), (time, 1), ("_id", 1)],
+                                          name="post_time")
+    await db["hits"].create_index([("key", 1), ("at", 1)], name="key_at")
+    await db["hits"].create_index("at", expireAfterSeconds=HIT_RETENTION_SECONDS, name="expiry")
+
+
+# Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
+# far a database is. Steps must be safe to run twice: two processes may start at the same time,
+# and a crash may fall between a step and the bump of the version.
+MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
+    _create_indexes,
+]
+
+
+# documents ---------------------------------------------------------------------------------
+def _to_doc(record: Any) -> dict[str, Any]:
+    doc = to_plain(record)
+    field = ID_FIELDS[type(record)]
+    key = doc.pop(field)
+    doc["_id"] = ObjectId(key) if field == "id" else key
+    return doc
+
+
+def _from_doc(cls: type[T], doc: dict[str, Any]) -> T:
+    data = dict(doc)
+    key = data.pop("_id")
+    data[ID_FIELDS[cls]] = str(key) if isinstance(key, ObjectId) else key
+    return from_plain(cls, data)
+
+
+def _oid(record_id: str) -> ObjectId | str:
+    """The _id to look for. A malformed id stays a string, which matches no document, so a lookup
+    answers "not found" as SQLite does instead of failing."""
+    return ObjectId(record_id) if ObjectId.is_valid(record_id) else record_id
+
+
+def _post_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    values = plain_changes(changes)
+    unknown = set(values) - POST_CHANGEABLE
+    if unknown:
+        raise ValueError(f"posts cannot change {sorted(unknown)}")
+    return values
+
+
+def _report_unavailable(cls: type[T]) -> type[T]:
+    """Wrap every public coroutine method so that an unreachable server surfaces as
+    StoreUnavailable (503) rather than a driver exception the services do not know."""
+    def guarded(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            # ServerSelectionTimeoutError and AutoReconnect are kinds of ConnectionFailure. The
+            # driver's text names hosts and topology: it stays in the cause, for the log, and
+            # never becomes the message a client is shown.
+            except ConnectionFailure as exc:
+                raise StoreUnavailable() from exc
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(member):
+            setattr(cls, name, guarded(member))
+    return cls
+
+
+@_report_unavailable
+class MongoStore:
+    kind = "mongodb"
+
+    def __init__(self, url: str, *, database: str | None = None, client: Any = None):
+        # The async client connects on its first command, so building a store needs no server.
+        self._client = client if client is not None else AsyncMongoClient(
+            url, w="majority", journal=True, tz_aware=True)
+        self.database_name = (database
+                              or self._client.get_default_database(DEFAULT_DATABASE).name)
+        # Set on the database, so every collection taken from it inherits both.
+        self._db = self._client.get_database(self.database_name, write_concern=DURABLE,
+                                             read_concern=MAJORITY)
+        self._transactions = False  # known after open()
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> None:
+        self._transactions = await self._supports_transactions()
+        meta = self._db["meta"]
+        found = await meta.find_one({"_id": "schema"})
+        version = found["version"] if found else 0
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            await step(self._db)
+            # $max: a process that started on an older version never lowers the record.
+            await meta.update_one({"_id": "schema"}, {"$max": {"version": number}}, upsert=True)
+
+    async def _supports_transactions(self) -> bool:
+        """Replica sets (setName) and mongos routers (msg "isdbgrid") run transactions; a
+        standalone server does not. When the question cannot be asked, assume it does not."""
+        try:
+            hello = await self._client.admin.command("hello")
+        except PyMongoError:
+            return False
+        return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def ping(self) -> None:
+        try:
+            await self._client.admin.command("ping")
+        except PyMongoError as exc:
+            raise StoreUnavailable() from exc
+
+    async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        """Run `work` in one transaction where the server has them, else plainly (then `work`
+        must order its writes so that a crash between two of them leaves nothing inconsistent)."""
+        if not self._transactions:
+            return await work(None)
+        async with self._client.start_session() as session:
+            # with_transaction retries on TransientTransactionError, which is what two replies
+            # racing for one post's counter produce (a write conflict).
+            return await session.with_transaction(work, read_concern=MAJORITY,
+                                                  write_concern=DURABLE)
+
+    # departments and boards ------------------------------------------------------------------
+    async def _insert_missing(self, collection: str, docs: list[dict[str, Any]]) -> None:
+        if not docs:
+            return
+        # $setOnInsert leaves an existing document as it is, so an admin's edits survive and two
+        # processes starting at once do not collide.
+        await self._db[collection].bulk_write([
+            UpdateOne({"_id": doc["_id"]},
+                      {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}}, upsert=True)
+            for doc in docs], ordered=False)
+
+    async def ensure_departments(self, departments: list[Department]) -> None:
+        await self._insert_missing("departments", [_to_doc(d) for d in departments])
+
+    async def add_department(self, department: Department) -> None:
+        try:
+            await self._db["departments"].insert_one(_to_doc(department))
+        except DuplicateKeyError as exc:
+            raise Conflict("部门代码已存在") from exc
+
+    async def list_departments(self) -> list[Department]:
+        docs = await self._db["departments"].find().sort("_id", 1).to_list()
+        return [_from_doc(Department, doc) for doc in docs]
+
+    async def ensure_boards(self, boards: list[BoardSettings]) -> None:
+        await self._insert_missing("boards", [_to_doc(b) for b in boards])
+
+    async def list_boards(self) -> list[BoardSettings]:
+        return [_from_doc(BoardSettings, doc) for doc in await self._db["boards"].find().to_list()]
+
+    async def save_board(self, board: BoardSettings) -> None:
+        doc = _to_doc(board)
+        result = await self._db["boards"].replace_one({"_id": doc["_id"]}, doc)
+        if result.matched_count == 0:
+            raise NotFound("栏目不存在")
+
+    # users and sessions ----------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        doc = _to_doc(user)
+        doc["username_key"] = user.username.casefold()  # the unique index compares this
+        try:
+            await self._db["users"].insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise Conflict("用户名已被使用", code="username_taken") from exc
+
+    async def get_user(self, user_id: str) -> User | None:
+        doc = await self._db["users"].find_one({"_id": _oid(user_id)})
+        return _from_doc(User, doc) if doc else None
+
+    async def get_user_by_name(self, username: str) -> User | None:
+        doc = await self._db["users"].find_one({"username_key": username.casefold()})
+        return _from_doc(User, doc) if doc else None
+
+    async def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        if not user_ids:
+            return {}
+        cursor = self._db["users"].find({"_id": {"$in": [_oid(i) for i in set(user_ids)]}})
+        users = [_from_doc(User, doc) for doc in await cursor.to_list()]
+        return {user.id: user for user in users}
+
+    async def update_user(self, user_id: str, changes: dict[str, Any]) -> None:
+        values = plain_changes(changes)
+        if "username" in values:
+            values["username_key"] = values["username"].casefold()
+        users = self._db["users"]
+        if not values:  # an empty $set is an error on the server; still say whether they exist
+            if await users.find_one({"_id": _oid(user_id)}, {"_id": 1}) is None:
+                raise NotFound("用户不存在")
+            return
+        try:
+            result = await users.update_one({"_id": _oid(user_id)}, {"$set": values})
+        except DuplicateKeyError as exc:
+            raise Conflict("用户名已被使用", code="username_taken") from exc
+        if result.matched_count == 0:
+            raise NotFound("用户不存在")
+
+    async def add_session(self, session: Session) -> None:
+        await self._db["sessions"].insert_one(_to_doc(session))
+
+    async def get_session(self, token_hash: str) -> Session | None:
+        doc = await self._db["sessions"].find_one({"_id": token_hash})
+        return _from_doc(Session, doc) if doc else None
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._db["sessions"].delete_one({"_id": token_hash})
+
+    async def delete_user_sessions(self, user_id: str) -> int:
+        return (await self._db["sessions"].delete_many({"user_id": user_id})).deleted_count
+
+    # posts -----------------------------------------------------------------------------------
+    async def _require_post(self, post_id: str, session: AsyncClientSession | None) -> None:
+        if await self._db["posts"].find_one({"_id": _oid(post_id)}, {"_id": 1},
+                                            session=session) is None:
+            raise NotFound()
+
+    async def _insert(self, collection: str, record: Any,
+                      session: AsyncClientSession | None) -> None:
+        if record is not None:
+            await self._db[collection].insert_one(_to_doc(record), session=session)
+
+    async def add_post(self, post: Post, event: Event | None = None) -> None:
+        async def write(session: AsyncClientSession | None) -> None:
+            # Post first: a crash before the event leaves a post without its first event, never
+            # an event about a post that does not exist.
+            await self._insert("posts", post, session)
+            await self._insert("events", event, session)
+        try:
+            await self._atomically(write)
+        except DuplicateKeyError as exc:  # the id or the tracking hash is taken
+            raise Conflict("内容已存在") from exc
+
+    async def get_post(self, post_id: str) -> Post | None:
+        doc = await self._db["posts"].find_one({"_id": _oid(post_id)})
+        return _from_doc(Post, doc) if doc else None
+
+    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int) -> list[Post]:
+        if limit <= 0:  # limit(0) means "no limit" to MongoDB
+            return []
+        query: dict[str, Any] = {}
+        for field in ("board", "category", "author_id", "department", "pinned"):
+            value = getattr(where, field)
+            if value is not None:
+                query[field] = value
+        if where.statuses is not None:  # an empty tuple matches nothing, as in SQLite
+            query["status"] = {"$in": [status.value for status in where.statuses]}
+        if after is not None:
+            at, last_id = after
+            query["$or"] = [{"created_at": {"$lt": at}},
+                            {"created_at": at, "_id": {"$lt": _oid(last_id)}}]
+        cursor = (self._db["posts"].find(query)
+                  .sort([("created_at", -1), ("_id", -1)]).limit(limit))
+        return [_from_doc(Post, doc) for doc in await cursor.to_list()]
+
+    async def _change_post(self, post_id: str, update: dict[str, Any],
+                           session: AsyncClientSession | None) -> Post:
+        posts = self._db["posts"]
+        if update:
+            doc = await posts.find_one_and_update({"_id": _oid(post_id)}, update,
+                                                  return_document=ReturnDocument.AFTER,
+                                                  session=session)
+        else:  # an empty update document is an error on the server
+            doc = await posts.find_one({"_id": _oid(post_id)}, session=session)
+        if doc is None:
+            raise NotFound()
+        return _from_doc(Post, doc)
+
+    async def update_post(self, post_id: str, changes: dict[str, Any],
+                          revision: Revision | None = None, event: Event | None = None) -> Post:
+        values = _post_changes(changes)
+
+        async def write(session: AsyncClientSession | None) -> Post:
+            await self._require_post(post_id, session)  # so nothing is written for a ghost
+            # The earlier text goes first: a crash after it leaves one copy too many, never a
+            # text that is lost.
+            await self._insert("revisions", revision, session)
+            post = await self._change_post(post_id, {"$set": values} if values else {}, session)
+            await self._insert("events", event, session)
+            return post
+        return await self._atomically(write)
+
+    async def add_reply(self, reply: Reply, changes: dict[str, Any],
+                        event: Event | None = None) -> Post:
+        update: dict[str, Any] = {"$inc": {"reply_count": 1}}
+        values = _post_changes(changes)
+        if values:
+            update["$set"] = values
+
+        async def write(session: AsyncClientSession | None) -> Post:
+            await self._require_post(reply.post_id, session)
+            # Reply first, then the counter: a crash in between leaves the count one short (a
+            # recount repairs it), never a count for a reply that is not there.
+            await self._insert("replies", reply, session)
+            post = await self._change_post(reply.post_id, update, session)
+            await self._insert("events", event, session)
+            return post
+        return await self._atomically(write)
+
+    async def _children(self, cls: type[T], collection: str, time: str, post_id: str) -> list[T]:
+        cursor = self._db[collection].find({"post_id": post_id}).sort([(time, 1), ("_id", 1)])
+        return [_from_doc(cls, doc) for doc in await cursor.to_list()]
+
+    async def list_replies(self, post_id: str) -> list[Reply]:
+        return await self._children(Reply, "replies", "created_at", post_id)
+
+    async def list_revisions(self, post_id: str) -> list[Revision]:
+        return await self._children(Revision, "revisions", "edited_at", post_id)
+
+    async def list_events(self, post_id: str) -> list[Event]:
+        return await self._children(Event, "events", "at", post_id)
+
+    # throttling ------------------------------------------------------------------------------
+    async def count_hits(self, key: str, since: dt.datetime) -> int:
+        return await self._db["hits"].count_documents({"key": key, "at": {"$gte": since}})
+
+    async def add_hit(self, key: str, at: dt.datetime) -> None:
+        # Old hits are removed by the TTL index on `at` (see _create_indexes).
+        await self._db["hits"].insert_one({"key": key, "at": at})
+
+    async def clear_hits(self, key: str) -> None:
+        await self._db["hits"].delete_many({"key": key})
+
+
+assert {f.name for f in dataclasses.fields(Post)} >= POST_CHANGEABLE

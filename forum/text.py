@@ -1,0 +1,59 @@
+"""User text: Markdown to sanitised HTML, and the cleaning of plain-text fields.
+
+`render` is the only function that produces HTML from user input. It runs once, on write; pages
+print its result and escape everything else.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td", "a",
+})
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# Raw HTML off: a `<script>` in Markdown stays visible text, and nh3 is the second wall.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
+    ["table", "strikethrough"])
+
+# C0/C1 control characters other than tab, newline and carriage return: never meaningful in a post,
+# and NUL in particular breaks tools downstream.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def render(markdown: str) -> str:
+    """Markdown (CommonMark with tables) to HTML that is safe to print as is."""
+    return nh3.clean(
+        _MARKDOWN.render(markdown),
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def has_control_chars(value: str) -> bool:
+    return bool(_CONTROL.search(value))
+
+
+def normalize_line(value: str) -> str:
+    """A one-line plain-text field (a title, a name): NFC, whitespace runs collapsed, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def normalize_block(value: str) -> str:
+    """A multi-line text (a body): NFC, Windows line ends made plain, outer blank space trimmed."""
+    return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def count_links(html: str) -> int:
+    return html.count("<a ")

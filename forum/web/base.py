@@ -1,0 +1,164 @@
+"""What every handler shares: who is asking, parsing input, turning domain errors into HTTP,
+security headers. Handlers built on these hold no business rules."""
+from __future__ import annotations
+
+import http
+import json
+import logging
+from typing import Any
+
+import tornado.web
+
+from forum.config import Config
+from forum.errors import DomainError, Invalid, RateLimited
+from forum.model import User
+from forum.security import Passwords
+from forum.services import accounts
+from forum.store.base import Store
+
+log = logging.getLogger("forum.web")
+
+MAX_BODY_BYTES = 1 << 20
+SESSION_COOKIE = "session"
+SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Resolves the current user (bearer token or session cookie) before any method runs."""
+
+    _token: str | None = None
+    _auth_kind: str | None = None  # "bearer" | "cookie" | None
+
+    @property
+    def store(self) -> Store:
+        return self.settings["store"]
+
+    @property
+    def passwords(self) -> Passwords:
+        return self.settings["passwords"]
+
+    @property
+    def config(self) -> Config:
+        return self.settings["config"]
+
+    @property
+    def address(self) -> str:
+        return self.request.remote_ip or ""
+
+    def bearer_token(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+    def session_token(self) -> str | None:
+        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_COOKIE_DAYS)
+        return raw.decode("ascii", "replace") if raw else None
+
+    async def prepare(self) -> None:
+        if len(self.request.body or b"") > MAX_BODY_BYTES:
+            raise tornado.web.HTTPError(413)
+        token = self.bearer_token()
+        kind = "bearer" if token else None
+        if token is None:
+            token = self.session_token()
+            kind = "cookie" if token else None
+        user = await accounts.user_for_token(self.store, token)
+        if user is not None:
+            self._token, self._auth_kind = token, kind
+            self.current_user = user
+        elif kind == "cookie":
+            self.clear_cookie(SESSION_COOKIE)
+
+    @property
+    def user(self) -> User | None:
+        return self.current_user
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("X-Frame-Options", "DENY")
+
+    def start_session(self, token: str) -> None:
+        self.set_signed_cookie(SESSION_COOKIE, token, expires_days=SESSION_COOKIE_DAYS,
+                               httponly=True, samesite="Lax", secure=self.config.behind_https)
+
+    # errors ----------------------------------------------------------------------------------
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, DomainError):
+            return  # an expected answer, not a fault
+        super().log_exception(typ, value, tb)
+
+    def error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
+        """(status, code, message, fields) for an error, whatever raised it."""
+        error = exc_info[1] if exc_info else None
+        if isinstance(error, DomainError):
+            if isinstance(error, RateLimited):
+                self.set_header("Retry-After", str(error.retry_after_seconds))
+            fields = error.fields if isinstance(error, Invalid) else {}
+            return error.status, error.code, error.message, fields
+        if isinstance(error, tornado.web.HTTPError):
+            status_code = error.status_code
+        reason = http.HTTPStatus(status_code).phrase if status_code in http.HTTPStatus._value2member_map_ else "Error"
+        code = {400: "malformed", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "too_large"}.get(status_code, "server_error" if status_code >= 500 else "error")
+        message = {400: "请求格式有误", 403: "请求被拒绝（缺少或错误的 XSRF 令牌）",
+                   404: "页面不存在", 405: "不支持此方法", 413: "提交的内容太大",
+                   }.get(status_code, "服务器出错了，请稍后再试" if status_code >= 500 else reason)
+        return status_code, code, message, {}
+
+
+class ApiHandler(BaseHandler):
+    """JSON in, JSON out, errors in API.md's shape."""
+
+    def check_xsrf_cookie(self) -> None:
+        # XSRF guards the ambient authority of a cookie. A bearer token is sent on purpose, and
+        # a request with no session cookie carries no authority to abuse.
+        if self.bearer_token() or not self.get_cookie(SESSION_COOKIE):
+            return
+        super().check_xsrf_cookie()
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object; 400 when it is not one."""
+        raw = self.request.body or b"{}"
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError):
+            raise tornado.web.HTTPError(400) from None
+        if not isinstance(data, dict):
+            raise tornado.web.HTTPError(400)
+        return data
+
+    def query(self, name: str) -> str | None:
+        return self.get_query_argument(name, None)
+
+    def respond(self, status: int = 200, payload: Any = None) -> None:
+        self.set_status(status)
+        if payload is None:
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        status, code, message, fields = self.error_details(status_code, kwargs.get("exc_info"))
+        self.set_status(status)
+        error: dict[str, Any] = {"code": code, "message": message}
+        if fields:
+            error["fields"] = fields
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": error}, ensure_ascii=False))
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+class NotFoundApiHandler(ApiHandler):
+    async def prepare(self) -> None:
+        raise tornado.web.HTTPError(404)

@@ -1,0 +1,65 @@
+"""Small template pieces reused across pages ({% module Name(...) %})."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import tornado.web
+
+from forum.model import ReplyKind, Status
+
+STATUS_LABELS = {
+    Status.PUBLISHED: "已发布", Status.PENDING: "待审核", Status.HIDDEN: "已隐藏",
+    Status.OPEN: "待解答", Status.ANSWERED: "已解答", Status.RESOLVED: "已采纳",
+    Status.SUBMITTED: "待受理", Status.ACCEPTED: "已受理", Status.ROUTED: "已转办",
+    Status.REPLIED: "已答复", Status.CLOSED: "已办结", Status.REJECTED: "不予受理",
+}
+
+REPLY_LABELS = {
+    ReplyKind.COMMENT: "回复", ReplyKind.ANSWER: "解答", ReplyKind.OFFICIAL: "官方答复",
+    ReplyKind.FOLLOW_UP: "追问",
+}
+
+
+CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def local_time(stamp: dt.datetime) -> str:
+    """Times on pages are shown in China Standard Time, the portal's readers' clock."""
+    return stamp.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+class StatusBadge(tornado.web.UIModule):
+    def render(self, status: Status) -> str:
+        return self.render_string("modules/status_badge.html", status=status,
+                                  label=STATUS_LABELS[status])
+
+
+class PostSummary(tornado.web.UIModule):
+    def render(self, view, show_board: bool = False) -> str:
+        return self.render_string("modules/post_summary.html", view=view, post=view.post,
+                                  show_board=show_board, local_time=local_time)
+
+
+class ReplyItem(tornado.web.UIModule):
+    def render(self, view) -> str:
+        return self.render_string("modules/reply_item.html", view=view, reply=view.reply,
+                                  label=REPLY_LABELS[view.reply.kind], local_time=local_time)
+
+
+class Pagination(tornado.web.UIModule):
+    def render(self, next_cursor: str | None, path: str, **query: str | None) -> str:
+        params = {k: v for k, v in query.items() if v}
+        next_url = None
+        if next_cursor:
+            next_url = path + "?" + urlencode({**params, "cursor": next_cursor})
+        first_url = path + ("?" + urlencode(params) if params else "")
+        return self.render_string("modules/pagination.html", next_url=next_url,
+                                  first_url=first_url,
+                                  deep="cursor" in self.request.arguments)
+
+
+class FieldError(tornado.web.UIModule):
+    def render(self, errors: dict[str, str], name: str) -> str:
+        return self.render_string("modules/field_error.html", name=name,
+                                  message=errors.get(name))

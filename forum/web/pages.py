@@ -1,0 +1,206 @@
+"""Server-rendered pages. Forms post to their own page's path with the API's field names; the
+same service calls as the JSON API make every decision."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import tornado.web
+
+from forum.errors import BadCredentials, Invalid, NotLoggedIn, RateLimited
+from forum.services import accounts, posting
+from forum.web.base import SESSION_COOKIE, BaseHandler
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: `next` must never send someone to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class PageHandler(BaseHandler):
+    async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
+        self.set_status(status)
+        nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
+        self.render(template, user=self.user, nav=nav, **context)
+
+    def form(self, name: str) -> str | None:
+        return self.get_body_argument(name, None, strip=False)
+
+    def checkbox(self, name: str) -> bool:
+        return self.get_body_argument(name, None) is not None
+
+    def login_redirect(self) -> None:
+        self.redirect("/login?" + urlencode({"next": self.request.uri}), status=303)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(error, NotLoggedIn) and self.request.method == "GET":
+            self.login_redirect()
+            return
+        status, _code, message, fields = self.error_details(status_code, kwargs.get("exc_info"))
+        self.set_status(status)
+        try:
+            nav = self.settings["static_nav"]
+            self.render("error.html", user=self.current_user, nav=nav, status=status,
+                        message=message, fields=fields)
+        except Exception:  # the error page itself failed: fall back to plain text, and log why
+            self.log_exception(*kwargs.get("exc_info") or (None, None, None))
+            self.clear()
+            self.set_status(status)
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.finish(f"{status} {message}")
+
+
+class HomePage(PageHandler):
+    async def get(self) -> None:
+        sections = await posting.latest_by_board(self.store, self.user)
+        await self.render_page("home.html", sections=sections)
+
+
+class BoardPage(PageHandler):
+    async def get(self, slug: str) -> None:
+        board = await posting.get_board(self.store, self.user, slug)
+        category = self.get_query_argument("category", None) or None
+        page = await posting.list_posts(self.store, self.user, slug, category=category,
+                                        cursor=self.get_query_argument("cursor", None))
+        await self.render_page("board.html", board=board, page=page, category=category)
+
+
+class NewPostPage(PageHandler):
+    async def get(self, slug: str) -> None:
+        board = await posting.get_board(self.store, self.user, slug)
+        if self.user is None and not board.policy.visitors_may_post:
+            self.login_redirect()
+            return
+        await self.render_page("new_post.html", board=board, values={}, errors={})
+
+    async def post(self, slug: str) -> None:
+        values = {"title": self.form("title"), "body": self.form("body"),
+                  "category": self.form("category") or None,
+                  "anonymous": self.checkbox("anonymous")}
+        try:
+            view = await posting.create_post(self.store, self.user, slug, values)
+        except Invalid as error:
+            board = await posting.get_board(self.store, self.user, slug)
+            await self.render_page("new_post.html", 422, board=board, values=values,
+                                   errors=error.fields)
+            return
+        self.redirect(f"/posts/{view.post.id}", status=303)
+
+
+class PostPage(PageHandler):
+    async def get(self, post_id: str) -> None:
+        thread = await posting.get_thread(self.store, self.user, post_id)
+        await self.render_page("post.html", thread=thread, values={}, errors={})
+
+    async def post(self, post_id: str) -> None:
+        """The reply form."""
+        body = self.form("body")
+        try:
+            reply = await posting.add_reply(self.store, self.user, post_id, body)
+        except Invalid as error:
+            thread = await posting.get_thread(self.store, self.user, post_id)
+            await self.render_page("post.html", 422, thread=thread, values={"body": body},
+                                   errors=error.fields)
+            return
+        self.redirect(f"/posts/{post_id}#reply-{reply.reply.id}", status=303)
+
+
+class EditPostPage(PageHandler):
+    async def get(self, post_id: str) -> None:
+        thread = await posting.get_thread(self.store, self.user, post_id)
+        post = thread.post.post
+        await self.render_page("edit_post.html", thread=thread,
+                               values={"title": post.title, "body": post.body}, errors={})
+
+    async def post(self, post_id: str) -> None:
+        values = {"title": self.form("title"), "body": self.form("body")}
+        try:
+            await posting.edit_post(self.store, self.user, post_id, values)
+        except Invalid as error:
+            thread = await posting.get_thread(self.store, self.user, post_id)
+            await self.render_page("edit_post.html", 422, thread=thread, values=values,
+                                   errors=error.fields)
+            return
+        self.redirect(f"/posts/{post_id}", status=303)
+
+
+class LoginPage(PageHandler):
+    async def get(self) -> None:
+        await self.render_page("login.html", values={"next": safe_next(self.get_argument("next", None))},
+                               errors={}, message=None)
+
+    async def post(self) -> None:
+        values = {"username": self.form("username"), "next": safe_next(self.form("next"))}
+        try:
+            login = await accounts.login(self.store, self.passwords, username=values["username"],
+                                         password=self.form("password"), kind="cookie",
+                                         address=self.address)
+        except Invalid as error:
+            await self.render_page("login.html", 422, values=values, errors=error.fields,
+                                   message=None)
+            return
+        except (BadCredentials, RateLimited) as error:
+            if isinstance(error, RateLimited):
+                self.set_header("Retry-After", str(error.retry_after_seconds))
+            await self.render_page("login.html", error.status, values=values, errors={},
+                                   message=error.message)
+            return
+        await self._end_current_session()
+        self.start_session(login.token)
+        self.redirect(values["next"], status=303)
+
+    async def _end_current_session(self) -> None:
+        # A new login replaces whatever session this browser had (session rotation).
+        if self._auth_kind == "cookie":
+            await accounts.logout(self.store, self._token)
+
+
+class RegisterPage(PageHandler):
+    async def get(self) -> None:
+        await self.render_page("register.html", values={}, errors={})
+
+    async def post(self) -> None:
+        values = {name: self.form(name) for name in ("username", "display_name", "email")}
+        password = self.form("password")
+        try:
+            user = await accounts.register(
+                self.store, self.passwords, username=values["username"], password=password,
+                display_name=values["display_name"] or None, email=values["email"] or None,
+                address=self.address)
+        except Invalid as error:
+            await self.render_page("register.html", 422, values=values, errors=error.fields)
+            return
+        login = await accounts.open_session(self.store, user, "cookie")
+        self.start_session(login.token)
+        self.redirect("/", status=303)
+
+
+class LogoutPage(PageHandler):
+    async def get(self) -> None:
+        # Logging out changes state, so GET only shows the button; the form POSTs.
+        await self.render_page("logout.html")
+
+    async def post(self) -> None:
+        if self._auth_kind == "cookie":
+            await accounts.logout(self.store, self._token)
+        self.clear_cookie(SESSION_COOKIE)
+        self.redirect("/", status=303)
+
+
+class MePage(PageHandler):
+    async def get(self) -> None:
+        if self.user is None:
+            self.login_redirect()
+            return
+        page = await posting.list_own_posts(self.store, self.user,
+                                            cursor=self.get_query_argument("cursor", None))
+        await self.render_page("me.html", page=page)
+
+
+class NotFoundPage(PageHandler):
+    async def prepare(self) -> None:
+        await super().prepare()
+        raise tornado.web.HTTPError(404)

@@ -1,0 +1,78 @@
+"""The JSON shapes of API.md, made from the views services return."""
+from __future__ import annotations
+
+from typing import Any
+
+from forum import boards
+from forum.model import Department, Kind, Page, Revision, User, iso
+from forum.services.posting import Author, BoardView, PostView, ReplyView, Thread
+
+
+def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "roles": [role.value for role in user.roles], "department": user.department,
+        "specialties": list(user.specialties),
+    }
+    if private:
+        data["email"] = user.email
+        data["created_at"] = iso(user.created_at)
+    return data
+
+
+def author_json(author: Author | None) -> dict[str, str] | None:
+    return None if author is None else {"username": author.username,
+                                        "display_name": author.display_name}
+
+
+def board_json(board: BoardView) -> dict[str, Any]:
+    settings = board.settings
+    return {"slug": settings.slug, "name": settings.name, "kind": board.policy.kind.value,
+            "description": settings.description, "categories": list(settings.categories),
+            "open": settings.is_open, "may_post": board.may_post}
+
+
+def post_json(view: PostView) -> dict[str, Any]:
+    post = view.post
+    data: dict[str, Any] = {
+        "id": post.id, "board": post.board, "title": post.title, "body": post.body,
+        "html": post.html, "author": author_json(view.author), "status": post.status.value,
+        "category": post.category, "created_at": iso(post.created_at),
+        "updated_at": iso(post.updated_at), "reply_count": post.reply_count,
+        "accepted_reply_id": post.accepted_reply_id, "pinned": post.pinned,
+        "locked": post.locked, "anonymous": post.anonymous,
+        "actions": {"edit": view.may_edit, "reply": view.may_reply},
+    }
+    if boards.POLICIES[post.board].kind is Kind.CASE:
+        data.update({"public": post.public, "department": post.department,
+                     "due_at": iso(post.due_at), "reopened": post.reopened,
+                     "rating": post.rating})
+    return data
+
+
+def reply_json(view: ReplyView) -> dict[str, Any]:
+    reply = view.reply
+    return {"id": reply.id, "post_id": reply.post_id, "body": reply.body, "html": reply.html,
+            "author": author_json(view.author), "kind": reply.kind.value,
+            "created_at": iso(reply.created_at)}
+
+
+def revision_json(revision: Revision) -> dict[str, Any]:
+    return {"id": revision.id, "title": revision.title, "body": revision.body,
+            "edited_at": iso(revision.edited_at)}
+
+
+def thread_json(thread: Thread) -> dict[str, Any]:
+    return {"post": post_json(thread.post),
+            "replies": [reply_json(r) for r in thread.replies],
+            "events": [],
+            "revisions": [revision_json(r) for r in thread.revisions]}
+
+
+def page_json(page: Page) -> dict[str, Any]:
+    return {"items": [post_json(item) for item in page.items],
+            "next_cursor": page.next_cursor}
+
+
+def department_json(department: Department) -> dict[str, str]:
+    return {"slug": department.slug, "name": department.name}

@@ -1,0 +1,125 @@
+"""玉溪网 interactive boards: the command line.
+
+    python server.py [serve] [--host H] [--port P] [--db URL]
+    python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import tornado.httpserver
+
+from forum.app import make_app
+from forum.config import Config, cookie_secret, env_db
+from forum.errors import DomainError
+from forum.model import Role
+from forum.security import Passwords
+from forum.services import accounts
+from forum.services.setup import prepare_store
+from forum.store import open_store
+
+log = logging.getLogger("forum")
+
+# Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
+MAX_SERVER_BODY_BYTES = 64 << 20
+SHUTDOWN_GRACE_SECONDS = 10
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="server.py", description="玉溪网 interactive boards")
+    commands = parser.add_subparsers(dest="command")
+
+    def add_db(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--db", default=env_db(),
+                         help="store URL: sqlite:///path/forum.db (default sqlite:///data/forum.db, "
+                              "or $FORUM_DB) or mongodb://host/db")
+
+    serve = commands.add_parser("serve", help="run the web server (the default command)")
+    for sub in (parser, serve):
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+        sub.add_argument("--port", type=int, default=8888, help="port to listen on (8888)")
+        sub.add_argument("--behind-https", action="store_true",
+                         help="served through an HTTPS proxy: mark cookies Secure")
+        sub.add_argument("--debug", action="store_true", help="reload templates on change")
+        add_db(sub)
+
+    create = commands.add_parser("create-user", help="create an account of any role")
+    create.add_argument("name", help="username (3 to 32 of A-Z a-z 0-9 _)")
+    create.add_argument("--password-stdin", action="store_true", required=True,
+                        help="read the password from standard input (required)")
+    create.add_argument("--role", action="append", default=[], choices=[r.value for r in Role],
+                        help="a role to grant; repeat for several (citizen when none)")
+    create.add_argument("--department", help="department slug, for staff")
+    create.add_argument("--display-name", help="name shown on posts (the username when absent)")
+    add_db(create)
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.command = "serve"
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=cookie_secret(args.db),
+                    behind_https=args.behind_https, debug=args.debug)
+    store = open_store(config.db)
+    await prepare_store(store)
+    app = make_app(config, store)
+    server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
+                                           max_body_size=MAX_SERVER_BODY_BYTES)
+    server.listen(config.port, config.host)
+    log.info("serving on http://%s:%d/ over %s", config.host, config.port, store.kind)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+    log.info("shutting down: no new connections, finishing requests in flight")
+    server.stop()
+    try:
+        await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
+    except asyncio.TimeoutError:
+        log.warning("requests still running after %ss; closing anyway", SHUTDOWN_GRACE_SECONDS)
+    await store.close()
+    log.info("stopped")
+
+
+async def create_user(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    store = open_store(args.db)
+    await prepare_store(store)
+    try:
+        # The same checks as registering, so the command line cannot make an account the site
+        # would refuse.
+        username, password, display_name, _ = accounts.check_new_account(
+            args.name, password, args.display_name, None)
+        user = await accounts.create_user(
+            store, Passwords(Config().password_cost), username=username, password=password,
+            display_name=display_name, roles=[Role(r) for r in args.role],
+            department=args.department)
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(f"created {user.username} ({', '.join(r.value for r in user.roles)}) id {user.id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "create-user":
+        return asyncio.run(create_user(args))
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

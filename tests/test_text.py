@@ -1,0 +1,96 @@
+"""Markdown rendering and sanitising (forum/text.py)."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from forum import text
+
+
+class _Elements(HTMLParser):
+    """Every element and attribute a browser would build from the HTML."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def dangers(html: str) -> list[str]:
+    problems = []
+    for tag, attrs in _Elements(html).found:
+        if tag not in text.ALLOWED_TAGS:
+            problems.append(f"<{tag}>")
+        for name in attrs:
+            if name.startswith("on") or name == "style":
+                problems.append(f"{tag}@{name}")
+        href = attrs.get("href", "")
+        if href and href.split(":", 1)[0].lower().strip() not in ("http", "https", "mailto"):
+            problems.append(f"href={href}")
+    return problems
+
+
+def test_markdown_renders_common_forms():
+    html = text.render("# 标题\n\n**粗体** *斜体* `代码`\n\n- 一\n- 二\n\n> 引用\n\n"
+                       "| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n")
+    for tag in ("<h1>", "<strong>", "<em>", "<code>", "<ul>", "<blockquote>", "<table>", "<td>"):
+        assert tag in html
+
+
+def test_links_get_rel_and_only_safe_schemes():
+    html = text.render("[政府](https://www.yuxi.gov.cn) [邮件](mailto:a@b.cn) [坏](javascript:alert(1))")
+    assert 'href="https://www.yuxi.gov.cn"' in html
+    assert 'rel="nofollow ugc noopener"' in html
+    assert 'href="mailto:a@b.cn"' in html
+    assert dangers(html) == []
+
+
+@pytest.mark.parametrize("payload", [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil/x.js></SCRIPT>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](https://evil.example/track.png)",
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style>",
+    '<svg onload="alert(1)">',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<!--><script>alert(1)</script>-->",
+])
+def test_hostile_input_leaves_nothing_active(payload):
+    html = text.render(payload)
+    assert dangers(html) == [], html
+    # Raw HTML is off in Markdown, and what nh3 sees must be inert too.
+    assert dangers(text.render(f"[ok](https://ok.example) {payload}")) == []
+
+
+@pytest.mark.parametrize("html_payload", [
+    '<a href="javascript:alert(1)" onclick="x()">x</a>',
+    '<img src=x onerror=alert(1)>',
+    "<svg><script>alert(1)</script></svg>",
+    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+])
+def test_sanitiser_alone_strips_active_html(html_payload):
+    # The second wall: even if Markdown let raw HTML through, nh3 would clean it.
+    cleaned = text.sanitize(html_payload)
+    assert dangers(cleaned) == [], cleaned
+
+
+def test_raw_html_is_shown_as_text_not_dropped():
+    # A curious citizen's <script> stays readable as text, so nothing they typed silently vanishes.
+    assert "&lt;script&gt;" in text.render("看看 <script>alert(1)</script>")
+
+
+def test_normalizers_and_control_characters():
+    assert text.normalize_line("  a \t b\n c ") == "a b c"
+    assert text.normalize_block("\r\n一\r\n二\r\n") == "一\n二"
+    assert text.has_control_chars("a\x00b")
+    assert not text.has_control_chars("a\tb\nc")

@@ -1,0 +1,126 @@
+"""server.py as an operator runs it: a real process, restarts, kill -9, SIGTERM, create-user."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 30
+PASSWORD = "correct-horse-9"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, db: str, port: int):
+        self.db, self.port = db, port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        env = {**os.environ, "FORUM_SECRET": "server-test-secret-" + "y" * 32}
+        self.process = subprocess.Popen(
+            [sys.executable, "server.py", "--port", str(self.port), "--db", self.db],
+            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        # Wait for the log line that says it listens, instead of sleeping and polling.
+        for line in self.process.stderr:
+            if "serving on" in line:
+                return self
+        raise AssertionError(f"server did not start (exit {self.process.wait()})")
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json",
+                     **({"Authorization": f"Bearer {token}"} if token else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def kill_hard(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process.stderr.close()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=START_TIMEOUT_SECONDS)
+        self.process.stderr.close()
+        return code
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'forum.db'}"
+
+
+def test_post_survives_kill_9_and_sessions_survive_restarts(db):
+    server = Server(db, free_port()).start()
+    try:
+        assert server.call("POST", "/api/v1/auth/register",
+                           {"username": "alice", "password": PASSWORD})[0] == 201
+        status, login = server.call("POST", "/api/v1/auth/login",
+                                    {"username": "alice", "password": PASSWORD})
+        token = login["token"]
+        status, created = server.call("POST", "/api/v1/boards/forum/posts",
+                                      {"title": "断电也不丢", "body": "写入即持久"}, token)
+        assert status == 201
+    finally:
+        server.kill_hard()  # no chance to flush anything after the 201
+    restarted = Server(db, free_port()).start()
+    try:
+        status, thread = restarted.call("GET", f"/api/v1/posts/{created['post']['id']}")
+        assert status == 200 and thread["post"]["title"] == "断电也不丢"
+        status, me = restarted.call("GET", "/api/v1/me", token=token)
+        assert status == 200 and me["user"]["username"] == "alice"
+        assert restarted.call("GET", "/healthz") == (200, {"status": "ok", "store": "sqlite"})
+    finally:
+        assert restarted.stop() == 0  # SIGTERM: a clean, graceful exit
+
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_create_user_makes_an_admin_who_can_log_in(db):
+    made = run_cli("create-user", "root", "--role", "admin", "--password-stdin", "--db", db,
+                   stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    assert "citizen, admin" in made.stdout
+    again = run_cli("create-user", "ROOT", "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+    assert again.returncode == 1 and "用户名已被使用" in again.stderr
+    weak = run_cli("create-user", "weak", "--password-stdin", "--db", db, stdin="short\n")
+    assert weak.returncode == 1 and "password" in weak.stderr
+    staff = run_cli("create-user", "clerk", "--role", "staff", "--department", "tax",
+                    "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+    assert staff.returncode == 0, staff.stderr
+    server = Server(db, free_port()).start()
+    try:
+        status, login = server.call("POST", "/api/v1/auth/login",
+                                    {"username": "root", "password": PASSWORD})
+        assert status == 200 and login["user"]["roles"] == ["citizen", "admin"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["create-user"]])
+def test_help_for_each_command(command):
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0 and "--db" in result.stdout

@@ -1,0 +1,165 @@
+"""The pages and their forms, through HTTP as a browser uses them."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from forum.model import Role
+from tests.support.people import person
+from tests.support.web import PASSWORD, form_errors
+
+
+def post_id_from(location: str) -> str:
+    match = re.fullmatch(r"/posts/([0-9a-f]{24})", location)
+    assert match, location
+    return match.group(1)
+
+
+@pytest.mark.gen_test
+async def test_home_shows_the_six_boards(browser):
+    home = await browser.get("/")
+    assert home.status == 200
+    for name in ("强市论坛", "在线律师咨询", "涉税案件网上举报", "农业科技信箱", "市长书记信箱",
+                 "市长热线12345回复"):
+        assert name in home.text
+    assert "Content-Security-Policy" in home.headers
+    assert "unsafe-inline" not in home.headers["Content-Security-Policy"]
+    assert home.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.gen_test
+async def test_register_form_logs_in_and_sets_a_safe_cookie(browser):
+    response = await browser.submit("/register", {"username": "alice", "password": PASSWORD,
+                                                  "display_name": "爱丽丝"})
+    assert response.status == 303
+    cookie = next(c for c in response.headers.get_list("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "爱丽丝" in (await browser.get("/")).text
+
+
+@pytest.mark.gen_test
+async def test_register_form_errors_are_shown_by_field(browser):
+    response = await browser.submit("/register", {"username": "a", "password": "short"})
+    assert response.status == 422
+    assert len(form_errors(response.text)) == 2
+    assert 'value="a"' in response.text  # what was typed is kept
+
+
+@pytest.mark.gen_test
+async def test_forms_without_xsrf_are_refused(browser, api):
+    await api.register("alice")
+    refused = await browser.submit("/login", {"username": "alice", "password": PASSWORD},
+                                   xsrf=False)
+    assert refused.status == 403
+    await browser.log_in("alice")
+    refused = await browser.submit("/boards/forum/new", {"title": "t", "body": "b"}, xsrf=False)
+    assert refused.status == 403
+    assert (await api.get("/boards/forum/posts")).json()["items"] == []
+
+
+@pytest.mark.gen_test
+async def test_login_form_wrong_password(browser, api):
+    await api.register("alice")
+    response = await browser.submit("/login", {"username": "alice", "password": "wrong-password"})
+    assert response.status == 401 and "用户名或密码错误" in response.text
+    assert "session" not in browser.cookies
+
+
+@pytest.mark.gen_test
+async def test_login_next_only_goes_to_local_paths(browser, api):
+    await api.register("alice")
+    for target, expected in (("/boards/forum", "/boards/forum"), ("//evil.example", "/"),
+                             ("https://evil.example", "/"), ("/\\evil.example", "/")):
+        browser.cookies.pop("session", None)
+        response = await browser.submit("/login", {"username": "alice", "password": PASSWORD,
+                                                   "next": target})
+        assert response.headers["Location"] == expected
+
+
+@pytest.mark.gen_test
+async def test_write_reply_and_edit_through_forms(browser, api):
+    await api.register("alice")
+    await browser.log_in("alice")
+    assert (await browser.get("/boards/forum/new")).status == 200
+    created = await browser.submit("/boards/forum/new", {
+        "title": "<b>路灯</b>不亮", "body": "# 问题\n\n<script>alert('x')</script>",
+        "category": "城市建设"})
+    assert created.status == 303
+    post_id = post_id_from(created.headers["Location"])
+    page = await browser.get(f"/posts/{post_id}")
+    assert "&lt;b&gt;路灯&lt;/b&gt;不亮" in page.text and "<b>路灯" not in page.text
+    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    replied = await browser.submit(f"/posts/{post_id}", {"body": "已报修"})
+    assert replied.status == 303 and "#reply-" in replied.headers["Location"]
+    assert "已报修" in (await browser.get(f"/posts/{post_id}")).text
+    assert (await browser.get(f"/posts/{post_id}/edit")).status == 200
+    edited = await browser.submit(f"/posts/{post_id}/edit", {"title": "路灯不亮", "body": "修好了"})
+    assert edited.status == 303
+    assert "修好了" in (await browser.get(f"/posts/{post_id}")).text
+
+
+@pytest.mark.gen_test
+async def test_form_bad_input_is_422_with_the_field_marked(browser, api):
+    await api.register("alice")
+    await browser.log_in("alice")
+    response = await browser.submit("/boards/forum/new", {"title": "", "body": "x" * 20_001})
+    assert response.status == 422 and len(form_errors(response.text)) == 2
+    created = await browser.submit("/boards/forum/new", {"title": "t", "body": "b"})
+    post_id = post_id_from(created.headers["Location"])
+    empty_reply = await browser.submit(f"/posts/{post_id}", {"body": "   "})
+    assert empty_reply.status == 422 and form_errors(empty_reply.text)
+    invalid_utf8 = await browser.request(
+        "POST", "/boards/forum/new",
+        b"title=%FF%FE&body=x&_xsrf=" + (await browser.xsrf()).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"})
+    assert 400 <= invalid_utf8.status < 500
+    assert (await api.get("/boards/forum/posts")).json()["items"][0]["title"] == "t"
+
+
+@pytest.mark.gen_test
+async def test_visitors_are_sent_to_login(browser):
+    for path in ("/boards/forum/new", "/me"):
+        response = await browser.get(path)
+        assert response.status == 303 and response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.gen_test
+async def test_logout_needs_a_post(browser, api):
+    await api.register("alice")
+    await browser.log_in("alice")
+    assert (await browser.get("/logout")).status == 200
+    assert "session" in browser.cookies  # GET changes nothing
+    assert (await browser.submit("/logout", {})).status == 303
+    assert "session" not in browser.cookies
+    assert (await browser.get("/me")).status == 303
+
+
+@pytest.mark.gen_test
+async def test_friendly_404_pages(browser):
+    for path in ("/nowhere", "/boards/nope", "/posts/0123456789abcdef01234567"):
+        response = await browser.get(path)
+        assert response.status == 404 and "<html" in response.text, path
+
+
+@pytest.mark.gen_test
+async def test_board_page_lists_and_pages(browser, api, store):
+    await person(store, "alice", Role.STAFF)  # staff are not rate limited
+    alice = await api.login("alice")
+    for i in range(25):
+        await alice.post("/boards/forum/posts", {"title": f"第{i:02d}帖", "body": "x"})
+    first = await browser.get("/boards/forum")
+    assert "第24帖" in first.text and "第04帖" not in first.text
+    next_link = re.search(r'href="(/boards/forum\?cursor=[^"]+)"', first.text)
+    assert next_link
+    second = await browser.get(next_link.group(1).replace("&amp;", "&"))
+    assert "第04帖" in second.text and "第24帖" not in second.text
+    assert (await browser.get("/boards/forum?cursor=garbage")).status == 422
+
+
+@pytest.mark.gen_test
+async def test_me_lists_own_posts(browser, api):
+    alice = await api.new_user("alice")
+    await alice.post("/boards/forum/posts", {"title": "我的帖子", "body": "x"})
+    await browser.log_in("alice")
+    assert "我的帖子" in (await browser.get("/me")).text

@@ -304,20 +304,27 @@ async def preview(body: Any) -> str:
     return await _render(checked or "")
 
 
+async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> BoardView:
+    """The board if the viewer may open a post in it. Raises NotFound, NotLoggedIn, Forbidden
+    (role, a closed board, or a board whose rules are not built yet)."""
+    board = await get_board(store, viewer, slug)
+    if board.policy.kind not in SUPPORTED_KINDS:
+        raise Forbidden(f"“{board.settings.name}”暂未开放在线提交", code="board_not_available")
+    if not board.settings.is_open:
+        raise Forbidden(f"“{board.settings.name}”已暂停提交", code="board_closed")
+    if viewer is None and not board.policy.visitors_may_post:
+        raise NotLoggedIn()
+    if not board.may_post:
+        raise Forbidden("您没有在此栏目发帖的权限")
+    return board
+
+
 async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any]
                       ) -> PostView:
     """Open a post in a board. Raises NotFound (board), NotLoggedIn, Forbidden (role, closed or
     not yet supported board), Invalid, RateLimited."""
-    board = await get_board(store, viewer, slug)
+    board = await board_for_writing(store, viewer, slug)
     policy = board.policy
-    if policy.kind not in SUPPORTED_KINDS:
-        raise Forbidden(f"“{board.settings.name}”暂未开放在线提交", code="board_not_available")
-    if not board.settings.is_open:
-        raise Forbidden(f"“{board.settings.name}”已暂停提交", code="board_closed")
-    if viewer is None and not policy.visitors_may_post:
-        raise NotLoggedIn()
-    if not board.may_post:
-        raise Forbidden("您没有在此栏目发帖的权限")
     fields = Fields()
     title = fields.text("title", data.get("title"), max_len=TITLE_MAX)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True)

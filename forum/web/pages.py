@@ -70,10 +70,7 @@ class BoardPage(PageHandler):
 
 class NewPostPage(PageHandler):
     async def get(self, slug: str) -> None:
-        board = await posting.get_board(self.store, self.user, slug)
-        if self.user is None and not board.policy.visitors_may_post:
-            self.login_redirect()
-            return
+        board = await posting.board_for_writing(self.store, self.user, slug)
         await self.render_page("new_post.html", board=board, values={}, errors={})
 
     async def post(self, slug: str) -> None:

@@ -163,3 +163,12 @@ async def test_me_lists_own_posts(browser, api):
     await alice.post("/boards/forum/posts", {"title": "我的帖子", "body": "x"})
     await browser.log_in("alice")
     assert "我的帖子" in (await browser.get("/me")).text
+
+
+@pytest.mark.gen_test
+async def test_boards_not_built_yet_say_so_on_the_write_page(browser, api):
+    await api.register("alice")
+    await browser.log_in("alice")
+    for slug in ("lawyer", "agri", "mayor", "tax", "hotline"):
+        response = await browser.get(f"/boards/{slug}/new")
+        assert response.status == 403 and "暂未开放" in response.text, slug

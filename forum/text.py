@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+    "ul", "ol", "li", "h3", "h4", "h5", "h6",
     "table", "thead", "tbody", "tr", "th", "td", "a",
 })
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
@@ -23,6 +23,19 @@ LINK_REL = "nofollow ugc noopener"
 # Raw HTML off: a `<script>` in Markdown stays visible text, and nh3 is the second wall.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
     ["table", "strikethrough"])
+
+# Headings in a post sit under the page's own h1 (the post title) and h2 sections, so a body's
+# "# x" becomes h3, and deeper levels follow, capped at h6.
+HEADING_SHIFT = 2
+
+
+def _shift_headings(state) -> None:
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+
+
+_MARKDOWN.core.ruler.push("shift_headings", _shift_headings)
 
 # C0/C1 control characters other than tab, newline and carriage return: never meaningful in a post,
 # and NUL in particular breaks tools downstream.

@@ -39,7 +39,8 @@
       }).then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (!response.ok || !data || typeof data.html !== "string") {
-            var why = data && data.error && data.error.message;
+            var error = (data && data.error) || {};
+            var why = (error.fields && error.fields.body) || error.message;
             throw new Error(why || "预览失败");
           }
           return data.html;

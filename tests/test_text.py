@@ -37,8 +37,14 @@ def dangers(html: str) -> list[str]:
 def test_markdown_renders_common_forms():
     html = text.render("# 标题\n\n**粗体** *斜体* `代码`\n\n- 一\n- 二\n\n> 引用\n\n"
                        "| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n")
-    for tag in ("<h1>", "<strong>", "<em>", "<code>", "<ul>", "<blockquote>", "<table>", "<td>"):
+    for tag in ("<h3>", "<strong>", "<em>", "<code>", "<ul>", "<blockquote>", "<table>", "<td>"):
         assert tag in html
+
+
+def test_headings_sit_below_the_page_title():
+    html = text.render("# 一\n\n## 二\n\n###### 六")
+    assert "<h1>" not in html and "<h2>" not in html
+    assert "<h3>一</h3>" in html and "<h4>二</h4>" in html and "<h6>六</h6>" in html
 
 
 def test_links_get_rel_and_only_safe_schemes():

@@ -69,6 +69,7 @@ class Thread:
     post: PostView
     board: BoardView
     replies: list[ReplyView] = field(default_factory=list)
+    edited: bool = False
     revisions: list[Revision] = field(default_factory=list)
 
 
@@ -266,13 +267,25 @@ async def get_thread(store: Store, viewer: User | None, post_id: Any) -> Thread:
     replies = await store.list_replies(post.id)
     authors = await _authors(store, [post, *replies])
     (view,) = await _post_views(store, viewer, [post])
+    revisions = await store.list_revisions(post.id)
     return Thread(
         post=view, board=board,
         replies=[ReplyView(r, _shown_author(r, authors, viewer)) for r in replies],
+        edited=bool(revisions),
         # Earlier texts stay with the author and moderators: an edit may have removed something
         # its writer regretted publishing.
-        revisions=(await store.list_revisions(post.id)
-                   if _is_moderator(viewer) or (viewer and viewer.id == post.author_id) else []))
+        revisions=(revisions if _is_moderator(viewer) or (viewer and viewer.id == post.author_id)
+                   else []))
+
+
+async def get_thread_for_editing(store: Store, viewer: User | None, post_id: Any) -> Thread:
+    """The thread, if the viewer may edit its post now. Raises NotLoggedIn, NotFound, Forbidden."""
+    if viewer is None:
+        raise NotLoggedIn()
+    thread = await get_thread(store, viewer, post_id)
+    if not thread.post.may_edit:
+        raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
+    return thread
 
 
 # writing -------------------------------------------------------------------------------------

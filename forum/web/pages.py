@@ -107,7 +107,7 @@ class PostPage(PageHandler):
 
 class EditPostPage(PageHandler):
     async def get(self, post_id: str) -> None:
-        thread = await posting.get_thread(self.store, self.user, post_id)
+        thread = await posting.get_thread_for_editing(self.store, self.user, post_id)
         post = thread.post.post
         await self.render_page("edit_post.html", thread=thread,
                                values={"title": post.title, "body": post.body}, errors={})

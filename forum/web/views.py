@@ -66,6 +66,7 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     return {"post": post_json(thread.post),
             "replies": [reply_json(r) for r in thread.replies],
             "events": [],
+            "edited": thread.edited,
             "revisions": [revision_json(r) for r in thread.revisions]}
 
 

@@ -172,3 +172,15 @@ async def test_boards_not_built_yet_say_so_on_the_write_page(browser, api):
     for slug in ("lawyer", "agri", "mayor", "tax", "hotline"):
         response = await browser.get(f"/boards/{slug}/new")
         assert response.status == 403 and "暂未开放" in response.text, slug
+
+
+@pytest.mark.gen_test
+async def test_edit_page_is_refused_to_others_and_readers_see_the_edited_note(browser, api):
+    alice = await api.new_user("alice")
+    post = (await alice.post("/boards/forum/posts", {"title": "t", "body": "旧"})).json()["post"]
+    await alice.patch(f"/posts/{post['id']}", {"body": "新"})
+    await api.register("bob")
+    await browser.log_in("bob")
+    assert (await browser.get(f"/posts/{post['id']}/edit")).status == 403
+    page = await browser.get(f"/posts/{post['id']}")
+    assert "已编辑" in page.text and "修改前" not in page.text

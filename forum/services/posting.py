@@ -143,7 +143,7 @@ async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
     policy = boards.policy(slug) if isinstance(slug, str) else None
     if policy is None:
         raise NotFound("栏目不存在")
-    settings = next((b for b in await store.list_boards() if b.slug == slug), None)
+    settings = await store.get_board(slug)
     if settings is None:
         raise NotFound("栏目不存在")
     return BoardView(settings, policy, _may_post(policy, settings, viewer))

@@ -53,6 +53,9 @@ class Store(Protocol):
     async def list_boards(self) -> list[BoardSettings]:
         """All board settings, in no particular order."""
 
+    async def get_board(self, slug: str) -> BoardSettings | None:
+        """One board's settings; None for an unknown slug."""
+
     async def save_board(self, board: BoardSettings) -> None:
         """Replace a board's settings; raise NotFound for an unknown slug."""
 

@@ -11,7 +11,7 @@ import enum
 import functools
 import types
 import typing
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -35,38 +35,43 @@ def _plain_value(value: Any) -> Any:
 def from_plain(cls: type[T], data: dict[str, Any]) -> T:
     """Build `cls` from a plain dict, ignoring keys the dataclass does not have (later versions
     of the schema may add fields an older reader does not know)."""
-    hints = _hints(cls)
     kwargs = {}
-    for name, hint in hints.items():
+    for name, convert in _converters(cls):
         if name in data:
-            kwargs[name] = _typed_value(hint, data[name])
+            value = data[name]
+            kwargs[name] = None if value is None else convert(value)
     return cls(**kwargs)
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    # Worked out once per class: rows are read by the thousand, type hints need not be.
     names = {f.name for f in dataclasses.fields(cls)}
-    return {name: hint for name, hint in typing.get_type_hints(cls).items() if name in names}
+    return tuple((name, _converter(hint)) for name, hint in typing.get_type_hints(cls).items()
+                 if name in names)
 
 
-def _typed_value(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _typed_value(inner[0], value) if len(inner) == 1 else value
+        return _converter(inner[0]) if len(inner) == 1 else _identity
     if origin is list:
         (item_hint,) = typing.get_args(hint) or (Any,)
-        return [_typed_value(item_hint, item) for item in value]
+        item = _converter(item_hint)
+        return _identity if item is _identity else (lambda values: [item(v) for v in values])
     if isinstance(hint, type):
         if issubclass(hint, enum.Enum):
-            return hint(value)
+            return hint
         if hint is dt.datetime:
-            return as_utc(value)
+            return as_utc
         if hint is bool:
-            return bool(value)
-    return value
+            return bool
+    return _identity
 
 
 def as_utc(value: dt.datetime | str) -> dt.datetime:

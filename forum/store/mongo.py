@@ -209,6 +209,10 @@ class MongoStore:
     async def list_boards(self) -> list[BoardSettings]:
         return [_from_doc(BoardSettings, doc) for doc in await self._db["boards"].find().to_list()]
 
+    async def get_board(self, slug: str) -> BoardSettings | None:
+        doc = await self._db["boards"].find_one({"_id": slug})
+        return _from_doc(BoardSettings, doc) if doc else None
+
     async def save_board(self, board: BoardSettings) -> None:
         doc = _to_doc(board)
         result = await self._db["boards"].replace_one({"_id": doc["_id"]}, doc)

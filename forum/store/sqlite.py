@@ -211,6 +211,11 @@ class SqliteStore:
         rows = await self._read(lambda conn: conn.execute("SELECT * FROM boards").fetchall())
         return [_from_row(BoardSettings, row) for row in rows]
 
+    async def get_board(self, slug: str) -> BoardSettings | None:
+        row = await self._read(
+            lambda conn: conn.execute("SELECT * FROM boards WHERE slug = ?", (slug,)).fetchone())
+        return _from_row(BoardSettings, row) if row else None
+
     async def save_board(self, board: BoardSettings) -> None:
         values = to_plain(board)
         slug = values.pop("slug")

@@ -61,10 +61,10 @@ class HomePage(PageHandler):
 
 class BoardPage(PageHandler):
     async def get(self, slug: str) -> None:
-        board = await posting.get_board(self.store, self.user, slug)
         category = self.get_query_argument("category", None) or None
         page = await posting.list_posts(self.store, self.user, slug, category=category,
                                         cursor=self.get_query_argument("cursor", None))
+        board = await posting.get_board(self.store, self.user, slug)
         await self.render_page("board.html", board=board, page=page, category=category)
 
 

@@ -58,6 +58,8 @@ async def test_board_settings_keep_admin_changes_across_ensure(any_store):
     await any_store.ensure_boards([BoardSettings(slug="forum", name="强市论坛")])
     (stored,) = await any_store.list_boards()
     assert stored == forum
+    assert await any_store.get_board("forum") == forum
+    assert await any_store.get_board("nope") is None
 
 
 @pytest.mark.gen_test

@@ -59,6 +59,24 @@ class Pagination(tornado.web.UIModule):
                                   deep="cursor" in self.request.arguments)
 
 
+# Names of form fields as people read them, for error summaries.
+FIELD_LABELS = {
+    "title": "标题", "body": "正文", "category": "分类", "status": "状态", "cursor": "翻页标记",
+    "limit": "每页数量", "anonymous": "匿名", "username": "用户名", "password": "密码",
+    "display_name": "显示名称", "email": "电子邮箱",
+}
+
+
+class ErrorSummary(tornado.web.UIModule):
+    """The list of wrong fields at the top of a form; each links to its field when the form
+    shows it (`linked`, all of them when not given)."""
+
+    def render(self, errors: dict[str, str], linked=None) -> str:
+        return self.render_string("modules/error_summary.html", errors=errors,
+                                  labels=FIELD_LABELS,
+                                  linked=set(errors) if linked is None else set(linked))
+
+
 class FieldError(tornado.web.UIModule):
     def render(self, errors: dict[str, str], name: str) -> str:
         return self.render_string("modules/field_error.html", name=name,

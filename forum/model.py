@@ -155,6 +155,8 @@ class Reply:
     html: str
     kind: ReplyKind
     created_at: dt.datetime
+    board: str | None = None     # the post's board, kept here so answerers' records need no join
+    accepted: bool = False       # the asker chose this answer as best
 
 
 @dataclass
@@ -181,11 +183,43 @@ class Event:
 
 
 @dataclass
+class Flag:
+    """A reader's report that a post needs a moderator's look; open until a moderator acts."""
+    id: str
+    post_id: str
+    user_id: str
+    reason: str
+    created_at: dt.datetime
+    open: bool = True
+
+
+@dataclass
+class AuditEntry:
+    """One moderator, staff or admin action: who, when, what, to what, and why."""
+    id: str
+    at: dt.datetime
+    actor_id: str
+    action: str
+    target: str          # "user:<username>", "post:<id>", "department:<slug>", ...
+    reason: str = ""
+    detail: str = ""     # what changed, in words or compact JSON
+
+
+@dataclass
+class ReplyStats:
+    """What one person's replies of one kind add up to."""
+    total: int = 0
+    accepted: int = 0
+    by_board: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class PostFilter:
     """Which posts a list may contain; built by services from the viewer's rights, applied by stores."""
     board: str | None = None
     statuses: tuple[Status, ...] | None = None
     category: str | None = None
+    categories: tuple[str, ...] | None = None   # any of these (an empty tuple matches nothing)
     author_id: str | None = None
     department: str | None = None
     pinned: bool | None = None

@@ -10,13 +10,15 @@ import datetime as dt
 from typing import Any, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, Revision,
-                         Session, User)
+from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, Revision, Session, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE"]
 
-# (created_at, id) of the last post of a page: lists are ordered newest first by this pair.
+# (created_at, id) of the last record of a page: lists are ordered by this pair.
 PostKey = tuple[dt.datetime, str]
+ReplyKey = tuple[dt.datetime, str]
+AuditKey = tuple[dt.datetime, str]
 
 # Fields of a post that update_post may change; id, board, author and created_at never change.
 POST_CHANGEABLE = frozenset({
@@ -75,6 +77,10 @@ class Store(Protocol):
     async def update_user(self, user_id: str, changes: dict[str, Any]) -> None:
         """Set the given User fields; raise NotFound when the user does not exist."""
 
+    async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        """Up to `limit` users whose username starts with `prefix` (case-insensitive; "" for
+        all), ordered by lower-cased username, strictly after the lower-cased name `after`."""
+
     async def add_session(self, session: Session) -> None:
         """Store a new login."""
 
@@ -94,9 +100,14 @@ class Store(Protocol):
     async def get_post(self, post_id: str) -> Post | None:
         """None when no post has this id."""
 
-    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int) -> list[Post]:
-        """Up to `limit` posts matching `where`, newest first by (created_at, id), strictly after
-        the key `after` when given. Empty list when nothing matches."""
+    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
+                         oldest_first: bool = False) -> list[Post]:
+        """Up to `limit` posts matching `where`, newest first by (created_at, id) (oldest first
+        when asked), strictly after the key `after` in that order. Empty list when none match."""
+
+    async def count_posts_by_category(self, where: PostFilter) -> dict[str | None, int]:
+        """How many posts match `where`, per category (None for posts without one); categories
+        with no posts are absent."""
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None) -> Post:
@@ -108,6 +119,19 @@ class Store(Protocol):
         """Insert the reply, add one to its post's reply_count and apply `changes` to the post, all
         at once. Return the post afterwards; raise NotFound when the post does not exist."""
 
+    async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
+                           event: Event | None = None) -> Post:
+        """Mark the reply accepted and apply `changes` to its post, all at once. Return the post
+        afterwards; raise NotFound when the post, or that reply of that post, does not exist."""
+
+    async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,
+                                     after: ReplyKey | None, limit: int) -> list[Reply]:
+        """Up to `limit` replies by one person (of one kind when given), newest first by
+        (created_at, id), strictly after `after`. Empty list when none."""
+
+    async def reply_stats(self, author_id: str, kind: ReplyKind) -> ReplyStats:
+        """Totals of one person's replies of one kind: all, accepted, and per board."""
+
     async def list_replies(self, post_id: str) -> list[Reply]:
         """Replies of a post, oldest first; empty list when none or the post does not exist."""
 
@@ -116,6 +140,21 @@ class Store(Protocol):
 
     async def list_events(self, post_id: str) -> list[Event]:
         """Events of a post, oldest first."""
+
+    # flags and audit -------------------------------------------------------------------------
+    async def add_flag(self, flag: Flag) -> None:
+        """Record a flag; raise Conflict when this user already has an open flag on this post."""
+
+    async def list_flags(self, post_id: str) -> list[Flag]:
+        """Every flag of a post, open or not, oldest first."""
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log (there is no way to change or remove one)."""
+
+    async def list_audit(self, *, actor_id: str | None, target: str | None,
+                         after: AuditKey | None, limit: int) -> list[AuditEntry]:
+        """Up to `limit` entries, newest first by (at, id), filtered by actor and/or target when
+        given, strictly after `after`."""
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

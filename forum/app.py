@@ -11,6 +11,7 @@ from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
 SLUG = r"([a-z0-9_-]{1,32})"
+NAME = r"([A-Za-z0-9_]{1,32})"
 
 
 def routes() -> list[tuple[str, type]]:
@@ -24,6 +25,12 @@ def routes() -> list[tuple[str, type]]:
         (rf"/api/v1/boards/{SLUG}/posts", api.BoardPostsHandler),
         (rf"/api/v1/posts/{ID}", api.PostHandler),
         (rf"/api/v1/posts/{ID}/replies", api.RepliesHandler),
+        (rf"/api/v1/posts/{ID}/accept", api.AcceptHandler),
+        (rf"/api/v1/posts/{ID}/flag", api.FlagHandler),
+        (r"/api/v1/workspace", api.WorkspaceHandler),
+        (rf"/api/v1/users/{NAME}", api.UserProfileHandler),
+        (r"/api/v1/admin/users", api.AdminUsersHandler),
+        (rf"/api/v1/admin/users/{NAME}", api.AdminUserHandler),
         (r"/api/v1/departments", api.DepartmentsHandler),
         (r"/api/v1/preview", api.PreviewHandler),
         (r"/api/.*", NotFoundApiHandler),
@@ -34,6 +41,12 @@ def routes() -> list[tuple[str, type]]:
         (rf"/boards/{SLUG}/new", pages.NewPostPage),
         (rf"/posts/{ID}", pages.PostPage),
         (rf"/posts/{ID}/edit", pages.EditPostPage),
+        (rf"/posts/{ID}/accept", pages.AcceptPage),
+        (rf"/posts/{ID}/flag", pages.FlagPage),
+        (r"/workspace", pages.WorkspacePage),
+        (rf"/users/{NAME}", pages.ProfilePage),
+        (r"/admin", pages.AdminPage),
+        (rf"/admin/users/{NAME}", pages.AdminUserPage),
         (r"/login", pages.LoginPage),
         (r"/register", pages.RegisterPage),
         (r"/logout", pages.LogoutPage),

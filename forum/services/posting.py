@@ -13,120 +13,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from forum import boards, text
+from forum import boards, text, workflow
 from forum.boards import Policy
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.model import (BoardSettings, Event, Kind, Page, Post, PostFilter, Reply, ReplyKind,
-                         Revision, Role, Status, User, is_id, new_id, now)
+from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
+                         Status, User, is_id, new_id, now)
 from forum.services import throttle
 from forum.services.fields import Fields, check_limit
+from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
+                                       PostView, ReplyView, Thread, is_moderator, may_edit,
+                                       may_post, may_see, present_post, present_posts,
+                                       present_thread, reply_kind)
 from forum.store.base import PostKey, Store
 
 TITLE_MAX = 120
 BODY_MAX = 20_000
-EDIT_WINDOW_MINUTES = 30
 NEW_ACCOUNT_AGE = dt.timedelta(days=1)
 NEW_ACCOUNT_MAX_LINKS = 2
-ANONYMOUS_NAME = "网友"
 
-# The kinds of board whose rules are built so far; posting elsewhere is refused plainly.
-SUPPORTED_KINDS = frozenset({Kind.DISCUSSION})
-
-
-@dataclass
-class Author:
-    username: str
-    display_name: str
-
-
-@dataclass
-class BoardView:
-    settings: BoardSettings
-    policy: Policy
-    may_post: bool
-
-    @property
-    def slug(self) -> str:
-        return self.settings.slug
-
-
-@dataclass
-class PostView:
-    post: Post
-    author: Author | None
-    may_edit: bool = False
-    may_reply: bool = False
-
-
-@dataclass
-class ReplyView:
-    reply: Reply
-    author: Author | None
-
-
-@dataclass
-class Thread:
-    post: PostView
-    board: BoardView
-    replies: list[ReplyView] = field(default_factory=list)
-    edited: bool = False
-    revisions: list[Revision] = field(default_factory=list)
-
-
-def _is_moderator(viewer: User | None) -> bool:
-    return viewer is not None and (viewer.has(Role.MODERATOR) or viewer.has(Role.ADMIN))
-
-
-def _may_post(policy: Policy, settings: BoardSettings, viewer: User | None) -> bool:
-    if not settings.is_open or policy.kind not in SUPPORTED_KINDS:
-        return False
-    if viewer is None:
-        return policy.visitors_may_post
-    return any(viewer.has(role) for role in policy.posters)
-
-
-def _may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
-    if _is_moderator(viewer):
-        return True
-    if viewer is not None and post.author_id == viewer.id:
-        return True
-    return not policy.confidential and post.status in boards.PUBLIC_STATUSES[policy.kind]
-
-
-def _may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
-    if _is_moderator(viewer):
-        return True
-    return (viewer is not None and post.author_id == viewer.id
-            and at - post.created_at <= dt.timedelta(minutes=EDIT_WINDOW_MINUTES))
-
-
-def _reply_kind(post: Post, policy: Policy, viewer: User) -> ReplyKind | None:
-    """The kind a reply by `viewer` would have, or None when they may not reply."""
-    if not policy.replies or policy.kind not in SUPPORTED_KINDS:
-        return None
-    if policy.kind is Kind.DISCUSSION and policy.citizens_may_comment:
-        return ReplyKind.COMMENT
-    return None
-
-
-def _may_reply(post: Post, policy: Policy, viewer: User | None) -> bool:
-    return (viewer is not None and not post.locked and post.status is Status.PUBLISHED
-            and _reply_kind(post, policy, viewer) is not None)
-
-
-async def _authors(store: Store, records: list[Post | Reply]) -> dict[str, Author]:
-    users = await store.get_users([r.author_id for r in records if r.author_id])
-    return {uid: Author(u.username, u.display_name) for uid, u in users.items()}
-
-
-def _shown_author(record: Post | Reply, authors: dict[str, Author],
-                  viewer: User | None) -> Author | None:
-    if record.author_id is None:
-        return None
-    if getattr(record, "anonymous", False) and not _is_moderator(viewer) and (
-            viewer is None or viewer.id != record.author_id):
-        return None
-    return authors.get(record.author_id)
+__all__ = ["BoardView", "PostView", "ReplyView", "Thread", "EDIT_WINDOW_MINUTES",
+           "SUPPORTED_KINDS"]
 
 
 # boards --------------------------------------------------------------------------------------
@@ -134,7 +40,7 @@ async def list_boards(store: Store, viewer: User | None) -> list[BoardView]:
     """The six boards in their fixed order, with the admin's settings."""
     settings = {b.slug: b for b in await store.list_boards()}
     return [BoardView(settings[slug], boards.POLICIES[slug],
-                      _may_post(boards.POLICIES[slug], settings[slug], viewer))
+                      may_post(boards.POLICIES[slug], settings[slug], viewer))
             for slug in boards.BOARD_ORDER if slug in settings]
 
 
@@ -146,7 +52,7 @@ async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
     settings = await store.get_board(slug)
     if settings is None:
         raise NotFound("栏目不存在")
-    return BoardView(settings, policy, _may_post(policy, settings, viewer))
+    return BoardView(settings, policy, may_post(policy, settings, viewer))
 
 
 # lists ---------------------------------------------------------------------------------------
@@ -171,7 +77,7 @@ def decode_cursor(cursor: Any) -> PostKey | None:
 
 def _visible_statuses(policy: Policy, viewer: User | None, wanted: Any) -> tuple[Status, ...]:
     allowed = (tuple(s for s in Status if s in _board_statuses(policy.kind))
-               if _is_moderator(viewer) else boards.PUBLIC_STATUSES[policy.kind])
+               if is_moderator(viewer) else boards.PUBLIC_STATUSES[policy.kind])
     if wanted is None or wanted == "":
         return allowed
     fields = Fields()
@@ -199,7 +105,7 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
     fields = Fields()
     chosen_category = fields.choice("category", category, board.settings.categories)
     fields.done()
-    if board.policy.confidential and not _is_moderator(viewer):
+    if board.policy.confidential and not is_moderator(viewer):
         # Confidential boards list nothing to the public; their writers follow their own cases.
         return Page(items=[], next_cursor=None)
     where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category)
@@ -210,7 +116,7 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
     more = len(rest) > size - len(pinned)
     rest = rest[:size - len(pinned)]
     posts = pinned + rest
-    views = await _post_views(store, viewer, posts)
+    views = await present_posts(store, viewer, posts)
     last = rest[-1] if rest else None
     next_cursor = encode_cursor((last.created_at, last.id)) if more and last else None
     return Page(items=views, next_cursor=next_cursor)
@@ -222,7 +128,7 @@ async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
     size = check_limit(limit)
     posts = await store.list_posts(PostFilter(author_id=viewer.id), decode_cursor(cursor), size + 1)
     page_posts = posts[:size]
-    views = await _post_views(store, viewer, page_posts)
+    views = await present_posts(store, viewer, page_posts)
     last = page_posts[-1] if page_posts else None
     more = len(posts) > size
     return Page(items=views, next_cursor=encode_cursor((last.created_at, last.id)) if more else None)
@@ -230,13 +136,6 @@ async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
 
 def _with(where: PostFilter, **changes: Any) -> PostFilter:
     return PostFilter(**{**where.__dict__, **changes})
-
-
-async def _post_views(store: Store, viewer: User | None, posts: list[Post]) -> list[PostView]:
-    authors = await _authors(store, posts)
-    at = now()
-    return [PostView(p, _shown_author(p, authors, viewer), _may_edit(p, viewer, at),
-                     _may_reply(p, boards.POLICIES[p.board], viewer)) for p in posts]
 
 
 async def latest_by_board(store: Store, viewer: User | None, per_board: int = 5
@@ -250,32 +149,23 @@ async def latest_by_board(store: Store, viewer: User | None, per_board: int = 5
 
 
 # one post ------------------------------------------------------------------------------------
-async def _visible_post(store: Store, viewer: User | None, post_id: Any) -> tuple[Post, Policy]:
+async def visible_post(store: Store, viewer: User | None, post_id: Any) -> tuple[Post, Policy]:
     """The post if the viewer may see it; NotFound otherwise, never Forbidden, so a confidential
     or held post does not reveal that it exists."""
     post = await store.get_post(post_id) if is_id(post_id) else None
     policy = boards.policy(post.board) if post else None
-    if post is None or policy is None or not _may_see(post, policy, viewer):
+    if post is None or policy is None or not may_see(post, policy, viewer):
         raise NotFound("内容不存在或无权查看")
     return post, policy
 
 
 async def get_thread(store: Store, viewer: User | None, post_id: Any) -> Thread:
     """The post with its replies. Raises NotFound."""
-    post, policy = await _visible_post(store, viewer, post_id)
+    post, policy = await visible_post(store, viewer, post_id)
     board = await get_board(store, viewer, post.board)
     replies = await store.list_replies(post.id)
-    authors = await _authors(store, [post, *replies])
-    (view,) = await _post_views(store, viewer, [post])
     revisions = await store.list_revisions(post.id)
-    return Thread(
-        post=view, board=board,
-        replies=[ReplyView(r, _shown_author(r, authors, viewer)) for r in replies],
-        edited=bool(revisions),
-        # Earlier texts stay with the author and moderators: an edit may have removed something
-        # its writer regretted publishing.
-        revisions=(revisions if _is_moderator(viewer) or (viewer and viewer.id == post.author_id)
-                   else []))
+    return await present_thread(store, viewer, post, board, replies, revisions)
 
 
 async def get_thread_for_editing(store: Store, viewer: User | None, post_id: Any) -> Thread:
@@ -295,6 +185,7 @@ async def _render(body: str) -> str:
 
 
 async def _throttle_writes(store: Store, viewer: User) -> None:
+    """Limits on how often one account writes; officials are exempt."""
     if viewer.has(Role.MODERATOR) or viewer.has(Role.STAFF) or viewer.has(Role.ADMIN):
         return
     young = now() - viewer.created_at < NEW_ACCOUNT_AGE
@@ -357,8 +248,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
                 category=category, anonymous=anonymous)
     event = Event(new_id(), post.id, at, viewer.id, "create", None, status.value)
     await store.add_post(post, event)
-    (view,) = await _post_views(store, viewer, [post])
-    return view
+    return present_post(post, viewer, viewer, set())
 
 
 async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
@@ -367,8 +257,8 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     earlier text is kept as a revision. Raises NotLoggedIn, NotFound, Forbidden, Invalid."""
     if viewer is None:
         raise NotLoggedIn()
-    post, policy = await _visible_post(store, viewer, post_id)
-    if not _may_edit(post, viewer, now()):
+    post, policy = await visible_post(store, viewer, post_id)
+    if not may_edit(post, viewer, now()):
         raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
     fields = Fields()
     title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False)
@@ -390,7 +280,7 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
     event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value, post.status.value)
     updated = await store.update_post(post.id, changes, revision=revision, event=event)
-    (view,) = await _post_views(store, viewer, [updated])
+    (view,) = await present_posts(store, viewer, [updated])
     return view
 
 
@@ -399,19 +289,34 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     NotLoggedIn, NotFound, Forbidden, Conflict (locked or not open), Invalid, RateLimited."""
     if viewer is None:
         raise NotLoggedIn()
-    post, policy = await _visible_post(store, viewer, post_id)
-    kind = _reply_kind(post, policy, viewer)
+    post, policy = await visible_post(store, viewer, post_id)
+    kind = reply_kind(post, policy, viewer)
     if kind is None:
-        raise Forbidden("您不能在此回复")
+        raise Forbidden(_reply_refusal(policy), code="may_not_reply")
     if post.locked:
         raise Conflict("该帖已锁定，不能回复", code="locked")
-    if post.status is not Status.PUBLISHED:
-        raise Conflict("该帖当前不接受回复", code="not_open")
+    new_status = workflow.transition(policy.kind, workflow.reply_action(kind), post.status)
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
     await _throttle_writes(store, viewer)
     at = now()
-    reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at)
-    await store.add_reply(reply, {"updated_at": at})
-    return ReplyView(reply, Author(viewer.username, viewer.display_name))
+    reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at,
+                  board=post.board)
+    changes: dict[str, Any] = {"updated_at": at}
+    event = None
+    if new_status is not post.status:
+        changes["status"] = new_status
+        event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
+                      post.status.value, new_status.value)
+    await store.add_reply(reply, changes, event)
+    thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
+                                  [reply], [])
+    return thread.replies[0]
+
+
+def _reply_refusal(policy: Policy) -> str:
+    if policy.kind is Kind.CONSULTATION:
+        names = "、".join(b for r, b in BADGES.items() if r in policy.answerers)
+        return f"只有{names}和提问人可以在此回复"
+    return "您不能在此回复"

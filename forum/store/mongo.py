@@ -19,9 +19,10 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, Revision,
-                         Session, User)
-from forum.store.base import POST_CHANGEABLE, Conflict, NotFound, PostKey, StoreUnavailable
+from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, Revision, Session, User)
+from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ HIT_RETENTION_SECONDS = 24 * 60 * 60
 # Which field of each record becomes its document's _id. Ids are stored as ObjectIds (smaller
 # and ordered by creation); references to them (author_id, post_id, ...) stay strings.
 ID_FIELDS: dict[type, str] = {
-    User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id",
+    User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
     Department: "slug", BoardSettings: "slug", Session: "token_hash",
 }
 
@@ -65,11 +66,27 @@ async def _create_indexes(db: AsyncDatabase) -> None:
     await db["hits"].create_index("at", expireAfterSeconds=HIT_RETENTION_SECONDS, name="expiry")
 
 
+async def _answer_flag_audit_indexes(db: AsyncDatabase) -> None:
+    """Version 2: replies by author, flags (one open flag per reader and post), the audit log."""
+    await db["replies"].create_index([("author_id", 1), ("kind", 1), ("created_at", -1),
+                                      ("_id", -1)], name="author_kind_time")
+    flags = db["flags"]
+    await flags.create_index([("post_id", 1), ("created_at", 1), ("_id", 1)], name="post_time")
+    # The index, not a read before the write, keeps a second open flag out; closed ones may pile.
+    await flags.create_index([("post_id", 1), ("user_id", 1)], unique=True, name="open_by_user",
+                             partialFilterExpression={"open": True})
+    audit = db["audit"]
+    for name, keys in (("actor_time", [("actor_id", 1)]), ("target_time", [("target", 1)]),
+                       ("time", [])):
+        await audit.create_index([*keys, ("at", -1), ("_id", -1)], name=name)
+
+
 # Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
 # far a database is. Steps must be safe to run twice: two processes may start at the same time,
 # and a crash may fall between a step and the bump of the version.
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
+    _answer_flag_audit_indexes,
 ]
 
 
@@ -95,12 +112,45 @@ def _oid(record_id: str) -> ObjectId | str:
     return ObjectId(record_id) if ObjectId.is_valid(record_id) else record_id
 
 
-def _post_changes(changes: dict[str, Any]) -> dict[str, Any]:
+def _post_update(changes: dict[str, Any]) -> dict[str, Any]:
+    """The update document for `changes` to a post ({} for none: $set may not be empty)."""
     values = plain_changes(changes)
     unknown = set(values) - POST_CHANGEABLE
     if unknown:
         raise ValueError(f"posts cannot change {sorted(unknown)}")
-    return values
+    return {"$set": values} if values else {}
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """An equality query on each value given (None sets no condition)."""
+    return {field: value for field, value in values.items() if value is not None}
+
+
+def _post_query(where: PostFilter) -> dict[str, Any]:
+    """The query for a PostFilter (list_posts and the counts)."""
+    query = _given({field: getattr(where, field) for field in
+                    ("board", "author_id", "department", "pinned")})
+    # An empty tuple matches nothing, as in SQLite.
+    if where.statuses is not None:
+        query["status"] = {"$in": [status.value for status in where.statuses]}
+    category: dict[str, Any] = {}  # category and categories may both be given; both hold
+    if where.category is not None:
+        category["$eq"] = where.category
+    if where.categories is not None:
+        category["$in"] = list(where.categories)
+    if category:
+        query["category"] = category
+    return query
+
+
+def _keyset(query: dict[str, Any], time: str, after: tuple[dt.datetime, str] | None,
+            ascending: bool) -> dict[str, Any]:
+    """`query` narrowed to the records strictly after the key `after` in (time, _id) order."""
+    if after is None:
+        return query
+    at, last_id = after
+    beyond = "$gt" if ascending else "$lt"
+    return {**query, "$or": [{time: {beyond: at}}, {time: at, "_id": {beyond: _oid(last_id)}}]}
 
 
 def _report_unavailable(cls: type[T]) -> type[T]:
@@ -259,6 +309,17 @@ class MongoStore:
         if result.matched_count == 0:
             raise NotFound("用户不存在")
 
+    async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        if limit <= 0:  # limit(0) means "no limit" to MongoDB
+            return []
+        key = prefix.casefold()
+        # The same range as SQLite's (so both answer alike), served by the username_key index.
+        bounds: dict[str, Any] = {"$gte": key, "$lt": key + "\uffff"}
+        if after is not None:
+            bounds["$gt"] = after.casefold()
+        cursor = self._db["users"].find({"username_key": bounds}).sort("username_key", 1)
+        return [_from_doc(User, doc) for doc in await cursor.limit(limit).to_list()]
+
     async def add_session(self, session: Session) -> None:
         await self._db["sessions"].insert_one(_to_doc(session))
 
@@ -298,26 +359,38 @@ class MongoStore:
         doc = await self._db["posts"].find_one({"_id": _oid(post_id)})
         return _from_doc(Post, doc) if doc else None
 
-    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int) -> list[Post]:
+    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
+                         oldest_first: bool = False) -> list[Post]:
+        return await self._page(Post, "posts", "created_at", _post_query(where), after, limit,
+                                ascending=oldest_first)
+
+    async def count_posts_by_category(self, where: PostFilter) -> dict[str | None, int]:
+        groups = await self._group("posts", _post_query(where), "$category", {"count": {"$sum": 1}})
+        return {group["_id"]: group["count"] for group in groups}
+
+    async def _page(self, cls: type[T], collection: str, time: str, query: dict[str, Any],
+                    after: tuple[dt.datetime, str] | None, limit: int, *,
+                    ascending: bool = False) -> list[T]:
+        """Up to `limit` documents matching `query`, ordered by (time, _id), newest first unless
+        `ascending`, strictly after the key `after` in that order."""
         if limit <= 0:  # limit(0) means "no limit" to MongoDB
             return []
-        query: dict[str, Any] = {}
-        for field in ("board", "category", "author_id", "department", "pinned"):
-            value = getattr(where, field)
-            if value is not None:
-                query[field] = value
-        if where.statuses is not None:  # an empty tuple matches nothing, as in SQLite
-            query["status"] = {"$in": [status.value for status in where.statuses]}
-        if after is not None:
-            at, last_id = after
-            query["$or"] = [{"created_at": {"$lt": at}},
-                            {"created_at": at, "_id": {"$lt": _oid(last_id)}}]
-        cursor = (self._db["posts"].find(query)
-                  .sort([("created_at", -1), ("_id", -1)]).limit(limit))
-        return [_from_doc(Post, doc) for doc in await cursor.to_list()]
+        direction = 1 if ascending else -1
+        cursor = (self._db[collection].find(_keyset(query, time, after, ascending))
+                  .sort([(time, direction), ("_id", direction)]).limit(limit))
+        return [_from_doc(cls, doc) for doc in await cursor.to_list()]
 
-    async def _change_post(self, post_id: str, update: dict[str, Any],
+    async def _group(self, collection: str, match: dict[str, Any], key: str,
+                     totals: dict[str, Any]) -> list[dict[str, Any]]:
+        """One document per distinct value of `key` among those matching `match`: that value as
+        _id, and the accumulators `totals`."""
+        cursor = await self._db[collection].aggregate([{"$match": match},
+                                                       {"$group": {"_id": key, **totals}}])
+        return await cursor.to_list()
+
+    async def _change_post(self, post_id: str, update: dict[str, Any], event: Event | None,
                            session: AsyncClientSession | None) -> Post:
+        """Apply `update` to the post, then record `event`; NotFound when the post is missing."""
         posts = self._db["posts"]
         if update:
             doc = await posts.find_one_and_update({"_id": _oid(post_id)}, update,
@@ -327,38 +400,66 @@ class MongoStore:
             doc = await posts.find_one({"_id": _oid(post_id)}, session=session)
         if doc is None:
             raise NotFound()
+        await self._insert("events", event, session)
         return _from_doc(Post, doc)
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None) -> Post:
-        values = _post_changes(changes)
+        update = _post_update(changes)
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(post_id, session)  # so nothing is written for a ghost
             # The earlier text goes first: a crash after it leaves one copy too many, never a
             # text that is lost.
             await self._insert("revisions", revision, session)
-            post = await self._change_post(post_id, {"$set": values} if values else {}, session)
-            await self._insert("events", event, session)
-            return post
+            return await self._change_post(post_id, update, event, session)
         return await self._atomically(write)
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None) -> Post:
-        update: dict[str, Any] = {"$inc": {"reply_count": 1}}
-        values = _post_changes(changes)
-        if values:
-            update["$set"] = values
+        update = {**_post_update(changes), "$inc": {"reply_count": 1}}
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(reply.post_id, session)
             # Reply first, then the counter: a crash in between leaves the count one short (a
             # recount repairs it), never a count for a reply that is not there.
             await self._insert("replies", reply, session)
-            post = await self._change_post(reply.post_id, update, session)
-            await self._insert("events", event, session)
-            return post
+            return await self._change_post(reply.post_id, update, event, session)
         return await self._atomically(write)
+
+    async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
+                           event: Event | None = None) -> Post:
+        update = _post_update(changes)
+
+        async def write(session: AsyncClientSession | None) -> Post:
+            await self._require_post(post_id, session)
+            # The reply first, and only if it is one of this post's: unmatched, nothing has been
+            # written. A crash after it leaves an accepted reply the post does not name yet;
+            # accepting it again repairs that, which a post naming an unmarked reply would not.
+            marked = await self._db["replies"].update_one(
+                {"_id": _oid(reply_id), "post_id": post_id}, {"$set": {"accepted": True}},
+                session=session)
+            if marked.matched_count == 0:
+                raise NotFound()
+            return await self._change_post(post_id, update, event, session)
+        return await self._atomically(write)
+
+    async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,
+                                     after: ReplyKey | None, limit: int) -> list[Reply]:
+        query: dict[str, Any] = {"author_id": author_id}
+        if kind is not None:
+            query["kind"] = kind.value
+        return await self._page(Reply, "replies", "created_at", query, after, limit)
+
+    async def reply_stats(self, author_id: str, kind: ReplyKind) -> ReplyStats:
+        # Replies stored before version 2 have no `accepted` field; $cond counts them as not.
+        groups = await self._group("replies", {"author_id": author_id, "kind": kind.value},
+                                   "$board", {"total": {"$sum": 1}, "accepted": {
+                                       "$sum": {"$cond": ["$accepted", 1, 0]}}})
+        return ReplyStats(total=sum(group["total"] for group in groups),
+                          accepted=sum(group["accepted"] for group in groups),
+                          by_board={group["_id"]: group["total"] for group in groups
+                                    if group["_id"] is not None})
 
     async def _children(self, cls: type[T], collection: str, time: str, post_id: str) -> list[T]:
         cursor = self._db[collection].find({"post_id": post_id}).sort([(time, 1), ("_id", 1)])
@@ -372,6 +473,24 @@ class MongoStore:
 
     async def list_events(self, post_id: str) -> list[Event]:
         return await self._children(Event, "events", "at", post_id)
+
+    # flags and audit -------------------------------------------------------------------------
+    async def add_flag(self, flag: Flag) -> None:
+        try:
+            await self._insert("flags", flag, None)
+        except DuplicateKeyError as exc:  # the open_by_user index: one open flag each
+            raise Conflict("您已举报过此内容", code="already_flagged") from exc
+
+    async def list_flags(self, post_id: str) -> list[Flag]:
+        return await self._children(Flag, "flags", "created_at", post_id)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._insert("audit", entry, None)
+
+    async def list_audit(self, *, actor_id: str | None, target: str | None,
+                         after: AuditKey | None, limit: int) -> list[AuditEntry]:
+        return await self._page(AuditEntry, "audit", "at",
+                                _given({"actor_id": actor_id, "target": target}), after, limit)
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

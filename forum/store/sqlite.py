@@ -16,9 +16,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, Revision,
-                         Session, User, iso)
-from forum.store.base import POST_CHANGEABLE, Conflict, NotFound, PostKey, StoreUnavailable
+from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, Revision, Session, User, iso)
+from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -72,6 +73,24 @@ MIGRATIONS: list[str] = [
     CREATE TABLE hits (key TEXT NOT NULL, at TEXT NOT NULL);
     CREATE INDEX hits_key ON hits(key, at);
     """,
+    # 2: answer records (a reply's board and whether it was accepted), flags, the audit log.
+    """
+    ALTER TABLE replies ADD COLUMN board TEXT;
+    ALTER TABLE replies ADD COLUMN accepted INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX replies_author ON replies(author_id, kind, created_at DESC, id DESC);
+    CREATE TABLE flags (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL, user_id TEXT NOT NULL, reason TEXT NOT NULL,
+        created_at TEXT NOT NULL, open INTEGER NOT NULL);
+    CREATE INDEX flags_post ON flags(post_id, created_at, id);
+    -- One open flag per reader and post; the index, not a read before the write, enforces it.
+    CREATE UNIQUE INDEX flags_open ON flags(post_id, user_id) WHERE open = 1;
+    CREATE TABLE audit (
+        id TEXT PRIMARY KEY, at TEXT NOT NULL, actor_id TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX audit_actor ON audit(actor_id, at DESC, id DESC);
+    CREATE INDEX audit_target ON audit(target, at DESC, id DESC);
+    CREATE INDEX audit_time ON audit(at DESC, id DESC);
+    """,
 ]
 
 LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
@@ -90,6 +109,34 @@ def _to_sql(value: Any) -> Any:
 def _from_row(cls: type[T], row: sqlite3.Row) -> T:
     data = {key: (json.loads(row[key]) if key in LIST_COLUMNS else row[key]) for key in row.keys()}
     return from_plain(cls, data)
+
+
+def _where(clauses: list[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def _equal(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """A `column = ?` clause and its parameter for each value given (None sets no condition)."""
+    given = {column: value for column, value in values.items() if value is not None}
+    return [f"{column} = ?" for column in given], [_to_sql(value) for value in given.values()]
+
+
+def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
+    clauses, params = _equal({column: getattr(where, column) for column in
+                              ("board", "category", "author_id", "department", "pinned")})
+    if where.statuses is not None:
+        clauses.append(_is_in("status", where.statuses))
+        params.extend(status.value for status in where.statuses)
+    if where.categories is not None:
+        clauses.append(_is_in("category", where.categories))
+        params.extend(where.categories)
+    return clauses, params
+
+
+def _is_in(column: str, values: tuple[Any, ...]) -> str:
+    # An empty tuple gives "IN ()", which SQLite accepts and which matches nothing.
+    return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
@@ -277,6 +324,19 @@ class SqliteStore:
                 raise NotFound("用户不存在")
         await self._write(work)
 
+    async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        key = prefix.casefold()
+        # A range rather than LIKE: the unique index on username_key serves it, and a prefix
+        # holding % or _ means those characters, not wildcards.
+        clauses, params = ["username_key >= ?", "username_key < ?"], [key, key + "\uffff"]
+        if after is not None:
+            clauses.append("username_key > ?")
+            params.append(after.casefold())
+        rows = await self._read(lambda conn: conn.execute(
+            f"SELECT * FROM users{_where(clauses)} ORDER BY username_key LIMIT ?",
+            [*params, max(limit, 0)]).fetchall())
+        return [_from_row(User, row) for row in rows]
+
     async def add_session(self, session: Session) -> None:
         await self._write(lambda conn: _insert(conn, "sessions", to_plain(session)))
 
@@ -309,30 +369,41 @@ class SqliteStore:
             lambda conn: conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone())
         return _from_row(Post, row) if row else None
 
-    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int) -> list[Post]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column in ("board", "category", "author_id", "department", "pinned"):
-            value = getattr(where, column)
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(_to_sql(value))
-        if where.statuses is not None:
-            clauses.append(f"status IN ({', '.join('?' for _ in where.statuses)})")
-            params.extend(status.value for status in where.statuses)
+    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
+                         oldest_first: bool = False) -> list[Post]:
+        clauses, params = _post_where(where)
+        return await self._page(Post, "posts", "created_at", clauses, params, after, limit,
+                                ascending=oldest_first)
+
+    async def count_posts_by_category(self, where: PostFilter) -> dict[str | None, int]:
+        clauses, params = _post_where(where)
+        rows = await self._read(lambda conn: conn.execute(
+            f"SELECT category, COUNT(*) FROM posts{_where(clauses)} GROUP BY category",
+            params).fetchall())
+        return {category: count for category, count in rows}
+
+    async def _page(self, cls: type[T], table: str, time: str, clauses: list[str],
+                    params: list[Any], after: tuple[dt.datetime, str] | None, limit: int, *,
+                    ascending: bool = False) -> list[T]:
+        """Up to `limit` rows matching `clauses`, ordered by (time, id), newest first unless
+        `ascending`, strictly after the key `after` in that order."""
+        beyond, order = (">", "ASC") if ascending else ("<", "DESC")
+        clauses, params = list(clauses), list(params)
         if after is not None:
-            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            clauses.append(f"({time} {beyond} ? OR ({time} = ? AND id {beyond} ?))")
             params.extend([iso(after[0]), iso(after[0]), after[1]])
-        sql = "SELECT * FROM posts"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        params.append(limit)
-        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [_from_row(Post, row) for row in rows]
+        sql = (f"SELECT * FROM {table}{_where(clauses)} "
+               f"ORDER BY {time} {order}, id {order} LIMIT ?")
+        # LIMIT -1 would mean no limit at all to SQLite; MongoDB's adapter answers [] too.
+        rows = await self._read(
+            lambda conn: conn.execute(sql, [*params, max(limit, 0)]).fetchall())
+        return [_from_row(cls, row) for row in rows]
 
     @staticmethod
-    def _update_post(conn: sqlite3.Connection, post_id: str, changes: dict[str, Any]) -> Post:
+    def _update_post(conn: sqlite3.Connection, post_id: str, changes: dict[str, Any],
+                     event: Event | None = None) -> Post:
+        """Apply `changes` to the post and record `event`; NotFound (so the caller's transaction
+        rolls back) when the post does not exist."""
         values = plain_changes(changes)
         unknown = set(values) - POST_CHANGEABLE
         if unknown:
@@ -344,16 +415,16 @@ class SqliteStore:
         row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
         if row is None:
             raise NotFound()
+        if event:
+            _insert(conn, "events", to_plain(event))
         return _from_row(Post, row)
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
-            post = self._update_post(conn, post_id, changes)
+            post = self._update_post(conn, post_id, changes, event)
             if revision:
                 _insert(conn, "revisions", to_plain(revision))
-            if event:
-                _insert(conn, "events", to_plain(event))
             return post
         return await self._write(work)
 
@@ -365,10 +436,35 @@ class SqliteStore:
             _insert(conn, "replies", to_plain(reply))
             conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
                          (reply.post_id,))
-            if event:
-                _insert(conn, "events", to_plain(event))
-            return self._update_post(conn, reply.post_id, changes)
+            return self._update_post(conn, reply.post_id, changes, event)
         return await self._write(work)
+
+    async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
+                           event: Event | None = None) -> Post:
+        def work(conn: sqlite3.Connection) -> Post:
+            # A reply belongs to an existing post (foreign key), so one row updated answers both
+            # questions; none means NotFound, and the transaction rolls back.
+            if conn.execute("UPDATE replies SET accepted = 1 WHERE id = ? AND post_id = ?",
+                            (reply_id, post_id)).rowcount == 0:
+                raise NotFound()
+            return self._update_post(conn, post_id, changes, event)
+        return await self._write(work)
+
+    async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,
+                                     after: ReplyKey | None, limit: int) -> list[Reply]:
+        clauses, params = ["author_id = ?"], [author_id]
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind.value)
+        return await self._page(Reply, "replies", "created_at", clauses, params, after, limit)
+
+    async def reply_stats(self, author_id: str, kind: ReplyKind) -> ReplyStats:
+        rows = await self._read(lambda conn: conn.execute(
+            "SELECT board, COUNT(*), SUM(accepted) FROM replies WHERE author_id = ? AND kind = ? "
+            "GROUP BY board", (author_id, kind.value)).fetchall())
+        return ReplyStats(total=sum(total for _, total, _ in rows),
+                          accepted=sum(accepted for _, _, accepted in rows),
+                          by_board={board: total for board, total, _ in rows if board is not None})
 
     async def _children(self, cls: type[T], table: str, order: str, post_id: str) -> list[T]:
         rows = await self._read(lambda conn: conn.execute(
@@ -383,6 +479,26 @@ class SqliteStore:
 
     async def list_events(self, post_id: str) -> list[Event]:
         return await self._children(Event, "events", "at", post_id)
+
+    # flags and audit -------------------------------------------------------------------------
+    async def add_flag(self, flag: Flag) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "flags", to_plain(flag))
+            except sqlite3.IntegrityError as exc:  # the flags_open index: one open flag each
+                raise Conflict("您已举报过此内容", code="already_flagged") from exc
+        await self._write(work)
+
+    async def list_flags(self, post_id: str) -> list[Flag]:
+        return await self._children(Flag, "flags", "created_at", post_id)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._write(lambda conn: _insert(conn, "audit", to_plain(entry)))
+
+    async def list_audit(self, *, actor_id: str | None, target: str | None,
+                         after: AuditKey | None, limit: int) -> list[AuditEntry]:
+        clauses, params = _equal({"actor_id": actor_id, "target": target})
+        return await self._page(AuditEntry, "audit", "at", clauses, params, after, limit)
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from forum.errors import NotLoggedIn
 from forum.model import iso
-from forum.services import accounts, departments, posting
+from forum.services import accounts, admin, consulting, departments, flags, posting
 from forum.web import views
 from forum.web.base import ApiHandler
 
@@ -104,3 +104,48 @@ class DepartmentsHandler(ApiHandler):
     async def get(self) -> None:
         items = await departments.list_departments(self.store)
         self.respond(200, {"items": [views.department_json(d) for d in items]})
+
+
+class AcceptHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        view = await consulting.accept_answer(self.store, self.user, post_id, data.get("reply_id"))
+        self.respond(200, {"post": views.post_json(view)})
+
+
+class FlagHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        flag = await flags.flag_post(self.store, self.user, post_id, data.get("reason"))
+        self.respond(201, {"flag": views.flag_json(flag)})
+
+
+class WorkspaceHandler(ApiHandler):
+    async def get(self) -> None:
+        space = await consulting.workspace(
+            self.store, self.user, board=self.query("board"), category=self.query("category"),
+            everything=self.query("all") in ("1", "true"), cursor=self.query("cursor"),
+            limit=self.query("limit"))
+        self.respond(200, views.workspace_json(space))
+
+
+class UserProfileHandler(ApiHandler):
+    async def get(self, username: str) -> None:
+        profile = await consulting.profile(self.store, self.user, username)
+        self.respond(200, views.profile_json(profile))
+
+
+class AdminUsersHandler(ApiHandler):
+    async def get(self) -> None:
+        users, next_cursor = await admin.find_users(self.store, self.user, self.query("q"),
+                                                    after=self.query("cursor"),
+                                                    limit=self.query("limit"))
+        self.respond(200, {"items": [views.user_json(u, private=True) for u in users],
+                           "next_cursor": next_cursor})
+
+
+class AdminUserHandler(ApiHandler):
+    async def put(self, username: str) -> None:
+        data = self.json_body()
+        user = await admin.update_user(self.store, self.user, username, data)
+        self.respond(200, {"user": views.user_json(user, private=True)})

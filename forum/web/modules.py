@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from forum.model import ReplyKind, Status
+from forum.model import ReplyKind, Role, Status
 
 STATUS_LABELS = {
     Status.PUBLISHED: "已发布", Status.PENDING: "待审核", Status.HIDDEN: "已隐藏",
@@ -18,6 +18,11 @@ STATUS_LABELS = {
 REPLY_LABELS = {
     ReplyKind.COMMENT: "回复", ReplyKind.ANSWER: "解答", ReplyKind.OFFICIAL: "官方答复",
     ReplyKind.FOLLOW_UP: "追问",
+}
+
+ROLE_LABELS = {
+    Role.CITIZEN: "市民", Role.LAWYER: "律师", Role.EXPERT: "农业专家",
+    Role.STAFF: "部门工作人员", Role.MODERATOR: "信访局管理员", Role.ADMIN: "系统管理员",
 }
 
 
@@ -42,9 +47,12 @@ class PostSummary(tornado.web.UIModule):
 
 
 class ReplyItem(tornado.web.UIModule):
-    def render(self, view) -> str:
+    """One reply; with `post` and `may_accept` an answer also offers the asker's accept form."""
+
+    def render(self, view, post=None, may_accept: bool = False) -> str:
         return self.render_string("modules/reply_item.html", view=view, reply=view.reply,
-                                  label=REPLY_LABELS[view.reply.kind], local_time=local_time)
+                                  label=REPLY_LABELS[view.reply.kind], local_time=local_time,
+                                  post=post, may_accept=may_accept)
 
 
 class Pagination(tornado.web.UIModule):
@@ -64,6 +72,8 @@ FIELD_LABELS = {
     "title": "标题", "body": "正文", "category": "分类", "status": "状态", "cursor": "翻页标记",
     "limit": "每页数量", "anonymous": "匿名", "username": "用户名", "password": "密码",
     "display_name": "显示名称", "email": "电子邮箱",
+    "reply_id": "解答", "reason": "理由", "roles": "角色", "department": "部门",
+    "specialties": "专长", "disabled": "停用", "q": "搜索", "board": "栏目",
 }
 
 

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 import tornado.web
 
 from forum.errors import BadCredentials, Invalid, NotLoggedIn, RateLimited
-from forum.services import accounts, posting
+from forum.model import Role
+from forum.services import accounts, admin, consulting, departments, flags, posting
 from forum.web.base import SESSION_COOKIE, BaseHandler
 
 
@@ -201,3 +202,76 @@ class NotFoundPage(PageHandler):
     async def prepare(self) -> None:
         await super().prepare()
         raise tornado.web.HTTPError(404)
+
+
+class AcceptPage(PageHandler):
+    """The accept button on an answer (a form posting reply_id)."""
+
+    async def post(self, post_id: str) -> None:
+        await consulting.accept_answer(self.store, self.user, post_id, self.form("reply_id"))
+        self.redirect(f"/posts/{post_id}#answers", status=303)
+
+
+class FlagPage(PageHandler):
+    async def post(self, post_id: str) -> None:
+        reason = self.form("reason")
+        try:
+            await flags.flag_post(self.store, self.user, post_id, reason)
+        except Invalid as error:
+            thread = await posting.get_thread(self.store, self.user, post_id)
+            await self.render_page("post.html", 422, thread=thread, values={"reason": reason},
+                                   errors=error.fields)
+            return
+        self.redirect(f"/posts/{post_id}?flagged=1", status=303)
+
+
+class WorkspacePage(PageHandler):
+    async def get(self) -> None:
+        space = await consulting.workspace(
+            self.store, self.user, board=self.get_query_argument("board", None),
+            category=self.get_query_argument("category", None) or None,
+            everything=self.get_query_argument("all", None) == "1",
+            cursor=self.get_query_argument("cursor", None))
+        await self.render_page("workspace.html", space=space)
+
+
+class ProfilePage(PageHandler):
+    async def get(self, username: str) -> None:
+        profile = await consulting.profile(self.store, self.user, username)
+        await self.render_page("profile.html", profile=profile)
+
+
+class AdminPage(PageHandler):
+    async def get(self) -> None:
+        query = self.get_query_argument("q", "")
+        users, next_cursor = await admin.find_users(self.store, self.user, query,
+                                                    after=self.get_query_argument("cursor", None))
+        await self.render_page("admin.html", users=users, query=query, next_cursor=next_cursor)
+
+
+class AdminUserPage(PageHandler):
+    async def get(self, username: str) -> None:
+        admin.require_admin(self.user)
+        user = await accounts.get_profile(self.store, username)
+        await self.render_page("admin_user.html", target=user, errors={}, saved=False,
+                               **await self._choices())
+
+    async def post(self, username: str) -> None:
+        data = {"roles": self.get_body_arguments("roles"),
+                "department": self.form("department") or None,
+                "specialties": self.get_body_arguments("specialties"),
+                "disabled": self.checkbox("disabled")}
+        try:
+            user = await admin.update_user(self.store, self.user, username, data)
+        except Invalid as error:
+            admin.require_admin(self.user)
+            user = await accounts.get_profile(self.store, username)
+            await self.render_page("admin_user.html", 422, target=user, errors=error.fields,
+                                   saved=False, **await self._choices())
+            return
+        await self.render_page("admin_user.html", target=user, errors={}, saved=True,
+                               **await self._choices())
+
+    async def _choices(self) -> dict:
+        return {"departments": await departments.list_departments(self.store),
+                "specialties": admin.known_specialties(), "roles": list(Role)}

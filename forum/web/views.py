@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import Department, Kind, Page, Revision, User, iso
-from forum.services.posting import Author, BoardView, PostView, ReplyView, Thread
+from forum.model import Department, Flag, Kind, Page, Revision, User, iso
+from forum.services.consulting import Profile, Workspace
+from forum.services.presenting import Author, BoardView, PostView, ReplyView, Thread
 
 
 def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
@@ -20,9 +21,14 @@ def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
     return data
 
 
-def author_json(author: Author | None) -> dict[str, str] | None:
-    return None if author is None else {"username": author.username,
-                                        "display_name": author.display_name}
+def author_json(author: Author | None) -> dict[str, Any] | None:
+    if author is None:
+        return None
+    data: dict[str, Any] = {"username": author.username, "display_name": author.display_name}
+    if author.badge:
+        data["badge"] = author.badge
+        data["specialties"] = list(author.specialties)
+    return data
 
 
 def board_json(board: BoardView) -> dict[str, Any]:
@@ -41,7 +47,8 @@ def post_json(view: PostView) -> dict[str, Any]:
         "updated_at": iso(post.updated_at), "reply_count": post.reply_count,
         "accepted_reply_id": post.accepted_reply_id, "pinned": post.pinned,
         "locked": post.locked, "anonymous": post.anonymous,
-        "actions": {"edit": view.may_edit, "reply": view.may_reply},
+        "actions": {"edit": view.may_edit, "reply": view.may_reply, "accept": view.may_accept,
+                    "flag": view.may_flag},
     }
     if boards.POLICIES[post.board].kind is Kind.CASE:
         data.update({"public": post.public, "department": post.department,
@@ -54,7 +61,7 @@ def reply_json(view: ReplyView) -> dict[str, Any]:
     reply = view.reply
     return {"id": reply.id, "post_id": reply.post_id, "body": reply.body, "html": reply.html,
             "author": author_json(view.author), "kind": reply.kind.value,
-            "created_at": iso(reply.created_at)}
+            "accepted": reply.accepted, "created_at": iso(reply.created_at)}
 
 
 def revision_json(revision: Revision) -> dict[str, Any]:
@@ -77,3 +84,25 @@ def page_json(page: Page) -> dict[str, Any]:
 
 def department_json(department: Department) -> dict[str, str]:
     return {"slug": department.slug, "name": department.name}
+
+
+def flag_json(flag: Flag) -> dict[str, Any]:
+    return {"id": flag.id, "post_id": flag.post_id, "reason": flag.reason,
+            "created_at": iso(flag.created_at), "open": flag.open}
+
+
+def workspace_json(space: Workspace) -> dict[str, Any]:
+    return {"boards": [p.slug for p in space.boards], "board": space.board.slug,
+            "category": space.category, "mine_only": space.mine_only,
+            "counts": {(k if k is not None else ""): v for k, v in space.counts.items()},
+            **page_json(space.page)}
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    stats = profile.stats
+    return {"user": user_json(profile.user), "badges": profile.badges,
+            "answers": {"total": stats.total, "accepted": stats.accepted,
+                        "by_board": dict(stats.by_board)},
+            "recent": [{"post_id": r.post_id, "post_title": r.post_title,
+                        "answered_at": iso(r.answered_at), "accepted": r.accepted}
+                       for r in profile.recent]}

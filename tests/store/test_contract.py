@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from forum.errors import Conflict, NotFound
-from forum.model import (BoardSettings, Department, Event, Post, PostFilter, Reply, ReplyKind,
-                         Revision, Role, Session, Status, User, new_id, now)
+from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, Revision, Role, Session, Status, User,
+                         new_id, now)
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 0, 123000, tzinfo=dt.timezone.utc)
 
@@ -28,6 +30,20 @@ def make_post(board="forum", at=T0, **extra) -> Post:
 def event_for(post_id, action="create", at=T0) -> Event:
     return Event(id=new_id(), post_id=post_id, at=at, actor_id=None, action=action,
                  from_status=None, to_status="published", note="")
+
+
+def make_reply(post_id, at=T0, **extra) -> Reply:
+    return Reply(id=new_id(), post_id=post_id, author_id=extra.pop("author_id", None),
+                 body="回复", html="<p>回复</p>", kind=extra.pop("kind", ReplyKind.ANSWER),
+                 created_at=at, **extra)
+
+
+def at_minutes(*minutes) -> list[dt.datetime]:
+    return [T0 + dt.timedelta(minutes=m) for m in minutes]
+
+
+def ids(records) -> list[str]:
+    return [record.id for record in records]
 
 
 # departments and boards ----------------------------------------------------------------------
@@ -129,6 +145,32 @@ async def test_sessions_are_stored_found_and_revoked(any_store):
     assert await any_store.get_session("h2") is None
 
 
+@pytest.mark.gen_test
+async def test_find_users_by_name_prefix_in_name_order_with_paging(any_store):
+    names = ["alina", "Alice", "AL_x", "alfa", "bob", "al", "xal", "ALEX"]
+    for name in names:
+        await any_store.add_user(make_user(name))
+
+    async def found(prefix, after=None, limit=10):
+        return [u.username for u in await any_store.find_users(prefix, after, limit)]
+    assert await found("aL") == ["al", "AL_x", "ALEX", "alfa", "Alice", "alina"]
+    page = await found("al", limit=3)
+    assert page == ["al", "AL_x", "ALEX"]
+    assert await found("al", after="alex") == ["alfa", "Alice", "alina"]
+    assert await found("al", after="ALEX") == ["alfa", "Alice", "alina"]
+    assert await found("ali") == ["Alice", "alina"]
+    assert await found("") == sorted(names, key=str.casefold)
+    assert await found("", after="alina", limit=2) == ["bob", "xal"]
+    assert await found("zz") == []
+    assert await found("al", limit=0) == []
+    # Characters that are wildcards to LIKE (or a regex) match only themselves.
+    assert await found("al_") == ["AL_x"]
+    for pattern in ("a%", "%", "_", "a.", ".*", "al["):
+        assert await found(pattern) == []
+    stored = (await any_store.find_users("alice", None, 1))[0]
+    assert stored == await any_store.get_user_by_name("alice")
+
+
 # posts ---------------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_post_round_trips_with_every_field(any_store):
@@ -166,9 +208,50 @@ async def test_list_posts_is_newest_first_with_keyset_paging(any_store):
 
 
 @pytest.mark.gen_test
-async def test_list_posts_applies_every_filter(any_store):
+async def test_list_posts_oldest_first_reverses_the_keyset(any_store):
+    posts = [make_post(at=at) for at in at_minutes(3, 0, 4, 1, 2)]
+    posts.append(make_post(at=posts[0].created_at))  # same millisecond: ordered by id
+    posts.append(make_post(board="mayor", at=T0))    # another board: never listed
+    for post in posts:
+        await any_store.add_post(post)
+    expected = sorted(posts[:-1], key=lambda p: (p.created_at, p.id))
+    where = PostFilter(board="forum")
+    first = await any_store.list_posts(where, None, 4, oldest_first=True)
+    last = first[-1]
+    rest = await any_store.list_posts(where, (last.created_at, last.id), 4, oldest_first=True)
+    assert ids(first + rest) == ids(expected)
+    # The same key read newest first goes the other way from it.
+    assert ids(await any_store.list_posts(where, (last.created_at, last.id), 10)) == ids(
+        reversed(expected[:3]))
+    assert await any_store.list_posts(where, None, 0, oldest_first=True) == []
+
+
+@pytest.mark.gen_test
+async def test_list_posts_filters_by_any_of_several_categories(any_store):
+    city, traffic, school = (make_post(category=c, at=at) for c, at in
+                             zip(("城建", "交通", "教育"), at_minutes(0, 1, 2)))
+    others = [make_post(at=T0), make_post(board="mayor", category="交通", at=T0)]
+    for post in [city, traffic, school, *others]:
+        await any_store.add_post(post)
+
+    async def listed(**where):
+        return ids(await any_store.list_posts(PostFilter(board="forum", **where), None, 10))
+    assert await listed(categories=("交通", "城建", "没有的")) == ids([traffic, city])
+    assert await listed(categories=("交通", "城建"), category="城建") == ids([city])
+    assert await listed(categories=("交通",), category="城建") == []
+    assert await listed(categories=()) == []
+    assert await listed(categories=("教育", "交通"), statuses=(Status.PUBLISHED,)) == ids(
+        [school, traffic])
+    assert ids(await any_store.list_posts(PostFilter(board="forum", categories=("交通", "教育")),
+                                          (traffic.created_at, traffic.id), 10,
+                                          oldest_first=True)) == ids([school])
+
+
+async def add_filter_cases(store) -> tuple[Post, PostFilter]:
+    """One post that matches a filter on every field, and for each field one that misses it by
+    that field alone. Returns the post and the filter."""
     author = make_user()
-    await any_store.add_user(author)
+    await store.add_user(author)
     wanted = make_post(category="交通", author_id=author.id, status=Status.ROUTED,
                        department="transport", board="mayor", pinned=True)
     others = [
@@ -185,12 +268,33 @@ async def test_list_posts_applies_every_filter(any_store):
                   department="transport", pinned=False),
     ]
     for post in [wanted, *others]:
-        await any_store.add_post(post)
+        await store.add_post(post)
     where = PostFilter(board="mayor", statuses=(Status.ROUTED, Status.REPLIED), category="交通",
                        author_id=author.id, department="transport", pinned=True)
+    return wanted, where
+
+
+@pytest.mark.gen_test
+async def test_list_posts_applies_every_filter(any_store):
+    wanted, where = await add_filter_cases(any_store)
     assert [p.id for p in await any_store.list_posts(where, None, 10)] == [wanted.id]
     assert await any_store.list_posts(PostFilter(board="lawyer"), None, 10) == []
     assert await any_store.list_posts(PostFilter(statuses=()), None, 10) == []
+
+
+@pytest.mark.gen_test
+async def test_count_posts_by_category_applies_every_filter(any_store):
+    _, where = await add_filter_cases(any_store)
+    count = any_store.count_posts_by_category
+    assert await count(where) == {"交通": 1}
+    assert await count(dataclasses.replace(where, categories=("交通", "城建"))) == {"交通": 1}
+    assert await count(dataclasses.replace(where, categories=("城建",))) == {}
+    assert await count(PostFilter(board="mayor", pinned=True)) == {"交通": 4, "城建": 1}
+    assert await count(PostFilter(board="mayor", categories=("城建", "教育"))) == {"城建": 1}
+    assert await count(PostFilter(board="forum")) == {None: 1}  # no category: counted as None
+    assert await count(PostFilter()) == {"交通": 5, "城建": 1, None: 1}
+    assert await count(PostFilter(statuses=())) == {}
+    assert await count(PostFilter(categories=())) == {}
 
 
 @pytest.mark.gen_test
@@ -222,11 +326,13 @@ async def test_replies_count_and_change_their_post(any_store):
     post = make_post(board="lawyer", status=Status.OPEN)
     await any_store.add_post(post)
     replies = [Reply(new_id(), post.id, None, f"回复{i}", f"<p>回复{i}</p>", ReplyKind.ANSWER,
-                     T0 + dt.timedelta(seconds=i)) for i in range(3)]
+                     T0 + dt.timedelta(seconds=i), board="lawyer", accepted=i == 1)
+               for i in range(3)]
+    replies.append(make_reply(post.id, T0 + dt.timedelta(seconds=9)))  # board None, not accepted
     for reply in reversed(replies):
         after = await any_store.add_reply(reply, {"status": Status.ANSWERED,
                                                   "updated_at": reply.created_at})
-    assert after.reply_count == 3 and after.status == Status.ANSWERED
+    assert after.reply_count == 4 and after.status == Status.ANSWERED
     assert await any_store.list_replies(post.id) == replies
     assert await any_store.list_replies(new_id()) == []
 
@@ -240,6 +346,117 @@ async def test_reply_to_missing_post_is_not_found_and_not_stored(any_store):
     assert await any_store.list_replies(ghost) == []
 
 
+async def add_post_with_replies(store, count=2, **post_fields) -> tuple[Post, list[Reply]]:
+    post = make_post(board="lawyer", status=Status.ANSWERED, **post_fields)
+    await store.add_post(post)
+    replies = [make_reply(post.id, at, board="lawyer") for at in at_minutes(*range(count))]
+    for reply in replies:
+        post = await store.add_reply(reply, {})  # the post as stored, counting its replies
+    return post, replies
+
+
+@pytest.mark.gen_test
+async def test_accept_reply_marks_it_and_changes_the_post_at_once(any_store):
+    post, (first, second) = await add_post_with_replies(any_store)
+    later = T0 + dt.timedelta(hours=1)
+    changes = {"accepted_reply_id": second.id, "status": Status.RESOLVED, "updated_at": later}
+    accepted = await any_store.accept_reply(post.id, second.id, changes,
+                                            event_for(post.id, "accept", later))
+    assert (accepted.accepted_reply_id, accepted.status, accepted.updated_at) == (
+        second.id, Status.RESOLVED, later)
+    assert accepted.reply_count == 2
+    assert await any_store.get_post(post.id) == accepted
+    assert [(r.id, r.accepted) for r in await any_store.list_replies(post.id)] == [
+        (first.id, False), (second.id, True)]
+    assert [e.action for e in await any_store.list_events(post.id)] == ["accept"]
+    # No changes at all is allowed: the reply is still marked, the post returned as it is.
+    assert await any_store.accept_reply(post.id, first.id, {}) == accepted
+    assert all(r.accepted for r in await any_store.list_replies(post.id))
+
+
+@pytest.mark.gen_test
+async def test_accept_reply_not_of_that_post_is_not_found_and_writes_nothing(any_store):
+    post, (reply,) = await add_post_with_replies(any_store, 1)
+    other, _ = await add_post_with_replies(any_store, 1)
+    changes = {"accepted_reply_id": reply.id, "status": Status.RESOLVED}
+    for post_id, reply_id in ((other.id, reply.id),   # a reply, but of another post
+                              (post.id, new_id()),    # no such reply
+                              (new_id(), reply.id),   # no such post
+                              (post.id, "not-an-id")):
+        with pytest.raises(NotFound):
+            await any_store.accept_reply(post_id, reply_id, changes, event_for(post_id, "accept"))
+    assert await any_store.get_post(post.id) == post
+    assert (await any_store.get_post(other.id)).status == Status.ANSWERED
+    for unchanged in (post, other):
+        assert not any(r.accepted for r in await any_store.list_replies(unchanged.id))
+    assert await any_store.list_events(post.id) == await any_store.list_events(other.id) == []
+
+
+@pytest.mark.gen_test
+async def test_accept_reply_refuses_unknown_changes(any_store):
+    post, (reply,) = await add_post_with_replies(any_store, 1)
+    with pytest.raises(ValueError):
+        await any_store.accept_reply(post.id, reply.id, {"board": "forum"})
+    assert not (await any_store.list_replies(post.id))[0].accepted
+
+
+@pytest.mark.gen_test
+async def test_list_replies_by_author_is_newest_first_with_keyset_paging(any_store):
+    lawyer, someone = make_user("lawyer"), make_user("someone")
+    for user in (lawyer, someone):
+        await any_store.add_user(user)
+    first, second = make_post(board="lawyer"), make_post(board="forum")
+    for post in (first, second):
+        await any_store.add_post(post)
+    answers = [make_reply(post.id, at, author_id=lawyer.id, board=post.board)
+               for post, at in zip((first, second, first, second), at_minutes(0, 2, 1, 3))]
+    answers.append(make_reply(second.id, answers[-1].created_at, author_id=lawyer.id))  # a tie
+    comments = [make_reply(first.id, at, author_id=lawyer.id, kind=ReplyKind.COMMENT)
+                for at in at_minutes(1, 5)]
+    strangers = [make_reply(first.id, T0, author_id=someone.id)]
+    for reply in [*answers, *comments, *strangers]:
+        await any_store.add_reply(reply, {})
+
+    def newest_first(replies):
+        return ids(sorted(replies, key=lambda r: (r.created_at, r.id), reverse=True))
+    page = await any_store.list_replies_by_author(lawyer.id, ReplyKind.ANSWER, None, 3)
+    last = page[-1]
+    rest = await any_store.list_replies_by_author(lawyer.id, ReplyKind.ANSWER,
+                                                  (last.created_at, last.id), 3)
+    assert ids(page + rest) == newest_first(answers)
+    assert page[0] in answers  # read back whole, board and all
+    everything = await any_store.list_replies_by_author(lawyer.id, None, None, 10)
+    assert ids(everything) == newest_first(answers + comments)
+    assert await any_store.list_replies_by_author(new_id(), None, None, 10) == []
+    assert await any_store.list_replies_by_author(lawyer.id, ReplyKind.OFFICIAL, None, 10) == []
+    assert await any_store.list_replies_by_author(lawyer.id, None, None, 0) == []
+
+
+@pytest.mark.gen_test
+async def test_reply_stats_count_all_accepted_and_per_board(any_store):
+    expert, other = make_user("expert"), make_user("other")
+    for user in (expert, other):
+        await any_store.add_user(user)
+    posts = [make_post(board=board) for board in ("agri", "agri", "lawyer")]
+    for post in posts:
+        await any_store.add_post(post)
+    mine = [make_reply(post.id, author_id=expert.id, board=post.board) for post in posts]
+    mine.append(make_reply(posts[0].id, author_id=expert.id))  # board None: in the total only
+    not_counted = [make_reply(posts[0].id, author_id=expert.id, board="agri",
+                              kind=ReplyKind.COMMENT, accepted=True),
+                   make_reply(posts[0].id, author_id=other.id, board="agri")]
+    for reply in [*mine, *not_counted]:
+        await any_store.add_reply(reply, {})
+    await any_store.accept_reply(posts[1].id, mine[1].id, {"accepted_reply_id": mine[1].id})
+    await any_store.accept_reply(posts[0].id, mine[3].id, {})
+    assert await any_store.reply_stats(expert.id, ReplyKind.ANSWER) == ReplyStats(
+        total=4, accepted=2, by_board={"agri": 2, "lawyer": 1})
+    assert await any_store.reply_stats(expert.id, ReplyKind.COMMENT) == ReplyStats(
+        total=1, accepted=1, by_board={"agri": 1})
+    assert await any_store.reply_stats(expert.id, ReplyKind.OFFICIAL) == ReplyStats()
+    assert await any_store.reply_stats(new_id(), ReplyKind.ANSWER) == ReplyStats()
+
+
 @pytest.mark.gen_test
 async def test_concurrent_replies_all_count(any_store):
     post = make_post()
@@ -248,6 +465,85 @@ async def test_concurrent_replies_all_count(any_store):
                for _ in range(20)]
     await asyncio.gather(*(any_store.add_reply(r, {}) for r in replies))
     assert (await any_store.get_post(post.id)).reply_count == 20
+
+
+# flags and audit -----------------------------------------------------------------------------
+def make_flag(post_id, user_id, at=T0, **extra) -> Flag:
+    return Flag(id=new_id(), post_id=post_id, user_id=user_id,
+                reason=extra.pop("reason", "广告"), created_at=at, **extra)
+
+
+@pytest.mark.gen_test
+async def test_a_reader_has_one_open_flag_per_post(any_store):
+    post, other = make_post(), make_post()
+    for p in (post, other):
+        await any_store.add_post(p)
+    reader, neighbour = new_id(), new_id()
+    times = iter(at_minutes(*range(10)))
+    closed = make_flag(post.id, reader, next(times), open=False)
+    first = make_flag(post.id, reader, next(times), reason="人身攻击 <b>")
+    kept = [closed, first, make_flag(post.id, neighbour, next(times))]
+    for flag in kept:
+        await any_store.add_flag(flag)
+    with pytest.raises(Conflict) as refused:
+        await any_store.add_flag(make_flag(post.id, reader, next(times)))
+    assert refused.value.code == "already_flagged"
+    # Closed flags may pile up beside the open one; another post is another matter.
+    kept.append(make_flag(post.id, reader, next(times), open=False))
+    await any_store.add_flag(kept[-1])
+    elsewhere = make_flag(other.id, reader, next(times))
+    await any_store.add_flag(elsewhere)
+    assert await any_store.list_flags(post.id) == kept
+    assert await any_store.list_flags(other.id) == [elsewhere]
+    assert await any_store.list_flags(new_id()) == []
+
+
+@pytest.mark.gen_test
+async def test_flags_of_a_post_are_listed_oldest_first(any_store):
+    post = make_post()
+    await any_store.add_post(post)
+    flags = [make_flag(post.id, new_id(), at) for at in at_minutes(5, 1, 3, 1)]
+    for flag in flags:
+        await any_store.add_flag(flag)
+    assert ids(await any_store.list_flags(post.id)) == ids(
+        sorted(flags, key=lambda f: (f.created_at, f.id)))
+
+
+def make_audit(actor_id, target, at=T0, action="hide") -> AuditEntry:
+    return AuditEntry(id=new_id(), at=at, actor_id=actor_id, action=action, target=target,
+                      reason="违规", detail='{"status": "hidden"}')
+
+
+@pytest.mark.gen_test
+async def test_audit_is_newest_first_filtered_and_paged(any_store):
+    mod, admin = new_id(), new_id()
+    entries = [make_audit(actor, target, at) for actor, target, at in zip(
+        (mod, admin, mod, mod, admin, mod),
+        ("post:1", "user:bob", "user:bob", "post:1", "post:1", "post:2"),
+        at_minutes(0, 1, 2, 3, 3, 4))]  # two in the same millisecond: ordered by id
+    for entry in entries:
+        await any_store.add_audit(entry)
+
+    def newest_first(chosen):
+        return sorted(chosen, key=lambda e: (e.at, e.id), reverse=True)
+
+    async def audit(actor_id=None, target=None, after=None, limit=10):
+        return await any_store.list_audit(actor_id=actor_id, target=target, after=after,
+                                          limit=limit)
+    page = await audit(limit=4)
+    rest = await audit(after=(page[-1].at, page[-1].id), limit=4)
+    assert page + rest == newest_first(entries)
+    assert await audit(actor_id=mod) == newest_first([e for e in entries if e.actor_id == mod])
+    assert await audit(target="post:1") == newest_first(
+        [e for e in entries if e.target == "post:1"])
+    assert await audit(actor_id=mod, target="post:1") == newest_first(
+        [e for e in entries if e.actor_id == mod and e.target == "post:1"])
+    first_of_mod = await audit(actor_id=mod, limit=1)
+    assert await audit(actor_id=mod, after=(first_of_mod[0].at, first_of_mod[0].id)) == (
+        newest_first([e for e in entries if e.actor_id == mod])[1:])
+    assert await audit(actor_id=new_id()) == []
+    assert await audit(target="department:tax") == []
+    assert await audit(limit=0) == []
 
 
 # throttling ----------------------------------------------------------------------------------

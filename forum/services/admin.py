@@ -1,0 +1,132 @@
+"""Administration of accounts: finding people, granting roles, verifying lawyers and experts,
+disabling accounts. Every change is written to the audit log."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from forum import boards
+from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.model import AuditEntry, Role, User, new_id, now
+from forum.services.fields import Fields, check_limit
+from forum.store.base import Store
+
+SPECIALTIES_MAX = 12
+SEARCH_MAX = 32
+
+
+def require_admin(viewer: User | None) -> User:
+    if viewer is None:
+        raise NotLoggedIn()
+    if not viewer.has(Role.ADMIN):
+        raise Forbidden("只有管理员可以进行此操作")
+    return viewer
+
+
+def known_specialties() -> list[str]:
+    """What lawyers and experts may be verified in: the consultation boards' categories."""
+    seen: list[str] = []
+    for policy in boards.POLICIES.values():
+        if policy.answerers & {Role.LAWYER, Role.EXPERT}:
+            seen.extend(c for c in policy.categories if c != "其他" and c not in seen)
+    return seen
+
+
+async def find_users(store: Store, viewer: User | None, query: Any, *, after: Any = None,
+                     limit: Any = None) -> tuple[list[User], str | None]:
+    """Users whose name starts with `query`, by name; (page, key of the next page or None).
+    Raises NotLoggedIn, Forbidden, Invalid."""
+    require_admin(viewer)
+    fields = Fields()
+    prefix = fields.text("q", query, max_len=SEARCH_MAX, required=False) or ""
+    start = fields.text("after", after, max_len=SEARCH_MAX, required=False)
+    fields.done()
+    size = check_limit(limit)
+    users = await store.find_users(prefix, start.casefold() if start else None, size + 1)
+    more = len(users) > size
+    users = users[:size]
+    return users, (users[-1].username.casefold() if more else None)
+
+
+async def update_user(store: Store, viewer: User | None, username: Any,
+                      data: dict[str, Any]) -> User:
+    """Change roles, department, specialties or the disabled flag of an account. Disabling
+    ends all of its sessions. Raises NotLoggedIn, Forbidden, NotFound, Invalid."""
+    admin = require_admin(viewer)
+    user = await store.get_user_by_name(username) if isinstance(username, str) else None
+    if user is None:
+        raise NotFound("用户不存在")
+    departments = {d.slug for d in await store.list_departments()}
+    fields = Fields()
+    changes: dict[str, Any] = {}
+    if "roles" in data:
+        roles = _roles(fields, data["roles"])
+        if roles is not None:
+            if user.id == admin.id and Role.ADMIN not in roles:
+                fields.fail("roles", "不能取消自己的管理员角色")
+            changes["roles"] = roles
+    if "department" in data:
+        department = data["department"]
+        if department is not None and (not isinstance(department, str)
+                                       or department not in departments):
+            fields.fail("department", "没有这个部门")
+        else:
+            changes["department"] = department
+    if "specialties" in data:
+        specialties = _specialties(fields, data["specialties"])
+        if specialties is not None:
+            changes["specialties"] = specialties
+    if "disabled" in data:
+        disabled = fields.flag("disabled", data["disabled"])
+        if disabled and user.id == admin.id:
+            fields.fail("disabled", "不能停用自己的账号")
+        changes["disabled"] = disabled
+    roles_after = changes.get("roles", user.roles)
+    if Role.STAFF in roles_after and not changes.get("department", user.department):
+        fields.fail("department", "部门工作人员必须属于一个部门")
+    if not changes and not fields.errors:
+        fields.fail("roles", "没有要修改的内容")
+    fields.done()
+    await store.update_user(user.id, changes)
+    if changes.get("disabled"):
+        await store.delete_user_sessions(user.id)
+    await store.add_audit(AuditEntry(
+        id=new_id(), at=now(), actor_id=admin.id, action="update_user",
+        target=f"user:{user.username}",
+        detail=json.dumps({k: _plain(v) for k, v in changes.items()}, ensure_ascii=False)))
+    updated = await store.get_user(user.id)
+    assert updated is not None
+    return updated
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [getattr(item, "value", item) for item in value]
+    return value
+
+
+def _roles(fields: Fields, value: Any) -> list[Role] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        fields.fail("roles", "应为角色名称的列表")
+        return None
+    unknown = [item for item in value if item not in {r.value for r in Role}]
+    if unknown:
+        fields.fail("roles", "没有这些角色：" + "、".join(unknown[:5]))
+        return None
+    chosen = {Role(item) for item in value} | {Role.CITIZEN}
+    return [role for role in Role if role in chosen]
+
+
+def _specialties(fields: Fields, value: Any) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        fields.fail("specialties", "应为专长名称的列表")
+        return None
+    known = known_specialties()
+    unknown = [item for item in value if item not in known]
+    if unknown:
+        fields.fail("specialties", "可选专长：" + "、".join(known))
+        return None
+    if len(set(value)) > SPECIALTIES_MAX:
+        fields.fail("specialties", f"最多 {SPECIALTIES_MAX} 项")
+        return None
+    return [item for item in known if item in value]

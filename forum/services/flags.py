@@ -1,0 +1,30 @@
+"""Readers' flags: a post that needs a moderator's look. The queue that works them off comes
+with moderation."""
+from __future__ import annotations
+
+from typing import Any
+
+from forum.errors import Forbidden, NotLoggedIn
+from forum.model import Flag, User, new_id, now
+from forum.services import posting
+from forum.services.fields import Fields
+from forum.services.presenting import is_author
+from forum.store.base import Store
+
+REASON_MAX = 500
+
+
+async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any) -> Flag:
+    """Record a flag. Raises NotLoggedIn, NotFound, Forbidden (own post), Invalid (reason),
+    Conflict (this reader already has an open flag on this post)."""
+    if viewer is None:
+        raise NotLoggedIn()
+    post, _policy = await posting.visible_post(store, viewer, post_id)
+    if is_author(post, viewer):
+        raise Forbidden("不能举报自己的帖子", code="own_post")
+    fields = Fields()
+    text = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
+    fields.done()
+    flag = Flag(new_id(), post.id, viewer.id, text, now())
+    await store.add_flag(flag)
+    return flag

@@ -1,0 +1,208 @@
+"""What a viewer may see of posts and replies, and may do with them.
+
+This is the one place that decides visibility, anonymity, personal-data masking and the actions
+offered; every service that returns posts or replies builds its views here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+from forum import boards, text, workflow
+from forum.boards import Policy
+from forum.model import BoardSettings, Kind, Post, Reply, ReplyKind, Revision, Role, User, now
+from forum.store.base import Store
+
+EDIT_WINDOW_MINUTES = 30
+ANONYMOUS_NAME = "网友"
+
+# The kinds of board whose rules are built so far; posting elsewhere is refused plainly.
+SUPPORTED_KINDS = frozenset({Kind.DISCUSSION, Kind.CONSULTATION})
+
+# Shown beside the answers of verified volunteers.
+BADGES = {Role.LAWYER: "认证律师", Role.EXPERT: "农业专家"}
+
+
+@dataclass
+class Author:
+    username: str
+    display_name: str
+    badge: str | None = None
+    specialties: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BoardView:
+    settings: BoardSettings
+    policy: Policy
+    may_post: bool
+
+    @property
+    def slug(self) -> str:
+        return self.settings.slug
+
+
+@dataclass
+class PostView:
+    post: Post
+    author: Author | None
+    may_edit: bool = False
+    may_reply: bool = False
+    may_accept: bool = False
+    may_flag: bool = False
+
+
+@dataclass
+class ReplyView:
+    reply: Reply
+    author: Author | None
+
+
+@dataclass
+class Thread:
+    post: PostView
+    board: BoardView
+    replies: list[ReplyView] = field(default_factory=list)
+    edited: bool = False
+    revisions: list[Revision] = field(default_factory=list)
+
+
+# rights --------------------------------------------------------------------------------------
+def is_moderator(viewer: User | None) -> bool:
+    return viewer is not None and (viewer.has(Role.MODERATOR) or viewer.has(Role.ADMIN))
+
+
+def is_author(post: Post, viewer: User | None) -> bool:
+    return viewer is not None and post.author_id is not None and post.author_id == viewer.id
+
+
+def may_post(policy: Policy, settings: BoardSettings, viewer: User | None) -> bool:
+    if not settings.is_open or policy.kind not in SUPPORTED_KINDS:
+        return False
+    if viewer is None:
+        return policy.visitors_may_post
+    return any(viewer.has(role) for role in policy.posters)
+
+
+def may_answer(policy: Policy, viewer: User | None) -> bool:
+    """Whether the viewer holds a role that answers in this board (a verified volunteer)."""
+    return viewer is not None and any(viewer.has(role) for role in policy.answerers)
+
+
+def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
+    if is_moderator(viewer) or is_author(post, viewer):
+        return True
+    return not policy.confidential and post.status in boards.PUBLIC_STATUSES[policy.kind]
+
+
+def may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
+    if is_moderator(viewer):
+        return True
+    return is_author(post, viewer) and at - post.created_at <= dt.timedelta(
+        minutes=EDIT_WINDOW_MINUTES)
+
+
+def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | None:
+    """The kind a reply by `viewer` would have, or None when they may not reply at all."""
+    if viewer is None or not policy.replies or policy.kind not in SUPPORTED_KINDS:
+        return None
+    if policy.kind is Kind.DISCUSSION:
+        return ReplyKind.COMMENT if policy.citizens_may_comment else None
+    if policy.kind is Kind.CONSULTATION:
+        if is_author(post, viewer):
+            return ReplyKind.FOLLOW_UP
+        return ReplyKind.ANSWER if may_answer(policy, viewer) else None
+    return None
+
+
+def may_reply(post: Post, policy: Policy, viewer: User | None) -> bool:
+    kind = reply_kind(post, policy, viewer)
+    return (kind is not None and not post.locked
+            and workflow.allows(policy.kind, workflow.reply_action(kind), post.status))
+
+
+def may_accept(post: Post, policy: Policy, viewer: User | None) -> bool:
+    return is_author(post, viewer) and workflow.allows(policy.kind, "accept", post.status)
+
+
+def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) -> bool:
+    """The writer, moderators and those who answered this post see phone numbers, ID numbers
+    and e-mail addresses as written; everyone else sees them masked."""
+    return is_moderator(viewer) or is_author(post, viewer) or (
+        viewer is not None and viewer.id in answerer_ids)
+
+
+# building views ------------------------------------------------------------------------------
+def _masked_post(post: Post) -> Post:
+    return dataclasses.replace(post, title=text.mask_personal_data(post.title),
+                               body=text.mask_personal_data(post.body),
+                               html=text.mask_personal_data(post.html), contact=None)
+
+
+def _masked_reply(reply: Reply) -> Reply:
+    return dataclasses.replace(reply, body=text.mask_personal_data(reply.body),
+                               html=text.mask_personal_data(reply.html))
+
+
+def _author(user: User | None, policy: Policy | None = None) -> Author | None:
+    if user is None:
+        return None
+    badge = None
+    if policy is not None:
+        badge = next((BADGES[r] for r in policy.answerers if r in BADGES and user.has(r)), None)
+    return Author(user.username, user.display_name, badge,
+                  list(user.specialties) if badge else [])
+
+
+def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> bool:
+    """An anonymous asker is 网友 to everyone but themselves and moderators, on the question
+    and on their own follow-ups alike."""
+    return (post.anonymous and author_id is not None and author_id == post.author_id
+            and not is_moderator(viewer) and not is_author(post, viewer))
+
+
+async def present_posts(store: Store, viewer: User | None, posts: list[Post]) -> list[PostView]:
+    """Views of posts for a list, where answerers are not known: masked unless the viewer
+    wrote the post or moderates."""
+    users = await store.get_users([p.author_id for p in posts if p.author_id])
+    return [present_post(p, viewer, users.get(p.author_id) if p.author_id else None, set())
+            for p in posts]
+
+
+def present_post(post: Post, viewer: User | None, author: User | None,
+                 answerer_ids: set[str]) -> PostView:
+    policy = boards.POLICIES[post.board]
+    shown = post if sees_personal_data(post, viewer, answerer_ids) else _masked_post(post)
+    logged_in = viewer is not None
+    return PostView(
+        post=shown,
+        author=None if _hides_author(post, post.author_id, viewer) else _author(author),
+        may_edit=may_edit(post, viewer, now()),
+        may_reply=may_reply(post, policy, viewer),
+        may_accept=may_accept(post, policy, viewer),
+        may_flag=logged_in and not is_author(post, viewer) and not policy.confidential,
+    )
+
+
+async def present_thread(store: Store, viewer: User | None, post: Post, board: BoardView,
+                         replies: list[Reply], revisions: list[Revision]) -> Thread:
+    answerer_ids = {r.author_id for r in replies if r.kind is ReplyKind.ANSWER and r.author_id}
+    users = await store.get_users([a for a in [post.author_id, *(r.author_id for r in replies)] if a])
+    unmasked = sees_personal_data(post, viewer, answerer_ids)
+    policy = board.policy
+    # The accepted answer comes first; the rest keep their order.
+    ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
+    reply_views = [
+        ReplyView(reply=r if unmasked else _masked_reply(r),
+                  author=None if _hides_author(post, r.author_id, viewer) else _author(
+                      users.get(r.author_id) if r.author_id else None,
+                      policy if r.kind is ReplyKind.ANSWER else None))
+        for r in ordered]
+    view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
+                        answerer_ids)
+    return Thread(
+        post=view, board=board, replies=reply_views, edited=bool(revisions),
+        # Earlier texts stay with the author and moderators: an edit may have removed something
+        # its writer regretted publishing.
+        revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [])

@@ -12,6 +12,7 @@ from forum.services.fields import Fields, check_limit
 from forum.store.base import Store
 
 SPECIALTIES_MAX = 12
+CHANGEABLE = frozenset({"roles", "department", "specialties", "disabled"})
 SEARCH_MAX = 32
 
 
@@ -58,6 +59,8 @@ async def update_user(store: Store, viewer: User | None, username: Any,
         raise NotFound("用户不存在")
     departments = {d.slug for d in await store.list_departments()}
     fields = Fields()
+    for unknown in sorted(set(data) - CHANGEABLE, key=str)[:5]:
+        fields.fail(str(unknown)[:40], "不能修改此项")
     changes: dict[str, Any] = {}
     if "roles" in data:
         roles = _roles(fields, data["roles"])

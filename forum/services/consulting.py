@@ -124,12 +124,16 @@ RECENT_ANSWERS = 10
 
 
 async def profile(store: Store, viewer: User | None, username: Any) -> Profile:
-    """A person's public record as an answerer: answers given, accepted, per board, and their
-    latest answers on questions the viewer may see. Raises NotFound."""
+    """An answerer's public record: answers given, accepted, per board, and their latest answers
+    on questions the viewer may see. Raises NotFound, also for people who never answered."""
     user = await store.get_user_by_name(username) if isinstance(username, str) else None
     if user is None or user.disabled:
         raise NotFound("用户不存在")
     stats = await store.reply_stats(user.id, ReplyKind.ANSWER)
+    badges = [BADGES[role] for role in BADGES if user.has(role)]
+    if not badges and stats.total == 0:
+        # Only answerers have a public record; other accounts stay private.
+        raise NotFound("用户不存在")
     replies = await store.list_replies_by_author(user.id, ReplyKind.ANSWER, None, RECENT_ANSWERS)
     recent = []
     for reply in replies:
@@ -139,5 +143,4 @@ async def profile(store: Store, viewer: User | None, username: Any) -> Profile:
             (view,) = await present_posts(store, viewer, [post])
             recent.append(AnswerRecord(post.id, view.post.title, reply.created_at,
                                        reply.accepted))
-    badges = [BADGES[role] for role in BADGES if user.has(role)]
     return Profile(user=user, badges=badges, stats=stats, recent=recent)

@@ -2,6 +2,7 @@
 same service calls as the JSON API make every decision."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -246,7 +247,8 @@ class AdminPage(PageHandler):
         query = self.get_query_argument("q", "")
         users, next_cursor = await admin.find_users(self.store, self.user, query,
                                                     after=self.get_query_argument("cursor", None))
-        await self.render_page("admin.html", users=users, query=query, next_cursor=next_cursor)
+        await self.render_page("admin.html", users=users, query=query, next_cursor=next_cursor,
+                               departments=await departments.list_departments(self.store))
 
 
 class AdminUserPage(PageHandler):
@@ -264,9 +266,13 @@ class AdminUserPage(PageHandler):
         try:
             user = await admin.update_user(self.store, self.user, username, data)
         except Invalid as error:
-            admin.require_admin(self.user)
             user = await accounts.get_profile(self.store, username)
-            await self.render_page("admin_user.html", 422, target=user, errors=error.fields,
+            # Show the form as submitted, so the admin's choices are not lost.
+            shown = dataclasses.replace(
+                user, roles=[r for r in Role if r.value in data["roles"]],
+                department=data["department"], specialties=list(data["specialties"]),
+                disabled=data["disabled"])
+            await self.render_page("admin_user.html", 422, target=shown, errors=error.fields,
                                    saved=False, **await self._choices())
             return
         await self.render_page("admin_user.html", target=user, errors={}, saved=True,

@@ -120,3 +120,12 @@ async def test_flags_one_open_per_reader(store):
         with pytest.raises(Invalid):
             await flags.flag_post(store, await person(store, f"r{len(str(bad))}"), post.id, bad)
     assert [f.reason for f in await store.list_flags(post.id)] == ["广告"]
+
+
+@pytest.mark.gen_test
+async def test_unknown_fields_are_named(store):
+    root = await person(store, "root", Role.ADMIN)
+    await person(store, "vol")
+    with pytest.raises(Invalid) as caught:
+        await admin.update_user(store, root, "vol", {"display_name": "x", "password_hash": "y"})
+    assert set(caught.value.fields) == {"display_name", "password_hash"}

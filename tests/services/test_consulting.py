@@ -180,3 +180,12 @@ async def test_profile_counts_answers_and_acceptances(store):
     assert profile.recent[1].accepted
     with pytest.raises(NotFound):
         await consulting.profile(store, None, "nobody")
+
+
+@pytest.mark.gen_test
+async def test_people_who_never_answered_have_no_public_profile(store):
+    await person(store, "citizen")
+    with pytest.raises(NotFound):
+        await consulting.profile(store, None, "citizen")
+    await lawyer_with(store)
+    assert (await consulting.profile(store, None, "lawyer1")).stats.total == 0

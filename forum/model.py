@@ -144,6 +144,17 @@ class Post:
     reopened: bool = False
     rating: str | None = None
     tracking_hash: str | None = None
+    accept_due_at: dt.datetime | None = None   # acceptance must be decided by then
+    accepted_at: dt.datetime | None = None
+    routed_at: dt.datetime | None = None
+    replied_at: dt.datetime | None = None      # the first official reply
+    closed_at: dt.datetime | None = None
+    rated_at: dt.datetime | None = None
+    rating_comment: str | None = None
+    status_note: str | None = None             # why: a rejection's or a hiding's reason
+    # hotline bulletins
+    case_number: str | None = None
+    received_on: str | None = None             # the call's date, YYYY-MM-DD
 
 
 @dataclass
@@ -194,6 +205,19 @@ class Flag:
 
 
 @dataclass
+class Attachment:
+    """A file attached to a case: evidence photos and PDFs. The bytes are kept by the store."""
+    id: str
+    post_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploader_id: str | None
+    created_at: dt.datetime
+
+
+@dataclass
 class AuditEntry:
     """One moderator, staff or admin action: who, when, what, to what, and why."""
     id: str
@@ -223,6 +247,11 @@ class PostFilter:
     author_id: str | None = None
     department: str | None = None
     pinned: bool | None = None
+    boards: tuple[str, ...] | None = None        # any of these boards
+    reopened: bool | None = None
+    created_from: dt.datetime | None = None      # created at or after
+    created_before: dt.datetime | None = None    # created strictly before
+    due_before: dt.datetime | None = None        # due_at set and strictly before
 
 
 @dataclass

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, Revision, Session, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE"]
@@ -24,6 +24,8 @@ AuditKey = tuple[dt.datetime, str]
 POST_CHANGEABLE = frozenset({
     "title", "body", "html", "status", "category", "updated_at", "accepted_reply_id", "pinned",
     "locked", "public", "contact", "department", "due_at", "reopened", "rating", "anonymous",
+    "accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
+    "rating_comment", "status_note", "case_number", "received_on",
 })
 
 
@@ -100,6 +102,9 @@ class Store(Protocol):
     async def get_post(self, post_id: str) -> Post | None:
         """None when no post has this id."""
 
+    async def get_post_by_tracking(self, tracking_hash: str) -> Post | None:
+        """The post whose tracking_hash is this; None when none is."""
+
     async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
                          oldest_first: bool = False) -> list[Post]:
         """Up to `limit` posts matching `where`, newest first by (created_at, id) (oldest first
@@ -147,6 +152,31 @@ class Store(Protocol):
 
     async def list_flags(self, post_id: str) -> list[Flag]:
         """Every flag of a post, open or not, oldest first."""
+
+    async def list_open_flags(self, after: tuple[dt.datetime, str] | None,
+                              limit: int) -> list[Flag]:
+        """Up to `limit` open flags of all posts, oldest first by (created_at, id), strictly
+        after `after`."""
+
+    async def close_flags(self, post_id: str) -> int:
+        """Close every open flag of a post; return how many were open."""
+
+    # attachments -----------------------------------------------------------------------------
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
+        """Keep a file and its description; durable when this returns."""
+
+    async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        """The description and bytes; None when no attachment has this id."""
+
+    async def list_attachments(self, post_id: str) -> list[Attachment]:
+        """The descriptions of a post's attachments, oldest first; empty list when none."""
+
+    # settings --------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> Any:
+        """The JSON-serialisable value stored under `key`; None when nothing is."""
+
+    async def put_setting(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value under `key`, replacing any earlier one."""
 
     async def add_audit(self, entry: AuditEntry) -> None:
         """Append one entry to the audit log (there is no way to change or remove one)."""

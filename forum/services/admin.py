@@ -2,12 +2,13 @@
 disabling accounts. Every change is written to the audit log."""
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from forum import boards
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.model import AuditEntry, Role, User, new_id, now
+from forum.model import Department, Role, User, is_id
+from forum.services import audit
 from forum.services.fields import Fields, check_limit
 from forum.store.base import Store
 
@@ -93,19 +94,10 @@ async def update_user(store: Store, viewer: User | None, username: Any,
     await store.update_user(user.id, changes)
     if changes.get("disabled"):
         await store.delete_user_sessions(user.id)
-    await store.add_audit(AuditEntry(
-        id=new_id(), at=now(), actor_id=admin.id, action="update_user",
-        target=f"user:{user.username}",
-        detail=json.dumps({k: _plain(v) for k, v in changes.items()}, ensure_ascii=False)))
+    await audit.record(store, admin, "update_user", f"user:{user.username}", detail=changes)
     updated = await store.get_user(user.id)
     assert updated is not None
     return updated
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return [getattr(item, "value", item) for item in value]
-    return value
 
 
 def _roles(fields: Fields, value: Any) -> list[Role] | None:
@@ -133,3 +125,44 @@ def _specialties(fields: Fields, value: Any) -> list[str] | None:
         fields.fail("specialties", f"最多 {SPECIALTIES_MAX} 项")
         return None
     return [item for item in known if item in value]
+
+
+DEPARTMENT_SLUG = re.compile(r"[a-z][a-z0-9_-]{1,31}")
+
+
+async def add_department(store: Store, viewer: User | None, slug: Any, name: Any) -> Department:
+    """A new department cases can be routed to. Raises NotLoggedIn, Forbidden, Invalid,
+    Conflict (slug taken)."""
+    admin = require_admin(viewer)
+    fields = Fields()
+    checked_slug = fields.text("slug", slug, max_len=32, pattern=DEPARTMENT_SLUG,
+                               pattern_hint="2 到 32 个小写字母、数字、- 或 _，以字母开头")
+    checked_name = fields.text("name", name, max_len=40)
+    fields.done()
+    department = Department(checked_slug, checked_name)
+    await store.add_department(department)
+    await audit.record(store, admin, "add_department", f"department:{checked_slug}",
+                       detail={"name": checked_name})
+    return department
+
+
+async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, post_id: Any = None,
+                    cursor: Any = None, limit: Any = None) -> tuple[list, str | None]:
+    """The audit log, newest first, filtered by the acting username and/or a post. Raises
+    NotLoggedIn, Forbidden, Invalid."""
+    require_admin(viewer)
+    fields = Fields()
+    name = fields.text("actor", actor, max_len=32, required=False)
+    post = fields.text("post_id", post_id, max_len=24, required=False)
+    if post is not None and not is_id(post):
+        fields.fail("post_id", "不是有效的编号")
+    fields.done()
+    actor_id = None
+    if name is not None:
+        user = await store.get_user_by_name(name)
+        if user is None:
+            return [], None
+        actor_id = user.id
+    return await audit.list_entries(store, actor_id=actor_id,
+                                    target=f"post:{post}" if post else None,
+                                    cursor=cursor, limit=limit)

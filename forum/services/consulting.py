@@ -46,10 +46,10 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
         raise Invalid({"reply_id": "不是这个问题下的回复"})
     if reply.kind is not ReplyKind.ANSWER:
         raise Invalid({"reply_id": "只能采纳律师或专家的解答，不能采纳追问或评论"})
-    new_status = workflow.transition(policy.kind, "accept", post.status)
+    new_status = workflow.transition(policy.kind, "accept_answer", post.status)
     at = now()
-    event = Event(new_id(), post.id, at, viewer.id, "accept", post.status.value, new_status.value,
-                  note=reply.id)
+    event = Event(new_id(), post.id, at, viewer.id, "accept_answer", post.status.value,
+                  new_status.value, note=reply.id)
     updated = await store.accept_reply(post.id, reply.id, {
         "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event)
     (view,) = await present_posts(store, viewer, [updated])

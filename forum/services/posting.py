@@ -13,12 +13,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from forum import boards, text, workflow
+from forum import boards, security, text, workflow
 from forum.boards import Policy
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id, now)
-from forum.services import throttle
+from forum.services import audit, settings, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
                                        PostView, ReplyView, Thread, is_moderator, may_edit,
@@ -165,7 +165,8 @@ async def get_thread(store: Store, viewer: User | None, post_id: Any) -> Thread:
     board = await get_board(store, viewer, post.board)
     replies = await store.list_replies(post.id)
     revisions = await store.list_revisions(post.id)
-    return await present_thread(store, viewer, post, board, replies, revisions)
+    events = await store.list_events(post.id)
+    return await present_thread(store, viewer, post, board, replies, revisions, events)
 
 
 async def get_thread_for_editing(store: Store, viewer: User | None, post_id: Any) -> Thread:
@@ -184,19 +185,29 @@ async def _render(body: str) -> str:
     return await asyncio.to_thread(text.render, body)
 
 
-async def _throttle_writes(store: Store, viewer: User) -> None:
-    """Limits on how often one account writes; officials are exempt."""
-    if viewer.has(Role.MODERATOR) or viewer.has(Role.STAFF) or viewer.has(Role.ADMIN):
+def _is_official(viewer: User | None) -> bool:
+    return viewer is not None and any(viewer.has(r) for r in (Role.MODERATOR, Role.STAFF,
+                                                                Role.ADMIN))
+
+
+async def _throttle_writes(store: Store, viewer: User | None, address: str = "") -> None:
+    """Limits on how often one account (or, without one, one address) writes; officials are
+    exempt."""
+    if _is_official(viewer):
         return
-    young = now() - viewer.created_at < NEW_ACCOUNT_AGE
-    limit = throttle.POSTS_PER_NEW_ACCOUNT if young else throttle.POSTS_PER_ACCOUNT
-    await throttle.check(store, limit, viewer.id)
-    await throttle.record(store, limit, viewer.id)
+    if viewer is None:
+        limit, subject = throttle.POSTS_PER_ADDRESS, address
+    else:
+        young = now() - viewer.created_at < NEW_ACCOUNT_AGE
+        limit = throttle.POSTS_PER_NEW_ACCOUNT if young else throttle.POSTS_PER_ACCOUNT
+        subject = viewer.id
+    await throttle.check(store, limit, subject)
+    await throttle.record(store, limit, subject)
 
 
-def _held_for_review(viewer: User, html: str) -> bool:
+def _held_for_review(viewer: User | None, html: str) -> bool:
     """Spam rule: links from an account under a day old beyond the allowance wait for review."""
-    young = now() - viewer.created_at < NEW_ACCOUNT_AGE
+    young = viewer is None or now() - viewer.created_at < NEW_ACCOUNT_AGE
     return young and text.count_links(html) > NEW_ACCOUNT_MAX_LINKS
 
 
@@ -223,32 +234,86 @@ async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> Boa
     return board
 
 
-async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any]
-                      ) -> PostView:
-    """Open a post in a board. Raises NotFound (board), NotLoggedIn, Forbidden (role, closed or
-    not yet supported board), Invalid, RateLimited."""
+CONTACT_MAX = 100
+CASE_NUMBER_MAX = 40
+
+
+async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any], *,
+                      address: str = "") -> PostView:
+    """Open a post in a board: a discussion, a question, a case or a hotline bulletin, each with
+    its board's fields. A case comes back with its tracking code (shown once). Raises NotFound
+    (board), NotLoggedIn, Forbidden (role, closed board), Invalid, RateLimited."""
     board = await board_for_writing(store, viewer, slug)
     policy = board.policy
     fields = Fields()
     title = fields.text("title", data.get("title"), max_len=TITLE_MAX)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True)
     category = fields.choice("category", data.get("category"), board.settings.categories)
-    anonymous = fields.flag("anonymous", data.get("anonymous"))
+    anonymous = fields.flag("anonymous", data.get("anonymous"), default=viewer is None)
     if anonymous and not policy.anonymity:
         fields.fail("anonymous", "此栏目不能匿名")
+    extra = await _kind_fields(store, fields, policy, data)
     fields.done()
-    await _throttle_writes(store, viewer)
+    await _throttle_writes(store, viewer, address)
     html = await _render(body)
-    status = boards.INITIAL_STATUS[policy.kind]
-    if status is Status.PUBLISHED and _held_for_review(viewer, html):
-        status = Status.PENDING
     at = now()
+    status = boards.INITIAL_STATUS[policy.kind]
+    if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
+            _held_for_review(viewer, html)
+            or settings.matching_words(await settings.sensitive_words(store), title, body)):
+        # Held, never dropped: a moderator approves or hides it from the queue.
+        status = Status.PENDING
+    code = None
+    if policy.kind is Kind.CASE:
+        code = security.new_tracking_code()
+        calendar = await settings.load_calendar(store)
+        extra.update(tracking_hash=security.token_hash(code),
+                     accept_due_at=calendar.due(at, board.settings.accept_days))
     post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
-                author_id=viewer.id, status=status, created_at=at, updated_at=at,
-                category=category, anonymous=anonymous)
-    event = Event(new_id(), post.id, at, viewer.id, "create", None, status.value)
+                author_id=viewer.id if viewer else None, status=status, created_at=at,
+                updated_at=at, category=category, anonymous=anonymous, **extra)
+    event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
+                  status.value)
     await store.add_post(post, event)
-    return present_post(post, viewer, viewer, set())
+    if policy.kind is Kind.BULLETIN:
+        await audit.record(store, viewer, "publish", f"post:{post.id}")
+    view = present_post(post, viewer, viewer, set(), holds_code=True)
+    view.tracking_code = code
+    return view
+
+
+async def _kind_fields(store: Store, fields: Fields, policy: Policy,
+                       data: dict[str, Any]) -> dict[str, Any]:
+    """The fields only some boards have: a letter's contact and publicity, a bulletin's
+    hotline case number, call date and department."""
+    if policy.kind is Kind.CASE:
+        contact = fields.text("contact", data.get("contact"), max_len=CONTACT_MAX,
+                              required=policy.real_name)
+        public = fields.flag("public", data.get("public"))
+        if public and policy.confidential:
+            fields.fail("public", "举报内容不公开")
+        return {"contact": contact, "public": public}
+    if policy.kind is Kind.BULLETIN:
+        departments = {d.slug for d in await store.list_departments()}
+        return {
+            "case_number": fields.text("case_number", data.get("case_number"),
+                                       max_len=CASE_NUMBER_MAX),
+            "received_on": _date_field(fields, "received_on", data.get("received_on")),
+            "department": fields.choice("department", data.get("department"),
+                                        sorted(departments), required=True),
+        }
+    return {}
+
+
+def _date_field(fields: Fields, name: str, value: Any) -> str | None:
+    text_value = fields.text(name, value, max_len=10)
+    if text_value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text_value).isoformat()
+    except ValueError:
+        fields.fail(name, "日期格式应为 YYYY-MM-DD")
+        return None
 
 
 async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
@@ -258,6 +323,9 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     if viewer is None:
         raise NotLoggedIn()
     post, policy = await visible_post(store, viewer, post_id)
+    if policy.kind is Kind.CASE:
+        # A letter's text is the record the departments answered; it is added to, not changed.
+        raise Forbidden("信件和举报提交后不能修改，可以追加说明", code="case_not_editable")
     if not may_edit(post, viewer, now()):
         raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
     fields = Fields()
@@ -277,8 +345,13 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     if body is not None:
         changes["body"] = body
         changes["html"] = await _render(body)
+    if (post.status in (Status.PUBLISHED, Status.OPEN, Status.ANSWERED, Status.RESOLVED)
+            and not _is_official(viewer)
+            and settings.matching_words(await settings.sensitive_words(store), title, body)):
+        changes["status"] = Status.PENDING
     revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
-    event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value, post.status.value)
+    event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value,
+                  changes.get("status", post.status).value)
     updated = await store.update_post(post.id, changes, revision=revision, event=event)
     (view,) = await present_posts(store, viewer, [updated])
     return view
@@ -309,9 +382,14 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         changes["status"] = new_status
         event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
                       post.status.value, new_status.value)
+    if kind is ReplyKind.OFFICIAL and post.replied_at is None:
+        changes["replied_at"] = at
     await store.add_reply(reply, changes, event)
+    if kind is ReplyKind.OFFICIAL:
+        await audit.record(store, viewer, "official_reply", f"post:{post.id}",
+                           detail={"reply_id": reply.id})
     thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
-                                  [reply], [])
+                                  [reply], [], [])
     return thread.replies[0]
 
 

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 from forum import boards, text, workflow
 from forum.boards import Policy
-from forum.model import BoardSettings, Kind, Post, Reply, ReplyKind, Revision, Role, User, now
+from forum.model import (BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role,
+                         User, now)
 from forum.store.base import Store
 
 EDIT_WINDOW_MINUTES = 30
 ANONYMOUS_NAME = "网友"
 
 # The kinds of board whose rules are built so far; posting elsewhere is refused plainly.
-SUPPORTED_KINDS = frozenset({Kind.DISCUSSION, Kind.CONSULTATION})
+SUPPORTED_KINDS = frozenset(Kind)
 
 # Shown beside the answers of verified volunteers.
 BADGES = {Role.LAWYER: "认证律师", Role.EXPERT: "农业专家"}
@@ -51,6 +52,11 @@ class PostView:
     may_reply: bool = False
     may_accept: bool = False
     may_flag: bool = False
+    may_rate: bool = False
+    may_moderate: bool = False       # a moderator's actions (accept, reject, route, hide, ...)
+    may_return: bool = False         # staff of the routed department
+    overdue: bool = False
+    tracking_code: str | None = None  # only right after a case is submitted
 
 
 @dataclass
@@ -66,6 +72,14 @@ class Thread:
     replies: list[ReplyView] = field(default_factory=list)
     edited: bool = False
     revisions: list[Revision] = field(default_factory=list)
+    events: list["EventView"] = field(default_factory=list)
+
+
+@dataclass
+class EventView:
+    """One step of a case as its writer sees it: when, who (by office, not by name), what."""
+    event: Event
+    actor: str
 
 
 # rights --------------------------------------------------------------------------------------
@@ -90,10 +104,22 @@ def may_answer(policy: Policy, viewer: User | None) -> bool:
     return viewer is not None and any(viewer.has(role) for role in policy.answerers)
 
 
+def is_routed_staff(post: Post, viewer: User | None) -> bool:
+    """Staff of the department a case is routed to (the case's department is cleared when it
+    goes back to the moderators)."""
+    return (viewer is not None and viewer.has(Role.STAFF) and post.department is not None
+            and viewer.department == post.department
+            and boards.POLICIES[post.board].kind is Kind.CASE)
+
+
 def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
-    if is_moderator(viewer) or is_author(post, viewer):
+    if is_moderator(viewer) or is_author(post, viewer) or is_routed_staff(post, viewer):
         return True
-    return not policy.confidential and post.status in boards.PUBLIC_STATUSES[policy.kind]
+    if policy.confidential:
+        return False
+    if policy.kind is Kind.CASE and not post.public:
+        return False
+    return post.status in boards.PUBLIC_STATUSES[policy.kind]
 
 
 def may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
@@ -113,6 +139,10 @@ def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | N
         if is_author(post, viewer):
             return ReplyKind.FOLLOW_UP
         return ReplyKind.ANSWER if may_answer(policy, viewer) else None
+    if policy.kind is Kind.CASE:
+        if is_routed_staff(post, viewer):
+            return ReplyKind.OFFICIAL
+        return ReplyKind.FOLLOW_UP if is_author(post, viewer) else None
     return None
 
 
@@ -123,13 +153,14 @@ def may_reply(post: Post, policy: Policy, viewer: User | None) -> bool:
 
 
 def may_accept(post: Post, policy: Policy, viewer: User | None) -> bool:
-    return is_author(post, viewer) and workflow.allows(policy.kind, "accept", post.status)
+    return is_author(post, viewer) and workflow.allows(policy.kind, "accept_answer", post.status)
 
 
 def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) -> bool:
-    """The writer, moderators and those who answered this post see phone numbers, ID numbers
-    and e-mail addresses as written; everyone else sees them masked."""
-    return is_moderator(viewer) or is_author(post, viewer) or (
+    """The writer, moderators, staff of the routed department and those who answered this post
+    see phone numbers, ID numbers, e-mail addresses and contact data as written; everyone else
+    sees them masked."""
+    return is_moderator(viewer) or is_author(post, viewer) or is_routed_staff(post, viewer) or (
         viewer is not None and viewer.id in answerer_ids)
 
 
@@ -171,25 +202,39 @@ async def present_posts(store: Store, viewer: User | None, posts: list[Post]) ->
 
 
 def present_post(post: Post, viewer: User | None, author: User | None,
-                 answerer_ids: set[str]) -> PostView:
+                 answerer_ids: set[str], *, holds_code: bool = False) -> PostView:
+    """`holds_code`: the viewer showed the case's tracking code, so they read it as its writer
+    does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
-    shown = post if sees_personal_data(post, viewer, answerer_ids) else _masked_post(post)
+    unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
+    shown = post if unmasked else _masked_post(post)
     logged_in = viewer is not None
+    at = now()
+    is_case = policy.kind is Kind.CASE
     return PostView(
         post=shown,
         author=None if _hides_author(post, post.author_id, viewer) else _author(author),
-        may_edit=may_edit(post, viewer, now()),
+        may_edit=may_edit(post, viewer, at) and not is_case,
         may_reply=may_reply(post, policy, viewer),
         may_accept=may_accept(post, policy, viewer),
         may_flag=logged_in and not is_author(post, viewer) and not policy.confidential,
+        may_rate=is_case and is_author(post, viewer) and workflow.allows(
+            policy.kind, "rate_satisfied", post.status),
+        may_moderate=is_moderator(viewer),
+        may_return=is_case and is_routed_staff(post, viewer) and workflow.allows(
+            policy.kind, "return", post.status),
+        overdue=is_case and workflow.is_overdue(post, at),
     )
 
 
 async def present_thread(store: Store, viewer: User | None, post: Post, board: BoardView,
-                         replies: list[Reply], revisions: list[Revision]) -> Thread:
+                         replies: list[Reply], revisions: list[Revision], events: list[Event],
+                         *, holds_code: bool = False) -> Thread:
     answerer_ids = {r.author_id for r in replies if r.kind is ReplyKind.ANSWER and r.author_id}
-    users = await store.get_users([a for a in [post.author_id, *(r.author_id for r in replies)] if a])
-    unmasked = sees_personal_data(post, viewer, answerer_ids)
+    actor_ids = [e.actor_id for e in events if e.actor_id]
+    users = await store.get_users([a for a in [post.author_id, *(r.author_id for r in replies),
+                                               *actor_ids] if a])
+    unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
     policy = board.policy
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
@@ -200,9 +245,27 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
                       policy if r.kind is ReplyKind.ANSWER else None))
         for r in ordered]
     view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
-                        answerer_ids)
+                        answerer_ids, holds_code=holds_code)
+    follows = policy.kind is Kind.CASE and (holds_code or unmasked)
     return Thread(
         post=view, board=board, replies=reply_views, edited=bool(revisions),
+        events=[_event_view(e, users, post) for e in events] if follows else [],
         # Earlier texts stay with the author and moderators: an edit may have removed something
         # its writer regretted publishing.
         revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [])
+
+
+def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
+    # The writer learns which office acted, never which official: staff names stay private.
+    user = users.get(event.actor_id) if event.actor_id else None
+    if user is None:
+        actor = "系统" if event.actor_id is None and event.action == "expire" else "网友"
+    elif event.actor_id == post.author_id:
+        actor = "写信人"
+    elif user.has(Role.MODERATOR) or user.has(Role.ADMIN):
+        actor = "市信访局"
+    elif user.has(Role.STAFF):
+        actor = "承办部门"
+    else:
+        actor = user.display_name
+    return EventView(event, actor)

@@ -21,6 +21,8 @@ LOGIN_PER_ADDRESS = Limit("login-address", 20, dt.timedelta(minutes=15))
 REGISTER_PER_ADDRESS = Limit("register-address", 20, dt.timedelta(hours=1))
 POSTS_PER_ACCOUNT = Limit("posts-account", 20, dt.timedelta(minutes=10))
 POSTS_PER_NEW_ACCOUNT = Limit("posts-account", 10, dt.timedelta(minutes=10))
+POSTS_PER_ADDRESS = Limit("posts-address", 10, dt.timedelta(minutes=10))  # reports without an account
+TRACKING_PER_ADDRESS = Limit("tracking-address", 20, dt.timedelta(minutes=10))
 
 
 def _key(limit: Limit, subject: str) -> str:

@@ -14,13 +14,15 @@ import inspect
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from bson import ObjectId
+from gridfs import AsyncGridFSBucket
+from gridfs.errors import FileExists, NoFile
 from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, Revision, Session, User)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
+                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, User)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -35,6 +37,9 @@ DEFAULT_DATABASE = "forum"
 DURABLE = WriteConcern("majority", j=True)
 MAJORITY = ReadConcern("majority")
 HIT_RETENTION_SECONDS = 24 * 60 * 60
+# The GridFS bucket of attachments: each file's _id is the attachment's id and its `metadata` the
+# rest of the description, in the collection "attachments.files"; the bytes in "attachments.chunks".
+ATTACHMENTS = "attachments"
 
 # Which field of each record becomes its document's _id. Ids are stored as ObjectIds (smaller
 # and ordered by creation); references to them (author_id, post_id, ...) stay strings.
@@ -81,12 +86,24 @@ async def _answer_flag_audit_indexes(db: AsyncDatabase) -> None:
         await audit.create_index([*keys, ("at", -1), ("_id", -1)], name=name)
 
 
+async def _case_indexes(db: AsyncDatabase) -> None:
+    """Version 3: case lists by status, due cases, the queue of open flags, attachments by post."""
+    posts = db["posts"]
+    await posts.create_index([("status", 1), ("created_at", 1), ("_id", 1)], name="status_time")
+    await posts.create_index([("status", 1), ("due_at", 1)], name="status_due")
+    await db["flags"].create_index([("open", 1), ("created_at", 1), ("_id", 1)], name="open_time")
+    # GridFS makes its own indexes (files by name, chunks by file) on the first upload.
+    await db[f"{ATTACHMENTS}.files"].create_index(
+        [("metadata.post_id", 1), ("metadata.created_at", 1), ("_id", 1)], name="post_time")
+
+
 # Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
 # far a database is. Steps must be safe to run twice: two processes may start at the same time,
 # and a crash may fall between a step and the bump of the version.
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
+    _case_indexes,
 ]
 
 
@@ -104,6 +121,11 @@ def _from_doc(cls: type[T], doc: dict[str, Any]) -> T:
     key = data.pop("_id")
     data[ID_FIELDS[cls]] = str(key) if isinstance(key, ObjectId) else key
     return from_plain(cls, data)
+
+
+def _attachment(file_id: ObjectId, metadata: dict[str, Any]) -> Attachment:
+    """The description of a GridFS file of the attachments bucket."""
+    return from_plain(Attachment, {**metadata, "id": str(file_id)})
 
 
 def _oid(record_id: str) -> ObjectId | str:
@@ -128,18 +150,25 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 def _post_query(where: PostFilter) -> dict[str, Any]:
     """The query for a PostFilter (list_posts and the counts)."""
-    query = _given({field: getattr(where, field) for field in
-                    ("board", "author_id", "department", "pinned")})
+    # Per field, every condition given; several on one field (board and boards, a time range)
+    # must all hold.
+    query: dict[str, dict[str, Any]] = {}
+
+    def require(field: str, operator: str, operand: Any) -> None:
+        if operand is not None:
+            query.setdefault(field, {})[operator] = operand
+
+    for field in ("board", "category", "author_id", "department", "pinned", "reopened"):
+        require(field, "$eq", getattr(where, field))
     # An empty tuple matches nothing, as in SQLite.
-    if where.statuses is not None:
-        query["status"] = {"$in": [status.value for status in where.statuses]}
-    category: dict[str, Any] = {}  # category and categories may both be given; both hold
-    if where.category is not None:
-        category["$eq"] = where.category
-    if where.categories is not None:
-        category["$in"] = list(where.categories)
-    if category:
-        query["category"] = category
+    statuses = None if where.statuses is None else [status.value for status in where.statuses]
+    for field, values in (("status", statuses), ("category", where.categories),
+                          ("board", where.boards)):
+        require(field, "$in", None if values is None else list(values))
+    # $lt on a date matches dates only, so a post whose due_at is null never passes due_before.
+    require("created_at", "$gte", where.created_from)
+    require("created_at", "$lt", where.created_before)
+    require("due_at", "$lt", where.due_before)
     return query
 
 
@@ -178,7 +207,10 @@ def _report_unavailable(cls: type[T]) -> type[T]:
 class MongoStore:
     kind = "mongodb"
 
-    def __init__(self, url: str, *, database: str | None = None, client: Any = None):
+    def __init__(self, url: str, *, database: str | None = None, client: Any = None,
+                 gridfs_bucket: Callable[..., Any] = AsyncGridFSBucket):
+        """`client` and `gridfs_bucket` (called like AsyncGridFSBucket) replace the driver's own
+        for tests that run without a server."""
         # The async client connects on its first command, so building a store needs no server.
         self._client = client if client is not None else AsyncMongoClient(
             url, w="majority", journal=True, tz_aware=True)
@@ -187,6 +219,8 @@ class MongoStore:
         # Set on the database, so every collection taken from it inherits both.
         self._db = self._client.get_database(self.database_name, write_concern=DURABLE,
                                              read_concern=MAJORITY)
+        self._attachments = gridfs_bucket(self._db, bucket_name=ATTACHMENTS,
+                                          write_concern=DURABLE)
         self._transactions = False  # known after open()
 
     # lifecycle -------------------------------------------------------------------------------
@@ -359,6 +393,13 @@ class MongoStore:
         doc = await self._db["posts"].find_one({"_id": _oid(post_id)})
         return _from_doc(Post, doc) if doc else None
 
+    async def get_post_by_tracking(self, tracking_hash: str) -> Post | None:
+        # The $type repeats the partial filter of the tracking_hash index, so that the planner
+        # may use that index.
+        doc = await self._db["posts"].find_one(
+            {"tracking_hash": {"$eq": tracking_hash, "$type": "string"}})
+        return _from_doc(Post, doc) if doc else None
+
     async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
                          oldest_first: bool = False) -> list[Post]:
         return await self._page(Post, "posts", "created_at", _post_query(where), after, limit,
@@ -484,6 +525,16 @@ class MongoStore:
     async def list_flags(self, post_id: str) -> list[Flag]:
         return await self._children(Flag, "flags", "created_at", post_id)
 
+    async def list_open_flags(self, after: tuple[dt.datetime, str] | None,
+                              limit: int) -> list[Flag]:
+        return await self._page(Flag, "flags", "created_at", {"open": True}, after, limit,
+                                ascending=True)
+
+    async def close_flags(self, post_id: str) -> int:
+        result = await self._db["flags"].update_many({"post_id": post_id, "open": True},
+                                                     {"$set": {"open": False}})
+        return result.modified_count
+
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._insert("audit", entry, None)
 
@@ -491,6 +542,41 @@ class MongoStore:
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         return await self._page(AuditEntry, "audit", "at",
                                 _given({"actor_id": actor_id, "target": target}), after, limit)
+
+    # attachments -----------------------------------------------------------------------------
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
+        await self._require_post(attachment.post_id, None)
+        description = to_plain(attachment)
+        file_id = ObjectId(description.pop("id"))
+        # GridFS writes the chunks first and the files document (which holds the description)
+        # last: a crash in between leaves chunks nothing names, never a description without its
+        # bytes. GridFS runs in no transaction, so neither would one help.
+        try:
+            await self._attachments.upload_from_stream_with_id(
+                file_id, attachment.filename, data, metadata=description)
+        except FileExists as exc:  # GridFS refuses a taken id before it writes a chunk
+            raise Conflict("附件已存在") from exc
+
+    async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        try:
+            download = await self._attachments.open_download_stream(_oid(attachment_id))
+        except NoFile:
+            return None
+        return _attachment(download._id, download.metadata), await download.read()
+
+    async def list_attachments(self, post_id: str) -> list[Attachment]:
+        cursor = self._db[f"{ATTACHMENTS}.files"].find({"metadata.post_id": post_id}).sort(
+            [("metadata.created_at", 1), ("_id", 1)])
+        return [_attachment(doc["_id"], doc["metadata"]) for doc in await cursor.to_list()]
+
+    # settings --------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> Any:
+        doc = await self._db["settings"].find_one({"_id": key})
+        return doc["value"] if doc else None
+
+    async def put_setting(self, key: str, value: Any) -> None:
+        await self._db["settings"].update_one({"_id": key}, {"$set": {"value": value}},
+                                              upsert=True)
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

@@ -7,17 +7,20 @@ call runs off the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, Revision, Session, User, iso)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
+                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, User, is_id,
+                         iso)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -27,6 +30,9 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 2
 HIT_RETENTION = dt.timedelta(days=1)
+# Attachment bytes live in this folder beside the database file, one file per attachment named by
+# its id; never under static/, so no file is served without the application's checks.
+FILES_FOLDER = "files"
 
 # Each entry upgrades the schema by one version; PRAGMA user_version records how far a database is.
 MIGRATIONS: list[str] = [
@@ -91,6 +97,29 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_target ON audit(target, at DESC, id DESC);
     CREATE INDEX audit_time ON audit(at DESC, id DESC);
     """,
+    # 3: case handling: the times of a case's steps, hotline bulletins, settings, attachments,
+    # and indexes for case lists by status, due cases and the moderators' queue of open flags.
+    """
+    ALTER TABLE posts ADD COLUMN accept_due_at TEXT;
+    ALTER TABLE posts ADD COLUMN accepted_at TEXT;
+    ALTER TABLE posts ADD COLUMN routed_at TEXT;
+    ALTER TABLE posts ADD COLUMN replied_at TEXT;
+    ALTER TABLE posts ADD COLUMN closed_at TEXT;
+    ALTER TABLE posts ADD COLUMN rated_at TEXT;
+    ALTER TABLE posts ADD COLUMN rating_comment TEXT;
+    ALTER TABLE posts ADD COLUMN status_note TEXT;
+    ALTER TABLE posts ADD COLUMN case_number TEXT;
+    ALTER TABLE posts ADD COLUMN received_on TEXT;
+    CREATE INDEX posts_status_time ON posts(status, created_at, id);
+    CREATE INDEX posts_status_due ON posts(status, due_at);
+    CREATE INDEX flags_open_time ON flags(open, created_at, id);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, uploader_id TEXT, created_at TEXT NOT NULL);
+    CREATE INDEX attachments_post ON attachments(post_id, created_at, id);
+    """,
 ]
 
 LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
@@ -124,19 +153,55 @@ def _equal(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
 def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
     clauses, params = _equal({column: getattr(where, column) for column in
-                              ("board", "category", "author_id", "department", "pinned")})
-    if where.statuses is not None:
-        clauses.append(_is_in("status", where.statuses))
-        params.extend(status.value for status in where.statuses)
-    if where.categories is not None:
-        clauses.append(_is_in("category", where.categories))
-        params.extend(where.categories)
+                              ("board", "category", "author_id", "department", "pinned",
+                               )})
+    statuses = None if where.statuses is None else [status.value for status in where.statuses]
+    for column, values in (("status", statuses), ("category", where.categories),
+                           ("board", where.boards)):
+        if values is not None:
+            clauses.append(_is_in(column, values))
+            params.extend(values)
+    # A post without a due time has due_at NULL, and NULL < ? is never true: due_before skips it.
+    for column, operator, bound in (("created_at", ">=", where.created_from),
+                                    ("created_at", "<", where.created_before),
+                                    ("due_at", "<", where.due_before)):
+        if bound is not None:
+            clauses.append(f"{column} {operator} ?")
+            params.append(_to_sql(bound))
     return clauses, params
 
 
 def _is_in(column: str, values: tuple[Any, ...]) -> str:
     # An empty tuple gives "IN ()", which SQLite accepts and which matches nothing.
     return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def _store_file(path: str, data: bytes) -> None:
+    """Put `data` at `path` so that after a crash the file is either whole or absent: written to
+    a temporary file in the same folder and flushed to disk, then renamed over `path` (atomic
+    within one file system), then the folder flushed so that the rename itself is on disk."""
+    folder = os.path.dirname(path)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Flush a folder's entries (files created, renamed or removed in it) to disk."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
@@ -151,6 +216,7 @@ class SqliteStore:
 
     def __init__(self, path: str):
         self.path = path
+        self.files = os.path.join(os.path.dirname(path), FILES_FOLDER)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self._local = threading.local()
@@ -203,7 +269,9 @@ class SqliteStore:
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(self.files, exist_ok=True)
+        # The folder's own entry must be on disk too, or a crash could lose every file in it.
+        _sync_folder(directory)
         await self._run(self._writer, self._migrate, transaction=False)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -369,6 +437,13 @@ class SqliteStore:
             lambda conn: conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone())
         return _from_row(Post, row) if row else None
 
+    async def get_post_by_tracking(self, tracking_hash: str) -> Post | None:
+        # An equality implies tracking_hash IS NOT NULL, so the partial index
+        # posts_tracking serves it.
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM posts WHERE tracking_hash = ?", (tracking_hash,)).fetchone())
+        return _from_row(Post, row) if row else None
+
     async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
                          oldest_first: bool = False) -> list[Post]:
         clauses, params = _post_where(where)
@@ -492,6 +567,15 @@ class SqliteStore:
     async def list_flags(self, post_id: str) -> list[Flag]:
         return await self._children(Flag, "flags", "created_at", post_id)
 
+    async def list_open_flags(self, after: tuple[dt.datetime, str] | None,
+                              limit: int) -> list[Flag]:
+        return await self._page(Flag, "flags", "created_at", ["open = 1"], [], after, limit,
+                                ascending=True)
+
+    async def close_flags(self, post_id: str) -> int:
+        return await self._write(lambda conn: conn.execute(
+            "UPDATE flags SET open = 0 WHERE post_id = ? AND open = 1", (post_id,)).rowcount)
+
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._write(lambda conn: _insert(conn, "audit", to_plain(entry)))
 
@@ -499,6 +583,60 @@ class SqliteStore:
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         clauses, params = _equal({"actor_id": actor_id, "target": target})
         return await self._page(AuditEntry, "audit", "at", clauses, params, after, limit)
+
+    # attachments -----------------------------------------------------------------------------
+    def _file_path(self, attachment_id: str) -> str:
+        # Only well-formed ids name a file, so no id can point outside the folder.
+        if not is_id(attachment_id):
+            raise ValueError(f"not an attachment id: {attachment_id!r}")
+        return os.path.join(self.files, attachment_id)
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
+        path = self._file_path(attachment.id)
+
+        def work(conn: sqlite3.Connection) -> None:
+            # Asked before any byte is written: renaming over a taken id would replace the bytes
+            # of the attachment that has it. The writer thread runs one of these at a time.
+            if conn.execute("SELECT 1 FROM attachments WHERE id = ?",
+                            (attachment.id,)).fetchone():
+                raise Conflict("附件已存在")
+            if not conn.execute("SELECT 1 FROM posts WHERE id = ?",
+                                (attachment.post_id,)).fetchone():
+                raise NotFound()
+            # The file first, durably, then the row: a crash in between leaves a file no row
+            # names (space lost), never a row naming a file that is not there.
+            _store_file(path, data)
+            try:
+                _insert(conn, "attachments", to_plain(attachment))
+            except BaseException:
+                os.remove(path)
+                raise
+        await self._write(work)
+
+    async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        def work(conn: sqlite3.Connection) -> tuple[Attachment, bytes] | None:
+            row = conn.execute("SELECT * FROM attachments WHERE id = ?",
+                               (attachment_id,)).fetchone()
+            if row is None:
+                return None
+            with open(self._file_path(row["id"]), "rb") as file:
+                return _from_row(Attachment, row), file.read()
+        return await self._read(work)
+
+    async def list_attachments(self, post_id: str) -> list[Attachment]:
+        return await self._children(Attachment, "attachments", "created_at", post_id)
+
+    # settings --------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> Any:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT value FROM settings WHERE key = ?", (key,)).fetchone())
+        return json.loads(row["value"]) if row else None
+
+    async def put_setting(self, key: str, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False)
+        await self._write(lambda conn: conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, text)))
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from forum.errors import NotLoggedIn
 from forum.model import iso
-from forum.services import accounts, admin, consulting, departments, flags, posting
+from forum.services import (accounts, admin, attachments, audit, cases, consulting, departments,
+                            flags, moderation, posting, settings, stats)
 from forum.web import views
 from forum.web.base import ApiHandler
 
@@ -64,14 +65,18 @@ class BoardPostsHandler(ApiHandler):
 
     async def post(self, slug: str) -> None:
         data = self.json_body()
-        view = await posting.create_post(self.store, self.user, slug, data)
-        self.respond(201, {"post": views.post_json(view)})
+        view = await posting.create_post(self.store, self.user, slug, data, address=self.address)
+        payload = {"post": views.post_json(view)}
+        if view.tracking_code:
+            payload["tracking_code"] = view.tracking_code
+        self.respond(201, payload)
 
 
 class PostHandler(ApiHandler):
     async def get(self, post_id: str) -> None:
         thread = await posting.get_thread(self.store, self.user, post_id)
-        self.respond(200, views.thread_json(thread))
+        files = await attachments.list_for(self.store, self.user, post_id)
+        self.respond(200, views.thread_json(thread, files))
 
     async def patch(self, post_id: str) -> None:
         data = self.json_body()
@@ -149,3 +154,117 @@ class AdminUserHandler(ApiHandler):
         data = self.json_body()
         user = await admin.update_user(self.store, self.user, username, data)
         self.respond(200, {"user": views.user_json(user, private=True)})
+
+
+class TrackHandler(ApiHandler):
+    async def get(self, code: str) -> None:
+        thread = await cases.track(self.store, code, self.address)
+        self.respond(200, views.thread_json(thread))
+
+
+class QueueHandler(ApiHandler):
+    async def get(self) -> None:
+        found = await moderation.queue(self.store, self.user)
+        self.respond(200, views.queue_json(found))
+
+
+class ModerateHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        view = await moderation.moderate(self.store, self.user, post_id, data.get("action"),
+                                         data.get("reason"))
+        self.respond(200, {"post": views.post_json(view)})
+
+
+class RouteHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        view = await cases.route_case(self.store, self.user, post_id, data.get("department"),
+                                      data.get("due_days"), data.get("note"))
+        self.respond(200, {"post": views.post_json(view)})
+
+
+class ReturnHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        view = await cases.return_case(self.store, self.user, post_id, data.get("reason"))
+        self.respond(200, {"post": views.post_json(view)})
+
+
+class RatingHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        data = self.json_body()
+        view = await cases.rate_case(self.store, self.user, post_id, data.get("score"),
+                                     data.get("comment"))
+        self.respond(200, {"post": views.post_json(view)})
+
+
+class DepartmentCasesHandler(ApiHandler):
+    async def get(self, slug: str) -> None:
+        found = await cases.department_cases(self.store, self.user, slug,
+                                             status=self.query("status"),
+                                             cursor=self.query("cursor"), limit=self.query("limit"))
+        self.respond(200, views.department_cases_json(found))
+
+
+class StatsHandler(ApiHandler):
+    async def get(self) -> None:
+        found = await stats.report(self.store, self.query("from"), self.query("to"))
+        self.respond(200, views.stats_json(found))
+
+
+class AuditHandler(ApiHandler):
+    async def get(self) -> None:
+        entries, next_cursor = await admin.audit_log(
+            self.store, self.user, actor=self.query("actor"), post_id=self.query("post_id"),
+            cursor=self.query("cursor"), limit=self.query("limit"))
+        self.respond(200, {"items": [views.audit_json(e) for e in entries],
+                           "next_cursor": next_cursor})
+
+
+class AdminDepartmentsHandler(ApiHandler):
+    async def post(self) -> None:
+        data = self.json_body()
+        department = await admin.add_department(self.store, self.user, data.get("slug"),
+                                                data.get("name"))
+        self.respond(201, {"department": views.department_json(department)})
+
+
+class SensitiveWordsHandler(ApiHandler):
+    async def get(self) -> None:
+        admin.require_admin(self.user)
+        self.respond(200, {"words": await settings.sensitive_words(self.store)})
+
+    async def put(self) -> None:
+        data = self.json_body()
+        words = await settings.save_sensitive_words(self.store, self.user, data.get("words"))
+        self.respond(200, {"words": words})
+
+
+class CalendarHandler(ApiHandler):
+    async def get(self) -> None:
+        admin.require_admin(self.user)
+        self.respond(200, views.calendar_json(await settings.load_calendar(self.store)))
+
+    async def put(self) -> None:
+        data = self.json_body()
+        calendar = await settings.save_calendar(self.store, self.user, data.get("holidays"),
+                                                data.get("workdays"))
+        self.respond(200, views.calendar_json(calendar))
+
+
+class AttachmentsHandler(ApiHandler):
+    """Files for a case, as multipart/form-data fields named `files`."""
+
+    max_body_bytes = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
+
+    async def post(self, post_id: str) -> None:
+        files = [(f["filename"], f["body"]) for f in self.request.files.get("files", [])]
+        saved = await attachments.add_files(self.store, self.user, post_id, files)
+        self.respond(201, {"items": [views.attachment_json(a) for a in saved]})
+
+
+class AttachmentHandler(ApiHandler):
+    async def get(self, attachment_id: str) -> None:
+        attachment, data = await attachments.download(self.store, self.user, attachment_id)
+        self.send_file(attachment, data)

@@ -6,12 +6,13 @@ import http
 import json
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import tornado.web
 
 from forum.config import Config
 from forum.errors import DomainError, Invalid, RateLimited
-from forum.model import User
+from forum.model import Attachment, User
 from forum.security import Passwords
 from forum.services import accounts
 from forum.store.base import Store
@@ -33,6 +34,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
+    max_body_bytes = MAX_BODY_BYTES  # uploads raise it for their own routes
 
     @property
     def store(self) -> Store:
@@ -60,7 +62,7 @@ class BaseHandler(tornado.web.RequestHandler):
         return raw.decode("ascii", "replace") if raw else None
 
     async def prepare(self) -> None:
-        if len(self.request.body or b"") > MAX_BODY_BYTES:
+        if len(self.request.body or b"") > self.max_body_bytes:
             raise tornado.web.HTTPError(413)
         token = self.bearer_token()
         kind = "bearer" if token else None
@@ -83,6 +85,15 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "DENY")
+
+    def send_file(self, attachment: Attachment, data: bytes) -> None:
+        """An attachment as a download that the browser will not run or render in the page."""
+        self.set_header("Content-Type", attachment.content_type)
+        self.set_header("Content-Disposition",
+                        f"attachment; filename*=UTF-8''{quote(attachment.filename)}")
+        self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        self.set_header("Cache-Control", "private, no-store")
+        self.finish(data)
 
     def start_session(self, token: str) -> None:
         self.set_signed_cookie(SESSION_COOKIE, token, expires_days=SESSION_COOKIE_DAYS,

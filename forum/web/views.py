@@ -4,9 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import Department, Flag, Kind, Page, Revision, User, iso
+from forum.model import Attachment, AuditEntry, Department, Flag, Kind, Page, Revision, User, iso
+from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
-from forum.services.presenting import Author, BoardView, PostView, ReplyView, Thread
+from forum.services.moderation import Queue
+from forum.services.stats import Report
+from forum.workflow import Calendar
+from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView, Thread
 
 
 def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
@@ -50,10 +54,20 @@ def post_json(view: PostView) -> dict[str, Any]:
         "actions": {"edit": view.may_edit, "reply": view.may_reply, "accept": view.may_accept,
                     "flag": view.may_flag},
     }
-    if boards.POLICIES[post.board].kind is Kind.CASE:
+    kind = boards.POLICIES[post.board].kind
+    if kind is Kind.CASE:
         data.update({"public": post.public, "department": post.department,
-                     "due_at": iso(post.due_at), "reopened": post.reopened,
-                     "rating": post.rating})
+                     "due_at": iso(post.due_at), "overdue": view.overdue,
+                     "reopened": post.reopened, "rating": post.rating,
+                     "rating_comment": post.rating_comment, "contact": post.contact,
+                     "status_note": post.status_note, "accept_due_at": iso(post.accept_due_at),
+                     "accepted_at": iso(post.accepted_at), "replied_at": iso(post.replied_at),
+                     "closed_at": iso(post.closed_at)})
+        data["actions"].update(rate=view.may_rate, moderate=view.may_moderate,
+                               **{"return": view.may_return})
+    if kind is Kind.BULLETIN:
+        data.update({"case_number": post.case_number, "received_on": post.received_on,
+                     "department": post.department})
     return data
 
 
@@ -69,10 +83,11 @@ def revision_json(revision: Revision) -> dict[str, Any]:
             "edited_at": iso(revision.edited_at)}
 
 
-def thread_json(thread: Thread) -> dict[str, Any]:
+def thread_json(thread: Thread, files: list[Attachment] = ()) -> dict[str, Any]:
     return {"post": post_json(thread.post),
             "replies": [reply_json(r) for r in thread.replies],
-            "events": [],
+            "events": [event_json(e) for e in thread.events],
+            "attachments": [attachment_json(a) for a in files],
             "edited": thread.edited,
             "revisions": [revision_json(r) for r in thread.revisions]}
 
@@ -106,3 +121,43 @@ def profile_json(profile: Profile) -> dict[str, Any]:
             "recent": [{"post_id": r.post_id, "post_title": r.post_title,
                         "answered_at": iso(r.answered_at), "accepted": r.accepted}
                        for r in profile.recent]}
+
+
+def event_json(view: EventView) -> dict[str, Any]:
+    event = view.event
+    return {"at": iso(event.at), "actor": view.actor, "action": event.action,
+            "from_status": event.from_status, "to_status": event.to_status, "note": event.note}
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    return {"id": attachment.id, "filename": attachment.filename,
+            "content_type": attachment.content_type, "size": attachment.size,
+            "url": f"/api/v1/attachments/{attachment.id}", "created_at": iso(attachment.created_at)}
+
+
+def queue_json(queue: Queue) -> dict[str, Any]:
+    return {"items": [{"kind": item.kind, "post": post_json(item.post), "reason": item.reason,
+                       "since": iso(item.since)} for item in queue.items],
+            "counts": dict(queue.counts), "next_cursor": None}
+
+
+def department_cases_json(found: DepartmentCases) -> dict[str, Any]:
+    return {"department": {"slug": found.slug, "name": found.name},
+            "overdue": [post_json(v) for v in found.overdue], **page_json(found.page)}
+
+
+def stats_json(report: Report) -> dict[str, Any]:
+    return {"from": iso(report.since), "to": iso(report.until),
+            "boards": {slug: f.as_dict() for slug, f in report.boards.items()},
+            "departments": {slug: f.as_dict() for slug, f in report.departments.items()},
+            "months": {month: f.as_dict() for month, f in sorted(report.months.items())}}
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    return {"at": iso(entry.at), "actor": entry.actor_id, "action": entry.action,
+            "target": entry.target, "reason": entry.reason, "detail": entry.detail}
+
+
+def calendar_json(calendar: Calendar) -> dict[str, Any]:
+    return {"holidays": sorted(d.isoformat() for d in calendar.holidays),
+            "workdays": sorted(d.isoformat() for d in calendar.workdays)}

@@ -40,7 +40,7 @@ async def test_answer_follow_up_accept_lifecycle(store):
     assert thread.replies[0].reply.id == answer.reply.id and thread.replies[0].reply.accepted
     events = [(e.action, e.from_status, e.to_status) for e in await store.list_events(post.id)]
     assert events == [("create", None, "open"), ("answer", "open", "answered"),
-                      ("accept", "answered", "resolved")]
+                      ("accept_answer", "answered", "resolved")]
 
 
 @pytest.mark.gen_test

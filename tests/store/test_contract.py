@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
+import hashlib
 
 import pytest
 
 from forum.errors import Conflict, NotFound
-from forum.model import (AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, Revision, Role, Session, Status, User,
-                         new_id, now)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
+                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Role, Session, Status,
+                         User, new_id, now)
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 0, 123000, tzinfo=dt.timezone.utc)
 
@@ -174,15 +176,49 @@ async def test_find_users_by_name_prefix_in_name_order_with_paging(any_store):
 # posts ---------------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_post_round_trips_with_every_field(any_store):
+    step = iter(at_minutes(*range(1, 10)))
     post = make_post(board="mayor", category="城建", anonymous=True, pinned=True, locked=True,
                      public=True, contact="13812345678", department="housing",
                      due_at=T0 + dt.timedelta(days=21), reopened=True, rating="satisfied",
-                     tracking_hash="abc", status=Status.ROUTED, title="<script>x</script>")
+                     tracking_hash="abc", status=Status.ROUTED, title="<script>x</script>",
+                     accept_due_at=next(step), accepted_at=next(step), routed_at=next(step),
+                     replied_at=next(step), closed_at=next(step), rated_at=next(step),
+                     rating_comment="处理及时 <b>", status_note="重复提交", case_number="12345-0001",
+                     received_on="2026-11-27")
     await any_store.add_post(post, event_for(post.id))
     assert await any_store.get_post(post.id) == post
     assert await any_store.get_post(new_id()) is None
     (event,) = await any_store.list_events(post.id)
     assert event.action == "create" and event.at == T0
+    bare = make_post()  # every case field None
+    await any_store.add_post(bare)
+    assert await any_store.get_post(bare.id) == bare
+
+
+@pytest.mark.gen_test
+async def test_update_post_sets_and_clears_case_fields(any_store):
+    post = make_post(board="mayor", status=Status.SUBMITTED, accept_due_at=T0)
+    await any_store.add_post(post)
+    later = T0 + dt.timedelta(days=2)
+    changes = {"status": Status.CLOSED, "accept_due_at": None, "accepted_at": T0,
+               "replied_at": later, "closed_at": later, "rated_at": later,
+               "rating_comment": "满意", "status_note": "已办结", "case_number": "A-1",
+               "received_on": "2026-11-28"}
+    updated = await any_store.update_post(post.id, changes)
+    assert updated == dataclasses.replace(post, **changes)
+    assert await any_store.get_post(post.id) == updated
+
+
+@pytest.mark.gen_test
+async def test_get_post_by_tracking_finds_the_one_post_with_that_hash(any_store):
+    tracked, other = make_post(tracking_hash="h" * 64), make_post(tracking_hash="x" * 64)
+    for post in (tracked, other, make_post(), make_post()):  # untracked posts do not collide
+        await any_store.add_post(post)
+    assert await any_store.get_post_by_tracking("h" * 64) == tracked
+    assert await any_store.get_post_by_tracking("H" * 64) is None
+    assert await any_store.get_post_by_tracking("nope") is None
+    with pytest.raises(Conflict):  # a hash names one post only
+        await any_store.add_post(make_post(tracking_hash="h" * 64))
 
 
 @pytest.mark.gen_test
@@ -295,6 +331,58 @@ async def test_count_posts_by_category_applies_every_filter(any_store):
     assert await count(PostFilter()) == {"交通": 5, "城建": 1, None: 1}
     assert await count(PostFilter(statuses=())) == {}
     assert await count(PostFilter(categories=())) == {}
+
+
+async def matching(store, where: PostFilter) -> list[str]:
+    """The ids list_posts finds for `where`, oldest first, once count_posts_by_category has been
+    seen to count exactly those posts."""
+    found = await store.list_posts(where, None, 100, oldest_first=True)
+    assert await store.count_posts_by_category(where) == collections.Counter(
+        post.category for post in found)
+    return ids(found)
+
+
+@pytest.mark.gen_test
+async def test_case_filters_by_boards_reopening_and_times(any_store):
+    opened, closing = T0, T0 + dt.timedelta(hours=1)  # the created_from .. created_before window
+    due = T0 + dt.timedelta(days=3)
+    ms = dt.timedelta(milliseconds=1)
+    on_start = make_post(board="mayor", at=opened, due_at=due - ms, reopened=True, category="交通")
+    inside = make_post(board="hotline", at=opened + ms, due_at=opened)
+    before = make_post(board="mayor", at=opened - ms, due_at=opened, category="交通")
+    on_end = make_post(board="mayor", at=closing, category="城建")
+    due_on_bound = make_post(board="hotline", at=opened + 2 * ms, due_at=due, reopened=True)
+    elsewhere = make_post(board="forum", at=opened + 3 * ms, due_at=opened)
+    posts = [before, on_start, inside, due_on_bound, elsewhere, on_end]  # oldest first
+    for post in reversed(posts):
+        await any_store.add_post(post)
+
+    async def found(**where):
+        return await matching(any_store, PostFilter(**where))
+
+    def all_but(*left_out):
+        return ids(post for post in posts if post not in left_out)
+    assert await found(boards=("mayor", "hotline", "lawyer")) == all_but(elsewhere)
+    assert await found(boards=("forum",)) == ids([elsewhere])
+    assert await found(boards=()) == []
+    assert await found(boards=("mayor",), board="mayor") == ids([before, on_start, on_end])
+    assert await found(boards=("mayor",), board="hotline") == []  # both must hold
+    assert await found(reopened=True) == ids([on_start, due_on_bound])
+    assert await found(reopened=False) == all_but(on_start, due_on_bound)
+    assert await found(created_from=opened) == all_but(before)          # at or after
+    assert await found(created_before=closing) == all_but(on_end)       # strictly before
+    assert await found(created_from=opened, created_before=closing) == all_but(before, on_end)
+    # Strictly before the bound, and never a post without a due time.
+    assert await found(due_before=due) == all_but(due_on_bound, on_end)
+    assert await found(due_before=opened) == []
+    assert await found(boards=("mayor", "hotline"), statuses=(Status.PUBLISHED,),
+                       created_from=opened, created_before=closing, due_before=due,
+                       reopened=False) == ids([inside])
+    # The new conditions page like any other.
+    page = await any_store.list_posts(PostFilter(created_from=opened), None, 2)
+    rest = await any_store.list_posts(PostFilter(created_from=opened),
+                                      (page[-1].created_at, page[-1].id), 10)
+    assert ids(page + rest) == all_but(before)[::-1]
 
 
 @pytest.mark.gen_test
@@ -509,6 +597,49 @@ async def test_flags_of_a_post_are_listed_oldest_first(any_store):
         sorted(flags, key=lambda f: (f.created_at, f.id)))
 
 
+@pytest.mark.gen_test
+async def test_open_flags_of_all_posts_are_listed_oldest_first_with_keyset_paging(any_store):
+    first, second = make_post(), make_post()
+    for post in (first, second):
+        await any_store.add_post(post)
+    times = at_minutes(4, 0, 2, 2, 1, 3)  # two in the same millisecond: ordered by id
+    flags = [make_flag(post.id, new_id(), at) for post, at in
+             zip((first, second, first, second, first, second), times)]
+    flags.append(make_flag(first.id, new_id(), T0, open=False))  # closed: never listed
+    for flag in flags:
+        await any_store.add_flag(flag)
+    expected = sorted(flags[:-1], key=lambda f: (f.created_at, f.id))
+    page = await any_store.list_open_flags(None, 4)
+    rest = await any_store.list_open_flags((page[-1].created_at, page[-1].id), 4)
+    assert page + rest == expected
+    assert await any_store.list_open_flags((expected[-1].created_at, expected[-1].id), 4) == []
+    assert await any_store.list_open_flags(None, 0) == []
+
+
+@pytest.mark.gen_test
+async def test_close_flags_closes_the_open_flags_of_one_post(any_store):
+    post, other = make_post(), make_post()
+    for p in (post, other):
+        await any_store.add_post(p)
+    reader = new_id()
+    times = iter(at_minutes(*range(10)))
+    closed_before = make_flag(post.id, reader, next(times), open=False)
+    open_ones = [make_flag(post.id, reader, next(times)), make_flag(post.id, new_id(), next(times))]
+    elsewhere = make_flag(other.id, reader, next(times))
+    for flag in (closed_before, *open_ones, elsewhere):
+        await any_store.add_flag(flag)
+    assert await any_store.close_flags(post.id) == 2
+    assert await any_store.list_flags(post.id) == [
+        closed_before, *(dataclasses.replace(flag, open=False) for flag in open_ones)]
+    assert await any_store.list_open_flags(None, 10) == [elsewhere]
+    assert await any_store.close_flags(post.id) == 0  # nothing open any more
+    assert await any_store.close_flags(new_id()) == 0
+    # Once closed, the reader may flag the post again.
+    again = make_flag(post.id, reader, next(times))
+    await any_store.add_flag(again)
+    assert await any_store.list_open_flags(None, 10) == [elsewhere, again]
+
+
 def make_audit(actor_id, target, at=T0, action="hide") -> AuditEntry:
     return AuditEntry(id=new_id(), at=at, actor_id=actor_id, action=action, target=target,
                       reason="违规", detail='{"status": "hidden"}')
@@ -544,6 +675,81 @@ async def test_audit_is_newest_first_filtered_and_paged(any_store):
     assert await audit(actor_id=new_id()) == []
     assert await audit(target="department:tax") == []
     assert await audit(limit=0) == []
+
+
+# attachments ---------------------------------------------------------------------------------
+def make_attachment(post_id, data: bytes, at=T0, **extra) -> Attachment:
+    return Attachment(id=extra.pop("id", new_id()), post_id=post_id,
+                      filename=extra.pop("filename", "现场照片.jpg"),
+                      content_type=extra.pop("content_type", "image/jpeg"), size=len(data),
+                      sha256=hashlib.sha256(data).hexdigest(),
+                      uploader_id=extra.pop("uploader_id", None), created_at=at)
+
+
+@pytest.mark.gen_test
+async def test_attachments_keep_their_bytes_and_are_listed_oldest_first(any_store):
+    post, other = make_post(board="mayor"), make_post(board="mayor")
+    for p in (post, other):
+        await any_store.add_post(p)
+    every_byte = bytes(range(256)) * 4
+    large = bytes(range(251)) * 3000  # several GridFS chunks (255 KiB each)
+    files = [(make_attachment(post.id, data, at, uploader_id=uploader, filename=name), data)
+             for data, at, uploader, name in (
+                 (every_byte, T0 + dt.timedelta(minutes=2), new_id(), "证据.pdf"),
+                 (large, T0, None, "../../static/x.js"),
+                 (b"", T0 + dt.timedelta(minutes=2), new_id(), "空.txt"))]  # a tie: by id
+    elsewhere = (make_attachment(other.id, b"other", T0), b"other")
+    for attachment, data in [*files, elsewhere]:
+        await any_store.add_attachment(attachment, data)
+    expected = sorted((a for a, _ in files), key=lambda a: (a.created_at, a.id))
+    assert await any_store.list_attachments(post.id) == expected
+    assert await any_store.list_attachments(other.id) == [elsewhere[0]]
+    assert await any_store.list_attachments(new_id()) == []
+    for attachment, data in [*files, elsewhere]:
+        assert await any_store.get_attachment(attachment.id) == (attachment, data)
+    for unknown in (new_id(), "not-an-id", "../forum.db", post.id):
+        assert await any_store.get_attachment(unknown) is None
+
+
+@pytest.mark.gen_test
+async def test_add_attachment_refuses_a_taken_id_and_keeps_the_first_bytes(any_store):
+    post = make_post(board="mayor")
+    await any_store.add_post(post)
+    first = make_attachment(post.id, b"first")
+    await any_store.add_attachment(first, b"first")
+    with pytest.raises(Conflict):
+        await any_store.add_attachment(make_attachment(post.id, b"second", id=first.id),
+                                       b"second")
+    assert await any_store.get_attachment(first.id) == (first, b"first")
+    assert await any_store.list_attachments(post.id) == [first]
+
+
+@pytest.mark.gen_test
+async def test_add_attachment_to_a_missing_post_is_not_found_and_not_stored(any_store):
+    ghost = new_id()
+    attachment = make_attachment(ghost, b"data")
+    with pytest.raises(NotFound):
+        await any_store.add_attachment(attachment, b"data")
+    assert await any_store.get_attachment(attachment.id) is None
+    assert await any_store.list_attachments(ghost) == []
+
+
+# settings ------------------------------------------------------------------------------------
+@pytest.mark.gen_test
+async def test_settings_are_stored_replaced_and_absent_as_none(any_store):
+    assert await any_store.get_setting("calendar") is None
+    calendar = {"holidays": ["2026-10-01", "2026-10-02"], "workdays": [], "note": "国庆 <b>",
+                "version": 3, "ratio": 0.5, "strict": True, "nested": {"a": [1, None]}}
+    await any_store.put_setting("calendar", calendar)
+    await any_store.put_setting("words", ["词一", "词二"])
+    assert await any_store.get_setting("calendar") == calendar
+    await any_store.put_setting("calendar", {"holidays": []})
+    assert await any_store.get_setting("calendar") == {"holidays": []}
+    assert await any_store.get_setting("words") == ["词一", "词二"]
+    for value in ("text", 0, False, []):
+        await any_store.put_setting("scalar", value)
+        stored = await any_store.get_setting("scalar")
+        assert stored == value and type(stored) is type(value)
 
 
 # throttling ----------------------------------------------------------------------------------

@@ -5,7 +5,11 @@ so the few things such a server has and the mock lacks are added here, and only 
 
 - the `hello` command: answered as a standalone server does, so MongoStore takes its
   no-transaction path (mongomock has no sessions, hence no transactions);
-- an awaitable `close()` on the client (mongomock's is synchronous and does nothing).
+- an awaitable `close()` on the client (mongomock's is synchronous and does nothing);
+- GridFS: AsyncGridFSBucket accepts only a real AsyncDatabase, so the store is given
+  StandinGridFSBucket through its `gridfs_bucket` parameter. It keeps files in the collections
+  and shape GridFS uses ("<bucket>.files" documents, bytes in "<bucket>.chunks"), so what
+  MongoStore reads from the files collection directly reads the same here.
 
 mongomock keeps partial and TTL index options (it does not expire documents, which no test
 needs) and returns naive datetimes where a real server returns aware ones; the codec reads naive
@@ -13,8 +17,10 @@ datetimes as UTC, so neither needs a shim.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from gridfs.errors import FileExists, NoFile
 from pymongo_async_mock import AsyncMongoMockClient
 
 from forum.store.mongo import MongoStore
@@ -29,7 +35,8 @@ STANDALONE_HELLO = {"isWritablePrimary": True, "maxWireVersion": 21, "ok": 1.0}
 
 def standin_store(database: str) -> MongoStore:
     """A new, unopened MongoStore over an empty in-process database."""
-    return MongoStore(STANDIN_URL, database=database, client=StandinClient())
+    return MongoStore(STANDIN_URL, database=database, client=StandinClient(),
+                      gridfs_bucket=StandinGridFSBucket)
 
 
 class StandinDatabase:
@@ -73,3 +80,49 @@ class StandinClient:
 
     async def close(self) -> None:
         pass
+
+
+class StandinGridFSBucket:
+    """The calls MongoStore makes on AsyncGridFSBucket, over the mock's collections."""
+
+    CHUNK_SIZE = 255 * 1024  # GridFS's default
+
+    def __init__(self, db: Any, bucket_name: str = "fs", **options: Any):
+        self._files = db[f"{bucket_name}.files"]
+        self._chunks = db[f"{bucket_name}.chunks"]
+
+    async def upload_from_stream_with_id(self, file_id: Any, filename: str, source: bytes,
+                                         metadata: dict[str, Any] | None = None,
+                                         **options: Any) -> None:
+        if await self._files.find_one({"_id": file_id}, {"_id": 1}) is not None:
+            raise FileExists(f"file with _id {file_id!r} already exists")
+        starts = range(0, len(source), self.CHUNK_SIZE)
+        chunks = [{"files_id": file_id, "n": n, "data": source[start:start + self.CHUNK_SIZE]}
+                  for n, start in enumerate(starts)]
+        if chunks:
+            await self._chunks.insert_many(chunks)
+        # Chunks first, the files document last, as GridFS does.
+        doc = {"_id": file_id, "filename": filename, "length": len(source),
+               "chunkSize": self.CHUNK_SIZE, "uploadDate": dt.datetime.now(dt.timezone.utc)}
+        if metadata is not None:
+            doc["metadata"] = metadata
+        await self._files.insert_one(doc)
+
+    async def open_download_stream(self, file_id: Any, **options: Any) -> StandinGridOut:
+        doc = await self._files.find_one({"_id": file_id})
+        if doc is None:
+            raise NoFile(f"no file in gridfs collection with _id {file_id!r}")
+        chunks = await self._chunks.find({"files_id": file_id}).sort("n", 1).to_list()
+        return StandinGridOut(doc, b"".join(chunk["data"] for chunk in chunks))
+
+
+class StandinGridOut:
+    """What MongoStore reads of an AsyncGridOut: the file's _id and metadata, and its bytes."""
+
+    def __init__(self, doc: dict[str, Any], data: bytes):
+        self._id = doc["_id"]
+        self.metadata = doc.get("metadata")
+        self._data = data
+
+    async def read(self) -> bytes:
+        return self._data

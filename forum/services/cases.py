@@ -1,0 +1,210 @@
+"""Case handling (mayor letters, tax reports): routing to departments, returns, the writer's
+rating, closing unrated cases, following a case by its tracking code, a department's cases.
+
+Accepting and rejecting are moderator actions and live in moderation.py; official replies and
+follow-ups are replies (posting.add_reply). The order of it all is workflow.py's.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Any
+
+from forum import boards, workflow
+from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
+from forum.security import token_hash
+from forum.services import audit, posting, settings, throttle
+from forum.services.fields import Fields, check_limit
+from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
+                                       is_routed_staff, present_posts, present_thread)
+from forum.store.base import Store
+
+CASE_BOARDS = tuple(slug for slug, p in boards.POLICIES.items() if p.kind is Kind.CASE)
+DUE_DAYS_MAX = 60
+REASON_MAX = 500
+TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{16}")
+OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
+EXPIRE_BATCH = 200
+
+
+async def _case(store: Store, viewer: User | None, post_id: Any) -> Post:
+    if viewer is None:
+        raise NotLoggedIn()
+    post, policy = await posting.visible_post(store, viewer, post_id)
+    if policy.kind is not Kind.CASE:
+        raise Forbidden("只有信件和举报可以这样处理", code="not_a_case")
+    return post
+
+
+def _require(party: bool, message: str) -> None:
+    if not party:
+        raise Forbidden(message)
+
+
+def _reason(value: Any, *, required: bool = True, name: str = "reason") -> str | None:
+    fields = Fields()
+    reason = fields.text(name, value, max_len=REASON_MAX, multiline=True, required=required)
+    fields.done()
+    return reason
+
+
+async def _change(store: Store, viewer: User | None, post: Post, action: str, new: Status,
+                  changes: dict[str, Any], note: str = "") -> PostView:
+    """Apply one lifecycle step: the post's changes and its event together, then the audit."""
+    at = now()
+    changes = {"status": new, "updated_at": at, **changes}
+    event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
+                  post.status.value, new.value, note)
+    updated = await store.update_post(post.id, changes, event=event)
+    if viewer is not None and not is_author(post, viewer):
+        await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
+    (view,) = await present_posts(store, viewer, [updated])
+    return view
+
+
+async def route_case(store: Store, viewer: User | None, post_id: Any, department: Any,
+                     due_days: Any = None, note: Any = None) -> PostView:
+    """Route (转办) or re-route an accepted case to a department, due in working days.
+    Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict."""
+    post = await _case(store, viewer, post_id)
+    _require(is_moderator(viewer), "只有信访局管理员可以转办")
+    fields = Fields()
+    known = {d.slug: d.name for d in await store.list_departments()}
+    slug = fields.choice("department", department, sorted(known), required=True)
+    days = None
+    if due_days not in (None, ""):
+        if isinstance(due_days, bool) or not isinstance(due_days, (int, str)):
+            fields.fail("due_days", "应为整数")
+        else:
+            try:
+                days = int(due_days)
+            except ValueError:
+                fields.fail("due_days", "应为整数")
+            else:
+                if not 1 <= days <= DUE_DAYS_MAX:
+                    fields.fail("due_days", f"应在 1 到 {DUE_DAYS_MAX} 个工作日之间")
+    text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
+    fields.done()
+    new = workflow.transition(Kind.CASE, "route", post.status)
+    board = await store.get_board(post.board)
+    calendar = await settings.load_calendar(store)
+    at = now()
+    due = calendar.due(at, days if days is not None else board.reply_days)
+    changes = {"department": slug, "due_at": due, "routed_at": post.routed_at or at}
+    words = f"转办至{known[slug]}，{days or board.reply_days}个工作日内答复"
+    return await _change(store, viewer, post, "route", new, changes,
+                         f"{words}。{text_note}" if text_note else words)
+
+
+async def return_case(store: Store, viewer: User | None, post_id: Any, reason: Any) -> PostView:
+    """Staff send a case that is not theirs back to the moderators. Raises NotLoggedIn,
+    NotFound, Forbidden, Invalid (reason), Conflict."""
+    post = await _case(store, viewer, post_id)
+    _require(is_routed_staff(post, viewer), "只有承办部门可以退回")
+    text_reason = _reason(reason)
+    new = workflow.transition(Kind.CASE, "return", post.status)
+    # Back in the queue and out of the department's list until it is routed again.
+    return await _change(store, viewer, post, "return", new,
+                         {"department": None, "due_at": None}, text_reason)
+
+
+async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
+                    comment: Any = None) -> PostView:
+    """The writer rates the official reply: 满意 or 基本满意 close the case, 不满意 reopens it
+    once. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no reply yet, or rated)."""
+    post = await _case(store, viewer, post_id)
+    _require(is_author(post, viewer), "只有写信人可以评价")
+    fields = Fields()
+    chosen = fields.choice("score", score, workflow.RATINGS, required=True)
+    text_comment = fields.text("comment", comment, max_len=REASON_MAX, multiline=True,
+                               required=False)
+    fields.done()
+    action = workflow.rating_action(chosen, post.reopened)
+    new = workflow.transition(Kind.CASE, action, post.status)
+    at = now()
+    changes: dict[str, Any] = {"rating": chosen, "rating_comment": text_comment, "rated_at": at}
+    if new is Status.CLOSED:
+        changes["closed_at"] = at
+    else:
+        changes.update(reopened=True, department=None, due_at=None)
+    return await _change(store, viewer, post, action, new, changes, text_comment or "")
+
+
+async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
+    """Close the replied cases whose writer did not rate within the window; return how many.
+    Run periodically by the server."""
+    at = at or now()
+    limit = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
+    closed = 0
+    after = None
+    while True:
+        batch = await store.list_posts(PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
+                                       after, EXPIRE_BATCH, oldest_first=True)
+        for post in batch:
+            if post.replied_at is not None and post.replied_at <= limit:
+                event = Event(new_id(), post.id, at, None, "expire", post.status.value,
+                              Status.CLOSED.value, f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结")
+                await store.update_post(post.id, {"status": Status.CLOSED, "closed_at": at,
+                                                  "updated_at": at}, event=event)
+                closed += 1
+        if len(batch) < EXPIRE_BATCH:
+            return closed
+        after = (batch[-1].created_at, batch[-1].id)
+
+
+async def track(store: Store, code: Any, address: str) -> Thread:
+    """The case behind a tracking code, as its writer sees it. Rate limited per address; a
+    malformed code answers like an unknown one. Raises RateLimited, NotFound."""
+    await throttle.check(store, throttle.TRACKING_PER_ADDRESS, address)
+    await throttle.record(store, throttle.TRACKING_PER_ADDRESS, address)
+    cleaned = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
+    post = await store.get_post_by_tracking(token_hash(cleaned)) if TRACKING_CODE.fullmatch(
+        cleaned) else None
+    if post is None:
+        raise NotFound("查询码无效")
+    board = await posting.get_board(store, None, post.board)
+    return await present_thread(store, None, post, board, await store.list_replies(post.id), [],
+                                await store.list_events(post.id), holds_code=True)
+
+
+@dataclasses.dataclass
+class DepartmentCases:
+    slug: str
+    name: str
+    status: Status | None
+    overdue: list[PostView]      # on the first page only: routed cases past their due time
+    page: Page
+
+
+async def department_cases(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
+                           cursor: Any = None, limit: Any = None) -> DepartmentCases:
+    """A department's cases, overdue ones first, then oldest first. Its staff, moderators and
+    admins only. Raises NotLoggedIn, NotFound (department), Forbidden, Invalid."""
+    if viewer is None:
+        raise NotLoggedIn()
+    known = {d.slug: d.name for d in await store.list_departments()}
+    if not isinstance(slug, str) or slug not in known:
+        raise NotFound("部门不存在")
+    _require(is_moderator(viewer) or (viewer.has(Role.STAFF) and viewer.department == slug),
+             "只有本部门工作人员和信访局管理员可以查看")
+    fields = Fields()
+    chosen = fields.choice("status", status, [s.value for s in (Status.ROUTED, Status.REPLIED)])
+    fields.done()
+    size = check_limit(limit)
+    after = posting.decode_cursor(cursor)
+    statuses = (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED)
+    where = PostFilter(boards=CASE_BOARDS, department=slug, statuses=statuses)
+    overdue: list[PostView] = []
+    if after is None and Status.ROUTED in statuses:
+        late = await store.list_posts(
+            PostFilter(boards=CASE_BOARDS, department=slug, statuses=(Status.ROUTED,),
+                       due_before=now()), None, 100, oldest_first=True)
+        overdue = await present_posts(store, viewer, late)
+    posts = await store.list_posts(where, after, size + 1, oldest_first=True)
+    views = await present_posts(store, viewer, posts[:size])
+    last = posts[size - 1] if len(posts) > size else None
+    return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,
+                           Page(views, posting.encode_cursor((last.created_at, last.id))
+                                if last else None))

@@ -1,0 +1,145 @@
+"""The letters-and-visits bureau's work: the review queue and the moderator actions."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from forum import boards, workflow
+from forum.errors import Conflict, Forbidden, NotLoggedIn
+from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id, now
+from forum.services import audit, posting
+from forum.services.cases import CASE_BOARDS
+from forum.services.fields import Fields
+from forum.services.presenting import PostView, is_moderator, present_posts
+from forum.store.base import Store
+
+ACTIONS = ("accept", "reject", "hide", "restore", "lock", "unlock", "pin", "unpin",
+           "dismiss_flags")
+NEEDS_REASON = frozenset({"reject", "hide"})
+REASON_MAX = 500
+QUEUE_SECTION_MAX = 100
+
+# Flags on a post, not statuses: (field, value) each action sets.
+MARKS = {"lock": ("locked", True), "unlock": ("locked", False),
+         "pin": ("pinned", True), "unpin": ("pinned", False)}
+
+
+def require_moderator(viewer: User | None) -> User:
+    if viewer is None:
+        raise NotLoggedIn()
+    if not is_moderator(viewer):
+        raise Forbidden("只有信访局管理员可以进行此操作")
+    return viewer
+
+
+# the queue -----------------------------------------------------------------------------------
+@dataclasses.dataclass
+class QueueItem:
+    kind: str          # "submitted" | "reopened" | "to_route" | "pending" | "flagged" | "overdue"
+    post: PostView
+    reason: str
+    since: dt.datetime
+
+
+@dataclasses.dataclass
+class Queue:
+    items: list[QueueItem]
+    counts: dict[str, int]
+
+
+async def queue(store: Store, viewer: User | None) -> Queue:
+    """What needs a moderator, oldest first within each kind, with counts per kind. Raises
+    NotLoggedIn, Forbidden."""
+    require_moderator(viewer)
+    at = now()
+    sections: list[tuple[str, list[tuple[Post, str, dt.datetime]]]] = []
+
+    submitted = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.SUBMITTED,)))
+    sections.append(("submitted", [(p, "待受理" + ("（已超过受理期限）" if workflow.is_overdue(p, at)
+                                                   else ""), p.created_at) for p in submitted]))
+    waiting = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ACCEPTED,)))
+    sections.append(("reopened", [(p, "写信人不满意，重新办理", p.rated_at or p.updated_at)
+                                  for p in waiting if p.reopened]))
+    sections.append(("to_route", [(p, "待转办" if p.routed_at is None else "部门退回，待重新转办",
+                                   p.updated_at) for p in waiting if not p.reopened]))
+    pending = await _oldest(store, PostFilter(statuses=(Status.PENDING,)))
+    sections.append(("pending", [(p, "待审核（敏感词或新账号链接）", p.updated_at) for p in pending]))
+    flags = await store.list_open_flags(None, QUEUE_SECTION_MAX)
+    flagged: dict[str, tuple[Post, str, dt.datetime]] = {}
+    for flag in flags:
+        post = flagged.get(flag.post_id, (await store.get_post(flag.post_id), "", flag.created_at))
+        if post[0] is not None:
+            flagged[flag.post_id] = (post[0], (post[1] + "；" if post[1] else "举报：") + flag.reason,
+                                     post[2])
+    sections.append(("flagged", list(flagged.values())))
+    overdue = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
+                                              due_before=at))
+    sections.append(("overdue", [(p, "超过答复期限", p.due_at) for p in overdue]))
+
+    items: list[QueueItem] = []
+    counts: dict[str, int] = {}
+    for kind, entries in sections:
+        counts[kind] = len(entries)
+        views = await present_posts(store, viewer, [post for post, _, _ in entries])
+        items.extend(QueueItem(kind, view, reason, since)
+                     for view, (_, reason, since) in zip(views, entries))
+    return Queue(items, counts)
+
+
+async def _oldest(store: Store, where: PostFilter) -> list[Post]:
+    return await store.list_posts(where, None, QUEUE_SECTION_MAX, oldest_first=True)
+
+
+# actions -------------------------------------------------------------------------------------
+async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
+                   reason: Any = None) -> PostView:
+    """One moderator action on a post. Raises NotLoggedIn, Forbidden, NotFound, Invalid (action,
+    or a missing reason for reject and hide), Conflict (the lifecycle does not allow it)."""
+    moderator = require_moderator(viewer)
+    post, policy = await posting.visible_post(store, moderator, post_id)
+    fields = Fields()
+    chosen = fields.choice("action", action, ACTIONS, required=True)
+    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
+                              required=chosen in NEEDS_REASON)
+    fields.done()
+    at = now()
+    changes: dict[str, Any] = {"updated_at": at}
+    new_status = post.status
+    if chosen in MARKS:
+        name, value = MARKS[chosen]
+        changes[name] = value
+    elif chosen == "dismiss_flags":
+        closed = await store.close_flags(post.id)
+        if closed == 0:
+            raise Conflict("此帖没有待处理的举报", code="no_open_flags")
+    elif chosen == "restore" or (chosen == "accept" and post.status is Status.PENDING):
+        new_status = await _status_before(store, post, policy.kind, chosen)
+    else:
+        new_status = workflow.transition(policy.kind, chosen, post.status)
+    if new_status is not post.status:
+        changes["status"] = new_status
+    if chosen == "accept" and policy.kind is Kind.CASE:
+        changes["accepted_at"] = at
+    if chosen in NEEDS_REASON:
+        changes["status_note"] = text_reason
+    event = Event(new_id(), post.id, at, moderator.id, chosen, post.status.value,
+                  new_status.value, text_reason or "")
+    updated = await store.update_post(post.id, changes, event=event)
+    await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
+    (view,) = await present_posts(store, moderator, [updated])
+    return view
+
+
+async def _status_before(store: Store, post: Post, kind: Kind, action: str) -> Status:
+    """Restoring a hidden post, or approving a held one, returns it to the status it had before
+    (the event log keeps it); a post held from the start takes its board's first status."""
+    expected = Status.HIDDEN if action == "restore" else Status.PENDING
+    if post.status is not expected:
+        verb = workflow.ACTION_NAMES.get(action, action)
+        raise Conflict(f"当前状态下不能{verb}", code="invalid_transition")
+    for event in reversed(await store.list_events(post.id)):
+        if event.to_status == expected.value and event.from_status and event.from_status not in (
+                Status.HIDDEN.value, Status.PENDING.value):
+            return Status(event.from_status)
+    return boards.INITIAL_STATUS[kind]

@@ -1,0 +1,120 @@
+"""How well the city answers: the figures of GET /stats, per case board and per department.
+
+Counting rules (the statistics page states them in words too):
+- A case counts in the period in which it was submitted (`from` inclusive, `to` exclusive).
+- received: every submitted case; accepted: those the bureau accepted (受理), rejected ones not.
+- replied: accepted cases with at least one official reply; closed: those closed (办结), by a
+  satisfied rating or after 15 days without one.
+- reply rate = replied / accepted; completion rate (办结率) = closed / accepted;
+  on-time rate = cases whose first official reply came before the due time / replied.
+- A reopened case (不满意) or a returned one (退回) is still one case: it counts once, and its
+  due time is the one of its latest routing.
+- A department's figures are those of the cases routed to it at present.
+- median_first_reply_hours: from submission to the first official reply, over replied cases.
+- overdue: routed cases past their due time without a reply, now, whatever the period.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from forum import workflow
+from forum.errors import Invalid
+from forum.model import Post, PostFilter, now
+from forum.services.cases import CASE_BOARDS
+from forum.store.base import Store
+
+BATCH = 500
+
+
+@dataclass
+class Figures:
+    received: int = 0
+    accepted: int = 0
+    replied: int = 0
+    closed: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    reply_hours: list[float] = field(default_factory=list)
+    satisfaction: dict[str, int] = field(
+        default_factory=lambda: {score: 0 for score in workflow.RATINGS})
+
+    def add(self, post: Post, at: dt.datetime) -> None:
+        self.received += 1
+        if post.accepted_at is not None:
+            self.accepted += 1
+        if post.replied_at is not None:
+            self.replied += 1
+            self.reply_hours.append((post.replied_at - post.created_at).total_seconds() / 3600)
+            if post.due_at is None or post.replied_at <= post.due_at:
+                self.on_time += 1
+        if post.closed_at is not None:
+            self.closed += 1
+        if workflow.is_overdue(post, at) and post.due_at is not None:
+            self.overdue += 1
+        if post.rating in self.satisfaction:
+            self.satisfaction[post.rating] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received, "accepted": self.accepted, "replied": self.replied,
+            "closed": self.closed,
+            "reply_rate": _rate(self.replied, self.accepted),
+            "completion_rate": _rate(self.closed, self.accepted),
+            "on_time_rate": _rate(self.on_time, self.replied),
+            "median_first_reply_hours": (round(statistics.median(self.reply_hours), 1)
+                                         if self.reply_hours else None),
+            "overdue": self.overdue,
+            "satisfaction": dict(self.satisfaction),
+        }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class Report:
+    since: dt.datetime | None
+    until: dt.datetime | None
+    boards: dict[str, Figures]
+    departments: dict[str, Figures]
+    months: dict[str, Figures]
+
+
+def _day(name: str, value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid({name: "日期格式应为 YYYY-MM-DD"}) from None
+    return dt.datetime.combine(day, dt.time(), workflow.CHINA_STANDARD_TIME).astimezone(
+        dt.timezone.utc)
+
+
+async def report(store: Store, since: Any = None, until: Any = None) -> Report:
+    """The figures for cases submitted from `since` to before `until` (dates, YYYY-MM-DD, in
+    the city's time). Raises Invalid (from, to)."""
+    start, end = _day("from", since), _day("to", until)
+    if start and end and end <= start:
+        raise Invalid({"to": "结束日期应晚于开始日期"})
+    departments = [d.slug for d in await store.list_departments()]
+    result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
+                    {slug: Figures() for slug in departments}, {})
+    at = now()
+    where = PostFilter(boards=CASE_BOARDS, created_from=start, created_before=end)
+    after = None
+    while True:
+        batch = await store.list_posts(where, after, BATCH, oldest_first=True)
+        for post in batch:
+            result.boards[post.board].add(post, at)
+            if post.department in result.departments:
+                result.departments[post.department].add(post, at)
+            month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
+            result.months.setdefault(month, Figures()).add(post, at)
+        if len(batch) < BATCH:
+            return result
+        after = (batch[-1].created_at, batch[-1].id)

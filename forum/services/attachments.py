@@ -83,11 +83,19 @@ async def add_files(store: Store, viewer: User | None, post_id: Any,
 
 async def store_files(store: Store, viewer: User | None, post_id: str,
                       files: list[tuple[Any, bytes]]) -> list[Attachment]:
-    """Check and keep files for a case (also used when a case is submitted with them)."""
-    existing = len(await store.list_attachments(post_id))
+    """Check and keep files for a case."""
     if not files:
         raise Invalid({"files": "没有收到文件"})
-    if existing + len(files) > MAX_FILES_PER_CASE:
+    existing = len(await store.list_attachments(post_id))
+    return await save(store, viewer, post_id, await prepare(files, already=existing))
+
+
+Prepared = tuple[str, str, bytes]  # (safe file name, content type, cleaned bytes)
+
+
+async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[Prepared]:
+    """Check files and strip their metadata, before anything is stored. Raises Invalid."""
+    if already + len(files) > MAX_FILES_PER_CASE:
         raise Invalid({"files": f"每件最多 {MAX_FILES_PER_CASE} 个附件"})
     prepared = []
     for index, (name, data) in enumerate(files):
@@ -101,6 +109,11 @@ async def store_files(store: Store, viewer: User | None, post_id: str,
         except ValueError:
             raise Invalid({"files": f"第 {index + 1} 个文件已损坏，无法读取"}) from None
         prepared.append((_safe_name(name, kind[1]), kind[0], cleaned))
+    return prepared
+
+
+async def save(store: Store, viewer: User | None, post_id: str,
+               prepared: list[Prepared]) -> list[Attachment]:
     saved = []
     for filename, content_type, data in prepared:
         attachment = Attachment(new_id(), post_id, filename, content_type, len(data),

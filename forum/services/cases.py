@@ -15,7 +15,7 @@ from forum import boards, workflow
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
 from forum.security import token_hash
-from forum.services import audit, posting, settings, throttle
+from forum.services import attachments, audit, posting, settings, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
                                        is_routed_staff, present_posts, present_thread)
@@ -27,6 +27,20 @@ REASON_MAX = 500
 TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{16}")
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
+
+
+async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, Any],
+                 files: list[tuple[Any, bytes]], *, address: str = "") -> PostView:
+    """Create a post with its attachments (case boards take files). The files are checked
+    before anything is stored, so a bad file leaves no half-made case. Raises as create_post,
+    and Invalid (files)."""
+    prepared = await attachments.prepare(files) if files else []
+    if prepared and boards.policy(slug) is not None and boards.POLICIES[slug].kind is not Kind.CASE:
+        raise Invalid({"files": "只有信件和举报可以带附件"})
+    view = await posting.create_post(store, viewer, slug, data, address=address)
+    if prepared:
+        await attachments.save(store, viewer, view.post.id, prepared)
+    return view
 
 
 async def _case(store: Store, viewer: User | None, post_id: Any) -> Post:

@@ -8,10 +8,15 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from forum.errors import BadCredentials, Invalid, NotLoggedIn, RateLimited
+from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.model import Role
-from forum.services import accounts, admin, consulting, departments, flags, posting
+from forum.services import (accounts, admin, attachments, cases, consulting, departments, flags,
+                            moderation, posting, settings, stats)
 from forum.web.base import SESSION_COOKIE, BaseHandler
+
+
+# A page form with files: five of ten megabytes, and the text fields around them.
+UPLOAD_BODY_BYTES = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
 
 
 def safe_next(target: str | None) -> str:
@@ -31,7 +36,11 @@ class PageHandler(BaseHandler):
         return self.get_body_argument(name, None, strip=False)
 
     def checkbox(self, name: str) -> bool:
-        return self.get_body_argument(name, None) is not None
+        return self.get_body_argument(name, None) not in (None, "", "0")
+
+    def uploads(self) -> list[tuple[str, bytes]]:
+        return [(f["filename"], f["body"]) for f in self.request.files.get("files", [])
+                if f["body"] or f["filename"]]
 
     def login_redirect(self) -> None:
         self.redirect("/login?" + urlencode({"next": self.request.uri}), status=303)
@@ -71,28 +80,48 @@ class BoardPage(PageHandler):
 
 
 class NewPostPage(PageHandler):
+    max_body_bytes = UPLOAD_BODY_BYTES
+
     async def get(self, slug: str) -> None:
         board = await posting.board_for_writing(self.store, self.user, slug)
         await self.render_page("new_post.html", board=board, values={}, errors={})
 
     async def post(self, slug: str) -> None:
-        values = {"title": self.form("title"), "body": self.form("body"),
-                  "category": self.form("category") or None,
-                  "anonymous": self.checkbox("anonymous")}
+        values: dict[str, Any] = {
+            "title": self.form("title"), "body": self.form("body"),
+            "category": self.form("category") or None, "anonymous": self.checkbox("anonymous")}
+        for name in ("contact", "case_number", "received_on", "department"):
+            if self.form(name) is not None:
+                values[name] = self.form(name) or None
+        if self.get_body_argument("public", None) is not None:
+            values["public"] = self.checkbox("public")
         try:
-            view = await posting.create_post(self.store, self.user, slug, values)
+            view = await cases.submit(self.store, self.user, slug, values, self.uploads(),
+                                      address=self.address)
         except Invalid as error:
             board = await posting.get_board(self.store, self.user, slug)
             await self.render_page("new_post.html", 422, board=board, values=values,
                                    errors=error.fields)
+            return
+        if view.tracking_code:
+            # The code is shown once, here: it is the only key an anonymous reporter holds.
+            await self.render_page("submitted.html", 201, view=view)
             return
         self.redirect(f"/posts/{view.post.id}", status=303)
 
 
 class PostPage(PageHandler):
     async def get(self, post_id: str) -> None:
+        await self.render_post(post_id)
+
+    async def render_post(self, post_id: str, status: int = 200, values: dict | None = None,
+                          errors: dict | None = None) -> None:
         thread = await posting.get_thread(self.store, self.user, post_id)
-        await self.render_page("post.html", thread=thread, values={}, errors={})
+        files = await attachments.list_for(self.store, self.user, post_id)
+        choices = (await departments.list_departments(self.store)
+                   if thread.post.may_moderate else [])
+        await self.render_page("post.html", status, thread=thread, values=values or {},
+                               errors=errors or {}, attachments=files, departments=choices)
 
     async def post(self, post_id: str) -> None:
         """The reply form."""
@@ -100,11 +129,165 @@ class PostPage(PageHandler):
         try:
             reply = await posting.add_reply(self.store, self.user, post_id, body)
         except Invalid as error:
-            thread = await posting.get_thread(self.store, self.user, post_id)
-            await self.render_page("post.html", 422, thread=thread, values={"body": body},
-                                   errors=error.fields)
+            await self.render_post(post_id, 422, {"body": body}, error.fields)
             return
         self.redirect(f"/posts/{post_id}#reply-{reply.reply.id}", status=303)
+
+
+class PostActionPage(PostPage):
+    """A form on the post page that changes the post (moderate, route, return, rate, attach);
+    on success back to the post, on bad input the post page with the form's errors."""
+
+    async def act(self, post_id: str) -> None:
+        raise NotImplementedError
+
+    async def post(self, post_id: str) -> None:
+        try:
+            await self.act(post_id)
+        except Invalid as error:
+            values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+            await self.render_post(post_id, 422, values, error.fields)
+            return
+        self.redirect(f"/posts/{post_id}", status=303)
+
+
+class ModeratePage(PostActionPage):
+    async def act(self, post_id: str) -> None:
+        await moderation.moderate(self.store, self.user, post_id, self.form("action"),
+                                  self.form("reason") or None)
+
+
+class RoutePage(PostActionPage):
+    async def act(self, post_id: str) -> None:
+        await cases.route_case(self.store, self.user, post_id, self.form("department") or None,
+                               self.form("due_days") or None, self.form("note") or None)
+
+
+class ReturnPage(PostActionPage):
+    async def act(self, post_id: str) -> None:
+        await cases.return_case(self.store, self.user, post_id, self.form("reason"))
+
+
+class RatingPage(PostActionPage):
+    async def act(self, post_id: str) -> None:
+        await cases.rate_case(self.store, self.user, post_id, self.form("score"),
+                              self.form("comment") or None)
+
+
+class AttachPage(PostActionPage):
+    max_body_bytes = UPLOAD_BODY_BYTES
+
+    async def act(self, post_id: str) -> None:
+        await attachments.add_files(self.store, self.user, post_id, self.uploads())
+
+
+class AttachmentPage(PageHandler):
+    async def get(self, attachment_id: str) -> None:
+        attachment, data = await attachments.download(self.store, self.user, attachment_id)
+        self.send_file(attachment, data)
+
+
+class TrackPage(PageHandler):
+    """Following a case by its tracking code: a form, and the case itself."""
+
+    async def get(self, code: str | None = None) -> None:
+        if code is None:
+            await self.render_page("track.html", thread=None, code="", message=None)
+            return
+        await self.show(code)
+
+    async def post(self) -> None:
+        await self.show(self.form("code") or "")
+
+    async def show(self, code: str) -> None:
+        try:
+            thread = await cases.track(self.store, code, self.address)
+        except NotFound as error:
+            await self.render_page("track.html", 404, thread=None, code=code,
+                                   message=error.message)
+            return
+        await self.render_page("track.html", thread=thread, code=code, message=None)
+
+
+class ModerationPage(PageHandler):
+    async def get(self) -> None:
+        found = await moderation.queue(self.store, self.user)
+        await self.render_page("moderation.html", queue=found)
+
+
+class DepartmentPage(PageHandler):
+    async def get(self, slug: str) -> None:
+        found = await cases.department_cases(
+            self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
+            cursor=self.get_query_argument("cursor", None))
+        await self.render_page("department.html", found=found)
+
+
+class StatsPage(PageHandler):
+    async def get(self) -> None:
+        since = self.get_query_argument("from", None) or None
+        until = self.get_query_argument("to", None) or None
+        report = await stats.report(self.store, since, until)
+        names = {d.slug: d.name for d in await departments.list_departments(self.store)}
+        await self.render_page("stats.html", report=report, since=since or "",
+                               until=until or "", department_names=names)
+
+
+class AuditPage(PageHandler):
+    async def get(self) -> None:
+        actor = self.get_query_argument("actor", None) or None
+        post_id = self.get_query_argument("post_id", None) or None
+        entries, next_cursor = await admin.audit_log(
+            self.store, self.user, actor=actor, post_id=post_id,
+            cursor=self.get_query_argument("cursor", None))
+        actors = await self.store.get_users([e.actor_id for e in entries])
+        await self.render_page("audit.html", entries=entries, next_cursor=next_cursor,
+                               actor=actor or "", post_id=post_id or "",
+                               names={uid: u.username for uid, u in actors.items()})
+
+
+class SettingsPage(PageHandler):
+    """The admin's settings: sensitive words, the holiday calendar, new departments."""
+
+    async def get(self) -> None:
+        admin.require_admin(self.user)
+        await self.render_settings(200, {}, saved=None)
+
+    async def render_settings(self, status: int, errors: dict, saved: str | None,
+                              values: dict | None = None) -> None:
+        calendar = await settings.load_calendar(self.store)
+        current = {
+            "words": "\n".join(await settings.sensitive_words(self.store)),
+            "holidays": "\n".join(sorted(d.isoformat() for d in calendar.holidays)),
+            "workdays": "\n".join(sorted(d.isoformat() for d in calendar.workdays)),
+            "slug": "", "name": ""}
+        await self.render_page("settings.html", status, values={**current, **(values or {})},
+                               errors=errors, saved=saved,
+                               departments=await departments.list_departments(self.store))
+
+    async def post(self) -> None:
+        form = self.form("form")
+        values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+        try:
+            if form == "words":
+                await settings.save_sensitive_words(self.store, self.user,
+                                                    _lines(self.form("words")))
+            elif form == "calendar":
+                await settings.save_calendar(self.store, self.user, _lines(self.form("holidays")),
+                                             _lines(self.form("workdays")))
+            elif form == "department":
+                await admin.add_department(self.store, self.user, self.form("slug"),
+                                           self.form("name"))
+            else:
+                raise Invalid({"form": "未知的表单"})
+        except Invalid as error:
+            await self.render_settings(422, error.fields, saved=None, values=values)
+            return
+        await self.render_settings(200, {}, saved=form)
+
+
+def _lines(value: str | None) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
 class EditPostPage(PageHandler):

@@ -1,29 +1,48 @@
 """Upgrading an existing SQLite database: a file made by an older version opens and works."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import sqlite3
 
 import pytest
 
 from forum.errors import Conflict
-from forum.model import AuditEntry, Flag, ReplyKind, ReplyStats, Status, new_id
+from forum.model import AuditEntry, Flag, PostFilter, ReplyKind, ReplyStats, Status, new_id
 from forum.store.sqlite import MIGRATIONS, SqliteStore
-from tests.store.test_contract import T0, make_post, make_reply
+from tests.store.test_contract import T0, make_attachment, make_post, make_reply
+
+CASE_FIELDS = ("accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
+               "rating_comment", "status_note", "case_number", "received_on")
 
 
-def build_version_1(path: str, post_id: str, reply_id: str, author_id: str) -> None:
-    """A database as version 1 left it, with one user, one post and one reply of theirs."""
+def build_version(path: str, version: int, post_id: str, reply_id: str, author_id: str) -> None:
+    """A database as `version` left it, with one user, one post and one reply of theirs, written
+    in the columns version 1 had."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+        scripts = "; ".join(MIGRATIONS[:version])
+        conn.executescript(f"BEGIN; {scripts}; PRAGMA user_version = {version}; COMMIT;")
         at = "2026-11-28T09:30:00.123Z"
         conn.execute("INSERT INTO users VALUES (?, 'lawyer', 'lawyer', 'Lawyer', 'x', "
                      "'[\"lawyer\"]', NULL, NULL, '[]', 0, ?)", (author_id, at))
-        conn.execute("INSERT INTO posts VALUES (?, 'lawyer', '标题', '正文', '<p>正文</p>', NULL, "
-                     "'answered', ?, ?, '劳动', 0, 1, NULL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, "
-                     "NULL)", (post_id, at, at))
-        conn.execute("INSERT INTO replies VALUES (?, ?, ?, '答复', '<p>答复</p>', 'answer', ?)",
+        conn.execute(
+            "INSERT INTO posts (id, board, title, body, html, author_id, status, created_at, "
+            "updated_at, category, anonymous, reply_count, accepted_reply_id, pinned, locked, "
+            "public, contact, department, due_at, reopened, rating, tracking_hash) VALUES "
+            "(?, 'lawyer', '标题', '正文', '<p>正文</p>', NULL, 'answered', ?, ?, '劳动', 0, 1, "
+            "NULL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 'old-hash')", (post_id, at, at))
+        conn.execute("INSERT INTO replies (id, post_id, author_id, body, html, kind, created_at) "
+                     "VALUES (?, ?, ?, '答复', '<p>答复</p>', 'answer', ?)",
                      (reply_id, post_id, author_id, at))
+    finally:
+        conn.close()
+
+
+def user_version(path: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
     finally:
         conn.close()
 
@@ -32,7 +51,7 @@ def build_version_1(path: str, post_id: str, reply_id: str, author_id: str) -> N
 async def test_a_version_1_database_upgrades_on_open(tmp_path):
     path = str(tmp_path / "forum.db")
     post_id, reply_id, author_id = new_id(), new_id(), new_id()
-    build_version_1(path, post_id, reply_id, author_id)
+    build_version(path, 1, post_id, reply_id, author_id)
     store = SqliteStore(path)
     await store.open()
     try:
@@ -72,8 +91,39 @@ async def test_a_version_1_database_upgrades_on_open(tmp_path):
         await store.open()  # opening again leaves the upgraded file as it is
     finally:
         await store.close()
-    conn = sqlite3.connect(path)
+    assert user_version(path) == len(MIGRATIONS)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.gen_test
+async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, version):
+    path = str(tmp_path / "forum.db")
+    post_id, reply_id, author_id = new_id(), new_id(), new_id()
+    build_version(path, version, post_id, reply_id, author_id)
+    store = SqliteStore(path)
+    await store.open()
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        post = await store.get_post(post_id)
+        assert (post.board, post.status, post.created_at) == ("lawyer", Status.ANSWERED, T0)
+        assert all(getattr(post, name) is None for name in CASE_FIELDS)
+        assert await store.get_post_by_tracking("old-hash") == post
+        assert [p.id for p in await store.list_posts(
+            PostFilter(boards=("lawyer",), reopened=False, created_from=T0), None, 5)] == [post_id]
+        assert await store.list_posts(PostFilter(due_before=T0), None, 5) == []
+
+        # The new columns take values, and the new tables work, on the upgraded file.
+        later = T0 + dt.timedelta(days=1)
+        changes = {"closed_at": later, "status_note": "已办结", "received_on": "2026-11-28"}
+        assert await store.update_post(post_id, changes) == dataclasses.replace(post, **changes)
+        attachment = make_attachment(post_id, b"scan")
+        await store.add_attachment(attachment, b"scan")
+        assert await store.get_attachment(attachment.id) == (attachment, b"scan")
+        await store.put_setting("calendar", {"holidays": []})
+        assert await store.get_setting("calendar") == {"holidays": []}
+        flag = Flag(new_id(), post_id, author_id, "广告", T0)
+        await store.add_flag(flag)
+        assert await store.list_open_flags(None, 5) == [flag]
+        assert await store.close_flags(post_id) == 1
     finally:
-        conn.close()
+        await store.close()
+    assert user_version(path) == len(MIGRATIONS)

@@ -12,13 +12,14 @@ import signal
 import sys
 
 import tornado.httpserver
+import tornado.ioloop
 
 from forum.app import make_app
 from forum.config import Config, cookie_secret, env_db
 from forum.errors import DomainError
 from forum.model import Role
 from forum.security import Passwords
-from forum.services import accounts
+from forum.services import accounts, cases
 from forum.services.setup import prepare_store
 from forum.store import open_store
 
@@ -27,6 +28,7 @@ log = logging.getLogger("forum")
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
 MAX_SERVER_BODY_BYTES = 64 << 20
 SHUTDOWN_GRACE_SECONDS = 10
+HOUSEKEEPING_SECONDS = 600
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -73,6 +75,10 @@ async def serve(args: argparse.Namespace) -> None:
                                            max_body_size=MAX_SERVER_BODY_BYTES)
     server.listen(config.port, config.host)
     log.info("serving on http://%s:%d/ over %s", config.host, config.port, store.kind)
+    housekeeping = tornado.ioloop.PeriodicCallback(lambda: close_unrated_cases(store),
+                                                   HOUSEKEEPING_SECONDS * 1000, jitter=0.1)
+    housekeeping.start()
+    await close_unrated_cases(store)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,6 +87,7 @@ async def serve(args: argparse.Namespace) -> None:
     await stop.wait()
 
     log.info("shutting down: no new connections, finishing requests in flight")
+    housekeeping.stop()
     server.stop()
     try:
         await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
@@ -88,6 +95,17 @@ async def serve(args: argparse.Namespace) -> None:
         log.warning("requests still running after %ss; closing anyway", SHUTDOWN_GRACE_SECONDS)
     await store.close()
     log.info("stopped")
+
+
+async def close_unrated_cases(store) -> None:
+    """Cases replied to more than 15 days ago without a rating are closed (办结)."""
+    try:
+        closed = await cases.close_unrated(store)
+    except DomainError as error:  # the store is down: the next round tries again
+        log.warning("closing unrated cases failed: %s", error.message)
+        return
+    if closed:
+        log.info("closed %d unrated case(s)", closed)
 
 
 async def create_user(args: argparse.Namespace) -> int:

@@ -548,13 +548,17 @@ class MongoStore:
         await self._require_post(attachment.post_id, None)
         description = to_plain(attachment)
         file_id = ObjectId(description.pop("id"))
+        # Asked before any chunk is written, as SQLite does: chunks uploaded under a taken id
+        # would be read as part of the file that has it. FileExists still covers a race.
+        if await self._db[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"_id": 1}):
+            raise Conflict("附件已存在")
         # GridFS writes the chunks first and the files document (which holds the description)
         # last: a crash in between leaves chunks nothing names, never a description without its
         # bytes. GridFS runs in no transaction, so neither would one help.
         try:
             await self._attachments.upload_from_stream_with_id(
                 file_id, attachment.filename, data, metadata=description)
-        except FileExists as exc:  # GridFS refuses a taken id before it writes a chunk
+        except FileExists as exc:
             raise Conflict("附件已存在") from exc
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
@@ -562,6 +566,7 @@ class MongoStore:
             download = await self._attachments.open_download_stream(_oid(attachment_id))
         except NoFile:
             return None
+        # _id is GridOut's public property for the file's id, whatever case the caller's had.
         return _attachment(download._id, download.metadata), await download.read()
 
     async def list_attachments(self, post_id: str) -> list[Attachment]:

@@ -1,4 +1,4 @@
-"""Where the SQLite store keeps attachment bytes, and that a row never outlives or lacks its file."""
+"""Where the SQLite store keeps attachment bytes, and that no row lacks its file."""
 from __future__ import annotations
 
 import os

@@ -1,0 +1,260 @@
+"""Case handling without HTTP: letters, reports, moderation, routing, replies, ratings."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.model import ReplyKind, Role, Status
+from forum.services import cases, moderation, posting, stats
+from tests.support.people import person
+
+LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678", "category": "城乡建设",
+          "contact": "13812345678", "public": True}
+
+
+async def cast(store):
+    """The people of a case: a writer, a moderator, housing staff, tax staff, a bystander."""
+    return (await person(store, "writer"), await person(store, "mod", Role.MODERATOR),
+            await person(store, "housing_staff", Role.STAFF, department="housing"),
+            await person(store, "tax_staff", Role.STAFF, department="tax"),
+            await person(store, "bystander"))
+
+
+async def routed_letter(store, writer, mod, **extra):
+    view = await posting.create_post(store, writer, "mayor", {**LETTER, **extra})
+    await moderation.moderate(store, mod, view.post.id, "accept")
+    await cases.route_case(store, mod, view.post.id, "housing", 5, "请尽快处理")
+    return view
+
+
+@pytest.mark.gen_test
+async def test_letter_journey_to_closed(store):
+    writer, mod, staff, _, bystander = await cast(store)
+    submitted = await posting.create_post(store, writer, "mayor", LETTER)
+    post_id = submitted.post.id
+    assert submitted.post.status is Status.SUBMITTED and len(submitted.tracking_code) == 16
+    assert submitted.post.accept_due_at is not None
+    for viewer in (None, bystander, staff):
+        with pytest.raises(NotFound):
+            await posting.get_thread(store, viewer, post_id)
+    queue = await moderation.queue(store, mod)
+    assert [(i.kind, i.post.post.id) for i in queue.items] == [("submitted", post_id)]
+
+    await moderation.moderate(store, mod, post_id, "accept")
+    public = await posting.get_thread(store, None, post_id)
+    assert public.post.post.contact is None and "138****5678" in public.post.post.body
+    routed = await cases.route_case(store, mod, post_id, "housing", 5)
+    assert routed.post.status is Status.ROUTED and routed.post.due_at > routed.post.created_at
+    staff_view = await posting.get_thread(store, staff, post_id)
+    assert staff_view.post.post.contact == "13812345678"
+    department = await cases.department_cases(store, staff, "housing")
+    assert [v.post.id for v in department.page.items] == [post_id]
+
+    reply = await posting.add_reply(store, staff, post_id, "已安排维修，三日内修复。")
+    assert reply.reply.kind is ReplyKind.OFFICIAL
+    follow = await posting.add_reply(store, writer, post_id, "谢谢，已经修好了")
+    assert follow.reply.kind is ReplyKind.FOLLOW_UP
+    rated = await cases.rate_case(store, writer, post_id, "satisfied", "很及时")
+    assert rated.post.status is Status.CLOSED and rated.post.closed_at is not None
+    thread = await posting.get_thread(store, writer, post_id)
+    assert [e.event.action for e in thread.events] == ["create", "accept", "route", "official",
+                                                      "rate_satisfied"]
+    assert {e.actor for e in thread.events} == {"写信人", "市信访局", "承办部门"}
+    assert (await posting.get_thread(store, None, post_id)).events == []
+    figures = (await stats.report(store)).boards["mayor"].as_dict()
+    assert (figures["received"], figures["accepted"], figures["replied"], figures["closed"]) == (
+        1, 1, 1, 1)
+    assert figures["completion_rate"] == 1.0 and figures["satisfaction"]["satisfied"] == 1
+
+
+@pytest.mark.gen_test
+async def test_private_letters_stay_private_and_rejections_tell_why(store):
+    writer, mod, _, _, bystander = await cast(store)
+    private = await posting.create_post(store, writer, "mayor", {**LETTER, "public": False})
+    await moderation.moderate(store, mod, private.post.id, "accept")
+    with pytest.raises(NotFound):
+        await posting.get_thread(store, bystander, private.post.id)
+    other = await posting.create_post(store, writer, "mayor", LETTER)
+    with pytest.raises(Invalid) as caught:
+        await moderation.moderate(store, mod, other.post.id, "reject")
+    assert "reason" in caught.value.fields
+    rejected = await moderation.moderate(store, mod, other.post.id, "reject", "不属于受理范围")
+    assert rejected.post.status is Status.REJECTED
+    seen = await posting.get_thread(store, writer, other.post.id)
+    assert seen.post.post.status_note == "不属于受理范围"
+
+
+@pytest.mark.gen_test
+async def test_mayor_letters_need_a_contact_and_an_account(store):
+    writer = await person(store, "writer")
+    with pytest.raises(Invalid) as caught:
+        await posting.create_post(store, writer, "mayor", {**LETTER, "contact": None})
+    assert "contact" in caught.value.fields
+    with pytest.raises(NotLoggedIn):
+        await posting.create_post(store, None, "mayor", LETTER)
+
+
+@pytest.mark.gen_test
+async def test_unsatisfied_reopens_once(store):
+    writer, mod, staff, _, _ = await cast(store)
+    view = await routed_letter(store, writer, mod, public=False)
+    post_id = view.post.id
+    with pytest.raises(Conflict):
+        await cases.rate_case(store, writer, post_id, "satisfied")  # no reply yet
+    await posting.add_reply(store, staff, post_id, "答复一")
+    reopened = await cases.rate_case(store, writer, post_id, "unsatisfied", "没解决")
+    assert reopened.post.status is Status.ACCEPTED and reopened.post.reopened
+    assert reopened.post.department is None
+    queue = await moderation.queue(store, mod)
+    assert [i.kind for i in queue.items] == ["reopened"]
+    with pytest.raises(NotFound):
+        await posting.get_thread(store, staff, post_id)  # private, and no longer theirs
+    await cases.route_case(store, mod, post_id, "housing")
+    await posting.add_reply(store, staff, post_id, "答复二")
+    final = await cases.rate_case(store, writer, post_id, "unsatisfied")
+    assert final.post.status is Status.CLOSED
+    with pytest.raises(Conflict):
+        await cases.rate_case(store, writer, post_id, "satisfied")
+
+
+@pytest.mark.gen_test
+async def test_staff_return_a_case_that_is_not_theirs(store):
+    writer, mod, staff, tax_staff, _ = await cast(store)
+    view = await routed_letter(store, writer, mod)
+    with pytest.raises(Forbidden):  # a public letter: they may read it, not return it
+        await cases.return_case(store, tax_staff, view.post.id, "不是我们的")
+    with pytest.raises(Invalid):
+        await cases.return_case(store, staff, view.post.id, "")
+    returned = await cases.return_case(store, staff, view.post.id, "应由交通运输局办理")
+    assert returned.post.status is Status.ACCEPTED and returned.post.department is None
+    assert [i.reason for i in (await moderation.queue(store, mod)).items] == ["部门退回，待重新转办"]
+
+
+@pytest.mark.gen_test
+async def test_route_bad_input_and_permissions(store):
+    writer, mod, staff, _, _ = await cast(store)
+    view = await posting.create_post(store, writer, "mayor", LETTER)
+    with pytest.raises(Conflict):
+        await cases.route_case(store, mod, view.post.id, "housing")  # not accepted yet
+    await moderation.moderate(store, mod, view.post.id, "accept")
+    for department, days, field in (("mars", None, "department"), (None, None, "department"),
+                                    ({"$ne": 1}, None, "department"), ("housing", 0, "due_days"),
+                                    ("housing", "abc", "due_days"), ("housing", 61, "due_days")):
+        with pytest.raises(Invalid) as caught:
+            await cases.route_case(store, mod, view.post.id, department, days)
+        assert field in caught.value.fields
+    for outsider in (writer, staff):
+        with pytest.raises(Forbidden):
+            await cases.route_case(store, outsider, view.post.id, "housing")
+
+
+@pytest.mark.gen_test
+async def test_unrated_cases_close_after_fifteen_days(store):
+    writer, mod, staff, _, _ = await cast(store)
+    view = await routed_letter(store, writer, mod)
+    await posting.add_reply(store, staff, view.post.id, "答复")
+    replied = await store.get_post(view.post.id)
+    assert await cases.close_unrated(store, replied.replied_at + dt.timedelta(days=14)) == 0
+    assert await cases.close_unrated(store, replied.replied_at + dt.timedelta(days=15)) == 1
+    closed = await store.get_post(view.post.id)
+    assert closed.status is Status.CLOSED and closed.rating is None
+
+
+@pytest.mark.gen_test
+async def test_anonymous_tax_report_is_confidential_and_tracked(store):
+    _, mod, housing, tax_staff, bystander = await cast(store)
+    report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
+                                                             "body": "证据见附件"},
+                                       address="10.1.1.1")
+    assert report.post.author_id is None and report.post.anonymous
+    for viewer in (None, bystander, housing, tax_staff):
+        with pytest.raises(NotFound):
+            await posting.get_thread(store, viewer, report.post.id)
+    assert (await posting.list_posts(store, bystander, "tax")).items == []
+    tracked = await cases.track(store, report.tracking_code.lower(), "10.1.1.1")
+    assert tracked.post.post.id == report.post.id and tracked.events
+    await moderation.moderate(store, mod, report.post.id, "accept")
+    await cases.route_case(store, mod, report.post.id, "tax")
+    assert (await posting.get_thread(store, tax_staff, report.post.id)).post.post.id
+    with pytest.raises(NotFound):
+        await posting.get_thread(store, housing, report.post.id)
+    with pytest.raises(Invalid):
+        await posting.create_post(store, None, "tax", {"title": "t", "body": "b", "public": True})
+
+
+@pytest.mark.gen_test
+async def test_tracking_codes_answer_alike_and_are_rate_limited(store):
+    for code in ("WRONGCODEWRONG22", "short", "", None, {"$ne": None}, "' OR 1=1 --"):
+        with pytest.raises(NotFound):
+            await cases.track(store, code, "10.9.9.9")
+    for _ in range(14):
+        with pytest.raises(NotFound):
+            await cases.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
+    with pytest.raises(RateLimited):
+        await cases.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
+
+
+@pytest.mark.gen_test
+async def test_hotline_bulletins(store):
+    staff = await person(store, "clerk", Role.STAFF, department="xinfang")
+    citizen = await person(store, "citizen")
+    data = {"title": "咨询医保报销比例", "body": "按市医保政策执行……", "case_number": "12345-2026-0001",
+            "received_on": "2026-11-20", "department": "health", "category": "医疗卫生"}
+    view = await posting.create_post(store, staff, "hotline", data)
+    assert view.post.status is Status.PUBLISHED and view.post.case_number == "12345-2026-0001"
+    assert view.tracking_code is None
+    for bad, field in (({"received_on": "20/11/2026"}, "received_on"),
+                       ({"department": "mars"}, "department"), ({"case_number": None}, "case_number")):
+        with pytest.raises(Invalid) as caught:
+            await posting.create_post(store, staff, "hotline", {**data, **bad})
+        assert field in caught.value.fields
+    with pytest.raises(Forbidden):
+        await posting.add_reply(store, citizen, view.post.id, "评论")
+    with pytest.raises(Forbidden):
+        await posting.create_post(store, citizen, "hotline", data)
+
+
+@pytest.mark.gen_test
+async def test_moderator_actions_on_forum_posts(store):
+    writer, mod, _, _, bystander = await cast(store)
+    view = await posting.create_post(store, writer, "forum", {"title": "t", "body": "b"})
+    post_id = view.post.id
+    with pytest.raises(Invalid):
+        await moderation.moderate(store, mod, post_id, "hide")
+    with pytest.raises(Invalid):
+        await moderation.moderate(store, mod, post_id, "explode")
+    await moderation.moderate(store, mod, post_id, "hide", "广告")
+    with pytest.raises(NotFound):
+        await posting.get_thread(store, bystander, post_id)
+    with pytest.raises(Conflict):
+        await moderation.moderate(store, mod, post_id, "hide", "again")
+    restored = await moderation.moderate(store, mod, post_id, "restore")
+    assert restored.post.status is Status.PUBLISHED
+    assert (await moderation.moderate(store, mod, post_id, "lock")).post.locked
+    assert (await moderation.moderate(store, mod, post_id, "pin")).post.pinned
+    with pytest.raises(Conflict):
+        await moderation.moderate(store, mod, post_id, "dismiss_flags")
+    for outsider in (None, writer):
+        with pytest.raises(NotLoggedIn if outsider is None else Forbidden):
+            await moderation.moderate(store, outsider, post_id, "unlock")
+    audit = await store.list_audit(actor_id=mod.id, target=None, after=None, limit=10)
+    assert [a.action for a in reversed(audit)] == ["hide", "restore", "lock", "pin"]
+
+
+@pytest.mark.gen_test
+async def test_sensitive_words_hold_posts_for_review(store):
+    from forum.services import settings
+    root = await person(store, "root", Role.ADMIN)
+    writer, mod = await person(store, "writer"), await person(store, "mod", Role.MODERATOR)
+    await settings.save_sensitive_words(store, root, ["赌博", " 代开发票 "])
+    held = await posting.create_post(store, writer, "forum", {"title": "网上赌博", "body": "x"})
+    assert held.post.status is Status.PENDING
+    assert [i.kind for i in (await moderation.queue(store, mod)).items] == ["pending"]
+    approved = await moderation.moderate(store, mod, held.post.id, "accept")
+    assert approved.post.status is Status.PUBLISHED
+    with pytest.raises(Forbidden):
+        await settings.save_sensitive_words(store, writer, ["x"])
+    with pytest.raises(Invalid):
+        await settings.save_sensitive_words(store, root, "赌博")

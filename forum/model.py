@@ -249,6 +249,7 @@ class PostFilter:
     pinned: bool | None = None
     boards: tuple[str, ...] | None = None        # any of these boards
     reopened: bool | None = None
+    public: bool | None = None
     created_from: dt.datetime | None = None      # created at or after
     created_before: dt.datetime | None = None    # created strictly before
     due_before: dt.datetime | None = None        # due_at set and strictly before

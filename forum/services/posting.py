@@ -108,7 +108,10 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
     if board.policy.confidential and not is_moderator(viewer):
         # Confidential boards list nothing to the public; their writers follow their own cases.
         return Page(items=[], next_cursor=None)
-    where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category)
+    where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category,
+                       # Only letters their writers chose to publish are listed to the public.
+                       public=True if board.policy.kind is Kind.CASE and not is_moderator(viewer)
+                       else None)
     pinned: list[Post] = []
     if after is None:
         pinned = await store.list_posts(_with(where, pinned=True), None, size)

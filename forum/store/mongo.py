@@ -158,7 +158,8 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
         if operand is not None:
             query.setdefault(field, {})[operator] = operand
 
-    for field in ("board", "category", "author_id", "department", "pinned", "reopened"):
+    for field in ("board", "category", "author_id", "department", "pinned", "reopened",
+                  "public"):
         require(field, "$eq", getattr(where, field))
     # An empty tuple matches nothing, as in SQLite.
     statuses = None if where.statuses is None else [status.value for status in where.statuses]

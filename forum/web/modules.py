@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import tornado.web
 
+from forum.boards import DEPARTMENTS
 from forum.model import ReplyKind, Role, Status
 
 STATUS_LABELS = {
@@ -18,6 +19,32 @@ STATUS_LABELS = {
 REPLY_LABELS = {
     ReplyKind.COMMENT: "回复", ReplyKind.ANSWER: "解答", ReplyKind.OFFICIAL: "官方答复",
     ReplyKind.FOLLOW_UP: "追问",
+}
+
+# A writer's rating of the official reply (workflow.RATINGS).
+RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+# What each step of a post's history (its events) is called on the page.
+EVENT_LABELS = {
+    "create": "提交", "accept": "受理", "reject": "不予受理", "route": "转办", "return": "退回",
+    "official": "答复", "follow_up": "追加说明", "comment": "回复",
+    "rate_satisfied": "评价", "rate_unsatisfied": "评价（不满意，重新办理）", "rate_final": "评价",
+    "expire": "自动办结", "hide": "隐藏", "restore": "恢复", "lock": "锁定", "unlock": "解锁",
+    "pin": "置顶", "unpin": "取消置顶", "dismiss_flags": "处理举报", "edit": "修改",
+    "answer": "解答", "accept_answer": "采纳",
+}
+
+# Actions in the audit log: the events above, and what only administrators do.
+AUDIT_LABELS = {
+    **EVENT_LABELS, "publish": "发布热线答复", "official_reply": "发布官方答复",
+    "update_user": "修改用户", "add_department": "新增部门", "save_calendar": "修改节假日安排",
+    "save_sensitive_words": "修改敏感词",
+}
+
+# The moderation queue's sections (moderation.QueueItem.kind), in the queue's order.
+QUEUE_LABELS = {
+    "submitted": "待受理", "reopened": "不满意重办", "to_route": "待转办", "pending": "待审核",
+    "flagged": "被举报", "overdue": "已超期",
 }
 
 ROLE_LABELS = {
@@ -34,6 +61,24 @@ def local_time(stamp: dt.datetime) -> str:
     return stamp.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
 
 
+def department_names(extra=()) -> dict[str, str]:
+    """Department slug -> name: the built-in departments, and any others given (the store's
+    list, where a handler passes it)."""
+    return {**{d.slug: d.name for d in DEPARTMENTS}, **{d.slug: d.name for d in extra or ()}}
+
+
+def percent(rate: float | None) -> str:
+    """A rate (0..1) as a percentage with one decimal; no rate (nothing to divide by) as —."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def file_size(size: int) -> str:
+    """A file's size in KB (at least 1), or MB from 1000 KB on."""
+    if size >= 1000 * 1000:
+        return f"{size / 1000 / 1000:.1f} MB"
+    return f"{max(1, round(size / 1000))} KB"
+
+
 class StatusBadge(tornado.web.UIModule):
     def render(self, status: Status) -> str:
         return self.render_string("modules/status_badge.html", status=status,
@@ -47,12 +92,38 @@ class PostSummary(tornado.web.UIModule):
 
 
 class ReplyItem(tornado.web.UIModule):
-    """One reply; with `post` and `may_accept` an answer also offers the asker's accept form."""
+    """One reply; with `post` and `may_accept` an answer also offers the asker's accept form.
+    On a case (`case`), an official reply is signed by its department (`department`, a name),
+    not by the official, and the writer's follow-ups are 追加说明."""
 
-    def render(self, view, post=None, may_accept: bool = False) -> str:
+    def render(self, view, post=None, may_accept: bool = False, case: bool = False,
+               department: str | None = None) -> str:
+        label = REPLY_LABELS[view.reply.kind]
+        if case and view.reply.kind is ReplyKind.FOLLOW_UP:
+            label = "追加说明"
         return self.render_string("modules/reply_item.html", view=view, reply=view.reply,
-                                  label=REPLY_LABELS[view.reply.kind], local_time=local_time,
-                                  post=post, may_accept=may_accept)
+                                  label=label, local_time=local_time,
+                                  post=post, may_accept=may_accept, case=case,
+                                  department=department)
+
+
+class CaseSummary(tornado.web.UIModule):
+    """A case's state at a glance: status, department, due times, publicity, contact, the
+    reason of a rejection or hiding, the rating. `departments`: the store's list, when known;
+    `show_contact`: False where the contact is not needed (following by tracking code)."""
+
+    def render(self, view, departments=(), show_contact: bool = True) -> str:
+        return self.render_string("modules/case_summary.html", view=view, post=view.post,
+                                  names=department_names(departments), local_time=local_time,
+                                  ratings=RATING_LABELS, show_contact=show_contact)
+
+
+class Timeline(tornado.web.UIModule):
+    """A case's events, oldest first: when, who (by office), what, and the note."""
+
+    def render(self, events, heading_id: str = "timeline-heading") -> str:
+        return self.render_string("modules/timeline.html", events=events, labels=EVENT_LABELS,
+                                  local_time=local_time, heading_id=heading_id)
 
 
 class Pagination(tornado.web.UIModule):
@@ -74,6 +145,11 @@ FIELD_LABELS = {
     "display_name": "显示名称", "email": "电子邮箱",
     "reply_id": "解答", "reason": "理由", "roles": "角色", "department": "部门",
     "specialties": "专长", "disabled": "停用", "q": "搜索", "board": "栏目",
+    "contact": "联系方式", "public": "公开", "case_number": "热线工单号", "received_on": "来电日期",
+    "due_days": "办理时限", "note": "说明", "score": "评价", "comment": "评价意见", "files": "附件",
+    "action": "操作", "code": "查询码", "words": "敏感词", "holidays": "节假日",
+    "workdays": "调休工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
+    "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
 }
 
 

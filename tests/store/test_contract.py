@@ -289,7 +289,7 @@ async def add_filter_cases(store) -> tuple[Post, PostFilter]:
     author = make_user()
     await store.add_user(author)
     wanted = make_post(category="交通", author_id=author.id, status=Status.ROUTED,
-                       department="transport", board="mayor", pinned=True)
+                       department="transport", board="mayor", pinned=True, public=True)
     others = [
         make_post(board="forum"),
         make_post(board="mayor", category="城建", author_id=author.id, status=Status.ROUTED,
@@ -301,12 +301,14 @@ async def add_filter_cases(store) -> tuple[Post, PostFilter]:
         make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
                   department="tax", pinned=True),
         make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
-                  department="transport", pinned=False),
+                  department="transport", pinned=False, public=True),
+        make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
+                  department="transport", pinned=True, public=False),
     ]
     for post in [wanted, *others]:
         await store.add_post(post)
     where = PostFilter(board="mayor", statuses=(Status.ROUTED, Status.REPLIED), category="交通",
-                       author_id=author.id, department="transport", pinned=True)
+                       author_id=author.id, department="transport", pinned=True, public=True)
     return wanted, where
 
 
@@ -325,10 +327,12 @@ async def test_count_posts_by_category_applies_every_filter(any_store):
     assert await count(where) == {"交通": 1}
     assert await count(dataclasses.replace(where, categories=("交通", "城建"))) == {"交通": 1}
     assert await count(dataclasses.replace(where, categories=("城建",))) == {}
-    assert await count(PostFilter(board="mayor", pinned=True)) == {"交通": 4, "城建": 1}
+    assert await count(PostFilter(board="mayor", pinned=True)) == {"交通": 5, "城建": 1}
+    assert await count(PostFilter(board="mayor", public=False)) == {"交通": 4, "城建": 1}
+    assert await count(PostFilter(board="mayor", public=True)) == {"交通": 2}
     assert await count(PostFilter(board="mayor", categories=("城建", "教育"))) == {"城建": 1}
     assert await count(PostFilter(board="forum")) == {None: 1}  # no category: counted as None
-    assert await count(PostFilter()) == {"交通": 5, "城建": 1, None: 1}
+    assert await count(PostFilter()) == {"交通": 7, "城建": 1, None: 1}
     assert await count(PostFilter(statuses=())) == {}
     assert await count(PostFilter(categories=())) == {}
 

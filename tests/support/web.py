@@ -129,3 +129,20 @@ class Browser:
 
 def form_errors(html: str) -> list[str]:
     return re.findall(r'class="field-error"[^>]*>([^<]*)<', html)
+
+
+def multipart(files: list[tuple[str, str, bytes]], fields: dict[str, str] | None = None
+              ) -> tuple[bytes, str]:
+    """A multipart/form-data body: (field name, file name, bytes) per file. Returns the body
+    and its Content-Type."""
+    boundary = "----forumtestboundary7MA4YWxkTrZu0gW"
+    parts = []
+    for name, value in (fields or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    for name, filename, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                     f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                     .encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

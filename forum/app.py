@@ -44,6 +44,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/stats", api.StatsHandler),
         (r"/api/v1/admin/audit", api.AuditHandler),
         (r"/api/v1/admin/departments", api.AdminDepartmentsHandler),
+        (rf"/api/v1/admin/boards/{SLUG}", api.AdminBoardHandler),
         (r"/api/v1/admin/sensitive-words", api.SensitiveWordsHandler),
         (r"/api/v1/admin/calendar", api.CalendarHandler),
         (r"/api/v1/preview", api.PreviewHandler),

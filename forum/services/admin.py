@@ -2,12 +2,13 @@
 disabling accounts. Every change is written to the audit log."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from forum import boards
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.model import Department, Role, User, is_id
+from forum.model import BoardSettings, Department, Role, User, is_id
 from forum.services import audit
 from forum.services.fields import Fields, check_limit
 from forum.store.base import Store
@@ -166,3 +167,49 @@ async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, pos
     return await audit.list_entries(store, actor_id=actor_id,
                                     target=f"post:{post}" if post else None,
                                     cursor=cursor, limit=limit)
+
+
+BOARD_FIELDS = frozenset({"name", "description", "categories", "is_open", "accept_days",
+                          "reply_days"})
+CATEGORIES_MAX = 30
+
+
+async def update_board(store: Store, viewer: User | None, slug: Any,
+                       data: dict[str, Any]) -> BoardSettings:
+    """Change a board's settings: name, description, categories, whether it takes posts, and
+    for case boards the acceptance and reply times in working days. Raises NotLoggedIn,
+    Forbidden, NotFound, Invalid."""
+    admin = require_admin(viewer)
+    board = await store.get_board(slug) if isinstance(slug, str) else None
+    if board is None:
+        raise NotFound("栏目不存在")
+    fields = Fields()
+    for unknown in sorted(set(data) - BOARD_FIELDS, key=str)[:5]:
+        fields.fail(str(unknown)[:40], "不能修改此项")
+    changes: dict[str, Any] = {}
+    if "name" in data:
+        changes["name"] = fields.text("name", data["name"], max_len=40)
+    if "description" in data:
+        changes["description"] = fields.text("description", data["description"], max_len=500,
+                                             multiline=True, required=False) or ""
+    if "categories" in data:
+        value = data["categories"]
+        if (not isinstance(value, list) or len(value) > CATEGORIES_MAX
+                or not all(isinstance(c, str) and 1 <= len(c.strip()) <= 20 for c in value)):
+            fields.fail("categories", f"应为最多 {CATEGORIES_MAX} 个、每个 1 到 20 字的分类")
+        else:
+            changes["categories"] = list(dict.fromkeys(c.strip() for c in value))
+    if "is_open" in data:
+        changes["is_open"] = fields.flag("is_open", data["is_open"])
+    for name, top in (("accept_days", 30), ("reply_days", 60)):
+        if name in data:
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+                fields.fail(name, f"应为 1 到 {top} 之间的整数（工作日）")
+            else:
+                changes[name] = value
+    fields.done()
+    updated = dataclasses.replace(board, **{k: v for k, v in changes.items() if v is not None})
+    await store.save_board(updated)
+    await audit.record(store, admin, "update_board", f"board:{board.slug}", detail=changes)
+    return updated

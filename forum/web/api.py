@@ -268,3 +268,11 @@ class AttachmentHandler(ApiHandler):
     async def get(self, attachment_id: str) -> None:
         attachment, data = await attachments.download(self.store, self.user, attachment_id)
         self.send_file(attachment, data)
+
+
+class AdminBoardHandler(ApiHandler):
+    async def put(self, slug: str) -> None:
+        data = self.json_body()
+        await admin.update_board(self.store, self.user, slug, data)
+        board = await posting.get_board(self.store, self.user, slug)
+        self.respond(200, {"board": views.board_json(board)})

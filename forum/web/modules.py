@@ -61,6 +61,15 @@ def local_time(stamp: dt.datetime) -> str:
     return stamp.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
 
 
+def local_due(stamp: dt.datetime) -> str:
+    """A due time: due times fall at local midnight, the end of the last working day, shown as
+    that day's 24:00 rather than the next day's 00:00."""
+    local = stamp.astimezone(CHINA_STANDARD_TIME)
+    if local.time() == dt.time():
+        return (local.date() - dt.timedelta(days=1)).isoformat() + " 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def department_names(extra=()) -> dict[str, str]:
     """Department slug -> name: the built-in departments, and any others given (the store's
     list, where a handler passes it)."""
@@ -115,7 +124,7 @@ class CaseSummary(tornado.web.UIModule):
     def render(self, view, departments=(), show_contact: bool = True) -> str:
         return self.render_string("modules/case_summary.html", view=view, post=view.post,
                                   names=department_names(departments), local_time=local_time,
-                                  ratings=RATING_LABELS, show_contact=show_contact)
+                                  local_due=local_due, ratings=RATING_LABELS, show_contact=show_contact)
 
 
 class Timeline(tornado.web.UIModule):

@@ -39,7 +39,9 @@ def board_json(board: BoardView) -> dict[str, Any]:
     settings = board.settings
     return {"slug": settings.slug, "name": settings.name, "kind": board.policy.kind.value,
             "description": settings.description, "categories": list(settings.categories),
-            "open": settings.is_open, "may_post": board.may_post}
+            "open": settings.is_open, "may_post": board.may_post,
+            **({"accept_days": settings.accept_days, "reply_days": settings.reply_days}
+               if board.policy.kind is Kind.CASE else {})}
 
 
 def post_json(view: PostView) -> dict[str, Any]:

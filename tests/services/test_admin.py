@@ -129,3 +129,23 @@ async def test_unknown_fields_are_named(store):
     with pytest.raises(Invalid) as caught:
         await admin.update_user(store, root, "vol", {"display_name": "x", "password_hash": "y"})
     assert set(caught.value.fields) == {"display_name", "password_hash"}
+
+
+@pytest.mark.gen_test
+async def test_board_settings(store):
+    root, mod = await person(store, "root", Role.ADMIN), await person(store, "mod", Role.MODERATOR)
+    updated = await admin.update_board(store, root, "mayor", {
+        "accept_days": 2, "reply_days": 10, "categories": ["城建", "城建", "交通"],
+        "description": "新说明", "is_open": False})
+    assert (updated.accept_days, updated.reply_days, updated.categories) == (2, 10, ["城建", "交通"])
+    assert (await store.get_board("mayor")).is_open is False
+    for data, field in (({"accept_days": 0}, "accept_days"), ({"reply_days": "15"}, "reply_days"),
+                        ({"categories": "x"}, "categories"), ({"slug": "x"}, "slug"),
+                        ({"is_open": "no"}, "is_open"), ({"name": ""}, "name")):
+        with pytest.raises(Invalid) as caught:
+            await admin.update_board(store, root, "mayor", data)
+        assert field in caught.value.fields
+    with pytest.raises(Forbidden):
+        await admin.update_board(store, mod, "mayor", {"accept_days": 5})
+    with pytest.raises(NotFound):
+        await admin.update_board(store, root, "nope", {})

@@ -155,6 +155,8 @@ class Post:
     # hotline bulletins
     case_number: str | None = None
     received_on: str | None = None             # the call's date, YYYY-MM-DD
+    # when the periodic job first saw the case past its due time unanswered
+    overdue_since: dt.datetime | None = None
 
 
 @dataclass
@@ -253,6 +255,7 @@ class PostFilter:
     created_from: dt.datetime | None = None      # created at or after
     created_before: dt.datetime | None = None    # created strictly before
     due_before: dt.datetime | None = None        # due_at set and strictly before
+    overdue_noted: bool | None = None            # True: overdue_since set; False: it is not
 
 
 @dataclass

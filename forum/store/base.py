@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, Revision, Session, User)
+                         Reply, ReplyKind, ReplyStats, Revision, Session, Status, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE"]
 
@@ -25,7 +25,7 @@ POST_CHANGEABLE = frozenset({
     "title", "body", "html", "status", "category", "updated_at", "accepted_reply_id", "pinned",
     "locked", "public", "contact", "department", "due_at", "reopened", "rating", "anonymous",
     "accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
-    "rating_comment", "status_note", "case_number", "received_on",
+    "rating_comment", "status_note", "case_number", "received_on", "overdue_since",
 })
 
 
@@ -115,9 +115,15 @@ class Store(Protocol):
         with no posts are absent."""
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
-                          revision: Revision | None = None, event: Event | None = None) -> Post:
+                          revision: Revision | None = None, event: Event | None = None, *,
+                          expect_status: Status | None = None) -> Post:
         """Apply `changes` (keys from POST_CHANGEABLE), record the revision and event, all at once.
-        Return the post as stored afterwards; raise NotFound when it does not exist."""
+        Return the post as stored afterwards; raise NotFound when it does not exist.
+
+        With `expect_status`, all of it happens only if the post's status is still that at the
+        moment of writing (checked by the write itself, not by a read before it); otherwise
+        raise Conflict (code "stale") and write nothing. Of two callers racing to move a post on
+        from the same status, exactly one wins."""
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None) -> Post:

@@ -22,7 +22,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
-                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, User)
+                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, Status, User)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -97,6 +97,11 @@ async def _case_indexes(db: AsyncDatabase) -> None:
         [("metadata.post_id", 1), ("metadata.created_at", 1), ("_id", 1)], name="post_time")
 
 
+async def _overdue_index(db: AsyncDatabase) -> None:
+    """Version 4: the cases the periodic job has (or has not yet) noted as overdue, by status."""
+    await db["posts"].create_index([("status", 1), ("overdue_since", 1)], name="status_overdue")
+
+
 # Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
 # far a database is. Steps must be safe to run twice: two processes may start at the same time,
 # and a crash may fall between a step and the bump of the version.
@@ -104,6 +109,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
     _case_indexes,
+    _overdue_index,
 ]
 
 
@@ -170,6 +176,10 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
     require("created_at", "$gte", where.created_from)
     require("created_at", "$lt", where.created_before)
     require("due_at", "$lt", where.due_before)
+    # Null matches a missing field too, so posts stored before the field existed count as not
+    # noted, as their NULL column does in SQLite. (require() would skip a None operand.)
+    if where.overdue_noted is not None:
+        query.setdefault("overdue_since", {})["$ne" if where.overdue_noted else "$eq"] = None
     return query
 
 
@@ -431,25 +441,47 @@ class MongoStore:
         return await cursor.to_list()
 
     async def _change_post(self, post_id: str, update: dict[str, Any], event: Event | None,
-                           session: AsyncClientSession | None) -> Post:
-        """Apply `update` to the post, then record `event`; NotFound when the post is missing."""
+                           session: AsyncClientSession | None,
+                           expect_status: Status | None = None) -> Post:
+        """Apply `update` to the post, then record `event`; NotFound when the post is missing,
+        Conflict (and nothing written) when `expect_status` is given and the post's status is no
+        longer that."""
         posts = self._db["posts"]
+        query: dict[str, Any] = {"_id": _oid(post_id)}
+        if expect_status is not None:
+            # In the filter of the one write, so the server judges it as it writes: of two racing
+            # callers only one still finds the status it expects.
+            query["status"] = Status(expect_status).value
         if update:
-            doc = await posts.find_one_and_update({"_id": _oid(post_id)}, update,
+            doc = await posts.find_one_and_update(query, update,
                                                   return_document=ReturnDocument.AFTER,
                                                   session=session)
         else:  # an empty update document is an error on the server
-            doc = await posts.find_one({"_id": _oid(post_id)}, session=session)
+            doc = await posts.find_one(query, session=session)
         if doc is None:
+            if expect_status is not None and await posts.find_one(
+                    {"_id": _oid(post_id)}, {"_id": 1}, session=session) is not None:
+                raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
             raise NotFound()
         await self._insert("events", event, session)
         return _from_doc(Post, doc)
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
-                          revision: Revision | None = None, event: Event | None = None) -> Post:
+                          revision: Revision | None = None, event: Event | None = None, *,
+                          expect_status: Status | None = None) -> Post:
         update = _post_update(changes)
 
         async def write(session: AsyncClientSession | None) -> Post:
+            if expect_status is not None:
+                # The conditional change first, so a caller that loses the race has written
+                # nothing, not even where there is no transaction to roll back; the revision
+                # and event follow only once it has won. (Without a transaction, a crash right
+                # after the change loses the earlier text: the price of writing nothing for the
+                # loser.)
+                post = await self._change_post(post_id, update, None, session, expect_status)
+                await self._insert("revisions", revision, session)
+                await self._insert("events", event, session)
+                return post
             await self._require_post(post_id, session)  # so nothing is written for a ghost
             # The earlier text goes first: a crash after it leaves one copy too many, never a
             # text that is lost.

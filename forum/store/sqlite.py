@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
-                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, User, is_id,
-                         iso)
+                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, Status, User,
+                         is_id, iso)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -120,6 +120,12 @@ MIGRATIONS: list[str] = [
         sha256 TEXT NOT NULL, uploader_id TEXT, created_at TEXT NOT NULL);
     CREATE INDEX attachments_post ON attachments(post_id, created_at, id);
     """,
+    # 4: when the periodic job first saw a case overdue, and an index for the cases it has (or
+    # has not yet) noted, by status.
+    """
+    ALTER TABLE posts ADD COLUMN overdue_since TEXT;
+    CREATE INDEX posts_status_overdue ON posts(status, overdue_since);
+    """,
 ]
 
 LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
@@ -168,6 +174,8 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
         if bound is not None:
             clauses.append(f"{column} {operator} ?")
             params.append(_to_sql(bound))
+    if where.overdue_noted is not None:
+        clauses.append(f"overdue_since IS {'NOT ' if where.overdue_noted else ''}NULL")
     return clauses, params
 
 
@@ -476,17 +484,28 @@ class SqliteStore:
 
     @staticmethod
     def _update_post(conn: sqlite3.Connection, post_id: str, changes: dict[str, Any],
-                     event: Event | None = None) -> Post:
+                     event: Event | None = None, expect_status: Status | None = None) -> Post:
         """Apply `changes` to the post and record `event`; NotFound (so the caller's transaction
-        rolls back) when the post does not exist."""
+        rolls back) when the post does not exist, Conflict when `expect_status` is given and the
+        post's status is no longer that."""
         values = plain_changes(changes)
         unknown = set(values) - POST_CHANGEABLE
         if unknown:
             raise ValueError(f"posts cannot change {sorted(unknown)}")
-        if values:
-            assignments = ", ".join(f"{name} = ?" for name in values)
-            conn.execute(f"UPDATE posts SET {assignments} WHERE id = ?",
-                         [_to_sql(v) for v in values.values()] + [post_id])
+        if values or expect_status is not None:
+            # The status condition is part of the UPDATE itself, so nothing read earlier can be
+            # stale when it is judged; "id = id" updates the row only to learn whether it matched.
+            assignments = ", ".join(f"{name} = ?" for name in values) or "id = id"
+            condition, params = "id = ?", [post_id]
+            if expect_status is not None:
+                condition += " AND status = ?"
+                params.append(Status(expect_status).value)
+            cursor = conn.execute(f"UPDATE posts SET {assignments} WHERE {condition}",
+                                  [_to_sql(v) for v in values.values()] + params)
+            if cursor.rowcount == 0 and expect_status is not None:
+                if conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
+                    raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
+                raise NotFound()
         row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
         if row is None:
             raise NotFound()
@@ -495,9 +514,11 @@ class SqliteStore:
         return _from_row(Post, row)
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
-                          revision: Revision | None = None, event: Event | None = None) -> Post:
+                          revision: Revision | None = None, event: Event | None = None, *,
+                          expect_status: Status | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
-            post = self._update_post(conn, post_id, changes, event)
+            # Everything in the writer's transaction: a Conflict or NotFound rolls it all back.
+            post = self._update_post(conn, post_id, changes, event, expect_status)
             if revision:
                 _insert(conn, "revisions", to_plain(revision))
             return post

@@ -176,7 +176,7 @@ async def test_find_users_by_name_prefix_in_name_order_with_paging(any_store):
 # posts ---------------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_post_round_trips_with_every_field(any_store):
-    step = iter(at_minutes(*range(1, 10)))
+    step = iter(at_minutes(*range(1, 11)))
     post = make_post(board="mayor", category="城建", anonymous=True, pinned=True, locked=True,
                      public=True, contact="13812345678", department="housing",
                      due_at=T0 + dt.timedelta(days=21), reopened=True, rating="satisfied",
@@ -184,7 +184,7 @@ async def test_post_round_trips_with_every_field(any_store):
                      accept_due_at=next(step), accepted_at=next(step), routed_at=next(step),
                      replied_at=next(step), closed_at=next(step), rated_at=next(step),
                      rating_comment="处理及时 <b>", status_note="重复提交", case_number="12345-0001",
-                     received_on="2026-11-27")
+                     received_on="2026-11-27", overdue_since=next(step))
     await any_store.add_post(post, event_for(post.id))
     assert await any_store.get_post(post.id) == post
     assert await any_store.get_post(new_id()) is None
@@ -203,10 +203,13 @@ async def test_update_post_sets_and_clears_case_fields(any_store):
     changes = {"status": Status.CLOSED, "accept_due_at": None, "accepted_at": T0,
                "replied_at": later, "closed_at": later, "rated_at": later,
                "rating_comment": "满意", "status_note": "已办结", "case_number": "A-1",
-               "received_on": "2026-11-28"}
+               "received_on": "2026-11-28", "overdue_since": T0 + dt.timedelta(days=1)}
     updated = await any_store.update_post(post.id, changes)
     assert updated == dataclasses.replace(post, **changes)
     assert await any_store.get_post(post.id) == updated
+    cleared = await any_store.update_post(post.id, {"overdue_since": None})
+    assert cleared == dataclasses.replace(updated, overdue_since=None)
+    assert await any_store.get_post(post.id) == cleared
 
 
 @pytest.mark.gen_test
@@ -390,6 +393,39 @@ async def test_case_filters_by_boards_reopening_and_times(any_store):
 
 
 @pytest.mark.gen_test
+async def test_overdue_noted_filters_by_whether_overdue_since_is_set(any_store):
+    noted, routed, replied = (make_post(board="mayor", at=at, status=status, category="交通",
+                                        overdue_since=since)
+                              for at, status, since in zip(
+                                  at_minutes(0, 1, 2), (Status.ROUTED, Status.ROUTED,
+                                                        Status.REPLIED), (T0, None, None)))
+    noted_replied = make_post(board="hotline", at=T0 + dt.timedelta(minutes=3),
+                              status=Status.REPLIED, overdue_since=T0 + dt.timedelta(days=1))
+    posts = [noted, routed, replied, noted_replied]  # oldest first
+    for post in posts:
+        await any_store.add_post(post)
+
+    async def found(**where):
+        return await matching(any_store, PostFilter(**where))
+    assert await found(overdue_noted=True) == ids([noted, noted_replied])
+    assert await found(overdue_noted=False) == ids([routed, replied])
+    assert await found() == ids(posts)
+    assert await found(overdue_noted=False, statuses=(Status.ROUTED,)) == ids([routed])
+    assert await found(overdue_noted=True, statuses=(Status.ROUTED,)) == ids([noted])
+    assert await found(overdue_noted=True, board="mayor") == ids([noted])
+    assert await found(overdue_noted=True, due_before=T0) == []  # both must hold
+    # Noting it (or clearing the note) moves a post from one side to the other.
+    await any_store.update_post(routed.id, {"overdue_since": T0}, expect_status=Status.ROUTED)
+    await any_store.update_post(noted_replied.id, {"overdue_since": None})
+    assert await found(overdue_noted=True) == ids([noted, routed])
+    assert await found(overdue_noted=False) == ids([replied, noted_replied])
+    page = await any_store.list_posts(PostFilter(overdue_noted=True), None, 1)
+    rest = await any_store.list_posts(PostFilter(overdue_noted=True),
+                                      (page[-1].created_at, page[-1].id), 10)
+    assert ids(page + rest) == ids([routed, noted])
+
+
+@pytest.mark.gen_test
 async def test_update_post_keeps_revision_and_event_together(any_store):
     post = make_post()
     await any_store.add_post(post)
@@ -411,6 +447,86 @@ async def test_update_post_missing_is_not_found_and_writes_nothing(any_store):
     with pytest.raises(NotFound):
         await any_store.update_post(ghost, {"title": "x"})
     assert await any_store.list_revisions(ghost) == []
+
+
+@pytest.mark.gen_test
+async def test_update_post_with_the_expected_status_is_applied(any_store):
+    post = make_post(board="mayor", status=Status.ROUTED)
+    await any_store.add_post(post)
+    later = T0 + dt.timedelta(days=1)
+    revision = Revision(new_id(), post.id, post.title, post.body, "editor", later)
+    changes = {"status": Status.REPLIED, "replied_at": later, "updated_at": later}
+    updated = await any_store.update_post(post.id, changes, revision,
+                                          event_for(post.id, "reply", later),
+                                          expect_status=Status.ROUTED)
+    assert updated == dataclasses.replace(post, **changes)
+    assert await any_store.get_post(post.id) == updated
+    assert await any_store.list_revisions(post.id) == [revision]
+    assert [e.action for e in await any_store.list_events(post.id)] == ["reply"]
+    # The condition alone, with no change: still checked, the event still recorded.
+    assert await any_store.update_post(post.id, {}, event=event_for(post.id, "note", later),
+                                       expect_status=Status.REPLIED) == updated
+    assert [e.action for e in await any_store.list_events(post.id)] == ["reply", "note"]
+
+
+@pytest.mark.gen_test
+async def test_update_post_whose_status_moved_on_is_a_conflict_and_writes_nothing(any_store):
+    post = make_post(board="mayor", status=Status.REPLIED)
+    await any_store.add_post(post, event_for(post.id))
+    events = await any_store.list_events(post.id)
+    later = T0 + dt.timedelta(days=1)
+    for changes in ({"status": Status.CLOSED, "closed_at": later, "title": "新"},
+                    {"overdue_since": later}, {}):
+        revision = Revision(new_id(), post.id, post.title, post.body, "editor", later)
+        with pytest.raises(Conflict) as refused:
+            await any_store.update_post(post.id, changes, revision,
+                                        event_for(post.id, "close", later),
+                                        expect_status=Status.ROUTED)
+        assert refused.value.code == "stale"
+        assert refused.value.message == "内容已被他人处理，请刷新后重试"
+        assert await any_store.get_post(post.id) == post
+        assert await any_store.list_revisions(post.id) == []
+        assert await any_store.list_events(post.id) == events
+    # A post that does not exist is NotFound still, not a conflict.
+    ghost = new_id()
+    with pytest.raises(NotFound):
+        await any_store.update_post(ghost, {"status": Status.CLOSED}, event=event_for(ghost),
+                                    expect_status=Status.ROUTED)
+    assert await any_store.list_events(ghost) == []
+    with pytest.raises(NotFound):
+        await any_store.update_post("not-an-id", {}, expect_status=Status.ROUTED)
+
+
+@pytest.mark.gen_test
+async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
+    post = make_post(board="mayor", status=Status.SUBMITTED)
+    await any_store.add_post(post)
+    later = T0 + dt.timedelta(hours=1)
+
+    def step(status, note):
+        return any_store.update_post(
+            post.id, {"status": status, "status_note": note, "updated_at": later},
+            event=event_for(post.id, note, later), expect_status=Status.SUBMITTED)
+    outcomes = await asyncio.gather(step(Status.ACCEPTED, "accept"),
+                                    step(Status.REJECTED, "reject"), return_exceptions=True)
+    won = [outcome for outcome in outcomes if isinstance(outcome, Post)]
+    lost = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    assert lost[0].code == "stale"
+    (winner,) = won
+    assert await any_store.get_post(post.id) == winner
+    assert [e.action for e in await any_store.list_events(post.id)] == [winner.status_note]
+    # Five at once (the periodic job in several processes, say): still exactly one.
+    late = make_post(board="mayor", status=Status.ROUTED)
+    await any_store.add_post(late)
+    outcomes = await asyncio.gather(*(any_store.update_post(
+        late.id, {"status": Status.CLOSED, "status_note": f"job{i}", "overdue_since": later},
+        event=event_for(late.id, f"job{i}", later), expect_status=Status.ROUTED)
+        for i in range(5)), return_exceptions=True)
+    (winner,) = [outcome for outcome in outcomes if isinstance(outcome, Post)]
+    assert sum(isinstance(outcome, Conflict) for outcome in outcomes) == 4, outcomes
+    assert await any_store.get_post(late.id) == winner
+    assert [e.action for e in await any_store.list_events(late.id)] == [winner.status_note]
 
 
 @pytest.mark.gen_test

@@ -10,10 +10,10 @@ import pytest
 from forum.errors import Conflict
 from forum.model import AuditEntry, Flag, PostFilter, ReplyKind, ReplyStats, Status, new_id
 from forum.store.sqlite import MIGRATIONS, SqliteStore
-from tests.store.test_contract import T0, make_attachment, make_post, make_reply
+from tests.store.test_contract import T0, ids, make_attachment, make_post, make_reply
 
 CASE_FIELDS = ("accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
-               "rating_comment", "status_note", "case_number", "received_on")
+               "rating_comment", "status_note", "case_number", "received_on", "overdue_since")
 
 
 def build_version(path: str, version: int, post_id: str, reply_id: str, author_id: str) -> None:
@@ -94,7 +94,15 @@ async def test_a_version_1_database_upgrades_on_open(tmp_path):
     assert user_version(path) == len(MIGRATIONS)
 
 
-@pytest.mark.parametrize("version", [1, 2])
+def index_columns(path: str, name: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[2] for row in conn.execute(f"PRAGMA index_info({name})")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
 @pytest.mark.gen_test
 async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, version):
     path = str(tmp_path / "forum.db")
@@ -110,11 +118,18 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
         assert [p.id for p in await store.list_posts(
             PostFilter(boards=("lawyer",), reopened=False, created_from=T0), None, 5)] == [post_id]
         assert await store.list_posts(PostFilter(due_before=T0), None, 5) == []
+        assert ids(await store.list_posts(PostFilter(overdue_noted=False), None, 5)) == [post_id]
+        assert await store.list_posts(PostFilter(overdue_noted=True), None, 5) == []
 
         # The new columns take values, and the new tables work, on the upgraded file.
         later = T0 + dt.timedelta(days=1)
-        changes = {"closed_at": later, "status_note": "已办结", "received_on": "2026-11-28"}
+        changes = {"closed_at": later, "status_note": "已办结", "received_on": "2026-11-28",
+                   "overdue_since": later}
         assert await store.update_post(post_id, changes) == dataclasses.replace(post, **changes)
+        assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [post_id]
+        with pytest.raises(Conflict):
+            await store.update_post(post_id, {"status": Status.CLOSED},
+                                    expect_status=Status.OPEN)
         attachment = make_attachment(post_id, b"scan")
         await store.add_attachment(attachment, b"scan")
         assert await store.get_attachment(attachment.id) == (attachment, b"scan")
@@ -127,3 +142,4 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
     finally:
         await store.close()
     assert user_version(path) == len(MIGRATIONS)
+    assert index_columns(path, "posts_status_overdue") == ["status", "overdue_since"]

@@ -6,6 +6,10 @@ so the few things such a server has and the mock lacks are added here, and only 
 - the `hello` command: answered as a standalone server does, so MongoStore takes its
   no-transaction path (mongomock has no sessions, hence no transactions);
 - an awaitable `close()` on the client (mongomock's is synchronous and does nothing);
+- a pause at every collection operation: the mock's coroutines never give the event loop a turn,
+  so calls run side by side (asyncio.gather) would run one whole after the other; a real server's
+  round trip lets them interleave, and StandinCollection yields once before each operation so that
+  they do here too, and a race between two writers is a race;
 - GridFS: AsyncGridFSBucket accepts only a real AsyncDatabase, so the store is given
   StandinGridFSBucket through its `gridfs_bucket` parameter. It keeps files in the collections
   and shape GridFS uses ("<bucket>.files" documents, bytes in "<bucket>.chunks"), so what
@@ -17,7 +21,10 @@ datetimes as UTC, so neither needs a shim.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import inspect
 from typing import Any
 
 from gridfs.errors import FileExists, NoFile
@@ -51,11 +58,30 @@ class StandinDatabase:
             return dict(STANDALONE_HELLO)
         return await self._mock.command(command, **kwargs)
 
-    def __getitem__(self, name: str) -> Any:
-        return self._mock[name]
+    def __getitem__(self, name: str) -> StandinCollection:
+        return StandinCollection(self._mock[name])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._mock, name)
+
+
+class StandinCollection:
+    """A mock collection whose coroutine methods first give the event loop a turn, as waiting
+    for a server's answer does."""
+
+    def __init__(self, mock: Any):
+        self._mock = mock
+
+    def __getattr__(self, name: str) -> Any:
+        member = getattr(self._mock, name)
+        if not inspect.iscoroutinefunction(member):
+            return member
+
+        @functools.wraps(member)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(0)
+            return await member(*args, **kwargs)
+        return call
 
 
 class StandinClient:

@@ -1,0 +1,113 @@
+"""Case handling through the pages, as the writer, the bureau and a department use them."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from forum.model import Role
+from tests.support import files
+from tests.support.people import person
+from tests.support.web import Browser, form_errors, multipart
+
+
+async def browser_for(http_client, base_url, store, name, *roles, department=None):
+    await person(store, name, *roles, department=department)
+    browser = Browser(http_client, base_url)
+    await browser.log_in(name)
+    return browser
+
+
+async def submit_multipart(browser, path, fields, uploads):
+    fields = {**fields, "_xsrf": await browser.xsrf()}
+    body, content_type = multipart([("files", n, d) for n, d in uploads], fields)
+    return await browser.request("POST", path, body, {"Content-Type": content_type})
+
+
+@pytest.mark.gen_test
+async def test_letter_from_writing_to_closing_through_pages(http_client, base_url, store):
+    writer = await browser_for(http_client, base_url, store, "writer")
+    mod = await browser_for(http_client, base_url, store, "mod", Role.MODERATOR)
+    staff = await browser_for(http_client, base_url, store, "clerk", Role.STAFF,
+                              department="housing")
+    form = await writer.get("/boards/mayor/new")
+    assert form.status == 200 and 'name="contact"' in form.text and 'name="files"' in form.text
+    sent = await submit_multipart(writer, "/boards/mayor/new", {
+        "title": "小区路灯坏了", "body": "一个月没人修", "contact": "13812345678", "public": "1",
+        "category": "城乡建设"}, [("现场.jpg", files.jpeg_with_location())])
+    assert sent.status == 201
+    code = re.search(r"\b([A-HJ-NP-Z2-9]{16})\b", sent.text).group(1)
+    post_id = re.search(r'href="/posts/([0-9a-f]{24})"', sent.text).group(1)
+
+    queue = await mod.get("/moderation")
+    assert queue.status == 200 and "小区路灯坏了" in queue.text
+    assert (await mod.submit(f"/posts/{post_id}/moderate", {"action": "accept"})).status == 303
+    missing = await mod.submit(f"/posts/{post_id}/route", {"department": ""})
+    assert missing.status == 422 and form_errors(missing.text)
+    routed = await mod.submit(f"/posts/{post_id}/route", {"department": "housing",
+                                                          "due_days": "5"})
+    assert routed.status == 303
+
+    mine = await staff.get("/departments/housing")
+    assert mine.status == 200 and "小区路灯坏了" in mine.text
+    case_page = await staff.get(f"/posts/{post_id}")
+    assert "13812345678" in case_page.text and "/attachments/" in case_page.text
+    assert (await staff.submit(f"/posts/{post_id}", {"body": "已修复。"})).status == 303
+
+    tracked = await Browser(http_client, base_url).submit("/track", {"code": code.lower()})
+    assert tracked.status == 200 and "已修复" in tracked.text
+    assert (await writer.submit(f"/posts/{post_id}/rating", {"score": "satisfied"})).status == 303
+    closed = await writer.get(f"/posts/{post_id}")
+    assert "已办结" in closed.text
+
+    public = await Browser(http_client, base_url).get(f"/posts/{post_id}")
+    assert public.status == 200 and "13812345678" not in public.text
+    assert "/attachments/" not in public.text
+    stats = await Browser(http_client, base_url).get("/stats")
+    assert stats.status == 200 and "办结率" in stats.text
+
+
+@pytest.mark.gen_test
+async def test_anonymous_tax_report_page_shows_the_code_once(http_client, base_url, store):
+    visitor = Browser(http_client, base_url)
+    form = await visitor.get("/boards/tax/new")
+    assert form.status == 200
+    sent = await submit_multipart(visitor, "/boards/tax/new",
+                                  {"title": "虚开发票", "body": "某公司"}, [])
+    assert sent.status == 201
+    code = re.search(r"\b([A-HJ-NP-Z2-9]{16})\b", sent.text).group(1)
+    assert (await visitor.get(f"/track/{code}")).status == 200
+    wrong = await visitor.submit("/track", {"code": "AAAAAAAAAAAAAAAA"})
+    assert wrong.status == 404 and "查询码无效" in wrong.text
+
+
+@pytest.mark.gen_test
+async def test_bureau_pages_refuse_others(http_client, base_url, store):
+    citizen = await browser_for(http_client, base_url, store, "citizen")
+    police = await browser_for(http_client, base_url, store, "cop", Role.STAFF,
+                               department="police")
+    for path in ("/moderation", "/admin/audit", "/admin/settings"):
+        assert (await citizen.get(path)).status == 403, path
+    assert (await police.get("/departments/housing")).status == 403
+    assert (await police.get("/departments/police")).status == 200
+    assert (await Browser(http_client, base_url).get("/moderation")).status == 303
+
+
+@pytest.mark.gen_test
+async def test_admin_settings_pages(http_client, base_url, store):
+    root = await browser_for(http_client, base_url, store, "root", Role.ADMIN)
+    assert (await root.get("/admin/settings")).status == 200
+    words = await root.submit("/admin/settings", {"form": "words", "words": "赌博\n代开发票"})
+    assert words.status == 200 and "代开发票" in words.text
+    bad = await root.submit("/admin/settings", {"form": "calendar", "holidays": "2026-13-01",
+                                                "workdays": ""})
+    assert bad.status == 422 and form_errors(bad.text)
+    good = await root.submit("/admin/settings", {"form": "calendar",
+                                                 "holidays": "2026-10-01\n2026-10-02",
+                                                 "workdays": "2026-09-27"})
+    assert good.status == 200
+    department = await root.submit("/admin/settings", {"form": "department", "slug": "water",
+                                                       "name": "水务局"})
+    assert department.status == 200 and "水务局" in department.text
+    audit = await root.get("/admin/audit")
+    assert audit.status == 200 and "department:water" in audit.text

@@ -75,10 +75,10 @@ async def serve(args: argparse.Namespace) -> None:
                                            max_body_size=MAX_SERVER_BODY_BYTES)
     server.listen(config.port, config.host)
     log.info("serving on http://%s:%d/ over %s", config.host, config.port, store.kind)
-    housekeeping = tornado.ioloop.PeriodicCallback(lambda: close_unrated_cases(store),
+    housekeeping = tornado.ioloop.PeriodicCallback(lambda: housekeeping_round(store),
                                                    HOUSEKEEPING_SECONDS * 1000, jitter=0.1)
     housekeeping.start()
-    await close_unrated_cases(store)
+    await housekeeping_round(store)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,15 +97,18 @@ async def serve(args: argparse.Namespace) -> None:
     log.info("stopped")
 
 
-async def close_unrated_cases(store) -> None:
-    """Cases replied to more than 15 days ago without a rating are closed (办结)."""
+async def housekeeping_round(store) -> None:
+    """Close cases replied to more than 15 days ago without a rating (办结), and mark the ones
+    past their due time. Each step is conditional in the store, so several processes may run
+    this at once without applying anything twice."""
     try:
         closed = await cases.close_unrated(store)
+        overdue = await cases.note_overdue(store)
     except DomainError as error:  # the store is down: the next round tries again
-        log.warning("closing unrated cases failed: %s", error.message)
+        log.warning("housekeeping failed: %s", error.message)
         return
-    if closed:
-        log.info("closed %d unrated case(s)", closed)
+    if closed or overdue:
+        log.info("closed %d unrated case(s); %d newly overdue", closed, overdue)
 
 
 async def create_user(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CASE, "rate_unsatisfied"): {Status.REPLIED: Status.ACCEPTED},
     (Kind.CASE, "rate_final"): {Status.REPLIED: Status.CLOSED},
     (Kind.CASE, "expire"): {Status.REPLIED: Status.CLOSED},
+    (Kind.CASE, "overdue"): {Status.ROUTED: Status.ROUTED},
     # moderation of what the public reads: approving a held post, hiding one. Restoring returns
     # a hidden post to the status it had, which the event log keeps (see RESTORABLE).
     (Kind.DISCUSSION, "accept"): {Status.PENDING: Status.PUBLISHED},
@@ -54,7 +55,7 @@ CASE_ACTORS: dict[str, str] = {
     "accept": "moderator", "reject": "moderator", "route": "moderator",
     "return": "routed_staff", "official": "routed_staff",
     "follow_up": "writer", "rate_satisfied": "writer", "rate_unsatisfied": "writer",
-    "rate_final": "writer", "expire": "system",
+    "rate_final": "writer", "expire": "system", "overdue": "system",
 }
 
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
@@ -65,6 +66,7 @@ ACTION_NAMES = {
     "comment": "回复", "hide": "隐藏", "restore": "恢复",
     "reject": "不予受理", "route": "转办", "return": "退回", "official": "答复",
     "rate_satisfied": "评价", "rate_unsatisfied": "评价", "rate_final": "评价", "expire": "办结",
+    "overdue": "标记超期",
 }
 
 

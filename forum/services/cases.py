@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from forum import boards, workflow
-from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
 from forum.security import token_hash
 from forum.services import attachments, audit, posting, settings, throttle
@@ -27,6 +27,7 @@ REASON_MAX = 500
 TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{16}")
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
+UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
 
 
 async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, Any],
@@ -71,7 +72,9 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
     changes = {"status": new, "updated_at": at, **changes}
     event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
                   post.status.value, new.value, note)
-    updated = await store.update_post(post.id, changes, event=event)
+    # Conditional on the status just read: when two people act at once, one wins, the other
+    # gets 409 instead of both steps landing.
+    updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
     if viewer is not None and not is_author(post, viewer):
         await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
     (view,) = await present_posts(store, viewer, [updated])
@@ -106,7 +109,8 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     calendar = await settings.load_calendar(store)
     at = now()
     due = calendar.due(at, days if days is not None else board.reply_days)
-    changes = {"department": slug, "due_at": due, "routed_at": post.routed_at or at}
+    changes = {"department": slug, "due_at": due, "routed_at": post.routed_at or at,
+               "overdue_since": None}
     words = f"转办至{known[slug]}，{days or board.reply_days}个工作日内答复"
     return await _change(store, viewer, post, "route", new, changes,
                          f"{words}。{text_note}" if text_note else words)
@@ -148,23 +152,48 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
 
 async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
     """Close the replied cases whose writer did not rate within the window; return how many.
-    Run periodically by the server."""
+    Safe with several processes: each close is conditional on the case still being replied."""
     at = at or now()
-    limit = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
-    closed = 0
-    after = None
+    deadline = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
+    note = f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结"
+    return await _sweep(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
+                        lambda post: post.replied_at is not None and post.replied_at <= deadline,
+                        "expire", {"closed_at": at, "updated_at": at}, note, at)
+
+
+async def note_overdue(store: Store, at: dt.datetime | None = None) -> int:
+    """Mark routed cases that passed their due time unanswered, once each, with an event the
+    writer sees and the queue shows; return how many were newly marked."""
+    at = at or now()
+    where = PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at,
+                       overdue_noted=False)
+    return await _sweep(store, where, lambda post: True, "overdue", {"overdue_since": at},
+                        "超过答复期限", at)
+
+
+async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
+                 changes: dict[str, Any], note: str, at: dt.datetime) -> int:
+    """Apply the clock's `action` to every matching case `due` says is ready."""
+    done, after = 0, None
     while True:
-        batch = await store.list_posts(PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
-                                       after, EXPIRE_BATCH, oldest_first=True)
+        batch = await store.list_posts(where, after, EXPIRE_BATCH, oldest_first=True)
         for post in batch:
-            if post.replied_at is not None and post.replied_at <= limit:
-                event = Event(new_id(), post.id, at, None, "expire", post.status.value,
-                              Status.CLOSED.value, f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结")
-                await store.update_post(post.id, {"status": Status.CLOSED, "closed_at": at,
-                                                  "updated_at": at}, event=event)
-                closed += 1
+            if not due(post):
+                continue
+            new = workflow.transition(Kind.CASE, action, post.status)
+            event = Event(new_id(), post.id, at, None, action, post.status.value, new.value, note)
+            # Conditional on what made the case due (its status, and for the overdue mark that
+            # it is unmarked): a second process sweeping at once finds nothing left to do.
+            expect = {"status": post.status, **{name: None for name in changes
+                                                if name in UNSET_WHEN_DUE}}
+            try:
+                await store.update_post(post.id, {"status": new, **changes}, event=event,
+                                        expect=expect)
+            except Conflict:
+                continue  # another process, or a person, got there first
+            done += 1
         if len(batch) < EXPIRE_BATCH:
-            return closed
+            return done
         after = (batch[-1].created_at, batch[-1].id)
 
 

@@ -125,7 +125,7 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
         changes["status_note"] = text_reason
     event = Event(new_id(), post.id, at, moderator.id, chosen, post.status.value,
                   new_status.value, text_reason or "")
-    updated = await store.update_post(post.id, changes, event=event)
+    updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
     await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
     (view,) = await present_posts(store, moderator, [updated])
     return view

@@ -259,7 +259,8 @@ def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
     # The writer learns which office acted, never which official: staff names stay private.
     user = users.get(event.actor_id) if event.actor_id else None
     if user is None:
-        actor = "系统" if event.actor_id is None and event.action == "expire" else "网友"
+        clock = event.actor_id is None and workflow.CASE_ACTORS.get(event.action) == "system"
+        actor = "系统" if clock else "网友"
     elif event.actor_id == post.author_id:
         actor = "写信人"
     elif user.has(Role.MODERATOR) or user.has(Role.ADMIN):

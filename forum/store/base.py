@@ -116,11 +116,12 @@ class Store(Protocol):
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None, *,
-                          expect_status: Status | None = None) -> Post:
+                          expect: dict[str, Any] | None = None) -> Post:
         """Apply `changes` (keys from POST_CHANGEABLE), record the revision and event, all at once.
         Return the post as stored afterwards; raise NotFound when it does not exist.
 
-        With `expect_status`, all of it happens only if the post's status is still that at the
+        With `expect` ({field: value}, None meaning unset), all of it happens only if the post's
+        fields still hold those values at the
         moment of writing (checked by the write itself, not by a read before it); otherwise
         raise Conflict (code "stale") and write nothing. Of two callers racing to move a post on
         from the same status, exactly one wins."""

@@ -183,6 +183,14 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
     return query
 
 
+def _expected(expect: dict[str, Any] | None) -> dict[str, Any]:
+    values = plain_changes(expect or {})
+    unknown = set(values) - POST_CHANGEABLE - {"status"}
+    if unknown:
+        raise ValueError(f"posts cannot be matched on {sorted(unknown)}")
+    return values
+
+
 def _keyset(query: dict[str, Any], time: str, after: tuple[dt.datetime, str] | None,
             ascending: bool) -> dict[str, Any]:
     """`query` narrowed to the records strictly after the key `after` in (time, _id) order."""
@@ -442,16 +450,14 @@ class MongoStore:
 
     async def _change_post(self, post_id: str, update: dict[str, Any], event: Event | None,
                            session: AsyncClientSession | None,
-                           expect_status: Status | None = None) -> Post:
+                           expect: dict[str, Any] | None = None) -> Post:
         """Apply `update` to the post, then record `event`; NotFound when the post is missing,
-        Conflict (and nothing written) when `expect_status` is given and the post's status is no
-        longer that."""
+        Conflict (and nothing written) when `expect` is given and the post's fields no longer
+        hold those values."""
         posts = self._db["posts"]
-        query: dict[str, Any] = {"_id": _oid(post_id)}
-        if expect_status is not None:
-            # In the filter of the one write, so the server judges it as it writes: of two racing
-            # callers only one still finds the status it expects.
-            query["status"] = Status(expect_status).value
+        # In the filter of the one write, so the server judges it as it writes: of two racing
+        # callers only one still finds what it expects. (None matches null and absent fields.)
+        query: dict[str, Any] = {**_expected(expect), "_id": _oid(post_id)}
         if update:
             doc = await posts.find_one_and_update(query, update,
                                                   return_document=ReturnDocument.AFTER,
@@ -459,7 +465,7 @@ class MongoStore:
         else:  # an empty update document is an error on the server
             doc = await posts.find_one(query, session=session)
         if doc is None:
-            if expect_status is not None and await posts.find_one(
+            if expect and await posts.find_one(
                     {"_id": _oid(post_id)}, {"_id": 1}, session=session) is not None:
                 raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
             raise NotFound()
@@ -468,17 +474,17 @@ class MongoStore:
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None, *,
-                          expect_status: Status | None = None) -> Post:
+                          expect: dict[str, Any] | None = None) -> Post:
         update = _post_update(changes)
 
         async def write(session: AsyncClientSession | None) -> Post:
-            if expect_status is not None:
+            if expect:
                 # The conditional change first, so a caller that loses the race has written
                 # nothing, not even where there is no transaction to roll back; the revision
                 # and event follow only once it has won. (Without a transaction, a crash right
                 # after the change loses the earlier text: the price of writing nothing for the
                 # loser.)
-                post = await self._change_post(post_id, update, None, session, expect_status)
+                post = await self._change_post(post_id, update, None, session, expect)
                 await self._insert("revisions", revision, session)
                 await self._insert("events", event, session)
                 return post

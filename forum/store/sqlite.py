@@ -179,6 +179,14 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
+def _expected(expect: dict[str, Any] | None) -> dict[str, Any]:
+    values = plain_changes(expect or {})
+    unknown = set(values) - POST_CHANGEABLE - {"status"}
+    if unknown:
+        raise ValueError(f"posts cannot be matched on {sorted(unknown)}")
+    return values
+
+
 def _is_in(column: str, values: tuple[Any, ...]) -> str:
     # An empty tuple gives "IN ()", which SQLite accepts and which matches nothing.
     return f"{column} IN ({', '.join('?' for _ in values)})"
@@ -484,25 +492,25 @@ class SqliteStore:
 
     @staticmethod
     def _update_post(conn: sqlite3.Connection, post_id: str, changes: dict[str, Any],
-                     event: Event | None = None, expect_status: Status | None = None) -> Post:
+                     event: Event | None = None, expect: dict[str, Any] | None = None) -> Post:
         """Apply `changes` to the post and record `event`; NotFound (so the caller's transaction
-        rolls back) when the post does not exist, Conflict when `expect_status` is given and the
-        post's status is no longer that."""
+        rolls back) when the post does not exist, Conflict when `expect` is given and the post's
+        fields no longer hold those values."""
         values = plain_changes(changes)
         unknown = set(values) - POST_CHANGEABLE
         if unknown:
             raise ValueError(f"posts cannot change {sorted(unknown)}")
-        if values or expect_status is not None:
-            # The status condition is part of the UPDATE itself, so nothing read earlier can be
-            # stale when it is judged; "id = id" updates the row only to learn whether it matched.
+        expected = _expected(expect)
+        if values or expected:
+            # The condition is part of the UPDATE itself, so nothing read earlier can be stale
+            # when it is judged; "id = id" updates the row only to learn whether it matched.
+            # "IS" compares NULL too.
             assignments = ", ".join(f"{name} = ?" for name in values) or "id = id"
-            condition, params = "id = ?", [post_id]
-            if expect_status is not None:
-                condition += " AND status = ?"
-                params.append(Status(expect_status).value)
+            condition = " AND ".join(["id = ?", *(f"{name} IS ?" for name in expected)])
             cursor = conn.execute(f"UPDATE posts SET {assignments} WHERE {condition}",
-                                  [_to_sql(v) for v in values.values()] + params)
-            if cursor.rowcount == 0 and expect_status is not None:
+                                  [_to_sql(v) for v in values.values()] + [post_id]
+                                  + [_to_sql(v) for v in expected.values()])
+            if cursor.rowcount == 0 and expected:
                 if conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
                     raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
                 raise NotFound()
@@ -515,10 +523,10 @@ class SqliteStore:
 
     async def update_post(self, post_id: str, changes: dict[str, Any],
                           revision: Revision | None = None, event: Event | None = None, *,
-                          expect_status: Status | None = None) -> Post:
+                          expect: dict[str, Any] | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
             # Everything in the writer's transaction: a Conflict or NotFound rolls it all back.
-            post = self._update_post(conn, post_id, changes, event, expect_status)
+            post = self._update_post(conn, post_id, changes, event, expect)
             if revision:
                 _insert(conn, "revisions", to_plain(revision))
             return post

@@ -29,7 +29,7 @@ EVENT_LABELS = {
     "create": "提交", "accept": "受理", "reject": "不予受理", "route": "转办", "return": "退回",
     "official": "答复", "follow_up": "追加说明", "comment": "回复",
     "rate_satisfied": "评价", "rate_unsatisfied": "评价（不满意，重新办理）", "rate_final": "评价",
-    "expire": "自动办结", "hide": "隐藏", "restore": "恢复", "lock": "锁定", "unlock": "解锁",
+    "expire": "自动办结", "overdue": "超期提醒", "hide": "隐藏", "restore": "恢复", "lock": "锁定", "unlock": "解锁",
     "pin": "置顶", "unpin": "取消置顶", "dismiss_flags": "处理举报", "edit": "修改",
     "answer": "解答", "accept_answer": "采纳",
 }
@@ -86,6 +86,29 @@ def file_size(size: int) -> str:
     if size >= 1000 * 1000:
         return f"{size / 1000 / 1000:.1f} MB"
     return f"{max(1, round(size / 1000))} KB"
+
+
+def failed_form(values: dict, errors: dict) -> str | None:
+    """Which form on the post page the errors belong to: the one named by its hidden `form`
+    field, or else the one whose fields failed (the flag form and the return form both send
+    a reason: only the action forms carry the XSRF field into `values`)."""
+    if not errors:
+        return None
+    if values.get("form"):
+        return values["form"]
+    if errors.keys() & {"files"}:
+        return "attach"
+    if errors.keys() & {"department", "due_days", "note"}:
+        return "route"
+    if errors.keys() & {"score", "comment"}:
+        return "rating"
+    if "body" in errors:
+        return "reply"
+    if "reason" in errors:
+        if values.get("action") in ("reject", "hide"):
+            return values["action"]
+        return "return" if "_xsrf" in values else "flag"
+    return None
 
 
 class StatusBadge(tornado.web.UIModule):

@@ -1,6 +1,7 @@
 """Case handling without HTTP: letters, reports, moderation, routing, replies, ratings."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -258,3 +259,38 @@ async def test_sensitive_words_hold_posts_for_review(store):
         await settings.save_sensitive_words(store, writer, ["x"])
     with pytest.raises(Invalid):
         await settings.save_sensitive_words(store, root, "赌博")
+
+
+@pytest.mark.gen_test
+async def test_overdue_cases_are_marked_once_and_the_sweeps_race_safely(store):
+    writer, mod, staff, _, _ = await cast(store)
+    view = await routed_letter(store, writer, mod, public=False)
+    routed = await store.get_post(view.post.id)
+    later = routed.due_at + dt.timedelta(minutes=1)
+    assert await cases.note_overdue(store, routed.due_at - dt.timedelta(minutes=1)) == 0
+    marked = await asyncio.gather(cases.note_overdue(store, later), cases.note_overdue(store, later))
+    assert sum(marked) == 1
+    assert await cases.note_overdue(store, later) == 0
+    events = [e.action for e in await store.list_events(view.post.id)]
+    assert events.count("overdue") == 1
+    await posting.add_reply(store, staff, view.post.id, "答复")
+    replied = await store.get_post(view.post.id)
+    expire_at = replied.replied_at + dt.timedelta(days=16)
+    closed = await asyncio.gather(cases.close_unrated(store, expire_at),
+                                  cases.close_unrated(store, expire_at))
+    assert sum(closed) == 1
+    thread = await posting.get_thread(store, writer, view.post.id)
+    assert [e.actor for e in thread.events if e.event.action in ("overdue", "expire")] == [
+        "系统", "系统"]
+
+
+@pytest.mark.gen_test
+async def test_two_moderators_accepting_at_once_accept_once(store):
+    writer, mod, _, _, _ = await cast(store)
+    other = await person(store, "mod2", Role.MODERATOR)
+    view = await posting.create_post(store, writer, "mayor", LETTER)
+    results = await asyncio.gather(moderation.moderate(store, mod, view.post.id, "accept"),
+                                   moderation.moderate(store, other, view.post.id, "accept"),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "PostView"]
+    assert [e.action for e in await store.list_events(view.post.id)] == ["create", "accept"]

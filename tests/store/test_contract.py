@@ -415,7 +415,7 @@ async def test_overdue_noted_filters_by_whether_overdue_since_is_set(any_store):
     assert await found(overdue_noted=True, board="mayor") == ids([noted])
     assert await found(overdue_noted=True, due_before=T0) == []  # both must hold
     # Noting it (or clearing the note) moves a post from one side to the other.
-    await any_store.update_post(routed.id, {"overdue_since": T0}, expect_status=Status.ROUTED)
+    await any_store.update_post(routed.id, {"overdue_since": T0}, expect={"status": Status.ROUTED})
     await any_store.update_post(noted_replied.id, {"overdue_since": None})
     assert await found(overdue_noted=True) == ids([noted, routed])
     assert await found(overdue_noted=False) == ids([replied, noted_replied])
@@ -458,14 +458,14 @@ async def test_update_post_with_the_expected_status_is_applied(any_store):
     changes = {"status": Status.REPLIED, "replied_at": later, "updated_at": later}
     updated = await any_store.update_post(post.id, changes, revision,
                                           event_for(post.id, "reply", later),
-                                          expect_status=Status.ROUTED)
+                                          expect={"status": Status.ROUTED})
     assert updated == dataclasses.replace(post, **changes)
     assert await any_store.get_post(post.id) == updated
     assert await any_store.list_revisions(post.id) == [revision]
     assert [e.action for e in await any_store.list_events(post.id)] == ["reply"]
     # The condition alone, with no change: still checked, the event still recorded.
     assert await any_store.update_post(post.id, {}, event=event_for(post.id, "note", later),
-                                       expect_status=Status.REPLIED) == updated
+                                       expect={"status": Status.REPLIED}) == updated
     assert [e.action for e in await any_store.list_events(post.id)] == ["reply", "note"]
 
 
@@ -481,7 +481,7 @@ async def test_update_post_whose_status_moved_on_is_a_conflict_and_writes_nothin
         with pytest.raises(Conflict) as refused:
             await any_store.update_post(post.id, changes, revision,
                                         event_for(post.id, "close", later),
-                                        expect_status=Status.ROUTED)
+                                        expect={"status": Status.ROUTED})
         assert refused.value.code == "stale"
         assert refused.value.message == "内容已被他人处理，请刷新后重试"
         assert await any_store.get_post(post.id) == post
@@ -491,10 +491,10 @@ async def test_update_post_whose_status_moved_on_is_a_conflict_and_writes_nothin
     ghost = new_id()
     with pytest.raises(NotFound):
         await any_store.update_post(ghost, {"status": Status.CLOSED}, event=event_for(ghost),
-                                    expect_status=Status.ROUTED)
+                                    expect={"status": Status.ROUTED})
     assert await any_store.list_events(ghost) == []
     with pytest.raises(NotFound):
-        await any_store.update_post("not-an-id", {}, expect_status=Status.ROUTED)
+        await any_store.update_post("not-an-id", {}, expect={"status": Status.ROUTED})
 
 
 @pytest.mark.gen_test
@@ -506,7 +506,7 @@ async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
     def step(status, note):
         return any_store.update_post(
             post.id, {"status": status, "status_note": note, "updated_at": later},
-            event=event_for(post.id, note, later), expect_status=Status.SUBMITTED)
+            event=event_for(post.id, note, later), expect={"status": Status.SUBMITTED})
     outcomes = await asyncio.gather(step(Status.ACCEPTED, "accept"),
                                     step(Status.REJECTED, "reject"), return_exceptions=True)
     won = [outcome for outcome in outcomes if isinstance(outcome, Post)]
@@ -521,7 +521,7 @@ async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
     await any_store.add_post(late)
     outcomes = await asyncio.gather(*(any_store.update_post(
         late.id, {"status": Status.CLOSED, "status_note": f"job{i}", "overdue_since": later},
-        event=event_for(late.id, f"job{i}", later), expect_status=Status.ROUTED)
+        event=event_for(late.id, f"job{i}", later), expect={"status": Status.ROUTED})
         for i in range(5)), return_exceptions=True)
     (winner,) = [outcome for outcome in outcomes if isinstance(outcome, Post)]
     assert sum(isinstance(outcome, Conflict) for outcome in outcomes) == 4, outcomes
@@ -897,3 +897,17 @@ async def test_open_twice_keeps_data(any_store):
 @pytest.mark.gen_test
 async def test_ping_answers(any_store):
     await any_store.ping()
+
+
+@pytest.mark.gen_test
+async def test_update_post_can_expect_a_field_to_be_unset(any_store):
+    post = make_post(board="mayor", status=Status.ROUTED)
+    await any_store.add_post(post)
+    expect = {"status": Status.ROUTED, "overdue_since": None}
+    results = await asyncio.gather(
+        *(any_store.update_post(post.id, {"overdue_since": T0}, event=event_for(post.id, "overdue"),
+                                expect=expect) for _ in range(3)), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Conflict", "Post"]
+    assert [e.action for e in await any_store.list_events(post.id)] == ["overdue"]
+    with pytest.raises(ValueError):
+        await any_store.update_post(post.id, {}, expect={"id": post.id})

@@ -34,7 +34,7 @@ async def test_a_version_3_database_gains_the_overdue_index_and_its_posts_read_a
         assert ids(await store.list_posts(PostFilter(overdue_noted=False), None, 5)) == [old.id]
         assert await store.list_posts(PostFilter(overdue_noted=True), None, 5) == []
         noted = await store.update_post(old.id, {"overdue_since": T0},
-                                        expect_status=Status.ROUTED)
+                                        expect={"status": Status.ROUTED})
         assert noted.overdue_since == T0
         assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [old.id]
         await store.open()  # opening again changes nothing

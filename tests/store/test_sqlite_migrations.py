@@ -129,7 +129,7 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
         assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [post_id]
         with pytest.raises(Conflict):
             await store.update_post(post_id, {"status": Status.CLOSED},
-                                    expect_status=Status.OPEN)
+                                    expect={"status": Status.OPEN})
         attachment = make_attachment(post_id, b"scan")
         await store.add_attachment(attachment, b"scan")
         assert await store.get_attachment(attachment.id) == (attachment, b"scan")

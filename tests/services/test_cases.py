@@ -294,3 +294,20 @@ async def test_two_moderators_accepting_at_once_accept_once(store):
                                    return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "PostView"]
     assert [e.action for e in await store.list_events(view.post.id)] == ["create", "accept"]
+
+
+@pytest.mark.gen_test
+async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
+    writer, mod, _, _, bystander = await cast(store)
+    view = await routed_letter(store, writer, mod)
+    await store.update_post(view.post.id, {"due_at": view.post.created_at})  # long past
+    chat = await posting.create_post(store, writer, "forum", {"title": "t", "body": "b"})
+    from forum.services import flags
+    await flags.flag_post(store, bystander, chat.post.id, "广告")
+    queue = await moderation.queue(store, mod)
+    assert [(i.kind, i.reason) for i in queue.items] == [("flagged", "举报：广告"),
+                                                        ("overdue", "超过答复期限")]
+    assert queue.counts["overdue"] == 1 and queue.counts["submitted"] == 0
+    assert queue.items[1].post.overdue
+    with pytest.raises(Forbidden):
+        await moderation.queue(store, writer)

@@ -8,15 +8,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
 import tornado.httpserver
 import tornado.ioloop
 
+from forum import search
 from forum.app import make_app
 from forum.config import Config, cookie_secret, env_db
 from forum.errors import DomainError
+from forum.mailer import Mailer, SmtpSettings
 from forum.model import Role
 from forum.security import Passwords
 from forum.services import accounts, cases
@@ -29,6 +32,7 @@ log = logging.getLogger("forum")
 MAX_SERVER_BODY_BYTES = 64 << 20
 SHUTDOWN_GRACE_SECONDS = 10
 HOUSEKEEPING_SECONDS = 600
+MAIL_SECONDS = 15
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -66,10 +70,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace) -> None:
+    # Signals first: a SIGTERM during start-up must also end in a clean shutdown.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=cookie_secret(args.db),
-                    behind_https=args.behind_https, debug=args.debug)
+                    behind_https=args.behind_https, debug=args.debug,
+                    smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
+                    site_url=os.environ.get("FORUM_SITE_URL")
+                    or f"http://{args.host}:{args.port}")
     store = open_store(config.db)
     await prepare_store(store)
+    # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
+    await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
     server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
                                            max_body_size=MAX_SERVER_BODY_BYTES)
@@ -79,15 +93,19 @@ async def serve(args: argparse.Namespace) -> None:
                                                    HOUSEKEEPING_SECONDS * 1000, jitter=0.1)
     housekeeping.start()
     await housekeeping_round(store)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    sending = None
+    if config.smtp_url:
+        mailer = Mailer(store, SmtpSettings.from_url(config.smtp_url), config.site_url)
+        sending = tornado.ioloop.PeriodicCallback(lambda: send_mail(mailer),
+                                                  MAIL_SECONDS * 1000, jitter=0.1)
+        sending.start()
+        log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
     await stop.wait()
 
     log.info("shutting down: no new connections, finishing requests in flight")
     housekeeping.stop()
+    if sending is not None:
+        sending.stop()
     server.stop()
     try:
         await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
@@ -95,6 +113,13 @@ async def serve(args: argparse.Namespace) -> None:
         log.warning("requests still running after %ss; closing anyway", SHUTDOWN_GRACE_SECONDS)
     await store.close()
     log.info("stopped")
+
+
+async def send_mail(mailer: Mailer) -> None:
+    try:
+        await mailer.send_due()
+    except DomainError as error:  # the store is down: the next round tries again
+        log.warning("sending mail failed: %s", error.message)
 
 
 async def housekeeping_round(store) -> None:

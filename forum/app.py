@@ -6,7 +6,8 @@ import tornado.web
 from forum import boards
 from forum.config import Config
 from forum.security import Passwords
-from forum.web import api, health, modules, pages
+from forum.services import stats
+from forum.web import api, feeds, health, modules, pages
 from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
@@ -42,6 +43,10 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/departments", api.DepartmentsHandler),
         (rf"/api/v1/departments/{SLUG}/cases", api.DepartmentCasesHandler),
         (r"/api/v1/stats", api.StatsHandler),
+        (r"/api/v1/search", api.SearchHandler),
+        (r"/api/v1/search/similar", api.SimilarHandler),
+        (r"/api/v1/notifications", api.NotificationsHandler),
+        (r"/api/v1/notifications/read", api.NotificationsReadHandler),
         (r"/api/v1/admin/audit", api.AuditHandler),
         (r"/api/v1/admin/departments", api.AdminDepartmentsHandler),
         (rf"/api/v1/admin/boards/{SLUG}", api.AdminBoardHandler),
@@ -54,6 +59,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/", pages.HomePage),
         (rf"/boards/{SLUG}", pages.BoardPage),
         (rf"/boards/{SLUG}/new", pages.NewPostPage),
+        (rf"/boards/{SLUG}/feed\.atom", feeds.BoardFeedHandler),
         (rf"/posts/{ID}", pages.PostPage),
         (rf"/posts/{ID}/edit", pages.EditPostPage),
         (rf"/posts/{ID}/accept", pages.AcceptPage),
@@ -79,6 +85,9 @@ def routes() -> list[tuple[str, type]]:
         (r"/register", pages.RegisterPage),
         (r"/logout", pages.LogoutPage),
         (r"/me", pages.MePage),
+        (r"/search", pages.SearchPage),
+        (r"/search/similar", pages.SimilarPage),
+        (r"/confirm-email/([A-Za-z0-9_-]{20,100})", pages.ConfirmEmailPage),
     ]
 
 
@@ -90,6 +99,7 @@ def make_app(config: Config, store, passwords: Passwords | None = None) -> torna
         config=config,
         store=store,
         passwords=passwords or Passwords(config.password_cost),
+        stats_cache=stats.ReportCache(),
         static_nav=[(slug, boards.POLICIES[slug].name) for slug in boards.BOARD_ORDER],
         cookie_secret=config.cookie_secret,
         xsrf_cookies=True,

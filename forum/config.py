@@ -28,6 +28,8 @@ class Config:
     password_cost: PasswordCost = field(default_factory=PasswordCost)
     behind_https: bool = False
     debug: bool = False
+    smtp_url: str | None = None      # FORUM_SMTP_URL: e-mail is sent only when this is set
+    site_url: str = ""               # FORUM_SITE_URL: the address links in e-mails point to
     templates_path: str = str(Path(__file__).resolve().parent.parent / "templates")
     static_path: str = str(Path(__file__).resolve().parent.parent / "static")
 

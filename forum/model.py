@@ -104,6 +104,7 @@ class User:
     specialties: list[str] = field(default_factory=list)
     disabled: bool = False
     created_at: dt.datetime = field(default_factory=now)
+    email_confirmed: bool = False
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -217,6 +218,39 @@ class Attachment:
     sha256: str
     uploader_id: str | None
     created_at: dt.datetime
+
+
+@dataclass
+class Notification:
+    """Something that reached a person: an answer, an official reply, a status change, a case
+    routed to their department, a case gone overdue."""
+    id: str
+    user_id: str
+    kind: str            # "reply" | "answer" | "official" | "status" | "routed" | "overdue"
+    post_id: str | None
+    text: str
+    created_at: dt.datetime
+    read: bool = False
+
+
+@dataclass
+class Mail:
+    """An e-mail waiting in the outbox; a background sender delivers it, retrying with backoff."""
+    id: str
+    to: str
+    subject: str
+    body: str
+    created_at: dt.datetime
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None   # None once sent or given up
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class SearchHit:
+    post: "Post"
+    score: float
 
 
 @dataclass

@@ -5,6 +5,7 @@ print its result and escape everything else.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -91,3 +92,30 @@ def mask_personal_data(value: str) -> str:
 
 def count_links(html: str) -> int:
     return html.count("<a ")
+
+
+def highlight(value: str, terms: list[str], width: int = 90) -> str:
+    """A snippet of plain `value` around the first query term, HTML-escaped, with every term
+    wrapped in <mark>. Safe to print as is."""
+    folded = value.casefold()
+    wanted = sorted({t for t in terms if t}, key=len, reverse=True)
+    first = min((i for i in (folded.find(t.casefold()) for t in wanted) if i >= 0), default=0)
+    start = max(0, first - width // 3)
+    window = value[start:start + width]
+    if not wanted:
+        return html.escape(window)
+    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    pieces, last = [], 0
+    for match in pattern.finditer(window):
+        pieces.append(html.escape(window[last:match.start()]))
+        pieces.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        last = match.end()
+    pieces.append(html.escape(window[last:]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(value) else ""
+    return prefix + "".join(pieces) + suffix
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown reduced to its words, for snippets and feeds' summaries."""
+    return " ".join(re.sub(r"[`*_>#\[\]()|~-]+", " ", markdown).split())

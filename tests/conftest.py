@@ -56,3 +56,12 @@ def api(http_client, base_url):
 def browser(http_client, base_url):
     from tests.support.web import Browser
     return Browser(http_client, base_url)
+
+
+@pytest.fixture(scope="session")
+def segmenter():
+    """forum.search with jieba's dictionary loaded: about a second, paid once per session (jieba
+    keeps it for the life of the process)."""
+    from forum import search
+    search.warm_up()
+    return search

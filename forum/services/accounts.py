@@ -9,7 +9,7 @@ from typing import Any
 from forum.errors import BadCredentials, Invalid, NotFound
 from forum.model import Role, Session, User, new_id, now
 from forum.security import Passwords, new_token, token_hash
-from forum.services import throttle
+from forum.services import notify, throttle
 from forum.services.fields import Fields
 from forum.store.base import Store
 
@@ -19,6 +19,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 DISPLAY_NAME_MAX = 40
 SESSION_DAYS = 30
+LOGIN_KINDS = frozenset({"cookie", "bearer"})
 
 
 @dataclass
@@ -49,6 +50,7 @@ async def register(store: Store, passwords: Passwords, *, username: Any, passwor
     user = await create_user(store, passwords, username=name, password=secret,
                              display_name=shown, email=mail)
     await throttle.record(store, throttle.REGISTER_PER_ADDRESS, address)
+    await notify.request_confirmation(store, user)
     return user
 
 
@@ -108,7 +110,8 @@ async def user_for_token(store: Store, token: str | None) -> User | None:
         return None
     hashed = token_hash(token)
     session = await store.get_session(hashed)
-    if session is None:
+    if session is None or session.kind not in LOGIN_KINDS:
+        # Other kinds (an e-mail confirmation link) are single-purpose tokens, never logins.
         return None
     if session.expires_at <= now():
         await store.delete_session(hashed)

@@ -2,15 +2,13 @@
 application only ever appends to it."""
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from typing import Any
 
-from forum.errors import Invalid
-from forum.model import AuditEntry, User, is_id, new_id, now
+from forum.model import AuditEntry, User, new_id, now
 from forum.services.fields import check_limit
+from forum.services.paging import decode_cursor, encode_cursor
 from forum.store.base import Store
 
 
@@ -28,30 +26,13 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", str(value))
 
 
-def _cursor(key: tuple[dt.datetime, str]) -> str:
-    return base64.urlsafe_b64encode(f"{key[0].isoformat()}|{key[1]}".encode()).decode()
-
-
-def _uncursor(cursor: Any) -> tuple[dt.datetime, str] | None:
-    if cursor in (None, ""):
-        return None
-    try:
-        stamp, entry_id = base64.urlsafe_b64decode(str(cursor)).decode().split("|")
-        key = (dt.datetime.fromisoformat(stamp), entry_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid({"cursor": "无效的翻页标记"}) from None
-    if key[0].tzinfo is None or not is_id(entry_id):
-        raise Invalid({"cursor": "无效的翻页标记"})
-    return key
-
-
 async def list_entries(store: Store, *, actor_id: str | None, target: str | None,
                        cursor: Any = None, limit: Any = None
                        ) -> tuple[list[AuditEntry], str | None]:
     """Newest first; (entries, next cursor or None). Raises Invalid (cursor, limit)."""
     size = check_limit(limit)
-    entries = await store.list_audit(actor_id=actor_id, target=target, after=_uncursor(cursor),
+    entries = await store.list_audit(actor_id=actor_id, target=target, after=decode_cursor(cursor),
                                      limit=size + 1)
     more = len(entries) > size
     entries = entries[:size]
-    return entries, (_cursor((entries[-1].at, entries[-1].id)) if more else None)
+    return entries, (encode_cursor((entries[-1].at, entries[-1].id)) if more else None)

@@ -15,8 +15,9 @@ from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
 from forum.security import token_hash
-from forum.services import attachments, audit, posting, settings, throttle
+from forum.services import attachments, audit, notify, posting, settings, throttle
 from forum.services.fields import Fields, check_limit
+from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
                                        is_routed_staff, present_posts, present_thread)
 from forum.store.base import Store
@@ -77,6 +78,9 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
     updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
     if viewer is not None and not is_author(post, viewer):
         await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
+    await notify.tell_author(store, updated, "status", viewer, workflow.ACTION_NAMES[action])
+    if action == "route":
+        await notify.tell_department(store, updated, updated.department)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -192,6 +196,10 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
             except Conflict:
                 continue  # another process, or a person, got there first
             done += 1
+            if action == "overdue":
+                await notify.tell_moderators(store, post, "overdue")
+            else:
+                await notify.tell_author(store, post, "status", None, workflow.ACTION_NAMES[action])
         if len(batch) < EXPIRE_BATCH:
             return done
         after = (batch[-1].created_at, batch[-1].id)
@@ -236,7 +244,7 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     chosen = fields.choice("status", status, [s.value for s in (Status.ROUTED, Status.REPLIED)])
     fields.done()
     size = check_limit(limit)
-    after = posting.decode_cursor(cursor)
+    after = decode_cursor(cursor)
     statuses = (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED)
     where = PostFilter(boards=CASE_BOARDS, department=slug, statuses=statuses)
     overdue: list[PostView] = []
@@ -249,5 +257,5 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     views = await present_posts(store, viewer, posts[:size])
     last = posts[size - 1] if len(posts) > size else None
     return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,
-                           Page(views, posting.encode_cursor((last.created_at, last.id))
+                           Page(views, encode_cursor((last.created_at, last.id))
                                 if last else None))

@@ -13,6 +13,7 @@ from forum.model import (Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, S
                          new_id, now)
 from forum.services import posting
 from forum.services.fields import Fields, check_limit
+from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (BADGES, PostView, is_author, may_answer, may_see,
                                        present_posts)
 from forum.store.base import Store
@@ -84,7 +85,7 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
     chosen = fields.choice("category", category, settings.categories if settings else [])
     fields.done()
     size = check_limit(limit)
-    after = posting.decode_cursor(cursor)
+    after = decode_cursor(cursor)
     where = PostFilter(board=slug, statuses=(Status.OPEN,))
     specialties = tuple(s for s in viewer.specialties if settings and s in settings.categories)
     mine_only = chosen is None and not everything and bool(specialties)
@@ -97,7 +98,7 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
     views = await present_posts(store, viewer, posts[:size])
     last = posts[size - 1] if len(posts) > size else None
     return Workspace(boards=mine, board=shown, category=chosen, mine_only=mine_only, counts=counts,
-                     page=Page(views, posting.encode_cursor((last.created_at, last.id))
+                     page=Page(views, encode_cursor((last.created_at, last.id))
                                if last else None))
 
 

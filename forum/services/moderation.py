@@ -8,7 +8,7 @@ from typing import Any
 from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, NotLoggedIn
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id, now
-from forum.services import audit, posting
+from forum.services import audit, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields
 from forum.services.presenting import PostView, is_moderator, present_posts
@@ -127,6 +127,9 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
                   new_status.value, text_reason or "")
     updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
     await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
+    if new_status is not post.status:
+        await notify.tell_author(store, updated, "status", moderator,
+                                 workflow.ACTION_NAMES.get(chosen, chosen))
     (view,) = await present_posts(store, moderator, [updated])
     return view
 

@@ -18,7 +18,8 @@ from forum.boards import Policy
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id, now)
-from forum.services import audit, settings, throttle
+from forum.services import audit, notify, searching, settings, throttle
+from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
                                        PostView, ReplyView, Thread, is_moderator, may_edit,
@@ -56,25 +57,6 @@ async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
 
 
 # lists ---------------------------------------------------------------------------------------
-def encode_cursor(key: PostKey) -> str:
-    raw = f"{key[0].isoformat()}|{key[1]}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: Any) -> PostKey | None:
-    if cursor is None or cursor == "":
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, post_id = raw.split("|")
-        key = (dt.datetime.fromisoformat(stamp), post_id)
-    except (TypeError, ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid({"cursor": "无效的翻页标记"}) from None
-    if key[0].tzinfo is None or not is_id(post_id):
-        raise Invalid({"cursor": "无效的翻页标记"})
-    return key
-
-
 def _visible_statuses(policy: Policy, viewer: User | None, wanted: Any) -> tuple[Status, ...]:
     allowed = (tuple(s for s in Status if s in _board_statuses(policy.kind))
                if is_moderator(viewer) else boards.PUBLIC_STATUSES[policy.kind])
@@ -278,6 +260,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
                   status.value)
     await store.add_post(post, event)
+    await searching.index(store, post)
     if policy.kind is Kind.BULLETIN:
         await audit.record(store, viewer, "publish", f"post:{post.id}")
     view = present_post(post, viewer, viewer, set(), holds_code=True)
@@ -356,6 +339,7 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value,
                   changes.get("status", post.status).value)
     updated = await store.update_post(post.id, changes, revision=revision, event=event)
+    await searching.index(store, updated)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -391,9 +375,15 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     if kind is ReplyKind.OFFICIAL:
         await audit.record(store, viewer, "official_reply", f"post:{post.id}",
                            detail={"reply_id": reply.id})
+    await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
     thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
                                   [reply], [], [])
     return thread.replies[0]
+
+
+# What a reply tells the post's writer (their own follow-ups tell nobody: see tell_author).
+REPLY_NOTICE = {ReplyKind.COMMENT: "reply", ReplyKind.FOLLOW_UP: "reply",
+                ReplyKind.ANSWER: "answer", ReplyKind.OFFICIAL: "official"}
 
 
 def _reply_refusal(policy: Policy) -> str:
@@ -401,3 +391,17 @@ def _reply_refusal(policy: Policy) -> str:
         names = "、".join(b for r, b in BADGES.items() if r in policy.answerers)
         return f"只有{names}和提问人可以在此回复"
     return "您不能在此回复"
+
+
+FEED_ENTRIES = 20
+
+
+async def public_feed(store: Store, slug: Any) -> tuple[BoardView, list[PostView]]:
+    """A public board's newest posts as the public sees them, for its Atom feed. Confidential
+    boards have no feed: NotFound, as for an unknown board."""
+    board = await get_board(store, None, slug)
+    if board.policy.confidential:
+        raise NotFound("栏目不存在")
+    page = await list_posts(store, None, slug, limit=FEED_ENTRIES)
+    return board, [view for view in page.items if not view.post.pinned] + [
+        view for view in page.items if view.post.pinned]

@@ -217,7 +217,9 @@ def present_post(post: Post, viewer: User | None, author: User | None,
         may_edit=may_edit(post, viewer, at) and not is_case,
         may_reply=may_reply(post, policy, viewer),
         may_accept=may_accept(post, policy, viewer),
-        may_flag=logged_in and not is_author(post, viewer) and not policy.confidential,
+        # Readers flag; officials act on the post directly instead.
+        may_flag=(logged_in and not is_author(post, viewer) and not policy.confidential
+                  and not any(viewer.has(r) for r in (Role.STAFF, Role.MODERATOR, Role.ADMIN))),
         may_rate=is_case and is_author(post, viewer) and workflow.allows(
             policy.kind, "rate_satisfied", post.status),
         may_moderate=is_moderator(viewer),

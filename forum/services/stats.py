@@ -15,14 +15,15 @@ Counting rules (the statistics page states them in words too):
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, AsyncIterator
 
 from forum import workflow
 from forum.errors import Invalid
-from forum.model import Post, PostFilter, now
+from forum.model import Post, PostFilter, Status, now
 from forum.services.cases import CASE_BOARDS
 from forum.store.base import Store
 
@@ -41,7 +42,7 @@ class Figures:
     satisfaction: dict[str, int] = field(
         default_factory=lambda: {score: 0 for score in workflow.RATINGS})
 
-    def add(self, post: Post, at: dt.datetime) -> None:
+    def add(self, post: Post) -> None:
         self.received += 1
         if post.accepted_at is not None:
             self.accepted += 1
@@ -52,8 +53,6 @@ class Figures:
                 self.on_time += 1
         if post.closed_at is not None:
             self.closed += 1
-        if workflow.is_overdue(post, at) and post.due_at is not None:
-            self.overdue += 1
         if post.rating in self.satisfaction:
             self.satisfaction[post.rating] += 1
 
@@ -82,6 +81,7 @@ class Report:
     boards: dict[str, Figures]
     departments: dict[str, Figures]
     months: dict[str, Figures]
+    computed_at: dt.datetime = field(default_factory=now)
 
 
 def _day(name: str, value: Any) -> dt.datetime | None:
@@ -105,16 +105,56 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
     result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
                     {slug: Figures() for slug in departments}, {})
     at = now()
+    # Overdue is a figure of now, whatever the period: every routed case past its due time.
+    async for post in _all(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
+                                             due_before=at)):
+        result.boards[post.board].overdue += 1
+        if post.department in result.departments:
+            result.departments[post.department].overdue += 1
     where = PostFilter(boards=CASE_BOARDS, created_from=start, created_before=end)
+    async for post in _all(store, where):
+        result.boards[post.board].add(post)
+        if post.department in result.departments:
+            result.departments[post.department].add(post)
+        month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
+        result.months.setdefault(month, Figures()).add(post)
+    return result
+
+
+async def _all(store: Store, where: PostFilter) -> AsyncIterator[Post]:
     after = None
     while True:
         batch = await store.list_posts(where, after, BATCH, oldest_first=True)
         for post in batch:
-            result.boards[post.board].add(post, at)
-            if post.department in result.departments:
-                result.departments[post.department].add(post, at)
-            month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
-            result.months.setdefault(month, Figures()).add(post, at)
+            yield post
         if len(batch) < BATCH:
-            return result
+            return
         after = (batch[-1].created_at, batch[-1].id)
+
+
+CACHE_SECONDS = 300
+CACHE_ENTRIES = 64
+
+
+class ReportCache:
+    """Reports kept for a few minutes per period, so a busy statistics page does not scan the
+    cases on every view. One per application (several processes each keep their own)."""
+
+    def __init__(self, seconds: int = CACHE_SECONDS):
+        self.seconds = seconds
+        self._reports: dict[tuple[Any, Any], tuple[dt.datetime, Report]] = {}
+        self._locks: dict[tuple[Any, Any], asyncio.Lock] = {}
+
+    async def get(self, store: Store, since: Any = None, until: Any = None) -> Report:
+        key = (since or None, until or None)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one computation per period, however many views arrive meanwhile
+            cached = self._reports.get(key)
+            if cached and (now() - cached[0]).total_seconds() < self.seconds:
+                return cached[1]
+            fresh = await report(store, since, until)
+            if len(self._reports) >= CACHE_ENTRIES:
+                self._reports.clear()
+                self._locks = {key: lock}
+            self._reports[key] = (now(), fresh)
+            return fresh

@@ -10,8 +10,9 @@ import datetime as dt
 from typing import Any, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, Revision, Session, Status, User)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
+                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
+                         Role, SearchHit, Session, Status, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE"]
 
@@ -82,6 +83,11 @@ class Store(Protocol):
     async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
         """Up to `limit` users whose username starts with `prefix` (case-insensitive; "" for
         all), ordered by lower-cased username, strictly after the lower-cased name `after`."""
+
+    async def list_users(self, *, role: Role | None, department: str | None,
+                         limit: int) -> list[User]:
+        """Up to `limit` active (not disabled) users holding `role` and/or belonging to
+        `department`, by username; both None lists everyone."""
 
     async def add_session(self, session: Session) -> None:
         """Store a new login."""
@@ -192,6 +198,52 @@ class Store(Protocol):
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         """Up to `limit` entries, newest first by (at, id), filtered by actor and/or target when
         given, strictly after `after`."""
+
+    # search ----------------------------------------------------------------------------------
+    async def index_post(self, post_id: str, terms: list[str]) -> None:
+        """Replace the search terms of a post (made by forum/search.py; the store only matches
+        them). An empty list removes the post from the index. Raise NotFound when the post does
+        not exist."""
+
+    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
+                           limit: int) -> list[SearchHit]:
+        """Posts that have at least one of `terms` and match any one of the filters in `where`,
+        best first (more matching terms, rarer terms, then newer), skipping `offset` hits.
+        Terms are plain words, never query syntax. Empty list when nothing matches or `terms`
+        or `where` is empty."""
+
+    # notifications and mail --------------------------------------------------------------------
+    async def add_notifications(self, notifications: list[Notification]) -> None:
+        """Store several notifications at once."""
+
+    async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Notification]:
+        """A user's notifications, newest first by (created_at, id), strictly after `after`."""
+
+    async def count_unread(self, user_id: str) -> int:
+        """How many of a user's notifications are unread."""
+
+    async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
+        """Mark the user's notifications with these ids (all of them when None) read; return how
+        many changed. Ids of other users' notifications are ignored."""
+
+    async def enqueue_mail(self, mail: Mail) -> None:
+        """Put an e-mail in the outbox; durable when this returns."""
+
+    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
+                         limit: int) -> list[Mail]:
+        """Up to `limit` mails due (next_attempt_at <= at), oldest due first, each claimed by
+        moving its next_attempt_at to `lease_until` in the same write, so that two senders never
+        take the same mail. Returns the mails as they were before the claim."""
+
+    async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
+                          next_attempt_at: dt.datetime | None, attempts: int,
+                          error: str | None) -> None:
+        """Record the outcome of a send: sent (sent_at set, next_attempt_at None), to retry
+        (next_attempt_at later), or given up (both None, error kept)."""
+
+    async def count_mail_waiting(self) -> int:
+        """How many mails are not yet sent and not given up."""
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

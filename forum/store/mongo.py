@@ -21,8 +21,9 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
-                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, Status, User)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
+                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
+                         Role, SearchHit, Session, Status, User)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -45,7 +46,8 @@ ATTACHMENTS = "attachments"
 # and ordered by creation); references to them (author_id, post_id, ...) stay strings.
 ID_FIELDS: dict[type, str] = {
     User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
-    Department: "slug", BoardSettings: "slug", Session: "token_hash",
+    Notification: "id", Mail: "id", Department: "slug", BoardSettings: "slug",
+    Session: "token_hash",
 }
 
 
@@ -102,14 +104,44 @@ async def _overdue_index(db: AsyncDatabase) -> None:
     await db["posts"].create_index([("status", 1), ("overdue_since", 1)], name="status_overdue")
 
 
+async def _search_index(db: AsyncDatabase) -> None:
+    """Version 5: posts by search term: a multikey index over each post's `terms` array.
+
+    An array of the terms forum/search.py makes (jieba), not a text index: a text index
+    segments with its own tokenizer, which does not cut Chinese into words (a whole run of
+    Hanzi would be one word), and it has its own stemming and stop words. Over the same jieba
+    terms, an array matches exactly what SQLite's FTS5 index over them matches."""
+    await db["posts"].create_index("terms", name="terms")
+
+
+async def _notification_mail_indexes(db: AsyncDatabase) -> None:
+    """Version 6: a person's notifications newest first and their unread count; the mail outbox
+    by when each mail is next due. (Users stored earlier have no email_confirmed field and read
+    as not confirmed.)"""
+    notifications = db["notifications"]
+    await notifications.create_index([("user_id", 1), ("created_at", -1), ("_id", -1)],
+                                     name="user_time")
+    await notifications.create_index([("user_id", 1), ("read", 1)], name="user_read")
+    await db["mail"].create_index("next_attempt_at", name="next_attempt_at")
+
+
 # Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
 # far a database is. Steps must be safe to run twice: two processes may start at the same time,
 # and a crash may fall between a step and the bump of the version.
+async def _user_department_index(db: AsyncDatabase) -> None:
+    """Version 7: staff of a department, found when a case is routed to it."""
+    await db["users"].create_index([("department", 1), ("username_key", 1)],
+                                   name="department_name")
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
     _case_indexes,
     _overdue_index,
+    _search_index,
+    _notification_mail_indexes,
+    _user_department_index,
 ]
 
 
@@ -373,6 +405,18 @@ class MongoStore:
         cursor = self._db["users"].find({"username_key": bounds}).sort("username_key", 1)
         return [_from_doc(User, doc) for doc in await cursor.limit(limit).to_list()]
 
+    async def list_users(self, *, role: Role | None, department: str | None,
+                         limit: int) -> list[User]:
+        if limit <= 0:  # limit(0) means "no limit" to MongoDB
+            return []
+        query: dict[str, Any] = {"disabled": False}
+        if role is not None:
+            query["roles"] = Role(role).value  # matches an element of the roles array
+        if department is not None:
+            query["department"] = department
+        cursor = self._db["users"].find(query).sort("username_key", 1).limit(limit)
+        return [_from_doc(User, doc) for doc in await cursor.to_list()]
+
     async def add_session(self, session: Session) -> None:
         await self._db["sessions"].insert_one(_to_doc(session))
 
@@ -621,6 +665,103 @@ class MongoStore:
     async def put_setting(self, key: str, value: Any) -> None:
         await self._db["settings"].update_one({"_id": key}, {"$set": {"value": value}},
                                               upsert=True)
+
+    # search ----------------------------------------------------------------------------------
+    async def index_post(self, post_id: str, terms: list[str]) -> None:
+        # `terms` lives on the post's document (a Post has no such field; reading ignores it).
+        # The other writes to a post $set their fields, so they keep it.
+        unique = list(dict.fromkeys(term for term in terms if term))
+        update = {"$set": {"terms": unique}} if unique else {"$unset": {"terms": ""}}
+        result = await self._db["posts"].update_one({"_id": _oid(post_id)}, update)
+        if result.matched_count == 0:
+            raise NotFound()
+
+    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
+                           limit: int) -> list[SearchHit]:
+        wanted = list(dict.fromkeys(term for term in terms if term))
+        if not wanted or not where or limit <= 0:
+            return []
+        # The terms are values to compare, never operators or field paths: $in takes them as
+        # values, and $literal keeps one like "$ne" from being read as a field inside $filter.
+        # The score counts the post's terms among the query's (the size of the intersection,
+        # as a post's terms are stored without repeats): more matching terms first, then newer.
+        # (SQLite also ranks rarer terms higher within an equal count; this does not.)
+        pipeline = [
+            {"$match": {"$and": [{"terms": {"$in": wanted}},
+                                 {"$or": [_post_query(one) for one in where]}]}},
+            {"$addFields": {"_score": {"$size": {"$filter": {
+                "input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}}}}},
+            {"$sort": {"_score": -1, "created_at": -1, "_id": -1}},
+            {"$skip": max(offset, 0)},
+            {"$limit": limit},
+            {"$project": {"terms": 0}},
+        ]
+        cursor = await self._db["posts"].aggregate(pipeline)
+        return [SearchHit(_from_doc(Post, doc), float(doc["_score"]))
+                for doc in await cursor.to_list()]
+
+    # notifications and mail ------------------------------------------------------------------
+    async def add_notifications(self, notifications: list[Notification]) -> None:
+        if not notifications:
+            return
+        docs = [_to_doc(notification) for notification in notifications]
+
+        async def write(session: AsyncClientSession | None) -> None:
+            # Ordered: without a transaction, a crash leaves the first ones stored, each whole.
+            await self._db["notifications"].insert_many(docs, ordered=True, session=session)
+        await self._atomically(write)
+
+    async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Notification]:
+        return await self._page(Notification, "notifications", "created_at",
+                                {"user_id": user_id}, after, limit)
+
+    async def count_unread(self, user_id: str) -> int:
+        return await self._db["notifications"].count_documents({"user_id": user_id,
+                                                                "read": False})
+
+    async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
+        # The user's own unread documents only: another user's ids match nothing, and those
+        # already read are not modified, so the count is of those that changed.
+        query: dict[str, Any] = {"user_id": user_id, "read": False}
+        if ids is not None:
+            query["_id"] = {"$in": [_oid(i) for i in set(ids)]}
+        result = await self._db["notifications"].update_many(query, {"$set": {"read": True}})
+        return result.modified_count
+
+    async def enqueue_mail(self, mail: Mail) -> None:
+        await self._insert("mail", mail, None)
+
+    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
+                         limit: int) -> list[Mail]:
+        mail = self._db["mail"]
+        docs: list[dict[str, Any]] = []
+        for _ in range(max(limit, 0)):
+            # Each claim is one write the server applies atomically: of two senders reaching for
+            # the same mail, the second no longer finds it due. ($lte on a date matches dates
+            # only, so sent and given-up mails, null here, never match.) Those taken already
+            # are left out, so that one call returns a mail once even with a lease before `at`.
+            doc = await mail.find_one_and_update(
+                {"next_attempt_at": {"$lte": at}, "_id": {"$nin": [d["_id"] for d in docs]}},
+                {"$set": {"next_attempt_at": lease_until}},
+                sort=[("next_attempt_at", 1), ("_id", 1)],
+                return_document=ReturnDocument.BEFORE)
+            if doc is None:
+                break
+            docs.append(doc)
+        return [_from_doc(Mail, doc) for doc in docs]
+
+    async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
+                          next_attempt_at: dt.datetime | None, attempts: int,
+                          error: str | None) -> None:
+        await self._db["mail"].update_one(
+            {"_id": _oid(mail_id)},
+            {"$set": {"sent_at": sent_at, "next_attempt_at": next_attempt_at,
+                      "attempts": attempts, "last_error": error}})
+
+    async def count_mail_waiting(self) -> int:
+        # $type rather than $ne: null, so the next_attempt_at index bounds the count.
+        return await self._db["mail"].count_documents({"next_attempt_at": {"$type": "date"}})
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

@@ -18,9 +18,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
-                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Session, Status, User,
-                         is_id, iso)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
+                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
+                         Role, SearchHit, Session, Status, User, is_id, iso)
 from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
@@ -126,6 +126,50 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN overdue_since TEXT;
     CREATE INDEX posts_status_overdue ON posts(status, overdue_since);
     """,
+    # 5: search. search_docs holds each indexed post's terms (see _fts_token) under an INTEGER
+    # PRIMARY KEY, which VACUUM keeps (posts' implicit rowid it may renumber); post_search is an
+    # FTS5 index over that table (external content, so the terms are stored once), kept in step
+    # by the triggers. The ascii tokenizer splits only at ASCII characters other than letters and
+    # digits, which _fts_token never leaves in a token. detail=none: terms are matched one by
+    # one, never as phrases, so positions need not be stored.
+    """
+    CREATE TABLE search_docs (
+        doc INTEGER PRIMARY KEY,
+        post_id TEXT NOT NULL UNIQUE REFERENCES posts(id) ON DELETE CASCADE,
+        terms TEXT NOT NULL);
+    CREATE VIRTUAL TABLE post_search USING fts5(
+        terms, content = 'search_docs', content_rowid = 'doc', tokenize = 'ascii',
+        detail = 'none');
+    CREATE TRIGGER search_docs_added AFTER INSERT ON search_docs BEGIN
+        INSERT INTO post_search (rowid, terms) VALUES (new.doc, new.terms);
+    END;
+    CREATE TRIGGER search_docs_removed AFTER DELETE ON search_docs BEGIN
+        INSERT INTO post_search (post_search, rowid, terms) VALUES ('delete', old.doc, old.terms);
+    END;
+    CREATE TRIGGER search_docs_changed AFTER UPDATE ON search_docs BEGIN
+        INSERT INTO post_search (post_search, rowid, terms) VALUES ('delete', old.doc, old.terms);
+        INSERT INTO post_search (rowid, terms) VALUES (new.doc, new.terms);
+    END;
+    """,
+    # 6: whether a user's e-mail address is confirmed; notifications, newest first per person,
+    # and their unread count; the mail outbox, by when each mail is next due ("to" is quoted:
+    # a keyword to SQLite).
+    """
+    ALTER TABLE users ADD COLUMN email_confirmed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE notifications (
+        id TEXT PRIMARY KEY, user_id TEXT NOT NULL, kind TEXT NOT NULL, post_id TEXT,
+        text TEXT NOT NULL, created_at TEXT NOT NULL, read INTEGER NOT NULL);
+    CREATE INDEX notifications_user ON notifications(user_id, created_at DESC, id DESC);
+    CREATE INDEX notifications_unread ON notifications(user_id, read);
+    CREATE TABLE mail (
+        id TEXT PRIMARY KEY, "to" TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+        created_at TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at TEXT, sent_at TEXT,
+        last_error TEXT);
+    CREATE INDEX mail_due ON mail(next_attempt_at);
+    """,
+    """
+    CREATE INDEX users_department ON users(department, username_key);
+    """,
 ]
 
 LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
@@ -192,6 +236,39 @@ def _is_in(column: str, values: tuple[Any, ...]) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
+# Stands for a character that FTS5's ascii tokenizer would split at or fold (see _fts_token); a
+# private-use character, so no text means it.
+FTS_ESCAPE = "\ue000"
+
+
+def _fts_token(term: str) -> str:
+    """The one FTS5 token that stands for `term` and nothing else. The ascii tokenizer keeps
+    lower-case ASCII letters, digits and every non-ASCII character in a token, and splits at
+    (or folds) the rest; those, and the escape itself, are written as the escape and six hex
+    digits. So a term matches only itself, as a value in MongoDB's terms array does, whatever
+    characters it holds (quotes, *, NEAR, $ne)."""
+    return "".join(
+        char if "a" <= char <= "z" or "0" <= char <= "9" or (char > "\x7f" and char != FTS_ESCAPE)
+        else f"{FTS_ESCAPE}{ord(char):06x}" for char in term)
+
+
+def _fts_string(token: str) -> str:
+    """An FTS5 string (a term to match, never an operator); doubled quotes stand for one."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _score(matched: int, bm25: float) -> float:
+    """How many terms a post matched, plus -bm25 squeezed into [0, 1): higher is better, in the
+    order search_posts sorts by."""
+    relevance = max(-bm25, 0.0)
+    return matched + relevance / (1 + relevance)
+
+
+def _search_tokens(terms: list[str]) -> list[str]:
+    """The distinct tokens of `terms`, in their order; empty terms are no terms."""
+    return list(dict.fromkeys(_fts_token(term) for term in terms if term))
+
+
 def _store_file(path: str, data: bytes) -> None:
     """Put `data` at `path` so that after a crash the file is either whole or absent: written to
     a temporary file in the same folder and flushed to disk, then renamed over `path` (atomic
@@ -221,7 +298,8 @@ def _sync_folder(folder: str) -> None:
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
-    columns = ", ".join(values)
+    # Quoted, because some field names are SQL keywords (a mail's "to").
+    columns = ", ".join(f'"{name}"' for name in values)
     marks = ", ".join("?" for _ in values)
     conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
                  [_to_sql(v) for v in values.values()])
@@ -416,6 +494,21 @@ class SqliteStore:
         if after is not None:
             clauses.append("username_key > ?")
             params.append(after.casefold())
+        rows = await self._read(lambda conn: conn.execute(
+            f"SELECT * FROM users{_where(clauses)} ORDER BY username_key LIMIT ?",
+            [*params, max(limit, 0)]).fetchall())
+        return [_from_row(User, row) for row in rows]
+
+    async def list_users(self, *, role: Role | None, department: str | None,
+                         limit: int) -> list[User]:
+        clauses, params = ["disabled = 0"], []
+        if role is not None:
+            # Roles are kept as a JSON list; json_each reads it as rows.
+            clauses.append("EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = ?)")
+            params.append(Role(role).value)
+        if department is not None:
+            clauses.append("department = ?")
+            params.append(department)
         rows = await self._read(lambda conn: conn.execute(
             f"SELECT * FROM users{_where(clauses)} ORDER BY username_key LIMIT ?",
             [*params, max(limit, 0)]).fetchall())
@@ -666,6 +759,119 @@ class SqliteStore:
         await self._write(lambda conn: conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, text)))
+
+    # search ----------------------------------------------------------------------------------
+    async def index_post(self, post_id: str, terms: list[str]) -> None:
+        tokens = " ".join(_search_tokens(terms))
+
+        def work(conn: sqlite3.Connection) -> None:
+            if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
+                raise NotFound()
+            # The triggers of migration 5 take the old terms out of the index and put the new
+            # ones in, within the writer's transaction.
+            conn.execute("DELETE FROM search_docs WHERE post_id = ?", (post_id,))
+            if tokens:
+                conn.execute("INSERT INTO search_docs (post_id, terms) VALUES (?, ?)",
+                             (post_id, tokens))
+        await self._write(work)
+
+    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
+                           limit: int) -> list[SearchHit]:
+        tokens = _search_tokens(terms)
+        if not tokens or not where or limit <= 0:
+            return []
+        # Any one filter: each one's clauses (none: every post) in parentheses, joined by OR.
+        groups, params = [], []
+        for one in where:
+            clauses, values = _post_where(one)
+            groups.append("(" + " AND ".join(clauses) + ")" if clauses else "1")
+            params.extend(values)
+        # One MATCH per term, each a quoted string made only of the term: no text of the query
+        # is ever FTS5 syntax. Per post, how many terms it has and the sum of their bm25 ranks
+        # (negative, lower is better), which is the bm25 of all the terms ORed together. More
+        # terms first, then the better bm25 (rarer terms), then newer. The score follows that
+        # order: the count (MongoDB's score) plus a fraction below 1 that grows with -bm25.
+        matches = " UNION ALL ".join(
+            "SELECT rowid, rank FROM post_search WHERE post_search MATCH ?" for _ in tokens)
+        sql = (f"WITH hits (doc, matched, bm25) AS ("
+               f"SELECT rowid, COUNT(*), SUM(rank) FROM ({matches}) GROUP BY rowid) "
+               f"SELECT posts.*, hits.matched AS search_matched, hits.bm25 AS search_bm25 "
+               f"FROM hits "
+               f"JOIN search_docs ON search_docs.doc = hits.doc "
+               f"JOIN posts ON posts.id = search_docs.post_id "
+               f"WHERE {' OR '.join(groups)} "
+               f"ORDER BY hits.matched DESC, hits.bm25, posts.created_at DESC, posts.id DESC "
+               f"LIMIT ? OFFSET ?")
+        arguments = [*(_fts_string(token) for token in tokens), *params, limit, max(offset, 0)]
+        rows = await self._read(lambda conn: conn.execute(sql, arguments).fetchall())
+        return [SearchHit(_from_row(Post, row), _score(row["search_matched"], row["search_bm25"]))
+                for row in rows]
+
+    # notifications and mail ------------------------------------------------------------------
+    async def add_notifications(self, notifications: list[Notification]) -> None:
+        if not notifications:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            for notification in notifications:
+                _insert(conn, "notifications", to_plain(notification))
+        await self._write(work)
+
+    async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Notification]:
+        return await self._page(Notification, "notifications", "created_at", ["user_id = ?"],
+                                [user_id], after, limit)
+
+    async def count_unread(self, user_id: str) -> int:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0",
+            (user_id,)).fetchone())
+        return row[0]
+
+    async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
+        # The user's own unread rows only: another user's ids match nothing, and rows already
+        # read are not changed, so the count is of those that changed.
+        clauses, params = ["user_id = ?", "read = 0"], [user_id]
+        if ids is not None:
+            unique = sorted(set(ids))
+            clauses.append(_is_in("id", tuple(unique)))
+            params.extend(unique)
+        return await self._write(lambda conn: conn.execute(
+            f"UPDATE notifications SET read = 1{_where(clauses)}", params).rowcount)
+
+    async def enqueue_mail(self, mail: Mail) -> None:
+        await self._write(lambda conn: _insert(conn, "mail", to_plain(mail)))
+
+    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
+                         limit: int) -> list[Mail]:
+        if limit <= 0:
+            return []
+
+        def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            # Read and moved in one writer transaction: the single writer runs one claim at a
+            # time, so no other claim sees these mails due. A NULL next_attempt_at (sent or given
+            # up) is never <= anything.
+            rows = conn.execute(
+                "SELECT * FROM mail WHERE next_attempt_at <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?", (iso(at), limit)).fetchall()
+            claimed = tuple(row["id"] for row in rows)
+            if claimed:
+                conn.execute(f"UPDATE mail SET next_attempt_at = ? WHERE {_is_in('id', claimed)}",
+                             (iso(lease_until), *claimed))
+            return rows
+        return [_from_row(Mail, row) for row in await self._write(work)]
+
+    async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
+                          next_attempt_at: dt.datetime | None, attempts: int,
+                          error: str | None) -> None:
+        await self._write(lambda conn: conn.execute(
+            "UPDATE mail SET sent_at = ?, next_attempt_at = ?, attempts = ?, last_error = ? "
+            "WHERE id = ?", (iso(sent_at), iso(next_attempt_at), attempts, error, mail_id)))
+
+    async def count_mail_waiting(self) -> int:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM mail WHERE next_attempt_at IS NOT NULL").fetchone())
+        return row[0]
 
     # throttling ------------------------------------------------------------------------------
     async def count_hits(self, key: str, since: dt.datetime) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from forum.errors import NotLoggedIn
 from forum.model import iso
 from forum.services import (accounts, admin, attachments, audit, cases, consulting, departments,
-                            flags, moderation, posting, settings, stats)
+                            flags, moderation, notify, posting, searching, settings, stats)
 from forum.web import views
 from forum.web.base import ApiHandler
 
@@ -209,7 +209,8 @@ class DepartmentCasesHandler(ApiHandler):
 
 class StatsHandler(ApiHandler):
     async def get(self) -> None:
-        found = await stats.report(self.store, self.query("from"), self.query("to"))
+        found = await self.settings["stats_cache"].get(self.store, self.query("from"),
+                                                       self.query("to"))
         self.respond(200, views.stats_json(found))
 
 
@@ -276,3 +277,33 @@ class AdminBoardHandler(ApiHandler):
         await admin.update_board(self.store, self.user, slug, data)
         board = await posting.get_board(self.store, self.user, slug)
         self.respond(200, {"board": views.board_json(board)})
+
+
+class SearchHandler(ApiHandler):
+    async def get(self) -> None:
+        found = await searching.search_posts(self.store, self.user, self.query("q"),
+                                             board=self.query("board") or None,
+                                             cursor=self.query("cursor"),
+                                             limit=self.query("limit"))
+        self.respond(200, views.results_json(found))
+
+
+class SimilarHandler(ApiHandler):
+    async def get(self) -> None:
+        found = await searching.similar(self.store, self.user, self.query("title"))
+        self.respond(200, {"items": [views.post_json(v) for v in found]})
+
+
+class NotificationsHandler(ApiHandler):
+    async def get(self) -> None:
+        inbox = await notify.inbox(self.store, self.user, cursor=self.query("cursor"),
+                                   limit=self.query("limit"))
+        self.respond(200, views.inbox_json(inbox))
+
+
+class NotificationsReadHandler(ApiHandler):
+    async def post(self) -> None:
+        data = self.json_body()
+        changed = await notify.mark_read(self.store, self.user, data.get("ids"))
+        self.respond(200, {"marked": changed,
+                           "unread": await notify.unread_count(self.store, self.user)})

@@ -89,26 +89,9 @@ def file_size(size: int) -> str:
 
 
 def failed_form(values: dict, errors: dict) -> str | None:
-    """Which form on the post page the errors belong to: the one named by its hidden `form`
-    field, or else the one whose fields failed (the flag form and the return form both send
-    a reason: only the action forms carry the XSRF field into `values`)."""
-    if not errors:
-        return None
-    if values.get("form"):
-        return values["form"]
-    if errors.keys() & {"files"}:
-        return "attach"
-    if errors.keys() & {"department", "due_days", "note"}:
-        return "route"
-    if errors.keys() & {"score", "comment"}:
-        return "rating"
-    if "body" in errors:
-        return "reply"
-    if "reason" in errors:
-        if values.get("action") in ("reject", "hide"):
-            return values["action"]
-        return "return" if "_xsrf" in values else "flag"
-    return None
+    """Which form on the post page the errors belong to: each form names itself in a hidden
+    `form` field."""
+    return values.get("form") if errors else None
 
 
 class StatusBadge(tornado.web.UIModule):

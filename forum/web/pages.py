@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.model import Role
 from forum.services import (accounts, admin, attachments, cases, consulting, departments, flags,
-                            moderation, posting, settings, stats)
+                            moderation, notify, posting, searching, settings, stats)
 from forum.web.base import SESSION_COOKIE, BaseHandler
 
 
@@ -30,7 +30,8 @@ class PageHandler(BaseHandler):
     async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
         nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
-        self.render(template, user=self.user, nav=nav, **context)
+        unread = await notify.unread_count(self.store, self.user)
+        self.render(template, user=self.user, nav=nav, unread=unread, **context)
 
     def form(self, name: str) -> str | None:
         return self.get_body_argument(name, None, strip=False)
@@ -54,7 +55,7 @@ class PageHandler(BaseHandler):
         self.set_status(status)
         try:
             nav = self.settings["static_nav"]
-            self.render("error.html", user=self.current_user, nav=nav, status=status,
+            self.render("error.html", user=self.current_user, nav=nav, unread=0, status=status,
                         message=message, fields=fields)
         except Exception:  # the error page itself failed: fall back to plain text, and log why
             self.log_exception(*kwargs.get("exc_info") or (None, None, None))
@@ -141,6 +142,9 @@ class PostActionPage(PostPage):
     async def act(self, post_id: str) -> None:
         raise NotImplementedError
 
+    def done_url(self, post_id: str) -> str:
+        return f"/posts/{post_id}"
+
     async def post(self, post_id: str) -> None:
         try:
             await self.act(post_id)
@@ -148,7 +152,7 @@ class PostActionPage(PostPage):
             values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
             await self.render_post(post_id, 422, values, error.fields)
             return
-        self.redirect(f"/posts/{post_id}", status=303)
+        self.redirect(self.done_url(post_id), status=303)
 
 
 class ModeratePage(PostActionPage):
@@ -227,7 +231,7 @@ class StatsPage(PageHandler):
     async def get(self) -> None:
         since = self.get_query_argument("from", None) or None
         until = self.get_query_argument("to", None) or None
-        report = await stats.report(self.store, since, until)
+        report = await self.settings["stats_cache"].get(self.store, since, until)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         await self.render_page("stats.html", report=report, since=since or "",
                                until=until or "", department_names=names)
@@ -276,8 +280,11 @@ class SettingsPage(PageHandler):
                 await settings.save_calendar(self.store, self.user, _lines(self.form("holidays")),
                                              _lines(self.form("workdays")))
             elif form == "department":
-                await admin.add_department(self.store, self.user, self.form("slug"),
-                                           self.form("name"))
+                try:
+                    await admin.add_department(self.store, self.user, self.form("slug"),
+                                               self.form("name"))
+                except Conflict as taken:
+                    raise Invalid({"slug": taken.message}) from taken
             else:
                 raise Invalid({"form": "未知的表单"})
         except Invalid as error:
@@ -373,13 +380,70 @@ class LogoutPage(PageHandler):
 
 
 class MePage(PageHandler):
+    """Own posts and cases, and notifications (marked read by the form here)."""
+
     async def get(self) -> None:
         if self.user is None:
             self.login_redirect()
             return
         page = await posting.list_own_posts(self.store, self.user,
                                             cursor=self.get_query_argument("cursor", None))
-        await self.render_page("me.html", page=page)
+        inbox = await notify.inbox(self.store, self.user,
+                                   cursor=self.get_query_argument("notices", None))
+        await self.render_page("me.html", page=page, inbox=inbox)
+
+    async def post(self) -> None:
+        await notify.mark_read(self.store, self.user, None)
+        self.redirect("/me#notifications", status=303)
+
+
+class SearchPage(PageHandler):
+    async def get(self) -> None:
+        query = self.get_query_argument("q", "")
+        board = self.get_query_argument("board", None) or None
+        results = None
+        errors: dict[str, str] = {}
+        if query.strip():
+            try:
+                results = await searching.search_posts(
+                    self.store, self.user, query, board=board,
+                    cursor=self.get_query_argument("cursor", None))
+            except Invalid as error:
+                errors = error.fields
+        await self.render_page("search.html", 422 if errors else 200, query=query, board=board,
+                               results=results, errors=errors)
+
+
+class SimilarPage(PageHandler):
+    """The "check similar questions" step of asking, for browsers without JavaScript."""
+
+    async def get(self) -> None:
+        title = self.get_query_argument("title", "")
+        board = self.get_query_argument("board", None) or None
+        try:
+            found = await searching.similar(self.store, self.user, title)
+        except Invalid as error:
+            await self.render_page("similar.html", 422, title=title, board=board, found=[],
+                                   errors=error.fields)
+            return
+        await self.render_page("similar.html", title=title, board=board, found=found, errors={})
+
+
+class ConfirmEmailPage(PageHandler):
+    """The link from the confirmation mail. Opening it shows a button; confirming is a POST,
+    so that a mail scanner following links changes nothing."""
+
+    async def get(self, token: str) -> None:
+        await self.render_page("confirm_email.html", token=token, done=False, message=None)
+
+    async def post(self, token: str) -> None:
+        try:
+            await notify.confirm_email(self.store, token)
+        except Invalid as error:
+            await self.render_page("confirm_email.html", 422, token=token, done=False,
+                                   message=error.fields.get("token"))
+            return
+        await self.render_page("confirm_email.html", token=token, done=True, message=None)
 
 
 class NotFoundPage(PageHandler):
@@ -396,17 +460,12 @@ class AcceptPage(PageHandler):
         self.redirect(f"/posts/{post_id}#answers", status=303)
 
 
-class FlagPage(PageHandler):
-    async def post(self, post_id: str) -> None:
-        reason = self.form("reason")
-        try:
-            await flags.flag_post(self.store, self.user, post_id, reason)
-        except Invalid as error:
-            thread = await posting.get_thread(self.store, self.user, post_id)
-            await self.render_page("post.html", 422, thread=thread, values={"reason": reason},
-                                   errors=error.fields)
-            return
-        self.redirect(f"/posts/{post_id}?flagged=1", status=303)
+class FlagPage(PostActionPage):
+    async def act(self, post_id: str) -> None:
+        await flags.flag_post(self.store, self.user, post_id, self.form("reason"))
+
+    def done_url(self, post_id: str) -> str:
+        return f"/posts/{post_id}?flagged=1"
 
 
 class WorkspacePage(PageHandler):

@@ -4,10 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import Attachment, AuditEntry, Department, Flag, Kind, Page, Revision, User, iso
+from forum.model import (Attachment, AuditEntry, Department, Flag, Kind, Notification, Page,
+                         Revision, User, iso)
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue
+from forum.services.notify import Inbox
+from forum.services.searching import Results
 from forum.services.stats import Report
 from forum.workflow import Calendar
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView, Thread
@@ -150,6 +153,7 @@ def department_cases_json(found: DepartmentCases) -> dict[str, Any]:
 
 def stats_json(report: Report) -> dict[str, Any]:
     return {"from": iso(report.since), "to": iso(report.until),
+            "computed_at": iso(report.computed_at),
             "boards": {slug: f.as_dict() for slug, f in report.boards.items()},
             "departments": {slug: f.as_dict() for slug, f in report.departments.items()},
             "months": {month: f.as_dict() for month, f in sorted(report.months.items())}}
@@ -163,3 +167,20 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
 def calendar_json(calendar: Calendar) -> dict[str, Any]:
     return {"holidays": sorted(d.isoformat() for d in calendar.holidays),
             "workdays": sorted(d.isoformat() for d in calendar.workdays)}
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    return {"query": results.query, "terms": results.terms,
+            "items": [{"post": post_json(r.view), "snippet": r.snippet, "score": r.score}
+                      for r in results.items],
+            "next_cursor": results.next_cursor}
+
+
+def notification_json(item: Notification) -> dict[str, Any]:
+    return {"id": item.id, "kind": item.kind, "post_id": item.post_id, "text": item.text,
+            "created_at": iso(item.created_at), "read": item.read}
+
+
+def inbox_json(inbox: Inbox) -> dict[str, Any]:
+    return {"items": [notification_json(n) for n in inbox.items], "unread": inbox.unread,
+            "next_cursor": inbox.next_cursor}

@@ -10,9 +10,9 @@ import hashlib
 import pytest
 
 from forum.errors import Conflict, NotFound
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Post,
-                         PostFilter, Reply, ReplyKind, ReplyStats, Revision, Role, Session, Status,
-                         User, new_id, now)
+from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
+                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
+                         Role, Session, Status, User, new_id, now)
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 0, 123000, tzinfo=dt.timezone.utc)
 
@@ -91,7 +91,7 @@ async def test_save_board_unknown_slug_is_not_found(any_store):
 async def test_user_round_trips_with_every_field(any_store):
     user = make_user(roles=[Role.CITIZEN, Role.LAWYER], email="a@example.org",
                      department="justice", specialties=["劳动", "合同"], disabled=True,
-                     display_name="张三 <b>")
+                     display_name="张三 <b>", email_confirmed=True)
     await any_store.add_user(user)
     assert await any_store.get_user(user.id) == user
     assert await any_store.get_user_by_name("ALICE") == user
@@ -872,6 +872,153 @@ async def test_settings_are_stored_replaced_and_absent_as_none(any_store):
         assert stored == value and type(stored) is type(value)
 
 
+# notifications and mail ----------------------------------------------------------------------
+def make_notification(user_id, at=T0, **extra) -> Notification:
+    return Notification(id=new_id(), user_id=user_id, kind=extra.pop("kind", "answer"),
+                        post_id=extra.pop("post_id", None), text=extra.pop("text", "您的咨询有了答复"),
+                        created_at=at, **extra)
+
+
+def by_newest(records):
+    return sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
+@pytest.mark.gen_test
+async def test_notifications_are_listed_newest_first_per_user_with_keyset_paging(any_store):
+    alice, bob = new_id(), new_id()
+    mine = [make_notification(alice, at, post_id=new_id()) for at in at_minutes(3, 0, 4, 1, 2)]
+    mine[1].read = True
+    mine.append(make_notification(alice, mine[0].created_at, kind="overdue",  # a tie: by id
+                                  text="案件已超期 <b>"))
+    theirs = [make_notification(bob, at, kind="routed") for at in at_minutes(5, 0)]
+    await any_store.add_notifications([*mine[:3], *theirs, *mine[3:]])  # several users at once
+    await any_store.add_notifications([])
+
+    page = await any_store.list_notifications(alice, None, 4)
+    rest = await any_store.list_notifications(alice, (page[-1].created_at, page[-1].id), 4)
+    assert page + rest == by_newest(mine)  # read back whole, every field
+    last = by_newest(mine)[-1]
+    assert await any_store.list_notifications(alice, (last.created_at, last.id), 4) == []
+    assert await any_store.list_notifications(bob, None, 10) == by_newest(theirs)
+    assert await any_store.list_notifications(new_id(), None, 10) == []
+    assert await any_store.list_notifications(alice, None, 0) == []
+    assert await any_store.count_unread(alice) == 5
+    assert await any_store.count_unread(bob) == 2
+    assert await any_store.count_unread(new_id()) == 0
+
+
+@pytest.mark.gen_test
+async def test_mark_read_changes_only_the_users_own_unread_notifications(any_store):
+    alice, bob = new_id(), new_id()
+    hers = [make_notification(alice, at) for at in at_minutes(0, 1, 2, 3)]
+    already = make_notification(alice, T0, read=True)
+    his = [make_notification(bob, at) for at in at_minutes(0, 1)]
+    await any_store.add_notifications([*hers, already, *his])
+
+    # Already read, another user's, unknown, malformed and repeated ids change nothing.
+    assert await any_store.mark_read(alice, [hers[0].id, hers[1].id, already.id, his[0].id,
+                                             new_id(), "not-an-id", hers[0].id]) == 2
+    assert await any_store.count_unread(alice) == 2
+    assert await any_store.count_unread(bob) == 2
+    assert await any_store.mark_read(alice, [hers[0].id]) == 0
+    assert await any_store.mark_read(bob, [hers[2].id, hers[3].id]) == 0
+    assert await any_store.count_unread(alice) == 2
+    assert await any_store.mark_read(alice, []) == 0
+    assert await any_store.mark_read(new_id(), None) == 0
+
+    assert await any_store.mark_read(alice, None) == 2  # all of hers
+    assert await any_store.count_unread(alice) == 0
+    assert await any_store.mark_read(alice, None) == 0
+    assert all(n.read for n in await any_store.list_notifications(alice, None, 10))
+    assert await any_store.list_notifications(bob, None, 10) == by_newest(his)  # unread
+    assert await any_store.count_unread(bob) == 2
+
+
+def make_mail(due, **extra) -> Mail:
+    return Mail(id=new_id(), to=extra.pop("to", "citizen@example.org"),
+                subject=extra.pop("subject", "您的信件有了答复"), body="请登录查看 <a>", created_at=T0,
+                next_attempt_at=due, **extra)
+
+
+def oldest_due_first(mails):
+    return sorted(mails, key=lambda m: (m.next_attempt_at, m.id))
+
+
+@pytest.mark.gen_test
+async def test_due_mail_is_claimed_oldest_first_up_to_the_limit(any_store):
+    due = [make_mail(at) for at in at_minutes(3, 1, 2)]
+    due.append(make_mail(due[1].next_attempt_at, attempts=2, last_error="421 稍后再试"))  # a tie
+    later = make_mail(T0 + dt.timedelta(hours=1))
+    done = [make_mail(None, sent_at=T0, attempts=1),                      # sent
+            make_mail(None, attempts=5, last_error="550 no such user")]  # given up
+    for mail in [*due, later, *done]:
+        await any_store.enqueue_mail(mail)
+    assert await any_store.count_mail_waiting() == 5
+
+    at = T0 + dt.timedelta(minutes=10)
+    lease = at + dt.timedelta(minutes=5)
+    assert await any_store.claim_mail(at, lease, 0) == []
+    first = await any_store.claim_mail(at, lease, 3)
+    rest = await any_store.claim_mail(at, lease, 3)
+    assert first + rest == oldest_due_first(due)  # as they were before the claim, every field
+    # Claimed ones wait for their lease to end; the later one is not due; done ones never are.
+    assert await any_store.claim_mail(at, lease, 10) == []
+    assert await any_store.claim_mail(lease - dt.timedelta(milliseconds=1), lease, 10) == []
+    assert await any_store.count_mail_waiting() == 5
+
+    # Once the lease has ended (a sender that died), they are due again, at the lease's time.
+    again = await any_store.claim_mail(lease, lease + dt.timedelta(minutes=5), 10)
+    assert again == oldest_due_first(
+        dataclasses.replace(mail, next_attempt_at=lease) for mail in due)
+    assert await any_store.claim_mail(later.next_attempt_at, later.next_attempt_at, 10) == [
+        *oldest_due_first(dataclasses.replace(mail, next_attempt_at=lease + dt.timedelta(
+            minutes=5)) for mail in due), later]
+
+
+@pytest.mark.gen_test
+async def test_concurrent_claimers_take_disjoint_mails(any_store):
+    mails = [make_mail(at) for at in at_minutes(*range(12))]
+    for mail in mails:
+        await any_store.enqueue_mail(mail)
+    at = T0 + dt.timedelta(hours=1)
+    batches = await asyncio.gather(
+        *(any_store.claim_mail(at, at + dt.timedelta(minutes=5), 5) for _ in range(4)))
+    claimed = [mail.id for batch in batches for mail in batch]
+    assert sorted(claimed) == sorted(ids(mails))  # every mail once, none twice
+    for batch in batches:  # how the 12 split among the claimers depends on the interleaving
+        assert len(batch) <= 5 and batch == oldest_due_first(batch)
+    assert await any_store.claim_mail(at, at, 10) == []
+
+
+@pytest.mark.gen_test
+async def test_finish_mail_records_sent_retry_and_give_up(any_store):
+    sent, retried, dropped = (make_mail(at) for at in at_minutes(0, 1, 2))
+    for mail in (sent, retried, dropped):
+        await any_store.enqueue_mail(mail)
+    at = T0 + dt.timedelta(minutes=5)
+    lease = at + dt.timedelta(minutes=5)
+    assert ids(await any_store.claim_mail(at, lease, 10)) == ids([sent, retried, dropped])
+
+    await any_store.finish_mail(sent.id, sent_at=at, next_attempt_at=None, attempts=1, error=None)
+    retry_at = T0 + dt.timedelta(minutes=30)
+    await any_store.finish_mail(retried.id, sent_at=None, next_attempt_at=retry_at, attempts=1,
+                                error="421 稍后再试")
+    await any_store.finish_mail(dropped.id, sent_at=None, next_attempt_at=None, attempts=5,
+                                error="550 no such user")
+    assert await any_store.count_mail_waiting() == 1
+    # The retry is due at its new time and not before, with what the last attempt left.
+    assert await any_store.claim_mail(retry_at - dt.timedelta(milliseconds=1), lease, 10) == []
+    far = T0 + dt.timedelta(days=365)
+    assert await any_store.claim_mail(retry_at, far, 10) == [dataclasses.replace(
+        retried, next_attempt_at=retry_at, attempts=1, last_error="421 稍后再试")]
+    assert ids(await any_store.claim_mail(far, far, 10)) == [retried.id]  # never the others
+
+    await any_store.finish_mail(retried.id, sent_at=far, next_attempt_at=None, attempts=2,
+                                error=None)
+    assert await any_store.count_mail_waiting() == 0
+    assert await any_store.claim_mail(far, far, 10) == []
+
+
 # throttling ----------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_hits_are_counted_in_their_window_and_cleared(any_store):
@@ -911,3 +1058,172 @@ async def test_update_post_can_expect_a_field_to_be_unset(any_store):
     assert [e.action for e in await any_store.list_events(post.id)] == ["overdue"]
     with pytest.raises(ValueError):
         await any_store.update_post(post.id, {}, expect={"id": post.id})
+
+
+# search --------------------------------------------------------------------------------------
+async def found(store, terms, where=(PostFilter(),), offset=0, limit=20) -> list[str]:
+    return ids(hit.post for hit in await store.search_posts(terms, list(where), offset, limit))
+
+
+async def indexed(store, terms, **extra) -> Post:
+    post = make_post(**extra)
+    await store.add_post(post)
+    await store.index_post(post.id, terms)
+    return post
+
+
+@pytest.mark.gen_test
+async def test_search_finds_posts_having_any_of_the_terms(any_store):
+    labour = await indexed(any_store, ["劳动", "合同", "劳动合同", "纠纷"], title="劳动合同纠纷怎么处理")
+    wages = await indexed(any_store, ["工资", "拖欠", "合同"], at=T0 + dt.timedelta(minutes=1))
+    await indexed(any_store, ["道路", "维修"])
+    await any_store.add_post(make_post())  # never indexed
+
+    (hit,) = await any_store.search_posts(["劳动合同"], [PostFilter()], 0, 10)
+    assert hit.post == await any_store.get_post(labour.id) and hit.score > 0
+    assert set(await found(any_store, ["合同"])) == {labour.id, wages.id}
+    assert set(await found(any_store, ["劳动", "工资"])) == {labour.id, wages.id}
+    assert await found(any_store, ["工资", "不存在的词"]) == [wages.id]
+    assert await found(any_store, ["不存在的词"]) == []
+    assert await found(any_store, ["劳"]) == []  # whole terms only, no prefixes
+
+
+@pytest.mark.gen_test
+async def test_search_ranks_more_matching_terms_first_then_newer(any_store):
+    query = ["劳动", "合同", "劳动合同"]
+    # Common terms in a long text against one rare term in a short one: the count comes first.
+    filler = [f"词{n}" for n in range(40)]
+    for minute in range(5):
+        await indexed(any_store, ["劳动", "合同", *filler], at=T0 + dt.timedelta(minutes=minute))
+    all_three = await indexed(any_store, [*query, *filler], at=T0 - dt.timedelta(days=1))
+    two = await indexed(any_store, ["劳动", "合同", *filler], at=T0 - dt.timedelta(days=1))
+    rare = await indexed(any_store, ["劳动合同"], at=T0 + dt.timedelta(days=1))
+    # Equal terms, equal texts: the newer first.
+    older = await indexed(any_store, ["仲裁", "申请"], at=T0)
+    newer = await indexed(any_store, ["仲裁", "申请"], at=T0 + dt.timedelta(minutes=1))
+
+    hits = await any_store.search_posts(query, [PostFilter()], 0, 20)
+    order = ids(hit.post for hit in hits)
+    assert order[0] == all_three.id
+    assert order.index(two.id) < order.index(rare.id) and order[-1] == rare.id
+    assert len(order) == 8
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    assert await found(any_store, ["仲裁"]) == [newer.id, older.id]
+    assert await found(any_store, ["申请", "仲裁", "申请"]) == [newer.id, older.id]
+
+
+@pytest.mark.gen_test
+async def test_search_keeps_posts_matching_any_one_of_the_filters(any_store):
+    terms = ["噪音", "扰民"]
+    author = make_user()
+    await any_store.add_user(author)
+    forum_post = await indexed(any_store, terms, board="forum")
+    await indexed(any_store, terms, board="forum", status=Status.HIDDEN)
+    public_letter = await indexed(any_store, terms, board="mayor", status=Status.ACCEPTED,
+                                  public=True)
+    private_letter = await indexed(any_store, terms, board="mayor", status=Status.ACCEPTED,
+                                   public=False, author_id=author.id)
+    await indexed(any_store, terms, board="mayor", status=Status.SUBMITTED, public=True)
+    await indexed(any_store, terms, board="report", status=Status.ACCEPTED, public=True)
+
+    public = [PostFilter(board="forum", statuses=(Status.PUBLISHED,)),
+              PostFilter(board="mayor", statuses=(Status.ACCEPTED,), public=True)]
+    assert set(await found(any_store, terms, public)) == {forum_post.id, public_letter.id}
+    for offset in range(6):  # on no page either
+        assert private_letter.id not in await found(any_store, ["噪音"], public, offset, 1)
+    # The author's own filter is one more way in, for the author only.
+    own = [*public, PostFilter(author_id=author.id)]
+    assert set(await found(any_store, terms, own)) == {forum_post.id, public_letter.id,
+                                                        private_letter.id}
+    assert await found(any_store, terms, [PostFilter(board="forum", statuses=())]) == []
+
+
+@pytest.mark.gen_test
+async def test_index_post_replaces_the_terms_and_an_empty_list_removes_the_post(any_store):
+    post = await indexed(any_store, ["旧词", "共同"])
+    await any_store.index_post(post.id, ["新词", "共同"])
+    assert await found(any_store, ["旧词"]) == []
+    assert await found(any_store, ["新词"]) == [post.id]
+    assert await found(any_store, ["共同"]) == [post.id]  # once, not once per indexing
+
+    # Changes to the post keep its terms.
+    await any_store.update_post(post.id, {"title": "改过的标题", "status": Status.HIDDEN},
+                                revision=None, event=event_for(post.id, "edit"))
+    await any_store.add_reply(make_reply(post.id), {"updated_at": T0})
+    reply = make_reply(post.id)
+    await any_store.add_reply(reply, {})
+    await any_store.accept_reply(post.id, reply.id, {"accepted_reply_id": reply.id})
+    (hit,) = await any_store.search_posts(["新词"], [PostFilter()], 0, 5)
+    assert hit.post == await any_store.get_post(post.id)
+    assert hit.post.title == "改过的标题" and hit.post.reply_count == 2
+
+    await any_store.index_post(post.id, [])
+    assert await found(any_store, ["新词", "共同"]) == []
+    await any_store.index_post(post.id, [])  # not indexed: nothing to remove, no error
+    await any_store.index_post(post.id, ["回来"])
+    assert await found(any_store, ["回来"]) == [post.id]
+    with pytest.raises(NotFound):
+        await any_store.index_post(new_id(), ["词"])
+    with pytest.raises(NotFound):
+        await any_store.index_post("not-an-id", [])
+
+
+@pytest.mark.gen_test
+async def test_search_pages_by_offset_and_limit(any_store):
+    posts = [await indexed(any_store, ["公交", "线路"], at=at) for at in at_minutes(3, 0, 4, 1, 2)]
+    newest_first = ids(sorted(posts, key=lambda p: p.created_at, reverse=True))
+    assert await found(any_store, ["公交"]) == newest_first
+    pages = [await found(any_store, ["公交"], offset=offset, limit=2) for offset in (0, 2, 4)]
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+    assert await found(any_store, ["公交"], offset=5, limit=2) == []
+    assert await found(any_store, ["公交"], limit=0) == []
+    assert await found(any_store, ["公交"], offset=-1, limit=1) == newest_first[:1]
+
+
+@pytest.mark.gen_test
+async def test_search_terms_are_words_never_syntax(any_store):
+    odd = ['"NEAR(*', "NEAR", "AND", "OR", "NOT", "-", "a-b", "$ne", '{"$ne":null}', "*", "(x)",
+           "'; DROP", "%00", "col:val", "^x", '"', '""', "+", "\\", "a b", "\x00", "\ue000",
+           "$where", "$$this", "劳动*"]
+    special = await indexed(any_store, odd)
+    plain = await indexed(any_store, ["near", "and", "ne", "x", "drop", "00", "劳动", "val", "a"])
+    for term in odd:
+        assert await found(any_store, [term]) == [special.id], term
+    assert await found(any_store, odd) == [special.id]
+    assert await found(any_store, ["near", "ne", "x"]) == [plain.id]
+    for term in ("NEA", "near(*", "Ne", "a", "b", "ne", "x", "00", "劳动"):
+        assert special.id not in await found(any_store, [term]), term
+    where = [PostFilter(board='forum" OR 1=1 --'), PostFilter(category="$ne")]
+    assert await found(any_store, odd, where) == []
+
+
+@pytest.mark.gen_test
+async def test_search_without_terms_or_filters_finds_nothing(any_store):
+    await indexed(any_store, ["城市", "绿化"])
+    assert await found(any_store, []) == []
+    assert await found(any_store, [""]) == []
+    assert await found(any_store, ["城市"], []) == []
+    assert await any_store.search_posts(["城市"], [PostFilter()], 0, 5) != []
+
+
+@pytest.mark.gen_test
+async def test_list_users_by_role_and_department(any_store):
+    people = [make_user("zed", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
+              make_user("amy", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
+              make_user("bob", roles=[Role.CITIZEN, Role.STAFF], department="police"),
+              make_user("cat", roles=[Role.CITIZEN, Role.MODERATOR]),
+              make_user("dan", roles=[Role.CITIZEN, Role.STAFF], department="tax", disabled=True),
+              make_user("eve", roles=[Role.CITIZEN], department="tax")]
+    for user in people:
+        await any_store.add_user(user)
+    def names(users):
+        return [u.username for u in users]
+    assert names(await any_store.list_users(role=Role.STAFF, department="tax", limit=10)) == [
+        "amy", "zed"]
+    assert names(await any_store.list_users(role=Role.MODERATOR, department=None, limit=10)) == [
+        "cat"]
+    assert names(await any_store.list_users(role=None, department="tax", limit=10)) == [
+        "amy", "eve", "zed"]
+    assert len(await any_store.list_users(role=None, department=None, limit=3)) == 3
+    assert await any_store.list_users(role=Role.ADMIN, department=None, limit=10) == []

@@ -2,11 +2,14 @@
 indexes and reads its documents (on the stand-in unless FORUM_TEST_MONGODB_URI is set)."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import pytest
 
-from forum.model import PostFilter, Status
+from forum.model import Mail, Notification, PostFilter, Status, new_id
 from forum.store.mongo import MIGRATIONS, _to_doc
-from tests.store.test_contract import T0, ids, make_post
+from tests.store.test_contract import T0, ids, make_post, make_user
 from tests.support import stores
 
 
@@ -38,6 +41,82 @@ async def test_a_version_3_database_gains_the_overdue_index_and_its_posts_read_a
         assert noted.overdue_since == T0
         assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [old.id]
         await store.open()  # opening again changes nothing
+        assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
+    finally:
+        await stores.dispose(store)
+
+
+# The version that added the notification and mail indexes (and User.email_confirmed).
+NOTIFICATIONS_VERSION = 6
+
+
+@pytest.mark.gen_test
+async def test_a_version_5_database_gains_the_notification_and_mail_indexes(tmp_path):
+    store = stores.make("mongodb", tmp_path)
+    db = store._db
+    try:
+        before = NOTIFICATIONS_VERSION - 1
+        for step in MIGRATIONS[:before]:
+            await step(db)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
+                                    upsert=True)
+        # A user as earlier versions wrote them: no email_confirmed field at all.
+        old = make_user("lawyer")
+        doc = _to_doc(old)
+        del doc["email_confirmed"]
+        await db["users"].insert_one({**doc, "username_key": "lawyer"})
+
+        await store.open()
+        notifications = await db["notifications"].index_information()
+        assert notifications["user_time"]["key"] == [("user_id", 1), ("created_at", -1),
+                                                     ("_id", -1)]
+        assert notifications["user_read"]["key"] == [("user_id", 1), ("read", 1)]
+        mail_indexes = await db["mail"].index_information()
+        assert mail_indexes["next_attempt_at"]["key"] == [("next_attempt_at", 1)]
+        assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
+
+        assert await store.get_user(old.id) == old  # email_confirmed False
+        await store.update_user(old.id, {"email_confirmed": True})
+        assert await store.get_user(old.id) == dataclasses.replace(old, email_confirmed=True)
+        notification = Notification(new_id(), old.id, "answer", None, "您的咨询有了答复", T0)
+        await store.add_notifications([notification])
+        assert await store.list_notifications(old.id, None, 5) == [notification]
+        assert await store.mark_read(old.id, None) == 1
+        mail = Mail(new_id(), "lawyer@example.org", "答复", "请登录查看", T0, next_attempt_at=T0)
+        await store.enqueue_mail(mail)
+        assert await store.claim_mail(T0, T0 + dt.timedelta(minutes=5), 5) == [mail]
+        await store.open()  # opening again changes nothing
+        assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
+    finally:
+        await stores.dispose(store)
+
+
+# The version that added the search terms index.
+SEARCH_VERSION = 5
+
+
+@pytest.mark.gen_test
+async def test_a_version_4_database_gains_the_terms_index_and_its_posts_can_be_found(tmp_path):
+    store = stores.make("mongodb", tmp_path)
+    db = store._db
+    try:
+        before = SEARCH_VERSION - 1
+        for step in MIGRATIONS[:before]:
+            await step(db)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
+                                    upsert=True)
+        old = make_post()  # as version 4 wrote it: no terms field
+        await db["posts"].insert_one(_to_doc(old))
+        assert "terms" not in await db["posts"].index_information()
+
+        await store.open()
+        assert (await db["posts"].index_information())["terms"]["key"] == [("terms", 1)]
+        assert await store.search_posts(["标题"], [PostFilter()], 0, 5) == []
+        await store.index_post(old.id, ["标题", "正文"])
+        (hit,) = await store.search_posts(["正文"], [PostFilter(board="forum")], 0, 5)
+        assert hit.post == old
+        assert await store.get_post(old.id) == old  # the terms field is not part of a Post
+        await store.open()
         assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
     finally:
         await stores.dispose(store)

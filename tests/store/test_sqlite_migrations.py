@@ -8,9 +8,13 @@ import sqlite3
 import pytest
 
 from forum.errors import Conflict
-from forum.model import AuditEntry, Flag, PostFilter, ReplyKind, ReplyStats, Status, new_id
+from forum.model import (AuditEntry, Flag, Mail, Notification, PostFilter, ReplyKind, ReplyStats,
+                         Status, new_id)
 from forum.store.sqlite import MIGRATIONS, SqliteStore
 from tests.store.test_contract import T0, ids, make_attachment, make_post, make_reply
+
+# The version that added users.email_confirmed and the notifications and mail tables.
+NOTIFICATIONS_VERSION = 6
 
 CASE_FIELDS = ("accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
                "rating_comment", "status_note", "case_number", "received_on", "overdue_since")
@@ -143,3 +147,63 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
         await store.close()
     assert user_version(path) == len(MIGRATIONS)
     assert index_columns(path, "posts_status_overdue") == ["status", "overdue_since"]
+
+
+@pytest.mark.parametrize("version", [1, NOTIFICATIONS_VERSION - 1])
+@pytest.mark.gen_test
+async def test_users_of_an_older_version_read_as_unconfirmed_and_notifications_and_mail_work(
+        tmp_path, version):
+    path = str(tmp_path / "forum.db")
+    post_id, reply_id, author_id = new_id(), new_id(), new_id()
+    build_version(path, version, post_id, reply_id, author_id)
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        user = await store.get_user(author_id)
+        assert user.username == "lawyer" and user.email_confirmed is False
+        await store.update_user(author_id, {"email_confirmed": True})
+        assert await store.get_user(author_id) == dataclasses.replace(user, email_confirmed=True)
+
+        notification = Notification(new_id(), author_id, "answer", post_id, "您的咨询有了答复", T0)
+        await store.add_notifications([notification])
+        assert await store.list_notifications(author_id, None, 5) == [notification]
+        assert await store.count_unread(author_id) == 1
+        assert await store.mark_read(author_id, None) == 1
+        assert await store.count_unread(author_id) == 0
+
+        mail = Mail(new_id(), "lawyer@example.org", "答复", "请登录查看", T0, next_attempt_at=T0)
+        await store.enqueue_mail(mail)
+        assert await store.claim_mail(T0, T0 + dt.timedelta(minutes=5), 5) == [mail]
+        assert await store.count_mail_waiting() == 1
+        await store.open()  # opening again leaves the upgraded file as it is
+    finally:
+        await store.close()
+    assert user_version(path) == len(MIGRATIONS)
+    assert index_columns(path, "notifications_user") == ["user_id", "created_at", "id"]
+    assert index_columns(path, "notifications_unread") == ["user_id", "read"]
+    assert index_columns(path, "mail_due") == ["next_attempt_at"]
+
+
+# The version that added the search index.
+SEARCH_VERSION = 5
+
+
+@pytest.mark.gen_test
+async def test_posts_of_a_version_4_database_can_be_indexed_and_found(tmp_path):
+    path = str(tmp_path / "forum.db")
+    post_id, reply_id, author_id = new_id(), new_id(), new_id()
+    build_version(path, SEARCH_VERSION - 1, post_id, reply_id, author_id)
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.search_posts(["标题"], [PostFilter()], 0, 5) == []  # none indexed yet
+        await store.index_post(post_id, ["标题", "正文"])
+        (hit,) = await store.search_posts(["正文"], [PostFilter(board="lawyer")], 0, 5)
+        assert hit.post == await store.get_post(post_id)
+        await store.index_post(post_id, ["新"])
+        assert await store.search_posts(["标题"], [PostFilter()], 0, 5) == []
+        await store.open()  # opening again leaves the index as it is
+        assert len(await store.search_posts(["新"], [PostFilter()], 0, 5)) == 1
+    finally:
+        await store.close()
+    assert user_version(path) == len(MIGRATIONS)

@@ -42,7 +42,7 @@ async def test_letter_from_writing_to_closing_through_pages(http_client, base_ur
     queue = await mod.get("/moderation")
     assert queue.status == 200 and "小区路灯坏了" in queue.text
     assert (await mod.submit(f"/posts/{post_id}/moderate", {"action": "accept"})).status == 303
-    missing = await mod.submit(f"/posts/{post_id}/route", {"department": ""})
+    missing = await mod.submit(f"/posts/{post_id}/route", {"form": "route", "department": ""})
     assert missing.status == 422 and form_errors(missing.text)
     routed = await mod.submit(f"/posts/{post_id}/route", {"department": "housing",
                                                           "due_days": "5"})

@@ -86,7 +86,7 @@ async def test_flag_form(http_client, base_url, store):
     reader = await browser_for(http_client, base_url, store, "reader")
     created = await author.submit("/boards/forum/new", {"title": "广告贴", "body": "买买买"})
     post_id = created.headers["Location"].rsplit("/", 1)[1]
-    empty = await reader.submit(f"/posts/{post_id}/flag", {"reason": ""})
+    empty = await reader.submit(f"/posts/{post_id}/flag", {"form": "flag", "reason": ""})
     assert empty.status == 422 and form_errors(empty.text)
     done = await reader.submit(f"/posts/{post_id}/flag", {"reason": "广告"})
     assert done.status == 303 and done.headers["Location"].endswith("?flagged=1")

@@ -107,7 +107,7 @@ async def test_form_bad_input_is_422_with_the_field_marked(browser, api):
     assert response.status == 422 and len(form_errors(response.text)) == 2
     created = await browser.submit("/boards/forum/new", {"title": "t", "body": "b"})
     post_id = post_id_from(created.headers["Location"])
-    empty_reply = await browser.submit(f"/posts/{post_id}", {"body": "   "})
+    empty_reply = await browser.submit(f"/posts/{post_id}", {"form": "reply", "body": "   "})
     assert empty_reply.status == 422 and form_errors(empty_reply.text)
     invalid_utf8 = await browser.request(
         "POST", "/boards/forum/new",

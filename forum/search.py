@@ -1,0 +1,76 @@
+"""Chinese segmentation into search terms, shared by both stores so that both match alike.
+
+A post's title and body, and a reader's query, go through the same steps: NFKC (full-width
+letters and digits become plain ones), lower case, then jieba. For each text both jieba's search
+mode (words, plus the shorter dictionary words inside long ones) and its full mode (every
+dictionary word anywhere in the text, including ones that straddle two words of the search mode:
+劳动合同 in 劳动|合同纠纷) are taken, so a word a reader types is a term of every text that
+contains it. What is left is words: no whitespace, punctuation or symbols, no single Latin
+letters or digits, no stop words, no repeats.
+
+The terms are plain words, never query syntax: the stores quote them (SQLite) or compare them as
+values (MongoDB). jieba is CPU work (milliseconds for a long body): callers on the event loop run
+these functions in a thread.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Iterable, Iterator
+
+import jieba
+
+DOCUMENT_TERMS_MAX = 2000
+QUERY_TERMS_MAX = 20
+# Longer runs of letters and digits (hashes, pasted blobs) are nothing anyone searches for.
+TERM_LENGTH_MAX = 64
+
+STOP_WORDS = frozenset("的 了 是 在 和 与 及 或 吗 呢 吧 啊 我 你 他 她 它 们 这 那 有 也 都 就 而 被 把 "
+                       "对 从 为 以 之 其 中".split())
+
+# Letters (L), numbers (N) and marks (M) make a word; a term of only other characters
+# (punctuation P, symbols S, separators Z, controls and the like C) is dropped.
+_WORD_CATEGORIES = ("L", "N", "M")
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second) rather than on the first search; the server
+    calls this in a thread at start. jieba keeps it in its default tokenizer, a read-only cache
+    for the life of the process."""
+    jieba.initialize()
+
+
+def terms_for(title: str, body: str) -> list[str]:
+    """The search terms of a post: the title's first, then the body's; at most 2000."""
+    return _terms((title, body), DOCUMENT_TERMS_MAX)
+
+
+def query_terms(q: str) -> list[str]:
+    """The search terms of what a reader typed, segmented as posts are; at most 20. Whatever
+    the text (quotes, operators, JSON), the result is words, or [] when none are left."""
+    return _terms((q,), QUERY_TERMS_MAX)
+
+
+def _terms(texts: Iterable[str], limit: int) -> list[str]:
+    terms: dict[str, None] = {}  # ordered, without repeats
+    for text in texts:
+        for word in _words(unicodedata.normalize("NFKC", text or "").lower()):
+            if _is_term(word):
+                terms.setdefault(word)
+                if len(terms) >= limit:
+                    return list(terms)
+    return list(terms)
+
+
+def _words(text: str) -> Iterator[str]:
+    if not text.strip():
+        return
+    yield from jieba.cut_for_search(text)
+    yield from jieba.cut(text, cut_all=True)
+
+
+def _is_term(word: str) -> bool:
+    if not word or len(word) > TERM_LENGTH_MAX or word in STOP_WORDS:
+        return False
+    if len(word) == 1 and word.isascii() and word.isalnum():
+        return False  # one Latin letter or digit: noise
+    return any(unicodedata.category(char)[0] in _WORD_CATEGORIES for char in word)

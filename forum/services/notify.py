@@ -1,0 +1,140 @@
+"""Telling people what reached them: notifications in the site, and e-mail to confirmed
+addresses through an outbox in the store that a background sender drains.
+
+Sending never blocks or fails the request that caused it: a request only writes notifications
+and outbox rows; the sender (forum/mailer.py) delivers them with retries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from forum import boards
+from forum.errors import Invalid, NotLoggedIn
+from forum.model import Mail, Notification, Post, Role, Session, User, is_id, new_id, now
+from forum.security import new_token, token_hash
+from forum.services.fields import check_limit
+from forum.services.paging import decode_cursor, encode_cursor
+from forum.store.base import Store
+
+# The site's address is not known to services; the sender fills it in from its configuration.
+SITE = "{site}"
+CONFIRM_DAYS = 2
+RECIPIENTS_MAX = 500
+
+KIND_TEXT = {
+    "reply": "您的帖子有了新回复",
+    "answer": "您的问题有了新的解答",
+    "official": "您的信件有了官方答复",
+    "status": "您的事项状态有更新",
+    "routed": "有新的事项转办到本部门",
+    "overdue": "有事项超过答复期限",
+}
+
+
+async def tell(store: Store, recipients: list[User], kind: str, post: Post, detail: str = ""
+               ) -> None:
+    """Notify each recipient (once, whatever the list repeats), and queue an e-mail to those
+    with a confirmed address."""
+    unique = list({user.id: user for user in recipients if not user.disabled}.values())
+    if not unique:
+        return
+    at = now()
+    summary = KIND_TEXT[kind] + f"：{post.title}" + (f"（{detail}）" if detail else "")
+    await store.add_notifications([Notification(new_id(), user.id, kind, post.id, summary, at)
+                                   for user in unique])
+    for user in unique:
+        if user.email and user.email_confirmed:
+            await store.enqueue_mail(Mail(
+                new_id(), user.email, f"[玉溪网] {KIND_TEXT[kind]}",
+                f"{user.display_name}，您好：\n\n{summary}\n\n查看：{SITE}/posts/{post.id}\n\n"
+                f"如不想再收到邮件，可在个人主页删除邮箱地址。\n", at, next_attempt_at=at))
+
+
+async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
+                      detail: str = "") -> None:
+    """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
+    without an account)."""
+    if post.author_id is None or (actor is not None and actor.id == post.author_id):
+        return
+    author = await store.get_user(post.author_id)
+    if author is not None:
+        await tell(store, [author], kind, post, detail)
+
+
+async def tell_department(store: Store, post: Post, department: str) -> None:
+    staff = await store.list_users(role=Role.STAFF, department=department, limit=RECIPIENTS_MAX)
+    await tell(store, staff, "routed", post, boards.POLICIES[post.board].name)
+
+
+async def tell_moderators(store: Store, post: Post, kind: str) -> None:
+    people = [*await store.list_users(role=Role.MODERATOR, department=None,
+                                      limit=RECIPIENTS_MAX)]
+    await tell(store, people, kind, post)
+
+
+# reading -------------------------------------------------------------------------------------
+@dataclass
+class Inbox:
+    items: list[Notification]
+    unread: int
+    next_cursor: str | None
+
+
+def _require(viewer: User | None) -> User:
+    if viewer is None:
+        raise NotLoggedIn()
+    return viewer
+
+
+async def inbox(store: Store, viewer: User | None, *, cursor: Any = None,
+                limit: Any = None) -> Inbox:
+    """The viewer's notifications, newest first, and how many are unread."""
+    user = _require(viewer)
+    size = check_limit(limit)
+    found = await store.list_notifications(user.id, decode_cursor(cursor), size + 1)
+    last = found[size - 1] if len(found) > size else None
+    return Inbox(found[:size], await store.count_unread(user.id),
+                 encode_cursor((last.created_at, last.id)) if last else None)
+
+
+async def unread_count(store: Store, viewer: User | None) -> int:
+    return 0 if viewer is None else await store.count_unread(viewer.id)
+
+
+async def mark_read(store: Store, viewer: User | None, ids: Any) -> int:
+    """Mark some (a list of ids) or all (None) of the viewer's notifications read."""
+    user = _require(viewer)
+    if ids is not None and (not isinstance(ids, list) or len(ids) > 100
+                            or not all(is_id(i) for i in ids)):
+        raise Invalid({"ids": "应为最多 100 个通知编号的列表"})
+    return await store.mark_read(user.id, ids)
+
+
+# e-mail addresses ----------------------------------------------------------------------------
+async def request_confirmation(store: Store, user: User) -> None:
+    """Mail a link that confirms the user's address; only confirmed addresses get e-mail."""
+    if not user.email:
+        return
+    token = new_token()
+    at = now()
+    await store.add_session(Session(token_hash(token), user.id, "confirm_email", at,
+                                    at + dt.timedelta(days=CONFIRM_DAYS)))
+    await store.enqueue_mail(Mail(
+        new_id(), user.email, "[玉溪网] 请确认您的邮箱",
+        f"{user.display_name}，您好：\n\n请在 {CONFIRM_DAYS} 天内打开下面的链接确认邮箱，"
+        f"确认后您会收到回复和办理进度的邮件提醒：\n\n{SITE}/confirm-email/{token}\n\n"
+        "如果这不是您的操作，请忽略此邮件。\n", at, next_attempt_at=at))
+
+
+async def confirm_email(store: Store, token: Any) -> User:
+    """Confirm the address a token was sent to. Raises Invalid (token)."""
+    session = await store.get_session(token_hash(token)) if isinstance(token, str) else None
+    if session is None or session.kind != "confirm_email" or session.expires_at <= now():
+        raise Invalid({"token": "链接无效或已过期"})
+    await store.delete_session(session.token_hash)
+    await store.update_user(session.user_id, {"email_confirmed": True})
+    user = await store.get_user(session.user_id)
+    assert user is not None
+    return user

@@ -1,0 +1,122 @@
+"""Finding what the viewer may see: full-text search in Chinese, similar answered questions,
+and keeping the index up to date."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from forum import boards, search, text
+from forum.errors import Invalid
+from forum.model import Kind, Post, PostFilter, Role, Status, User
+from forum.services.fields import Fields, check_limit
+from forum.services.presenting import PostView, is_moderator, present_posts
+from forum.store.base import Store
+
+QUERY_MAX = 100
+PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
+SIMILAR_MAX = 5
+ANSWERED = (Status.ANSWERED, Status.RESOLVED)
+
+
+@dataclass
+class Result:
+    view: PostView
+    snippet: str        # escaped HTML with <mark> around the query's words
+    score: float
+
+
+@dataclass
+class Results:
+    query: str
+    terms: list[str]
+    board: str | None
+    items: list[Result]
+    next_cursor: str | None
+
+
+async def index(store: Store, post: Post) -> None:
+    """(Re)index a post's title and body; segmentation runs in a thread."""
+    terms = await asyncio.to_thread(search.terms_for, post.title, post.body)
+    await store.index_post(post.id, terms)
+
+
+def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:
+    """What the viewer may find, as filters any one of which a post must match: the public
+    part of each board, and for people with more rights, their own posts, their department's
+    cases, or everything."""
+    slugs = (board,) if board else boards.BOARD_ORDER
+    if is_moderator(viewer):
+        return [PostFilter(boards=slugs)]
+    filters = []
+    for slug in slugs:
+        policy = boards.POLICIES[slug]
+        if policy.confidential:
+            continue
+        filters.append(PostFilter(board=slug, statuses=boards.PUBLIC_STATUSES[policy.kind],
+                                  public=True if policy.kind is Kind.CASE else None))
+    if viewer is not None:
+        filters.append(PostFilter(boards=slugs, author_id=viewer.id))
+        if viewer.has(Role.STAFF) and viewer.department:
+            case_boards = tuple(s for s in slugs if boards.POLICIES[s].kind is Kind.CASE)
+            filters.append(PostFilter(boards=case_boards, department=viewer.department))
+    return filters
+
+
+def _offset(cursor: Any, size: int) -> int:
+    if cursor in (None, ""):
+        return 0
+    if not isinstance(cursor, str) or not cursor.isdigit() or int(cursor) > size * PAGES_MAX:
+        raise Invalid({"cursor": "无效的翻页标记"})
+    return int(cursor)
+
+
+async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any = None,
+                       cursor: Any = None, limit: Any = None) -> Results:
+    """Posts the viewer may see that match the query, best first, with highlighted snippets.
+    Raises Invalid (q, board, cursor, limit)."""
+    fields = Fields()
+    query = fields.text("q", q, max_len=QUERY_MAX)
+    chosen = fields.choice("board", board, boards.BOARD_ORDER)
+    fields.done()
+    size = check_limit(limit)
+    offset = _offset(cursor, size)
+    terms = await asyncio.to_thread(search.query_terms, query)
+    hits = await store.search_posts(terms, visible_filters(viewer, chosen), offset, size + 1)
+    views = await present_posts(store, viewer, [hit.post for hit in hits[:size]])
+    items = [Result(view, text.highlight(text.plain_text(view.post.body), terms), hit.score)
+             for view, hit in zip(views, hits)]
+    more = len(hits) > size and offset + size < size * PAGES_MAX
+    return Results(query, terms, chosen, items, str(offset + size) if more else None)
+
+
+async def similar(store: Store, viewer: User | None, title: Any) -> list[PostView]:
+    """Up to five answered public questions like `title`, for someone about to ask. Raises
+    Invalid (title)."""
+    fields = Fields()
+    wanted = fields.text("title", title, max_len=QUERY_MAX)
+    fields.done()
+    terms = await asyncio.to_thread(search.query_terms, wanted)
+    where = [PostFilter(board=slug, statuses=ANSWERED) for slug, policy in boards.POLICIES.items()
+             if policy.kind is Kind.CONSULTATION]
+    hits = await store.search_posts(terms, where, 0, SIMILAR_MAX)
+    return await present_posts(store, viewer, [hit.post for hit in hits])
+
+
+async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None] | None = None
+                  ) -> int:
+    """Index every post again (after a change of segmentation, or a restore). Returns the count;
+    `progress(done)` is called after each batch."""
+    done, after = 0, None
+    while True:
+        batch = await store.list_posts(PostFilter(), after, 500, oldest_first=True)
+        for post in batch:
+            await index(store, post)
+        done += len(batch)
+        if progress is not None:
+            result = progress(done)
+            if asyncio.iscoroutine(result):
+                await result
+        if len(batch) < 500:
+            return done
+        after = (batch[-1].created_at, batch[-1].id)

@@ -1,0 +1,79 @@
+"""Segmentation into search terms (forum/search.py), the same for posts and for queries."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from forum import search
+
+
+def test_a_title_gives_its_words_and_the_words_inside_them(segmenter):
+    terms = segmenter.terms_for("劳动合同纠纷怎么处理", "")
+    assert {"劳动", "合同", "劳动合同", "纠纷", "合同纠纷", "处理"} <= set(terms)
+    assert len(terms) == len(set(terms))
+
+
+def test_a_query_matches_the_post_that_contains_its_words(segmenter):
+    post = set(segmenter.terms_for("劳动合同纠纷怎么处理", "公司拖欠工资三个月，怎么办？"))
+    for query in ("劳动合同", "合同", "工资"):
+        terms = segmenter.query_terms(query)
+        assert terms and set(terms) <= post, query
+    assert set(segmenter.query_terms("劳动合同")) == {"劳动", "合同", "劳动合同"}
+
+
+def test_text_is_normalised_and_noise_dropped(segmenter):
+    terms = segmenter.terms_for("ＡＢＣ１２３ 的 C++ 与 a 1 ，。！？", "了 是 在\t\n 工资\u3000拖欠")
+    assert terms == ["abc123", "c++", "工资", "拖欠"]
+
+
+def test_title_terms_come_first_and_repeats_once(segmenter):
+    terms = segmenter.terms_for("道路维修", "道路维修 道路维修 公交")
+    assert terms[:2] == ["道路", "维修"] and terms.count("道路") == 1 and "公交" in terms
+
+
+@pytest.mark.parametrize("hostile, expected", [
+    ('"NEAR(*', ["near"]),
+    ("'; DROP", ["drop"]),
+    ('{"$ne":null}', ["ne", "null"]),
+    ("%00", ["00"]),
+    ("* AND ( OR ) - ^ :", ["and", "or"]),
+    ("\x00\x1f\u200b", []),
+])
+def test_hostile_queries_are_just_words(segmenter, hostile, expected):
+    assert segmenter.query_terms(hostile) == expected
+
+
+@pytest.mark.parametrize("empty", ["", " ", "\t\n ", "\u3000", "，。、", "的了是"])
+def test_an_empty_query_has_no_terms(segmenter, empty):
+    assert segmenter.query_terms(empty) == []
+
+
+def test_term_counts_are_capped(segmenter):
+    many = "".join(f"词语{n} " for n in range(5000))
+    assert len(segmenter.terms_for(many, many)) == search.DOCUMENT_TERMS_MAX
+    assert len(segmenter.query_terms(many)) == search.QUERY_TERMS_MAX
+    assert segmenter.query_terms("x" * 65 + " 工资") == ["工资"]
+
+
+def test_segmentation_is_safe_from_several_threads(segmenter):
+    expected = segmenter.terms_for("劳动合同纠纷怎么处理", "公司拖欠工资")
+    results = []
+
+    def work():
+        results.extend(tuple(segmenter.terms_for("劳动合同纠纷怎么处理", "公司拖欠工资"))
+                       for _ in range(50))
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(results) == {tuple(expected)}
+
+
+def test_warm_up_is_paid_once(segmenter):
+    started = time.perf_counter()
+    segmenter.warm_up()
+    segmenter.query_terms("劳动合同")
+    assert time.perf_counter() - started < 0.1

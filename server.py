@@ -2,6 +2,7 @@
 
     python server.py [serve] [--host H] [--port P] [--db URL]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
+    python server.py reindex [--db URL]
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 import tornado.httpserver
 import tornado.ioloop
@@ -20,9 +22,9 @@ from forum.app import make_app
 from forum.config import Config, cookie_secret, env_db
 from forum.errors import DomainError
 from forum.mailer import Mailer, SmtpSettings
-from forum.model import Role
+from forum.model import PostFilter, Role
 from forum.security import Passwords
-from forum.services import accounts, cases
+from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
 
@@ -62,6 +64,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     create.add_argument("--department", help="department slug, for staff")
     create.add_argument("--display-name", help="name shown on posts (the username when absent)")
     add_db(create)
+
+    reindex = commands.add_parser("reindex", help="rebuild the search index of every post")
+    add_db(reindex)
 
     args = parser.parse_args(argv)
     if args.command is None:
@@ -158,11 +163,35 @@ async def create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+async def reindex(args: argparse.Namespace) -> int:
+    store = open_store(args.db)
+    await prepare_store(store)
+    total = max(sum((await store.count_posts_by_category(PostFilter())).values()), 1)
+    started = time.monotonic()
+
+    def progress(done: int) -> None:
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
+                         f"({time.monotonic() - started:.0f}s)")
+        sys.stderr.flush()
+
+    try:
+        await asyncio.to_thread(search.warm_up)
+        done = await searching.reindex(store, progress)
+    finally:
+        await store.close()
+    sys.stderr.write("\n")
+    print(f"reindexed {done} posts")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "create-user":
         return asyncio.run(create_user(args))
+    if args.command == "reindex":
+        return asyncio.run(reindex(args))
     asyncio.run(serve(args))
     return 0
 

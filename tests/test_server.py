@@ -124,3 +124,26 @@ def test_create_user_makes_an_admin_who_can_log_in(db):
 def test_help_for_each_command(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0 and "--db" in result.stdout
+
+
+def test_reindex_rebuilds_the_search_index(db):
+    made = run_cli("create-user", "writer", "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+    assert made.returncode == 0
+    server = Server(db, free_port()).start()
+    try:
+        token = server.call("POST", "/api/v1/auth/login",
+                            {"username": "writer", "password": PASSWORD})[1]["token"]
+        status, _ = server.call("POST", "/api/v1/boards/forum/posts",
+                                {"title": "劳动合同纠纷怎么处理", "body": "工资"}, token)
+        assert status == 201
+    finally:
+        server.stop()
+    result = run_cli("reindex", "--db", db)
+    assert result.returncode == 0 and "reindexed 1 posts" in result.stdout
+    assert "1/1" in result.stderr
+    server = Server(db, free_port()).start()
+    try:
+        status, found = server.call("GET", "/api/v1/search?q=%E5%8A%B3%E5%8A%A8%E5%90%88%E5%90%8C")
+        assert status == 200 and found["items"][0]["post"]["title"] == "劳动合同纠纷怎么处理"
+    finally:
+        server.stop()

@@ -182,3 +182,99 @@ class FieldError(tornado.web.UIModule):
     def render(self, errors: dict[str, str], name: str) -> str:
         return self.render_string("modules/field_error.html", name=name,
                                   message=errors.get(name))
+
+
+# Charts on the statistics page: inline SVG drawn by the template from this geometry. Widths
+# are percentages of the chart's width, so text keeps its size on any screen; heights are px.
+BAR_ROW = 48            # one department: its name on a line, its bar below
+BAR_TRACK = 80.0        # percent of the width the longest bar (100%) takes; the rest is for labels
+
+
+def _pct(value: float) -> str:
+    return f"{value:.2f}%"
+
+
+def bar_chart(rows) -> dict:
+    """Horizontal bars for rates: `rows` are (label, rate 0..1 or None) pairs, in order. Each bar
+    has its label above it and its value printed after its end."""
+    bars = []
+    for i, (label, rate) in enumerate(rows):
+        share = min(max(rate or 0.0, 0.0), 1.0) * BAR_TRACK
+        top = i * BAR_ROW
+        bars.append({"label": label, "rate": rate, "text": percent(rate),
+                     "label_y": top + 16, "bar_y": top + 22, "bar_height": 16,
+                     "width": _pct(share), "text_x": _pct(share), "text_y": top + 35})
+    rated = [b for b in bars if b["rate"] is not None]
+    return {"bars": bars, "height": len(bars) * BAR_ROW + 4, "track": _pct(BAR_TRACK),
+            "best": max(rated, key=lambda b: b["rate"], default=None),
+            "worst": min(rated, key=lambda b: b["rate"], default=None)}
+
+
+def _nice_top(largest: float) -> tuple[int, int]:
+    """A round axis top at or above `largest`, and its step: at most four steps of 1, 2 or 5
+    times a power of ten."""
+    magnitude = 1
+    while True:
+        for unit in (1, 2, 5):
+            step = unit * magnitude
+            if largest <= step * 4:
+                steps = max(1, -(-int(largest) // step))
+                return step * steps, step
+        magnitude *= 10
+
+
+LINE_LEFT, LINE_WIDTH = 9.0, 88.0   # percent: room for the axis numbers on the left
+LINE_TOP, LINE_PLOT = 12, 160       # px: the plot's top and height; month names go below
+LINE_VIEW = 1000                    # the inner drawing's width in its own units (stretched)
+
+
+def line_chart(months, keys=("received", "closed")) -> dict:
+    """Lines per month: `months` are (YYYY-MM, figures dict) pairs, oldest first; one series per
+    key of the figures. Lines are drawn in a stretched inner SVG (`view`, `points`); dots, axis
+    numbers and month names in the outer one at percentages (`x`), so they keep their shape."""
+    months = list(months)
+    n = len(months)
+    largest = max((f[k] or 0 for _, f in months for k in keys), default=0)
+    top, step = _nice_top(max(largest, 1))
+    fracs = [i / (n - 1) if n > 1 else 0.5 for i in range(n)]
+
+    def y(value) -> float:
+        return round(LINE_PLOT - (value or 0) / top * LINE_PLOT, 1)
+
+    series = []
+    for key in keys:
+        values = [f[key] or 0 for _, f in months]
+        series.append({
+            "key": key,
+            "points": " ".join(f"{round(fr * LINE_VIEW, 1)},{y(v)}" for fr, v in zip(fracs, values)),
+            "dots": [{"x": _pct(LINE_LEFT + fr * LINE_WIDTH), "y": round(LINE_TOP + y(v), 1), "value": v,
+                      "month": month} for fr, v, (month, _) in zip(fracs, values, months)],
+            "least": min(values, default=0), "most": max(values, default=0),
+            "last": values[-1] if values else 0,
+        })
+    # Month names: about 12 fit a wide chart, 6 a phone; the newest month is always named.
+    wide, narrow = -(-n // 12), -(-n // 6)
+    labels, year_shown = [], None
+    for i, (month, _) in enumerate(months):
+        back = n - 1 - i
+        if back % wide:
+            continue
+        minor = bool(back % narrow)
+        year = month[:4]
+        labels.append({"x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH), "text": f"{int(month[5:])}月",
+                        "year": year if (not minor and year != year_shown) else None,
+                        "minor": minor})
+        if not minor:
+            year_shown = year
+    ticks = [{"value": v, "y": round(LINE_TOP + y(v), 1)} for v in range(0, top + 1, step)]
+    return {"series": series, "labels": labels, "ticks": ticks, "top": top,
+            "view": f"0 0 {LINE_VIEW} {LINE_PLOT}", "plot_x": _pct(LINE_LEFT),
+            "plot_width": _pct(LINE_WIDTH), "plot_top": LINE_TOP, "plot_height": LINE_PLOT,
+            "axis_x": _pct(LINE_LEFT - 1.5), "label_y": LINE_TOP + LINE_PLOT + 20,
+            "height": LINE_TOP + LINE_PLOT + 48,
+            "first": months[0][0] if months else None, "last": months[-1][0] if months else None}
+
+
+def month_name(month: str) -> str:
+    """2025-03 as 2025年3月."""
+    return f"{month[:4]}年{int(month[5:])}月"

@@ -62,9 +62,115 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpPreview);
-  } else {
+  // Similar answered questions while a question's title is typed (consultation boards only:
+  // the page has a #similar region there). Titles are user text: built with textContent only.
+  function setUpSimilar() {
+    var region = document.getElementById("similar");
+    var title = document.getElementById("title");
+    if (!region || !title || !window.fetch) {
+      return;
+    }
+    var button = document.getElementById("similar-button");
+    var timer = null;
+    var asked = 0;
+    var shown = "";
+
+    function clear() {
+      region.textContent = "";
+      shown = "";
+    }
+
+    function show(items, wanted) {
+      region.textContent = "";
+      shown = wanted;
+      if (!items.length) {
+        return;
+      }
+      var panel = document.createElement("div");
+      panel.className = "similar-panel";
+      var head = document.createElement("p");
+      head.className = "similar-head";
+      head.textContent = "已有相似的已解答问题，看看是否能解决您的疑问：";
+      panel.appendChild(head);
+      var list = document.createElement("ul");
+      items.slice(0, 5).forEach(function (item) {
+        var li = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = "/posts/" + encodeURIComponent(item.id);
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = item.title;
+        var note = document.createElement("span");
+        note.className = "visually-hidden";
+        note.textContent = "（在新窗口打开）";
+        link.appendChild(note);
+        li.appendChild(link);
+        list.appendChild(li);
+      });
+      panel.appendChild(list);
+      region.appendChild(panel);
+    }
+
+    function look() {
+      var wanted = title.value.trim();
+      if (wanted.length < 4 || wanted.length > 100) {
+        asked += 1;
+        clear();
+        return;
+      }
+      if (wanted === shown) {
+        return;
+      }
+      var mine = ++asked;
+      fetch("/api/v1/search/similar?title=" + encodeURIComponent(wanted), {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (data) {
+        if (mine !== asked) {
+          return;  // a newer title is being looked up
+        }
+        if (data && Array.isArray(data.items)) {
+          show(data.items, wanted);
+        } else {
+          clear();
+        }
+      }).catch(function () {
+        if (mine === asked) {
+          clear();
+        }
+      });
+    }
+
+    title.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(look, 400);
+    });
+    if (title.value) {
+      look();
+    }
+
+    // Without this script the button sends the whole form to the similar-questions page;
+    // with it, only the title and the board go into the address.
+    if (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        var query = "title=" + encodeURIComponent(title.value.trim()) +
+          "&board=" + encodeURIComponent(button.value);
+        window.location.href = "/search/similar?" + query;
+      });
+    }
+  }
+
+  function setUp() {
     setUpPreview();
+    setUpSimilar();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
   }
 })();

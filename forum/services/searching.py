@@ -84,10 +84,17 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     terms = await asyncio.to_thread(search.query_terms, query)
     hits = await store.search_posts(terms, visible_filters(viewer, chosen), offset, size + 1)
     views = await present_posts(store, viewer, [hit.post for hit in hits[:size]])
-    items = [Result(view, text.highlight(text.plain_text(view.post.body), terms), hit.score)
-             for view, hit in zip(views, hits)]
+    items = [Result(view, _snippet(view.post, terms), hit.score) for view, hit in zip(views, hits)]
     more = len(hits) > size and offset + size < size * PAGES_MAX
     return Results(query, terms, chosen, items, str(offset + size) if more else None)
+
+
+def _snippet(post: Post, terms: list[str]) -> str:
+    """From the body where the words are; when only the title has them, the title leads."""
+    body = text.plain_text(post.body)
+    folded = body.casefold()
+    source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
+    return text.highlight(source, terms)
 
 
 async def similar(store: Store, viewer: User | None, title: Any) -> list[PostView]:

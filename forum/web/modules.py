@@ -246,9 +246,11 @@ def line_chart(months, keys=("received", "closed")) -> dict:
         values = [f[key] or 0 for _, f in months]
         series.append({
             "key": key,
-            "points": " ".join(f"{round(fr * LINE_VIEW, 1)},{y(v)}" for fr, v in zip(fracs, values)),
-            "dots": [{"x": _pct(LINE_LEFT + fr * LINE_WIDTH), "y": round(LINE_TOP + y(v), 1), "value": v,
-                      "month": month} for fr, v, (month, _) in zip(fracs, values, months)],
+            "points": " ".join(f"{round(fr * LINE_VIEW, 1)},{y(v)}"
+                               for fr, v in zip(fracs, values)),
+            "dots": [{"x": _pct(LINE_LEFT + fr * LINE_WIDTH), "y": round(LINE_TOP + y(v), 1),
+                      "value": v, "month": month}
+                     for fr, v, (month, _) in zip(fracs, values, months)],
             "least": min(values, default=0), "most": max(values, default=0),
             "last": values[-1] if values else 0,
         })
@@ -269,7 +271,8 @@ def line_chart(months, keys=("received", "closed")) -> dict:
     ticks = [{"value": v, "y": round(LINE_TOP + y(v), 1)} for v in range(0, top + 1, step)]
     return {"series": series, "labels": labels, "ticks": ticks, "top": top,
             "view": f"0 0 {LINE_VIEW} {LINE_PLOT}", "plot_x": _pct(LINE_LEFT),
-            "plot_width": _pct(LINE_WIDTH), "plot_top": LINE_TOP, "plot_height": LINE_PLOT,
+            "plot_width": _pct(LINE_WIDTH), "plot_end": _pct(LINE_LEFT + LINE_WIDTH),
+            "plot_top": LINE_TOP, "plot_height": LINE_PLOT,
             "axis_x": _pct(LINE_LEFT - 1.5), "label_y": LINE_TOP + LINE_PLOT + 20,
             "height": LINE_TOP + LINE_PLOT + 48,
             "first": months[0][0] if months else None, "last": months[-1][0] if months else None}

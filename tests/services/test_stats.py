@@ -1,0 +1,100 @@
+"""The counting rules of the statistics, pinned against a hand-made set of cases."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from forum.model import Post, Status, new_id
+from forum.services import stats
+
+T = dt.datetime(2026, 10, 12, 2, 0, tzinfo=dt.timezone.utc)   # a Monday, 10:00 in Yuxi
+H = dt.timedelta(hours=1)
+D = dt.timedelta(days=1)
+
+
+def case(board="mayor", status=Status.SUBMITTED, at=T, **extra) -> Post:
+    return Post(id=new_id(), board=board, title="t", body="b", html="", author_id=None,
+                status=status, created_at=at, updated_at=at, **extra)
+
+
+DATASET = [
+    # closed on time, satisfied: replied 10 hours after submission
+    case(status=Status.CLOSED, department="housing", accepted_at=T + H, routed_at=T + 2 * H,
+         due_at=T + 10 * D, replied_at=T + 10 * H, closed_at=T + D, rating="satisfied"),
+    # replied late, rated 不满意 once then closed: counted once, late
+    case(status=Status.CLOSED, department="housing", accepted_at=T + H, routed_at=T + H,
+         due_at=T + 2 * D, replied_at=T + 3 * D, closed_at=T + 4 * D, rating="unsatisfied",
+         reopened=True),
+    # routed, overdue now, no reply
+    case(status=Status.ROUTED, department="transport", accepted_at=T + H, routed_at=T + H,
+         due_at=T + D),
+    # rejected: received, never accepted
+    case(status=Status.REJECTED),
+    # a tax report, replied, waiting for its rating, basically satisfied not yet
+    case(board="tax", status=Status.REPLIED, department="tax", accepted_at=T + H,
+         routed_at=T + H, due_at=T + 10 * D, replied_at=T + 20 * H),
+    # next month: outside a period that ends on Nov 1
+    case(at=T + 30 * D, status=Status.SUBMITTED),
+]
+
+
+@pytest.fixture
+def cases_in(store, io_loop):
+    async def load():
+        for post in DATASET:
+            await store.add_post(post)
+    io_loop.run_sync(load)
+    return store
+
+
+@pytest.mark.gen_test
+async def test_board_figures_follow_the_counting_rules(cases_in):
+    report = await stats.report(cases_in, "2026-10-01", "2026-11-01")
+    mayor = report.boards["mayor"].as_dict()
+    assert (mayor["received"], mayor["accepted"], mayor["replied"], mayor["closed"]) == (4, 3, 2, 2)
+    assert mayor["reply_rate"] == round(2 / 3, 4) and mayor["completion_rate"] == round(2 / 3, 4)
+    assert mayor["on_time_rate"] == 0.5
+    assert mayor["median_first_reply_hours"] == round((10 + 72) / 2, 1)
+    assert mayor["overdue"] == 1
+    assert mayor["satisfaction"] == {"satisfied": 1, "basically_satisfied": 0, "unsatisfied": 1}
+    tax = report.boards["tax"].as_dict()
+    assert (tax["received"], tax["replied"], tax["closed"], tax["completion_rate"]) == (1, 1, 0, 0.0)
+
+
+@pytest.mark.gen_test
+async def test_department_and_month_figures(cases_in):
+    report = await stats.report(cases_in)
+    housing = report.departments["housing"].as_dict()
+    assert (housing["received"], housing["closed"], housing["completion_rate"]) == (2, 2, 1.0)
+    assert report.departments["transport"].as_dict()["overdue"] == 1
+    assert report.departments["police"].as_dict()["reply_rate"] is None   # nothing accepted
+    assert sorted(report.months) == ["2026-10", "2026-11"]
+    assert report.months["2026-11"].as_dict()["received"] == 1
+
+
+@pytest.mark.gen_test
+async def test_overdue_counts_now_whatever_the_period(cases_in):
+    later = await stats.report(cases_in, "2026-11-01", "2026-12-01")
+    assert later.boards["mayor"].as_dict()["received"] == 1
+    assert later.boards["mayor"].as_dict()["overdue"] == 1
+
+
+@pytest.mark.gen_test
+async def test_bad_periods(store):
+    from forum.errors import Invalid
+    for since, until, field in (("2026-13-01", None, "from"), (None, "yesterday", "to"),
+                                ("2026-11-02", "2026-11-01", "to")):
+        with pytest.raises(Invalid) as caught:
+            await stats.report(store, since, until)
+        assert field in caught.value.fields
+
+
+@pytest.mark.gen_test
+async def test_the_cache_answers_without_recounting(cases_in):
+    cache = stats.ReportCache(seconds=300)
+    first = await cache.get(cases_in)
+    await cases_in.add_post(case())
+    assert await cache.get(cases_in) is first
+    fresh = await stats.ReportCache(seconds=0).get(cases_in)
+    assert fresh.boards["mayor"].received == first.boards["mayor"].received + 1

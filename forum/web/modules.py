@@ -229,10 +229,10 @@ LINE_VIEW = 1000                    # the inner drawing's width in its own units
 
 
 def line_chart(months, keys=("received", "closed")) -> dict:
-    """Lines per month: `months` are (YYYY-MM, figures dict) pairs, oldest first; one series per
-    key of the figures. Lines are drawn in a stretched inner SVG (`view`, `points`); dots, axis
+    """Lines per month: `months` are (YYYY-MM, figures dict) pairs, oldest first (months missing
+    between them count as zero); one series per key of the figures. Lines are drawn in a stretched inner SVG (`view`, `points`); dots, axis
     numbers and month names in the outer one at percentages (`x`), so they keep their shape."""
-    months = list(months)
+    months = _every_month(list(months), keys)
     n = len(months)
     largest = max((f[k] or 0 for _, f in months for k in keys), default=0)
     top, step = _nice_top(max(largest, 1))
@@ -255,19 +255,25 @@ def line_chart(months, keys=("received", "closed")) -> dict:
             "last": values[-1] if values else 0,
         })
     # Month names: about 12 fit a wide chart, 6 a phone; the newest month is always named.
-    wide, narrow = -(-n // 12), -(-n // 6)
-    labels, year_shown = [], None
+    # A label carries its year where the year changes from the label before it; on a phone,
+    # from the phone's label before it (`year_narrow_only`: a year only a phone needs).
+    wide = -(-n // 12)
+    narrow = wide * -(-n // (wide * 6))
+    labels, year_before, year_before_major = [], None, None
     for i, (month, _) in enumerate(months):
         back = n - 1 - i
         if back % wide:
             continue
         minor = bool(back % narrow)
         year = month[:4]
+        wide_year = year != year_before
+        narrow_year = not minor and year != year_before_major
         labels.append({"x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH), "text": f"{int(month[5:])}月",
-                        "year": year if (not minor and year != year_shown) else None,
-                        "minor": minor})
+                       "year": year if wide_year or narrow_year else None,
+                       "year_narrow_only": narrow_year and not wide_year, "minor": minor})
+        year_before = year
         if not minor:
-            year_shown = year
+            year_before_major = year
     ticks = [{"value": v, "y": round(LINE_TOP + y(v), 1)} for v in range(0, top + 1, step)]
     return {"series": series, "labels": labels, "ticks": ticks, "top": top,
             "view": f"0 0 {LINE_VIEW} {LINE_PLOT}", "plot_x": _pct(LINE_LEFT),
@@ -276,6 +282,22 @@ def line_chart(months, keys=("received", "closed")) -> dict:
             "axis_x": _pct(LINE_LEFT - 1.5), "label_y": LINE_TOP + LINE_PLOT + 20,
             "height": LINE_TOP + LINE_PLOT + 48,
             "first": months[0][0] if months else None, "last": months[-1][0] if months else None}
+
+
+def _every_month(months: list, keys) -> list:
+    """The months from the first to the last, those without cases as zeros, so that the line's
+    steps are equal spans of time."""
+    if not months:
+        return months
+    have = dict(months)
+    year, month = int(months[0][0][:4]), int(months[0][0][5:7])
+    filled = []
+    while True:
+        name = f"{year:04d}-{month:02d}"
+        filled.append((name, have.get(name) or {key: 0 for key in keys}))
+        if name >= months[-1][0]:
+            return filled
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def month_name(month: str) -> str:

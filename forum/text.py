@@ -116,6 +116,6 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     return prefix + "".join(pieces) + suffix
 
 
-def plain_text(markdown: str) -> str:
-    """Markdown reduced to its words, for snippets and feeds' summaries."""
-    return " ".join(re.sub(r"[`*_>#\[\]()|~-]+", " ", markdown).split())
+def plain_text(rendered_html: str) -> str:
+    """The words of sanitised HTML, for snippets: tags dropped, entities read, spaces joined."""
+    return " ".join(html.unescape(nh3.clean(rendered_html, tags=set())).split())

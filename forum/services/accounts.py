@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from forum.errors import BadCredentials, Invalid, NotFound
+from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn
 from forum.model import Role, Session, User, new_id, now
 from forum.security import Passwords, new_token, token_hash
 from forum.services import notify, throttle
@@ -131,4 +131,20 @@ async def get_profile(store: Store, username: str) -> User:
     user = await store.get_user_by_name(username)
     if user is None:
         raise NotFound("用户不存在")
+    return user
+
+
+async def change_email(store: Store, viewer: User | None, email: Any) -> User:
+    """Set (or, with an empty value, remove) the viewer's address; a new address is unconfirmed
+    until its link is opened, and gets that link by mail. Raises NotLoggedIn, Invalid."""
+    if viewer is None:
+        raise NotLoggedIn()
+    fields = Fields()
+    mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
+                       pattern_hint="不是有效的电子邮箱地址")
+    fields.done()
+    await store.update_user(viewer.id, {"email": mail, "email_confirmed": False})
+    user = await store.get_user(viewer.id)
+    assert user is not None
+    await notify.request_confirmation(store, user)
     return user

@@ -91,7 +91,7 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
 
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
-    body = text.plain_text(post.body)
+    body = text.plain_text(post.html)
     folded = body.casefold()
     source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
     return text.highlight(source, terms)

@@ -48,6 +48,11 @@ class MeHandler(ApiHandler):
         _login_required(self)
         self.respond(200, {"user": views.user_json(self.user, private=True)})
 
+    async def patch(self) -> None:
+        data = self.json_body()
+        user = await accounts.change_email(self.store, self.user, data.get("email"))
+        self.respond(200, {"user": views.user_json(user, private=True)})
+
 
 class BoardsHandler(ApiHandler):
     async def get(self) -> None:

@@ -85,12 +85,15 @@ class NewPostPage(PageHandler):
 
     async def get(self, slug: str) -> None:
         board = await posting.board_for_writing(self.store, self.user, slug)
-        await self.render_page("new_post.html", board=board, values={}, errors={})
+        await self.render_page("new_post.html", board=board, values={}, errors={}, similar=None)
 
     async def post(self, slug: str) -> None:
         values: dict[str, Any] = {
             "title": self.form("title"), "body": self.form("body"),
             "category": self.form("category") or None, "anonymous": self.checkbox("anonymous")}
+        if self.form("check_similar"):
+            await self.show_similar(slug, values)
+            return
         for name in ("contact", "case_number", "received_on", "department"):
             if self.form(name) is not None:
                 values[name] = self.form(name) or None
@@ -102,13 +105,26 @@ class NewPostPage(PageHandler):
         except Invalid as error:
             board = await posting.get_board(self.store, self.user, slug)
             await self.render_page("new_post.html", 422, board=board, values=values,
-                                   errors=error.fields)
+                                   errors=error.fields, similar=None)
             return
         if view.tracking_code:
             # The code is shown once, here: it is the only key an anonymous reporter holds.
             await self.render_page("submitted.html", 201, view=view)
             return
         self.redirect(f"/posts/{view.post.id}", status=303)
+
+
+    async def show_similar(self, slug: str, values: dict[str, Any]) -> None:
+        """The "check similar questions" step without JavaScript: the draft comes back as typed,
+        with the answered questions like its title above it."""
+        board = await posting.board_for_writing(self.store, self.user, slug)
+        errors: dict[str, str] = {}
+        try:
+            similar = await searching.similar(self.store, self.user, values["title"])
+        except Invalid as error:
+            similar, errors = None, error.fields
+        await self.render_page("new_post.html", 422 if errors else 200, board=board,
+                               values=values, errors=errors, similar=similar)
 
 
 class PostPage(PageHandler):
@@ -231,9 +247,15 @@ class StatsPage(PageHandler):
     async def get(self) -> None:
         since = self.get_query_argument("from", None) or None
         until = self.get_query_argument("to", None) or None
-        report = await self.settings["stats_cache"].get(self.store, since, until)
+        errors: dict[str, str] = {}
+        try:
+            report = await self.settings["stats_cache"].get(self.store, since, until)
+        except Invalid as error:
+            errors = error.fields
+            report = await self.settings["stats_cache"].get(self.store, None, None)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
-        await self.render_page("stats.html", report=report, since=since or "",
+        await self.render_page("stats.html", 422 if errors else 200, errors=errors,
+                               report=report, since=since or "",
                                until=until or "", department_names=names)
 
 
@@ -386,13 +408,26 @@ class MePage(PageHandler):
         if self.user is None:
             self.login_redirect()
             return
+        await self.render_me(200, {}, None)
+
+    async def render_me(self, status: int, errors: dict, email: str | None) -> None:
         page = await posting.list_own_posts(self.store, self.user,
                                             cursor=self.get_query_argument("cursor", None))
         inbox = await notify.inbox(self.store, self.user,
                                    cursor=self.get_query_argument("notices", None))
-        await self.render_page("me.html", page=page, inbox=inbox)
+        await self.render_page("me.html", status, page=page, inbox=inbox, errors=errors,
+                               email=self.user.email if email is None else email,
+                               email_saved=self.get_query_argument("email", None) == "1")
 
     async def post(self) -> None:
+        if self.form("form") == "email":
+            try:
+                await accounts.change_email(self.store, self.user, self.form("email"))
+            except Invalid as error:
+                await self.render_me(422, error.fields, self.form("email"))
+                return
+            self.redirect("/me?email=1#email", status=303)
+            return
         await notify.mark_read(self.store, self.user, None)
         self.redirect("/me#notifications", status=303)
 

@@ -24,6 +24,7 @@ def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
     }
     if private:
         data["email"] = user.email
+        data["email_confirmed"] = user.email_confirmed
         data["created_at"] = iso(user.created_at)
     return data
 

@@ -86,3 +86,39 @@ async def test_stats_json(api, store):
         "on_time_rate", "median_first_reply_hours", "overdue", "satisfaction"}
     bad = await api.get("/stats?from=tomorrow")
     assert bad.status == 422 and "from" in bad.error["fields"]
+
+
+@pytest.mark.gen_test
+async def test_email_change_through_the_api_and_the_page(api, store, browser):
+    user = await login(api, store, "mailer")
+    changed = await user.patch("/me", {"email": "m@example.org"})
+    assert changed.status == 200 and changed.json()["user"]["email_confirmed"] is False
+    assert await store.count_mail_waiting() == 1
+    bad = await user.patch("/me", {"email": "nope"})
+    assert bad.status == 422 and "email" in bad.error["fields"]
+    await browser.log_in("mailer")
+    page = await browser.submit("/me", {"form": "email", "email": "not-an-address"})
+    assert page.status == 422
+    removed = await browser.submit("/me", {"form": "email", "email": ""})
+    assert removed.status == 303
+    assert (await store.get_user_by_name("mailer")).email is None
+
+
+@pytest.mark.gen_test
+async def test_similar_questions_step_without_javascript_keeps_the_draft(api, store, browser):
+    asker = await login(api, store, "asker")
+    lawyer = await login(api, store, "lawyer1", Role.LAWYER)
+    post_id = (await asker.post("/boards/lawyer/posts", {"title": "劳动合同纠纷怎么处理",
+                                                         "body": "x", "category": "劳动"})).json()["post"]["id"]
+    await lawyer.post(f"/posts/{post_id}/replies", {"body": "申请仲裁"})
+    await browser.log_in("asker")
+    step = await browser.submit("/boards/lawyer/new", {"title": "劳动合同到期怎么办",
+                                                       "body": "我的草稿", "check_similar": "1"})
+    assert step.status == 200 and f"/posts/{post_id}" in step.text and "我的草稿" in step.text
+    assert len((await api.get("/boards/lawyer/posts")).json()["items"]) == 1  # nothing created
+
+
+@pytest.mark.gen_test
+async def test_stats_page_names_a_bad_date(browser):
+    page = await browser.get("/stats?from=bad")
+    assert page.status == 422 and 'id="from-error"' in page.text

@@ -234,6 +234,8 @@ def line_chart(months, keys=("received", "closed")) -> dict:
     numbers and month names in the outer one at percentages (`x`), so they keep their shape."""
     months = _every_month(list(months), keys)
     n = len(months)
+    if n == 0:  # no cases yet: an empty chart, and the page says so
+        return {"series": [], "labels": [], "ticks": [], "view": LINE_VIEW, "empty": True}
     largest = max((f[k] or 0 for _, f in months for k in keys), default=0)
     top, step = _nice_top(max(largest, 1))
     fracs = [i / (n - 1) if n > 1 else 0.5 for i in range(n)]

@@ -122,3 +122,9 @@ async def test_similar_questions_step_without_javascript_keeps_the_draft(api, st
 async def test_stats_page_names_a_bad_date(browser):
     page = await browser.get("/stats?from=bad")
     assert page.status == 422 and 'id="from-error"' in page.text
+
+
+@pytest.mark.gen_test
+async def test_stats_page_of_a_new_portal(browser):
+    page = await browser.get("/stats")
+    assert page.status == 200 and "办结率" in page.text

@@ -39,9 +39,18 @@ def warm_up() -> None:
     jieba.initialize()
 
 
+# A word in the title says more about a post than the same word in its body: the title's terms
+# are given this many times, and both stores count repeats (SQLite's bm25 as term frequency,
+# MongoDB's score as matching array elements).
+TITLE_WEIGHT = 3
+
+
 def terms_for(title: str, body: str) -> list[str]:
-    """The search terms of a post: the title's first, then the body's; at most 2000."""
-    return _terms((title, body), DOCUMENT_TERMS_MAX)
+    """The search terms of a post: the title's, TITLE_WEIGHT times, then the body's (each part
+    without repeats of its own); at most 2000."""
+    title_terms = _terms((title,), DOCUMENT_TERMS_MAX // (TITLE_WEIGHT + 1))
+    body_terms = _terms((body,), DOCUMENT_TERMS_MAX - TITLE_WEIGHT * len(title_terms))
+    return title_terms * TITLE_WEIGHT + body_terms
 
 
 def query_terms(q: str) -> list[str]:

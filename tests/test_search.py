@@ -12,7 +12,7 @@ from forum import search
 def test_a_title_gives_its_words_and_the_words_inside_them(segmenter):
     terms = segmenter.terms_for("劳动合同纠纷怎么处理", "")
     assert {"劳动", "合同", "劳动合同", "纠纷", "合同纠纷", "处理"} <= set(terms)
-    assert len(terms) == len(set(terms))
+    assert len(terms) == segmenter.TITLE_WEIGHT * len(set(terms))
 
 
 def test_a_query_matches_the_post_that_contains_its_words(segmenter):
@@ -25,12 +25,14 @@ def test_a_query_matches_the_post_that_contains_its_words(segmenter):
 
 def test_text_is_normalised_and_noise_dropped(segmenter):
     terms = segmenter.terms_for("ＡＢＣ１２３ 的 C++ 与 a 1 ，。！？", "了 是 在\t\n 工资\u3000拖欠")
-    assert terms == ["abc123", "c++", "工资", "拖欠"]
+    assert terms == ["abc123", "c++"] * segmenter.TITLE_WEIGHT + ["工资", "拖欠"]
 
 
-def test_title_terms_come_first_and_repeats_once(segmenter):
+def test_title_terms_come_first_and_weigh_more(segmenter):
     terms = segmenter.terms_for("道路维修", "道路维修 道路维修 公交")
-    assert terms[:2] == ["道路", "维修"] and terms.count("道路") == 1 and "公交" in terms
+    assert terms[:2] == ["道路", "维修"] and "公交" in terms
+    # Each part once, the title's weighted: the body's repeats add nothing.
+    assert terms.count("道路") == segmenter.TITLE_WEIGHT + 1 and terms.count("公交") == 1
 
 
 @pytest.mark.parametrize("hostile, expected", [

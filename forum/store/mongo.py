@@ -670,8 +670,9 @@ class MongoStore:
     async def index_post(self, post_id: str, terms: list[str]) -> None:
         # `terms` lives on the post's document (a Post has no such field; reading ignores it).
         # The other writes to a post $set their fields, so they keep it.
-        unique = list(dict.fromkeys(term for term in terms if term))
-        update = {"$set": {"terms": unique}} if unique else {"$unset": {"terms": ""}}
+        # Repeats kept: a term given several times (a title's) weighs more in the ranking.
+        kept = [term for term in terms if term]
+        update = {"$set": {"terms": kept}} if kept else {"$unset": {"terms": ""}}
         result = await self._db["posts"].update_one({"_id": _oid(post_id)}, update)
         if result.matched_count == 0:
             raise NotFound()
@@ -683,21 +684,25 @@ class MongoStore:
             return []
         # The terms are values to compare, never operators or field paths: $in takes them as
         # values, and $literal keeps one like "$ne" from being read as a field inside $filter.
-        # The score counts the post's terms among the query's (the size of the intersection,
-        # as a post's terms are stored without repeats): more matching terms first, then newer.
-        # (SQLite also ranks rarer terms higher within an equal count; this does not.)
+        # Ranked as SQLite ranks: first by how many of the query's terms the post has, then by
+        # how often they occur (a title's terms are stored several times, so a title match
+        # weighs more; SQLite's bm25 also favours rarer terms, this does not), then newer.
+        occurrences = {"$size": {"$filter": {
+            "input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}}}
         pipeline = [
             {"$match": {"$and": [{"terms": {"$in": wanted}},
                                  {"$or": [_post_query(one) for one in where]}]}},
-            {"$addFields": {"_score": {"$size": {"$filter": {
-                "input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}}}}},
-            {"$sort": {"_score": -1, "created_at": -1, "_id": -1}},
+            {"$addFields": {"_matched": {"$size": {"$filter": {
+                "input": {"$literal": wanted}, "cond": {"$in": ["$$this", "$terms"]}}}},
+                "_weight": occurrences}},
+            {"$sort": {"_matched": -1, "_weight": -1, "created_at": -1, "_id": -1}},
             {"$skip": max(offset, 0)},
             {"$limit": limit},
             {"$project": {"terms": 0}},
         ]
         cursor = await self._db["posts"].aggregate(pipeline)
-        return [SearchHit(_from_doc(Post, doc), float(doc["_score"]))
+        return [SearchHit(_from_doc(Post, doc),
+                          doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
                 for doc in await cursor.to_list()]
 
     # notifications and mail ------------------------------------------------------------------

@@ -762,7 +762,8 @@ class SqliteStore:
 
     # search ----------------------------------------------------------------------------------
     async def index_post(self, post_id: str, terms: list[str]) -> None:
-        tokens = " ".join(_search_tokens(terms))
+        # Repeats kept: a term given several times (a title's) weighs more in bm25.
+        tokens = " ".join(_fts_token(term) for term in terms if term)
 
         def work(conn: sqlite3.Connection) -> None:
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():

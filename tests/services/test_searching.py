@@ -24,6 +24,8 @@ async def test_chinese_words_find_the_post_ranked_first(store):
     _, _, wanted, other = await seed(store)
     first = await searching.search_posts(store, None, "劳动合同")
     assert first.items[0].view.post.id == wanted.id
+    # A title match outranks a body match: 合同 is in the question's title, only in the other's body.
+    assert (await searching.search_posts(store, None, "合同")).items[0].view.post.id == wanted.id
     for query in ("合同", "工资"):
         found = [r.view.post.id for r in (await searching.search_posts(store, None, query)).items]
         assert wanted.id in found, query

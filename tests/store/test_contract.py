@@ -1227,3 +1227,15 @@ async def test_list_users_by_role_and_department(any_store):
         "amy", "eve", "zed"]
     assert len(await any_store.list_users(role=None, department=None, limit=3)) == 3
     assert await any_store.list_users(role=Role.ADMIN, department=None, limit=10) == []
+
+
+@pytest.mark.gen_test
+async def test_search_weighs_repeated_terms_within_an_equal_match(any_store):
+    weighted = make_post(title="weighted", at=T0)
+    plain = make_post(title="plain", at=T0 + dt.timedelta(minutes=1))  # newer, but lighter
+    for post, terms in ((weighted, ["合同", "合同", "合同", "甲"]), (plain, ["合同", "乙"])):
+        await any_store.add_post(post)
+        await any_store.index_post(post.id, terms)
+    hits = await any_store.search_posts(["合同"], [PostFilter()], 0, 10)
+    assert [hit.post.title for hit in hits] == ["weighted", "plain"]
+    assert hits[0].score > hits[1].score

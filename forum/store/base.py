@@ -209,6 +209,8 @@ class Store(Protocol):
                            limit: int) -> list[SearchHit]:
         """Posts that have at least one of `terms` and match any one of the filters in `where`,
         best first (more matching terms, rarer terms, then newer), skipping `offset` hits.
+        Only about the newest 500 posts holding each term are ranked, so that a common
+        word costs the same at any size of the data.
         Terms are plain words, never query syntax. Empty list when nothing matches or `terms`
         or `where` is empty."""
 

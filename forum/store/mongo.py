@@ -38,6 +38,7 @@ DEFAULT_DATABASE = "forum"
 DURABLE = WriteConcern("majority", j=True)
 MAJORITY = ReadConcern("majority")
 HIT_RETENTION_SECONDS = 24 * 60 * 60
+SEARCH_CANDIDATES = 500  # per term; see search_posts
 # The GridFS bucket of attachments: each file's _id is the attachment's id and its `metadata` the
 # rest of the description, in the collection "attachments.files"; the bytes in "attachments.chunks".
 ATTACHMENTS = "attachments"
@@ -692,6 +693,10 @@ class MongoStore:
         pipeline = [
             {"$match": {"$and": [{"terms": {"$in": wanted}},
                                  {"$or": [_post_query(one) for one in where]}]}},
+            # Only the newest matches are ranked, as in SQLite (its SEARCH_CANDIDATES per term):
+            # ranking every match of a common word costs time that grows with the data.
+            {"$sort": {"created_at": -1, "_id": -1}},
+            {"$limit": SEARCH_CANDIDATES * len(wanted)},
             {"$addFields": {"_matched": {"$size": {"$filter": {
                 "input": {"$literal": wanted}, "cond": {"$in": ["$$this", "$terms"]}}}},
                 "_weight": occurrences}},

@@ -1,0 +1,86 @@
+"""Search latency at scale: N posts of Chinese text in a fresh SQLite store, then the service's
+search for a set of queries, timed. Not a test: run it by hand and read the numbers.
+
+    python bench/search_latency.py [--posts 100000] [--queries 300]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from forum import search  # noqa: E402
+from forum.model import Post, Status, new_id, now  # noqa: E402
+from forum.services import searching  # noqa: E402
+from forum.services.setup import prepare_store  # noqa: E402
+from forum.store import open_store  # noqa: E402
+from forum.store.codec import to_plain  # noqa: E402
+from forum.store.sqlite import _insert  # noqa: E402
+
+TOPICS = ["劳动合同纠纷怎么处理", "拖欠工资如何维权", "小区停车位不足", "路灯不亮影响出行", "学校周边交通拥堵",
+          "医保报销比例是多少", "农村宅基地审批流程", "烟草种植病虫害防治", "房屋租赁押金不退", "交通事故责任认定",
+          "噪音扰民投诉渠道", "垃圾分类点设置", "养殖场污水处理", "公交线路调整建议", "商品房延期交付"]
+FILLER = ["希望有关部门尽快处理", "这个问题已经持续很久了", "请问应该找哪个部门", "附近居民都很关心",
+          "谢谢各位解答", "具体情况如下", "我们多次反映未果", "请给出明确答复"]
+BOARDS = [("forum", Status.PUBLISHED), ("lawyer", Status.ANSWERED), ("agri", Status.OPEN)]
+
+
+async def load(store, count: int) -> None:
+    rng = random.Random(7)
+    batch = 2000
+    started = time.monotonic()
+    for first in range(0, count, batch):
+        rows = []
+        for i in range(first, min(first + batch, count)):
+            board, status = BOARDS[i % len(BOARDS)]
+            title = f"{rng.choice(TOPICS)}（{i}）"
+            body = "，".join(rng.sample(FILLER, 3)) + "。" + rng.choice(TOPICS)
+            at = now()
+            rows.append((Post(id=new_id(), board=board, title=title, body=body, html="",
+                              author_id=None, status=status, created_at=at, updated_at=at),
+                         search.terms_for(title, body)))
+
+        def work(conn, rows=rows):
+            for post, terms in rows:
+                _insert(conn, "posts", to_plain(post))
+                conn.execute("INSERT INTO search_docs (post_id, terms) VALUES (?, ?)",
+                             (post.id, " ".join(terms)))
+        await store._write(work)
+        print(f"\rloaded {min(first + batch, count)}/{count}", end="", file=sys.stderr)
+    print(f"\nloaded in {time.monotonic() - started:.1f}s", file=sys.stderr)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp()
+    store = open_store(f"sqlite:///{folder}/bench.db")
+    await prepare_store(store)
+    search.warm_up()
+    await load(store, args.posts)
+    queries = ["劳动合同", "工资", "停车", "路灯 出行", "医保报销", "交通事故责任", "垃圾分类", "病虫害"]
+    timings = []
+    for i in range(args.queries):
+        started = time.perf_counter()
+        results = await searching.search_posts(store, None, queries[i % len(queries)])
+        timings.append((time.perf_counter() - started) * 1000)
+        assert results.items
+    timings.sort()
+    p50 = statistics.median(timings)
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"{args.posts} posts, {args.queries} searches: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+          f"max {timings[-1]:.1f} ms")
+    await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

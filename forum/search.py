@@ -14,6 +14,7 @@ these functions in a thread.
 """
 from __future__ import annotations
 
+import logging
 import unicodedata
 from typing import Iterable, Iterator
 
@@ -36,6 +37,8 @@ def warm_up() -> None:
     """Load jieba's dictionary now (about a second) rather than on the first search; the server
     calls this in a thread at start. jieba keeps it in its default tokenizer, a read-only cache
     for the life of the process."""
+    # jieba announces its dictionary loading at DEBUG on its own handler: not server news.
+    jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
 
 

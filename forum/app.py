@@ -7,7 +7,7 @@ from forum import boards
 from forum.config import Config
 from forum.security import Passwords
 from forum.services import stats
-from forum.web import api, feeds, health, modules, pages
+from forum.web import api, feeds, health, modules, openapi, pages
 from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
@@ -21,6 +21,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/auth/register", api.RegisterHandler),
         (r"/api/v1/auth/login", api.LoginHandler),
         (r"/api/v1/auth/logout", api.LogoutHandler),
+        (r"/api/v1/auth/password", api.PasswordHandler),
         (r"/api/v1/me", api.MeHandler),
         (r"/api/v1/boards", api.BoardsHandler),
         (rf"/api/v1/boards/{SLUG}/posts", api.BoardPostsHandler),
@@ -53,6 +54,8 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/admin/sensitive-words", api.SensitiveWordsHandler),
         (r"/api/v1/admin/calendar", api.CalendarHandler),
         (r"/api/v1/preview", api.PreviewHandler),
+        (r"/api/openapi\.json", openapi.OpenApiHandler),
+        (r"/api/docs", openapi.ApiDocsPage),
         (r"/api/.*", NotFoundApiHandler),
         (r"/healthz", health.HealthHandler),
         # pages
@@ -84,6 +87,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/login", pages.LoginPage),
         (r"/register", pages.RegisterPage),
         (r"/logout", pages.LogoutPage),
+        (r"/password", pages.PasswordPage),
         (r"/me", pages.MePage),
         (r"/search", pages.SearchPage),
         (r"/search/similar", pages.SimilarPage),

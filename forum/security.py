@@ -3,14 +3,30 @@ built from Config, and tokens and counters are kept in the store."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
+from pathlib import Path
 
 from passlib.context import CryptContext
 
 from forum.config import PasswordCost
 
 TOKEN_BYTES = 32  # 256 bits of randomness per session or API token
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    # Read once per process: shipped, read-only data, like the boards' policies.
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines
+                     if line.strip() and not line.startswith("#"))
+
+
+def is_common_password(password: str) -> bool:
+    """Whether the password is on the shipped list of the most used ones."""
+    return password.casefold() in _common_passwords()
 
 
 class Passwords:

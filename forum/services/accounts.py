@@ -8,7 +8,7 @@ from typing import Any
 
 from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn
 from forum.model import Role, Session, User, new_id, now
-from forum.security import Passwords, new_token, token_hash
+from forum.security import Passwords, is_common_password, new_token, token_hash
 from forum.services import notify, throttle
 from forum.services.fields import Fields
 from forum.store.base import Store
@@ -29,12 +29,21 @@ class Login:
     expires_at: dt.datetime
 
 
+def new_password(fields: Fields, name: str, value: Any) -> str | None:
+    """A password someone chooses: 8 to 256 characters, not one of the most common ones."""
+    secret = fields.secret(name, value, min_len=PASSWORD_MIN, max_len=PASSWORD_MAX)
+    if secret is not None and is_common_password(secret):
+        fields.fail(name, "这个密码太常见，很容易被猜到，请换一个")
+        return None
+    return secret
+
+
 def check_new_account(username: Any, password: Any, display_name: Any,
                        email: Any) -> tuple[str, str, str | None, str | None]:
     fields = Fields()
     name = fields.text("username", username, max_len=32, min_len=3, pattern=USERNAME,
                        pattern_hint=USERNAME_HINT)
-    secret = fields.secret("password", password, min_len=PASSWORD_MIN, max_len=PASSWORD_MAX)
+    secret = new_password(fields, "password", password)
     shown = fields.text("display_name", display_name, max_len=DISPLAY_NAME_MAX, required=False)
     mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
@@ -148,3 +157,29 @@ async def change_email(store: Store, viewer: User | None, email: Any) -> User:
     assert user is not None
     await notify.request_confirmation(store, user)
     return user
+
+
+async def change_password(store: Store, passwords: Passwords, viewer: User | None, *,
+                          current: Any, new: Any, kind: str) -> Login:
+    """Check the current password, set the new one, end every session of the account (a thief
+    holding one loses it) and open a fresh one of `kind` for the person who changed it. Raises
+    NotLoggedIn, Invalid (a wrong current password is named as a field error)."""
+    if viewer is None:
+        raise NotLoggedIn()
+    fields = Fields()
+    old = fields.secret("current_password", current, min_len=1, max_len=PASSWORD_MAX)
+    secret = new_password(fields, "new_password", new)
+    fields.done()
+    user = await store.get_user(viewer.id)
+    key = viewer.username.casefold()
+    # The same limit as logging in: a stolen session must not become a way to guess passwords.
+    await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, key)
+    matches, _ = await passwords.verify(old, user.password_hash if user else None)
+    if not matches or user is None:
+        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, key)
+        raise Invalid({"current_password": "当前密码不正确"})
+    if secret == old:
+        raise Invalid({"new_password": "新密码不能与当前密码相同"})
+    await store.update_user(user.id, {"password_hash": await passwords.hash(secret)})
+    await store.delete_user_sessions(user.id)
+    return await open_session(store, user, kind)

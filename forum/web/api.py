@@ -39,8 +39,20 @@ class LogoutHandler(ApiHandler):
         _login_required(self)
         await accounts.logout(self.store, self._token)
         if self._auth_kind == "cookie":
-            self.clear_cookie("session")
+            self.end_session_cookie()
         self.respond(204)
+
+
+class PasswordHandler(ApiHandler):
+    async def post(self) -> None:
+        data = self.json_body()
+        login = await accounts.change_password(
+            self.store, self.passwords, self.user, current=data.get("current_password"),
+            new=data.get("new_password"), kind="bearer")
+        if self._auth_kind == "cookie":
+            self.start_session(login.token)
+        self.respond(200, {"token": login.token, "user": views.user_json(login.user, private=True),
+                           "expires_at": iso(login.expires_at)})
 
 
 class MeHandler(ApiHandler):

@@ -22,6 +22,7 @@ log = logging.getLogger("forum.web")
 MAX_BODY_BYTES = 1 << 20
 SESSION_COOKIE = "session"
 SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
+HSTS_SECONDS = 365 * 24 * 3600
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,7 +59,7 @@ class BaseHandler(tornado.web.RequestHandler):
         return token.strip() or None if scheme.lower() == "bearer" else None
 
     def session_token(self) -> str | None:
-        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_COOKIE_DAYS)
+        raw = self.get_signed_cookie(self.session_cookie, max_age_days=SESSION_COOKIE_DAYS)
         return raw.decode("ascii", "replace") if raw else None
 
     async def prepare(self) -> None:
@@ -74,13 +75,15 @@ class BaseHandler(tornado.web.RequestHandler):
             self._token, self._auth_kind = token, kind
             self.current_user = user
         elif kind == "cookie":
-            self.clear_cookie(SESSION_COOKIE)
+            self.end_session_cookie()
 
     @property
     def user(self) -> User | None:
         return self.current_user
 
     def set_default_headers(self) -> None:
+        if self.settings["config"].behind_https:
+            self.set_header("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
@@ -95,9 +98,20 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "private, no-store")
         self.finish(data)
 
+    @property
+    def session_cookie(self) -> str:
+        # Over HTTPS the __Host- prefix makes browsers refuse the cookie unless it is Secure,
+        # host-only and for path /, so no sibling domain or plain-HTTP page can plant one.
+        return f"__Host-{SESSION_COOKIE}" if self.config.behind_https else SESSION_COOKIE
+
     def start_session(self, token: str) -> None:
-        self.set_signed_cookie(SESSION_COOKIE, token, expires_days=SESSION_COOKIE_DAYS,
-                               httponly=True, samesite="Lax", secure=self.config.behind_https)
+        self.set_signed_cookie(self.session_cookie, token, expires_days=SESSION_COOKIE_DAYS,
+                               httponly=True, samesite="Lax", secure=self.config.behind_https,
+                               path="/")
+
+    def end_session_cookie(self) -> None:
+        self.clear_cookie(self.session_cookie, path="/", secure=self.config.behind_https,
+                          httponly=True, samesite="Lax")
 
     # errors ----------------------------------------------------------------------------------
     def log_exception(self, typ, value, tb) -> None:
@@ -130,7 +144,7 @@ class ApiHandler(BaseHandler):
     def check_xsrf_cookie(self) -> None:
         # XSRF guards the ambient authority of a cookie. A bearer token is sent on purpose, and
         # a request with no session cookie carries no authority to abuse.
-        if self.bearer_token() or not self.get_cookie(SESSION_COOKIE):
+        if self.bearer_token() or not self.get_cookie(self.session_cookie):
             return
         super().check_xsrf_cookie()
 

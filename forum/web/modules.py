@@ -155,6 +155,7 @@ class Pagination(tornado.web.UIModule):
 
 # Names of form fields as people read them, for error summaries.
 FIELD_LABELS = {
+    "current_password": "当前密码", "new_password": "新密码",
     "title": "标题", "body": "正文", "category": "分类", "status": "状态", "cursor": "翻页标记",
     "limit": "每页数量", "anonymous": "匿名", "username": "用户名", "password": "密码",
     "display_name": "显示名称", "email": "电子邮箱",

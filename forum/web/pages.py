@@ -12,7 +12,7 @@ from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedI
 from forum.model import Role
 from forum.services import (accounts, admin, attachments, cases, consulting, departments, flags,
                             moderation, notify, posting, searching, settings, stats)
-from forum.web.base import SESSION_COOKIE, BaseHandler
+from forum.web.base import BaseHandler
 
 
 # A page form with files: five of ten megabytes, and the text fields around them.
@@ -20,8 +20,10 @@ UPLOAD_BODY_BYTES = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES 
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: `next` must never send someone to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only local paths: `next` must never send someone to another site, nor carry a line
+    break into the Location header."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ch < " " or ch == "\x7f" for ch in target)):
         return "/"
     return target
 
@@ -389,6 +391,26 @@ class RegisterPage(PageHandler):
         self.redirect("/", status=303)
 
 
+class PasswordPage(PageHandler):
+    async def get(self) -> None:
+        if self.user is None:
+            self.login_redirect()
+            return
+        await self.render_page("password.html", errors={}, done=False)
+
+    async def post(self) -> None:
+        try:
+            login = await accounts.change_password(
+                self.store, self.passwords, self.user, current=self.form("current_password"),
+                new=self.form("new_password"), kind="cookie")
+        except Invalid as error:
+            await self.render_page("password.html", 422, errors=error.fields, done=False)
+            return
+        self.start_session(login.token)
+        self.current_user = login.user
+        await self.render_page("password.html", errors={}, done=True)
+
+
 class LogoutPage(PageHandler):
     async def get(self) -> None:
         # Logging out changes state, so GET only shows the button; the form POSTs.
@@ -397,7 +419,7 @@ class LogoutPage(PageHandler):
     async def post(self) -> None:
         if self._auth_kind == "cookie":
             await accounts.logout(self.store, self._token)
-        self.clear_cookie(SESSION_COOKIE)
+        self.end_session_cookie()
         self.redirect("/", status=303)
 
 

@@ -1,0 +1,860 @@
+"""The OpenAPI 3.1 document of /api/v1 (API.md), served at /api/openapi.json, and the reference
+page at /api/docs that renders it with the vendored Redoc (static/vendor/redoc).
+
+The document is plain data built by the small helpers below. Enumerations and field limits come
+from the modules that enforce them (model, boards, workflow, services), so the document cannot
+drift from the rules; the shapes follow forum/web/views.py. tests/web/test_openapi.py checks the
+paths and methods against app.routes() in both directions, validates the document against the
+OpenAPI 3.1 schema, and validates real responses against the schemas given here.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Iterable
+
+from forum import boards, workflow
+from forum.model import Kind, ReplyKind, Role, Status
+from forum.services import (accounts, admin, apikeys, attachments, cases, flags, moderation,
+                            posting, searching, settings)
+from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
+from forum.web.pages import PageHandler
+
+Schema = dict[str, Any]
+JSON = "application/json"
+
+
+# schema helpers ------------------------------------------------------------------------------
+def ref(name: str, description: str | None = None) -> Schema:
+    return _describe({"$ref": f"#/components/schemas/{name}"}, description)
+
+
+def _describe(schema: Schema, description: str | None) -> Schema:
+    return {**schema, "description": description} if description else schema
+
+
+def string(min_length: int | None = None, max_length: int | None = None, *,
+           pattern: str | None = None, enum: Iterable[str] | None = None,
+           fmt: str | None = None, description: str | None = None) -> Schema:
+    schema: Schema = {"type": "string"}
+    if min_length is not None:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    if pattern is not None:
+        schema["pattern"] = pattern
+    if enum is not None:
+        schema["enum"] = list(enum)
+    if fmt is not None:
+        schema["format"] = fmt
+    return _describe(schema, description)
+
+
+def integer(minimum: int | None = None, maximum: int | None = None, *,
+            description: str | None = None, default: int | None = None) -> Schema:
+    schema: Schema = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    if default is not None:
+        schema["default"] = default
+    return _describe(schema, description)
+
+
+def number(minimum: float | None = None, maximum: float | None = None, *,
+           description: str | None = None) -> Schema:
+    schema: Schema = {"type": "number"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return _describe(schema, description)
+
+
+def boolean(description: str | None = None) -> Schema:
+    return _describe({"type": "boolean"}, description)
+
+
+def array(items: Schema, *, max_items: int | None = None, description: str | None = None
+          ) -> Schema:
+    schema: Schema = {"type": "array", "items": items}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return _describe(schema, description)
+
+
+def nullable(schema: Schema) -> Schema:
+    """The schema or null (JSON Schema 2020-12: a type list, or anyOf around a reference)."""
+    if "$ref" in schema or not isinstance(schema.get("type"), str):
+        description = schema.get("description")
+        inner = {k: v for k, v in schema.items() if k != "description"}
+        return _describe({"anyOf": [inner, {"type": "null"}]}, description)
+    result = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in result:
+        result["enum"] = [*result["enum"], None]
+    return result
+
+
+def obj(properties: dict[str, Schema], *, optional: Iterable[str] = (), closed: bool = False,
+        description: str | None = None) -> Schema:
+    """An object whose properties are all required except `optional`. Response objects stay
+    open (API.md: responses may carry more fields); `closed` is for bodies the services check
+    for unknown fields."""
+    left_out = set(optional)
+    schema: Schema = {"type": "object", "properties": properties}
+    required = [name for name in properties if name not in left_out]
+    if required:
+        schema["required"] = required
+    if closed:
+        schema["additionalProperties"] = False
+    return _describe(schema, description)
+
+
+def map_of(values: Schema, description: str | None = None) -> Schema:
+    return _describe({"type": "object", "additionalProperties": values}, description)
+
+
+def page_of(item: Schema, **more: Schema) -> Schema:
+    """A list page of API.md: items, the cursor of the next page (null on the last), and extras."""
+    return obj({**more, "items": array(item),
+                "next_cursor": nullable(string(description="Opaque; pass as `cursor` for the "
+                                                           "next page. Null on the last page."))})
+
+
+# common pieces -------------------------------------------------------------------------------
+ID = string(pattern="^[0-9a-f]{24}$", description="24 hex digits")
+TIME = string(fmt="date-time", description="ISO 8601 in UTC, e.g. `2026-11-28T09:30:00.000Z`")
+DAY = string(fmt="date", description="`YYYY-MM-DD`")
+SLUGS = list(boards.BOARD_ORDER)
+CASE_BOARDS = [slug for slug in SLUGS if boards.POLICIES[slug].kind is Kind.CASE]
+BULLETIN_BOARDS = [slug for slug in SLUGS if boards.POLICIES[slug].kind is Kind.BULLETIN]
+ROLES = [role.value for role in Role]
+USERNAME_PATTERN = "^[A-Za-z0-9_]{3,32}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+REASON = string(1, cases.REASON_MAX)
+
+
+def _user_properties() -> dict[str, Schema]:
+    return {"id": ID, "username": string(pattern=USERNAME_PATTERN),
+            "display_name": string(1, accounts.DISPLAY_NAME_MAX),
+            "roles": array(string(enum=ROLES)),
+            "department": nullable(string(description="department slug")),
+            "specialties": array(string())}
+
+
+def _schemas() -> dict[str, Schema]:
+    case_fields = {
+        "public": boolean("the letter is published once accepted"),
+        "department": nullable(string(description="slug of the department the case is routed "
+                                                  "to; on bulletins, the answering department")),
+        "due_at": nullable(TIME), "overdue": boolean(), "reopened": boolean(),
+        "rating": nullable(string(enum=workflow.RATINGS)),
+        "rating_comment": nullable(string()),
+        "contact": nullable(string(description="only for the writer, moderators and the routed "
+                                               "department; null for everyone else")),
+        "status_note": nullable(string(description="why: a rejection's or a hiding's reason")),
+        "accept_due_at": nullable(TIME), "accepted_at": nullable(TIME),
+        "replied_at": nullable(TIME), "closed_at": nullable(TIME),
+    }
+    bulletin_fields = {"case_number": nullable(string(max_length=posting.CASE_NUMBER_MAX)),
+                       "received_on": nullable(DAY)}
+    post = obj({
+        "id": ID, "board": string(enum=SLUGS), "title": string(1, posting.TITLE_MAX),
+        "body": string(description="Markdown as written, or with personal data masked for the "
+                                   "public"),
+        "html": string(description="sanitised HTML rendering"),
+        "author": nullable(ref("Author", "null when anonymous or hidden")),
+        "status": string(enum=[s.value for s in Status]),
+        "category": nullable(string()), "created_at": TIME, "updated_at": TIME,
+        "reply_count": integer(0), "accepted_reply_id": nullable(ID), "pinned": boolean(),
+        "locked": boolean(), "anonymous": boolean(), "actions": ref("PostActions"),
+        **case_fields, **bulletin_fields,
+    }, optional=[*case_fields, *bulletin_fields],
+        description=(f"Case boards ({', '.join(CASE_BOARDS)}) add `{'`, `'.join(case_fields)}`; "
+                     f"the hotline bulletin board ({', '.join(BULLETIN_BOARDS)}) adds "
+                     "`case_number`, `received_on` and `department`."))
+    # Which extras a post carries follows from its board; the titles name the branches in the
+    # rendered reference.
+    post.update({
+        "if": {"title": "case boards", "required": ["board"],
+               "properties": {"board": {"enum": CASE_BOARDS}}},
+        "then": {"required": list(case_fields)},
+        "else": {"title": "other boards",
+                 "if": {"title": "hotline bulletins", "required": ["board"],
+                        "properties": {"board": {"enum": BULLETIN_BOARDS}}},
+                 "then": {"required": [*bulletin_fields, "department"]},
+                 "else": {"title": "discussion and consultation boards"}},
+    })
+    figures = obj({
+        "received": integer(0), "accepted": integer(0), "replied": integer(0),
+        "closed": integer(0),
+        "reply_rate": nullable(number(0, 1, description="replied / accepted")),
+        "completion_rate": nullable(number(0, 1, description="closed / accepted (办结率)")),
+        "on_time_rate": nullable(number(0, 1, description="replied in time / replied")),
+        "median_first_reply_hours": nullable(number(0)), "overdue": integer(0),
+        "satisfaction": obj({score: integer(0) for score in workflow.RATINGS}),
+    }, description="The figures of cases received in the period; rates are null when nothing "
+                   "was accepted or replied.")
+    return {
+        "Error": obj({"error": obj({
+            "code": string(description="a word: `malformed`, `not_logged_in`, "
+                                       "`bad_credentials`, `forbidden`, `not_found`, "
+                                       "`conflict`, `invalid_transition`, `locked`, "
+                                       "`too_large`, `invalid`, `rate_limited`, ..."),
+            "message": string(description="human text (Chinese)"),
+            "fields": map_of(string(), "422 only: each invalid field's name and why"),
+        }, optional=["fields"])}),
+        "User": obj(_user_properties()),
+        "PrivateUser": obj({**_user_properties(), "email": nullable(string()),
+                            "email_confirmed": boolean(), "created_at": TIME},
+                           description="A user as the user themselves and admins see it."),
+        "Login": obj({"token": string(description="the bearer token"),
+                      "user": ref("PrivateUser"), "expires_at": TIME}),
+        "Author": obj({"username": string(), "display_name": string(),
+                       "badge": string(description="a verified answerer's badge (认证律师, "
+                                                   "农业专家)"),
+                       "specialties": array(string(), description="with `badge` only")},
+                      optional=["badge", "specialties"]),
+        "Board": obj({"slug": string(enum=SLUGS), "name": string(),
+                      "kind": string(enum=[k.value for k in Kind]), "description": string(),
+                      "categories": array(string()), "open": boolean("takes new posts"),
+                      "may_post": boolean("the caller may open a post here"),
+                      "accept_days": integer(1, 30, description="case boards: working days to "
+                                                                "accept"),
+                      "reply_days": integer(1, 60, description="case boards: working days to "
+                                                               "reply")},
+                     optional=["accept_days", "reply_days"]),
+        "PostActions": obj({name: boolean() for name in
+                            ("edit", "reply", "accept", "flag", "rate", "moderate", "return")},
+                           optional=["rate", "moderate", "return"],
+                           description="What the caller may do with the post now; `rate`, "
+                                       "`moderate` and `return` on case boards only."),
+        "Post": post,
+        "Reply": obj({"id": ID, "post_id": ID, "body": string(), "html": string(),
+                      "author": nullable(ref("Author")),
+                      "kind": string(enum=[k.value for k in ReplyKind]),
+                      "accepted": boolean("the asker chose this answer"), "created_at": TIME}),
+        "Event": obj({"at": TIME, "actor": string(description="an office or role, not a name"),
+                      "action": string(), "from_status": nullable(string()),
+                      "to_status": nullable(string()), "note": string()}),
+        "Revision": obj({"id": ID, "title": string(), "body": string(), "edited_at": TIME}),
+        "Attachment": obj({"id": ID, "filename": string(),
+                           "content_type": string(enum=["image/jpeg", "image/png",
+                                                        "application/pdf"]),
+                           "size": integer(0, attachments.MAX_FILE_BYTES),
+                           "url": string(description="`/api/v1/attachments/{id}`"),
+                           "created_at": TIME}),
+        "Thread": obj({"post": ref("Post"), "replies": array(ref("Reply")),
+                       "events": array(ref("Event"), description="for those who may follow "
+                                                                 "the case"),
+                       "attachments": array(ref("Attachment"), description="for those who "
+                                                                           "may download"),
+                       "edited": boolean(),
+                       "revisions": array(ref("Revision"), description="earlier texts, for the "
+                                                                       "author and moderators")}),
+        "PostPage": page_of(ref("Post")),
+        "Flag": obj({"id": ID, "post_id": ID, "reason": string(), "created_at": TIME,
+                     "open": boolean()}),
+        "Notification": obj({"id": ID, "kind": string(description="reply, answer, official, "
+                                                                  "status, routed, overdue, ..."),
+                             "post_id": nullable(ID), "text": string(), "created_at": TIME,
+                             "read": boolean()}),
+        "Inbox": page_of(ref("Notification"), unread=integer(0)),
+        "SearchResult": obj({"post": ref("Post"),
+                             "snippet": string(description="escaped HTML with `<mark>` around "
+                                                           "the query's words"),
+                             "score": number()}),
+        "SearchResults": page_of(ref("SearchResult"), query=string(),
+                                 terms=array(string(), description="the query's words")),
+        "Figures": figures,
+        "Stats": obj({"from": nullable(TIME), "to": nullable(TIME), "computed_at": TIME,
+                      "boards": map_of(ref("Figures"), "by board slug"),
+                      "departments": map_of(ref("Figures"), "by department slug"),
+                      "months": map_of(ref("Figures"), "by month, `YYYY-MM`")}),
+        "QueueItem": obj({"kind": string(enum=["submitted", "reopened", "to_route", "pending",
+                                               "flagged", "overdue"]),
+                          "post": ref("Post"), "reason": string(), "since": nullable(TIME)}),
+        "Queue": page_of(ref("QueueItem"), counts=map_of(integer(0), "items per kind")),
+        "Department": obj({"slug": string(1, 32), "name": string(1, 40)}),
+        "DepartmentCases": page_of(ref("Post"), department=ref("Department"),
+                                   overdue=array(ref("Post"), description="first page only: "
+                                                 "routed cases past their due time")),
+        "AuditEntry": obj({"at": TIME, "actor": string(description="the acting user's id"),
+                           "action": string(),
+                           "target": string(description="`user:NAME`, `post:ID`, "
+                                                        "`department:SLUG`, ..."),
+                           "reason": string(), "detail": string()}),
+        "Workspace": page_of(ref("Post"), boards=array(string(enum=SLUGS)),
+                             board=string(enum=SLUGS), category=nullable(string()),
+                             mine_only=boolean("only the answerer's specialties"),
+                             counts=map_of(integer(0), "open questions per category")),
+        "Profile": obj({"user": ref("User"), "badges": array(string()),
+                        "answers": obj({"total": integer(0), "accepted": integer(0),
+                                        "by_board": map_of(integer(0))}),
+                        "recent": array(obj({"post_id": ID, "post_title": string(),
+                                             "answered_at": TIME, "accepted": boolean()}))}),
+        "ApiKey": obj({"id": ID, "name": string(1, apikeys.NAME_MAX),
+                       "created_by": ID, "created_at": TIME, "revoked_at": nullable(TIME),
+                       "active": boolean()},
+                      description="A key issued to another system (Open311 clients); the key "
+                                  "itself is shown only once, when issued."),
+        "Calendar": obj({"holidays": array(DAY), "workdays": array(DAY)}),
+    }
+
+
+# parameters, responses, security -------------------------------------------------------------
+def parameter(where: str, name: str, schema: Schema, description: str, *,
+              required: bool = False) -> Schema:
+    return {"name": name, "in": where, "required": required or where == "path",
+            "description": description, "schema": schema}
+
+
+def param(name: str) -> Schema:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def query(name: str, schema: Schema, description: str, *, required: bool = False) -> Schema:
+    return parameter("query", name, schema, description, required=required)
+
+
+PARAMETERS = {
+    "id": parameter("path", "id", string(pattern="^[0-9a-fA-F]{24}$"),
+                    "the id of the post (attachment, API key) the path names"),
+    "slug": parameter("path", "slug", string(1, 32, pattern="^[a-z0-9_-]{1,32}$"),
+                      "a board's or a department's slug"),
+    "username": parameter("path", "username", string(1, 32, pattern="^[A-Za-z0-9_]{1,32}$"),
+                          "a username"),
+    "code": parameter("path", "code", string(1, 64),
+                      "the tracking code shown once when the case was submitted (16 characters "
+                      "of `A-HJ-NP-Z2-9`); any other code answers 404"),
+    "limit": query("limit", integer(1, 100, default=20), "items per page, 1 to 100"),
+    "cursor": query("cursor", string(), "opaque: `next_cursor` of the previous page"),
+}
+
+ERRORS = {
+    400: ("BadRequest", "Malformed: the body is not a JSON object."),
+    401: ("Unauthorized", "Not logged in (or, for login, wrong username or password)."),
+    403: ("Forbidden", "Logged in but not allowed; or a cookie-authenticated write without "
+                       "the XSRF token."),
+    404: ("NotFound", "Absent, or present but not visible to the caller (confidential content "
+                      "never answers 403)."),
+    409: ("Conflict", "Conflicts with the current state (a taken name, a transition the "
+                      "lifecycle does not allow, a locked post, ...)."),
+    413: ("PayloadTooLarge", f"The body is over the limit ({MAX_BODY_BYTES // (1 << 20)} MiB; "
+                             "uploads 10 MB a file)."),
+    422: ("UnprocessableEntity", "A field is missing or invalid; `error.fields` says which "
+                                 "and why."),
+    429: ("TooManyRequests", "Rate limited; retry after `Retry-After` seconds."),
+}
+
+
+def _error_responses() -> dict[str, Schema]:
+    found = {}
+    for status, (name, description) in ERRORS.items():
+        response: Schema = {"description": description,
+                            "content": {JSON: {"schema": ref("Error")}}}
+        if status == 429:
+            response["headers"] = {"Retry-After": {"description": "seconds to wait",
+                                                   "schema": integer(1)}}
+        found[name] = response
+    return found
+
+
+SECURITY_SCHEMES = {
+    "bearerToken": {"type": "http", "scheme": "bearer",
+                    "description": "`Authorization: Bearer <token>` with the token of "
+                                   "`POST /api/v1/auth/login`. Needs no XSRF token."},
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
+                      "description": "The browser's signed session cookie, set by the `/login` "
+                                     "page (named `__Host-session` behind HTTPS)."},
+    "xsrfToken": {"type": "apiKey", "in": "header", "name": "X-XSRFToken",
+                  "description": "Cookie-authenticated writes must echo the `_xsrf` cookie in "
+                                 "this header (or an `_xsrf` field of a form)."},
+}
+READ_AUTH = [{"bearerToken": []}, {"sessionCookie": []}]
+WRITE_AUTH = [{"bearerToken": []}, {"sessionCookie": [], "xsrfToken": []}]
+WRITES = ("post", "put", "patch", "delete")
+
+
+# operations ----------------------------------------------------------------------------------
+def json_body(schema: Schema, description: str | None = None) -> Schema:
+    return _describe({"required": True, "content": {JSON: {"schema": schema}}}, description)
+
+
+def operation(method: str, operation_id: str, summary: str, *, tag: str,
+              ok: tuple[int, Schema | None, str], errors: Iterable[int] = (),
+              params: Iterable[Schema] = (), body: Schema | None = None, login: bool = False,
+              description: str | None = None, media: Iterable[str] = ()
+              ) -> tuple[str, Schema]:
+    """(method, Operation object). `ok` is (status, JSON schema or None, what), and `media`
+    the types of a success that is a file rather than JSON;
+    `login` marks operations for logged-in callers only. Writes may also answer 403 (XSRF) and
+    413; JSON bodies 400; logged-in operations 401; paths with parameters 404."""
+    status, schema, what = ok
+    responses: dict[str, Schema] = {str(status): {"description": what}}
+    if schema is not None:
+        responses[str(status)]["content"] = {JSON: {"schema": schema}}
+    if media:
+        responses[str(status)]["content"] = {
+            kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in media}
+    params = list(params)
+    codes = set(errors)
+    if method in WRITES:
+        codes |= {403, 413}
+        if body is not None and JSON in body["content"]:
+            codes.add(400)
+    if login:
+        codes.add(401)
+    if any(p.get("$ref", "").rsplit("/", 1)[-1] in ("id", "slug", "username", "code")
+           for p in params):
+        codes.add(404)
+    for code in sorted(codes):
+        responses[str(code)] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+    security = WRITE_AUTH if method in WRITES else READ_AUTH
+    op: Schema = {"operationId": operation_id, "summary": summary, "tags": [tag],
+                  "security": security if login else [*security, {}],
+                  "responses": responses}
+    if description:
+        op["description"] = description
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = body
+    return method, op
+
+
+def item(*operations: tuple[str, Schema]) -> Schema:
+    return dict(operations)
+
+
+def wrapped(name: str, schema: Schema) -> Schema:
+    return obj({name: schema})
+
+
+LIST = [param("limit"), param("cursor")]
+
+
+def _paths() -> dict[str, Schema]:
+    user, post = ref("PrivateUser"), wrapped("post", ref("Post"))
+    updated = (200, post, "the post as it is now")
+    reason = obj({"reason": REASON})
+    return {
+        # accounts
+        "/api/v1/auth/register": item(operation(
+            "post", "register", "Create a citizen account", tag="Accounts",
+            body=json_body(obj({
+                "username": string(3, 32, pattern=USERNAME_PATTERN),
+                "password": string(accounts.PASSWORD_MIN, accounts.PASSWORD_MAX,
+                                   description="not a common password"),
+                "display_name": string(1, accounts.DISPLAY_NAME_MAX,
+                                       description="any script; the username when absent"),
+                "email": string(max_length=254, pattern=EMAIL_PATTERN,
+                                description="gets a confirmation link"),
+            }, optional=["display_name", "email"])),
+            ok=(201, wrapped("user", user), "created"), errors=[409, 422, 429],
+            description="409 when the username is taken (compared case-insensitively).")),
+        "/api/v1/auth/login": item(operation(
+            "post", "login", "Log in for a bearer token", tag="Accounts",
+            body=json_body(obj({"username": string(1, 256),
+                                "password": string(1, accounts.PASSWORD_MAX)})),
+            ok=(200, ref("Login"), "logged in"), errors=[401, 422, 429],
+            description="401 alike for a wrong password, an unknown user and a disabled "
+                        "account; 429 after repeated failures.")),
+        "/api/v1/auth/logout": item(operation(
+            "post", "logout", "End this token or session", tag="Accounts", login=True,
+            ok=(204, None, "logged out; the token or session no longer works"))),
+        "/api/v1/auth/password": item(operation(
+            "post", "changePassword", "Change the password", tag="Accounts", login=True,
+            body=json_body(obj({"current_password": string(1, accounts.PASSWORD_MAX),
+                                "new_password": string(accounts.PASSWORD_MIN,
+                                                       accounts.PASSWORD_MAX,
+                                                       description="not a common password")})),
+            ok=(200, ref("Login"), "changed; every other session and token of the account "
+                                   "ends, and this fresh one replaces the caller's"),
+            errors=[422, 429],
+            description="A wrong current password is a 422 on `current_password`; repeated "
+                        "failures are rate limited like logins.")),
+        "/api/v1/me": item(
+            operation("get", "getMe", "The caller's account", tag="Accounts", login=True,
+                      ok=(200, wrapped("user", user), "the account")),
+            operation("patch", "updateMe", "Change the e-mail address", tag="Accounts",
+                      login=True,
+                      body=json_body(obj({"email": nullable(string(max_length=254,
+                                                                   pattern=EMAIL_PATTERN))},
+                                         optional=["email"])),
+                      ok=(200, wrapped("user", user), "the account; a new address waits for "
+                                                      "its confirmation link"),
+                      errors=[422])),
+        "/api/v1/users/{username}": item(operation(
+            "get", "getProfile", "A verified answerer's public record", tag="Consultation",
+            params=[param("username")], ok=(200, ref("Profile"), "the record"),
+            description="404 also for accounts that never answered: only answerers have a "
+                        "public record.")),
+        # boards and posts
+        "/api/v1/boards": item(operation(
+            "get", "listBoards", "The six boards", tag="Boards and posts",
+            ok=(200, obj({"items": array(ref("Board"))}), "in their fixed order"))),
+        "/api/v1/boards/{slug}/posts": item(
+            operation("get", "listPosts", "Posts of a board", tag="Boards and posts",
+                      params=[param("slug"),
+                              query("status", string(enum=[s.value for s in Status]),
+                                    "only this status (of the board's statuses)"),
+                              query("category", string(), "only this category of the board"),
+                              *LIST],
+                      ok=(200, ref("PostPage"), "newest first, pinned first on the first "
+                                                "page; only what the caller may see"),
+                      errors=[422]),
+            operation("post", "createPost", "Open a post, question, case or bulletin",
+                      tag="Boards and posts", params=[param("slug")],
+                      body=json_body(obj({
+                          "title": string(1, posting.TITLE_MAX),
+                          "body": string(1, posting.BODY_MAX, description="Markdown"),
+                          "category": string(description="one of the board's categories"),
+                          "anonymous": boolean("lawyer, agri: show as 网友; tax: no name (the "
+                                               "default without an account)"),
+                          "public": boolean("mayor: publish the letter once accepted"),
+                          "contact": string(1, posting.CONTACT_MAX,
+                                            description="mayor: required (实名); tax: optional"),
+                          "case_number": string(1, posting.CASE_NUMBER_MAX,
+                                                description="hotline: required"),
+                          "received_on": string(10, 10, fmt="date",
+                                                description="hotline: the call's date, required"),
+                          "department": string(description="hotline: the answering "
+                                                           "department's slug, required"),
+                      }, optional=["category", "anonymous", "public", "contact", "case_number",
+                                   "received_on", "department"])),
+                      ok=(201, obj({"post": ref("Post"),
+                                    "tracking_code": string(16, 16, description="case boards "
+                                                            "only, shown this once")},
+                                   optional=["tracking_code"]), "created"),
+                      errors=[401, 422, 429],
+                      description="Who may write where follows the board (PRODUCT.md): tax "
+                                  "reports need no account; hotline bulletins are for staff "
+                                  "and moderators. Posts with sensitive words, or many links "
+                                  "from a new account, wait for review (`pending`).")),
+        "/api/v1/posts/{id}": item(
+            operation("get", "getPost", "A post with its replies and events",
+                      tag="Boards and posts", params=[param("id")],
+                      ok=(200, ref("Thread"), "the thread")),
+            operation("patch", "editPost", "Edit a post", tag="Boards and posts",
+                      login=True, params=[param("id")],
+                      body=json_body(obj({"title": string(1, posting.TITLE_MAX),
+                                          "body": string(1, posting.BODY_MAX)},
+                                         optional=["title", "body"])),
+                      ok=updated, errors=[422],
+                      description="The author within 30 minutes, or a moderator; the earlier "
+                                  "text is kept as a revision.")),
+        "/api/v1/posts/{id}/replies": item(
+            operation("get", "listReplies", "Replies of a post", tag="Boards and posts",
+                      params=[param("id")],
+                      ok=(200, page_of(ref("Reply")), "oldest first, all on one page")),
+            operation("post", "reply", "Reply to a post", tag="Boards and posts", login=True,
+                      params=[param("id")],
+                      body=json_body(obj({"body": string(1, posting.BODY_MAX)})),
+                      ok=(201, wrapped("reply", ref("Reply")), "created"),
+                      errors=[409, 422, 429],
+                      description="The kind follows from the board and the role: `official` "
+                                  "(staff of the routed department; the case becomes "
+                                  "`replied`), `answer` (lawyer or expert), `follow_up` (the "
+                                  "asker), `comment` (others in the forum). 409 when locked.")),
+        "/api/v1/preview": item(operation(
+            "post", "preview", "Render Markdown as a saved post would", tag="Boards and posts",
+            body=json_body(obj({"body": string(max_length=posting.BODY_MAX)},
+                               optional=["body"])),
+            ok=(200, obj({"html": string()}), "sanitised HTML"), errors=[422])),
+        "/api/v1/posts/{id}/flag": item(operation(
+            "post", "flagPost", "Report a post to the moderators", tag="Boards and posts",
+            login=True, params=[param("id")],
+            body=json_body(obj({"reason": string(1, flags.REASON_MAX)})),
+            ok=(201, wrapped("flag", ref("Flag")), "recorded"), errors=[409, 422],
+            description="One open flag per reader and post (409 for a second); not on one's "
+                        "own post (403).")),
+        # consultation
+        "/api/v1/posts/{id}/accept": item(operation(
+            "post", "acceptAnswer", "Accept the best answer", tag="Consultation", login=True,
+            params=[param("id")], body=json_body(obj({"reply_id": ID})),
+            ok=(200, post, "the question, now `resolved`"), errors=[422],
+            description="The asker, choosing an `answer` of a lawyer or expert.")),
+        "/api/v1/workspace": item(operation(
+            "get", "workspace", "Open questions for a verified answerer", tag="Consultation",
+            login=True,
+            params=[query("board", string(enum=[s for s in SLUGS if boards.POLICIES[s].kind
+                                                 is Kind.CONSULTATION]),
+                          "one of the caller's boards"),
+                    query("category", string(), "one category of that board"),
+                    query("all", string(enum=["1", "true", "0", "false"]),
+                          "`1` or `true`: every category, not only the caller's specialties"),
+                    *LIST],
+            ok=(200, ref("Workspace"), "oldest open questions first"), errors=[403, 422])),
+        # cases
+        "/api/v1/track/{code}": item(operation(
+            "get", "track", "Follow a case by its tracking code", tag="Cases",
+            params=[param("code")], ok=(200, ref("Thread"), "that case only"), errors=[429],
+            description="Rate limited per address.")),
+        "/api/v1/posts/{id}/route": item(operation(
+            "post", "routeCase", "Route a case to a department", tag="Cases", login=True,
+            params=[param("id")],
+            body=json_body(obj({"department": string(1, 64, description="department slug"),
+                                "due_days": integer(1, cases.DUE_DAYS_MAX,
+                                                    description="working days; the board's "
+                                                                "reply days when absent"),
+                                "note": string(max_length=cases.REASON_MAX)},
+                               optional=["due_days", "note"])),
+            ok=(200, post, "the case, now `routed`"), errors=[409, 422],
+            description="Moderators.")),
+        "/api/v1/posts/{id}/return": item(operation(
+            "post", "returnCase", "Send a misrouted case back", tag="Cases", login=True,
+            params=[param("id")], body=json_body(reason),
+            ok=(200, post, "the case, `accepted` again and back in the queue"),
+            errors=[409, 422], description="Staff of the routed department.")),
+        "/api/v1/posts/{id}/rating": item(operation(
+            "post", "rateCase", "Rate the official reply", tag="Cases", login=True,
+            params=[param("id")],
+            body=json_body(obj({"score": string(enum=workflow.RATINGS),
+                                "comment": string(max_length=cases.REASON_MAX)},
+                               optional=["comment"])),
+            ok=updated, errors=[409, 422],
+            description="The writer, after an official reply, once. `satisfied` and "
+                        "`basically_satisfied` close the case; the first `unsatisfied` reopens "
+                        "it.")),
+        "/api/v1/posts/{id}/attachments": item(operation(
+            "post", "attachFiles", "Attach evidence to a case", tag="Cases", login=True,
+            params=[param("id")],
+            body={"required": True, "content": {"multipart/form-data": {"schema": obj({
+                "files": array(string(fmt="binary", description="JPEG, PNG or PDF, at most "
+                                                                "10 MB"),
+                               max_items=attachments.MAX_FILES_PER_CASE)})}}},
+            ok=(201, obj({"items": array(ref("Attachment"))}), "stored; images re-encoded "
+                                                                 "without EXIF"),
+            errors=[409, 422],
+            description=f"The writer, while the case is open; at most "
+                        f"{attachments.MAX_FILES_PER_CASE} files a case.")),
+        "/api/v1/attachments/{id}": item(operation(
+            "get", "downloadAttachment", "Download an attachment", tag="Cases",
+            params=[param("id")],
+            ok=(200, None, "the file, as a download (`Content-Disposition: attachment`)"),
+            media=["image/jpeg", "image/png", "application/pdf"],
+            description="The writer, moderators and the routed department; 404 for everyone "
+                        "else.")),
+        # moderation
+        "/api/v1/moderation/queue": item(operation(
+            "get", "moderationQueue", "What needs a moderator", tag="Moderation", login=True,
+            ok=(200, ref("Queue"), "oldest first within each kind"), errors=[403])),
+        "/api/v1/posts/{id}/moderate": item(operation(
+            "post", "moderate", "A moderator's action on a post", tag="Moderation", login=True,
+            params=[param("id")],
+            body=json_body(obj({"action": string(enum=moderation.ACTIONS),
+                                "reason": string(max_length=moderation.REASON_MAX,
+                                                 description="required for reject and hide")},
+                               optional=["reason"])),
+            ok=updated, errors=[409, 422],
+            description="409 for a transition the lifecycle does not allow.")),
+        # departments and statistics
+        "/api/v1/departments": item(operation(
+            "get", "listDepartments", "The city's departments", tag="Departments and statistics",
+            ok=(200, obj({"items": array(ref("Department"))}), "all of them"))),
+        "/api/v1/departments/{slug}/cases": item(operation(
+            "get", "departmentCases", "Cases routed to a department",
+            tag="Departments and statistics", login=True,
+            params=[param("slug"), query("status", string(enum=[Status.ROUTED.value,
+                                                                Status.REPLIED.value]),
+                                         "only this status"), *LIST],
+            ok=(200, ref("DepartmentCases"), "its cases"), errors=[403, 422],
+            description="Its staff, moderators and admins.")),
+        "/api/v1/stats": item(operation(
+            "get", "stats", "Case statistics", tag="Departments and statistics",
+            params=[query("from", string(fmt="date"), "first day, `YYYY-MM-DD` (China time)"),
+                    query("to", string(fmt="date"), "last day, `YYYY-MM-DD`")],
+            ok=(200, ref("Stats"), "per board, department and month; cached five minutes"),
+            errors=[422])),
+        # search
+        "/api/v1/search": item(operation(
+            "get", "search", "Search posts", tag="Search",
+            params=[query("q", string(1, searching.QUERY_MAX), "words; never query syntax",
+                          required=True),
+                    query("board", string(enum=SLUGS), "only this board"), *LIST],
+            ok=(200, ref("SearchResults"), "best first; only what the caller may see"),
+            errors=[422])),
+        "/api/v1/search/similar": item(operation(
+            "get", "similar", "Answered questions like a title", tag="Search",
+            params=[query("title", string(1, searching.QUERY_MAX), "the draft's title",
+                          required=True)],
+            ok=(200, obj({"items": array(ref("Post"), max_items=searching.SIMILAR_MAX)}),
+                f"up to {searching.SIMILAR_MAX} answered public questions"),
+            errors=[422])),
+        # notifications
+        "/api/v1/notifications": item(operation(
+            "get", "notifications", "The caller's notifications", tag="Notifications",
+            login=True, params=LIST, ok=(200, ref("Inbox"), "newest first"), errors=[422])),
+        "/api/v1/notifications/read": item(operation(
+            "post", "markRead", "Mark notifications read", tag="Notifications", login=True,
+            body=json_body(obj({"ids": nullable(array(ID, max_items=100,
+                                                      description="absent or null: all"))},
+                               optional=["ids"])),
+            ok=(200, obj({"marked": integer(0), "unread": integer(0)}), "how many changed "
+                                                                         "and how many remain"),
+            errors=[422])),
+        # administration
+        "/api/v1/admin/users": item(operation(
+            "get", "findUsers", "Find accounts", tag="Administration", login=True,
+            params=[query("q", string(max_length=admin.SEARCH_MAX), "username prefix"),
+                    param("limit"),
+                    query("cursor", string(max_length=admin.SEARCH_MAX),
+                          "`next_cursor` of the previous page")],
+            ok=(200, page_of(ref("PrivateUser")), "by username"), errors=[403, 422])),
+        "/api/v1/admin/users/{username}": item(operation(
+            "put", "updateUser", "Change an account's roles, department, specialties or state",
+            tag="Administration", login=True, params=[param("username")],
+            body=json_body(obj({
+                "roles": array(string(enum=ROLES), description="citizen is always kept"),
+                "department": nullable(string(description="department slug; staff need one")),
+                "specialties": array(string(enum=admin.known_specialties()),
+                                     max_items=admin.SPECIALTIES_MAX),
+                "disabled": boolean("disabling ends the account's sessions"),
+            }, optional=sorted(admin.CHANGEABLE), closed=True)),
+            ok=(200, wrapped("user", user), "the account"), errors=[403, 422],
+            description="Audited. Unknown fields answer 422.")),
+        "/api/v1/admin/departments": item(operation(
+            "post", "addDepartment", "Add a department", tag="Administration", login=True,
+            body=json_body(obj({"slug": string(2, 32, pattern="^[a-z][a-z0-9_-]{1,31}$"),
+                                "name": string(1, 40)})),
+            ok=(201, wrapped("department", ref("Department")), "created"),
+            errors=[409, 422], description="409 when the slug is taken.")),
+        "/api/v1/admin/boards/{slug}": item(operation(
+            "put", "updateBoard", "Change a board's settings", tag="Administration",
+            login=True, params=[param("slug")],
+            body=json_body(obj({
+                "name": string(1, 40), "description": string(max_length=500),
+                "categories": array(string(1, 20), max_items=admin.CATEGORIES_MAX),
+                "is_open": boolean("takes new posts"),
+                "accept_days": integer(1, 30, description="case boards, working days"),
+                "reply_days": integer(1, 60, description="case boards, working days"),
+            }, optional=sorted(admin.BOARD_FIELDS), closed=True)),
+            ok=(200, wrapped("board", ref("Board")), "the board"), errors=[403, 422])),
+        "/api/v1/admin/api-keys": item(
+            operation("get", "listApiKeys", "Issued API keys", tag="Administration",
+                      login=True, ok=(200, obj({"items": array(ref("ApiKey"))}),
+                                      "every key, revoked ones included, newest first"),
+                      errors=[403]),
+            operation("post", "issueApiKey", "Issue an API key for Open311 clients",
+                      tag="Administration", login=True,
+                      body=json_body(obj({"name": string(1, apikeys.NAME_MAX,
+                                                         description="the client system")})),
+                      ok=(201, obj({"key": string(description="the key: shown this once, "
+                                                              "only its hash is kept"),
+                                    "api_key": ref("ApiKey")}), "issued"),
+                      errors=[403, 422], description="Audited.")),
+        "/api/v1/admin/api-keys/{id}": item(operation(
+            "delete", "revokeApiKey", "Revoke an API key", tag="Administration", login=True,
+            params=[param("id"), query("reason", string(max_length=apikeys.REASON_MAX),
+                                       "why, for the audit log")],
+            ok=(200, wrapped("api_key", ref("ApiKey")), "revoked (again: unchanged)"),
+            errors=[403, 422], description="The key stops working at once. Audited.")),
+        "/api/v1/admin/audit": item(operation(
+            "get", "auditLog", "The audit log", tag="Administration", login=True,
+            params=[query("actor", string(max_length=32), "the acting username"),
+                    query("post_id", ID, "actions on this post"), *LIST],
+            ok=(200, page_of(ref("AuditEntry")), "newest first"), errors=[403, 422])),
+        "/api/v1/admin/sensitive-words": item(
+            operation("get", "sensitiveWords", "The sensitive-word list", tag="Administration",
+                      login=True, ok=(200, obj({"words": array(string())}), "the list"),
+                      errors=[403]),
+            operation("put", "saveSensitiveWords", "Replace the sensitive-word list",
+                      tag="Administration", login=True,
+                      body=json_body(obj({"words": array(
+                          string(max_length=settings.WORD_MAX_CHARS),
+                          max_items=settings.WORDS_MAX)})),
+                      ok=(200, obj({"words": array(string())}), "the list as saved"),
+                      errors=[403, 422],
+                      description="Posts matching a word wait for review; never dropped.")),
+        "/api/v1/admin/calendar": item(
+            operation("get", "calendar", "Holidays and adjusted working days",
+                      tag="Administration", login=True, ok=(200, ref("Calendar"), "the lists"),
+                      errors=[403]),
+            operation("put", "saveCalendar", "Replace holidays and adjusted working days",
+                      tag="Administration", login=True,
+                      body=json_body(obj({
+                          "holidays": array(string(fmt="date"), max_items=settings.DAYS_MAX),
+                          "workdays": array(string(fmt="date"), max_items=settings.DAYS_MAX,
+                                            description="weekend days worked (调休)")})),
+                      ok=(200, ref("Calendar"), "the lists as saved"), errors=[403, 422],
+                      description="Due times count working days by this calendar.")),
+    }
+
+
+TAGS = [
+    ("Accounts", "Registration, login (bearer tokens), logout and the caller's account."),
+    ("Boards and posts", "The six boards, their posts and replies."),
+    ("Consultation", "The lawyer and agricultural boards: accepted answers, the answerers' "
+                     "workspace and public records."),
+    ("Cases", "Mayor letters and tax reports: routing, returns, ratings, tracking codes and "
+              "attachments."),
+    ("Moderation", "The letters-and-visits bureau's queue and actions."),
+    ("Departments and statistics", "Departments, their cases and the published figures."),
+    ("Search", "Full-text search over what the caller may see."),
+    ("Notifications", "What reached the caller."),
+    ("Administration", "Accounts, departments, boards, word list, calendar and the audit log; "
+                       "admins only, every change audited."),
+]
+
+DESCRIPTION = """\
+The JSON API of the 玉溪网 interactive boards: everything the pages do, a client can do here.
+
+* Bodies are JSON in UTF-8; times are ISO 8601 in UTC; ids are 24 hex digits.
+* Authenticate with `Authorization: Bearer <token>` (from `POST /api/v1/auth/login`), or the
+  browser's session cookie; cookie-authenticated writes must carry the XSRF token
+  (`X-XSRFToken` header). Operations that list an empty security requirement also work
+  without logging in, and may show a visitor less.
+* Errors are `{"error": {"code", "message", "fields"?}}` with status 400, 401, 403, 404, 409,
+  413, 422 or 429.
+* Lists take `limit` (1 to 100, default 20) and `cursor`, and answer
+  `{"items": [...], "next_cursor": "..." | null}`, newest first unless stated.
+"""
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document, freshly built."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "玉溪网互动交流 JSON API", "version": "1",
+                 "description": DESCRIPTION},
+        "servers": [{"url": "/", "description": "this server"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "parameters": PARAMETERS,
+            "responses": _error_responses(),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+    }
+
+
+@functools.cache
+def document_json() -> bytes:
+    """The document as served; it depends on code only, so it is built once per process."""
+    return json.dumps(document(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# handlers ------------------------------------------------------------------------------------
+class OpenApiHandler(ApiHandler):
+    async def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-cache")  # revalidated by ETag
+        self.finish(document_json())
+
+
+class ApiDocsPage(PageHandler):
+    """The API reference, rendered in the browser by Redoc from /api/openapi.json."""
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        # Redoc styles its components with styled-components, which writes <style> elements
+        # at run time; that needs 'unsafe-inline' for styles, on this page only. Scripts stay
+        # 'self' only: no inline script, no eval (the bootstrap is static/api-docs.js).
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'"))
+
+    async def get(self) -> None:
+        self.render("api_docs.html")

@@ -1,8 +1,12 @@
 """玉溪网 interactive boards: the command line.
 
-    python server.py [serve] [--host H] [--port P] [--db URL]
+    python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
+                     [--log-format text|json]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
+    python server.py backup PATH [--db URL]
+    python server.py restore PATH [--db URL] [--force]
+    python server.py demo [--posts N] [--db URL] [--force]
 """
 from __future__ import annotations
 
@@ -10,23 +14,30 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
+import struct
 import sys
+import tempfile
 import time
 
 import tornado.httpserver
 import tornado.ioloop
+import tornado.netutil
+import tornado.process
 
-from forum import search
+from forum import backup as forum_backup
+from forum import logs, search
 from forum.app import make_app
 from forum.config import Config, cookie_secret, env_db
-from forum.errors import DomainError
+from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
 from forum.model import PostFilter, Role
 from forum.security import Passwords
 from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
+from forum.web import metrics as web_metrics
 
 log = logging.getLogger("forum")
 
@@ -53,6 +64,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--behind-https", action="store_true",
                          help="served through an HTTPS proxy: mark cookies Secure")
         sub.add_argument("--debug", action="store_true", help="reload templates on change")
+        sub.add_argument("--processes", type=int, default=1, metavar="N",
+                         help="server processes sharing the port (1; 0 = one per CPU core)")
+        sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                         help="text (default, for people) or json (one object a line, for log "
+                              "collectors)")
         add_db(sub)
 
     create = commands.add_parser("create-user", help="create an account of any role")
@@ -68,13 +84,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     reindex = commands.add_parser("reindex", help="rebuild the search index of every post")
     add_db(reindex)
 
+    backup = commands.add_parser("backup", help="write every record and attachment to one "
+                                                "archive (a ZIP file; see forum/backup.py)")
+    backup.add_argument("path", help="the archive to write; it must not exist yet")
+    add_db(backup)
+    restore = commands.add_parser("restore", help="load an archive into an empty database, "
+                                                  "SQLite or MongoDB")
+    restore.add_argument("path", help="an archive written by the backup command")
+    restore.add_argument("--force", action="store_true",
+                         help="wipe a database that is not empty first (everything in it is "
+                              "lost; only once the archive has passed every check)")
+    add_db(restore)
+
+    demo = commands.add_parser("demo", help="load a year of Chinese demo content made through "
+                                            "the services, and print the demo accounts")
+    demo.add_argument("--posts", type=int, default=0, metavar="N",
+                      help="also bulk-load N forum posts, for benchmarks")
+    demo.add_argument("--scale", type=float, default=1.0,
+                      help="more or fewer demo stories (default 1; 0.1 for a quick look)")
+    demo.add_argument("--force", action="store_true",
+                      help="load into a database that is not empty (demo content is skipped "
+                           "when its accounts exist; --posts are still added)")
+    add_db(demo)
+
     args = parser.parse_args(argv)
     if args.command is None:
         args.command = "serve"
     return args
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, sockets: list | None = None,
+                process: tuple[int, int] | None = None) -> None:
+    """One server process: on `sockets` bound before a fork when given, else listening itself.
+    `process` is (task id, count) under --processes."""
     # Signals first: a SIGTERM during start-up must also end in a clean shutdown.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -84,7 +126,9 @@ async def serve(args: argparse.Namespace) -> None:
                     behind_https=args.behind_https, debug=args.debug,
                     smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
                     site_url=os.environ.get("FORUM_SITE_URL")
-                    or f"http://{args.host}:{args.port}")
+                    or f"http://{args.host}:{args.port}",
+                    metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None)
+    # Opened here, in the process that uses it: a driver's connections never cross a fork.
     store = open_store(config.db)
     await prepare_store(store)
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
@@ -92,16 +136,23 @@ async def serve(args: argparse.Namespace) -> None:
     app = make_app(config, store)
     server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
                                            max_body_size=MAX_SERVER_BODY_BYTES)
-    server.listen(config.port, config.host)
-    log.info("serving on http://%s:%d/ over %s", config.host, config.port, store.kind)
-    housekeeping = tornado.ioloop.PeriodicCallback(lambda: housekeeping_round(store),
+    if sockets is None:
+        server.listen(config.port, config.host)
+    else:
+        server.add_sockets(sockets)
+    log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
+             f" (process {process[0] + 1} of {process[1]})" if process else "")
+    metrics = app.settings["metrics"]
+    # Every process runs the periodic jobs: they coordinate through the store (see
+    # housekeeping_round and forum/mailer.py), so N processes never apply a step twice.
+    housekeeping = tornado.ioloop.PeriodicCallback(lambda: housekeeping_round(store, metrics),
                                                    HOUSEKEEPING_SECONDS * 1000, jitter=0.1)
     housekeeping.start()
-    await housekeeping_round(store)
+    await housekeeping_round(store, metrics)
     sending = None
     if config.smtp_url:
         mailer = Mailer(store, SmtpSettings.from_url(config.smtp_url), config.site_url)
-        sending = tornado.ioloop.PeriodicCallback(lambda: send_mail(mailer),
+        sending = tornado.ioloop.PeriodicCallback(lambda: send_mail(mailer, metrics),
                                                   MAIL_SECONDS * 1000, jitter=0.1)
         sending.start()
         log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
@@ -120,14 +171,18 @@ async def serve(args: argparse.Namespace) -> None:
     log.info("stopped")
 
 
-async def send_mail(mailer: Mailer) -> None:
+async def send_mail(mailer: Mailer, metrics=None) -> None:
+    """Send what is due. Several processes may do this at once: each mail is claimed in the
+    store (a lease, taken by one conditional write) before it is sent."""
     try:
         await mailer.send_due()
     except DomainError as error:  # the store is down: the next round tries again
+        if metrics is not None and isinstance(error, StoreUnavailable):
+            metrics.store_error("mail")
         log.warning("sending mail failed: %s", error.message)
 
 
-async def housekeeping_round(store) -> None:
+async def housekeeping_round(store, metrics=None) -> None:
     """Close cases replied to more than 15 days ago without a rating (办结), and mark the ones
     past their due time. Each step is conditional in the store, so several processes may run
     this at once without applying anything twice."""
@@ -135,10 +190,133 @@ async def housekeeping_round(store) -> None:
         closed = await cases.close_unrated(store)
         overdue = await cases.note_overdue(store)
     except DomainError as error:  # the store is down: the next round tries again
+        if metrics is not None and isinstance(error, StoreUnavailable):
+            metrics.store_error("housekeeping")
         log.warning("housekeeping failed: %s", error.message)
         return
     if closed or overdue:
         log.info("closed %d unrated case(s); %d newly overdue", closed, overdue)
+
+
+class _Stopping(Exception):
+    """SIGTERM or SIGINT reached the process that supervises the server processes."""
+
+
+def serve_processes(args: argparse.Namespace, count: int) -> int:
+    """--processes N: bind the port, then fork N server processes that share it
+    (tornado.process.fork_processes, which restarts one that crashes). This process supervises
+    them: SIGTERM or SIGINT is passed on to every child, which finishes its requests in flight
+    like a single server does, and this process exits when they all have.
+
+    Before the fork: the sockets; the metrics folder (prometheus-client's multiprocess mode);
+    schema upgrades and seeding, once, over a store that is closed again before the fork, so no
+    connection crosses it and N processes do not race to upgrade one database; jieba's
+    dictionary, shared by the children's memory. Each child opens its own store."""
+    if args.debug:
+        print("error: --debug reloads code in place and cannot run with --processes",
+              file=sys.stderr)
+        return 2
+    sockets = tornado.netutil.bind_sockets(args.port, args.host)
+    given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
+    folder = given or tempfile.mkdtemp(prefix="forum-metrics-")
+    web_metrics.use_multiprocess_dir(folder)
+    asyncio.run(_prepare_once(args.db))
+    search.warm_up()
+    parent = os.getpid()
+    # Each child writes its pid here, so that this process knows whom to pass a SIGTERM on to
+    # (fork_processes keeps its list of children to itself).
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    stopping = False
+
+    def on_signal(signum, frame) -> None:
+        nonlocal stopping
+        if os.getpid() != parent:
+            raise SystemExit(0)  # a child that is not serving yet has nothing to finish
+        if not stopping:
+            stopping = True
+            raise _Stopping()
+
+    try:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, on_signal)
+        try:
+            task = tornado.process.fork_processes(count)
+        except _Stopping:
+            _stop_children(reader)
+            return 0
+        except RuntimeError as error:  # too many restarts
+            log.error("%s; stopping", error)
+            _stop_children(reader)
+            return 1
+    finally:
+        if os.getpid() == parent:
+            os.close(reader)
+            os.close(writer)
+            if not given:
+                shutil.rmtree(folder, ignore_errors=True)
+    # A child, from here on.
+    os.close(reader)
+    os.write(writer, struct.pack("=i", os.getpid()))
+    os.close(writer)
+    asyncio.run(serve(args, sockets, (task, count)))
+    web_metrics.process_ended(os.getpid())
+    return 0
+
+
+async def _prepare_once(db: str) -> None:
+    store = open_store(db)
+    try:
+        await prepare_store(store)
+    finally:
+        await store.close()
+
+
+def _stop_children(reader: int) -> None:
+    """Pass SIGTERM on to every child (those still starting too), wait for all of them, and
+    kill the ones still running well after their grace period."""
+    log.info("stopping the server processes")
+    known: set[int] = set()
+    pending = b""
+    deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS + 5
+    killed = False
+    while True:
+        try:
+            pending += os.read(reader, 4096)
+        except BlockingIOError:
+            pass
+        while len(pending) >= 4:
+            pid = struct.unpack("=i", pending[:4])[0]
+            pending = pending[4:]
+            if pid not in known:
+                known.add(pid)
+                _signal_child(pid, signal.SIGTERM)
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            log.info("stopped")
+            return  # none left
+        if pid:
+            web_metrics.process_ended(pid)
+            continue
+        if not killed and time.monotonic() > deadline:
+            log.warning("server processes still running; killing them")
+            for pid in known:
+                _signal_child(pid, signal.SIGKILL)
+            killed = True
+        time.sleep(0.05)
+
+
+def _signal_child(pid: int, signum: int) -> None:
+    # Only a process that is still this one's child: a pid written by a child that crashed
+    # since (fork_processes reaped and replaced it) may belong to someone else by now.
+    try:
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signum)
+        else:
+            web_metrics.process_ended(pid)
+    except (ChildProcessError, ProcessLookupError):
+        pass
 
 
 async def create_user(args: argparse.Namespace) -> int:
@@ -186,12 +364,24 @@ async def reindex(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    logs.configure(getattr(args, "log_format", "text"))
     if args.command == "create-user":
         return asyncio.run(create_user(args))
     if args.command == "reindex":
         return asyncio.run(reindex(args))
+    if args.command == "backup":
+        return asyncio.run(forum_backup.backup_command(args.db, args.path))
+    if args.command == "restore":
+        return asyncio.run(forum_backup.restore_command(args.db, args.path, args.force))
+    if args.command == "demo":
+        from forum import demo
+        return asyncio.run(demo.demo_command(args.db, args.posts, args.force, scale=args.scale))
+    processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
+    if processes > 1:
+        return serve_processes(args, processes)
+    if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
+        web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
     asyncio.run(serve(args))
     return 0
 

@@ -7,7 +7,7 @@ from forum import boards
 from forum.config import Config
 from forum.security import Passwords
 from forum.services import stats
-from forum.web import api, feeds, health, modules, openapi, pages
+from forum.web import access, api, feeds, health, metrics, modules, open311, openapi, pages
 from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
@@ -54,10 +54,15 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/admin/sensitive-words", api.SensitiveWordsHandler),
         (r"/api/v1/admin/calendar", api.CalendarHandler),
         (r"/api/v1/preview", api.PreviewHandler),
+        (r"/api/v1/admin/api-keys", api.ApiKeysHandler),
+        (rf"/api/v1/admin/api-keys/{ID}", api.ApiKeyHandler),
         (r"/api/openapi\.json", openapi.OpenApiHandler),
         (r"/api/docs", openapi.ApiDocsPage),
         (r"/api/.*", NotFoundApiHandler),
         (r"/healthz", health.HealthHandler),
+        # Open311 GeoReport v2 (forum/web/open311.py), before the pages' catch-all
+        *open311.routes(),
+        (r"/metrics", metrics.MetricsHandler),
         # pages
         (r"/", pages.HomePage),
         (rf"/boards/{SLUG}", pages.BoardPage),
@@ -97,8 +102,10 @@ def routes() -> list[tuple[str, type]]:
 
 def make_app(config: Config, store, passwords: Passwords | None = None) -> tornado.web.Application:
     """The application over an opened store. `passwords` defaults to the config's cost."""
+    table = routes()
+    observed = metrics.Metrics()  # this application's own metric objects
     return tornado.web.Application(
-        routes(),
+        table,
         default_handler_class=pages.NotFoundPage,
         config=config,
         store=store,
@@ -114,4 +121,7 @@ def make_app(config: Config, store, passwords: Passwords | None = None) -> torna
         compiled_template_cache=not config.debug,
         static_hash_cache=not config.debug,
         debug=config.debug,
+        metrics=observed,
+        # One log line and the metrics of every finished request (forum/web/access.py).
+        log_function=access.RequestLog(observed, table),
     )

@@ -5,9 +5,12 @@ precision and both stores must return exactly what they were given.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from bson import ObjectId
 
@@ -62,9 +65,32 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value)
 
 
+# What now() answers while a loader replays history (forum/demo.py), in that loader's own
+# context only (a context variable: tasks and to_thread calls it starts inherit it, nothing else
+# sees it). Unset, as in every request, now() is the real time.
+_REPLAYED_NOW: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar(
+    "replayed_now", default=None)
+
+
 def now() -> dt.datetime:
+    replayed = _REPLAYED_NOW.get()
+    if replayed is not None:
+        return replayed
     stamp = dt.datetime.now(dt.timezone.utc)
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+@contextlib.contextmanager
+def clock_at(stamp: dt.datetime) -> Iterator[None]:
+    """Within the block (and the tasks and threads it starts), now() answers `stamp`: services
+    then stamp what they write with that time, as if it were done then. For loading history
+    (demo data), never for requests."""
+    stamp = stamp.astimezone(dt.timezone.utc)
+    token = _REPLAYED_NOW.set(stamp.replace(microsecond=stamp.microsecond // 1000 * 1000))
+    try:
+        yield
+    finally:
+        _REPLAYED_NOW.reset(token)
 
 
 def iso(stamp: dt.datetime | None) -> str | None:
@@ -118,6 +144,18 @@ class Session:
     kind: str  # "cookie" | "bearer"
     created_at: dt.datetime
     expires_at: dt.datetime
+
+
+@dataclass
+class ApiKey:
+    """A key an admin issued to another system (an Open311 client). Like a session token, only
+    the key's SHA-256 is kept: the key itself is shown once, when it is issued."""
+    id: str
+    name: str
+    key_hash: str
+    created_by: str            # the admin's user id
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
 
 
 @dataclass
@@ -245,6 +283,15 @@ class Mail:
     next_attempt_at: dt.datetime | None = None   # None once sent or given up
     sent_at: dt.datetime | None = None
     last_error: str | None = None
+
+
+@dataclass
+class Setting:
+    """One stored setting (the holiday calendar, the sensitive words, ...): a key and a
+    JSON-serialisable value. Services use get_setting/put_setting; this record is what a backup
+    holds."""
+    key: str
+    value: object = None
 
 
 @dataclass

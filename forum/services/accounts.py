@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn
+from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.logs import event
 from forum.model import Role, Session, User, new_id, now
 from forum.security import Passwords, is_common_password, new_token, token_hash
 from forum.services import notify, throttle
 from forum.services.fields import Fields
 from forum.store.base import Store
+
+# Auth events (register, login_ok, login_failed, logout) with ids only: never the name a
+# person typed (it may be a password typed in the wrong field), a password or a token.
+log = logging.getLogger("forum.auth")
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 USERNAME_HINT = "3 到 32 个字母、数字或下划线"
@@ -60,6 +66,7 @@ async def register(store: Store, passwords: Passwords, *, username: Any, passwor
                              display_name=shown, email=mail)
     await throttle.record(store, throttle.REGISTER_PER_ADDRESS, address)
     await notify.request_confirmation(store, user)
+    event(log, "register", user_id=user.id)
     return user
 
 
@@ -91,18 +98,27 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     secret = fields.secret("password", password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()
     account_key = name.casefold()
-    await throttle.check(store, throttle.LOGIN_PER_ADDRESS, address)
-    await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+    try:
+        await throttle.check(store, throttle.LOGIN_PER_ADDRESS, address)
+        await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+    except RateLimited:
+        event(log, "login_failed", reason="throttled", user_id=None)
+        raise
     user = await store.get_user_by_name(name) if USERNAME.fullmatch(name) else None
     matches, new_hash = await passwords.verify(secret, user.password_hash if user else None)
     if not matches or user is None or user.disabled:
         await throttle.record(store, throttle.LOGIN_PER_ADDRESS, address)
         await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+        event(log, "login_failed", user_id=user.id if user else None,
+              reason="unknown_user" if user is None else "bad_password" if not matches
+              else "disabled")
         raise BadCredentials()
     if new_hash:
         await store.update_user(user.id, {"password_hash": new_hash})
     await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT, account_key)
-    return await open_session(store, user, kind)
+    login = await open_session(store, user, kind)
+    event(log, "login_ok", user_id=user.id, kind=kind)
+    return login
 
 
 async def open_session(store: Store, user: User, kind: str) -> Login:
@@ -134,6 +150,7 @@ async def user_for_token(store: Store, token: str | None) -> User | None:
 async def logout(store: Store, token: str | None) -> None:
     if token:
         await store.delete_session(token_hash(token))
+        event(log, "logout")  # the user id is the request's
 
 
 async def get_profile(store: Store, username: str) -> User:

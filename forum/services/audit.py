@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
+from forum.logs import event
 from forum.model import AuditEntry, User, new_id, now
 from forum.services.fields import check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.store.base import Store
+
+
+log = logging.getLogger("forum.audit")
 
 
 async def record(store: Store, actor: User, action: str, target: str, *, reason: str = "",
@@ -18,6 +23,10 @@ async def record(store: Store, actor: User, action: str, target: str, *, reason:
         id=new_id(), at=now(), actor_id=actor.id, action=action, target=target,
         reason=reason or "",
         detail=json.dumps(detail, ensure_ascii=False, default=_plain) if detail else ""))
+    # The log line names the action and its target, not the reason or details (free text that
+    # may hold personal data; they are in the audit log), nor a user's name.
+    event(log, "audit", action=action, actor_id=actor.id,
+          target="user" if target.startswith("user:") else target)
 
 
 def _plain(value: Any) -> Any:

@@ -205,14 +205,22 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
         after = (batch[-1].created_at, batch[-1].id)
 
 
+async def case_by_code(store: Store, code: Any) -> Post | None:
+    """The case a tracking code names, read as people type it (any case, spaces and dashes
+    allowed); None for a malformed or unknown code. Not rate limited: callers that show the
+    case limit the look-ups themselves."""
+    cleaned = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
+    if not TRACKING_CODE.fullmatch(cleaned):
+        return None
+    return await store.get_post_by_tracking(token_hash(cleaned))
+
+
 async def track(store: Store, code: Any, address: str) -> Thread:
     """The case behind a tracking code, as its writer sees it. Rate limited per address; a
     malformed code answers like an unknown one. Raises RateLimited, NotFound."""
     await throttle.check(store, throttle.TRACKING_PER_ADDRESS, address)
     await throttle.record(store, throttle.TRACKING_PER_ADDRESS, address)
-    cleaned = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
-    post = await store.get_post_by_tracking(token_hash(cleaned)) if TRACKING_CODE.fullmatch(
-        cleaned) else None
+    post = await case_by_code(store, code)
     if post is None:
         raise NotFound("查询码无效")
     board = await posting.get_board(store, None, post.board)

@@ -77,9 +77,13 @@ def _board_statuses(kind: Kind) -> tuple[Status, ...]:
 
 
 async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
-                     category: Any = None, cursor: Any = None, limit: Any = None) -> Page:
+                     category: Any = None, cursor: Any = None, limit: Any = None,
+                     created_from: dt.datetime | None = None,
+                     created_before: dt.datetime | None = None) -> Page:
     """A page of the board's posts the viewer may see, newest first, pinned ones first on the
-    first page. Raises NotFound (board), Invalid (status, category, cursor, limit)."""
+    first page; only those created from `created_from` to before `created_before` when given
+    (times the caller has checked). Raises NotFound (board), Invalid (status, category, cursor,
+    limit)."""
     board = await get_board(store, viewer, slug)
     size = check_limit(limit)
     after = decode_cursor(cursor)
@@ -91,6 +95,7 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         # Confidential boards list nothing to the public; their writers follow their own cases.
         return Page(items=[], next_cursor=None)
     where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category,
+                       created_from=created_from, created_before=created_before,
                        # Only letters their writers chose to publish are listed to the public.
                        public=True if board.policy.kind is Kind.CASE and not is_moderator(viewer)
                        else None)

@@ -7,14 +7,15 @@ each method that changes several records changes all of them or none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any, AsyncIterator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
-                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
-                         Role, SearchHit, Session, Status, User)
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
+                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         Revision, Role, SearchHit, Session, Setting, Status, User)
 
-__all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE"]
+__all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE",
+           "RECORD_KINDS", "TRANSIENT_KINDS", "record_key"]
 
 # (created_at, id) of the last record of a page: lists are ordered by this pair.
 PostKey = tuple[dt.datetime, str]
@@ -28,6 +29,28 @@ POST_CHANGEABLE = frozenset({
     "accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
     "rating_comment", "status_note", "case_number", "received_on", "overdue_since",
 })
+
+
+# Every kind of record a backup holds (export_records, import_records), by the name of its table
+# or collection, with its record class, in an order that restores safely: what a record refers
+# to comes before it. Attachments are descriptions here; their bytes go with add_attachment.
+RECORD_KINDS: dict[str, type] = {
+    "departments": Department, "boards": BoardSettings, "users": User, "api_keys": ApiKey,
+    "posts": Post, "replies": Reply, "revisions": Revision, "events": Event, "flags": Flag,
+    "attachments": Attachment, "audit": AuditEntry, "notifications": Notification,
+    "mail": Mail, "settings": Setting,
+}
+# Kept by the stores but left out of backups, being short-lived: sessions (logins, and the links
+# that confirm an e-mail address; after a restore people sign in again and ask for a new link)
+# and rate-limit hits (a day's memory at most). The search index is left out too: restore
+# rebuilds it from the posts.
+TRANSIENT_KINDS = ("sessions", "hits")
+
+
+def record_key(kind: str) -> str:
+    """The field that identifies a record of `kind`: exports are ordered by it."""
+    cls = RECORD_KINDS[kind]
+    return "slug" if cls in (Department, BoardSettings) else "key" if cls is Setting else "id"
 
 
 class Store(Protocol):
@@ -101,9 +124,31 @@ class Store(Protocol):
     async def delete_user_sessions(self, user_id: str) -> int:
         """Remove every login of a user; return how many there were."""
 
+    # API keys --------------------------------------------------------------------------------
+    async def add_api_key(self, key: ApiKey) -> None:
+        """Store a newly issued key; raise Conflict when its id or key_hash is taken."""
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not (the caller judges); None when none has it."""
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, newest first by (created_at, id); empty list when
+        none."""
+
+    async def revoke_api_key(self, key_id: str, at: dt.datetime) -> ApiKey:
+        """Set the key's revoked_at to `at` unless it is revoked already (the first revocation's
+        time stays); return the key as stored afterwards. Raise NotFound for an unknown id."""
+
     # posts, replies, revisions, events -------------------------------------------------------
     async def add_post(self, post: Post, event: Event | None = None) -> None:
         """Insert a post (and its first event) atomically. Raise Conflict on a duplicate id."""
+
+    async def add_posts_bulk(self, posts: list[Post], terms: list[list[str]]) -> None:
+        """Insert many new posts at once, each with its search terms (`terms[i]` for `posts[i]`,
+        as index_post takes them; an empty list leaves that post out of the index). For loading
+        data in bulk (demo and benchmark posts), not for requests: no events are written. Raise
+        Conflict on a duplicate id; then some of the batch may be stored, each post whole with
+        its terms or not at all."""
 
     async def get_post(self, post_id: str) -> Post | None:
         """None when no post has this id."""
@@ -225,6 +270,9 @@ class Store(Protocol):
     async def count_unread(self, user_id: str) -> int:
         """How many of a user's notifications are unread."""
 
+    async def count_all_unread(self) -> int:
+        """How many notifications are unread, everyone's together (a figure for operators)."""
+
     async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
         """Mark the user's notifications with these ids (all of them when None) read; return how
         many changed. Ids of other users' notifications are ignored."""
@@ -256,3 +304,33 @@ class Store(Protocol):
 
     async def clear_hits(self, key: str) -> None:
         """Forget every hit of `key`."""
+
+    # backup and restore ----------------------------------------------------------------------
+    def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every record of every kind in RECORD_KINDS, as (kind, codec.to_plain(record)): kinds
+        in that order, records of a kind ordered by record_key. Read as one consistent snapshot,
+        so that writes made meanwhile are either wholly seen or not at all (SQLite: one read
+        transaction; MongoDB: a snapshot session where the server has them, i.e. a replica set
+        or sharded cluster of 5.0 or later; on a standalone server plain reads, which may see
+        a multi-document change half done). Transient kinds and search terms are left out. The
+        iterator must be run to its end or closed (aclose) to release the snapshot."""
+
+    async def import_records(self, kind: str, records: list[dict[str, Any]]) -> None:
+        """Insert a batch of records of one kind (plain dicts as export_records gives them;
+        datetimes may be ISO strings) as they are, ids kept: all or none in one transaction
+        (SQLite; MongoDB where it has transactions, else in order, so a failure keeps the
+        batch's first records). Raise Conflict when one is there already, ValueError for an
+        unknown kind or for "attachments" (use add_attachment, which keeps the bytes too)."""
+
+    async def count_records(self) -> dict[str, int]:
+        """How many records of each kind in RECORD_KINDS there are (for progress bars; not read
+        from a snapshot)."""
+
+    async def is_empty(self) -> bool:
+        """True when the store holds no records but departments and boards (which prepare_store
+        seeds on every start): no users, posts, settings, logins or anything else."""
+
+    async def wipe(self) -> None:
+        """Remove every record of every kind, transient ones, the search index and attachments'
+        bytes; the schema and indexes stay. Restore calls it before loading: on an empty target
+        that clears the seeded departments and boards, with --force everything."""

@@ -7,25 +7,26 @@ standalone server they run in an order that a crash leaves consistent.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import FileExists, NoFile
 from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
-                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
-                         Role, SearchHit, Session, Status, User)
-from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
-                              StoreUnavailable)
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
+                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         Revision, Role, SearchHit, Session, Setting, Status, User)
+from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
+                              ReplyKey, StoreUnavailable)
 from forum.store.codec import from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ DURABLE = WriteConcern("majority", j=True)
 MAJORITY = ReadConcern("majority")
 HIT_RETENTION_SECONDS = 24 * 60 * 60
 SEARCH_CANDIDATES = 500  # per term; see search_posts
+BULK_BATCH = 5000        # posts per insert_many of add_posts_bulk (well under 48 MB a message)
+DUPLICATE_KEY = 11000    # the server's error code for a taken unique key
 # The GridFS bucket of attachments: each file's _id is the attachment's id and its `metadata` the
 # rest of the description, in the collection "attachments.files"; the bytes in "attachments.chunks".
 ATTACHMENTS = "attachments"
@@ -48,7 +51,7 @@ ATTACHMENTS = "attachments"
 ID_FIELDS: dict[type, str] = {
     User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
     Notification: "id", Mail: "id", Department: "slug", BoardSettings: "slug",
-    Session: "token_hash",
+    Session: "token_hash", ApiKey: "id", Setting: "key",
 }
 
 
@@ -135,6 +138,14 @@ async def _user_department_index(db: AsyncDatabase) -> None:
                                    name="department_name")
 
 
+async def _api_key_indexes(db: AsyncDatabase) -> None:
+    """Version 8: API keys an admin issues to other systems (Open311 clients), found by the
+    SHA-256 of the key (unique) and listed newest first."""
+    keys = db["api_keys"]
+    await keys.create_index("key_hash", unique=True, name="key_hash")
+    await keys.create_index([("created_at", -1), ("_id", -1)], name="time")
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
@@ -143,6 +154,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _search_index,
     _notification_mail_indexes,
     _user_department_index,
+    _api_key_indexes,
 ]
 
 
@@ -160,6 +172,26 @@ def _from_doc(cls: type[T], doc: dict[str, Any]) -> T:
     key = data.pop("_id")
     data[ID_FIELDS[cls]] = str(key) if isinstance(key, ObjectId) else key
     return from_plain(cls, data)
+
+
+# Collections prepare_store fills on every start; a store holding nothing else counts as empty.
+SEEDED_COLLECTIONS = frozenset({"departments", "boards"})
+# Snapshot reads (export_records) came with MongoDB 5.0, wire version 13.
+SNAPSHOT_WIRE_VERSION = 13
+
+
+def _importable(kind: str) -> type:
+    if kind not in RECORD_KINDS or kind == "attachments":
+        raise ValueError(f"records of kind {kind!r} cannot be imported"
+                         + (" (attachments go with add_attachment)" if kind == "attachments"
+                            else ""))
+    return RECORD_KINDS[kind]
+
+
+def _kept_collection(name: str) -> bool:
+    """Whether wipe() and is_empty() leave a collection alone: the schema version (meta) and the
+    server's own."""
+    return name == "meta" or name.startswith("system.")
 
 
 def _attachment(file_id: ObjectId, metadata: dict[str, Any]) -> Attachment:
@@ -431,6 +463,34 @@ class MongoStore:
     async def delete_user_sessions(self, user_id: str) -> int:
         return (await self._db["sessions"].delete_many({"user_id": user_id})).deleted_count
 
+    # API keys --------------------------------------------------------------------------------
+    async def add_api_key(self, key: ApiKey) -> None:
+        try:
+            await self._db["api_keys"].insert_one(_to_doc(key))
+        except DuplicateKeyError as exc:  # the id or the key's hash is taken
+            raise Conflict("密钥已存在") from exc
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        doc = await self._db["api_keys"].find_one({"key_hash": key_hash})
+        return _from_doc(ApiKey, doc) if doc else None
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        cursor = self._db["api_keys"].find().sort([("created_at", -1), ("_id", -1)])
+        return [_from_doc(ApiKey, doc) for doc in await cursor.to_list()]
+
+    async def revoke_api_key(self, key_id: str, at: dt.datetime) -> ApiKey:
+        keys = self._db["api_keys"]
+        # Only a key not yet revoked is changed (null matches a missing field too), so a second
+        # revocation keeps the first one's time.
+        doc = await keys.find_one_and_update({"_id": _oid(key_id), "revoked_at": None},
+                                             {"$set": {"revoked_at": at}},
+                                             return_document=ReturnDocument.AFTER)
+        if doc is None:
+            doc = await keys.find_one({"_id": _oid(key_id)})
+        if doc is None:
+            raise NotFound("密钥不存在")
+        return _from_doc(ApiKey, doc)
+
     # posts -----------------------------------------------------------------------------------
     async def _require_post(self, post_id: str, session: AsyncClientSession | None) -> None:
         if await self._db["posts"].find_one({"_id": _oid(post_id)}, {"_id": 1},
@@ -452,6 +512,27 @@ class MongoStore:
             await self._atomically(write)
         except DuplicateKeyError as exc:  # the id or the tracking hash is taken
             raise Conflict("内容已存在") from exc
+
+    async def add_posts_bulk(self, posts: list[Post], terms: list[list[str]]) -> None:
+        if len(posts) != len(terms):
+            raise ValueError("one list of terms per post")
+        docs = []
+        for post, post_terms in zip(posts, terms):
+            doc = _to_doc(post)
+            kept = [term for term in post_terms if term]  # as index_post keeps them
+            if kept:
+                doc["terms"] = kept
+            docs.append(doc)
+        # Unordered: the server may apply the inserts in parallel; each post is one document,
+        # its terms in it, so each is stored whole or not at all.
+        for first in range(0, len(docs), BULK_BATCH):
+            try:
+                await self._db["posts"].insert_many(docs[first:first + BULK_BATCH], ordered=False)
+            except BulkWriteError as exc:
+                if any(error.get("code") == DUPLICATE_KEY
+                       for error in exc.details.get("writeErrors", [])):
+                    raise Conflict("内容已存在") from exc
+                raise
 
     async def get_post(self, post_id: str) -> Post | None:
         doc = await self._db["posts"].find_one({"_id": _oid(post_id)})
@@ -730,6 +811,9 @@ class MongoStore:
         return await self._db["notifications"].count_documents({"user_id": user_id,
                                                                 "read": False})
 
+    async def count_all_unread(self) -> int:
+        return await self._db["notifications"].count_documents({"read": False})
+
     async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
         # The user's own unread documents only: another user's ids match nothing, and those
         # already read are not modified, so the count is of those that changed.
@@ -783,6 +867,79 @@ class MongoStore:
 
     async def clear_hits(self, key: str) -> None:
         await self._db["hits"].delete_many({"key": key})
+
+    # backup and restore ----------------------------------------------------------------------
+    async def _supports_snapshots(self) -> bool:
+        """Snapshot reads need a replica set or sharded cluster (as transactions do) of 5.0 or
+        later."""
+        try:
+            hello = await self._client.admin.command("hello")
+        except PyMongoError:
+            return False
+        return ((bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
+                and hello.get("maxWireVersion", 0) >= SNAPSHOT_WIRE_VERSION)
+
+    async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        # An async generator is no coroutine function, so _report_unavailable does not wrap it.
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                # Every read in a snapshot session reads the majority-committed data of the
+                # moment of its first read. Without one (a standalone server) the reads are
+                # plain, and a multi-document change made meanwhile may be seen half done.
+                options: dict[str, Any] = {}
+                if await self._supports_snapshots():
+                    options["session"] = await stack.enter_async_context(
+                        self._client.start_session(snapshot=True))
+                for kind, cls in RECORD_KINDS.items():
+                    if kind == "attachments":
+                        cursor = self._db[f"{ATTACHMENTS}.files"].find({}, **options)
+                        async for doc in cursor.sort("_id", 1):
+                            yield kind, to_plain(_attachment(doc["_id"], doc["metadata"]))
+                        continue
+                    async for doc in self._db[kind].find({}, **options).sort("_id", 1):
+                        yield kind, to_plain(_from_doc(cls, doc))
+        except ConnectionFailure as exc:
+            raise StoreUnavailable() from exc
+
+    async def import_records(self, kind: str, records: list[dict[str, Any]]) -> None:
+        cls = _importable(kind)
+        docs = []
+        for record in records:
+            doc = _to_doc(from_plain(cls, record))
+            if cls is User:
+                doc["username_key"] = doc["username"].casefold()  # as add_user keeps it
+            docs.append(doc)
+        if not docs:
+            return
+
+        async def write(session: AsyncClientSession | None) -> None:
+            # One transaction where there are transactions; otherwise ordered, so a failure
+            # leaves the batch's first documents stored, each whole.
+            await self._db[kind].insert_many(docs, ordered=True, session=session)
+        try:
+            await self._atomically(write)
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            raise Conflict(f"{kind}: a record is there already") from exc
+
+    async def count_records(self) -> dict[str, int]:
+        return {kind: await self._db[f"{ATTACHMENTS}.files" if kind == "attachments" else kind]
+                .count_documents({}) for kind in RECORD_KINDS}
+
+    async def is_empty(self) -> bool:
+        for name in await self._db.list_collection_names():
+            if name in SEEDED_COLLECTIONS or _kept_collection(name):
+                continue
+            if await self._db[name].find_one({}, {"_id": 1}) is not None:
+                return False
+        return True
+
+    async def wipe(self) -> None:
+        names = [name for name in await self._db.list_collection_names()
+                 if not _kept_collection(name)]
+        # Attachments' chunks last: a crash before them leaves bytes no description names,
+        # never a description without its bytes. delete_many, not drop: the indexes stay.
+        for name in sorted(names, key=lambda name: name == f"{ATTACHMENTS}.chunks"):
+            await self._db[name].delete_many({})
 
 
 assert {f.name for f in dataclasses.fields(Post)} >= POST_CHANGEABLE

@@ -7,29 +7,41 @@ call runs off the event loop.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import enum
+import functools
 import json
+import operator
 import os
 import sqlite3
 import tempfile
 import threading
+import typing
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, AsyncIterator, Callable, TypeVar
 
-from forum.model import (Attachment, AuditEntry, BoardSettings, Department, Event, Flag, Mail,
-                         Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats, Revision,
-                         Role, SearchHit, Session, Status, User, is_id, iso)
-from forum.store.base import (POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
-                              StoreUnavailable)
-from forum.store.codec import from_plain, plain_changes, to_plain
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
+                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         Revision, Role, SearchHit, Session, Setting, Status, User, is_id,
+                         iso)
+from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
+                              ReplyKey, StoreUnavailable, record_key)
+from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 2
 HIT_RETENTION = dt.timedelta(days=1)
+# At most this many search hits are read from posts at a time (see search_posts).
+SEARCH_BATCH_MAX = 500
+# A post's number in the search index is the millisecond of its created_at times this, plus its
+# slot among the posts of that millisecond (see _doc_base); up to the year 2109 it fits in 62 bits.
+DOC_SLOTS = 1 << 20
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # Attachment bytes live in this folder beside the database file, one file per attachment named by
 # its id; never under static/, so no file is served without the application's checks.
 FILES_FOLDER = "files"
@@ -126,29 +138,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN overdue_since TEXT;
     CREATE INDEX posts_status_overdue ON posts(status, overdue_since);
     """,
-    # 5: search. search_docs holds each indexed post's terms (see _fts_token) under an INTEGER
-    # PRIMARY KEY, which VACUUM keeps (posts' implicit rowid it may renumber); post_search is an
-    # FTS5 index over that table (external content, so the terms are stored once), kept in step
-    # by the triggers. The ascii tokenizer splits only at ASCII characters other than letters and
-    # digits, which _fts_token never leaves in a token. detail=none: terms are matched one by
-    # one, never as phrases, so positions need not be stored.
+    # 5: search. Each indexed post has a row in search_docs, whose INTEGER PRIMARY KEY `doc`
+    # (kept by VACUUM, which may renumber posts' implicit rowid) is the rowid of its tokens (see
+    # _index_tokens) in the FTS5 table post_search; the trigger drops the tokens with the row.
+    # `doc` grows with the post's created_at (see _doc_base), so that hits are put in order
+    # without reading search_docs or posts. The ascii tokenizer splits only at ASCII characters
+    # other than letters and digits, which no token holds; detail=none, as tokens are matched
+    # one by one (never as phrases), so no positions are stored. post_search_terms lists the
+    # tokens, for the repeat marks a query looks up.
     """
     CREATE TABLE search_docs (
         doc INTEGER PRIMARY KEY,
-        post_id TEXT NOT NULL UNIQUE REFERENCES posts(id) ON DELETE CASCADE,
-        terms TEXT NOT NULL);
-    CREATE VIRTUAL TABLE post_search USING fts5(
-        terms, content = 'search_docs', content_rowid = 'doc', tokenize = 'ascii',
-        detail = 'none');
-    CREATE TRIGGER search_docs_added AFTER INSERT ON search_docs BEGIN
-        INSERT INTO post_search (rowid, terms) VALUES (new.doc, new.terms);
-    END;
+        post_id TEXT NOT NULL UNIQUE REFERENCES posts(id) ON DELETE CASCADE);
+    CREATE VIRTUAL TABLE post_search USING fts5(terms, tokenize = 'ascii', detail = 'none');
+    CREATE VIRTUAL TABLE post_search_terms USING fts5vocab(post_search, 'row');
     CREATE TRIGGER search_docs_removed AFTER DELETE ON search_docs BEGIN
-        INSERT INTO post_search (post_search, rowid, terms) VALUES ('delete', old.doc, old.terms);
-    END;
-    CREATE TRIGGER search_docs_changed AFTER UPDATE ON search_docs BEGIN
-        INSERT INTO post_search (post_search, rowid, terms) VALUES ('delete', old.doc, old.terms);
-        INSERT INTO post_search (rowid, terms) VALUES (new.doc, new.terms);
+        DELETE FROM post_search WHERE rowid = old.doc;
     END;
     """,
     # 6: whether a user's e-mail address is confirmed; notifications, newest first per person,
@@ -169,6 +174,14 @@ MIGRATIONS: list[str] = [
     """,
     """
     CREATE INDEX users_department ON users(department, username_key);
+    """,
+    # 8: API keys an admin issues to other systems (Open311 clients): only each key's SHA-256,
+    # unique, so that a key is found by its hash; listed newest first.
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
+    CREATE INDEX api_keys_time ON api_keys(created_at DESC, id DESC);
     """,
 ]
 
@@ -243,6 +256,7 @@ def _is_in(column: str, values: tuple[Any, ...]) -> str:
 FTS_ESCAPE = "\ue000"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # words recur across posts; a pure function of the term
 def _fts_token(term: str) -> str:
     """The one FTS5 token that stands for `term` and nothing else. The ascii tokenizer keeps
     lower-case ASCII letters, digits and every non-ASCII character in a token, and splits at
@@ -259,16 +273,75 @@ def _fts_string(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def _score(matched: int, bm25: float) -> float:
-    """How many terms a post matched, plus -bm25 squeezed into [0, 1): higher is better, in the
-    order search_posts sorts by."""
-    relevance = max(-bm25, 0.0)
-    return matched + relevance / (1 + relevance)
+def _repeat_mark(token: str, times: int | str = "") -> str:
+    """The token a post also gets for a term it has `times` (2 or more) times; without `times`,
+    the start all marks of the term share. No term's token holds the escape followed by "x"
+    (not a hex digit), so no term can match a mark."""
+    return f"{token}{FTS_ESCAPE}x{times}"
 
 
-def _search_tokens(terms: list[str]) -> list[str]:
-    """The distinct tokens of `terms`, in their order; empty terms are no terms."""
-    return list(dict.fromkeys(_fts_token(term) for term in terms if term))
+def _index_tokens(terms: list[str]) -> list[str]:
+    """A post's tokens: one per distinct term (empty terms are none), then, for a term given n
+    (2 or more) times, its mark for n. So "has it" and "has it n times" are each one token,
+    and a post's weight for a query (how many times it has the query's terms) follows from the
+    tokens it matches, with no ranking function to run per hit."""
+    # Counted as terms, then made tokens: one term makes one token and no other term makes it,
+    # so the counts are the same, and each distinct term is escaped once.
+    counted = collections.Counter(terms)
+    counted.pop("", None)
+    counts = {_fts_token(term): count for term, count in counted.items()}
+    marks = [_repeat_mark(token, count) for token, count in counts.items() if count > 1]
+    return [*counts, *marks]
+
+
+def _doc_base(created_at: str) -> int:
+    """The first search index number of the posts created in the same millisecond as this one:
+    numbers in doc order are in created_at order."""
+    return (as_utc(created_at) - EPOCH) // dt.timedelta(milliseconds=1) * DOC_SLOTS
+
+
+def _add_to_index(conn: sqlite3.Connection, entries: list[tuple[str, str, str]]) -> None:
+    """Put (post id, created_at, tokens) of posts not in the index into it, each under the next
+    free number of its millisecond. In the writer's transaction, which holds the write lock, so
+    the numbers stay free until it ends."""
+    following: dict[int, int] = {}  # per millisecond's first number, the next free one
+    rows = []
+    for post_id, created_at, tokens in entries:
+        base = _doc_base(created_at)
+        if base not in following:
+            last = conn.execute("SELECT max(doc) FROM search_docs WHERE doc >= ? AND doc < ?",
+                                (base, base + DOC_SLOTS)).fetchone()[0]
+            following[base] = base if last is None else last + 1
+        doc = following[base]
+        if doc >= base + DOC_SLOTS:
+            raise ValueError(f"more than {DOC_SLOTS} posts created at {created_at}")
+        following[base] = doc + 1
+        rows.append((doc, post_id, tokens))
+    conn.executemany("INSERT INTO search_docs (doc, post_id) VALUES (?, ?)",
+                     [(doc, post_id) for doc, post_id, _ in rows])
+    conn.executemany("INSERT INTO post_search (rowid, terms) VALUES (?, ?)",
+                     [(doc, tokens) for doc, _, tokens in rows])
+
+
+def _complete_ties(ranks: list[tuple[int, int, int]], more: bool
+                   ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """Split ranked (doc, matched, weight) rows into those that can be put in their final order
+    now and those to hold back: when `more` rows follow, the last run of equal (matched,
+    weight, millisecond), which the next rows may continue and whose order is by post id."""
+    if not more:
+        return ranks, []
+    cut = len(ranks)
+    tie = (ranks[-1][1], ranks[-1][2], ranks[-1][0] // DOC_SLOTS)
+    while cut and (ranks[cut - 1][1], ranks[cut - 1][2], ranks[cut - 1][0] // DOC_SLOTS) == tie:
+        cut -= 1
+    return ranks[:cut], ranks[cut:]
+
+
+def _search_score(matched: int, weight: int) -> float:
+    """How many of the query's terms a post has, plus a fraction below 1 that grows with how
+    many times it has them: higher is better, in the order search_posts sorts by (and the
+    same as MongoDB's)."""
+    return matched + weight / (1 + weight)
 
 
 def _store_file(path: str, data: bytes) -> None:
@@ -299,12 +372,81 @@ def _sync_folder(folder: str) -> None:
         os.close(descriptor)
 
 
+EXPORT_BATCH = 500
+# Tables prepare_store fills on every start; a store holding nothing else counts as empty.
+SEEDED_TABLES = frozenset({"departments", "boards"})
+
+
+def _plain_record(cls: type, row: sqlite3.Row) -> dict[str, Any]:
+    """A row as export_records gives it: the record's plain dict, whatever else the row holds."""
+    if cls is Setting:
+        return {"key": row["key"], "value": json.loads(row["value"])}
+    return to_plain(_from_row(cls, row))
+
+
+def _importable(kind: str) -> type:
+    if kind not in RECORD_KINDS or kind == "attachments":
+        raise ValueError(f"records of kind {kind!r} cannot be imported"
+                         + (" (attachments go with add_attachment)" if kind == "attachments"
+                            else ""))
+    return RECORD_KINDS[kind]
+
+
+def _record_tables(conn: sqlite3.Connection) -> list[str]:
+    """Every table that holds records: all but SQLite's own, the FTS5 (and fts5vocab) virtual
+    tables and their shadow tables, whose content follows search_docs through its trigger."""
+    tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    virtual = [name for name, sql in tables
+               if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
+    return [name for name, _ in tables if not name.startswith("sqlite_") and name not in virtual
+            and not any(name.startswith(f"{table}_") for table in virtual)]
+
+
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
     # Quoted, because some field names are SQL keywords (a mail's "to").
     columns = ", ".join(f'"{name}"' for name in values)
     marks = ", ".join("?" for _ in values)
     conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
                  [_to_sql(v) for v in values.values()])
+
+
+# add_posts_bulk: every column of a post, in the order of the Post fields, as _insert writes them.
+_POST_COLUMNS = tuple(f.name for f in dataclasses.fields(Post))
+_POST_INSERT = (f"INSERT INTO posts ({', '.join(_POST_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _POST_COLUMNS)})")
+_post_values = operator.attrgetter(*_POST_COLUMNS)
+# Which columns need converting, worked out once from the field types: a million rows pass here.
+_POST_TYPES = typing.get_type_hints(Post)
+_POST_TIMES = tuple(n for n, c in enumerate(_POST_COLUMNS) if dt.datetime in (
+    _POST_TYPES[c], *typing.get_args(_POST_TYPES[c])))
+_POST_FLAGS = tuple(n for n, c in enumerate(_POST_COLUMNS) if _POST_TYPES[c] is bool)
+_POST_ENUMS = tuple(n for n, c in enumerate(_POST_COLUMNS) if isinstance(_POST_TYPES[c], type)
+                    and issubclass(_POST_TYPES[c], enum.Enum))
+
+
+def _post_row(post: Post) -> list[Any]:
+    """What _insert(conn, "posts", to_plain(post)) would write, by column."""
+    row = list(_post_values(post))
+    for n in _POST_TIMES:
+        if row[n] is not None:
+            row[n] = iso(row[n])
+    for n in _POST_FLAGS:
+        row[n] = int(row[n])
+    for n in _POST_ENUMS:
+        row[n] = row[n].value
+    return row
+
+
+def _bulk_rows(posts: list[Post], terms: list[list[str]]
+               ) -> tuple[list[list[Any]], list[tuple[str, str, str]]]:
+    """The posts' rows, and (post id, created_at, tokens) for each post that has terms."""
+    rows = [_post_row(post) for post in posts]
+    docs = []
+    for post, post_terms in zip(posts, terms):
+        tokens = " ".join(_index_tokens(post_terms))
+        if tokens:
+            docs.append((post.id, iso(post.created_at), tokens))
+    return rows, docs
 
 
 class SqliteStore:
@@ -532,6 +674,36 @@ class SqliteStore:
         return await self._write(lambda conn: conn.execute(
             "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount)
 
+    # API keys --------------------------------------------------------------------------------
+    async def add_api_key(self, key: ApiKey) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "api_keys", to_plain(key))
+            except sqlite3.IntegrityError as exc:  # the id or the key's hash is taken
+                raise Conflict("密钥已存在") from exc
+        await self._write(work)
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone())
+        return _from_row(ApiKey, row) if row else None
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        rows = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM api_keys ORDER BY created_at DESC, id DESC").fetchall())
+        return [_from_row(ApiKey, row) for row in rows]
+
+    async def revoke_api_key(self, key_id: str, at: dt.datetime) -> ApiKey:
+        def work(conn: sqlite3.Connection) -> sqlite3.Row:
+            # COALESCE keeps the first revocation's time when the key is revoked again.
+            conn.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                         (iso(at), key_id))
+            row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+            if row is None:
+                raise NotFound("密钥不存在")
+            return row
+        return _from_row(ApiKey, await self._write(work))
+
     # posts -----------------------------------------------------------------------------------
     async def add_post(self, post: Post, event: Event | None = None) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -541,6 +713,23 @@ class SqliteStore:
                 raise Conflict("内容已存在") from exc
             if event:
                 _insert(conn, "events", to_plain(event))
+        await self._write(work)
+
+    async def add_posts_bulk(self, posts: list[Post], terms: list[list[str]]) -> None:
+        if len(posts) != len(terms):
+            raise ValueError("one list of terms per post")
+        if not posts:
+            return
+        # The rows are made in a worker thread, not the writer's: a loader that keeps two batches
+        # in flight has the next one made while this one is written.
+        rows, docs = await asyncio.to_thread(_bulk_rows, posts, terms)
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                conn.executemany(_POST_INSERT, rows)
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("内容已存在") from exc
+            _add_to_index(conn, docs)
         await self._write(work)
 
     async def get_post(self, post_id: str) -> Post | None:
@@ -764,55 +953,84 @@ class SqliteStore:
 
     # search ----------------------------------------------------------------------------------
     async def index_post(self, post_id: str, terms: list[str]) -> None:
-        # Repeats kept: a term given several times (a title's) weighs more in bm25.
-        tokens = " ".join(_fts_token(term) for term in terms if term)
+        tokens = " ".join(_index_tokens(terms))
 
         def work(conn: sqlite3.Connection) -> None:
-            if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
+            post = conn.execute("SELECT created_at FROM posts WHERE id = ?", (post_id,)).fetchone()
+            if post is None:
                 raise NotFound()
-            # The triggers of migration 5 take the old terms out of the index and put the new
-            # ones in, within the writer's transaction.
+            # The trigger takes the old tokens out of the index with the row; all of it in the
+            # writer's transaction.
             conn.execute("DELETE FROM search_docs WHERE post_id = ?", (post_id,))
             if tokens:
-                conn.execute("INSERT INTO search_docs (post_id, terms) VALUES (?, ?)",
-                             (post_id, tokens))
+                _add_to_index(conn, [(post_id, post["created_at"], tokens)])
         await self._write(work)
 
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:
-        tokens = _search_tokens(terms)
+        tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))
         if not tokens or not where or limit <= 0:
             return []
+        wanted = max(offset, 0) + limit
         # Any one filter: each one's clauses (none: every post) in parentheses, joined by OR.
         groups, params = [], []
         for one in where:
             clauses, values = _post_where(one)
             groups.append("(" + " AND ".join(clauses) + ")" if clauses else "1")
             params.extend(values)
-        # One MATCH per term, each a quoted string made only of the term: no text of the query
-        # is ever FTS5 syntax. Per post, how many terms it has and the sum of their bm25 ranks
-        # (negative, lower is better), which is the bm25 of all the terms ORed together. More
-        # terms first, then the better bm25 (rarer terms), then newer. The score follows that
-        # order: the count (MongoDB's score) plus a fraction below 1 that grows with -bm25.
-        # Each term brings its newest SEARCH_CANDIDATES matches: bm25 over every match of a
-        # common word costs time that grows with the data (100 ms at 13,000 matches), and
-        # the newest are what a citizen looking for an answer wants first anyway.
-        matches = " UNION ALL ".join(
-            "SELECT * FROM (SELECT rowid, rank FROM post_search WHERE post_search MATCH ? "
-            f"ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES})" for _ in tokens)
-        sql = (f"WITH hits (doc, matched, bm25) AS ("
-               f"SELECT rowid, COUNT(*), SUM(rank) FROM ({matches}) GROUP BY rowid) "
-               f"SELECT posts.*, hits.matched AS search_matched, hits.bm25 AS search_bm25 "
-               f"FROM hits "
-               f"JOIN search_docs ON search_docs.doc = hits.doc "
-               f"JOIN posts ON posts.id = search_docs.post_id "
-               f"WHERE {' OR '.join(groups)} "
-               f"ORDER BY hits.matched DESC, hits.bm25, posts.created_at DESC, posts.id DESC "
-               f"LIMIT ? OFFSET ?")
-        arguments = [*(_fts_string(token) for token in tokens), *params, limit, max(offset, 0)]
-        rows = await self._read(lambda conn: conn.execute(sql, arguments).fetchall())
-        return [SearchHit(_from_row(Post, row), _score(row["search_matched"], row["search_bm25"]))
-                for row in rows]
+        # CROSS JOIN: by doc and id, never by scanning the filters' indexes.
+        visible = (f"SELECT search_docs.doc AS search_doc, posts.* FROM json_each(?) AS ranked "
+                   f"CROSS JOIN search_docs ON search_docs.doc = ranked.value "
+                   f"CROSS JOIN posts ON posts.id = search_docs.post_id "
+                   f"WHERE {' OR '.join(groups)}")
+
+        def work(conn: sqlite3.Connection) -> list[SearchHit]:
+            # One MATCH per token, each a quoted string made only of a term: no text of the
+            # query is ever FTS5 syntax. (first, weight): the term's own token gives (1, 1),
+            # its mark for n repeats (0, n - 1); summed per post, how many of the query's terms
+            # it has and how many times.
+            matches: list[tuple[int, int, str]] = []
+            for token in tokens:
+                matches.append((1, 1, token))
+                marks = _repeat_mark(token)
+                matches.extend((0, int(row[0][len(marks):]) - 1, row[0]) for row in conn.execute(
+                    "SELECT term FROM post_search_terms WHERE term > ? AND term < ?",
+                    (marks, _repeat_mark(token, "y"))))
+            union = " UNION ALL ".join(
+                "SELECT rowid, ? AS first, ? AS weight FROM post_search WHERE post_search MATCH ?"
+                for _ in matches)
+            # Every hit in order from the index alone: more of the query's terms, then more
+            # often, then newer (doc order); then the posts, a batch at a time, through the
+            # filters, until the page is full. (Joined and filtered in one statement, every hit
+            # would be read from posts before the first could be returned: for common words,
+            # thousands.) Posts of one millisecond and equal rank go by id, newest first, as
+            # in MongoDB: those are put in order in Python, once all of them are read.
+            ranked = conn.execute(
+                f"SELECT rowid, SUM(first), SUM(weight) FROM ({union}) GROUP BY rowid "
+                f"ORDER BY 2 DESC, 3 DESC, 1 DESC",
+                [value for first, weight, token in matches
+                 for value in (first, weight, _fts_string(token))])
+            hits: list[tuple[tuple[int, int, str, str], sqlite3.Row]] = []
+            held: list[tuple[int, int, int]] = []
+            batch = wanted
+            try:
+                while len(hits) < wanted:
+                    rows = ranked.fetchmany(batch)
+                    ranks, held = _complete_ties(held + rows, more=len(rows) == batch)
+                    if ranks:
+                        rank = {doc: (matched, weight) for doc, matched, weight in ranks}
+                        found = [((*rank[row["search_doc"]], row["created_at"], row["id"]), row)
+                                 for row in conn.execute(
+                                     visible, [json.dumps(list(rank)), *params])]
+                        hits.extend(sorted(found, key=operator.itemgetter(0), reverse=True))
+                    if len(rows) < batch:
+                        break
+                    batch = min(batch * 2, SEARCH_BATCH_MAX)
+            finally:
+                ranked.close()  # ends the read, so that it holds back no checkpoint
+            return [SearchHit(_from_row(Post, row), _search_score(matched, weight))
+                    for (matched, weight, _, _), row in hits[max(offset, 0):wanted]]
+        return await self._read(work)
 
     # notifications and mail ------------------------------------------------------------------
     async def add_notifications(self, notifications: list[Notification]) -> None:
@@ -833,6 +1051,12 @@ class SqliteStore:
         row = await self._read(lambda conn: conn.execute(
             "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0",
             (user_id,)).fetchone())
+        return row[0]
+
+    async def count_all_unread(self) -> int:
+        # Answered from the (user_id, read) index alone, without reading the rows.
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM notifications WHERE read = 0").fetchone())
         return row[0]
 
     async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
@@ -894,6 +1118,93 @@ class SqliteStore:
 
     async def clear_hits(self, key: str) -> None:
         await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)))
+
+    # backup and restore ----------------------------------------------------------------------
+    async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        # A connection of its own, on a thread of its own, holding one read transaction from the
+        # first SELECT to the last: under WAL that is one snapshot of the whole database, which
+        # the writer's commits meanwhile do not change (they wait in the WAL until it ends).
+        thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-export")
+        loop = asyncio.get_running_loop()
+
+        def run(work: Callable[[], T]) -> asyncio.Future[T]:
+            return loop.run_in_executor(thread, work)
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("BEGIN")  # deferred: the snapshot is taken by the first SELECT
+            return conn
+
+        try:
+            conn = await run(connect)
+        except sqlite3.OperationalError as exc:
+            thread.shutdown(wait=False)
+            raise StoreUnavailable() from exc
+        try:
+            for kind, cls in RECORD_KINDS.items():
+                cursor = await run(lambda: conn.execute(
+                    f'SELECT * FROM {kind} ORDER BY "{record_key(kind)}"'))
+                while rows := await run(lambda: cursor.fetchmany(EXPORT_BATCH)):
+                    for row in rows:
+                        yield kind, _plain_record(cls, row)
+            await run(lambda: conn.execute("COMMIT"))
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable() from exc
+        finally:
+            await run(conn.close)
+            thread.shutdown(wait=False)
+
+    async def import_records(self, kind: str, records: list[dict[str, Any]]) -> None:
+        cls = _importable(kind)
+        rows = []
+        for record in records:
+            values = to_plain(from_plain(cls, record))
+            if cls is User:
+                values["username_key"] = values["username"].casefold()
+            if cls is Setting:
+                values["value"] = json.dumps(values["value"], ensure_ascii=False)
+            rows.append(values)
+
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                for values in rows:
+                    _insert(conn, kind, values)
+            except sqlite3.IntegrityError as exc:  # a taken id or name, or a missing reference
+                raise Conflict(f"{kind}: {exc}") from exc
+        await self._write(work)
+
+    async def count_records(self) -> dict[str, int]:
+        def work(conn: sqlite3.Connection) -> dict[str, int]:
+            return {kind: conn.execute(f"SELECT COUNT(*) FROM {kind}").fetchone()[0]
+                    for kind in RECORD_KINDS}
+        return await self._read(work)
+
+    async def is_empty(self) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            return not any(conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()
+                           for table in _record_tables(conn) if table not in SEEDED_TABLES)
+        return await self._read(work)
+
+    async def wipe(self) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            # References are checked at COMMIT, when nothing is left to refer to.
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            # search_docs first: its trigger takes each post's tokens out of the FTS index.
+            for table in sorted(_record_tables(conn), key=lambda name: name != "search_docs"):
+                conn.execute(f'DELETE FROM "{table}"')
+        await self._write(work)
+
+        def remove_files() -> None:
+            # After the rows: a crash in between leaves files no row names (which a restore's
+            # add_attachment replaces), never a row without its file.
+            for name in os.listdir(self.files):
+                if is_id(name):
+                    os.remove(os.path.join(self.files, name))
+            _sync_folder(self.files)
+        await asyncio.to_thread(remove_files)
 
 
 assert {f.name for f in dataclasses.fields(Post)} >= POST_CHANGEABLE

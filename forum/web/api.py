@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from forum.errors import NotLoggedIn
 from forum.model import iso
-from forum.services import (accounts, admin, attachments, audit, cases, consulting, departments,
-                            flags, moderation, notify, posting, searching, settings, stats)
+from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
+                            departments, flags, moderation, notify, posting, searching, settings,
+                            stats)
 from forum.web import views
 from forum.web.base import ApiHandler
 
@@ -324,3 +325,22 @@ class NotificationsReadHandler(ApiHandler):
         changed = await notify.mark_read(self.store, self.user, data.get("ids"))
         self.respond(200, {"marked": changed,
                            "unread": await notify.unread_count(self.store, self.user)})
+
+
+class ApiKeysHandler(ApiHandler):
+    """Admins issue keys for Open311 clients; the key itself is in this answer only."""
+
+    async def get(self) -> None:
+        keys = await apikeys.list_keys(self.store, self.user)
+        self.respond(200, {"items": [views.api_key_json(k) for k in keys]})
+
+    async def post(self) -> None:
+        data = self.json_body()
+        issued = await apikeys.issue(self.store, self.user, data.get("name"))
+        self.respond(201, {"key": issued.key, "api_key": views.api_key_json(issued.api_key)})
+
+
+class ApiKeyHandler(ApiHandler):
+    async def delete(self, key_id: str) -> None:
+        revoked = await apikeys.revoke(self.store, self.user, key_id, self.query("reason"))
+        self.respond(200, {"api_key": views.api_key_json(revoked)})

@@ -5,13 +5,16 @@ from __future__ import annotations
 import http
 import json
 import logging
+import re
+import uuid
 from typing import Any
 from urllib.parse import quote
 
 import tornado.web
 
 from forum.config import Config
-from forum.errors import DomainError, Invalid, RateLimited
+from forum.errors import DomainError, Invalid, RateLimited, StoreUnavailable
+from forum.logs import RequestContext, current_request, event
 from forum.model import Attachment, User
 from forum.security import Passwords
 from forum.services import accounts
@@ -24,6 +27,10 @@ SESSION_COOKIE = "session"
 SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
 HSTS_SECONDS = 365 * 24 * 3600
 
+# A request id that a trusted proxy (--behind-https) passes in X-Request-ID is kept when it looks
+# like one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -35,6 +42,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
+    _request_id: str | None = None
     max_body_bytes = MAX_BODY_BYTES  # uploads raise it for their own routes
 
     @property
@@ -62,7 +70,17 @@ class BaseHandler(tornado.web.RequestHandler):
         raw = self.get_signed_cookie(self.session_cookie, max_age_days=SESSION_COOKIE_DAYS)
         return raw.decode("ascii", "replace") if raw else None
 
+    @property
+    def request_id(self) -> str:
+        """This request's id: in the X-Request-ID response header and in its log lines."""
+        if self._request_id is None:
+            given = (self.request.headers.get("X-Request-ID", "")
+                     if self.settings["config"].behind_https else "")
+            self._request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        return self._request_id
+
     async def prepare(self) -> None:
+        current_request.set(RequestContext(self.request_id, route_name(self)))
         if len(self.request.body or b"") > self.max_body_bytes:
             raise tornado.web.HTTPError(413)
         token = self.bearer_token()
@@ -74,6 +92,7 @@ class BaseHandler(tornado.web.RequestHandler):
         if user is not None:
             self._token, self._auth_kind = token, kind
             self.current_user = user
+            current_request.set(RequestContext(self.request_id, route_name(self), user.id))
         elif kind == "cookie":
             self.end_session_cookie()
 
@@ -88,6 +107,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "DENY")
+        self.set_header("X-Request-ID", self.request_id)
 
     def send_file(self, attachment: Attachment, data: bytes) -> None:
         """An attachment as a download that the browser will not run or render in the page."""
@@ -120,7 +140,28 @@ class BaseHandler(tornado.web.RequestHandler):
         super().log_exception(typ, value, tb)
 
     def error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
-        """(status, code, message, fields) for an error, whatever raised it."""
+        """(status, code, message, fields) for an error, whatever raised it. A store outage is
+        counted in the metrics and logged; a refusal (403) is logged."""
+        status, code, message, fields = self._error_details(status_code, exc_info)
+        error = exc_info[1] if exc_info else None
+        if isinstance(error, StoreUnavailable):
+            metrics = self.settings.get("metrics")
+            if metrics is not None:
+                metrics.store_error(route_name(self))
+            cause = error.__cause__
+            log.warning("store unavailable: %s", f"{type(cause).__name__}: {cause}"[:300]
+                        if cause is not None else "-")
+        elif status == 403:
+            reason = code
+            if (isinstance(error, tornado.web.HTTPError)
+                    and "xsrf" in (error.log_message or "").lower()):
+                reason = "xsrf"
+            event(log, "forbidden", method=self.request.method, reason=reason,
+                  user_id=getattr(self.current_user, "id", None), route=route_name(self),
+                  request_id=self.request_id)
+        return status, code, message, fields
+
+    def _error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
         error = exc_info[1] if exc_info else None
         if isinstance(error, DomainError):
             if isinstance(error, RateLimited):
@@ -178,6 +219,13 @@ class ApiHandler(BaseHandler):
             error["fields"] = fields
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": error}, ensure_ascii=False))
+
+
+def route_name(handler: tornado.web.RequestHandler) -> str:
+    """The name a request's route goes by in metrics and logs: the handler's module and class
+    (api.PostHandler, pages.PostPage), a short and fixed set, never the path with its ids."""
+    cls = type(handler)
+    return f"{cls.__module__.rpartition('.')[2]}.{cls.__qualname__}"
 
 
 def _reject_constant(name: str) -> None:

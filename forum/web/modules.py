@@ -38,7 +38,8 @@ EVENT_LABELS = {
 AUDIT_LABELS = {
     **EVENT_LABELS, "publish": "发布热线答复", "official_reply": "发布官方答复",
     "update_user": "修改用户", "add_department": "新增部门", "save_calendar": "修改节假日安排",
-    "save_sensitive_words": "修改敏感词",
+    "save_sensitive_words": "修改敏感词", "issue_api_key": "签发 API 密钥",
+    "revoke_api_key": "吊销 API 密钥",
 }
 
 # The moderation queue's sections (moderation.QueueItem.kind), in the queue's order.
@@ -166,6 +167,7 @@ FIELD_LABELS = {
     "action": "操作", "code": "查询码", "words": "敏感词", "holidays": "节假日",
     "workdays": "调休工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
     "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
+    "key_name": "使用方名称", "key_id": "密钥",
 }
 
 

@@ -10,8 +10,8 @@ import tornado.web
 
 from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.model import Role
-from forum.services import (accounts, admin, attachments, cases, consulting, departments, flags,
-                            moderation, notify, posting, searching, settings, stats)
+from forum.services import (accounts, admin, apikeys, attachments, cases, consulting, departments,
+                            flags, moderation, notify, posting, searching, settings, stats)
 from forum.web.base import BaseHandler
 
 
@@ -275,27 +275,37 @@ class AuditPage(PageHandler):
 
 
 class SettingsPage(PageHandler):
-    """The admin's settings: sensitive words, the holiday calendar, new departments."""
+    """The admin's settings: sensitive words, the holiday calendar, new departments, API keys
+    for Open311 clients (a new key is shown on the answer to its form, once)."""
 
     async def get(self) -> None:
         admin.require_admin(self.user)
         await self.render_settings(200, {}, saved=None)
 
     async def render_settings(self, status: int, errors: dict, saved: str | None,
-                              values: dict | None = None) -> None:
+                              values: dict | None = None,
+                              issued: apikeys.IssuedKey | None = None) -> None:
+        keys = await apikeys.list_keys(self.store, self.user)
+        issuers = await self.store.get_users([key.created_by for key in keys])
+        if issued is not None:
+            # The page holds a key that is never shown again: no copy may be kept anywhere.
+            self.set_header("Cache-Control", "no-store")
         calendar = await settings.load_calendar(self.store)
         current = {
             "words": "\n".join(await settings.sensitive_words(self.store)),
             "holidays": "\n".join(sorted(d.isoformat() for d in calendar.holidays)),
             "workdays": "\n".join(sorted(d.isoformat() for d in calendar.workdays)),
-            "slug": "", "name": ""}
+            "slug": "", "name": "", "key_name": ""}
         await self.render_page("settings.html", status, values={**current, **(values or {})},
                                errors=errors, saved=saved,
-                               departments=await departments.list_departments(self.store))
+                               departments=await departments.list_departments(self.store),
+                               api_keys=keys, issued=issued,
+                               issuers={uid: u.username for uid, u in issuers.items()})
 
     async def post(self) -> None:
         form = self.form("form")
         values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+        issued = None
         try:
             if form == "words":
                 await settings.save_sensitive_words(self.store, self.user,
@@ -309,12 +319,20 @@ class SettingsPage(PageHandler):
                                                self.form("name"))
                 except Conflict as taken:
                     raise Invalid({"slug": taken.message}) from taken
+            elif form == "api_key":
+                try:
+                    issued = await apikeys.issue(self.store, self.user, self.form("key_name"))
+                except Invalid as wrong:  # the form's field is key_name ("name" is a department's)
+                    raise Invalid({"key_name" if name == "name" else name: why
+                                   for name, why in wrong.fields.items()}) from wrong
+            elif form == "revoke_api_key":
+                await apikeys.revoke(self.store, self.user, self.form("key_id"))
             else:
                 raise Invalid({"form": "未知的表单"})
         except Invalid as error:
             await self.render_settings(422, error.fields, saved=None, values=values)
             return
-        await self.render_settings(200, {}, saved=form)
+        await self.render_settings(200, {}, saved=form, issued=issued)
 
 
 def _lines(value: str | None) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import (Attachment, AuditEntry, Department, Flag, Kind, Notification, Page,
-                         Revision, User, iso)
+from forum.model import (ApiKey, Attachment, AuditEntry, Department, Flag, Kind, Notification,
+                         Page, Revision, User, iso)
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue
@@ -185,3 +185,10 @@ def notification_json(item: Notification) -> dict[str, Any]:
 def inbox_json(inbox: Inbox) -> dict[str, Any]:
     return {"items": [notification_json(n) for n in inbox.items], "unread": inbox.unread,
             "next_cursor": inbox.next_cursor}
+
+
+def api_key_json(key: ApiKey) -> dict[str, Any]:
+    """An issued API key as admins see it: never the key itself, nor its hash."""
+    return {"id": key.id, "name": key.name, "created_by": key.created_by,
+            "created_at": iso(key.created_at), "revoked_at": iso(key.revoked_at),
+            "active": key.revoked_at is None}

@@ -9,7 +9,7 @@ import pytest
 
 from forum.model import Mail, Notification, PostFilter, Status, new_id
 from forum.store.mongo import MIGRATIONS, _to_doc
-from tests.store.test_contract import T0, ids, make_post, make_user
+from tests.store.test_contract import T0, ids, make_api_key, make_post, make_user
 from tests.support import stores
 
 
@@ -118,5 +118,31 @@ async def test_a_version_4_database_gains_the_terms_index_and_its_posts_can_be_f
         assert await store.get_post(old.id) == old  # the terms field is not part of a Post
         await store.open()
         assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
+    finally:
+        await stores.dispose(store)
+
+
+# The version that added the API keys of Open311 clients.
+API_KEYS_VERSION = 8
+
+
+@pytest.mark.gen_test
+async def test_a_version_7_database_gains_the_api_key_indexes(tmp_path):
+    store = stores.make("mongodb", tmp_path)
+    db = store._db
+    try:
+        before = API_KEYS_VERSION - 1
+        for step in MIGRATIONS[:before]:
+            await step(db)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
+                                    upsert=True)
+        await store.open()
+        indexes = await db["api_keys"].index_information()
+        assert indexes["key_hash"]["key"] == [("key_hash", 1)] and indexes["key_hash"]["unique"]
+        assert indexes["time"]["key"] == [("created_at", -1), ("_id", -1)]
+        assert (await db["meta"].find_one({"_id": "schema"}))["version"] == len(MIGRATIONS)
+        key = make_api_key()
+        await store.add_api_key(key)
+        assert await store.list_api_keys() == [key]
     finally:
         await stores.dispose(store)

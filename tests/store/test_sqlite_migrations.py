@@ -11,7 +11,8 @@ from forum.errors import Conflict
 from forum.model import (AuditEntry, Flag, Mail, Notification, PostFilter, ReplyKind, ReplyStats,
                          Status, new_id)
 from forum.store.sqlite import MIGRATIONS, SqliteStore
-from tests.store.test_contract import T0, ids, make_attachment, make_post, make_reply
+from tests.store.test_contract import (T0, ids, make_api_key, make_attachment, make_post,
+                                       make_reply)
 
 # The version that added users.email_confirmed and the notifications and mail tables.
 NOTIFICATIONS_VERSION = 6
@@ -207,3 +208,31 @@ async def test_posts_of_a_version_4_database_can_be_indexed_and_found(tmp_path):
     finally:
         await store.close()
     assert user_version(path) == len(MIGRATIONS)
+
+
+# The version that added the API keys of Open311 clients.
+API_KEYS_VERSION = 8
+
+
+@pytest.mark.gen_test
+async def test_a_version_7_database_gains_the_api_keys(tmp_path):
+    path = str(tmp_path / "forum.db")
+    before = API_KEYS_VERSION - 1
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.executescript(f"BEGIN; {'; '.join(MIGRATIONS[:before])}; "
+                           f"PRAGMA user_version = {before}; COMMIT;")
+    finally:
+        conn.close()
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        key = make_api_key()
+        await store.add_api_key(key)
+        assert await store.get_api_key_by_hash(key.key_hash) == key
+        with pytest.raises(Conflict):   # the hash is unique
+            await store.add_api_key(make_api_key(key_hash=key.key_hash))
+    finally:
+        await store.close()
+    assert user_version(path) == len(MIGRATIONS)
+    assert index_columns(path, "api_keys_time") == ["created_at", "id"]

@@ -1,0 +1,75 @@
+"""The application's `log_function`: Tornado calls it once for every finished request. It counts
+the request in the metrics and writes one line to the 'tornado.access' logger: route (the
+handler), method, a path whose free-form parts are masked, status, duration in milliseconds,
+user id (or null) and request id. Never the query string, cookies, headers or the body."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+import tornado.web
+
+from forum import boards
+from forum.logs import neutral
+from forum.web.base import route_name
+from forum.web.metrics import Metrics, method_label
+
+log = logging.getLogger("tornado.access")
+
+HEX_ID = re.compile(r"[0-9a-fA-F]{24}")
+# Path parts kept as they are: record ids and board slugs. Every other captured part (tracking
+# codes, e-mail confirmation tokens, user names, search-free text a route may take) is logged
+# as "*": a log should not hold what works as a secret or names a person.
+KEPT_WORDS = frozenset(boards.BOARD_ORDER)
+MASK = "*"
+
+
+class RequestLog:
+    def __init__(self, metrics: Metrics, rules: list[tuple]) -> None:
+        self.metrics = metrics
+        # The URL table's patterns by handler, to find which parts of a path were captured.
+        self.patterns: dict[type, list[re.Pattern]] = {}
+        for rule in rules:
+            pattern, handler = rule[0], rule[1]
+            self.patterns.setdefault(handler, []).append(re.compile(pattern))
+
+    def __call__(self, handler: tornado.web.RequestHandler) -> None:
+        request = handler.request
+        status = handler.get_status()
+        seconds = request.request_time()
+        route = route_name(handler)
+        method = method_label(request.method or "")
+        self.metrics.observe(route, method, status, seconds)
+        user = handler.current_user
+        request_id = getattr(handler, "request_id", None) or uuid.uuid4().hex
+        path = self.masked_path(handler)
+        millis = round(seconds * 1000, 2)
+        level = (logging.INFO if status < 400 else logging.WARNING if status < 500
+                 else logging.ERROR)
+        log.log(level, "%d %s %s %.2fms", status, method, neutral(path), millis,
+                extra={"fields": {"route": route, "method": method, "path": path,
+                                  "status": status, "duration_ms": millis,
+                                  "user_id": getattr(user, "id", None),
+                                  "request_id": request_id},
+                       "text_fields": ("route", "user_id", "request_id")})
+
+    def masked_path(self, handler: tornado.web.RequestHandler) -> str:
+        """The request's path (never its query string) with every captured part that is not a
+        record id or a board slug replaced by "*"."""
+        path = handler.request.path
+        for pattern in self.patterns.get(type(handler), ()):
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            pieces, last = [], 0
+            for group in range(1, pattern.groups + 1):
+                start, end = match.span(group)
+                if start < last:  # a group that did not take part (-1) or one inside another
+                    continue
+                value = match.group(group)
+                keep = HEX_ID.fullmatch(value) or value in KEPT_WORDS
+                pieces += [path[last:start], value if keep else MASK]
+                last = end
+            return "".join(pieces) + path[last:]
+        return path

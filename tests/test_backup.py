@@ -1,0 +1,413 @@
+"""Backup and restore (forum/backup.py): a portal made through the services round-trips from
+SQLite into SQLite and into MongoDB with every record and every attachment's bytes equal; bad
+archives fail with a clear message and leave the target as it was; and the two commands once as
+an operator runs them."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from forum import backup
+from forum.backup import BackupError
+from forum.model import ApiKey, Role, Status, new_id, now
+from forum.services import (accounts, attachments, cases, consulting, flags, moderation, notify,
+                            posting, searching, settings)
+from forum.services.setup import prepare_store
+from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS
+from tests.support import stores
+from tests.support.apps import TEST_PASSWORDS
+from tests.support.files import PDF, jpeg_with_location
+from tests.support.people import person
+from tests.support.web import PASSWORD
+from tests.test_server import run_cli
+
+LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678",
+          "category": "城乡建设", "contact": "13812345678", "public": True}
+SLOW = 60  # seconds: a whole portal, twice over, and the search index rebuilt
+
+
+async def rich_portal(store) -> dict:
+    """Users of every role, a forum thread with replies and an edit, a consultation with an
+    accepted answer, a mayor letter accepted, routed, replied to and rated with attachments, an
+    anonymous tax report, flags, notifications, mail, settings, an API key and the audit of it
+    all; plus logins and rate-limit hits, which a backup leaves out."""
+    citizen = await person(store, "citizen")
+    lawyer = await person(store, "lawyer1", Role.LAWYER)
+    await store.update_user(lawyer.id, {"specialties": ["劳动", "合同"]})
+    expert = await person(store, "expert1", Role.EXPERT)
+    staff = await person(store, "housing_staff", Role.STAFF, department="housing")
+    mod = await person(store, "mod", Role.MODERATOR)
+    admin = await person(store, "root", Role.ADMIN)
+    await accounts.change_email(store, citizen, "citizen@example.cn")  # a mail in the outbox
+
+    thread = await posting.create_post(store, citizen, "forum",
+                                       {"title": "抚仙湖周末交通管制", "body": "请问几点开始？"})
+    await posting.add_reply(store, expert, thread.post.id, "早上八点开始。")
+    await posting.add_reply(store, staff, thread.post.id, "以交警通告为准。")
+    await posting.edit_post(store, citizen, thread.post.id, {"body": "请问周六几点开始管制？"})
+    await flags.flag_post(store, lawyer, thread.post.id, "疑似广告")
+    await flags.flag_post(store, staff, thread.post.id, "重复发帖")
+
+    question = await posting.create_post(store, citizen, "lawyer", {
+        "title": "公司不签劳动合同怎么办", "body": "入职三个月，电话13812345678",
+        "category": "劳动"})
+    answer = await posting.add_reply(store, lawyer, question.post.id, "可主张二倍工资。")
+    await posting.add_reply(store, citizen, question.post.id, "如何申请仲裁？")
+    await consulting.accept_answer(store, citizen, question.post.id, answer.reply.id)
+
+    letter = await posting.create_post(store, citizen, "mayor", LETTER)
+    await attachments.add_files(store, citizen, letter.post.id,
+                                [("现场.pdf", PDF), ("照片.jpg", jpeg_with_location())])
+    await moderation.moderate(store, mod, letter.post.id, "accept")
+    await cases.route_case(store, mod, letter.post.id, "housing", 5, "请尽快处理")
+    await posting.add_reply(store, staff, letter.post.id, "已安排维修，三日内修复。")
+    await cases.rate_case(store, citizen, letter.post.id, "satisfied", "很及时")
+
+    report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
+                                                             "body": "证据见附件"},
+                                       address="10.1.1.1")
+    await settings.save_sensitive_words(store, admin, ["赌博", "代开发票"])
+    await settings.save_calendar(store, admin, ["2026-10-01", "2026-10-02"], ["2026-09-27"])
+    await store.add_api_key(ApiKey(new_id(), "12345热线", hashlib.sha256(b"k").hexdigest(),
+                                   admin.id, now()))
+    await accounts.login(store, TEST_PASSWORDS, username="citizen", password=PASSWORD,
+                         kind="bearer")
+    await store.add_hit("login:somebody", now())
+    return {"citizen": citizen, "letter": letter, "report": report, "question": question}
+
+
+async def exported(store) -> dict[str, list[dict]]:
+    by_kind: dict[str, list[dict]] = {}
+    async for kind, record in store.export_records():
+        by_kind.setdefault(kind, []).append(record)
+    return by_kind
+
+
+async def attachment_bytes(store, records: dict[str, list[dict]]) -> dict[str, bytes]:
+    return {a["id"]: (await store.get_attachment(a["id"]))[1]
+            for a in records.get("attachments", [])}
+
+
+@pytest.fixture
+def target(request, io_loop, tmp_path):
+    """An empty store to restore into, of the kind the test asks for (sqlite by default); for
+    SQLite one a server has started on already (seeded boards and departments)."""
+    kind = getattr(request, "param", "sqlite")
+    folder = tmp_path / "target"
+    folder.mkdir()
+    store = stores.make(kind, folder)
+    io_loop.run_sync(lambda: prepare_store(store) if kind == "sqlite" else store.open())
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))
+
+
+@pytest.fixture
+def archive(io_loop, store, tmp_path, segmenter) -> Path:
+    """A backup of a rich portal."""
+    path = tmp_path / "backup.zip"
+
+    async def make():
+        await rich_portal(store)
+        await backup.backup(store, path)
+    io_loop.run_sync(make, timeout=SLOW)
+    return path
+
+
+# the round trip ------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", ["sqlite", "mongodb"], indirect=True)
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_round_trip_keeps_every_record_and_attachment(store, target, tmp_path, segmenter):
+    portal = await rich_portal(store)
+    source = await exported(store)
+    # The dataset is rich enough to mean something: every kind a backup holds is there.
+    assert {kind for kind, records in source.items() if records} == set(RECORD_KINDS)
+    seen = []
+    path = tmp_path / "portal.zip"
+    made = await backup.backup(store, path, lambda *step: seen.append(step))
+    assert ("records", len(sum(source.values(), [])), len(sum(source.values(), []))) in seen
+    assert {kind: entry["count"] for kind, entry in made["records"].items()} == {
+        kind: len(source.get(kind, [])) for kind in RECORD_KINDS}
+
+    steps = []
+    await backup.restore(target, path, lambda *step: steps.append(step))
+    stages = [stage for stage, _, _ in steps]
+    assert list(dict.fromkeys(stages)) == ["verifying", "restoring", "search index", "checking"]
+
+    # Record by record, the same; the attachments' bytes too.
+    assert await exported(target) == source
+    assert await attachment_bytes(target, source) == await attachment_bytes(store, source)
+    assert len(source["attachments"]) == 2
+
+    # The restored portal works: search (its index rebuilt), sign-in with the same password, a
+    # tracking code, the letter's thread with its events.
+    found = await searching.search_posts(target, None, "劳动合同")
+    assert [item.view.post.id for item in found.items][:1] == [portal["question"].post.id]
+    login = await accounts.login(target, TEST_PASSWORDS, username="citizen", password=PASSWORD,
+                                 kind="bearer")
+    assert login.user.id == portal["citizen"].id
+    tracked = await cases.track(target, portal["report"].tracking_code, "10.2.2.2")
+    assert tracked.post.post.id == portal["report"].post.id
+    thread = await posting.get_thread(target, portal["citizen"], portal["letter"].post.id)
+    assert thread.post.post.status is Status.CLOSED
+    assert [e.event.action for e in thread.events][-1] == "rate_satisfied"
+    assert await notify.unread_count(target, portal["citizen"]) > 0
+
+
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_the_archive_is_a_zip_with_a_manifest_records_and_attachments(archive, store):
+    with zipfile.ZipFile(archive) as opened:
+        manifest = json.loads(opened.read("manifest.json"))
+        names = set(opened.namelist())
+        assert manifest["format"] == "yuxi-forum-backup" and manifest["format_version"] == 1
+        assert manifest["source"] == {"store": "sqlite"} and manifest["created_at"].endswith("Z")
+        assert set(manifest["schema"]["record_fields"]) == set(RECORD_KINDS)
+        assert set(manifest["left_out"]) == {*TRANSIENT_KINDS, "search index"}
+        assert names == {"manifest.json", *(f"records/{kind}.jsonl" for kind in RECORD_KINDS),
+                         *(f"attachments/{i}" for i in manifest["attachments"])}
+        for kind, entry in manifest["records"].items():
+            data = opened.read(entry["file"])
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+            assert len(data.splitlines()) == entry["count"]
+        for attachment_id, entry in manifest["attachments"].items():
+            info = opened.getinfo(entry["file"])
+            assert info.compress_type == zipfile.ZIP_STORED  # JPEG and PDF: compressed already
+            assert hashlib.sha256(opened.read(info)).hexdigest() == entry["sha256"]
+        users = [json.loads(line) for line in opened.read("records/users.jsonl").splitlines()]
+        assert users[0]["created_at"].endswith("Z") and "username_key" not in users[0]
+        posts = opened.read("records/posts.jsonl").decode()
+        assert "terms" not in json.loads(posts.splitlines()[0])
+    assert not any(name.startswith(".backup-") for name in os.listdir(archive.parent))
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data: its owner's eyes only
+
+
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_backup_never_overwrites_a_file(store, tmp_path):
+    taken = tmp_path / "taken.zip"
+    taken.write_bytes(b"an older backup")
+    with pytest.raises(BackupError, match="exists already"):
+        await backup.backup(store, taken)
+    assert taken.read_bytes() == b"an older backup"
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".backup-")]
+
+
+# bad archives --------------------------------------------------------------------------------
+def rewritten(path: Path, into: Path, changes: dict) -> Path:
+    """A copy of the archive at `path` with members replaced (name -> bytes), removed (-> None)
+    or added, each written as a proper ZIP member (fresh CRC): only the manifest can tell."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename in changes:
+                continue
+            out.writestr(info, source.read(info))
+        for name, data in changes.items():
+            if data is not None:
+                out.writestr(name, data)
+    return into
+
+
+def manifest_of(path: Path) -> dict:
+    with zipfile.ZipFile(path) as opened:
+        return json.loads(opened.read("manifest.json"))
+
+
+def member(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as opened:
+        return opened.read(name)
+
+
+def truncated(path: Path, into: Path) -> Path:
+    into.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])
+    return into
+
+
+def tampered_line(path: Path, into: Path) -> Path:
+    lines = member(path, "records/users.jsonl").splitlines(keepends=True)
+    record = json.loads(lines[0])
+    record["roles"] = ["citizen", "admin"]  # well-formed, valid, and not what was backed up
+    lines[0] = json.dumps(record, ensure_ascii=False).encode() + b"\n"
+    return rewritten(path, into, {"records/users.jsonl": b"".join(lines)})
+
+
+def wrong_count(path: Path, into: Path) -> Path:
+    manifest = manifest_of(path)
+    manifest["records"]["posts"]["count"] += 1
+    return rewritten(path, into, {"manifest.json": json.dumps(manifest).encode()})
+
+
+def dropped_line(path: Path, into: Path) -> Path:
+    # The line and the manifest's count both changed: the checksum still tells.
+    lines = member(path, "records/replies.jsonl").splitlines(keepends=True)
+    manifest = manifest_of(path)
+    manifest["records"]["replies"]["count"] -= 1
+    return rewritten(path, into, {"records/replies.jsonl": b"".join(lines[1:]),
+                                  "manifest.json": json.dumps(manifest).encode()})
+
+
+def tampered_attachment(path: Path, into: Path) -> Path:
+    (attachment_id, entry), *_ = manifest_of(path)["attachments"].items()
+    return rewritten(path, into, {entry["file"]: member(path, entry["file"]) + b"<script>"})
+
+
+def missing_attachment(path: Path, into: Path) -> Path:
+    (attachment_id, entry), *_ = manifest_of(path)["attachments"].items()
+    return rewritten(path, into, {entry["file"]: None})
+
+
+def extra_member(path: Path, into: Path) -> Path:
+    return rewritten(path, into, {"attachments/../../evil.sh": b"rm -rf /"})
+
+
+def random_bytes(path: Path, into: Path) -> Path:
+    into.write_bytes(os.urandom(50_000))
+    return into
+
+
+def foreign_zip(path: Path, into: Path) -> Path:
+    with zipfile.ZipFile(into, "w") as out:
+        out.writestr("word/document.xml", "<w:document/>")
+    return into
+
+
+def foreign_manifest(path: Path, into: Path) -> Path:
+    return rewritten(path, into, {"manifest.json": json.dumps({"format": "other"}).encode()})
+
+
+def newer_format(path: Path, into: Path) -> Path:
+    manifest = manifest_of(path)
+    manifest["format_version"] = 99
+    return rewritten(path, into, {"manifest.json": json.dumps(manifest).encode()})
+
+
+def unknown_kind(path: Path, into: Path) -> Path:
+    manifest = manifest_of(path)
+    manifest["records"]["polls"] = {"file": "records/polls.jsonl", "count": 0,
+                                    "sha256": hashlib.sha256(b"").hexdigest()}
+    return rewritten(path, into, {"manifest.json": json.dumps(manifest).encode(),
+                                  "records/polls.jsonl": b""})
+
+
+def invalid_record(path: Path, into: Path) -> Path:
+    # A line that is JSON but no post (no id), with the checksum made to match: still refused.
+    data = member(path, "records/posts.jsonl") + b'{"title": "no id"}\n'
+    manifest = manifest_of(path)
+    manifest["records"]["posts"].update(count=manifest["records"]["posts"]["count"] + 1,
+                                        sha256=hashlib.sha256(data).hexdigest())
+    return rewritten(path, into, {"records/posts.jsonl": data,
+                                  "manifest.json": json.dumps(manifest).encode()})
+
+
+BAD_ARCHIVES = {
+    truncated: "not a ZIP file, or truncated",
+    tampered_line: "records/users.jsonl does not match its checksum",
+    wrong_count: "records/posts.jsonl holds",
+    dropped_line: "records/replies.jsonl does not match its checksum",
+    tampered_attachment: "does not match its checksum",
+    missing_attachment: "lacks files its manifest names",
+    extra_member: "holds files its manifest does not name",
+    random_bytes: "not a ZIP file",
+    foreign_zip: "holds no manifest.json",
+    foreign_manifest: "another format",
+    newer_format: "made by a newer version",
+    unknown_kind: "kinds this version does not know (polls)",
+    invalid_record: "is not a valid posts record",
+}
+
+
+@pytest.mark.parametrize("damage", list(BAD_ARCHIVES), ids=lambda damage: damage.__name__)
+@pytest.mark.parametrize("force", [False, True], ids=["empty target", "forced, full target"])
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_a_bad_archive_fails_clearly_and_leaves_the_target_untouched(
+        damage, force, archive, target, tmp_path):
+    bad = damage(archive, tmp_path / f"bad-{damage.__name__}.zip")
+    if force:  # even --force touches nothing before the archive has passed every check
+        await person(target, "already_here")
+        await target.put_setting("k", "v")
+    before = await exported(target)
+    with pytest.raises(BackupError) as caught:
+        await backup.restore(target, bad, force=force)
+    assert BAD_ARCHIVES[damage] in str(caught.value)
+    assert await exported(target) == before
+    assert await target.is_empty() is not force
+
+
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_a_target_that_is_not_empty_is_refused_unless_forced(archive, store, target):
+    intruder = await person(target, "already_here")
+    before = await exported(target)
+    with pytest.raises(BackupError, match="not empty.*--force wipes it first"):
+        await backup.restore(target, archive)
+    assert await exported(target) == before
+    # Forced: wiped first, so the target holds the archive and nothing else.
+    await backup.restore(target, archive, force=True)
+    assert await exported(target) == await exported(store)
+    assert await target.get_user(intruder.id) is None
+
+
+@pytest.mark.gen_test(timeout=SLOW)
+async def test_a_restore_that_stops_part_way_says_how_to_go_on(archive, target, monkeypatch):
+    async def failing(kind, records):
+        if kind == "posts":
+            raise OSError("disk full")
+        return await original(kind, records)
+    original = target.import_records
+    monkeypatch.setattr(target, "import_records", failing)
+    with pytest.raises(BackupError, match="part-way \\(disk full\\).*again with --force"):
+        await backup.restore(target, archive)
+
+
+def test_progress_bars_draw_each_stage_on_one_line():
+    out = io.StringIO()
+    bars = backup.ProgressBars(out)
+    for done in range(0, 101, 25):
+        bars("verifying", done, 100)
+    bars("records", 7, None)
+    bars.close()
+    lines = out.getvalue().split("\n")
+    assert lines[0].endswith("100/100 (0s)") and "[" + "#" * 30 + "]" in lines[0]
+    assert lines[0].count("\r") >= 2 and lines[1].strip().startswith("records")
+
+
+# the commands --------------------------------------------------------------------------------
+@pytest.fixture
+def db(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'forum.db'}"
+
+
+def test_backup_and_restore_commands(db, tmp_path):
+    made = run_cli("create-user", "root", "--role", "admin", "--password-stdin", "--db", db,
+                   stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    path = tmp_path / "nightly.zip"
+    saved = run_cli("backup", str(path), "--db", db)
+    assert saved.returncode == 0, saved.stderr
+    assert f"to {path}" in saved.stdout and "1 users" in saved.stdout
+    assert "records" in saved.stderr and "] " in saved.stderr  # a progress bar
+    again = run_cli("backup", str(path), "--db", db)
+    assert again.returncode == 1 and "exists already" in again.stderr
+
+    other = f"sqlite:///{tmp_path / 'other' / 'forum.db'}"
+    restored = run_cli("restore", str(path), "--db", other)
+    assert restored.returncode == 0, restored.stderr
+    assert "restored" in restored.stdout and "search index rebuilt" in restored.stdout
+    for stage in ("verifying", "restoring", "search index", "checking"):
+        assert stage in restored.stderr
+    refused = run_cli("restore", str(path), "--db", other)
+    assert refused.returncode == 1 and "not empty" in refused.stderr
+    forced = run_cli("restore", str(path), "--db", other, "--force")
+    assert forced.returncode == 0, forced.stderr
+
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(b"not an archive at all")
+    failed = run_cli("restore", str(garbage), "--db", f"sqlite:///{tmp_path / 'third.db'}")
+    assert failed.returncode == 1
+    assert "error: restore failed" in failed.stderr and "not a ZIP file" in failed.stderr
+    # The restored copy answers like the original: the admin signs in.
+    login = run_cli("create-user", "ROOT", "--password-stdin", "--db", other,
+                    stdin=PASSWORD + "\n")
+    assert login.returncode == 1 and "用户名已被使用" in login.stderr

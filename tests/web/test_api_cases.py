@@ -3,6 +3,7 @@ and confidential cases."""
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -178,6 +179,8 @@ async def test_case_permission_matrix(api, store, role, case):
     assert read.status == (200 if sees else hidden)
     listed = [p["id"] for p in (await client.get(f"/boards/{board}/posts")).json()["items"]]
     assert (post_id in listed) == (case == "public" or role in {"moderator", "admin"})
+    found = [r["post"]["id"] for r in (await client.get("/search?q=" + quote("事项"))).json()["items"]]
+    assert (post_id in found) == sees
 
     reply = await client.post(f"/posts/{post_id}/replies", {"body": "再说一句"})
     expected_reply = {"visitor": 401, "writer": 201, "routed_staff": 201}.get(

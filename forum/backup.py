@@ -558,46 +558,41 @@ def _summary(manifest: dict[str, Any]) -> str:
             f"{len(manifest['attachments'])} attachments")
 
 
-async def backup_command(db: str, path: str) -> int:
-    """`server.py backup PATH`: exit status 0, or 1 with the reason on stderr."""
+async def _command(name: str, db: str, work) -> tuple[int, Any, Any]:
+    """Open the store named by `db`, run `work(store, bars)`, close it; (status, result, store).
+    Every failure ends in one line on stderr and status 1."""
     bars = ProgressBars()
     try:
         store = open_store(db)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 1, None, None
     try:
         await store.open()
-        manifest = await backup(store, path, bars)
+        return 0, await work(store, bars), store
     except Exception as exc:  # noqa: BLE001 - every failure ends in a message and status 1
         bars.close()
-        _failed("backup", exc)
-        return 1
+        _failed(name, exc)
+        return 1, None, store
     finally:
         bars.close()
         await store.close()
-    print(f"backed up {_summary(manifest)} from {store.kind} to {path}")
-    return 0
+
+
+async def backup_command(db: str, path: str) -> int:
+    """`server.py backup PATH`: exit status 0, or 1 with the reason on stderr."""
+    status, manifest, store = await _command(
+        "backup", db, lambda store, bars: backup(store, path, bars))
+    if status == 0:
+        print(f"backed up {_summary(manifest)} from {store.kind} to {path}")
+    return status
 
 
 async def restore_command(db: str, path: str, force: bool) -> int:
     """`server.py restore PATH [--force]`: exit status 0, or 1 with the reason on stderr."""
-    bars = ProgressBars()
-    try:
-        store = open_store(db)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        await store.open()
-        manifest = await restore(store, path, bars, force=force)
-    except Exception as exc:  # noqa: BLE001 - every failure ends in a message and status 1
-        bars.close()
-        _failed("restore", exc)
-        return 1
-    finally:
-        bars.close()
-        await store.close()
-    print(f"restored {_summary(manifest)} from {path} (made {manifest.get('created_at')} on "
-          f"{manifest.get('source', {}).get('store')}) into {store.kind}; search index rebuilt")
-    return 0
+    status, manifest, store = await _command(
+        "restore", db, lambda store, bars: restore(store, path, bars, force=force))
+    if status == 0:
+        print(f"restored {_summary(manifest)} from {path} (made {manifest.get('created_at')} on "
+              f"{manifest.get('source', {}).get('store')}) into {store.kind}; search index rebuilt")
+    return status

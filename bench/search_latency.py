@@ -21,8 +21,6 @@ from forum.model import Post, Status, new_id, now  # noqa: E402
 from forum.services import searching  # noqa: E402
 from forum.services.setup import prepare_store  # noqa: E402
 from forum.store import open_store  # noqa: E402
-from forum.store.codec import to_plain  # noqa: E402
-from forum.store.sqlite import _insert  # noqa: E402
 
 TOPICS = ["劳动合同纠纷怎么处理", "拖欠工资如何维权", "小区停车位不足", "路灯不亮影响出行", "学校周边交通拥堵",
           "医保报销比例是多少", "农村宅基地审批流程", "烟草种植病虫害防治", "房屋租赁押金不退", "交通事故责任认定",
@@ -47,12 +45,7 @@ async def load(store, count: int) -> None:
                               author_id=None, status=status, created_at=at, updated_at=at),
                          search.terms_for(title, body)))
 
-        def work(conn, rows=rows):
-            for post, terms in rows:
-                _insert(conn, "posts", to_plain(post))
-                conn.execute("INSERT INTO search_docs (post_id, terms) VALUES (?, ?)",
-                             (post.id, " ".join(terms)))
-        await store._write(work)
+        await store.add_posts_bulk([post for post, _ in rows], [terms for _, terms in rows])
         print(f"\rloaded {min(first + batch, count)}/{count}", end="", file=sys.stderr)
     print(f"\nloaded in {time.monotonic() - started:.1f}s", file=sys.stderr)
 

@@ -161,7 +161,9 @@ async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
     deadline = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
     note = f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结"
     return await _sweep(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
-                        lambda post: post.replied_at is not None and post.replied_at <= deadline,
+                        # From the case's last activity, not its first reply: a reopened case
+                        # answered again gets its own fifteen days.
+                        lambda post: post.updated_at <= deadline,
                         "expire", {"closed_at": at, "updated_at": at}, note, at)
 
 

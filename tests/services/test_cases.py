@@ -311,3 +311,20 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
     assert queue.items[1].post.overdue
     with pytest.raises(Forbidden):
         await moderation.queue(store, writer)
+
+
+@pytest.mark.gen_test
+async def test_a_reopened_case_gets_fifteen_days_from_its_new_reply(store):
+    from forum.model import clock_at
+    writer, mod, staff, _, _ = await cast(store)
+    view = await routed_letter(store, writer, mod, public=False)
+    start = (await store.get_post(view.post.id)).created_at
+    with clock_at(start + dt.timedelta(days=1)):
+        await posting.add_reply(store, staff, view.post.id, "答复一")
+    with clock_at(start + dt.timedelta(days=2)):
+        await cases.rate_case(store, writer, view.post.id, "unsatisfied")
+        await cases.route_case(store, mod, view.post.id, "housing")
+    with clock_at(start + dt.timedelta(days=20)):
+        await posting.add_reply(store, staff, view.post.id, "答复二")
+    assert await cases.close_unrated(store, start + dt.timedelta(days=21)) == 0
+    assert await cases.close_unrated(store, start + dt.timedelta(days=36)) == 1

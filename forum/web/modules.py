@@ -308,3 +308,8 @@ def _every_month(months: list, keys) -> list:
 def month_name(month: str) -> str:
     """2025-03 as 2025年3月."""
     return f"{month[:4]}年{int(month[5:])}月"
+
+
+# What the "write" button of each board says.
+WRITE_LABELS = {"forum": "发帖", "lawyer": "提问", "agri": "提问", "mayor": "写信", "tax": "举报",
+                "hotline": "发布答复"}

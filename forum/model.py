@@ -141,9 +141,10 @@ class Session:
     """A login: the browser's cookie or an API client's bearer token. Only the token's hash is kept."""
     token_hash: str
     user_id: str
-    kind: str  # "cookie" | "bearer"
+    kind: str  # "cookie" | "bearer" | "confirm_email"
     created_at: dt.datetime
     expires_at: dt.datetime
+    last_seen_at: dt.datetime | None = None   # for the idle timeout; None until first touched
 
 
 @dataclass

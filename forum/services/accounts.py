@@ -26,6 +26,9 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 DISPLAY_NAME_MAX = 40
 SESSION_DAYS = 30
 LOGIN_KINDS = frozenset({"cookie", "bearer"})
+OFFICIAL_IDLE = dt.timedelta(hours=2)
+CITIZEN_IDLE = dt.timedelta(days=7)
+TOUCH_EVERY = dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -138,13 +141,28 @@ async def user_for_token(store: Store, token: str | None) -> User | None:
     if session is None or session.kind not in LOGIN_KINDS:
         # Other kinds (an e-mail confirmation link) are single-purpose tokens, never logins.
         return None
-    if session.expires_at <= now():
+    at = now()
+    if session.expires_at <= at:
         await store.delete_session(hashed)
         return None
     user = await store.get_user(session.user_id)
     if user is None or user.disabled:
         return None
+    last_seen = session.last_seen_at or session.created_at
+    if at - last_seen > idle_limit(user):
+        await store.delete_session(hashed)
+        return None
+    if at - last_seen > TOUCH_EVERY:
+        # A write per request would cost more than it tells: minutes are precise enough.
+        await store.touch_session(hashed, at)
     return user
+
+
+def idle_limit(user: User) -> dt.timedelta:
+    """How long a login may go unused: short for officials, whose accounts see every case."""
+    if any(user.has(role) for role in (Role.STAFF, Role.MODERATOR, Role.ADMIN)):
+        return OFFICIAL_IDLE
+    return CITIZEN_IDLE
 
 
 async def logout(store: Store, token: str | None) -> None:

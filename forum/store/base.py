@@ -118,6 +118,9 @@ class Store(Protocol):
     async def get_session(self, token_hash: str) -> Session | None:
         """None when no login has this token hash (expiry is for the caller to judge)."""
 
+    async def touch_session(self, token_hash: str, at: dt.datetime) -> None:
+        """Record that a login was used at `at`; nothing happens when it is absent."""
+
     async def delete_session(self, token_hash: str) -> None:
         """Remove one login; nothing happens when it is absent."""
 

@@ -457,6 +457,10 @@ class MongoStore:
         doc = await self._db["sessions"].find_one({"_id": token_hash})
         return _from_doc(Session, doc) if doc else None
 
+    async def touch_session(self, token_hash: str, at: dt.datetime) -> None:
+        await self._db["sessions"].update_one({"_id": token_hash},
+                                              {"$set": {"last_seen_at": at}})
+
     async def delete_session(self, token_hash: str) -> None:
         await self._db["sessions"].delete_one({"_id": token_hash})
 

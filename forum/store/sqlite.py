@@ -183,6 +183,10 @@ MIGRATIONS: list[str] = [
         created_by TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
     CREATE INDEX api_keys_time ON api_keys(created_at DESC, id DESC);
     """,
+    # 9: when a login was last used, for the idle timeout.
+    """
+    ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
+    """,
 ]
 
 SEARCH_CANDIDATES = 500  # per term; see search_posts
@@ -665,6 +669,10 @@ class SqliteStore:
         row = await self._read(lambda conn: conn.execute(
             "SELECT * FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone())
         return _from_row(Session, row) if row else None
+
+    async def touch_session(self, token_hash: str, at: dt.datetime) -> None:
+        await self._write(lambda conn: conn.execute(
+            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (iso(at), token_hash)))
 
     async def delete_session(self, token_hash: str) -> None:
         await self._write(lambda conn: conn.execute(

@@ -141,3 +141,24 @@ async def test_create_user_grants_roles_and_checks_the_department(store):
         await accounts.create_user(store, PW, username="ghost", password=GOOD,
                                    roles=[Role.STAFF], department="nowhere")
     assert "department" in caught.value.fields
+
+
+@pytest.mark.gen_test
+async def test_idle_logins_end_sooner_for_officials(store):
+    from forum.model import clock_at
+    from tests.support.people import person
+    citizen = await person(store, "citizen")
+    official = await person(store, "official", Role.MODERATOR)
+    start = citizen.created_at + dt.timedelta(days=1)
+    with clock_at(start):
+        mine = await accounts.open_session(store, citizen, "cookie")
+        theirs = await accounts.open_session(store, official, "cookie")
+    with clock_at(start + dt.timedelta(hours=1)):
+        assert await accounts.user_for_token(store, theirs.token) is not None  # touched
+    with clock_at(start + dt.timedelta(hours=2, minutes=30)):
+        assert await accounts.user_for_token(store, theirs.token) is not None  # 1.5 h idle
+    with clock_at(start + dt.timedelta(hours=5)):
+        assert await accounts.user_for_token(store, theirs.token) is None      # 2.5 h idle
+        assert await accounts.user_for_token(store, mine.token) is not None
+    with clock_at(start + dt.timedelta(days=13)):
+        assert await accounts.user_for_token(store, mine.token) is None        # 8 days idle

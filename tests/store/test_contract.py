@@ -1574,3 +1574,15 @@ async def test_search_ties_of_one_moment_go_by_id_newest_first_on_every_page(any
         pages = [await found(any_store, ["同时"], offset=offset, limit=limit)
                  for offset in range(0, 8, limit)]
         assert [post_id for page in pages for post_id in page] == expected, limit
+
+
+@pytest.mark.gen_test
+async def test_touch_session_records_its_last_use(any_store):
+    user = make_user()
+    await any_store.add_user(user)
+    await any_store.add_session(Session("h1", user.id, "cookie", T0, T0 + dt.timedelta(days=30)))
+    assert (await any_store.get_session("h1")).last_seen_at is None
+    later = T0 + dt.timedelta(hours=3)
+    await any_store.touch_session("h1", later)
+    await any_store.touch_session("absent", later)  # no error
+    assert (await any_store.get_session("h1")).last_seen_at == later

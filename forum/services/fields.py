@@ -117,7 +117,7 @@ def check_limit(value: Any, *, default: int = 20, maximum: int = 100) -> int:
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Invalid({"limit": "应为整数"}) from None
     if isinstance(value, bool) or not 1 <= number <= maximum:
         raise Invalid({"limit": f"应在 1 到 {maximum} 之间"})

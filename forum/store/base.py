@@ -256,7 +256,9 @@ class Store(Protocol):
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:
         """Posts that have at least one of `terms` and match any one of the filters in `where`,
-        best first (more matching terms, rarer terms, then newer), skipping `offset` hits.
+        best first (more of the terms, then more occurrences of them, as a term given several
+        times to index_post counts that many times, then newer: created_at, then id), skipping
+        `offset` hits; score = terms matched + occurrences / (1 + occurrences).
         Only about the newest 500 posts holding each term are ranked, so that a common
         word costs the same at any size of the data.
         Terms are plain words, never query syntax. Empty list when nothing matches or `terms`

@@ -36,7 +36,7 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 2
 HIT_RETENTION = dt.timedelta(days=1)
-# At most this many search hits are read from posts at a time (see search_posts).
+# At most this many search hits are read from posts at a time (see _visible_hits).
 SEARCH_BATCH_MAX = 500
 # A post's number in the search index is the millisecond of its created_at times this, plus its
 # slot among the posts of that millisecond (see _doc_base); up to the year 2109 it fits in 62 bits.
@@ -325,6 +325,32 @@ def _add_to_index(conn: sqlite3.Connection, entries: list[tuple[str, str, str]])
                      [(doc, post_id) for doc, post_id, _ in rows])
     conn.executemany("INSERT INTO post_search (rowid, terms) VALUES (?, ?)",
                      [(doc, tokens) for doc, _, tokens in rows])
+
+
+def _visible_hits(conn: sqlite3.Connection, fetch: Callable[[int], list[Any]], cut_off: bool,
+                  visible: str, params: list[Any], wanted: int) -> list[SearchHit]:
+    """Up to `wanted` posts of the ranked (doc, matched, weight) rows that `fetch(size)` gives,
+    in order, that pass the filters: a batch of rows at a time, the posts read for whole runs
+    of ties only, which are put in their final order here (within a run of one millisecond and
+    equal rank, the newest id first, as in MongoDB). `cut_off`: rows follow the last that
+    fetch gives, so its last run may go on."""
+    hits: list[SearchHit] = []
+    held: list[tuple[int, int, int]] = []
+    size = wanted
+    while len(hits) < wanted:
+        rows = fetch(size)
+        ranks, held = _complete_ties(held + rows, more=len(rows) == size or cut_off)
+        if ranks:
+            rank = {doc: (matched, weight) for doc, matched, weight in ranks}
+            found = sorted((((*rank[row["search_doc"]], row["created_at"], row["id"]), row)
+                            for row in conn.execute(visible, [json.dumps(list(rank)), *params])),
+                           key=operator.itemgetter(0), reverse=True)
+            hits.extend(SearchHit(_from_row(Post, row), _search_score(matched, weight))
+                        for (matched, weight, _, _), row in found[:wanted - len(hits)])
+        if len(rows) < size:
+            break
+        size = min(size * 2, SEARCH_BATCH_MAX)
+    return hits
 
 
 def _complete_ties(ranks: list[tuple[int, int, int]], more: bool
@@ -993,51 +1019,37 @@ class SqliteStore:
                    f"WHERE {' OR '.join(groups)}")
 
         def work(conn: sqlite3.Connection) -> list[SearchHit]:
-            # One MATCH per token, each a quoted string made only of a term: no text of the
-            # query is ever FTS5 syntax. (first, weight): the term's own token gives (1, 1),
-            # its mark for n repeats (0, n - 1); summed per post, how many of the query's terms
-            # it has and how many times.
-            matches: list[tuple[int, int, str]] = []
+            # Each token a quoted string made only of a term: no text of the query is ever FTS5
+            # syntax. Branches (first, weight, MATCH): a term's own token gives (1, 1), its mark
+            # for n repeats (0, n - 1); summed per post, how many of the query's terms it has
+            # and how many times. Posts in order by that, then newer (doc order); posts of one
+            # millisecond and equal rank by id, newest first, as in MongoDB (see _visible_hits).
+            strings = [_fts_string(token) for token in tokens]
+            marks = []
             for token in tokens:
-                matches.append((1, 1, token))
-                marks = _repeat_mark(token)
-                matches.extend((0, int(row[0][len(marks):]) - 1, row[0]) for row in conn.execute(
-                    "SELECT term FROM post_search_terms WHERE term > ? AND term < ?",
-                    (marks, _repeat_mark(token, "y"))))
+                prefix = _repeat_mark(token)
+                marks.extend((0, int(row[0][len(prefix):]) - 1, _fts_string(row[0]))
+                             for row in conn.execute(
+                                 "SELECT term FROM post_search_terms WHERE term > ? AND term < ?",
+                                 (prefix, _repeat_mark(token, "y"))))
+            # Each term and mark brings its newest SEARCH_CANDIDATES matches (doc order is
+            # created_at order), so that a common word costs the same at any size of the data;
+            # a mark's newest matches hold every candidate of its term that has the mark, and a
+            # post only a mark brought (older than its term's candidates) is left out.
+            branches = [*((1, 1, string) for string in strings), *marks]
             union = " UNION ALL ".join(
-                "SELECT rowid, ? AS first, ? AS weight FROM post_search WHERE post_search MATCH ?"
-                for _ in matches)
-            # Every hit in order from the index alone: more of the query's terms, then more
-            # often, then newer (doc order); then the posts, a batch at a time, through the
-            # filters, until the page is full. (Joined and filtered in one statement, every hit
-            # would be read from posts before the first could be returned: for common words,
-            # thousands.) Posts of one millisecond and equal rank go by id, newest first, as
-            # in MongoDB: those are put in order in Python, once all of them are read.
-            ranked = conn.execute(
+                f"SELECT * FROM (SELECT rowid, ? AS first, ? AS weight FROM post_search "
+                f"WHERE post_search MATCH ? ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES})"
+                for _ in branches)
+            cursor = conn.execute(
                 f"SELECT rowid, SUM(first), SUM(weight) FROM ({union}) GROUP BY rowid "
-                f"ORDER BY 2 DESC, 3 DESC, 1 DESC",
-                [value for first, weight, token in matches
-                 for value in (first, weight, _fts_string(token))])
-            hits: list[tuple[tuple[int, int, str, str], sqlite3.Row]] = []
-            held: list[tuple[int, int, int]] = []
-            batch = wanted
+                f"HAVING SUM(first) > 0 ORDER BY 2 DESC, 3 DESC, 1 DESC",
+                [value for branch in branches for value in branch])
             try:
-                while len(hits) < wanted:
-                    rows = ranked.fetchmany(batch)
-                    ranks, held = _complete_ties(held + rows, more=len(rows) == batch)
-                    if ranks:
-                        rank = {doc: (matched, weight) for doc, matched, weight in ranks}
-                        found = [((*rank[row["search_doc"]], row["created_at"], row["id"]), row)
-                                 for row in conn.execute(
-                                     visible, [json.dumps(list(rank)), *params])]
-                        hits.extend(sorted(found, key=operator.itemgetter(0), reverse=True))
-                    if len(rows) < batch:
-                        break
-                    batch = min(batch * 2, SEARCH_BATCH_MAX)
+                hits = _visible_hits(conn, cursor.fetchmany, False, visible, params, wanted)
             finally:
-                ranked.close()  # ends the read, so that it holds back no checkpoint
-            return [SearchHit(_from_row(Post, row), _search_score(matched, weight))
-                    for (matched, weight, _, _), row in hits[max(offset, 0):wanted]]
+                cursor.close()  # ends the read, so that it holds back no checkpoint
+            return hits[max(offset, 0):wanted]
         return await self._read(work)
 
     # notifications and mail ------------------------------------------------------------------

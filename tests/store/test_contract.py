@@ -1586,3 +1586,26 @@ async def test_touch_session_records_its_last_use(any_store):
     await any_store.touch_session("h1", later)
     await any_store.touch_session("absent", later)  # no error
     assert (await any_store.get_session("h1")).last_seen_at == later
+
+
+@pytest.mark.gen_test
+async def test_search_finds_the_few_visible_hits_behind_many_hidden_ones(any_store):
+    hidden = [make_post(status=Status.HIDDEN, at=T0 + dt.timedelta(minutes=n)) for n in range(90)]
+    tied = [make_post(at=T0 - dt.timedelta(days=1)) for _ in range(80)]  # one moment, one rank
+    shown = [make_post(at=T0 - dt.timedelta(days=2, minutes=n)) for n in range(3)]
+    for post in [*hidden, *tied, *shown]:
+        await any_store.add_post(post)
+    for post in reversed([*hidden, *tied, *shown]):
+        await any_store.index_post(post.id, ["河道", "整治"])
+    published = [PostFilter(statuses=(Status.PUBLISHED,))]
+    expected = [*sorted(ids(tied), reverse=True), *ids(shown)]
+    assert await found(any_store, ["河道"], published, 0, 1) == expected[:1]
+    assert await found(any_store, ["河道", "整治"], published, 79, 3) == expected[79:82]
+    assert await found(any_store, ["河道"], published, 0, 100) == expected
+
+    # Enough posts have every term, but most are hidden: the page goes on with fewer terms.
+    both = [await indexed(any_store, ["水质", "监测"], at=T0 + dt.timedelta(hours=n),
+                          status=Status.HIDDEN if n < 3 else Status.PUBLISHED) for n in range(5)]
+    one = [await indexed(any_store, ["监测"], at=T0 + dt.timedelta(days=n)) for n in range(3)]
+    assert await found(any_store, ["水质", "监测"], published, 0, 4) == [
+        both[4].id, both[3].id, one[2].id, one[1].id]

@@ -313,3 +313,13 @@ def month_name(month: str) -> str:
 # What the "write" button of each board says.
 WRITE_LABELS = {"forum": "发帖", "lawyer": "提问", "agri": "提问", "mayor": "写信", "tax": "举报",
                 "hotline": "发布答复"}
+
+
+class FiguresTable(tornado.web.UIModule):
+    """A table of statistics figures, one row per department or month, with its caption."""
+
+    def render(self, caption_id: str, caption: str, heading: str, rows, columns, scores,
+               show) -> str:
+        return self.render_string("modules/figures_table.html", caption_id=caption_id,
+                                  caption=caption, heading=heading, rows=rows, columns=columns,
+                                  scores=scores, show=show)

@@ -234,7 +234,10 @@ class Year:
         # Taken in turn rather than drawn, so that even a small demo has some of each: askers
         # who show as 网友, questions with a phone number (masked for the public), private
         # letters.
-        self.anonymous = itertools.cycle([True, False, False, True, False])
+        # One turn per board: interleaving across boards (which depends on today's date) must
+        # not leave one board without an anonymous post.
+        self.anonymous = collections.defaultdict(
+            lambda: itertools.cycle([True, False, False, True, False]))
         self.phoned = itertools.cycle([True, False, False])
         self.public = itertools.cycle([True, True, False, True])
 
@@ -603,7 +606,7 @@ class Year:
             if step == "create":
                 view = await self._post(asker, board, {
                     "title": title, "category": category, "body": "\n\n".join(paragraphs),
-                    "anonymous": next(self.anonymous)})
+                    "anonymous": next(self.anonymous[board])})
                 post_id = view.post.id
             elif step == "answer":
                 best = (await self._reply(first, post_id, self.fill(answer, values))).reply.id
@@ -644,7 +647,7 @@ class Year:
             department, wrong = "tax", "market"
             data = {"title": self.fill(title, values), "category": category,
                     "body": "\n\n".join(self.fill(p, values) for p in body),
-                    "anonymous": visitor or next(self.anonymous),
+                    "anonymous": visitor or next(self.anonymous["tax"]),
                     "contact": None if visitor else values["phone"]}
         writer = None if visitor else self.citizen()
         mod = self._moderator()

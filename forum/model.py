@@ -97,7 +97,9 @@ def iso(stamp: dt.datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z, as API.md writes times."""
     if stamp is None:
         return None
-    return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    at = stamp.astimezone(dt.timezone.utc)
+    # Four digits of year always (strftime drops the zeros of years before 1000).
+    return f"{at.year:04d}" + at.strftime("-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass

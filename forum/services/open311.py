@@ -297,7 +297,7 @@ def _moment(fields: Fields, name: str, value: Any, *, end: bool) -> dt.datetime 
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             # end_date is the latest time included; lists take times before a bound.
             return stamp + dt.timedelta(milliseconds=1) if end else stamp
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a day after 9999-12-31
         pass
     fields.fail(name, "应为 W3C 日期时间（带时区），例如 2026-01-01T00:00:00+08:00、"
                       "2026-01-01T00:00:00Z，或日期 2026-01-01")

@@ -84,6 +84,9 @@ class Report:
     computed_at: dt.datetime = field(default_factory=now)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 def _day(name: str, value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -91,6 +94,9 @@ def _day(name: str, value: Any) -> dt.datetime | None:
         day = dt.date.fromisoformat(str(value))
     except ValueError:
         raise Invalid({name: "日期格式应为 YYYY-MM-DD"}) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        # Year 1 would overflow when moved to UTC; no case is that old or that far ahead.
+        raise Invalid({name: f"日期应在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间"})
     return dt.datetime.combine(day, dt.time(), workflow.CHINA_STANDARD_TIME).astimezone(
         dt.timezone.utc)
 

@@ -333,7 +333,8 @@ PARAMETERS = {
 }
 
 ERRORS = {
-    400: ("BadRequest", "Malformed: the body is not a JSON object."),
+    400: ("BadRequest", "Malformed: the body is not a JSON object (or, for uploads, not "
+                        "multipart/form-data)."),
     401: ("Unauthorized", "Not logged in (or, for login, wrong username or password)."),
     403: ("Forbidden", "Logged in but not allowed; or a cookie-authenticated write without "
                        "the XSRF token."),
@@ -402,7 +403,7 @@ def operation(method: str, operation_id: str, summary: str, *, tag: str,
     codes = set(errors)
     if method in WRITES:
         codes |= {403, 413}
-        if body is not None and JSON in body["content"]:
+        if body is not None:  # not JSON, or not multipart/form-data
             codes.add(400)
     if login:
         codes.add(401)

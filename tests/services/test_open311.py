@@ -228,6 +228,8 @@ async def test_service_request_ids_override_the_other_arguments(store):
     ({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-02-01T00:00:00Z"}, "end_date"),
     ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-01T00:00:01Z"}, "end_date"),
     ({"start_date": "2026-01-01", "end_date": "2026-04-01"}, "end_date"),  # 91 days
+    ({"end_date": "9999-12-31"}, "end_date"),                       # the day after overflows
+    ({"end_date": "9999-12-31T23:59:59.999999Z"}, "end_date"),
 ])
 async def test_bad_list_arguments_are_invalid_without_echoing_them(store, args, field):
     with pytest.raises(Invalid) as caught:

@@ -61,7 +61,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# 查询码: letters and digits that cannot be mistaken for one another (no I, O, 0 or 1), 5 bits
+# each. 28 of them carry 140 bits (ASVS V11.5.1 asks for 128), written in groups of 4 so that
+# people can read them out and type them: ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345.
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TRACKING_CODE_CHARS = 28
+TRACKING_GROUP_CHARS = 4
+# Codes handed out before: 16 characters (80 bits), still accepted for look-ups.
+OLD_TRACKING_CODE_CHARS = 16
+
+
 def new_tracking_code() -> str:
-    """A 查询码 people can read out and type: 16 characters from an unambiguous alphabet (80 bits)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+    """A new 查询码: 28 characters of TRACKING_ALPHABET (140 bits) in groups of 4."""
+    chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_CHARS))
+    return "-".join(chars[i:i + TRACKING_GROUP_CHARS]
+                    for i in range(0, TRACKING_CODE_CHARS, TRACKING_GROUP_CHARS))
+
+
+def tracking_key(code: str) -> str:
+    """A 查询码 as typed, reduced to what is hashed: capitals, without spaces or dashes."""
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+def tracking_hash(code: str) -> str:
+    """What the store keeps of a 查询码: the SHA-256 of its key (only the hash, as for tokens)."""
+    return token_hash(tracking_key(code))

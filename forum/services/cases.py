@@ -14,7 +14,7 @@ from typing import Any
 from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
-from forum.security import token_hash
+from forum.security import token_hash, tracking_key
 from forum.services import attachments, audit, notify, posting, settings, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
@@ -25,7 +25,8 @@ from forum.store.base import Store
 CASE_BOARDS = tuple(slug for slug, p in boards.POLICIES.items() if p.kind is Kind.CASE)
 DUE_DAYS_MAX = 60
 REASON_MAX = 500
-TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{16}")
+# A 查询码 without its dashes: 28 characters now, 16 for the codes handed out before.
+TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{28}|[A-HJ-NP-Z2-9]{16}")
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
 UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
@@ -211,7 +212,7 @@ async def case_by_code(store: Store, code: Any) -> Post | None:
     """The case a tracking code names, read as people type it (any case, spaces and dashes
     allowed); None for a malformed or unknown code. Not rate limited: callers that show the
     case limit the look-ups themselves."""
-    cleaned = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
+    cleaned = tracking_key(code) if isinstance(code, str) else ""
     if not TRACKING_CODE.fullmatch(cleaned):
         return None
     return await store.get_post_by_tracking(token_hash(cleaned))

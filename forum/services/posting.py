@@ -257,7 +257,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     if policy.kind is Kind.CASE:
         code = security.new_tracking_code()
         calendar = await settings.load_calendar(store)
-        extra.update(tracking_hash=security.token_hash(code),
+        extra.update(tracking_hash=security.tracking_hash(code),
                      accept_due_at=calendar.due(at, board.settings.accept_days))
     post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
                 author_id=viewer.id if viewer else None, status=status, created_at=at,

@@ -133,6 +133,7 @@ ROLES = [role.value for role in Role]
 USERNAME_PATTERN = "^[A-Za-z0-9_]{3,32}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 REASON = string(1, cases.REASON_MAX)
+TRACKING_PATTERN = "^[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){6}$"
 
 
 def _user_properties() -> dict[str, Schema]:
@@ -326,8 +327,10 @@ PARAMETERS = {
     "username": parameter("path", "username", string(1, 32, pattern="^[A-Za-z0-9_]{1,32}$"),
                           "a username"),
     "code": parameter("path", "code", string(1, 64),
-                      "the tracking code shown once when the case was submitted (16 characters "
-                      "of `A-HJ-NP-Z2-9`); any other code answers 404"),
+                      "the tracking code shown once when the case was submitted: 28 characters "
+                      "of `A-HJ-NP-Z2-9` in groups of 4 joined by `-` (140 bits), read in any "
+                      "case with or without the dashes; codes of 16 characters handed out "
+                      "before stay valid. Any other code answers 404"),
     "limit": query("limit", integer(1, 100, default=20), "items per page, 1 to 100"),
     "cursor": query("cursor", string(), "opaque: `next_cursor` of the previous page"),
 }
@@ -526,7 +529,8 @@ def _paths() -> dict[str, Schema]:
                       }, optional=["category", "anonymous", "public", "contact", "case_number",
                                    "received_on", "department"])),
                       ok=(201, obj({"post": ref("Post"),
-                                    "tracking_code": string(16, 16, description="case boards "
+                                    "tracking_code": string(34, 34, pattern=TRACKING_PATTERN,
+                                                            description="case boards "
                                                             "only, shown this once")},
                                    optional=["tracking_code"]), "created"),
                       errors=[401, 422, 429],

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
+import re
 
 import pytest
 
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum import security
 from forum.model import ReplyKind, Role, Status
 from forum.services import cases, moderation, posting, stats
 from tests.support.people import person
@@ -35,7 +38,8 @@ async def test_letter_journey_to_closed(store):
     writer, mod, staff, _, bystander = await cast(store)
     submitted = await posting.create_post(store, writer, "mayor", LETTER)
     post_id = submitted.post.id
-    assert submitted.post.status is Status.SUBMITTED and len(submitted.tracking_code) == 16
+    assert submitted.post.status is Status.SUBMITTED
+    assert re.fullmatch(r"([A-HJ-NP-Z2-9]{4}-){6}[A-HJ-NP-Z2-9]{4}", submitted.tracking_code)
     assert submitted.post.accept_due_at is not None
     for viewer in (None, bystander, staff):
         with pytest.raises(NotFound):
@@ -183,6 +187,36 @@ async def test_anonymous_tax_report_is_confidential_and_tracked(store):
         await posting.get_thread(store, housing, report.post.id)
     with pytest.raises(Invalid):
         await posting.create_post(store, None, "tax", {"title": "t", "body": "b", "public": True})
+
+
+def test_tracking_codes_carry_at_least_128_bits_and_differ():
+    codes = {security.new_tracking_code() for _ in range(200)}
+    assert len(codes) == 200
+    for code in codes:
+        key = security.tracking_key(code)
+        assert len(key) == security.TRACKING_CODE_CHARS and set(key) <= set(
+            security.TRACKING_ALPHABET)
+    assert security.TRACKING_CODE_CHARS * math.log2(len(security.TRACKING_ALPHABET)) >= 128
+
+
+@pytest.mark.gen_test
+async def test_tracking_codes_are_read_as_people_type_them_and_old_codes_still_work(
+        store, monkeypatch):
+    writer = await person(store, "writer")
+    new = await posting.create_post(store, writer, "mayor", LETTER)
+    typed = " " + new.tracking_code.replace("-", " ").lower() + " "
+    assert (await cases.track(store, typed, "10.3.3.3")).post.post.id == new.post.id
+    assert (await cases.track(store, security.tracking_key(new.tracking_code),
+                              "10.3.3.3")).post.post.id == new.post.id
+    # A code handed out before the change: 16 characters, without dashes.
+    monkeypatch.setattr(security, "new_tracking_code", lambda: "ABCDEFGHJKLMNPQR")
+    old = await posting.create_post(store, writer, "mayor", LETTER)
+    for form in ("ABCDEFGHJKLMNPQR", "abcd-efgh-jklm-npqr", "ABCD EFGH JKLM NPQR"):
+        assert (await cases.track(store, form, "10.3.3.3")).post.post.id == old.post.id
+    for wrong in (new.tracking_code[:-1], new.tracking_code + "A", "ABCDEFGHJKLMNPQ",
+                  new.tracking_code.replace("-", "")[:16]):
+        with pytest.raises(NotFound):
+            await cases.track(store, wrong, "10.3.3.4")
 
 
 @pytest.mark.gen_test

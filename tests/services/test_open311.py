@@ -136,7 +136,7 @@ async def test_a_tax_report_posted_with_a_key_is_never_listed_nor_readable_by_id
     assert set(answer) == {"service_request_id", "token", "service_notice", "account_id"}
     assert answer["service_request_id"] is None and answer["account_id"] is None
     token = answer["token"]
-    assert len(token) == 16 and token in answer["service_notice"]
+    assert len(token) == 34 and token in answer["service_notice"]
     report = await cases.case_by_code(store, token)
     assert report.board == "tax" and report.author_id is None and report.anonymous
     assert report.contact == "张三，13812345678" and report.title == "某公司虚开发票"

@@ -36,7 +36,7 @@ async def test_mayor_letter_journey(api, store):
     staff = await login_as(api, store, "clerk", Role.STAFF, department="housing")
 
     created = await writer.post("/boards/mayor/posts", LETTER)
-    assert created.status == 201 and len(created.json()["tracking_code"]) == 16
+    assert created.status == 201 and len(created.json()["tracking_code"]) == 34  # 7 groups of 4
     post_id = created.json()["post"]["id"]
     assert (await api.get(f"/posts/{post_id}")).status == 404   # invisible until accepted
 

@@ -36,7 +36,7 @@ async def test_letter_from_writing_to_closing_through_pages(http_client, base_ur
         "title": "小区路灯坏了", "body": "一个月没人修", "contact": "13812345678", "public": "1",
         "category": "城乡建设"}, [("现场.jpg", files.jpeg_with_location())])
     assert sent.status == 201
-    code = re.search(r"\b([A-HJ-NP-Z2-9]{16})\b", sent.text).group(1)
+    code = re.search(r"\b([A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6})\b", sent.text).group(1)
     post_id = re.search(r'href="/posts/([0-9a-f]{24})"', sent.text).group(1)
 
     queue = await mod.get("/moderation")
@@ -75,7 +75,7 @@ async def test_anonymous_tax_report_page_shows_the_code_once(http_client, base_u
     sent = await submit_multipart(visitor, "/boards/tax/new",
                                   {"title": "虚开发票", "body": "某公司"}, [])
     assert sent.status == 201
-    code = re.search(r"\b([A-HJ-NP-Z2-9]{16})\b", sent.text).group(1)
+    code = re.search(r"\b([A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6})\b", sent.text).group(1)
     assert (await visitor.get(f"/track/{code}")).status == 200
     wrong = await visitor.submit("/track", {"code": "AAAAAAAAAAAAAAAA"})
     assert wrong.status == 404 and "查询码无效" in wrong.text

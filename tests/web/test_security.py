@@ -46,10 +46,19 @@ async def test_bad_password_changes(api, body, field):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("common", ["password123", "12345678", "WOAINI1314", "qwertyuiop"])
+@pytest.mark.parametrize("common", ["password123", "12345678", "WOAINI1314", "qwertyuiop",
+                                    "trustno1", "Jordan23", "steelers", "marlboro"])
 async def test_common_passwords_are_refused_at_registration(api, common):
     response = await api.register("alice", password=common)
     assert response.status == 422 and "password" in response.error["fields"]
+
+
+def test_the_common_password_list_holds_thousands_of_passwords_that_fit_the_policy():
+    from forum.security import COMMON_PASSWORDS_FILE, _common_passwords
+    listed = _common_passwords()
+    assert len(listed) >= 5000
+    assert all(len(p) >= 8 for p in listed)  # shorter ones are refused by length already
+    assert "zxcvbn" in COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").split("\n", 12)[8]
 
 
 @pytest.mark.gen_test

@@ -287,7 +287,37 @@ def _report_unavailable(cls: type[T]) -> type[T]:
     return cls
 
 
+# The writes that may change what pages show: each moves the content version on (see
+# MongoStore.content_version) once it is done. Bookkeeping (sessions, hits, notifications, mail,
+# audit, API keys) is left out: no page shared between readers shows it.
+CONTENT_WRITES = frozenset({
+    "ensure_departments", "add_department", "ensure_boards", "save_board", "add_user",
+    "update_user", "add_post", "add_posts_bulk", "update_post", "add_reply", "accept_reply",
+    "add_flag", "close_flags", "add_attachment", "put_setting", "index_post", "import_records",
+    "wipe"})
+
+
+def _moves_content_version(cls: type[T]) -> type[T]:
+    def bumping(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            finally:
+                # After the write, and also when it failed part way: a reader that saw the
+                # version before it can only have cached what it read before it, and a
+                # number moved on for nothing costs one page rendered again.
+                await self._db["meta"].update_one({"_id": "content"}, {"$inc": {"version": 1}},
+                                                  upsert=True)
+        return call
+
+    for name in CONTENT_WRITES:
+        setattr(cls, name, bumping(vars(cls)[name]))
+    return cls
+
+
 @_report_unavailable
+@_moves_content_version
 class MongoStore:
     kind = "mongodb"
 
@@ -335,6 +365,10 @@ class MongoStore:
             await self._client.admin.command("ping")
         except PyMongoError as exc:
             raise StoreUnavailable() from exc
+
+    async def content_version(self) -> int:
+        found = await self._db["meta"].find_one({"_id": "content"})
+        return found["version"] if found else 0
 
     async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
         """Run `work` in one transaction where the server has them, else plainly (then `work`

@@ -34,6 +34,7 @@ from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
+VERSION_TIMEOUT_MS = 200  # content_version runs on the event loop: it must not wait long
 READER_THREADS = 2
 HIT_RETENTION = dt.timedelta(days=1)
 # At most this many search hits are read from posts at a time (see _visible_hits).
@@ -186,6 +187,12 @@ MIGRATIONS: list[str] = [
     # 9: when a login was last used, for the idle timeout.
     """
     ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
+    """,
+    # 10: a number every write of what pages show moves on (see content_version); one row.
+    """
+    CREATE TABLE content_version (one INTEGER PRIMARY KEY CHECK (one = 1),
+                                  version INTEGER NOT NULL);
+    INSERT INTO content_version (one, version) VALUES (1, 0);
     """,
 ]
 
@@ -429,6 +436,7 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
     virtual = [name for name, sql in tables
                if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
     return [name for name, _ in tables if not name.startswith("sqlite_") and name not in virtual
+            and name != "content_version"
             and not any(name.startswith(f"{table}_") for table in virtual)]
 
 
@@ -490,6 +498,7 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._version_connection: sqlite3.Connection | None = None
 
     # connections -----------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -510,11 +519,15 @@ class SqliteStore:
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._readers, work, transaction=False)
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._run(self._writer, work, transaction=True)
+    async def _write(self, work: Callable[[sqlite3.Connection], T], *,
+                     content: bool = True) -> T:
+        """`work` in the writer's transaction. `content`: it may change what pages show, so
+        content_version moves on in the same transaction; False only for bookkeeping that no
+        shared page shows (sessions, throttling hits, notifications, mail, audit, API keys)."""
+        return await self._run(self._writer, work, transaction=True, content=content)
 
     async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T],
-                   transaction: bool) -> T:
+                   transaction: bool, content: bool = False) -> T:
         def call() -> T:
             conn = self._connection()
             if not transaction:
@@ -522,6 +535,8 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(conn)
+                if content:
+                    conn.execute("UPDATE content_version SET version = version + 1")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -554,6 +569,7 @@ class SqliteStore:
                 for conn in self._connections:
                     conn.close()
                 self._connections.clear()
+            self._version_connection = None
 
         self._readers.shutdown(wait=True)
         self._writer.shutdown(wait=True)
@@ -561,6 +577,25 @@ class SqliteStore:
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def content_version(self) -> int:
+        # Read on the event loop's own thread, the one exception to "every call off the loop":
+        # one row of a one-page table takes microseconds, a hop to a reader thread and back
+        # costs more than that, and pages ask on every anonymous request. Under WAL a reader
+        # never waits for the writer; the short busy timeout bounds the rare wait for a
+        # checkpoint or recovery, after which the store counts as unavailable.
+        conn = self._version_connection
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=VERSION_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {VERSION_TIMEOUT_MS}")
+            self._version_connection = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        try:
+            return conn.execute("SELECT version FROM content_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable() from exc
 
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
@@ -689,7 +724,8 @@ class SqliteStore:
         return [_from_row(User, row) for row in rows]
 
     async def add_session(self, session: Session) -> None:
-        await self._write(lambda conn: _insert(conn, "sessions", to_plain(session)))
+        await self._write(lambda conn: _insert(conn, "sessions", to_plain(session)),
+                          content=False)
 
     async def get_session(self, token_hash: str) -> Session | None:
         row = await self._read(lambda conn: conn.execute(
@@ -698,15 +734,16 @@ class SqliteStore:
 
     async def touch_session(self, token_hash: str, at: dt.datetime) -> None:
         await self._write(lambda conn: conn.execute(
-            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (iso(at), token_hash)))
+            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (iso(at), token_hash)),
+            content=False)
 
     async def delete_session(self, token_hash: str) -> None:
         await self._write(lambda conn: conn.execute(
-            "DELETE FROM sessions WHERE token_hash = ?", (token_hash,)))
+            "DELETE FROM sessions WHERE token_hash = ?", (token_hash,)), content=False)
 
     async def delete_user_sessions(self, user_id: str) -> int:
         return await self._write(lambda conn: conn.execute(
-            "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount)
+            "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount, content=False)
 
     # API keys --------------------------------------------------------------------------------
     async def add_api_key(self, key: ApiKey) -> None:
@@ -715,7 +752,7 @@ class SqliteStore:
                 _insert(conn, "api_keys", to_plain(key))
             except sqlite3.IntegrityError as exc:  # the id or the key's hash is taken
                 raise Conflict("密钥已存在") from exc
-        await self._write(work)
+        await self._write(work, content=False)
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         row = await self._read(lambda conn: conn.execute(
@@ -736,7 +773,7 @@ class SqliteStore:
             if row is None:
                 raise NotFound("密钥不存在")
             return row
-        return _from_row(ApiKey, await self._write(work))
+        return _from_row(ApiKey, await self._write(work, content=False))
 
     # posts -----------------------------------------------------------------------------------
     async def add_post(self, post: Post, event: Event | None = None) -> None:
@@ -924,7 +961,7 @@ class SqliteStore:
             "UPDATE flags SET open = 0 WHERE post_id = ? AND open = 1", (post_id,)).rowcount)
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        await self._write(lambda conn: _insert(conn, "audit", to_plain(entry)))
+        await self._write(lambda conn: _insert(conn, "audit", to_plain(entry)), content=False)
 
     async def list_audit(self, *, actor_id: str | None, target: str | None,
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
@@ -1060,7 +1097,7 @@ class SqliteStore:
         def work(conn: sqlite3.Connection) -> None:
             for notification in notifications:
                 _insert(conn, "notifications", to_plain(notification))
-        await self._write(work)
+        await self._write(work, content=False)
 
     async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
                                  limit: int) -> list[Notification]:
@@ -1088,10 +1125,11 @@ class SqliteStore:
             clauses.append(_is_in("id", tuple(unique)))
             params.extend(unique)
         return await self._write(lambda conn: conn.execute(
-            f"UPDATE notifications SET read = 1{_where(clauses)}", params).rowcount)
+            f"UPDATE notifications SET read = 1{_where(clauses)}", params).rowcount,
+            content=False)
 
     async def enqueue_mail(self, mail: Mail) -> None:
-        await self._write(lambda conn: _insert(conn, "mail", to_plain(mail)))
+        await self._write(lambda conn: _insert(conn, "mail", to_plain(mail)), content=False)
 
     async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
                          limit: int) -> list[Mail]:
@@ -1110,14 +1148,15 @@ class SqliteStore:
                 conn.execute(f"UPDATE mail SET next_attempt_at = ? WHERE {_is_in('id', claimed)}",
                              (iso(lease_until), *claimed))
             return rows
-        return [_from_row(Mail, row) for row in await self._write(work)]
+        return [_from_row(Mail, row) for row in await self._write(work, content=False)]
 
     async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
                           next_attempt_at: dt.datetime | None, attempts: int,
                           error: str | None) -> None:
         await self._write(lambda conn: conn.execute(
             "UPDATE mail SET sent_at = ?, next_attempt_at = ?, attempts = ?, last_error = ? "
-            "WHERE id = ?", (iso(sent_at), iso(next_attempt_at), attempts, error, mail_id)))
+            "WHERE id = ?", (iso(sent_at), iso(next_attempt_at), attempts, error, mail_id)),
+            content=False)
 
     async def count_mail_waiting(self) -> int:
         row = await self._read(lambda conn: conn.execute(
@@ -1134,10 +1173,11 @@ class SqliteStore:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM hits WHERE key = ? AND at < ?", (key, iso(at - HIT_RETENTION)))
             conn.execute("INSERT INTO hits (key, at) VALUES (?, ?)", (key, iso(at)))
-        await self._write(work)
+        await self._write(work, content=False)
 
     async def clear_hits(self, key: str) -> None:
-        await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)))
+        await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)),
+                          content=False)
 
     # backup and restore ----------------------------------------------------------------------
     async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:

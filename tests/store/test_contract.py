@@ -1609,3 +1609,111 @@ async def test_search_finds_the_few_visible_hits_behind_many_hidden_ones(any_sto
     one = [await indexed(any_store, ["监测"], at=T0 + dt.timedelta(days=n)) for n in range(3)]
     assert await found(any_store, ["水质", "监测"], published, 0, 4) == [
         both[4].id, both[3].id, one[2].id, one[1].id]
+
+
+# the content version -------------------------------------------------------------------------
+@pytest.mark.gen_test
+async def test_content_version_moves_on_with_what_pages_show_and_not_with_bookkeeping(any_store):
+    """Pages cached for anonymous readers are valid while this number stays: every write of
+    what they show must move it, in every process sharing the store."""
+    author = make_user("writer")
+    seen = [await any_store.content_version()]
+
+    async def moved() -> bool:
+        seen.append(await any_store.content_version())
+        return seen[-1] != seen[-2]
+
+    await any_store.add_user(author)
+    assert await moved()
+    post = make_post(author_id=author.id)
+    await any_store.add_post(post, event_for(post.id))
+    assert await moved()
+    await any_store.add_reply(make_reply(post.id, author_id=author.id), {"updated_at": T0})
+    assert await moved()
+    await any_store.update_post(post.id, {"pinned": True})
+    assert await moved()
+    await any_store.update_user(author.id, {"display_name": "新名字"})
+    assert await moved()
+    board = (await any_store.list_boards())[0] if await any_store.list_boards() else None
+    if board is not None:
+        await any_store.save_board(dataclasses.replace(board, description="新说明"))
+        assert await moved()
+    await any_store.put_setting("sensitive_words", ["词"])
+    assert await moved()
+    # Bookkeeping that no shared page shows leaves it where it is.
+    await any_store.add_session(Session("a" * 64, author.id, "cookie", T0,
+                                        T0 + dt.timedelta(days=1)))
+    await any_store.touch_session("a" * 64, T0 + dt.timedelta(minutes=10))
+    await any_store.add_hit("posts-account:x", T0)
+    await any_store.add_notifications([make_notification(author.id)])
+    await any_store.mark_read(author.id, None)
+    await any_store.add_audit(make_audit(author.id, f"post:{post.id}"))
+    await any_store.delete_session("a" * 64)
+    assert not await moved()
+    # A write that fails still may not leave a stale page behind: at worst it moves the number.
+    with pytest.raises(NotFound):
+        await any_store.update_post(new_id(), {"pinned": True})
+
+
+# indexes -------------------------------------------------------------------------------------
+# The keys every list query of the store is served by, as (table or collection, fields in
+# order); each must lead an index in both stores, so that no page view scans or sorts a table.
+LIST_QUERY_INDEXES = [
+    ("posts", ("board", "pinned", "status", "created_at", "id")),   # a board's list
+    ("posts", ("author_id", "created_at", "id")),                   # one's own posts
+    ("posts", ("department", "status", "created_at", "id")),        # a department's cases
+    ("posts", ("status", "created_at", "id")),                      # the moderation queue
+    ("posts", ("status", "due_at")),                                # due and overdue cases
+    ("posts", ("status", "overdue_since")),
+    ("posts", ("tracking_hash",)),
+    ("replies", ("post_id", "created_at", "id")),
+    ("replies", ("author_id", "kind", "created_at", "id")),
+    ("revisions", ("post_id", "edited_at", "id")),
+    ("events", ("post_id", "at", "id")),
+    ("flags", ("post_id", "created_at", "id")),
+    ("flags", ("open", "created_at", "id")),
+    ("audit", ("actor_id", "at", "id")),
+    ("audit", ("target", "at", "id")),
+    ("audit", ("at", "id")),
+    ("notifications", ("user_id", "created_at", "id")),
+    ("notifications", ("user_id", "read")),
+    ("mail", ("next_attempt_at",)),
+    ("users", ("username_key",)),
+    ("users", ("department", "username_key")),
+    ("api_keys", ("created_at", "id")),
+    ("api_keys", ("key_hash",)),
+    ("hits", ("key", "at")),
+    ("sessions", ("user_id",)),
+    ("attachments", ("post_id", "created_at", "id")),
+]
+
+
+async def index_keys(store) -> set[tuple[str, tuple[str, ...]]]:
+    """(table, fields) of every index of the store, in the store-neutral names above."""
+    found = set()
+    if store.kind == "sqlite":
+        import sqlite3
+        conn = sqlite3.connect(store.path)
+        try:
+            for table, index in conn.execute(
+                    "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
+                columns = [row[2] for row in conn.execute(f'PRAGMA index_info("{index}")')]
+                found.add((table, tuple(columns)))
+        finally:
+            conn.close()
+        return found
+    for name in await store._db.list_collection_names():
+        table = "attachments" if name == "attachments.files" else name
+        for info in (await store._db[name].index_information()).values():
+            fields = tuple("id" if key == "_id" else key.removeprefix("metadata.")
+                           for key, _ in info["key"])
+            found.add((table, fields))
+    return found
+
+
+@pytest.mark.gen_test
+async def test_every_list_query_has_its_index(any_store):
+    indexes = await index_keys(any_store)
+    missing = [(table, fields) for table, fields in LIST_QUERY_INDEXES
+               if not any(t == table and have[:len(fields)] == fields for t, have in indexes)]
+    assert not missing, f"{any_store.kind} lacks indexes for {missing}"

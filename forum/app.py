@@ -7,7 +7,8 @@ from forum import boards
 from forum.config import Config
 from forum.security import Passwords
 from forum.services import stats
-from forum.web import access, api, feeds, health, metrics, modules, open311, openapi, pages
+from forum.web import (access, api, feeds, health, i18n, metrics, modules, open311, openapi,
+                       pages)
 from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
@@ -97,11 +98,13 @@ def routes() -> list[tuple[str, type]]:
         (r"/search", pages.SearchPage),
         (r"/search/similar", pages.SimilarPage),
         (r"/confirm-email/([A-Za-z0-9_-]{20,100})", pages.ConfirmEmailPage),
+        (r"/preferences", pages.PreferencesPage),
     ]
 
 
 def make_app(config: Config, store, passwords: Passwords | None = None) -> tornado.web.Application:
     """The application over an opened store. `passwords` defaults to the config's cost."""
+    i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv
     table = routes()
     observed = metrics.Metrics()  # this application's own metric objects
     return tornado.web.Application(

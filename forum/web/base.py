@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+import tornado.locale
 import tornado.web
 
 from forum.config import Config
@@ -19,6 +20,7 @@ from forum.model import Attachment, User
 from forum.security import Passwords
 from forum.services import accounts
 from forum.store.base import Store
+from forum.web import i18n
 
 log = logging.getLogger("forum.web")
 
@@ -100,6 +102,31 @@ class BaseHandler(tornado.web.RequestHandler):
     def user(self) -> User | None:
         return self.current_user
 
+    # display preferences: the caller's own cookies, set by /preferences -----------------------
+    def get_user_locale(self) -> tornado.locale.Locale:
+        """The `lang` cookie first, then Accept-Language, else Simplified Chinese; only zh_CN
+        and en_US. `self.locale.code` is the answer, computed once per request."""
+        return i18n.get_locale(i18n.choose_locale(self.get_cookie(i18n.LANG_COOKIE),
+                                                  self.request.headers.get("Accept-Language")))
+
+    @property
+    def care_mode(self) -> bool:
+        """关怀版 (elder-friendly display: larger text, higher contrast) is on."""
+        return self.get_cookie(i18n.CARE_COOKIE) == "1"
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        namespace = super().get_template_namespace()
+        code = self.locale.code
+        namespace.update(
+            care_mode=self.care_mode, lang=code, html_lang=code.replace("_", "-"),
+            tm=lambda message: i18n.translate_message(self.locale, message),
+            local_time=lambda stamp: i18n.format_time(stamp, code),
+            local_due=lambda stamp: i18n.format_due(stamp, code),
+            local_day=lambda day: i18n.format_day(day, code),
+            month_name=lambda month: i18n.format_month(month, code),
+            number=lambda value: i18n.format_number(value, code))
+        return namespace
+
     def set_default_headers(self) -> None:
         if self.settings["config"].behind_https:
             self.set_header("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
@@ -159,7 +186,16 @@ class BaseHandler(tornado.web.RequestHandler):
             event(log, "forbidden", method=self.request.method, reason=reason,
                   user_id=getattr(self.current_user, "id", None), route=route_name(self),
                   request_id=self.request_id)
-        return status, code, message, fields
+        return (status, code, *self.translated_error(error, message, fields))
+
+    def translated_error(self, error: Any, message: str, fields: dict) -> tuple[str, dict]:
+        """An error's message and field messages in the reader's language (services write them
+        in Chinese; forum.messages). Codes and field names never change."""
+        fields = i18n.translate_fields(self.locale, fields) if fields else fields
+        if isinstance(error, Invalid) and fields:
+            separator = "; " if self.locale.code.startswith("en") else "；"
+            return separator.join(f"{name}: {why}" for name, why in fields.items()), fields
+        return i18n.translate_message(self.locale, message), fields
 
     def _error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
         error = exc_info[1] if exc_info else None

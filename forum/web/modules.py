@@ -8,6 +8,7 @@ import tornado.web
 
 from forum.boards import DEPARTMENTS
 from forum.model import ReplyKind, Role, Status
+from forum.web import i18n
 
 STATUS_LABELS = {
     Status.PUBLISHED: "已发布", Status.PENDING: "待审核", Status.HIDDEN: "已隐藏",
@@ -42,6 +43,10 @@ AUDIT_LABELS = {
     "revoke_api_key": "吊销 API 密钥",
 }
 
+# Who acted on a case, as the writer sees it (presenting._event_view): offices, not officials.
+# Anyone else is named by their display name, which is not translated.
+OFFICE_ACTORS = ("系统", "网友", "写信人", "市信访局", "承办部门")
+
 # The moderation queue's sections (moderation.QueueItem.kind), in the queue's order.
 QUEUE_LABELS = {
     "submitted": "待受理", "reopened": "不满意重办", "to_route": "待转办", "pending": "待审核",
@@ -54,21 +59,23 @@ ROLE_LABELS = {
 }
 
 
-CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+CHINA_STANDARD_TIME = i18n.CHINA_STANDARD_TIME
+
+# The labels above are Chinese, the key of their translation: templates show them through
+# _() (tests/web/test_translations.py checks that each has an English one). Pages get times
+# and numbers in their language from the template namespace (BaseHandler): local_time,
+# local_due, month_name, number.
 
 
-def local_time(stamp: dt.datetime) -> str:
+def local_time(stamp: dt.datetime, code: str = i18n.DEFAULT_LOCALE) -> str:
     """Times on pages are shown in China Standard Time, the portal's readers' clock."""
-    return stamp.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
+    return i18n.format_time(stamp, code)
 
 
-def local_due(stamp: dt.datetime) -> str:
+def local_due(stamp: dt.datetime, code: str = i18n.DEFAULT_LOCALE) -> str:
     """A due time: due times fall at local midnight, the end of the last working day, shown as
     that day's 24:00 rather than the next day's 00:00."""
-    local = stamp.astimezone(CHINA_STANDARD_TIME)
-    if local.time() == dt.time():
-        return (local.date() - dt.timedelta(days=1)).isoformat() + " 24:00"
-    return local.strftime("%Y-%m-%d %H:%M")
+    return i18n.format_due(stamp, code)
 
 
 def department_names(extra=()) -> dict[str, str]:
@@ -98,13 +105,13 @@ def failed_form(values: dict, errors: dict) -> str | None:
 class StatusBadge(tornado.web.UIModule):
     def render(self, status: Status) -> str:
         return self.render_string("modules/status_badge.html", status=status,
-                                  label=STATUS_LABELS[status])
+                                  label=self.locale.translate(STATUS_LABELS[status]))
 
 
 class PostSummary(tornado.web.UIModule):
     def render(self, view, show_board: bool = False) -> str:
         return self.render_string("modules/post_summary.html", view=view, post=view.post,
-                                  show_board=show_board, local_time=local_time)
+                                  show_board=show_board)
 
 
 class ReplyItem(tornado.web.UIModule):
@@ -118,7 +125,7 @@ class ReplyItem(tornado.web.UIModule):
         if case and view.reply.kind is ReplyKind.FOLLOW_UP:
             label = "追加说明"
         return self.render_string("modules/reply_item.html", view=view, reply=view.reply,
-                                  label=label, local_time=local_time,
+                                  label=self.locale.translate(label),
                                   post=post, may_accept=may_accept, case=case,
                                   department=department)
 
@@ -130,8 +137,8 @@ class CaseSummary(tornado.web.UIModule):
 
     def render(self, view, departments=(), show_contact: bool = True) -> str:
         return self.render_string("modules/case_summary.html", view=view, post=view.post,
-                                  names=department_names(departments), local_time=local_time,
-                                  local_due=local_due, ratings=RATING_LABELS, show_contact=show_contact)
+                                  names=department_names(departments), ratings=RATING_LABELS,
+                                  show_contact=show_contact)
 
 
 class Timeline(tornado.web.UIModule):
@@ -139,7 +146,7 @@ class Timeline(tornado.web.UIModule):
 
     def render(self, events, heading_id: str = "timeline-heading") -> str:
         return self.render_string("modules/timeline.html", events=events, labels=EVENT_LABELS,
-                                  local_time=local_time, heading_id=heading_id)
+                                  offices=OFFICE_ACTORS, heading_id=heading_id)
 
 
 class Pagination(tornado.web.UIModule):
@@ -167,7 +174,8 @@ FIELD_LABELS = {
     "action": "操作", "code": "查询码", "words": "敏感词", "holidays": "节假日",
     "workdays": "调休工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
     "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
-    "key_name": "使用方名称", "key_id": "密钥",
+    "key_name": "使用方名称", "key_id": "密钥", "lang": "语言", "care": "关怀版模式",
+    "next": "返回地址",
 }
 
 
@@ -231,7 +239,7 @@ LINE_TOP, LINE_PLOT = 12, 160       # px: the plot's top and height; month names
 LINE_VIEW = 1000                    # the inner drawing's width in its own units (stretched)
 
 
-def line_chart(months, keys=("received", "closed")) -> dict:
+def line_chart(months, keys=("received", "closed"), code: str = i18n.DEFAULT_LOCALE) -> dict:
     """Lines per month: `months` are (YYYY-MM, figures dict) pairs, oldest first (months missing
     between them count as zero); one series per key of the figures. Lines are drawn in a stretched inner SVG (`view`, `points`); dots, axis
     numbers and month names in the outer one at percentages (`x`), so they keep their shape."""
@@ -273,7 +281,9 @@ def line_chart(months, keys=("received", "closed")) -> dict:
         year = month[:4]
         wide_year = year != year_before
         narrow_year = not minor and year != year_before_major
-        labels.append({"x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH), "text": f"{int(month[5:])}月",
+        text = (i18n.MONTHS_EN[int(month[5:]) - 1] if code.startswith("en")
+                else f"{int(month[5:])}月")
+        labels.append({"x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH), "text": text,
                        "year": year if wide_year or narrow_year else None,
                        "year_narrow_only": narrow_year and not wide_year, "minor": minor})
         year_before = year
@@ -305,9 +315,9 @@ def _every_month(months: list, keys) -> list:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def month_name(month: str) -> str:
-    """2025-03 as 2025年3月."""
-    return f"{month[:4]}年{int(month[5:])}月"
+def month_name(month: str, code: str = i18n.DEFAULT_LOCALE) -> str:
+    """2025-03 as 2025年3月 (Mar 2025 in English)."""
+    return i18n.format_month(month, code)
 
 
 # What the "write" button of each board says.

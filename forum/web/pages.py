@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 import tornado.web
 
 from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.messages import msg
 from forum.model import Role
 from forum.services import (accounts, admin, apikeys, attachments, cases, consulting, departments,
                             flags, moderation, notify, posting, searching, settings, stats)
+from forum.web import i18n
 from forum.web.base import BaseHandler
 
 
@@ -26,6 +28,15 @@ def safe_next(target: str | None) -> str:
             or any(ch < " " or ch == "\x7f" for ch in target)):
         return "/"
     return target
+
+
+class BadPreference(Invalid):
+    """A value the preference switches never send: 400, naming the field."""
+    status, code = 400, "malformed"
+
+
+# What the header's switches may set: the locale, and 关怀版 on ("1") or off ("0").
+PREFERENCE_VALUES = {i18n.LANG_COOKIE: i18n.SUPPORTED_LOCALES, i18n.CARE_COOKIE: ("0", "1")}
 
 
 class PageHandler(BaseHandler):
@@ -598,3 +609,32 @@ class AdminUserPage(PageHandler):
     async def _choices(self) -> dict:
         return {"departments": await departments.list_departments(self.store),
                 "specialties": admin.known_specialties(), "roles": list(Role)}
+
+
+class PreferencesPage(PageHandler):
+    """The header's switches: language (lang = zh_CN | en_US) and 关怀版 (care = 1 | 0). Each is
+    kept in the caller's own cookie for a year; then back to `next`, a local path (else /)."""
+
+    def check_xsrf_cookie(self) -> None:
+        # Exempt from XSRF: this route changes no server state, only the caller's own display
+        # cookies (lang, care). A forged request can at most switch the language or text size
+        # of the browser that sends it. The switch form sits in the header of every page, and
+        # pages for anonymous readers are cached whole, so it cannot carry a per-visitor token.
+        return
+
+    async def post(self) -> None:
+        chosen: dict[str, str] = {}
+        for name, allowed in PREFERENCE_VALUES.items():
+            value = self.get_body_argument(name, None, strip=False)
+            if value is None:
+                continue
+            if value not in allowed:
+                raise BadPreference({name: msg("可选值：{choices}", choices=list(allowed))})
+            chosen[name] = value
+        if not chosen:
+            raise BadPreference({i18n.LANG_COOKIE: "必填"})
+        for name, value in chosen.items():
+            self.set_cookie(name, value, expires_days=i18n.PREFERENCE_COOKIE_DAYS, path="/",
+                            samesite="Lax", secure=self.config.behind_https)
+        self.set_header("Cache-Control", "no-store")
+        self.redirect(safe_next(self.get_body_argument("next", None, strip=False)), status=303)

@@ -31,6 +31,12 @@ class Forbidden(DomainError):
 class NotFound(DomainError):
     status, code, default_message = 404, "not_found", "内容不存在"
 
+    def __init__(self, message: str = "", *, denied: bool = False):
+        super().__init__(message)
+        # The thing exists but the caller may not see it: answered as absent, logged as a
+        # denial (the web layer does both).
+        self.denied = denied
+
 
 class Conflict(DomainError):
     status, code, default_message = 409, "conflict", "操作与当前状态冲突"

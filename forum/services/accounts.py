@@ -1,6 +1,7 @@
 """Accounts: registering, logging in and out, finding who holds a token, creating any account."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -101,24 +102,30 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     secret = fields.secret("password", password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()
     account_key = name.casefold()
+    here = throttle.account_at(account_key, address)
     try:
-        await throttle.check(store, throttle.LOGIN_PER_ADDRESS, address)
-        await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+        await throttle.check(store, throttle.LOGIN_PER_ADDRESS, throttle.address_range(address))
+        await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, here)
     except RateLimited:
         event(log, "login_failed", reason="throttled", user_id=None)
         raise
+    if await throttle.exceeded(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, account_key):
+        # Many failures from many places: slow every attempt down, lock nobody out.
+        event(log, "login_slowed", user_id=None)
+        await asyncio.sleep(throttle.LOGIN_SLOWDOWN_SECONDS)
     user = await store.get_user_by_name(name) if USERNAME.fullmatch(name) else None
     matches, new_hash = await passwords.verify(secret, user.password_hash if user else None)
     if not matches or user is None or user.disabled:
-        await throttle.record(store, throttle.LOGIN_PER_ADDRESS, address)
-        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+        await throttle.record(store, throttle.LOGIN_PER_ADDRESS, throttle.address_range(address))
+        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, here)
+        await throttle.record(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, account_key)
         event(log, "login_failed", user_id=user.id if user else None,
               reason="unknown_user" if user is None else "bad_password" if not matches
               else "disabled")
         raise BadCredentials()
     if new_hash:
         await store.update_user(user.id, {"password_hash": new_hash})
-    await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT, account_key)
+    await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT, here)
     login = await open_session(store, user, kind)
     event(log, "login_ok", user_id=user.id, kind=kind)
     return login
@@ -188,6 +195,7 @@ async def change_email(store: Store, viewer: User | None, email: Any) -> User:
                        pattern_hint="不是有效的电子邮箱地址")
     fields.done()
     await store.update_user(viewer.id, {"email": mail, "email_confirmed": False})
+    event(log, "email_changed", user_id=viewer.id, removed=mail is None)  # never the address
     user = await store.get_user(viewer.id)
     assert user is not None
     await notify.request_confirmation(store, user)
@@ -207,14 +215,16 @@ async def change_password(store: Store, passwords: Passwords, viewer: User | Non
     fields.done()
     user = await store.get_user(viewer.id)
     key = viewer.username.casefold()
-    # The same limit as logging in: a stolen session must not become a way to guess passwords.
-    await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, key)
+    # Limited like logging in: a stolen session must not become a way to guess passwords.
+    await throttle.check(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
     matches, _ = await passwords.verify(old, user.password_hash if user else None)
     if not matches or user is None:
-        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, key)
+        await throttle.record(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
+        event(log, "password_change_failed", user_id=viewer.id, reason="bad_password")
         raise Invalid({"current_password": "当前密码不正确"})
     if secret == old:
         raise Invalid({"new_password": "新密码不能与当前密码相同"})
     await store.update_user(user.id, {"password_hash": await passwords.hash(secret)})
-    await store.delete_user_sessions(user.id)
+    ended = await store.delete_user_sessions(user.id)
+    event(log, "password_changed", user_id=user.id, sessions_ended=ended)
     return await open_session(store, user, kind)

@@ -135,7 +135,7 @@ async def download(store: Store, viewer: User | None, attachment_id: Any
     NotFound, as if it did not exist."""
     found = await store.get_attachment(attachment_id) if is_id(attachment_id) else None
     if found is None or not await may_download(store, viewer, found[0].post_id):
-        raise NotFound("附件不存在或无权查看")
+        raise NotFound("附件不存在或无权查看", denied=found is not None)
     return found
 
 

@@ -145,7 +145,7 @@ async def visible_post(store: Store, viewer: User | None, post_id: Any) -> tuple
     post = await store.get_post(post_id) if is_id(post_id) else None
     policy = boards.policy(post.board) if post else None
     if post is None or policy is None or not may_see(post, policy, viewer):
-        raise NotFound("内容不存在或无权查看")
+        raise NotFound("内容不存在或无权查看", denied=post is not None)
     return post, policy
 
 

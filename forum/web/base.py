@@ -186,6 +186,12 @@ class BaseHandler(tornado.web.RequestHandler):
             event(log, "forbidden", method=self.request.method, reason=reason,
                   user_id=getattr(self.current_user, "id", None), route=route_name(self),
                   request_id=self.request_id)
+        elif status == 404 and getattr(error, "denied", False):
+            # Answered as absent so that nothing is revealed, but it was a refusal: logged
+            # with the route only, never the content.
+            event(log, "denied", method=self.request.method, reason="not_visible",
+                  user_id=getattr(self.current_user, "id", None), route=route_name(self),
+                  request_id=self.request_id)
         return (status, code, *self.translated_error(error, message, fields))
 
     def translated_error(self, error: Any, message: str, fields: dict) -> tuple[str, dict]:

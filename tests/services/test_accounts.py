@@ -8,7 +8,7 @@ import pytest
 from forum.errors import BadCredentials, Conflict, Invalid, RateLimited
 from forum.model import Role
 from forum.security import token_hash
-from forum.services import accounts
+from forum.services import accounts, throttle
 from tests.support.apps import TEST_PASSWORDS as PW
 
 GOOD = "correct-horse-9"
@@ -106,17 +106,92 @@ async def test_expired_and_disabled_sessions_do_not_authenticate(store):
         await accounts.login(store, PW, username="alice", password=GOOD, kind="cookie")
 
 
-@pytest.mark.gen_test
-async def test_repeated_failures_are_throttled_per_account(store):
-    await register(store)
-    for _ in range(5):
+async def fail(store, address, name="alice", times=1):
+    for _ in range(times):
         with pytest.raises(BadCredentials):
-            await accounts.login(store, PW, username="alice", password="wrong-pass",
-                                 kind="bearer", address="10.0.0.1")
-    with pytest.raises(RateLimited) as caught:
+            await accounts.login(store, PW, username=name, password="wrong-pass",
+                                 kind="bearer", address=address)
+
+
+@pytest.mark.gen_test
+async def test_repeated_failures_are_throttled_per_account_and_address(store):
+    await register(store)
+    await fail(store, "10.0.0.1", times=5)
+    with pytest.raises(RateLimited) as caught:  # the guesser's own address: even the right one
         await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                             address="10.0.0.2")
+                             address="10.0.0.1")
     assert caught.value.retry_after_seconds > 0
+    # The owner, elsewhere, is not locked out by someone else's guessing (ASVS V6.1.1).
+    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                         address="10.0.0.2")
+
+
+@pytest.mark.gen_test
+async def test_an_ipv6_range_counts_as_one_address(store):
+    await register(store)
+    for host in range(1, 6):
+        await fail(store, f"2001:db8:1:2::{host}")
+    with pytest.raises(RateLimited):
+        await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                             address="2001:db8:1:2:ffff::9")
+    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                         address="2001:db8:1:3::1")
+
+
+@pytest.mark.gen_test
+async def test_guessing_from_many_addresses_slows_the_account_down_but_locks_nobody_out(
+        store, monkeypatch):
+    await register(store)
+    waits = []
+
+    async def sleep(seconds):
+        waits.append(seconds)
+
+    monkeypatch.setattr(accounts.asyncio, "sleep", sleep)
+    for n in range(throttle.LOGIN_ACCOUNT_SLOWDOWN.count // 4):
+        await fail(store, f"10.1.0.{n}", times=4)
+    assert waits == []  # up to the limit, nobody waits
+    waits.clear()
+    owner = await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                                 address="10.2.0.1")
+    assert owner.user.username == "alice"
+    assert waits == [throttle.LOGIN_SLOWDOWN_SECONDS]
+    # Another account is not slowed down.
+    await register(store, "bob")
+    waits.clear()
+    await accounts.login(store, PW, username="bob", password=GOOD, kind="bearer",
+                         address="10.2.0.1")
+    assert waits == []
+
+
+@pytest.mark.gen_test
+async def test_logins_are_limited_per_address_across_accounts(store):
+    await register(store)
+    for n in range(throttle.LOGIN_PER_ADDRESS.count // 4):
+        await fail(store, "10.3.0.1", name=f"nobody{n}", times=4)
+    with pytest.raises(RateLimited):
+        await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                             address="10.3.0.1")
+    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                         address="10.3.0.2")
+
+
+@pytest.mark.gen_test
+async def test_registrations_are_limited_per_address(store):
+    for n in range(throttle.REGISTER_PER_ADDRESS.count):
+        await register(store, f"user{n}", address="10.4.0.1")
+    with pytest.raises(RateLimited):
+        await register(store, "onemore", address="10.4.0.1")
+    await register(store, "onemore", address="10.4.0.2")
+
+
+def test_address_ranges():
+    assert throttle.address_range("10.0.0.1") == "10.0.0.1"
+    assert throttle.address_range("2001:db8::1") == throttle.address_range("2001:db8::ffff") \
+        == "2001:db8::/64"
+    assert throttle.address_range("::ffff:10.0.0.1") == "10.0.0.1"
+    assert throttle.address_range("not an address") == "not an address"
+    assert throttle.address_range("") == ""
 
 
 @pytest.mark.gen_test

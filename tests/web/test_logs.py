@@ -180,3 +180,34 @@ async def test_refusals_and_staff_actions_are_logged(api, store, logged, browser
     assert action["actor_id"] == mod_id and action["route"] == "api.ModerateHandler"
     everything = "\n".join(JsonFormatter().format(r) for r in logged.records)
     assert "13812345678" not in everything  # neither the reason nor the letter's contact
+
+
+@pytest.mark.gen_test
+async def test_account_changes_and_refusals_answered_as_404_are_logged(api, store, logged):
+    bob = await api.new_user("bob")
+    assert (await bob.post("/auth/password", {"current_password": "not-" + PASSWORD,
+                                              "new_password": "fresh-horse-77"})).status == 422
+    changed = await bob.post("/auth/password", {"current_password": PASSWORD,
+                                                "new_password": "fresh-horse-77"})
+    assert changed.status == 200
+    bob = api.as_user(changed.json()["token"])
+    assert (await bob.patch("/me", {"email": "bob.secret@example.org"})).status == 200
+    carol = await api.new_user("carol")
+    letter = await carol.post("/boards/mayor/posts", LETTER)
+    post_id = letter.json()["post"]["id"]
+    assert (await bob.get(f"/posts/{post_id}")).status == 404       # exists, not for bob
+    assert (await bob.get("/posts/0123456789abcdef01234567")).status == 404  # absent
+
+    bob_id = (await store.get_user_by_name("bob")).id
+    [failed] = events(logged, "password_change_failed")
+    assert failed["user_id"] == bob_id and failed["reason"] == "bad_password"
+    [done] = events(logged, "password_changed")
+    assert done["user_id"] == bob_id and done["sessions_ended"] == 1
+    [mail] = events(logged, "email_changed")
+    assert mail["user_id"] == bob_id and mail["removed"] is False
+    [denied] = events(logged, "denied")  # only the one that exists
+    assert (denied["route"], denied["user_id"], denied["level"]) == ("api.PostHandler", bob_id,
+                                                                     "INFO")
+    everything = "\n".join(JsonFormatter().format(r) for r in logged.records)
+    for secret in (PASSWORD, "fresh-horse-77", "bob.secret@example.org", LETTER["title"]):
+        assert secret not in everything

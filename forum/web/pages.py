@@ -415,6 +415,10 @@ class RegisterPage(PageHandler):
         except Invalid as error:
             await self.render_page("register.html", 422, values=values, errors=error.fields)
             return
+        except Conflict as taken:  # the form again, the message beside the name it is about
+            await self.render_page("register.html", 409, values=values,
+                                   errors={"username": taken.message})
+            return
         login = await accounts.open_session(self.store, user, "cookie")
         self.start_session(login.token)
         self.redirect("/", status=303)

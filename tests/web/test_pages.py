@@ -47,6 +47,15 @@ async def test_register_form_errors_are_shown_by_field(browser):
 
 
 @pytest.mark.gen_test
+async def test_register_form_says_a_taken_name_beside_the_name(browser, api):
+    await api.register("alice")
+    response = await browser.submit("/register", {"username": "Alice", "password": PASSWORD})
+    assert response.status == 409
+    assert 'id="username-error"' in response.text
+    assert 'aria-describedby="username-hint username-error"' in response.text
+
+
+@pytest.mark.gen_test
 async def test_forms_without_xsrf_are_refused(browser, api):
     await api.register("alice")
     refused = await browser.submit("/login", {"username": "alice", "password": PASSWORD},

@@ -1,0 +1,303 @@
+"""The journeys of PRODUCT.md in real Chromium, each through clicks and typing only (the first
+by keyboard alone), with axe-core, the phone width and screenshots checked on every page (see
+conftest.py). Elements are found by id, name, href and role rather than by their Chinese text,
+which the translations change; user content (titles) is found by its text."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD
+
+MAX_TABS = 80
+
+
+def tab_to(person, selector: str) -> None:
+    """Press Tab until the element matching `selector` has the focus, checking on the way that
+    every element that gets the focus shows it (an outline or a box shadow)."""
+    page = person.page
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        state = page.evaluate("""(selector) => {
+          const el = document.activeElement;
+          const style = getComputedStyle(el);
+          if (el === document.body) return {hit: false, visible: true, what: "body"};
+          return {hit: el.matches(selector),
+                  what: el.outerHTML.slice(0, 120),
+                  visible: (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2)
+                           || style.boxShadow !== "none"};
+        }""", selector)
+        assert state["visible"], f"no visible focus on {state['what']}"
+        if state["hit"]:
+            return
+    raise AssertionError(f"{selector} not reached by Tab")
+
+
+def key_open(person, selector: str) -> None:
+    """Tab to a link or button and press Enter; wait for the page it leads to."""
+    tab_to(person, selector)
+    with person.page.expect_navigation():
+        person.page.keyboard.press("Enter")
+
+
+def key_type(person, selector: str, text: str) -> None:
+    tab_to(person, selector)
+    person.page.keyboard.type(text)
+
+
+def test_forum_by_keyboard_alone(people):
+    """Register (first with a taken name: the error is tied to its field), log out, log in,
+    post, reply, log out: Tab, Enter and typing only."""
+    alice = people("citizen")
+    alice.open_site()
+    alice.check("home")
+    # The skip link is the first stop and moves to the main content.
+    tab_to(alice, "a.skip-link")
+    alice.page.keyboard.press("Enter")
+    assert alice.page.evaluate("document.activeElement.id") == "main"
+
+    alice.page.keyboard.press("Shift+Tab")  # back before the header, whatever had the focus
+    key_open(alice, "header a[href='/register']")
+    alice.check("register")
+    key_type(alice, "#username", "e2e_mod")  # an official's name: taken
+    key_type(alice, "#password", PASSWORD)
+    alice.page.keyboard.press("Enter")
+    alice.page.wait_for_selector(".error-summary")
+    described = alice.page.get_attribute("#username", "aria-describedby").split()
+    assert "username-error" in described
+    assert alice.page.get_attribute("#username", "aria-invalid") == "true"
+    assert alice.page.locator("#username-error").is_visible()
+    alice.check("register-error")
+
+    alice.page.fill("#username", "")  # emptied, then typed again
+    alice.page.focus("#username")
+    alice.page.keyboard.type("e2e_alice")
+    key_type(alice, "#display_name", "红塔区市民小李")
+    key_type(alice, "#password", PASSWORD)
+    with alice.page.expect_navigation():
+        alice.page.keyboard.press("Enter")
+    assert alice.page.locator("header a[href='/logout']").count() == 1
+
+    key_open(alice, "header a[href='/logout']")
+    alice.check("logout")
+    key_open(alice, "form[action='/logout'] button[type=submit]")
+    key_open(alice, "header a[href^='/login']")
+    alice.check("login")
+    key_type(alice, "#username", "e2e_alice")
+    key_type(alice, "#password", PASSWORD)
+    with alice.page.expect_navigation():
+        alice.page.keyboard.press("Enter")
+    assert alice.page.locator("header a[href='/logout']").count() == 1
+
+    key_open(alice, "nav.board-nav a[href='/boards/forum']")
+    alice.check("forum")
+    key_open(alice, "main a[href='/boards/forum/new']")
+    alice.check("new-post")
+    key_type(alice, "#title", "聂耳公园的路灯坏了")
+    key_type(alice, "#body", "**三盏**路灯不亮，晚上散步很黑。")
+    key_open(alice, "#post-form button[type=submit]")
+    assert alice.page.inner_text("h1") == "聂耳公园的路灯坏了"
+    assert alice.page.inner_text(".post-body strong") == "三盏"
+    alice.check("post")
+
+    key_type(alice, ".reply-form #body", "补充：是靠近东门的那三盏。")
+    key_open(alice, ".reply-form button[type=submit]")
+    assert "靠近东门" in alice.page.inner_text(".replies")
+    alice.check("post-replied")
+
+    key_open(alice, "header a[href='/logout']")
+    key_open(alice, "form[action='/logout'] button[type=submit]")
+    assert alice.page.locator("header a[href^='/login']").count() == 1
+    alice.check("logged-out")
+
+
+def test_lawyer_answers_and_the_asker_accepts(people):
+    asker = people("citizen")
+    asker.open_site()
+    asker.register("e2e_worker", "打工人老周")
+    asker.click("nav.board-nav a[href='/boards/lawyer']")
+    asker.check("lawyer-board")
+    asker.click("main a[href='/boards/lawyer/new']")
+    asker.page.fill("#title", "公司拖欠三个月工资，劳动合同还没签怎么办")
+    asker.page.fill("#body", "在玉溪一家餐馆做了半年，老板一直没签劳动合同，最近三个月工资没发。")
+    asker.page.check("#anonymous")
+    asker.check("ask")
+    asker.submit("#post-form")
+    title = "公司拖欠三个月工资，劳动合同还没签怎么办"
+    assert asker.page.inner_text("h1") == title
+    assert asker.page.locator(".status-open").count() == 1
+    asker.check("question")
+
+    lawyer = people("lawyer")
+    lawyer.open_site()
+    lawyer.log_in("e2e_lawyer")
+    lawyer.click("header a[href='/workspace']")
+    lawyer.check("workspace")
+    lawyer.click("nav.board-nav a[href='/boards/lawyer']")
+    lawyer.click(f"main a:has-text({title!r})")
+    lawyer.page.fill(".reply-form #body", "未签书面劳动合同超过一个月的，可以要求支付二倍工资；"
+                                          "拖欠工资可向人社局劳动监察投诉，或申请劳动仲裁。")
+    lawyer.submit(".reply-form")
+    assert lawyer.page.locator(".reply-answer").count() == 1
+    lawyer.check("answered")
+
+    asker.notification_to(title)
+    asker.check("answer-arrived")
+    asker.submit(".accept-form")
+    assert asker.page.locator(".status-resolved").count() == 1
+    assert asker.page.locator(".reply.is-accepted").count() == 1
+    asker.check("accepted")
+
+
+def test_mayor_letter_from_writing_to_closing(people):
+    title = "红塔区玉兴路小区楼道灯长期不亮"
+    writer = people("citizen")
+    writer.open_site()
+    writer.register("e2e_writer", "玉兴路居民")
+    writer.click("nav.board-nav a[href='/boards/mayor']")
+    writer.check("mayor-board")
+    writer.click("main a[href='/boards/mayor/new']")
+    writer.page.fill("#title", title)
+    writer.page.fill("#body", "小区 3 栋楼道灯坏了两个月，物业一直不修，老人晚上上下楼很危险。")
+    writer.page.fill("#contact", "13812345678")
+    writer.page.check("#public")
+    writer.check("write")
+    writer.submit("#post-form")
+    assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{15,}", writer.page.inner_text("#tracking-code").strip())
+    writer.check("submitted")
+
+    moderator = people("moderator")
+    moderator.open_site()
+    moderator.log_in("e2e_mod")
+    moderator.click("header a[href='/moderation']")
+    moderator.check("queue")
+    moderator.click(f"main a:has-text({title!r})")
+    moderator.check("letter")
+    moderator.submit("form:has(input[name=action][value=accept])")
+    assert moderator.page.locator(".case-summary .status-accepted").count() == 1
+    moderator.page.select_option("#department", "housing")
+    moderator.page.fill("#note", "请核实楼道照明情况并督促物业维修。")
+    moderator.check("accepted")
+    moderator.submit("form.route-form")
+    assert moderator.page.locator(".case-summary .status-routed").count() == 1
+    moderator.check("routed")
+
+    clerk = people("staff")
+    clerk.open_site()
+    clerk.log_in("e2e_housing")
+    clerk.click("header a[href='/departments/housing']")
+    clerk.check("department")
+    clerk.click(f"main a:has-text({title!r})")
+    clerk.page.fill(".reply-form #body", "已联系物业公司，3 栋楼道灯已于本周更换，今后每月巡查一次。")
+    clerk.submit(".reply-form")
+    assert clerk.page.locator(".case-summary .status-replied").count() == 1
+    clerk.check("replied")
+
+    writer.notification_to(title)
+    writer.check("reply-arrived")
+    writer.page.check("#score-satisfied")
+    writer.page.fill("#comment", "灯修好了，谢谢！")
+    writer.submit(".rating-form")
+    assert writer.page.locator(".case-summary .status-closed").count() == 1
+    assert writer.page.locator(".case-summary .rating-satisfied").count() == 1
+    writer.check("closed")
+
+
+def test_anonymous_tax_report_then_tracking(people):
+    title = "某建材店长期不开发票"
+    visitor = people("visitor")
+    visitor.open_site()
+    visitor.click("nav.board-nav a[href='/boards/tax']")
+    visitor.check("tax-board")
+    visitor.click("main a[href='/boards/tax/new']")
+    visitor.page.fill("#title", title)
+    visitor.page.fill("#body", "红塔区某建材店购物一律不开发票，要发票就加收 6% 的“税点”。")
+    visitor.check("report")
+    visitor.submit("#post-form")
+    code = visitor.page.inner_text("#tracking-code").strip()
+    assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{15,}", code)
+    visitor.check("submitted")
+
+    visitor.click("main a[href='/track']")
+    visitor.check("track")
+    visitor.page.fill("#code", code.lower())  # not case-sensitive
+    visitor.submit("form.track-form")
+    assert visitor.page.inner_text("#case-title") == title
+    assert visitor.page.locator(".case-timeline").count() == 1
+    visitor.check("tracked")
+
+    visitor.page.fill("#code", "ABCDEFGHJKLMNPQR")
+    visitor.submit("form.track-form")
+    assert "code-message" in visitor.page.get_attribute("#code", "aria-describedby")
+    visitor.check("unknown-code")
+
+
+def test_search_in_chinese(people):
+    writer = people("citizen")
+    writer.open_site()
+    writer.register("e2e_farmer", "澄江果农")
+    writer.click("nav.board-nav a[href='/boards/forum']")
+    writer.click("main a[href='/boards/forum/new']")
+    writer.page.fill("#title", "签了劳动合同纠纷调解协议后还能反悔吗")
+    writer.page.fill("#body", "去年在果园打工，和老板的劳动合同纠纷已经调解。")
+    writer.submit("#post-form")
+
+    reader = people("visitor")
+    reader.open_site()
+    reader.page.fill("#site-search-q", "劳动合同")
+    with reader.page.expect_navigation():
+        reader.page.press("#site-search-q", "Enter")
+    results = reader.page.locator(".search-results .search-result")
+    assert "签了劳动合同纠纷调解协议后还能反悔吗" in results.all_inner_texts()[0]
+    assert reader.page.locator(".search-results mark").count() >= 1
+    reader.check("results")
+    reader.page.select_option("#board", "lawyer")
+    reader.submit("form.search-page-form")
+    assert reader.page.locator(".search-result:has-text('签了劳动合同纠纷调解协议')").count() == 0
+    reader.check("results-in-lawyer-board")
+    reader.page.fill("#q", "路灯不亮 晚上")
+    reader.page.select_option("#board", "")
+    reader.submit("form.search-page-form")
+    reader.check("results-other-words")
+
+
+@pytest.fixture
+def routed_cases(server):
+    """Cases in two departments, so the statistics page draws its charts. Made through the
+    JSON API: this journey is about reading the figures, not making them."""
+    moderator = server.token("e2e_mod")
+    writer = server.api("POST", "/auth/register", {"username": "e2e_stats", "password": PASSWORD})
+    assert writer["user"]["username"] == "e2e_stats"
+    token = server.token("e2e_stats")
+    for department, title in (("transport", "公交 12 路晚班车太少"), ("health", "社区医院周末不开门")):
+        made = server.api("POST", "/boards/mayor/posts", {
+            "title": title, "body": "希望有关部门研究解决。", "contact": "0877-1234567",
+            "public": True}, token)
+        post_id = made["post"]["id"]
+        server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)
+        server.api("POST", f"/posts/{post_id}/route", {"department": department}, moderator)
+
+
+def test_statistics_page(people, routed_cases):
+    visitor = people("visitor")
+    visitor.open_site()
+    visitor.click("footer a[href='/stats']")
+    page = visitor.page
+    sections = page.locator("main section:has(svg.chart-svg)")
+    assert sections.count() == 2
+    for i in range(sections.count()):
+        # Each chart is an image with a name and a description, and its figures are also
+        # in a table after it.
+        section = sections.nth(i)
+        chart = section.locator("svg.chart-svg")
+        assert chart.get_attribute("role") == "img"
+        assert chart.locator("title").text_content() and chart.locator("desc").text_content()
+        assert section.locator(".chart ~ .table-scroll table.data-table tbody tr").count() >= 1
+    assert page.locator("#boards-caption").count() == 1
+    visitor.check("stats")
+    page.fill("#from", "2020-01-01")
+    page.fill("#to", "2020-02-01")
+    visitor.submit("form.stats-form")
+    assert page.locator("svg.chart-svg").count() == 0
+    visitor.check("stats-empty-period")

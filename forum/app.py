@@ -9,6 +9,7 @@ from forum.security import Passwords
 from forum.services import stats
 from forum.web import (access, api, feeds, health, i18n, metrics, modules, open311, openapi,
                        pages)
+from forum.web import static
 from forum.web.base import NotFoundApiHandler
 
 ID = r"([0-9a-fA-F]{24})"
@@ -117,9 +118,14 @@ def make_app(config: Config, store, passwords: Passwords | None = None) -> torna
         static_nav=[(slug, boards.POLICIES[slug].name) for slug in boards.BOARD_ORDER],
         cookie_secret=config.cookie_secret,
         xsrf_cookies=True,
-        xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax", "secure": config.behind_https},
+        # Over HTTPS the __Host- prefix: browsers take the cookie only when Secure, host-only and
+        # for path /, so neither a sibling domain nor a plain-HTTP answer can plant a token.
+        xsrf_cookie_name="__Host-_xsrf" if config.behind_https else "_xsrf",
+        xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax", "secure": config.behind_https,
+                            "path": "/"},
         template_path=config.templates_path,
         static_path=config.static_path,
+        static_handler_class=static.StaticFiles,  # nosniff, and a charset on text types
         ui_modules=modules,
         compiled_template_cache=not config.debug,
         static_hash_cache=not config.debug,

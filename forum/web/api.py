@@ -22,6 +22,7 @@ class RegisterHandler(ApiHandler):
             self.store, self.passwords, username=data.get("username"),
             password=data.get("password"), display_name=data.get("display_name"),
             email=data.get("email"), address=self.address)
+        self.no_store()  # the new account's e-mail address
         self.respond(201, {"user": views.user_json(user, private=True)})
 
 
@@ -31,6 +32,7 @@ class LoginHandler(ApiHandler):
         login = await accounts.login(self.store, self.passwords, username=data.get("username"),
                                      password=data.get("password"), kind="bearer",
                                      address=self.address)
+        self.no_store()  # a bearer token
         self.respond(200, {"token": login.token, "user": views.user_json(login.user, private=True),
                            "expires_at": iso(login.expires_at)})
 
@@ -49,11 +51,16 @@ class PasswordHandler(ApiHandler):
         data = self.json_body()
         login = await accounts.change_password(
             self.store, self.passwords, self.user, current=data.get("current_password"),
-            new=data.get("new_password"), kind="bearer")
+            new=data.get("new_password"), kind=self._auth_kind or "bearer")
+        answer = {"user": views.user_json(login.user, private=True),
+                  "expires_at": iso(login.expires_at)}
         if self._auth_kind == "cookie":
+            # The new session goes into the HttpOnly cookie only: a token in the body would be
+            # readable by any script on the page (ASVS V3.3.4).
             self.start_session(login.token)
-        self.respond(200, {"token": login.token, "user": views.user_json(login.user, private=True),
-                           "expires_at": iso(login.expires_at)})
+        else:
+            answer["token"] = login.token
+        self.respond(200, answer)
 
 
 class MeHandler(ApiHandler):
@@ -177,6 +184,7 @@ class AdminUserHandler(ApiHandler):
 class TrackHandler(ApiHandler):
     async def get(self, code: str) -> None:
         thread = await cases.track(self.store, code, self.address)
+        self.no_store()  # a case as its writer sees it, contact details included
         self.respond(200, views.thread_json(thread))
 
 

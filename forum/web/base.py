@@ -28,6 +28,11 @@ MAX_BODY_BYTES = 1 << 20
 SESSION_COOKIE = "session"
 SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
 HSTS_SECONDS = 365 * 24 * 3600
+# Every answer to a logged-in caller may hold personal data (their name, their letters, their
+# notifications): no browser or proxy may keep a copy (ASVS V14.3.2). Answers to anonymous
+# readers say nothing, so public pages stay cacheable; a handler whose anonymous answer is
+# personal (a tracking-code look-up, a login's token) marks itself with `no_store()`.
+PRIVATE_CACHE_CONTROL = "no-store"
 
 # A request id that a trusted proxy (--behind-https) passes in X-Request-ID is kept when it looks
 # like one.
@@ -95,6 +100,7 @@ class BaseHandler(tornado.web.RequestHandler):
             self._token, self._auth_kind = token, kind
             self.current_user = user
             current_request.set(RequestContext(self.request_id, route_name(self), user.id))
+            self.set_header("Cache-Control", PRIVATE_CACHE_CONTROL)
         elif kind == "cookie":
             self.end_session_cookie()
 
@@ -135,6 +141,12 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "DENY")
         self.set_header("X-Request-ID", self.request_id)
+        if getattr(self, "_current_user", None) is not None:  # an error page, headers cleared
+            self.set_header("Cache-Control", PRIVATE_CACHE_CONTROL)
+
+    def no_store(self) -> None:
+        """This answer must not be kept by any cache, whoever asked."""
+        self.set_header("Cache-Control", PRIVATE_CACHE_CONTROL)
 
     def send_file(self, attachment: Attachment, data: bytes) -> None:
         """An attachment as a download that the browser will not run or render in the page."""

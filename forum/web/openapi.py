@@ -474,8 +474,12 @@ def _paths() -> dict[str, Schema]:
                                 "new_password": string(accounts.PASSWORD_MIN,
                                                        accounts.PASSWORD_MAX,
                                                        description="not a common password")})),
-            ok=(200, ref("Login"), "changed; every other session and token of the account "
-                                   "ends, and this fresh one replaces the caller's"),
+            ok=(200, obj({"token": string(description="the new bearer token; only for "
+                                                      "bearer callers"),
+                          "user": ref("PrivateUser"), "expires_at": TIME}, optional=["token"]),
+                "changed; every other session and token of the account ends, and a fresh one "
+                "replaces the caller's: a bearer caller gets its token in `token`, a caller "
+                "with the session cookie gets a new cookie and no token in the body"),
             errors=[422, 429],
             description="A wrong current password is a 422 on `current_password`; repeated "
                         "failures are rate limited like logins.")),

@@ -239,6 +239,7 @@ class TrackPage(PageHandler):
             await self.render_page("track.html", 404, thread=None, code=code,
                                    message=error.message)
             return
+        self.no_store()  # the case as its writer sees it, contact details included
         await self.render_page("track.html", thread=thread, code=code, message=None)
 
 

@@ -110,9 +110,10 @@ class Browser:
         return await self.request("GET", path)
 
     async def xsrf(self) -> str:
-        if "_xsrf" not in self.cookies:
+        names = ("_xsrf", "__Host-_xsrf")  # the second over HTTPS
+        if not any(name in self.cookies for name in names):
             await self.get("/login")
-        return self.cookies["_xsrf"]
+        return next(self.cookies[name] for name in names if name in self.cookies)
 
     async def submit(self, path: str, fields: dict[str, str], *, xsrf: bool = True) -> Response:
         data = dict(fields)

@@ -301,3 +301,66 @@ def test_statistics_page(people, routed_cases):
     visitor.submit("form.stats-form")
     assert page.locator("svg.chart-svg").count() == 0
     visitor.check("stats-empty-period")
+
+
+def font_size(person, selector: str) -> float:
+    return person.page.evaluate(
+        "(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector)
+
+
+def test_language_switch_and_care_mode(people):
+    """中文 → English across several pages, then 关怀版 (larger text, underlined links, one
+    column), kept in cookies from page to page, then back."""
+    reader = people("visitor")
+    reader.open_site()
+    page = reader.page
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    chinese_nav = page.inner_text("nav.board-nav")
+    body_size = font_size(reader, "main p")
+
+    reader.click("header button[name=lang][value=en_US]")
+    assert page.get_attribute("html", "lang") == "en-US"
+    assert page.get_attribute("header button[name=lang][value=en_US]", "aria-pressed") == "true"
+    assert page.inner_text("nav.board-nav") != chinese_nav
+    assert not re.search(r"[\u4e00-\u9fff]", page.inner_text("nav.board-nav"))
+    reader.check("home-en")
+    reader.click("nav.board-nav a[href='/boards/mayor']")
+    assert page.get_attribute("html", "lang") == "en-US"
+    reader.check("mayor-board-en")
+    reader.click("footer a[href='/stats']")
+    reader.check("stats-en")
+    reader.click("footer a[href='/track']")
+    reader.check("track-en")
+    reader.click("header a[href^='/login']")
+    reader.check("login-en")
+    reader.click("header a[href='/register']")
+    reader.check("register-en")
+
+    reader.click("header button.care-switch")
+    assert "care" in page.get_attribute("html", "class").split()
+    assert page.get_attribute("header button.care-switch", "aria-pressed") == "true"
+    assert font_size(reader, "main label") >= 1.25 * 16
+    reader.check("register-en-care")
+    reader.click("header a.site-name")
+    assert "care" in page.get_attribute("html", "class").split()
+    assert font_size(reader, "main p") >= 1.25 * body_size
+    # Links are underlined and the boards stand in one column.
+    assert page.evaluate(
+        "getComputedStyle(document.querySelector('main .card-head a')).textDecorationLine"
+    ) == "underline"
+    columns = page.evaluate(
+        "getComputedStyle(document.querySelector('.board-grid')).gridTemplateColumns")
+    assert len(columns.split()) == 1, columns
+    reader.check("home-en-care")
+
+    reader.click("header button[name=lang][value=zh_CN]")
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert "care" in page.get_attribute("html", "class").split()
+    reader.check("home-care")
+    reader.click("nav.board-nav a[href='/boards/forum']")
+    reader.check("forum-care")
+    reader.click("footer a[href='/stats']")
+    reader.check("stats-care")
+    reader.click("header button.care-switch")
+    assert "care" not in (page.get_attribute("html", "class") or "").split()
+    assert page.inner_text("nav.board-nav") == chinese_nav

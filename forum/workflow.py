@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from forum.errors import Conflict
+from forum.messages import msg, term
 from forum.model import Kind, Post, ReplyKind, Status
 
 # (kind, action) -> {from status: to status}
@@ -79,7 +80,7 @@ def transition(kind: Kind, action: str, status: Status) -> Status:
     table = TRANSITIONS.get((kind, action), {})
     if status not in table:
         verb = ACTION_NAMES.get(action, action)
-        raise Conflict(f"当前状态下不能{verb}", code="invalid_transition")
+        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb)), code="invalid_transition")
     return table[status]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from forum import boards
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.messages import msg
 from forum.model import BoardSettings, Department, Role, User, is_id
 from forum.services import audit
 from forum.services.fields import Fields, check_limit
@@ -107,7 +108,7 @@ def _roles(fields: Fields, value: Any) -> list[Role] | None:
         return None
     unknown = [item for item in value if item not in {r.value for r in Role}]
     if unknown:
-        fields.fail("roles", "没有这些角色：" + "、".join(unknown[:5]))
+        fields.fail("roles", msg("没有这些角色：{roles}", roles=unknown[:5]))
         return None
     chosen = {Role(item) for item in value} | {Role.CITIZEN}
     return [role for role in Role if role in chosen]
@@ -120,10 +121,10 @@ def _specialties(fields: Fields, value: Any) -> list[str] | None:
     known = known_specialties()
     unknown = [item for item in value if item not in known]
     if unknown:
-        fields.fail("specialties", "可选专长：" + "、".join(known))
+        fields.fail("specialties", msg("可选专长：{choices}", choices=list(known)))
         return None
     if len(set(value)) > SPECIALTIES_MAX:
-        fields.fail("specialties", f"最多 {SPECIALTIES_MAX} 项")
+        fields.fail("specialties", msg("最多 {count} 项", count=SPECIALTIES_MAX))
         return None
     return [item for item in known if item in value]
 
@@ -196,7 +197,7 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
         value = data["categories"]
         if (not isinstance(value, list) or len(value) > CATEGORIES_MAX
                 or not all(isinstance(c, str) and 1 <= len(c.strip()) <= 20 for c in value)):
-            fields.fail("categories", f"应为最多 {CATEGORIES_MAX} 个、每个 1 到 20 字的分类")
+            fields.fail("categories", msg("应为最多 {count} 个、每个 1 到 20 字的分类", count=CATEGORIES_MAX))
         else:
             changes["categories"] = list(dict.fromkeys(c.strip() for c in value))
     if "is_open" in data:
@@ -205,7 +206,7 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
         if name in data:
             value = data[name]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                fields.fail(name, f"应为 1 到 {top} 之间的整数（工作日）")
+                fields.fail(name, msg("应为 1 到 {top} 之间的整数（工作日）", top=top))
             else:
                 changes[name] = value
     fields.done()

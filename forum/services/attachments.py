@@ -12,6 +12,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.messages import msg
 from forum.model import Attachment, Kind, Status, User, is_id, new_id, now
 from forum.services import posting
 from forum.services.presenting import is_author, sees_personal_data
@@ -96,18 +97,18 @@ Prepared = tuple[str, str, bytes]  # (safe file name, content type, cleaned byte
 async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[Prepared]:
     """Check files and strip their metadata, before anything is stored. Raises Invalid."""
     if already + len(files) > MAX_FILES_PER_CASE:
-        raise Invalid({"files": f"每件最多 {MAX_FILES_PER_CASE} 个附件"})
+        raise Invalid({"files": msg("每件最多 {count} 个附件", count=MAX_FILES_PER_CASE)})
     prepared = []
     for index, (name, data) in enumerate(files):
         if len(data) > MAX_FILE_BYTES:
-            raise Invalid({"files": f"第 {index + 1} 个文件超过 10 MB"})
+            raise Invalid({"files": msg("第 {number} 个文件超过 10 MB", number=index + 1)})
         kind = sniff(data)
         if kind is None:
-            raise Invalid({"files": f"第 {index + 1} 个文件不是 JPEG、PNG 或 PDF"})
+            raise Invalid({"files": msg("第 {number} 个文件不是 JPEG、PNG 或 PDF", number=index + 1)})
         try:
             cleaned = await asyncio.to_thread(strip_metadata, data, kind[0])
         except ValueError:
-            raise Invalid({"files": f"第 {index + 1} 个文件已损坏，无法读取"}) from None
+            raise Invalid({"files": msg("第 {number} 个文件已损坏，无法读取", number=index + 1)}) from None
         prepared.append((_safe_name(name, kind[1]), kind[0], cleaned))
     return prepared
 

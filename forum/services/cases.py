@@ -13,6 +13,7 @@ from typing import Any
 
 from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.messages import msg
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
 from forum.security import token_hash, tracking_key
 from forum.services import attachments, audit, notify, posting, settings, throttle
@@ -106,7 +107,7 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
                 fields.fail("due_days", "应为整数")
             else:
                 if not 1 <= days <= DUE_DAYS_MAX:
-                    fields.fail("due_days", f"应在 1 到 {DUE_DAYS_MAX} 个工作日之间")
+                    fields.fail("due_days", msg("应在 1 到 {most} 个工作日之间", most=DUE_DAYS_MAX))
     text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
     fields.done()
     new = workflow.transition(Kind.CASE, "route", post.status)

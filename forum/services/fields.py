@@ -10,6 +10,7 @@ import re
 from typing import Any, Iterable
 
 from forum.errors import Invalid
+from forum.messages import msg
 from forum.model import is_id
 from forum.text import has_control_chars, normalize_block, normalize_line
 
@@ -53,9 +54,9 @@ class Fields:
                 self.fail(name, MISSING)
             return None
         if len(cleaned) < min_len:
-            self.fail(name, f"至少 {min_len} 个字符")
+            self.fail(name, msg("至少 {count} 个字符", count=min_len))
         elif len(cleaned) > max_len:
-            self.fail(name, f"最多 {max_len} 个字符")
+            self.fail(name, msg("最多 {count} 个字符", count=max_len))
         elif pattern is not None and not pattern.fullmatch(cleaned):
             self.fail(name, pattern_hint or "格式不正确")
         else:
@@ -74,7 +75,7 @@ class Fields:
             self.fail(name, "包含无效字符")
             return None
         if not min_len <= len(value) <= max_len:
-            self.fail(name, f"长度应为 {min_len} 到 {max_len} 个字符")
+            self.fail(name, msg("长度应为 {least} 到 {most} 个字符", least=min_len, most=max_len))
             return None
         return value
 
@@ -93,7 +94,7 @@ class Fields:
             return None
         allowed = list(choices)
         if text not in allowed:
-            self.fail(name, "可选值：" + "、".join(allowed))
+            self.fail(name, msg("可选值：{choices}", choices=allowed))
             return None
         return text
 
@@ -120,5 +121,5 @@ def check_limit(value: Any, *, default: int = 20, maximum: int = 100) -> int:
     except (TypeError, ValueError, OverflowError):
         raise Invalid({"limit": "应为整数"}) from None
     if isinstance(value, bool) or not 1 <= number <= maximum:
-        raise Invalid({"limit": f"应在 1 到 {maximum} 之间"})
+        raise Invalid({"limit": msg("应在 1 到 {most} 之间", most=maximum)})
     return number

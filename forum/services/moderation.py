@@ -7,6 +7,7 @@ from typing import Any
 
 from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, NotLoggedIn
+from forum.messages import msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id, now
 from forum.services import audit, notify, posting
 from forum.services.cases import CASE_BOARDS
@@ -56,26 +57,29 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     sections: list[tuple[str, list[tuple[Post, str, dt.datetime]]]] = []
 
     submitted = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.SUBMITTED,)))
-    sections.append(("submitted", [(p, "待受理" + ("（已超过受理期限）" if workflow.is_overdue(p, at)
-                                                   else ""), p.created_at) for p in submitted]))
+    sections.append(("submitted", [(p, term("待受理（已超过受理期限）") if workflow.is_overdue(p, at)
+                                    else term("待受理"), p.created_at) for p in submitted]))
     waiting = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ACCEPTED,)))
-    sections.append(("reopened", [(p, "写信人不满意，重新办理", p.rated_at or p.updated_at)
+    sections.append(("reopened", [(p, term("写信人不满意，重新办理"), p.rated_at or p.updated_at)
                                   for p in waiting if p.reopened]))
-    sections.append(("to_route", [(p, "待转办" if p.routed_at is None else "部门退回，待重新转办",
+    sections.append(("to_route", [(p, term("待转办") if p.routed_at is None
+                                   else term("部门退回，待重新转办"),
                                    p.updated_at) for p in waiting if not p.reopened]))
     pending = await _oldest(store, PostFilter(statuses=(Status.PENDING,)))
-    sections.append(("pending", [(p, "待审核（敏感词或新账号链接）", p.updated_at) for p in pending]))
+    sections.append(("pending", [(p, term("待审核（敏感词或新账号链接）"), p.updated_at)
+                                 for p in pending]))
     flags = await store.list_open_flags(None, QUEUE_SECTION_MAX)
     flagged: dict[str, tuple[Post, str, dt.datetime]] = {}
     for flag in flags:
         post = flagged.get(flag.post_id, (await store.get_post(flag.post_id), "", flag.created_at))
         if post[0] is not None:
-            flagged[flag.post_id] = (post[0], (post[1] + "；" if post[1] else "举报：") + flag.reason,
-                                     post[2])
+            # The reasons are the flaggers' own words: a parameter, never translated.
+            reasons = (post[1].args["reasons"] + "；" if post[1] else "") + flag.reason
+            flagged[flag.post_id] = (post[0], msg("举报：{reasons}", reasons=reasons), post[2])
     sections.append(("flagged", list(flagged.values())))
     overdue = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                               due_before=at))
-    sections.append(("overdue", [(p, "超过答复期限", p.due_at) for p in overdue]))
+    sections.append(("overdue", [(p, term("超过答复期限"), p.due_at) for p in overdue]))
 
     items: list[QueueItem] = []
     counts: dict[str, int] = {}
@@ -140,7 +144,7 @@ async def _status_before(store: Store, post: Post, kind: Kind, action: str) -> S
     expected = Status.HIDDEN if action == "restore" else Status.PENDING
     if post.status is not expected:
         verb = workflow.ACTION_NAMES.get(action, action)
-        raise Conflict(f"当前状态下不能{verb}", code="invalid_transition")
+        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb)), code="invalid_transition")
     for event in reversed(await store.list_events(post.id)):
         if event.to_status == expected.value and event.from_status and event.from_status not in (
                 Status.HIDDEN.value, Status.PENDING.value):

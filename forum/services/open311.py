@@ -36,6 +36,7 @@ from typing import Any, Mapping
 
 from forum import boards, workflow
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
 from forum.services import apikeys, cases, posting, throttle
 from forum.services.accounts import DISPLAY_NAME_MAX, EMAIL
@@ -151,7 +152,7 @@ async def list_requests(store: Store, args: Mapping[str, Any]) -> list[dict[str,
     if wanted_ids:
         # The specification: these override every other argument.
         if len(wanted_ids) > REQUESTS_MAX:
-            raise Invalid({"service_request_id": f"最多 {REQUESTS_MAX} 个"})
+            raise Invalid({"service_request_id": msg("最多 {count} 个", count=REQUESTS_MAX)})
         found = []
         for request_id in dict.fromkeys(wanted_ids):
             try:
@@ -319,7 +320,7 @@ def _range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datet
         raise Invalid({"end_date": "应晚于 start_date"})
     # end is exclusive: one millisecond past the latest time included.
     if end - start > span + dt.timedelta(milliseconds=1):
-        raise Invalid({"end_date": f"start_date 与 end_date 相隔不能超过 {RANGE_DAYS} 天"})
+        raise Invalid({"end_date": msg("start_date 与 end_date 相隔不能超过 {days} 天", days=RANGE_DAYS)})
     return start, end
 
 
@@ -362,7 +363,7 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     name = "".join(part for part in (last, first) if part)
     contact = "，".join(part for part in (name, phone, email) if part) or None
     if contact is not None and len(contact) > posting.CONTACT_MAX:
-        raise Invalid({"email": f"姓名、电话和邮箱合计最多 {posting.CONTACT_MAX} 个字符"})
+        raise Invalid({"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=posting.CONTACT_MAX)})
     await throttle.check(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
     await throttle.record(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
     writer = await _gateway(store, key) if not policy.visitors_may_post else None
@@ -421,7 +422,7 @@ def _place(fields: Fields, data: Mapping[str, Any]) -> str | None:
             except ValueError:
                 number = None
         if number is None or not -bound <= number <= bound:
-            fields.fail(name, f"应为 -{bound} 到 {bound} 之间的数（WGS84），lat 与 long 须一起提供")
+            fields.fail(name, msg("应为 -{bound} 到 {bound} 之间的数（WGS84），lat 与 long 须一起提供", bound=bound))
         else:
             point.append(f"{number:.6f}")
     coordinates = f"（坐标 {point[0]}, {point[1]}）" if len(point) == 2 else ""

@@ -16,6 +16,7 @@ from typing import Any
 from forum import boards, security, text, workflow
 from forum.boards import Policy
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id, now)
 from forum.services import audit, notify, searching, settings, throttle
@@ -165,7 +166,8 @@ async def get_thread_for_editing(store: Store, viewer: User | None, post_id: Any
         raise NotLoggedIn()
     thread = await get_thread(store, viewer, post_id)
     if not thread.post.may_edit:
-        raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
+        raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
+                        code="edit_window_closed")
     return thread
 
 
@@ -214,9 +216,11 @@ async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> Boa
     (role, a closed board, or a board whose rules are not built yet)."""
     board = await get_board(store, viewer, slug)
     if board.policy.kind not in SUPPORTED_KINDS:
-        raise Forbidden(f"“{board.settings.name}”暂未开放在线提交", code="board_not_available")
+        raise Forbidden(msg("“{board}”暂未开放在线提交", board=term(board.settings.name)),
+                        code="board_not_available")
     if not board.settings.is_open:
-        raise Forbidden(f"“{board.settings.name}”已暂停提交", code="board_closed")
+        raise Forbidden(msg("“{board}”已暂停提交", board=term(board.settings.name)),
+                        code="board_closed")
     if viewer is None and not board.policy.visitors_may_post:
         raise NotLoggedIn()
     if not board.may_post:
@@ -318,7 +322,8 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
         # A letter's text is the record the departments answered; it is added to, not changed.
         raise Forbidden("信件和举报提交后不能修改，可以追加说明", code="case_not_editable")
     if not may_edit(post, viewer, now()):
-        raise Forbidden(f"发帖 {EDIT_WINDOW_MINUTES} 分钟后不能再修改", code="edit_window_closed")
+        raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
+                        code="edit_window_closed")
     fields = Fields()
     title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True, required=False)
@@ -393,9 +398,9 @@ REPLY_NOTICE = {ReplyKind.COMMENT: "reply", ReplyKind.FOLLOW_UP: "reply",
 
 def _reply_refusal(policy: Policy) -> str:
     if policy.kind is Kind.CONSULTATION:
-        names = "、".join(b for r, b in BADGES.items() if r in policy.answerers)
-        return f"只有{names}和提问人可以在此回复"
-    return "您不能在此回复"
+        names = [term(b) for r, b in BADGES.items() if r in policy.answerers]
+        return msg("只有{names}和提问人可以在此回复", names=names)
+    return term("您不能在此回复")
 
 
 FEED_ENTRIES = 20

@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from forum.errors import Invalid
+from forum.messages import msg
 from forum.model import User
 from forum.services import audit
 from forum.services.admin import require_admin
@@ -44,7 +45,7 @@ def _dates(errors: dict[str, str], name: str, value: Any) -> set[dt.date]:
         errors[name] = "应为日期（YYYY-MM-DD）的列表"
         return set()
     if len(value) > DAYS_MAX:
-        errors[name] = f"最多 {DAYS_MAX} 天"
+        errors[name] = msg("最多 {count} 天", count=DAYS_MAX)
         return set()
     try:
         return {dt.date.fromisoformat(item.strip()) for item in value if item.strip()}
@@ -70,9 +71,9 @@ async def save_sensitive_words(store: Store, viewer: User | None, words: Any) ->
         raise Invalid({"words": "应为词语的列表"})
     cleaned = sorted({" ".join(w.split()) for w in words if w.strip()})
     if len(cleaned) > WORDS_MAX:
-        raise Invalid({"words": f"最多 {WORDS_MAX} 个"})
+        raise Invalid({"words": msg("最多 {count} 个", count=WORDS_MAX)})
     if any(len(w) > WORD_MAX_CHARS or "\x00" in w for w in cleaned):
-        raise Invalid({"words": f"每个词最多 {WORD_MAX_CHARS} 个字符"})
+        raise Invalid({"words": msg("每个词最多 {count} 个字符", count=WORD_MAX_CHARS)})
     await store.put_setting(WORDS_KEY, cleaned)
     await audit.record(store, admin, "save_sensitive_words", "settings:sensitive_words",
                        detail={"count": len(cleaned)})

@@ -23,6 +23,7 @@ from typing import Any, AsyncIterator
 
 from forum import workflow
 from forum.errors import Invalid
+from forum.messages import msg
 from forum.model import Post, PostFilter, Status, now
 from forum.services.cases import CASE_BOARDS
 from forum.store.base import Store
@@ -96,7 +97,7 @@ def _day(name: str, value: Any) -> dt.datetime | None:
         raise Invalid({name: "日期格式应为 YYYY-MM-DD"}) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         # Year 1 would overflow when moved to UTC; no case is that old or that far ahead.
-        raise Invalid({name: f"日期应在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间"})
+        raise Invalid({name: msg("日期应在 {first} 年到 {last} 年之间", first=FIRST_YEAR, last=LAST_YEAR)})
     return dt.datetime.combine(day, dt.time(), workflow.CHINA_STANDARD_TIME).astimezone(
         dt.timezone.utc)
 

@@ -32,6 +32,8 @@ def load_translations(directory: str = TRANSLATIONS_PATH) -> None:
     fixed data read from the checkout, the same for every application."""
     tornado.locale.load_translations(directory, encoding="utf-8")
     tornado.locale.set_default_locale(DEFAULT_LOCALE)
+    # Locale objects made before the translations were read would keep none.
+    tornado.locale.Locale._cache.clear()
     # Tornado strips every cell; a translation that begins or ends with a space (", " for 、)
     # is put back as written.
     for path in Path(directory).glob("*.csv"):
@@ -83,6 +85,10 @@ def choose_locale(cookie: str | None, accept_language: str | None) -> str:
 
 
 def get_locale(code: str) -> tornado.locale.Locale:
+    """The Locale of a supported code (else the default's); reads the translations first when
+    no application has yet."""
+    if DEFAULT_LOCALE not in tornado.locale.get_supported_locales():
+        load_translations()
     return tornado.locale.get(code if code in SUPPORTED_LOCALES else DEFAULT_LOCALE)
 
 

@@ -137,7 +137,9 @@ class CaseSummary(tornado.web.UIModule):
 
     def render(self, view, departments=(), show_contact: bool = True) -> str:
         return self.render_string("modules/case_summary.html", view=view, post=view.post,
-                                  names=department_names(departments), ratings=RATING_LABELS,
+                                  names={slug: self.locale.translate(name) for slug, name
+                                         in department_names(departments).items()},
+                                  ratings=RATING_LABELS,
                                   show_contact=show_contact)
 
 

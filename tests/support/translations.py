@@ -1,0 +1,181 @@
+"""The strings the pages show that must have an English translation: `_("...")` in the
+templates, the labels of forum/web/modules.py, and the messages services raise."""
+from __future__ import annotations
+
+import ast
+import csv
+import re
+from pathlib import Path
+
+from forum import boards, workflow
+from forum.services import presenting
+from forum.web import i18n, modules
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES = ROOT / "templates"
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+_STRING = r'''"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*\''''
+TEMPLATE_CALL = re.compile(rf"(?<![\w.])_\(\s*({_STRING})(?:\s*,\s*({_STRING})\s*,)?")
+
+# Python files whose messages reach pages and API answers.
+MESSAGE_SOURCES = ["forum/errors.py", "forum/workflow.py", "forum/services/*.py",
+                   "forum/store/*.py", "forum/web/base.py", "forum/web/pages.py",
+                   "forum/web/api.py"]
+# Calls whose Chinese arguments are messages shown to people.
+MESSAGE_CALLS = {"msg", "term", "fail", "_require", "DomainError", "NotLoggedIn", "BadCredentials",
+                 "Forbidden", "NotFound", "Conflict", "Invalid", "RateLimited",
+                 "StoreUnavailable", "BadPreference"}
+
+
+def template_keys() -> dict[str, set[str]]:
+    """Each `_()` key in templates/ -> the files that use it. A call with a plural form yields
+    (singular, plural) keys as "singular\\x00plural"."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for match in TEMPLATE_CALL.finditer(text):
+            key = ast.literal_eval(match.group(1))
+            if match.group(2):
+                key += "\x00" + ast.literal_eval(match.group(2))
+            found.setdefault(key, set()).add(path.name)
+    return found
+
+
+def label_keys() -> set[str]:
+    """UI labels built in Python: statuses, roles, events, fields, board names, descriptions
+    and categories, the built-in departments, badges, actors, the actions named in
+    conflicts."""
+    labels = [modules.STATUS_LABELS, modules.REPLY_LABELS, modules.RATING_LABELS,
+              modules.EVENT_LABELS, modules.AUDIT_LABELS, modules.QUEUE_LABELS,
+              modules.ROLE_LABELS, modules.FIELD_LABELS, modules.WRITE_LABELS,
+              presenting.BADGES, workflow.ACTION_NAMES]
+    keys = {value for table in labels for value in table.values()}
+    keys |= set(modules.OFFICE_ACTORS) | {"追加说明"}
+    for policy in boards.POLICIES.values():
+        keys.add(policy.name)
+        keys |= set(policy.categories)
+        if policy.description:
+            keys.add(policy.description)
+    # The built-in departments; those an administrator adds keep the name given.
+    keys |= {department.name for department in boards.DEPARTMENTS}
+    return keys
+
+
+class _Messages(ast.NodeVisitor):
+    def __init__(self, constants: dict[str, str]):
+        self.constants = constants
+        self.keys: set[str] = set()
+        self.interpolated: list[str] = []
+
+    def text(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.constants.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.text(node.left), self.text(node.right)
+            return left + right if left is not None and right is not None else None
+        return None
+
+    def take(self, node: ast.AST) -> None:
+        """Every Chinese message among a call's arguments (dict values included)."""
+        if isinstance(node, ast.JoinedStr):
+            if any(CJK.search(v.value) for v in node.values if isinstance(v, ast.Constant)):
+                self.interpolated.append(ast.unparse(node))
+            return
+        if isinstance(node, ast.Dict):
+            for value in node.values:
+                self.take(value)
+            return
+        if isinstance(node, ast.BoolOp):
+            for value in node.values:
+                self.take(value)
+            return
+        if isinstance(node, ast.IfExp):
+            self.take(node.body)
+            self.take(node.orelse)
+            return
+        text = self.text(node)
+        if text and CJK.search(text):
+            self.keys.add(text)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in MESSAGE_CALLS:
+            target = node.args[1:] if name in ("fail", "_require") else node.args
+            if name in ("msg", "term"):
+                target = node.args[:1]
+            for arg in target:
+                self.take(arg)
+            for keyword in node.keywords:
+                if keyword.arg in ("message", "pattern_hint"):
+                    self.take(keyword.value)
+        for keyword in node.keywords:
+            if keyword.arg == "pattern_hint":
+                self.take(keyword.value)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # errors[name] = "..."; and the errors' class attributes (default_message)
+        for target in node.targets:
+            if isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors":
+                self.take(node.value)
+            if isinstance(target, ast.Tuple) and any(getattr(e, "id", "") == "default_message"
+                                                      for e in target.elts):
+                for value in getattr(node.value, "elts", []):
+                    self.take(value)
+            if getattr(target, "id", "") == "default_message":
+                self.take(node.value)
+        self.generic_visit(node)
+
+
+def message_keys() -> tuple[set[str], list[str]]:
+    """(Chinese messages services and handlers raise, f-strings among them that cannot be
+    translated)."""
+    keys: set[str] = set()
+    interpolated: list[str] = []
+    for pattern in MESSAGE_SOURCES:
+        for path in sorted(ROOT.glob(pattern)):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                         for t in n.targets if isinstance(t, ast.Name)
+                         and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+            visitor = _Messages(constants)
+            visitor.visit(tree)
+            keys |= visitor.keys
+            interpolated += [f"{path.relative_to(ROOT)}: {s}" for s in visitor.interpolated]
+    return keys, interpolated
+
+
+def english() -> dict[str, dict[str, str]]:
+    """translations/en_US.csv as plural kind ("unknown", "singular", "plural") -> key -> text."""
+    table: dict[str, dict[str, str]] = {}
+    path = Path(i18n.TRANSLATIONS_PATH) / "en_US.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            if not row:
+                continue
+            kind = row[2].strip() if len(row) > 2 and row[2].strip() else "unknown"
+            table.setdefault(kind, {})[row[0].strip()] = row[1] if len(row) > 1 else ""
+    return table
+
+
+def missing() -> list[str]:
+    """Keys with no English translation, or an empty one."""
+    table = english()
+    gaps = []
+    for key in sorted(template_keys()):
+        if "\x00" in key:
+            singular, plural = key.split("\x00")
+            if not table.get("singular", {}).get(singular, "").strip():
+                gaps.append(f"{singular} (singular)")
+            if not table.get("plural", {}).get(plural, "").strip():
+                gaps.append(f"{plural} (plural)")
+        elif not table.get("unknown", {}).get(key, "").strip():
+            gaps.append(key)
+    for key in sorted(label_keys() | message_keys()[0]):
+        if not table.get("unknown", {}).get(key, "").strip():
+            gaps.append(key)
+    return sorted(set(gaps))

@@ -64,6 +64,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--behind-https", action="store_true",
                          help="served through an HTTPS proxy: mark cookies Secure")
         sub.add_argument("--debug", action="store_true", help="reload templates on change")
+        sub.add_argument("--no-page-cache", dest="page_cache", action="store_false",
+                         help="render every page for anonymous readers anew (for measuring)")
         sub.add_argument("--processes", type=int, default=1, metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
@@ -124,6 +126,7 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
         loop.add_signal_handler(signum, stop.set)
     config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=cookie_secret(args.db),
                     behind_https=args.behind_https, debug=args.debug,
+                    page_cache=args.page_cache,
                     smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
                     site_url=os.environ.get("FORUM_SITE_URL")
                     or f"http://{args.host}:{args.port}",

@@ -105,7 +105,8 @@ function init(args)
     i = i + 1
   end
   for line in io.lines(args[2]) do targets[#targets + 1] = line end
-  n = 0
+  -- where the runs before this one left off, so that each account's turn comes evenly
+  n = math.floor(tonumber(args[4]) / threads)
 end
 function request()
   n = n + 1
@@ -253,7 +254,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, seconds: float = 60) -> None:
+def wait_for(url: str, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -302,18 +303,22 @@ def deep_path(base: str, first: str, pages: int) -> tuple[str, int]:
 
 
 # wrk -----------------------------------------------------------------------------------------
+OFFSET = "{replies sent}"  # stands for REPLIES_SENT[0] in a reply run's arguments
+REPLIES_SENT = [0]         # replies posted so far in this size's runs
 def wrk(url: str, seconds: float, script: Path, args: list[str], threads: int,
         connections: int) -> dict:
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "--timeout", "10s", "-s", str(script), url]
     if args:
-        command += ["--", *args]
+        command += ["--", *(str(REPLIES_SENT[0]) if arg == OFFSET else arg for arg in args)]
     out = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          check=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no report:\n{out}")
     data = json.loads(line[6:])
+    if OFFSET in args:
+        REPLIES_SENT[0] += data["requests"]
     seconds_run = data["duration_us"] / 1e6
     errors = sum(data["errors"].values())
     return {"rps": round(data["requests"] / seconds_run, 1), "requests": data["requests"],
@@ -327,14 +332,13 @@ def median_of(runs: list[dict], key: str) -> float:
 
 
 def measure(name: str, target: str, hello: str, script: Path, args: list[str],
-            options: argparse.Namespace, scripts: dict) -> dict:
-    """Warm-up, then rounds of (hello world, the page) back to back."""
-    wrk(target, options.warmup, script, args, options.threads, options.connections)
+            options: argparse.Namespace, *, threads: int, connections: int) -> dict:
+    """Warm-up, then rounds of (hello world, the page) back to back, both driven alike."""
+    wrk(target, options.warmup, script, args, threads, connections)
     rounds = []
     for _ in range(options.rounds):
-        base = wrk(hello, options.seconds, scripts["plain"], [], options.threads,
-                   options.connections)
-        page = wrk(target, options.seconds, script, args, options.threads, options.connections)
+        base = wrk(hello, options.seconds, options.plain_script, [], threads, connections)
+        page = wrk(target, options.seconds, script, args, threads, connections)
         rounds.append({"hello": base, "page": page, "ratio": round(page["rps"] / base["rps"], 3)})
     pages = [r["page"] for r in rounds]
     summary = {
@@ -354,6 +358,7 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
     folder = options.data / f"posts-{posts}"
     db = load_database(folder, posts)
     setup = asyncio.run(prepare_bench(db, folder, options.accounts))
+    REPLIES_SENT[0] = 0
     port, hello_port = free_port(), free_port()
     server = start([sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port),
                     "--db", db, *options.server_args], folder / "server.log")
@@ -374,15 +379,23 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
             "post": (f"/posts/{setup['thread']}", "plain", []),
             "json_list": ("/api/v1/boards/forum/posts", "plain", []),
             "search": ("/", "paths", [str(queries)]),
-            "reply": ("/", "reply", [setup["tokens"], setup["targets"], str(options.threads)]),
+            "reply": ("/", "reply", [setup["tokens"], setup["targets"], str(options.threads),
+                                     OFFSET]),
+            # One connection: the latency of one search or reply on its own, without the queue
+            # that 32 connections make in front of one process (at 32 connections p50 is about
+            # 32 / throughput, whatever one request costs).
+            "search_alone": ("/", "paths", [str(queries)]),
+            "reply_alone": ("/", "reply", [setup["tokens"], setup["targets"], "1", OFFSET]),
         }
         chosen = [name for name in wanted if name in options.only]
         results = {}
         print(f"[{posts}] deep page: {followed} pages in", flush=True)
         for name in chosen:
             path, script, args = wanted[name]
+            alone = name.endswith("_alone")
             results[name] = measure(name, base + path, hello_url, scripts[script], args,
-                                    options, scripts)
+                                    options, threads=1 if alone else options.threads,
+                                    connections=1 if alone else options.connections)
         if server.poll() is not None:
             raise RuntimeError("the server stopped during the run; see " + str(folder / "server.log"))
     finally:
@@ -403,7 +416,8 @@ def _read_float(path: Path) -> float | None:
 # report --------------------------------------------------------------------------------------
 LABELS = {"home": "home", "board": "board, first page", "board_deep": "board, deep page",
           "post": "post with 20 replies", "json_list": "JSON list", "search": "search page",
-          "reply": "reply (POST, logged in)"}
+          "reply": "reply (POST, logged in)", "search_alone": "search page, 1 connection",
+          "reply_alone": "reply, 1 connection"}
 
 
 def machine() -> dict:
@@ -477,6 +491,7 @@ def main() -> int:
     for name, text in (("plain", LUA_REPORT), ("paths", LUA_PATHS), ("reply", LUA_REPLY)):
         scripts[name] = scripts_dir / f"{name}.lua"
         scripts[name].write_text(text)
+    options.plain_script = scripts["plain"]
     started = dt.datetime.now(dt.timezone.utc)
     report = {"started": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
               "options": {"threads": options.threads, "connections": options.connections,

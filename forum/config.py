@@ -31,6 +31,7 @@ class Config:
     smtp_url: str | None = None      # FORUM_SMTP_URL: e-mail is sent only when this is set
     site_url: str = ""               # FORUM_SITE_URL: the address links in e-mails point to
     metrics_token: str | None = None  # FORUM_METRICS_TOKEN: GET /metrics then needs it as a bearer
+    page_cache: bool = True          # whole pages for anonymous readers (forum/web/pagecache.py)
     templates_path: str = str(Path(__file__).resolve().parent.parent / "templates")
     static_path: str = str(Path(__file__).resolve().parent.parent / "static")
 

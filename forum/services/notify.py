@@ -37,30 +37,47 @@ async def tell(store: Store, recipients: list[User], kind: str, post: Post, deta
                ) -> None:
     """Notify each recipient (once, whatever the list repeats), and queue an e-mail to those
     with a confirmed address."""
+    notifications, mails = notices(recipients, kind, post, detail)
+    if notifications:
+        await store.add_notifications(notifications)
+    for mail in mails:
+        await store.enqueue_mail(mail)
+
+
+def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
+            ) -> tuple[list[Notification], list[Mail]]:
+    """What `tell` stores: a notification for each recipient (once), a mail for each with a
+    confirmed address; for a write that stores the notifications in its own transaction."""
     unique = list({user.id: user for user in recipients if not user.disabled}.values())
-    if not unique:
-        return
     at = now()
     summary = KIND_TEXT[kind] + f"：{post.title}" + (f"（{detail}）" if detail else "")
-    await store.add_notifications([Notification(new_id(), user.id, kind, post.id, summary, at)
-                                   for user in unique])
-    for user in unique:
-        if user.email and user.email_confirmed:
-            await store.enqueue_mail(Mail(
-                new_id(), user.email, f"[玉溪网] {KIND_TEXT[kind]}",
-                f"{user.display_name}，您好：\n\n{summary}\n\n查看：{SITE}/posts/{post.id}\n\n"
-                f"如不想再收到邮件，可在个人主页删除邮箱地址。\n", at, next_attempt_at=at))
+    notifications = [Notification(new_id(), user.id, kind, post.id, summary, at)
+                     for user in unique]
+    mails = [Mail(new_id(), user.email, f"[玉溪网] {KIND_TEXT[kind]}",
+                  f"{user.display_name}，您好：\n\n{summary}\n\n查看：{SITE}/posts/{post.id}\n\n"
+                  f"如不想再收到邮件，可在个人主页删除邮箱地址。\n", at, next_attempt_at=at)
+             for user in unique if user.email and user.email_confirmed]
+    return notifications, mails
 
 
 async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
                       detail: str = "") -> None:
     """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
     without an account)."""
+    notifications, mails = await author_notices(store, post, kind, actor, detail)
+    if notifications:
+        await store.add_notifications(notifications)
+    for mail in mails:
+        await store.enqueue_mail(mail)
+
+
+async def author_notices(store: Store, post: Post, kind: str, actor: User | None,
+                         detail: str = "") -> tuple[list[Notification], list[Mail]]:
+    """What `tell_author` stores, for a write that stores the notifications itself."""
     if post.author_id is None or (actor is not None and actor.id == post.author_id):
-        return
+        return [], []
     author = await store.get_user(post.author_id)
-    if author is not None:
-        await tell(store, [author], kind, post, detail)
+    return notices([author], kind, post, detail) if author is not None else ([], [])
 
 
 async def tell_department(store: Store, post: Post, department: str) -> None:

@@ -185,16 +185,20 @@ def _is_official(viewer: User | None) -> bool:
 async def _throttle_writes(store: Store, viewer: User | None, address: str = "") -> None:
     """Limits on how often one account (or, without one, one address) writes; officials are
     exempt."""
+    limited = _write_limit(viewer, address)
+    if limited is not None:
+        await throttle.check(store, *limited)
+        await throttle.record(store, *limited)
+
+
+def _write_limit(viewer: User | None, address: str = "") -> tuple[throttle.Limit, str] | None:
+    """The limit a write by `viewer` counts against, and whose count; None for officials."""
     if _is_official(viewer):
-        return
+        return None
     if viewer is None:
-        limit, subject = throttle.POSTS_PER_ADDRESS, address
-    else:
-        young = now() - viewer.created_at < NEW_ACCOUNT_AGE
-        limit = throttle.POSTS_PER_NEW_ACCOUNT if young else throttle.POSTS_PER_ACCOUNT
-        subject = viewer.id
-    await throttle.check(store, limit, subject)
-    await throttle.record(store, limit, subject)
+        return throttle.POSTS_PER_ADDRESS, address
+    young = now() - viewer.created_at < NEW_ACCOUNT_AGE
+    return (throttle.POSTS_PER_NEW_ACCOUNT if young else throttle.POSTS_PER_ACCOUNT), viewer.id
 
 
 def _held_for_review(viewer: User | None, html: str) -> bool:
@@ -369,7 +373,9 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
-    await _throttle_writes(store, viewer)
+    limited = _write_limit(viewer)
+    if limited is not None:
+        await throttle.check(store, *limited)
     at = now()
     reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at,
                   board=post.board)
@@ -381,11 +387,16 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
                       post.status.value, new_status.value)
     if kind is ReplyKind.OFFICIAL and post.replied_at is None:
         changes["replied_at"] = at
-    await store.add_reply(reply, changes, event)
+    # The reply, the writer's notification and the rate-limit count in one transaction: one
+    # commit (and one disk flush) where three calls would make three.
+    notifications, mails = await notify.author_notices(store, post, REPLY_NOTICE[kind], viewer)
+    await store.add_reply(reply, changes, event, notifications=notifications,
+                          hit=throttle.hit(*limited) if limited is not None else None)
+    for mail in mails:
+        await store.enqueue_mail(mail)
     if kind is ReplyKind.OFFICIAL:
         await audit.record(store, viewer, "official_reply", f"post:{post.id}",
                            detail={"reply_id": reply.id})
-    await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
     thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
                                   [reply], [], [])
     return thread.replies[0]

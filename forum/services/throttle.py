@@ -25,6 +25,11 @@ LOGIN_PER_ACCOUNT = Limit("login-account-address", 5, dt.timedelta(minutes=15))
 LOGIN_ACCOUNT_SLOWDOWN = Limit("login-account", 20, dt.timedelta(minutes=15))
 LOGIN_SLOWDOWN_SECONDS = 2.0
 LOGIN_PER_ADDRESS = Limit("login-address", 20, dt.timedelta(minutes=15))
+# Password-reset links asked for, per address and per name typed (whether or not it exists),
+# and reset attempts with a wrong token per address.
+RESET_PER_ADDRESS = Limit("reset-address", 10, dt.timedelta(hours=1))
+RESET_PER_ACCOUNT = Limit("reset-account", 3, dt.timedelta(hours=1))
+RESET_TOKENS_PER_ADDRESS = Limit("reset-token-address", 20, dt.timedelta(hours=1))
 # Wrong current passwords when changing it: only the account's own sessions can try.
 PASSWORD_CHANGE_PER_ACCOUNT = Limit("password-change-account", 5, dt.timedelta(minutes=15))
 REGISTER_PER_ADDRESS = Limit("register-address", 20, dt.timedelta(hours=1))
@@ -75,6 +80,11 @@ async def exceeded(store: Store, limit: Limit, subject: str) -> bool:
 
 async def record(store: Store, limit: Limit, subject: str) -> None:
     await store.add_hit(_key(limit, subject), now())
+
+
+def hit(limit: Limit, subject: str) -> tuple[str, dt.datetime]:
+    """What `record` stores, for a write that stores it in its own transaction."""
+    return _key(limit, subject), now()
 
 
 async def clear(store: Store, limit: Limit, subject: str) -> None:

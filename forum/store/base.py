@@ -135,6 +135,11 @@ class Store(Protocol):
     async def delete_user_sessions(self, user_id: str) -> int:
         """Remove every login of a user; return how many there were."""
 
+    async def take_session(self, token_hash: str, kind: str) -> Session | None:
+        """Remove the session with this hash if it is of `kind`, and return it: at most one
+        caller ever gets it (single-use tokens). None when absent, of another kind, or already
+        taken."""
+
     # API keys --------------------------------------------------------------------------------
     async def add_api_key(self, key: ApiKey) -> None:
         """Store a newly issued key; raise Conflict when its id or key_hash is taken."""
@@ -189,9 +194,13 @@ class Store(Protocol):
         from the same status, exactly one wins."""
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
-                        event: Event | None = None) -> Post:
+                        event: Event | None = None, *,
+                        notifications: list[Notification] = (),
+                        hit: tuple[str, dt.datetime] | None = None) -> Post:
         """Insert the reply, add one to its post's reply_count and apply `changes` to the post, all
-        at once. Return the post afterwards; raise NotFound when the post does not exist."""
+        at once, with the `notifications` it causes and the rate-limit `hit` (key, at) it
+        counts as (one commit, where separate calls would make three). Return the post
+        afterwards; raise NotFound when the post does not exist (and store none of it)."""
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
                            event: Event | None = None) -> Post:

@@ -501,6 +501,11 @@ class MongoStore:
     async def delete_user_sessions(self, user_id: str) -> int:
         return (await self._db["sessions"].delete_many({"user_id": user_id})).deleted_count
 
+    async def take_session(self, token_hash: str, kind: str) -> Session | None:
+        # find_one_and_delete is atomic on one document: at most one caller gets it.
+        doc = await self._db["sessions"].find_one_and_delete({"_id": token_hash, "kind": kind})
+        return _from_doc(Session, doc) if doc else None
+
     # API keys --------------------------------------------------------------------------------
     async def add_api_key(self, key: ApiKey) -> None:
         try:
@@ -660,15 +665,26 @@ class MongoStore:
         return await self._atomically(write)
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
-                        event: Event | None = None) -> Post:
+                        event: Event | None = None, *,
+                        notifications: list[Notification] = (),
+                        hit: tuple[str, dt.datetime] | None = None) -> Post:
         update = {**_post_update(changes), "$inc": {"reply_count": 1}}
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(reply.post_id, session)
             # Reply first, then the counter: a crash in between leaves the count one short (a
-            # recount repairs it), never a count for a reply that is not there.
+            # recount repairs it), never a count for a reply that is not there. Notifications
+            # and the hit after: a crash before them loses a notice or a count, never tells
+            # of a reply that is not there.
             await self._insert("replies", reply, session)
-            return await self._change_post(reply.post_id, update, event, session)
+            post = await self._change_post(reply.post_id, update, event, session)
+            if notifications:
+                await self._db["notifications"].insert_many(
+                    [_to_doc(notification) for notification in notifications], ordered=True,
+                    session=session)
+            if hit is not None:
+                await self._db["hits"].insert_one({"key": hit[0], "at": hit[1]}, session=session)
+            return post
         return await self._atomically(write)
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],

@@ -4,8 +4,8 @@ from __future__ import annotations
 from forum.errors import NotLoggedIn
 from forum.model import iso
 from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
-                            departments, flags, moderation, notify, posting, searching, settings,
-                            stats)
+                            departments, flags, moderation, notify, posting, recovery, searching,
+                            settings, stats)
 from forum.web import views
 from forum.web.base import ApiHandler
 
@@ -352,3 +352,23 @@ class ApiKeyHandler(ApiHandler):
     async def delete(self, key_id: str) -> None:
         revoked = await apikeys.revoke(self.store, self.user, key_id, self.query("reason"))
         self.respond(200, {"api_key": views.api_key_json(revoked)})
+
+
+class PasswordResetHandler(ApiHandler):
+    """Ask for a reset link by e-mail; the same answer whether or not the account exists."""
+
+    async def post(self) -> None:
+        data = self.json_body()
+        await recovery.request_reset(self.store, username=data.get("username"),
+                                     address=self.address)
+        self.respond(202, {"message": recovery.SENT_MESSAGE})
+
+
+class PasswordResetConfirmHandler(ApiHandler):
+    async def post(self) -> None:
+        data = self.json_body()
+        await recovery.reset_password(self.store, self.passwords, token=data.get("token"),
+                                      new_password=data.get("new_password"),
+                                      address=self.address)
+        self.no_store()
+        self.respond(204)

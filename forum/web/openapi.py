@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from forum import boards, workflow
 from forum.model import Kind, ReplyKind, Role, Status
 from forum.services import (accounts, admin, apikeys, attachments, cases, flags, moderation,
-                            posting, searching, settings)
+                            posting, recovery, searching, settings)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
 
@@ -483,6 +483,30 @@ def _paths() -> dict[str, Schema]:
             errors=[422, 429],
             description="A wrong current password is a 422 on `current_password`; repeated "
                         "failures are rate limited like logins.")),
+        "/api/v1/auth/password-reset": item(operation(
+            "post", "requestPasswordReset", "Ask for a password-reset link by e-mail",
+            tag="Accounts",
+            body=json_body(obj({"username": string(1, recovery.NAME_MAX_TYPED)})),
+            ok=(202, obj({"message": string()}), "the same answer whether or not the account "
+                                                 "exists: a link is mailed only to an existing "
+                                                 "account's confirmed address"),
+            errors=[422, 429],
+            description=f"The link holds a single-use token and works for "
+                        f"{recovery.RESET_MINUTES} minutes. Limited per address and per name "
+                        f"asked for.")),
+        "/api/v1/auth/password-reset/confirm": item(operation(
+            "post", "resetPassword", "Choose a new password with a reset link's token",
+            tag="Accounts",
+            body=json_body(obj({"token": string(20, 100, pattern="^[A-Za-z0-9_-]{20,100}$",
+                                                description="the last part of the mailed link"),
+                                "new_password": string(accounts.PASSWORD_MIN,
+                                                       accounts.PASSWORD_MAX,
+                                                       description="not a common password")})),
+            ok=(204, None, "the password is changed and every session and token of the "
+                           "account has ended; log in again"),
+            errors=[422, 429],
+            description="A token works once: an unknown, used or expired token is a 422 on "
+                        "`token`. Repeated bad tokens are rate limited per address.")),
         "/api/v1/me": item(
             operation("get", "getMe", "The caller's account", tag="Accounts", login=True,
                       ok=(200, wrapped("user", user), "the account")),

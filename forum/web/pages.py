@@ -12,7 +12,8 @@ from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedI
 from forum.messages import msg
 from forum.model import Role
 from forum.services import (accounts, admin, apikeys, attachments, cases, consulting, departments,
-                            flags, moderation, notify, posting, searching, settings, stats)
+                            flags, moderation, notify, posting, recovery, searching, settings,
+                            stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
 
@@ -643,3 +644,57 @@ class PreferencesPage(PageHandler):
                             samesite="Lax", secure=self.config.behind_https)
         self.set_header("Cache-Control", "no-store")
         self.redirect(safe_next(self.get_body_argument("next", None, strip=False)), status=303)
+
+
+class ForgotPasswordPage(PageHandler):
+    """Asking for a reset link by e-mail: the same answer whether or not the account exists."""
+
+    async def get(self) -> None:
+        await self.render_page("forgot_password.html", values={}, errors={}, sent=False,
+                               message=None)
+
+    async def post(self) -> None:
+        values = {"username": self.form("username")}
+        try:
+            await recovery.request_reset(self.store, username=values["username"],
+                                         address=self.address)
+        except Invalid as error:
+            await self.render_page("forgot_password.html", 422, values=values,
+                                   errors=error.fields, sent=False, message=None)
+            return
+        except RateLimited as error:
+            self.set_header("Retry-After", str(error.retry_after_seconds))
+            await self.render_page("forgot_password.html", 429, values=values, errors={},
+                                   sent=False, message=error.message)
+            return
+        await self.render_page("forgot_password.html", values={}, errors={}, sent=True,
+                               message=None)
+
+
+class ResetPasswordPage(PageHandler):
+    """The link from the reset mail: choosing a new password, once."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.no_store()  # the token is in the address
+
+    async def get(self, token: str) -> None:
+        await self.render_page("reset_password.html", token=token, errors={}, done=False,
+                               message=None)
+
+    async def post(self, token: str) -> None:
+        try:
+            await recovery.reset_password(self.store, self.passwords, token=token,
+                                          new_password=self.form("new_password"),
+                                          address=self.address)
+        except Invalid as error:
+            await self.render_page("reset_password.html", 422, token=token, errors=error.fields,
+                                   done=False, message=None)
+            return
+        except RateLimited as error:
+            self.set_header("Retry-After", str(error.retry_after_seconds))
+            await self.render_page("reset_password.html", 429, token=token, errors={},
+                                   done=False, message=error.message)
+            return
+        await self.render_page("reset_password.html", token="", errors={}, done=True,
+                               message=None)

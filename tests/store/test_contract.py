@@ -149,6 +149,23 @@ async def test_sessions_are_stored_found_and_revoked(any_store):
     assert await any_store.get_session("h2") is None
 
 
+@pytest.mark.gen_test
+async def test_a_single_use_session_is_taken_once_and_only_of_its_kind(any_store):
+    user = make_user()
+    await any_store.add_user(user)
+    reset = Session("r1", user.id, "password_reset", T0, T0 + dt.timedelta(minutes=30))
+    login = Session("l1", user.id, "cookie", T0, T0 + dt.timedelta(days=30))
+    await any_store.add_session(reset)
+    await any_store.add_session(login)
+    assert await any_store.take_session("l1", "password_reset") is None  # another kind
+    assert await any_store.get_session("l1") == login                    # left alone
+    first, second = await asyncio.gather(any_store.take_session("r1", "password_reset"),
+                                         any_store.take_session("r1", "password_reset"))
+    assert [first, second].count(None) == 1 and (first or second) == reset
+    assert await any_store.get_session("r1") is None
+    assert await any_store.take_session("absent", "password_reset") is None
+
+
 # API keys ------------------------------------------------------------------------------------
 def make_api_key(name="网关", at=T0, **extra) -> ApiKey:
     return ApiKey(id=extra.pop("id", new_id()), name=name,
@@ -1505,7 +1522,7 @@ async def test_export_leaves_out_no_table_or_collection(any_store):
             found = set(_record_tables(conn))
         finally:
             conn.close()
-        internal = {"search_docs"}  # the search index, rebuilt by a restore
+        internal = {"search_docs", "search_marks"}  # the search index, rebuilt by a restore
     else:
         found = set(await any_store._db.list_collection_names())
         found = {name.split(".")[0] if name.startswith("attachments.") else name
@@ -1717,3 +1734,22 @@ async def test_every_list_query_has_its_index(any_store):
     missing = [(table, fields) for table, fields in LIST_QUERY_INDEXES
                if not any(t == table and have[:len(fields)] == fields for t, have in indexes)]
     assert not missing, f"{any_store.kind} lacks indexes for {missing}"
+
+
+@pytest.mark.gen_test
+async def test_add_reply_stores_its_notifications_and_hit_with_it_or_none_of_them(any_store):
+    author = make_user("asker")
+    await any_store.add_user(author)
+    post = make_post(author_id=author.id)
+    await any_store.add_post(post)
+    notice = make_notification(author.id)
+    await any_store.add_reply(make_reply(post.id), {"updated_at": T0}, notifications=[notice],
+                              hit=("posts-account:x", T0))
+    assert ids(await any_store.list_notifications(author.id, None, 10)) == [notice.id]
+    assert await any_store.count_hits("posts-account:x", T0 - dt.timedelta(minutes=1)) == 1
+    with pytest.raises(NotFound):
+        await any_store.add_reply(make_reply(new_id()), {"updated_at": T0},
+                                  notifications=[make_notification(author.id)],
+                                  hit=("posts-account:x", T0))
+    assert len(await any_store.list_notifications(author.id, None, 10)) == 1
+    assert await any_store.count_hits("posts-account:x", T0 - dt.timedelta(minutes=1)) == 1

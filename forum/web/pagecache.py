@@ -1,0 +1,133 @@
+"""Whole rendered pages for anonymous readers, kept in the process's memory and valid while the
+store's content version stays where it was when the page was read.
+
+A city portal is read far more than it is written, and in bursts (a storm, a tax deadline, a news
+story) everyone reads the same few pages. A handler that mixes in `AnonymousPageCache` answers
+a GET from a reader without a login from here when it can. Correctness rests on three things:
+
+- Only what is the same for every anonymous reader is kept: GET, status 200, no login (no
+  session cookie, no Authorization header, no user), nothing that set a cookie, asked for the
+  XSRF token or said Cache-Control. Pages are kept per path and query, language (the locale's
+  code) and 关怀版 (the `care` cookie), which are all that changes an anonymous page.
+- Invalidation goes through the store: `Store.content_version()` is read before the page's
+  data, and the page is kept under that number; any later write of what pages show, by this
+  process or another sharing the store (`--processes N`, several machines on MongoDB), moves
+  the number on, and the next reader gets a fresh page. No time-based staleness is allowed.
+- The cache is bounded (entries and bytes, least recently used out first) and belongs to one
+  application (make_app builds it), never to the module.
+"""
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tornado.escape import utf8
+
+CARE_COOKIE = "care"          # the 关怀版 switch (forum/web/i18n.py sets it)
+SESSION_COOKIES = ("session", "__Host-session")  # both names forum/web/base.py may use
+MAX_ENTRIES = 2000
+MAX_BYTES = 64 << 20
+# What a page shows can also change with the clock alone (a case turning overdue, which the
+# periodic job writes only every 10 minutes): a kept page is rendered again after this long.
+MAX_AGE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    version: int
+    content_type: str
+    body: bytes
+    at: float = 0.0  # time.monotonic() when rendered
+
+
+class PageCache:
+    """Least recently used pages, at most `max_entries` of them and `max_bytes` in all."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
+                 max_age_seconds: float = MAX_AGE_SECONDS) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_age_seconds = max_age_seconds
+        self._pages: collections.OrderedDict[Any, CachedPage] = collections.OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def get(self, key: Any, version: int) -> CachedPage | None:
+        """The page kept under `key` if it was read at `version` less than max_age_seconds
+        ago; an older one is dropped."""
+        page = self._pages.get(key)
+        if (page is not None and page.version == version
+                and time.monotonic() - page.at < self.max_age_seconds):
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+        if page is not None:
+            self._drop(key)
+        self.misses += 1
+        return None
+
+    def put(self, key: Any, page: CachedPage) -> None:
+        if len(page.body) > self.max_bytes // 8:
+            return  # one page must not push out most of the others
+        if key in self._pages:
+            self._drop(key)
+        self._pages[key] = page
+        self._bytes += len(page.body)
+        while len(self._pages) > self.max_entries or self._bytes > self.max_bytes:
+            self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: Any) -> None:
+        self._bytes -= len(self._pages.pop(key).body)
+
+
+class AnonymousPageCache:
+    """Mixed into a handler (before its base class) whose GET page depends only on the URL,
+    the language, the 关怀版 switch and the store's content."""
+
+    _page_slot: tuple[Any, int] | None = None
+
+    async def prepare(self) -> None:
+        await super().prepare()  # type: ignore[misc]
+        cache: PageCache | None = self.settings.get("page_cache")  # type: ignore[attr-defined]
+        if cache is None or self._finished or not self._anonymous_get():  # type: ignore[attr-defined]
+            return
+        key = (self.request.uri, self.locale.code,  # type: ignore[attr-defined]
+               self.get_cookie(CARE_COOKIE) or "")  # type: ignore[attr-defined]
+        # Before any of the page's data is read: a write after this moves the number on.
+        version = await self.store.content_version()  # type: ignore[attr-defined]
+        page = cache.get(key, version)
+        if page is not None:
+            self.set_header("Content-Type", page.content_type)  # type: ignore[attr-defined]
+            self.finish(page.body)
+            return
+        self._page_slot = (key, version)
+
+    def _anonymous_get(self) -> bool:
+        request = self.request  # type: ignore[attr-defined]
+        return (request.method == "GET" and self.current_user is None  # type: ignore[attr-defined]
+                and "Authorization" not in request.headers
+                and not any(self.get_cookie(name) for name in SESSION_COOKIES))  # type: ignore[attr-defined]
+
+    def _shareable(self) -> bool:
+        """Nothing in this response belongs to one reader: no cookie set, no XSRF token made
+        (Tornado keeps it in _xsrf_token once asked), no caching instruction of its own."""
+        return (self.get_status() == 200  # type: ignore[attr-defined]
+                and not hasattr(self, "_new_cookie") and not hasattr(self, "_xsrf_token")
+                and "Cache-Control" not in self._headers  # type: ignore[attr-defined]
+                and not self._write_buffer)  # type: ignore[attr-defined]
+
+    def finish(self, chunk: str | bytes | dict | None = None) -> Any:
+        slot, self._page_slot = self._page_slot, None
+        if slot is not None and isinstance(chunk, (str, bytes)) and self._shareable():
+            body = utf8(chunk)
+            self.settings["page_cache"].put(slot[0], CachedPage(  # type: ignore[attr-defined]
+                slot[1], self._headers.get("Content-Type", "text/html; charset=UTF-8"),  # type: ignore[attr-defined]
+                body, time.monotonic()))
+            chunk = body
+        return super().finish(chunk)  # type: ignore[misc]

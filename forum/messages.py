@@ -17,6 +17,8 @@ class Message(str):
     template: str
     args: dict[str, Any]
 
+    context: str | None = None
+
     def __new__(cls, template: str, args: dict[str, Any], *, literal: bool = False) -> "Message":
         shown = {name: "、".join(map(str, value)) if isinstance(value, (list, tuple)) else value
                  for name, value in args.items()}
@@ -35,10 +37,13 @@ def msg(template: str, **args: Any) -> Message:
     return Message(template, args)
 
 
-def term(text: str) -> Message:
+def term(text: str, context: str | None = None) -> Message:
     """A fixed word or name used as a parameter of another message, to be translated on its own
-    (a board's name, a verb): `msg("当前状态下不能{verb}", verb=term("受理"))`."""
-    return Message(text, {}, literal=True)
+    (a board's name, a verb): `msg("当前状态下不能{verb}", verb=term("受理", "动作"))`. The
+    `context` tells apart words Chinese writes alike (受理: accept, accepted)."""
+    word = Message(text, {}, literal=True)
+    word.context = context
+    return word
 
 
 def _rebuild(template: str, args: dict[str, Any], text: str) -> Message:

@@ -80,7 +80,8 @@ def transition(kind: Kind, action: str, status: Status) -> Status:
     table = TRANSITIONS.get((kind, action), {})
     if status not in table:
         verb = ACTION_NAMES.get(action, action)
-        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb)), code="invalid_transition")
+        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb, "动作")),
+                       code="invalid_transition")
     return table[status]
 
 

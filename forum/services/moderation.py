@@ -144,7 +144,8 @@ async def _status_before(store: Store, post: Post, kind: Kind, action: str) -> S
     expected = Status.HIDDEN if action == "restore" else Status.PENDING
     if post.status is not expected:
         verb = workflow.ACTION_NAMES.get(action, action)
-        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb)), code="invalid_transition")
+        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb, "动作")),
+                       code="invalid_transition")
     for event in reversed(await store.list_events(post.id)):
         if event.to_status == expected.value and event.from_status and event.from_status not in (
                 Status.HIDDEN.value, Status.PENDING.value):

@@ -126,6 +126,7 @@ class BaseHandler(tornado.web.RequestHandler):
         namespace.update(
             care_mode=self.care_mode, lang=code, html_lang=code.replace("_", "-"),
             tm=lambda message: i18n.translate_message(self.locale, message),
+            _in=lambda context, text: i18n.translate_in(self.locale, context, text),
             local_time=lambda stamp: i18n.format_time(stamp, code),
             local_due=lambda stamp: i18n.format_due(stamp, code),
             local_day=lambda day: i18n.format_day(day, code),

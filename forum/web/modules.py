@@ -105,7 +105,8 @@ def failed_form(values: dict, errors: dict) -> str | None:
 class StatusBadge(tornado.web.UIModule):
     def render(self, status: Status) -> str:
         return self.render_string("modules/status_badge.html", status=status,
-                                  label=self.locale.translate(STATUS_LABELS[status]))
+                                  label=i18n.translate_in(self.locale, "状态",
+                                                          STATUS_LABELS[status]))
 
 
 class PostSummary(tornado.web.UIModule):

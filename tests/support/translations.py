@@ -17,6 +17,8 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 _STRING = r'''"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*\''''
 TEMPLATE_CALL = re.compile(rf"(?<![\w.])_\(\s*({_STRING})(?:\s*,\s*({_STRING})\s*,)?")
+# _in("context", "text"): the text's own translation is the fallback, so it must exist too
+CONTEXT_CALL = re.compile(rf"(?<![\w.])_in\(\s*(?:{_STRING})\s*,\s*({_STRING})\s*\)")
 
 # Python files whose messages reach pages and API answers.
 MESSAGE_SOURCES = ["forum/errors.py", "forum/workflow.py", "forum/services/*.py",
@@ -39,6 +41,8 @@ def template_keys() -> dict[str, set[str]]:
             if match.group(2):
                 key += "\x00" + ast.literal_eval(match.group(2))
             found.setdefault(key, set()).add(path.name)
+        for match in CONTEXT_CALL.finditer(text):
+            found.setdefault(ast.literal_eval(match.group(1)), set()).add(path.name)
     return found
 
 

@@ -54,8 +54,13 @@ def test_messages_translate_in_the_web_layer():
     assert long == "最多 40 个字符"  # services and the API still see the Chinese text
     assert i18n.translate_message(en, long) == "At most 40 characters"
     assert i18n.translate_message(zh, long) == "最多 40 个字符"
-    conflict = msg("当前状态下不能{verb}", verb=term("受理"))
-    assert i18n.translate_message(en, conflict) == "Cannot Accept in the current state"
+    conflict = msg("当前状态下不能{verb}", verb=term("受理", "动作"))
+    assert conflict == "当前状态下不能受理"
+    assert i18n.translate_message(en, conflict) == "Cannot accept in the current state"
+    # a word Chinese writes alike in two uses: the context tells them apart, else the word
+    assert i18n.translate_in(en, "事件", "受理") == "Accepted"
+    assert i18n.translate_in(en, "无此用法", "受理") == "Accept"
+    assert i18n.translate_in(zh, "事件", "受理") == "受理"
     assert i18n.translate_message(en, msg("可选值：{choices}", choices=["a", "b"])) == "One of: a, b"
     assert i18n.translate_message(en, "用户名或密码错误") == "Wrong user name or password"
     assert i18n.translate_message(en, "用户的原话") == "用户的原话"  # no key: as it is

@@ -111,7 +111,9 @@ class BaseHandler(tornado.web.RequestHandler):
     # display preferences: the caller's own cookies, set by /preferences -----------------------
     def get_user_locale(self) -> tornado.locale.Locale:
         """The `lang` cookie first, then Accept-Language, else Simplified Chinese; only zh_CN
-        and en_US. `self.locale.code` is the answer, computed once per request."""
+        and en_US. `self.locale.code` is the answer, computed once per request. An answer that
+        asked for it depends on Accept-Language, and says so to caches."""
+        self.add_header("Vary", "Accept-Language")
         return i18n.get_locale(i18n.choose_locale(self.get_cookie(i18n.LANG_COOKIE),
                                                   self.request.headers.get("Accept-Language")))
 

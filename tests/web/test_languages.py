@@ -190,3 +190,11 @@ async def test_switch_with_invalid_utf8_is_refused(browser):
     response = await browser.request("POST", "/preferences", b"lang=\xff\xfe&next=/\xff",
                                      {"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status == 400
+
+
+@pytest.mark.gen_test
+async def test_answers_in_a_language_vary_on_accept_language(browser, api):
+    home = await browser.get("/")
+    assert "Accept-Language" in home.headers.get_list("Vary")
+    wrong = await api.post("/auth/login", {"username": "nobody", "password": "x" * 8})
+    assert "Accept-Language" in wrong.headers.get_list("Vary")

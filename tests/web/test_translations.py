@@ -212,3 +212,53 @@ async def test_api_errors_keep_codes_and_fields_and_follow_accept_language(api):
     missing = await api.get("/posts/" + "0" * 24, headers={"Accept-Language": "en"})
     assert missing.status == 404 and missing.error["code"] == "not_found"
     assert not CJK.search(missing.error["message"])
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_letter_through_its_lifecycle_in_english(http_client, base_url, store):
+    """Writing, accepting, routing, replying, tracking, rating, statistics: each page in
+    English. A case's history notes are records kept as written, so they are left out."""
+    from tests.web.test_case_pages import browser_for, submit_multipart
+    writer = await browser_for(http_client, base_url, store, "writer_en")
+    mod = await browser_for(http_client, base_url, store, "mod_en2", Role.MODERATOR)
+    staff = await browser_for(http_client, base_url, store, "clerk_en", Role.STAFF,
+                              department="housing")
+    lawyer = await browser_for(http_client, base_url, store, "lawyer_en", Role.LAWYER)
+    for browser in (writer, mod, staff, lawyer):
+        browser.cookies["lang"] = "en_US"
+    notes = {"timeline-note"}
+
+    sent = await submit_multipart(writer, "/boards/mayor/new", {
+        "title": "Street lamp", "body": "Broken for a month", "contact": "13812345678",
+        "public": "1"}, [])
+    assert sent.status == 201
+    assert chinese_chrome(sent.text) == []
+    code = re.search(r"\b([A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6})\b", sent.text).group(1)
+    post = "/posts/" + re.search(r'href="/posts/([0-9a-f]{24})"', sent.text).group(1)
+    assert chinese_chrome((await mod.get(post)).text) == []
+    assert (await mod.submit(post + "/moderate", {"action": "accept"})).status == 303
+    wrong = await mod.submit(post + "/route", {"form": "route", "department": "",
+                                               "due_days": "99"})
+    assert wrong.status == 422 and chinese_chrome(wrong.text) == []
+    assert (await mod.submit(post + "/route", {"department": "housing"})).status == 303
+    assert chinese_chrome((await staff.get("/departments/housing")).text) == []
+    assert chinese_chrome((await staff.get(post)).text, notes) == []
+    assert (await staff.submit(post, {"body": "Fixed."})).status == 303
+    tracker = Browser(http_client, base_url)
+    tracker.cookies["lang"] = "en_US"
+    tracked = await tracker.submit("/track", {"code": code})
+    assert tracked.status == 200 and chinese_chrome(tracked.text, notes) == []
+    unknown = await tracker.submit("/track", {"code": "AAAA"})
+    assert unknown.status == 404 and chinese_chrome(unknown.text) == []
+    rating = await writer.get(post)
+    assert "Are you satisfied with the reply?" in rating.text
+    assert chinese_chrome(rating.text, notes) == []
+    assert (await writer.submit(post + "/rating", {"score": "satisfied"})).status == 303
+    closed = await writer.get(post)
+    assert "Closed" in closed.text and chinese_chrome(closed.text, notes) == []
+    again = await mod.submit(post + "/moderate", {"action": "accept"})
+    assert again.status == 409 and "Cannot accept in the current state" in again.text
+    assert chinese_chrome(again.text) == []
+    assert chinese_chrome((await mod.get("/stats")).text) == []
+    assert chinese_chrome((await lawyer.get("/workspace")).text) == []
+    assert chinese_chrome((await lawyer.get("/users/lawyer_en")).text) == []

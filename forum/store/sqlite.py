@@ -518,6 +518,7 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._version_connection: sqlite3.Connection | None = None
+        self._kept: dict[str, tuple[int, list[sqlite3.Row]]] = {}  # see _rarely_changed
 
     # connections -----------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -632,9 +633,19 @@ class SqliteStore:
         await self._write(work)
 
     async def list_departments(self) -> list[Department]:
-        rows = await self._read(
-            lambda conn: conn.execute("SELECT * FROM departments ORDER BY slug").fetchall())
+        rows = await self._rarely_changed("departments", "SELECT * FROM departments ORDER BY slug")
         return [_from_row(Department, row) for row in rows]
+
+    async def _rarely_changed(self, name: str, sql: str) -> list[sqlite3.Row]:
+        """The rows of `sql`, read again only when the content version has moved since they
+        were read: boards and departments are on every page and change a few times a year,
+        and asking for the version costs no thread hop (see content_version)."""
+        version = await self.content_version()  # before the rows: a later write moves it
+        kept = self._kept.get(name)
+        if kept is None or kept[0] != version:
+            kept = (version, await self._read(lambda conn: conn.execute(sql).fetchall()))
+            self._kept[name] = kept
+        return kept[1]
 
     async def ensure_boards(self, boards: list[BoardSettings]) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -645,12 +656,12 @@ class SqliteStore:
         await self._write(work)
 
     async def list_boards(self) -> list[BoardSettings]:
-        rows = await self._read(lambda conn: conn.execute("SELECT * FROM boards").fetchall())
+        rows = await self._rarely_changed("boards", "SELECT * FROM boards ORDER BY slug")
         return [_from_row(BoardSettings, row) for row in rows]
 
     async def get_board(self, slug: str) -> BoardSettings | None:
-        row = await self._read(
-            lambda conn: conn.execute("SELECT * FROM boards WHERE slug = ?", (slug,)).fetchone())
+        rows = await self._rarely_changed("boards", "SELECT * FROM boards ORDER BY slug")
+        row = next((row for row in rows if row["slug"] == slug), None)
         return _from_row(BoardSettings, row) if row else None
 
     async def save_board(self, board: BoardSettings) -> None:

@@ -1753,3 +1753,28 @@ async def test_add_reply_stores_its_notifications_and_hit_with_it_or_none_of_the
                                   hit=("posts-account:x", T0))
     assert len(await any_store.list_notifications(author.id, None, 10)) == 1
     assert await any_store.count_hits("posts-account:x", T0 - dt.timedelta(minutes=1)) == 1
+
+
+@pytest.mark.gen_test
+async def test_boards_and_departments_changed_by_another_process_are_seen_at_once(any_store,
+                                                                                  tmp_path):
+    """Boards and departments may be kept between calls (SQLite keeps them while the content
+    version stands); a change through another store over the same data is still seen."""
+    if any_store.kind != "sqlite":
+        pytest.skip("one database file shared by two stores: SQLite's case")
+    from forum.store import open_store
+    await any_store.ensure_boards([BoardSettings("forum", "论坛", "说明", [], True, 3, 15)])
+    await any_store.ensure_departments([Department("tax", "税务局")])
+    other = open_store(f"sqlite:///{any_store.path}")
+    await other.open()
+    try:
+        assert (await other.get_board("forum")).description == "说明"
+        assert [d.slug for d in await other.list_departments()] == ["tax"]
+        board = await any_store.get_board("forum")
+        await any_store.save_board(dataclasses.replace(board, description="新说明"))
+        await any_store.add_department(Department("jtj", "交通运输局"))
+        assert (await other.get_board("forum")).description == "新说明"
+        assert [b.description for b in await other.list_boards()] == ["新说明"]
+        assert [d.slug for d in await other.list_departments()] == ["jtj", "tax"]
+    finally:
+        await other.close()

@@ -31,8 +31,12 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "correct-horse-9"
 START_TIMEOUT_SECONDS = 30
-# What the e2e suite treats as a failure; moderate and minor findings are written to the report.
+# What the e2e suite treats as a failure: serious and critical findings, and the page-structure
+# rules axe files as moderate (landmarks, headings in order). The rest go to the report.
 BLOCKING_IMPACTS = ("serious", "critical")
+BLOCKING_RULES = ("heading-order", "page-has-heading-one", "region", "landmark-one-main",
+                  "landmark-unique", "landmark-no-duplicate-banner",
+                  "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main")
 
 # The accounts only an operator can make, through `server.py create-user` as the README says.
 OFFICIALS = {
@@ -224,7 +228,9 @@ class Person:
             page.set_viewport_size(DESKTOP)
         self.shots.append(shot)
         problems = [f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}"
-                    for v in violations if v["impact"] in BLOCKING_IMPACTS]
+                    for v in violations
+                    if v["impact"] in BLOCKING_IMPACTS or v["id"] in BLOCKING_RULES]
+        problems += page.evaluate(UNTIED_ERRORS)
         if width > PHONE["width"]:
             problems.append(f"scrolls sideways at {PHONE['width']} px: {width} px wide; {wide}")
         problems += self.problems
@@ -254,6 +260,26 @@ AXE_RUN = """async () => {
     id: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
     summary: v.nodes.slice(0, 2).map(n => n.failureSummary)}));
+}"""
+# Error messages tied to their fields: a field marked invalid names a description that exists,
+# and every field error (.field-error, id NAME-error) describes some field.
+UNTIED_ERRORS = """() => {
+  const out = [];
+  const described = new Set();
+  for (const el of document.querySelectorAll("[aria-describedby]")) {
+    for (const id of el.getAttribute("aria-describedby").split(/\\s+/)) {
+      if (!id) continue;
+      described.add(id);
+      if (!document.getElementById(id)) out.push(`aria-describedby names a missing #${id}`);
+    }
+  }
+  for (const el of document.querySelectorAll("[aria-invalid=true]")) {
+    if (!el.getAttribute("aria-describedby")) out.push(`invalid #${el.id} has no description`);
+  }
+  for (const el of document.querySelectorAll(".field-error")) {
+    if (!described.has(el.id)) out.push(`error #${el.id} is tied to no field`);
+  }
+  return out;
 }"""
 # What sticks out past the phone's width, to say in a failure which element to fix.
 WIDEST_ELEMENTS = """() => {

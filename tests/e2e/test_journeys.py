@@ -308,6 +308,27 @@ def font_size(person, selector: str) -> float:
         "(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector)
 
 
+SMALL_TEXT = """(least) => {
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || el.closest(".visually-hidden")) continue;
+    if (parseFloat(style.fontSize) < least) {
+      out.push(el.tagName.toLowerCase() + "." + [...el.classList].join(".") + " " + style.fontSize);
+    }
+  }
+  return out;
+}"""
+
+
+def assert_care_text(person) -> None:
+    """In 关怀版 no visible text is smaller than 19 px."""
+    small = person.page.evaluate(SMALL_TEXT, 18.9)
+    assert not small, small
+
+
 def test_language_switch_and_care_mode(people):
     """中文 → English across several pages, then 关怀版 (larger text, underlined links, one
     column), kept in cookies from page to page, then back."""
@@ -340,6 +361,7 @@ def test_language_switch_and_care_mode(people):
     assert "care" in page.get_attribute("html", "class").split()
     assert page.get_attribute("header button.care-switch", "aria-pressed") == "true"
     assert font_size(reader, "main label") >= 1.25 * 16
+    assert_care_text(reader)
     reader.check("register-en-care")
     reader.click("header a.site-name")
     assert "care" in page.get_attribute("html", "class").split()
@@ -351,6 +373,7 @@ def test_language_switch_and_care_mode(people):
     columns = page.evaluate(
         "getComputedStyle(document.querySelector('.board-grid')).gridTemplateColumns")
     assert len(columns.split()) == 1, columns
+    assert_care_text(reader)
     reader.check("home-en-care")
 
     reader.click("header button[name=lang][value=zh_CN]")
@@ -358,8 +381,10 @@ def test_language_switch_and_care_mode(people):
     assert "care" in page.get_attribute("html", "class").split()
     reader.check("home-care")
     reader.click("nav.board-nav a[href='/boards/forum']")
+    assert_care_text(reader)
     reader.check("forum-care")
     reader.click("footer a[href='/stats']")
+    assert_care_text(reader)
     reader.check("stats-care")
     reader.click("header button.care-switch")
     assert "care" not in (page.get_attribute("html", "class") or "").split()

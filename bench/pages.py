@@ -50,7 +50,7 @@ BENCH_ACCOUNTS = 1500
 USES_PER_ACCOUNT = 9
 THREAD_TITLE = "基准测试：一个有 20 条回复的帖子"
 THREAD_REPLIES = 20
-DEEP_PAGES = 50
+DEEP_PAGES = 200
 REPLY_TARGETS = 200
 
 HELLO_PAGE = ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

@@ -873,8 +873,11 @@ class SqliteStore:
         beyond, order = (">", "ASC") if ascending else ("<", "DESC")
         clauses, params = list(clauses), list(params)
         if after is not None:
-            clauses.append(f"({time} {beyond} ? OR ({time} = ? AND id {beyond} ?))")
-            params.extend([iso(after[0]), iso(after[0]), after[1]])
+            # A row value, not "time < ? OR (time = ? AND id < ?)": SQLite seeks the index to
+            # it, where the OR made it walk the index from the top (279 ms, not 0.2 ms, half
+            # way down a board of 1,000,000 posts).
+            clauses.append(f"({time}, id) {beyond} (?, ?)")
+            params.extend([iso(after[0]), after[1]])
         sql = (f"SELECT * FROM {table}{_where(clauses)} "
                f"ORDER BY {time} {order}, id {order} LIMIT ?")
         # LIMIT -1 would mean no limit at all to SQLite; MongoDB's adapter answers [] too.

@@ -44,7 +44,8 @@ async def rich_portal(store) -> dict:
     staff = await person(store, "housing_staff", Role.STAFF, department="housing")
     mod = await person(store, "mod", Role.MODERATOR)
     admin = await person(store, "root", Role.ADMIN)
-    await accounts.change_email(store, citizen, "citizen@example.cn")  # a mail in the outbox
+    await accounts.change_email(store, TEST_PASSWORDS, citizen, "citizen@example.cn",
+                                PASSWORD)  # a mail in the outbox
 
     thread = await posting.create_post(store, citizen, "forum",
                                        {"title": "抚仙湖周末交通管制", "body": "请问几点开始？"})

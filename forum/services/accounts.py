@@ -185,20 +185,41 @@ async def get_profile(store: Store, username: str) -> User:
     return user
 
 
-async def change_email(store: Store, viewer: User | None, email: Any) -> User:
+async def change_email(store: Store, passwords: Passwords, viewer: User | None, email: Any,
+                       current_password: Any) -> User:
     """Set (or, with an empty value, remove) the viewer's address; a new address is unconfirmed
-    until its link is opened, and gets that link by mail. Raises NotLoggedIn, Invalid."""
+    until its link is opened, and gets that link by mail. The current password is needed: the
+    address receives password-reset links, so a stolen session must not be able to redirect
+    them (ASVS V7.5.1). Raises NotLoggedIn, Invalid, RateLimited."""
     if viewer is None:
         raise NotLoggedIn()
     fields = Fields()
     mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
+    old = fields.secret("current_password", current_password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()
+    await _check_current_password(store, passwords, viewer, old)
     await store.update_user(viewer.id, {"email": mail, "email_confirmed": False})
     event(log, "email_changed", user_id=viewer.id, removed=mail is None)  # never the address
     user = await store.get_user(viewer.id)
     assert user is not None
     await notify.request_confirmation(store, user)
+    return user
+
+
+async def _check_current_password(store: Store, passwords: Passwords, viewer: User,
+                                  password: str) -> User:
+    """The viewer's account, once `password` is shown to be its password. Raises Invalid
+    (current_password) or RateLimited."""
+    user = await store.get_user(viewer.id)
+    key = viewer.username.casefold()
+    # Limited like logging in: a stolen session must not become a way to guess passwords.
+    await throttle.check(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
+    matches, _ = await passwords.verify(password, user.password_hash if user else None)
+    if not matches or user is None:
+        await throttle.record(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
+        event(log, "password_change_failed", user_id=viewer.id, reason="bad_password")
+        raise Invalid({"current_password": "当前密码不正确"})
     return user
 
 
@@ -213,15 +234,7 @@ async def change_password(store: Store, passwords: Passwords, viewer: User | Non
     old = fields.secret("current_password", current, min_len=1, max_len=PASSWORD_MAX)
     secret = new_password(fields, "new_password", new)
     fields.done()
-    user = await store.get_user(viewer.id)
-    key = viewer.username.casefold()
-    # Limited like logging in: a stolen session must not become a way to guess passwords.
-    await throttle.check(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
-    matches, _ = await passwords.verify(old, user.password_hash if user else None)
-    if not matches or user is None:
-        await throttle.record(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
-        event(log, "password_change_failed", user_id=viewer.id, reason="bad_password")
-        raise Invalid({"current_password": "当前密码不正确"})
+    user = await _check_current_password(store, passwords, viewer, old)
     if secret == old:
         raise Invalid({"new_password": "新密码不能与当前密码相同"})
     await store.update_user(user.id, {"password_hash": await passwords.hash(secret)})

@@ -70,7 +70,8 @@ class MeHandler(ApiHandler):
 
     async def patch(self) -> None:
         data = self.json_body()
-        user = await accounts.change_email(self.store, self.user, data.get("email"))
+        user = await accounts.change_email(self.store, self.passwords, self.user,
+                                           data.get("email"), data.get("current_password"))
         self.respond(200, {"user": views.user_json(user, private=True)})
 
 

@@ -513,11 +513,17 @@ def _paths() -> dict[str, Schema]:
             operation("patch", "updateMe", "Change the e-mail address", tag="Accounts",
                       login=True,
                       body=json_body(obj({"email": nullable(string(max_length=254,
-                                                                   pattern=EMAIL_PATTERN))},
+                                                                   pattern=EMAIL_PATTERN)),
+                                          "current_password": string(
+                                              1, accounts.PASSWORD_MAX,
+                                              description="needed: the address receives "
+                                                          "password-reset links")},
                                          optional=["email"])),
                       ok=(200, wrapped("user", user), "the account; a new address waits for "
                                                       "its confirmation link"),
-                      errors=[422])),
+                      errors=[422, 429],
+                      description="A wrong current password is a 422 on `current_password`; "
+                                  "repeated failures are rate limited.")),
         "/api/v1/users/{username}": item(operation(
             "get", "getProfile", "A verified answerer's public record", tag="Consultation",
             params=[param("username")], ok=(200, ref("Profile"), "the record"),

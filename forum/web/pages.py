@@ -479,7 +479,8 @@ class MePage(PageHandler):
     async def post(self) -> None:
         if self.form("form") == "email":
             try:
-                await accounts.change_email(self.store, self.user, self.form("email"))
+                await accounts.change_email(self.store, self.passwords, self.user,
+                                            self.form("email"), self.form("current_password"))
             except Invalid as error:
                 await self.render_me(422, error.fields, self.form("email"))
                 return

@@ -8,6 +8,7 @@ import pytest
 
 from forum.model import Role
 from tests.support.people import person
+from tests.support.web import PASSWORD
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -91,15 +92,26 @@ async def test_stats_json(api, store):
 @pytest.mark.gen_test
 async def test_email_change_through_the_api_and_the_page(api, store, browser):
     user = await login(api, store, "mailer")
-    changed = await user.patch("/me", {"email": "m@example.org"})
+    changed = await user.patch("/me", {"email": "m@example.org", "current_password": PASSWORD})
     assert changed.status == 200 and changed.json()["user"]["email_confirmed"] is False
     assert await store.count_mail_waiting() == 1
-    bad = await user.patch("/me", {"email": "nope"})
+    bad = await user.patch("/me", {"email": "nope", "current_password": PASSWORD})
     assert bad.status == 422 and "email" in bad.error["fields"]
+    # The address receives password-reset links: changing it needs the password.
+    for body in ({"email": "thief@example.org"},
+                 {"email": "thief@example.org", "current_password": "not-" + PASSWORD},
+                 {"email": "thief@example.org", "current_password": ["x"]}):
+        refused = await user.patch("/me", body)
+        assert refused.status == 422 and "current_password" in refused.error["fields"]
+    assert (await store.get_user_by_name("mailer")).email == "m@example.org"
     await browser.log_in("mailer")
-    page = await browser.submit("/me", {"form": "email", "email": "not-an-address"})
+    page = await browser.submit("/me", {"form": "email", "email": "not-an-address",
+                                        "current_password": PASSWORD})
     assert page.status == 422
-    removed = await browser.submit("/me", {"form": "email", "email": ""})
+    no_password = await browser.submit("/me", {"form": "email", "email": "t@example.org"})
+    assert no_password.status == 422 and 'id="current_password-error"' in no_password.text
+    removed = await browser.submit("/me", {"form": "email", "email": "",
+                                           "current_password": PASSWORD})
     assert removed.status == 303
     assert (await store.get_user_by_name("mailer")).email is None
 

@@ -191,7 +191,8 @@ async def test_account_changes_and_refusals_answered_as_404_are_logged(api, stor
                                                 "new_password": "fresh-horse-77"})
     assert changed.status == 200
     bob = api.as_user(changed.json()["token"])
-    assert (await bob.patch("/me", {"email": "bob.secret@example.org"})).status == 200
+    assert (await bob.patch("/me", {"email": "bob.secret@example.org",
+                                    "current_password": "fresh-horse-77"})).status == 200
     carol = await api.new_user("carol")
     letter = await carol.post("/boards/mayor/posts", LETTER)
     post_id = letter.json()["post"]["id"]

@@ -198,3 +198,14 @@ class TestXsrfCookieOverHttps:
                                        xsrf=False)
         assert refused.status == 403
         assert (await browser.log_in("alice")).status == 303
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("path, kind", [
+    ("/", "text/html; charset=UTF-8"), ("/api/v1/boards", "application/json; charset=UTF-8"),
+    ("/api/v1/nowhere", "application/json; charset=UTF-8"), ("/nowhere", "text/html; charset=UTF-8"),
+    ("/boards/forum/feed.atom", "charset=UTF-8"), ("/static/site.css", "text/css; charset=UTF-8"),
+])
+async def test_every_text_answer_names_its_charset(browser, path, kind):
+    response = await browser.get(path)
+    assert kind in response.headers["Content-Type"], (path, response.headers["Content-Type"])

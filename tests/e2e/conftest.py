@@ -56,7 +56,7 @@ def _why_no_browser() -> str | None:
     return None
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="package")
 def browser_available():
     """Skip the browser tests on a machine without Chromium, unless FORUM_E2E_REQUIRED=1 (what
     .ci/run sets): then they fail, so CI never passes with the journeys unrun."""
@@ -74,10 +74,11 @@ def _free_port() -> int:
 
 
 class Server:
-    """server.py in its own process; its log goes to test-artifacts/e2e/server.log."""
+    """server.py in its own process; its log is copied to test-artifacts/e2e/server.log."""
 
     def __init__(self, folder: Path):
         self.db = f"sqlite:///{folder / 'forum.db'}"
+        self.log_path = folder / "server.log"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "FORUM_SECRET": "e2e-secret-" + "z" * 40}
@@ -91,7 +92,7 @@ class Server:
         assert made.returncode == 0, made.stderr
 
     def start(self) -> "Server":
-        log_path = ARTIFACTS / "server.log"
+        log_path = self.log_path
         log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "server.py", "serve", "--port", str(self.port), "--db", self.db],
@@ -107,6 +108,7 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=START_TIMEOUT_SECONDS)
+        shutil.copyfile(self.log_path, ARTIFACTS / "server.log")
 
     def api(self, method: str, path: str, body=None, token: str | None = None):
         """For fixtures only: journeys click and type."""
@@ -122,10 +124,11 @@ class Server:
         return self.api("POST", "/auth/login", {"username": username, "password": PASSWORD})["token"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # another run's leftovers; names are per journey step
+        old.unlink(missing_ok=True)
     running = Server(tmp_path_factory.mktemp("e2e"))
     for name, options in OFFICIALS.items():
         running.create_user(name, *options)
@@ -134,7 +137,9 @@ def server(tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API runs an event loop on this thread while it is
+# open, and the Tornado tests that follow need the thread to themselves.
+@pytest.fixture(scope="package")
 def chromium():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
@@ -143,7 +148,7 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe_report():
     """Every axe finding of the session, blocking or not, written out at the end."""
     findings: list[dict] = []

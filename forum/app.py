@@ -11,6 +11,7 @@ from forum.web import (access, api, feeds, health, i18n, metrics, modules, open3
                        pages)
 from forum.web import static
 from forum.web.base import NotFoundApiHandler
+from forum.web.pagecache import PageCache
 
 ID = r"([0-9a-fA-F]{24})"
 SLUG = r"([a-z0-9_-]{1,32})"
@@ -119,6 +120,8 @@ def make_app(config: Config, store, passwords: Passwords | None = None) -> torna
         store=store,
         passwords=passwords or Passwords(config.password_cost),
         stats_cache=stats.ReportCache(),
+        # Whole pages for anonymous readers, checked against the store's content version.
+        page_cache=PageCache() if config.page_cache else None,
         static_nav=[(slug, boards.POLICIES[slug].name) for slug in boards.BOARD_ORDER],
         cookie_secret=config.cookie_secret,
         xsrf_cookies=True,

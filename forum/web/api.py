@@ -8,6 +8,7 @@ from forum.services import (accounts, admin, apikeys, attachments, audit, cases,
                             settings, stats)
 from forum.web import views
 from forum.web.base import ApiHandler
+from forum.web.pagecache import AnonymousPageCache
 
 
 def _login_required(handler: ApiHandler) -> None:
@@ -81,7 +82,7 @@ class BoardsHandler(ApiHandler):
         self.respond(200, {"items": [views.board_json(b) for b in items]})
 
 
-class BoardPostsHandler(ApiHandler):
+class BoardPostsHandler(AnonymousPageCache, ApiHandler):
     async def get(self, slug: str) -> None:
         page = await posting.list_posts(
             self.store, self.user, slug, status=self.query("status"),

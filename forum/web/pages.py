@@ -16,6 +16,7 @@ from forum.services import (accounts, admin, apikeys, attachments, cases, consul
                             stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
+from forum.web.pagecache import AnonymousPageCache
 
 
 # A page form with files: five of ten megabytes, and the text fields around them.
@@ -79,13 +80,13 @@ class PageHandler(BaseHandler):
             self.finish(f"{status} {message}")
 
 
-class HomePage(PageHandler):
+class HomePage(AnonymousPageCache, PageHandler):
     async def get(self) -> None:
         sections = await posting.latest_by_board(self.store, self.user)
         await self.render_page("home.html", sections=sections)
 
 
-class BoardPage(PageHandler):
+class BoardPage(AnonymousPageCache, PageHandler):
     async def get(self, slug: str) -> None:
         category = self.get_query_argument("category", None) or None
         page = await posting.list_posts(self.store, self.user, slug, category=category,
@@ -141,7 +142,7 @@ class NewPostPage(PageHandler):
                                values=values, errors=errors, similar=similar)
 
 
-class PostPage(PageHandler):
+class PostPage(AnonymousPageCache, PageHandler):
     async def get(self, post_id: str) -> None:
         await self.render_post(post_id)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlencode
 
 import tornado.web
@@ -102,20 +103,36 @@ def failed_form(values: dict, errors: dict) -> str | None:
     return values.get("form") if errors else None
 
 
-class StatusBadge(tornado.web.UIModule):
+class Piece(tornado.web.UIModule):
+    """A module shown many times on one page (a list item, a reply, a badge): rendered with
+    the page's template namespace, built once per request. Tornado's render_string builds it
+    again for every piece, and a board page has twenty."""
+
+    def render_string(self, path: str, **kwargs: Any) -> bytes:
+        handler = self.handler
+        loader = tornado.web.RequestHandler._template_loaders.get(handler.get_template_path())
+        if loader is None:  # the page's own template is not loaded yet: Tornado's way
+            return super().render_string(path, **kwargs)
+        namespace = handler.__dict__.get("_piece_namespace")
+        if namespace is None:
+            namespace = handler._piece_namespace = handler.get_template_namespace()
+        return loader.load(path).generate(**{**namespace, **kwargs})
+
+
+class StatusBadge(Piece):
     def render(self, status: Status) -> str:
         return self.render_string("modules/status_badge.html", status=status,
                                   label=i18n.translate_in(self.locale, "状态",
                                                           STATUS_LABELS[status]))
 
 
-class PostSummary(tornado.web.UIModule):
+class PostSummary(Piece):
     def render(self, view, show_board: bool = False) -> str:
         return self.render_string("modules/post_summary.html", view=view, post=view.post,
                                   show_board=show_board)
 
 
-class ReplyItem(tornado.web.UIModule):
+class ReplyItem(Piece):
     """One reply; with `post` and `may_accept` an answer also offers the asker's accept form.
     On a case (`case`), an official reply is signed by its department (`department`, a name),
     not by the official, and the writer's follow-ups are 追加说明."""

@@ -132,6 +132,8 @@ def test_lawyer_answers_and_the_asker_accepts(people):
     lawyer = people("lawyer")
     lawyer.open_site()
     lawyer.log_in("e2e_lawyer")
+    lawyer.click("header button[name=lang][value=en_US]")  # this lawyer reads English
+    assert lawyer.page.get_attribute("html", "lang") == "en-US"
     lawyer.click("header a[href='/workspace']")
     lawyer.check("workspace")
     lawyer.click("nav.board-nav a[href='/boards/lawyer']")
@@ -170,6 +172,8 @@ def test_mayor_letter_from_writing_to_closing(people):
     moderator = people("moderator")
     moderator.open_site()
     moderator.log_in("e2e_mod")
+    moderator.click("header button[name=lang][value=en_US]")  # the bureau's pages in English
+    assert moderator.page.get_attribute("html", "lang") == "en-US"
     moderator.click("header a[href='/moderation']")
     moderator.check("queue")
     moderator.click(f"main a:has-text({title!r})")

@@ -23,7 +23,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 AXE_SOURCE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; FORUM_E2E_CHROMIUM names another build of it (never Playwright's download).
+CHROMIUM = os.environ.get("FORUM_E2E_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]

@@ -270,6 +270,11 @@ class Store(Protocol):
         them). An empty list removes the post from the index. Raise NotFound when the post does
         not exist."""
 
+    async def index_posts(self, entries: list[tuple[str, list[str]]]) -> None:
+        """index_post for many posts at once, as (post id, terms) pairs, in one write (one
+        SQLite transaction): what a reindex does 500 posts at a time. Posts that do not exist
+        are skipped; a post given twice gets its last terms."""
+
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:
         """Posts that have at least one of `terms` and match any one of the filters in `where`,

@@ -293,7 +293,8 @@ def _report_unavailable(cls: type[T]) -> type[T]:
 CONTENT_WRITES = frozenset({
     "ensure_departments", "add_department", "ensure_boards", "save_board", "add_user",
     "update_user", "add_post", "add_posts_bulk", "update_post", "add_reply", "accept_reply",
-    "add_flag", "close_flags", "add_attachment", "put_setting", "index_post", "import_records",
+    "add_flag", "close_flags", "add_attachment", "put_setting", "index_post", "index_posts",
+    "import_records",
     "wipe"})
 
 
@@ -812,6 +813,19 @@ class MongoStore:
         result = await self._db["posts"].update_one({"_id": _oid(post_id)}, update)
         if result.matched_count == 0:
             raise NotFound()
+
+    async def index_posts(self, entries: list[tuple[str, list[str]]]) -> None:
+        latest = dict(entries)  # a post given twice gets its last terms, as in SQLite
+        if not latest:
+            return
+        operations = []
+        for post_id, terms in latest.items():
+            kept = [term for term in terms if term]
+            operations.append(UpdateOne({"_id": _oid(post_id)},
+                                        {"$set": {"terms": kept}} if kept
+                                        else {"$unset": {"terms": ""}}))
+        # Unordered: each post's terms stand alone; a post that is not there matches nothing.
+        await self._db["posts"].bulk_write(operations, ordered=False)
 
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:

@@ -1084,6 +1084,22 @@ class SqliteStore:
                 _add_to_index(conn, [(post_id, post["created_at"], tokens)])
         await self._write(work)
 
+    async def index_posts(self, entries: list[tuple[str, list[str]]]) -> None:
+        tokens = {post_id: " ".join(_index_tokens(terms)) for post_id, terms in entries}
+        if not tokens:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            ids = tuple(tokens)
+            created = dict(conn.execute(f"SELECT id, created_at FROM posts WHERE {_is_in('id', ids)}",
+                                        ids).fetchall())
+            # As index_post, for the whole batch in the writer's one transaction.
+            conn.executemany("DELETE FROM search_docs WHERE post_id = ?",
+                             [(post_id,) for post_id in created])
+            _add_to_index(conn, [(post_id, created[post_id], tokens[post_id])
+                                 for post_id in created if tokens[post_id]])
+        await self._write(work)
+
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:
         tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))

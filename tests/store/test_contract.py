@@ -1778,3 +1778,22 @@ async def test_boards_and_departments_changed_by_another_process_are_seen_at_onc
         assert [d.slug for d in await other.list_departments()] == ["jtj", "tax"]
     finally:
         await other.close()
+
+
+@pytest.mark.gen_test
+async def test_index_posts_indexes_a_batch_as_index_post_does_each(any_store):
+    first = await indexed(any_store, ["旧词"])
+    second, third = make_post(at=T0 + dt.timedelta(minutes=1)), make_post(
+        at=T0 + dt.timedelta(minutes=2))
+    await any_store.add_post(second)
+    await any_store.add_post(third)
+    await any_store.index_posts([(first.id, ["新词", "共同"]), (second.id, ["共同"]),
+                                 (third.id, ["多余"]), (third.id, ["共同", "第三"]),
+                                 (new_id(), ["词"])])  # a post that is not there: skipped
+    assert await found(any_store, ["旧词"]) == []
+    assert await found(any_store, ["新词"]) == [first.id]
+    assert sorted(await found(any_store, ["共同"])) == sorted([first.id, second.id, third.id])
+    assert await found(any_store, ["多余"]) == [] and await found(any_store, ["第三"]) == [third.id]
+    await any_store.index_posts([(first.id, []), (second.id, ["共同"])])
+    assert sorted(await found(any_store, ["共同"])) == sorted([second.id, third.id])
+    await any_store.index_posts([])

@@ -65,6 +65,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/docs", openapi.ApiDocsPage),
         (r"/api/.*", NotFoundApiHandler),
         (r"/healthz", health.HealthHandler),
+        (r"/(favicon\.ico)", static.Favicon),
         # Open311 GeoReport v2 (forum/web/open311.py), before the pages' catch-all
         *open311.routes(),
         (r"/metrics", metrics.MetricsHandler),

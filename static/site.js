@@ -15,11 +15,16 @@
       return;
     }
 
-    function showMessage(text) {
+    // The page's language: its words come in data- attributes, Chinese when missing.
+    function text(name, fallback) {
+      return preview.getAttribute("data-" + name) || fallback;
+    }
+
+    function showMessage(message) {
       preview.textContent = "";
       var p = document.createElement("p");
       p.className = "preview-message";
-      p.textContent = text;
+      p.textContent = message;
       preview.appendChild(p);
       preview.hidden = false;
     }
@@ -41,7 +46,7 @@
           if (!response.ok || !data || typeof data.html !== "string") {
             var error = (data && data.error) || {};
             var why = (error.fields && error.fields.body) || error.message;
-            throw new Error(why || "预览失败");
+            throw new Error(why || text("failed", "预览失败"));
           }
           return data.html;
         });
@@ -51,11 +56,11 @@
           preview.innerHTML = html;
           preview.hidden = false;
         } else {
-          showMessage("正文为空，没有可预览的内容。");
+          showMessage(text("empty", "正文为空，没有可预览的内容。"));
         }
       }).catch(function (error) {
-        var why = error instanceof TypeError ? "网络连接失败" : error.message;
-        showMessage("暂时无法预览（" + why + "），您仍可直接提交。");
+        var why = error instanceof TypeError ? text("offline", "网络连接失败") : error.message;
+        showMessage(text("unavailable", "暂时无法预览（{why}），您仍可直接提交。").replace("{why}", why));
       }).then(function () {
         button.disabled = false;
       });
@@ -90,7 +95,7 @@
       panel.className = "similar-panel";
       var head = document.createElement("p");
       head.className = "similar-head";
-      head.textContent = "已有相似的已解答问题，看看是否能解决您的疑问：";
+      head.textContent = region.getAttribute("data-head") || "已有相似的已解答问题，看看是否能解决您的疑问：";
       panel.appendChild(head);
       var list = document.createElement("ul");
       items.slice(0, 5).forEach(function (item) {
@@ -102,7 +107,10 @@
         link.textContent = item.title;
         var note = document.createElement("span");
         note.className = "visually-hidden";
-        note.textContent = "（在新窗口打开）";
+        note.textContent = region.getAttribute("data-new-window") || "（在新窗口打开）";
+        if (document.documentElement.lang.indexOf("zh") !== 0) {
+          note.textContent = " " + note.textContent;  // the translation file keeps no spaces
+        }
         link.appendChild(note);
         li.appendChild(link);
         list.appendChild(li);
@@ -157,7 +165,7 @@
       button.addEventListener("click", function (event) {
         event.preventDefault();
         var query = "title=" + encodeURIComponent(title.value.trim()) +
-          "&board=" + encodeURIComponent(button.value);
+          "&board=" + encodeURIComponent(button.getAttribute("data-board") || "");
         window.location.href = "/search/similar?" + query;
       });
     }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ import tornado.web
 
 from forum.boards import DEPARTMENTS
 from forum.model import ReplyKind, Role, Status
+from forum.services.notify import KIND_TEXT
 from forum.web import i18n
 
 STATUS_LABELS = {
@@ -161,12 +163,54 @@ class CaseSummary(tornado.web.UIModule):
                                   show_contact=show_contact)
 
 
+# The notes the case services write into events themselves (forum/services/cases.py), in
+# Chinese: shown in the page's language. What a moderator typed after them stays as typed.
+ROUTE_NOTE = re.compile(r"转办至(?P<department>.+?)，(?P<days>\d+)个工作日内答复(?:。(?P<rest>.*))?",
+                        re.S)
+EXPIRE_NOTE = re.compile(r"(?P<days>\d+)日内未评价，自动办结")
+OVERDUE_NOTE = "超过答复期限"
+
+
+def event_note(action: str, note: str, translate) -> str:
+    """An event's note for the page, `translate` being the page's `_`."""
+    if action == "route" and (found := ROUTE_NOTE.fullmatch(note)):
+        words = translate("转办至%(department)s，%(days)s个工作日内答复") % {
+            "department": translate(found["department"]), "days": found["days"]}
+        if not found["rest"]:
+            return words
+        return translate("%(words)s。%(note)s") % {"words": words, "note": found["rest"]}
+    if action == "expire" and (found := EXPIRE_NOTE.fullmatch(note)):
+        return translate("%(days)s日内未评价，自动办结") % {"days": found["days"]}
+    if action == "overdue" and note == OVERDUE_NOTE:
+        return translate(OVERDUE_NOTE)
+    return note
+
+
+# Notifications are stored as the Chinese words forum/services/notify.py writes: what happened,
+# the post's title, and for a status or a routing what changed; shown in the page's language.
+def notification_text(kind: str, text: str, translate, translate_in) -> str:
+    """A notification's text for the page, `translate` and `translate_in` being its `_` and
+    `_in`; a text of another shape is shown as stored."""
+    head = KIND_TEXT.get(kind)
+    if not head or not text.startswith(head + "："):
+        return text
+    title, detail = text[len(head) + 1:], ""
+    if kind in ("status", "routed") and title.endswith("）") and "（" in title:
+        title, detail = title[:-1].rsplit("（", 1)
+    values = {"what": translate(head), "title": title}
+    if not detail:
+        return translate("%(what)s：%(title)s") % values
+    return translate("%(what)s：%(title)s（%(detail)s）") % {**values,
+                                                         "detail": translate_in("事件", detail)}
+
+
 class Timeline(tornado.web.UIModule):
     """A case's events, oldest first: when, who (by office), what, and the note."""
 
     def render(self, events, heading_id: str = "timeline-heading") -> str:
         return self.render_string("modules/timeline.html", events=events, labels=EVENT_LABELS,
-                                  offices=OFFICE_ACTORS, heading_id=heading_id)
+                                  offices=OFFICE_ACTORS, heading_id=heading_id,
+                                  event_note=event_note)
 
 
 class Pagination(tornado.web.UIModule):

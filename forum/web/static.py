@@ -18,3 +18,11 @@ class StaticFiles(tornado.web.StaticFileHandler):
         if kind.startswith(TEXT_TYPES) and "charset=" not in kind:
             return f"{kind}; charset=UTF-8"
         return kind
+
+
+class Favicon(StaticFiles):
+    """/favicon.ico, which browsers and feed readers ask for on their own: the icon in static/
+    (pages link static/favicon.svg)."""
+
+    def initialize(self, path: str | None = None, default_filename: str | None = None) -> None:
+        super().initialize(path=self.settings["static_path"], default_filename=default_filename)

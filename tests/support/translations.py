@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 import csv
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from forum import boards, workflow
-from forum.services import presenting
+from forum.services import notify, presenting
 from forum.web import i18n, modules
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -56,6 +57,7 @@ def label_keys() -> set[str]:
               presenting.BADGES, workflow.ACTION_NAMES]
     keys = {value for table in labels for value in table.values()}
     keys |= set(modules.OFFICE_ACTORS) | {"追加说明"}
+    keys |= set(notify.KIND_TEXT.values())
     for policy in boards.POLICIES.values():
         keys.add(policy.name)
         keys |= set(policy.categories)
@@ -183,3 +185,50 @@ def missing() -> list[str]:
         if not table.get("unknown", {}).get(key, "").strip():
             gaps.append(key)
     return sorted(set(gaps))
+
+
+# English pages ------------------------------------------------------------------------------
+class _Chrome(HTMLParser):
+    """The text and shown attributes of a page, without what is not UI chrome: elements marked
+    as another language (the 中文 button) and those listed as user content."""
+
+    SHOWN = ("aria-label", "placeholder", "title", "alt", "data-label", "value")
+
+    def __init__(self, content_classes: set[str]):
+        super().__init__()
+        self.content_classes = content_classes
+        self.stack: list[tuple[str, bool]] = []
+        self.found: list[str] = []
+
+    def skipping(self) -> bool:
+        return any(skip for _tag, skip in self.stack)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        skip = (attrs.get("lang", "").startswith("zh") or bool(classes & self.content_classes)
+                or tag in ("textarea", "code", "time"))
+        if not self.skipping() and not skip:
+            for name in self.SHOWN:
+                if name in attrs and attrs[name] and CJK.search(attrs[name]):
+                    if name == "value" and attrs.get("type") not in ("submit", "button"):
+                        continue
+                    self.found.append(f"<{tag} {name}={attrs[name]!r}>")
+        if tag not in ("input", "meta", "link", "br", "img", "rect", "circle", "line",
+                       "polyline"):
+            self.stack.append((tag, skip))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if not self.skipping() and CJK.search(data):
+            self.found.append(data.strip())
+
+
+def chinese_chrome(html: str, content: set[str] = frozenset()) -> list[str]:
+    parser = _Chrome(set(content))
+    parser.feed(html)
+    return parser.found

@@ -29,6 +29,18 @@ async def test_home_shows_the_six_boards(browser):
 
 
 @pytest.mark.gen_test
+async def test_the_site_has_an_icon(browser):
+    home = await browser.get("/")
+    linked = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', home.text)
+    assert linked, "no icon linked"
+    svg = await browser.get(linked.group(1))
+    assert svg.status == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+    icon = await browser.get("/favicon.ico")  # asked for by browsers and readers on their own
+    assert icon.status == 200
+    assert icon.headers["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+
+
+@pytest.mark.gen_test
 async def test_register_form_logs_in_and_sets_a_safe_cookie(browser):
     response = await browser.submit("/register", {"username": "alice", "password": PASSWORD,
                                                   "display_name": "爱丽丝"})

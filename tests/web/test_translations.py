@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from forum.messages import msg, term
 from forum.model import Role
-from forum.web import i18n
+from forum.web import i18n, modules
 from tests.support import translations
 from tests.support.people import person
 from tests.support.web import Browser
@@ -67,6 +66,36 @@ def test_messages_translate_in_the_web_layer():
     assert i18n.translate_message(en, None) is None
 
 
+
+def test_the_notes_case_services_write_follow_the_page_language():
+    en, zh = i18n.get_locale("en_US").translate, i18n.get_locale("zh_CN").translate
+    routed = "转办至住房和城乡建设局，15个工作日内答复"
+    assert modules.event_note("route", routed, zh) == routed
+    assert modules.event_note("route", routed, en) == (
+        "Routed to Housing and Urban-Rural Development Bureau, to be answered within 15 "
+        "working days")
+    typed = modules.event_note("route", routed + "。请核实后答复。", en)
+    assert typed.startswith("Routed to ") and typed.endswith(". 请核实后答复。")
+    assert modules.event_note("expire", "15日内未评价，自动办结", en) == (
+        "Not rated within 15 days: closed automatically")
+    assert modules.event_note("overdue", "超过答复期限", en) == "Past the reply due date"
+    assert modules.event_note("reject", "转办至某处，3个工作日内答复", en).startswith("转办至")
+
+
+def test_notifications_follow_the_page_language():
+    en = i18n.get_locale("en_US")
+    zh = i18n.get_locale("zh_CN")
+
+    def shown(locale, kind, text):
+        return modules.notification_text(kind, text, locale.translate,
+                                         lambda context, word: i18n.translate_in(locale, context, word))
+
+    routed = "您的事项状态有更新：楼道灯不亮（转办）"
+    assert shown(zh, "status", routed) == routed
+    assert shown(en, "status", routed) == "Your case has moved on: 楼道灯不亮 (Routed)"
+    assert shown(en, "reply", "您的帖子有了新回复：路灯（坏了）") == "New reply to your post: 路灯（坏了）"
+    assert shown(en, "reply", "别的样子") == "别的样子"
+
 # dates and numbers --------------------------------------------------------------------------------
 MOMENT = dt.datetime(2026, 11, 28, 6, 5, tzinfo=dt.timezone.utc)  # 14:05 in Beijing
 
@@ -86,50 +115,7 @@ def test_dates_and_numbers_follow_the_locale(code, time, day, due, month, number
 
 
 # English pages ------------------------------------------------------------------------------------
-class _Chrome(HTMLParser):
-    """The text and shown attributes of a page, without what is not UI chrome: elements marked
-    as another language (the 中文 button) and those listed as user content."""
-
-    SHOWN = ("aria-label", "placeholder", "title", "alt", "data-label", "value")
-
-    def __init__(self, content_classes: set[str]):
-        super().__init__()
-        self.content_classes = content_classes
-        self.stack: list[tuple[str, bool]] = []
-        self.found: list[str] = []
-
-    def skipping(self) -> bool:
-        return any(skip for _tag, skip in self.stack)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        classes = set((attrs.get("class") or "").split())
-        skip = (attrs.get("lang", "").startswith("zh") or bool(classes & self.content_classes)
-                or tag in ("textarea", "code", "time"))
-        if not self.skipping() and not skip:
-            for name in self.SHOWN:
-                if name in attrs and attrs[name] and CJK.search(attrs[name]):
-                    if name == "value" and attrs.get("type") not in ("submit", "button"):
-                        continue
-                    self.found.append(f"<{tag} {name}={attrs[name]!r}>")
-        if tag not in ("input", "meta", "link", "br", "img", "rect", "circle", "line",
-                       "polyline"):
-            self.stack.append((tag, skip))
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        if not self.skipping() and CJK.search(data):
-            self.found.append(data.strip())
-
-
-def chinese_chrome(html: str, content: set[str] = frozenset()) -> list[str]:
-    parser = _Chrome(set(content))
-    parser.feed(html)
-    return parser.found
+chinese_chrome = translations.chinese_chrome
 
 
 @pytest.mark.parametrize("path", ["/", "/boards/forum", "/boards/lawyer", "/boards/tax",

@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,21 +103,40 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
     def format(self, record: logging.LogRecord) -> str:
         text = neutral(record.getMessage())
-        fields = _fields(record)
-        fields.pop("event", None)  # the message is the event's name
         shown = getattr(record, "text_fields", None)  # those the message does not say already
         if shown is not None:
-            fields = {key: value for key, value in fields.items() if key in shown}
+            given = getattr(record, "fields", None) or {}
+            fields = {key: given[key] for key in shown if key in given}
+        else:
+            fields = _fields(record)
+            fields.pop("event", None)  # the message is the event's name
         if fields:
             text += " " + " ".join(f"{key}={'-' if value is None else neutral(str(value))}"
                                    for key, value in fields.items())
-        # A copy: other handlers of the same record must see it unchanged.
-        copy = logging.makeLogRecord(record.__dict__)
-        copy.msg, copy.args = text, None
-        return super().format(copy)
+        # TEXT_FORMAT written directly (the record itself is left unchanged for other handlers).
+        line = f"{self.formatTime(record)} {record.levelname} {record.name}: {text}"
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + record.exc_text
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """logging's default time (local, `2026-11-28 05:39:21,123`), its date and time part
+        formatted once a second: every request writes a line."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime(self.default_time_format,
+                                                  self.converter(record.created)))
+        return self.default_msec_format % (self._second[1], record.msecs)
 
 
 def configure(log_format: str = "text", level: int = logging.INFO) -> None:

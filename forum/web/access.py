@@ -23,6 +23,8 @@ HEX_ID = re.compile(r"[0-9a-fA-F]{24}")
 # as "*": a log should not hold what works as a secret or names a person.
 KEPT_WORDS = frozenset(boards.BOARD_ORDER)
 MASK = "*"
+# The fields a text line adds after its message (which says the rest already).
+TEXT_FIELDS = ("route", "user_id", "request_id")
 
 
 class RequestLog:
@@ -41,18 +43,23 @@ class RequestLog:
         route = route_name(handler)
         method = method_label(request.method or "")
         self.metrics.observe(route, method, status, seconds)
+        level = (logging.INFO if status < 400 else logging.WARNING if status < 500
+                 else logging.ERROR)
+        if not log.isEnabledFor(level):
+            return
         user = handler.current_user
         request_id = getattr(handler, "request_id", None) or uuid.uuid4().hex
         path = self.masked_path(handler)
         millis = round(seconds * 1000, 2)
-        level = (logging.INFO if status < 400 else logging.WARNING if status < 500
-                 else logging.ERROR)
-        log.log(level, "%d %s %s %.2fms", status, method, neutral(path), millis,
-                extra={"fields": {"route": route, "method": method, "path": path,
-                                  "status": status, "duration_ms": millis,
-                                  "user_id": getattr(user, "id", None),
-                                  "request_id": request_id},
-                       "text_fields": ("route", "user_id", "request_id")})
+        # The record made and handed on directly: Logger.log would also look up the caller's
+        # file and line by walking the stack, which no format of ours shows.
+        log.handle(log.makeRecord(
+            log.name, level, "", 0, "%d %s %s %.2fms", (status, method, neutral(path), millis),
+            None, extra={"fields": {"route": route, "method": method, "path": path,
+                                    "status": status, "duration_ms": millis,
+                                    "user_id": getattr(user, "id", None),
+                                    "request_id": request_id},
+                         "text_fields": TEXT_FIELDS}))
 
     def masked_path(self, handler: tornado.web.RequestHandler) -> str:
         """The request's path (never its query string) with every captured part that is not a

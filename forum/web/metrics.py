@@ -95,6 +95,9 @@ class Metrics:
             "Store outages met (answered 503, or a background job that failed), by operation: "
             "the route, or housekeeping, mail",
             ["operation"], registry=self.registry)
+        # Each label set's counter and histogram, looked up once (labels() takes a lock and
+        # builds its key on every call). As bounded as the labels: routes, methods, statuses.
+        self._children: dict[tuple[str, str, str], tuple] = {}
         if not self.multiprocess:
             # CPU, memory, open files of this process (figures that do not add up over processes,
             # so left out in multiprocess mode).
@@ -102,8 +105,12 @@ class Metrics:
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         labels = (route, method_label(method), str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        children = self._children.get(labels)
+        if children is None:
+            children = self._children[labels] = (self.requests.labels(*labels),
+                                                 self.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def store_error(self, operation: str) -> None:
         self.store_errors.labels(operation).inc()

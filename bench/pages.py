@@ -88,6 +88,29 @@ function request()
 end
 """ + LUA_REPORT
 
+# The same paths (each `/search?q=...`, q last), each request made unique by one more query
+# term: digits and letters that no post holds, different for every request of every run (args[2]
+# is the run's number). The search does all its work (segmentation, every term's candidates,
+# ranking, snippets) and the answer is the same query's, but no page cache can have it.
+LUA_UNIQUE_PATHS = r"""
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  run = tonumber(args[2])
+  n = 0
+end
+function request()
+  n = n + 1
+  return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
+                                         run, id, n))
+end
+""" + LUA_REPORT
+
 # A reply per request: tokens (one a line) and target posts taken in turn; each thread has
 # its own share of the tokens, so no account is used more than its share allows.
 LUA_REPLY = r"""
@@ -305,12 +328,16 @@ def deep_path(base: str, first: str, pages: int) -> tuple[str, int]:
 # wrk -----------------------------------------------------------------------------------------
 OFFSET = "{replies sent}"  # stands for REPLIES_SENT[0] in a reply run's arguments
 REPLIES_SENT = [0]         # replies posted so far in this size's runs
+RUN = "{run}"              # stands for this wrk run's number, never the same twice
+RUNS = [0]
 def wrk(url: str, seconds: float, script: Path, args: list[str], threads: int,
         connections: int) -> dict:
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "--timeout", "10s", "-s", str(script), url]
+    RUNS[0] += 1
     if args:
-        command += ["--", *(str(REPLIES_SENT[0]) if arg == OFFSET else arg for arg in args)]
+        command += ["--", *(str(REPLIES_SENT[0]) if arg == OFFSET else str(RUNS[0])
+                            if arg == RUN else arg for arg in args)]
     out = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          check=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
@@ -378,13 +405,17 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
             "board_deep": (deep, "plain", []),
             "post": (f"/posts/{setup['thread']}", "plain", []),
             "json_list": ("/api/v1/boards/forum/posts", "plain", []),
+            # 48 popular queries in turn: kept pages after their first answer.
             "search": ("/", "paths", [str(queries)]),
+            # Every request a query never asked before: the full search each time.
+            "search_unique": ("/", "unique", [str(queries), RUN]),
             "reply": ("/", "reply", [setup["tokens"], setup["targets"], str(options.threads),
                                      OFFSET]),
             # One connection: the latency of one search or reply on its own, without the queue
             # that 32 connections make in front of one process (at 32 connections p50 is about
             # 32 / throughput, whatever one request costs).
             "search_alone": ("/", "paths", [str(queries)]),
+            "search_unique_alone": ("/", "unique", [str(queries), RUN]),
             "reply_alone": ("/", "reply", [setup["tokens"], setup["targets"], "1", OFFSET]),
         }
         chosen = [name for name in wanted if name in options.only]
@@ -415,8 +446,12 @@ def _read_float(path: Path) -> float | None:
 
 # report --------------------------------------------------------------------------------------
 LABELS = {"home": "home", "board": "board, first page", "board_deep": "board, deep page",
-          "post": "post with 20 replies", "json_list": "JSON list", "search": "search page",
-          "reply": "reply (POST, logged in)", "search_alone": "search page, 1 connection",
+          "post": "post with 20 replies", "json_list": "JSON list",
+          "search": "search page, 48 popular queries",
+          "search_unique": "search page, every query new",
+          "reply": "reply (POST, logged in)",
+          "search_alone": "search page, 48 popular queries, 1 connection",
+          "search_unique_alone": "search page, every query new, 1 connection",
           "reply_alone": "reply, 1 connection"}
 
 
@@ -488,7 +523,8 @@ def main() -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     scripts_dir = Path(tempfile.mkdtemp(prefix="bench-lua-"))
     scripts = {}
-    for name, text in (("plain", LUA_REPORT), ("paths", LUA_PATHS), ("reply", LUA_REPLY)):
+    for name, text in (("plain", LUA_REPORT), ("paths", LUA_PATHS),
+                       ("unique", LUA_UNIQUE_PATHS), ("reply", LUA_REPLY)):
         scripts[name] = scripts_dir / f"{name}.lua"
         scripts[name].write_text(text)
     options.plain_script = scripts["plain"]

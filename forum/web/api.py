@@ -307,7 +307,9 @@ class AdminBoardHandler(ApiHandler):
         self.respond(200, {"board": views.board_json(board)})
 
 
-class SearchHandler(ApiHandler):
+class SearchHandler(AnonymousPageCache, ApiHandler):
+    page_shelf = "searches"
+
     async def get(self) -> None:
         found = await searching.search_posts(self.store, self.user, self.query("q"),
                                              board=self.query("board") or None,

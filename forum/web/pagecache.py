@@ -14,11 +14,17 @@ a GET from a reader without a login from here when it can. Correctness rests on 
   process or another sharing the store (`--processes N`, several machines on MongoDB), moves
   the number on, and the next reader gets a fresh page. No time-based staleness is allowed.
 - The cache is bounded (entries and bytes, least recently used out first) and belongs to one
-  application (make_app builds it), never to the module.
+  application (make_app builds it), never to the module. Search pages have a shelf of their own
+  (`PageCache.searches`, smaller): a flood of queries that are each asked once fills only that
+  shelf, and never pushes out the boards and posts everyone reads.
+
+A kept page's ETag (the SHA-1 of its body, as Tornado makes it) is computed once, when the page
+is kept, and served with it: a reader who sends it back in If-None-Match gets a 304.
 """
 from __future__ import annotations
 
 import collections
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +38,10 @@ MAX_BYTES = 64 << 20
 # What a page shows can also change with the clock alone (a case turning overdue, which the
 # periodic job writes only every 10 minutes): a kept page is rendered again after this long.
 MAX_AGE_SECONDS = 60
+# The search shelf: popular words during a burst repeat and are kept; the long tail of queries
+# asked once each turns over here alone.
+SEARCH_MAX_ENTRIES = 500
+SEARCH_MAX_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -40,13 +50,21 @@ class CachedPage:
     content_type: str
     body: bytes
     at: float = 0.0  # time.monotonic() when rendered
+    etag: str | None = None  # computed once, when kept (None: Tornado computes it per answer)
+
+
+def etag_of(body: bytes) -> str:
+    """The ETag Tornado's RequestHandler.compute_etag gives a response of `body` alone."""
+    return '"%s"' % hashlib.sha1(body).hexdigest()
 
 
 class PageCache:
     """Least recently used pages, at most `max_entries` of them and `max_bytes` in all."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
-                 max_age_seconds: float = MAX_AGE_SECONDS) -> None:
+                 max_age_seconds: float = MAX_AGE_SECONDS, *,
+                 search_entries: int = SEARCH_MAX_ENTRIES,
+                 search_bytes: int = SEARCH_MAX_BYTES) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_age_seconds = max_age_seconds
@@ -54,6 +72,10 @@ class PageCache:
         self._bytes = 0
         self.hits = 0
         self.misses = 0
+        # Search pages, bounded on their own (None: searches are not kept).
+        self.searches: PageCache | None = (
+            PageCache(search_entries, search_bytes, max_age_seconds, search_entries=0)
+            if search_entries > 0 else None)
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -90,11 +112,20 @@ class AnonymousPageCache:
     """Mixed into a handler (before its base class) whose GET page depends only on the URL,
     the language, the 关怀版 switch and the store's content."""
 
+    # Which shelf of the cache: "searches" for search answers, kept apart from the pages.
+    page_shelf: str | None = None
     _page_slot: tuple[Any, int] | None = None
+    _page_etag: tuple[bytes, str] | None = None  # (the kept body, its ETag)
+
+    def _page_cache(self) -> PageCache | None:
+        cache: PageCache | None = self.settings.get("page_cache")  # type: ignore[attr-defined]
+        if cache is not None and self.page_shelf is not None:
+            cache = getattr(cache, self.page_shelf)
+        return cache
 
     async def prepare(self) -> None:
         await super().prepare()  # type: ignore[misc]
-        cache: PageCache | None = self.settings.get("page_cache")  # type: ignore[attr-defined]
+        cache = self._page_cache()
         if cache is None or self._finished or not self._anonymous_get():  # type: ignore[attr-defined]
             return
         key = (self.request.uri, self.locale.code,  # type: ignore[attr-defined]
@@ -104,6 +135,8 @@ class AnonymousPageCache:
         page = cache.get(key, version)
         if page is not None:
             self.set_header("Content-Type", page.content_type)  # type: ignore[attr-defined]
+            if page.etag is not None:
+                self._page_etag = (page.body, page.etag)
             self.finish(page.body)
             return
         self._page_slot = (key, version)
@@ -126,8 +159,20 @@ class AnonymousPageCache:
         slot, self._page_slot = self._page_slot, None
         if slot is not None and isinstance(chunk, (str, bytes)) and self._shareable():
             body = utf8(chunk)
-            self.settings["page_cache"].put(slot[0], CachedPage(  # type: ignore[attr-defined]
+            etag = etag_of(body)
+            self._page_etag = (body, etag)
+            self._page_cache().put(slot[0], CachedPage(  # type: ignore[union-attr]
                 slot[1], self._headers.get("Content-Type", "text/html; charset=UTF-8"),  # type: ignore[attr-defined]
-                body, time.monotonic()))
+                body, time.monotonic(), etag))
             chunk = body
         return super().finish(chunk)  # type: ignore[misc]
+
+    def compute_etag(self) -> str | None:
+        """The kept page's ETag when this answer is one (Tornado then sets it and answers 304
+        to a matching If-None-Match), else Tornado's SHA-1 over what was written."""
+        kept = self._page_etag
+        buffer = self._write_buffer  # type: ignore[attr-defined]
+        # Only when what is written is exactly the kept body, as one piece.
+        if kept is not None and len(buffer) == 1 and buffer[0] is kept[0]:
+            return kept[1]
+        return super().compute_etag()  # type: ignore[misc]

@@ -491,7 +491,9 @@ class MePage(PageHandler):
         self.redirect("/me#notifications", status=303)
 
 
-class SearchPage(PageHandler):
+class SearchPage(AnonymousPageCache, PageHandler):
+    page_shelf = "searches"  # popular words repeat in a burst; the long tail stays on its shelf
+
     async def get(self) -> None:
         query = self.get_query_argument("q", "")
         board = self.get_query_argument("board", None) or None

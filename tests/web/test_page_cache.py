@@ -155,3 +155,78 @@ async def test_the_cache_can_be_turned_off(store, http_client):
     from tests.support.apps import TEST_CONFIG
     app = build_app(store, dataclasses.replace(TEST_CONFIG, page_cache=False))
     assert app.settings["page_cache"] is None
+
+
+@pytest.mark.gen_test
+async def test_a_kept_page_has_its_etag_once_and_answers_304_to_it(app, api, browser):
+    post_id = await first_post(api)
+    first = await browser.get("/boards/forum")
+    etag = first.headers["Etag"]
+    cache = cache_of(app)
+    hits = cache.hits
+    kept = await browser.get("/boards/forum")
+    assert cache.hits == hits + 1
+    assert kept.headers["Etag"] == etag and kept.text == first.text
+    from forum.web.pagecache import etag_of
+    assert etag == etag_of(kept.raw.body)  # what Tornado itself would compute
+    again = await browser.request("GET", "/boards/forum", headers={"If-None-Match": etag})
+    assert again.status == 304 and again.text == ""
+    assert (await browser.request("GET", "/boards/forum", headers={"If-None-Match": '"other"'})
+            ).status == 200
+    writer = await api.login("writer")
+    assert (await writer.post(f"/posts/{post_id}/replies", {"body": "同感，晚上很黑"})).status == 201
+    changed = await browser.request("GET", "/boards/forum", headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["Etag"] != etag
+    listed = await api.get("/boards/forum/posts")
+    assert (await api.get("/boards/forum/posts", headers={"If-None-Match": listed.headers["Etag"]})
+            ).status == 304
+
+
+@pytest.mark.gen_test
+async def test_anonymous_searches_are_kept_on_their_own_shelf_until_a_write(app, api, browser):
+    post_id = await first_post(api)
+    cache = cache_of(app)
+    searches = cache.searches
+    pages_kept = len(cache)
+    first = await browser.get("/search?q=路灯")
+    assert first.status == 200 and "路灯坏了" in first.text
+    hits = searches.hits
+    assert (await browser.get("/search?q=路灯")).text == first.text
+    assert searches.hits == hits + 1 and len(cache) == pages_kept
+    answer = await api.get("/search?q=路灯")
+    assert answer.status == 200 and (await api.get("/search?q=路灯")).text == answer.text
+    assert searches.hits == hits + 2
+    writer = await api.login("writer")
+    assert (await writer.post("/boards/forum/posts",
+                              {"title": "路灯又坏了", "body": "西门那一盏。"})).status == 201
+    assert "路灯又坏了" in (await browser.get("/search?q=路灯")).text
+    titles = [item["post"]["title"] for item in (await api.get("/search?q=路灯")).json()["items"]]
+    assert "路灯又坏了" in titles
+    assert "路灯坏了" in titles and post_id
+
+
+@pytest.mark.gen_test
+async def test_logged_in_searches_and_refused_queries_are_never_kept(app, api, http_client,
+                                                                     base_url):
+    await first_post(api)
+    searches = cache_of(app).searches
+    reader = Browser(http_client, base_url)
+    await reader.submit("/register", {"username": "reader", "password": "correct-horse-9",
+                                      "display_name": "读者甲"})
+    assert (await reader.get("/search?q=路灯")).status == 200
+    bearer = await api.login("writer")
+    assert (await bearer.get("/search?q=路灯")).status == 200
+    anonymous = Browser(http_client, base_url)
+    assert (await anonymous.get("/search?q=" + "很长" * 80)).status == 422
+    assert len(searches) == 0 and searches.hits == 0
+
+
+def test_a_flood_of_unique_searches_never_pushes_out_pages():
+    import time
+    now = time.monotonic()
+    cache = PageCache(max_entries=10, max_bytes=10_000, search_entries=3, search_bytes=1000)
+    cache.put("/boards/forum", CachedPage(1, "text/html", b"b" * 100, at=now))
+    for n in range(50):
+        cache.searches.put(f"/search?q={n}", CachedPage(1, "text/html", b"s" * 100, at=now))
+    assert len(cache.searches) == 3 and cache.get("/boards/forum", 1) is not None
+    assert PageCache(search_entries=0).searches is None

@@ -154,7 +154,8 @@ def test_visitor_tour(people, server, tour):
         page.fill("#new_password", "another-horse-7")
         visitor.submit(f"form[action='/reset-password/{token}']")
         t.look("reset-password-error")
-        t.visit("/users/tour_citizen", "profile")
+        t.visit("/users/e2e_lawyer", "lawyer-profile")  # answerers' profiles are public
+        assert page.locator("main h1").inner_text() == "王律师"
         # Redoc draws the API reference: its own markup, so no axe; CSP and width still count.
         t.visit("/api/docs", "api-docs", axe=False, typed=["玉溪网互动交流", "玉溪网"])
         page.wait_for_selector("[role=search], .api-content, h1", timeout=15_000)

@@ -15,6 +15,7 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Revision, Role, Session, Status, User, new_id, now)
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, record_key
 from forum.store.codec import to_plain
+from tests.support import stores
 
 T0 = dt.datetime(2026, 11, 28, 9, 30, 0, 123000, tzinfo=dt.timezone.utc)
 
@@ -1759,13 +1760,11 @@ async def test_add_reply_stores_its_notifications_and_hit_with_it_or_none_of_the
 async def test_boards_and_departments_changed_by_another_process_are_seen_at_once(any_store,
                                                                                   tmp_path):
     """Boards and departments may be kept between calls (SQLite keeps them while the content
-    version stands); a change through another store over the same data is still seen."""
-    if any_store.kind != "sqlite":
-        pytest.skip("one database file shared by two stores: SQLite's case")
-    from forum.store import open_store
+    version stands); a change through another store over the same data, as from another
+    process, is still seen."""
     await any_store.ensure_boards([BoardSettings("forum", "论坛", "说明", [], True, 3, 15)])
     await any_store.ensure_departments([Department("tax", "税务局")])
-    other = open_store(f"sqlite:///{any_store.path}")
+    other = stores.another(any_store)
     await other.open()
     try:
         assert (await other.get_board("forum")).description == "说明"

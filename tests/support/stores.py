@@ -29,6 +29,19 @@ def make(kind: str, tmp_path: Path) -> Store:
     return standin_store(database)
 
 
+def another(store: Store) -> Store:
+    """A second, unopened store over the same data, as another process would open it. On the
+    stand-in it shares the first one's in-process client, which is where the data lives."""
+    if store.kind == "sqlite":
+        return open_store(f"sqlite:///{store.path}")
+    from forum.store.mongo import MongoStore
+    if MONGO_URI:
+        return MongoStore(MONGO_URI, database=store.database_name)
+    from tests.support.mongo_standin import STANDIN_URL, StandinGridFSBucket
+    return MongoStore(STANDIN_URL, database=store.database_name, client=store._client,
+                      gridfs_bucket=StandinGridFSBucket)
+
+
 async def dispose(store: Store) -> None:
     """Close the store; on a real MongoDB server also drop the test's database."""
     await store.close()

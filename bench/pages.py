@@ -70,13 +70,17 @@ function done(summary, latency, requests)
 end
 """
 
-# Paths read from a file (one a line), taken in turn by each connection's requests.
-LUA_PATHS = r"""
+# Each wrk thread gets its number as `id`, so threads take different shares of the work.
+LUA_THREAD_ID = r"""
 local counter = 0
 function setup(thread)
   thread:set("id", counter)
   counter = counter + 1
 end
+"""
+
+# Paths read from a file (one a line), taken in turn by each connection's requests.
+LUA_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
@@ -92,12 +96,7 @@ end
 # term: digits and letters that no post holds, different for every request of every run (args[2]
 # is the run's number). The search does all its work (segmentation, every term's candidates,
 # ranking, snippets) and the answer is the same query's, but no page cache can have it.
-LUA_UNIQUE_PATHS = r"""
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
+LUA_UNIQUE_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
@@ -113,12 +112,7 @@ end
 
 # A reply per request: tokens (one a line) and target posts taken in turn; each thread has
 # its own share of the tokens, so no account is used more than its share allows.
-LUA_REPLY = r"""
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
+LUA_REPLY = LUA_THREAD_ID + r"""
 function init(args)
   local threads = tonumber(args[3])
   tokens, targets = {}, {}

@@ -47,6 +47,16 @@ RECORD_KINDS: dict[str, type] = {
 TRANSIENT_KINDS = ("sessions", "hits")
 
 
+def importable_kind(kind: str) -> type:
+    """The record class import_records takes for `kind`; attachments come with their bytes
+    through add_attachment instead."""
+    if kind not in RECORD_KINDS or kind == "attachments":
+        raise ValueError(f"records of kind {kind!r} cannot be imported"
+                         + (" (attachments go with add_attachment)" if kind == "attachments"
+                            else ""))
+    return RECORD_KINDS[kind]
+
+
 def record_key(kind: str) -> str:
     """The field that identifies a record of `kind`: exports are ordered by it."""
     cls = RECORD_KINDS[kind]

@@ -26,7 +26,7 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
-                              ReplyKey, StoreUnavailable)
+                              ReplyKey, StoreUnavailable, importable_kind)
 from forum.store.codec import from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -178,14 +178,6 @@ def _from_doc(cls: type[T], doc: dict[str, Any]) -> T:
 SEEDED_COLLECTIONS = frozenset({"departments", "boards"})
 # Snapshot reads (export_records) came with MongoDB 5.0, wire version 13.
 SNAPSHOT_WIRE_VERSION = 13
-
-
-def _importable(kind: str) -> type:
-    if kind not in RECORD_KINDS or kind == "attachments":
-        raise ValueError(f"records of kind {kind!r} cannot be imported"
-                         + (" (attachments go with add_attachment)" if kind == "attachments"
-                            else ""))
-    return RECORD_KINDS[kind]
 
 
 def _kept_collection(name: str) -> bool:
@@ -970,7 +962,7 @@ class MongoStore:
             raise StoreUnavailable() from exc
 
     async def import_records(self, kind: str, records: list[dict[str, Any]]) -> None:
-        cls = _importable(kind)
+        cls = importable_kind(kind)
         docs = []
         for record in records:
             doc = _to_doc(from_plain(cls, record))

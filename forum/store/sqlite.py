@@ -28,7 +28,7 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Revision, Role, SearchHit, Session, Setting, Status, User, is_id,
                          iso)
 from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
-                              ReplyKey, StoreUnavailable, record_key)
+                              ReplyKey, StoreUnavailable, importable_kind, record_key)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -433,14 +433,6 @@ def _plain_record(cls: type, row: sqlite3.Row) -> dict[str, Any]:
     if cls is Setting:
         return {"key": row["key"], "value": json.loads(row["value"])}
     return to_plain(_from_row(cls, row))
-
-
-def _importable(kind: str) -> type:
-    if kind not in RECORD_KINDS or kind == "attachments":
-        raise ValueError(f"records of kind {kind!r} cannot be imported"
-                         + (" (attachments go with add_attachment)" if kind == "attachments"
-                            else ""))
-    return RECORD_KINDS[kind]
 
 
 def _record_tables(conn: sqlite3.Connection) -> list[str]:
@@ -1278,7 +1270,7 @@ class SqliteStore:
             thread.shutdown(wait=False)
 
     async def import_records(self, kind: str, records: list[dict[str, Any]]) -> None:
-        cls = _importable(kind)
+        cls = importable_kind(kind)
         rows = []
         for record in records:
             values = to_plain(from_plain(cls, record))

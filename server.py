@@ -27,7 +27,7 @@ import tornado.netutil
 import tornado.process
 
 from forum import backup as forum_backup
-from forum import logs, search
+from forum import clock, logs, search
 from forum.app import make_app
 from forum.config import Config, cookie_secret, env_db
 from forum.errors import DomainError, StoreUnavailable
@@ -131,6 +131,7 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
                     site_url=os.environ.get("FORUM_SITE_URL")
                     or f"http://{args.host}:{args.port}",
                     metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None)
+    clock.install(config.clock)  # for the periodic jobs' callbacks, scheduled from here
     # Opened here, in the process that uses it: a driver's connections never cross a fork.
     store = open_store(config.db)
     await prepare_store(store)

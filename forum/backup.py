@@ -52,8 +52,9 @@ import zlib
 from typing import IO, Any, Callable, Iterator
 
 from forum import search
+from forum.clock import now
 from forum.errors import DomainError
-from forum.model import Attachment, is_id, iso, now
+from forum.model import Attachment, is_id, iso
 from forum.services import searching
 from forum.store import open_store
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, Store, record_key

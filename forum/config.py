@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from forum.clock import SYSTEM_CLOCK, Clock
+
 DEFAULT_DB = "sqlite:///data/forum.db"
 SECRET_FILE_NAME = "cookie_secret"
 
@@ -32,6 +34,7 @@ class Config:
     site_url: str = ""               # FORUM_SITE_URL: the address links in e-mails point to
     metrics_token: str | None = None  # FORUM_METRICS_TOKEN: GET /metrics then needs it as a bearer
     page_cache: bool = True          # whole pages for anonymous readers (forum/web/pagecache.py)
+    clock: Clock = SYSTEM_CLOCK      # the time for requests and periodic jobs (tests move it)
     templates_path: str = str(Path(__file__).resolve().parent.parent / "templates")
     static_path: str = str(Path(__file__).resolve().parent.parent / "static")
 

@@ -33,7 +33,8 @@ from typing import IO, Any, AsyncIterator, Callable
 
 from forum import boards, search, text, workflow
 from forum import demo_content as words
-from forum.model import Post, PostFilter, Role, Status, User, clock_at, new_id, now
+from forum.clock import clock_at, now
+from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
 from forum.services import (accounts, admin, cases, consulting, flags, moderation, posting,
                             settings)

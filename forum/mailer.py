@@ -16,7 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from forum.model import Mail, now
+from forum.clock import now
+from forum.model import Mail
+
 from forum.services.notify import SITE
 from forum.store.base import Store
 

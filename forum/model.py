@@ -5,14 +5,13 @@ precision and both stores must return exactly what they were given.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from bson import ObjectId
+
+from forum.clock import now
 
 
 class Role(str, enum.Enum):
@@ -63,34 +62,6 @@ def new_id() -> str:
 
 def is_id(value: object) -> bool:
     return isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value)
-
-
-# What now() answers while a loader replays history (forum/demo.py), in that loader's own
-# context only (a context variable: tasks and to_thread calls it starts inherit it, nothing else
-# sees it). Unset, as in every request, now() is the real time.
-_REPLAYED_NOW: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar(
-    "replayed_now", default=None)
-
-
-def now() -> dt.datetime:
-    replayed = _REPLAYED_NOW.get()
-    if replayed is not None:
-        return replayed
-    stamp = dt.datetime.now(dt.timezone.utc)
-    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
-
-
-@contextlib.contextmanager
-def clock_at(stamp: dt.datetime) -> Iterator[None]:
-    """Within the block (and the tasks and threads it starts), now() answers `stamp`: services
-    then stamp what they write with that time, as if it were done then. For loading history
-    (demo data), never for requests."""
-    stamp = stamp.astimezone(dt.timezone.utc)
-    token = _REPLAYED_NOW.set(stamp.replace(microsecond=stamp.microsecond // 1000 * 1000))
-    try:
-        yield
-    finally:
-        _REPLAYED_NOW.reset(token)
 
 
 def iso(stamp: dt.datetime | None) -> str | None:

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from forum.clock import ManualClock, using
 from tests.support import stores
 
 MONGO_URI = os.environ.get("FORUM_TEST_MONGODB_URI")
@@ -41,9 +42,19 @@ def store(io_loop, tmp_path):
 
 
 @pytest.fixture
-def app(store):
-    from tests.support.apps import build_app
-    return build_app(store)
+def clock():
+    """The time for this test: it stands still until the test moves it (`clock.advance(days=16)`),
+    starting at the real time (MongoDB's TTL indexes expire against the real clock). The app
+    reads it, and so do services the test calls itself, so no test depends on today's date."""
+    manual = ManualClock()
+    with using(manual):
+        yield manual
+
+
+@pytest.fixture
+def app(store, clock):
+    from tests.support.apps import build_app, config_with
+    return build_app(store, config_with(clock=clock))
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import pytest
 
 from forum import backup
 from forum.backup import BackupError
-from forum.model import ApiKey, Role, Status, new_id, now
+from forum.clock import now
+from forum.model import ApiKey, Role, Status, new_id
 from forum.services import (accounts, attachments, cases, consulting, flags, moderation, notify,
                             posting, searching, settings)
 from forum.services.setup import prepare_store

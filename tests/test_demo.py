@@ -15,7 +15,8 @@ import shutil
 import pytest
 
 from forum import demo, search, text
-from forum.model import PostFilter, ReplyKind, Role, Status, now
+from forum.clock import now
+from forum.model import PostFilter, ReplyKind, Role, Status
 from forum.services import accounts, cases, posting, searching, stats
 from forum.services.setup import prepare_store
 from forum.store import open_store
@@ -257,14 +258,3 @@ async def test_demo_and_bulk_posts_load_into_mongodb_too(io_loop, tmp_path):
     finally:
         await stores.dispose(store)
 
-
-def test_clock_at_sets_now_for_the_block_and_the_threads_it_starts():
-    from forum.model import clock_at
-    then = dt.datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=dt.timezone.utc)
-
-    async def inside() -> tuple[dt.datetime, dt.datetime]:
-        return now(), await asyncio.to_thread(now)
-
-    with clock_at(then):
-        assert asyncio.run(inside()) == (then.replace(microsecond=123000),) * 2
-    assert now() > then + dt.timedelta(days=200)

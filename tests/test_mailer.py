@@ -7,8 +7,9 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
+from forum.clock import now
 from forum.mailer import MAX_ATTEMPTS, Mailer, SmtpSettings, retry_delay
-from forum.model import Mail, new_id, now
+from forum.model import Mail, new_id
 
 
 class Inbox:

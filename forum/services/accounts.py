@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from forum.clock import now
 from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.logs import event
-from forum.model import Role, Session, User, new_id, now
+from forum.model import Role, Session, User, new_id
 from forum.security import Passwords, is_common_password, new_token, token_hash
 from forum.services import notify, throttle
 from forum.services.fields import Fields

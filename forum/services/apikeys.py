@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from forum.clock import now
 from forum.errors import NotFound
-from forum.model import ApiKey, User, is_id, new_id, now
+from forum.model import ApiKey, User, is_id, new_id
 from forum.security import new_token, token_hash
 from forum.services import audit
 from forum.services.admin import require_admin

@@ -11,9 +11,10 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg
-from forum.model import Attachment, Kind, Status, User, is_id, new_id, now
+from forum.model import Attachment, Kind, Status, User, is_id, new_id
 from forum.services import posting
 from forum.services.presenting import is_author, sees_personal_data
 from forum.store.base import Store

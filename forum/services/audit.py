@@ -7,8 +7,9 @@ import json
 import logging
 from typing import Any
 
+from forum.clock import now
 from forum.logs import event
-from forum.model import AuditEntry, User, new_id, now
+from forum.model import AuditEntry, User, new_id
 from forum.services.fields import check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.store.base import Store

@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 from forum import boards, workflow
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg
-from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id, now
+from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id
 from forum.security import token_hash, tracking_key
 from forum.services import attachments, audit, notify, posting, settings, throttle
 from forum.services.fields import Fields, check_limit

@@ -8,9 +8,9 @@ from typing import Any
 
 from forum import boards, workflow
 from forum.boards import Policy
+from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.model import (Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, Status, User,
-                         new_id, now)
+from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, Status, User, new_id
 from forum.services import posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor

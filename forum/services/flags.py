@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from forum.clock import now
 from forum.errors import Forbidden, NotLoggedIn
-from forum.model import Flag, User, new_id, now
+from forum.model import Flag, User, new_id
 from forum.services import posting
 from forum.services.fields import Fields
 from forum.services.presenting import is_author

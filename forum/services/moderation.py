@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 
 from forum import boards, workflow
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotLoggedIn
 from forum.messages import msg, term
-from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id, now
+from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
 from forum.services import audit, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from forum import boards
+from forum.clock import now
 from forum.errors import Invalid, NotLoggedIn
-from forum.model import Mail, Notification, Post, Role, Session, User, is_id, new_id, now
+from forum.model import Mail, Notification, Post, Role, Session, User, is_id, new_id
 from forum.security import new_token, token_hash
 from forum.services.fields import check_limit
 from forum.services.paging import decode_cursor, encode_cursor

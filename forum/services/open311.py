@@ -35,6 +35,7 @@ import re
 from typing import Any, Mapping
 
 from forum import boards, workflow
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
@@ -184,7 +185,7 @@ async def list_requests(store: Store, args: Mapping[str, Any]) -> list[dict[str,
     # Pinned letters come first on a board's first page; a request list is by time alone.
     posts.sort(key=lambda post: (post.created_at, post.id), reverse=True)
     context = await _context(store)
-    at = dt.datetime.now(dt.timezone.utc)
+    at = now()
     return [_request(context, post, at) for post in posts[:REQUESTS_MAX]]
 
 
@@ -197,7 +198,7 @@ async def get_request(store: Store, request_id: Any) -> list[dict[str, Any]]:
         raise NotFound("内容不存在或无权查看")
     (view,) = await present_posts(store, None, [post])  # masked as the public reads it
     context = await _context(store)
-    return [_request(context, view.post, dt.datetime.now(dt.timezone.utc))]
+    return [_request(context, view.post, now())]
 
 
 async def request_for_token(store: Store, token: Any) -> list[dict[str, Any]]:
@@ -310,7 +311,8 @@ def _range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datet
     bound given; both given must be in order and at most RANGE_DAYS apart. Raises Invalid."""
     span = dt.timedelta(days=RANGE_DAYS)
     if start is None and end is None:
-        end = dt.datetime.now(dt.timezone.utc)
+        # Up to and including this millisecond: a request made just now is listed.
+        end = now() + dt.timedelta(milliseconds=1)
         start = end - span
     elif start is None:
         start = end - span

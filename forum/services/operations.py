@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from forum.model import PostFilter, Status, now
+from forum.clock import now
+from forum.model import PostFilter, Status
+
 from forum.services.cases import CASE_BOARDS, OPEN_CASE_STATUSES
 from forum.store.base import Store
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from forum import boards, security, text, workflow
 from forum.boards import Policy
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
-                         Status, User, is_id, new_id, now)
+                         Status, User, is_id, new_id)
 from forum.services import audit, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from forum import boards, text, workflow
 from forum.boards import Policy
-from forum.model import (BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role,
-                         User, now)
+from forum.clock import now
+from forum.model import BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role, User
 from forum.store.base import Store
 
 EDIT_WINDOW_MINUTES = 30

@@ -17,9 +17,10 @@ import logging
 import re
 from typing import Any
 
+from forum.clock import now
 from forum.errors import Invalid, RateLimited
 from forum.logs import event
-from forum.model import Mail, Session, User, new_id, now
+from forum.model import Mail, Session, User, new_id
 from forum.security import Passwords, new_token, token_hash
 from forum.services import accounts, throttle
 from forum.services.fields import Fields

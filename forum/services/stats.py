@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from forum import workflow
+from forum.clock import now
 from forum.errors import Invalid
 from forum.messages import msg
-from forum.model import Post, PostFilter, Status, now
+from forum.model import Post, PostFilter, Status
 from forum.services.cases import CASE_BOARDS
 from forum.store.base import Store
 

@@ -5,8 +5,8 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 
+from forum.clock import now
 from forum.errors import RateLimited
-from forum.model import now
 from forum.store.base import Store
 
 

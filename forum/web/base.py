@@ -13,6 +13,7 @@ from urllib.parse import quote
 import tornado.locale
 import tornado.web
 
+from forum import clock
 from forum.config import Config
 from forum.errors import DomainError, Invalid, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
@@ -97,6 +98,12 @@ class BaseHandler(tornado.web.RequestHandler):
             # 32 hex digits, as uuid4().hex, without building a UUID.
             self._request_id = given if given and REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         return self._request_id
+
+    def initialize(self) -> None:
+        # The application's clock for this request: every rule that decides by time asks it.
+        # Set in the connection's context, which the request's task copies; every request on a
+        # connection belongs to the same application, so the setting never leaks elsewhere.
+        clock.install(self.config.clock)
 
     async def prepare(self) -> None:
         current_request.set(RequestContext(self.request_id, route_name(self)))

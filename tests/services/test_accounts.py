@@ -220,7 +220,7 @@ async def test_create_user_grants_roles_and_checks_the_department(store):
 
 @pytest.mark.gen_test
 async def test_idle_logins_end_sooner_for_officials(store):
-    from forum.model import clock_at
+    from forum.clock import clock_at
     from tests.support.people import person
     citizen = await person(store, "citizen")
     official = await person(store, "official", Role.MODERATOR)

@@ -349,7 +349,7 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
 
 @pytest.mark.gen_test
 async def test_a_reopened_case_gets_fifteen_days_from_its_new_reply(store):
-    from forum.model import clock_at
+    from forum.clock import clock_at
     writer, mod, staff, _, _ = await cast(store)
     view = await routed_letter(store, writer, mod, public=False)
     start = (await store.get_post(view.post.id)).created_at

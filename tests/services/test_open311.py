@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from forum.clock import now
 from forum.errors import BadCredentials, Forbidden, Invalid, NotFound, RateLimited
 from forum import workflow
-from forum.model import Post, PostFilter, Role, Status, new_id, now
+from forum.model import Post, PostFilter, Role, Status, new_id
 from forum.services import (accounts, admin, apikeys, cases, moderation, open311, posting,
                             throttle)
 from tests.support.apps import TEST_PASSWORDS

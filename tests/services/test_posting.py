@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
+from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, RateLimited
-from forum.model import Post, Role, Status, new_id, now
+from forum.model import Post, Role, Status, new_id
 from forum.services import posting
 from tests.support.people import person
 

@@ -12,6 +12,7 @@ from forum.model import Mail
 from forum.security import token_hash
 from forum.services import accounts, recovery, throttle
 from tests.support.apps import TEST_PASSWORDS as PW
+from tests.support.outbox import take_all_mail
 
 GOOD = "correct-horse-9"
 NEW = "brand-new-horse-51"
@@ -19,8 +20,7 @@ NEW = "brand-new-horse-51"
 
 async def outbox(store) -> list[Mail]:
     """Every mail waiting, taken out of the outbox."""
-    return await store.claim_mail(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc),
-                                  dt.datetime(2100, 1, 2, tzinfo=dt.timezone.utc), 100)
+    return await take_all_mail(store)
 
 
 async def account(store, name="alice", *, confirmed=True, email="alice@example.org"):
@@ -76,12 +76,11 @@ async def test_the_answer_is_the_same_whether_or_not_the_account_exists(store):
 
 
 @pytest.mark.gen_test
-async def test_an_expired_link_no_longer_works(store, monkeypatch):
+async def test_an_expired_link_no_longer_works(store, clock):
     await account(store)
     await recovery.request_reset(store, username="alice")
     token = link_token((await outbox(store))[0])
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=31)
-    monkeypatch.setattr(recovery, "now", lambda: later)
+    clock.advance(minutes=31)
     with pytest.raises(Invalid) as caught:
         await recovery.reset_password(store, PW, token=token, new_password=NEW)
     assert "token" in caught.value.fields

@@ -40,7 +40,10 @@ DATASET = [
 
 
 @pytest.fixture
-def cases_in(store, io_loop):
+def cases_in(store, io_loop, clock):
+    # "Overdue now" is a figure of the moment the report is made: pinned to a day after the
+    # dataset, whatever today is.
+    clock.set(T + 40 * D)
     async def load():
         for post in DATASET:
             await store.add_post(post)

@@ -9,7 +9,7 @@ import pytest
 
 from forum.errors import Conflict
 from forum.model import (AuditEntry, Flag, Mail, Notification, PostFilter, ReplyKind, ReplyStats,
-                         Status, new_id)
+                         Status, iso, new_id)
 from forum.store.sqlite import MIGRATIONS, SqliteStore
 from tests.store.test_contract import (T0, ids, make_api_key, make_attachment, make_post,
                                        make_reply)
@@ -28,7 +28,7 @@ def build_version(path: str, version: int, post_id: str, reply_id: str, author_i
     try:
         scripts = "; ".join(MIGRATIONS[:version])
         conn.executescript(f"BEGIN; {scripts}; PRAGMA user_version = {version}; COMMIT;")
-        at = "2026-11-28T09:30:00.123Z"
+        at = iso(T0)
         conn.execute("INSERT INTO users VALUES (?, 'lawyer', 'lawyer', 'Lawyer', 'x', "
                      "'[\"lawyer\"]', NULL, NULL, '[]', 0, ?)", (author_id, at))
         conn.execute(

@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from forum.model import Notification, Role, Status, new_id, now
+from forum.clock import now
+from forum.model import Notification, Role, Status, new_id
+
 from tests.support.apps import TEST_CONFIG, build_app
 from tests.support.people import person
 from tests.web.test_api_cases import LETTER

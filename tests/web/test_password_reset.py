@@ -1,13 +1,13 @@
 """Password reset through HTTP: the JSON API, the pages, and their answers to bad input."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 
 from forum.services import accounts
 from tests.support.apps import TEST_PASSWORDS
+from tests.support.outbox import take_all_mail
 from tests.support.web import PASSWORD, Browser
 from tests.web.test_logs import events, logged  # noqa: F401  (fixture)
 
@@ -23,8 +23,7 @@ async def confirmed(store, name="alice"):
 
 
 async def mailed_token(store) -> str:
-    mails = await store.claim_mail(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc),
-                                   dt.datetime(2100, 1, 2, tzinfo=dt.timezone.utc), 100)
+    mails = await take_all_mail(store)
     [token] = [m.group(1) for mail in mails
                if (m := re.search(r"/reset-password/([A-Za-z0-9_-]+)", mail.body))]
     return token

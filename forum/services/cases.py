@@ -42,8 +42,11 @@ async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, A
     prepared = await attachments.prepare(files) if files else []
     if prepared and boards.policy(slug) is not None and boards.POLICIES[slug].kind is not Kind.CASE:
         raise Invalid({"files": "只有信件和举报可以带附件"})
-    view = await posting.create_post(store, viewer, slug, data, address=address)
-    if prepared:
+    if not prepared:
+        return await posting.create_post(store, viewer, slug, data, address=address)
+    # The case and its files are one unit: a file that fails to store leaves no case behind.
+    async with store.transaction():
+        view = await posting.create_post(store, viewer, slug, data, address=address)
         await attachments.save(store, viewer, view.post.id, prepared)
     return view
 
@@ -76,14 +79,18 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
     changes = {"status": new, "updated_at": at, **changes}
     event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
                   post.status.value, new.value, note)
-    # Conditional on the status just read: when two people act at once, one wins, the other
-    # gets 409 instead of both steps landing.
-    updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
-    if viewer is not None and not is_author(post, viewer):
-        await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
-    await notify.tell_author(store, updated, "status", viewer, workflow.ACTION_NAMES[action])
-    if action == "route":
-        await notify.tell_department(store, updated, updated.department)
+    # One unit: the step, its event, the audit entry and the notices are stored together.
+    async with store.transaction():
+        # Conditional on the status (and department) just read: when two people act at once,
+        # one wins, the other gets 409 instead of both steps landing.
+        updated = await store.update_post(post.id, changes, event=event,
+                                          expect={"status": post.status,
+                                                  "department": post.department})
+        if viewer is not None and not is_author(post, viewer):
+            await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
+        await notify.tell_author(store, updated, "status", viewer, workflow.ACTION_NAMES[action])
+        if action == "route":
+            await notify.tell_department(store, updated, updated.department)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -196,15 +203,17 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
             expect = {"status": post.status, **{name: None for name in changes
                                                 if name in UNSET_WHEN_DUE}}
             try:
-                await store.update_post(post.id, {"status": new, **changes}, event=event,
-                                        expect=expect)
+                async with store.transaction():  # the step with its event and notices
+                    await store.update_post(post.id, {"status": new, **changes}, event=event,
+                                            expect=expect)
+                    if action == "overdue":
+                        await notify.tell_moderators(store, post, "overdue")
+                    else:
+                        await notify.tell_author(store, post, "status", None,
+                                                 workflow.ACTION_NAMES[action])
             except Conflict:
                 continue  # another process, or a person, got there first
             done += 1
-            if action == "overdue":
-                await notify.tell_moderators(store, post, "overdue")
-            else:
-                await notify.tell_author(store, post, "status", None, workflow.ACTION_NAMES[action])
         if len(batch) < EXPIRE_BATCH:
             return done
         after = (batch[-1].created_at, batch[-1].id)

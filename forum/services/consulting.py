@@ -51,8 +51,11 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
     at = now()
     event = Event(new_id(), post.id, at, viewer.id, "accept_answer", post.status.value,
                   new_status.value, note=reply.id)
+    # Conditional on the status the accept was decided from: of two accepts at once (two
+    # answers, two tabs), one wins and the other gets 409; one best answer, never two.
     updated = await store.accept_reply(post.id, reply.id, {
-        "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event)
+        "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event,
+        expect={"status": post.status})
     (view,) = await present_posts(store, viewer, [updated])
     return view
 

@@ -108,33 +108,36 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
     text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
                               required=chosen in NEEDS_REASON)
     fields.done()
-    at = now()
-    changes: dict[str, Any] = {"updated_at": at}
-    new_status = post.status
-    if chosen in MARKS:
-        name, value = MARKS[chosen]
-        changes[name] = value
-    elif chosen == "dismiss_flags":
-        closed = await store.close_flags(post.id)
-        if closed == 0:
-            raise Conflict("此帖没有待处理的举报", code="no_open_flags")
-    elif chosen == "restore" or (chosen == "accept" and post.status is Status.PENDING):
-        new_status = await _status_before(store, post, policy.kind, chosen)
-    else:
-        new_status = workflow.transition(policy.kind, chosen, post.status)
-    if new_status is not post.status:
-        changes["status"] = new_status
-    if chosen == "accept" and policy.kind is Kind.CASE:
-        changes["accepted_at"] = at
-    if chosen in NEEDS_REASON:
-        changes["status_note"] = text_reason
-    event = Event(new_id(), post.id, at, moderator.id, chosen, post.status.value,
-                  new_status.value, text_reason or "")
-    updated = await store.update_post(post.id, changes, event=event, expect={"status": post.status})
-    await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
-    if new_status is not post.status:
-        await notify.tell_author(store, updated, "status", moderator,
-                                 workflow.ACTION_NAMES.get(chosen, chosen))
+    # One unit: the change, its event, the audit entry and the writer's notice.
+    async with store.transaction():
+        at = now()
+        changes: dict[str, Any] = {"updated_at": at}
+        new_status = post.status
+        if chosen in MARKS:
+            name, value = MARKS[chosen]
+            changes[name] = value
+        elif chosen == "dismiss_flags":
+            closed = await store.close_flags(post.id)
+            if closed == 0:
+                raise Conflict("此帖没有待处理的举报", code="no_open_flags")
+        elif chosen == "restore" or (chosen == "accept" and post.status is Status.PENDING):
+            new_status = await _status_before(store, post, policy.kind, chosen)
+        else:
+            new_status = workflow.transition(policy.kind, chosen, post.status)
+        if new_status is not post.status:
+            changes["status"] = new_status
+        if chosen == "accept" and policy.kind is Kind.CASE:
+            changes["accepted_at"] = at
+        if chosen in NEEDS_REASON:
+            changes["status_note"] = text_reason
+        event = Event(new_id(), post.id, at, moderator.id, chosen, post.status.value,
+                      new_status.value, text_reason or "")
+        updated = await store.update_post(post.id, changes, event=event,
+                                          expect={"status": post.status})
+        await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
+        if new_status is not post.status:
+            await notify.tell_author(store, updated, "status", moderator,
+                                     workflow.ACTION_NAMES.get(chosen, chosen))
     (view,) = await present_posts(store, moderator, [updated])
     return view
 

@@ -255,28 +255,31 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     fields.done()
     await _throttle_writes(store, viewer, address)
     html = await _render(body)
-    at = now()
-    status = boards.INITIAL_STATUS[policy.kind]
-    if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
-            _held_for_review(viewer, html)
-            or settings.matching_words(await settings.sensitive_words(store), title, body)):
-        # Held, never dropped: a moderator approves or hides it from the queue.
-        status = Status.PENDING
-    code = None
-    if policy.kind is Kind.CASE:
-        code = security.new_tracking_code()
-        calendar = await settings.load_calendar(store)
-        extra.update(tracking_hash=security.tracking_hash(code),
-                     accept_due_at=calendar.due(at, board.settings.accept_days))
-    post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
-                author_id=viewer.id if viewer else None, status=status, created_at=at,
-                updated_at=at, category=category, anonymous=anonymous, **extra)
-    event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
-                  status.value)
-    await store.add_post(post, event)
-    await searching.index(store, post)
-    if policy.kind is Kind.BULLETIN:
-        await audit.record(store, viewer, "publish", f"post:{post.id}")
+    terms = await searching.terms_of(title, body)
+    # The post, its first event, its search entry and a bulletin's audit entry: one unit.
+    async with store.transaction():
+        at = now()
+        status = boards.INITIAL_STATUS[policy.kind]
+        if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
+                _held_for_review(viewer, html)
+                or settings.matching_words(await settings.sensitive_words(store), title, body)):
+            # Held, never dropped: a moderator approves or hides it from the queue.
+            status = Status.PENDING
+        code = None
+        if policy.kind is Kind.CASE:
+            code = security.new_tracking_code()
+            calendar = await settings.load_calendar(store)
+            extra.update(tracking_hash=security.tracking_hash(code),
+                         accept_due_at=calendar.due(at, board.settings.accept_days))
+        post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
+                    author_id=viewer.id if viewer else None, status=status, created_at=at,
+                    updated_at=at, category=category, anonymous=anonymous, **extra)
+        event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
+                      status.value)
+        await store.add_post(post, event)
+        await store.index_post(post.id, terms)
+        if policy.kind is Kind.BULLETIN:
+            await audit.record(store, viewer, "publish", f"post:{post.id}")
     view = present_post(post, viewer, viewer, set(), holds_code=True)
     view.tracking_code = code
     return view
@@ -353,8 +356,15 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
     event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value,
                   changes.get("status", post.status).value)
-    updated = await store.update_post(post.id, changes, revision=revision, event=event)
-    await searching.index(store, updated)
+    terms = await searching.terms_of(changes.get("title", post.title),
+                                     changes.get("body", post.body))
+    async with store.transaction():
+        # Conditional on the text and status the edit was decided from: of two edits (or an
+        # edit and a moderator's hiding) at once, one wins and the other gets 409.
+        updated = await store.update_post(
+            post.id, changes, revision=revision, event=event,
+            expect={"status": post.status, "updated_at": post.updated_at})
+        await store.index_post(post.id, terms)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -377,27 +387,29 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     limited = _write_limit(viewer)
     if limited is not None:
         await throttle.check(store, *limited)
-    at = now()
-    reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at,
-                  board=post.board)
-    changes: dict[str, Any] = {"updated_at": at}
-    event = None
-    if new_status is not post.status:
-        changes["status"] = new_status
-        event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
-                      post.status.value, new_status.value)
-    if kind is ReplyKind.OFFICIAL and post.replied_at is None:
-        changes["replied_at"] = at
-    # The reply, the writer's notification and the rate-limit count in one transaction: one
-    # commit (and one disk flush) where three calls would make three.
-    notifications, mails = await notify.author_notices(store, post, REPLY_NOTICE[kind], viewer)
-    await store.add_reply(reply, changes, event, notifications=notifications,
-                          hit=throttle.hit(*limited) if limited is not None else None)
-    for mail in mails:
-        await store.enqueue_mail(mail)
-    if kind is ReplyKind.OFFICIAL:
-        await audit.record(store, viewer, "official_reply", f"post:{post.id}",
-                           detail={"reply_id": reply.id})
+    html = await _render(text_body)
+    # The reply, its post's new status and event, the writer's notification and mail, the
+    # audit entry and the rate-limit count: one unit, one commit (and one disk flush).
+    async with store.transaction():
+        at = now()
+        reply = Reply(new_id(), post.id, viewer.id, text_body, html, kind, at, board=post.board)
+        changes: dict[str, Any] = {"updated_at": at}
+        event = None
+        if new_status is not post.status:
+            changes["status"] = new_status
+            event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
+                          post.status.value, new_status.value)
+        if kind is ReplyKind.OFFICIAL and post.replied_at is None:
+            changes["replied_at"] = at
+        # Conditional on the status and department the reply was decided from: a reply racing
+        # a return, a rating or a close gets 409 instead of landing on a case that moved on.
+        await store.add_reply(reply, changes, event,
+                              hit=throttle.hit(*limited) if limited is not None else None,
+                              expect={"status": post.status, "department": post.department})
+        await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
+        if kind is ReplyKind.OFFICIAL:
+            await audit.record(store, viewer, "official_reply", f"post:{post.id}",
+                               detail={"reply_id": reply.id})
     thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
                                   [reply], [], [])
     return thread.replies[0]

@@ -35,10 +35,10 @@ class Results:
     next_cursor: str | None
 
 
-async def index(store: Store, post: Post) -> None:
-    """(Re)index a post's title and body; segmentation runs in a thread."""
-    terms = await asyncio.to_thread(search.terms_for, post.title, post.body)
-    await store.index_post(post.id, terms)
+async def terms_of(title: str, body: str) -> list[str]:
+    """The search terms of a post's title and body; segmentation runs in a thread. Made before
+    a use case's unit of work opens, so the unit stores them with the post it changes."""
+    return await asyncio.to_thread(search.terms_for, title, body)
 
 
 def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:

@@ -7,7 +7,7 @@ each method that changes several records changes all of them or none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
@@ -74,6 +74,21 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Return when the store answers; raise StoreUnavailable otherwise."""
+
+    def transaction(self) -> AsyncContextManager[None]:
+        """A unit of work: `async with store.transaction():` makes every store call inside the
+        block (by this task and the tasks it starts) one transaction, committed when the block
+        ends and rolled back when it raises, so a use case's change, event, audit entry,
+        notifications, mail and search entry are stored together or not at all. Reads inside
+        see the unit's own writes. A block inside another joins it.
+
+        SQLite: one BEGIN IMMEDIATE transaction on the writer; units and single writes take
+        turns, so what a unit read cannot change before it commits (in other processes too).
+        MongoDB on a replica set: a session with a transaction (majority read and write
+        concern); a unit that loses a write conflict raises Conflict (code "stale"). On a
+        server without transactions (standalone, or the in-process stand-in) the writes apply
+        as they are made, in order, and conditional writes (`expect`) are what keeps two units
+        from both winning. Keep slow work (hashing, rendering, segmenting) outside the block."""
 
     async def content_version(self) -> int:
         """A number that moves on with every committed write that may change what pages show
@@ -206,16 +221,22 @@ class Store(Protocol):
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
                         notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None) -> Post:
+                        hit: tuple[str, dt.datetime] | None = None,
+                        expect: dict[str, Any] | None = None) -> Post:
         """Insert the reply, add one to its post's reply_count and apply `changes` to the post, all
         at once, with the `notifications` it causes and the rate-limit `hit` (key, at) it
         counts as (one commit, where separate calls would make three). Return the post
-        afterwards; raise NotFound when the post does not exist (and store none of it)."""
+        afterwards; raise NotFound when the post does not exist (and store none of it). With
+        `expect`, as update_post: Conflict (code "stale") and no reply stored when the post no
+        longer holds those values."""
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
-                           event: Event | None = None) -> Post:
+                           event: Event | None = None, *,
+                           expect: dict[str, Any] | None = None) -> Post:
         """Mark the reply accepted and apply `changes` to its post, all at once. Return the post
-        afterwards; raise NotFound when the post, or that reply of that post, does not exist."""
+        afterwards; raise NotFound when the post, or that reply of that post, does not exist.
+        With `expect`, as update_post: Conflict (code "stale") and nothing marked when the
+        post no longer holds those values."""
 
     async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,
                                      after: ReplyKey | None, limit: int) -> list[Reply]:

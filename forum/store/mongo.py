@@ -8,6 +8,7 @@ standalone server they run in an order that a crash leaves consistent.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
@@ -279,6 +280,43 @@ def _report_unavailable(cls: type[T]) -> type[T]:
     return cls
 
 
+@dataclasses.dataclass
+class _Unit:
+    """An open unit of work: its session, and whether it wrote anything pages show."""
+    session: Any
+    content: bool = False
+
+
+# Collection methods that take a session: inside a unit of work every one of them gets its.
+SESSION_METHODS = frozenset({
+    "find", "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",
+    "delete_one", "delete_many", "find_one_and_update", "find_one_and_delete",
+    "find_one_and_replace", "aggregate", "count_documents", "bulk_write", "distinct",
+})
+
+
+class _InSession:
+    """A database or collection whose reads and writes carry one session (a caller that names
+    a session itself keeps its own)."""
+
+    def __init__(self, target: Any, session: Any):
+        self._target, self._session = target, session
+
+    def __getitem__(self, name: str) -> _InSession:
+        return _InSession(self._target[name], self._session)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if name not in SESSION_METHODS:
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("session", self._session)
+            return attribute(*args, **kwargs)
+        return call
+
+
 # The writes that may change what pages show: each moves the content version on (see
 # MongoStore.content_version) once it is done. Bookkeeping (sessions, hits, notifications, mail,
 # audit, API keys) is left out: no page shared between readers shows it.
@@ -294,14 +332,17 @@ def _moves_content_version(cls: type[T]) -> type[T]:
     def bumping(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(method)
         async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            unit = self._unit.get()
+            if unit is not None:
+                unit.content = True  # moved on once, when the unit has committed
+                return await method(self, *args, **kwargs)
             try:
                 return await method(self, *args, **kwargs)
             finally:
                 # After the write, and also when it failed part way: a reader that saw the
                 # version before it can only have cached what it read before it, and a
                 # number moved on for nothing costs one page rendered again.
-                await self._db["meta"].update_one({"_id": "content"}, {"$inc": {"version": 1}},
-                                                  upsert=True)
+                await self._bump_content_version()
         return call
 
     for name in CONTENT_WRITES:
@@ -324,11 +365,21 @@ class MongoStore:
         self.database_name = (database
                               or self._client.get_default_database(DEFAULT_DATABASE).name)
         # Set on the database, so every collection taken from it inherits both.
-        self._db = self._client.get_database(self.database_name, write_concern=DURABLE,
-                                             read_concern=MAJORITY)
-        self._attachments = gridfs_bucket(self._db, bucket_name=ATTACHMENTS,
+        self._database = self._client.get_database(self.database_name, write_concern=DURABLE,
+                                                   read_concern=MAJORITY)
+        self._attachments = gridfs_bucket(self._database, bucket_name=ATTACHMENTS,
                                           write_concern=DURABLE)
         self._transactions = False  # known after open()
+        # The unit of work open in this context (see transaction).
+        self._unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
+            f"mongo-unit-{id(self)}", default=None)
+
+    @property
+    def _db(self) -> Any:
+        """The database, its calls carrying the open unit of work's session when there is one,
+        so every read and write inside the unit is part of its transaction."""
+        unit = self._unit.get()
+        return self._database if unit is None else _InSession(self._database, unit.session)
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -365,7 +416,11 @@ class MongoStore:
 
     async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
         """Run `work` in one transaction where the server has them, else plainly (then `work`
-        must order its writes so that a crash between two of them leaves nothing inconsistent)."""
+        must order its writes so that a crash between two of them leaves nothing inconsistent).
+        Inside a unit of work, `work` joins the unit's transaction."""
+        unit = self._unit.get()
+        if unit is not None:
+            return await work(unit.session)
         if not self._transactions:
             return await work(None)
         async with self._client.start_session() as session:
@@ -373,6 +428,34 @@ class MongoStore:
             # racing for one post's counter produce (a write conflict).
             return await session.with_transaction(work, read_concern=MAJORITY,
                                                   write_concern=DURABLE)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._unit.get() is not None or not self._transactions:
+            # Joins the unit already open; or, on a server without transactions (standalone,
+            # or the in-process stand-in), lets each write apply as it is made, in order.
+            yield
+            return
+        async with self._client.start_session() as session:
+            unit = _Unit(session)
+            token = self._unit.set(unit)
+            try:
+                async with await session.start_transaction(read_concern=MAJORITY,
+                                                           write_concern=DURABLE):
+                    yield
+            except PyMongoError as exc:
+                if exc.has_error_label("TransientTransactionError"):
+                    # Another unit wrote one of the same documents first: this one lost.
+                    raise Conflict("内容已被他人处理，请刷新后重试", code="stale") from exc
+                raise
+            finally:
+                self._unit.reset(token)
+                if unit.content:
+                    await self._bump_content_version()
+
+    async def _bump_content_version(self) -> None:
+        await self._database["meta"].update_one({"_id": "content"}, {"$inc": {"version": 1}},
+                                                upsert=True)
 
     # departments and boards ------------------------------------------------------------------
     async def _insert_missing(self, collection: str, docs: list[dict[str, Any]]) -> None:
@@ -660,17 +743,26 @@ class MongoStore:
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
                         notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None) -> Post:
+                        hit: tuple[str, dt.datetime] | None = None,
+                        expect: dict[str, Any] | None = None) -> Post:
         update = {**_post_update(changes), "$inc": {"reply_count": 1}}
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(reply.post_id, session)
-            # Reply first, then the counter: a crash in between leaves the count one short (a
-            # recount repairs it), never a count for a reply that is not there. Notifications
-            # and the hit after: a crash before them loses a notice or a count, never tells
-            # of a reply that is not there.
-            await self._insert("replies", reply, session)
-            post = await self._change_post(reply.post_id, update, event, session)
+            if expect:
+                # The condition decides first, so a reply that lost the race is never written
+                # (without a transaction there is nothing to roll back). A crash before the
+                # reply then leaves the count one high, which a recount repairs.
+                post = await self._change_post(reply.post_id, update, None, session, expect)
+                await self._insert("replies", reply, session)
+                await self._insert("events", event, session)
+            else:
+                # Reply first, then the counter: a crash in between leaves the count one short
+                # (a recount repairs it), never a count for a reply that is not there.
+                await self._insert("replies", reply, session)
+                post = await self._change_post(reply.post_id, update, event, session)
+            # Notifications and the hit after: a crash before them loses a notice or a count,
+            # never tells of a reply that is not there.
             if notifications:
                 await self._db["notifications"].insert_many(
                     [_to_doc(notification) for notification in notifications], ordered=True,
@@ -681,20 +773,23 @@ class MongoStore:
         return await self._atomically(write)
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
-                           event: Event | None = None) -> Post:
+                           event: Event | None = None, *,
+                           expect: dict[str, Any] | None = None) -> Post:
         update = _post_update(changes)
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(post_id, session)
-            # The reply first, and only if it is one of this post's: unmatched, nothing has been
-            # written. A crash after it leaves an accepted reply the post does not name yet;
-            # accepting it again repairs that, which a post naming an unmarked reply would not.
-            marked = await self._db["replies"].update_one(
-                {"_id": _oid(reply_id), "post_id": post_id}, {"$set": {"accepted": True}},
-                session=session)
-            if marked.matched_count == 0:
+            if await self._db["replies"].find_one({"_id": _oid(reply_id), "post_id": post_id},
+                                                  {"_id": 1}, session=session) is None:
                 raise NotFound()
-            return await self._change_post(post_id, update, event, session)
+            # The post first, conditionally: of two accepts at once only one finds the status
+            # it expects, and the loser marks no reply. A crash before the reply is marked
+            # leaves a post naming an unmarked reply, which the post's accepted_reply_id
+            # still says correctly.
+            post = await self._change_post(post_id, update, event, session, expect)
+            await self._db["replies"].update_one({"_id": _oid(reply_id)},
+                                                 {"$set": {"accepted": True}}, session=session)
+            return post
         return await self._atomically(write)
 
     async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import enum
@@ -498,6 +499,18 @@ def _bulk_rows(posts: list[Post], terms: list[list[str]]
     return rows, docs
 
 
+@dataclasses.dataclass
+class _Unit:
+    """An open unit of work: whether it wrote anything pages show (content_version then moves
+    on in its commit)."""
+    content: bool = False
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 class SqliteStore:
     kind = "sqlite"
 
@@ -511,6 +524,12 @@ class SqliteStore:
         self._connections_lock = threading.Lock()
         self._version_connection: sqlite3.Connection | None = None
         self._kept: dict[str, tuple[int, list[sqlite3.Row]]] = {}  # see _rarely_changed
+        # The unit of work open in this context (see transaction), and the gate that lets one
+        # unit or one single write at a time onto the writer's connection.
+        self._unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
+            f"sqlite-unit-{id(self)}", default=None)
+        self._gate: asyncio.Lock | None = None
+        self._gate_loop: asyncio.AbstractEventLoop | None = None
 
     # connections -----------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -529,14 +548,61 @@ class SqliteStore:
         return conn
 
     async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        unit = self._unit.get()
+        if unit is not None:
+            # Inside a unit of work reads go through its transaction: they see its own writes,
+            # and what they saw cannot change before it commits.
+            return await self._run(self._writer, work, transaction=False)
         return await self._run(self._readers, work, transaction=False)
 
     async def _write(self, work: Callable[[sqlite3.Connection], T], *,
                      content: bool = True) -> T:
-        """`work` in the writer's transaction. `content`: it may change what pages show, so
-        content_version moves on in the same transaction; False only for bookkeeping that no
-        shared page shows (sessions, throttling hits, notifications, mail, audit, API keys)."""
-        return await self._run(self._writer, work, transaction=True, content=content)
+        """`work` in the writer's transaction: the open unit of work's, else one of its own.
+        `content`: it may change what pages show, so content_version moves on in the same
+        transaction; False only for bookkeeping that no shared page shows (sessions, throttling
+        hits, notifications, mail, audit, API keys)."""
+        unit = self._unit.get()
+        if unit is not None:
+            unit.content = unit.content or content
+            return await self._run(self._writer, work, transaction=False)
+        async with self._writer_gate():
+            return await self._run(self._writer, work, transaction=True, content=content)
+
+    def _writer_gate(self) -> asyncio.Lock:
+        # An asyncio lock belongs to one event loop; tools that run several loops one after
+        # another over one store (asyncio.run per step) get a fresh one for each.
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate_loop is not loop:
+            self._gate, self._gate_loop = asyncio.Lock(), loop
+        return self._gate
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._unit.get() is not None:
+            yield  # joins the unit already open
+            return
+        async with self._writer_gate():
+            await self._run(self._writer, lambda conn: conn.execute("BEGIN IMMEDIATE"),
+                            transaction=False)
+            unit = _Unit()
+            token = self._unit.set(unit)
+            try:
+                yield
+            except BaseException:
+                self._unit.reset(token)
+                await self._run(self._writer, _roll_back, transaction=False)
+                raise
+            self._unit.reset(token)
+
+            def commit(conn: sqlite3.Connection) -> None:
+                try:
+                    if unit.content:
+                        conn.execute("UPDATE content_version SET version = version + 1")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _roll_back(conn)
+                    raise
+            await self._run(self._writer, commit, transaction=False)
 
     async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T],
                    transaction: bool, content: bool = False) -> T:
@@ -922,14 +988,15 @@ class SqliteStore:
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
                         notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None) -> Post:
+                        hit: tuple[str, dt.datetime] | None = None,
+                        expect: dict[str, Any] | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (reply.post_id,)).fetchone():
                 raise NotFound()
             _insert(conn, "replies", to_plain(reply))
             conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
                          (reply.post_id,))
-            post = self._update_post(conn, reply.post_id, changes, event)
+            post = self._update_post(conn, reply.post_id, changes, event, expect)
             for notification in notifications:
                 _insert(conn, "notifications", to_plain(notification))
             if hit is not None:
@@ -938,14 +1005,16 @@ class SqliteStore:
         return await self._write(work)
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
-                           event: Event | None = None) -> Post:
+                           event: Event | None = None, *,
+                           expect: dict[str, Any] | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
             # A reply belongs to an existing post (foreign key), so one row updated answers both
-            # questions; none means NotFound, and the transaction rolls back.
+            # questions; none means NotFound, and the transaction rolls back (as it does when
+            # `expect` no longer holds).
             if conn.execute("UPDATE replies SET accepted = 1 WHERE id = ? AND post_id = ?",
                             (reply_id, post_id)).rowcount == 0:
                 raise NotFound()
-            return self._update_post(conn, post_id, changes, event)
+            return self._update_post(conn, post_id, changes, event, expect)
         return await self._write(work)
 
     async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,

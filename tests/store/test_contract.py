@@ -1800,3 +1800,112 @@ async def test_index_posts_indexes_a_batch_as_index_post_does_each(any_store):
     await any_store.index_posts([(first.id, []), (second.id, ["共同"])])
     assert sorted(await found(any_store, ["共同"])) == sorted([second.id, third.id])
     await any_store.index_posts([])
+
+
+# the unit of work ---------------------------------------------------------------------------
+# Rolling back needs transactions: SQLite always has them; MongoDB's in-process stand-in has
+# none, so those tests run on MongoDB only against a real server (FORUM_TEST_MONGODB_URI), as
+# the report header says.
+TRANSACTIONAL = ["sqlite"] + (["mongodb"] if stores.MONGO_URI else [])
+
+
+@pytest.fixture(params=TRANSACTIONAL)
+def transactional_store(request, io_loop, tmp_path):
+    store = stores.make(request.param, tmp_path)
+    io_loop.run_sync(store.open)
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))
+
+
+@pytest.mark.gen_test
+async def test_a_unit_of_work_commits_everything_it_wrote_and_sees_its_own_writes(any_store):
+    author = make_user("asker")
+    await any_store.add_user(author)
+    post = make_post(author_id=author.id)
+    before = await any_store.content_version()
+    async with any_store.transaction():
+        await any_store.add_post(post, event_for(post.id))
+        assert (await any_store.get_post(post.id)).id == post.id   # its own write, inside
+        async with any_store.transaction():                         # a nested block joins it
+            await any_store.index_post(post.id, ["路灯"])
+        await any_store.add_notifications([make_notification(author.id)])
+        await any_store.add_audit(make_audit(author.id, f"post:{post.id}"))
+    assert (await any_store.get_post(post.id)).id == post.id
+    assert [e.post_id for e in await any_store.list_events(post.id)] == [post.id]
+    assert await any_store.count_unread(author.id) == 1
+    assert len(await any_store.list_audit(actor_id=author.id, target=None, after=None,
+                                          limit=5)) == 1
+    assert await any_store.content_version() > before
+
+
+@pytest.mark.gen_test
+async def test_a_unit_of_work_that_raises_stores_nothing(transactional_store):
+    store = transactional_store
+    author = make_user("asker")
+    await store.add_user(author)
+    post = make_post(author_id=author.id, status=Status.SUBMITTED, board="mayor")
+    await store.add_post(post)
+    before = await store.content_version()
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            await store.update_post(post.id, {"status": Status.ACCEPTED},
+                                    event=event_for(post.id, "accept"),
+                                    expect={"status": Status.SUBMITTED})
+            await store.add_reply(make_reply(post.id), {"updated_at": T0})
+            await store.add_notifications([make_notification(author.id)])
+            await store.enqueue_mail(make_mail(T0))
+            await store.add_audit(make_audit(author.id, f"post:{post.id}"))
+            await store.index_post(post.id, ["路灯"])
+            raise RuntimeError("the process fails half way")
+    assert (await store.get_post(post.id)).status is Status.SUBMITTED
+    assert await store.list_events(post.id) == [] and await store.list_replies(post.id) == []
+    assert await store.count_unread(author.id) == 0 and await store.count_mail_waiting() == 0
+    assert await store.list_audit(actor_id=author.id, target=None, after=None, limit=5) == []
+    assert await store.search_posts(["路灯"], [PostFilter()], 0, 10) == []
+    assert await store.content_version() == before
+
+
+@pytest.mark.gen_test
+async def test_units_of_work_take_turns_so_a_read_decides_what_is_written(transactional_store):
+    """Ten units read a counter and write it plus one, all at once: every increment lands
+    (no unit decides from a value another changed meanwhile)."""
+    store = transactional_store
+    await store.put_setting("counter", 0)
+
+    async def increment() -> None:
+        async with store.transaction():
+            value = await store.get_setting("counter")
+            await asyncio.sleep(0)  # let the others run between the read and the write
+            await store.put_setting("counter", value + 1)
+
+    results = await asyncio.gather(*(increment() for _ in range(10)), return_exceptions=True)
+    wins = sum(result is None for result in results)
+    # SQLite serialises the units; MongoDB lets the losers of a write conflict fail.
+    assert await store.get_setting("counter") == wins and wins >= 1
+    if store.kind == "sqlite":
+        assert wins == 10
+
+
+@pytest.mark.gen_test
+async def test_a_reply_and_an_accept_are_written_only_while_the_status_they_expect_stands(
+        any_store):
+    post = make_post(board="lawyer", status=Status.ANSWERED)
+    await any_store.add_post(post)
+    first, second = make_reply(post.id), make_reply(post.id)
+    await any_store.add_reply(first, {"updated_at": T0}, expect={"status": Status.ANSWERED})
+    await any_store.add_reply(second, {"updated_at": T0}, expect={"status": Status.ANSWERED})
+    accepted = await any_store.accept_reply(
+        post.id, first.id, {"status": Status.RESOLVED, "accepted_reply_id": first.id},
+        expect={"status": Status.ANSWERED})
+    assert accepted.status is Status.RESOLVED
+    with pytest.raises(Conflict):
+        await any_store.accept_reply(post.id, second.id,
+                                     {"status": Status.RESOLVED, "accepted_reply_id": second.id},
+                                     expect={"status": Status.ANSWERED})
+    with pytest.raises(Conflict):
+        await any_store.add_reply(make_reply(post.id), {"updated_at": T0},
+                                  expect={"status": Status.ANSWERED})
+    stored = await any_store.get_post(post.id)
+    assert (stored.accepted_reply_id, stored.reply_count) == (first.id, 2)
+    assert [r.id for r in await any_store.list_replies(post.id) if r.accepted] == [first.id]
+    assert len(await any_store.list_replies(post.id)) == 2

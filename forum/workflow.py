@@ -1,16 +1,21 @@
-"""Lifecycles and the working-day clock.
+"""Lifecycles and the working-day clock: the one authority over how a post's status changes.
 
-Services ask `transition(kind, action, status)` and get the new status, or Conflict when the
-lifecycle does not allow the action in that status. For cases, `CASE_ACTORS` says who takes each
-action; the services work out which of those parties the viewer is (boards.py and presenting.py
-know roles and departments), and nothing else decides the order of a case.
+`step(kind, action, status, parties)` is the only way a status changes: it consumes the
+transition table (which action moves which status where) and the actor table (which party to
+a post takes each action), and answers the new status, Forbidden for the wrong party, or
+Conflict when the lifecycle does not allow the action now. `offered(kind, status, parties)`
+is the set of actions a viewer may take, which pages and the API show; they never compare raw
+status strings. Which parties a viewer is to a post (writer, routed staff, ...) is worked out
+where roles and departments are known (services/presenting.py), so this module stays free of
+them.
 """
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 
-from forum.errors import Conflict
+from forum.errors import Conflict, Forbidden
 from forum.messages import msg, term
 from forum.model import Kind, Post, ReplyKind, Status
 
@@ -38,26 +43,64 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CASE, "expire"): {Status.REPLIED: Status.CLOSED},
     (Kind.CASE, "overdue"): {Status.ROUTED: Status.ROUTED},
     # moderation of what the public reads: approving a held post, hiding one. Restoring returns
-    # a hidden post to the status it had, which the event log keeps (see RESTORABLE).
+    # a hidden post to the status it had, which the event log keeps: the table says only that
+    # a hidden post may be restored, and services/moderation.py reads where it goes back to.
     (Kind.DISCUSSION, "accept"): {Status.PENDING: Status.PUBLISHED},
     (Kind.CONSULTATION, "accept"): {Status.PENDING: Status.OPEN},
     (Kind.DISCUSSION, "hide"): {s: Status.HIDDEN for s in (Status.PUBLISHED, Status.PENDING)},
     (Kind.CONSULTATION, "hide"): {s: Status.HIDDEN for s in (Status.OPEN, Status.ANSWERED,
                                                              Status.RESOLVED, Status.PENDING)},
     (Kind.BULLETIN, "hide"): {Status.PUBLISHED: Status.HIDDEN},
+    **{(kind, "restore"): {Status.HIDDEN: Status.HIDDEN}
+       for kind in (Kind.DISCUSSION, Kind.CONSULTATION, Kind.BULLETIN)},
+    # a reader's flag asks a moderator to look; it changes no status, but is offered only while
+    # the post is one the public reads
+    (Kind.DISCUSSION, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
+    (Kind.CONSULTATION, "flag"): {s: s for s in (Status.OPEN, Status.ANSWERED, Status.RESOLVED)},
+    (Kind.CASE, "flag"): {s: s for s in (Status.ACCEPTED, Status.ROUTED, Status.REPLIED,
+                                         Status.CLOSED)},
+    (Kind.BULLETIN, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
 }
 
-RESTORABLE = Status.HIDDEN
 
-# Who takes each case action. "moderator" includes admins; "routed_staff" is staff of the
-# department the case is routed to; "writer" is who wrote it (by account or tracking code);
-# "system" is the clock.
-CASE_ACTORS: dict[str, str] = {
-    "accept": "moderator", "reject": "moderator", "route": "moderator",
-    "return": "routed_staff", "official": "routed_staff",
-    "follow_up": "writer", "rate_satisfied": "writer", "rate_unsatisfied": "writer",
-    "rate_final": "writer", "expire": "system", "overdue": "system",
+class Party(str, enum.Enum):
+    """What a person is to one post; one person may be several (a moderator who wrote it)."""
+    WRITER = "writer"              # wrote it, by account
+    MODERATOR = "moderator"        # the bureau's moderators, and admins
+    ROUTED_STAFF = "routed_staff"  # staff of the department a case is routed to
+    ANSWERER = "answerer"          # a verified lawyer or expert of the post's board
+    MEMBER = "member"              # anyone logged in
+    READER = "reader"              # logged in, neither the writer nor a moderator
+    SYSTEM = "system"              # the clock (the periodic job)
+
+
+_MODERATOR = frozenset({Party.MODERATOR})
+_WRITER = frozenset({Party.WRITER})
+_ROUTED_STAFF = frozenset({Party.ROUTED_STAFF})
+_SYSTEM = frozenset({Party.SYSTEM})
+
+# Who takes each action. Every action of TRANSITIONS has its parties here.
+ACTORS: dict[tuple[Kind, str], frozenset[Party]] = {
+    (Kind.CONSULTATION, "answer"): frozenset({Party.ANSWERER}),
+    (Kind.CONSULTATION, "follow_up"): _WRITER,
+    (Kind.CONSULTATION, "accept_answer"): _WRITER,
+    (Kind.DISCUSSION, "comment"): frozenset({Party.MEMBER}),
+    (Kind.CASE, "accept"): _MODERATOR, (Kind.CASE, "reject"): _MODERATOR,
+    (Kind.CASE, "route"): _MODERATOR,
+    (Kind.CASE, "return"): _ROUTED_STAFF, (Kind.CASE, "official"): _ROUTED_STAFF,
+    (Kind.CASE, "follow_up"): _WRITER,
+    (Kind.CASE, "rate_satisfied"): _WRITER, (Kind.CASE, "rate_unsatisfied"): _WRITER,
+    (Kind.CASE, "rate_final"): _WRITER,
+    (Kind.CASE, "expire"): _SYSTEM, (Kind.CASE, "overdue"): _SYSTEM,
+    **{(kind, action): _MODERATOR for kind, action in TRANSITIONS
+       if action in ("accept", "hide", "restore") and kind is not Kind.CASE},
+    **{(kind, "flag"): frozenset({Party.READER}) for kind in Kind},
 }
+assert set(ACTORS) == set(TRANSITIONS), set(ACTORS) ^ set(TRANSITIONS)
+
+# The actions the clock takes, by name, for telling the writer who acted.
+SYSTEM_ACTIONS = frozenset(action for (_, action), parties in ACTORS.items()
+                           if parties == _SYSTEM)
 
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 RATING_WINDOW_DAYS = 15
@@ -67,22 +110,37 @@ ACTION_NAMES = {
     "comment": "回复", "hide": "隐藏", "restore": "恢复",
     "reject": "不予受理", "route": "转办", "return": "退回", "official": "答复",
     "rate_satisfied": "评价", "rate_unsatisfied": "评价", "rate_final": "评价", "expire": "办结",
-    "overdue": "标记超期",
+    "overdue": "标记超期", "flag": "举报",
 }
 
 
-def allows(kind: Kind, action: str, status: Status) -> bool:
-    return status in TRANSITIONS.get((kind, action), {})
+PARTY_NAMES = {Party.WRITER: "写信人或提问人", Party.MODERATOR: "信访局管理员",
+               Party.ROUTED_STAFF: "承办部门", Party.ANSWERER: "认证律师或农业专家",
+               Party.MEMBER: "登录用户", Party.READER: "其他读者", Party.SYSTEM: "系统"}
 
 
-def transition(kind: Kind, action: str, status: Status) -> Status:
-    """The status after `action`; raises Conflict when the lifecycle does not allow it now."""
+def step(kind: Kind, action: str, status: Status, parties: frozenset[Party]) -> Status:
+    """The status after `action`, taken by someone who is `parties` to a post of `kind` now in
+    `status`. Raises Forbidden when none of the parties takes this action (an action no kind
+    has included), Conflict when the lifecycle does not allow it in this status. The only way
+    any service decides a status change; the write that follows is conditional on `status`."""
+    verb = term(ACTION_NAMES.get(action, action), "动作")
     table = TRANSITIONS.get((kind, action), {})
+    takers = ACTORS.get((kind, action), frozenset())
+    if table and not takers & parties:
+        raise Forbidden(msg("只有{who}可以{verb}", verb=verb,
+                            who=[term(PARTY_NAMES[p]) for p in Party if p in takers]),
+                        code="not_your_action")
     if status not in table:
-        verb = ACTION_NAMES.get(action, action)
-        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb, "动作")),
-                       code="invalid_transition")
+        raise Conflict(msg("当前状态下不能{verb}", verb=verb), code="invalid_transition")
     return table[status]
+
+
+def offered(kind: Kind, status: Status, parties: frozenset[Party]) -> frozenset[str]:
+    """Every action that `parties` may take on a post of `kind` in `status`: what the pages and
+    the API offer a viewer, exactly what step allows."""
+    return frozenset(action for (k, action), table in TRANSITIONS.items()
+                     if k is kind and status in table and ACTORS[(k, action)] & parties)
 
 
 def reply_action(kind: ReplyKind) -> str:

@@ -6,13 +6,20 @@ import datetime as dt
 import pytest
 
 from forum import workflow
-from forum.errors import Conflict
+from forum.errors import Conflict, Forbidden
 from forum.model import Kind, Post, Status
 from forum.workflow import CHINA_STANDARD_TIME, Calendar
 
 
 def local(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=CHINA_STANDARD_TIME)
+
+
+P = workflow.Party
+PARTY_OF = {"accept": P.MODERATOR, "reject": P.MODERATOR, "route": P.MODERATOR,
+            "return": P.ROUTED_STAFF, "official": P.ROUTED_STAFF, "rate_satisfied": P.WRITER,
+            "rate_unsatisfied": P.WRITER, "follow_up": P.WRITER, "expire": P.SYSTEM,
+            "hide": P.MODERATOR}
 
 
 @pytest.mark.parametrize("action, start, end", [
@@ -26,8 +33,9 @@ def local(*args) -> dt.datetime:
     ("rate_unsatisfied", Status.REPLIED, Status.ACCEPTED),
     ("expire", Status.REPLIED, Status.CLOSED),
 ])
-def test_case_transitions(action, start, end):
-    assert workflow.transition(Kind.CASE, action, start) is end
+def test_case_steps(action, start, end):
+    assert workflow.step(Kind.CASE, action, start, frozenset({PARTY_OF[action]})) is end
+    assert action in workflow.offered(Kind.CASE, start, frozenset({PARTY_OF[action]}))
 
 
 @pytest.mark.parametrize("action, start", [
@@ -36,14 +44,37 @@ def test_case_transitions(action, start, end):
     ("rate_satisfied", Status.CLOSED), ("return", Status.REPLIED), ("follow_up", Status.CLOSED),
     ("hide", Status.SUBMITTED),
 ])
-def test_invalid_case_transitions_conflict(action, start):
+def test_steps_the_lifecycle_does_not_allow_now_conflict(action, start):
     with pytest.raises(Conflict):
-        workflow.transition(Kind.CASE, action, start)
+        workflow.step(Kind.CASE, action, start, frozenset(P))
+    assert action not in workflow.offered(Kind.CASE, start, frozenset(P))
 
 
-def test_every_case_action_has_one_actor():
-    case_actions = {action for kind, action in workflow.TRANSITIONS if kind is Kind.CASE}
-    assert case_actions == set(workflow.CASE_ACTORS)
+@pytest.mark.parametrize("kind, action", sorted(workflow.ACTORS, key=str))
+def test_a_step_by_the_wrong_party_is_forbidden_whatever_the_status(kind, action):
+    others = frozenset(P) - workflow.ACTORS[(kind, action)]
+    for status in workflow.TRANSITIONS[(kind, action)]:
+        with pytest.raises(Forbidden):
+            workflow.step(kind, action, status, others)
+        assert action not in workflow.offered(kind, status, others)
+
+
+def test_every_action_has_its_parties_and_the_offer_is_what_step_allows():
+    assert set(workflow.ACTORS) == set(workflow.TRANSITIONS)
+    for kind in Kind:
+        for status in Status:
+            for party in P:
+                parties = frozenset({party})
+                allowed = set()
+                for (k, action) in workflow.TRANSITIONS:
+                    if k is not kind:
+                        continue
+                    try:
+                        workflow.step(kind, action, status, parties)
+                    except (Conflict, Forbidden):
+                        continue
+                    allowed.add(action)
+                assert workflow.offered(kind, status, parties) == allowed
 
 
 def test_unsatisfied_reopens_once_then_closes():

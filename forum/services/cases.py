@@ -21,7 +21,7 @@ from forum.services import attachments, audit, notify, posting, settings, thrott
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
-                                       is_routed_staff, present_posts, present_thread)
+                                       present_posts, present_thread, step)
 from forum.store.base import Store
 
 CASE_BOARDS = tuple(slug for slug, p in boards.POLICIES.items() if p.kind is Kind.CASE)
@@ -32,6 +32,7 @@ TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{28}|[A-HJ-NP-Z2-9]{16}")
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
 UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
+CLOCK = frozenset({workflow.Party.SYSTEM})  # who closes unrated cases and marks overdue ones
 
 
 async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, Any],
@@ -100,7 +101,7 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     """Route (转办) or re-route an accepted case to a department, due in working days.
     Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict."""
     post = await _case(store, viewer, post_id)
-    _require(is_moderator(viewer), "只有信访局管理员可以转办")
+    new = step(post, "route", viewer)
     fields = Fields()
     known = {d.slug: d.name for d in await store.list_departments()}
     slug = fields.choice("department", department, sorted(known), required=True)
@@ -118,7 +119,6 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
                     fields.fail("due_days", msg("应在 1 到 {most} 个工作日之间", most=DUE_DAYS_MAX))
     text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
     fields.done()
-    new = workflow.transition(Kind.CASE, "route", post.status)
     board = await store.get_board(post.board)
     calendar = await settings.load_calendar(store)
     at = now()
@@ -134,9 +134,8 @@ async def return_case(store: Store, viewer: User | None, post_id: Any, reason: A
     """Staff send a case that is not theirs back to the moderators. Raises NotLoggedIn,
     NotFound, Forbidden, Invalid (reason), Conflict."""
     post = await _case(store, viewer, post_id)
-    _require(is_routed_staff(post, viewer), "只有承办部门可以退回")
+    new = step(post, "return", viewer)
     text_reason = _reason(reason)
-    new = workflow.transition(Kind.CASE, "return", post.status)
     # Back in the queue and out of the department's list until it is routed again.
     return await _change(store, viewer, post, "return", new,
                          {"department": None, "due_at": None}, text_reason)
@@ -147,14 +146,13 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
     """The writer rates the official reply: 满意 or 基本满意 close the case, 不满意 reopens it
     once. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no reply yet, or rated)."""
     post = await _case(store, viewer, post_id)
-    _require(is_author(post, viewer), "只有写信人可以评价")
     fields = Fields()
     chosen = fields.choice("score", score, workflow.RATINGS, required=True)
     text_comment = fields.text("comment", comment, max_len=REASON_MAX, multiline=True,
                                required=False)
     fields.done()
     action = workflow.rating_action(chosen, post.reopened)
-    new = workflow.transition(Kind.CASE, action, post.status)
+    new = step(post, action, viewer)
     at = now()
     changes: dict[str, Any] = {"rating": chosen, "rating_comment": text_comment, "rated_at": at}
     if new is Status.CLOSED:
@@ -196,7 +194,7 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
         for post in batch:
             if not due(post):
                 continue
-            new = workflow.transition(Kind.CASE, action, post.status)
+            new = workflow.step(Kind.CASE, action, post.status, CLOCK)
             event = Event(new_id(), post.id, at, None, action, post.status.value, new.value, note)
             # Conditional on what made the case due (its status, and for the overdue mark that
             # it is unmarked): a second process sweeping at once finds nothing left to do.

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from forum import boards, workflow
+from forum import boards
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
@@ -14,8 +14,8 @@ from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, St
 from forum.services import posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
-from forum.services.presenting import (BADGES, PostView, is_author, may_answer, may_see,
-                                       present_posts)
+from forum.services.presenting import (BADGES, PostView, may_answer, may_see, present_posts,
+                                       step)
 from forum.store.base import Store
 
 
@@ -37,8 +37,7 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
     post, policy = await posting.visible_post(store, viewer, post_id)
     if policy.kind is not Kind.CONSULTATION:
         raise Forbidden("只有咨询类栏目可以采纳解答", code="not_a_consultation")
-    if not is_author(post, viewer):
-        raise Forbidden("只有提问人可以采纳解答", code="not_the_asker")
+    new_status = step(post, "accept_answer", viewer)
     fields = Fields()
     chosen = fields.identifier("reply_id", reply_id)
     fields.done()
@@ -47,7 +46,6 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
         raise Invalid({"reply_id": "不是这个问题下的回复"})
     if reply.kind is not ReplyKind.ANSWER:
         raise Invalid({"reply_id": "只能采纳律师或专家的解答，不能采纳追问或评论"})
-    new_status = workflow.transition(policy.kind, "accept_answer", post.status)
     at = now()
     event = Event(new_id(), post.id, at, viewer.id, "accept_answer", post.status.value,
                   new_status.value, note=reply.id)

@@ -9,7 +9,7 @@ from forum.errors import Forbidden, NotLoggedIn
 from forum.model import Flag, User, new_id
 from forum.services import posting
 from forum.services.fields import Fields
-from forum.services.presenting import is_author
+from forum.services.presenting import is_author, step
 from forum.store.base import Store
 
 REASON_MAX = 500
@@ -23,6 +23,7 @@ async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any
     post, _policy = await posting.visible_post(store, viewer, post_id)
     if is_author(post, viewer):
         raise Forbidden("不能举报自己的帖子", code="own_post")
+    step(post, "flag", viewer)  # readers flag; officials act on the post itself
     fields = Fields()
     text = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
     fields.done()

@@ -13,7 +13,7 @@ from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
 from forum.services import audit, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields
-from forum.services.presenting import PostView, is_moderator, present_posts
+from forum.services.presenting import PostView, is_moderator, present_posts, step
 from forum.store.base import Store
 
 ACTIONS = ("accept", "reject", "hide", "restore", "lock", "unlock", "pin", "unpin",
@@ -120,10 +120,10 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
             closed = await store.close_flags(post.id)
             if closed == 0:
                 raise Conflict("此帖没有待处理的举报", code="no_open_flags")
-        elif chosen == "restore" or (chosen == "accept" and post.status is Status.PENDING):
-            new_status = await _status_before(store, post, policy.kind, chosen)
         else:
-            new_status = workflow.transition(policy.kind, chosen, post.status)
+            new_status = step(post, chosen, moderator)
+            if chosen == "restore" or (chosen == "accept" and post.status is Status.PENDING):
+                new_status = await _status_before(store, post, policy.kind)
         if new_status is not post.status:
             changes["status"] = new_status
         if chosen == "accept" and policy.kind is Kind.CASE:
@@ -142,14 +142,10 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
     return view
 
 
-async def _status_before(store: Store, post: Post, kind: Kind, action: str) -> Status:
+async def _status_before(store: Store, post: Post, kind: Kind) -> Status:
     """Restoring a hidden post, or approving a held one, returns it to the status it had before
     (the event log keeps it); a post held from the start takes its board's first status."""
-    expected = Status.HIDDEN if action == "restore" else Status.PENDING
-    if post.status is not expected:
-        verb = workflow.ACTION_NAMES.get(action, action)
-        raise Conflict(msg("当前状态下不能{verb}", verb=term(verb, "动作")),
-                       code="invalid_transition")
+    expected = post.status
     for event in reversed(await store.list_events(post.id)):
         if event.to_status == expected.value and event.from_status and event.from_status not in (
                 Status.HIDDEN.value, Status.PENDING.value):

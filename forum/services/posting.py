@@ -26,7 +26,7 @@ from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
                                        PostView, ReplyView, Thread, is_moderator, may_edit,
                                        may_post, may_see, present_post, present_posts,
-                                       present_thread, reply_kind)
+                                       present_thread, reply_kind, step)
 from forum.store.base import PostKey, Store
 
 TITLE_MAX = 120
@@ -380,7 +380,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         raise Forbidden(_reply_refusal(policy), code="may_not_reply")
     if post.locked:
         raise Conflict("该帖已锁定，不能回复", code="locked")
-    new_status = workflow.transition(policy.kind, workflow.reply_action(kind), post.status)
+    new_status = step(post, workflow.reply_action(kind), viewer)
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from forum import boards, text, workflow
 from forum.boards import Policy
 from forum.clock import now
-from forum.model import BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role, User
+from forum.model import (BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role,
+                         Status, User)
 from forum.store.base import Store
 
 EDIT_WINDOW_MINUTES = 30
@@ -50,13 +51,28 @@ class PostView:
     author: Author | None
     may_edit: bool = False
     may_reply: bool = False
-    may_accept: bool = False
-    may_flag: bool = False
-    may_rate: bool = False
-    may_moderate: bool = False       # a moderator's actions (accept, reject, route, hide, ...)
-    may_return: bool = False         # staff of the routed department
+    may_moderate: bool = False       # marks that are not steps: lock, pin, dismissing flags
     overdue: bool = False
     tracking_code: str | None = None  # only right after a case is submitted
+    # The lifecycle actions this viewer may take now, as workflow.offered gives them: pages
+    # and the API offer exactly these.
+    actions: frozenset[str] = frozenset()
+
+    @property
+    def may_accept(self) -> bool:
+        return "accept_answer" in self.actions
+
+    @property
+    def may_flag(self) -> bool:
+        return "flag" in self.actions
+
+    @property
+    def may_rate(self) -> bool:
+        return any(action.startswith("rate_") for action in self.actions)
+
+    @property
+    def may_return(self) -> bool:
+        return "return" in self.actions
 
 
 @dataclass
@@ -112,6 +128,33 @@ def is_routed_staff(post: Post, viewer: User | None) -> bool:
             and boards.POLICIES[post.board].kind is Kind.CASE)
 
 
+def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workflow.Party]:
+    """What `viewer` is to `post`, for the lifecycle authority (workflow.step and offered)."""
+    if viewer is None or viewer.disabled:
+        return frozenset()
+    Party = workflow.Party
+    found = {Party.MEMBER}
+    if is_author(post, viewer):
+        found.add(Party.WRITER)
+    elif not is_moderator(viewer) and not policy.confidential:
+        # Readers flag (department staff too); moderators act on the post directly instead,
+        # and a confidential report has no readers.
+        found.add(Party.READER)
+    if is_moderator(viewer):
+        found.add(Party.MODERATOR)
+    if is_routed_staff(post, viewer):
+        found.add(Party.ROUTED_STAFF)
+    if may_answer(policy, viewer):
+        found.add(Party.ANSWERER)
+    return frozenset(found)
+
+
+def step(post: Post, action: str, viewer: User | None) -> Status:
+    """workflow.step for `viewer` on `post`: the new status, or Forbidden / Conflict."""
+    policy = boards.POLICIES[post.board]
+    return workflow.step(policy.kind, action, post.status, parties(post, policy, viewer))
+
+
 def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
     if is_moderator(viewer) or is_author(post, viewer) or is_routed_staff(post, viewer):
         return True
@@ -146,14 +189,10 @@ def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | N
     return None
 
 
-def may_reply(post: Post, policy: Policy, viewer: User | None) -> bool:
+def may_reply(post: Post, policy: Policy, viewer: User | None,
+              actions: frozenset[str]) -> bool:
     kind = reply_kind(post, policy, viewer)
-    return (kind is not None and not post.locked
-            and workflow.allows(policy.kind, workflow.reply_action(kind), post.status))
-
-
-def may_accept(post: Post, policy: Policy, viewer: User | None) -> bool:
-    return is_author(post, viewer) and workflow.allows(policy.kind, "accept_answer", post.status)
+    return kind is not None and not post.locked and workflow.reply_action(kind) in actions
 
 
 def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) -> bool:
@@ -208,24 +247,19 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     policy = boards.POLICIES[post.board]
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
     shown = post if unmasked else _masked_post(post)
-    logged_in = viewer is not None
     at = now()
     is_case = policy.kind is Kind.CASE
+    # A tracking code is for following a case, not for acting on it.
+    actions = frozenset() if holds_code and viewer is None else workflow.offered(
+        policy.kind, post.status, parties(post, policy, viewer))
     return PostView(
         post=shown,
         author=None if _hides_author(post, post.author_id, viewer) else _author(author),
         may_edit=may_edit(post, viewer, at) and not is_case,
-        may_reply=may_reply(post, policy, viewer),
-        may_accept=may_accept(post, policy, viewer),
-        # Readers flag; officials act on the post directly instead.
-        may_flag=(logged_in and not is_author(post, viewer) and not policy.confidential
-                  and not any(viewer.has(r) for r in (Role.STAFF, Role.MODERATOR, Role.ADMIN))),
-        may_rate=is_case and is_author(post, viewer) and workflow.allows(
-            policy.kind, "rate_satisfied", post.status),
+        may_reply=may_reply(post, policy, viewer, actions),
         may_moderate=is_moderator(viewer),
-        may_return=is_case and is_routed_staff(post, viewer) and workflow.allows(
-            policy.kind, "return", post.status),
         overdue=is_case and workflow.is_overdue(post, at),
+        actions=actions,
     )
 
 
@@ -261,7 +295,7 @@ def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
     # The writer learns which office acted, never which official: staff names stay private.
     user = users.get(event.actor_id) if event.actor_id else None
     if user is None:
-        clock = event.actor_id is None and workflow.CASE_ACTORS.get(event.action) == "system"
+        clock = event.actor_id is None and event.action in workflow.SYSTEM_ACTIONS
         actor = "系统" if clock else "网友"
     elif event.actor_id == post.author_id:
         actor = "写信人"

@@ -170,6 +170,10 @@ def _schemas() -> dict[str, Schema]:
         "category": nullable(string()), "created_at": TIME, "updated_at": TIME,
         "reply_count": integer(0), "accepted_reply_id": nullable(ID), "pinned": boolean(),
         "locked": boolean(), "anonymous": boolean(), "actions": ref("PostActions"),
+        "steps": array(string(enum=sorted({action for _, action in workflow.TRANSITIONS})),
+                       description="the lifecycle actions the caller may take now, by their "
+                                   "names in the lifecycle (accept, reject, route, return, "
+                                   "official, rate_satisfied, flag, ...)"),
         **case_fields, **bulletin_fields,
     }, optional=[*case_fields, *bulletin_fields],
         description=(f"Case boards ({', '.join(CASE_BOARDS)}) add `{'`, `'.join(case_fields)}`; "

@@ -59,6 +59,8 @@ def post_json(view: PostView) -> dict[str, Any]:
         "locked": post.locked, "anonymous": post.anonymous,
         "actions": {"edit": view.may_edit, "reply": view.may_reply, "accept": view.may_accept,
                     "flag": view.may_flag},
+        # The lifecycle's own names for what this caller may do now (workflow.offered).
+        "steps": sorted(view.actions),
     }
     kind = boards.POLICIES[post.board].kind
     if kind is Kind.CASE:

@@ -1,6 +1,8 @@
 """Domain errors. Services and stores raise them; the web layer alone turns them into HTTP."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
@@ -40,6 +42,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status, code, default_message = 409, "conflict", "操作与当前状态冲突"
+
+    def __init__(self, message: str = "", *, code: str | None = None,
+                 state: dict[str, Any] | None = None):
+        super().__init__(message, code=code)
+        # What the thing is now, for the loser of a race to show (API.md: 409 with the state).
+        self.state = state
 
 
 class Invalid(DomainError):

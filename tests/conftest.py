@@ -15,7 +15,9 @@ def pytest_report_header(config):
     if MONGO_URI:
         return f"MongoDB adapter: contract suite runs against a real server ({stores.redact(MONGO_URI)})"
     return ("MongoDB adapter: contract suite runs against the in-process stand-in "
-            "(mongomock via pymongo-async-mock); set FORUM_TEST_MONGODB_URI for a real server")
+            "(mongomock via pymongo-async-mock); set FORUM_TEST_MONGODB_URI for a real server. "
+            "The stand-in has no transactions: the unit-of-work rollback and fault tests ran on "
+            "SQLite only")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -17,7 +17,7 @@ from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id
 from forum.security import token_hash, tracking_key
-from forum.services import attachments, audit, notify, posting, settings, throttle
+from forum.services import attachments, audit, decided, notify, posting, settings, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
@@ -81,7 +81,7 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
     event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
                   post.status.value, new.value, note)
     # One unit: the step, its event, the audit entry and the notices are stored together.
-    async with store.transaction():
+    async with decided.unit_decided_from(store, post):
         # Conditional on the status (and department) just read: when two people act at once,
         # one wins, the other gets 409 instead of both steps landing.
         updated = await store.update_post(post.id, changes, event=event,

@@ -11,7 +11,7 @@ from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, Status, User, new_id
-from forum.services import posting
+from forum.services import decided, posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (BADGES, PostView, may_answer, may_see, present_posts,
@@ -51,9 +51,10 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
                   new_status.value, note=reply.id)
     # Conditional on the status the accept was decided from: of two accepts at once (two
     # answers, two tabs), one wins and the other gets 409; one best answer, never two.
-    updated = await store.accept_reply(post.id, reply.id, {
-        "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event,
-        expect={"status": post.status})
+    async with decided.unit_decided_from(store, post):
+        updated = await store.accept_reply(post.id, reply.id, {
+            "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event,
+            expect={"status": post.status})
     (view,) = await present_posts(store, viewer, [updated])
     return view
 

@@ -10,7 +10,7 @@ from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotLoggedIn
 from forum.messages import msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
-from forum.services import audit, notify, posting
+from forum.services import audit, decided, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields
 from forum.services.presenting import PostView, is_moderator, present_posts, step
@@ -109,7 +109,7 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
                               required=chosen in NEEDS_REASON)
     fields.done()
     # One unit: the change, its event, the audit entry and the writer's notice.
-    async with store.transaction():
+    async with decided.unit_decided_from(store, post):
         at = now()
         changes: dict[str, Any] = {"updated_at": at}
         new_status = post.status

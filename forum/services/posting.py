@@ -20,7 +20,7 @@ from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id)
-from forum.services import audit, notify, searching, settings, throttle
+from forum.services import audit, decided, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
@@ -358,7 +358,7 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
                   changes.get("status", post.status).value)
     terms = await searching.terms_of(changes.get("title", post.title),
                                      changes.get("body", post.body))
-    async with store.transaction():
+    async with decided.unit_decided_from(store, post):
         # Conditional on the text and status the edit was decided from: of two edits (or an
         # edit and a moderator's hiding) at once, one wins and the other gets 409.
         updated = await store.update_post(
@@ -390,7 +390,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     html = await _render(text_body)
     # The reply, its post's new status and event, the writer's notification and mail, the
     # audit entry and the rate-limit count: one unit, one commit (and one disk flush).
-    async with store.transaction():
+    async with decided.unit_decided_from(store, post):
         at = now()
         reply = Reply(new_id(), post.id, viewer.id, text_body, html, kind, at, board=post.board)
         changes: dict[str, Any] = {"updated_at": at}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from forum import boards, text, workflow
 from forum.boards import Policy
 from forum.clock import now
+from forum.errors import Conflict
 from forum.model import (BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role,
                          Status, User)
 from forum.store.base import Store
@@ -152,7 +153,11 @@ def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workfl
 def step(post: Post, action: str, viewer: User | None) -> Status:
     """workflow.step for `viewer` on `post`: the new status, or Forbidden / Conflict."""
     policy = boards.POLICIES[post.board]
-    return workflow.step(policy.kind, action, post.status, parties(post, policy, viewer))
+    try:
+        return workflow.step(policy.kind, action, post.status, parties(post, policy, viewer))
+    except Conflict as refused:
+        refused.state = {"status": post.status.value}
+        raise
 
 
 def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:

@@ -446,7 +446,7 @@ class MongoStore:
             except PyMongoError as exc:
                 if exc.has_error_label("TransientTransactionError"):
                     # Another unit wrote one of the same documents first: this one lost.
-                    raise Conflict("内容已被他人处理，请刷新后重试", code="stale") from exc
+                    raise Conflict(code="stale") from exc
                 raise
             finally:
                 self._unit.reset(token)
@@ -712,7 +712,7 @@ class MongoStore:
         if doc is None:
             if expect and await posts.find_one(
                     {"_id": _oid(post_id)}, {"_id": 1}, session=session) is not None:
-                raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
+                raise Conflict(code="stale")
             raise NotFound()
         await self._insert("events", event, session)
         return _from_doc(Post, doc)

@@ -965,7 +965,7 @@ class SqliteStore:
                                   + [_to_sql(v) for v in expected.values()])
             if cursor.rowcount == 0 and expected:
                 if conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
-                    raise Conflict("内容已被他人处理，请刷新后重试", code="stale")
+                    raise Conflict(code="stale")
                 raise NotFound()
         row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
         if row is None:

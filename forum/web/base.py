@@ -15,7 +15,7 @@ import tornado.web
 
 from forum import clock
 from forum.config import Config
-from forum.errors import DomainError, Invalid, RateLimited, StoreUnavailable
+from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
 from forum.model import Attachment, User
 from forum.security import Passwords
@@ -292,6 +292,9 @@ class ApiHandler(BaseHandler):
         error: dict[str, Any] = {"code": code, "message": message}
         if fields:
             error["fields"] = fields
+        raised = kwargs["exc_info"][1] if kwargs.get("exc_info") else None
+        if isinstance(raised, Conflict) and raised.state:
+            error["state"] = raised.state
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": error}, ensure_ascii=False))
 

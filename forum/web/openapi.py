@@ -209,7 +209,12 @@ def _schemas() -> dict[str, Schema]:
                                        "`too_large`, `invalid`, `rate_limited`, ..."),
             "message": string(description="human text (Chinese)"),
             "fields": map_of(string(), "422 only: each invalid field's name and why"),
-        }, optional=["fields"])}),
+            "state": obj({"status": string(enum=[s.value for s in Status]),
+                          "department": nullable(string()), "updated_at": TIME},
+                         optional=["department", "updated_at"],
+                         description="409 on a post only: what the post is now, so the loser "
+                                     "of a race can decide again"),
+        }, optional=["fields", "state"])}),
         "User": obj(_user_properties()),
         "PrivateUser": obj({**_user_properties(), "email": nullable(string()),
                             "email_confirmed": boolean(), "created_at": TIME},

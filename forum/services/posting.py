@@ -183,13 +183,13 @@ def _is_official(viewer: User | None) -> bool:
                                                                 Role.ADMIN))
 
 
-async def _throttle_writes(store: Store, viewer: User | None, address: str = "") -> None:
-    """Limits on how often one account (or, without one, one address) writes; officials are
-    exempt."""
+async def _reserve_write(store: Store, viewer: User | None,
+                         address: str = "") -> throttle.Reservation | None:
+    """A place in the limit on how often one account (or, without one, one address) writes,
+    taken before the write's slow work; None for officials, who are exempt. Raises
+    RateLimited."""
     limited = _write_limit(viewer, address)
-    if limited is not None:
-        await throttle.check(store, *limited)
-        await throttle.record(store, *limited)
+    return await throttle.reserve(store, *limited) if limited is not None else None
 
 
 def _write_limit(viewer: User | None, address: str = "") -> tuple[throttle.Limit, str] | None:
@@ -253,27 +253,28 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         fields.fail("anonymous", "此栏目不能匿名")
     extra = await _kind_fields(store, fields, policy, data)
     fields.done()
-    await _throttle_writes(store, viewer, address)
-    html = await _render(body)
-    at = now()
-    status = boards.INITIAL_STATUS[policy.kind]
-    if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
-            _held_for_review(viewer, html)
-            or settings.matching_words(await settings.sensitive_words(store), title, body)):
-        # Held, never dropped: a moderator approves or hides it from the queue.
-        status = Status.PENDING
-    code = None
-    if policy.kind is Kind.CASE:
-        code = security.new_tracking_code()
-        calendar = await settings.load_calendar(store)
-        extra.update(tracking_hash=security.tracking_hash(code),
-                     accept_due_at=calendar.due(at, board.settings.accept_days))
-    post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
-                author_id=viewer.id if viewer else None, status=status, created_at=at,
-                updated_at=at, category=category, anonymous=anonymous, **extra)
-    event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
-                  status.value)
-    await store.add_post(post, event)
+    place = await _reserve_write(store, viewer, address)
+    async with throttle.released_if_refused(store, place):
+        html = await _render(body)
+        at = now()
+        status = boards.INITIAL_STATUS[policy.kind]
+        if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
+                _held_for_review(viewer, html)
+                or settings.matching_words(await settings.sensitive_words(store), title, body)):
+            # Held, never dropped: a moderator approves or hides it from the queue.
+            status = Status.PENDING
+        code = None
+        if policy.kind is Kind.CASE:
+            code = security.new_tracking_code()
+            calendar = await settings.load_calendar(store)
+            extra.update(tracking_hash=security.tracking_hash(code),
+                         accept_due_at=calendar.due(at, board.settings.accept_days))
+        post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
+                    author_id=viewer.id if viewer else None, status=status, created_at=at,
+                    updated_at=at, category=category, anonymous=anonymous, **extra)
+        event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
+                      status.value)
+        await store.add_post(post, event)
     await searching.index(store, post)
     if policy.kind is Kind.BULLETIN:
         await audit.record(store, viewer, "publish", f"post:{post.id}")
@@ -374,25 +375,24 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
-    limited = _write_limit(viewer)
-    if limited is not None:
-        await throttle.check(store, *limited)
-    at = now()
-    reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind, at,
-                  board=post.board)
-    changes: dict[str, Any] = {"updated_at": at}
-    event = None
-    if new_status is not post.status:
-        changes["status"] = new_status
-        event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
-                      post.status.value, new_status.value)
-    if kind is ReplyKind.OFFICIAL and post.replied_at is None:
-        changes["replied_at"] = at
-    # The reply, the writer's notification and the rate-limit count in one transaction: one
-    # commit (and one disk flush) where three calls would make three.
-    notifications, mails = await notify.author_notices(store, post, REPLY_NOTICE[kind], viewer)
-    await store.add_reply(reply, changes, event, notifications=notifications,
-                          hit=throttle.hit(*limited) if limited is not None else None)
+    place = await _reserve_write(store, viewer)
+    async with throttle.released_if_refused(store, place):
+        at = now()
+        reply = Reply(new_id(), post.id, viewer.id, text_body, await _render(text_body), kind,
+                      at, board=post.board)
+        changes: dict[str, Any] = {"updated_at": at}
+        event = None
+        if new_status is not post.status:
+            changes["status"] = new_status
+            event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
+                          post.status.value, new_status.value)
+        if kind is ReplyKind.OFFICIAL and post.replied_at is None:
+            changes["replied_at"] = at
+        # The reply and the writer's notification in one transaction: one commit (and one disk
+        # flush) where two calls would make two.
+        notifications, mails = await notify.author_notices(store, post, REPLY_NOTICE[kind],
+                                                           viewer)
+        await store.add_reply(reply, changes, event, notifications=notifications)
     for mail in mails:
         await store.enqueue_mail(mail)
     if kind is ReplyKind.OFFICIAL:

@@ -809,7 +809,9 @@ class MongoStore:
         """Count `count` more files against the post's places, or raise Conflict when they
         would pass `most`. One conditional update of the post's document, which MongoDB applies
         atomically on any deployment: uploads racing for the last places cannot both get them,
-        where counting the files and then writing would let them."""
+        where counting the files and then writing would let them. A crash between taking the
+        places and storing the files leaves places no file fills: the post then takes fewer
+        files than `most`, never more."""
         posts = self._db["posts"]
         # A post's first upload since the count was kept starts it from the files it has; of two
         # racing to start it, the $exists condition lets the first one alone set it.

@@ -80,7 +80,7 @@ async def rich_portal(store) -> dict:
                                    admin.id, now()))
     await accounts.login(store, TEST_PASSWORDS, username="citizen", password=PASSWORD,
                          kind="bearer")
-    await store.add_hit("login:somebody", now())
+    await store.reserve_hit("login:somebody", now(), now(), 1)
     return {"citizen": citizen, "letter": letter, "report": report, "question": question}
 
 

@@ -66,10 +66,11 @@ async def register(store: Store, passwords: Passwords, *, username: Any, passwor
                    display_name: Any = None, email: Any = None, address: str = "") -> User:
     """Create a citizen account. Raises Invalid, Conflict (name taken) or RateLimited."""
     name, secret, shown, mail = check_new_account(username, password, display_name, email)
-    await throttle.check(store, throttle.REGISTER_PER_ADDRESS, address)
-    user = await create_user(store, passwords, username=name, password=secret,
-                             display_name=shown, email=mail)
-    await throttle.record(store, throttle.REGISTER_PER_ADDRESS, address)
+    # Reserved before argon2 runs; a name already taken is no registration and gives it back.
+    place = await throttle.reserve(store, throttle.REGISTER_PER_ADDRESS, address)
+    async with throttle.released_if_refused(store, place):
+        user = await create_user(store, passwords, username=name, password=secret,
+                                 display_name=shown, email=mail)
     await notify.request_confirmation(store, user)
     event(log, "register", user_id=user.id)
     return user
@@ -104,26 +105,29 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     fields.done()
     account_key = name.casefold()
     here = throttle.account_at(account_key, address)
+    # Every attempt takes a failure's place before the password is checked (argon2 is slow, and
+    # attempts fired at once would all pass a count made before any failed); the right password
+    # gives them back.
     try:
-        await throttle.check(store, throttle.LOGIN_PER_ADDRESS, throttle.address_range(address))
-        await throttle.check(store, throttle.LOGIN_PER_ACCOUNT, here)
+        failure = await throttle.reserve_all(
+            store, (throttle.LOGIN_PER_ADDRESS, throttle.address_range(address)),
+            (throttle.LOGIN_PER_ACCOUNT, here))
     except RateLimited:
         event(log, "login_failed", reason="throttled", user_id=None)
         raise
-    if await throttle.exceeded(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, account_key):
+    many = await throttle.try_reserve(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, account_key)
+    if many is None:
         # Many failures from many places: slow every attempt down, lock nobody out.
         event(log, "login_slowed", user_id=None)
         await asyncio.sleep(throttle.LOGIN_SLOWDOWN_SECONDS)
     user = await store.get_user_by_name(name) if USERNAME.fullmatch(name) else None
     matches, new_hash = await passwords.verify(secret, user.password_hash if user else None)
     if not matches or user is None or user.disabled:
-        await throttle.record(store, throttle.LOGIN_PER_ADDRESS, throttle.address_range(address))
-        await throttle.record(store, throttle.LOGIN_PER_ACCOUNT, here)
-        await throttle.record(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, account_key)
         event(log, "login_failed", user_id=user.id if user else None,
               reason="unknown_user" if user is None else "bad_password" if not matches
               else "disabled")
         raise BadCredentials()
+    await throttle.release(store, *failure, many)
     if new_hash:
         await store.update_user(user.id, {"password_hash": new_hash})
     await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT, here)
@@ -214,13 +218,14 @@ async def _check_current_password(store: Store, passwords: Passwords, viewer: Us
     (current_password) or RateLimited."""
     user = await store.get_user(viewer.id)
     key = viewer.username.casefold()
-    # Limited like logging in: a stolen session must not become a way to guess passwords.
-    await throttle.check(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
+    # Limited like logging in: a stolen session must not become a way to guess passwords. A
+    # failure's place is taken before argon2 runs and given back when the password is right.
+    failure = await throttle.reserve(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
     matches, _ = await passwords.verify(password, user.password_hash if user else None)
     if not matches or user is None:
-        await throttle.record(store, throttle.PASSWORD_CHANGE_PER_ACCOUNT, key)
         event(log, "password_change_failed", user_id=viewer.id, reason="bad_password")
         raise Invalid({"current_password": "当前密码不正确"})
+    await throttle.release(store, failure)
     return user
 
 

@@ -17,7 +17,7 @@ from forum.messages import msg
 from forum.model import Attachment, Kind, Status, User, is_id, new_id
 from forum.services import posting
 from forum.services.presenting import is_author, sees_personal_data
-from forum.store.base import Store
+from forum.store.base import TOO_MANY_FILES, Store
 
 MAX_FILES_PER_CASE = 5
 MAX_FILE_BYTES = 10 * 1000 * 1000
@@ -95,10 +95,15 @@ async def store_files(store: Store, viewer: User | None, post_id: str,
 Prepared = tuple[str, str, bytes]  # (safe file name, content type, cleaned bytes)
 
 
+def _too_many() -> Invalid:
+    return Invalid({"files": msg("每件最多 {count} 个附件", count=MAX_FILES_PER_CASE)})
+
+
 async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[Prepared]:
     """Check files and strip their metadata, before anything is stored. Raises Invalid."""
+    # Early, before the slow work; `save` is what holds the cap against uploads racing.
     if already + len(files) > MAX_FILES_PER_CASE:
-        raise Invalid({"files": msg("每件最多 {count} 个附件", count=MAX_FILES_PER_CASE)})
+        raise _too_many()
     prepared = []
     for index, (name, data) in enumerate(files):
         if len(data) > MAX_FILE_BYTES:
@@ -116,14 +121,19 @@ async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[P
 
 async def save(store: Store, viewer: User | None, post_id: str,
                prepared: list[Prepared]) -> list[Attachment]:
-    saved = []
-    for filename, content_type, data in prepared:
-        attachment = Attachment(new_id(), post_id, filename, content_type, len(data),
-                                hashlib.sha256(data).hexdigest(),
-                                viewer.id if viewer else None, now())
-        await store.add_attachment(attachment, data)
-        saved.append(attachment)
-    return saved
+    """Keep the files, all or none. Raises Invalid when the case would then pass its cap: the
+    store counts and adds in one write, so uploads fired at once cannot all fit under a count
+    made before any of them was stored."""
+    items = [(Attachment(new_id(), post_id, filename, content_type, len(data),
+                         hashlib.sha256(data).hexdigest(), viewer.id if viewer else None, now()),
+              data) for filename, content_type, data in prepared]
+    try:
+        await store.add_attachments(post_id, items, MAX_FILES_PER_CASE)
+    except Conflict as error:
+        if error.code != TOO_MANY_FILES:
+            raise
+        raise _too_many() from error
+    return [attachment for attachment, _ in items]
 
 
 async def may_download(store: Store, viewer: User | None, post_id: str) -> bool:

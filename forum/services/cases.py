@@ -230,8 +230,8 @@ async def case_by_code(store: Store, code: Any) -> Post | None:
 async def track(store: Store, code: Any, address: str) -> Thread:
     """The case behind a tracking code, as its writer sees it. Rate limited per address; a
     malformed code answers like an unknown one. Raises RateLimited, NotFound."""
-    await throttle.check(store, throttle.TRACKING_PER_ADDRESS, address)
-    await throttle.record(store, throttle.TRACKING_PER_ADDRESS, address)
+    # Every look-up counts, known code or not: guessing is what the limit is for.
+    await throttle.reserve(store, throttle.TRACKING_PER_ADDRESS, address)
     post = await case_by_code(store, code)
     if post is None:
         raise NotFound("查询码无效")

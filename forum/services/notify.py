@@ -48,7 +48,7 @@ async def tell(store: Store, recipients: list[User], kind: str, post: Post, deta
 def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
             ) -> tuple[list[Notification], list[Mail]]:
     """What `tell` stores: a notification for each recipient (once), a mail for each with a
-    confirmed address; for a write that stores the notifications in its own transaction."""
+    confirmed address."""
     unique = list({user.id: user for user in recipients if not user.disabled}.values())
     at = now()
     summary = KIND_TEXT[kind] + f"：{post.title}" + (f"（{detail}）" if detail else "")
@@ -64,21 +64,12 @@ def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
 async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
                       detail: str = "") -> None:
     """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
-    without an account)."""
-    notifications, mails = await author_notices(store, post, kind, actor, detail)
-    if notifications:
-        await store.add_notifications(notifications)
-    for mail in mails:
-        await store.enqueue_mail(mail)
-
-
-async def author_notices(store: Store, post: Post, kind: str, actor: User | None,
-                         detail: str = "") -> tuple[list[Notification], list[Mail]]:
-    """What `tell_author` stores, for a write that stores the notifications itself."""
+    without an account). Inside the caller's unit of work, with the change it tells of."""
     if post.author_id is None or (actor is not None and actor.id == post.author_id):
-        return [], []
+        return
     author = await store.get_user(post.author_id)
-    return notices([author], kind, post, detail) if author is not None else ([], [])
+    if author is not None:
+        await tell(store, [author], kind, post, detail)
 
 
 async def tell_department(store: Store, post: Post, department: str) -> None:

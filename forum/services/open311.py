@@ -366,8 +366,7 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     contact = "，".join(part for part in (name, phone, email) if part) or None
     if contact is not None and len(contact) > posting.CONTACT_MAX:
         raise Invalid({"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=posting.CONTACT_MAX)})
-    await throttle.check(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
-    await throttle.record(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
+    await throttle.reserve(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
     writer = await _gateway(store, key) if not policy.visitors_may_post else None
     body = description + (f"\n\n地点：{place}" if place else "")
     try:

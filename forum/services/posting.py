@@ -183,13 +183,13 @@ def _is_official(viewer: User | None) -> bool:
                                                                 Role.ADMIN))
 
 
-async def _throttle_writes(store: Store, viewer: User | None, address: str = "") -> None:
-    """Limits on how often one account (or, without one, one address) writes; officials are
-    exempt."""
+async def _reserve_write(store: Store, viewer: User | None,
+                         address: str = "") -> throttle.Reservation | None:
+    """A place in the limit on how often one account (or, without one, one address) writes,
+    taken before the write's slow work; None for officials, who are exempt. Raises
+    RateLimited."""
     limited = _write_limit(viewer, address)
-    if limited is not None:
-        await throttle.check(store, *limited)
-        await throttle.record(store, *limited)
+    return await throttle.reserve(store, *limited) if limited is not None else None
 
 
 def _write_limit(viewer: User | None, address: str = "") -> tuple[throttle.Limit, str] | None:
@@ -253,11 +253,12 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         fields.fail("anonymous", "此栏目不能匿名")
     extra = await _kind_fields(store, fields, policy, data)
     fields.done()
-    await _throttle_writes(store, viewer, address)
+    place = await _reserve_write(store, viewer, address)
     html = await _render(body)
     terms = await searching.terms_of(title, body)
-    # The post, its first event, its search entry and a bulletin's audit entry: one unit.
-    async with store.transaction():
+    # The post, its first event, its search entry and a bulletin's audit entry: one unit. The
+    # place reserved under the write limit is given back when the unit is refused.
+    async with throttle.released_if_refused(store, place), store.transaction():
         at = now()
         status = boards.INITIAL_STATUS[policy.kind]
         if status in (Status.PUBLISHED, Status.OPEN) and not _is_official(viewer) and (
@@ -384,13 +385,13 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
-    limited = _write_limit(viewer)
-    if limited is not None:
-        await throttle.check(store, *limited)
+    place = await _reserve_write(store, viewer)
     html = await _render(text_body)
-    # The reply, its post's new status and event, the writer's notification and mail, the
-    # audit entry and the rate-limit count: one unit, one commit (and one disk flush).
-    async with decided.unit_decided_from(store, post):
+    # The reply, its post's new status and event, the writer's notification and mail and the
+    # audit entry: one unit, one commit (and one disk flush). The place reserved under the
+    # write limit is given back when the unit is refused.
+    async with (throttle.released_if_refused(store, place),
+                decided.unit_decided_from(store, post)):
         at = now()
         reply = Reply(new_id(), post.id, viewer.id, text_body, html, kind, at, board=post.board)
         changes: dict[str, Any] = {"updated_at": at}
@@ -404,7 +405,6 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         # Conditional on the status and department the reply was decided from: a reply racing
         # a return, a rating or a close gets 409 instead of landing on a case that moved on.
         await store.add_reply(reply, changes, event,
-                              hit=throttle.hit(*limited) if limited is not None else None,
                               expect={"status": post.status, "department": post.department})
         await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
         if kind is ReplyKind.OFFICIAL:

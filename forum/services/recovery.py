@@ -47,13 +47,12 @@ async def request_reset(store: Store, *, username: Any, address: str = "") -> No
     fields.done()
     typed = name.casefold()
     try:
-        await throttle.check(store, throttle.RESET_PER_ADDRESS, throttle.address_range(address))
-        await throttle.check(store, throttle.RESET_PER_ACCOUNT, typed)
+        await throttle.reserve_all(
+            store, (throttle.RESET_PER_ADDRESS, throttle.address_range(address)),
+            (throttle.RESET_PER_ACCOUNT, typed))
     except RateLimited:
         event(log, "password_reset_requested", user_id=None, outcome="throttled")
         raise
-    await throttle.record(store, throttle.RESET_PER_ADDRESS, throttle.address_range(address))
-    await throttle.record(store, throttle.RESET_PER_ACCOUNT, typed)
     user = await store.get_user_by_name(name) if accounts.USERNAME.fullmatch(name) else None
     if user is None or user.disabled or not (user.email and user.email_confirmed):
         outcome = ("unknown_user" if user is None else "disabled" if user.disabled
@@ -84,16 +83,17 @@ async def reset_password(store: Store, passwords: Passwords, *, token: Any, new_
     chosen = accounts.new_password(fields, "new_password", new_password)
     fields.done()
     where = throttle.address_range(address)
-    await throttle.check(store, throttle.RESET_TOKENS_PER_ADDRESS, where)
+    # A bad token's place, taken before the token is tried and given back when it works.
+    failure = await throttle.reserve(store, throttle.RESET_TOKENS_PER_ADDRESS, where)
     # Taken before anything else: a token works once, even when two requests race with it.
     session = await store.take_session(token_hash(secret), RESET_KIND)
     user = await store.get_user(session.user_id) if session else None
     if session is None or session.expires_at <= now() or user is None or user.disabled:
-        await throttle.record(store, throttle.RESET_TOKENS_PER_ADDRESS, where)
         event(log, "password_reset_failed", user_id=user.id if user else None,
               reason="bad_token" if session is None else "expired"
               if session.expires_at <= now() else "disabled")
         raise Invalid({"token": TOKEN_HINT})
+    await throttle.release(store, failure)
     await store.update_user(user.id, {"password_hash": await passwords.hash(chosen)})
     ended = await store.delete_user_sessions(user.id)
     await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT,

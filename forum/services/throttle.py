@@ -1,12 +1,18 @@
-"""Counting attempts in the store, so limits hold across processes and restarts."""
+"""Counting attempts in the store, so limits hold across processes and restarts.
+
+A place in a limit is reserved before the slow work it limits (argon2, rendering, storing) and
+given back when the attempt turns out not to count (a right password, a refused write): checking
+first and recording afterwards would let a burst of requests all pass the same count."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from forum.clock import now
-from forum.errors import RateLimited
+from forum.errors import DomainError, RateLimited
 from forum.store.base import Store
 
 
@@ -65,26 +71,66 @@ def _key(limit: Limit, subject: str) -> str:
     return f"{limit.name}:{subject}"
 
 
-async def check(store: Store, limit: Limit, subject: str) -> None:
-    """Raise RateLimited when `subject` has used up `limit` in its window.
+@dataclass(frozen=True)
+class Reservation:
+    """A place taken in a limit's window, to give back with `release` if the attempt turns out
+    not to count."""
+    key: str
+    hit_id: str
+
+
+async def try_reserve(store: Store, limit: Limit, subject: str) -> Reservation | None:
+    """Take a place in `limit` for `subject`, or None when it is used up. Counting and taking
+    are one write in the store, so attempts fired at once cannot all pass a count made before
+    any of them was recorded."""
+    at = now()
+    key = _key(limit, subject)
+    hit_id = await store.reserve_hit(key, at, at - limit.window, limit.count)
+    return None if hit_id is None else Reservation(key, hit_id)
+
+
+async def reserve(store: Store, limit: Limit, subject: str) -> Reservation:
+    """Take a place in `limit` for `subject` before the work it limits; raise RateLimited when
+    it is used up.
 
     The wait is the whole window: never a permanent lock that someone else could trigger."""
-    if await store.count_hits(_key(limit, subject), now() - limit.window) >= limit.count:
+    taken = await try_reserve(store, limit, subject)
+    if taken is None:
         raise RateLimited(int(limit.window.total_seconds()))
+    return taken
 
 
-async def exceeded(store: Store, limit: Limit, subject: str) -> bool:
-    """Whether `subject` has used up `limit` in its window (without raising)."""
-    return await store.count_hits(_key(limit, subject), now() - limit.window) >= limit.count
+async def reserve_all(store: Store, *limits: tuple[Limit, str]) -> list[Reservation]:
+    """A place in each of `limits` ((limit, subject) pairs), or none: when one is used up, the
+    places already taken are given back (the attempt was refused, so it does not count) and
+    RateLimited is raised."""
+    taken: list[Reservation] = []
+    try:
+        for limit, subject in limits:
+            taken.append(await reserve(store, limit, subject))
+    except BaseException:
+        await release(store, *taken)
+        raise
+    return taken
 
 
-async def record(store: Store, limit: Limit, subject: str) -> None:
-    await store.add_hit(_key(limit, subject), now())
+async def release(store: Store, *reservations: Reservation | None) -> None:
+    """Give places back; None stands for a limit that did not apply."""
+    for reservation in reservations:
+        if reservation is not None:
+            await store.release_hit(reservation.key, reservation.hit_id)
 
 
-def hit(limit: Limit, subject: str) -> tuple[str, dt.datetime]:
-    """What `record` stores, for a write that stores it in its own transaction."""
-    return _key(limit, subject), now()
+@contextlib.asynccontextmanager
+async def released_if_refused(store: Store, *reservations: Reservation | None
+                              ) -> AsyncIterator[None]:
+    """Around the write a place was reserved for: a domain error (the write was refused and
+    nothing stored, e.g. a name taken) gives the places back, as the attempt did not count."""
+    try:
+        yield
+    except DomainError:
+        await release(store, *reservations)
+        raise
 
 
 async def clear(store: Store, limit: Limit, subject: str) -> None:

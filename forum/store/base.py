@@ -15,7 +15,10 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE",
-           "RECORD_KINDS", "TRANSIENT_KINDS", "record_key"]
+           "RECORD_KINDS", "TRANSIENT_KINDS", "TOO_MANY_FILES", "record_key"]
+
+# The code of the Conflict add_attachments raises when the files would pass the post's cap.
+TOO_MANY_FILES = "too_many_files"
 
 # (created_at, id) of the last record of a page: lists are ordered by this pair.
 PostKey = tuple[dt.datetime, str]
@@ -220,15 +223,12 @@ class Store(Protocol):
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None,
                         expect: dict[str, Any] | None = None) -> Post:
         """Insert the reply, add one to its post's reply_count and apply `changes` to the post, all
-        at once, with the `notifications` it causes and the rate-limit `hit` (key, at) it
-        counts as (one commit, where separate calls would make three). Return the post
-        afterwards; raise NotFound when the post does not exist (and store none of it). With
-        `expect`, as update_post: Conflict (code "stale") and no reply stored when the post no
-        longer holds those values."""
+        at once. Return the post afterwards; raise NotFound when the post does not exist (and
+        store none of it). With `expect`, as update_post: Conflict (code "stale") and no reply
+        stored when the post no longer holds those values. What the reply causes (notices,
+        mail, audit) goes in the same unit of work (transaction)."""
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
                            event: Event | None = None, *,
@@ -272,7 +272,16 @@ class Store(Protocol):
 
     # attachments -----------------------------------------------------------------------------
     async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
-        """Keep a file and its description; durable when this returns."""
+        """Keep a file and its description, however many the post has (restore uses it);
+        durable when this returns. Raises as add_attachments."""
+
+    async def add_attachments(self, post_id: str, items: list[tuple[Attachment, bytes]],
+                              max_per_post: int | None) -> None:
+        """Keep files (each attachment's post_id is `post_id`) with their descriptions: all of
+        them or none. With `max_per_post`, only if the post would then have at most that many,
+        counted by the write itself, so that uploads racing for the last places cannot together
+        pass it; otherwise raise Conflict (code TOO_MANY_FILES). Raises NotFound when the post
+        does not exist, Conflict when an id is taken."""
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
         """The description and bytes; None when no attachment has this id."""
@@ -357,8 +366,17 @@ class Store(Protocol):
     async def count_hits(self, key: str, since: dt.datetime) -> int:
         """How many hits were recorded for `key` at or after `since`."""
 
-    async def add_hit(self, key: str, at: dt.datetime) -> None:
-        """Record one hit for `key`. Hits older than a day may be discarded."""
+    async def reserve_hit(self, key: str, at: dt.datetime, since: dt.datetime,
+                          limit: int) -> str | None:
+        """Record a hit for `key` at `at`, only if fewer than `limit` hits of `key` were recorded
+        at or after `since`; return its id, or None (nothing recorded) when the limit is used up.
+        Counting and recording are one write: of any number of callers racing, across
+        processes too, at most `limit` get an id. Hits older than `since` or than a day may be
+        discarded."""
+
+    async def release_hit(self, key: str, hit_id: str) -> None:
+        """Take back a hit reserve_hit recorded (the attempt turned out not to count); nothing
+        when it is gone already."""
 
     async def clear_hits(self, key: str) -> None:
         """Forget every hit of `key`."""

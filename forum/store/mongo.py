@@ -26,9 +26,9 @@ from pymongo.write_concern import WriteConcern
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User)
-from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
-                              ReplyKey, StoreUnavailable, importable_kind)
-from forum.store.codec import from_plain, plain_changes, to_plain
+from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, TOO_MANY_FILES, AuditKey, Conflict,
+                              NotFound, PostKey, ReplyKey, StoreUnavailable, importable_kind)
+from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.client_session import AsyncClientSession
@@ -46,6 +46,9 @@ DUPLICATE_KEY = 11000    # the server's error code for a taken unique key
 # The GridFS bucket of attachments: each file's _id is the attachment's id and its `metadata` the
 # rest of the description, in the collection "attachments.files"; the bytes in "attachments.chunks".
 ATTACHMENTS = "attachments"
+# A post document's count of attachment places taken (see _take_attachment_places); no field of
+# the Post record, so reads of posts leave it out.
+ATTACHMENT_PLACES = "attachment_places"
 
 # Which field of each record becomes its document's _id. Ids are stored as ObjectIds (smaller
 # and ordered by creation); references to them (author_id, post_id, ...) stay strings.
@@ -323,8 +326,8 @@ class _InSession:
 CONTENT_WRITES = frozenset({
     "ensure_departments", "add_department", "ensure_boards", "save_board", "add_user",
     "update_user", "add_post", "add_posts_bulk", "update_post", "add_reply", "accept_reply",
-    "add_flag", "close_flags", "add_attachment", "put_setting", "index_post", "index_posts",
-    "import_records",
+    "add_flag", "close_flags", "add_attachment", "add_attachments", "put_setting", "index_post",
+    "index_posts", "import_records",
     "wipe"})
 
 
@@ -742,8 +745,6 @@ class MongoStore:
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None,
                         expect: dict[str, Any] | None = None) -> Post:
         update = {**_post_update(changes), "$inc": {"reply_count": 1}}
 
@@ -761,14 +762,6 @@ class MongoStore:
                 # (a recount repairs it), never a count for a reply that is not there.
                 await self._insert("replies", reply, session)
                 post = await self._change_post(reply.post_id, update, event, session)
-            # Notifications and the hit after: a crash before them loses a notice or a count,
-            # never tells of a reply that is not there.
-            if notifications:
-                await self._db["notifications"].insert_many(
-                    [_to_doc(notification) for notification in notifications], ordered=True,
-                    session=session)
-            if hit is not None:
-                await self._db["hits"].insert_one({"key": hit[0], "at": hit[1]}, session=session)
             return post
         return await self._atomically(write)
 
@@ -852,21 +845,75 @@ class MongoStore:
 
     # attachments -----------------------------------------------------------------------------
     async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
-        await self._require_post(attachment.post_id, None)
-        description = to_plain(attachment)
-        file_id = ObjectId(description.pop("id"))
+        await self._add_files(attachment.post_id, [(attachment, data)], None)
+
+    async def add_attachments(self, post_id: str, items: list[tuple[Attachment, bytes]],
+                              max_per_post: int | None) -> None:
+        await self._add_files(post_id, items, max_per_post)
+
+    async def _add_files(self, post_id: str, items: list[tuple[Attachment, bytes]],
+                         max_per_post: int | None) -> None:
+        await self._require_post(post_id, None)
+        uploads = []
+        for attachment, data in items:
+            description = to_plain(attachment)
+            uploads.append((ObjectId(description.pop("id")), attachment.filename, data,
+                            description))
+        file_ids = [file_id for file_id, *_ in uploads]
         # Asked before any chunk is written, as SQLite does: chunks uploaded under a taken id
         # would be read as part of the file that has it. FileExists still covers a race.
-        if await self._db[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"_id": 1}):
+        if len(set(file_ids)) < len(file_ids) or await self._db[f"{ATTACHMENTS}.files"].find_one(
+                {"_id": {"$in": file_ids}}, {"_id": 1}):
             raise Conflict("附件已存在")
-        # GridFS writes the chunks first and the files document (which holds the description)
-        # last: a crash in between leaves chunks nothing names, never a description without its
-        # bytes. GridFS runs in no transaction, so neither would one help.
+        if max_per_post is not None:
+            await self._take_attachment_places(post_id, len(items), max_per_post)
+        # GridFS writes each file's chunks first and its files document (which holds the
+        # description) last: a crash in between leaves chunks nothing names, never a description
+        # without its bytes. GridFS runs in no transaction, so neither would one help; a failure
+        # part way deletes the files already written, for all or none.
+        done: list[ObjectId] = []
         try:
-            await self._attachments.upload_from_stream_with_id(
-                file_id, attachment.filename, data, metadata=description)
-        except FileExists as exc:
-            raise Conflict("附件已存在") from exc
+            for file_id, filename, data, description in uploads:
+                try:
+                    await self._attachments.upload_from_stream_with_id(
+                        file_id, filename, data, metadata=description)
+                except FileExists as exc:
+                    raise Conflict("附件已存在") from exc
+                done.append(file_id)
+        except BaseException:
+            for file_id in done:
+                await self._attachments.delete(file_id)
+            if max_per_post is not None:
+                await self._db["posts"].update_one({"_id": _oid(post_id)},
+                                                   {"$inc": {ATTACHMENT_PLACES: -len(items)}})
+            raise
+        if max_per_post is None:
+            # Uncapped (a restore): the places, where counted already, still match the files.
+            await self._db["posts"].update_one(
+                {"_id": _oid(post_id), ATTACHMENT_PLACES: {"$exists": True}},
+                {"$inc": {ATTACHMENT_PLACES: len(items)}})
+
+    async def _take_attachment_places(self, post_id: str, count: int, most: int) -> None:
+        """Count `count` more files against the post's places, or raise Conflict when they
+        would pass `most`. One conditional update of the post's document, which MongoDB applies
+        atomically on any deployment: uploads racing for the last places cannot both get them,
+        where counting the files and then writing would let them. A crash between taking the
+        places and storing the files leaves places no file fills: the post then takes fewer
+        files than `most`, never more."""
+        posts = self._db["posts"]
+        # A post's first upload since the count was kept starts it from the files it has; of two
+        # racing to start it, the $exists condition lets the first one alone set it.
+        if (await posts.find_one({"_id": _oid(post_id)}, {ATTACHMENT_PLACES: 1})
+                or {}).get(ATTACHMENT_PLACES) is None:
+            kept = await self._db[f"{ATTACHMENTS}.files"].count_documents(
+                {"metadata.post_id": post_id})
+            await posts.update_one({"_id": _oid(post_id), ATTACHMENT_PLACES: {"$exists": False}},
+                                   {"$set": {ATTACHMENT_PLACES: kept}})
+        taken = await posts.update_one(
+            {"_id": _oid(post_id), ATTACHMENT_PLACES: {"$lte": most - count}},
+            {"$inc": {ATTACHMENT_PLACES: count}})
+        if not taken.matched_count:
+            raise Conflict("附件数量超过上限", code=TOO_MANY_FILES)
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
         try:
@@ -1013,15 +1060,43 @@ class MongoStore:
         return await self._db["mail"].count_documents({"next_attempt_at": {"$type": "date"}})
 
     # throttling ------------------------------------------------------------------------------
+    # One document per key, {_id: key, at: its latest hit, hits: [{id, at}, ...]}, so that a
+    # reservation is one atomic update (see reserve_hit). The TTL index on `at` (see
+    # _create_indexes) drops a key's document a day after its latest hit. Documents of the
+    # earlier shape, one per hit with a `key` field, are never read; the same index drops them.
     async def count_hits(self, key: str, since: dt.datetime) -> int:
-        return await self._db["hits"].count_documents({"key": key, "at": {"$gte": since}})
+        found = await self._db["hits"].find_one({"_id": key})
+        return sum(1 for hit in (found or {}).get("hits", []) if as_utc(hit["at"]) >= since)
 
-    async def add_hit(self, key: str, at: dt.datetime) -> None:
-        # Old hits are removed by the TTL index on `at` (see _create_indexes).
-        await self._db["hits"].insert_one({"key": key, "at": at})
+    async def reserve_hit(self, key: str, at: dt.datetime, since: dt.datetime,
+                          limit: int) -> str | None:
+        # Never inside a unit of work: a limit counts the attempt on its own, before the work,
+        # and a transaction would turn two attempts at once into a write conflict.
+        hits = self._database["hits"]
+        hit_id = str(ObjectId())
+        await hits.update_one({"_id": key}, {"$pull": {"hits": {"at": {"$lt": since}}}})
+        if limit <= 0:
+            return None
+        # The key's document takes the hit only while its array has no element at index
+        # limit - 1, i.e. fewer than `limit` hits: one conditional update, atomic on any
+        # deployment. (Inserting a hit and then counting those before it would need the order
+        # of hits to be the order of their inserts, which neither client ids nor times give
+        # across connections and processes.)
+        room = {"_id": key, f"hits.{limit - 1}": {"$exists": False}}
+        push = {"$push": {"hits": {"id": hit_id, "at": at}}, "$max": {"at": at}}
+        try:
+            await hits.update_one(room, push, upsert=True)
+            return hit_id
+        except DuplicateKeyError:
+            # The document is there and full, or another first hit made it meanwhile: ask once
+            # more, now that it exists.
+            return hit_id if (await hits.update_one(room, push)).matched_count else None
+
+    async def release_hit(self, key: str, hit_id: str) -> None:
+        await self._database["hits"].update_one({"_id": key}, {"$pull": {"hits": {"id": hit_id}}})
 
     async def clear_hits(self, key: str) -> None:
-        await self._db["hits"].delete_many({"key": key})
+        await self._db["hits"].delete_one({"_id": key})
 
     # backup and restore ----------------------------------------------------------------------
     async def _supports_snapshots(self) -> bool:

@@ -28,8 +28,9 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User, is_id,
                          iso)
-from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, AuditKey, Conflict, NotFound, PostKey,
-                              ReplyKey, StoreUnavailable, importable_kind, record_key)
+from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, TOO_MANY_FILES, AuditKey, Conflict,
+                              NotFound, PostKey, ReplyKey, StoreUnavailable, importable_kind,
+                              record_key)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -447,9 +448,19 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
             and not any(name.startswith(f"{table}_") for table in virtual)]
 
 
-def _add_hit(conn: sqlite3.Connection, key: str, at: dt.datetime) -> None:
+def _reserve_hit(conn: sqlite3.Connection, key: str, at: dt.datetime, since: dt.datetime,
+                 limit: int) -> str | None:
+    # Counted and inserted in the writer's BEGIN IMMEDIATE transaction, which holds the database
+    # write lock: no other thread or process can add a hit between the count and the insert.
     conn.execute("DELETE FROM hits WHERE key = ? AND at < ?", (key, iso(at - HIT_RETENTION)))
-    conn.execute("INSERT INTO hits (key, at) VALUES (?, ?)", (key, iso(at)))
+    (used,) = conn.execute("SELECT COUNT(*) FROM hits WHERE key = ? AND at >= ?",
+                           (key, iso(since))).fetchone()
+    if used >= limit:
+        return None
+    # The hits table has no id column (and no migration may add one here), so a hit is named by
+    # its implicit rowid. VACUUM may renumber a rowid table; release_hit also matches the key, so
+    # at worst it takes back another hit of the same key, which counts the same.
+    return str(conn.execute("INSERT INTO hits (key, at) VALUES (?, ?)", (key, iso(at))).lastrowid)
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
@@ -987,8 +998,6 @@ class SqliteStore:
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        notifications: list[Notification] = (),
-                        hit: tuple[str, dt.datetime] | None = None,
                         expect: dict[str, Any] | None = None) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (reply.post_id,)).fetchone():
@@ -996,12 +1005,7 @@ class SqliteStore:
             _insert(conn, "replies", to_plain(reply))
             conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
                          (reply.post_id,))
-            post = self._update_post(conn, reply.post_id, changes, event, expect)
-            for notification in notifications:
-                _insert(conn, "notifications", to_plain(notification))
-            if hit is not None:
-                _add_hit(conn, *hit)
-            return post
+            return self._update_post(conn, reply.post_id, changes, event, expect)
         return await self._write(work)
 
     async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
@@ -1084,24 +1088,39 @@ class SqliteStore:
         return os.path.join(self.files, attachment_id)
 
     async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
-        path = self._file_path(attachment.id)
+        await self.add_attachments(attachment.post_id, [(attachment, data)], None)
+
+    async def add_attachments(self, post_id: str, items: list[tuple[Attachment, bytes]],
+                              max_per_post: int | None) -> None:
+        paths = [self._file_path(attachment.id) for attachment, _ in items]
 
         def work(conn: sqlite3.Connection) -> None:
             # Asked before any byte is written: renaming over a taken id would replace the bytes
-            # of the attachment that has it. The writer thread runs one of these at a time.
-            if conn.execute("SELECT 1 FROM attachments WHERE id = ?",
-                            (attachment.id,)).fetchone():
+            # of the attachment that has it. The writer thread runs one of these at a time, and
+            # its transaction holds the write lock, so the count below stays true until commit.
+            ids = [attachment.id for attachment, _ in items]
+            if len(set(ids)) < len(ids) or conn.execute(
+                    f"SELECT 1 FROM attachments WHERE id IN ({', '.join('?' for _ in ids)})",
+                    ids).fetchone():
                 raise Conflict("附件已存在")
-            if not conn.execute("SELECT 1 FROM posts WHERE id = ?",
-                                (attachment.post_id,)).fetchone():
+            if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
                 raise NotFound()
-            # The file first, durably, then the row: a crash in between leaves a file no row
+            if max_per_post is not None:
+                (kept,) = conn.execute("SELECT COUNT(*) FROM attachments WHERE post_id = ?",
+                                       (post_id,)).fetchone()
+                if kept + len(items) > max_per_post:
+                    raise Conflict("附件数量超过上限", code=TOO_MANY_FILES)
+            # The files first, durably, then the rows: a crash in between leaves files no row
             # names (space lost), never a row naming a file that is not there.
-            _store_file(path, data)
+            written = []
             try:
-                _insert(conn, "attachments", to_plain(attachment))
+                for path, (attachment, data) in zip(paths, items):
+                    _store_file(path, data)
+                    written.append(path)
+                    _insert(conn, "attachments", to_plain(attachment))
             except BaseException:
-                os.remove(path)
+                for path in written:
+                    os.remove(path)
                 raise
         await self._write(work)
 
@@ -1293,8 +1312,16 @@ class SqliteStore:
             "SELECT COUNT(*) FROM hits WHERE key = ? AND at >= ?", (key, iso(since))).fetchone())
         return row[0]
 
-    async def add_hit(self, key: str, at: dt.datetime) -> None:
-        await self._write(lambda conn: _add_hit(conn, key, at), content=False)
+    async def reserve_hit(self, key: str, at: dt.datetime, since: dt.datetime,
+                          limit: int) -> str | None:
+        return await self._write(lambda conn: _reserve_hit(conn, key, at, since, limit),
+                                 content=False)
+
+    async def release_hit(self, key: str, hit_id: str) -> None:
+        if not hit_id.isdigit():
+            return  # no rowid names it, so no hit of ours
+        await self._write(lambda conn: conn.execute(
+            "DELETE FROM hits WHERE key = ? AND rowid = ?", (key, int(hit_id))), content=False)
 
     async def clear_hits(self, key: str) -> None:
         await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)),

@@ -126,6 +126,28 @@ async def test_repeated_failures_are_throttled_per_account_and_address(store):
                          address="10.0.0.2")
 
 
+async def failures(store, limit, subject, clock):
+    return await store.count_hits(f"{limit.name}:{subject}", clock.now() - limit.window)
+
+
+@pytest.mark.gen_test
+async def test_the_right_password_gives_back_the_failure_it_reserved(store, clock):
+    await register(store)
+    await fail(store, "10.0.0.1", times=4)
+    # A failure's place is taken before the password is checked; with four taken, a fifth
+    # attempt still gets one, and the right password gives it back.
+    login = await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
+                                 address="10.0.0.1")
+    assert login.user.username == "alice"
+    assert await failures(store, throttle.LOGIN_PER_ADDRESS, "10.0.0.1", clock) == 4
+    assert await failures(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, "alice", clock) == 4
+    # Failures of this account from this address are forgotten after a success, as before.
+    assert await failures(store, throttle.LOGIN_PER_ACCOUNT, "alice@10.0.0.1", clock) == 0
+    await fail(store, "10.0.0.1", times=throttle.LOGIN_PER_ACCOUNT.count)
+    with pytest.raises(RateLimited):
+        await fail(store, "10.0.0.1")
+
+
 @pytest.mark.gen_test
 async def test_an_ipv6_range_counts_as_one_address(store):
     await register(store)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import re
 
@@ -127,6 +128,37 @@ async def test_guessing_tokens_is_limited_per_address(store):
         await recovery.reset_password(store, PW, token=token, new_password=NEW,
                                       address="10.4.0.1")
     await recovery.reset_password(store, PW, token=token, new_password=NEW, address="10.4.0.2")
+
+
+@pytest.mark.gen_test
+async def test_guessed_tokens_at_once_are_tried_only_up_to_the_limit(store, clock):
+    await account(store)
+    limit = throttle.RESET_TOKENS_PER_ADDRESS.count
+    results = await asyncio.gather(*(
+        recovery.reset_password(store, PW, token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
+                                new_password=NEW, address="10.5.0.1")
+        for n in range(limit + 10)), return_exceptions=True)
+    assert collections.Counter(type(r) for r in results) == {Invalid: limit, RateLimited: 10}
+
+
+@pytest.mark.gen_test
+async def test_a_working_token_gives_back_the_place_it_reserved(store, clock):
+    await account(store)
+    limit = throttle.RESET_TOKENS_PER_ADDRESS.count
+    for n in range(limit - 1):
+        with pytest.raises(Invalid):
+            await recovery.reset_password(store, PW, token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
+                                          new_password=NEW, address="10.6.0.1")
+    await recovery.request_reset(store, username="alice")
+    token = link_token((await outbox(store))[0])
+    await recovery.reset_password(store, PW, token=token, new_password=NEW, address="10.6.0.1")
+    # One bad token is still allowed: the good one did not use up the last place.
+    with pytest.raises(Invalid):
+        await recovery.reset_password(store, PW, token="guessed-token-last-xxxxxxxxxxxx",
+                                      new_password=NEW, address="10.6.0.1")
+    with pytest.raises(RateLimited):
+        await recovery.reset_password(store, PW, token="guessed-token-more-xxxxxxxxxxxx",
+                                      new_password=NEW, address="10.6.0.1")
 
 
 @pytest.mark.gen_test

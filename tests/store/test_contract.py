@@ -924,6 +924,51 @@ async def test_add_attachment_to_a_missing_post_is_not_found_and_not_stored(any_
     assert await any_store.list_attachments(ghost) == []
 
 
+@pytest.mark.gen_test
+async def test_add_attachments_keeps_all_or_none_within_the_cap(any_store):
+    post = make_post(board="mayor")
+    await any_store.add_post(post)
+    three = [(make_attachment(post.id, bytes([n])), bytes([n])) for n in range(3)]
+    await any_store.add_attachments(post.id, three, 5)
+    over = [(make_attachment(post.id, bytes([n])), bytes([n])) for n in range(3)]
+    with pytest.raises(Conflict) as refused:
+        await any_store.add_attachments(post.id, over, 5)
+    assert refused.value.code == "too_many_files"
+    for attachment, _ in over:
+        assert await any_store.get_attachment(attachment.id) is None
+    # A taken id among them stores none of them either, and the places stay free.
+    taken = [(make_attachment(post.id, b"new"), b"new"),
+             (make_attachment(post.id, b"dup", id=three[0][0].id), b"dup")]
+    with pytest.raises(Conflict):
+        await any_store.add_attachments(post.id, taken, 5)
+    assert await any_store.get_attachment(taken[0][0].id) is None
+    await any_store.add_attachments(post.id, over[:2], 5)
+    assert ids(await any_store.list_attachments(post.id)) == sorted(
+        ids(a for a, _ in three + over[:2]), key=lambda i: (T0, i))
+    with pytest.raises(NotFound):
+        await any_store.add_attachments(new_id(), over[2:], 5)
+
+
+@pytest.mark.gen_test
+async def test_add_attachments_racing_never_pass_the_cap(any_store):
+    """Three uploads of two files at once, half through a second store over the same data (as
+    from another process), to a post that takes five: two get in, the third is refused whole."""
+    post = make_post(board="mayor")
+    await any_store.add_post(post)
+    other = stores.another(any_store)
+    await other.open()
+    try:
+        answers = await asyncio.gather(*(
+            (any_store if n % 2 else other).add_attachments(
+                post.id, [(make_attachment(post.id, b"x"), b"x") for _ in range(2)], 5)
+            for n in range(3)), return_exceptions=True)
+    finally:
+        await other.close()
+    refused = [answer for answer in answers if isinstance(answer, Exception)]
+    assert [answer.code for answer in refused] == ["too_many_files"]
+    assert len(await any_store.list_attachments(post.id)) == 4
+
+
 # settings ------------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_settings_are_stored_replaced_and_absent_as_none(any_store):
@@ -1102,16 +1147,83 @@ async def test_finish_mail_records_sent_retry_and_give_up(any_store):
 
 
 # throttling ----------------------------------------------------------------------------------
+WINDOW = dt.timedelta(minutes=10)
+
+
+async def reserve(store, key, at=T0, limit=3):
+    return await store.reserve_hit(key, at, at - WINDOW, limit)
+
+
 @pytest.mark.gen_test
 async def test_hits_are_counted_in_their_window_and_cleared(any_store):
     for minutes in (0, 5, 10):
-        await any_store.add_hit("login:alice", T0 + dt.timedelta(minutes=minutes))
-    await any_store.add_hit("login:bob", T0)
+        assert await reserve(any_store, "login:alice", T0 + dt.timedelta(minutes=minutes))
+    assert await reserve(any_store, "login:bob")
     assert await any_store.count_hits("login:alice", T0 + dt.timedelta(minutes=5)) == 2
     assert await any_store.count_hits("login:alice", T0) == 3
     await any_store.clear_hits("login:alice")
     assert await any_store.count_hits("login:alice", T0) == 0
     assert await any_store.count_hits("login:bob", T0) == 1
+
+
+@pytest.mark.gen_test
+async def test_reserve_hit_records_only_while_the_limit_has_room(any_store):
+    # All at the same millisecond, as under a frozen clock: each hit still counts once.
+    taken = [await reserve(any_store, "tracking:1.2.3.4") for _ in range(3)]
+    assert all(taken) and len(set(taken)) == 3
+    assert await reserve(any_store, "tracking:1.2.3.4") is None
+    assert await any_store.count_hits("tracking:1.2.3.4", T0) == 3
+    # Another key has its own count; a limit of nothing lets nothing through.
+    assert await reserve(any_store, "tracking:5.6.7.8")
+    assert await reserve(any_store, "tracking:9.9.9.9", limit=0) is None
+    assert await any_store.count_hits("tracking:9.9.9.9", T0 - WINDOW) == 0
+
+
+@pytest.mark.gen_test
+async def test_reserve_hit_counts_only_the_window(any_store):
+    for minutes in (0, 1, 2):
+        assert await reserve(any_store, "login:carol", T0 + dt.timedelta(minutes=minutes))
+    assert await reserve(any_store, "login:carol", T0 + dt.timedelta(minutes=9)) is None
+    # Ten minutes after the first hit it has left the window (which starts at `since`,
+    # inclusive): one place is free again, and only one.
+    later = T0 + dt.timedelta(minutes=10, milliseconds=1)
+    assert await reserve(any_store, "login:carol", later)
+    assert await reserve(any_store, "login:carol", later) is None
+
+
+@pytest.mark.gen_test
+async def test_release_hit_gives_the_place_back_once(any_store):
+    first, second, third = [await reserve(any_store, "register:1.2.3.4") for _ in range(3)]
+    await reserve(any_store, "register:other")
+    await any_store.release_hit("register:1.2.3.4", second)
+    assert await any_store.count_hits("register:1.2.3.4", T0) == 2
+    # Released twice, or under another key, or an id never given: nothing more goes.
+    await any_store.release_hit("register:1.2.3.4", second)
+    await any_store.release_hit("register:other", first)
+    await any_store.release_hit("register:1.2.3.4", "not-an-id")
+    assert await any_store.count_hits("register:1.2.3.4", T0) == 2
+    assert await any_store.count_hits("register:other", T0) == 1
+    fourth = await reserve(any_store, "register:1.2.3.4")
+    assert fourth and await reserve(any_store, "register:1.2.3.4") is None
+    for hit_id in (first, third, fourth):
+        await any_store.release_hit("register:1.2.3.4", hit_id)
+    assert await any_store.count_hits("register:1.2.3.4", T0) == 0
+
+
+@pytest.mark.gen_test
+async def test_reserve_hit_racing_lets_exactly_the_limit_through(any_store, tmp_path):
+    """Many reservations at once, half of them through a second store over the same data (as
+    from another process), at the same millisecond: exactly `limit` get an id."""
+    other = stores.another(any_store)
+    await other.open()
+    try:
+        answers = await asyncio.gather(*(
+            (any_store if n % 2 else other).reserve_hit("login:dave", T0, T0 - WINDOW, 5)
+            for n in range(40)))
+    finally:
+        await other.close()
+    assert sum(answer is not None for answer in answers) == 5
+    assert await any_store.count_hits("login:dave", T0 - WINDOW) == 5
 
 
 # durability and upgrades ---------------------------------------------------------------------
@@ -1383,7 +1495,7 @@ async def every_kind(store) -> dict[str, list]:
     await store.put_setting("sensitive_words", ["赌博"])
     await store.index_post(post.id, ["路灯", "路灯", "维修"])
     await store.add_session(Session("token-hash", author.id, "cookie", T0, T0 + dt.timedelta(days=1)))
-    await store.add_hit("login:author", T0)
+    await store.reserve_hit("login:author", T0, T0, 1)
     made = {"departments": [Department("tax", "税务局")],
             "boards": [BoardSettings("mayor", "市长书记信箱", categories=["城建"])],
             "users": [author, admin], "api_keys": [api_key],
@@ -1462,7 +1574,7 @@ async def test_is_empty_counts_every_kind_but_the_seeded_departments_and_boards(
     await any_store.ensure_departments([Department("tax", "税务局")])
     await any_store.ensure_boards([BoardSettings("forum", "强市论坛")])
     assert await any_store.is_empty()
-    await any_store.add_hit("login:x", T0)  # even a transient record is something
+    await any_store.reserve_hit("login:x", T0, T0, 1)  # even a transient record is something
     assert not await any_store.is_empty()
     await any_store.wipe()
     assert await any_store.is_empty()
@@ -1665,7 +1777,7 @@ async def test_content_version_moves_on_with_what_pages_show_and_not_with_bookke
     await any_store.add_session(Session("a" * 64, author.id, "cookie", T0,
                                         T0 + dt.timedelta(days=1)))
     await any_store.touch_session("a" * 64, T0 + dt.timedelta(minutes=10))
-    await any_store.add_hit("posts-account:x", T0)
+    await any_store.reserve_hit("posts-account:x", T0, T0, 1)
     await any_store.add_notifications([make_notification(author.id)])
     await any_store.mark_read(author.id, None)
     await any_store.add_audit(make_audit(author.id, f"post:{post.id}"))
@@ -1741,22 +1853,12 @@ async def test_every_list_query_has_its_index(any_store):
 
 
 @pytest.mark.gen_test
-async def test_add_reply_stores_its_notifications_and_hit_with_it_or_none_of_them(any_store):
+async def test_add_reply_to_a_missing_post_stores_nothing(any_store):
     author = make_user("asker")
     await any_store.add_user(author)
-    post = make_post(author_id=author.id)
-    await any_store.add_post(post)
-    notice = make_notification(author.id)
-    await any_store.add_reply(make_reply(post.id), {"updated_at": T0}, notifications=[notice],
-                              hit=("posts-account:x", T0))
-    assert ids(await any_store.list_notifications(author.id, None, 10)) == [notice.id]
-    assert await any_store.count_hits("posts-account:x", T0 - dt.timedelta(minutes=1)) == 1
     with pytest.raises(NotFound):
-        await any_store.add_reply(make_reply(new_id()), {"updated_at": T0},
-                                  notifications=[make_notification(author.id)],
-                                  hit=("posts-account:x", T0))
-    assert len(await any_store.list_notifications(author.id, None, 10)) == 1
-    assert await any_store.count_hits("posts-account:x", T0 - dt.timedelta(minutes=1)) == 1
+        await any_store.add_reply(make_reply(new_id()), {"updated_at": T0})
+    assert await any_store.list_replies_by_author(author.id, None, None, 10) == []
 
 
 @pytest.mark.gen_test

@@ -154,6 +154,13 @@ class StandinGridFSBucket:
             doc["metadata"] = metadata
         await self._files.insert_one(doc)
 
+    async def delete(self, file_id: Any, **options: Any) -> None:
+        # The files document first, then the chunks, as GridFS does.
+        found = await self._files.delete_one({"_id": file_id})
+        await self._chunks.delete_many({"files_id": file_id})
+        if not found.deleted_count:
+            raise NoFile(f"no file could be deleted because none matched {file_id!r}")
+
     async def open_download_stream(self, file_id: Any, **options: Any) -> StandinGridOut:
         doc = await self._files.find_one({"_id": file_id})
         if doc is None:

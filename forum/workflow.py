@@ -51,6 +51,10 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CONSULTATION, "hide"): {s: Status.HIDDEN for s in (Status.OPEN, Status.ANSWERED,
                                                              Status.RESOLVED, Status.PENDING)},
     (Kind.BULLETIN, "hide"): {Status.PUBLISHED: Status.HIDDEN},
+    # the review rules (sensitive words in an edit) hold a post the public reads for review
+    (Kind.DISCUSSION, "hold"): {Status.PUBLISHED: Status.PENDING},
+    (Kind.CONSULTATION, "hold"): {s: Status.PENDING for s in (Status.OPEN, Status.ANSWERED,
+                                                              Status.RESOLVED)},
     **{(kind, "restore"): {Status.HIDDEN: Status.HIDDEN}
        for kind in (Kind.DISCUSSION, Kind.CONSULTATION, Kind.BULLETIN)},
     # a reader's flag asks a moderator to look; it changes no status, but is offered only while
@@ -92,6 +96,7 @@ ACTORS: dict[tuple[Kind, str], frozenset[Party]] = {
     (Kind.CASE, "rate_satisfied"): _WRITER, (Kind.CASE, "rate_unsatisfied"): _WRITER,
     (Kind.CASE, "rate_final"): _WRITER,
     (Kind.CASE, "expire"): _SYSTEM, (Kind.CASE, "overdue"): _SYSTEM,
+    (Kind.DISCUSSION, "hold"): _SYSTEM, (Kind.CONSULTATION, "hold"): _SYSTEM,
     **{(kind, action): _MODERATOR for kind, action in TRANSITIONS
        if action in ("accept", "hide", "restore") and kind is not Kind.CASE},
     **{(kind, "flag"): frozenset({Party.READER}) for kind in Kind},
@@ -110,7 +115,7 @@ ACTION_NAMES = {
     "comment": "回复", "hide": "隐藏", "restore": "恢复",
     "reject": "不予受理", "route": "转办", "return": "退回", "official": "答复",
     "rate_satisfied": "评价", "rate_unsatisfied": "评价", "rate_final": "评价", "expire": "办结",
-    "overdue": "标记超期", "flag": "举报",
+    "overdue": "标记超期", "flag": "举报", "hold": "待审核",
 }
 
 
@@ -134,6 +139,12 @@ def step(kind: Kind, action: str, status: Status, parties: frozenset[Party]) -> 
     if status not in table:
         raise Conflict(msg("当前状态下不能{verb}", verb=verb), code="invalid_transition")
     return table[status]
+
+
+def allows_now(kind: Kind, action: str, status: Status) -> bool:
+    """Whether the lifecycle has `action` for a post of `kind` in `status`, whoever takes it:
+    for rules that apply only where a step exists (holding an edit for review)."""
+    return status in TRANSITIONS.get((kind, action), {})
 
 
 def offered(kind: Kind, status: Status, parties: frozenset[Party]) -> frozenset[str]:

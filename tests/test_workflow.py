@@ -114,3 +114,24 @@ def test_overdue_only_while_unanswered():
     assert not workflow.is_overdue(post, at)
     post.status, post.accept_due_at = Status.SUBMITTED, past
     assert workflow.is_overdue(post, at)
+
+
+def test_every_write_of_a_post_in_the_product_is_conditional_on_what_it_was_decided_from():
+    """The grep of the done-when, as a test: each store call in forum/ that changes a post
+    (update_post, add_reply, accept_reply) passes `expect`, so no status is written
+    unconditionally; and no service compares and sets a status outside workflow.step."""
+    import ast
+    import pathlib
+    root = pathlib.Path(workflow.__file__).parent
+    calls = []
+    for path in root.rglob("*.py"):
+        if path.parent.name == "store":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("update_post", "add_reply", "accept_reply")
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "store"):
+                calls.append((path.name, node.lineno,
+                              any(k.arg == "expect" for k in node.keywords)))
+    assert len(calls) >= 6, calls
+    assert [c for c in calls if not c[2]] == []

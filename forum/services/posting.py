@@ -350,10 +350,9 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     if body is not None:
         changes["body"] = body
         changes["html"] = await _render(body)
-    if (post.status in (Status.PUBLISHED, Status.OPEN, Status.ANSWERED, Status.RESOLVED)
-            and not _is_official(viewer)
+    if (not _is_official(viewer) and workflow.allows_now(policy.kind, "hold", post.status)
             and settings.matching_words(await settings.sensitive_words(store), title, body)):
-        changes["status"] = Status.PENDING
+        changes["status"] = workflow.step(policy.kind, "hold", post.status, REVIEW_RULES)
     revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
     event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value,
                   changes.get("status", post.status).value)
@@ -414,6 +413,9 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
                                   [reply], [], [])
     return thread.replies[0]
 
+
+# Who holds a post for review when its text trips the rules: the system, not the editor.
+REVIEW_RULES = frozenset({workflow.Party.SYSTEM})
 
 # What a reply tells the post's writer (their own follow-ups tell nobody: see tell_author).
 REPLY_NOTICE = {ReplyKind.COMMENT: "reply", ReplyKind.FOLLOW_UP: "reply",

@@ -4,12 +4,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from forum.clock import now
 from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.limits import (DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN,
+                           USERNAME, USERNAME_MAX, USERNAME_MIN)
 from forum.logs import event
 from forum.model import Role, Session, User, new_id
 from forum.security import Passwords, is_common_password, new_token, token_hash
@@ -21,11 +22,7 @@ from forum.store.base import Store
 # person typed (it may be a password typed in the wrong field), a password or a token.
 log = logging.getLogger("forum.auth")
 
-USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 USERNAME_HINT = "3 到 32 个字母、数字或下划线"
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-PASSWORD_MIN, PASSWORD_MAX = 8, 256
-DISPLAY_NAME_MAX = 40
 SESSION_DAYS = 30
 LOGIN_KINDS = frozenset({"cookie", "bearer"})
 OFFICIAL_IDLE = dt.timedelta(hours=2)
@@ -52,11 +49,11 @@ def new_password(fields: Fields, name: str, value: Any) -> str | None:
 def check_new_account(username: Any, password: Any, display_name: Any,
                        email: Any) -> tuple[str, str, str | None, str | None]:
     fields = Fields()
-    name = fields.text("username", username, max_len=32, min_len=3, pattern=USERNAME,
-                       pattern_hint=USERNAME_HINT)
+    name = fields.text("username", username, max_len=USERNAME_MAX, min_len=USERNAME_MIN,
+                       pattern=USERNAME, pattern_hint=USERNAME_HINT)
     secret = new_password(fields, "password", password)
     shown = fields.text("display_name", display_name, max_len=DISPLAY_NAME_MAX, required=False)
-    mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
+    mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
     fields.done()
     return name, secret, shown, mail
@@ -199,7 +196,7 @@ async def change_email(store: Store, passwords: Passwords, viewer: User | None, 
     if viewer is None:
         raise NotLoggedIn()
     fields = Fields()
-    mail = fields.text("email", email, max_len=254, required=False, pattern=EMAIL,
+    mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
     old = fields.secret("current_password", current_password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()

@@ -12,6 +12,7 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import NotFound
+from forum.limits import REASON_MAX
 from forum.model import ApiKey, User, is_id, new_id
 from forum.security import new_token, token_hash
 from forum.services import audit
@@ -20,7 +21,6 @@ from forum.services.fields import Fields
 from forum.store.base import Store
 
 NAME_MAX = 60
-REASON_MAX = 500
 # Longer than any key this module issues (43 characters); anything longer is not looked up.
 KEY_MAX = 128
 

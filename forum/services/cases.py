@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from typing import Any
 
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.limits import DUE_DAYS_MAX, DUE_DAYS_MIN, REASON_MAX, TRACKING_KEY
 from forum.messages import msg
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id
 from forum.security import token_hash, tracking_key
@@ -25,10 +25,6 @@ from forum.services.presenting import (PostView, Thread, is_author, is_moderator
 from forum.store.base import Store
 
 CASE_BOARDS = tuple(slug for slug, p in boards.POLICIES.items() if p.kind is Kind.CASE)
-DUE_DAYS_MAX = 60
-REASON_MAX = 500
-# A 查询码 without its dashes: 28 characters now, 16 for the codes handed out before.
-TRACKING_CODE = re.compile(r"[A-HJ-NP-Z2-9]{28}|[A-HJ-NP-Z2-9]{16}")
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
 UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
@@ -105,18 +101,9 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     fields = Fields()
     known = {d.slug: d.name for d in await store.list_departments()}
     slug = fields.choice("department", department, sorted(known), required=True)
-    days = None
-    if due_days not in (None, ""):
-        if isinstance(due_days, bool) or not isinstance(due_days, (int, str)):
-            fields.fail("due_days", "应为整数")
-        else:
-            try:
-                days = int(due_days)
-            except ValueError:
-                fields.fail("due_days", "应为整数")
-            else:
-                if not 1 <= days <= DUE_DAYS_MAX:
-                    fields.fail("due_days", msg("应在 1 到 {most} 个工作日之间", most=DUE_DAYS_MAX))
+    days = fields.whole("due_days", due_days, least=DUE_DAYS_MIN, most=DUE_DAYS_MAX,
+                        out_of_range=lambda least, most: msg(
+                            "应在 {least} 到 {most} 个工作日之间", least=least, most=most))
     text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
     fields.done()
     board = await store.get_board(post.board)
@@ -222,7 +209,7 @@ async def case_by_code(store: Store, code: Any) -> Post | None:
     allowed); None for a malformed or unknown code. Not rate limited: callers that show the
     case limit the look-ups themselves."""
     cleaned = tracking_key(code) if isinstance(code, str) else ""
-    if not TRACKING_CODE.fullmatch(cleaned):
+    if not TRACKING_KEY.fullmatch(cleaned):
         return None
     return await store.get_post_by_tracking(token_hash(cleaned))
 

@@ -7,9 +7,10 @@ form can mark all wrong fields at once.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from forum.errors import Invalid
+from forum.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from forum.messages import msg
 from forum.model import is_id
 from forum.text import has_control_chars, normalize_block, normalize_line
@@ -25,6 +26,10 @@ def _has_lone_surrogate(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def _out_of_range(least: int, most: int) -> str:
+    return msg("应在 {least} 到 {most} 之间", least=least, most=most)
 
 
 class Fields:
@@ -98,6 +103,26 @@ class Fields:
             return None
         return text
 
+    def whole(self, name: str, value: Any, *, least: int, most: int,
+              out_of_range: Callable[[int, int], str] | None = None) -> int | None:
+        """A whole number from JSON (an integer) or a form (its digits); None when absent or
+        blank. Booleans, fractions and words are refused, and so is anything out of range
+        (`out_of_range(least, most)` words the message)."""
+        if value is None or value == "":
+            return None
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            number = int(value.strip())
+        if number is None:
+            self.fail(name, "应为整数")
+        elif not least <= number <= most:
+            self.fail(name, (out_of_range or _out_of_range)(least, most))
+        else:
+            return number
+        return None
+
     def identifier(self, name: str, value: Any) -> str | None:
         if value is None:
             self.fail(name, MISSING)
@@ -112,14 +137,10 @@ class Fields:
             raise Invalid(self.errors)
 
 
-def check_limit(value: Any, *, default: int = 20, maximum: int = 100) -> int:
+def check_limit(value: Any, *, default: int = LIST_LIMIT_DEFAULT,
+                maximum: int = LIST_LIMIT_MAX) -> int:
     """The `limit` of a list request: 1 to 100, default 20."""
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise Invalid({"limit": "应为整数"}) from None
-    if isinstance(value, bool) or not 1 <= number <= maximum:
-        raise Invalid({"limit": msg("应在 1 到 {most} 之间", most=maximum)})
-    return number
+    fields = Fields()
+    number = fields.whole("limit", value, least=1, most=maximum)
+    fields.done()
+    return default if number is None else number

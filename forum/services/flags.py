@@ -6,13 +6,13 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import Forbidden, NotLoggedIn
+from forum.limits import REASON_MAX
 from forum.model import Flag, User, new_id
 from forum.services import posting
 from forum.services.fields import Fields
 from forum.services.presenting import is_author, step
 from forum.store.base import Store
 
-REASON_MAX = 500
 
 
 async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any) -> Flag:

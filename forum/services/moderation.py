@@ -8,6 +8,7 @@ from typing import Any
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotLoggedIn
+from forum.limits import REASON_MAX
 from forum.messages import msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
 from forum.services import audit, decided, notify, posting
@@ -19,7 +20,6 @@ from forum.store.base import Store
 ACTIONS = ("accept", "reject", "hide", "restore", "lock", "unlock", "pin", "unpin",
            "dismiss_flags")
 NEEDS_REASON = frozenset({"reject", "hide"})
-REASON_MAX = 500
 QUEUE_SECTION_MAX = 100
 
 # Flags on a post, not statuses: (field, value) each action sets.

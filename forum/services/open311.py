@@ -37,10 +37,11 @@ from typing import Any, Mapping
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
+from forum import limits
+from forum.limits import DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX
 from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
 from forum.services import apikeys, cases, posting, throttle
-from forum.services.accounts import DISPLAY_NAME_MAX, EMAIL
 from forum.services.fields import Fields
 from forum.services.presenting import may_see, present_posts
 from forum.store.base import Store
@@ -350,7 +351,7 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     last = fields.text("last_name", data.get("last_name"), max_len=NAME_MAX, required=False)
     phone = fields.text("phone", data.get("phone"), max_len=24, required=False, pattern=PHONE,
                         pattern_hint="不是有效的电话号码")
-    email = fields.text("email", data.get("email"), max_len=254, required=False, pattern=EMAIL,
+    email = fields.text("email", data.get("email"), max_len=EMAIL_MAX, required=False, pattern=EMAIL,
                         pattern_hint="不是有效的电子邮箱地址")
     public = _flag(fields, "public", data.get("public"))
     place = _place(fields, data)
@@ -364,8 +365,8 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     # Chinese order: family name first, without a space between the two.
     name = "".join(part for part in (last, first) if part)
     contact = "，".join(part for part in (name, phone, email) if part) or None
-    if contact is not None and len(contact) > posting.CONTACT_MAX:
-        raise Invalid({"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=posting.CONTACT_MAX)})
+    if contact is not None and len(contact) > limits.CONTACT_MAX:
+        raise Invalid({"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=limits.CONTACT_MAX)})
     await throttle.reserve(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
     writer = await _gateway(store, key) if not policy.visitors_may_post else None
     body = description + (f"\n\n地点：{place}" if place else "")

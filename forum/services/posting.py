@@ -17,6 +17,7 @@ from forum import boards, security, text, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id)
@@ -29,8 +30,6 @@ from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KI
                                        present_thread, reply_kind, step)
 from forum.store.base import PostKey, Store
 
-TITLE_MAX = 120
-BODY_MAX = 20_000
 NEW_ACCOUNT_AGE = dt.timedelta(days=1)
 NEW_ACCOUNT_MAX_LINKS = 2
 
@@ -233,8 +232,6 @@ async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> Boa
     return board
 
 
-CONTACT_MAX = 100
-CASE_NUMBER_MAX = 40
 
 
 async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any], *,

@@ -17,6 +17,7 @@ import logging
 import re
 from typing import Any
 
+from forum import limits
 from forum.clock import now
 from forum.errors import Invalid, RateLimited
 from forum.logs import event
@@ -53,7 +54,7 @@ async def request_reset(store: Store, *, username: Any, address: str = "") -> No
     except RateLimited:
         event(log, "password_reset_requested", user_id=None, outcome="throttled")
         raise
-    user = await store.get_user_by_name(name) if accounts.USERNAME.fullmatch(name) else None
+    user = await store.get_user_by_name(name) if limits.USERNAME.fullmatch(name) else None
     if user is None or user.disabled or not (user.email and user.email_confirmed):
         outcome = ("unknown_user" if user is None else "disabled" if user.disabled
                    else "no_confirmed_email")

@@ -13,10 +13,10 @@ import functools
 import json
 from typing import Any, Iterable
 
-from forum import boards, workflow
+from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (accounts, admin, apikeys, attachments, cases, flags, moderation,
-                            posting, recovery, searching, settings)
+from forum.services import (admin, apikeys, attachments, moderation, recovery, searching,
+                            settings)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
 
@@ -130,15 +130,15 @@ SLUGS = list(boards.BOARD_ORDER)
 CASE_BOARDS = [slug for slug in SLUGS if boards.POLICIES[slug].kind is Kind.CASE]
 BULLETIN_BOARDS = [slug for slug in SLUGS if boards.POLICIES[slug].kind is Kind.BULLETIN]
 ROLES = [role.value for role in Role]
-USERNAME_PATTERN = "^[A-Za-z0-9_]{3,32}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-REASON = string(1, cases.REASON_MAX)
-TRACKING_PATTERN = "^[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){6}$"
+USERNAME_PATTERN = limits.anchored(limits.USERNAME_PATTERN)
+EMAIL_PATTERN = limits.anchored(limits.EMAIL_PATTERN)
+REASON = string(1, limits.REASON_MAX)
+TRACKING_PATTERN = limits.anchored(limits.TRACKING_PATTERN)
 
 
 def _user_properties() -> dict[str, Schema]:
     return {"id": ID, "username": string(pattern=USERNAME_PATTERN),
-            "display_name": string(1, accounts.DISPLAY_NAME_MAX),
+            "display_name": string(1, limits.DISPLAY_NAME_MAX),
             "roles": array(string(enum=ROLES)),
             "department": nullable(string(description="department slug")),
             "specialties": array(string())}
@@ -158,10 +158,10 @@ def _schemas() -> dict[str, Schema]:
         "accept_due_at": nullable(TIME), "accepted_at": nullable(TIME),
         "replied_at": nullable(TIME), "closed_at": nullable(TIME),
     }
-    bulletin_fields = {"case_number": nullable(string(max_length=posting.CASE_NUMBER_MAX)),
+    bulletin_fields = {"case_number": nullable(string(max_length=limits.CASE_NUMBER_MAX)),
                        "received_on": nullable(DAY)}
     post = obj({
-        "id": ID, "board": string(enum=SLUGS), "title": string(1, posting.TITLE_MAX),
+        "id": ID, "board": string(enum=SLUGS), "title": string(1, limits.TITLE_MAX),
         "body": string(description="Markdown as written, or with personal data masked for the "
                                    "public"),
         "html": string(description="sanitised HTML rendering"),
@@ -458,9 +458,9 @@ def _paths() -> dict[str, Schema]:
             "post", "register", "Create a citizen account", tag="Accounts",
             body=json_body(obj({
                 "username": string(3, 32, pattern=USERNAME_PATTERN),
-                "password": string(accounts.PASSWORD_MIN, accounts.PASSWORD_MAX,
+                "password": string(limits.PASSWORD_MIN, limits.PASSWORD_MAX,
                                    description="not a common password"),
-                "display_name": string(1, accounts.DISPLAY_NAME_MAX,
+                "display_name": string(1, limits.DISPLAY_NAME_MAX,
                                        description="any script; the username when absent"),
                 "email": string(max_length=254, pattern=EMAIL_PATTERN,
                                 description="gets a confirmation link"),
@@ -470,7 +470,7 @@ def _paths() -> dict[str, Schema]:
         "/api/v1/auth/login": item(operation(
             "post", "login", "Log in for a bearer token", tag="Accounts",
             body=json_body(obj({"username": string(1, 256),
-                                "password": string(1, accounts.PASSWORD_MAX)})),
+                                "password": string(1, limits.PASSWORD_MAX)})),
             ok=(200, ref("Login"), "logged in"), errors=[401, 422, 429],
             description="401 alike for a wrong password, an unknown user and a disabled "
                         "account; 429 after repeated failures.")),
@@ -479,9 +479,9 @@ def _paths() -> dict[str, Schema]:
             ok=(204, None, "logged out; the token or session no longer works"))),
         "/api/v1/auth/password": item(operation(
             "post", "changePassword", "Change the password", tag="Accounts", login=True,
-            body=json_body(obj({"current_password": string(1, accounts.PASSWORD_MAX),
-                                "new_password": string(accounts.PASSWORD_MIN,
-                                                       accounts.PASSWORD_MAX,
+            body=json_body(obj({"current_password": string(1, limits.PASSWORD_MAX),
+                                "new_password": string(limits.PASSWORD_MIN,
+                                                       limits.PASSWORD_MAX,
                                                        description="not a common password")})),
             ok=(200, obj({"token": string(description="the new bearer token; only for "
                                                       "bearer callers"),
@@ -508,8 +508,8 @@ def _paths() -> dict[str, Schema]:
             tag="Accounts",
             body=json_body(obj({"token": string(20, 100, pattern="^[A-Za-z0-9_-]{20,100}$",
                                                 description="the last part of the mailed link"),
-                                "new_password": string(accounts.PASSWORD_MIN,
-                                                       accounts.PASSWORD_MAX,
+                                "new_password": string(limits.PASSWORD_MIN,
+                                                       limits.PASSWORD_MAX,
                                                        description="not a common password")})),
             ok=(204, None, "the password is changed and every session and token of the "
                            "account has ended; log in again"),
@@ -524,7 +524,7 @@ def _paths() -> dict[str, Schema]:
                       body=json_body(obj({"email": nullable(string(max_length=254,
                                                                    pattern=EMAIL_PATTERN)),
                                           "current_password": string(
-                                              1, accounts.PASSWORD_MAX,
+                                              1, limits.PASSWORD_MAX,
                                               description="needed: the address receives "
                                                           "password-reset links")},
                                          optional=["email"])),
@@ -555,15 +555,15 @@ def _paths() -> dict[str, Schema]:
             operation("post", "createPost", "Open a post, question, case or bulletin",
                       tag="Boards and posts", params=[param("slug")],
                       body=json_body(obj({
-                          "title": string(1, posting.TITLE_MAX),
-                          "body": string(1, posting.BODY_MAX, description="Markdown"),
+                          "title": string(1, limits.TITLE_MAX),
+                          "body": string(1, limits.BODY_MAX, description="Markdown"),
                           "category": string(description="one of the board's categories"),
                           "anonymous": boolean("lawyer, agri: show as 网友; tax: no name (the "
                                                "default without an account)"),
                           "public": boolean("mayor: publish the letter once accepted"),
-                          "contact": string(1, posting.CONTACT_MAX,
+                          "contact": string(1, limits.CONTACT_MAX,
                                             description="mayor: required (实名); tax: optional"),
-                          "case_number": string(1, posting.CASE_NUMBER_MAX,
+                          "case_number": string(1, limits.CASE_NUMBER_MAX,
                                                 description="hotline: required"),
                           "received_on": string(10, 10, fmt="date",
                                                 description="hotline: the call's date, required"),
@@ -587,8 +587,8 @@ def _paths() -> dict[str, Schema]:
                       ok=(200, ref("Thread"), "the thread")),
             operation("patch", "editPost", "Edit a post", tag="Boards and posts",
                       login=True, params=[param("id")],
-                      body=json_body(obj({"title": string(1, posting.TITLE_MAX),
-                                          "body": string(1, posting.BODY_MAX)},
+                      body=json_body(obj({"title": string(1, limits.TITLE_MAX),
+                                          "body": string(1, limits.BODY_MAX)},
                                          optional=["title", "body"])),
                       ok=updated, errors=[422],
                       description="The author within 30 minutes, or a moderator; the earlier "
@@ -599,7 +599,7 @@ def _paths() -> dict[str, Schema]:
                       ok=(200, page_of(ref("Reply")), "oldest first, all on one page")),
             operation("post", "reply", "Reply to a post", tag="Boards and posts", login=True,
                       params=[param("id")],
-                      body=json_body(obj({"body": string(1, posting.BODY_MAX)})),
+                      body=json_body(obj({"body": string(1, limits.BODY_MAX)})),
                       ok=(201, wrapped("reply", ref("Reply")), "created"),
                       errors=[409, 422, 429],
                       description="The kind follows from the board and the role: `official` "
@@ -608,13 +608,13 @@ def _paths() -> dict[str, Schema]:
                                   "asker), `comment` (others in the forum). 409 when locked.")),
         "/api/v1/preview": item(operation(
             "post", "preview", "Render Markdown as a saved post would", tag="Boards and posts",
-            body=json_body(obj({"body": string(max_length=posting.BODY_MAX)},
+            body=json_body(obj({"body": string(max_length=limits.BODY_MAX)},
                                optional=["body"])),
             ok=(200, obj({"html": string()}), "sanitised HTML"), errors=[422])),
         "/api/v1/posts/{id}/flag": item(operation(
             "post", "flagPost", "Report a post to the moderators", tag="Boards and posts",
             login=True, params=[param("id")],
-            body=json_body(obj({"reason": string(1, flags.REASON_MAX)})),
+            body=json_body(obj({"reason": string(1, limits.REASON_MAX)})),
             ok=(201, wrapped("flag", ref("Flag")), "recorded"), errors=[409, 422],
             description="One open flag per reader and post (409 for a second); not on one's "
                         "own post (403).")),
@@ -644,10 +644,10 @@ def _paths() -> dict[str, Schema]:
             "post", "routeCase", "Route a case to a department", tag="Cases", login=True,
             params=[param("id")],
             body=json_body(obj({"department": string(1, 64, description="department slug"),
-                                "due_days": integer(1, cases.DUE_DAYS_MAX,
+                                "due_days": integer(1, limits.DUE_DAYS_MAX,
                                                     description="working days; the board's "
                                                                 "reply days when absent"),
-                                "note": string(max_length=cases.REASON_MAX)},
+                                "note": string(max_length=limits.REASON_MAX)},
                                optional=["due_days", "note"])),
             ok=(200, post, "the case, now `routed`"), errors=[409, 422],
             description="Moderators.")),
@@ -660,7 +660,7 @@ def _paths() -> dict[str, Schema]:
             "post", "rateCase", "Rate the official reply", tag="Cases", login=True,
             params=[param("id")],
             body=json_body(obj({"score": string(enum=workflow.RATINGS),
-                                "comment": string(max_length=cases.REASON_MAX)},
+                                "comment": string(max_length=limits.REASON_MAX)},
                                optional=["comment"])),
             ok=updated, errors=[409, 422],
             description="The writer, after an official reply, once. `satisfied` and "
@@ -693,7 +693,7 @@ def _paths() -> dict[str, Schema]:
             "post", "moderate", "A moderator's action on a post", tag="Moderation", login=True,
             params=[param("id")],
             body=json_body(obj({"action": string(enum=moderation.ACTIONS),
-                                "reason": string(max_length=moderation.REASON_MAX,
+                                "reason": string(max_length=limits.REASON_MAX,
                                                  description="required for reject and hide")},
                                optional=["reason"])),
             ok=updated, errors=[409, 422],
@@ -795,7 +795,7 @@ def _paths() -> dict[str, Schema]:
                       errors=[403, 422], description="Audited.")),
         "/api/v1/admin/api-keys/{id}": item(operation(
             "delete", "revokeApiKey", "Revoke an API key", tag="Administration", login=True,
-            params=[param("id"), query("reason", string(max_length=apikeys.REASON_MAX),
+            params=[param("id"), query("reason", string(max_length=limits.REASON_MAX),
                                        "why, for the audit log")],
             ok=(200, wrapped("api_key", ref("ApiKey")), "revoked (again: unchanged)"),
             errors=[403, 422], description="The key stops working at once. Audited.")),

@@ -1,0 +1,46 @@
+"""The lengths, ranges and patterns fields are checked against, each written once.
+
+The validators (services), the OpenAPI document (web/openapi.py) and the templates' `maxlength`,
+`min` and `max` attributes all read these, so what a form lets people type, what the API
+documents and what the service accepts cannot drift apart. Rate limits are in
+services/throttle.py, lifecycle rules in workflow.py.
+"""
+from __future__ import annotations
+
+import re
+
+from forum import security
+
+TITLE_MAX = 120
+BODY_MAX = 20_000
+# Reasons and notes: rejecting, hiding, routing, returning, rating comments, flags, revoking.
+REASON_MAX = 500
+CONTACT_MAX = 100
+CASE_NUMBER_MAX = 40
+DISPLAY_NAME_MAX = 40
+EMAIL_MAX = 254                   # RFC 5321's limit for a whole address
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+USERNAME_MIN, USERNAME_MAX = 3, 32
+DUE_DAYS_MIN, DUE_DAYS_MAX = 1, 60  # working days a routed case may be given
+LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 20, 100
+
+# Patterns without anchors, for re.fullmatch; `anchored()` gives the OpenAPI form.
+USERNAME_PATTERN = rf"[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_TRACKING_CHAR = f"[{security.TRACKING_ALPHABET}]"
+# A 查询码 as handed out: groups of four joined by dashes.
+TRACKING_PATTERN = (f"{_TRACKING_CHAR}{{{security.TRACKING_GROUP_CHARS}}}"
+                    f"(-{_TRACKING_CHAR}{{{security.TRACKING_GROUP_CHARS}}})"
+                    f"{{{security.TRACKING_CODE_CHARS // security.TRACKING_GROUP_CHARS - 1}}}")
+# A 查询码 as typed, once spaces and dashes are taken out: the current length, or the old one.
+TRACKING_KEY_PATTERN = (f"{_TRACKING_CHAR}{{{security.TRACKING_CODE_CHARS}}}"
+                        f"|{_TRACKING_CHAR}{{{security.OLD_TRACKING_CODE_CHARS}}}")
+
+USERNAME = re.compile(USERNAME_PATTERN)
+EMAIL = re.compile(EMAIL_PATTERN)
+TRACKING_KEY = re.compile(TRACKING_KEY_PATTERN)
+
+
+def anchored(pattern: str) -> str:
+    """The pattern as JSON Schema writes it (matched anywhere unless anchored)."""
+    return f"^(?:{pattern})$" if "|" in pattern else f"^{pattern}$"

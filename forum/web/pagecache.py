@@ -33,7 +33,8 @@ from tornado.escape import utf8
 
 CARE_COOKIE = "care"          # the 关怀版 switch (forum/web/i18n.py sets it)
 SESSION_COOKIES = ("session", "__Host-session")  # both names forum/web/base.py may use
-FLASH_COOKIE = "flash"  # what a redirect after a form shows once (forum/web/pages.py)
+# What a redirect after a form shows once (forum/web/pages.py), by both names it may have.
+FLASH_COOKIES = ("flash", "__Host-flash")
 MAX_ENTRIES = 2000
 MAX_BYTES = 64 << 20
 # What a page shows can also change with the clock alone (a case turning overdue, which the
@@ -148,7 +149,7 @@ class AnonymousPageCache:
                 and "Authorization" not in request.headers
                 # A flash belongs to one reader: the page that shows it is rendered for them.
                 and not any(self.get_cookie(name)  # type: ignore[attr-defined]
-                            for name in (*SESSION_COOKIES, FLASH_COOKIE)))
+                            for name in (*SESSION_COOKIES, *FLASH_COOKIES)))
 
     def _shareable(self) -> bool:
         """Nothing in this response belongs to one reader: no cookie set, no XSRF token made

@@ -17,7 +17,7 @@ from forum.services import (accounts, admin, apikeys, attachments, cases, consul
                             stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
-from forum.web.pagecache import FLASH_COOKIE, AnonymousPageCache
+from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
 
 
 # A flash (what a redirect after a form shows once) outlives its redirect by this much at most.
@@ -56,6 +56,11 @@ class PageHandler(BaseHandler):
         flash = self.take_flash() if self.request.method == "GET" else {}
         self.render(template, user=self.user, nav=nav, unread=unread, flash=flash, **context)
 
+    @property
+    def flash_cookie(self) -> str:
+        # Over HTTPS under the __Host- prefix, as the session cookie (see base.session_cookie).
+        return FLASH_COOKIES[1] if self.config.behind_https else FLASH_COOKIES[0]
+
     def redirect_after(self, url: str, **flash: Any) -> None:
         """The answer to a form that changed something: 303 See Other to the page that shows
         the result, so that reloading that page repeats nothing. `flash` (JSON values) is shown
@@ -64,7 +69,7 @@ class PageHandler(BaseHandler):
         if flash:
             # For that page only: another page read first (another tab) leaves it there.
             flash["page"] = urlsplit(url).path
-            self.set_signed_cookie(FLASH_COOKIE, json.dumps(flash, ensure_ascii=False),
+            self.set_signed_cookie(self.flash_cookie, json.dumps(flash, ensure_ascii=False),
                                    max_age=FLASH_SECONDS, httponly=True, samesite="Lax",
                                    secure=self.config.behind_https, path="/")
         self.no_store()
@@ -76,9 +81,9 @@ class PageHandler(BaseHandler):
         cookie). {} when there is none, or it is too old or not ours."""
         if self._flash is None:
             self._flash = {}
-            if self.get_cookie(FLASH_COOKIE) is None:
+            if self.get_cookie(self.flash_cookie) is None:
                 return self._flash
-            raw = self.get_signed_cookie(FLASH_COOKIE, max_age_days=FLASH_SECONDS / 86400)
+            raw = self.get_signed_cookie(self.flash_cookie, max_age_days=FLASH_SECONDS / 86400)
             try:
                 found = json.loads(raw) if raw else {}
             except ValueError:
@@ -87,7 +92,7 @@ class PageHandler(BaseHandler):
                 found = {}
             if found and found.get("page") != self.request.path:
                 return self._flash
-            self.clear_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="Lax",
+            self.clear_cookie(self.flash_cookie, path="/", httponly=True, samesite="Lax",
                               secure=self.config.behind_https)
             self.no_store()
             self._flash = found

@@ -154,3 +154,25 @@ async def test_account_forms_answer_see_other(http_client, base_url, store):
     joined = await newcomer.submit("/register", {"username": "newbie",
                                                  "password": "correct-horse-9"})
     assert joined.status == 303 and joined.headers["Location"] == "/"
+
+
+class TestFlashOverHttps:
+    @pytest.fixture
+    def app(self, store, clock):
+        import dataclasses
+
+        from tests.support.apps import build_app, config_with
+        return build_app(store, dataclasses.replace(config_with(clock=clock), behind_https=True))
+
+    @pytest.mark.gen_test
+    async def test_the_flash_cookie_is_host_prefixed_secure_and_http_only(self, http_client,
+                                                                         base_url, store):
+        visitor = Browser(http_client, base_url)
+        sent = await visitor.submit("/boards/tax/new", {"title": "虚开发票", "body": "某公司"})
+        cookie = next(c for c in sent.headers.get_list("Set-Cookie")
+                      if c.startswith("__Host-flash="))
+        for part in ("Secure", "HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=120"):
+            assert part in cookie, part
+        assert "Domain" not in cookie
+        shown = await visitor.follow(sent)
+        assert CODE.search(shown.text) and "__Host-flash" not in visitor.cookies

@@ -52,9 +52,8 @@ class PageHandler(BaseHandler):
         self.set_status(status)
         nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
         unread = await notify.unread_count(self.store, self.user)
-        # A form shown again with its errors keeps the flash for the page after it.
-        flash = self.take_flash() if self.request.method == "GET" else {}
-        self.render(template, user=self.user, nav=nav, unread=unread, flash=flash, **context)
+        self.render(template, user=self.user, nav=nav, unread=unread, flash=self.take_flash(),
+                    **context)
 
     @property
     def flash_cookie(self) -> str:
@@ -78,10 +77,11 @@ class PageHandler(BaseHandler):
     def take_flash(self) -> dict[str, Any]:
         """What the redirect to this page carried, read once: the cookie is cleared, and the
         answer that shows it is kept by no cache (the page cache included, as it sets a
-        cookie). {} when there is none, or it is too old or not ours."""
+        cookie). {} when there is none, or it is too old or not ours; and for a form shown
+        again with its errors, which leaves it for the page after the form."""
         if self._flash is None:
             self._flash = {}
-            if self.get_cookie(self.flash_cookie) is None:
+            if self.request.method != "GET" or self.get_cookie(self.flash_cookie) is None:
                 return self._flash
             raw = self.get_signed_cookie(self.flash_cookie, max_age_days=FLASH_SECONDS / 86400)
             try:

@@ -81,9 +81,9 @@ class Store(Protocol):
         """A number that moves on with every committed write that may change what pages show
         (posts, replies, users, boards, departments, settings, flags, attachments, the search
         index), by any process sharing the store; bookkeeping (sessions, throttling hits,
-        notifications, mail, audit, API keys) leaves it. Read it before reading what a page
-        shows: while it is unchanged, so is what was read after it. Cheap: pages ask on every
-        anonymous request."""
+        idempotency records, notifications, mail, audit, API keys) leaves it. Read it before
+        reading what a page shows: while it is unchanged, so is what was read after it. Cheap:
+        pages ask on every anonymous request."""
 
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:

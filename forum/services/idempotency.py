@@ -47,6 +47,10 @@ class BadKey(Invalid):
         super().__init__({HEADER: why})
 
 
+class StillRunning(Conflict):
+    """The first request with this key has not finished within WAIT_SECONDS: 409."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -82,7 +86,7 @@ async def once(store: Store, secret: bytes, request: Request,
                create: Callable[[], Awaitable[Answer]]) -> Answer:
     """`create`'s answer, run at most once per (caller, key) within the retention; a repeat gets
     the first answer with replayed=True. Raises BadKey (another request with this key) and
-    Conflict (the first is still running after WAIT_SECONDS)."""
+    StillRunning (the first is still running after WAIT_SECONDS)."""
     stored_key = _mac(secret, b"key", request.caller, request.key)
     fingerprint = _mac(secret, b"request", request.caller, request.method, request.path,
                        request.body)
@@ -99,7 +103,7 @@ async def once(store: Store, secret: bytes, request: Request,
                 return Answer(existing.status, existing.content_type or "", body, replayed=True)
             raise BadKey("此幂等键已用于另一个请求")
         if time.monotonic() >= deadline:
-            raise Conflict("使用同一幂等键的请求仍在处理，请稍后再试")
+            raise StillRunning("使用同一幂等键的请求仍在处理，请稍后再试")
         await asyncio.sleep(POLL_SECONDS)
 
 

@@ -101,9 +101,12 @@ class Open311Handler(BaseHandler):
     def open311_errors(status_code: int, exc_info: Any) -> tuple[int, list[dict[str, Any]]]:
         """(HTTP status, the list of errors) in the specification's terms."""
         error = exc_info[1] if exc_info else None
-        if isinstance(error, idempotency.BadKey):  # the header's contract, the same as the API's
+        # Idempotency-Key's contract is the same as on the JSON API, statuses included.
+        if isinstance(error, idempotency.BadKey):
             return 422, [{"code": 422, "description": f"{name}: {why}"}
                          for name, why in error.fields.items()]
+        if isinstance(error, idempotency.StillRunning):
+            return 409, [{"code": 409, "description": error.message}]
         if isinstance(error, Invalid):
             return 400, [{"code": 400, "description": f"{name}: {why}"}
                          for name, why in error.fields.items()]

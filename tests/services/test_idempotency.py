@@ -63,7 +63,7 @@ async def test_a_retry_gives_up_with_a_conflict_while_the_first_still_runs(store
 
     first = asyncio.ensure_future(idempotency.once(store, SECRET, request(), stuck))
     await started.wait()
-    with pytest.raises(Conflict) as busy:
+    with pytest.raises(idempotency.StillRunning) as busy:
         await idempotency.once(store, SECRET, request(), stuck)
     assert busy.value.status == 409 and busy.value.code == "conflict"
     release.set()

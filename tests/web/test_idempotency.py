@@ -196,3 +196,36 @@ def test_the_api_document_offers_the_key_on_every_create():
         assert "Idempotent-Replayed" in op["responses"]["201"]["headers"], path
         assert {"409", "422"} <= set(op["responses"]), path
     assert document["components"]["parameters"]["idempotencyKey"]["name"] == "Idempotency-Key"
+
+
+@pytest.mark.gen_test
+async def test_a_retry_while_the_first_still_runs_is_409_on_the_api_and_open311(
+        http_client, base_url, api, store, monkeypatch):
+    from forum.services import idempotency, open311, posting
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.2)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    def held(create):
+        async def slow(*args, **kwargs):
+            started.set()
+            await release.wait()
+            return await create(*args, **kwargs)
+        return slow
+
+    monkeypatch.setattr(posting, "create_post", held(posting.create_post))
+    monkeypatch.setattr(open311, "create_request", held(open311.create_request))
+    writer = await login_as(api, store, "writer")
+    o311 = Open311(http_client, base_url)
+    fields = {"api_key": await issue(api, store), "service_code": "tax", "description": "发票"}
+    for send in (lambda: writer.post("/boards/forum/posts", POST, headers=keyed("slow")),
+                 lambda: o311.post(fields, headers={**FORM, **keyed("slow")})):
+        started.clear()
+        release.clear()
+        first = asyncio.ensure_future(send())
+        await started.wait()
+        busy = await send()
+        assert busy.status == 409, busy.text
+        release.set()
+        assert (await first).status == 201
+        assert (await send()).headers["Idempotent-Replayed"] == "true"
+    assert await posts_in(store) == 1 and await posts_in(store, "tax") == 1

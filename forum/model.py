@@ -121,6 +121,19 @@ class Session:
 
 
 @dataclass
+class IdempotencyRecord:
+    """A create sent with an Idempotency-Key: who sent it, the key, a hash of what was asked,
+    and, once it is done, the answer as it was sent, for a retry to get again."""
+    caller: str
+    key: str
+    body_hash: str
+    created_at: dt.datetime
+    status: int | None = None          # None while the first request is still running
+    content_type: str | None = None
+    body: str | None = None
+
+
+@dataclass
 class ApiKey:
     """A key an admin issued to another system (an Open311 client). Like a session token, only
     the key's SHA-256 is kept: the key itself is shown once, when it is issued."""

@@ -11,11 +11,12 @@ from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE",
-           "RECORD_KINDS", "TRANSIENT_KINDS", "TOO_MANY_FILES", "record_key"]
+           "RECORD_KINDS", "TRANSIENT_KINDS", "IDEMPOTENCY_RETENTION", "TOO_MANY_FILES",
+           "record_key"]
 
 # The code of the Conflict add_attachments raises when the files would pass the post's cap.
 TOO_MANY_FILES = "too_many_files"
@@ -44,10 +45,12 @@ RECORD_KINDS: dict[str, type] = {
     "mail": Mail, "settings": Setting,
 }
 # Kept by the stores but left out of backups, being short-lived: sessions (logins, and the links
-# that confirm an e-mail address; after a restore people sign in again and ask for a new link)
-# and rate-limit hits (a day's memory at most). The search index is left out too: restore
-# rebuilds it from the posts.
-TRANSIENT_KINDS = ("sessions", "hits")
+# that confirm an e-mail address; after a restore people sign in again and ask for a new link),
+# rate-limit hits (a day's memory at most) and the answers kept for Idempotency-Key retries (a
+# day too). The search index is left out too: restore rebuilds it from the posts.
+TRANSIENT_KINDS = ("sessions", "hits", "idempotency")
+# How long an Idempotency-Key is remembered: after this a key counts as new again.
+IDEMPOTENCY_RETENTION = dt.timedelta(hours=24)
 
 
 def importable_kind(kind: str) -> type:
@@ -97,9 +100,9 @@ class Store(Protocol):
         """A number that moves on with every committed write that may change what pages show
         (posts, replies, users, boards, departments, settings, flags, attachments, the search
         index), by any process sharing the store; bookkeeping (sessions, throttling hits,
-        notifications, mail, audit, API keys) leaves it. Read it before reading what a page
-        shows: while it is unchanged, so is what was read after it. Cheap: pages ask on every
-        anonymous request."""
+        idempotency records, notifications, mail, audit, API keys) leaves it. Read it before
+        reading what a page shows: while it is unchanged, so is what was read after it. Cheap:
+        pages ask on every anonymous request."""
 
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
@@ -380,6 +383,23 @@ class Store(Protocol):
 
     async def clear_hits(self, key: str) -> None:
         """Forget every hit of `key`."""
+
+    # idempotency keys ------------------------------------------------------------------------
+    async def claim_idempotency(self, caller: str, key: str, body_hash: str,
+                                at: dt.datetime) -> IdempotencyRecord | None:
+        """Take (caller, key) for a create starting at `at`: store a record without an answer
+        and return None; or, when a record of that pair made less than IDEMPOTENCY_RETENTION
+        before `at` exists, store nothing and return it (older ones count as absent). Atomic:
+        of callers racing with one pair, exactly one gets None."""
+
+    async def finish_idempotency(self, caller: str, key: str, status: int, content_type: str,
+                                 body: str) -> None:
+        """Keep the answer of the create that claimed (caller, key); nothing happens when the
+        record is gone."""
+
+    async def release_idempotency(self, caller: str, key: str) -> None:
+        """Forget (caller, key), so that the key can be claimed again (the create failed and
+        left nothing to answer again); nothing happens when it is absent."""
 
     # backup and restore ----------------------------------------------------------------------
     def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:

@@ -24,10 +24,12 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
+                         ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User)
-from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, TOO_MANY_FILES, AuditKey, Conflict,
-                              NotFound, PostKey, ReplyKey, StoreUnavailable, importable_kind)
+from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
+                              TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              StoreUnavailable, importable_kind)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -150,6 +152,15 @@ async def _api_key_indexes(db: AsyncDatabase) -> None:
     await keys.create_index([("created_at", -1), ("_id", -1)], name="time")
 
 
+async def _idempotency_indexes(db: AsyncDatabase) -> None:
+    """Version 9: creates sent with an Idempotency-Key, one per caller and key (unique, which
+    is what makes a claim atomic), removed by the server a day after they were made."""
+    records = db["idempotency"]
+    await records.create_index([("caller", 1), ("key", 1)], unique=True, name="caller_key")
+    await records.create_index("created_at", name="expiry",
+                               expireAfterSeconds=int(IDEMPOTENCY_RETENTION.total_seconds()))
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
@@ -159,6 +170,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _notification_mail_indexes,
     _user_department_index,
     _api_key_indexes,
+    _idempotency_indexes,
 ]
 
 
@@ -1097,6 +1109,36 @@ class MongoStore:
 
     async def clear_hits(self, key: str) -> None:
         await self._db["hits"].delete_one({"_id": key})
+
+    # idempotency keys ------------------------------------------------------------------------
+    async def claim_idempotency(self, caller: str, key: str, body_hash: str,
+                                at: dt.datetime) -> IdempotencyRecord | None:
+        records = self._db["idempotency"]
+        pair = {"caller": caller, "key": key}
+        record = to_plain(IdempotencyRecord(caller, key, body_hash, at))
+        for _ in range(3):
+            # The TTL monitor runs about once a minute, by the server's clock: a record past its
+            # day is dropped here, by the caller's, before the key can be taken anew.
+            await records.delete_one({**pair, "created_at": {"$lt": at - IDEMPOTENCY_RETENTION}})
+            try:
+                await records.insert_one(dict(record))
+                return None
+            except DuplicateKeyError:  # the unique (caller, key) index: taken already
+                found = await records.find_one(pair, {"_id": 0})
+            existing = from_plain(IdempotencyRecord, found) if found is not None else None
+            if existing is not None and existing.created_at >= at - IDEMPOTENCY_RETENTION:
+                return existing
+            # Gone or expired between the insert and the read: try again.
+        raise Conflict()
+
+    async def finish_idempotency(self, caller: str, key: str, status: int, content_type: str,
+                                 body: str) -> None:
+        await self._db["idempotency"].update_one(
+            {"caller": caller, "key": key},
+            {"$set": {"status": status, "content_type": content_type, "body": body}})
+
+    async def release_idempotency(self, caller: str, key: str) -> None:
+        await self._db["idempotency"].delete_one({"caller": caller, "key": key})
 
     # backup and restore ----------------------------------------------------------------------
     async def _supports_snapshots(self) -> bool:

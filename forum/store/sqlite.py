@@ -25,12 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, TypeVar
 
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
+                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
+                         ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User, is_id,
                          iso)
-from forum.store.base import (POST_CHANGEABLE, RECORD_KINDS, TOO_MANY_FILES, AuditKey, Conflict,
-                              NotFound, PostKey, ReplyKey, StoreUnavailable, importable_kind,
-                              record_key)
+from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
+                              TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              StoreUnavailable, importable_kind, record_key)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -204,6 +205,15 @@ MIGRATIONS: list[str] = [
     CREATE TABLE search_marks (term TEXT PRIMARY KEY) WITHOUT ROWID;
     INSERT OR IGNORE INTO search_marks (term)
         SELECT term FROM post_search_terms WHERE instr(term, char(57344) || 'x') > 0;
+    """,
+    # 12: creates sent with an Idempotency-Key and their answers, one per caller and key; old
+    # ones are removed by time (claim_idempotency).
+    """
+    CREATE TABLE idempotency (
+        caller TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, status INTEGER, content_type TEXT, body TEXT,
+        PRIMARY KEY (caller, key)) WITHOUT ROWID;
+    CREATE INDEX idempotency_time ON idempotency(created_at);
     """,
 ]
 
@@ -1326,6 +1336,32 @@ class SqliteStore:
     async def clear_hits(self, key: str) -> None:
         await self._write(lambda conn: conn.execute("DELETE FROM hits WHERE key = ?", (key,)),
                           content=False)
+
+    # idempotency keys ------------------------------------------------------------------------
+    async def claim_idempotency(self, caller: str, key: str, body_hash: str,
+                                at: dt.datetime) -> IdempotencyRecord | None:
+        def work(conn: sqlite3.Connection) -> IdempotencyRecord | None:
+            # The writer's transaction makes the look-up and the insert one step.
+            conn.execute("DELETE FROM idempotency WHERE created_at < ?",
+                         (iso(at - IDEMPOTENCY_RETENTION),))
+            row = conn.execute("SELECT * FROM idempotency WHERE caller = ? AND key = ?",
+                               (caller, key)).fetchone()
+            if row is not None:
+                return _from_row(IdempotencyRecord, row)
+            _insert(conn, "idempotency", to_plain(IdempotencyRecord(caller, key, body_hash, at)))
+            return None
+        return await self._write(work, content=False)
+
+    async def finish_idempotency(self, caller: str, key: str, status: int, content_type: str,
+                                 body: str) -> None:
+        await self._write(lambda conn: conn.execute(
+            "UPDATE idempotency SET status = ?, content_type = ?, body = ? "
+            "WHERE caller = ? AND key = ?", (status, content_type, body, caller, key)),
+            content=False)
+
+    async def release_idempotency(self, caller: str, key: str) -> None:
+        await self._write(lambda conn: conn.execute(
+            "DELETE FROM idempotency WHERE caller = ? AND key = ?", (caller, key)), content=False)
 
     # backup and restore ----------------------------------------------------------------------
     async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:

@@ -7,7 +7,7 @@ from forum.services import (accounts, admin, apikeys, attachments, audit, cases,
                             departments, flags, moderation, notify, posting, recovery, searching,
                             settings, stats)
 from forum.web import views
-from forum.web.base import ApiHandler
+from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
 
 
@@ -17,6 +17,7 @@ def _login_required(handler: ApiHandler) -> None:
 
 
 class RegisterHandler(ApiHandler):
+    @idempotent
     async def post(self) -> None:
         data = self.json_body()
         user = await accounts.register(
@@ -90,6 +91,7 @@ class BoardPostsHandler(AnonymousPageCache, ApiHandler):
             limit=self.query("limit"))
         self.respond(200, views.page_json(page))
 
+    @idempotent
     async def post(self, slug: str) -> None:
         data = self.json_body()
         view = await posting.create_post(self.store, self.user, slug, data, address=self.address)
@@ -117,6 +119,7 @@ class RepliesHandler(ApiHandler):
         self.respond(200, {"items": [views.reply_json(r) for r in thread.replies],
                            "next_cursor": None})
 
+    @idempotent
     async def post(self, post_id: str) -> None:
         data = self.json_body()
         reply = await posting.add_reply(self.store, self.user, post_id, data.get("body"))
@@ -146,6 +149,7 @@ class AcceptHandler(ApiHandler):
 
 
 class FlagHandler(ApiHandler):
+    @idempotent
     async def post(self, post_id: str) -> None:
         data = self.json_body()
         flag = await flags.flag_post(self.store, self.user, post_id, data.get("reason"))
@@ -252,6 +256,7 @@ class AuditHandler(ApiHandler):
 
 
 class AdminDepartmentsHandler(ApiHandler):
+    @idempotent
     async def post(self) -> None:
         data = self.json_body()
         department = await admin.add_department(self.store, self.user, data.get("slug"),
@@ -287,6 +292,7 @@ class AttachmentsHandler(ApiHandler):
 
     max_body_bytes = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
 
+    @idempotent
     async def post(self, post_id: str) -> None:
         files = [(f["filename"], f["body"]) for f in self.request.files.get("files", [])]
         saved = await attachments.add_files(self.store, self.user, post_id, files)
@@ -346,6 +352,7 @@ class ApiKeysHandler(ApiHandler):
         keys = await apikeys.list_keys(self.store, self.user)
         self.respond(200, {"items": [views.api_key_json(k) for k in keys]})
 
+    @idempotent
     async def post(self) -> None:
         data = self.json_body()
         issued = await apikeys.issue(self.store, self.user, data.get("name"))

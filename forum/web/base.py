@@ -2,12 +2,13 @@
 security headers. Handlers built on these hold no business rules."""
 from __future__ import annotations
 
+import functools
 import http
 import json
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 import tornado.locale
@@ -19,7 +20,7 @@ from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnava
 from forum.logs import RequestContext, current_request, event
 from forum.model import Attachment, User
 from forum.security import Passwords
-from forum.services import accounts
+from forum.services import accounts, idempotency
 from forum.store.base import Store
 from forum.web import i18n
 
@@ -169,6 +170,18 @@ class BaseHandler(tornado.web.RequestHandler):
         """This answer must not be kept by any cache, whoever asked."""
         self.set_header("Cache-Control", PRIVATE_CACHE_CONTROL)
 
+    _capture: list[idempotency.Answer] | None = None  # set while an @idempotent create runs
+
+    def send_answer(self, status: int, content_type: str, body: str | bytes) -> None:
+        """Finish with this body; inside an @idempotent create, keep it for the decorator."""
+        if self._capture is not None:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            self._capture.append(idempotency.Answer(status, content_type, text))
+            return
+        self.set_status(status)
+        self.set_header("Content-Type", content_type)
+        self.finish(body)
+
     def send_file(self, attachment: Attachment, data: bytes) -> None:
         """An attachment as a download that the browser will not run or render in the page."""
         self.set_header("Content-Type", attachment.content_type)
@@ -279,12 +292,12 @@ class ApiHandler(BaseHandler):
         return self.get_query_argument(name, None)
 
     def respond(self, status: int = 200, payload: Any = None) -> None:
-        self.set_status(status)
         if payload is None:
+            self.set_status(status)
             self.finish()
             return
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+        self.send_answer(status, "application/json; charset=UTF-8",
+                         json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         status, code, message, fields = self.error_details(status_code, kwargs.get("exc_info"))
@@ -297,6 +310,43 @@ class ApiHandler(BaseHandler):
             error["state"] = raised.state
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": error}, ensure_ascii=False))
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+def idempotent(method: Handler) -> Handler:
+    """A create handler's method that honours Idempotency-Key (forum/services/idempotency.py):
+    without the header it runs as it is; with it, a retry gets the first answer again, marked
+    `Idempotent-Replayed: true`. The method answers through send_answer (respond, Open311's
+    answer), which is what is kept."""
+    @functools.wraps(method)
+    async def run(self: BaseHandler, *args: Any) -> None:
+        key = idempotency.parse_key(self.request.headers.get(idempotency.HEADER))
+        if key is None:
+            await method(self, *args)
+            return
+        request = idempotency.Request(idempotency.caller_of(self.current_user, self.address),
+                                      key, self.request.method or "", self.request.uri or "",
+                                      self.request.body or b"")
+
+        async def create() -> idempotency.Answer:
+            self._capture = []
+            try:
+                await method(self, *args)
+            finally:
+                captured, self._capture = self._capture, None
+            if len(captured) != 1:
+                raise RuntimeError(f"{route_name(self)} did not answer through send_answer")
+            return captured[0]
+
+        answer = await idempotency.once(self.store, self.config.cookie_secret.encode("utf-8"),
+                                        request, create)
+        if answer.replayed:
+            self.set_header("Idempotent-Replayed", "true")
+            self.no_store()  # the answer may hold what only its caller may see
+        self.send_answer(answer.status, answer.content_type, answer.body)
+    return run
 
 
 def route_name(handler: tornado.web.RequestHandler) -> str:

@@ -19,8 +19,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import tornado.web
 
 from forum.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, StoreUnavailable
-from forum.services import open311
-from forum.web.base import BaseHandler
+from forum.services import idempotency, open311
+from forum.web.base import BaseHandler, idempotent
 
 FORMAT = r"\.(json|xml)"
 # Inside the items of a list, what each XML element of a nested list is called.
@@ -78,13 +78,11 @@ class Open311Handler(BaseHandler):
         return self.request.path.endswith(".xml")
 
     def answer(self, status: int, payload: Any, root: str, item: str | None = None) -> None:
-        self.set_status(status)
         if self.wants_xml:
-            self.set_header("Content-Type", "text/xml; charset=utf-8")
-            self.finish(to_xml(root, item, payload))
+            self.send_answer(status, "text/xml; charset=utf-8", to_xml(root, item, payload))
         else:
-            self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+            self.send_answer(status, "application/json; charset=utf-8",
+                             json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
     def query_arguments(self) -> dict[str, str]:
         """Each argument of the query string; one declared several times is comma-joined, as
@@ -103,6 +101,12 @@ class Open311Handler(BaseHandler):
     def open311_errors(status_code: int, exc_info: Any) -> tuple[int, list[dict[str, Any]]]:
         """(HTTP status, the list of errors) in the specification's terms."""
         error = exc_info[1] if exc_info else None
+        # Idempotency-Key's contract is the same as on the JSON API, statuses included.
+        if isinstance(error, idempotency.BadKey):
+            return 422, [{"code": 422, "description": f"{name}: {why}"}
+                         for name, why in error.fields.items()]
+        if isinstance(error, idempotency.StillRunning):
+            return 409, [{"code": 409, "description": error.message}]
         if isinstance(error, Invalid):
             return 400, [{"code": 400, "description": f"{name}: {why}"}
                          for name, why in error.fields.items()]
@@ -139,6 +143,7 @@ class RequestsHandler(Open311Handler):
         found = await open311.list_requests(self.store, self.query_arguments())
         self.answer(200, found, "service_requests", "request")
 
+    @idempotent
     async def post(self, _format: str) -> None:
         created = await open311.create_request(self.store, self.post_arguments())
         self.answer(201, created, "service_requests", "request")

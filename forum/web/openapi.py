@@ -340,6 +340,14 @@ PARAMETERS = {
                       "of `A-HJ-NP-Z2-9` in groups of 4 joined by `-` (140 bits), read in any "
                       "case with or without the dashes; codes of 16 characters handed out "
                       "before stay valid. Any other code answers 404"),
+    "idempotencyKey": parameter(
+        "header", "Idempotency-Key", string(1, 64, pattern="^[\\x21-\\x7e]{1,64}$"),
+        "makes the create safe to retry: the same key from the same caller (the account, or "
+        "the address for visitors) within 24 hours answers the first result again, with "
+        "`Idempotent-Replayed: true`, and creates nothing; the same key with a different body "
+        "is a 422, and a malformed key (empty, over 64, not visible ASCII) too. A retry that "
+        "arrives while the first is still running waits for it briefly, then answers 409. "
+        "Only successful creates are remembered: a refused one leaves the key free"),
     "limit": query("limit", integer(1, 100, default=20), "items per page, 1 to 100"),
     "cursor": query("cursor", string(), "opaque: `next_cursor` of the previous page"),
 }
@@ -413,6 +421,12 @@ def operation(method: str, operation_id: str, summary: str, *, tag: str,
             kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in media}
     params = list(params)
     codes = set(errors)
+    if method == "post" and status == 201:  # every create honours Idempotency-Key
+        params.append(param("idempotencyKey"))
+        codes |= {409, 422}
+        responses[str(status)]["headers"] = {"Idempotent-Replayed": {
+            "description": "`true` when this is the first answer to the key, given again",
+            "schema": {"type": "string", "enum": ["true"]}}}
     if method in WRITES:
         codes |= {403, 413}
         if body is not None:  # not JSON, or not multipart/form-data

@@ -6,7 +6,7 @@ story) everyone reads the same few pages. A handler that mixes in `AnonymousPage
 a GET from a reader without a login from here when it can. Correctness rests on three things:
 
 - Only what is the same for every anonymous reader is kept: GET, status 200, no login (no
-  session cookie, no Authorization header, no user), nothing that set a cookie, asked for the
+  session cookie, no Authorization header, no user), no flash cookie, nothing that set a cookie, asked for the
   XSRF token or said Cache-Control. Pages are kept per path and query, language (the locale's
   code) and 关怀版 (the `care` cookie), which are all that changes an anonymous page.
 - Invalidation goes through the store: `Store.content_version()` is read before the page's
@@ -33,6 +33,8 @@ from tornado.escape import utf8
 
 CARE_COOKIE = "care"          # the 关怀版 switch (forum/web/i18n.py sets it)
 SESSION_COOKIES = ("session", "__Host-session")  # both names forum/web/base.py may use
+# What a redirect after a form shows once (forum/web/pages.py), by both names it may have.
+FLASH_COOKIES = ("flash", "__Host-flash")
 MAX_ENTRIES = 2000
 MAX_BYTES = 64 << 20
 # What a page shows can also change with the clock alone (a case turning overdue, which the
@@ -145,7 +147,9 @@ class AnonymousPageCache:
         request = self.request  # type: ignore[attr-defined]
         return (request.method == "GET" and self.current_user is None  # type: ignore[attr-defined]
                 and "Authorization" not in request.headers
-                and not any(self.get_cookie(name) for name in SESSION_COOKIES))  # type: ignore[attr-defined]
+                # A flash belongs to one reader: the page that shows it is rendered for them.
+                and not any(self.get_cookie(name)  # type: ignore[attr-defined]
+                            for name in (*SESSION_COOKIES, *FLASH_COOKIES)))
 
     def _shareable(self) -> bool:
         """Nothing in this response belongs to one reader: no cookie set, no XSRF token made

@@ -3,8 +3,9 @@ same service calls as the JSON API make every decision."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import tornado.web
 
@@ -16,8 +17,11 @@ from forum.services import (accounts, admin, apikeys, attachments, cases, consul
                             stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
-from forum.web.pagecache import AnonymousPageCache
+from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
 
+
+# A flash (what a redirect after a form shows once) outlives its redirect by this much at most.
+FLASH_SECONDS = 120
 
 # A page form with files: five of ten megabytes, and the text fields around them.
 UPLOAD_BODY_BYTES = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
@@ -42,11 +46,57 @@ PREFERENCE_VALUES = {i18n.LANG_COOKIE: i18n.SUPPORTED_LOCALES, i18n.CARE_COOKIE:
 
 
 class PageHandler(BaseHandler):
+    _flash: dict[str, Any] | None = None
+
     async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
         nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
         unread = await notify.unread_count(self.store, self.user)
-        self.render(template, user=self.user, nav=nav, unread=unread, **context)
+        self.render(template, user=self.user, nav=nav, unread=unread, flash=self.take_flash(),
+                    **context)
+
+    @property
+    def flash_cookie(self) -> str:
+        # Over HTTPS under the __Host- prefix, as the session cookie (see base.session_cookie).
+        return FLASH_COOKIES[1] if self.config.behind_https else FLASH_COOKIES[0]
+
+    def redirect_after(self, url: str, **flash: Any) -> None:
+        """The answer to a form that changed something: 303 See Other to the page that shows
+        the result, so that reloading that page repeats nothing. `flash` (JSON values) is shown
+        there once, from a signed cookie: never in the URL, which browsers keep in history and
+        proxies log."""
+        if flash:
+            # For that page only: another page read first (another tab) leaves it there.
+            flash["page"] = urlsplit(url).path
+            self.set_signed_cookie(self.flash_cookie, json.dumps(flash, ensure_ascii=False),
+                                   max_age=FLASH_SECONDS, httponly=True, samesite="Lax",
+                                   secure=self.config.behind_https, path="/")
+        self.no_store()
+        self.redirect(url, status=303)
+
+    def take_flash(self) -> dict[str, Any]:
+        """What the redirect to this page carried, read once: the cookie is cleared, and the
+        answer that shows it is kept by no cache (the page cache included, as it sets a
+        cookie). {} when there is none, or it is too old or not ours; and for a form shown
+        again with its errors, which leaves it for the page after the form."""
+        if self._flash is None:
+            self._flash = {}
+            if self.request.method != "GET" or self.get_cookie(self.flash_cookie) is None:
+                return self._flash
+            raw = self.get_signed_cookie(self.flash_cookie, max_age_days=FLASH_SECONDS / 86400)
+            try:
+                found = json.loads(raw) if raw else {}
+            except ValueError:
+                found = {}
+            if not isinstance(found, dict):
+                found = {}
+            if found and found.get("page") != self.request.path:
+                return self._flash
+            self.clear_cookie(self.flash_cookie, path="/", httponly=True, samesite="Lax",
+                              secure=self.config.behind_https)
+            self.no_store()
+            self._flash = found
+        return self._flash
 
     def form(self, name: str) -> str | None:
         return self.get_body_argument(name, None, strip=False)
@@ -122,11 +172,14 @@ class NewPostPage(PageHandler):
             await self.render_page("new_post.html", 422, board=board, values=values,
                                    errors=error.fields, similar=None)
             return
-        if view.tracking_code:
-            # The code is shown once, here: it is the only key an anonymous reporter holds.
-            await self.render_page("submitted.html", 201, view=view)
+        if not view.tracking_code:
+            self.redirect_after(f"/posts/{view.post.id}")
             return
-        self.redirect(f"/posts/{view.post.id}", status=303)
+        # The code is the only key an anonymous reporter holds: shown once, on the page the
+        # redirect leads to (the case for its writer, else the tracking page).
+        post = view.post
+        self.redirect_after(f"/posts/{post.id}" if self.user else "/track", submitted={
+            "code": view.tracking_code, "title": post.title, "board": post.board})
 
 
     async def show_similar(self, slug: str, values: dict[str, Any]) -> None:
@@ -163,7 +216,7 @@ class PostPage(AnonymousPageCache, PageHandler):
         except Invalid as error:
             await self.render_post(post_id, 422, {"body": body}, error.fields)
             return
-        self.redirect(f"/posts/{post_id}#reply-{reply.reply.id}", status=303)
+        self.redirect_after(f"/posts/{post_id}#reply-{reply.reply.id}")
 
 
 class PostActionPage(PostPage):
@@ -173,8 +226,8 @@ class PostActionPage(PostPage):
     async def act(self, post_id: str) -> None:
         raise NotImplementedError
 
-    def done_url(self, post_id: str) -> str:
-        return f"/posts/{post_id}"
+    # What the post page says once after the form (a flash), if anything.
+    done_flash: dict[str, Any] = {}
 
     async def post(self, post_id: str) -> None:
         try:
@@ -183,7 +236,7 @@ class PostActionPage(PostPage):
             values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
             await self.render_post(post_id, 422, values, error.fields)
             return
-        self.redirect(self.done_url(post_id), status=303)
+        self.redirect_after(f"/posts/{post_id}", **self.done_flash)
 
 
 class ModeratePage(PostActionPage):
@@ -294,11 +347,12 @@ class SettingsPage(PageHandler):
 
     async def get(self) -> None:
         admin.require_admin(self.user)
-        await self.render_settings(200, {}, saved=None)
+        flash = self.take_flash()
+        await self.render_settings(200, {}, saved=flash.get("saved"), issued=flash.get("issued"))
 
     async def render_settings(self, status: int, errors: dict, saved: str | None,
                               values: dict | None = None,
-                              issued: apikeys.IssuedKey | None = None) -> None:
+                              issued: dict[str, str] | None = None) -> None:
         keys = await apikeys.list_keys(self.store, self.user)
         issuers = await self.store.get_users([key.created_by for key in keys])
         if issued is not None:
@@ -346,7 +400,10 @@ class SettingsPage(PageHandler):
         except Invalid as error:
             await self.render_settings(422, error.fields, saved=None, values=values)
             return
-        await self.render_settings(200, {}, saved=form, issued=issued)
+        # A new key goes to the next page once, as a tracking code does: the store keeps only
+        # its hash, and a reload must not issue another.
+        self.redirect_after("/admin/settings", saved=form, **(
+            {"issued": {"name": issued.api_key.name, "key": issued.key}} if issued else {}))
 
 
 def _lines(value: str | None) -> list[str]:
@@ -369,7 +426,7 @@ class EditPostPage(PageHandler):
             await self.render_page("edit_post.html", 422, thread=thread, values=values,
                                    errors=error.fields)
             return
-        self.redirect(f"/posts/{post_id}", status=303)
+        self.redirect_after(f"/posts/{post_id}")
 
 
 class LoginPage(PageHandler):
@@ -395,7 +452,7 @@ class LoginPage(PageHandler):
             return
         await self._end_current_session()
         self.start_session(login.token)
-        self.redirect(values["next"], status=303)
+        self.redirect_after(values["next"])
 
     async def _end_current_session(self) -> None:
         # A new login replaces whatever session this browser had (session rotation).
@@ -424,7 +481,7 @@ class RegisterPage(PageHandler):
             return
         login = await accounts.open_session(self.store, user, "cookie")
         self.start_session(login.token)
-        self.redirect("/", status=303)
+        self.redirect_after("/")
 
 
 class PasswordPage(PageHandler):
@@ -432,7 +489,8 @@ class PasswordPage(PageHandler):
         if self.user is None:
             self.login_redirect()
             return
-        await self.render_page("password.html", errors={}, done=False)
+        await self.render_page("password.html", errors={},
+                               done=bool(self.take_flash().get("password_changed")))
 
     async def post(self) -> None:
         try:
@@ -443,8 +501,7 @@ class PasswordPage(PageHandler):
             await self.render_page("password.html", 422, errors=error.fields, done=False)
             return
         self.start_session(login.token)
-        self.current_user = login.user
-        await self.render_page("password.html", errors={}, done=True)
+        self.redirect_after("/password", password_changed=True)
 
 
 class LogoutPage(PageHandler):
@@ -456,7 +513,7 @@ class LogoutPage(PageHandler):
         if self._auth_kind == "cookie":
             await accounts.logout(self.store, self._token)
         self.end_session_cookie()
-        self.redirect("/", status=303)
+        self.redirect_after("/")
 
 
 class MePage(PageHandler):
@@ -475,7 +532,7 @@ class MePage(PageHandler):
                                    cursor=self.get_query_argument("notices", None))
         await self.render_page("me.html", status, page=page, inbox=inbox, errors=errors,
                                email=self.user.email if email is None else email,
-                               email_saved=self.get_query_argument("email", None) == "1")
+                               email_saved=bool(self.take_flash().get("email_saved")))
 
     async def post(self) -> None:
         if self.form("form") == "email":
@@ -485,10 +542,10 @@ class MePage(PageHandler):
             except Invalid as error:
                 await self.render_me(422, error.fields, self.form("email"))
                 return
-            self.redirect("/me?email=1#email", status=303)
+            self.redirect_after("/me#email", email_saved=True)
             return
         await notify.mark_read(self.store, self.user, None)
-        self.redirect("/me#notifications", status=303)
+        self.redirect_after("/me#notifications")
 
 
 class SearchPage(AnonymousPageCache, PageHandler):
@@ -530,7 +587,8 @@ class ConfirmEmailPage(PageHandler):
     so that a mail scanner following links changes nothing."""
 
     async def get(self, token: str) -> None:
-        await self.render_page("confirm_email.html", token=token, done=False, message=None)
+        await self.render_page("confirm_email.html", token=token, message=None,
+                               done=bool(self.take_flash().get("email_confirmed")))
 
     async def post(self, token: str) -> None:
         try:
@@ -539,7 +597,7 @@ class ConfirmEmailPage(PageHandler):
             await self.render_page("confirm_email.html", 422, token=token, done=False,
                                    message=error.fields.get("token"))
             return
-        await self.render_page("confirm_email.html", token=token, done=True, message=None)
+        self.redirect_after(self.request.path, email_confirmed=True)
 
 
 class NotFoundPage(PageHandler):
@@ -553,15 +611,14 @@ class AcceptPage(PageHandler):
 
     async def post(self, post_id: str) -> None:
         await consulting.accept_answer(self.store, self.user, post_id, self.form("reply_id"))
-        self.redirect(f"/posts/{post_id}#answers", status=303)
+        self.redirect_after(f"/posts/{post_id}#answers")
 
 
 class FlagPage(PostActionPage):
+    done_flash = {"flagged": True}
+
     async def act(self, post_id: str) -> None:
         await flags.flag_post(self.store, self.user, post_id, self.form("reason"))
-
-    def done_url(self, post_id: str) -> str:
-        return f"/posts/{post_id}?flagged=1"
 
 
 class WorkspacePage(PageHandler):
@@ -593,7 +650,8 @@ class AdminUserPage(PageHandler):
     async def get(self, username: str) -> None:
         admin.require_admin(self.user)
         user = await accounts.get_profile(self.store, username)
-        await self.render_page("admin_user.html", target=user, errors={}, saved=False,
+        await self.render_page("admin_user.html", target=user, errors={},
+                               saved=bool(self.take_flash().get("saved")),
                                **await self._choices())
 
     async def post(self, username: str) -> None:
@@ -613,8 +671,7 @@ class AdminUserPage(PageHandler):
             await self.render_page("admin_user.html", 422, target=shown, errors=error.fields,
                                    saved=False, **await self._choices())
             return
-        await self.render_page("admin_user.html", target=user, errors={}, saved=True,
-                               **await self._choices())
+        self.redirect_after(f"/admin/users/{user.username}", saved=True)
 
     async def _choices(self) -> dict:
         return {"departments": await departments.list_departments(self.store),
@@ -654,8 +711,8 @@ class ForgotPasswordPage(PageHandler):
     """Asking for a reset link by e-mail: the same answer whether or not the account exists."""
 
     async def get(self) -> None:
-        await self.render_page("forgot_password.html", values={}, errors={}, sent=False,
-                               message=None)
+        await self.render_page("forgot_password.html", values={}, errors={}, message=None,
+                               sent=bool(self.take_flash().get("reset_sent")))
 
     async def post(self) -> None:
         values = {"username": self.form("username")}
@@ -671,8 +728,7 @@ class ForgotPasswordPage(PageHandler):
             await self.render_page("forgot_password.html", 429, values=values, errors={},
                                    sent=False, message=error.message)
             return
-        await self.render_page("forgot_password.html", values={}, errors={}, sent=True,
-                               message=None)
+        self.redirect_after("/forgot-password", reset_sent=True)
 
 
 class ResetPasswordPage(PageHandler):
@@ -683,8 +739,8 @@ class ResetPasswordPage(PageHandler):
         self.no_store()  # the token is in the address
 
     async def get(self, token: str) -> None:
-        await self.render_page("reset_password.html", token=token, errors={}, done=False,
-                               message=None)
+        await self.render_page("reset_password.html", token=token, errors={}, message=None,
+                               done=bool(self.take_flash().get("password_reset")))
 
     async def post(self, token: str) -> None:
         try:
@@ -700,5 +756,4 @@ class ResetPasswordPage(PageHandler):
             await self.render_page("reset_password.html", 429, token=token, errors={},
                                    done=False, message=error.message)
             return
-        await self.render_page("reset_password.html", token="", errors={}, done=True,
-                               message=None)
+        self.redirect_after(self.request.path, password_reset=True)

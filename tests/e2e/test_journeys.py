@@ -166,6 +166,7 @@ def test_mayor_letter_from_writing_to_closing(people):
     writer.page.check("#public")
     writer.check("write")
     writer.submit("#post-form")
+    assert re.search(r"/posts/[0-9a-f]{24}$", writer.page.url)  # the letter, after See Other
     assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{15,}", writer.page.inner_text("#tracking-code").strip())
     writer.check("submitted")
 
@@ -219,11 +220,15 @@ def test_anonymous_tax_report_then_tracking(people):
     visitor.page.fill("#body", "红塔区某建材店购物一律不开发票，要发票就加收 6% 的“税点”。")
     visitor.check("report")
     visitor.submit("#post-form")
+    # See Other to the tracking page, which shows the code this once.
+    assert visitor.page.url.endswith("/track")
     code = visitor.page.inner_text("#tracking-code").strip()
     assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{15,}", code)
+    assert code not in visitor.page.url
     visitor.check("submitted")
 
-    visitor.click("main a[href='/track']")
+    visitor.page.reload()  # files nothing again, and the code is gone
+    assert visitor.page.locator("#tracking-code").count() == 0
     visitor.check("track")
     visitor.page.fill("#code", code.lower())  # not case-sensitive
     visitor.submit("form.track-form")

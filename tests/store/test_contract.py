@@ -1461,6 +1461,42 @@ async def test_search_pages_through_hits_most_of_which_the_filters_leave_out(any
     assert await found(any_store, ["街道"], where, 9, 3) == expected[9:]
 
 
+# idempotency keys ----------------------------------------------------------------------------
+@pytest.mark.gen_test
+async def test_an_idempotency_key_is_claimed_once_then_answers_its_record(any_store):
+    assert await any_store.claim_idempotency("user:a", "k-1", "hash1", T0) is None
+    running = await any_store.claim_idempotency("user:a", "k-1", "hash2", T0)
+    assert (running.caller, running.key, running.body_hash) == ("user:a", "k-1", "hash1")
+    assert running.created_at == T0 and running.status is None and running.body is None
+    await any_store.finish_idempotency("user:a", "k-1", 201, "application/json", '{"id":1}')
+    done = await any_store.claim_idempotency("user:a", "k-1", "hash1", T0 + dt.timedelta(hours=1))
+    assert (done.status, done.content_type, done.body) == (201, "application/json", '{"id":1}')
+    # Another caller's key of the same name is its own.
+    assert await any_store.claim_idempotency("addr:10.0.0.1", "k-1", "hash1", T0) is None
+
+
+@pytest.mark.gen_test
+async def test_an_idempotency_key_is_new_again_after_a_day_or_when_released(any_store):
+    assert await any_store.claim_idempotency("user:a", "k", "h", T0) is None
+    await any_store.finish_idempotency("user:a", "k", 201, "application/json", "{}")
+    assert await any_store.claim_idempotency("user:a", "k", "h", T0 + dt.timedelta(hours=23))
+    assert await any_store.claim_idempotency("user:a", "k", "h2", T0 + dt.timedelta(hours=25)) is None
+    fresh = await any_store.claim_idempotency("user:a", "k", "h", T0 + dt.timedelta(hours=26))
+    assert fresh.body_hash == "h2" and fresh.status is None
+    await any_store.release_idempotency("user:a", "k")
+    await any_store.release_idempotency("user:a", "absent")  # nothing to forget: no error
+    assert await any_store.claim_idempotency("user:a", "k", "h3", T0) is None
+
+
+@pytest.mark.gen_test
+async def test_concurrent_claims_of_one_key_leave_exactly_one_winner(any_store):
+    results = await asyncio.gather(*(any_store.claim_idempotency("user:a", "race", f"h{n}", T0)
+                                     for n in range(8)))
+    assert sum(result is None for result in results) == 1
+    winner = {result.body_hash for result in results if result is not None}
+    assert len(winner) == 1
+
+
 # backup and restore --------------------------------------------------------------------------
 async def every_kind(store) -> dict[str, list]:
     """One or more records of every kind a backup holds, plus a login and a rate-limit hit (which

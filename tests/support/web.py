@@ -122,6 +122,16 @@ class Browser:
         return await self.request("POST", path, urlencode(data).encode(),
                                   {"Content-Type": "application/x-www-form-urlencoded"})
 
+    async def follow(self, response: Response) -> Response:
+        """The page a form's 303 See Other leads to, fetched as the browser would."""
+        assert response.status == 303, (response.status, response.text[:500])
+        location = response.headers["Location"]
+        assert location.startswith("/") and not location.startswith("//"), location
+        return await self.get(location)
+
+    async def submit_and_follow(self, path: str, fields: dict[str, str]) -> Response:
+        return await self.follow(await self.submit(path, fields))
+
     async def log_in(self, username: str, password: str = PASSWORD) -> Response:
         response = await self.submit("/login", {"username": username, "password": password})
         assert response.status == 303, response.text

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from forum.model import Role
+from forum.model import PostFilter, Role
 from tests.support import files
 from tests.support.people import person
 from tests.support.web import Browser, form_errors, multipart
@@ -35,9 +35,15 @@ async def test_letter_from_writing_to_closing_through_pages(http_client, base_ur
     sent = await submit_multipart(writer, "/boards/mayor/new", {
         "title": "小区路灯坏了", "body": "一个月没人修", "contact": "13812345678", "public": "1",
         "category": "城乡建设"}, [("现场.jpg", files.jpeg_with_location())])
-    assert sent.status == 201
-    code = re.search(r"\b([A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6})\b", sent.text).group(1)
-    post_id = re.search(r'href="/posts/([0-9a-f]{24})"', sent.text).group(1)
+    assert sent.status == 303
+    post_id = re.fullmatch(r"/posts/([0-9a-f]{24})", sent.headers["Location"]).group(1)
+    shown = await writer.follow(sent)
+    assert shown.status == 200 and "小区路灯坏了" in shown.text
+    code = re.search(r'<code id="tracking-code">([^<]+)</code>', shown.text).group(1)
+    assert code not in sent.headers["Location"]
+    again = await writer.get(f"/posts/{post_id}")  # the code is shown once
+    assert again.status == 200 and code not in again.text and "tracking-code" not in again.text
+    assert len(await store.list_posts(PostFilter(board="mayor"), None, 10)) == 1
 
     queue = await mod.get("/moderation")
     assert queue.status == 200 and "小区路灯坏了" in queue.text
@@ -74,8 +80,19 @@ async def test_anonymous_tax_report_page_shows_the_code_once(http_client, base_u
     assert form.status == 200
     sent = await submit_multipart(visitor, "/boards/tax/new",
                                   {"title": "虚开发票", "body": "某公司"}, [])
-    assert sent.status == 201
-    code = re.search(r"\b([A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6})\b", sent.text).group(1)
+    # See Other to the tracking page, the code in no URL and in no answer but the page's.
+    assert sent.status == 303 and sent.headers["Location"] == "/track"
+    assert sent.headers["Cache-Control"] == "no-store"
+    shown = await visitor.follow(sent)
+    assert shown.status == 200 and shown.headers["Cache-Control"] == "no-store"
+    code = re.search(r'<code id="tracking-code">([^<]+)</code>', shown.text).group(1)
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){6}", code)
+    assert code not in sent.text and "请记下查询码" in shown.text and "虚开发票" in shown.text
+    # Reloading shows it no more and files nothing again.
+    reloaded = await visitor.get("/track")
+    assert reloaded.status == 200 and code not in reloaded.text
+    assert 'id="tracking-code"' not in reloaded.text
+    assert len(await store.list_posts(PostFilter(board="tax"), None, 10)) == 1
     assert (await visitor.get(f"/track/{code}")).status == 200
     wrong = await visitor.submit("/track", {"code": "AAAAAAAAAAAAAAAA"})
     assert wrong.status == 404 and "查询码无效" in wrong.text
@@ -97,17 +114,17 @@ async def test_bureau_pages_refuse_others(http_client, base_url, store):
 async def test_admin_settings_pages(http_client, base_url, store):
     root = await browser_for(http_client, base_url, store, "root", Role.ADMIN)
     assert (await root.get("/admin/settings")).status == 200
-    words = await root.submit("/admin/settings", {"form": "words", "words": "赌博\n代开发票"})
-    assert words.status == 200 and "代开发票" in words.text
+    words = await root.submit_and_follow("/admin/settings",
+                                         {"form": "words", "words": "赌博\n代开发票"})
+    assert words.status == 200 and "代开发票" in words.text and "敏感词已保存" in words.text
     bad = await root.submit("/admin/settings", {"form": "calendar", "holidays": "2026-13-01",
                                                 "workdays": ""})
     assert bad.status == 422 and form_errors(bad.text)
-    good = await root.submit("/admin/settings", {"form": "calendar",
-                                                 "holidays": "2026-10-01\n2026-10-02",
-                                                 "workdays": "2026-09-27"})
+    good = await root.submit_and_follow("/admin/settings", {
+        "form": "calendar", "holidays": "2026-10-01\n2026-10-02", "workdays": "2026-09-27"})
     assert good.status == 200
-    department = await root.submit("/admin/settings", {"form": "department", "slug": "water",
-                                                       "name": "水务局"})
+    department = await root.submit_and_follow("/admin/settings", {
+        "form": "department", "slug": "water", "name": "水务局"})
     assert department.status == 200 and "水务局" in department.text
     audit = await root.get("/admin/audit")
     assert audit.status == 200 and "department:water" in audit.text

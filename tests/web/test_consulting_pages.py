@@ -89,7 +89,10 @@ async def test_flag_form(http_client, base_url, store):
     empty = await reader.submit(f"/posts/{post_id}/flag", {"form": "flag", "reason": ""})
     assert empty.status == 422 and form_errors(empty.text)
     done = await reader.submit(f"/posts/{post_id}/flag", {"reason": "广告"})
-    assert done.status == 303 and done.headers["Location"].endswith("?flagged=1")
+    assert done.status == 303 and done.headers["Location"] == f"/posts/{post_id}"
+    thanked = await reader.follow(done)
+    assert "已收到您的举报" in thanked.text
+    assert "已收到您的举报" not in (await reader.get(f"/posts/{post_id}")).text
     assert (await reader.submit(f"/posts/{post_id}/flag", {"reason": "再次"})).status == 409
 
 
@@ -100,8 +103,11 @@ async def test_admin_pages(http_client, base_url, store):
     listing = await root.get("/admin?q=cit")
     assert listing.status == 200 and "/admin/users/citizen" in listing.text
     assert (await root.get("/admin/users/citizen")).status == 200
-    saved = await root.submit("/admin/users/citizen", {"roles": "lawyer", "specialties": "劳动"})
+    answer = await root.submit("/admin/users/citizen", {"roles": "lawyer", "specialties": "劳动"})
+    assert answer.status == 303 and answer.headers["Location"] == "/admin/users/citizen"
+    saved = await root.follow(answer)
     assert saved.status == 200 and "已保存" in saved.text
+    assert "已保存" not in (await root.get("/admin/users/citizen")).text
     assert (await store.get_user_by_name("citizen")).specialties == ["劳动"]
     wrong = await root.submit("/admin/users/citizen", {"roles": "staff"})
     assert wrong.status == 422 and form_errors(wrong.text)

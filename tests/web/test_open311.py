@@ -304,8 +304,11 @@ async def test_the_settings_page_issues_a_key_once_and_revokes_it(http_client, b
     await browser.log_in("root")
     empty = await browser.submit("/admin/settings", {"form": "api_key", "key_name": " "})
     assert empty.status == 422 and 'id="key_name-error"' in empty.text
-    issued = await browser.submit("/admin/settings", {"form": "api_key",
+    answer = await browser.submit("/admin/settings", {"form": "api_key",
                                                       "key_name": "<b>微信</b>小程序"})
+    assert answer.status == 303 and answer.headers["Location"] == "/admin/settings"
+    assert "issued-key" not in answer.text and answer.headers["Cache-Control"] == "no-store"
+    issued = await browser.follow(answer)
     assert issued.status == 200 and issued.headers["Cache-Control"] == "no-store"
     key = re.search(r'<code id="issued-key">([^<]+)</code>', issued.text).group(1)
     assert "&lt;b&gt;微信&lt;/b&gt;小程序" in issued.text and "<b>微信" not in issued.text
@@ -315,8 +318,8 @@ async def test_the_settings_page_issues_a_key_once_and_revokes_it(http_client, b
     assert (await o311.post(report)).status == 201
 
     key_id = re.search(r'name="key_id" value="([0-9a-f]{24})"', page.text).group(1)
-    revoked = await browser.submit("/admin/settings", {"form": "revoke_api_key",
-                                                       "key_id": key_id})
+    revoked = await browser.submit_and_follow("/admin/settings", {"form": "revoke_api_key",
+                                                                  "key_id": key_id})
     assert revoked.status == 200 and "已吊销" in revoked.text
     assert 'name="key_id"' not in revoked.text
     assert_errors(await o311.post(report), 403)

@@ -71,9 +71,12 @@ async def test_password_page(api, browser):
     wrong = await browser.submit("/password", {"current_password": "nope-nope",
                                                "new_password": NEW_PASSWORD})
     assert wrong.status == 422
-    done = await browser.submit("/password", {"current_password": PASSWORD,
-                                              "new_password": NEW_PASSWORD})
-    assert done.status == 200 and browser.cookies["session"] != old_cookie
+    answer = await browser.submit("/password", {"current_password": PASSWORD,
+                                                "new_password": NEW_PASSWORD})
+    assert answer.status == 303 and browser.cookies["session"] != old_cookie
+    done = await browser.follow(answer)
+    assert done.status == 200 and "密码已修改" in done.text
+    assert "密码已修改" not in (await browser.get("/password")).text
     assert (await browser.get("/me")).status == 200
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import os
 import re
 import time
@@ -28,9 +29,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from forum.clock import now
-from forum.errors import Conflict, Invalid
+from forum.errors import Conflict, Invalid, StoreUnavailable
 from forum.model import User
 from forum.store.base import Store
+
+log = logging.getLogger("forum.idempotency")
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[\x21-\x7e]{1,64}")
@@ -127,8 +130,8 @@ async def _release(store: Store, caller: str, stored_key: str) -> None:
     # claim left behind only makes retries with this key wait, then answer 409, for a day.
     try:
         await store.release_idempotency(caller, stored_key)
-    except Exception:  # noqa: BLE001
-        pass
+    except StoreUnavailable:
+        log.warning("an Idempotency-Key claim could not be released; retries with it wait")
 
 
 def _mac(secret: bytes, purpose: bytes, *parts: str | bytes) -> str:

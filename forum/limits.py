@@ -23,6 +23,11 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 USERNAME_MIN, USERNAME_MAX = 3, 32
 DUE_DAYS_MIN, DUE_DAYS_MAX = 1, 60  # working days a routed case may be given
 LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 20, 100
+QUERY_MAX = 100                   # a search, or a draft title looking for similar questions
+USER_SEARCH_MAX = 32              # the admin's search for users by name prefix
+API_KEY_NAME_MAX = 60
+DEPARTMENT_SLUG_MAX, DEPARTMENT_NAME_MAX = 32, 40
+TRACKING_INPUT_MAX = 64           # a 查询码 as typed, with spaces and dashes
 
 # Patterns without anchors, for re.fullmatch; `anchored()` gives the OpenAPI form.
 USERNAME_PATTERN = rf"[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}"

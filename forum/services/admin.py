@@ -8,6 +8,7 @@ from typing import Any
 
 from forum import boards
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX, USER_SEARCH_MAX
 from forum.messages import msg
 from forum.model import BoardSettings, Department, Role, User, is_id
 from forum.services import audit
@@ -16,7 +17,6 @@ from forum.store.base import Store
 
 SPECIALTIES_MAX = 12
 CHANGEABLE = frozenset({"roles", "department", "specialties", "disabled"})
-SEARCH_MAX = 32
 
 
 def require_admin(viewer: User | None) -> User:
@@ -42,8 +42,8 @@ async def find_users(store: Store, viewer: User | None, query: Any, *, after: An
     Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
     fields = Fields()
-    prefix = fields.text("q", query, max_len=SEARCH_MAX, required=False) or ""
-    start = fields.text("after", after, max_len=SEARCH_MAX, required=False)
+    prefix = fields.text("q", query, max_len=USER_SEARCH_MAX, required=False) or ""
+    start = fields.text("after", after, max_len=USER_SEARCH_MAX, required=False)
     fields.done()
     size = check_limit(limit)
     users = await store.find_users(prefix, start.casefold() if start else None, size + 1)
@@ -137,9 +137,9 @@ async def add_department(store: Store, viewer: User | None, slug: Any, name: Any
     Conflict (slug taken)."""
     admin = require_admin(viewer)
     fields = Fields()
-    checked_slug = fields.text("slug", slug, max_len=32, pattern=DEPARTMENT_SLUG,
+    checked_slug = fields.text("slug", slug, max_len=DEPARTMENT_SLUG_MAX, pattern=DEPARTMENT_SLUG,
                                pattern_hint="2 到 32 个小写字母、数字、- 或 _，以字母开头")
-    checked_name = fields.text("name", name, max_len=40)
+    checked_name = fields.text("name", name, max_len=DEPARTMENT_NAME_MAX)
     fields.done()
     department = Department(checked_slug, checked_name)
     await store.add_department(department)
@@ -154,7 +154,7 @@ async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, pos
     NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
     fields = Fields()
-    name = fields.text("actor", actor, max_len=32, required=False)
+    name = fields.text("actor", actor, max_len=USERNAME_MAX, required=False)
     post = fields.text("post_id", post_id, max_len=24, required=False)
     if post is not None and not is_id(post):
         fields.fail("post_id", "不是有效的编号")
@@ -189,7 +189,7 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
         fields.fail(str(unknown)[:40], "不能修改此项")
     changes: dict[str, Any] = {}
     if "name" in data:
-        changes["name"] = fields.text("name", data["name"], max_len=40)
+        changes["name"] = fields.text("name", data["name"], max_len=DEPARTMENT_NAME_MAX)
     if "description" in data:
         changes["description"] = fields.text("description", data["description"], max_len=500,
                                              multiline=True, required=False) or ""

@@ -12,7 +12,7 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import NotFound
-from forum.limits import REASON_MAX
+from forum.limits import API_KEY_NAME_MAX, REASON_MAX
 from forum.model import ApiKey, User, is_id, new_id
 from forum.security import new_token, token_hash
 from forum.services import audit
@@ -20,7 +20,6 @@ from forum.services.admin import require_admin
 from forum.services.fields import Fields
 from forum.store.base import Store
 
-NAME_MAX = 60
 # Longer than any key this module issues (43 characters); anything longer is not looked up.
 KEY_MAX = 128
 
@@ -36,7 +35,7 @@ async def issue(store: Store, viewer: User | None, name: Any) -> IssuedKey:
     Invalid (name)."""
     admin = require_admin(viewer)
     fields = Fields()
-    label = fields.text("name", name, max_len=NAME_MAX)
+    label = fields.text("name", name, max_len=API_KEY_NAME_MAX)
     fields.done()
     key = new_token()
     record = ApiKey(id=new_id(), name=label, key_hash=token_hash(key), created_by=admin.id,

@@ -8,12 +8,12 @@ from typing import Any, Awaitable, Callable
 
 from forum import boards, search, text
 from forum.errors import Invalid
+from forum.limits import QUERY_MAX
 from forum.model import Kind, Post, PostFilter, Role, Status, User
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import PostView, is_moderator, present_posts
 from forum.store.base import Store
 
-QUERY_MAX = 100
 PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
 SIMILAR_MAX = 5
 ANSWERED = (Status.ANSWERED, Status.RESOLVED)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import tornado.locale
 import tornado.web
 
-from forum import clock
+from forum import clock, limits
 from forum.config import Config
 from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
@@ -153,7 +153,9 @@ class BaseHandler(tornado.web.RequestHandler):
             local_due=lambda stamp: i18n.format_due(stamp, code),
             local_day=lambda day: i18n.format_day(day, code),
             month_name=lambda month: i18n.format_month(month, code),
-            number=lambda value: i18n.format_number(value, code))
+            number=lambda value: i18n.format_number(value, code),
+            # Fields' maxlength, min and max come from the rules the services check.
+            limits=limits)
         return namespace
 
     def set_default_headers(self) -> None:

@@ -304,7 +304,7 @@ def _schemas() -> dict[str, Schema]:
                                         "by_board": map_of(integer(0))}),
                         "recent": array(obj({"post_id": ID, "post_title": string(),
                                              "answered_at": TIME, "accepted": boolean()}))}),
-        "ApiKey": obj({"id": ID, "name": string(1, apikeys.NAME_MAX),
+        "ApiKey": obj({"id": ID, "name": string(1, limits.API_KEY_NAME_MAX),
                        "created_by": ID, "created_at": TIME, "revoked_at": nullable(TIME),
                        "active": boolean()},
                       description="A key issued to another system (Open311 clients); the key "
@@ -733,14 +733,14 @@ def _paths() -> dict[str, Schema]:
         # search
         "/api/v1/search": item(operation(
             "get", "search", "Search posts", tag="Search",
-            params=[query("q", string(1, searching.QUERY_MAX), "words; never query syntax",
+            params=[query("q", string(1, limits.QUERY_MAX), "words; never query syntax",
                           required=True),
                     query("board", string(enum=SLUGS), "only this board"), *LIST],
             ok=(200, ref("SearchResults"), "best first; only what the caller may see"),
             errors=[422])),
         "/api/v1/search/similar": item(operation(
             "get", "similar", "Answered questions like a title", tag="Search",
-            params=[query("title", string(1, searching.QUERY_MAX), "the draft's title",
+            params=[query("title", string(1, limits.QUERY_MAX), "the draft's title",
                           required=True)],
             ok=(200, obj({"items": array(ref("Post"), max_items=searching.SIMILAR_MAX)}),
                 f"up to {searching.SIMILAR_MAX} answered public questions"),
@@ -760,9 +760,9 @@ def _paths() -> dict[str, Schema]:
         # administration
         "/api/v1/admin/users": item(operation(
             "get", "findUsers", "Find accounts", tag="Administration", login=True,
-            params=[query("q", string(max_length=admin.SEARCH_MAX), "username prefix"),
+            params=[query("q", string(max_length=limits.USER_SEARCH_MAX), "username prefix"),
                     param("limit"),
-                    query("cursor", string(max_length=admin.SEARCH_MAX),
+                    query("cursor", string(max_length=limits.USER_SEARCH_MAX),
                           "`next_cursor` of the previous page")],
             ok=(200, page_of(ref("PrivateUser")), "by username"), errors=[403, 422])),
         "/api/v1/admin/users/{username}": item(operation(
@@ -801,7 +801,7 @@ def _paths() -> dict[str, Schema]:
                       errors=[403]),
             operation("post", "issueApiKey", "Issue an API key for Open311 clients",
                       tag="Administration", login=True,
-                      body=json_body(obj({"name": string(1, apikeys.NAME_MAX,
+                      body=json_body(obj({"name": string(1, limits.API_KEY_NAME_MAX,
                                                          description="the client system")})),
                       ok=(201, obj({"key": string(description="the key: shown this once, "
                                                               "only its hash is kept"),

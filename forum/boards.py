@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum.model import BoardSettings, Department, Kind, Role, Status
+from forum.model import OFFICIAL_ROLES, BoardSettings, Department, Kind, Role, Status
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Policy:
 
 
 EVERY_ROLE = frozenset(Role)
-OFFICIALS = frozenset({Role.STAFF, Role.MODERATOR, Role.ADMIN})
+OFFICIALS = OFFICIAL_ROLES
 
 POLICIES: dict[str, Policy] = {policy.slug: policy for policy in (
     Policy(slug="forum", name="强市论坛", kind=Kind.DISCUSSION,

@@ -23,6 +23,11 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
+
+# Who counts as an official, and who moderates: written once, read everywhere.
+OFFICIAL_ROLES = frozenset({Role.STAFF, Role.MODERATOR, Role.ADMIN})
+MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+
 class Kind(str, enum.Enum):
     DISCUSSION = "discussion"
     CONSULTATION = "consultation"
@@ -107,6 +112,17 @@ class User:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def is_official(self) -> bool:
+        """Staff, moderators or admins: they act on cases, are exempt from posting limits and
+        log out sooner when idle."""
+        return any(role in OFFICIAL_ROLES for role in self.roles)
+
+    @property
+    def moderates(self) -> bool:
+        """Moderators and admins (admins may do everything a moderator may)."""
+        return any(role in MODERATING_ROLES for role in self.roles)
 
 
 @dataclass

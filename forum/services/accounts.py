@@ -169,7 +169,7 @@ async def user_for_token(store: Store, token: str | None) -> User | None:
 
 def idle_limit(user: User) -> dt.timedelta:
     """How long a login may go unused: short for officials, whose accounts see every case."""
-    if any(user.has(role) for role in (Role.STAFF, Role.MODERATOR, Role.ADMIN)):
+    if user.is_official:
         return OFFICIAL_IDLE
     return CITIZEN_IDLE
 

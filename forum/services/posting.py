@@ -178,8 +178,7 @@ async def _render(body: str) -> str:
 
 
 def _is_official(viewer: User | None) -> bool:
-    return viewer is not None and any(viewer.has(r) for r in (Role.MODERATOR, Role.STAFF,
-                                                                Role.ADMIN))
+    return viewer is not None and viewer.is_official
 
 
 async def _reserve_write(store: Store, viewer: User | None,

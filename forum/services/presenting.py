@@ -101,7 +101,7 @@ class EventView:
 
 # rights --------------------------------------------------------------------------------------
 def is_moderator(viewer: User | None) -> bool:
-    return viewer is not None and (viewer.has(Role.MODERATOR) or viewer.has(Role.ADMIN))
+    return viewer is not None and viewer.moderates
 
 
 def is_author(post: Post, viewer: User | None) -> bool:
@@ -304,7 +304,7 @@ def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
         actor = "系统" if clock else "网友"
     elif event.actor_id == post.author_id:
         actor = "写信人"
-    elif user.has(Role.MODERATOR) or user.has(Role.ADMIN):
+    elif user.moderates:
         actor = "市信访局"
     elif user.has(Role.STAFF):
         actor = "承办部门"

@@ -4,13 +4,27 @@ from __future__ import annotations
 from typing import Any
 
 
+# The words for codes that the store raises bare: adapters say what happened by a code and
+# never choose what people read; a service that knows better passes its own message.
+CODE_WORDS = {
+    "username_taken": "用户名已被使用",
+    "department_taken": "部门代码已存在",
+    "key_taken": "密钥已存在",
+    "already_exists": "内容已存在",
+    "attachment_taken": "附件已存在",
+    "already_flagged": "您已举报过此内容",
+    "too_many_files": "附件数量超过上限",
+    "stale": "内容已被他人处理，请刷新后重试",
+}
+
+
 class DomainError(Exception):
     status = 400
     code = "bad_request"
 
     def __init__(self, message: str = "", *, code: str | None = None):
         super().__init__(message or self.__class__.__name__)
-        self.message = message or self.default_message
+        self.message = message or CODE_WORDS.get(code or "") or self.default_message
         if code:
             self.code = code
 

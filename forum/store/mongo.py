@@ -490,7 +490,7 @@ class MongoStore:
         try:
             await self._db["departments"].insert_one(_to_doc(department))
         except DuplicateKeyError as exc:
-            raise Conflict("部门代码已存在") from exc
+            raise Conflict(code="department_taken") from exc
 
     async def list_departments(self) -> list[Department]:
         docs = await self._db["departments"].find().sort("_id", 1).to_list()
@@ -510,7 +510,7 @@ class MongoStore:
         doc = _to_doc(board)
         result = await self._db["boards"].replace_one({"_id": doc["_id"]}, doc)
         if result.matched_count == 0:
-            raise NotFound("栏目不存在")
+            raise NotFound()
 
     # users and sessions ----------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
@@ -519,7 +519,7 @@ class MongoStore:
         try:
             await self._db["users"].insert_one(doc)
         except DuplicateKeyError as exc:
-            raise Conflict("用户名已被使用", code="username_taken") from exc
+            raise Conflict(code="username_taken") from exc
 
     async def get_user(self, user_id: str) -> User | None:
         doc = await self._db["users"].find_one({"_id": _oid(user_id)})
@@ -543,14 +543,14 @@ class MongoStore:
         users = self._db["users"]
         if not values:  # an empty $set is an error on the server; still say whether they exist
             if await users.find_one({"_id": _oid(user_id)}, {"_id": 1}) is None:
-                raise NotFound("用户不存在")
+                raise NotFound()
             return
         try:
             result = await users.update_one({"_id": _oid(user_id)}, {"$set": values})
         except DuplicateKeyError as exc:
-            raise Conflict("用户名已被使用", code="username_taken") from exc
+            raise Conflict(code="username_taken") from exc
         if result.matched_count == 0:
-            raise NotFound("用户不存在")
+            raise NotFound()
 
     async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
         if limit <= 0:  # limit(0) means "no limit" to MongoDB
@@ -602,7 +602,7 @@ class MongoStore:
         try:
             await self._db["api_keys"].insert_one(_to_doc(key))
         except DuplicateKeyError as exc:  # the id or the key's hash is taken
-            raise Conflict("密钥已存在") from exc
+            raise Conflict(code="key_taken") from exc
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         doc = await self._db["api_keys"].find_one({"key_hash": key_hash})
@@ -622,7 +622,7 @@ class MongoStore:
         if doc is None:
             doc = await keys.find_one({"_id": _oid(key_id)})
         if doc is None:
-            raise NotFound("密钥不存在")
+            raise NotFound()
         return _from_doc(ApiKey, doc)
 
     # posts -----------------------------------------------------------------------------------
@@ -645,7 +645,7 @@ class MongoStore:
         try:
             await self._atomically(write)
         except DuplicateKeyError as exc:  # the id or the tracking hash is taken
-            raise Conflict("内容已存在") from exc
+            raise Conflict(code="already_exists") from exc
 
     async def add_posts_bulk(self, posts: list[Post], terms: list[list[str]]) -> None:
         if len(posts) != len(terms):
@@ -665,7 +665,7 @@ class MongoStore:
             except BulkWriteError as exc:
                 if any(error.get("code") == DUPLICATE_KEY
                        for error in exc.details.get("writeErrors", [])):
-                    raise Conflict("内容已存在") from exc
+                    raise Conflict(code="already_exists") from exc
                 raise
 
     async def get_post(self, post_id: str) -> Post | None:
@@ -832,7 +832,7 @@ class MongoStore:
         try:
             await self._insert("flags", flag, None)
         except DuplicateKeyError as exc:  # the open_by_user index: one open flag each
-            raise Conflict("您已举报过此内容", code="already_flagged") from exc
+            raise Conflict(code="already_flagged") from exc
 
     async def list_flags(self, post_id: str) -> list[Flag]:
         return await self._children(Flag, "flags", "created_at", post_id)
@@ -876,7 +876,7 @@ class MongoStore:
         # would be read as part of the file that has it. FileExists still covers a race.
         if len(set(file_ids)) < len(file_ids) or await self._db[f"{ATTACHMENTS}.files"].find_one(
                 {"_id": {"$in": file_ids}}, {"_id": 1}):
-            raise Conflict("附件已存在")
+            raise Conflict(code="attachment_taken")
         if max_per_post is not None:
             await self._take_attachment_places(post_id, len(items), max_per_post)
         # GridFS writes each file's chunks first and its files document (which holds the
@@ -890,7 +890,7 @@ class MongoStore:
                     await self._attachments.upload_from_stream_with_id(
                         file_id, filename, data, metadata=description)
                 except FileExists as exc:
-                    raise Conflict("附件已存在") from exc
+                    raise Conflict(code="attachment_taken") from exc
                 done.append(file_id)
         except BaseException:
             for file_id in done:
@@ -925,7 +925,7 @@ class MongoStore:
             {"_id": _oid(post_id), ATTACHMENT_PLACES: {"$lte": most - count}},
             {"$inc": {ATTACHMENT_PLACES: count}})
         if not taken.matched_count:
-            raise Conflict("附件数量超过上限", code=TOO_MANY_FILES)
+            raise Conflict(code=TOO_MANY_FILES)
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
         try:

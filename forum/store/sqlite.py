@@ -708,7 +708,7 @@ class SqliteStore:
             try:
                 _insert(conn, "departments", to_plain(department))
             except sqlite3.IntegrityError as exc:
-                raise Conflict("部门代码已存在") from exc
+                raise Conflict(code="department_taken") from exc
         await self._write(work)
 
     async def list_departments(self) -> list[Department]:
@@ -752,7 +752,7 @@ class SqliteStore:
             cursor = conn.execute(f"UPDATE boards SET {assignments} WHERE slug = ?",
                                   [_to_sql(v) for v in values.values()] + [slug])
             if cursor.rowcount == 0:
-                raise NotFound("栏目不存在")
+                raise NotFound()
         await self._write(work)
 
     # users and sessions ----------------------------------------------------------------------
@@ -764,7 +764,7 @@ class SqliteStore:
             try:
                 _insert(conn, "users", values)
             except sqlite3.IntegrityError as exc:
-                raise Conflict("用户名已被使用", code="username_taken") from exc
+                raise Conflict(code="username_taken") from exc
         await self._write(work)
 
     async def get_user(self, user_id: str) -> User | None:
@@ -799,9 +799,9 @@ class SqliteStore:
                 cursor = conn.execute(f"UPDATE users SET {assignments} WHERE id = ?",
                                       [_to_sql(v) for v in values.values()] + [user_id])
             except sqlite3.IntegrityError as exc:
-                raise Conflict("用户名已被使用", code="username_taken") from exc
+                raise Conflict(code="username_taken") from exc
             if cursor.rowcount == 0:
-                raise NotFound("用户不存在")
+                raise NotFound()
         await self._write(work)
 
     async def find_users(self, prefix: str, after: str | None, limit: int) -> list[User]:
@@ -867,7 +867,7 @@ class SqliteStore:
             try:
                 _insert(conn, "api_keys", to_plain(key))
             except sqlite3.IntegrityError as exc:  # the id or the key's hash is taken
-                raise Conflict("密钥已存在") from exc
+                raise Conflict(code="key_taken") from exc
         await self._write(work, content=False)
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
@@ -887,7 +887,7 @@ class SqliteStore:
                          (iso(at), key_id))
             row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
             if row is None:
-                raise NotFound("密钥不存在")
+                raise NotFound()
             return row
         return _from_row(ApiKey, await self._write(work, content=False))
 
@@ -897,7 +897,7 @@ class SqliteStore:
             try:
                 _insert(conn, "posts", to_plain(post))
             except sqlite3.IntegrityError as exc:
-                raise Conflict("内容已存在") from exc
+                raise Conflict(code="already_exists") from exc
             if event:
                 _insert(conn, "events", to_plain(event))
         await self._write(work)
@@ -915,7 +915,7 @@ class SqliteStore:
             try:
                 conn.executemany(_POST_INSERT, rows)
             except sqlite3.IntegrityError as exc:
-                raise Conflict("内容已存在") from exc
+                raise Conflict(code="already_exists") from exc
             _add_to_index(conn, docs)
         await self._write(work)
 
@@ -1067,7 +1067,7 @@ class SqliteStore:
             try:
                 _insert(conn, "flags", to_plain(flag))
             except sqlite3.IntegrityError as exc:  # the flags_open index: one open flag each
-                raise Conflict("您已举报过此内容", code="already_flagged") from exc
+                raise Conflict(code="already_flagged") from exc
         await self._write(work)
 
     async def list_flags(self, post_id: str) -> list[Flag]:
@@ -1112,14 +1112,14 @@ class SqliteStore:
             if len(set(ids)) < len(ids) or conn.execute(
                     f"SELECT 1 FROM attachments WHERE id IN ({', '.join('?' for _ in ids)})",
                     ids).fetchone():
-                raise Conflict("附件已存在")
+                raise Conflict(code="attachment_taken")
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
                 raise NotFound()
             if max_per_post is not None:
                 (kept,) = conn.execute("SELECT COUNT(*) FROM attachments WHERE post_id = ?",
                                        (post_id,)).fetchone()
                 if kept + len(items) > max_per_post:
-                    raise Conflict("附件数量超过上限", code=TOO_MANY_FILES)
+                    raise Conflict(code=TOO_MANY_FILES)
             # The files first, durably, then the rows: a crash in between leaves files no row
             # names (space lost), never a row naming a file that is not there.
             written = []

@@ -312,7 +312,7 @@ SESSION_METHODS = frozenset({
 
 class _InSession:
     """A database or collection whose reads and writes carry one session (a caller that names
-    a session itself keeps its own)."""
+    a session itself keeps its own; one that passes None gets the unit's)."""
 
     def __init__(self, target: Any, session: Any):
         self._target, self._session = target, session
@@ -327,7 +327,8 @@ class _InSession:
 
         @functools.wraps(attribute)
         def call(*args: Any, **kwargs: Any) -> Any:
-            kwargs.setdefault("session", self._session)
+            if kwargs.get("session") is None:  # helpers pass session=None outside transactions
+                kwargs["session"] = self._session
             return attribute(*args, **kwargs)
         return call
 

@@ -179,3 +179,93 @@ class StandinGridOut:
 
     async def read(self) -> bytes:
         return self._data
+
+
+# A stand-in that says it is a replica set, for the plumbing of MongoStore's transactions --------
+# mongomock has no sessions, so nothing here rolls back: it records which session each call
+# carried and how each transaction ended, so tests can show that every read and write inside a
+# unit of work goes with the unit's session and that the unit commits or aborts once. That the
+# server then rolls back is MongoDB's part, proven against a real replica set.
+REPLICA_SET_HELLO = {**STANDALONE_HELLO, "setName": "rs0"}
+
+
+class RecordingSession:
+    def __init__(self, calls: list[tuple[str, str, Any]]):
+        self.calls = calls
+        self.outcomes: list[str] = []
+
+    async def __aenter__(self) -> RecordingSession:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+    async def start_transaction(self, **options: Any) -> Any:
+        session = self
+
+        class Transaction:
+            async def __aenter__(self) -> None:
+                session.outcomes.append("started")
+
+            async def __aexit__(self, kind: Any, error: Any, trace: Any) -> bool:
+                session.outcomes.append("committed" if kind is None else "aborted")
+                return False
+        return Transaction()
+
+    async def with_transaction(self, callback: Any, **options: Any) -> Any:
+        async with await self.start_transaction():
+            return await callback(self)
+
+
+class RecordingCollection(StandinCollection):
+    def __init__(self, mock: Any, name: str, calls: list[tuple[str, str, Any]]):
+        super().__init__(mock)
+        self._name, self._calls = name, calls
+
+    def __getattr__(self, name: str) -> Any:
+        member = super().__getattr__(name)
+        if not callable(member):
+            return member
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls.append((self._name, name, kwargs.pop("session", None)))
+            return member(*args, **kwargs)
+        return call
+
+
+class RecordingDatabase(StandinDatabase):
+    def __init__(self, mock: Any, calls: list[tuple[str, str, Any]]):
+        super().__init__(mock)
+        self._calls = calls
+
+    async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        name = command if isinstance(command, str) else next(iter(command))
+        if name.lower() in ("hello", "ismaster"):
+            return dict(REPLICA_SET_HELLO)
+        return await super().command(command, **kwargs)
+
+    def __getitem__(self, name: str) -> RecordingCollection:
+        return RecordingCollection(self._mock[name], name, self._calls)
+
+
+class RecordingClient(StandinClient):
+    """Answers hello as a replica set member and hands out recording sessions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, Any]] = []
+        self.sessions: list[RecordingSession] = []
+
+    def get_database(self, name: str, **options: Any) -> RecordingDatabase:
+        return RecordingDatabase(self._mock.get_database(name, **options), self.calls)
+
+    def start_session(self, **options: Any) -> RecordingSession:
+        session = RecordingSession(self.calls)
+        self.sessions.append(session)
+        return session
+
+
+def recording_store(database: str) -> tuple[MongoStore, RecordingClient]:
+    client = RecordingClient()
+    return (MongoStore(STANDIN_URL, database=database, client=client,
+                       gridfs_bucket=StandinGridFSBucket), client)

@@ -10,7 +10,7 @@ from forum import boards
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX, USER_SEARCH_MAX
 from forum.messages import msg
-from forum.model import BoardSettings, Department, Role, User, is_id
+from forum.model import AuditEntry, BoardSettings, Department, Role, User, is_id
 from forum.services import audit
 from forum.services.fields import Fields, check_limit
 from forum.store.base import Store
@@ -148,10 +148,17 @@ async def add_department(store: Store, viewer: User | None, slug: Any, name: Any
     return department
 
 
+@dataclasses.dataclass
+class AuditLine:
+    entry: AuditEntry
+    actor: User | None   # None when the account is gone
+
+
 async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, post_id: Any = None,
-                    cursor: Any = None, limit: Any = None) -> tuple[list, str | None]:
-    """The audit log, newest first, filtered by the acting username and/or a post. Raises
-    NotLoggedIn, Forbidden, Invalid."""
+                    cursor: Any = None, limit: Any = None
+                    ) -> tuple[list[AuditLine], str | None]:
+    """The audit log, newest first, each entry with who acted, filtered by the acting username
+    and/or a post. Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
     fields = Fields()
     name = fields.text("actor", actor, max_len=USERNAME_MAX, required=False)
@@ -165,9 +172,11 @@ async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, pos
         if user is None:
             return [], None
         actor_id = user.id
-    return await audit.list_entries(store, actor_id=actor_id,
-                                    target=f"post:{post}" if post else None,
-                                    cursor=cursor, limit=limit)
+    entries, next_cursor = await audit.list_entries(
+        store, actor_id=actor_id, target=f"post:{post}" if post else None, cursor=cursor,
+        limit=limit)
+    actors = await store.get_users([e.actor_id for e in entries])
+    return [AuditLine(e, actors.get(e.actor_id)) for e in entries], next_cursor
 
 
 BOARD_FIELDS = frozenset({"name", "description", "categories", "is_open", "accept_days",

@@ -108,9 +108,17 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
     rest = rest[:size - len(pinned)]
     posts = pinned + rest
     views = await present_posts(store, viewer, posts)
-    last = rest[-1] if rest else None
-    next_cursor = encode_cursor((last.created_at, last.id)) if more and last else None
+    next_cursor = None
+    if more:
+        # When the pinned posts fill the first page, the next one starts at the newest of the
+        # rest: a key after every post there is, so nothing of the board is out of reach.
+        last = rest[-1] if rest else None
+        next_cursor = encode_cursor((last.created_at, last.id) if last else BEFORE_ALL_POSTS)
     return Page(items=views, next_cursor=next_cursor)
+
+
+# A list key newer than any post: "after" it, newest first, is the very top.
+BEFORE_ALL_POSTS = (dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc), "f" * 24)
 
 
 async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
@@ -166,9 +174,16 @@ async def get_thread_for_editing(store: Store, viewer: User | None, post_id: Any
         raise NotLoggedIn()
     thread = await get_thread(store, viewer, post_id)
     if not thread.post.may_edit:
-        raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
-                        code="edit_window_closed")
+        _refuse_edit(thread.post.post, viewer)
     return thread
+
+
+def _refuse_edit(post: Post, viewer: User) -> None:
+    """Why this viewer may not edit this post now: not theirs, or past the window."""
+    if not is_moderator(viewer) and post.author_id != viewer.id:
+        raise Forbidden("只能修改自己的帖子", code="not_author")
+    raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
+                    code="edit_window_closed")
 
 
 # writing -------------------------------------------------------------------------------------
@@ -327,8 +342,7 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
         # A letter's text is the record the departments answered; it is added to, not changed.
         raise Forbidden("信件和举报提交后不能修改，可以追加说明", code="case_not_editable")
     if not may_edit(post, viewer, now()):
-        raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
-                        code="edit_window_closed")
+        _refuse_edit(post, viewer)
     fields = Fields()
     title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True, required=False)

@@ -248,10 +248,10 @@ class StatsHandler(ApiHandler):
 
 class AuditHandler(ApiHandler):
     async def get(self) -> None:
-        entries, next_cursor = await admin.audit_log(
+        lines, next_cursor = await admin.audit_log(
             self.store, self.user, actor=self.query("actor"), post_id=self.query("post_id"),
             cursor=self.query("cursor"), limit=self.query("limit"))
-        self.respond(200, {"items": [views.audit_json(e) for e in entries],
+        self.respond(200, {"items": [views.audit_json(line) for line in lines],
                            "next_cursor": next_cursor})
 
 

@@ -18,7 +18,7 @@ from forum import clock, limits
 from forum.config import Config
 from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
-from forum.model import Attachment, User
+from forum.model import Attachment, User, iso
 from forum.security import Passwords
 from forum.services import accounts, idempotency
 from forum.store.base import Store
@@ -154,6 +154,8 @@ class BaseHandler(tornado.web.RequestHandler):
             local_day=lambda day: i18n.format_day(day, code),
             month_name=lambda month: i18n.format_month(month, code),
             number=lambda value: i18n.format_number(value, code),
+            # <time datetime>: UTC to the millisecond, as HTML allows (not Python's six digits).
+            machine_time=iso,
             # Fields' maxlength, min and max come from the rules the services check.
             limits=limits)
         return namespace

@@ -290,7 +290,12 @@ def _schemas() -> dict[str, Schema]:
         "DepartmentCases": page_of(ref("Post"), department=ref("Department"),
                                    overdue=array(ref("Post"), description="first page only: "
                                                  "routed cases past their due time")),
-        "AuditEntry": obj({"at": TIME, "actor": string(description="the acting user's id"),
+        "AuditEntry": obj({"at": TIME, "actor_id": ID,
+                           "actor": nullable(obj({"username": string(),
+                                                  "display_name": string(),
+                                                  "roles": array(string(enum=ROLES))},
+                                                 description="who acted; null when the "
+                                                             "account is gone")),
                            "action": string(),
                            "target": string(description="`user:NAME`, `post:ID`, "
                                                         "`department:SLUG`, ..."),

@@ -332,13 +332,13 @@ class AuditPage(PageHandler):
     async def get(self) -> None:
         actor = self.get_query_argument("actor", None) or None
         post_id = self.get_query_argument("post_id", None) or None
-        entries, next_cursor = await admin.audit_log(
+        lines, next_cursor = await admin.audit_log(
             self.store, self.user, actor=actor, post_id=post_id,
             cursor=self.get_query_argument("cursor", None))
-        actors = await self.store.get_users([e.actor_id for e in entries])
-        await self.render_page("audit.html", entries=entries, next_cursor=next_cursor,
-                               actor=actor or "", post_id=post_id or "",
-                               names={uid: u.username for uid, u in actors.items()})
+        await self.render_page("audit.html", entries=[line.entry for line in lines],
+                               next_cursor=next_cursor, actor=actor or "", post_id=post_id or "",
+                               names={line.entry.actor_id: line.actor.username
+                                      for line in lines if line.actor is not None})
 
 
 class SettingsPage(PageHandler):

@@ -6,6 +6,7 @@ from typing import Any
 from forum import boards
 from forum.model import (ApiKey, Attachment, AuditEntry, Department, Flag, Kind, Notification,
                          Page, Revision, User, iso)
+from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue
@@ -162,9 +163,13 @@ def stats_json(report: Report) -> dict[str, Any]:
             "months": {month: f.as_dict() for month, f in sorted(report.months.items())}}
 
 
-def audit_json(entry: AuditEntry) -> dict[str, Any]:
-    return {"at": iso(entry.at), "actor": entry.actor_id, "action": entry.action,
-            "target": entry.target, "reason": entry.reason, "detail": entry.detail}
+def audit_json(line: AuditLine) -> dict[str, Any]:
+    entry, actor = line.entry, line.actor
+    return {"at": iso(entry.at), "actor_id": entry.actor_id,
+            "actor": ({"username": actor.username, "display_name": actor.display_name,
+                       "roles": [role.value for role in actor.roles]} if actor else None),
+            "action": entry.action, "target": entry.target, "reason": entry.reason,
+            "detail": entry.detail}
 
 
 def calendar_json(calendar: Calendar) -> dict[str, Any]:

@@ -68,6 +68,10 @@ async def test_mayor_letter_journey(api, store):
     audit = (await login_as(api, store, "root", Role.ADMIN)).get
     entries = (await audit(f"/admin/audit?post_id={post_id}")).json()["items"]
     assert {e["action"] for e in entries} == {"accept", "route", "official_reply"}
+    # who acted, by name and role, not an opaque id
+    assert {(e["action"], e["actor"]["username"], tuple(e["actor"]["roles"])) for e in entries} == {
+        ("accept", "mod", ("citizen", "moderator")), ("route", "mod", ("citizen", "moderator")),
+        ("official_reply", "clerk", ("citizen", "staff"))}
 
 
 @pytest.mark.gen_test

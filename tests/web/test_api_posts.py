@@ -143,3 +143,37 @@ async def test_healthz(api, http_client, base_url):
     assert response.code == 200
     import json
     assert json.loads(response.body) == {"status": "ok", "store": "sqlite"}
+
+
+@pytest.mark.gen_test
+async def test_editing_someone_elses_post_is_not_author_and_a_late_edit_is_the_window(api,
+                                                                                      clock):
+    alice = await api.new_user("alice")
+    bob = await api.new_user("bob")
+    post_id = (await alice.post("/boards/forum/posts", POST)).json()["post"]["id"]
+    theirs = await bob.patch(f"/posts/{post_id}", {"title": "改别人的"})
+    assert theirs.status == 403 and theirs.error["code"] == "not_author"
+    clock.advance(minutes=31)
+    late = await alice.patch(f"/posts/{post_id}", {"title": "晚了"})
+    assert late.status == 403 and late.error["code"] == "edit_window_closed"
+
+
+@pytest.mark.gen_test
+async def test_pinned_posts_filling_a_page_leave_the_rest_of_the_board_reachable(api, store):
+    from tests.support.people import person
+    from forum.model import Role
+    await person(store, "mod", Role.MODERATOR)
+    mod = await api.login("mod")
+    alice = await api.new_user("alice")
+    ids = [(await alice.post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})
+            ).json()["post"]["id"] for i in range(5)]
+    for post_id in ids[:3]:
+        assert (await mod.post(f"/posts/{post_id}/moderate", {"action": "pin"})).status == 200
+    seen, cursor = [], ""
+    for _ in range(5):
+        page = (await api.get(f"/boards/forum/posts?limit=3&cursor={cursor}")).json()
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids) and len(seen) == 5

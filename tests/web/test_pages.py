@@ -203,3 +203,19 @@ async def test_edit_page_is_refused_to_others_and_readers_see_the_edited_note(br
     assert (await browser.get(f"/posts/{post['id']}/edit")).status == 403
     page = await browser.get(f"/posts/{post['id']}")
     assert "已编辑" in page.text and "修改前" not in page.text
+
+
+@pytest.mark.gen_test
+async def test_time_elements_carry_datetimes_html_accepts(browser, store):
+    """HTML allows at most three fraction digits in <time datetime>: Python's isoformat writes
+    six, which validators refuse."""
+    import re
+    from forum.services import posting
+    from tests.support.people import person
+    writer = await person(store, "writer")
+    view = await posting.create_post(store, writer, "forum", {"title": "路灯", "body": "不亮"})
+    await posting.add_reply(store, writer, view.post.id, "补充")
+    page = (await browser.get(f"/posts/{view.post.id}")).text
+    stamps = re.findall(r'<time datetime="([^"]*)"', page)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s)
+                          for s in stamps), stamps

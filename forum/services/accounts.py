@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forum.clock import now
-from forum.errors import BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
+from forum.errors import CODE_WORDS, BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.limits import (DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN,
                            USERNAME, USERNAME_MAX, USERNAME_MIN)
 from forum.logs import event
@@ -46,8 +46,10 @@ def new_password(fields: Fields, name: str, value: Any) -> str | None:
     return secret
 
 
-def check_new_account(username: Any, password: Any, display_name: Any,
-                       email: Any) -> tuple[str, str, str | None, str | None]:
+def check_new_account(username: Any, password: Any, display_name: Any, email: Any, *,
+                      taken: bool = False) -> tuple[str, str, str | None, str | None]:
+    """The fields of a new account, every problem at once; `taken`: the name is known to be
+    in use, reported with the others (alone, it is the store's Conflict, a 409)."""
     fields = Fields()
     name = fields.text("username", username, max_len=USERNAME_MAX, min_len=USERNAME_MIN,
                        pattern=USERNAME, pattern_hint=USERNAME_HINT)
@@ -55,14 +57,20 @@ def check_new_account(username: Any, password: Any, display_name: Any,
     shown = fields.text("display_name", display_name, max_len=DISPLAY_NAME_MAX, required=False)
     mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
+    if taken and fields.errors:
+        fields.fail("username", CODE_WORDS["username_taken"])
     fields.done()
     return name, secret, shown, mail
 
 
 async def register(store: Store, passwords: Passwords, *, username: Any, password: Any,
                    display_name: Any = None, email: Any = None, address: str = "") -> User:
-    """Create a citizen account. Raises Invalid, Conflict (name taken) or RateLimited."""
-    name, secret, shown, mail = check_new_account(username, password, display_name, email)
+    """Create a citizen account. Raises Invalid (every field's problem at once, a taken name
+    among them), Conflict (the name is taken and nothing else is wrong) or RateLimited."""
+    taken = (isinstance(username, str) and USERNAME.fullmatch(username.strip()) is not None
+             and await store.get_user_by_name(username.strip()) is not None)
+    name, secret, shown, mail = check_new_account(username, password, display_name, email,
+                                                  taken=taken)
     # Reserved before argon2 runs; a name already taken is no registration and gives it back.
     place = await throttle.reserve(store, throttle.REGISTER_PER_ADDRESS, address)
     async with throttle.released_if_refused(store, place):

@@ -253,6 +253,31 @@ class ErrorSummary(tornado.web.UIModule):
                                   linked=set(errors) if linked is None else set(linked))
 
 
+# What a form just did, said once on the page it leads to (the flash's "done").
+DONE_WORDS = {
+    "accept": "已受理。", "reject": "已决定不予受理，写信人会看到理由。", "route": "已转办。",
+    "return": "已退回市信访局。", "rate": "评价已提交，谢谢。", "hide": "已隐藏。",
+    "restore": "已恢复显示。", "lock": "已锁定。", "unlock": "已解除锁定。", "pin": "已置顶。",
+    "unpin": "已取消置顶。", "dismiss_flags": "举报已处理。", "attach": "附件已上传。",
+}
+
+
+class Done(tornado.web.UIModule):
+    """The confirmation after a form (what happened), with the way back to the work list for
+    officials; a welcome after registering."""
+
+    def render(self, flash: dict[str, Any], user: Any) -> str:
+        done = flash.get("done")
+        back = None
+        if done and user is not None:
+            if user.moderates:
+                back = "/moderation"
+            elif user.has(Role.STAFF) and user.department:
+                back = f"/departments/{user.department}"
+        return self.render_string("modules/done.html", done=DONE_WORDS.get(done or ""),
+                                  welcome=flash.get("welcome"), back=back)
+
+
 class FieldError(tornado.web.UIModule):
     def render(self, errors: dict[str, str], name: str) -> str:
         return self.render_string("modules/field_error.html", name=name,

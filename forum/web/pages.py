@@ -226,8 +226,9 @@ class PostActionPage(PostPage):
     async def act(self, post_id: str) -> None:
         raise NotImplementedError
 
-    # What the post page says once after the form (a flash), if anything.
+    # What the post page says once after the form (a flash): by default, what was done.
     done_flash: dict[str, Any] = {}
+    done: str = ""
 
     async def post(self, post_id: str) -> None:
         try:
@@ -236,27 +237,41 @@ class PostActionPage(PostPage):
             values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
             await self.render_post(post_id, 422, values, error.fields)
             return
-        self.redirect_after(f"/posts/{post_id}", **self.done_flash)
+        self.redirect_after(self.done_url(post_id), **(self.done_flash or {"done": self.done}))
+
+    def done_url(self, post_id: str) -> str:
+        return f"/posts/{post_id}"
 
 
 class ModeratePage(PostActionPage):
     async def act(self, post_id: str) -> None:
         await moderation.moderate(self.store, self.user, post_id, self.form("action"),
                                   self.form("reason") or None)
+        self.done = self.form("action")
 
 
 class RoutePage(PostActionPage):
+    done = "route"
+
     async def act(self, post_id: str) -> None:
         await cases.route_case(self.store, self.user, post_id, self.form("department") or None,
                                self.form("due_days") or None, self.form("note") or None)
 
 
 class ReturnPage(PostActionPage):
+    done = "return"
+
+    def done_url(self, post_id: str) -> str:
+        # Returned, the case is no longer the department's to see: back to its list.
+        return f"/departments/{self.user.department}"
+
     async def act(self, post_id: str) -> None:
         await cases.return_case(self.store, self.user, post_id, self.form("reason"))
 
 
 class RatingPage(PostActionPage):
+    done = "rate"
+
     async def act(self, post_id: str) -> None:
         await cases.rate_case(self.store, self.user, post_id, self.form("score"),
                               self.form("comment") or None)
@@ -264,6 +279,7 @@ class RatingPage(PostActionPage):
 
 class AttachPage(PostActionPage):
     max_body_bytes = UPLOAD_BODY_BYTES
+    done = "attach"
 
     async def act(self, post_id: str) -> None:
         await attachments.add_files(self.store, self.user, post_id, self.uploads())
@@ -461,11 +477,16 @@ class LoginPage(PageHandler):
 
 
 class RegisterPage(PageHandler):
+    """Registering keeps where the visitor was going (`next`), and lands there welcomed."""
+
     async def get(self) -> None:
-        await self.render_page("register.html", values={}, errors={})
+        await self.render_page("register.html",
+                               values={"next": safe_next(self.get_argument("next", None))},
+                               errors={})
 
     async def post(self) -> None:
         values = {name: self.form(name) for name in ("username", "display_name", "email")}
+        values["next"] = safe_next(self.form("next"))
         password = self.form("password")
         try:
             user = await accounts.register(
@@ -481,7 +502,7 @@ class RegisterPage(PageHandler):
             return
         login = await accounts.open_session(self.store, user, "cookie")
         self.start_session(login.token)
-        self.redirect_after("/")
+        self.redirect_after(values["next"], welcome=user.display_name)
 
 
 class PasswordPage(PageHandler):

@@ -128,3 +128,29 @@ async def test_admin_settings_pages(http_client, base_url, store):
     assert department.status == 200 and "水务局" in department.text
     audit = await root.get("/admin/audit")
     assert audit.status == 200 and "department:water" in audit.text
+
+
+@pytest.mark.gen_test
+async def test_an_officials_action_is_confirmed_once_with_the_way_back_to_the_work(
+        http_client, base_url, store):
+    from forum.services import posting
+    writer = await person(store, "writer")
+    mod = await browser_for(http_client, base_url, store, "mod", Role.MODERATOR)
+    view = await posting.create_post(store, writer, "mayor", {
+        "title": "路灯", "body": "不亮", "contact": "138", "public": True})
+    accepted = await mod.submit(f"/posts/{view.post.id}/moderate",
+                                {"form": "accept", "action": "accept"})
+    assert accepted.status == 303
+    page = await mod.follow(accepted)
+    assert "已受理。" in page.text and 'href="/moderation"' in page.text
+    assert "已受理。" not in (await mod.get(f"/posts/{view.post.id}")).text
+    staff = await browser_for(http_client, base_url, store, "clerk", Role.STAFF,
+                              department="housing")
+    routed = await mod.submit(f"/posts/{view.post.id}/route", {"form": "route",
+                                                               "department": "housing"})
+    assert "已转办。" in (await mod.follow(routed)).text
+    returned = await staff.submit(f"/posts/{view.post.id}/return",
+                                  {"form": "return", "reason": "不属于本部门"})
+    assert returned.headers["Location"] == "/departments/housing"
+    back = await staff.follow(returned)
+    assert back.status == 200 and "已退回市信访局。" in back.text

@@ -43,3 +43,4 @@ async def test_citizen_journey(http_client, base_url, any_store):
     thread = (await bob.get(f"/posts/{post_id}")).json()
     assert thread["post"]["reply_count"] == 1 and thread["replies"][0]["author"]["username"] == "bob"
     assert (await alice.get("/me")).status == 200
+

@@ -7,7 +7,7 @@ import pytest
 
 from forum.model import Role
 from tests.support.people import person
-from tests.support.web import PASSWORD, form_errors
+from tests.support.web import PASSWORD, Browser, form_errors
 
 
 def post_id_from(location: str) -> str:
@@ -219,3 +219,33 @@ async def test_time_elements_carry_datetimes_html_accepts(browser, store):
     stamps = re.findall(r'<time datetime="([^"]*)"', page)
     assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s)
                           for s in stamps), stamps
+
+
+@pytest.mark.gen_test
+async def test_registering_from_a_login_prompt_keeps_where_the_visitor_was_going(browser):
+    login = await browser.get("/login?next=%2Fboards%2Fmayor%2Fnew")
+    assert 'href="/register?next=%2Fboards%2Fmayor%2Fnew"' in login.text
+    form = await browser.get("/register?next=%2Fboards%2Fmayor%2Fnew")
+    assert 'name="next" value="/boards/mayor/new"' in form.text
+    done = await browser.submit("/register", {"username": "newcomer", "password": "correct-horse-9",
+                                              "next": "/boards/mayor/new"})
+    assert done.status == 303 and done.headers["Location"] == "/boards/mayor/new"
+    landed = await browser.get("/boards/mayor/new")
+    assert "欢迎，newcomer！" in landed.text
+    assert "欢迎" not in (await browser.get("/boards/mayor/new")).text   # said once
+    elsewhere = await browser.submit("/register", {"username": "other", "password": "x",
+                                                   "next": "https://evil.example/"})
+    assert elsewhere.status == 422
+
+
+@pytest.mark.gen_test
+async def test_registration_reports_every_problem_at_once_a_taken_name_among_them(browser):
+    await browser.submit("/register", {"username": "taken", "password": "correct-horse-9"})
+    again = Browser(browser.http, browser.base)
+    both = await again.submit("/register", {"username": "taken", "password": "short",
+                                            "email": "not-an-address"})
+    assert both.status == 422
+    assert {"用户名已被使用", "不是有效的电子邮箱地址"} <= set(form_errors(both.text))
+    only_name = await again.submit("/register", {"username": "taken",
+                                                 "password": "correct-horse-9"})
+    assert only_name.status == 409

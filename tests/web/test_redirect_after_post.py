@@ -49,7 +49,7 @@ async def test_forms_answer_see_other_to_the_result_and_reloading_repeats_nothin
         (reader, f"{forum_post}/flag", {"reason": "重复"}, forum_post),
         (mod, f"{case}/moderate", {"action": "accept"}, case),
         (mod, f"{case}/route", {"department": "housing"}, case),
-        (clerk, f"{case}/return", {"reason": "不属本部门"}, case),
+        (clerk, f"{case}/return", {"reason": "不属本部门"}, "/departments/housing"),
         (mod, f"{case}/route", {"department": "housing"}, case),
         (clerk, case, {"body": "已修复"}, rf"{case}#reply-[0-9a-f]{{24}}"),
         (writer, f"{case}/rating", {"score": "satisfied"}, case),

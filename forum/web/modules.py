@@ -412,6 +412,22 @@ def month_name(month: str, code: str = i18n.DEFAULT_LOCALE) -> str:
 # What the "write" button of each board says.
 WRITE_LABELS = {"forum": "发帖", "lawyer": "提问", "agri": "提问", "mayor": "写信", "tax": "举报",
                 "hotline": "发布答复"}
+# What a visitor is offered where citizens write: the same step, through the login.
+LOGIN_LABELS = {"forum": "登录后发帖", "lawyer": "登录后提问", "agri": "登录后提问",
+                "mayor": "登录后写信"}
+
+
+def write_link(board: Any, user: Any) -> tuple[str, str, bool] | None:
+    """(address, label, primary) of the board's write button for this viewer: straight to the
+    form for those who may post, to the login (coming back to the form) for visitors where
+    citizens may post; None where neither."""
+    form = f"/boards/{board.slug}/new"
+    if board.may_post:
+        return form, WRITE_LABELS.get(board.slug, "发帖"), True
+    if (user is None and board.settings.is_open and Role.CITIZEN in board.policy.posters
+            and board.slug in LOGIN_LABELS):
+        return "/login?" + urlencode({"next": form}), LOGIN_LABELS[board.slug], False
+    return None
 
 
 class FiguresTable(tornado.web.UIModule):

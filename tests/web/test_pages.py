@@ -249,3 +249,15 @@ async def test_registration_reports_every_problem_at_once_a_taken_name_among_the
     only_name = await again.submit("/register", {"username": "taken",
                                                  "password": "correct-horse-9"})
     assert only_name.status == 409
+
+
+@pytest.mark.gen_test
+async def test_visitors_are_offered_to_write_through_the_login_in_each_boards_words(browser):
+    home = (await browser.get("/")).text
+    for board, label in (("mayor", "登录后写信"), ("lawyer", "登录后提问"), ("agri", "登录后提问"),
+                         ("forum", "登录后发帖")):
+        link = f'href="/login?next=%2Fboards%2F{board}%2Fnew">{label}<'
+        assert link in home, board
+        assert link in (await browser.get(f"/boards/{board}")).text, board
+    assert 'href="/boards/tax/new">举报<' in home   # reports need no account
+    assert "/login?next=%2Fboards%2Fhotline%2Fnew" not in home   # officials only

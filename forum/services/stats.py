@@ -72,6 +72,39 @@ class Figures:
         }
 
 
+@dataclass
+class Summary:
+    """The figures the portal shows everyone outside the statistics page: this year's cases of
+    some boards, as the statistics count them."""
+    since: str              # YYYY-MM-DD, the first day of the year in the city's time
+    received: int
+    replied: int
+    completion_rate: float | None
+    satisfaction_rate: float | None   # 满意 and 基本满意 among the rated
+
+
+async def year_summary(cache: ReportCache, store: Store, boards: tuple[str, ...]) -> Summary:
+    """This year's figures of `boards`, from the statistics' own cache."""
+    return summarise(await cache.get(store, year_start(now()), None), boards)
+
+
+def year_start(at: dt.datetime) -> str:
+    return f"{at.astimezone(workflow.CHINA_STANDARD_TIME).year:04d}-01-01"
+
+
+def summarise(report: Report, boards: tuple[str, ...]) -> Summary:
+    """Totals of `boards` in `report`; the rates as the statistics page computes them."""
+    parts = [report.boards[slug] for slug in boards if slug in report.boards]
+    accepted = sum(f.accepted for f in parts)
+    rated = sum(sum(f.satisfaction.values()) for f in parts)
+    pleased = sum(f.satisfaction["satisfied"] + f.satisfaction["basically_satisfied"]
+                  for f in parts)
+    since = report.since.astimezone(workflow.CHINA_STANDARD_TIME).date().isoformat() \
+        if report.since else ""
+    return Summary(since, sum(f.received for f in parts), sum(f.replied for f in parts),
+                   _rate(sum(f.closed for f in parts), accepted), _rate(pleased, rated))
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

@@ -278,6 +278,15 @@ class Done(tornado.web.UIModule):
                                   welcome=flash.get("welcome"), back=back)
 
 
+class Accountability(tornado.web.UIModule):
+    """This year's received, replied, 办结率 and satisfaction, linking to the statistics: on the
+    home page for the case boards together, on a case board for itself."""
+
+    def render(self, figures: Any, board_name: str | None = None) -> str:
+        return self.render_string("modules/accountability.html", figures=figures,
+                                  board_name=board_name)
+
+
 class FieldError(tornado.web.UIModule):
     def render(self, errors: dict[str, str], name: str) -> str:
         return self.render_string("modules/field_error.html", name=name,

@@ -133,7 +133,9 @@ class PageHandler(BaseHandler):
 class HomePage(AnonymousPageCache, PageHandler):
     async def get(self) -> None:
         sections = await posting.latest_by_board(self.store, self.user)
-        await self.render_page("home.html", sections=sections)
+        figures = await stats.year_summary(self.settings["stats_cache"], self.store,
+                                           cases.CASE_BOARDS)
+        await self.render_page("home.html", sections=sections, figures=figures)
 
 
 class BoardPage(AnonymousPageCache, PageHandler):
@@ -142,7 +144,11 @@ class BoardPage(AnonymousPageCache, PageHandler):
         page = await posting.list_posts(self.store, self.user, slug, category=category,
                                         cursor=self.get_query_argument("cursor", None))
         board = await posting.get_board(self.store, self.user, slug)
-        await self.render_page("board.html", board=board, page=page, category=category)
+        figures = (await stats.year_summary(self.settings["stats_cache"], self.store,
+                                            (board.slug,))
+                   if board.slug in cases.CASE_BOARDS else None)
+        await self.render_page("board.html", board=board, page=page, category=category,
+                               figures=figures)
 
 
 class NewPostPage(PageHandler):

@@ -129,9 +129,13 @@ class StatusBadge(Piece):
 
 
 class PostSummary(Piece):
-    def render(self, view, show_board: bool = False) -> str:
+    """One post in a list. `departments` (slug -> name), given for case boards, adds who
+    handles a case, when it was answered and whether it is overdue."""
+
+    def render(self, view, show_board: bool = False,
+               departments: dict[str, str] | None = None) -> str:
         return self.render_string("modules/post_summary.html", view=view, post=view.post,
-                                  show_board=show_board)
+                                  show_board=show_board, departments=departments)
 
 
 class ReplyItem(Piece):

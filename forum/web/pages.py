@@ -144,11 +144,13 @@ class BoardPage(AnonymousPageCache, PageHandler):
         page = await posting.list_posts(self.store, self.user, slug, category=category,
                                         cursor=self.get_query_argument("cursor", None))
         board = await posting.get_board(self.store, self.user, slug)
-        figures = (await stats.year_summary(self.settings["stats_cache"], self.store,
-                                            (board.slug,))
-                   if board.slug in cases.CASE_BOARDS else None)
+        figures, names = None, None
+        if board.slug in cases.CASE_BOARDS:
+            figures = await stats.year_summary(self.settings["stats_cache"], self.store,
+                                               (board.slug,))
+            names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         await self.render_page("board.html", board=board, page=page, category=category,
-                               figures=figures)
+                               figures=figures, department_names=names)
 
 
 class NewPostPage(PageHandler):

@@ -263,7 +263,7 @@ async def test_visitors_are_offered_to_write_through_the_login_in_each_boards_wo
     assert "/login?next=%2Fboards%2Fhotline%2Fnew" not in home   # officials only
 
 
-@pytest.mark.gen_test
+@pytest.mark.gen_test(timeout=30)
 async def test_the_home_page_and_the_case_boards_show_this_years_figures(browser, store):
     from forum.model import Role
     from forum.services import cases, moderation, posting
@@ -285,3 +285,30 @@ async def test_the_home_page_and_the_case_boards_show_this_years_figures(browser
     mayor = (await browser.get("/boards/mayor")).text
     assert "市长书记信箱：今年的办理情况" in mayor
     assert "今年的办理情况" not in (await browser.get("/boards/forum")).text
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_the_mayor_board_lists_who_handles_each_letter_when_it_was_answered_and_overdue(
+        browser, store, clock):
+    import datetime as dt
+    from forum.model import Role
+    from forum.services import cases, moderation, posting
+    from tests.support.people import person
+    writer = await person(store, "writer")
+    mod = await person(store, "mod", Role.MODERATOR)
+    clerk = await person(store, "clerk", Role.STAFF, department="housing")
+    letters = []
+    for title in ("路灯不亮", "井盖缺失"):
+        view = await posting.create_post(store, writer, "mayor", {
+            "title": title, "body": "请处理", "contact": "138", "public": True})
+        await moderation.moderate(store, mod, view.post.id, "accept")
+        await cases.route_case(store, mod, view.post.id, "housing", 1)
+        letters.append(view.post.id)
+    await posting.add_reply(store, clerk, letters[0], "已修好")
+    clock.advance(dt.timedelta(days=10))   # the other one is now past its one working day
+    page = (await browser.get("/boards/mayor")).text
+    items = page.split('<li class="post-summary')[1:]
+    late = next(item for item in items if "井盖缺失" in item)
+    answered = next(item for item in items if "路灯不亮" in item)
+    assert "承办：住房和城乡建设局" in late and "已超期" in late and "答复于" not in late
+    assert "答复于" in answered and "已超期" not in answered

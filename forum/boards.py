@@ -63,6 +63,9 @@ POLICIES: dict[str, Policy] = {policy.slug: policy for policy in (
 
 BOARD_ORDER = ("forum", "lawyer", "tax", "agri", "mayor", "hotline")
 
+# The letters-and-visits bureau: it routes cases, so it is never routed to.
+BUREAU = "xinfang"
+
 DEPARTMENTS: tuple[Department, ...] = (
     Department("xinfang", "市信访局"),
     Department("tax", "税务局"),

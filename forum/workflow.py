@@ -34,7 +34,8 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CASE, "reject"): {Status.SUBMITTED: Status.REJECTED},
     (Kind.CASE, "route"): {Status.ACCEPTED: Status.ROUTED, Status.ROUTED: Status.ROUTED},
     (Kind.CASE, "return"): {Status.ROUTED: Status.ACCEPTED},
-    (Kind.CASE, "official"): {Status.ROUTED: Status.REPLIED, Status.REPLIED: Status.REPLIED},
+    # one official reply per routing: the writer rates it; more is a new routing's
+    (Kind.CASE, "official"): {Status.ROUTED: Status.REPLIED},
     (Kind.CASE, "follow_up"): {s: s for s in (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED,
                                                Status.REPLIED)},
     (Kind.CASE, "rate_satisfied"): {Status.REPLIED: Status.CLOSED},

@@ -17,7 +17,8 @@ from forum.limits import DUE_DAYS_MAX, DUE_DAYS_MIN, REASON_MAX, TRACKING_KEY
 from forum.messages import msg
 from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id
 from forum.security import token_hash, tracking_key
-from forum.services import attachments, audit, decided, notify, posting, settings, throttle
+from forum.services import (attachments, audit, decided, departments, notify, posting,
+                            settings, throttle)
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
@@ -99,7 +100,7 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     post = await _case(store, viewer, post_id)
     new = step(post, "route", viewer)
     fields = Fields()
-    known = {d.slug: d.name for d in await store.list_departments()}
+    known = {d.slug: d.name for d in await departments.routable(store)}
     slug = fields.choice("department", department, sorted(known), required=True)
     days = fields.whole("due_days", due_days, least=DUE_DAYS_MIN, most=DUE_DAYS_MAX,
                         out_of_range=lambda least, most: msg(

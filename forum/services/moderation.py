@@ -58,8 +58,9 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     sections: list[tuple[str, list[tuple[Post, str, dt.datetime]]]] = []
 
     submitted = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.SUBMITTED,)))
-    sections.append(("submitted", [(p, term("待受理（已超过受理期限）") if workflow.is_overdue(p, at)
-                                    else term("待受理"), p.created_at) for p in submitted]))
+    sections.append(("submitted", [(p, term("已超过受理期限") if workflow.is_overdue(p, at)
+                                    else term("新来信，请决定是否受理"), p.created_at)
+                                   for p in submitted]))
     waiting = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ACCEPTED,)))
     sections.append(("reopened", [(p, term("写信人不满意，重新办理"), p.rated_at or p.updated_at)
                                   for p in waiting if p.reopened]))
@@ -80,7 +81,11 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     sections.append(("flagged", list(flagged.values())))
     overdue = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                               due_before=at))
-    sections.append(("overdue", [(p, term("超过答复期限"), p.due_at) for p in overdue]))
+    names = {d.slug: d.name for d in await store.list_departments()}
+    sections.append(("overdue", [
+        (p, msg("{department}超期 {days} 天", department=term(names.get(p.department or "", "")),
+                days=max(1, (at - p.due_at).days + 1)), p.due_at)
+        for p in overdue if p.due_at is not None]))
 
     items: list[QueueItem] = []
     counts: dict[str, int] = {}

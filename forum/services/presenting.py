@@ -288,15 +288,17 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
                         answerer_ids, holds_code=holds_code)
     follows = policy.kind is Kind.CASE and (holds_code or unmasked)
+    offices = {d.slug: d.name for d in await store.list_departments()} if follows else {}
     return Thread(
         post=view, board=board, replies=reply_views, edited=bool(revisions),
-        events=[_event_view(e, users, post) for e in events] if follows else [],
+        events=[_event_view(e, users, post, offices) for e in events] if follows else [],
         # Earlier texts stay with the author and moderators: an edit may have removed something
         # its writer regretted publishing.
         revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [])
 
 
-def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
+def _event_view(event: Event, users: dict[str, User], post: Post,
+                offices: dict[str, str]) -> EventView:
     # The writer learns which office acted, never which official: staff names stay private.
     user = users.get(event.actor_id) if event.actor_id else None
     if user is None:
@@ -307,7 +309,7 @@ def _event_view(event: Event, users: dict[str, User], post: Post) -> EventView:
     elif user.moderates:
         actor = "市信访局"
     elif user.has(Role.STAFF):
-        actor = "承办部门"
+        actor = offices.get(user.department or "", "承办部门")
     else:
         actor = user.display_name
     return EventView(event, actor)

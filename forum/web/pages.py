@@ -211,8 +211,7 @@ class PostPage(AnonymousPageCache, PageHandler):
                           errors: dict | None = None) -> None:
         thread = await posting.get_thread(self.store, self.user, post_id)
         files = await attachments.list_for(self.store, self.user, post_id)
-        choices = (await departments.list_departments(self.store)
-                   if thread.post.may_moderate else [])
+        choices = await departments.routable(self.store) if thread.post.may_moderate else []
         await self.render_page("post.html", status, thread=thread, values=values or {},
                                errors=errors or {}, attachments=files, departments=choices)
 

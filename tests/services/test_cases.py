@@ -66,7 +66,7 @@ async def test_letter_journey_to_closed(store):
     thread = await posting.get_thread(store, writer, post_id)
     assert [e.event.action for e in thread.events] == ["create", "accept", "route", "official",
                                                       "rate_satisfied"]
-    assert {e.actor for e in thread.events} == {"写信人", "市信访局", "承办部门"}
+    assert {e.actor for e in thread.events} == {"写信人", "市信访局", "住房和城乡建设局"}
     assert (await posting.get_thread(store, None, post_id)).events == []
     figures = (await stats.report(store)).boards["mayor"].as_dict()
     assert (figures["received"], figures["accepted"], figures["replied"], figures["closed"]) == (
@@ -340,7 +340,7 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
     await flags.flag_post(store, bystander, chat.post.id, "广告")
     queue = await moderation.queue(store, mod)
     assert [(i.kind, i.reason) for i in queue.items] == [("flagged", "举报：广告"),
-                                                        ("overdue", "超过答复期限")]
+                                                        ("overdue", "住房和城乡建设局超期 1 天")]
     assert queue.counts["overdue"] == 1 and queue.counts["submitted"] == 0
     assert queue.items[1].post.overdue
     with pytest.raises(Forbidden):

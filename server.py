@@ -1,7 +1,7 @@
 """玉溪网 interactive boards: the command line.
 
     python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
-                     [--log-format text|json]
+                     [--shutdown-timeout SECONDS] [--log-format text|json]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
     python server.py backup PATH [--db URL]
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import logging
 import os
 import shutil
@@ -38,12 +39,14 @@ from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
 from forum.web import metrics as web_metrics
+from forum.web.draining import Draining
 
 log = logging.getLogger("forum")
 
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
 MAX_SERVER_BODY_BYTES = 64 << 20
-SHUTDOWN_GRACE_SECONDS = 10
+SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default
+PR_SET_PDEATHSIG = 1  # Linux prctl(2)
 HOUSEKEEPING_SECONDS = 600
 MAIL_SECONDS = 15
 
@@ -68,6 +71,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                          help="render every page for anonymous readers anew (for measuring)")
         sub.add_argument("--processes", type=int, default=1, metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
+        sub.add_argument("--shutdown-timeout", type=float, default=SHUTDOWN_GRACE_SECONDS,
+                         metavar="SECONDS",
+                         help="on SIGTERM or SIGINT, how long requests in flight may take to "
+                              f"finish before the store is closed ({SHUTDOWN_GRACE_SECONDS:g})")
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
                          help="text (default, for people) or json (one object a line, for log "
                               "collectors)")
@@ -116,9 +123,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace, sockets: list | None = None,
-                process: tuple[int, int] | None = None) -> None:
+                process: tuple[int, int] | None = None, supervisor: int | None = None) -> None:
     """One server process: on `sockets` bound before a fork when given, else listening itself.
-    `process` is (task id, count) under --processes."""
+    `process` is (task id, count) under --processes; `supervisor`, the pid of a parent to watch
+    where the kernel cannot be asked to end this process with it (see _die_with_parent).
+
+    SIGTERM or SIGINT: no new connections; a request arriving on a kept-alive one is answered
+    503 with `Connection: close`; the requests in flight finish (up to --shutdown-timeout
+    seconds); then the idle connections and the store are closed."""
     # Signals first: a SIGTERM during start-up must also end in a clean shutdown.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -138,7 +150,8 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
-    server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
+    gate = Draining(app)
+    server = tornado.httpserver.HTTPServer(gate, xheaders=args.behind_https,
                                            max_body_size=MAX_SERVER_BODY_BYTES)
     if sockets is None:
         server.listen(config.port, config.host)
@@ -160,6 +173,10 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
                                                   MAIL_SECONDS * 1000, jitter=0.1)
         sending.start()
         log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
+    if supervisor is not None:
+        orphaned = tornado.ioloop.PeriodicCallback(
+            lambda: os.getppid() != supervisor and stop.set(), 1000)
+        orphaned.start()
     await stop.wait()
 
     log.info("shutting down: no new connections, finishing requests in flight")
@@ -167,10 +184,14 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     if sending is not None:
         sending.stop()
     server.stop()
-    try:
-        await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
+    left = await gate.drain(args.shutdown_timeout)
+    if left:
+        log.warning("%d request(s) still running after %gs; closing anyway", left,
+                    args.shutdown_timeout)
+    try:  # the idle kept-alive connections (a busy one's answer is cut: its time is up)
+        await asyncio.wait_for(server.close_all_connections(), 1)
     except asyncio.TimeoutError:
-        log.warning("requests still running after %ss; closing anyway", SHUTDOWN_GRACE_SECONDS)
+        pass
     await store.close()
     log.info("stopped")
 
@@ -247,11 +268,11 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
         try:
             task = tornado.process.fork_processes(count)
         except _Stopping:
-            _stop_children(reader)
+            _stop_children(reader, args.shutdown_timeout)
             return 0
         except RuntimeError as error:  # too many restarts
             log.error("%s; stopping", error)
-            _stop_children(reader)
+            _stop_children(reader, args.shutdown_timeout)
             return 1
     finally:
         if os.getpid() == parent:
@@ -260,10 +281,11 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
             if not given:
                 shutil.rmtree(folder, ignore_errors=True)
     # A child, from here on.
+    watched = None if _die_with_parent(parent) else parent
     os.close(reader)
     os.write(writer, struct.pack("=i", os.getpid()))
     os.close(writer)
-    asyncio.run(serve(args, sockets, (task, count)))
+    asyncio.run(serve(args, sockets, (task, count), watched))
     web_metrics.process_ended(os.getpid())
     return 0
 
@@ -276,13 +298,27 @@ async def _prepare_once(db: str) -> None:
         await store.close()
 
 
-def _stop_children(reader: int) -> None:
+def _die_with_parent(parent: int) -> bool:
+    """Have the kernel send this child SIGTERM when its supervisor dies, even by kill -9, so
+    that no server process is left holding the port (Linux). False where that cannot be asked:
+    the child then watches its parent's pid itself (see serve)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        asked = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        asked = False
+    if asked and os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+    return asked
+
+
+def _stop_children(reader: int, timeout: float) -> None:
     """Pass SIGTERM on to every child (those still starting too), wait for all of them, and
     kill the ones still running well after their grace period."""
     log.info("stopping the server processes")
     known: set[int] = set()
     pending = b""
-    deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS + 5
+    deadline = time.monotonic() + timeout + 5
     killed = False
     while True:
         try:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
+import errno
 import logging
 import os
 import shutil
 import signal
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -30,7 +33,7 @@ import tornado.process
 from forum import backup as forum_backup
 from forum import clock, logs, search
 from forum.app import make_app
-from forum.config import Config, cookie_secret, env_db
+from forum.config import BadSecret, Config, cookie_secret, env_db
 from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
 from forum.model import PostFilter, Role
@@ -38,6 +41,7 @@ from forum.security import Passwords
 from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
+from forum.store.base import StoreRefused
 from forum.web import metrics as web_metrics
 from forum.web.draining import Draining
 
@@ -136,7 +140,23 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=cookie_secret(args.db),
+    # Opened here, in the process that uses it: a driver's connections never cross a fork.
+    store = open_store(args.db)
+    try:
+        with starting(args):
+            await prepare_store(store)
+            # Only once the store has opened: nothing is written beside a file it refuses.
+            secret = cookie_secret(args.db)
+        await _serve_store(args, store, secret, stop, sockets, process, supervisor)
+    except StartupFailed:
+        await store.close()
+        raise
+
+
+async def _serve_store(args: argparse.Namespace, store, secret: str, stop: asyncio.Event,
+                       sockets: list | None, process: tuple[int, int] | None,
+                       supervisor: int | None) -> None:
+    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=secret,
                     behind_https=args.behind_https, debug=args.debug,
                     page_cache=args.page_cache,
                     smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
@@ -144,9 +164,6 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
                     or f"http://{args.host}:{args.port}",
                     metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None)
     clock.install(config.clock)  # for the periodic jobs' callbacks, scheduled from here
-    # Opened here, in the process that uses it: a driver's connections never cross a fork.
-    store = open_store(config.db)
-    await prepare_store(store)
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
@@ -154,7 +171,8 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     server = tornado.httpserver.HTTPServer(gate, xheaders=args.behind_https,
                                            max_body_size=MAX_SERVER_BODY_BYTES)
     if sockets is None:
-        server.listen(config.port, config.host)
+        with starting(args):
+            server.listen(config.port, config.host)
     else:
         server.add_sockets(sockets)
     log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
@@ -223,6 +241,60 @@ async def housekeeping_round(store, metrics=None) -> None:
         log.info("closed %d unrated case(s); %d newly overdue", closed, overdue)
 
 
+class StartupFailed(Exception):
+    """A fault that keeps the server from starting. Its message is the one line the operator
+    reads (main logs it and exits 1); the exception it came from is logged at debug level."""
+
+
+@contextlib.contextmanager
+def starting(args: argparse.Namespace):
+    """Turn the faults met while starting (the port, the data folder, the disk, the database)
+    into StartupFailed with one line that says what is wrong and what to do."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, StoreRefused, StoreUnavailable, BadSecret) as error:
+        line = _startup_fault(error, args)
+        if line is None:
+            raise
+        log.debug("start-up failed", exc_info=True)
+        raise StartupFailed(line) from error
+
+
+def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
+    if isinstance(error, (StoreRefused, BadSecret)):
+        return str(error)
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    where = args.db if args.db.startswith("sqlite:") else "the MongoDB database"
+    if isinstance(cause, sqlite3.OperationalError):
+        text = str(cause)
+        if "full" in text:
+            return f"the disk holding {where} is full: free some space, then start again"
+        if "disk I/O" in text:
+            return f"{where} cannot be read or written ({text}): is its disk full or failing?"
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return (f"cannot write {where} ({text}): its folder must exist and be writable by "
+                    f"the user the server runs as")
+        return f"{where} cannot be used: {text}"
+    if isinstance(cause, sqlite3.DatabaseError):
+        return f"{where} is damaged ({cause}): restore it from a backup"
+    if isinstance(error, StoreUnavailable):
+        return f"{where} does not answer: check that it runs and that --db or FORUM_DB is right"
+    if isinstance(error, OSError):
+        if error.errno == errno.EADDRINUSE:
+            return (f"cannot listen on {args.host}:{args.port}: the address is in use (another "
+                    f"server running?); stop it or choose another --port")
+        if error.errno == errno.EADDRNOTAVAIL:
+            return f"cannot listen on {args.host}:{args.port}: no such address on this machine"
+        named = f" {error.filename}" if error.filename else ""
+        if error.errno == errno.ENOSPC:
+            return f"the disk is full (writing{named}): free some space, then start again"
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (f"cannot write{named}: {error.strerror}; the data folder must be writable "
+                    f"by the user the server runs as")
+        return f"cannot start: {error.strerror or error}{named and ':' + named}"
+    return None
+
+
 class _Stopping(Exception):
     """SIGTERM or SIGINT reached the process that supervises the server processes."""
 
@@ -235,17 +307,21 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
 
     Before the fork: the sockets; the metrics folder (prometheus-client's multiprocess mode);
     schema upgrades and seeding, once, over a store that is closed again before the fork, so no
-    connection crosses it and N processes do not race to upgrade one database; jieba's
-    dictionary, shared by the children's memory. Each child opens its own store."""
+    connection crosses it and N processes do not race to upgrade one database; the cookie
+    secret; jieba's dictionary, shared by the children's memory. A fault among these stops the
+    start here, in one line (StartupFailed), rather than in N children restarted over and over.
+    Each child opens its own store, and ends when this process does (_die_with_parent)."""
     if args.debug:
         print("error: --debug reloads code in place and cannot run with --processes",
               file=sys.stderr)
         return 2
-    sockets = tornado.netutil.bind_sockets(args.port, args.host)
+    with starting(args):
+        sockets = tornado.netutil.bind_sockets(args.port, args.host)
+        asyncio.run(_prepare_once(args.db))
+        cookie_secret(args.db)  # made once here, read by every process
     given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
     folder = given or tempfile.mkdtemp(prefix="forum-metrics-")
     web_metrics.use_multiprocess_dir(folder)
-    asyncio.run(_prepare_once(args.db))
     search.warm_up()
     parent = os.getpid()
     # Each child writes its pid here, so that this process knows whom to pass a SIGTERM on to
@@ -418,11 +494,15 @@ def main(argv: list[str] | None = None) -> int:
         from forum import demo
         return asyncio.run(demo.demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
-    if processes > 1:
-        return serve_processes(args, processes)
-    if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
-        web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
-    asyncio.run(serve(args))
+    try:
+        if processes > 1:
+            return serve_processes(args, processes)
+        if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
+            web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
+        asyncio.run(serve(args))
+    except StartupFailed as failed:
+        log.error("%s", failed)
+        return 1
     return 0
 
 

@@ -1,13 +1,16 @@
 """server.py's lifecycle as an operator meets it, with real processes: SIGTERM with requests in
-flight, the supervisor of --processes killed hard."""
+flight, the supervisor of --processes killed hard, and every fault that keeps it from starting
+told in one line."""
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -15,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from forum import config as forum_config
+from forum.store.sqlite import MIGRATIONS
+from tests.support.stores import made_sqlite
 from tests.test_processes import Processes
-from tests.test_server import PASSWORD, START_TIMEOUT_SECONDS, Server, free_port
+from tests.test_server import PASSWORD, ROOT, START_TIMEOUT_SECONDS, Server, free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals")
 
@@ -108,3 +114,87 @@ def test_children_end_with_their_supervisor_and_the_port_is_free_again(db, tmp_p
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+
+
+def start_fails(db: str, *options: str, port: int | None = None) -> str:
+    """Start server.py without FORUM_SECRET; it must exit 1 with one line and no traceback,
+    which is returned."""
+    env = {k: v for k, v in os.environ.items() if k != "FORUM_SECRET"}
+    ended = subprocess.run(
+        [sys.executable, "server.py", "--port", str(port or free_port()), "--db", db, *options],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    lines = ended.stderr.strip().splitlines()
+    assert ended.returncode == 1, ended.stderr
+    assert len(lines) == 1 and "Traceback" not in ended.stderr, ended.stderr
+    assert " ERROR forum: " in lines[0]
+    return lines[0]
+
+
+def test_an_empty_cookie_secret_stops_the_start_with_what_to_do(tmp_path):
+    (tmp_path / "cookie_secret").write_text("")
+    line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}")
+    assert "cookie_secret" in line and "delete it" in line and "FORUM_SECRET" in line
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}", port=port)
+        assert f"cannot listen on 127.0.0.1:{port}" in line and "in use" in line
+        # The same from the supervisor of several processes, before it forks.
+        line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}", "--processes", "2", port=port)
+        assert "in use" in line
+
+
+def test_a_newer_schema_is_one_line_naming_both_versions(tmp_path):
+    made_sqlite(tmp_path / "forum.db")
+    with sqlite3.connect(tmp_path / "forum.db") as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}")
+    assert f"schema version {len(MIGRATIONS) + 1}, newer than this code's {len(MIGRATIONS)}" in line
+
+
+def test_another_applications_database_is_refused_and_nothing_written_beside_it(tmp_path):
+    with sqlite3.connect(tmp_path / "inventory.db") as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    line = start_fails(f"sqlite:///{tmp_path / 'inventory.db'}")
+    assert "another application's SQLite database" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.db"]
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_line(tmp_path):
+    if os.geteuid() == 0:  # root writes through chmod: a folder that cannot even be made
+        (tmp_path / "a-file").write_text("")
+        line = start_fails(f"sqlite:///{tmp_path / 'a-file' / 'data' / 'forum.db'}")
+        assert "a-file" in line
+        return
+    folder = tmp_path / "data"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        line = start_fails(f"sqlite:///{folder / 'forum.db'}")
+    finally:
+        folder.chmod(0o700)
+    assert "writable" in line
+
+
+def test_a_secret_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    monkeypatch.delenv("FORUM_SECRET", raising=False)
+    db = f"sqlite:///{tmp_path / 'forum.db'}"
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full)
+        with pytest.raises(OSError):
+            forum_config.cookie_secret(db)
+    assert list(tmp_path.iterdir()) == []  # neither the secret nor its temporary file
+    secret = forum_config.cookie_secret(db)
+    assert len(secret) >= forum_config.MIN_SECRET_CHARS
+    assert forum_config.cookie_secret(db) == secret
+    assert (tmp_path / "cookie_secret").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "cookie_secret").write_text("short\n")
+    with pytest.raises(forum_config.BadSecret, match="delete it"):
+        forum_config.cookie_secret(db)

@@ -29,7 +29,7 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
-                              StoreUnavailable, importable_kind)
+                              StoreUnavailable, importable_kind, newer_schema)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -402,6 +402,9 @@ class MongoStore:
         meta = self._db["meta"]
         found = await meta.find_one({"_id": "schema"})
         version = found["version"] if found else 0
+        if version > len(MIGRATIONS):
+            raise newer_schema(f"the MongoDB database {self.database_name}", version,
+                               len(MIGRATIONS))
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             await step(self._db)
             # $max: a process that started on an older version never lowers the record.

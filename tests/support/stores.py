@@ -52,3 +52,17 @@ async def dispose(store: Store) -> None:
             await client.drop_database(store.database_name)
         finally:
             await client.close()
+
+
+def made_sqlite(path: Path | str) -> str:
+    """An SQLite forum database at `path`, made (schema and seed) and closed again; its path."""
+    import asyncio
+
+    from forum.services.setup import prepare_store
+
+    async def make() -> None:
+        store = open_store(f"sqlite:///{path}")
+        await prepare_store(store)
+        await store.close()
+    asyncio.run(make())
+    return str(path)

@@ -4,6 +4,7 @@
                      [--shutdown-timeout SECONDS] [--log-format text|json]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
+    python server.py check [--db URL]
     python server.py backup PATH [--db URL]
     python server.py restore PATH [--db URL] [--force]
     python server.py demo [--posts N] [--db URL] [--force]
@@ -97,6 +98,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     reindex = commands.add_parser("reindex", help="rebuild the search index of every post")
     add_db(reindex)
 
+    check = commands.add_parser("check", help="check the database for damage (SQLite: PRAGMA "
+                                              "quick_check; MongoDB: validate); exit 1 if any")
+    add_db(check)
+
     backup = commands.add_parser("backup", help="write every record and attachment to one "
                                                 "archive (a ZIP file; see forum/backup.py)")
     backup.add_argument("path", help="the archive to write; it must not exist yet")
@@ -145,6 +150,7 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     try:
         with starting(args):
             await prepare_store(store)
+            await store.ping()  # its core tables are readable
             # Only once the store has opened: nothing is written beside a file it refuses.
             secret = cookie_secret(args.db)
         await _serve_store(args, store, secret, stop, sockets, process, supervisor)
@@ -276,7 +282,8 @@ def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
                     f"the user the server runs as")
         return f"{where} cannot be used: {text}"
     if isinstance(cause, sqlite3.DatabaseError):
-        return f"{where} is damaged ({cause}): restore it from a backup"
+        return (f"{where} is damaged ({cause}): restore it from a backup "
+                f"(`python server.py check` reports what is wrong)")
     if isinstance(error, StoreUnavailable):
         return f"{where} does not answer: check that it runs and that --db or FORUM_DB is right"
     if isinstance(error, OSError):
@@ -370,6 +377,7 @@ async def _prepare_once(db: str) -> None:
     store = open_store(db)
     try:
         await prepare_store(store)
+        await store.ping()
     finally:
         await store.close()
 
@@ -479,6 +487,22 @@ async def reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+async def check(args: argparse.Namespace) -> int:
+    """Print what the store's own check finds wrong, or that all is well."""
+    store = open_store(args.db)
+    try:
+        problems = await store.check()
+    except StoreUnavailable:
+        print(f"error: the {store.kind} store does not answer", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    for problem in problems:
+        print(problem)
+    print(f"{store.kind}: {len(problems)} problem(s) found" if problems else f"{store.kind}: ok")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logs.configure(getattr(args, "log_format", "text"))
@@ -486,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(create_user(args))
     if args.command == "reindex":
         return asyncio.run(reindex(args))
+    if args.command == "check":
+        return asyncio.run(check(args))
     if args.command == "backup":
         return asyncio.run(forum_backup.backup_command(args.db, args.path))
     if args.command == "restore":

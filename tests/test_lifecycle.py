@@ -20,9 +20,9 @@ import pytest
 
 from forum import config as forum_config
 from forum.store.sqlite import MIGRATIONS
-from tests.support.stores import made_sqlite
+from tests.support.stores import damage_table, made_sqlite
 from tests.test_processes import Processes
-from tests.test_server import PASSWORD, ROOT, START_TIMEOUT_SECONDS, Server, free_port
+from tests.test_server import PASSWORD, ROOT, START_TIMEOUT_SECONDS, Server, free_port, run_cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals")
 
@@ -162,6 +162,22 @@ def test_another_applications_database_is_refused_and_nothing_written_beside_it(
     line = start_fails(f"sqlite:///{tmp_path / 'inventory.db'}")
     assert "another application's SQLite database" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.db"]
+
+
+def test_a_damaged_database_is_refused_and_check_reports_it(tmp_path):
+    made_sqlite(tmp_path / "forum.db")
+    db = f"sqlite:///{tmp_path / 'forum.db'}"
+    sound = run_cli("check", "--db", db)
+    assert sound.returncode == 0 and "sqlite: ok" in sound.stdout
+    damage_table(tmp_path / "forum.db", "users")
+    line = start_fails(db)
+    assert "is damaged" in line and "check" in line
+    checked = run_cli("check", "--db", db)
+    assert checked.returncode == 1 and "malformed" in checked.stdout, checked
+    (tmp_path / "garbage.db").write_bytes(os.urandom(8192))
+    line = start_fails(f"sqlite:///{tmp_path / 'garbage.db'}")
+    assert "damaged or not an SQLite database" in line
+    assert run_cli("check", "--db", f"sqlite:///{tmp_path / 'garbage.db'}").returncode == 1
 
 
 def test_a_data_folder_that_cannot_be_written_is_one_line(tmp_path):

@@ -94,7 +94,13 @@ class Store(Protocol):
         """Finish pending writes and release connections."""
 
     async def ping(self) -> None:
-        """Return when the store answers; raise StoreUnavailable otherwise."""
+        """Return when the store answers and can read its core tables (cheaply: a row of each);
+        raise StoreUnavailable otherwise."""
+
+    async def check(self) -> list[str]:
+        """Check the whole database for damage (SQLite: PRAGMA quick_check; MongoDB: the
+        validate command on every collection); return what is wrong, nothing when all is well.
+        Needs no open(), and writes nothing."""
 
     def transaction(self) -> AsyncContextManager[None]:
         """A unit of work: `async with store.transaction():` makes every store call inside the

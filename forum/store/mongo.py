@@ -425,8 +425,18 @@ class MongoStore:
     async def ping(self) -> None:
         try:
             await self._client.admin.command("ping")
+            for name in ("users", "posts"):  # one document of core collections: readable
+                await self._database[name].find_one({}, {"_id": 1})
         except PyMongoError as exc:
             raise StoreUnavailable() from exc
+
+    async def check(self) -> list[str]:
+        problems = []
+        for name in sorted(await self._database.list_collection_names()):
+            found = await self._database.command({"validate": name})
+            if not found.get("valid", False):
+                problems += [f"{name}: {error}" for error in found.get("errors") or ["not valid"]]
+        return problems
 
     async def content_version(self) -> int:
         found = await self._db["meta"].find_one({"_id": "content"})

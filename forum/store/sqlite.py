@@ -653,6 +653,11 @@ class SqliteStore:
         except sqlite3.OperationalError as exc:
             # The SQLite text stays in the cause, for the log; clients see the plain message.
             raise StoreUnavailable() from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:
+                raise  # a constraint or a mistake in a statement, not the file
+            # A damaged file ("database disk image is malformed"): unavailable, not a bug.
+            raise StoreUnavailable() from exc
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -688,7 +693,27 @@ class SqliteStore:
         close_all()
 
     async def ping(self) -> None:
-        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        def probe(conn: sqlite3.Connection) -> None:
+            # The first row of each core table: a few pages each, however large the table,
+            # yet enough to find a table whose pages the file has lost.
+            for table in sorted(CORE_TABLES):
+                conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+        await self._read(probe)
+
+    async def check(self) -> list[str]:
+        def quick_check() -> list[str]:
+            if not os.path.exists(self.path):
+                return [f"{self.path} does not exist"]
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None)
+                try:
+                    found = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as exc:
+                return [str(exc)]
+            return [] if found == ["ok"] else found
+        return await asyncio.to_thread(quick_check)
 
     async def content_version(self) -> int:
         # Read on the event loop's own thread, the one exception to "every call off the loop":

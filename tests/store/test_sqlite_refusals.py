@@ -1,4 +1,5 @@
-"""What SqliteStore.open() refuses before it writes anything."""
+"""What SqliteStore.open() refuses before it writes anything, and what check() and ping() find
+in a damaged file."""
 from __future__ import annotations
 
 import asyncio
@@ -6,10 +7,11 @@ import sqlite3
 
 import pytest
 
+from forum.errors import StoreUnavailable
 from forum.store import open_store
 from forum.store.base import StoreRefused
 from forum.store.sqlite import MIGRATIONS
-from tests.support.stores import made_sqlite
+from tests.support.stores import damage_table, made_sqlite
 
 
 def opening(path) -> None:
@@ -51,3 +53,20 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     with pytest.raises(StoreRefused, match="damaged or not an SQLite database"):
         opening(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forum.db"]
+
+
+def test_check_and_ping_find_a_damaged_table(tmp_path):
+    path = made_sqlite(tmp_path / "forum.db")
+    store = open_store(f"sqlite:///{path}")
+    assert asyncio.run(store.check()) == []
+    damage_table(path, "posts")
+    problems = asyncio.run(store.check())
+    assert problems and "malformed" in " ".join(problems)
+
+    async def ping() -> None:
+        try:
+            await store.ping()
+        finally:
+            await store.close()
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(ping())

@@ -1,9 +1,10 @@
 """玉溪网 interactive boards: the command line.
 
     python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
-                     [--log-format text|json]
+                     [--shutdown-timeout SECONDS] [--log-format text|json]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
+    python server.py check [--db URL]
     python server.py backup PATH [--db URL]
     python server.py restore PATH [--db URL] [--force]
     python server.py demo [--posts N] [--db URL] [--force]
@@ -12,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
+import errno
 import logging
 import os
 import shutil
 import signal
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -29,7 +34,7 @@ import tornado.process
 from forum import backup as forum_backup
 from forum import clock, logs, search
 from forum.app import make_app
-from forum.config import Config, cookie_secret, env_db
+from forum.config import BadSecret, Config, cookie_secret, env_db
 from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
 from forum.model import PostFilter, Role
@@ -37,13 +42,16 @@ from forum.security import Passwords
 from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
+from forum.store.base import StoreRefused
 from forum.web import metrics as web_metrics
+from forum.web.draining import Draining
 
 log = logging.getLogger("forum")
 
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
 MAX_SERVER_BODY_BYTES = 64 << 20
-SHUTDOWN_GRACE_SECONDS = 10
+SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default
+PR_SET_PDEATHSIG = 1  # Linux prctl(2)
 HOUSEKEEPING_SECONDS = 600
 MAIL_SECONDS = 15
 
@@ -68,6 +76,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                          help="render every page for anonymous readers anew (for measuring)")
         sub.add_argument("--processes", type=int, default=1, metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
+        sub.add_argument("--shutdown-timeout", type=float, default=SHUTDOWN_GRACE_SECONDS,
+                         metavar="SECONDS",
+                         help="on SIGTERM or SIGINT, how long requests in flight may take to "
+                              f"finish before the store is closed ({SHUTDOWN_GRACE_SECONDS:g})")
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
                          help="text (default, for people) or json (one object a line, for log "
                               "collectors)")
@@ -85,6 +97,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
     reindex = commands.add_parser("reindex", help="rebuild the search index of every post")
     add_db(reindex)
+
+    check = commands.add_parser("check", help="check the database for damage (SQLite: PRAGMA "
+                                              "quick_check; MongoDB: validate); exit 1 if any")
+    add_db(check)
 
     backup = commands.add_parser("backup", help="write every record and attachment to one "
                                                 "archive (a ZIP file; see forum/backup.py)")
@@ -116,15 +132,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace, sockets: list | None = None,
-                process: tuple[int, int] | None = None) -> None:
+                process: tuple[int, int] | None = None, supervisor: int | None = None) -> None:
     """One server process: on `sockets` bound before a fork when given, else listening itself.
-    `process` is (task id, count) under --processes."""
+    `process` is (task id, count) under --processes; `supervisor`, the pid of a parent to watch
+    where the kernel cannot be asked to end this process with it (see _die_with_parent).
+
+    SIGTERM or SIGINT: no new connections; a request arriving on a kept-alive one is answered
+    503 with `Connection: close`; the requests in flight finish (up to --shutdown-timeout
+    seconds); then the idle connections and the store are closed."""
     # Signals first: a SIGTERM during start-up must also end in a clean shutdown.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=cookie_secret(args.db),
+    # Opened here, in the process that uses it: a driver's connections never cross a fork.
+    store = open_store(args.db)
+    try:
+        with starting(args):
+            await prepare_store(store)
+            await store.ping()  # its core tables are readable
+            # Only once the store has opened: nothing is written beside a file it refuses.
+            secret = cookie_secret(args.db)
+        await _serve_store(args, store, secret, stop, sockets, process, supervisor)
+    except StartupFailed:
+        await store.close()
+        raise
+
+
+async def _serve_store(args: argparse.Namespace, store, secret: str, stop: asyncio.Event,
+                       sockets: list | None, process: tuple[int, int] | None,
+                       supervisor: int | None) -> None:
+    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=secret,
                     behind_https=args.behind_https, debug=args.debug,
                     page_cache=args.page_cache,
                     smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
@@ -132,16 +170,15 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
                     or f"http://{args.host}:{args.port}",
                     metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None)
     clock.install(config.clock)  # for the periodic jobs' callbacks, scheduled from here
-    # Opened here, in the process that uses it: a driver's connections never cross a fork.
-    store = open_store(config.db)
-    await prepare_store(store)
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
-    server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
+    gate = Draining(app)
+    server = tornado.httpserver.HTTPServer(gate, xheaders=args.behind_https,
                                            max_body_size=MAX_SERVER_BODY_BYTES)
     if sockets is None:
-        server.listen(config.port, config.host)
+        with starting(args):
+            server.listen(config.port, config.host)
     else:
         server.add_sockets(sockets)
     log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
@@ -160,6 +197,10 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
                                                   MAIL_SECONDS * 1000, jitter=0.1)
         sending.start()
         log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
+    if supervisor is not None:
+        orphaned = tornado.ioloop.PeriodicCallback(
+            lambda: os.getppid() != supervisor and stop.set(), 1000)
+        orphaned.start()
     await stop.wait()
 
     log.info("shutting down: no new connections, finishing requests in flight")
@@ -167,10 +208,14 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     if sending is not None:
         sending.stop()
     server.stop()
-    try:
-        await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
+    left = await gate.drain(args.shutdown_timeout)
+    if left:
+        log.warning("%d request(s) still running after %gs; closing anyway", left,
+                    args.shutdown_timeout)
+    try:  # the idle kept-alive connections (a busy one's answer is cut: its time is up)
+        await asyncio.wait_for(server.close_all_connections(), 1)
     except asyncio.TimeoutError:
-        log.warning("requests still running after %ss; closing anyway", SHUTDOWN_GRACE_SECONDS)
+        pass
     await store.close()
     log.info("stopped")
 
@@ -202,6 +247,61 @@ async def housekeeping_round(store, metrics=None) -> None:
         log.info("closed %d unrated case(s); %d newly overdue", closed, overdue)
 
 
+class StartupFailed(Exception):
+    """A fault that keeps the server from starting. Its message is the one line the operator
+    reads (main logs it and exits 1); the exception it came from is logged at debug level."""
+
+
+@contextlib.contextmanager
+def starting(args: argparse.Namespace):
+    """Turn the faults met while starting (the port, the data folder, the disk, the database)
+    into StartupFailed with one line that says what is wrong and what to do."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, StoreRefused, StoreUnavailable, BadSecret) as error:
+        line = _startup_fault(error, args)
+        if line is None:
+            raise
+        log.debug("start-up failed", exc_info=True)
+        raise StartupFailed(line) from error
+
+
+def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
+    if isinstance(error, (StoreRefused, BadSecret)):
+        return str(error)
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    where = args.db if args.db.startswith("sqlite:") else "the MongoDB database"
+    if isinstance(cause, sqlite3.OperationalError):
+        text = str(cause)
+        if "full" in text:
+            return f"the disk holding {where} is full: free some space, then start again"
+        if "disk I/O" in text:
+            return f"{where} cannot be read or written ({text}): is its disk full or failing?"
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return (f"cannot write {where} ({text}): its folder must exist and be writable by "
+                    f"the user the server runs as")
+        return f"{where} cannot be used: {text}"
+    if isinstance(cause, sqlite3.DatabaseError):
+        return (f"{where} is damaged ({cause}): restore it from a backup "
+                f"(`python server.py check` reports what is wrong)")
+    if isinstance(error, StoreUnavailable):
+        return f"{where} does not answer: check that it runs and that --db or FORUM_DB is right"
+    if isinstance(error, OSError):
+        if error.errno == errno.EADDRINUSE:
+            return (f"cannot listen on {args.host}:{args.port}: the address is in use (another "
+                    f"server running?); stop it or choose another --port")
+        if error.errno == errno.EADDRNOTAVAIL:
+            return f"cannot listen on {args.host}:{args.port}: no such address on this machine"
+        named = f" {error.filename}" if error.filename else ""
+        if error.errno == errno.ENOSPC:
+            return f"the disk is full (writing{named}): free some space, then start again"
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (f"cannot write{named}: {error.strerror}; the data folder must be writable "
+                    f"by the user the server runs as")
+        return f"cannot start: {error.strerror or error}{named and ':' + named}"
+    return None
+
+
 class _Stopping(Exception):
     """SIGTERM or SIGINT reached the process that supervises the server processes."""
 
@@ -214,17 +314,21 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
 
     Before the fork: the sockets; the metrics folder (prometheus-client's multiprocess mode);
     schema upgrades and seeding, once, over a store that is closed again before the fork, so no
-    connection crosses it and N processes do not race to upgrade one database; jieba's
-    dictionary, shared by the children's memory. Each child opens its own store."""
+    connection crosses it and N processes do not race to upgrade one database; the cookie
+    secret; jieba's dictionary, shared by the children's memory. A fault among these stops the
+    start here, in one line (StartupFailed), rather than in N children restarted over and over.
+    Each child opens its own store, and ends when this process does (_die_with_parent)."""
     if args.debug:
         print("error: --debug reloads code in place and cannot run with --processes",
               file=sys.stderr)
         return 2
-    sockets = tornado.netutil.bind_sockets(args.port, args.host)
+    with starting(args):
+        sockets = tornado.netutil.bind_sockets(args.port, args.host)
+        asyncio.run(_prepare_once(args.db))
+        cookie_secret(args.db)  # made once here, read by every process
     given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
     folder = given or tempfile.mkdtemp(prefix="forum-metrics-")
     web_metrics.use_multiprocess_dir(folder)
-    asyncio.run(_prepare_once(args.db))
     search.warm_up()
     parent = os.getpid()
     # Each child writes its pid here, so that this process knows whom to pass a SIGTERM on to
@@ -247,11 +351,11 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
         try:
             task = tornado.process.fork_processes(count)
         except _Stopping:
-            _stop_children(reader)
+            _stop_children(reader, args.shutdown_timeout)
             return 0
         except RuntimeError as error:  # too many restarts
             log.error("%s; stopping", error)
-            _stop_children(reader)
+            _stop_children(reader, args.shutdown_timeout)
             return 1
     finally:
         if os.getpid() == parent:
@@ -260,10 +364,11 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
             if not given:
                 shutil.rmtree(folder, ignore_errors=True)
     # A child, from here on.
+    watched = None if _die_with_parent(parent) else parent
     os.close(reader)
     os.write(writer, struct.pack("=i", os.getpid()))
     os.close(writer)
-    asyncio.run(serve(args, sockets, (task, count)))
+    asyncio.run(serve(args, sockets, (task, count), watched))
     web_metrics.process_ended(os.getpid())
     return 0
 
@@ -272,17 +377,32 @@ async def _prepare_once(db: str) -> None:
     store = open_store(db)
     try:
         await prepare_store(store)
+        await store.ping()
     finally:
         await store.close()
 
 
-def _stop_children(reader: int) -> None:
+def _die_with_parent(parent: int) -> bool:
+    """Have the kernel send this child SIGTERM when its supervisor dies, even by kill -9, so
+    that no server process is left holding the port (Linux). False where that cannot be asked:
+    the child then watches its parent's pid itself (see serve)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        asked = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        asked = False
+    if asked and os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+    return asked
+
+
+def _stop_children(reader: int, timeout: float) -> None:
     """Pass SIGTERM on to every child (those still starting too), wait for all of them, and
     kill the ones still running well after their grace period."""
     log.info("stopping the server processes")
     known: set[int] = set()
     pending = b""
-    deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS + 5
+    deadline = time.monotonic() + timeout + 5
     killed = False
     while True:
         try:
@@ -367,6 +487,22 @@ async def reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+async def check(args: argparse.Namespace) -> int:
+    """Print what the store's own check finds wrong, or that all is well."""
+    store = open_store(args.db)
+    try:
+        problems = await store.check()
+    except StoreUnavailable:
+        print(f"error: the {store.kind} store does not answer", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    for problem in problems:
+        print(problem)
+    print(f"{store.kind}: {len(problems)} problem(s) found" if problems else f"{store.kind}: ok")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logs.configure(getattr(args, "log_format", "text"))
@@ -374,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(create_user(args))
     if args.command == "reindex":
         return asyncio.run(reindex(args))
+    if args.command == "check":
+        return asyncio.run(check(args))
     if args.command == "backup":
         return asyncio.run(forum_backup.backup_command(args.db, args.path))
     if args.command == "restore":
@@ -382,11 +520,15 @@ def main(argv: list[str] | None = None) -> int:
         from forum import demo
         return asyncio.run(demo.demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
-    if processes > 1:
-        return serve_processes(args, processes)
-    if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
-        web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
-    asyncio.run(serve(args))
+    try:
+        if processes > 1:
+            return serve_processes(args, processes)
+        if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
+            web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
+        asyncio.run(serve(args))
+    except StartupFailed as failed:
+        log.error("%s", failed)
+        return 1
     return 0
 
 

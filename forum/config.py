@@ -8,9 +8,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from forum.clock import SYSTEM_CLOCK, Clock
+from forum.durable import write_whole
 
 DEFAULT_DB = "sqlite:///data/forum.db"
 SECRET_FILE_NAME = "cookie_secret"
+MIN_SECRET_CHARS = 32  # a generated one has 64
 
 
 @dataclass(frozen=True)
@@ -51,23 +53,31 @@ def sqlite_folder(db_url: str) -> Path | None:
     return Path(path[1:] if path.startswith("/") else path).resolve().parent
 
 
+class BadSecret(Exception):
+    """The kept cookie secret is empty or too short to sign cookies with; the message says what
+    to do."""
+
+
 def cookie_secret(db_url: str) -> str:
     """FORUM_SECRET if set; otherwise a secret generated once and kept beside the SQLite
     database, so sessions survive restarts. A MongoDB deployment with several processes must
-    set FORUM_SECRET so that every process signs cookies alike."""
+    set FORUM_SECRET so that every process signs cookies alike.
+
+    The file is written whole or not at all (a temporary file flushed to disk, then linked into
+    place; see forum.durable), so a crash or a full disk on the first start cannot leave an
+    empty secret behind; one that is empty or short anyway is refused (BadSecret)."""
     secret = os.environ.get("FORUM_SECRET")
     if secret:
         return secret
     folder = sqlite_folder(db_url) or Path("data").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SECRET_FILE_NAME
-    try:
-        # O_EXCL: two processes starting at once must not write two different secrets.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path.read_text().strip()
+    if not path.exists():
+        # Two processes starting at once: the first one's secret stands, the other reads it.
+        write_whole(str(path), secrets.token_urlsafe(48).encode(), replace=False)
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_CHARS:
+        raise BadSecret(f"{path} holds {len(secret)} characters, not a usable cookie secret "
+                        f"({MIN_SECRET_CHARS} at least): delete it to have a new one made "
+                        f"(everyone is logged out), or set FORUM_SECRET")
+    return secret

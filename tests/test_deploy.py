@@ -48,3 +48,13 @@ def test_static_files_from_nginx_are_nosniff_with_a_charset():
     assert "X-Content-Type-Options nosniff" in static
     assert re.search(r"charset\s+utf-8;", static)
     assert "text/css" in static and "application/javascript" in static
+
+
+def test_systemd_waits_longer_than_the_server_drains_and_allows_many_connections():
+    import server
+    unit = (NGINX.parent / "forum.service").read_text()
+    stop = re.search(r"^TimeoutStopSec=(\d+)s$", unit, re.M)
+    # The supervisor kills its processes 5 s after their shutdown timeout.
+    assert stop and int(stop.group(1)) > server.SHUTDOWN_GRACE_SECONDS + 5
+    files = re.search(r"^LimitNOFILE=(\d+)$", unit, re.M)
+    assert files and int(files.group(1)) >= 8192

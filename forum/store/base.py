@@ -14,9 +14,24 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 
-__all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "PostKey", "POST_CHANGEABLE",
+__all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
+           "POST_CHANGEABLE",
            "RECORD_KINDS", "TRANSIENT_KINDS", "IDEMPOTENCY_RETENTION", "TOO_MANY_FILES",
            "record_key"]
+
+
+
+class StoreRefused(Exception):
+    """open() will not serve this database as it is: not this forum's, damaged, or of a schema
+    newer than the code. The message is one line telling an operator what was found and what
+    to do; open() raises it before it writes anything."""
+
+
+def newer_schema(where: str, found: int, known: int) -> StoreRefused:
+    return StoreRefused(
+        f"{where} has schema version {found}, newer than this code's {known}: run the code "
+        f"that wrote it (or newer), or restore a backup into a fresh database")
+
 
 # The code of the Conflict add_attachments raises when the files would pass the post's cap.
 TOO_MANY_FILES = "too_many_files"
@@ -79,7 +94,13 @@ class Store(Protocol):
         """Finish pending writes and release connections."""
 
     async def ping(self) -> None:
-        """Return when the store answers; raise StoreUnavailable otherwise."""
+        """Return when the store answers and can read its core tables (cheaply: a row of each);
+        raise StoreUnavailable otherwise."""
+
+    async def check(self) -> list[str]:
+        """Check the whole database for damage (SQLite: PRAGMA quick_check; MongoDB: the
+        validate command on every collection); return what is wrong, nothing when all is well.
+        Needs no open(), and writes nothing."""
 
     def transaction(self) -> AsyncContextManager[None]:
         """A unit of work: `async with store.transaction():` makes every store call inside the

@@ -29,7 +29,7 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          Revision, Role, SearchHit, Session, Setting, Status, User)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
-                              StoreUnavailable, importable_kind)
+                              StoreUnavailable, importable_kind, newer_schema)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 if TYPE_CHECKING:
@@ -403,6 +403,9 @@ class MongoStore:
         meta = self._db["meta"]
         found = await meta.find_one({"_id": "schema"})
         version = found["version"] if found else 0
+        if version > len(MIGRATIONS):
+            raise newer_schema(f"the MongoDB database {self.database_name}", version,
+                               len(MIGRATIONS))
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             await step(self._db)
             # $max: a process that started on an older version never lowers the record.
@@ -423,8 +426,18 @@ class MongoStore:
     async def ping(self) -> None:
         try:
             await self._client.admin.command("ping")
+            for name in ("users", "posts"):  # one document of core collections: readable
+                await self._database[name].find_one({}, {"_id": 1})
         except PyMongoError as exc:
             raise StoreUnavailable() from exc
+
+    async def check(self) -> list[str]:
+        problems = []
+        for name in sorted(await self._database.list_collection_names()):
+            found = await self._database.command({"validate": name})
+            if not found.get("valid", False):
+                problems += [f"{name}: {error}" for error in found.get("errors") or ["not valid"]]
+        return problems
 
     async def content_version(self) -> int:
         found = await self._db["meta"].find_one({"_id": "content"})

@@ -18,12 +18,12 @@ import json
 import operator
 import os
 import sqlite3
-import tempfile
 import threading
 import typing
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, TypeVar
 
+from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
                          ReplyKind, ReplyStats,
@@ -31,7 +31,8 @@ from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Departme
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
-                              StoreUnavailable, importable_kind, record_key)
+                              StoreRefused, StoreUnavailable, importable_kind, newer_schema,
+                              record_key)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -407,34 +408,6 @@ def _search_score(matched: int, weight: int) -> float:
     return matched + weight / (1 + weight)
 
 
-def _store_file(path: str, data: bytes) -> None:
-    """Put `data` at `path` so that after a crash the file is either whole or absent: written to
-    a temporary file in the same folder and flushed to disk, then renamed over `path` (atomic
-    within one file system), then the folder flushed so that the rename itself is on disk."""
-    folder = os.path.dirname(path)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: str) -> None:
-    """Flush a folder's entries (files created, renamed or removed in it) to disk."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 EXPORT_BATCH = 500
 # Tables prepare_store fills on every start; a store holding nothing else counts as empty.
 SEEDED_TABLES = frozenset({"departments", "boards"})
@@ -530,6 +503,39 @@ class _Unit:
 def _roll_back(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+# Tables every version of the schema has; a database without them is not this forum's.
+CORE_TABLES = frozenset({"departments", "boards", "users", "sessions", "posts"})
+
+
+def _examine(path: str) -> None:
+    """Refuse what open() must not touch, reading only: a file that is not an SQLite database
+    or is damaged where the schema is kept, another application's database (tables, but not
+    this forum's), a schema newer than this code. A file that does not exist or is empty is
+    left for open() to make. A plain connection, not yet in WAL mode: reading a database that
+    is not in WAL mode writes nothing."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        raise  # cannot be read now (permissions, a lock): the caller reports it as it is
+    except sqlite3.DatabaseError as exc:
+        raise StoreRefused(f"{path} is damaged or not an SQLite database ({exc}): restore it "
+                           f"from a backup, or move it away to start with an empty one") from exc
+    if version > len(MIGRATIONS):
+        raise newer_schema(path, version, len(MIGRATIONS))
+    if tables and not CORE_TABLES <= tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreRefused(f"{path} is another application's SQLite database (tables {shown}): "
+                           f"give the forum a file of its own (--db or FORUM_DB)")
 
 
 class SqliteStore:
@@ -647,17 +653,29 @@ class SqliteStore:
         except sqlite3.OperationalError as exc:
             # The SQLite text stays in the cause, for the log; clients see the plain message.
             raise StoreUnavailable() from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:
+                raise  # a constraint or a mistake in a statement, not the file
+            # A damaged file ("database disk image is malformed"): unavailable, not a bug.
+            raise StoreUnavailable() from exc
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
+        """Upgrade the schema, after making sure the file is this forum's database (or empty):
+        another application's database, a damaged file and a newer schema are refused
+        (StoreRefused) before anything is written to the file or beside it."""
         directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        await asyncio.to_thread(_examine, self.path)
+        await self._run(self._writer, self._migrate, transaction=False)
         os.makedirs(self.files, exist_ok=True)
         # The folder's own entry must be on disk too, or a crash could lose every file in it.
-        _sync_folder(directory)
-        await self._run(self._writer, self._migrate, transaction=False)
+        sync_folder(directory)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise newer_schema(self.path, version, len(MIGRATIONS))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own, so the version bump goes inside the same script.
             conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
@@ -675,7 +693,27 @@ class SqliteStore:
         close_all()
 
     async def ping(self) -> None:
-        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        def probe(conn: sqlite3.Connection) -> None:
+            # The first row of each core table: a few pages each, however large the table,
+            # yet enough to find a table whose pages the file has lost.
+            for table in sorted(CORE_TABLES):
+                conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+        await self._read(probe)
+
+    async def check(self) -> list[str]:
+        def quick_check() -> list[str]:
+            if not os.path.exists(self.path):
+                return [f"{self.path} does not exist"]
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None)
+                try:
+                    found = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as exc:
+                return [str(exc)]
+            return [] if found == ["ok"] else found
+        return await asyncio.to_thread(quick_check)
 
     async def content_version(self) -> int:
         # Read on the event loop's own thread, the one exception to "every call off the loop":
@@ -1125,7 +1163,7 @@ class SqliteStore:
             written = []
             try:
                 for path, (attachment, data) in zip(paths, items):
-                    _store_file(path, data)
+                    write_whole(path, data)
                     written.append(path)
                     _insert(conn, "attachments", to_plain(attachment))
             except BaseException:
@@ -1447,7 +1485,7 @@ class SqliteStore:
             for name in os.listdir(self.files):
                 if is_id(name):
                     os.remove(os.path.join(self.files, name))
-            _sync_folder(self.files)
+            sync_folder(self.files)
         await asyncio.to_thread(remove_files)
 
 

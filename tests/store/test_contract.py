@@ -1241,6 +1241,12 @@ async def test_ping_answers(any_store):
 
 
 @pytest.mark.gen_test
+async def test_check_finds_nothing_wrong_in_a_sound_store(any_store):
+    await any_store.add_user(make_user())
+    assert await any_store.check() == []
+
+
+@pytest.mark.gen_test
 async def test_update_post_can_expect_a_field_to_be_unset(any_store):
     post = make_post(board="mayor", status=Status.ROUTED)
     await any_store.add_post(post)

@@ -146,3 +146,19 @@ async def test_a_version_7_database_gains_the_api_key_indexes(tmp_path):
         assert await store.list_api_keys() == [key]
     finally:
         await stores.dispose(store)
+
+
+@pytest.mark.gen_test
+async def test_a_database_of_a_newer_schema_is_refused_naming_both_versions(tmp_path):
+    from forum.store.base import StoreRefused
+    store = stores.make("mongodb", tmp_path)
+    try:
+        await store._db["meta"].update_one(
+            {"_id": "schema"}, {"$set": {"version": len(MIGRATIONS) + 2}}, upsert=True)
+        with pytest.raises(StoreRefused) as refused:
+            await store.open()
+        assert (f"schema version {len(MIGRATIONS) + 2}, newer than this code's "
+                f"{len(MIGRATIONS)}") in str(refused.value)
+        assert await store._db["posts"].index_information() == {}  # no step ran
+    finally:
+        await stores.dispose(store)

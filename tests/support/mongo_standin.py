@@ -76,6 +76,8 @@ class StandinDatabase:
         name = command if isinstance(command, str) else next(iter(command))
         if name.lower() in ("hello", "ismaster"):
             return dict(STANDALONE_HELLO)
+        if name.lower() == "validate":  # documents in memory: nothing on a disk to damage
+            return {"ns": f"{self._mock.name}.{command[name]}", "valid": True, "errors": []}
         return await self._mock.command(command, **kwargs)
 
     def __getitem__(self, name: str) -> StandinCollection:

@@ -52,3 +52,33 @@ async def dispose(store: Store) -> None:
             await client.drop_database(store.database_name)
         finally:
             await client.close()
+
+
+def damage_table(db_file: Path | str, table: str) -> None:
+    """Overwrite the first page of an SQLite table (its root) with bytes no page holds, as a
+    failing disk or a stray write would: reading the table then fails as malformed."""
+    import sqlite3
+    conn = sqlite3.connect(db_file)
+    try:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
+    finally:
+        conn.close()
+    with open(db_file, "r+b") as file:
+        file.seek((root - 1) * size)
+        file.write(b"\xff" * size)
+
+
+def made_sqlite(path: Path | str) -> str:
+    """An SQLite forum database at `path`, made (schema and seed) and closed again; its path."""
+    import asyncio
+
+    from forum.services.setup import prepare_store
+
+    async def make() -> None:
+        store = open_store(f"sqlite:///{path}")
+        await prepare_store(store)
+        await store.close()
+    asyncio.run(make())
+    return str(path)

@@ -48,7 +48,8 @@ AUDIT_LABELS = {
 
 # Who acted on a case, as the writer sees it (presenting._event_view): offices, not officials.
 # Anyone else is named by their display name, which is not translated.
-OFFICE_ACTORS = ("系统", "网友", "写信人", "市信访局", "承办部门")
+OFFICE_ACTORS = ("系统", "网友", "写信人", "市信访局", "承办部门",
+                 *(department.name for department in DEPARTMENTS))
 
 # The moderation queue's sections (moderation.QueueItem.kind), in the queue's order.
 QUEUE_LABELS = {

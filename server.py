@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 
-import tornado.httpserver
 import tornado.ioloop
 import tornado.netutil
 import tornado.process
@@ -38,11 +37,14 @@ from forum.services import accounts, cases, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
 from forum.web import metrics as web_metrics
+from forum.web.connections import DEFAULT_MAX_CONNECTIONS, GuardedHTTPServer
 
 log = logging.getLogger("forum")
 
-# Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
+# Uploads (5 files of 10 MB) are the largest legitimate bodies; every route has its own limit,
+# checked against Content-Length before the body is read (forum/web/base.py, BodyLimits).
 MAX_SERVER_BODY_BYTES = 64 << 20
+MAX_HEADER_BYTES = 32 << 10
 SHUTDOWN_GRACE_SECONDS = 10
 HOUSEKEEPING_SECONDS = 600
 MAIL_SECONDS = 15
@@ -71,6 +73,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
                          help="text (default, for people) or json (one object a line, for log "
                               "collectors)")
+        sub.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
+                         metavar="N", help="open connections per process; one more gets a 503 "
+                                           f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
+        sub.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                         help="time a connection has to send a request's headers, when new and "
+                              "between requests kept alive; then it is closed (10)")
+        sub.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="time a request has to send its whole body (60)")
         add_db(sub)
 
     create = commands.add_parser("create-user", help="create an account of any role")
@@ -138,8 +148,12 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
-    server = tornado.httpserver.HTTPServer(app, xheaders=args.behind_https,
-                                           max_body_size=MAX_SERVER_BODY_BYTES)
+    server = GuardedHTTPServer(app, xheaders=args.behind_https,
+                               max_body_size=MAX_SERVER_BODY_BYTES,
+                               max_header_size=MAX_HEADER_BYTES,
+                               idle_connection_timeout=args.header_timeout,
+                               body_timeout=args.body_timeout,
+                               max_connections=args.max_connections)
     if sockets is None:
         server.listen(config.port, config.host)
     else:

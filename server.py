@@ -1,7 +1,8 @@
 """玉溪网 interactive boards: the command line.
 
     python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
-                     [--log-format text|json]
+                     [--log-format text|json] [--max-connections N]
+                     [--header-timeout SECONDS] [--body-timeout SECONDS]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
     python server.py backup PATH [--db URL]

@@ -184,6 +184,17 @@ def test_an_oversized_body_is_refused_unread_and_deep_json_is_malformed(db, tmp_
         grown = server.rss_kib() - before
         assert grown < 8 * 1024, f"the server grew by {grown} KiB"
 
+        # An upload route has a larger limit, and a page answers with its error page.
+        for path, shape in (("/api/v1/posts/0123456789abcdef01234567/attachments", "json"),
+                            ("/boards/forum/new", "html")):
+            with server.connect() as sock:
+                sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/"
+                             f"form-data; boundary=b\r\nContent-Length: {100 << 20}\r\n\r\n"
+                             .encode())
+                status, headers, body = answer(sock)
+                assert status == 413 and shape in headers["content-type"]
+                assert send_until_refused(sock, 100 << 20) < 100 << 20
+
         # A chunked body is counted as it comes: past the limit, the connection ends.
         with server.connect() as sock:
             sock.sendall(b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"

@@ -430,6 +430,9 @@ def _too_large(handler_class: type) -> type:
         def data_received(self, chunk: bytes) -> None:
             pass  # never called: the connection is closed before the body is read
 
+        def check_xsrf_cookie(self) -> None:
+            pass  # nothing is done but refusing: the 413 says what is wrong
+
         def finish(self, chunk: Any = None) -> Any:
             done = super().finish(chunk)
             stream = self.request.connection.detach()

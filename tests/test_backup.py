@@ -505,3 +505,18 @@ def test_a_refused_restore_into_a_new_path_leaves_no_file(archive, tmp_path):
         assert failed.returncode == 1 and "checksum" in failed.stderr, failed.stderr
     assert not (tmp_path / "new").exists()
     assert list(existing.iterdir()) == []
+
+
+def test_a_restore_into_a_database_a_server_has_open_is_refused(archive, tmp_path):
+    from tests.test_server import Server, free_port
+    live = f"sqlite:///{tmp_path / 'live' / 'forum.db'}"
+    server = Server(live, free_port()).start()
+    try:
+        before = folder_state(tmp_path / "live")
+        refused = run_cli("restore", str(archive), "--db", live, "--force")
+        assert refused.returncode == 1 and "stop the server" in refused.stderr, refused.stderr
+        assert leftovers(tmp_path / "live") == []
+        assert folder_state(tmp_path / "live").keys() == before.keys()
+        assert server.call("GET", "/healthz")[0] == 200
+    finally:
+        assert server.stop() == 0

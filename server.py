@@ -2,6 +2,7 @@
 
     python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
                      [--shutdown-timeout SECONDS] [--log-format text|json]
+                     [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
     python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
     python server.py reindex [--db URL]
     python server.py check [--db URL]
@@ -26,7 +27,6 @@ import sys
 import tempfile
 import time
 
-import tornado.httpserver
 import tornado.ioloop
 import tornado.netutil
 import tornado.process
@@ -44,12 +44,15 @@ from forum.services.setup import prepare_store
 from forum.store import open_store
 from forum.store.base import StoreRefused
 from forum.web import metrics as web_metrics
+from forum.web.connections import DEFAULT_MAX_CONNECTIONS, GuardedHTTPServer
 from forum.web.draining import Draining
 
 log = logging.getLogger("forum")
 
-# Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
+# Uploads (5 files of 10 MB) are the largest legitimate bodies; every route has its own limit,
+# checked against Content-Length before the body is read (forum/web/base.py, BodyLimits).
 MAX_SERVER_BODY_BYTES = 64 << 20
+MAX_HEADER_BYTES = 32 << 10
 SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default
 PR_SET_PDEATHSIG = 1  # Linux prctl(2)
 HOUSEKEEPING_SECONDS = 600
@@ -83,6 +86,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
                          help="text (default, for people) or json (one object a line, for log "
                               "collectors)")
+        sub.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
+                         metavar="N", help="open connections per process; one more gets a 503 "
+                                           f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
+        sub.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                         help="time a connection has to send a request's headers, when new and "
+                              "between requests kept alive; then it is closed (10)")
+        sub.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="time a request has to send its whole body (60)")
         add_db(sub)
 
     create = commands.add_parser("create-user", help="create an account of any role")
@@ -174,8 +185,12 @@ async def _serve_store(args: argparse.Namespace, store, secret: str, stop: async
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
     gate = Draining(app)
-    server = tornado.httpserver.HTTPServer(gate, xheaders=args.behind_https,
-                                           max_body_size=MAX_SERVER_BODY_BYTES)
+    server = GuardedHTTPServer(gate, xheaders=args.behind_https,
+                               max_body_size=MAX_SERVER_BODY_BYTES,
+                               max_header_size=MAX_HEADER_BYTES,
+                               idle_connection_timeout=args.header_timeout,
+                               body_timeout=args.body_timeout,
+                               max_connections=args.max_connections)
     if sockets is None:
         with starting(args):
             server.listen(config.port, config.host)

@@ -10,7 +10,7 @@ from forum.services import stats
 from forum.web import (access, api, feeds, health, i18n, metrics, modules, open311, openapi,
                        pages)
 from forum.web import static
-from forum.web.base import NotFoundApiHandler
+from forum.web.base import BodyLimits, NotFoundApiHandler
 from forum.web.pagecache import PageCache
 
 ID = r"([0-9a-fA-F]{24})"
@@ -114,7 +114,7 @@ def make_app(config: Config, store, passwords: Passwords | None = None) -> torna
     i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv
     table = routes()
     observed = metrics.Metrics()  # this application's own metric objects
-    return tornado.web.Application(
+    return BodyLimits(
         table,
         default_handler_class=pages.NotFoundPage,
         config=config,

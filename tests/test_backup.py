@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from tests.support.apps import TEST_PASSWORDS
 from tests.support.files import PDF, jpeg_with_location
 from tests.support.people import person
 from tests.support.web import PASSWORD
-from tests.test_server import run_cli
+from tests.test_server import ROOT, run_cli
 
 LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678",
           "category": "城乡建设", "contact": "13812345678", "public": True}
@@ -413,3 +415,108 @@ def test_backup_and_restore_commands(db, tmp_path):
     login = run_cli("create-user", "ROOT", "--password-stdin", "--db", other,
                     stdin=PASSWORD + "\n")
     assert login.returncode == 1 and "用户名已被使用" in login.stderr
+
+
+# restoring into SQLite all at once -----------------------------------------------------------
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every file under `folder` but a restore's work folder, with the SHA-256 of its bytes."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and not path.relative_to(folder).parts[0].startswith(".restore-")}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [path.name for path in folder.iterdir() if path.name.startswith(".restore-")]
+
+
+def test_a_killed_restore_leaves_the_target_as_it_was(archive, tmp_path, io_loop):
+    live_folder = tmp_path / "live"
+    live = f"sqlite:///{live_folder / 'forum.db'}"
+    first = run_cli("restore", str(archive), "--db", live)
+    assert first.returncode == 0, first.stderr
+    # The attachments' files came along with the database that names them.
+    records = io_loop.run_sync(lambda: restored_attachments(live_folder / "forum.db"))
+    assert records and all(found is not None for found in records.values())
+
+    # An archive big enough to be killed while it loads.
+    demo = f"sqlite:///{tmp_path / 'demo' / 'forum.db'}"
+    assert run_cli("demo", "--posts", "2500", "--scale", "0.1", "--db", demo).returncode == 0
+    big = tmp_path / "big.zip"
+    assert run_cli("backup", str(big), "--db", demo).returncode == 0
+
+    before = folder_state(live_folder)
+    assert "forum.db" in before and any(name.startswith("files/") for name in before)
+    restoring = subprocess.Popen(
+        [sys.executable, "server.py", "restore", str(big), "--db", live, "--force"], cwd=ROOT,
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    seen = b""
+    while b"restoring" not in seen:  # progress bars, redrawn in place with \r
+        chunk = os.read(restoring.stderr.fileno(), 4096)
+        assert chunk, f"the restore ended before loading: {seen!r}"
+        seen += chunk
+    restoring.kill()
+    restoring.wait(timeout=10)
+    restoring.stderr.close()
+    assert b"restored" not in seen
+    assert folder_state(live_folder) == before  # the database and its files, byte for byte
+    assert len(leftovers(live_folder)) == 1  # a killed process cannot clean up after itself...
+
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(b"not an archive")
+    refused = run_cli("restore", str(garbage), "--db", live)
+    assert refused.returncode == 1 and "not a ZIP file" in refused.stderr
+    assert leftovers(live_folder) == []  # ...the next restore into the folder does
+    assert folder_state(live_folder) == before
+
+    replaced = run_cli("restore", str(big), "--db", live, "--force")
+    assert replaced.returncode == 0, replaced.stderr
+    assert leftovers(live_folder) == []
+    after = folder_state(live_folder)
+    assert not any(name.startswith("files/") for name in after)  # the old attachments' files
+    assert after["forum.db"] != before["forum.db"]
+
+
+async def restored_attachments(path: Path) -> dict[str, bytes | None]:
+    from forum.store.sqlite import SqliteStore
+    store = SqliteStore(str(path))
+    await store.open()
+    try:
+        found = {}
+        async for kind, record in store.export_records():
+            if kind == "attachments":
+                got = await store.get_attachment(record["id"])
+                found[record["id"]] = got[1] if got else None
+        return found
+    finally:
+        await store.close()
+
+
+def test_a_refused_restore_into_a_new_path_leaves_no_file(archive, tmp_path):
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(damaged, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            copy.writestr(item, data[:-1] + b"!" if item.filename.startswith("records/posts")
+                          else data)
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    for db in (tmp_path / "new" / "forum.db", existing / "forum.db"):
+        failed = run_cli("restore", str(damaged), "--db", f"sqlite:///{db}")
+        assert failed.returncode == 1 and "checksum" in failed.stderr, failed.stderr
+    assert not (tmp_path / "new").exists()
+    assert list(existing.iterdir()) == []
+
+
+def test_a_restore_into_a_database_a_server_has_open_is_refused(archive, tmp_path):
+    from tests.test_server import Server, free_port
+    live = f"sqlite:///{tmp_path / 'live' / 'forum.db'}"
+    server = Server(live, free_port()).start()
+    try:
+        before = folder_state(tmp_path / "live")
+        refused = run_cli("restore", str(archive), "--db", live, "--force")
+        assert refused.returncode == 1 and "stop the server" in refused.stderr, refused.stderr
+        assert leftovers(tmp_path / "live") == []
+        assert folder_state(tmp_path / "live").keys() == before.keys()
+        assert server.call("GET", "/healthz")[0] == 200
+    finally:
+        assert server.stop() == 0

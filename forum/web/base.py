@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http
+import itertools
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import re
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
+import tornado.iostream
 import tornado.locale
 import tornado.web
 
@@ -27,6 +29,7 @@ from forum.web import i18n
 log = logging.getLogger("forum.web")
 
 MAX_BODY_BYTES = 1 << 20
+MAX_JSON_DEPTH = 32  # objects and arrays within each other; deeper is a 400, before parsing
 SESSION_COOKIE = "session"
 SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
 HSTS_SECONDS = 365 * 24 * 3600
@@ -63,7 +66,9 @@ class BaseHandler(tornado.web.RequestHandler):
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
     _request_id: str | None = None
-    max_body_bytes = MAX_BODY_BYTES  # uploads raise it for their own routes
+    # The most a request to this route may send; uploads raise it. Checked against
+    # Content-Length before the body is read, and counted while a chunked one is (BodyLimits).
+    max_body_bytes = MAX_BODY_BYTES
 
     @property
     def store(self) -> Store:
@@ -108,8 +113,6 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def prepare(self) -> None:
         current_request.set(RequestContext(self.request_id, route_name(self)))
-        if len(self.request.body or b"") > self.max_body_bytes:
-            raise tornado.web.HTTPError(413)
         token = self.bearer_token()
         kind = "bearer" if token else None
         if token is None:
@@ -283,14 +286,7 @@ class ApiHandler(BaseHandler):
 
     def json_body(self) -> dict[str, Any]:
         """The request body as a JSON object; 400 when it is not one."""
-        raw = self.request.body or b"{}"
-        try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError):
-            raise tornado.web.HTTPError(400) from None
-        if not isinstance(data, dict):
-            raise tornado.web.HTTPError(400)
-        return data
+        return json_object(self.request.body or b"{}")
 
     def query(self, name: str) -> str | None:
         return self.get_query_argument(name, None)
@@ -362,6 +358,96 @@ def route_name(handler: tornado.web.RequestHandler) -> str:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# A JSON string (escapes included), and everything but the four brackets.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply `raw`'s objects and arrays nest, counting brackets outside strings; for
+    text that is not JSON, a figure that may be off (json.loads refuses it anyway)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # too few brackets to nest too deep, whatever the strings hold
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    steps = (1 if step == 1 else -1 for step in brackets.translate(_DEPTH_STEP))
+    return max(itertools.accumulate(steps, initial=0))
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object; 400 when it is none, or nests deeper than
+    MAX_JSON_DEPTH (checked before parsing, so a deep one never reaches the recursive parser)."""
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise tornado.web.HTTPError(400, "JSON nested deeper than %d", MAX_JSON_DEPTH)
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise tornado.web.HTTPError(400) from None
+    if not isinstance(data, dict):
+        raise tornado.web.HTTPError(400)
+    return data
+
+
+class BodyLimits(tornado.web.Application):
+    """The application, refusing a body over its route's `max_body_bytes` before reading it.
+
+    Tornado reads a whole body before a handler runs (up to the server's max_body_size, the
+    largest of all routes), so a check in prepare() comes after the memory is spent. Here the
+    route is known as soon as the headers are: a Content-Length over its limit gets the route's
+    own 413 (the API's JSON error, a page's error page) at once, and the connection is closed
+    without reading a byte of the body; a chunked body is counted while it is read, and one
+    over the limit ends the connection (Tornado answers 400 and closes)."""
+
+    def find_handler(self, request: Any, **kwargs: Any) -> Any:
+        delegate = super().find_handler(request, **kwargs)
+        limit = getattr(delegate.handler_class, "max_body_bytes", None)
+        connection = request.connection
+        if limit is None or connection is None or not hasattr(connection, "set_max_body_size"):
+            return delegate
+        connection.set_max_body_size(limit)
+        try:
+            declared = int(request.headers.get("Content-Length", "0"))
+        except ValueError:
+            return delegate  # Tornado refuses it (400) when it reads the body
+        if declared <= limit:
+            return delegate
+        return self.get_handler_delegate(request, _too_large(delegate.handler_class),
+                                         delegate.handler_kwargs, delegate.path_args,
+                                         delegate.path_kwargs)
+
+
+@functools.cache
+def _too_large(handler_class: type) -> type:
+    """`handler_class` answering 413 before its body is read, then closing the connection
+    (the unread body would otherwise follow). Named as the route, for logs and metrics."""
+
+    @tornado.web.stream_request_body
+    class TooLarge(handler_class):  # type: ignore[misc, valid-type]
+        async def prepare(self) -> None:
+            current_request.set(RequestContext(self.request_id, route_name(self)))
+            raise tornado.web.HTTPError(413)
+
+        def data_received(self, chunk: bytes) -> None:
+            pass  # never called: the connection is closed before the body is read
+
+        def check_xsrf_cookie(self) -> None:
+            pass  # nothing is done but refusing: the 413 says what is wrong
+
+        def finish(self, chunk: Any = None) -> Any:
+            done = super().finish(chunk)
+            stream = self.request.connection.detach()
+            try:
+                stream.write(b"").add_done_callback(lambda f: (f.exception(), stream.close()))
+            except tornado.iostream.StreamClosedError:
+                pass
+            return done
+
+    TooLarge.__name__ = handler_class.__name__
+    TooLarge.__qualname__ = handler_class.__qualname__
+    TooLarge.__module__ = handler_class.__module__
+    return TooLarge
 
 
 class NotFoundApiHandler(ApiHandler):

@@ -20,7 +20,7 @@ import tornado.web
 
 from forum.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, StoreUnavailable
 from forum.services import idempotency, open311
-from forum.web.base import BaseHandler, idempotent
+from forum.web.base import BaseHandler, idempotent, json_object
 
 FORMAT = r"\.(json|xml)"
 # Inside the items of a list, what each XML element of a nested list is called.
@@ -153,12 +153,7 @@ class RequestsHandler(Open311Handler):
         come in the query string."""
         content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type == "application/json":
-            try:
-                data = json.loads((self.request.body or b"{}").decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise tornado.web.HTTPError(400) from None
-            if not isinstance(data, dict):
-                raise tornado.web.HTTPError(400)
+            data = json_object(self.request.body or b"{}")
         else:
             data = {name: self.get_body_argument(name, strip=False)
                     for name in self.request.body_arguments}

@@ -82,6 +82,8 @@ async def test_missing_posts_are_404(api):
     (b'{"title": NaN}', 400),
     (b'{"title": "\xff\xfe", "body": "x"}', 400),
     (b"{" + b'"body": "' + b"x" * (2 << 20) + b'"}', 413),
+    (b'{"body": ' + b"[" * 1000 + b"]" * 1000 + b"}", 400),
+    (b'{"title": "' + b"[" * 1000 + b'", "body": "x"}', 422),  # brackets in a string are text
 ])
 async def test_malformed_and_oversized_bodies(api, raw, status):
     alice = await api.new_user("alice")

@@ -55,6 +55,7 @@ from typing import IO, Any, Callable, Iterator
 
 from forum import search
 from forum.clock import now
+from forum.durable import sync_folder
 from forum.errors import DomainError
 from forum.model import Attachment, is_id, iso
 from forum.services import searching
@@ -174,7 +175,7 @@ async def backup(store: Store, path: str | os.PathLike[str],
                              json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
         _sync_file(temporary)
         os.replace(temporary, path)
-        _sync_folder(folder)
+        sync_folder(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
@@ -238,14 +239,6 @@ async def _write_attachments(store: Store, archive: zipfile.ZipFile,
 def _sync_file(path: str) -> None:
     with open(path, "rb") as file:
         os.fsync(file.fileno())
-
-
-def _sync_folder(folder: str) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # reading an archive --------------------------------------------------------------------------
@@ -594,9 +587,9 @@ def _switch(work: str, target: str) -> None:
         os.fsync(listing.fileno())
     for name in moving:
         os.replace(os.path.join(loaded, name), os.path.join(files, name))
-    _sync_folder(files)
+    sync_folder(files)
     os.replace(os.path.join(work, RESTORE_DB), target)  # the restore takes effect here
-    _sync_folder(folder)
+    sync_folder(folder)
     for name in names:  # the same id in both: the archive's bytes, in case they differ
         if name in present:
             os.replace(os.path.join(loaded, name), os.path.join(files, name))
@@ -604,7 +597,7 @@ def _switch(work: str, target: str) -> None:
     for name in os.listdir(files):
         if name not in keep:
             os.remove(os.path.join(files, name))
-    _sync_folder(files)
+    sync_folder(files)
 
 
 def _abandon(work: str, folder: str) -> None:

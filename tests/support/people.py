@@ -19,3 +19,10 @@ async def person(store, name: str, *roles: Role, department: str | None = None,
     await store.update_user(user.id, {"created_at": created})
     user.created_at = created
     return user
+
+
+async def login_as(api, store, name: str, *roles: Role, department: str | None = None):
+    """`api` as `name` (an account of those roles, made the first time it is asked for)."""
+    if await store.get_user_by_name(name) is None:
+        await person(store, name, *roles, department=department)
+    return await api.login(name)

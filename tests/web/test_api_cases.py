@@ -10,17 +10,11 @@ from PIL import Image
 
 from forum.model import Role
 from tests.support import files
-from tests.support.people import person
+from tests.support.people import login_as
 from tests.support.web import multipart
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
           "contact": "13812345678", "public": True}
-
-
-async def login_as(api, store, name, *roles, department=None):
-    if await store.get_user_by_name(name) is None:
-        await person(store, name, *roles, department=department)
-    return await api.login(name)
 
 
 async def upload(client, post_id, *items):

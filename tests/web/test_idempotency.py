@@ -9,17 +9,11 @@ import pytest
 
 from forum.model import PostFilter, Role
 from tests.support import files
-from tests.support.people import person
+from tests.support.people import login_as
 from tests.support.web import multipart
 from tests.web.test_open311 import FORM, Open311, issue
 
 POST = {"title": "公交站没有顶棚", "body": "下雨没处躲。"}
-
-
-async def login_as(api, store, name, *roles):
-    if await store.get_user_by_name(name) is None:
-        await person(store, name, *roles)
-    return await api.login(name)
 
 
 async def posts_in(store, board="forum") -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from forum.model import Role, Status
-from tests.support.people import person
+from tests.support.people import login_as, person
 from tests.support.web import PASSWORD
 
 OTHER_ID = "0123456789abcdef01234567"
@@ -22,12 +22,6 @@ FOREIGN = {
     "disabled": True, "specialties": ["劳动"], "board": "tax", "kind": "official",
     "username": "root", "public": True,
 }
-
-
-async def login_as(api, store, name, *roles, department=None):
-    if await store.get_user_by_name(name) is None:
-        await person(store, name, *roles, department=department)
-    return await api.login(name)
 
 
 def assert_plain_citizen(user, *, username: str) -> None:

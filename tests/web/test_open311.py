@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pytest
 
 from forum.model import Role
-from tests.support.people import person
+from tests.support.people import login_as, person
 from tests.support.web import Browser, Response
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了，电话13812345678", "category": "城乡建设",
@@ -40,12 +40,6 @@ class Open311:
 @pytest.fixture
 def o311(http_client, base_url):
     return Open311(http_client, base_url)
-
-
-async def login_as(api, store, name, *roles, department=None):
-    if await store.get_user_by_name(name) is None:
-        await person(store, name, *roles, department=department)
-    return await api.login(name)
 
 
 async def issue(api, store, name="12345 热线系统") -> str:

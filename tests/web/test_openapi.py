@@ -20,7 +20,7 @@ from forum.model import Role
 from forum.web import openapi
 from forum.web.base import ApiHandler, BaseHandler, NotFoundApiHandler
 from tests.support import files
-from tests.support.people import person
+from tests.support.people import login_as
 from tests.support.web import multipart
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -249,11 +249,6 @@ class Contract:
                 f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
         self.checked.add((method, path, response.status))
         return response
-
-
-async def login_as(api, store, name, *roles, department=None):
-    await person(store, name, *roles, department=department)
-    return await api.login(name)
 
 
 @pytest.mark.gen_test(timeout=60)

@@ -8,16 +8,10 @@ import asyncio
 import pytest
 
 from forum.model import Role, Status
-from tests.support.people import person
+from tests.support.people import login_as
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
           "contact": "13812345678", "public": True}
-
-
-async def login_as(api, store, name, *roles, department=None):
-    if await store.get_user_by_name(name) is None:
-        await person(store, name, *roles, department=department)
-    return await api.login(name)
 
 
 def one_winner(responses, win_status=200):

@@ -63,36 +63,49 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="server.py", description="玉溪网 interactive boards")
     commands = parser.add_subparsers(dest="command")
 
+    # The options of `serve` are also taken before any command (`server.py --port 9000 serve`):
+    # the command's own copies default to nothing, so they never overwrite what came before
+    # the command's name with their defaults.
+    def default(sub: argparse.ArgumentParser, value: object) -> object:
+        return value if sub is parser else argparse.SUPPRESS
+
     def add_db(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--db", default=env_db(),
+        sub.add_argument("--db", default=default(sub, env_db()),
                          help="store URL: sqlite:///path/forum.db (default sqlite:///data/forum.db, "
                               "or $FORUM_DB) or mongodb://host/db")
 
     serve = commands.add_parser("serve", help="run the web server (the default command)")
     for sub in (parser, serve):
-        sub.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-        sub.add_argument("--port", type=int, default=8888, help="port to listen on (8888)")
-        sub.add_argument("--behind-https", action="store_true",
+        sub.add_argument("--host", default=default(sub, "127.0.0.1"),
+                         help="address to listen on (127.0.0.1)")
+        sub.add_argument("--port", type=int, default=default(sub, 8888),
+                         help="port to listen on (8888)")
+        sub.add_argument("--behind-https", action="store_true", default=default(sub, False),
                          help="served through an HTTPS proxy: mark cookies Secure")
-        sub.add_argument("--debug", action="store_true", help="reload templates on change")
+        sub.add_argument("--debug", action="store_true", default=default(sub, False),
+                         help="reload templates on change")
         sub.add_argument("--no-page-cache", dest="page_cache", action="store_false",
+                         default=default(sub, True),
                          help="render every page for anonymous readers anew (for measuring)")
-        sub.add_argument("--processes", type=int, default=1, metavar="N",
+        sub.add_argument("--processes", type=int, default=default(sub, 1), metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
-        sub.add_argument("--shutdown-timeout", type=float, default=SHUTDOWN_GRACE_SECONDS,
-                         metavar="SECONDS",
+        sub.add_argument("--shutdown-timeout", type=float,
+                         default=default(sub, SHUTDOWN_GRACE_SECONDS), metavar="SECONDS",
                          help="on SIGTERM or SIGINT, how long requests in flight may take to "
                               f"finish before the store is closed ({SHUTDOWN_GRACE_SECONDS:g})")
-        sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
+        sub.add_argument("--log-format", choices=logs.FORMATS, default=default(sub, "text"),
                          help="text (default, for people) or json (one object a line, for log "
                               "collectors)")
-        sub.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
-                         metavar="N", help="open connections per process; one more gets a 503 "
+        sub.add_argument("--max-connections", type=int,
+                         default=default(sub, DEFAULT_MAX_CONNECTIONS), metavar="N",
+                         help="open connections per process; one more gets a 503 "
                                            f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
-        sub.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+        sub.add_argument("--header-timeout", type=float, default=default(sub, 10.0),
+                         metavar="SECONDS",
                          help="time a connection has to send a request's headers, when new and "
                               "between requests kept alive; then it is closed (10)")
-        sub.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+        sub.add_argument("--body-timeout", type=float, default=default(sub, 60.0),
+                         metavar="SECONDS",
                          help="time a request has to send its whole body (60)")
         add_db(sub)
 

@@ -147,3 +147,22 @@ def test_reindex_rebuilds_the_search_index(db):
         assert status == 200 and found["items"][0]["post"]["title"] == "劳动合同纠纷怎么处理"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("argv, command, port, db", [
+    (["--port", "9000", "serve"], "serve", 9000, None),
+    (["serve", "--port", "9000"], "serve", 9000, None),
+    (["--port", "9000"], "serve", 9000, None),
+    (["serve"], "serve", 8888, None),
+    (["--db", "sqlite:///before.db", "reindex"], "reindex", 8888, "sqlite:///before.db"),
+    (["reindex", "--db", "sqlite:///after.db"], "reindex", 8888, "sqlite:///after.db"),
+    (["--db", "sqlite:///before.db", "serve", "--port", "9001"], "serve", 9001,
+     "sqlite:///before.db"),
+])
+def test_options_count_before_or_after_the_command(argv, command, port, db):
+    """A command's defaults never overwrite what was given before its name."""
+    from server import parse_args
+    args = parse_args(argv)
+    assert (args.command, args.port) == (command, port)
+    if db is not None:
+        assert args.db == db

@@ -99,7 +99,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--max-connections", type=int,
                          default=default(sub, DEFAULT_MAX_CONNECTIONS), metavar="N",
                          help="open connections per process; one more gets a 503 "
-                                           f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
+                              f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
         sub.add_argument("--header-timeout", type=float, default=default(sub, 10.0),
                          metavar="SECONDS",
                          help="time a connection has to send a request's headers, when new and "

@@ -919,9 +919,11 @@ class ApiDocsPage(PageHandler):
         super().set_default_headers()
         # Redoc styles its components with styled-components, which writes <style> elements
         # at run time; that needs 'unsafe-inline' for styles, on this page only. Scripts stay
-        # 'self' only: no inline script, no eval (the bootstrap is static/api-docs.js).
+        # 'self' only: no inline script, no eval (the bootstrap is static/api-docs.js). Redoc
+        # also carries a small icon font as a data: URL, which it loads when the schemas it
+        # draws need it; fonts run no code.
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", "style-src 'self' 'unsafe-inline'"))
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'; font-src 'self' data:"))
 
     async def get(self) -> None:
         self.render("api_docs.html")

@@ -346,3 +346,4 @@ class PostFilter:
 class Page:
     items: list
     next_cursor: str | None
+    prev_cursor: str | None = None   # where given: the page before, as `before=`

@@ -17,7 +17,8 @@ def encode_cursor(key: Key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: Any) -> Key | None:
+def decode_cursor(cursor: Any, *, name: str = "cursor") -> Key | None:
+    """The list key a cursor names; None for none. Raises Invalid naming the field `name`."""
     if cursor is None or cursor == "":
         return None
     try:
@@ -25,7 +26,7 @@ def decode_cursor(cursor: Any) -> Key | None:
         stamp, post_id = raw.split("|")
         key = (dt.datetime.fromisoformat(stamp), post_id)
     except (TypeError, ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid({"cursor": "无效的翻页标记"}) from None
+        raise Invalid({name: "无效的翻页标记"}) from None
     if key[0].tzinfo is None or not is_id(post_id):
-        raise Invalid({"cursor": "无效的翻页标记"})
+        raise Invalid({name: "无效的翻页标记"})
     return key

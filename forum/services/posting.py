@@ -80,14 +80,18 @@ def _board_statuses(kind: Kind) -> tuple[Status, ...]:
 async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
                      category: Any = None, cursor: Any = None, limit: Any = None,
                      created_from: dt.datetime | None = None,
-                     created_before: dt.datetime | None = None) -> Page:
+                     created_before: dt.datetime | None = None, before: Any = None) -> Page:
     """A page of the board's posts the viewer may see, newest first, pinned ones first on the
     first page; only those created from `created_from` to before `created_before` when given
-    (times the caller has checked). Raises NotFound (board), Invalid (status, category, cursor,
-    limit)."""
+    (times the caller has checked). `cursor` goes on to the next page, `before` back to the one
+    before it (the first page, pinned posts and all, when it reaches the top). Raises NotFound
+    (board), Invalid (status, category, cursor, before, limit)."""
     board = await get_board(store, viewer, slug)
     size = check_limit(limit)
     after = decode_cursor(cursor)
+    back = decode_cursor(before, name="before")
+    if back is not None and after is not None:
+        raise Invalid({"before": "不能与 cursor 同时使用"})
     statuses = _visible_statuses(board.policy, viewer, status)
     fields = Fields()
     chosen_category = fields.choice("category", category, board.settings.categories)
@@ -100,10 +104,21 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
                        # Only letters their writers chose to publish are listed to the public.
                        public=True if board.policy.kind is Kind.CASE and not is_moderator(viewer)
                        else None)
+    unpinned = _with(where, pinned=False)
+    if back is not None:
+        # The posts just above `before`, nearest first; when they are no more than a page, the
+        # page before is the first one.
+        newer = await store.list_posts(unpinned, back, size + 1, oldest_first=True)
+        if len(newer) > size:
+            rest = list(reversed(newer[:size]))
+            views = await present_posts(store, viewer, rest)
+            return Page(items=views, next_cursor=encode_cursor((rest[-1].created_at,
+                                                                rest[-1].id)),
+                        prev_cursor=encode_cursor((rest[0].created_at, rest[0].id)))
     pinned: list[Post] = []
     if after is None:
         pinned = await store.list_posts(_with(where, pinned=True), None, size)
-    rest = await store.list_posts(_with(where, pinned=False), after, size - len(pinned) + 1)
+    rest = await store.list_posts(unpinned, after, size - len(pinned) + 1)
     more = len(rest) > size - len(pinned)
     rest = rest[:size - len(pinned)]
     posts = pinned + rest
@@ -114,7 +129,9 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         # rest: a key after every post there is, so nothing of the board is out of reach.
         last = rest[-1] if rest else None
         next_cursor = encode_cursor((last.created_at, last.id) if last else BEFORE_ALL_POSTS)
-    return Page(items=views, next_cursor=next_cursor)
+    prev_cursor = (encode_cursor((rest[0].created_at, rest[0].id))
+                   if after is not None and rest else None)
+    return Page(items=views, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
 # A list key newer than any post: "after" it, newest first, is the very top.

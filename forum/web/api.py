@@ -88,7 +88,7 @@ class BoardPostsHandler(AnonymousPageCache, ApiHandler):
         page = await posting.list_posts(
             self.store, self.user, slug, status=self.query("status"),
             category=self.query("category"), cursor=self.query("cursor"),
-            limit=self.query("limit"))
+            limit=self.query("limit"), before=self.query("before"))
         self.respond(200, views.page_json(page))
 
     @idempotent

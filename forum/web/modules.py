@@ -219,15 +219,20 @@ class Timeline(tornado.web.UIModule):
 
 
 class Pagination(tornado.web.UIModule):
-    def render(self, next_cursor: str | None, path: str, **query: str | None) -> str:
+    """下一页, and where the list can go back (`prev_cursor`), 上一页; 回到第一页 when deep."""
+
+    def render(self, next_cursor: str | None, path: str, prev_cursor: str | None = None,
+               **query: str | None) -> str:
         params = {k: v for k, v in query.items() if v}
-        next_url = None
+        next_url = prev_url = None
         if next_cursor:
             next_url = path + "?" + urlencode({**params, "cursor": next_cursor})
+        if prev_cursor:
+            prev_url = path + "?" + urlencode({**params, "before": prev_cursor})
         first_url = path + ("?" + urlencode(params) if params else "")
+        deep = "cursor" in self.request.arguments or "before" in self.request.arguments
         return self.render_string("modules/pagination.html", next_url=next_url,
-                                  first_url=first_url,
-                                  deep="cursor" in self.request.arguments)
+                                  prev_url=prev_url, first_url=first_url, deep=deep)
 
 
 # Names of form fields as people read them, for error summaries.

@@ -263,7 +263,9 @@ def _schemas() -> dict[str, Schema]:
                        "edited": boolean(),
                        "revisions": array(ref("Revision"), description="earlier texts, for the "
                                                                        "author and moderators")}),
-        "PostPage": page_of(ref("Post")),
+        "PostPage": {**page_of(ref("Post"), prev_cursor=string(
+            description="Given on pages after the first: pass as `before` for the page "
+                        "before this one.")), "required": ["items", "next_cursor"]},
         "Flag": obj({"id": ID, "post_id": ID, "reason": string(), "created_at": TIME,
                      "open": boolean()}),
         "Notification": obj({"id": ID, "kind": string(description="reply, answer, official, "
@@ -567,7 +569,10 @@ def _paths() -> dict[str, Schema]:
                               query("status", string(enum=[s.value for s in Status]),
                                     "only this status (of the board's statuses)"),
                               query("category", string(), "only this category of the board"),
-                              *LIST],
+                              *LIST,
+                              query("before", string(),
+                                    "the `prev_cursor` of a page: the page before it (not "
+                                    "with `cursor`)")],
                       ok=(200, ref("PostPage"), "newest first, pinned first on the first "
                                                 "page; only what the caller may see"),
                       errors=[422]),

@@ -142,7 +142,8 @@ class BoardPage(AnonymousPageCache, PageHandler):
     async def get(self, slug: str) -> None:
         category = self.get_query_argument("category", None) or None
         page = await posting.list_posts(self.store, self.user, slug, category=category,
-                                        cursor=self.get_query_argument("cursor", None))
+                                        cursor=self.get_query_argument("cursor", None),
+                                        before=self.get_query_argument("before", None))
         board = await posting.get_board(self.store, self.user, slug)
         figures, names = None, None
         if board.slug in cases.CASE_BOARDS:

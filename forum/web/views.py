@@ -102,8 +102,10 @@ def thread_json(thread: Thread, files: list[Attachment] = ()) -> dict[str, Any]:
 
 
 def page_json(page: Page) -> dict[str, Any]:
-    return {"items": [post_json(item) for item in page.items],
-            "next_cursor": page.next_cursor}
+    data = {"items": [post_json(item) for item in page.items], "next_cursor": page.next_cursor}
+    if page.prev_cursor is not None:
+        data["prev_cursor"] = page.prev_cursor  # back with ?before=
+    return data
 
 
 def department_json(department: Department) -> dict[str, str]:

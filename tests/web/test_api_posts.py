@@ -179,3 +179,33 @@ async def test_pinned_posts_filling_a_page_leave_the_rest_of_the_board_reachable
         if cursor is None:
             break
     assert sorted(seen) == sorted(ids) and len(seen) == 5
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_board_pages_back_as_well_as_forward(api, store, browser):
+    from forum.model import Role
+    from tests.support.people import person
+    await person(store, "mod", Role.MODERATOR)
+    mod = await api.login("mod")
+    writers = [await api.new_user(f"writer{i}") for i in range(3)]
+    ids = [(await writers[i % 3].post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})
+            ).json()["post"]["id"] for i in range(11)]
+    assert (await mod.post(f"/posts/{ids[0]}/moderate", {"action": "pin"})).status == 200
+    pages, cursor = [], None
+    while True:
+        page = (await api.get("/boards/forum/posts?limit=4"
+                              + (f"&cursor={cursor}" if cursor else ""))).json()
+        pages.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    forward = [[p["id"] for p in page["items"]] for page in pages]
+    assert sorted(sum(forward, [])) == sorted(ids) and "prev_cursor" not in pages[0]
+    for number in range(len(pages) - 1, 0, -1):   # back from the last page to the first
+        back = (await api.get(f"/boards/forum/posts?limit=4&before={pages[number]['prev_cursor']}")
+                ).json()
+        assert [p["id"] for p in back["items"]] == forward[number - 1], number
+    both = await api.get(f"/boards/forum/posts?cursor={pages[0]['next_cursor']}&before=x")
+    assert both.status == 422 and "before" in both.error["fields"]
+    html = (await browser.get(f"/boards/forum?cursor={pages[0]['next_cursor']}")).text
+    assert 'rel="prev"' in html and "上一页" in html

@@ -102,6 +102,7 @@ def routes() -> list[tuple[str, type]]:
         (r"/forgot-password", pages.ForgotPasswordPage),
         (r"/reset-password/([A-Za-z0-9_-]{20,100})", pages.ResetPasswordPage),
         (r"/me", pages.MePage),
+        (rf"/me/notifications/{ID}", pages.NotificationPage),
         (r"/search", pages.SearchPage),
         (r"/search/similar", pages.SimilarPage),
         (r"/confirm-email/([A-Za-z0-9_-]{20,100})", pages.ConfirmEmailPage),

@@ -11,7 +11,7 @@ import tornado.web
 
 from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.messages import msg
-from forum.model import Role
+from forum.model import Role, is_id
 from forum.services import (accounts, admin, apikeys, attachments, cases, consulting, departments,
                             flags, moderation, notify, posting, recovery, searching, settings,
                             stats)
@@ -543,6 +543,19 @@ class LogoutPage(PageHandler):
             await accounts.logout(self.store, self._token)
         self.end_session_cookie()
         self.redirect_after("/")
+
+
+class NotificationPage(PageHandler):
+    """Opening a notification: it is read now; on to the post it is about."""
+
+    async def get(self, notification_id: str) -> None:
+        if self.user is None:
+            self.login_redirect()
+            return
+        await notify.mark_read(self.store, self.user, [notification_id])
+        post_id = self.get_query_argument("post", "")
+        self.redirect(f"/posts/{post_id}" if is_id(post_id) else "/me#notifications",
+                      status=303)
 
 
 class MePage(PageHandler):

@@ -312,3 +312,32 @@ async def test_the_mayor_board_lists_who_handles_each_letter_when_it_was_answere
     answered = next(item for item in items if "路灯不亮" in item)
     assert "承办：住房和城乡建设局" in late and "已超期" in late and "答复于" not in late
     assert "答复于" in answered and "已超期" not in answered
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_me_puts_the_writers_own_letters_first_and_opening_a_notice_reads_it(
+        browser, store):
+    from forum.model import Role
+    from forum.services import cases, moderation, posting
+    from tests.support.people import person
+    writer = await person(store, "writer")
+    mod = await person(store, "mod", Role.MODERATOR)
+    clerk = await person(store, "clerk", Role.STAFF, department="housing")
+    view = await posting.create_post(store, writer, "mayor", {
+        "title": "路灯不亮", "body": "请修", "contact": "138", "public": True})
+    await moderation.moderate(store, mod, view.post.id, "accept")
+    await cases.route_case(store, mod, view.post.id, "housing")
+    await posting.add_reply(store, clerk, view.post.id, "已修好")
+    await browser.log_in("writer")
+    me = (await browser.get("/me")).text
+    assert (me.index("own-posts-heading") < me.index("notifications-heading")
+            < me.index("profile-heading"))
+    assert f'href="/posts/{view.post.id}#rating-heading">待评价<' in me
+    unread = await store.count_unread(writer.id)
+    assert unread >= 1
+    notices = re.findall(r'href="(/me/notifications/[0-9a-f]{24}\?post=[0-9a-f]{24})"', me)
+    opened = await browser.get(notices[0])
+    assert opened.status == 303 and opened.headers["Location"] == f"/posts/{view.post.id}"
+    assert await store.count_unread(writer.id) == unread - 1
+    stranger = Browser(browser.http, browser.base)
+    assert (await stranger.get(notices[0])).status == 303   # to the login, nothing read

@@ -237,6 +237,30 @@ class DepartmentCases:
     page: Page
 
 
+@dataclasses.dataclass
+class DepartmentPublic:
+    slug: str
+    name: str
+    recent: list[PostView]       # its latest closed public letters
+
+
+async def department_public(store: Store, viewer: User | None, slug: Any) -> DepartmentPublic:
+    """What anyone may see of a department: its recent closed public letters (its figures are
+    the statistics'). Raises NotFound (department)."""
+    known = {d.slug: d.name for d in await store.list_departments()}
+    if not isinstance(slug, str) or slug not in known:
+        raise NotFound("部门不存在")
+    where = PostFilter(board="mayor", department=slug, statuses=(Status.CLOSED,), public=True)
+    recent = await present_posts(store, viewer, await store.list_posts(where, None, 10))
+    return DepartmentPublic(slug, known[slug], recent)
+
+
+def may_work_for(viewer: User | None, slug: str) -> bool:
+    """Whether the viewer works a department's cases: its staff, moderators and admins."""
+    return viewer is not None and (is_moderator(viewer) or (
+        viewer.has(Role.STAFF) and viewer.department == slug))
+
+
 async def department_cases(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
                            cursor: Any = None, limit: Any = None) -> DepartmentCases:
     """A department's cases, overdue ones first, then oldest first. Its staff, moderators and
@@ -246,10 +270,11 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     known = {d.slug: d.name for d in await store.list_departments()}
     if not isinstance(slug, str) or slug not in known:
         raise NotFound("部门不存在")
-    _require(is_moderator(viewer) or (viewer.has(Role.STAFF) and viewer.department == slug),
-             "只有本部门工作人员和信访局管理员可以查看")
+    _require(may_work_for(viewer, slug), "只有本部门工作人员和信访局管理员可以查看")
     fields = Fields()
-    chosen = fields.choice("status", status, [s.value for s in (Status.ROUTED, Status.REPLIED)])
+    # closed: the desk's archive, the cases it answered that are done
+    chosen = fields.choice("status", status,
+                           [s.value for s in (Status.ROUTED, Status.REPLIED, Status.CLOSED)])
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)
@@ -261,7 +286,9 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
             PostFilter(boards=CASE_BOARDS, department=slug, statuses=(Status.ROUTED,),
                        due_before=now()), None, 100, oldest_first=True)
         overdue = await present_posts(store, viewer, late)
-    posts = await store.list_posts(where, after, size + 1, oldest_first=True)
+    # Work oldest first; the archive newest first.
+    posts = await store.list_posts(where, after, size + 1,
+                                   oldest_first=Status.CLOSED not in statuses)
     views = await present_posts(store, viewer, posts[:size])
     last = posts[size - 1] if len(posts) > size else None
     return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,

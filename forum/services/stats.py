@@ -83,18 +83,23 @@ class Summary:
     satisfaction_rate: float | None   # 满意 and 基本满意 among the rated
 
 
-async def year_summary(cache: ReportCache, store: Store, boards: tuple[str, ...]) -> Summary:
-    """This year's figures of `boards`, from the statistics' own cache."""
-    return summarise(await cache.get(store, year_start(now()), None), boards)
+async def year_summary(cache: ReportCache, store: Store, boards: tuple[str, ...] = (),
+                       departments: tuple[str, ...] = ()) -> Summary:
+    """This year's figures of `boards` (or of `departments`), from the statistics' cache."""
+    return summarise(await cache.get(store, year_start(now()), None), boards, departments)
 
 
 def year_start(at: dt.datetime) -> str:
     return f"{at.astimezone(workflow.CHINA_STANDARD_TIME).year:04d}-01-01"
 
 
-def summarise(report: Report, boards: tuple[str, ...]) -> Summary:
-    """Totals of `boards` in `report`; the rates as the statistics page computes them."""
-    parts = [report.boards[slug] for slug in boards if slug in report.boards]
+def summarise(report: Report, boards: tuple[str, ...] = (),
+              departments: tuple[str, ...] = ()) -> Summary:
+    """Totals of `boards` (or `departments`) in `report`; the rates as the statistics page
+    computes them."""
+    parts = ([report.boards[slug] for slug in boards if slug in report.boards]
+             + [report.departments[slug] for slug in departments
+                if slug in report.departments])
     accepted = sum(f.accepted for f in parts)
     rated = sum(sum(f.satisfaction.values()) for f in parts)
     pleased = sum(f.satisfaction["satisfied"] + f.satisfaction["basically_satisfied"]

@@ -292,9 +292,10 @@ class Accountability(tornado.web.UIModule):
     """This year's received, replied, 办结率 and satisfaction, linking to the statistics: on the
     home page for the case boards together, on a case board for itself."""
 
-    def render(self, figures: Any, board_name: str | None = None) -> str:
+    def render(self, figures: Any, board_name: str | None = None,
+               department_name: str | None = None) -> str:
         return self.render_string("modules/accountability.html", figures=figures,
-                                  board_name=board_name)
+                                  board_name=board_name, department_name=department_name)
 
 
 class FieldError(tornado.web.UIModule):

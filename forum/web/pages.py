@@ -329,7 +329,17 @@ class ModerationPage(PageHandler):
 
 
 class DepartmentPage(PageHandler):
+    """A department's desk for those who work its cases; for everyone else, its public page:
+    this year's figures and its latest closed public letters."""
+
     async def get(self, slug: str) -> None:
+        if not cases.may_work_for(self.user, slug):
+            public = await cases.department_public(self.store, self.user, slug)
+            figures = await stats.year_summary(self.settings["stats_cache"], self.store,
+                                               departments=(slug,))
+            await self.render_page("department_public.html", department=public,
+                                   figures=figures)
+            return
         found = await cases.department_cases(
             self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
             cursor=self.get_query_argument("cursor", None))

@@ -105,8 +105,10 @@ async def test_bureau_pages_refuse_others(http_client, base_url, store):
                                department="police")
     for path in ("/moderation", "/admin/audit", "/admin/settings"):
         assert (await citizen.get(path)).status == 403, path
-    assert (await police.get("/departments/housing")).status == 403
-    assert (await police.get("/departments/police")).status == 200
+    # Another department's address shows its public page, never its desk.
+    other = await police.get("/departments/housing")
+    assert other.status == 200 and "承办事项" not in other.text and "今年承办" in other.text
+    assert "承办事项" in (await police.get("/departments/police")).text
     assert (await Browser(http_client, base_url).get("/moderation")).status == 303
 
 
@@ -154,3 +156,28 @@ async def test_an_officials_action_is_confirmed_once_with_the_way_back_to_the_wo
     assert returned.headers["Location"] == "/departments/housing"
     back = await staff.follow(returned)
     assert back.status == 200 and "已退回市信访局。" in back.text
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_department_shows_the_public_its_figures_and_its_desk_keeps_an_archive(
+        http_client, base_url, store):
+    from forum.services import cases, moderation, posting
+    writer = await person(store, "writer")
+    mod = await person(store, "mod", Role.MODERATOR)
+    clerk = await browser_for(http_client, base_url, store, "clerk", Role.STAFF,
+                              department="housing")
+    staff = await store.get_user_by_name("clerk")
+    view = await posting.create_post(store, writer, "mayor", {
+        "title": "路灯修好了吗", "body": "请修", "contact": "138", "public": True})
+    await moderation.moderate(store, mod, view.post.id, "accept")
+    await cases.route_case(store, mod, view.post.id, "housing")
+    await posting.add_reply(store, staff, view.post.id, "已修好")
+    await cases.rate_case(store, writer, view.post.id, "satisfied")
+    visitor = await Browser(http_client, base_url).get("/departments/housing")
+    assert visitor.status == 200 and "路灯修好了吗" in visitor.text
+    assert "<dt>办结率</dt><dd>100.0%</dd>" in visitor.text
+    desk = await clerk.get("/departments/housing")
+    assert "路灯修好了吗" not in desk.text   # done: off the working list
+    archive = await clerk.get("/departments/housing?status=closed")
+    assert archive.status == 200 and "路灯修好了吗" in archive.text
+    assert (await Browser(http_client, base_url).get("/departments/mars")).status == 404

@@ -451,7 +451,8 @@ def write_link(board: Any, user: Any) -> tuple[str, str, bool] | None:
 
 
 class FiguresTable(tornado.web.UIModule):
-    """A table of statistics figures, one row per department or month, with its caption."""
+    """A table of statistics figures, one row per department or month, with its caption. Rows
+    are (label, figures) or (label, figures, address the label links to)."""
 
     def render(self, caption_id: str, caption: str, heading: str, rows, columns, scores,
                show) -> str:

@@ -88,6 +88,15 @@ def department_names(extra=()) -> dict[str, str]:
     return {**{d.slug: d.name for d in DEPARTMENTS}, **{d.slug: d.name for d in extra or ()}}
 
 
+def duration(hours: float | None, translate: Any, number: Any) -> str:
+    """A time to reply as people say it: hours up to two days, days beyond; — for none."""
+    if hours is None:
+        return "—"
+    if hours <= 48:
+        return translate("%(hours)s 小时") % {"hours": number(round(hours, 1))}
+    return translate("%(days)s 天") % {"days": number(round(hours / 24, 1))}
+
+
 def percent(rate: float | None) -> str:
     """A rate (0..1) as a percentage with one decimal; no rate (nothing to divide by) as —."""
     return "—" if rate is None else f"{rate * 100:.1f}%"

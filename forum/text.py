@@ -74,26 +74,6 @@ def normalize_block(value: str) -> str:
     return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-# Personal data shown to the public is masked (PRODUCT.md, Content). ID numbers go first: an
-# 18-character ID contains digit runs that would otherwise look like a mobile number.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-# What every one of the three needs: 11 digits in a row (an ID number has 17), or an "@".
-_MAYBE_PERSONAL = re.compile(r"\d{11}|@")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-
-
-def mask_personal_data(value: str) -> str:
-    """Mainland mobile numbers (138****5678), 18-character ID numbers (530402********123X) and
-    e-mail addresses (a***@example.org) masked. Safe on rendered HTML as on plain text: what it
-    replaces holds no markup characters."""
-    if not _MAYBE_PERSONAL.search(value):
-        return value  # one pass instead of three for the many texts that hold none
-    value = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), value)
-    value = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), value)
-    return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), value)
-
-
 def count_links(html: str) -> int:
     return html.count("<a ")
 

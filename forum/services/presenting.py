@@ -5,11 +5,10 @@ offered; every service that returns posts or replies builds its views here.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-from forum import boards, text, workflow
+from forum import boards, privacy, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict
@@ -209,17 +208,6 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
 
 
 # building views ------------------------------------------------------------------------------
-def _masked_post(post: Post) -> Post:
-    return dataclasses.replace(post, title=text.mask_personal_data(post.title),
-                               body=text.mask_personal_data(post.body),
-                               html=text.mask_personal_data(post.html), contact=None)
-
-
-def _masked_reply(reply: Reply) -> Reply:
-    return dataclasses.replace(reply, body=text.mask_personal_data(reply.body),
-                               html=text.mask_personal_data(reply.html))
-
-
 def _author(user: User | None, policy: Policy | None = None) -> Author | None:
     if user is None:
         return None
@@ -251,7 +239,7 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
-    shown = post if unmasked else _masked_post(post)
+    shown = post if unmasked else privacy.public_post(post)
     at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
@@ -280,7 +268,7 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
-        ReplyView(reply=r if unmasked else _masked_reply(r),
+        ReplyView(reply=r if unmasked else privacy.public_reply(r),
                   author=None if _hides_author(post, r.author_id, viewer) else _author(
                       users.get(r.author_id) if r.author_id else None,
                       policy if r.kind is ReplyKind.ANSWER else None))

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from forum import boards, search, text
+from forum import boards, privacy, search, text
 from forum.errors import Invalid
 from forum.limits import QUERY_MAX
 from forum.model import Kind, Post, PostFilter, Role, Status, User
@@ -35,10 +35,17 @@ class Results:
     next_cursor: str | None
 
 
+def _public_terms(title: str, body: str) -> list[str]:
+    # One index serves every viewer, so it holds what the public may read: a search for a
+    # number a page shows masked finds nothing.
+    return search.terms_for(*privacy.index_texts(title, body))
+
+
 async def terms_of(title: str, body: str) -> list[str]:
-    """The search terms of a post's title and body; segmentation runs in a thread. Made before
-    a use case's unit of work opens, so the unit stores them with the post it changes."""
-    return await asyncio.to_thread(search.terms_for, title, body)
+    """The search terms of a post's title and body, as the public reads them; segmentation
+    runs in a thread. Made before a use case's unit of work opens, so the unit stores them with
+    the post it changes."""
+    return await asyncio.to_thread(_public_terms, title, body)
 
 
 def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:
@@ -120,7 +127,7 @@ async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None
         # A batch segmented in one thread call and stored in one transaction: one commit per
         # 500 posts, where one per post cost about 1.5 ms each.
         terms = await asyncio.to_thread(
-            lambda: [search.terms_for(post.title, post.body) for post in batch])
+            lambda: [_public_terms(post.title, post.body) for post in batch])
         await store.index_posts([(post.id, post_terms) for post, post_terms in zip(batch, terms)])
         done += len(batch)
         if progress is not None:

@@ -65,8 +65,30 @@ def has_control_chars(value: str) -> bool:
 
 
 def normalize_line(value: str) -> str:
-    """A one-line plain-text field (a title, a name): NFC, whitespace runs collapsed, trimmed."""
+    """A one-line plain-text field: NFC, whitespace runs collapsed, trimmed."""
     return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+# Full-width punctuation is how Chinese is written (，？（）): NFKC would make it ASCII, so it
+# is kept; full-width letters and digits, and every other compatibility form, are folded.
+_CJK_PUNCTUATION = re.compile(r"([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff60])")
+
+
+def normalize_name(value: str) -> str:
+    """What names a person or a post (a display name, a title): NFKC, so that look-alike forms
+    (ＡＢＣ, ① and the like) read as the characters they show, except Chinese punctuation;
+    whitespace runs collapsed."""
+    folded = "".join(piece if _CJK_PUNCTUATION.fullmatch(piece)
+                     else unicodedata.normalize("NFKC", piece)
+                     for piece in _CJK_PUNCTUATION.split(value))
+    return " ".join(folded.split())
+
+
+def has_hidden_chars(value: str) -> bool:
+    """Control (Cc) or format (Cf) characters other than tab and line ends, which a one-line
+    field collapses: a bidi override (U+202E) shows a name backwards, a zero-width space
+    (U+200B) makes a word look like another. Never needed in a name or a title."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value if ch not in "\t\n\r")
 
 
 def normalize_block(value: str) -> str:

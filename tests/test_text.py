@@ -100,3 +100,10 @@ def test_normalizers_and_control_characters():
     assert text.normalize_block("\r\n一\r\n二\r\n") == "一\n二"
     assert text.has_control_chars("a\x00b")
     assert not text.has_control_chars("a\tb\nc")
+
+
+def test_names_are_nfkc_with_chinese_punctuation_kept_and_hidden_characters_found():
+    assert text.normalize_name("ＡＢＣ①　小区，路灯？（坏了）") == "ABC1 小区，路灯？（坏了）"
+    for hidden in ("\u200b", "\u202e", "\u2066", "\ufeff", "\u00ad", "\x07"):
+        assert text.has_hidden_chars(f"市{hidden}长")
+    assert not text.has_hidden_chars("张敏\t（市信访局）\n")

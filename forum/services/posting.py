@@ -242,7 +242,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     board = await board_for_writing(store, viewer, slug)
     policy = board.policy
     fields = Fields()
-    title = fields.text("title", data.get("title"), max_len=TITLE_MAX)
+    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, naming=True)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True)
     category = fields.choice("category", data.get("category"), board.settings.categories)
     anonymous = fields.flag("anonymous", data.get("anonymous"), default=viewer is None)
@@ -331,7 +331,8 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
         raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
                         code="edit_window_closed")
     fields = Fields()
-    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False)
+    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False,
+                        naming=True)
     body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True, required=False)
     if "title" in data and title is None:
         fields.fail("title", "不能为空")

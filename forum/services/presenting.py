@@ -24,6 +24,9 @@ SUPPORTED_KINDS = frozenset(Kind)
 
 # Shown beside the answers of verified volunteers.
 BADGES = {Role.LAWYER: "认证律师", Role.EXPERT: "农业专家"}
+# Shown beside every reply by an official, whatever the board: a role gives it, so nobody else
+# can have it (a display name cannot claim an office either: accounts.office_name_refusal).
+OFFICIAL_BADGES = {Role.ADMIN: "系统管理员", Role.MODERATOR: "市信访局", Role.STAFF: "工作人员"}
 
 
 @dataclass
@@ -209,6 +212,7 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
 
 # building views ------------------------------------------------------------------------------
 def _author(user: User | None, policy: Policy | None = None) -> Author | None:
+    """`policy`: the board, for the author of an answer (a volunteer's badge and specialties)."""
     if user is None:
         return None
     badge = None
@@ -216,6 +220,14 @@ def _author(user: User | None, policy: Policy | None = None) -> Author | None:
         badge = next((BADGES[r] for r in policy.answerers if r in BADGES and user.has(r)), None)
     return Author(user.username, user.display_name, badge,
                   list(user.specialties) if badge else [])
+
+
+def _reply_author(user: User | None, reply: Reply, policy: Policy) -> Author | None:
+    author = _author(user, policy if reply.kind is ReplyKind.ANSWER else None)
+    office = next((OFFICIAL_BADGES[r] for r in OFFICIAL_BADGES if user and user.has(r)), None)
+    if author is not None and office is not None:
+        author.badge, author.specialties = office, []
+    return author
 
 
 def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> bool:
@@ -269,9 +281,8 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
         ReplyView(reply=r if unmasked else privacy.public_reply(r),
-                  author=None if _hides_author(post, r.author_id, viewer) else _author(
-                      users.get(r.author_id) if r.author_id else None,
-                      policy if r.kind is ReplyKind.ANSWER else None))
+                  author=None if _hides_author(post, r.author_id, viewer) else _reply_author(
+                      users.get(r.author_id) if r.author_id else None, r, policy))
         for r in ordered]
     view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
                         answerer_ids, holds_code=holds_code)

@@ -475,7 +475,10 @@ def _paths() -> dict[str, Schema]:
                 "password": string(limits.PASSWORD_MIN, limits.PASSWORD_MAX,
                                    description="not a common password"),
                 "display_name": string(1, limits.DISPLAY_NAME_MAX,
-                                       description="any script; the username when absent"),
+                                       description="any script, NFKC-normalised; the username "
+                                       "when absent. No control or format characters (422), no "
+                                       "department name or office title (市长, 书记, 信访局, 局长, "
+                                       "主任; 422)"),
                 "email": string(max_length=254, pattern=EMAIL_PATTERN,
                                 description="gets a confirmation link"),
             }, optional=["display_name", "email"])),
@@ -766,7 +769,8 @@ def _paths() -> dict[str, Schema]:
                           "`next_cursor` of the previous page")],
             ok=(200, page_of(ref("PrivateUser")), "by username"), errors=[403, 422])),
         "/api/v1/admin/users/{username}": item(operation(
-            "put", "updateUser", "Change an account's roles, department, specialties or state",
+            "put", "updateUser",
+            "Change an account's roles, department, specialties, display name or state",
             tag="Administration", login=True, params=[param("username")],
             body=json_body(obj({
                 "roles": array(string(enum=ROLES), description="citizen is always kept"),
@@ -774,6 +778,9 @@ def _paths() -> dict[str, Schema]:
                 "specialties": array(string(enum=admin.known_specialties()),
                                      max_items=admin.SPECIALTIES_MAX),
                 "disabled": boolean("disabling ends the account's sessions"),
+                "display_name": string(1, limits.DISPLAY_NAME_MAX, description=(
+                    "a department's name or an office title (市长, 书记, 信访局, 局长, 主任) "
+                    "only for staff, moderators and administrators")),
             }, optional=sorted(admin.CHANGEABLE), closed=True)),
             ok=(200, wrapped("user", user), "the account"), errors=[403, 422],
             description="Audited. Unknown fields answer 422.")),

@@ -28,7 +28,7 @@ import tornado.process
 
 from forum import backup as forum_backup
 from forum import clock, logs, search
-from forum.app import make_app
+from forum.app import make_app, make_metrics_app
 from forum.config import Config, cookie_secret, env_db
 from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
@@ -44,6 +44,7 @@ log = logging.getLogger("forum")
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; handlers enforce tighter limits.
 MAX_SERVER_BODY_BYTES = 64 << 20
 SHUTDOWN_GRACE_SECONDS = 10
+METRICS_HOST = "127.0.0.1"  # --metrics-port listens here only
 HOUSEKEEPING_SECONDS = 600
 MAIL_SECONDS = 15
 
@@ -66,6 +67,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--debug", action="store_true", help="reload templates on change")
         sub.add_argument("--no-page-cache", dest="page_cache", action="store_false",
                          help="render every page for anonymous readers anew (for measuring)")
+        sub.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                         help="serve /metrics, without a token, on 127.0.0.1:PORT only (on the "
+                              "public port it needs FORUM_METRICS_TOKEN, or is 404)")
         sub.add_argument("--processes", type=int, default=1, metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text",
@@ -116,9 +120,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace, sockets: list | None = None,
-                process: tuple[int, int] | None = None) -> None:
-    """One server process: on `sockets` bound before a fork when given, else listening itself.
-    `process` is (task id, count) under --processes."""
+                process: tuple[int, int] | None = None,
+                metrics_sockets: list | None = None) -> None:
+    """One server process: on `sockets` (and `metrics_sockets`, for --metrics-port) bound
+    before a fork when given, else listening itself. `process` is (task id, count) under
+    --processes."""
     # Signals first: a SIGTERM during start-up must also end in a clean shutdown.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -144,6 +150,15 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
         server.listen(config.port, config.host)
     else:
         server.add_sockets(sockets)
+    operators = None
+    if args.metrics_port is not None:
+        # Loopback only, whatever --host says: the operators' own door to /metrics.
+        operators = tornado.httpserver.HTTPServer(make_metrics_app(app))
+        if metrics_sockets is None:
+            operators.listen(args.metrics_port, METRICS_HOST)
+        else:
+            operators.add_sockets(metrics_sockets)
+        log.info("metrics on http://%s:%d/metrics", METRICS_HOST, args.metrics_port)
     log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
              f" (process {process[0] + 1} of {process[1]})" if process else "")
     metrics = app.settings["metrics"]
@@ -167,6 +182,8 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     if sending is not None:
         sending.stop()
     server.stop()
+    if operators is not None:
+        operators.stop()
     try:
         await asyncio.wait_for(server.close_all_connections(), SHUTDOWN_GRACE_SECONDS)
     except asyncio.TimeoutError:
@@ -221,6 +238,8 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
               file=sys.stderr)
         return 2
     sockets = tornado.netutil.bind_sockets(args.port, args.host)
+    metrics_sockets = (tornado.netutil.bind_sockets(args.metrics_port, METRICS_HOST)
+                       if args.metrics_port is not None else None)
     given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
     folder = given or tempfile.mkdtemp(prefix="forum-metrics-")
     web_metrics.use_multiprocess_dir(folder)
@@ -263,7 +282,7 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
     os.close(reader)
     os.write(writer, struct.pack("=i", os.getpid()))
     os.close(writer)
-    asyncio.run(serve(args, sockets, (task, count)))
+    asyncio.run(serve(args, sockets, (task, count), metrics_sockets))
     web_metrics.process_ended(os.getpid())
     return 0
 

@@ -10,6 +10,7 @@ from forum import boards, privacy, search, text
 from forum.errors import Invalid
 from forum.limits import QUERY_MAX
 from forum.model import Kind, Post, PostFilter, Role, Status, User
+from forum.services import throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import PostView, is_moderator, present_posts
 from forum.store.base import Store
@@ -79,15 +80,19 @@ def _offset(cursor: Any, size: int) -> int:
 
 
 async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any = None,
-                       cursor: Any = None, limit: Any = None) -> Results:
+                       cursor: Any = None, limit: Any = None, address: str = "") -> Results:
     """Posts the viewer may see that match the query, best first, with highlighted snippets.
-    Raises Invalid (q, board, cursor, limit)."""
+    A visitor's searches count against SEARCHES_PER_ADDRESS for `address`. Raises Invalid (q,
+    board, cursor, limit), RateLimited."""
     fields = Fields()
     query = fields.text("q", q, max_len=QUERY_MAX)
     chosen = fields.choice("board", board, boards.BOARD_ORDER)
     fields.done()
     size = check_limit(limit)
     offset = _offset(cursor, size)
+    if viewer is None:
+        await throttle.reserve(store, throttle.SEARCHES_PER_ADDRESS,
+                               throttle.address_range(address))
     terms = await asyncio.to_thread(search.query_terms, query)
     hits = await store.search_posts(terms, visible_filters(viewer, chosen), offset, size + 1)
     views = await present_posts(store, viewer, [hit.post for hit in hits[:size]])

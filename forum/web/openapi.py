@@ -740,7 +740,9 @@ def _paths() -> dict[str, Schema]:
                           required=True),
                     query("board", string(enum=SLUGS), "only this board"), *LIST],
             ok=(200, ref("SearchResults"), "best first; only what the caller may see"),
-            errors=[422])),
+            errors=[422, 429],
+            description="Without a login, 60 searches a minute per address (429 with Retry-After "
+                        "after that).")),
         "/api/v1/search/similar": item(operation(
             "get", "similar", "Answered questions like a title", tag="Search",
             params=[query("title", string(1, limits.QUERY_MAX), "the draft's title",

@@ -259,7 +259,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     anonymous = fields.flag("anonymous", data.get("anonymous"), default=viewer is None)
     if anonymous and not policy.anonymity:
         fields.fail("anonymous", "此栏目不能匿名")
-    extra = await _kind_fields(store, fields, policy, data)
+    extra = await _kind_fields(store, fields, policy, data, viewer)
     fields.done()
     place = await _reserve_write(store, viewer, address)
     html = await _render(body)
@@ -294,9 +294,10 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
 
 
 async def _kind_fields(store: Store, fields: Fields, policy: Policy,
-                       data: dict[str, Any]) -> dict[str, Any]:
+                       data: dict[str, Any], viewer: User | None) -> dict[str, Any]:
     """The fields only some boards have: a letter's contact and publicity, a bulletin's
-    hotline case number, call date and department."""
+    hotline case number, call date and department (the writer's own, unless a moderator
+    publishes: a reply speaks in the name of the office that gave it)."""
     if policy.kind is Kind.CASE:
         contact = fields.text("contact", data.get("contact"), max_len=CONTACT_MAX,
                               required=policy.real_name)
@@ -306,12 +307,16 @@ async def _kind_fields(store: Store, fields: Fields, policy: Policy,
         return {"contact": contact, "public": public}
     if policy.kind is Kind.BULLETIN:
         departments = {d.slug for d in await store.list_departments()}
+        department = fields.choice("department", data.get("department"), sorted(departments),
+                                   required=True)
+        if department is not None and not is_moderator(viewer) and (
+                viewer is None or department != viewer.department):
+            fields.fail("department", "只能以本部门的名义发布")
         return {
             "case_number": fields.text("case_number", data.get("case_number"),
                                        max_len=CASE_NUMBER_MAX),
             "received_on": _date_field(fields, "received_on", data.get("received_on")),
-            "department": fields.choice("department", data.get("department"),
-                                        sorted(departments), required=True),
+            "department": department,
         }
     return {}
 

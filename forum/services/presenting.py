@@ -1,7 +1,8 @@
 """What a viewer may see of posts and replies, and may do with them.
 
-This is the one place that decides visibility, anonymity, personal-data masking and the actions
-offered; every service that returns posts or replies builds its views here.
+This is the one place that decides visibility, anonymity, who reads personal data unmasked and
+the actions offered; every service that returns posts or replies builds its views here. What
+the others read of each text field is forum/privacy.py's to decide.
 """
 from __future__ import annotations
 

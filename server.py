@@ -33,7 +33,7 @@ import tornado.process
 
 from forum import backup as forum_backup
 from forum import clock, logs, search
-from forum.app import make_app
+from forum.app import make_app, make_metrics_app
 from forum.config import BadSecret, Config, cookie_secret, env_db
 from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
@@ -54,6 +54,7 @@ log = logging.getLogger("forum")
 MAX_SERVER_BODY_BYTES = 64 << 20
 MAX_HEADER_BYTES = 32 << 10
 SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default
+METRICS_HOST = "127.0.0.1"  # --metrics-port listens here only
 PR_SET_PDEATHSIG = 1  # Linux prctl(2)
 HOUSEKEEPING_SECONDS = 600
 MAIL_SECONDS = 15
@@ -87,6 +88,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--no-page-cache", dest="page_cache", action="store_false",
                          default=default(sub, True),
                          help="render every page for anonymous readers anew (for measuring)")
+        sub.add_argument("--metrics-port", type=int, default=default(sub, None), metavar="PORT",
+                         help="serve /metrics, without a token, on 127.0.0.1:PORT only (on the "
+                              "public port it needs FORUM_METRICS_TOKEN, or is 404)")
         sub.add_argument("--processes", type=int, default=default(sub, 1), metavar="N",
                          help="server processes sharing the port (1; 0 = one per CPU core)")
         sub.add_argument("--shutdown-timeout", type=float,
@@ -156,10 +160,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace, sockets: list | None = None,
-                process: tuple[int, int] | None = None, supervisor: int | None = None) -> None:
-    """One server process: on `sockets` bound before a fork when given, else listening itself.
-    `process` is (task id, count) under --processes; `supervisor`, the pid of a parent to watch
-    where the kernel cannot be asked to end this process with it (see _die_with_parent).
+                process: tuple[int, int] | None = None, supervisor: int | None = None,
+                metrics_sockets: list | None = None) -> None:
+    """One server process: on `sockets` (and `metrics_sockets`, for --metrics-port) bound
+    before a fork when given, else listening itself. `process` is (task id, count) under
+    --processes; `supervisor`, the pid of a parent to watch where the kernel cannot be asked to
+    end this process with it (see _die_with_parent).
 
     SIGTERM or SIGINT: no new connections; a request arriving on a kept-alive one is answered
     503 with `Connection: close`; the requests in flight finish (up to --shutdown-timeout
@@ -177,7 +183,8 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
             await store.ping()  # its core tables are readable
             # Only once the store has opened: nothing is written beside a file it refuses.
             secret = cookie_secret(args.db)
-        await _serve_store(args, store, secret, stop, sockets, process, supervisor)
+        await _serve_store(args, store, secret, stop, sockets, process, supervisor,
+                           metrics_sockets)
     except StartupFailed:
         await store.close()
         raise
@@ -185,7 +192,7 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
 
 async def _serve_store(args: argparse.Namespace, store, secret: str, stop: asyncio.Event,
                        sockets: list | None, process: tuple[int, int] | None,
-                       supervisor: int | None) -> None:
+                       supervisor: int | None, metrics_sockets: list | None) -> None:
     config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=secret,
                     behind_https=args.behind_https, debug=args.debug,
                     page_cache=args.page_cache,
@@ -209,6 +216,16 @@ async def _serve_store(args: argparse.Namespace, store, secret: str, stop: async
             server.listen(config.port, config.host)
     else:
         server.add_sockets(sockets)
+    operators = None
+    if args.metrics_port is not None:
+        # Loopback only, whatever --host says: the operators' own door to /metrics.
+        operators = tornado.httpserver.HTTPServer(make_metrics_app(app))
+        if metrics_sockets is None:
+            with starting(args):
+                operators.listen(args.metrics_port, METRICS_HOST)
+        else:
+            operators.add_sockets(metrics_sockets)
+        log.info("metrics on http://%s:%d/metrics", METRICS_HOST, args.metrics_port)
     log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
              f" (process {process[0] + 1} of {process[1]})" if process else "")
     metrics = app.settings["metrics"]
@@ -236,6 +253,8 @@ async def _serve_store(args: argparse.Namespace, store, secret: str, stop: async
     if sending is not None:
         sending.stop()
     server.stop()
+    if operators is not None:
+        operators.stop()
     left = await gate.drain(args.shutdown_timeout)
     if left:
         log.warning("%d request(s) still running after %gs; closing anyway", left,
@@ -352,6 +371,8 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
         return 2
     with starting(args):
         sockets = tornado.netutil.bind_sockets(args.port, args.host)
+        metrics_sockets = (tornado.netutil.bind_sockets(args.metrics_port, METRICS_HOST)
+                           if args.metrics_port is not None else None)
         asyncio.run(_prepare_once(args.db))
         cookie_secret(args.db)  # made once here, read by every process
     given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
@@ -396,7 +417,7 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
     os.close(reader)
     os.write(writer, struct.pack("=i", os.getpid()))
     os.close(writer)
-    asyncio.run(serve(args, sockets, (task, count), watched))
+    asyncio.run(serve(args, sockets, (task, count), watched, metrics_sockets))
     web_metrics.process_ended(os.getpid())
     return 0
 

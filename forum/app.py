@@ -110,6 +110,13 @@ def routes() -> list[tuple[str, type]]:
     ]
 
 
+def make_metrics_app(app: tornado.web.Application) -> tornado.web.Application:
+    """/metrics alone, for the loopback listener of --metrics-port: the same metric objects,
+    config and store as `app`, and nothing else (every other path is 404)."""
+    return tornado.web.Application([(r"/metrics", metrics.MetricsHandler)],
+                                   **{**app.settings, "metrics_listener": True})
+
+
 def make_app(config: Config, store, passwords: Passwords | None = None) -> tornado.web.Application:
     """The application over an opened store. `passwords` defaults to the config's cost."""
     i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv

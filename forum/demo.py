@@ -351,6 +351,11 @@ class Year:
 
         async def join(username: str, display_name: str, grant: dict[str, Any] | None) -> User:
             at = self.waking(joining + span * self.rng.random())
+            # An office's name comes with the office: an official registers under their own
+            # name, 张敏, and the admin's grant signs them 张敏（市信访局）.
+            if grant and "department" in grant:
+                grant = {**grant, "display_name": display_name}
+                display_name = display_name.split("（")[0]
             with clock_at(at):
                 user = await accounts.register(
                     self.store, self.passwords, username=username, password=self.password,

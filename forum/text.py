@@ -65,33 +65,35 @@ def has_control_chars(value: str) -> bool:
 
 
 def normalize_line(value: str) -> str:
-    """A one-line plain-text field (a title, a name): NFC, whitespace runs collapsed, trimmed."""
+    """A one-line plain-text field: NFC, whitespace runs collapsed, trimmed."""
     return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+# Full-width punctuation is how Chinese is written (，？（）): NFKC would make it ASCII, so it
+# is kept; full-width letters and digits, and every other compatibility form, are folded.
+_CJK_PUNCTUATION = re.compile(r"([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff60])")
+
+
+def normalize_name(value: str) -> str:
+    """What names a person or a post (a display name, a title): NFKC, so that look-alike forms
+    (ＡＢＣ, ① and the like) read as the characters they show, except Chinese punctuation;
+    whitespace runs collapsed."""
+    folded = "".join(piece if _CJK_PUNCTUATION.fullmatch(piece)
+                     else unicodedata.normalize("NFKC", piece)
+                     for piece in _CJK_PUNCTUATION.split(value))
+    return " ".join(folded.split())
+
+
+def has_hidden_chars(value: str) -> bool:
+    """Control (Cc) or format (Cf) characters other than tab and line ends, which a one-line
+    field collapses: a bidi override (U+202E) shows a name backwards, a zero-width space
+    (U+200B) makes a word look like another. Never needed in a name or a title."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value if ch not in "\t\n\r")
 
 
 def normalize_block(value: str) -> str:
     """A multi-line text (a body): NFC, Windows line ends made plain, outer blank space trimmed."""
     return unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-# Personal data shown to the public is masked (PRODUCT.md, Content). ID numbers go first: an
-# 18-character ID contains digit runs that would otherwise look like a mobile number.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-# What every one of the three needs: 11 digits in a row (an ID number has 17), or an "@".
-_MAYBE_PERSONAL = re.compile(r"\d{11}|@")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-
-
-def mask_personal_data(value: str) -> str:
-    """Mainland mobile numbers (138****5678), 18-character ID numbers (530402********123X) and
-    e-mail addresses (a***@example.org) masked. Safe on rendered HTML as on plain text: what it
-    replaces holds no markup characters."""
-    if not _MAYBE_PERSONAL.search(value):
-        return value  # one pass instead of three for the many texts that hold none
-    value = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), value)
-    value = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), value)
-    return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), value)
 
 
 def count_links(html: str) -> int:

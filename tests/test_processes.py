@@ -30,6 +30,7 @@ class Processes(Server):
     def __init__(self, db: str, port: int, count: int, metrics_dir: Path):
         super().__init__(db, port)
         self.count, self.metrics_dir = count, metrics_dir
+        self.metrics_port = free_port()
         self.lines: list[str] = []
         self._reader: threading.Thread | None = None
 
@@ -38,6 +39,7 @@ class Processes(Server):
                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         self.process = subprocess.Popen(
             [sys.executable, "server.py", "--port", str(self.port), "--db", self.db,
+             "--metrics-port", str(self.metrics_port),
              "--processes", str(self.count), "--log-format", "json"],
             cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         ready = 0
@@ -64,7 +66,9 @@ class Processes(Server):
         return code
 
     def scrape(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
+        # Every process serves the operators' loopback listener too, summing all processes.
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as r:
             text = r.read().decode()
         return {(s.name, frozenset(s.labels.items())): s.value
                 for family in text_string_to_metric_families(text) for s in family.samples}

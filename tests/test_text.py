@@ -102,23 +102,8 @@ def test_normalizers_and_control_characters():
     assert not text.has_control_chars("a\tb\nc")
 
 
-@pytest.mark.parametrize("raw, masked", [
-    ("电话13812345678", "电话138****5678"),
-    ("+86 15912345678。", "+86 159****5678。"),
-    ("身份证53040219900101123X", "身份证530402********123X"),
-    ("53040219900101123x", "530402********123x"),
-    ("邮箱 zhang.san@example.com", "邮箱 z***@example.com"),
-    ('<a href="mailto:li@yx.gov.cn">li@yx.gov.cn</a>', '<a href="mailto:l***@yx.gov.cn">l***@yx.gov.cn</a>'),
-])
-def test_personal_data_is_masked(raw, masked):
-    assert text.mask_personal_data(raw) == masked
-
-
-@pytest.mark.parametrize("kept", [
-    "订单号123456789012",     # 12 digits: neither a mobile nor an ID number
-    "12345678901",           # 11 digits not starting 13-19
-    "编号 138123456789",      # 12 digits: not a mobile number
-    "价格 2026 元",
-])
-def test_other_numbers_are_left_alone(kept):
-    assert text.mask_personal_data(kept) == kept
+def test_names_are_nfkc_with_chinese_punctuation_kept_and_hidden_characters_found():
+    assert text.normalize_name("ＡＢＣ①　小区，路灯？（坏了）") == "ABC1 小区，路灯？（坏了）"
+    for hidden in ("\u200b", "\u202e", "\u2066", "\ufeff", "\u00ad", "\x07"):
+        assert text.has_hidden_chars(f"市{hidden}长")
+    assert not text.has_hidden_chars("张敏\t（市信访局）\n")

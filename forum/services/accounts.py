@@ -5,14 +5,15 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
+from forum import boards
 from forum.clock import now
 from forum.errors import CODE_WORDS, BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.limits import (DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN,
                            USERNAME, USERNAME_MAX, USERNAME_MIN)
 from forum.logs import event
-from forum.model import Role, Session, User, new_id
+from forum.model import Department, Role, Session, User, new_id
 from forum.security import Passwords, is_common_password, new_token, token_hash
 from forum.services import notify, throttle
 from forum.services.fields import Fields
@@ -46,6 +47,28 @@ def new_password(fields: Fields, name: str, value: Any) -> str | None:
     return secret
 
 
+# Words only an office may sign with: a citizen calling themselves 张敏（市信访局） or 王局长
+# would read as the city speaking. Departments' names (the store's list) are refused likewise.
+OFFICE_TITLES = ("市长", "书记", "信访局", "局长", "主任")
+
+
+def display_name_field(fields: Fields, value: Any) -> str | None:
+    return fields.text("display_name", value, max_len=DISPLAY_NAME_MAX, required=False,
+                       naming=True)
+
+
+def office_name_refusal(name: str | None, roles: Iterable[Role],
+                        departments: Iterable[Department]) -> str | None:
+    """Why `name` may not be the display name of someone with `roles`, or None. Officials
+    (staff, moderators, administrators) may sign with their office; nobody else may."""
+    if name is None or any(role in boards.OFFICIALS for role in roles):
+        return None
+    compact = "".join(name.split())
+    if any(word in compact for word in (*OFFICE_TITLES, *(d.name for d in departments))):
+        return "只有工作人员的显示名称可以包含部门名称或职务"
+    return None
+
+
 def check_new_account(username: Any, password: Any, display_name: Any, email: Any, *,
                       taken: bool = False) -> tuple[str, str, str | None, str | None]:
     """The fields of a new account, every problem at once; `taken`: the name is known to be
@@ -54,7 +77,7 @@ def check_new_account(username: Any, password: Any, display_name: Any, email: An
     name = fields.text("username", username, max_len=USERNAME_MAX, min_len=USERNAME_MIN,
                        pattern=USERNAME, pattern_hint=USERNAME_HINT)
     secret = new_password(fields, "password", password)
-    shown = fields.text("display_name", display_name, max_len=DISPLAY_NAME_MAX, required=False)
+    shown = display_name_field(fields, display_name)
     mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
                        pattern_hint="不是有效的电子邮箱地址")
     if taken and fields.errors:
@@ -85,11 +108,17 @@ async def create_user(store: Store, passwords: Passwords, *, username: str, pass
                       display_name: str | None = None, email: str | None = None,
                       roles: list[Role] | None = None, department: str | None = None) -> User:
     """Create any account (the command line uses this for the first admin). Raises Conflict
-    when the username is taken, Invalid for an unknown department."""
-    if department is not None:
-        known = {d.slug for d in await store.list_departments()}
-        if department not in known:
-            raise Invalid({"department": "没有这个部门"})
+    when the username is taken, Invalid for an unknown department or a display name that is
+    not honest (hidden characters, or an office's name for someone who holds none)."""
+    departments = await store.list_departments()
+    fields = Fields()
+    display_name = display_name_field(fields, display_name)
+    refused = office_name_refusal(display_name, roles or [], departments)
+    if refused:
+        fields.fail("display_name", refused)
+    if department is not None and department not in {d.slug for d in departments}:
+        fields.fail("department", "没有这个部门")
+    fields.done()
     user = User(id=new_id(), username=username, display_name=display_name or username,
                 password_hash=await passwords.hash(password),
                 roles=sorted({Role.CITIZEN, *(roles or [])}, key=list(Role).index),

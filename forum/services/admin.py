@@ -11,12 +11,12 @@ from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX, USER_SEARCH_MAX
 from forum.messages import msg
 from forum.model import AuditEntry, BoardSettings, Department, Role, User, is_id
-from forum.services import audit
+from forum.services import accounts, audit
 from forum.services.fields import Fields, check_limit
 from forum.store.base import Store
 
 SPECIALTIES_MAX = 12
-CHANGEABLE = frozenset({"roles", "department", "specialties", "disabled"})
+CHANGEABLE = frozenset({"roles", "department", "specialties", "disabled", "display_name"})
 
 
 def require_admin(viewer: User | None) -> User:
@@ -54,7 +54,8 @@ async def find_users(store: Store, viewer: User | None, query: Any, *, after: An
 
 async def update_user(store: Store, viewer: User | None, username: Any,
                       data: dict[str, Any]) -> User:
-    """Change roles, department, specialties or the disabled flag of an account. Disabling
+    """Change roles, department, specialties, the display name or the disabled flag of an
+    account (an office's name in the display name only with an official's role). Disabling
     ends all of its sessions. Raises NotLoggedIn, Forbidden, NotFound, Invalid."""
     admin = require_admin(viewer)
     user = await store.get_user_by_name(username) if isinstance(username, str) else None
@@ -87,7 +88,16 @@ async def update_user(store: Store, viewer: User | None, username: Any,
         if disabled and user.id == admin.id:
             fields.fail("disabled", "不能停用自己的账号")
         changes["disabled"] = disabled
+    if "display_name" in data:
+        shown = accounts.display_name_field(fields, data["display_name"])
+        changes["display_name"] = shown or user.username
     roles_after = changes.get("roles", user.roles)
+    # Checked again when roles change too: an office's name leaves with the office.
+    refused = ("display_name" in changes or "roles" in changes) and accounts.office_name_refusal(
+        changes.get("display_name", user.display_name), roles_after,
+        await store.list_departments())
+    if refused:
+        fields.fail("display_name", refused)
     if Role.STAFF in roles_after and not changes.get("department", user.department):
         fields.fail("department", "部门工作人员必须属于一个部门")
     if not changes and not fields.errors:

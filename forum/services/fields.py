@@ -13,10 +13,12 @@ from forum.errors import Invalid
 from forum.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from forum.messages import msg
 from forum.model import is_id
-from forum.text import has_control_chars, normalize_block, normalize_line
+from forum.text import (has_control_chars, has_hidden_chars, normalize_block, normalize_line,
+                        normalize_name)
 
 MISSING = "必填"
 WRONG_TYPE = "类型错误"
+HIDDEN_CHARS = "不能包含控制字符或不可见的格式字符（如零宽空格、文字方向控制符）"
 
 
 def _has_lone_surrogate(value: str) -> bool:
@@ -40,9 +42,11 @@ class Fields:
         self.errors.setdefault(name, message)
 
     def text(self, name: str, value: Any, *, max_len: int, min_len: int = 1,
-             multiline: bool = False, required: bool = True,
+             multiline: bool = False, required: bool = True, naming: bool = False,
              pattern: re.Pattern[str] | None = None, pattern_hint: str = "") -> str | None:
-        """A string field, normalised; None when optional and absent or blank."""
+        """A string field, normalised; None when optional and absent or blank. `naming`: the
+        field names a person or a post (a display name, a title), so it is NFKC-normalised and
+        refused with invisible format characters in it."""
         if value is None:
             if required:
                 self.fail(name, MISSING)
@@ -53,7 +57,13 @@ class Fields:
         if _has_lone_surrogate(value) or has_control_chars(value.replace("\t", " ")):
             self.fail(name, "包含无效字符")
             return None
-        cleaned = normalize_block(value) if multiline else normalize_line(value)
+        if naming and has_hidden_chars(value):
+            self.fail(name, HIDDEN_CHARS)
+            return None
+        if naming:
+            cleaned = normalize_name(value)
+        else:
+            cleaned = normalize_block(value) if multiline else normalize_line(value)
         if not cleaned:
             if required:
                 self.fail(name, MISSING)

@@ -1,15 +1,15 @@
 """What a viewer may see of posts and replies, and may do with them.
 
-This is the one place that decides visibility, anonymity, personal-data masking and the actions
-offered; every service that returns posts or replies builds its views here.
+This is the one place that decides visibility, anonymity, who reads personal data unmasked and
+the actions offered; every service that returns posts or replies builds its views here. What
+the others read of each text field is forum/privacy.py's to decide.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-from forum import boards, text, workflow
+from forum import boards, privacy, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict
@@ -25,6 +25,9 @@ SUPPORTED_KINDS = frozenset(Kind)
 
 # Shown beside the answers of verified volunteers.
 BADGES = {Role.LAWYER: "认证律师", Role.EXPERT: "农业专家"}
+# Shown beside every reply by an official, whatever the board: a role gives it, so nobody else
+# can have it (a display name cannot claim an office either: accounts.office_name_refusal).
+OFFICIAL_BADGES = {Role.ADMIN: "系统管理员", Role.MODERATOR: "市信访局", Role.STAFF: "工作人员"}
 
 
 @dataclass
@@ -209,18 +212,8 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
 
 
 # building views ------------------------------------------------------------------------------
-def _masked_post(post: Post) -> Post:
-    return dataclasses.replace(post, title=text.mask_personal_data(post.title),
-                               body=text.mask_personal_data(post.body),
-                               html=text.mask_personal_data(post.html), contact=None)
-
-
-def _masked_reply(reply: Reply) -> Reply:
-    return dataclasses.replace(reply, body=text.mask_personal_data(reply.body),
-                               html=text.mask_personal_data(reply.html))
-
-
 def _author(user: User | None, policy: Policy | None = None) -> Author | None:
+    """`policy`: the board, for the author of an answer (a volunteer's badge and specialties)."""
     if user is None:
         return None
     badge = None
@@ -228,6 +221,14 @@ def _author(user: User | None, policy: Policy | None = None) -> Author | None:
         badge = next((BADGES[r] for r in policy.answerers if r in BADGES and user.has(r)), None)
     return Author(user.username, user.display_name, badge,
                   list(user.specialties) if badge else [])
+
+
+def _reply_author(user: User | None, reply: Reply, policy: Policy) -> Author | None:
+    author = _author(user, policy if reply.kind is ReplyKind.ANSWER else None)
+    office = next((OFFICIAL_BADGES[r] for r in OFFICIAL_BADGES if user and user.has(r)), None)
+    if author is not None and office is not None:
+        author.badge, author.specialties = office, []
+    return author
 
 
 def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> bool:
@@ -251,7 +252,7 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
-    shown = post if unmasked else _masked_post(post)
+    shown = post if unmasked else privacy.public_post(post)
     at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
@@ -280,10 +281,9 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
-        ReplyView(reply=r if unmasked else _masked_reply(r),
-                  author=None if _hides_author(post, r.author_id, viewer) else _author(
-                      users.get(r.author_id) if r.author_id else None,
-                      policy if r.kind is ReplyKind.ANSWER else None))
+        ReplyView(reply=r if unmasked else privacy.public_reply(r),
+                  author=None if _hides_author(post, r.author_id, viewer) else _reply_author(
+                      users.get(r.author_id) if r.author_id else None, r, policy))
         for r in ordered]
     view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
                         answerer_ids, holds_code=holds_code)

@@ -6,10 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from forum import boards, search, text
+from forum import boards, privacy, search, text
 from forum.errors import Invalid
 from forum.limits import QUERY_MAX
 from forum.model import Kind, Post, PostFilter, Role, Status, User
+from forum.services import throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import PostView, is_moderator, present_posts
 from forum.store.base import Store
@@ -35,10 +36,17 @@ class Results:
     next_cursor: str | None
 
 
+def _public_terms(title: str, body: str) -> list[str]:
+    # One index serves every viewer, so it holds what the public may read: a search for a
+    # number a page shows masked finds nothing.
+    return search.terms_for(*privacy.index_texts(title, body))
+
+
 async def terms_of(title: str, body: str) -> list[str]:
-    """The search terms of a post's title and body; segmentation runs in a thread. Made before
-    a use case's unit of work opens, so the unit stores them with the post it changes."""
-    return await asyncio.to_thread(search.terms_for, title, body)
+    """The search terms of a post's title and body, as the public reads them; segmentation
+    runs in a thread. Made before a use case's unit of work opens, so the unit stores them with
+    the post it changes."""
+    return await asyncio.to_thread(_public_terms, title, body)
 
 
 def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:
@@ -72,15 +80,19 @@ def _offset(cursor: Any, size: int) -> int:
 
 
 async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any = None,
-                       cursor: Any = None, limit: Any = None) -> Results:
+                       cursor: Any = None, limit: Any = None, address: str = "") -> Results:
     """Posts the viewer may see that match the query, best first, with highlighted snippets.
-    Raises Invalid (q, board, cursor, limit)."""
+    A visitor's searches count against SEARCHES_PER_ADDRESS for `address`. Raises Invalid (q,
+    board, cursor, limit), RateLimited."""
     fields = Fields()
     query = fields.text("q", q, max_len=QUERY_MAX)
     chosen = fields.choice("board", board, boards.BOARD_ORDER)
     fields.done()
     size = check_limit(limit)
     offset = _offset(cursor, size)
+    if viewer is None:
+        await throttle.reserve(store, throttle.SEARCHES_PER_ADDRESS,
+                               throttle.address_range(address))
     terms = await asyncio.to_thread(search.query_terms, query)
     hits = await store.search_posts(terms, visible_filters(viewer, chosen), offset, size + 1)
     views = await present_posts(store, viewer, [hit.post for hit in hits[:size]])
@@ -120,7 +132,7 @@ async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None
         # A batch segmented in one thread call and stored in one transaction: one commit per
         # 500 posts, where one per post cost about 1.5 ms each.
         terms = await asyncio.to_thread(
-            lambda: [search.terms_for(post.title, post.body) for post in batch])
+            lambda: [_public_terms(post.title, post.body) for post in batch])
         await store.index_posts([(post.id, post_terms) for post, post_terms in zip(batch, terms)])
         done += len(batch)
         if progress is not None:

@@ -141,12 +141,20 @@ def _day(name: str, value: Any) -> dt.datetime | None:
         dt.timezone.utc)
 
 
-async def report(store: Store, since: Any = None, until: Any = None) -> Report:
-    """The figures for cases submitted from `since` to before `until` (dates, YYYY-MM-DD, in
-    the city's time). Raises Invalid (from, to)."""
+def period(since: Any = None, until: Any = None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """`since` and `until` (dates, YYYY-MM-DD, in the city's time) as the instants they stand
+    for: every spelling of a day ("2026-01-01", "20260101", "") gives the same. Raises Invalid
+    (from, to)."""
     start, end = _day("from", since), _day("to", until)
     if start and end and end <= start:
         raise Invalid({"to": "结束日期应晚于开始日期"})
+    return start, end
+
+
+async def report(store: Store, since: Any = None, until: Any = None) -> Report:
+    """The figures for cases submitted from `since` to before `until` (dates, YYYY-MM-DD, in
+    the city's time). Raises Invalid (from, to)."""
+    start, end = period(since, until)
     departments = [d.slug for d in await store.list_departments()]
     result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
                     {slug: Figures() for slug in departments}, {})
@@ -192,7 +200,9 @@ class ReportCache:
         self._locks: dict[tuple[Any, Any], asyncio.Lock] = {}
 
     async def get(self, store: Store, since: Any = None, until: Any = None) -> Report:
-        key = (since or None, until or None)
+        # Keyed by the period, not by how the query spelled it: spellings of one day share an
+        # entry, and a value that is no date is refused before it takes one.
+        key = period(since, until)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # one computation per period, however many views arrive meanwhile
             cached = self._reports.get(key)

@@ -43,6 +43,9 @@ POSTS_PER_ACCOUNT = Limit("posts-account", 20, dt.timedelta(minutes=10))
 POSTS_PER_NEW_ACCOUNT = Limit("posts-account", 10, dt.timedelta(minutes=10))
 POSTS_PER_ADDRESS = Limit("posts-address", 10, dt.timedelta(minutes=10))  # reports without an account
 TRACKING_PER_ADDRESS = Limit("tracking-address", 20, dt.timedelta(minutes=10))
+# Searches by visitors without an account, per address (range): each new query costs
+# segmentation and ranking (docs/PERFORMANCE.md), so one address must not take every core.
+SEARCHES_PER_ADDRESS = Limit("search-address", 60, dt.timedelta(minutes=1))
 # Open311 requests posted with one API key (a gateway speaks for many citizens, but a leaked or
 # runaway key must not flood the bureau's queue).
 OPEN311_POSTS_PER_KEY = Limit("open311-key", 10, dt.timedelta(minutes=10))

@@ -320,7 +320,7 @@ class SearchHandler(AnonymousPageCache, ApiHandler):
         found = await searching.search_posts(self.store, self.user, self.query("q"),
                                              board=self.query("board") or None,
                                              cursor=self.query("cursor"),
-                                             limit=self.query("limit"))
+                                             limit=self.query("limit"), address=self.address)
         self.respond(200, views.results_json(found))
 
 

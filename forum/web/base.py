@@ -55,6 +55,8 @@ SECURITY_HEADERS = (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
 )
+# Tornado says "TornadoServer/6.5.x": a version tells an attacker which advisories apply.
+SERVER_HEADER = ("Server", "yuxi-forum")
 HSTS_HEADER = ("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
 assert all(tornado.web.RequestHandler._VALID_HEADER_CHARS.fullmatch(value)
            for _, value in (*SECURITY_HEADERS, HSTS_HEADER))
@@ -167,7 +169,7 @@ class BaseHandler(tornado.web.RequestHandler):
         headers = self._headers
         if self.settings["config"].behind_https:
             headers[HSTS_HEADER[0]] = HSTS_HEADER[1]
-        for name, value in SECURITY_HEADERS:
+        for name, value in (*SECURITY_HEADERS, SERVER_HEADER):
             headers[name] = value
         headers["X-Request-ID"] = self.request_id  # checked by REQUEST_ID, or made here
         if getattr(self, "_current_user", None) is not None:  # an error page, headers cleared

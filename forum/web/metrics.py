@@ -11,7 +11,11 @@ Two kinds of numbers, kept apart on purpose:
 - What the store knows (cases, mail, notifications) is counted once per scrape by the process
   that answers it: never kept per process, so never summed N times.
 
-FORUM_METRICS_TOKEN, when set, makes the endpoint require `Authorization: Bearer <token>`.
+Closed by default, since the figures say how the city's cases stand: on the public port
+/metrics answers 404 unless FORUM_METRICS_TOKEN is set, and then only requests with
+`Authorization: Bearer <token>` (401 otherwise). `server.py serve --metrics-port N` opens a
+second listener on 127.0.0.1 that serves /metrics alone, without a token (forum.app.
+make_metrics_app), for a Prometheus on the same machine.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import os
 from typing import Iterable
 
 import prometheus_client.values
+import tornado.web
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -166,14 +171,17 @@ class _FiguresCollector:
 
 
 class MetricsHandler(ApiHandler):
-    """GET /metrics. Open unless FORUM_METRICS_TOKEN is set; then only with that bearer token."""
+    """GET /metrics. On the loopback listener, open; on the public port, only with the bearer
+    token FORUM_METRICS_TOKEN, and not at all (404) when none is set."""
 
     async def prepare(self) -> None:
         # No session lookup: the bearer token here is the metrics token, and metrics must answer
         # while the store does not.
+        if self.settings.get("metrics_listener"):
+            return
         expected = self.config.metrics_token
         if expected is None:
-            return
+            raise tornado.web.HTTPError(404)
         given = self.bearer_token() or ""
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
             self.set_header("WWW-Authenticate", 'Bearer realm="metrics"')

@@ -482,7 +482,10 @@ def _paths() -> dict[str, Schema]:
                 "password": string(limits.PASSWORD_MIN, limits.PASSWORD_MAX,
                                    description="not a common password"),
                 "display_name": string(1, limits.DISPLAY_NAME_MAX,
-                                       description="any script; the username when absent"),
+                                       description="any script, NFKC-normalised; the username "
+                                       "when absent. No control or format characters (422), no "
+                                       "department name or office title (市长, 书记, 信访局, 局长, "
+                                       "主任; 422)"),
                 "email": string(max_length=254, pattern=EMAIL_PATTERN,
                                 description="gets a confirmation link"),
             }, optional=["display_name", "email"])),
@@ -747,7 +750,9 @@ def _paths() -> dict[str, Schema]:
                           required=True),
                     query("board", string(enum=SLUGS), "only this board"), *LIST],
             ok=(200, ref("SearchResults"), "best first; only what the caller may see"),
-            errors=[422])),
+            errors=[422, 429],
+            description="Without a login, 60 searches a minute per address (429 with Retry-After "
+                        "after that).")),
         "/api/v1/search/similar": item(operation(
             "get", "similar", "Answered questions like a title", tag="Search",
             params=[query("title", string(1, limits.QUERY_MAX), "the draft's title",
@@ -776,7 +781,8 @@ def _paths() -> dict[str, Schema]:
                           "`next_cursor` of the previous page")],
             ok=(200, page_of(ref("PrivateUser")), "by username"), errors=[403, 422])),
         "/api/v1/admin/users/{username}": item(operation(
-            "put", "updateUser", "Change an account's roles, department, specialties or state",
+            "put", "updateUser",
+            "Change an account's roles, department, specialties, display name or state",
             tag="Administration", login=True, params=[param("username")],
             body=json_body(obj({
                 "roles": array(string(enum=ROLES), description="citizen is always kept"),
@@ -784,6 +790,9 @@ def _paths() -> dict[str, Schema]:
                 "specialties": array(string(enum=admin.known_specialties()),
                                      max_items=admin.SPECIALTIES_MAX),
                 "disabled": boolean("disabling ends the account's sessions"),
+                "display_name": string(1, limits.DISPLAY_NAME_MAX, description=(
+                    "a department's name or an office title (市长, 书记, 信访局, 局长, 主任) "
+                    "only for staff, moderators and administrators")),
             }, optional=sorted(admin.CHANGEABLE), closed=True)),
             ok=(200, wrapped("user", user), "the account"), errors=[403, 422],
             description="Audited. Unknown fields answer 422.")),

@@ -612,7 +612,7 @@ class SearchPage(AnonymousPageCache, PageHandler):
             try:
                 results = await searching.search_posts(
                     self.store, self.user, query, board=board,
-                    cursor=self.get_query_argument("cursor", None))
+                    cursor=self.get_query_argument("cursor", None), address=self.address)
             except Invalid as error:
                 errors = error.fields
         await self.render_page("search.html", 422 if errors else 200, query=query, board=board,

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import tornado.web
 
+from forum.web.base import SERVER_HEADER
+
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
 
 class StaticFiles(tornado.web.StaticFileHandler):
+    def set_default_headers(self) -> None:
+        self.set_header(*SERVER_HEADER)
+
     def set_extra_headers(self, path: str) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
 

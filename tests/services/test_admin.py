@@ -127,8 +127,8 @@ async def test_unknown_fields_are_named(store):
     root = await person(store, "root", Role.ADMIN)
     await person(store, "vol")
     with pytest.raises(Invalid) as caught:
-        await admin.update_user(store, root, "vol", {"display_name": "x", "password_hash": "y"})
-    assert set(caught.value.fields) == {"display_name", "password_hash"}
+        await admin.update_user(store, root, "vol", {"username": "x", "password_hash": "y"})
+    assert set(caught.value.fields) == {"username", "password_hash"}
 
 
 @pytest.mark.gen_test

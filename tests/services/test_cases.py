@@ -233,7 +233,7 @@ async def test_tracking_codes_answer_alike_and_are_rate_limited(store):
 
 @pytest.mark.gen_test
 async def test_hotline_bulletins(store):
-    staff = await person(store, "clerk", Role.STAFF, department="xinfang")
+    staff = await person(store, "clerk", Role.STAFF, department="health")
     citizen = await person(store, "citizen")
     data = {"title": "咨询医保报销比例", "body": "按市医保政策执行……", "case_number": "12345-2026-0001",
             "received_on": "2026-11-20", "department": "health", "category": "医疗卫生"}
@@ -249,6 +249,20 @@ async def test_hotline_bulletins(store):
         await posting.add_reply(store, citizen, view.post.id, "评论")
     with pytest.raises(Forbidden):
         await posting.create_post(store, citizen, "hotline", data)
+
+
+@pytest.mark.gen_test
+async def test_a_hotline_reply_speaks_for_the_publishers_department_only(store):
+    clerk = await person(store, "clerk", Role.STAFF, department="housing")
+    mod = await person(store, "mod", Role.MODERATOR, department="xinfang")
+    data = {"title": "路灯维修答复", "body": "已修复", "category": "城乡建设",
+            "case_number": "12345-2026-0001", "received_on": "2026-11-02", "department": "tax"}
+    with pytest.raises(Invalid) as caught:
+        await posting.create_post(store, clerk, "hotline", data)
+    assert list(caught.value.fields) == ["department"]
+    own = await posting.create_post(store, clerk, "hotline", {**data, "department": "housing"})
+    assert own.post.department == "housing"
+    assert (await posting.create_post(store, mod, "hotline", data)).post.department == "tax"
 
 
 @pytest.mark.gen_test

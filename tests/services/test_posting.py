@@ -220,6 +220,18 @@ async def test_new_accounts_with_many_links_are_held_for_review(store):
 
 
 @pytest.mark.gen_test
+async def test_an_edit_that_adds_links_is_held_like_a_new_post(store):
+    newbie = await person(store, "newbie", age=dt.timedelta(hours=1))
+    view = await posting.create_post(store, newbie, "forum", post_data(body="没有链接"))
+    assert view.post.status is Status.PUBLISHED
+    links = " ".join(f"[l{i}](https://spam{i}.example)" for i in range(3))
+    edited = await posting.edit_post(store, newbie, view.post.id, {"body": links})
+    assert edited.post.status is Status.PENDING
+    (event,) = [e for e in await store.list_events(view.post.id) if e.action == "edit"]
+    assert (event.from_status, event.to_status) == ("published", "pending")
+
+
+@pytest.mark.gen_test
 async def test_posting_is_rate_limited_for_new_accounts(store):
     newbie = await person(store, "newbie", age=dt.timedelta(hours=1))
     for i in range(10):

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from forum.errors import Invalid
 from forum.model import Post, Status, new_id
 from forum.services import stats
 
@@ -103,3 +104,15 @@ async def test_the_cache_answers_without_recounting(cases_in):
     assert await cache.get(cases_in) is first
     fresh = await stats.ReportCache(seconds=0).get(cases_in)
     assert fresh.boards["mayor"].received == first.boards["mayor"].received + 1
+
+
+@pytest.mark.gen_test
+async def test_the_cache_keys_reports_by_the_period_not_its_spelling(store):
+    cache = stats.ReportCache()
+    first = await cache.get(store, "2026-01-01", "2026-02-01")
+    assert await cache.get(store, "20260101", "20260201") is first
+    assert await cache.get(store, "2026-01-01", None) is not first
+    assert await cache.get(store, "", "") is await cache.get(store, None, None)
+    with pytest.raises(Invalid):
+        await cache.get(store, "someday")
+    assert len(cache._reports) == 3

@@ -123,3 +123,19 @@ async def test_open311_creates_at_once_stop_at_the_keys_limit(burst_api, store, 
         client.close()
     assert statuses == {201: limit, 429: 15 - limit}
     assert len(await store.list_posts(PostFilter(board="tax"), None, 100)) == limit
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_visitors_searches_at_once_are_answered_only_up_to_the_limit(burst_api, api):
+    limit = throttle.SEARCHES_PER_ADDRESS.count
+    assert limit == 60
+    # Each query new, so that no answer comes from the page cache (which costs nothing).
+    statuses = await at_once(70, lambda n: burst_api.get(f"/search?q=word{n}"))
+    assert statuses == {200: limit, 429: 70 - limit}
+    refused = await burst_api.get("/search?q=another")
+    assert refused.status == 429 and refused.headers["Retry-After"] == "60"
+    # The page shares the limit; someone logged in is not a visitor.
+    page = await burst_api.http.fetch(burst_api.base + "/search?q=page", raise_error=False)
+    assert page.code == 429 and page.headers["Retry-After"] == "60"
+    member = await api.new_user("member")
+    assert (await member.get("/search?q=member")).status == 200

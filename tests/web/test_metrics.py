@@ -7,7 +7,10 @@ import datetime as dt
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
 
+from forum.app import make_metrics_app
 from forum.clock import now
 from forum.model import Notification, Role, Status, new_id
 
@@ -17,6 +20,12 @@ from tests.web.test_api_cases import LETTER
 from tests.web.test_health import DownStore
 
 TOKEN = "metrics-token-" + "z" * 24
+
+
+@pytest.fixture
+def app(store, clock):
+    """The operators' token set, as these tests scrape the public port with it."""
+    return build_app(store, dataclasses.replace(TEST_CONFIG, clock=clock, metrics_token=TOKEN))
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -32,7 +41,7 @@ def value(found, name: str, **labels) -> float | None:
     return found.get((name, frozenset(labels.items())))
 
 
-async def scrape(http_client, base_url, token: str | None = None):
+async def scrape(http_client, base_url, token: str | None = TOKEN):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await http_client.fetch(base_url + "/metrics", headers=headers, raise_error=False)
 
@@ -114,7 +123,7 @@ async def test_open_and_overdue_cases_outbox_and_unread_notifications(
 class TestStoreDown:
     @pytest.fixture
     def app(self):
-        return build_app(DownStore())
+        return build_app(DownStore(), dataclasses.replace(TEST_CONFIG, metrics_token=TOKEN))
 
     @pytest.mark.gen_test
     async def test_store_errors_are_counted_by_route_and_metrics_still_answer(
@@ -141,7 +150,7 @@ class TestToken:
 
     @pytest.mark.gen_test
     async def test_metrics_need_the_token_when_one_is_set(self, http_client, base_url, api):
-        missing = await scrape(http_client, base_url)
+        missing = await scrape(http_client, base_url, None)
         assert missing.code == 401
         assert missing.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
         assert b"forum_http_requests_total" not in missing.body
@@ -163,3 +172,38 @@ async def test_every_application_counts_its_own_requests(app, api, store):
     assert other.settings["metrics"] is not app.settings["metrics"]
     assert "api.BoardsHandler" in app.settings["metrics"].exposition(None).decode()
     assert "api.BoardsHandler" not in other.settings["metrics"].exposition(None).decode()
+
+
+class TestClosedByDefault:
+    """No token configured: nothing on the public port, everything on the loopback listener."""
+
+    @pytest.fixture
+    def app(self, store):
+        return build_app(store)
+
+    @pytest.mark.gen_test
+    async def test_the_public_port_answers_404_and_the_operators_listener_answers(
+            self, app, http_client, base_url):
+        anonymous = await scrape(http_client, base_url, None)
+        assert anonymous.code == 404 and b"forum_http_requests_total" not in anonymous.body
+        assert (await scrape(http_client, base_url, TOKEN)).code == 404
+        sock, port = bind_unused_port()
+        operators = HTTPServer(make_metrics_app(app))
+        operators.add_sockets([sock])
+        try:
+            listener = f"http://127.0.0.1:{port}"
+            scraped = await scrape(http_client, listener, None)
+            assert scraped.code == 200 and b"forum_http_requests_total" in scraped.body
+            # The public port's requests are counted in what the listener shows.
+            assert b'route="metrics.MetricsHandler"' in scraped.body
+            other = await http_client.fetch(listener + "/api/v1/boards", raise_error=False)
+            assert other.code == 404
+        finally:
+            operators.stop()
+
+
+@pytest.mark.gen_test
+async def test_the_server_header_names_no_version(http_client, base_url):
+    for path in ("/", "/api/v1/boards", "/no-such-page", "/static/site.css", "/metrics"):
+        response = await http_client.fetch(base_url + path, raise_error=False)
+        assert response.headers["Server"] == "yuxi-forum", path

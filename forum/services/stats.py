@@ -187,16 +187,21 @@ async def _all(store: Store, where: PostFilter) -> AsyncIterator[Post]:
 
 
 CACHE_SECONDS = 300
+FRESH_SECONDS = 30
 CACHE_ENTRIES = 64
 
 
 class ReportCache:
-    """Reports kept for a few minutes per period, so a busy statistics page does not scan the
-    cases on every view. One per application (several processes each keep their own)."""
+    """Reports kept per period, so a busy statistics page (and the figures on the home page)
+    does not scan the cases on every view: for `seconds` at most, and no longer than
+    `fresh_seconds` once anything was written since (the store's content version moved), so a
+    letter just sent is counted within half a minute. One per application (several processes
+    each keep their own)."""
 
-    def __init__(self, seconds: int = CACHE_SECONDS):
+    def __init__(self, seconds: int = CACHE_SECONDS, fresh_seconds: int = FRESH_SECONDS):
         self.seconds = seconds
-        self._reports: dict[tuple[Any, Any], tuple[dt.datetime, Report]] = {}
+        self.fresh_seconds = fresh_seconds
+        self._reports: dict[tuple[Any, Any], tuple[dt.datetime, int, Report]] = {}
         self._locks: dict[tuple[Any, Any], asyncio.Lock] = {}
 
     async def get(self, store: Store, since: Any = None, until: Any = None) -> Report:
@@ -206,11 +211,14 @@ class ReportCache:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # one computation per period, however many views arrive meanwhile
             cached = self._reports.get(key)
-            if cached and (now() - cached[0]).total_seconds() < self.seconds:
-                return cached[1]
+            version = await store.content_version()
+            if cached:
+                age = (now() - cached[0]).total_seconds()
+                if age < self.seconds and (cached[1] == version or age < self.fresh_seconds):
+                    return cached[2]
             fresh = await report(store, since, until)
             if len(self._reports) >= CACHE_ENTRIES:
                 self._reports.clear()
                 self._locks = {key: lock}
-            self._reports[key] = (now(), fresh)
+            self._reports[key] = (now(), version, fresh)
             return fresh

@@ -116,3 +116,18 @@ async def test_the_cache_keys_reports_by_the_period_not_its_spelling(store):
     with pytest.raises(Invalid):
         await cache.get(store, "someday")
     assert len(cache._reports) == 3
+
+
+@pytest.mark.gen_test
+async def test_a_cached_report_counts_a_new_case_within_half_a_minute(cases_in, clock):
+    cache = stats.ReportCache()
+    first = await cache.get(cases_in)
+    assert await cache.get(cases_in) is first           # nothing written: the same report
+    await cases_in.add_post(case())
+    clock.advance(seconds=10)
+    assert await cache.get(cases_in) is first           # written, but within 30 s
+    clock.advance(seconds=25)
+    again = await cache.get(cases_in)
+    assert again.boards["mayor"].received == first.boards["mayor"].received + 1
+    clock.advance(seconds=100)
+    assert await cache.get(cases_in) is again           # nothing written since

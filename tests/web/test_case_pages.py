@@ -161,18 +161,13 @@ async def test_an_officials_action_is_confirmed_once_with_the_way_back_to_the_wo
 @pytest.mark.gen_test(timeout=30)
 async def test_a_department_shows_the_public_its_figures_and_its_desk_keeps_an_archive(
         http_client, base_url, store):
-    from forum.services import cases, moderation, posting
+    from tests.support.casework import letter_until
     writer = await person(store, "writer")
     mod = await person(store, "mod", Role.MODERATOR)
     clerk = await browser_for(http_client, base_url, store, "clerk", Role.STAFF,
                               department="housing")
     staff = await store.get_user_by_name("clerk")
-    view = await posting.create_post(store, writer, "mayor", {
-        "title": "路灯修好了吗", "body": "请修", "contact": "138", "public": True})
-    await moderation.moderate(store, mod, view.post.id, "accept")
-    await cases.route_case(store, mod, view.post.id, "housing")
-    await posting.add_reply(store, staff, view.post.id, "已修好")
-    await cases.rate_case(store, writer, view.post.id, "satisfied")
+    await letter_until(store, writer, mod, staff, "closed", title="路灯修好了吗")
     visitor = await Browser(http_client, base_url).get("/departments/housing")
     assert visitor.status == 200 and "路灯修好了吗" in visitor.text
     assert "<dt>办结率</dt><dd>100.0%</dd>" in visitor.text

@@ -41,6 +41,12 @@ class Config:
     static_path: str = str(Path(__file__).resolve().parent.parent / "static")
 
 
+def site_address(config: Config) -> str:
+    """The site's own address for absolute links (feeds, mail): FORUM_SITE_URL, else the
+    listening address. Never a request's Host header, which the requester chooses."""
+    return (config.site_url or f"http://{config.host}:{config.port}").rstrip("/")
+
+
 def env_db() -> str:
     return os.environ.get("FORUM_DB") or DEFAULT_DB
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from forum.config import site_address
 from forum.model import iso
 from forum.services import posting
 from forum.web.base import BaseHandler
@@ -16,7 +17,7 @@ class BoardFeedHandler(BaseHandler):
 
     async def get(self, slug: str) -> None:
         board, views = await posting.public_feed(self.store, slug)
-        base = f"{self.request.protocol}://{self.request.host}"
+        base = site_address(self.config)
         feed = ET.Element("feed", xmlns=ATOM)
         ET.SubElement(feed, "title").text = f"{board.settings.name} · 玉溪网"
         ET.SubElement(feed, "subtitle").text = board.settings.description

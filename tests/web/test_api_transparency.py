@@ -63,8 +63,11 @@ async def test_atom_feeds(api, store, http_client, base_url):
     asker = await login(api, store, "asker")
     await asker.post("/boards/lawyer/posts", {"title": "电话13812345678能打通吗", "body": "<b>x</b>",
                                               "category": "劳动", "anonymous": True})
-    response = await http_client.fetch(base_url + "/boards/lawyer/feed.atom")
+    response = await http_client.fetch(base_url + "/boards/lawyer/feed.atom",
+                                       headers={"Host": "evil.example"})
     assert response.headers["Content-Type"].startswith("application/atom+xml")
+    # Links from the configured site address, never from the Host header a requester sends.
+    assert b"evil.example" not in response.body and b"http://127.0.0.1:8888/posts/" in response.body
     feed = ET.fromstring(response.body)
     (entry,) = feed.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}title").text == "电话138****5678能打通吗"

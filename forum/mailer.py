@@ -24,6 +24,11 @@ from forum.store.base import Store
 
 log = logging.getLogger("forum.mailer")
 
+# What a mail's stored text becomes once it is sent or given up: password-reset links and
+# confirmation links (live tokens) and people's notices must not wait in the outbox, nor in
+# the backups made of it, after they are done with.
+DONE_BODY = "（已发送或已放弃；正文不再保存）"
+
 BATCH = 20
 LEASE = dt.timedelta(minutes=5)           # a sender that dies holding a mail frees it after this
 MAX_ATTEMPTS = 8
@@ -94,9 +99,10 @@ class Mailer:
                             "" if retry else ", giving up", error)
                 await self.store.finish_mail(
                     mail.id, sent_at=None, attempts=attempts, error=str(error)[:500],
-                    next_attempt_at=now() + retry_delay(attempts) if retry else None)
+                    next_attempt_at=now() + retry_delay(attempts) if retry else None,
+                    body=None if retry else DONE_BODY)
                 continue
             await self.store.finish_mail(mail.id, sent_at=now(), next_attempt_at=None,
-                                         attempts=attempts, error=None)
+                                         attempts=attempts, error=None, body=DONE_BODY)
             sent += 1
         return sent

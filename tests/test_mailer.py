@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from forum.clock import now
-from forum.mailer import MAX_ATTEMPTS, Mailer, SmtpSettings, retry_delay
+from forum.mailer import DONE_BODY, MAX_ATTEMPTS, Mailer, SmtpSettings, retry_delay
 from forum.model import Mail, new_id
 
 
@@ -54,6 +54,9 @@ async def test_mail_is_sent_with_the_site_address_filled_in(store, smtp_server):
     assert b"https://www.yuxi.gov.cn/posts/abc" in envelope.content
     assert await store.count_mail_waiting() == 0
     assert await mailer.send_due() == 0  # nothing twice
+    # Sent, its text (a reset or confirmation link, someone's notice) is not kept.
+    (kept,) = [m async for kind, m in store.export_records() if kind == "mail"]
+    assert kept["body"] == DONE_BODY
 
 
 @pytest.mark.gen_test
@@ -69,6 +72,8 @@ async def test_failures_retry_with_backoff_then_give_up(store):
         later += retry_delay(attempt - 1) + dt.timedelta(seconds=1)
         await mailer.send_due(later)
     assert await store.count_mail_waiting() == 0  # given up after MAX_ATTEMPTS
+    (kept,) = [m async for kind, m in store.export_records() if kind == "mail"]
+    assert kept["body"] == DONE_BODY and kept["last_error"]
 
 
 def test_backoff_doubles_up_to_six_hours():

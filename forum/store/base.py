@@ -379,9 +379,10 @@ class Store(Protocol):
 
     async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
                           next_attempt_at: dt.datetime | None, attempts: int,
-                          error: str | None) -> None:
+                          error: str | None, body: str | None = None) -> None:
         """Record the outcome of a send: sent (sent_at set, next_attempt_at None), to retry
-        (next_attempt_at later), or given up (both None, error kept)."""
+        (next_attempt_at later), or given up (both None, error kept). `body`, when given,
+        replaces the stored text (what is done with need not be kept)."""
 
     async def count_mail_waiting(self) -> int:
         """How many mails are not yet sent and not given up."""

@@ -1075,11 +1075,12 @@ class MongoStore:
 
     async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
                           next_attempt_at: dt.datetime | None, attempts: int,
-                          error: str | None) -> None:
-        await self._db["mail"].update_one(
-            {"_id": _oid(mail_id)},
-            {"$set": {"sent_at": sent_at, "next_attempt_at": next_attempt_at,
-                      "attempts": attempts, "last_error": error}})
+                          error: str | None, body: str | None = None) -> None:
+        changes = {"sent_at": sent_at, "next_attempt_at": next_attempt_at, "attempts": attempts,
+                   "last_error": error}
+        if body is not None:
+            changes["body"] = body
+        await self._db["mail"].update_one({"_id": _oid(mail_id)}, {"$set": changes})
 
     async def count_mail_waiting(self) -> int:
         # $type rather than $ne: null, so the next_attempt_at index bounds the count.

@@ -1343,10 +1343,11 @@ class SqliteStore:
 
     async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
                           next_attempt_at: dt.datetime | None, attempts: int,
-                          error: str | None) -> None:
+                          error: str | None, body: str | None = None) -> None:
         await self._write(lambda conn: conn.execute(
-            "UPDATE mail SET sent_at = ?, next_attempt_at = ?, attempts = ?, last_error = ? "
-            "WHERE id = ?", (iso(sent_at), iso(next_attempt_at), attempts, error, mail_id)),
+            "UPDATE mail SET sent_at = ?, next_attempt_at = ?, attempts = ?, last_error = ?, "
+            "body = coalesce(?, body) WHERE id = ?",
+            (iso(sent_at), iso(next_attempt_at), attempts, error, body, mail_id)),
             content=False)
 
     async def count_mail_waiting(self) -> int:

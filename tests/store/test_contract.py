@@ -1126,7 +1126,8 @@ async def test_finish_mail_records_sent_retry_and_give_up(any_store):
     lease = at + dt.timedelta(minutes=5)
     assert ids(await any_store.claim_mail(at, lease, 10)) == ids([sent, retried, dropped])
 
-    await any_store.finish_mail(sent.id, sent_at=at, next_attempt_at=None, attempts=1, error=None)
+    await any_store.finish_mail(sent.id, sent_at=at, next_attempt_at=None, attempts=1, error=None,
+                                body="（已发送）")
     retry_at = T0 + dt.timedelta(minutes=30)
     await any_store.finish_mail(retried.id, sent_at=None, next_attempt_at=retry_at, attempts=1,
                                 error="421 稍后再试")
@@ -1139,6 +1140,8 @@ async def test_finish_mail_records_sent_retry_and_give_up(any_store):
     assert await any_store.claim_mail(retry_at, far, 10) == [dataclasses.replace(
         retried, next_attempt_at=retry_at, attempts=1, last_error="421 稍后再试")]
     assert ids(await any_store.claim_mail(far, far, 10)) == [retried.id]  # never the others
+    kept = {m["id"]: m async for kind, m in any_store.export_records() if kind == "mail"}
+    assert kept[sent.id]["body"] == "（已发送）" and kept[retried.id]["body"] == retried.body
 
     await any_store.finish_mail(retried.id, sent_at=far, next_attempt_at=None, attempts=2,
                                 error=None)

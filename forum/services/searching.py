@@ -121,13 +121,14 @@ def close_enough(words: list[str], title: str, body: str) -> tuple[int, int] | N
     """How close a post is to a draft whose content words are `words`: (content words in its
     title, content words in its title or body), or None when it is not close. Close means at
     least two content words in common, or the only one when the draft has just one of at least
-    two characters."""
+    two characters; and at least one of them in the title (a question whose body only mentions
+    them is about something else)."""
     title_text = unicodedata.normalize("NFKC", title).lower()
     all_text = title_text + "\n" + unicodedata.normalize("NFKC", body).lower()
     in_title = sum(1 for word in words if word in title_text)
     in_all = sum(1 for word in words if word in all_text)
     needed = 1 if len(words) == 1 and len(words[0]) >= 2 else 2
-    return (in_title, in_all) if in_all >= needed else None
+    return (in_title, in_all) if in_all >= needed and in_title else None
 
 
 async def similar(store: Store, viewer: User | None, title: Any, *, board: Any = None

@@ -28,6 +28,30 @@ TERM_LENGTH_MAX = 64
 STOP_WORDS = frozenset("的 了 是 在 和 与 及 或 吗 呢 吧 啊 我 你 他 她 它 们 这 那 有 也 都 就 而 被 把 "
                        "对 从 为 以 之 其 中".split())
 
+# Words that ask rather than say what a question is about: left out of the terms a draft title
+# is compared by when looking for similar questions (two questions that share only 怎么 are not
+# alike). Posts are still indexed with them, so a search for 可以 finds what it always did.
+FUNCTION_WORDS = STOP_WORDS | frozenset(
+    "怎么 怎么办 怎么样 怎样 如何 什么 什么样 请问 为什么 为何 哪里 哪些 哪个 多少 多久 可以 能否 "
+    "是否 是不是 能不能 可不可以 吗 呢 吧 啊 的 了 是 我 你 他 我们 有 没有 要 能 会 该 应该 "
+    "需要 这个 那个 这样 那样 一下 还 还是 就 都 又 如果 已经 现在 问题 情况 办法 咨询 求助 "
+    "谢谢 您好 老师 律师 专家 不".split())
+
+
+def content_words(text: str) -> list[str]:
+    """What a short text (a draft title) is about: its words in jieba's precise mode, without
+    function words, punctuation or repeats; at most 20."""
+    words: dict[str, None] = {}
+    normal = unicodedata.normalize("NFKC", text or "").lower()
+    if normal.strip():
+        for word in jieba.cut(normal):
+            if _is_term(word) and word not in FUNCTION_WORDS:
+                words.setdefault(word)
+                if len(words) >= QUERY_TERMS_MAX:
+                    break
+    return list(words)
+
+
 # Letters (L), numbers (N) and marks (M) make a word; a term of only other characters
 # (punctuation P, symbols S, separators Z, controls and the like C) is dropped.
 _WORD_CATEGORIES = ("L", "N", "M")

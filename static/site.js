@@ -130,7 +130,9 @@
         return;
       }
       var mine = ++asked;
-      fetch("/api/v1/search/similar?title=" + encodeURIComponent(wanted), {
+      var board = button ? button.getAttribute("data-board") || "" : "";
+      fetch("/api/v1/search/similar?title=" + encodeURIComponent(wanted) +
+            (board ? "&board=" + encodeURIComponent(board) : ""), {
         credentials: "same-origin",
         headers: { "Accept": "application/json" }
       }).then(function (response) {

@@ -3,6 +3,7 @@ and keeping the index up to date."""
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -109,17 +110,53 @@ def _snippet(post: Post, terms: list[str]) -> str:
     return text.highlight(source, terms)
 
 
-async def similar(store: Store, viewer: User | None, title: Any) -> list[PostView]:
-    """Up to five answered public questions like `title`, for someone about to ask. Raises
-    Invalid (title)."""
+SIMILAR_CANDIDATES = 30  # posts the store ranks before the overlap rule keeps the close ones
+
+
+def consultation_boards() -> list[str]:
+    return [slug for slug, policy in boards.POLICIES.items() if policy.kind is Kind.CONSULTATION]
+
+
+def close_enough(words: list[str], title: str, body: str) -> tuple[int, int] | None:
+    """How close a post is to a draft whose content words are `words`: (content words in its
+    title, content words in its title or body), or None when it is not close. Close means at
+    least two content words in common, or the only one when the draft has just one of at least
+    two characters; and at least one of them in the title (a question whose body only mentions
+    them is about something else)."""
+    title_text = unicodedata.normalize("NFKC", title).lower()
+    all_text = title_text + "\n" + unicodedata.normalize("NFKC", body).lower()
+    in_title = sum(1 for word in words if word in title_text)
+    in_all = sum(1 for word in words if word in all_text)
+    needed = 1 if len(words) == 1 and len(words[0]) >= 2 else 2
+    return (in_title, in_all) if in_all >= needed and in_title else None
+
+
+async def similar(store: Store, viewer: User | None, title: Any, *, board: Any = None
+                  ) -> list[PostView]:
+    """Up to five answered public questions like `title`, for someone about to ask: of the
+    consultation board `board` when given (else of every one), sharing real words with the
+    title (function words like 怎么 do not count), closest first; [] when none is close.
+    Raises Invalid (title, board)."""
     fields = Fields()
     wanted = fields.text("title", title, max_len=QUERY_MAX)
+    chosen = fields.choice("board", board, consultation_boards())
     fields.done()
-    terms = await asyncio.to_thread(search.query_terms, wanted)
-    where = [PostFilter(board=slug, statuses=ANSWERED) for slug, policy in boards.POLICIES.items()
-             if policy.kind is Kind.CONSULTATION]
-    hits = await store.search_posts(terms, where, 0, SIMILAR_MAX)
-    return await present_posts(store, viewer, [hit.post for hit in hits])
+    words = await asyncio.to_thread(search.content_words, wanted)
+    if not words:
+        return []
+    terms = [term for term in await asyncio.to_thread(search.query_terms, wanted)
+             if term not in search.FUNCTION_WORDS]
+    slugs = [chosen] if chosen else consultation_boards()
+    where = [PostFilter(board=slug, statuses=ANSWERED) for slug in slugs]
+    hits = await store.search_posts(terms, where, 0, SIMILAR_CANDIDATES)
+    ranked = []
+    for order, hit in enumerate(hits):
+        public_title, public_body = privacy.index_texts(hit.post.title, hit.post.body)
+        closeness = close_enough(words, public_title, public_body)
+        if closeness is not None:
+            ranked.append((-closeness[0], -closeness[1], order, hit.post))
+    ranked.sort(key=lambda item: item[:3])
+    return await present_posts(store, viewer, [item[3] for item in ranked[:SIMILAR_MAX]])
 
 
 async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None] | None = None

@@ -326,7 +326,8 @@ class SearchHandler(AnonymousPageCache, ApiHandler):
 
 class SimilarHandler(ApiHandler):
     async def get(self) -> None:
-        found = await searching.similar(self.store, self.user, self.query("title"))
+        found = await searching.similar(self.store, self.user, self.query("title"),
+                                      board=self.query("board") or None)
         self.respond(200, {"items": [views.post_json(v) for v in found]})
 
 

@@ -756,9 +756,12 @@ def _paths() -> dict[str, Schema]:
         "/api/v1/search/similar": item(operation(
             "get", "similar", "Answered questions like a title", tag="Search",
             params=[query("title", string(1, limits.QUERY_MAX), "the draft's title",
-                          required=True)],
+                          required=True),
+                    query("board", string(enum=searching.consultation_boards()),
+                          "only this consultation board (absent: every one)")],
             ok=(200, obj({"items": array(ref("Post"), max_items=searching.SIMILAR_MAX)}),
-                f"up to {searching.SIMILAR_MAX} answered public questions"),
+                f"up to {searching.SIMILAR_MAX} answered public questions sharing real words "
+                "with the title; empty when none is close"),
             errors=[422])),
         # notifications
         "/api/v1/notifications": item(operation(

@@ -197,7 +197,7 @@ class NewPostPage(PageHandler):
         board = await posting.board_for_writing(self.store, self.user, slug)
         errors: dict[str, str] = {}
         try:
-            similar = await searching.similar(self.store, self.user, values["title"])
+            similar = await searching.similar(self.store, self.user, values["title"], board=slug)
         except Invalid as error:
             similar, errors = None, error.fields
         await self.render_page("new_post.html", 422 if errors else 200, board=board,
@@ -626,7 +626,7 @@ class SimilarPage(PageHandler):
         title = self.get_query_argument("title", "")
         board = self.get_query_argument("board", None) or None
         try:
-            found = await searching.similar(self.store, self.user, title)
+            found = await searching.similar(self.store, self.user, title, board=board)
         except Invalid as error:
             await self.render_page("similar.html", 422, title=title, board=board, found=[],
                                    errors=error.fields)

@@ -31,8 +31,16 @@ async def test_search_and_similar(api, store):
     first = found.json()["items"][0]
     assert first["post"]["id"] == post_id and "<mark>" in first["snippet"] and first["score"] > 0
     assert (await api.get("/search?q=" + quote("劳动合同") + "&board=forum")).json()["items"] == []
-    similar = await api.get("/search/similar?title=" + quote("劳动合同到期"))
-    assert [p["id"] for p in similar.json()["items"]] == [post_id]
+    # Two content words in common (劳动合同, 纠纷): offered, with or without the board.
+    for board in ("", "&board=lawyer"):
+        similar = await api.get("/search/similar?title=" + quote("劳动合同纠纷如何解决") + board)
+        assert [p["id"] for p in similar.json()["items"]] == [post_id]
+    # Only one of two (到期 is not in it): not close; another board: not offered.
+    for query in ("劳动合同到期", "劳动合同纠纷如何解决&board=agri"):
+        assert (await api.get("/search/similar?title=" + quote(query, safe="&="))).json()[
+            "items"] == []
+    bad = await api.get("/search/similar?title=" + quote("劳动合同") + "&board=forum")
+    assert bad.status == 422 and "board" in bad.error["fields"]
     for query, field in (("", "q"), ("q=" + "x" * 101, "q"), ("q=a&board=zzz", "board")):
         bad = await api.get("/search?" + query)
         assert bad.status == 422 and field in bad.error["fields"]
@@ -127,7 +135,7 @@ async def test_similar_questions_step_without_javascript_keeps_the_draft(api, st
                                                          "body": "x", "category": "劳动"})).json()["post"]["id"]
     await lawyer.post(f"/posts/{post_id}/replies", {"body": "申请仲裁"})
     await browser.log_in("asker")
-    step = await browser.submit("/boards/lawyer/new", {"title": "劳动合同到期怎么办",
+    step = await browser.submit("/boards/lawyer/new", {"title": "劳动合同纠纷到期怎么办",
                                                        "body": "我的草稿", "check_similar": "1"})
     assert step.status == 200 and f"/posts/{post_id}" in step.text and "我的草稿" in step.text
     assert len((await api.get("/boards/lawyer/posts")).json()["items"]) == 1  # nothing created

@@ -3,6 +3,7 @@ and keeping the index up to date."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -11,13 +12,17 @@ from forum import boards, privacy, search, text
 from forum.errors import Invalid
 from forum.limits import QUERY_MAX
 from forum.model import Kind, Post, PostFilter, Role, Status, User
-from forum.services import throttle
+from forum.services import stats, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import PostView, is_moderator, present_posts
 from forum.store.base import Store
 
 PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
 SIMILAR_MAX = 5
+SORTS = ("relevance", "newest")
+# A search reads at most this many of the best hits it may show, to count them and, for
+# `newest`, to put them in order by time; beyond it the count is shown as "N+".
+COUNT_MAX = 100
 ANSWERED = (Status.ANSWERED, Status.RESOLVED)
 
 
@@ -35,6 +40,9 @@ class Results:
     board: str | None
     items: list[Result]
     next_cursor: str | None
+    total: int = 0              # matching posts the viewer may see, counted up to COUNT_MAX
+    total_capped: bool = False  # there are more than `total` (or the store ranked no further)
+    sort: str = "relevance"
 
 
 def _public_terms(title: str, body: str) -> list[str]:
@@ -81,25 +89,44 @@ def _offset(cursor: Any, size: int) -> int:
 
 
 async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any = None,
-                       cursor: Any = None, limit: Any = None, address: str = "") -> Results:
-    """Posts the viewer may see that match the query, best first, with highlighted snippets.
-    A visitor's searches count against SEARCHES_PER_ADDRESS for `address`. Raises Invalid (q,
-    board, cursor, limit), RateLimited."""
+                       cursor: Any = None, limit: Any = None, address: str = "",
+                       sort: Any = None, since: Any = None, until: Any = None) -> Results:
+    """Posts the viewer may see that match the query, best first (`sort="newest"`: newest
+    first), created from `since` to before `until` (dates, YYYY-MM-DD, in the city's time, as
+    on the statistics page), with highlighted snippets and how many there are, counted up to
+    COUNT_MAX. A visitor's searches count against SEARCHES_PER_ADDRESS for `address`. Raises
+    Invalid (q, board, sort, from, to, cursor, limit), RateLimited."""
     fields = Fields()
     query = fields.text("q", q, max_len=QUERY_MAX)
     chosen = fields.choice("board", board, boards.BOARD_ORDER)
+    order = fields.choice("sort", sort, SORTS) or "relevance"
     fields.done()
+    start, end = stats.period(since, until)
     size = check_limit(limit)
     offset = _offset(cursor, size)
     if viewer is None:
         await throttle.reserve(store, throttle.SEARCHES_PER_ADDRESS,
                                throttle.address_range(address))
     terms = await asyncio.to_thread(search.query_terms, query)
-    hits = await store.search_posts(terms, visible_filters(viewer, chosen), offset, size + 1)
-    views = await present_posts(store, viewer, [hit.post for hit in hits[:size]])
-    items = [Result(view, _snippet(view.post, terms), hit.score) for view, hit in zip(views, hits)]
-    more = len(hits) > size and offset + size < size * PAGES_MAX
-    return Results(query, terms, chosen, items, str(offset + size) if more else None)
+    where = [dataclasses.replace(one, created_from=start, created_before=end)
+             for one in visible_filters(viewer, chosen)]
+    # The best COUNT_MAX + 1 hits are read at once, to count them; the store ranks only the
+    # newest ~500 posts of each term, so the count is of those at most and says so when capped.
+    # `newest` orders these same hits by time, in the service: it is the newest of the best
+    # COUNT_MAX matches (among the store's candidates), not of every match: when more than
+    # COUNT_MAX match, a newer post that ranks below them is on no page, and the deep pages of
+    # `newest` are the older of those best matches. Pages of either order end at COUNT_MAX.
+    hits = await store.search_posts(terms, where, 0, COUNT_MAX + 1)
+    capped = len(hits) > COUNT_MAX
+    hits = hits[:COUNT_MAX]
+    if order == "newest":
+        hits.sort(key=lambda hit: (hit.post.created_at, hit.post.id), reverse=True)
+    page = hits[offset:offset + size + 1]
+    views = await present_posts(store, viewer, [hit.post for hit in page[:size]])
+    items = [Result(view, _snippet(view.post, terms), hit.score) for view, hit in zip(views, page)]
+    more = len(page) > size and offset + size < size * PAGES_MAX
+    return Results(query, terms, chosen, items, str(offset + size) if more else None,
+                   total=len(hits), total_capped=capped, sort=order)
 
 
 def _snippet(post: Post, terms: list[str]) -> str:

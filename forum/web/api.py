@@ -320,7 +320,9 @@ class SearchHandler(AnonymousPageCache, ApiHandler):
         found = await searching.search_posts(self.store, self.user, self.query("q"),
                                              board=self.query("board") or None,
                                              cursor=self.query("cursor"),
-                                             limit=self.query("limit"), address=self.address)
+                                             limit=self.query("limit"), address=self.address,
+                                             sort=self.query("sort"), since=self.query("from"),
+                                             until=self.query("to"))
         self.respond(200, views.results_json(found))
 
 

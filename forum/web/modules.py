@@ -258,7 +258,7 @@ FIELD_LABELS = {
     "workdays": "调休工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
     "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
     "key_name": "使用方名称", "key_id": "密钥", "lang": "语言", "care": "关怀版模式",
-    "next": "返回地址",
+    "next": "返回地址", "sort": "排序",
 }
 
 

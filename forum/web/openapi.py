@@ -277,8 +277,16 @@ def _schemas() -> dict[str, Schema]:
                              "snippet": string(description="escaped HTML with `<mark>` around "
                                                            "the query's words"),
                              "score": number()}),
-        "SearchResults": page_of(ref("SearchResult"), query=string(),
-                                 terms=array(string(), description="the query's words")),
+        "SearchResults": page_of(
+            ref("SearchResult"), query=string(),
+            terms=array(string(), description="the query's words"),
+            sort=string(enum=list(searching.SORTS), description="the order of the items"),
+            total=integer(0, description=f"matching posts the caller may see, counted up to "
+                                         f"{searching.COUNT_MAX}; the store ranks only about "
+                                         f"the newest 500 posts of each word, so older matches "
+                                         f"may be left out"),
+            total_capped=boolean(description=f"true: there are more than `total` "
+                                             f"({searching.COUNT_MAX}) and the pages end there")),
         "Figures": figures,
         "Stats": obj({"from": nullable(TIME), "to": nullable(TIME), "computed_at": TIME,
                       "boards": map_of(ref("Figures"), "by board slug"),
@@ -748,8 +756,16 @@ def _paths() -> dict[str, Schema]:
             "get", "search", "Search posts", tag="Search",
             params=[query("q", string(1, limits.QUERY_MAX), "words; never query syntax",
                           required=True),
-                    query("board", string(enum=SLUGS), "only this board"), *LIST],
-            ok=(200, ref("SearchResults"), "best first; only what the caller may see"),
+                    query("board", string(enum=SLUGS), "only this board"),
+                    query("sort", string(enum=list(searching.SORTS)),
+                          f"`relevance` (default): best first; `newest`: the best "
+                          f"{searching.COUNT_MAX} matches, newest first by `created_at`"),
+                    query("from", DAY, "only posts created on or after this day (Beijing time)"),
+                    query("to", DAY, "only posts created before this day (Beijing time; the "
+                                     "day itself is not included); must be after `from`"),
+                    *LIST],
+            ok=(200, ref("SearchResults"), "best first, or newest first with `sort=newest`; "
+                                           "only what the caller may see"),
             errors=[422, 429],
             description="Without a login, 60 searches a minute per address (429 with Retry-After "
                         "after that).")),

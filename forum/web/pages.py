@@ -606,17 +606,22 @@ class SearchPage(AnonymousPageCache, PageHandler):
     async def get(self) -> None:
         query = self.get_query_argument("q", "")
         board = self.get_query_argument("board", None) or None
+        sort = self.get_query_argument("sort", "") or ""
+        since = self.get_query_argument("from", "")
+        until = self.get_query_argument("to", "")
         results = None
         errors: dict[str, str] = {}
         if query.strip():
             try:
                 results = await searching.search_posts(
                     self.store, self.user, query, board=board,
-                    cursor=self.get_query_argument("cursor", None), address=self.address)
+                    cursor=self.get_query_argument("cursor", None), address=self.address,
+                    sort=sort or None, since=since, until=until)
             except Invalid as error:
                 errors = error.fields
         await self.render_page("search.html", 422 if errors else 200, query=query, board=board,
-                               results=results, errors=errors)
+                               sort=sort, since=since, until=until, results=results,
+                               errors=errors)
 
 
 class SimilarPage(PageHandler):

@@ -183,7 +183,8 @@ def results_json(results: Results) -> dict[str, Any]:
     return {"query": results.query, "terms": results.terms,
             "items": [{"post": post_json(r.view), "snippet": r.snippet, "score": r.score}
                       for r in results.items],
-            "next_cursor": results.next_cursor}
+            "next_cursor": results.next_cursor, "sort": results.sort, "total": results.total,
+            "total_capped": results.total_capped}
 
 
 def notification_json(item: Notification) -> dict[str, Any]:

@@ -142,3 +142,26 @@ async def test_a_code_makes_its_holder_the_writer_only_for_a_follow_up(http_clie
             step(post, action, None, holds_code=True)
     with pytest.raises(Forbidden):
         step(post, "follow_up", None)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_supplements_at_once_add_only_up_to_the_limit(http_server, base_url, store):
+    """Fired together with the right code, only the limit's count land (each also a look-up)."""
+    import asyncio
+    import collections
+
+    from tornado.httpclient import AsyncHTTPClient
+    client = AsyncHTTPClient(force_instance=True, max_clients=100)
+    try:
+        visitor = Browser(client, base_url)
+        code = await report(visitor)
+        limit = throttle.TRACKING_PER_ADDRESS.count
+        answers = await asyncio.gather(*(send(visitor, "/track/supplement",
+                                              {"code": code, "body": f"补充{n}"})
+                                         for n in range(limit + 20)))
+        statuses = collections.Counter(answer.status for answer in answers)
+        assert statuses == {303: limit, 429: 20}
+        post = await case_of(store, code)
+        assert len(await store.list_replies(post.id)) == limit
+    finally:
+        client.close()

@@ -84,6 +84,7 @@ def routes() -> list[tuple[str, type]]:
         (rf"/posts/{ID}/attachments", pages.AttachPage),
         (rf"/attachments/{ID}", pages.AttachmentPage),
         (r"/track", pages.TrackPage),
+        (r"/track/supplement", pages.TrackSupplementPage),
         (r"/track/([^/]{1,64})", pages.TrackPage),
         (r"/moderation", pages.ModerationPage),
         (rf"/departments/{SLUG}", pages.DepartmentPage),

@@ -13,9 +13,10 @@ from typing import Any
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import DUE_DAYS_MAX, DUE_DAYS_MIN, REASON_MAX, TRACKING_KEY
+from forum.limits import BODY_MAX, DUE_DAYS_MAX, DUE_DAYS_MIN, REASON_MAX, TRACKING_KEY
 from forum.messages import msg
-from forum.model import Event, Kind, Page, Post, PostFilter, Role, Status, User, new_id
+from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
+                         User, new_id)
 from forum.security import token_hash, tracking_key
 from forum.services import (attachments, audit, decided, departments, notify, posting,
                             settings, throttle)
@@ -226,6 +227,41 @@ async def track(store: Store, code: Any, address: str) -> Thread:
     board = await posting.get_board(store, None, post.board)
     return await present_thread(store, None, post, board, await store.list_replies(post.id), [],
                                 await store.list_events(post.id), holds_code=True)
+
+
+async def supplement(store: Store, code: Any, address: str, body: Any,
+                     files: list[tuple[Any, bytes]]) -> Post:
+    """补充材料: the holder of a case's tracking code adds a follow-up (and evidence) to it, as
+    its writer would, while the case is open. Counts as a look-up under the per-address limit;
+    a malformed or unknown code answers as a look-up does. Raises RateLimited, NotFound,
+    Conflict (closed, locked, or changed meanwhile), Invalid (body, files)."""
+    await throttle.reserve(store, throttle.TRACKING_PER_ADDRESS, address)
+    post = await case_by_code(store, code)
+    if post is None:
+        raise NotFound("查询码无效")
+    if post.locked:
+        raise Conflict("该帖已锁定，不能回复", code="locked")
+    # The code makes its holder the writer's party for a follow-up, and for nothing else.
+    kind = ReplyKind.FOLLOW_UP
+    # Conflict when the case is closed; a follow-up leaves the status as it is.
+    step(post, workflow.reply_action(kind), None, holds_code=True)
+    fields = Fields()
+    text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
+    fields.done()
+    existing = len(await store.list_attachments(post.id)) if files else 0
+    prepared = await attachments.prepare(files, already=existing) if files else []
+    html = await posting.render_text(text_body)
+    # The follow-up and its files: one unit, conditional on the case as read (a follow-up
+    # racing a close gets 409); a file over the cap leaves no follow-up behind.
+    async with decided.unit_decided_from(store, post):
+        at = now()
+        reply = Reply(new_id(), post.id, None, text_body, html, kind, at, board=post.board)
+        await store.add_reply(reply, {"updated_at": at}, None,
+                              expect={"status": post.status, "department": post.department})
+        if prepared:
+            await attachments.save(store, None, post.id, prepared)
+        await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
+    return post
 
 
 @dataclasses.dataclass

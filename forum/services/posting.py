@@ -209,6 +209,11 @@ async def _render(body: str) -> str:
     return await asyncio.to_thread(text.render, body)
 
 
+async def render_text(body: str) -> str:
+    """The HTML of a checked body, as posts and replies keep it."""
+    return await _render(body)
+
+
 def _is_official(viewer: User | None) -> bool:
     return viewer is not None and viewer.is_official
 

@@ -61,6 +61,8 @@ class PostView:
     # The lifecycle actions this viewer may take now, as workflow.offered gives them: pages
     # and the API offer exactly these.
     actions: frozenset[str] = frozenset()
+    # A visitor who showed the case's tracking code may add to it (补充材料) while it is open.
+    may_supplement: bool = False
 
     @property
     def may_accept(self) -> bool:
@@ -153,11 +155,28 @@ def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workfl
     return frozenset(found)
 
 
-def step(post: Post, action: str, viewer: User | None) -> Status:
-    """workflow.step for `viewer` on `post`: the new status, or Forbidden / Conflict."""
+# What holding a case's tracking code lets one do: add to it, as its writer would. Nothing else
+# (rating, accepting, ...) is taken by a code, which is for following a case.
+CODE_HOLDER_ACTIONS = frozenset({"follow_up"})
+
+
+def code_holder_parties(policy: Policy, action: str) -> frozenset[workflow.Party]:
+    """What showing a case's tracking code makes one to it for `action`: the writer's party for
+    the code holder's actions on a case, nothing otherwise."""
+    if policy.kind is Kind.CASE and action in CODE_HOLDER_ACTIONS:
+        return frozenset({workflow.Party.WRITER})
+    return frozenset()
+
+
+def step(post: Post, action: str, viewer: User | None, *, holds_code: bool = False) -> Status:
+    """workflow.step for `viewer` on `post`: the new status, or Forbidden / Conflict.
+    `holds_code`: the viewer showed the case's tracking code (see CODE_HOLDER_ACTIONS)."""
     policy = boards.POLICIES[post.board]
+    found = parties(post, policy, viewer)
+    if holds_code:
+        found |= code_holder_parties(policy, action)
     try:
-        return workflow.step(policy.kind, action, post.status, parties(post, policy, viewer))
+        return workflow.step(policy.kind, action, post.status, found)
     except Conflict as refused:
         refused.state = {"status": post.status.value}
         raise
@@ -258,6 +277,9 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     # A tracking code is for following a case, not for acting on it.
     actions = frozenset() if holds_code and viewer is None else workflow.offered(
         policy.kind, post.status, parties(post, policy, viewer))
+    supplement = holds_code and viewer is None and any(
+        action in workflow.offered(policy.kind, post.status, code_holder_parties(policy, action))
+        for action in CODE_HOLDER_ACTIONS) and not post.locked
     return PostView(
         post=shown,
         author=None if _hides_author(post, post.author_id, viewer) else _author(author),
@@ -266,6 +288,7 @@ def present_post(post: Post, viewer: User | None, author: User | None,
         may_moderate=is_moderator(viewer),
         overdue=is_case and workflow.is_overdue(post, at),
         actions=actions,
+        may_supplement=supplement,
     )
 
 

@@ -304,14 +304,21 @@ class TrackPage(PageHandler):
 
     async def get(self, code: str | None = None) -> None:
         if code is None:
+            # After a supplement, the case again: its code came in the signed flash, not the URL.
+            added = self.take_flash().get("supplemented")
+            if isinstance(added, dict) and isinstance(added.get("code"), str):
+                await self.show(added["code"])
+                return
             await self.render_page("track.html", thread=None, code="", message=None)
             return
         await self.show(code)
 
-    async def post(self) -> None:
+    async def post(self, _in_url: str | None = None) -> None:
+        # The code comes in the form, never from the URL (a POST to /track/<code> finds none).
         await self.show(self.form("code") or "")
 
-    async def show(self, code: str) -> None:
+    async def show(self, code: str, status: int = 200, values: dict | None = None,
+                   errors: dict | None = None) -> None:
         try:
             thread = await cases.track(self.store, code, self.address)
         except NotFound as error:
@@ -319,7 +326,30 @@ class TrackPage(PageHandler):
                                    message=error.message)
             return
         self.no_store()  # the case as its writer sees it, contact details included
-        await self.render_page("track.html", thread=thread, code=code, message=None)
+        await self.render_page("track.html", status, thread=thread, code=code, message=None,
+                               values=values or {}, errors=errors or {})
+
+
+class TrackSupplementPage(TrackPage):
+    """补充材料: the tracking code's holder adds a follow-up and files to the open case. The
+    code comes in the form body and goes back in the signed flash, never in a URL."""
+    max_body_bytes = UPLOAD_BODY_BYTES
+
+    async def get(self, code: str | None = None) -> None:
+        self.redirect("/track", status=303)
+
+    async def post(self, _in_url: str | None = None) -> None:
+        code, body = self.form("code") or "", self.form("body")
+        try:
+            await cases.supplement(self.store, code, self.address, body, self.uploads())
+        except NotFound as error:
+            await self.render_page("track.html", 404, thread=None, code=code,
+                                   message=error.message)
+            return
+        except Invalid as error:
+            await self.show(code, 422, {"body": body or ""}, error.fields)
+            return
+        self.redirect_after("/track", supplemented={"code": code})
 
 
 class ModerationPage(PageHandler):

@@ -236,6 +236,14 @@ def test_anonymous_tax_report_then_tracking(people):
     assert visitor.page.locator(".case-timeline").count() == 1
     visitor.check("tracked")
 
+    # 补充材料 through the code: back on the case, the code in no URL.
+    visitor.page.fill("#supplement-body", "补充：该店还有一个分店，同样不开发票。")
+    visitor.submit("form.supplement-form")
+    assert visitor.page.url.endswith("/track") and code not in visitor.page.url
+    assert visitor.page.inner_text("#case-title") == title
+    assert "该店还有一个分店" in visitor.page.inner_text(".replies")
+    visitor.check("supplemented")
+
     visitor.page.fill("#code", "ABCDEFGHJKLMNPQR")
     visitor.submit("form.track-form")
     assert "code-message" in visitor.page.get_attribute("#code", "aria-describedby")

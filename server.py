@@ -39,7 +39,7 @@ from forum.errors import DomainError, StoreUnavailable
 from forum.mailer import Mailer, SmtpSettings
 from forum.model import PostFilter, Role
 from forum.security import Passwords
-from forum.services import accounts, cases, searching
+from forum.services import accounts, casework, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
 from forum.store.base import StoreRefused
@@ -279,19 +279,19 @@ async def send_mail(mailer: Mailer, metrics=None) -> None:
 
 
 async def housekeeping_round(store, metrics=None) -> None:
-    """Close cases replied to more than 15 days ago without a rating (办结), and mark the ones
-    past their due time. Each step is conditional in the store, so several processes may run
-    this at once without applying anything twice."""
+    """The clock's casework (services/casework.clock_round): close cases replied to more than 15
+    days ago without a rating, mark the ones past their due time, remind and supervise. Each
+    step is conditional in the store, so several processes may run this at once."""
     try:
-        closed = await cases.close_unrated(store)
-        overdue = await cases.note_overdue(store)
+        done = await casework.clock_round(store)
     except DomainError as error:  # the store is down: the next round tries again
         if metrics is not None and isinstance(error, StoreUnavailable):
             metrics.store_error("housekeeping")
         log.warning("housekeeping failed: %s", error.message)
         return
-    if closed or overdue:
-        log.info("closed %d unrated case(s); %d newly overdue", closed, overdue)
+    if done:
+        log.info("closed %d unrated case(s); %d newly overdue, %d reminded, %d supervised",
+                 done.unrated, done.overdue, done.reminded, done.supervised)
 
 
 class StartupFailed(Exception):

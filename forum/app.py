@@ -7,8 +7,8 @@ from forum import boards
 from forum.config import Config
 from forum.security import Passwords
 from forum.services import stats
-from forum.web import (access, api, feeds, health, i18n, metrics, modules, open311, openapi,
-                       pages)
+from forum.web import (access, api, casework_api, casework_pages, feeds, health, i18n,
+                       metrics, modules, open311, openapi, pages)
 from forum.web import static
 from forum.web.base import BodyLimits, NotFoundApiHandler
 from forum.web.pagecache import PageCache
@@ -42,6 +42,7 @@ def routes() -> list[tuple[str, type]]:
         (rf"/api/v1/posts/{ID}/route", api.RouteHandler),
         (rf"/api/v1/posts/{ID}/return", api.ReturnHandler),
         (rf"/api/v1/posts/{ID}/rating", api.RatingHandler),
+        *casework_api.routes(ID),
         (rf"/api/v1/posts/{ID}/attachments", api.AttachmentsHandler),
         (rf"/api/v1/attachments/{ID}", api.AttachmentHandler),
         (r"/api/v1/track/([^/]{1,64})", api.TrackHandler),
@@ -82,6 +83,7 @@ def routes() -> list[tuple[str, type]]:
         (rf"/posts/{ID}/return", pages.ReturnPage),
         (rf"/posts/{ID}/rating", pages.RatingPage),
         (rf"/posts/{ID}/attachments", pages.AttachPage),
+        *casework_pages.routes(ID),
         (rf"/attachments/{ID}", pages.AttachmentPage),
         (r"/track", pages.TrackPage),
         (r"/track/supplement", pages.TrackSupplementPage),

@@ -26,7 +26,8 @@ class Policy:
     confidential: bool = False         # never public; outsiders get 404
     review: bool = False               # held for a moderator before it is public
     anonymity: bool = False            # the writer may hide their name
-    real_name: bool = False            # a contact is required (实名)
+    real_name: bool = False            # a contact and the writer's name are required (实名)
+    typed: bool = False                # posts carry a letter type and an area
     replies: bool = True
 
 
@@ -54,12 +55,16 @@ POLICIES: dict[str, Policy] = {policy.slug: policy for policy in (
     Policy(slug="mayor", name="市长书记信箱", kind=Kind.CASE,
            description="实名写信给市长、书记，由市信访局受理并转办相关部门答复。",
            categories=("城乡建设", "社会保障", "教育", "医疗卫生", "治安", "市场监管", "生态环境", "交通", "其他"),
-           posters=EVERY_ROLE, answerers=frozenset({Role.STAFF}), review=True, real_name=True),
+           posters=EVERY_ROLE, answerers=frozenset({Role.STAFF}), review=True, real_name=True,
+           typed=True),
     Policy(slug="hotline", name="市长热线12345回复", kind=Kind.BULLETIN,
            description="市长热线12345受理事项的办理答复公开。",
            categories=("城乡建设", "社会保障", "教育", "医疗卫生", "治安", "市场监管", "生态环境", "交通", "其他"),
-           posters=OFFICIALS, replies=False),
+           posters=OFFICIALS, replies=False, typed=True),
 )}
+
+# The boards whose posts are cases (letters and reports), in the order they are defined.
+CASE_BOARDS = tuple(slug for slug, p in POLICIES.items() if p.kind is Kind.CASE)
 
 BOARD_ORDER = ("forum", "lawyer", "tax", "agri", "mayor", "hotline")
 
@@ -79,7 +84,24 @@ DEPARTMENTS: tuple[Department, ...] = (
     Department("health", "卫生健康委员会"),
     Department("environment", "生态环境局"),
     Department("transport", "交通运输局"),
+    *(Department(f"gov-{slug}", f"{name}人民政府", "county") for slug, name in (
+        ("hongta", "红塔区"), ("jiangchuan", "江川区"), ("chengjiang", "澄江市"),
+        ("tonghai", "通海县"), ("huaning", "华宁县"), ("yimen", "易门县"), ("eshan", "峨山彝族自治县"),
+        ("xinping", "新平彝族傣族自治县"), ("yuanjiang", "元江哈尼族彝族傣族自治县"))),
 )
+
+# Where a letter's matter lies: the city itself, or one of its nine county-level divisions,
+# whose government (gov-<area>) handles what is local to it (属地管理).
+AREAS: dict[str, str] = {
+    "city": "市本级", "hongta": "红塔区", "jiangchuan": "江川区", "chengjiang": "澄江市",
+    "tonghai": "通海县", "huaning": "华宁县", "yimen": "易门县", "eshan": "峨山县",
+    "xinping": "新平县", "yuanjiang": "元江县",
+}
+
+# What a letter (or a hotline call) is.
+LETTER_TYPES: dict[str, str] = {
+    "consult": "咨询", "complaint": "投诉", "suggestion": "建议", "help": "求助", "praise": "表扬",
+}
 
 # The status a new post starts in, by kind of board (before any hold for review).
 INITIAL_STATUS = {
@@ -93,7 +115,8 @@ INITIAL_STATUS = {
 PUBLIC_STATUSES: dict[Kind, tuple[Status, ...]] = {
     Kind.DISCUSSION: (Status.PUBLISHED,),
     Kind.CONSULTATION: (Status.OPEN, Status.ANSWERED, Status.RESOLVED),
-    Kind.CASE: (Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED),
+    Kind.CASE: (Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED, Status.UNRATED,
+                Status.MERGED),
     Kind.BULLETIN: (Status.PUBLISHED,),
 }
 

@@ -36,7 +36,7 @@ from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
-from forum.services import (accounts, admin, cases, consulting, flags, moderation, posting,
+from forum.services import (accounts, admin, cases, casework, consulting, flags, moderation, posting,
                             settings)
 from forum.store.base import Store
 
@@ -432,12 +432,11 @@ class Year:
 
     async def housekeeping(self) -> Story:
         """What the server's periodic job does, once a night: close cases left unrated for 15
-        days, mark routed cases past their due time."""
+        days, mark routed cases past their due time, remind and supervise."""
         day = self.start.astimezone(CST).replace(hour=2, minute=0, second=0, microsecond=0)
         while True:
             yield day.astimezone(UTC)
-            await cases.close_unrated(self.store)
-            await cases.note_overdue(self.store)
+            await casework.clock_round(self.store)
             day += DAY
 
     async def _post(self, viewer: User | None, board: str, data: dict[str, Any]) -> Any:
@@ -629,6 +628,13 @@ class Year:
             elif step == "accept_answer":
                 await consulting.accept_answer(self.store, asker, post_id, best)
 
+    def letter_kind(self) -> dict[str, str]:
+        """A letter's type and area: most are complaints and requests for help, and most
+        matters lie in the city itself or in Hongta, where most people live."""
+        kind = self.rng.choices(list(boards.LETTER_TYPES), weights=(20, 40, 15, 20, 5))[0]
+        area = self.rng.choices(list(boards.AREAS), weights=(40, 20, 6, 6, 6, 5, 5, 4, 4, 4))[0]
+        return {"letter_type": kind, "area": area}
+
     # cases
     async def case(self, board: str, outcome: str, topic: tuple) -> Story:
         visitor = outcome.endswith("_visitor")
@@ -647,7 +653,9 @@ class Year:
                 paragraphs.append(closing)
             data = {"title": self.fill(title, values), "body": "\n\n".join(paragraphs),
                     "category": category, "contact": values["phone"],
-                    "public": next(self.public)}
+                    "public": next(self.public), **self.letter_kind(),
+                    "real_name": self.rng.choice(words.FAMILY_NAMES) + self.rng.choice(
+                        words.GIVEN_NAMES)}
         else:
             category, title, body, reply = topic
             department, wrong = "tax", "market"
@@ -716,7 +724,8 @@ class Year:
         view = await self._post(staff, "hotline", {
             "title": self.fill(title, values), "body": body, "category": category,
             "department": department, "received_on": received.isoformat(),
-            "case_number": f"12345-{received:%Y%m%d}-{self.rng.randint(1, 9999):04d}"})
+            "case_number": f"12345-{received:%Y%m%d}-{self.rng.randint(1, 9999):04d}",
+            **self.letter_kind()})
         if hidden:
             yield max(times[1], published + HOUR)
             await moderation.moderate(self.store, self._moderator(), view.post.id, "hide",

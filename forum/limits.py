@@ -16,12 +16,16 @@ BODY_MAX = 20_000
 # Reasons and notes: rejecting, hiding, routing, returning, rating comments, flags, revoking.
 REASON_MAX = 500
 CONTACT_MAX = 100
+REAL_NAME_MAX = 40
 CASE_NUMBER_MAX = 40
 DISPLAY_NAME_MAX = 40
 EMAIL_MAX = 254                   # RFC 5321's limit for a whole address
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 USERNAME_MIN, USERNAME_MAX = 3, 32
 DUE_DAYS_MIN, DUE_DAYS_MAX = 1, 60  # working days a routed case may be given
+EXTENSION_DAYS_MIN, EXTENSION_DAYS_MAX = 1, 15   # working days an extension may add
+HELPERS_MAX = 3                     # helper departments (协办) beside a case's lead
+POST_ID_LENGTH = 24                 # a post's id: 24 hexadecimal digits
 LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 20, 100
 QUERY_MAX = 100                   # a search, or a draft title looking for similar questions
 USER_SEARCH_MAX = 32              # the admin's search for users by name prefix

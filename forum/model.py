@@ -51,6 +51,8 @@ class Status(str, enum.Enum):
     REPLIED = "replied"
     CLOSED = "closed"
     REJECTED = "rejected"
+    UNRATED = "unrated"      # closed without a rating in the window (未评价)
+    MERGED = "merged"        # closed as a duplicate of an earlier case (重复件)
 
 
 class ReplyKind(str, enum.Enum):
@@ -58,6 +60,7 @@ class ReplyKind(str, enum.Enum):
     ANSWER = "answer"
     OFFICIAL = "official"
     FOLLOW_UP = "follow_up"
+    INTERNAL = "internal"    # a note between the bureau and the departments (协办意见)
 
 
 def new_id() -> str:
@@ -82,6 +85,7 @@ def iso(stamp: dt.datetime | None) -> str | None:
 class Department:
     slug: str
     name: str
+    kind: str = "bureau"     # "bureau" | "county" (a county-level government, 属地管理)
 
 
 @dataclass
@@ -199,6 +203,23 @@ class Post:
     received_on: str | None = None             # the call's date, YYYY-MM-DD
     # when the periodic job first saw the case past its due time unanswered
     overdue_since: dt.datetime | None = None
+    # casework of the second release
+    letter_type: str | None = None             # consult | complaint | suggestion | help | praise
+    area: str | None = None                    # city, or one of the county-level divisions
+    real_name: str | None = None               # the writer's 姓名: officials only, never public
+    helpers: list[str] = field(default_factory=list)   # 协办 departments beside the lead
+    officer_id: str | None = None              # 承办人: a member of the lead department
+    extension_status: str | None = None        # requested | approved | refused, this routing
+    extension_days: int | None = None
+    extension_reason: str | None = None
+    extended: bool = False                     # an extension was ever approved
+    reminded_at: dt.datetime | None = None     # the automatic reminder of this routing
+    supervised: bool = False                   # 督办件 until the official reply
+    supervised_at: dt.datetime | None = None
+    merged_into: str | None = None             # the earlier case this one joined
+    # every rating and callback, oldest first: {at, source, score, comment, department,
+    # reached}; kept on the case, which is read whenever they are
+    ratings: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -340,6 +361,10 @@ class PostFilter:
     created_before: dt.datetime | None = None    # created strictly before
     due_before: dt.datetime | None = None        # due_at set and strictly before
     overdue_noted: bool | None = None            # True: overdue_since set; False: it is not
+    helper: str | None = None                    # this department is among the helpers
+    supervised: bool | None = None
+    reminded: bool | None = None                 # True: reminded_at set; False: it is not
+    due_from: dt.datetime | None = None          # due_at set and at or after
 
 
 @dataclass

@@ -163,6 +163,8 @@ POST_FIELDS: dict[str, Callable[[str | None], str | None]] = {
     "rating_comment": _optional,
     "status_note": _optional,     # a moderator's reason may quote the post
     "contact": lambda _: None,    # never public, masked or not
+    "real_name": lambda _: None,  # the writer's 姓名: the offices' only
+    "extension_reason": lambda _: None,   # between the department and the bureau
 }
 REPLY_FIELDS: dict[str, Callable[[str | None], str | None]] = {
     "body": mask,
@@ -172,7 +174,9 @@ REPLY_FIELDS: dict[str, Callable[[str | None], str | None]] = {
 
 def public_post(post: Post) -> Post:
     return dataclasses.replace(post, **{name: shown(getattr(post, name))
-                                        for name, shown in POST_FIELDS.items()})
+                                        for name, shown in POST_FIELDS.items()},
+                               ratings=[{**entry, "comment": _optional(entry.get("comment"))}
+                                        for entry in post.ratings])
 
 
 def public_reply(reply: Reply) -> Reply:

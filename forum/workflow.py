@@ -41,8 +41,27 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CASE, "rate_satisfied"): {Status.REPLIED: Status.CLOSED},
     (Kind.CASE, "rate_unsatisfied"): {Status.REPLIED: Status.ACCEPTED},
     (Kind.CASE, "rate_final"): {Status.REPLIED: Status.CLOSED},
-    (Kind.CASE, "expire"): {Status.REPLIED: Status.CLOSED},
+    # no rating in the window: closed, but never counted as satisfied
+    (Kind.CASE, "expire"): {Status.REPLIED: Status.UNRATED},
     (Kind.CASE, "overdue"): {Status.ROUTED: Status.ROUTED},
+    # casework of the second release: notes between the offices, the officer, extensions,
+    # reminders, urging and supervision while a case is with its department
+    (Kind.CASE, "note"): {s: s for s in (Status.ACCEPTED, Status.ROUTED, Status.REPLIED)},
+    (Kind.CASE, "assign"): {Status.ROUTED: Status.ROUTED},
+    (Kind.CASE, "extension_request"): {Status.ROUTED: Status.ROUTED},
+    (Kind.CASE, "extension_decide"): {Status.ROUTED: Status.ROUTED},
+    (Kind.CASE, "urge"): {Status.ROUTED: Status.ROUTED},
+    (Kind.CASE, "remind"): {Status.ROUTED: Status.ROUTED},
+    (Kind.CASE, "supervise"): {Status.ROUTED: Status.ROUTED},
+    # a callback (回访) after the reply: recorded; the writer's satisfaction closes a replied
+    # case, their dissatisfaction reopens it once (the same once as a rating's)
+    (Kind.CASE, "callback"): {s: s for s in (Status.REPLIED, Status.CLOSED, Status.UNRATED)},
+    (Kind.CASE, "callback_close"): {Status.REPLIED: Status.CLOSED},
+    (Kind.CASE, "callback_reopen"): {s: Status.ACCEPTED for s in (Status.REPLIED, Status.CLOSED,
+                                                                  Status.UNRATED)},
+    # a duplicate joins an earlier case on the same matter before it is answered
+    (Kind.CASE, "merge"): {s: Status.MERGED for s in (Status.SUBMITTED, Status.ACCEPTED,
+                                                       Status.ROUTED)},
     # moderation of what the public reads: approving a held post, hiding one. Restoring returns
     # a hidden post to the status it had, which the event log keeps: the table says only that
     # a hidden post may be restored, and services/moderation.py reads where it goes back to.
@@ -63,7 +82,7 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.DISCUSSION, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
     (Kind.CONSULTATION, "flag"): {s: s for s in (Status.OPEN, Status.ANSWERED, Status.RESOLVED)},
     (Kind.CASE, "flag"): {s: s for s in (Status.ACCEPTED, Status.ROUTED, Status.REPLIED,
-                                         Status.CLOSED)},
+                                         Status.CLOSED, Status.UNRATED, Status.MERGED)},
     (Kind.BULLETIN, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
 }
 
@@ -72,7 +91,8 @@ class Party(str, enum.Enum):
     """What a person is to one post; one person may be several (a moderator who wrote it)."""
     WRITER = "writer"              # wrote it, by account
     MODERATOR = "moderator"        # the bureau's moderators, and admins
-    ROUTED_STAFF = "routed_staff"  # staff of the department a case is routed to
+    ROUTED_STAFF = "routed_staff"  # staff of the department a case is routed to (the lead)
+    HELPER_STAFF = "helper_staff"  # staff of a helper department (协办) of a routed case
     ANSWERER = "answerer"          # a verified lawyer or expert of the post's board
     MEMBER = "member"              # anyone logged in
     READER = "reader"              # logged in, neither the writer nor a moderator
@@ -97,6 +117,13 @@ ACTORS: dict[tuple[Kind, str], frozenset[Party]] = {
     (Kind.CASE, "rate_satisfied"): _WRITER, (Kind.CASE, "rate_unsatisfied"): _WRITER,
     (Kind.CASE, "rate_final"): _WRITER,
     (Kind.CASE, "expire"): _SYSTEM, (Kind.CASE, "overdue"): _SYSTEM,
+    (Kind.CASE, "note"): frozenset({Party.MODERATOR, Party.ROUTED_STAFF, Party.HELPER_STAFF}),
+    (Kind.CASE, "assign"): _ROUTED_STAFF, (Kind.CASE, "extension_request"): _ROUTED_STAFF,
+    (Kind.CASE, "extension_decide"): _MODERATOR, (Kind.CASE, "urge"): _MODERATOR,
+    (Kind.CASE, "remind"): _SYSTEM,
+    (Kind.CASE, "supervise"): frozenset({Party.MODERATOR, Party.SYSTEM}),
+    **{(Kind.CASE, action): _MODERATOR
+       for action in ("callback", "callback_close", "callback_reopen", "merge")},
     (Kind.DISCUSSION, "hold"): _SYSTEM, (Kind.CONSULTATION, "hold"): _SYSTEM,
     **{(kind, action): _MODERATOR for kind, action in TRANSITIONS
        if action in ("accept", "hide", "restore") and kind is not Kind.CASE},
@@ -106,10 +133,14 @@ assert set(ACTORS) == set(TRANSITIONS), set(ACTORS) ^ set(TRANSITIONS)
 
 # The actions the clock takes, by name, for telling the writer who acted.
 SYSTEM_ACTIONS = frozenset(action for (_, action), parties in ACTORS.items()
-                           if parties == _SYSTEM)
+                           if Party.SYSTEM in parties)
 
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 RATING_WINDOW_DAYS = 15
+# The statuses a case ends in: closed after its reply, closed unrated, merged into another.
+CLOSED_CASE_STATUSES = (Status.CLOSED, Status.UNRATED, Status.MERGED)
+REMIND_BEFORE_DAYS = 2        # working days before the due time, the lead is reminded
+SUPERVISE_AFTER_DAYS = 5      # working days overdue, a case is supervised by itself
 
 ACTION_NAMES = {
     "answer": "解答", "follow_up": "追问", "accept": "受理", "accept_answer": "采纳",
@@ -117,11 +148,16 @@ ACTION_NAMES = {
     "reject": "不予受理", "route": "转办", "return": "退回", "official": "答复",
     "rate_satisfied": "评价", "rate_unsatisfied": "评价", "rate_final": "评价", "expire": "办结",
     "overdue": "标记超期", "flag": "举报", "hold": "待审核",
+    "note": "添加协办意见", "assign": "指定承办人", "extension_request": "申请延期",
+    "extension_decide": "审批延期", "urge": "催办", "remind": "到期提醒", "supervise": "督办",
+    "callback": "回访", "callback_close": "回访", "callback_reopen": "回访",
+    "merge": "合并重复件",
 }
 
 
 PARTY_NAMES = {Party.WRITER: "写信人或提问人", Party.MODERATOR: "信访局管理员",
-               Party.ROUTED_STAFF: "承办部门", Party.ANSWERER: "认证律师或农业专家",
+               Party.ROUTED_STAFF: "承办部门", Party.HELPER_STAFF: "协办部门",
+               Party.ANSWERER: "认证律师或农业专家",
                Party.MEMBER: "登录用户", Party.READER: "其他读者", Party.SYSTEM: "系统"}
 
 
@@ -158,6 +194,16 @@ def offered(kind: Kind, status: Status, parties: frozenset[Party]) -> frozenset[
 def reply_action(kind: ReplyKind) -> str:
     """The lifecycle action a reply of this kind takes."""
     return kind.value
+
+
+def callback_action(score: str | None, reopened: bool, status: Status) -> str:
+    """A callback's step: 不满意 reopens a case not yet reopened; satisfaction closes a replied
+    case; anything else (not reached, no score, a case already closed) is recorded only."""
+    if score == "unsatisfied" and not reopened:
+        return "callback_reopen"
+    if score in ("satisfied", "basically_satisfied") and status is Status.REPLIED:
+        return "callback_close"
+    return "callback"
 
 
 def rating_action(score: str, reopened: bool) -> str:

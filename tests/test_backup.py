@@ -31,7 +31,7 @@ from tests.support.web import PASSWORD
 from tests.test_server import ROOT, run_cli
 
 LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678",
-          "category": "城乡建设", "contact": "13812345678", "public": True}
+          "category": "城乡建设", "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 SLOW = 60  # seconds: a whole portal, twice over, and the search index rebuilt
 
 

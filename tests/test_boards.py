@@ -19,10 +19,18 @@ def test_only_the_tax_board_is_confidential_and_open_to_visitors():
 
 
 def test_departments_listed_in_the_spec():
-    assert {d.slug for d in boards.DEPARTMENTS} == {
+    bureaus = {d.slug for d in boards.DEPARTMENTS if d.kind == "bureau"}
+    assert bureaus == {
         "xinfang", "tax", "agri", "justice", "hrss", "housing", "police", "market", "education",
         "health", "environment", "transport"}
     assert dict((d.slug, d.name) for d in boards.DEPARTMENTS)["xinfang"] == "市信访局"
+
+
+def test_each_county_level_division_is_an_area_with_its_government_a_county_department():
+    counties = {d.slug for d in boards.DEPARTMENTS if d.kind == "county"}
+    assert counties == {f"gov-{area}" for area in boards.AREAS if area != "city"}
+    assert len(counties) == 9
+    assert boards.LETTER_TYPES.keys() == {"consult", "complaint", "suggestion", "help", "praise"}
 
 
 def test_every_kind_has_an_initial_and_public_status():

@@ -31,7 +31,7 @@ STATUSES = {
     "lawyer": {Status.OPEN, Status.ANSWERED, Status.RESOLVED, Status.HIDDEN},
     "agri": {Status.OPEN, Status.ANSWERED, Status.RESOLVED},
     "mayor": {Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED,
-              Status.REJECTED},
+              Status.REJECTED, Status.UNRATED},
     "tax": {Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED,
             Status.REJECTED},
     "hotline": {Status.PUBLISHED, Status.HIDDEN},
@@ -95,7 +95,9 @@ async def test_demo_has_every_status_of_every_board_spread_over_a_year(demo_stor
         assert wanted <= seen[board], board
     cases_ = [p for p in posts if p.board in ("mayor", "tax")]
     closed = [p for p in cases_ if p.status is Status.CLOSED]
-    assert {p.rating for p in closed} >= {"satisfied", "basically_satisfied", "unsatisfied", None}
+    assert {p.rating for p in closed} >= {"satisfied", "basically_satisfied", "unsatisfied"}
+    # A case nobody rated closes as 未评价, never as closed with no rating.
+    assert all(p.rating is None for p in cases_ if p.status is Status.UNRATED)
     assert any(p.reopened and p.status is Status.ACCEPTED for p in cases_)  # reopened, waiting
     assert all(p.status_note for p in cases_ if p.status is Status.REJECTED)
     at = now()

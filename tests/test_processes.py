@@ -20,7 +20,7 @@ from tests.test_server import PASSWORD, ROOT, START_TIMEOUT_SECONDS, Server, fre
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork")
 
 LETTER = {"title": "路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 class Processes(Server):

@@ -31,7 +31,7 @@ PARTY_OF = {"accept": P.MODERATOR, "reject": P.MODERATOR, "route": P.MODERATOR,
     ("official", Status.ROUTED, Status.REPLIED),
     ("rate_satisfied", Status.REPLIED, Status.CLOSED),
     ("rate_unsatisfied", Status.REPLIED, Status.ACCEPTED),
-    ("expire", Status.REPLIED, Status.CLOSED),
+    ("expire", Status.REPLIED, Status.UNRATED),
 ])
 def test_case_steps(action, start, end):
     assert workflow.step(Kind.CASE, action, start, frozenset({PARTY_OF[action]})) is end

@@ -12,6 +12,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from forum.clock import now
+from forum import workflow
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg
 from forum.model import Attachment, Kind, Status, User, is_id, new_id
@@ -27,7 +28,7 @@ FILENAME_MAX = 100
 # Signatures of the accepted types: the bytes decide, never the name or the client's header.
 SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
               (b"%PDF-", "application/pdf", "pdf"))
-CLOSED = (Status.CLOSED, Status.REJECTED)
+CLOSED = (*workflow.CLOSED_CASE_STATUSES, Status.REJECTED)
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import BODY_MAX, DUE_DAYS_MAX, DUE_DAYS_MIN, REASON_MAX, TRACKING_KEY
+from forum.limits import (BODY_MAX, DUE_DAYS_MAX, DUE_DAYS_MIN, HELPERS_MAX, REASON_MAX,
+                          TRACKING_KEY)
 from forum.messages import msg
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
-                         User, new_id)
+                         User, iso, new_id)
 from forum.security import token_hash, tracking_key
 from forum.services import (attachments, audit, decided, departments, notify, posting,
                             settings, throttle)
@@ -26,7 +27,7 @@ from forum.services.presenting import (PostView, Thread, is_author, is_moderator
                                        present_posts, present_thread, step)
 from forum.store.base import Store
 
-CASE_BOARDS = tuple(slug for slug, p in boards.POLICIES.items() if p.kind is Kind.CASE)
+CASE_BOARDS = boards.CASE_BOARDS
 OPEN_CASE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
 EXPIRE_BATCH = 200
 UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
@@ -50,8 +51,11 @@ async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, A
     return view
 
 
-async def _case(store: Store, viewer: User | None, post_id: Any) -> Post:
-    if viewer is None:
+async def case_for(store: Store, viewer: User | None, post_id: Any, *,
+                   visitors: bool = False) -> Post:
+    """The case `post_id` as `viewer` may see it. Raises NotLoggedIn (unless `visitors` may
+    read it), NotFound, Forbidden (not a case)."""
+    if viewer is None and not visitors:
         raise NotLoggedIn()
     post, policy = await posting.visible_post(store, viewer, post_id)
     if policy.kind is not Kind.CASE:
@@ -71,9 +75,13 @@ def _reason(value: Any, *, required: bool = True, name: str = "reason") -> str |
     return reason
 
 
-async def _change(store: Store, viewer: User | None, post: Post, action: str, new: Status,
-                  changes: dict[str, Any], note: str = "") -> PostView:
-    """Apply one lifecycle step: the post's changes and its event together, then the audit."""
+async def apply_step(store: Store, viewer: User | None, post: Post, action: str, new: Status,
+                     changes: dict[str, Any], note: str = "", *, tell_writer: bool = True,
+                     also: Callable[[Post], Awaitable[None]] | None = None,
+                     expect: dict[str, Any] | None = None) -> PostView:
+    """Apply one lifecycle step decided by workflow.step: the post's changes, its event, the
+    audit entry, the writer's notice (`tell_writer`) and `also`'s notices, as one unit,
+    conditional on the status and department read (and on `expect`)."""
     at = now()
     changes = {"status": new, "updated_at": at, **changes}
     event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
@@ -84,25 +92,30 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
         # one wins, the other gets 409 instead of both steps landing.
         updated = await store.update_post(post.id, changes, event=event,
                                           expect={"status": post.status,
-                                                  "department": post.department})
+                                                  "department": post.department,
+                                                  **(expect or {})})
         if viewer is not None and not is_author(post, viewer):
             await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
-        await notify.tell_author(store, updated, "status", viewer, workflow.ACTION_NAMES[action])
-        if action == "route":
-            await notify.tell_department(store, updated, updated.department)
+        if tell_writer:
+            await notify.tell_author(store, updated, "status", viewer,
+                                     workflow.ACTION_NAMES[action])
+        if also is not None:
+            await also(updated)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
 
 async def route_case(store: Store, viewer: User | None, post_id: Any, department: Any,
-                     due_days: Any = None, note: Any = None) -> PostView:
-    """Route (转办) or re-route an accepted case to a department, due in working days.
-    Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict."""
-    post = await _case(store, viewer, post_id)
+                     due_days: Any = None, note: Any = None, helpers: Any = None) -> PostView:
+    """Route (转办) or re-route an accepted case to a lead department, due in working days,
+    with up to three helper departments (协办). Raises NotLoggedIn, NotFound, Forbidden,
+    Invalid, Conflict."""
+    post = await case_for(store, viewer, post_id)
     new = step(post, "route", viewer)
     fields = Fields()
     known = {d.slug: d.name for d in await departments.routable(store)}
     slug = fields.choice("department", department, sorted(known), required=True)
+    chosen_helpers = _helpers(fields, helpers, known, slug)
     days = fields.whole("due_days", due_days, least=DUE_DAYS_MIN, most=DUE_DAYS_MAX,
                         out_of_range=lambda least, most: msg(
                             "应在 {least} 到 {most} 个工作日之间", least=least, most=most))
@@ -112,29 +125,66 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     calendar = await settings.load_calendar(store)
     at = now()
     due = calendar.due(at, days if days is not None else board.reply_days)
+    # A new routing starts afresh: its own officer, extension, reminder and overdue mark.
     changes = {"department": slug, "due_at": due, "routed_at": post.routed_at or at,
-               "overdue_since": None}
+               "overdue_since": None, "helpers": chosen_helpers, "officer_id": None,
+               "extension_status": None, "extension_days": None, "extension_reason": None,
+               "reminded_at": None}
     words = f"转办至{known[slug]}，{days or board.reply_days}个工作日内答复"
-    return await _change(store, viewer, post, "route", new, changes,
-                         f"{words}。{text_note}" if text_note else words)
+    if chosen_helpers:
+        words += "。协办：" + "、".join(known[h] for h in chosen_helpers)
+
+    async def tell(updated: Post) -> None:
+        for office in (slug, *chosen_helpers):
+            await notify.tell_department(store, updated, office)
+    return await apply_step(store, viewer, post, "route", new, changes,
+                            f"{words}。{text_note}" if text_note else words, also=tell)
+
+
+def _helpers(fields: Fields, value: Any, known: dict[str, str], lead: str | None) -> list[str]:
+    """Helper departments: a list of known slugs (a form's comma-separated text too), at most
+    HELPERS_MAX, none twice, not the lead."""
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        fields.fail("helpers", "应为部门代码的列表")
+        return []
+    if len(value) > HELPERS_MAX:
+        fields.fail("helpers", msg("最多 {n} 个协办部门", n=HELPERS_MAX))
+        return []
+    unknown = [item for item in value if item not in known]
+    if unknown:
+        fields.fail("helpers", msg("未知的部门：{slugs}", slugs=unknown[:3]))
+        return []
+    if lead is not None and lead in value:
+        fields.fail("helpers", "主办部门不能同时是协办部门")
+        return []
+    if len(set(value)) != len(value):
+        fields.fail("helpers", "协办部门重复")
+        return []
+    return list(value)
 
 
 async def return_case(store: Store, viewer: User | None, post_id: Any, reason: Any) -> PostView:
     """Staff send a case that is not theirs back to the moderators. Raises NotLoggedIn,
     NotFound, Forbidden, Invalid (reason), Conflict."""
-    post = await _case(store, viewer, post_id)
+    post = await case_for(store, viewer, post_id)
     new = step(post, "return", viewer)
     text_reason = _reason(reason)
     # Back in the queue and out of the department's list until it is routed again.
-    return await _change(store, viewer, post, "return", new,
-                         {"department": None, "due_at": None}, text_reason)
+    return await apply_step(store, viewer, post, "return", new,
+                            {"department": None, "due_at": None, "helpers": [],
+                             "officer_id": None, "extension_status": None,
+                             "supervised": False}, text_reason)
 
 
 async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
                     comment: Any = None) -> PostView:
     """The writer rates the official reply: 满意 or 基本满意 close the case, 不满意 reopens it
     once. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no reply yet, or rated)."""
-    post = await _case(store, viewer, post_id)
+    post = await case_for(store, viewer, post_id)
     fields = Fields()
     chosen = fields.choice("score", score, workflow.RATINGS, required=True)
     text_comment = fields.text("comment", comment, max_len=REASON_MAX, multiline=True,
@@ -143,12 +193,18 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
     action = workflow.rating_action(chosen, post.reopened)
     new = step(post, action, viewer)
     at = now()
-    changes: dict[str, Any] = {"rating": chosen, "rating_comment": text_comment, "rated_at": at}
+    # Every rating stays in the history against the department whose reply it judged, so a
+    # 不满意 still counts when a later reply satisfies.
+    entry = {"at": iso(at), "source": "rating", "score": chosen, "comment": text_comment,
+             "department": post.department, "reached": None}
+    changes: dict[str, Any] = {"rating": chosen, "rating_comment": text_comment, "rated_at": at,
+                               "ratings": [*post.ratings, entry]}
     if new is Status.CLOSED:
         changes["closed_at"] = at
     else:
-        changes.update(reopened=True, department=None, due_at=None)
-    return await _change(store, viewer, post, action, new, changes, text_comment or "")
+        changes.update(reopened=True, department=None, due_at=None, helpers=[],
+                       officer_id=None, extension_status=None)
+    return await apply_step(store, viewer, post, action, new, changes, text_comment or "")
 
 
 async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
@@ -156,7 +212,7 @@ async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
     Safe with several processes: each close is conditional on the case still being replied."""
     at = at or now()
     deadline = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
-    note = f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结"
+    note = f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结（未评价）"
     return await _sweep(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
                         # From the case's last activity, not its first reply: a reopened case
                         # answered again gets its own fifteen days.
@@ -286,7 +342,8 @@ async def department_public(store: Store, viewer: User | None, slug: Any) -> Dep
     known = {d.slug: d.name for d in await store.list_departments()}
     if not isinstance(slug, str) or slug not in known:
         raise NotFound("部门不存在")
-    where = PostFilter(board="mayor", department=slug, statuses=(Status.CLOSED,), public=True)
+    where = PostFilter(board="mayor", department=slug, statuses=(Status.CLOSED, Status.UNRATED),
+                       public=True)
     recent = await present_posts(store, viewer, await store.list_posts(where, None, 10))
     return DepartmentPublic(slug, known[slug], recent)
 
@@ -314,7 +371,8 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)
-    statuses = (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED)
+    statuses = ((Status.CLOSED, Status.UNRATED) if chosen == Status.CLOSED.value
+                else (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED))
     where = PostFilter(boards=CASE_BOARDS, department=slug, statuses=statuses)
     overdue: list[PostView] = []
     if after is None and Status.ROUTED in statuses:

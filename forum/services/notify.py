@@ -31,6 +31,11 @@ KIND_TEXT = {
     "status": "您的事项状态有更新",
     "routed": "有新的事项转办到本部门",
     "overdue": "有事项超过答复期限",
+    "note": "承办事项有新的协办意见",
+    "extension": "延期申请有更新",
+    "urge": "信访局催办",
+    "remind": "事项即将到期，请按时答复",
+    "supervise": "事项已列为督办件",
 }
 
 
@@ -72,9 +77,14 @@ async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
         await tell(store, [author], kind, post, detail)
 
 
-async def tell_department(store: Store, post: Post, department: str) -> None:
+async def tell_department(store: Store, post: Post, department: str | None,
+                          kind: str = "routed", detail: str | None = None) -> None:
+    """The staff of `department` hear of a case (routed to them, by default)."""
+    if department is None:
+        return
     staff = await store.list_users(role=Role.STAFF, department=department, limit=RECIPIENTS_MAX)
-    await tell(store, staff, "routed", post, boards.POLICIES[post.board].name)
+    await tell(store, staff, kind, post,
+               boards.POLICIES[post.board].name if detail is None else detail)
 
 
 async def tell_moderators(store: Store, post: Post, kind: str) -> None:

@@ -83,7 +83,7 @@ assert all(boards.POLICIES[code].kind is Kind.CASE for code in SERVICES)
 # Open311's two statuses, and which of a public case's statuses each stands for.
 STATUSES: dict[str, tuple[Status, ...]] = {
     "open": (Status.ACCEPTED, Status.ROUTED, Status.REPLIED),
-    "closed": (Status.CLOSED,),
+    "closed": workflow.CLOSED_CASE_STATUSES,
 }
 RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
@@ -120,6 +120,10 @@ async def service_definition(store: Store, code: Any) -> dict[str, Any]:
     if not isinstance(code, str) or code not in SERVICES:
         raise NotFound("service_code 不存在")
     return {"service_code": code, "attributes": []}
+
+
+# What a GeoReport request is, as a letter: a report of a problem that wants fixing.
+OPEN311_LETTER_TYPE = "complaint"
 
 
 def _service(context: _Context, service: Service) -> dict[str, Any]:
@@ -216,7 +220,7 @@ async def request_for_token(store: Store, token: Any) -> list[dict[str, Any]]:
 
 def _request(context: _Context, post: Post, at: dt.datetime) -> dict[str, Any]:
     settings = context.boards.get(post.board)
-    closed = post.status is Status.CLOSED
+    closed = post.status in workflow.CLOSED_CASE_STATUSES
     description = post.body if post.body.startswith(post.title) else f"{post.title}\n\n{post.body}"
     if len(description) > DESCRIPTION_MAX:
         description = description[:DESCRIPTION_MAX - 1] + "…"
@@ -255,6 +259,10 @@ def _status_notes(context: _Context, post: Post, at: dt.datetime) -> str | None:
     if post.status is Status.CLOSED:
         rating = RATING_NAMES.get(post.rating or "")
         return f"已办结，写信人评价：{rating}" if rating else "已办结"
+    if post.status is Status.UNRATED:
+        return "已办结，写信人未评价"
+    if post.status is Status.MERGED:
+        return f"与事项 {post.merged_into} 为同一事项，已合并办理"
     return None
 
 
@@ -373,7 +381,11 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     try:
         view = await posting.create_post(
             store, writer, code, {"title": _title(description), "body": body,
-                                  "contact": contact, "public": public},
+                                  "contact": contact, "public": public,
+                                  "real_name": name or None,
+                                  # GeoReport has no field for them: a request reports a
+                                  # problem, and the bureau's moderators set the area by routing
+                                  "letter_type": OPEN311_LETTER_TYPE, "area": "city"},
             # A report without an account counts against its key, not the gateway's address.
             address=f"open311:{key.id}")
     except Invalid as error:

@@ -17,7 +17,7 @@ from forum import boards, security, text, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX
+from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX, REAL_NAME_MAX
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id)
@@ -334,13 +334,16 @@ async def _kind_fields(store: Store, fields: Fields, policy: Policy,
     """The fields only some boards have: a letter's contact and publicity, a bulletin's
     hotline case number, call date and department (the writer's own, unless a moderator
     publishes: a reply speaks in the name of the office that gave it)."""
+    typed = _typed_fields(fields, policy, data)
     if policy.kind is Kind.CASE:
         contact = fields.text("contact", data.get("contact"), max_len=CONTACT_MAX,
                               required=policy.real_name)
+        real_name = fields.text("real_name", data.get("real_name"), max_len=REAL_NAME_MAX,
+                                naming=True, required=False) if policy.real_name else None
         public = fields.flag("public", data.get("public"))
         if public and policy.confidential:
             fields.fail("public", "举报内容不公开")
-        return {"contact": contact, "public": public}
+        return {"contact": contact, "public": public, "real_name": real_name, **typed}
     if policy.kind is Kind.BULLETIN:
         departments = {d.slug for d in await store.list_departments()}
         department = fields.choice("department", data.get("department"), sorted(departments),
@@ -352,9 +355,18 @@ async def _kind_fields(store: Store, fields: Fields, policy: Policy,
             "case_number": fields.text("case_number", data.get("case_number"),
                                        max_len=CASE_NUMBER_MAX),
             "received_on": _date_field(fields, "received_on", data.get("received_on")),
-            "department": department,
+            "department": department, **typed,
         }
     return {}
+
+
+def _typed_fields(fields: Fields, policy: Policy, data: dict[str, Any]) -> dict[str, Any]:
+    """A letter's (or hotline call's) type and area, on the boards that have them."""
+    if not policy.typed:
+        return {}
+    return {"letter_type": fields.choice("letter_type", data.get("letter_type"),
+                                         boards.LETTER_TYPES, required=True),
+            "area": fields.choice("area", data.get("area"), boards.AREAS, required=True)}
 
 
 def _date_field(fields: Fields, name: str, value: Any) -> str | None:
@@ -449,6 +461,8 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
                           post.status.value, new_status.value)
         if kind is ReplyKind.OFFICIAL and post.replied_at is None:
             changes["replied_at"] = at
+        if kind is ReplyKind.OFFICIAL and post.supervised:
+            changes["supervised"] = False  # 督办 lasts until the official reply
         # Conditional on the status and department the reply was decided from: a reply racing
         # a return, a rating or a close gets 409 instead of landing on a case that moved on.
         await store.add_reply(reply, changes, event,

@@ -6,6 +6,7 @@ the others read of each text field is forum/privacy.py's to decide.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -63,6 +64,10 @@ class PostView:
     actions: frozenset[str] = frozenset()
     # A visitor who showed the case's tracking code may add to it (补充材料) while it is open.
     may_supplement: bool = False
+    # The case's named officer (承办人), for those who work it; None for everyone else.
+    officer: Author | None = None
+    # Who works the case: notes, the officer and the real name are theirs to see.
+    insider: bool = False
 
     @property
     def may_accept(self) -> bool:
@@ -134,6 +139,19 @@ def is_routed_staff(post: Post, viewer: User | None) -> bool:
             and boards.POLICIES[post.board].kind is Kind.CASE)
 
 
+def is_helper_staff(post: Post, viewer: User | None) -> bool:
+    """Staff of a helper department (协办) of a routed case: they see it and add notes."""
+    return (viewer is not None and viewer.has(Role.STAFF) and viewer.department is not None
+            and viewer.department in post.helpers
+            and boards.POLICIES[post.board].kind is Kind.CASE)
+
+
+def is_insider(post: Post, viewer: User | None) -> bool:
+    """Who works a case: moderators and the staff of its lead and helper departments. They read
+    its internal notes, the named officer and the writer's real name."""
+    return is_moderator(viewer) or is_routed_staff(post, viewer) or is_helper_staff(post, viewer)
+
+
 def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workflow.Party]:
     """What `viewer` is to `post`, for the lifecycle authority (workflow.step and offered)."""
     if viewer is None or viewer.disabled:
@@ -150,6 +168,8 @@ def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workfl
         found.add(Party.MODERATOR)
     if is_routed_staff(post, viewer):
         found.add(Party.ROUTED_STAFF)
+    if is_helper_staff(post, viewer):
+        found.add(Party.HELPER_STAFF)
     if may_answer(policy, viewer):
         found.add(Party.ANSWERER)
     return frozenset(found)
@@ -183,7 +203,7 @@ def step(post: Post, action: str, viewer: User | None, *, holds_code: bool = Fal
 
 
 def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
-    if is_moderator(viewer) or is_author(post, viewer) or is_routed_staff(post, viewer):
+    if is_insider(post, viewer) or is_author(post, viewer):
         return True
     if policy.confidential:
         return False
@@ -226,7 +246,7 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
     """The writer, moderators, staff of the routed department and those who answered this post
     see phone numbers, ID numbers, e-mail addresses and contact data as written; everyone else
     sees them masked."""
-    return is_moderator(viewer) or is_author(post, viewer) or is_routed_staff(post, viewer) or (
+    return is_insider(post, viewer) or is_author(post, viewer) or (
         viewer is not None and viewer.id in answerer_ids)
 
 
@@ -260,18 +280,28 @@ def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> boo
 async def present_posts(store: Store, viewer: User | None, posts: list[Post]) -> list[PostView]:
     """Views of posts for a list, where answerers are not known: masked unless the viewer
     wrote the post or moderates."""
-    users = await store.get_users([p.author_id for p in posts if p.author_id])
-    return [present_post(p, viewer, users.get(p.author_id) if p.author_id else None, set())
+    users = await store.get_users([*(p.author_id for p in posts if p.author_id),
+                                   *(p.officer_id for p in posts if p.officer_id)])
+    return [present_post(p, viewer, users.get(p.author_id) if p.author_id else None, set(),
+                         officer=users.get(p.officer_id) if p.officer_id else None)
             for p in posts]
 
 
 def present_post(post: Post, viewer: User | None, author: User | None,
-                 answerer_ids: set[str], *, holds_code: bool = False) -> PostView:
+                 answerer_ids: set[str], *, holds_code: bool = False,
+                 officer: User | None = None) -> PostView:
     """`holds_code`: the viewer showed the case's tracking code, so they read it as its writer
     does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
     shown = post if unmasked else privacy.public_post(post)
+    insider = is_insider(post, viewer)
+    if not insider:
+        # Who inside the department handles it is the offices' business; the writer sees the
+        # department. The real name stays with the writer and the offices.
+        shown = dataclasses.replace(
+            shown, officer_id=None,
+            real_name=shown.real_name if is_author(post, viewer) or holds_code else None)
     at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
@@ -289,6 +319,8 @@ def present_post(post: Post, viewer: User | None, author: User | None,
         overdue=is_case and workflow.is_overdue(post, at),
         actions=actions,
         may_supplement=supplement,
+        officer=_author(officer) if insider else None,
+        insider=insider,
     )
 
 
@@ -298,9 +330,12 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     answerer_ids = {r.author_id for r in replies if r.kind is ReplyKind.ANSWER and r.author_id}
     actor_ids = [e.actor_id for e in events if e.actor_id]
     users = await store.get_users([a for a in [post.author_id, *(r.author_id for r in replies),
-                                               *actor_ids] if a])
+                                               *actor_ids, post.officer_id] if a])
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
     policy = board.policy
+    if not is_insider(post, viewer):
+        # Internal notes are between the offices: never the writer's, the public's or a code's.
+        replies = [r for r in replies if r.kind is not ReplyKind.INTERNAL]
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
@@ -309,7 +344,8 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
                       users.get(r.author_id) if r.author_id else None, r, policy))
         for r in ordered]
     view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
-                        answerer_ids, holds_code=holds_code)
+                        answerer_ids, holds_code=holds_code,
+                        officer=users.get(post.officer_id) if post.officer_id else None)
     follows = policy.kind is Kind.CASE and (holds_code or unmasked)
     offices = {d.slug: d.name for d in await store.list_departments()} if follows else {}
     return Thread(

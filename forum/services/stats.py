@@ -26,7 +26,7 @@ from forum.clock import now
 from forum.errors import Invalid
 from forum.messages import msg
 from forum.model import Post, PostFilter, Status
-from forum.services.cases import CASE_BOARDS
+from forum.boards import CASE_BOARDS
 from forum.store.base import Store
 
 BATCH = 500

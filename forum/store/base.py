@@ -47,6 +47,9 @@ POST_CHANGEABLE = frozenset({
     "locked", "public", "contact", "department", "due_at", "reopened", "rating", "anonymous",
     "accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
     "rating_comment", "status_note", "case_number", "received_on", "overdue_since",
+    "letter_type", "area", "real_name", "helpers", "officer_id", "extension_status",
+    "extension_days", "extension_reason", "extended", "reminded_at", "supervised",
+    "supervised_at", "merged_into", "ratings",
 })
 
 
@@ -247,9 +250,9 @@ class Store(Protocol):
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        expect: dict[str, Any] | None = None) -> Post:
-        """Insert the reply, add one to its post's reply_count and apply `changes` to the post, all
-        at once. Return the post afterwards; raise NotFound when the post does not exist (and
+                        expect: dict[str, Any] | None = None, counted: bool = True) -> Post:
+        """Insert the reply, add one to its post's reply_count (unless not `counted`: notes the
+        public does not see) and apply `changes` to the post, all at once. Return the post afterwards; raise NotFound when the post does not exist (and
         store none of it). With `expect`, as update_post: Conflict (code "stale") and no reply
         stored when the post no longer holds those values. What the reply causes (notices,
         mail, audit) goes in the same unit of work (transaction)."""

@@ -26,7 +26,7 @@ from pymongo.write_concern import WriteConcern
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
                          ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, User)
+                         Revision, Role, SearchHit, Session, Setting, Status, User, iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable, importable_kind, newer_schema)
@@ -161,6 +161,27 @@ async def _idempotency_indexes(db: AsyncDatabase) -> None:
                                expireAfterSeconds=int(IDEMPOTENCY_RETENTION.total_seconds()))
 
 
+async def _casework_indexes(db: AsyncDatabase) -> None:
+    """Version 10: casework of the second release: the cases a department helps with, the
+    supervised ones that head the queue, the routed cases the reminder job has yet to remind.
+    Cases stored earlier start their rating history from their one rating."""
+    posts = db["posts"]
+    await posts.create_index([("helpers", 1), ("status", 1), ("created_at", -1), ("_id", -1)],
+                             name="helpers")
+    await posts.create_index([("supervised", 1), ("status", 1), ("created_at", 1), ("_id", 1)],
+                             name="supervised")
+    await posts.create_index([("status", 1), ("reminded_at", 1), ("due_at", 1)],
+                             name="status_reminded")
+    async for doc in posts.find({"rating": {"$type": "string"}, "rated_at": {"$ne": None},
+                                 "ratings": {"$exists": False}}):
+        entry = {"at": iso(as_utc(doc["rated_at"])),
+                 "source": "rating", "score": doc["rating"],
+                 "comment": doc.get("rating_comment"), "department": doc.get("department"),
+                 "reached": None}
+        await posts.update_one({"_id": doc["_id"], "ratings": {"$exists": False}},
+                               {"$set": {"ratings": [entry]}})
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
@@ -171,6 +192,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _user_department_index,
     _api_key_indexes,
     _idempotency_indexes,
+    _casework_indexes,
 ]
 
 
@@ -238,8 +260,9 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
             query.setdefault(field, {})[operator] = operand
 
     for field in ("board", "category", "author_id", "department", "pinned", "reopened",
-                  "public"):
+                  "public", "supervised"):
         require(field, "$eq", getattr(where, field))
+    require("helpers", "$eq", where.helper)  # an array field: matches any of its items
     # An empty tuple matches nothing, as in SQLite.
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
     for field, values in (("status", statuses), ("category", where.categories),
@@ -249,10 +272,13 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
     require("created_at", "$gte", where.created_from)
     require("created_at", "$lt", where.created_before)
     require("due_at", "$lt", where.due_before)
+    require("due_at", "$gte", where.due_from)
     # Null matches a missing field too, so posts stored before the field existed count as not
     # noted, as their NULL column does in SQLite. (require() would skip a None operand.)
-    if where.overdue_noted is not None:
-        query.setdefault("overdue_since", {})["$ne" if where.overdue_noted else "$eq"] = None
+    for field, given in (("overdue_since", where.overdue_noted),
+                         ("reminded_at", where.reminded)):
+        if given is not None:
+            query.setdefault(field, {})["$ne" if given else "$eq"] = None
     return query
 
 
@@ -771,8 +797,8 @@ class MongoStore:
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        expect: dict[str, Any] | None = None) -> Post:
-        update = {**_post_update(changes), "$inc": {"reply_count": 1}}
+                        expect: dict[str, Any] | None = None, counted: bool = True) -> Post:
+        update = {**_post_update(changes), **({"$inc": {"reply_count": 1}} if counted else {})}
 
         async def write(session: AsyncClientSession | None) -> Post:
             await self._require_post(reply.post_id, session)

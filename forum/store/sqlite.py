@@ -216,11 +216,39 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (caller, key)) WITHOUT ROWID;
     CREATE INDEX idempotency_time ON idempotency(created_at);
     """,
+    # 13: casework of the second release. Departments have a kind (county governments are
+    # routed to like bureaus); a case has a letter type and area, the writer's real name, up
+    # to three helper departments and a named officer, an extension, the reminder and
+    # supervision marks, the case it was merged into, and its history of ratings and callbacks
+    # (JSON lists, read with the case). The first release's single rating starts the history.
+    """
+    ALTER TABLE departments ADD COLUMN kind TEXT NOT NULL DEFAULT 'bureau';
+    ALTER TABLE posts ADD COLUMN letter_type TEXT;
+    ALTER TABLE posts ADD COLUMN area TEXT;
+    ALTER TABLE posts ADD COLUMN real_name TEXT;
+    ALTER TABLE posts ADD COLUMN helpers TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE posts ADD COLUMN officer_id TEXT;
+    ALTER TABLE posts ADD COLUMN extension_status TEXT;
+    ALTER TABLE posts ADD COLUMN extension_days INTEGER;
+    ALTER TABLE posts ADD COLUMN extension_reason TEXT;
+    ALTER TABLE posts ADD COLUMN extended INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE posts ADD COLUMN reminded_at TEXT;
+    ALTER TABLE posts ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE posts ADD COLUMN supervised_at TEXT;
+    ALTER TABLE posts ADD COLUMN merged_into TEXT;
+    ALTER TABLE posts ADD COLUMN ratings TEXT NOT NULL DEFAULT '[]';
+    UPDATE posts SET ratings = json_array(json_object(
+            'at', rated_at, 'source', 'rating', 'score', rating, 'comment', rating_comment,
+            'department', department, 'reached', NULL))
+        WHERE rating IS NOT NULL AND rated_at IS NOT NULL;
+    CREATE INDEX posts_status_supervised ON posts(supervised, status, created_at, id);
+    CREATE INDEX posts_status_reminded ON posts(status, reminded_at, due_at);
+    """,
 ]
 
 SEARCH_CANDIDATES = 500  # per term; see search_posts
 
-LIST_COLUMNS = frozenset({"roles", "specialties", "categories"})
+LIST_COLUMNS = frozenset({"roles", "specialties", "categories", "helpers", "ratings"})
 
 
 def _to_sql(value: Any) -> Any:
@@ -252,7 +280,7 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
     clauses, params = _equal({column: getattr(where, column) for column in
                               ("board", "category", "author_id", "department", "pinned",
-                               "reopened", "public")})
+                               "reopened", "public", "supervised")})
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
     for column, values in (("status", statuses), ("category", where.categories),
                            ("board", where.boards)):
@@ -262,12 +290,19 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     # A post without a due time has due_at NULL, and NULL < ? is never true: due_before skips it.
     for column, operator, bound in (("created_at", ">=", where.created_from),
                                     ("created_at", "<", where.created_before),
-                                    ("due_at", "<", where.due_before)):
+                                    ("due_at", "<", where.due_before),
+                                    ("due_at", ">=", where.due_from)):
         if bound is not None:
             clauses.append(f"{column} {operator} ?")
             params.append(_to_sql(bound))
-    if where.overdue_noted is not None:
-        clauses.append(f"overdue_since IS {'NOT ' if where.overdue_noted else ''}NULL")
+    for column, given in (("overdue_since", where.overdue_noted),
+                          ("reminded_at", where.reminded)):
+        if given is not None:
+            clauses.append(f"{column} IS {'NOT ' if given else ''}NULL")
+    if where.helper is not None:
+        # Helpers are kept as a JSON list; json_each reads it as rows.
+        clauses.append("EXISTS (SELECT 1 FROM json_each(posts.helpers) WHERE value = ?)")
+        params.append(where.helper)
     return clauses, params
 
 
@@ -466,6 +501,7 @@ _POST_TIMES = tuple(n for n, c in enumerate(_POST_COLUMNS) if dt.datetime in (
 _POST_FLAGS = tuple(n for n, c in enumerate(_POST_COLUMNS) if _POST_TYPES[c] is bool)
 _POST_ENUMS = tuple(n for n, c in enumerate(_POST_COLUMNS) if isinstance(_POST_TYPES[c], type)
                     and issubclass(_POST_TYPES[c], enum.Enum))
+_POST_LISTS = tuple(n for n, c in enumerate(_POST_COLUMNS) if c in LIST_COLUMNS)
 
 
 def _post_row(post: Post) -> list[Any]:
@@ -478,6 +514,8 @@ def _post_row(post: Post) -> list[Any]:
         row[n] = int(row[n])
     for n in _POST_ENUMS:
         row[n] = row[n].value
+    for n in _POST_LISTS:
+        row[n] = json.dumps(row[n], ensure_ascii=False)
     return row
 
 
@@ -737,8 +775,9 @@ class SqliteStore:
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
         def work(conn: sqlite3.Connection) -> None:
-            conn.executemany("INSERT OR IGNORE INTO departments (slug, name) VALUES (?, ?)",
-                             [(d.slug, d.name) for d in departments])
+            conn.executemany(
+                "INSERT OR IGNORE INTO departments (slug, name, kind) VALUES (?, ?, ?)",
+                [(d.slug, d.name, d.kind) for d in departments])
         await self._write(work)
 
     async def add_department(self, department: Department) -> None:
@@ -1046,13 +1085,14 @@ class SqliteStore:
 
     async def add_reply(self, reply: Reply, changes: dict[str, Any],
                         event: Event | None = None, *,
-                        expect: dict[str, Any] | None = None) -> Post:
+                        expect: dict[str, Any] | None = None, counted: bool = True) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (reply.post_id,)).fetchone():
                 raise NotFound()
             _insert(conn, "replies", to_plain(reply))
-            conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
-                         (reply.post_id,))
+            if counted:
+                conn.execute("UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?",
+                             (reply.post_id,))
             return self._update_post(conn, reply.post_id, changes, event, expect)
         return await self._write(work)
 

@@ -212,7 +212,8 @@ class RouteHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
         view = await cases.route_case(self.store, self.user, post_id, data.get("department"),
-                                      data.get("due_days"), data.get("note"))
+                                      data.get("due_days"), data.get("note"),
+                                      data.get("helpers"))
         self.respond(200, {"post": views.post_json(view)})
 
 

@@ -18,11 +18,12 @@ STATUS_LABELS = {
     Status.OPEN: "待解答", Status.ANSWERED: "已解答", Status.RESOLVED: "已采纳",
     Status.SUBMITTED: "待受理", Status.ACCEPTED: "已受理", Status.ROUTED: "已转办",
     Status.REPLIED: "已答复", Status.CLOSED: "已办结", Status.REJECTED: "不予受理",
+    Status.UNRATED: "未评价", Status.MERGED: "已合并",
 }
 
 REPLY_LABELS = {
     ReplyKind.COMMENT: "回复", ReplyKind.ANSWER: "解答", ReplyKind.OFFICIAL: "官方答复",
-    ReplyKind.FOLLOW_UP: "追问",
+    ReplyKind.FOLLOW_UP: "追问", ReplyKind.INTERNAL: "协办意见",
 }
 
 # A writer's rating of the official reply (workflow.RATINGS).
@@ -164,6 +165,9 @@ class ReplyItem(Piece):
                                   department=department)
 
 
+EXTENSION_LABELS = {"requested": "已申请，待审批", "approved": "已批准", "refused": "未批准"}
+
+
 class CaseSummary(tornado.web.UIModule):
     """A case's state at a glance: status, department, due times, publicity, contact, the
     reason of a rejection or hiding, the rating. `departments`: the store's list, when known;
@@ -173,7 +177,7 @@ class CaseSummary(tornado.web.UIModule):
         return self.render_string("modules/case_summary.html", view=view, post=view.post,
                                   names={slug: self.locale.translate(name) for slug, name
                                          in department_names(departments).items()},
-                                  ratings=RATING_LABELS,
+                                  ratings=RATING_LABELS, EXTENSION_LABELS=EXTENSION_LABELS,
                                   show_contact=show_contact)
 
 
@@ -278,6 +282,9 @@ DONE_WORDS = {
     "return": "已退回市信访局。", "rate": "评价已提交，谢谢。", "hide": "已隐藏。",
     "restore": "已恢复显示。", "lock": "已锁定。", "unlock": "已解除锁定。", "pin": "已置顶。",
     "unpin": "已取消置顶。", "dismiss_flags": "举报已处理。", "attach": "附件已上传。",
+    "note": "协办意见已添加。", "assign": "已指定承办人。", "extension_request": "延期申请已提交，等待市信访局审批。",
+    "extension_decide": "延期申请已审批。", "urge": "已催办，承办部门会收到提醒。", "supervise": "已列为督办件。",
+    "callback": "回访已记录。", "merge": "已合并到先前的事项，写信人会收到通知。",
 }
 
 

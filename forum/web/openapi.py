@@ -157,9 +157,27 @@ def _schemas() -> dict[str, Schema]:
         "status_note": nullable(string(description="why: a rejection's or a hiding's reason")),
         "accept_due_at": nullable(TIME), "accepted_at": nullable(TIME),
         "replied_at": nullable(TIME), "closed_at": nullable(TIME),
+        "helpers": array(string(), max_items=limits.HELPERS_MAX,
+                         description="slugs of the helper departments (协办)"),
+        "extension": nullable(obj({
+            "status": string(enum=["requested", "approved", "refused"]),
+            "days": integer(limits.EXTENSION_DAYS_MIN, limits.EXTENSION_DAYS_MAX),
+            "reason": nullable(string(max_length=limits.REASON_MAX))},
+            description="this routing's extension (延期); the reason is null for the public")),
+        "extended": boolean("an extension was approved"),
+        "supervised": boolean("a supervised case (督办件), until the official reply"),
+        "merged_into": nullable(ID),
+        "officer": nullable(ref("Author", "the named officer (承办人); null for anyone but "
+                                          "moderators and the lead and helper departments")),
+        "real_name": nullable(string(max_length=limits.REAL_NAME_MAX,
+                                     description="the writer's name (姓名); only for the "
+                                                 "writer and those who work the case")),
     }
     bulletin_fields = {"case_number": nullable(string(max_length=limits.CASE_NUMBER_MAX)),
-                       "received_on": nullable(DAY)}
+                       "received_on": nullable(DAY),
+                       # mayor letters and hotline replies
+                       "letter_type": nullable(string(enum=list(boards.LETTER_TYPES))),
+                       "area": nullable(string(enum=list(boards.AREAS)))}
     post = obj({
         "id": ID, "board": string(enum=SLUGS), "title": string(1, limits.TITLE_MAX),
         "body": string(description="Markdown as written, or with personal data masked for the "
@@ -296,7 +314,12 @@ def _schemas() -> dict[str, Schema]:
                                                "flagged", "overdue"]),
                           "post": ref("Post"), "reason": string(), "since": nullable(TIME)}),
         "Queue": page_of(ref("QueueItem"), counts=map_of(integer(0), "items per kind")),
-        "Department": obj({"slug": string(1, 32), "name": string(1, 40)}),
+        "Department": obj({"slug": string(1, 32), "name": string(1, 40),
+                           "kind": string(enum=["bureau", "county"],
+                                          description="`county`: a county-level government "
+                                                      "(`gov-<area>`), routed to for local "
+                                                      "matters; in lists of "
+                                                      "departments")}, optional=["kind"]),
         "DepartmentCases": page_of(ref("Post"), department=ref("Department"),
                                    overdue=array(ref("Post"), description="first page only: "
                                                  "routed cases past their due time")),
@@ -475,6 +498,60 @@ def wrapped(name: str, schema: Schema) -> Schema:
 
 
 LIST = [param("limit"), param("cursor")]
+
+
+def _casework_paths(post: Schema) -> dict[str, Schema]:
+    """The second release's casework (services/casework.py)."""
+    def step(path: str, operation_id: str, summary: str, who: str, body: Schema,
+             status: int = 200, what: str = "the case") -> tuple[str, Schema]:
+        return f"/api/v1/posts/{{id}}/{path}", item(operation(
+            "post", operation_id, summary, tag="Cases", login=True, params=[param("id")],
+            body=json_body(body), ok=(status, post, what),
+            errors=[409, 422], description=who))
+    text = string(1, limits.REASON_MAX)
+    paths = dict([
+        step("assign", "assignOfficer", "Name the case's officer (承办人)",
+             "Staff of the lead department; `username` of a member of it (422 otherwise).",
+             obj({"username": string(1, 64)})),
+        step("extension", "requestExtension", "Ask for more working days (延期)",
+             "Staff of the lead department, once per routing (409 while one is pending or "
+             "after one was approved). The answer also carries `extension` as asked.",
+             obj({"days": integer(limits.EXTENSION_DAYS_MIN, limits.EXTENSION_DAYS_MAX),
+                  "reason": text}), 201, "the case"),
+        step("extension/decision", "decideExtension", "Approve or refuse an extension",
+             "Moderators; approval moves `due_at` by the days asked and sets `extended`.",
+             obj({"approve": boolean(), "reason": text}, optional=["reason"])),
+        step("urge", "urgeCase", "Urge the lead department (催办)",
+             "Moderators; the lead department's staff are notified.",
+             obj({"note": text}, optional=["note"]), 201),
+        step("supervise", "superviseCase", "Supervise a case (督办)",
+             "Moderators; the mark lasts until the official reply.", obj({"reason": text})),
+        step("callback", "recordCallback", "Record a callback (回访)",
+             "Moderators, on a replied or closed case; `unsatisfied` reopens it once per case "
+             "(shared with ratings), satisfaction closes a replied case.",
+             obj({"reached": boolean(), "score": string(enum=workflow.RATINGS),
+                  "note": text}, optional=["score", "note"]), 201),
+        step("merge", "mergeCase", "Merge a duplicate into an earlier case (重复件)",
+             "Moderators; `into` is an earlier case of the same board.",
+             obj({"into": ID, "reason": text}), 200, "the case, now `merged`"),
+    ])
+    paths["/api/v1/posts/{id}/notes"] = item(operation(
+        "post", "addNote", "Add an internal note (协办意见)", tag="Cases", login=True,
+        params=[param("id")], body=json_body(obj({"body": string(1, limits.BODY_MAX)})),
+        ok=(201, obj({"reply": ref("Reply")}), "a reply of kind `internal`"),
+        errors=[409, 422],
+        description="Staff of the lead and helper departments, moderators. Never shown to the "
+                    "writer, the public or a tracking code."))
+    paths["/api/v1/posts/{id}/ratings"] = item(operation(
+        "get", "listRatings", "A case's ratings and callbacks", tag="Cases",
+        params=[param("id")],
+        ok=(200, obj({"items": array(obj({
+            "at": TIME, "source": string(enum=["rating", "callback"]),
+            "score": nullable(string(enum=workflow.RATINGS)), "comment": nullable(string()),
+            "department": nullable(string(description="the department whose reply it judged")),
+            "reached": nullable(boolean())}))}), "oldest first"),
+        description="Those who may see the case; comments masked for the public."))
+    return paths
 
 
 def _paths() -> dict[str, Schema]:
@@ -682,8 +759,11 @@ def _paths() -> dict[str, Schema]:
                                 "due_days": integer(1, limits.DUE_DAYS_MAX,
                                                     description="working days; the board's "
                                                                 "reply days when absent"),
-                                "note": string(max_length=limits.REASON_MAX)},
-                               optional=["due_days", "note"])),
+                                "note": string(max_length=limits.REASON_MAX),
+                                "helpers": array(string(1, 64), max_items=limits.HELPERS_MAX,
+                                                 description="helper departments (协办), "
+                                                             "not the lead")},
+                               optional=["due_days", "note", "helpers"])),
             ok=(200, post, "the case, now `routed`"), errors=[409, 422],
             description="Moderators.")),
         "/api/v1/posts/{id}/return": item(operation(
@@ -701,6 +781,7 @@ def _paths() -> dict[str, Schema]:
             description="The writer, after an official reply, once. `satisfied` and "
                         "`basically_satisfied` close the case; the first `unsatisfied` reopens "
                         "it.")),
+        **_casework_paths(post),
         "/api/v1/posts/{id}/attachments": item(operation(
             "post", "attachFiles", "Attach evidence to a case", tag="Cases", login=True,
             params=[param("id")],

@@ -12,9 +12,9 @@ import tornado.web
 from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.messages import msg
 from forum.model import Role, is_id
-from forum.services import (accounts, admin, apikeys, attachments, cases, consulting, departments,
-                            flags, moderation, notify, posting, recovery, searching, settings,
-                            stats)
+from forum.services import (accounts, admin, apikeys, attachments, cases, casework, consulting,
+                            departments, flags, moderation, notify, posting, recovery, searching,
+                            settings, stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
 from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
@@ -168,7 +168,8 @@ class NewPostPage(PageHandler):
         if self.form("check_similar"):
             await self.show_similar(slug, values)
             return
-        for name in ("contact", "case_number", "received_on", "department"):
+        for name in ("contact", "case_number", "received_on", "department", "letter_type", "area",
+                     "real_name"):
             if self.form(name) is not None:
                 values[name] = self.form(name) or None
         if self.get_body_argument("public", None) is not None:
@@ -213,8 +214,10 @@ class PostPage(AnonymousPageCache, PageHandler):
         thread = await posting.get_thread(self.store, self.user, post_id)
         files = await attachments.list_for(self.store, self.user, post_id)
         choices = await departments.routable(self.store) if thread.post.may_moderate else []
+        colleagues = await casework.colleagues(self.store, self.user, thread.post)
         await self.render_page("post.html", status, thread=thread, values=values or {},
-                               errors=errors or {}, attachments=files, departments=choices)
+                               errors=errors or {}, attachments=files, departments=choices,
+                               colleagues=colleagues)
 
     async def post(self, post_id: str) -> None:
         """The reply form."""
@@ -242,7 +245,9 @@ class PostActionPage(PostPage):
         try:
             await self.act(post_id)
         except Invalid as error:
-            values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+            values: dict[str, Any] = {k: self.get_body_argument(k, "")
+                                      for k in self.request.body_arguments}
+            values["helpers"] = self.get_body_arguments("helpers")
             await self.render_post(post_id, 422, values, error.fields)
             return
         self.redirect_after(self.done_url(post_id), **(self.done_flash or {"done": self.done}))
@@ -263,7 +268,8 @@ class RoutePage(PostActionPage):
 
     async def act(self, post_id: str) -> None:
         await cases.route_case(self.store, self.user, post_id, self.form("department") or None,
-                               self.form("due_days") or None, self.form("note") or None)
+                               self.form("due_days") or None, self.form("note") or None,
+                               [slug for slug in self.get_body_arguments("helpers") if slug])
 
 
 class ReturnPage(PostActionPage):

@@ -5,7 +5,7 @@ from typing import Any
 
 from forum import boards
 from forum.model import (ApiKey, Attachment, AuditEntry, Department, Flag, Kind, Notification,
-                         Page, Revision, User, iso)
+                         Page, Post, Revision, User, iso)
 from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
@@ -71,13 +71,27 @@ def post_json(view: PostView) -> dict[str, Any]:
                      "rating_comment": post.rating_comment, "contact": post.contact,
                      "status_note": post.status_note, "accept_due_at": iso(post.accept_due_at),
                      "accepted_at": iso(post.accepted_at), "replied_at": iso(post.replied_at),
-                     "closed_at": iso(post.closed_at)})
+                     "closed_at": iso(post.closed_at), "helpers": list(post.helpers),
+                     "extension": extension_json(post), "extended": post.extended,
+                     "supervised": post.supervised, "merged_into": post.merged_into,
+                     "officer": author_json(view.officer) if view.officer else None,
+                     "real_name": post.real_name})
         data["actions"].update(rate=view.may_rate, moderate=view.may_moderate,
                                **{"return": view.may_return})
     if kind is Kind.BULLETIN:
         data.update({"case_number": post.case_number, "received_on": post.received_on,
                      "department": post.department})
+    if boards.POLICIES[post.board].typed:
+        data.update({"letter_type": post.letter_type, "area": post.area})
     return data
+
+
+def extension_json(post: Post) -> dict[str, Any] | None:
+    """This routing's extension, when one was asked; the reason is for the offices."""
+    if post.extension_status is None:
+        return None
+    return {"status": post.extension_status, "days": post.extension_days,
+            "reason": post.extension_reason}
 
 
 def reply_json(view: ReplyView) -> dict[str, Any]:
@@ -109,7 +123,7 @@ def page_json(page: Page) -> dict[str, Any]:
 
 
 def department_json(department: Department) -> dict[str, str]:
-    return {"slug": department.slug, "name": department.name}
+    return {"slug": department.slug, "name": department.name, "kind": department.kind}
 
 
 def flag_json(flag: Flag) -> dict[str, Any]:

@@ -162,6 +162,9 @@ def test_mayor_letter_from_writing_to_closing(people):
     writer.click("main a[href='/boards/mayor/new']")
     writer.page.fill("#title", title)
     writer.page.fill("#body", "小区 3 栋楼道灯坏了两个月，物业一直不修，老人晚上上下楼很危险。")
+    writer.page.select_option("#letter_type", "complaint")
+    writer.page.select_option("#area", "hongta")
+    writer.page.fill("#real_name", "李建华")
     writer.page.fill("#contact", "13812345678")
     writer.page.check("#public")
     writer.check("write")
@@ -289,7 +292,7 @@ def routed_cases(server):
     token = server.token("e2e_stats")
     for department, title in (("transport", "公交 12 路晚班车太少"), ("health", "社区医院周末不开门")):
         made = server.api("POST", "/boards/mayor/posts", {
-            "title": title, "body": "希望有关部门研究解决。", "contact": "0877-1234567",
+            "title": title, "body": "希望有关部门研究解决。", "letter_type": "complaint", "area": "city", "contact": "0877-1234567",
             "public": True}, token)
         post_id = made["post"]["id"]
         server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)

@@ -60,11 +60,11 @@ def tour(server):
         "body": "可以向人社局劳动保障监察投诉，也可以申请劳动仲裁。"}, lawyer)["reply"]["id"]
     server.api("POST", f"/posts/{question}/accept", {"reply_id": answer}, citizen)
     routed = post("mayor", citizen, title=ROUTED_LETTER, body="每天早上七点到九点，摊贩占了半条路。",
-                  contact="13987654321", public=True)
+                  contact="13987654321", public=True, letter_type="complaint", area="city")
     server.api("POST", f"/posts/{routed}/moderate", {"action": "accept"}, moderator)
     server.api("POST", f"/posts/{routed}/route", {"department": "housing"}, moderator)
     pending = post("mayor", citizen, title=PENDING_LETTER, body="广场舞音响开到晚上十点半。",
-                   contact="0877-2012345", public=True)
+                   contact="0877-2012345", public=True, letter_type="complaint", area="hongta")
     return {"forum": forum, "question": question, "routed": routed, "pending": pending}
 
 

@@ -15,7 +15,7 @@ from forum.services import cases, moderation, posting, stats
 from tests.support.people import person
 
 LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 async def cast(store):
@@ -95,7 +95,7 @@ async def test_private_letters_stay_private_and_rejections_tell_why(store):
 async def test_mayor_letters_need_a_contact_and_an_account(store):
     writer = await person(store, "writer")
     with pytest.raises(Invalid) as caught:
-        await posting.create_post(store, writer, "mayor", {**LETTER, "contact": None})
+        await posting.create_post(store, writer, "mayor", {**LETTER, "letter_type": "complaint", "area": "city", "contact": None})
     assert "contact" in caught.value.fields
     with pytest.raises(NotLoggedIn):
         await posting.create_post(store, None, "mayor", LETTER)
@@ -156,7 +156,7 @@ async def test_route_bad_input_and_permissions(store):
 
 
 @pytest.mark.gen_test
-async def test_unrated_cases_close_after_fifteen_days(store):
+async def test_unrated_cases_close_as_unrated_after_fifteen_days(store):
     writer, mod, staff, _, _ = await cast(store)
     view = await routed_letter(store, writer, mod)
     await posting.add_reply(store, staff, view.post.id, "答复")
@@ -164,7 +164,8 @@ async def test_unrated_cases_close_after_fifteen_days(store):
     assert await cases.close_unrated(store, replied.replied_at + dt.timedelta(days=14)) == 0
     assert await cases.close_unrated(store, replied.replied_at + dt.timedelta(days=15)) == 1
     closed = await store.get_post(view.post.id)
-    assert closed.status is Status.CLOSED and closed.rating is None
+    # Closed, but as 未评价: never counted as satisfied.
+    assert closed.status is Status.UNRATED and closed.rating is None and closed.ratings == []
 
 
 @pytest.mark.gen_test
@@ -235,13 +236,13 @@ async def test_tracking_codes_answer_alike_and_are_rate_limited(store):
 async def test_hotline_bulletins(store):
     staff = await person(store, "clerk", Role.STAFF, department="health")
     citizen = await person(store, "citizen")
-    data = {"title": "咨询医保报销比例", "body": "按市医保政策执行……", "case_number": "12345-2026-0001",
+    data = {"title": "咨询医保报销比例", "body": "按市医保政策执行……", "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001",
             "received_on": "2026-11-20", "department": "health", "category": "医疗卫生"}
     view = await posting.create_post(store, staff, "hotline", data)
     assert view.post.status is Status.PUBLISHED and view.post.case_number == "12345-2026-0001"
     assert view.tracking_code is None
     for bad, field in (({"received_on": "20/11/2026"}, "received_on"),
-                       ({"department": "mars"}, "department"), ({"case_number": None}, "case_number")):
+                       ({"department": "mars"}, "department"), ({"letter_type": "complaint", "area": "city", "case_number": None}, "case_number")):
         with pytest.raises(Invalid) as caught:
             await posting.create_post(store, staff, "hotline", {**data, **bad})
         assert field in caught.value.fields
@@ -256,7 +257,7 @@ async def test_a_hotline_reply_speaks_for_the_publishers_department_only(store):
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
     mod = await person(store, "mod", Role.MODERATOR, department="xinfang")
     data = {"title": "路灯维修答复", "body": "已修复", "category": "城乡建设",
-            "case_number": "12345-2026-0001", "received_on": "2026-11-02", "department": "tax"}
+            "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001", "received_on": "2026-11-02", "department": "tax"}
     with pytest.raises(Invalid) as caught:
         await posting.create_post(store, clerk, "hotline", data)
     assert list(caught.value.fields) == ["department"]

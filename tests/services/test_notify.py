@@ -28,7 +28,7 @@ async def test_answers_replies_and_case_steps_reach_the_right_people(store):
     assert await kinds(store, lawyer) == []
 
     letter = await posting.create_post(store, asker, "mayor", {
-        "title": "信", "body": "x", "contact": "13800000000"})
+        "title": "信", "body": "x", "letter_type": "complaint", "area": "city", "contact": "13800000000"})
     await moderation.moderate(store, mod, letter.post.id, "accept")
     await cases.route_case(store, mod, letter.post.id, "housing")
     assert await kinds(store, staff) == ["routed"]
@@ -47,7 +47,7 @@ async def test_overdue_cases_tell_the_moderators(store):
     import datetime as dt
     writer, mod = await person(store, "writer"), await person(store, "mod", Role.MODERATOR)
     letter = await posting.create_post(store, writer, "mayor", {
-        "title": "信", "body": "x", "contact": "13800000000"})
+        "title": "信", "body": "x", "letter_type": "complaint", "area": "city", "contact": "13800000000"})
     await moderation.moderate(store, mod, letter.post.id, "accept")
     routed = await cases.route_case(store, mod, letter.post.id, "housing")
     await cases.note_overdue(store, routed.post.due_at + dt.timedelta(seconds=1))

@@ -16,7 +16,7 @@ from tests.support.apps import TEST_PASSWORDS
 from tests.support.people import person
 
 LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 # Every field the issue names for a request.
 REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
                   "description", "agency_responsible", "service_notice", "requested_datetime",

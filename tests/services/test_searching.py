@@ -52,7 +52,7 @@ async def test_private_confidential_and_held_content_is_not_found_by_others(stor
     staff = await person(store, "clerk", Role.STAFF, department="tax")
     bystander = await person(store, "bystander")
     letter = await posting.create_post(store, writer, "mayor", {
-        "title": "私密信件关于噪音", "body": "噪音扰民", "contact": "13800000000", "public": False})
+        "title": "私密信件关于噪音", "body": "噪音扰民", "letter_type": "complaint", "area": "city", "contact": "13800000000", "public": False})
     report = await posting.create_post(store, None, "tax", {"title": "举报偷税噪音", "body": "x"})
     hidden = await posting.create_post(store, writer, "forum", {"title": "噪音帖子", "body": "x"})
     await moderation.moderate(store, mod, hidden.post.id, "hide", "广告")

@@ -20,7 +20,7 @@ from tests.support.people import person
 from tests.support.outbox import take_all_mail
 
 LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 @pytest.fixture(params=["sqlite"] + (["mongodb"] if stores.MONGO_URI else []))

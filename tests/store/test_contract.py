@@ -273,7 +273,7 @@ async def test_update_post_sets_and_clears_case_fields(any_store):
     later = T0 + dt.timedelta(days=2)
     changes = {"status": Status.CLOSED, "accept_due_at": None, "accepted_at": T0,
                "replied_at": later, "closed_at": later, "rated_at": later,
-               "rating_comment": "满意", "status_note": "已办结", "case_number": "A-1",
+               "rating_comment": "满意", "status_note": "已办结", "letter_type": "complaint", "area": "city", "case_number": "A-1",
                "received_on": "2026-11-28", "overdue_since": T0 + dt.timedelta(days=1)}
     updated = await any_store.update_post(post.id, changes)
     assert updated == dataclasses.replace(post, **changes)
@@ -494,6 +494,63 @@ async def test_overdue_noted_filters_by_whether_overdue_since_is_set(any_store):
     rest = await any_store.list_posts(PostFilter(overdue_noted=True),
                                       (page[-1].created_at, page[-1].id), 10)
     assert ids(page + rest) == ids([routed, noted])
+
+
+@pytest.mark.gen_test
+async def test_casework_fields_round_trip_and_filter_helpers_supervision_reminders(any_store):
+    history = [{"at": "2026-01-02T03:04:05.000Z", "source": "rating", "score": "unsatisfied",
+                "comment": "没修好", "department": "housing", "reached": None}]
+    helped, supervised, reminded = (
+        make_post(board="mayor", at=at, status=Status.ROUTED, due_at=T0 + dt.timedelta(days=d),
+                  **extra)
+        for at, d, extra in zip(at_minutes(0, 1, 2), (1, 2, 3), (
+            {"helpers": ["police", "market"], "letter_type": "complaint", "area": "hongta",
+             "real_name": "李建华", "officer_id": new_id(), "extension_status": "requested",
+             "extension_days": 3, "extension_reason": "勘查", "ratings": history},
+            {"supervised": True, "supervised_at": T0, "extended": True, "merged_into": new_id()},
+            {"reminded_at": T0})))
+    posts = [helped, supervised, reminded]
+    for post in posts:
+        await any_store.add_post(post)
+    for post in posts:
+        assert await any_store.get_post(post.id) == post
+
+    async def found(**where):
+        return await matching(any_store, PostFilter(**where))
+    assert await found(helper="police") == ids([helped])
+    assert await found(helper="market", statuses=(Status.ROUTED,)) == ids([helped])
+    assert await found(helper="housing") == []
+    assert await found(supervised=True) == ids([supervised])
+    assert await found(supervised=False) == ids([helped, reminded])
+    assert await found(reminded=True) == ids([reminded])
+    assert await found(reminded=False) == ids([helped, supervised])
+    assert await found(due_from=T0 + dt.timedelta(days=2)) == ids([supervised, reminded])
+    assert await found(due_from=T0 + dt.timedelta(days=2),
+                       due_before=T0 + dt.timedelta(days=3)) == ids([supervised])
+    # lists are replaced whole, and a condition on them holds or refuses the write
+    more = [*history, {**history[0], "score": "satisfied", "department": "gov-hongta"}]
+    updated = await any_store.update_post(helped.id, {"ratings": more, "helpers": []},
+                                          expect={"updated_at": helped.updated_at})
+    assert updated.ratings == more and updated.helpers == []
+    assert await found(helper="police") == []
+
+
+@pytest.mark.gen_test
+async def test_a_note_is_stored_without_counting_as_a_reply(any_store):
+    post = make_post(board="mayor", status=Status.ROUTED)
+    await any_store.add_post(post)
+    note = make_reply(post.id, kind=ReplyKind.INTERNAL)
+    after = await any_store.add_reply(note, {"updated_at": T0}, counted=False)
+    assert after.reply_count == 0 and await any_store.list_replies(post.id) == [note]
+    await any_store.add_reply(make_reply(post.id, at=T0 + dt.timedelta(seconds=1)), {})
+    assert (await any_store.get_post(post.id)).reply_count == 1
+
+
+@pytest.mark.gen_test
+async def test_departments_have_a_kind(any_store):
+    await any_store.ensure_departments([Department("gov-hongta", "红塔区人民政府", "county")])
+    found = {d.slug: d for d in await any_store.list_departments()}
+    assert found["gov-hongta"].kind == "county"
 
 
 @pytest.mark.gen_test

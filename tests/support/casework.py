@@ -12,7 +12,7 @@ async def letter_until(store, writer, mod, clerk, until: str, *, title: str = "�
     """A public letter by `writer`, accepted and routed by `mod`, answered by `clerk` (staff
     of `department`) and rated satisfied, as far as `until` (one of STEPS). Its view."""
     view = await posting.create_post(store, writer, "mayor", {
-        "title": title, "body": "请处理", "contact": "138", "public": True})
+        "title": title, "body": "请处理", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
     reached = STEPS.index(until)
     if reached >= 1:
         await moderation.moderate(store, mod, view.post.id, "accept")

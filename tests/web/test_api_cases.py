@@ -14,7 +14,7 @@ from tests.support.people import login_as
 from tests.support.web import multipart
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 async def upload(client, post_id, *items):
@@ -85,7 +85,7 @@ async def test_anonymous_tax_report_and_tracking(api, store):
 async def test_case_bad_input(api, store):
     writer = await login_as(api, store, "writer")
     mod = await login_as(api, store, "mod", Role.MODERATOR)
-    no_contact = await writer.post("/boards/mayor/posts", {**LETTER, "contact": None})
+    no_contact = await writer.post("/boards/mayor/posts", {**LETTER, "letter_type": "complaint", "area": "city", "contact": None})
     assert no_contact.status == 422 and "contact" in no_contact.error["fields"]
     post_id = (await writer.post("/boards/mayor/posts", LETTER)).json()["post"]["id"]
     for body, field in (({"action": "reject"}, "reason"), ({"action": "nuke"}, "action"),
@@ -146,7 +146,7 @@ async def test_case_permission_matrix(api, store, role, case):
     mod = await login_as(api, store, "mod", Role.MODERATOR)
     board = "tax" if case == "confidential" else "mayor"
     department = "tax" if case == "confidential" else "housing"
-    body = {"title": "事项", "body": "内容", "contact": "13812345678"}
+    body = {"title": "事项", "body": "内容", "letter_type": "complaint", "area": "city", "contact": "13812345678"}
     if board == "mayor":
         body["public"] = case == "public"
     post_id = (await writer.post(f"/boards/{board}/posts", body)).json()["post"]["id"]

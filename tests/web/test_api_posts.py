@@ -12,7 +12,9 @@ async def test_boards_and_departments(api):
     assert [b["slug"] for b in boards] == ["forum", "lawyer", "tax", "agri", "mayor", "hotline"]
     assert {b["kind"] for b in boards} == {"discussion", "consultation", "case", "bulletin"}
     departments = (await api.get("/departments")).json()["items"]
-    assert {"slug": "xinfang", "name": "市信访局"} in departments and len(departments) == 12
+    assert {"slug": "xinfang", "name": "市信访局", "kind": "bureau"} in departments
+    assert {"slug": "gov-hongta", "name": "红塔区人民政府", "kind": "county"} in departments
+    assert len(departments) == 21
 
 
 @pytest.mark.gen_test

@@ -129,7 +129,7 @@ async def _build(api, store, content: str) -> tuple[str, str, str | None, str]:
     attachment = None
     if content in CASES:
         board = "tax" if content == "tax_report" else "mayor"
-        body = {"title": TITLE, "body": "内容", "contact": "13812345678"}
+        body = {"title": TITLE, "body": "内容", "letter_type": "complaint", "area": "city", "contact": "13812345678"}
         if board == "mayor":
             body["public"] = content == "letter_public"
         created = await author.post(f"/boards/{board}/posts", body)

@@ -33,7 +33,7 @@ async def test_letter_from_writing_to_closing_through_pages(http_client, base_ur
     form = await writer.get("/boards/mayor/new")
     assert form.status == 200 and 'name="contact"' in form.text and 'name="files"' in form.text
     sent = await submit_multipart(writer, "/boards/mayor/new", {
-        "title": "小区路灯坏了", "body": "一个月没人修", "contact": "13812345678", "public": "1",
+        "title": "小区路灯坏了", "body": "一个月没人修", "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": "1",
         "category": "城乡建设"}, [("现场.jpg", files.jpeg_with_location())])
     assert sent.status == 303
     post_id = re.fullmatch(r"/posts/([0-9a-f]{24})", sent.headers["Location"]).group(1)
@@ -139,7 +139,7 @@ async def test_an_officials_action_is_confirmed_once_with_the_way_back_to_the_wo
     writer = await person(store, "writer")
     mod = await browser_for(http_client, base_url, store, "mod", Role.MODERATOR)
     view = await posting.create_post(store, writer, "mayor", {
-        "title": "路灯", "body": "不亮", "contact": "138", "public": True})
+        "title": "路灯", "body": "不亮", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
     accepted = await mod.submit(f"/posts/{view.post.id}/moderate",
                                 {"form": "accept", "action": "accept"})
     assert accepted.status == 303

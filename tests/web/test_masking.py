@@ -62,7 +62,7 @@ async def test_a_rating_comment_is_masked_for_the_public(api, browser, store):
     staff = await login(api, store, "clerk", Role.STAFF, department="housing")
     created = await writer.post("/boards/mayor/posts", {
         "title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-        "contact": "13812345678", "public": True})
+        "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True})
     post_id = created.json()["post"]["id"]
     await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})
     await mod.post(f"/posts/{post_id}/route", {"department": "housing", "due_days": 5})

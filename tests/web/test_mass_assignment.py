@@ -74,7 +74,7 @@ async def test_create_post_ignores_author_status_and_flags(api, store):
 
     # A letter: its writer owns `public` and `contact`, never its status or department.
     letter = await writer.post("/boards/mayor/posts", {**FOREIGN, "title": "路灯", "body": "不亮",
-                                                       "contact": "13812345678",
+                                                       "letter_type": "complaint", "area": "city", "contact": "13812345678",
                                                        "status": "routed"})
     assert letter.status == 201, letter.text
     case = await store.get_post(letter.json()["post"]["id"])
@@ -137,7 +137,7 @@ async def test_case_actions_take_only_their_own_fields(api, store):
     mod = await login_as(api, store, "mod", Role.MODERATOR)
     clerk = await login_as(api, store, "clerk", Role.STAFF, department="housing")
     post_id = (await writer.post("/boards/mayor/posts",
-                                 {"title": "路灯", "body": "不亮", "contact": "13812345678",
+                                 {"title": "路灯", "body": "不亮", "letter_type": "complaint", "area": "city", "contact": "13812345678",
                                   "public": False})).json()["post"]["id"]
     writer_id = (await store.get_user_by_name("writer")).id
 

@@ -82,7 +82,7 @@ async def test_a_case_page_and_the_api_offer_what_the_lifecycle_allows(http_clie
                                                                        store, status, extra):
     users = await everyone(store)
     view = await posting.create_post(store, users["writer"], "mayor",
-                                     {"title": "路灯不亮", "body": "一个月了", "contact": "138",
+                                     {"title": "路灯不亮", "body": "一个月了", "letter_type": "complaint", "area": "city", "contact": "138",
                                       "public": True})
     await store.update_post(view.post.id, {"status": status, **extra})
     await check_every_viewer(http_client, base_url, store, users, view.post.id, Kind.CASE,

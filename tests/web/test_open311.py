@@ -14,7 +14,7 @@ from tests.support.people import login_as, person
 from tests.support.web import Browser, Response
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了，电话13812345678", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
                   "description", "agency_responsible", "service_notice", "requested_datetime",
                   "updated_datetime", "expected_datetime"}

@@ -319,7 +319,7 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     # a mayor letter from submission to rating, and a tax report followed by its code
     letter = ok(await alice.post("/boards/mayor/posts", {
         "title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-        "contact": "13812345678", "public": True}), 201).json()["post"]["id"]
+        "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}), 201).json()["post"]["id"]
     body, content_type = multipart([("files", "photo.png", files.png())])
     ok(await alice.call("POST", f"/posts/{letter}/attachments", raw=body,
                         headers={"Content-Type": content_type}), 201)
@@ -344,7 +344,7 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await api.get("/track/NOSUCHCODE234567"), 404)
     ok(await clerk.post("/boards/hotline/posts", {
         "title": "路灯维修答复", "body": "已修复", "category": "城乡建设",
-        "case_number": "12345-2026-0001", "received_on": "2026-11-02",
+        "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001", "received_on": "2026-11-02",
         "department": "housing"}), 201)
     ok(await api.get("/boards/hotline/posts"), 200)
 

@@ -295,7 +295,7 @@ async def test_the_mayor_board_lists_who_handles_each_letter_when_it_was_answere
     letters = []
     for title in ("路灯不亮", "井盖缺失"):
         view = await posting.create_post(store, writer, "mayor", {
-            "title": title, "body": "请处理", "contact": "138", "public": True})
+            "title": title, "body": "请处理", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
         await moderation.moderate(store, mod, view.post.id, "accept")
         await cases.route_case(store, mod, view.post.id, "housing", 1)
         letters.append(view.post.id)
@@ -319,7 +319,7 @@ async def test_me_puts_the_writers_own_letters_first_and_opening_a_notice_reads_
     mod = await person(store, "mod", Role.MODERATOR)
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
     view = await posting.create_post(store, writer, "mayor", {
-        "title": "路灯不亮", "body": "请修", "contact": "138", "public": True})
+        "title": "路灯不亮", "body": "请修", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
     await moderation.moderate(store, mod, view.post.id, "accept")
     await cases.route_case(store, mod, view.post.id, "housing")
     await posting.add_reply(store, clerk, view.post.id, "已修好")

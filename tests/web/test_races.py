@@ -11,7 +11,7 @@ from forum.model import Role, Status
 from tests.support.people import login_as
 
 LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 def one_winner(responses, win_status=200):

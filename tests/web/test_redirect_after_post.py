@@ -38,7 +38,7 @@ async def test_forms_answer_see_other_to_the_result_and_reloading_repeats_nothin
     forum_post = made.headers["Location"]
     assert made.status == 303 and re.fullmatch(r"/posts/[0-9a-f]{24}", forum_post)
     letter = await writer.submit("/boards/mayor/new", {"title": "路灯坏了", "body": "一个月",
-                                                       "contact": "13812345678", "public": "1"})
+                                                       "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": "1"})
     case = letter.headers["Location"]
     assert letter.status == 303 and re.fullmatch(r"/posts/[0-9a-f]{24}", case)
 
@@ -72,7 +72,7 @@ async def test_forms_answer_see_other_to_the_result_and_reloading_repeats_nothin
 async def test_a_letters_tracking_code_shows_once_on_its_page(http_client, base_url, store):
     writer = await browser_for(http_client, base_url, store, "writer")
     sent = await writer.submit("/boards/mayor/new", {"title": "路灯坏了", "body": "一个月",
-                                                     "contact": "13812345678"})
+                                                     "letter_type": "complaint", "area": "city", "contact": "13812345678"})
     assert sent.status == 303 and "flash" in writer.cookies
     shown = await writer.follow(sent)
     code = CODE.search(shown.text).group(1)

@@ -146,7 +146,7 @@ async def test_english_pages_with_content_and_roles(http_client, base_url, store
     post_path = sent.headers["Location"]
     assert (await citizen.submit(post_path, {"body": "Still broken."})).status == 303
     letter = await citizen.submit("/boards/mayor/new", {"title": "Bus stop", "body": "Move it.",
-                                                        "contact": "13812345678"})
+                                                        "letter_type": "complaint", "area": "city", "contact": "13812345678"})
     assert letter.status in (201, 303), letter.text
     for path in (post_path, "/me", "/password", "/logout", "/boards/mayor", "/boards/mayor/new",
                  "/boards/lawyer/new", "/boards/forum/new", post_path + "/edit"):
@@ -215,7 +215,7 @@ async def test_a_letter_through_its_lifecycle_in_english(http_client, base_url, 
     notes = {"timeline-note"}
 
     sent = await submit_multipart(writer, "/boards/mayor/new", {
-        "title": "Street lamp", "body": "Broken for a month", "contact": "13812345678",
+        "title": "Street lamp", "body": "Broken for a month", "letter_type": "complaint", "area": "city", "contact": "13812345678",
         "public": "1"}, [])
     post = sent.headers["Location"]
     shown = await writer.follow(sent)

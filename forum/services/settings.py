@@ -29,14 +29,12 @@ YEARS_ALLOWED = (2000, 2099)
 
 @dataclass(frozen=True)
 class CalendarSettings:
-    """What the admins keep of the calendar and what it adds up to: the years the
-    `chinesecalendar` package covers, the admins' own holidays and working days on top of it,
-    the calendar due times count by, and the first of this year and next that the package
-    does not cover (None when both are)."""
+    """The calendar as the admins see it: the years the `chinesecalendar` package covers, the
+    admins' own holidays and working days on top of it, and the first of this year and next
+    that the package does not cover (None when both are)."""
     covered_years: tuple[int, ...]
     holidays: frozenset[dt.date]
     workdays: frozenset[dt.date]
-    calendar: Calendar
     uncovered_year: int | None
 
     @property
@@ -56,7 +54,7 @@ async def _additions(store: Store) -> tuple[frozenset[dt.date], frozenset[dt.dat
 
 
 async def load_calendar(store: Store) -> Calendar:
-    """The working-day calendar due times, reminders and overdue marks count by: the official
+    """The working-day calendar due times (and so the overdue marks) count by: the official
     holidays and make-up working days (调休) of the years `chinesecalendar` covers, with the
     admins' holidays and working days on top (theirs win)."""
     holidays, workdays = await _additions(store)
@@ -74,7 +72,6 @@ async def _calendar_settings(store: Store) -> CalendarSettings:
     known = official()
     today = now().astimezone(CHINA_STANDARD_TIME).date()
     return CalendarSettings(covered_years=known.years, holidays=holidays, workdays=workdays,
-                            calendar=working_calendar(known, holidays, workdays),
                             uncovered_year=first_uncovered(known, today))
 
 

@@ -31,7 +31,7 @@ import sys
 import time
 from typing import IO, Any, AsyncIterator, Callable
 
-from forum import boards, search, text, workflow
+from forum import boards, holidays, search, text, workflow
 from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
@@ -215,9 +215,9 @@ class Year:
         self.password = password
         self.today = today
         self.start = today - YEAR
-        self.calendar = workflow.Calendar(
-            holidays=frozenset(map(dt.date.fromisoformat, words.HOLIDAYS)),
-            workdays=frozenset(map(dt.date.fromisoformat, words.WORKDAYS)))
+        # The portal's own calendar (chinesecalendar's holidays and 调休), with no additions:
+        # the demo admin keeps none, so office hours and due times agree.
+        self.calendar = holidays.working_calendar(holidays.official())
         self.accounts: list[Account] = []
         self.citizens: list[User] = []
         self.moderators: list[User] = []
@@ -344,7 +344,6 @@ class Year:
         self.accounts.append(Account(name, shown, "admin"))
         with clock_at(founding + 30 * MINUTE):
             await settings.save_sensitive_words(self.store, self.admin, words.SENSITIVE_WORDS)
-            await settings.save_calendar(self.store, self.admin, words.HOLIDAYS, words.WORKDAYS)
 
         joining = founding + DAY
         span = 25 * DAY

@@ -231,7 +231,9 @@ CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 @dataclass(frozen=True)
 class Calendar:
     """Which days are worked: Monday to Friday, less the holidays, plus the weekend days worked
-    in exchange for them (调休). Dates are the city's local dates."""
+    in exchange for them (调休). Dates are the city's local dates. Plain sets, so counting is a
+    look-up per day: forum/holidays.py fills them from `chinesecalendar` and the admins'
+    additions (services/settings.load_calendar)."""
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
 

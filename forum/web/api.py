@@ -6,7 +6,7 @@ from forum.model import iso
 from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
                             departments, flags, moderation, notify, posting, recovery, searching,
                             settings, stats)
-from forum.web import views
+from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
 
@@ -277,15 +277,20 @@ class SensitiveWordsHandler(ApiHandler):
 
 
 class CalendarHandler(ApiHandler):
+    """The admins' holidays and working days on top of `chinesecalendar`, the years it covers,
+    and a warning while next year is not among them."""
+
     async def get(self) -> None:
-        admin.require_admin(self.user)
-        self.respond(200, views.calendar_json(await settings.load_calendar(self.store)))
+        kept = await settings.calendar_settings(self.store, self.user)
+        self.respond(200, views.calendar_json(kept, i18n.translate_message(self.locale,
+                                                                           kept.warning)))
 
     async def put(self) -> None:
         data = self.json_body()
-        calendar = await settings.save_calendar(self.store, self.user, data.get("holidays"),
-                                                data.get("workdays"))
-        self.respond(200, views.calendar_json(calendar))
+        kept = await settings.save_calendar(self.store, self.user, data.get("holidays"),
+                                            data.get("workdays"))
+        self.respond(200, views.calendar_json(kept, i18n.translate_message(self.locale,
+                                                                           kept.warning)))
 
 
 class AttachmentsHandler(ApiHandler):

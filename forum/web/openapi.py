@@ -347,7 +347,18 @@ def _schemas() -> dict[str, Schema]:
                        "active": boolean()},
                       description="A key issued to another system (Open311 clients); the key "
                                   "itself is shown only once, when issued."),
-        "Calendar": obj({"holidays": array(DAY), "workdays": array(DAY)}),
+        "Calendar": obj({
+            "covered_years": array(integer(), description="the years the installed "
+                                   "`chinesecalendar` package has holidays and make-up working "
+                                   "days (调休) for, ascending"),
+            "holidays": array(DAY, description="the admins' days off, on top of the package's"),
+            "workdays": array(DAY, description="the admins' working days, on top of the "
+                                               "package's; they win over its holidays"),
+            "warning": nullable(string(description="set while next year (China Standard Time) "
+                                                   "is not covered: upgrade the package"))},
+            description="Working days are Monday to Friday, less the package's holidays, plus "
+                        "its make-up working weekends, for the years it covers; the admins' "
+                        "days win over it."),
     }
 
 
@@ -950,17 +961,22 @@ def _paths() -> dict[str, Schema]:
                       errors=[403, 422],
                       description="Posts matching a word wait for review; never dropped.")),
         "/api/v1/admin/calendar": item(
-            operation("get", "calendar", "Holidays and adjusted working days",
-                      tag="Administration", login=True, ok=(200, ref("Calendar"), "the lists"),
+            operation("get", "calendar", "Holidays and working days added to chinesecalendar's",
+                      tag="Administration", login=True,
+                      ok=(200, ref("Calendar"), "the admins' lists and the covered years"),
                       errors=[403]),
-            operation("put", "saveCalendar", "Replace holidays and adjusted working days",
+            operation("put", "saveCalendar", "Replace the holidays and working days added to "
+                      "chinesecalendar's",
                       tag="Administration", login=True,
                       body=json_body(obj({
-                          "holidays": array(string(fmt="date"), max_items=settings.DAYS_MAX),
+                          "holidays": array(string(fmt="date"), max_items=settings.DAYS_MAX,
+                                            description="days off the package does not have"),
                           "workdays": array(string(fmt="date"), max_items=settings.DAYS_MAX,
-                                            description="weekend days worked (调休)")})),
+                                            description="days worked that the package has off "
+                                                        "or does not cover (调休)")})),
                       ok=(200, ref("Calendar"), "the lists as saved"), errors=[403, 422],
-                      description="Due times count working days by this calendar.")),
+                      description="Due times count working days by the package's calendar with "
+                                  "these days on top; a day may not be in both lists.")),
     }
 
 

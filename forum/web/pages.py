@@ -428,14 +428,14 @@ class SettingsPage(PageHandler):
         if issued is not None:
             # The page holds a key that is never shown again: no copy may be kept anywhere.
             self.set_header("Cache-Control", "no-store")
-        calendar = await settings.load_calendar(self.store)
+        calendar = await settings.calendar_settings(self.store, self.user)
         current = {
             "words": "\n".join(await settings.sensitive_words(self.store)),
             "holidays": "\n".join(sorted(d.isoformat() for d in calendar.holidays)),
             "workdays": "\n".join(sorted(d.isoformat() for d in calendar.workdays)),
             "slug": "", "name": "", "key_name": ""}
         await self.render_page("settings.html", status, values={**current, **(values or {})},
-                               errors=errors, saved=saved,
+                               errors=errors, saved=saved, calendar=calendar,
                                departments=await departments.list_departments(self.store),
                                api_keys=keys, issued=issued,
                                issuers={uid: u.username for uid, u in issuers.items()})

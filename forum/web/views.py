@@ -13,8 +13,8 @@ from forum.services.moderation import Queue
 from forum.services.notify import Inbox
 from forum.services.searching import Results
 from forum.services.stats import Report
-from forum.workflow import Calendar
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView, Thread
+from forum.services.settings import CalendarSettings
 
 
 def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
@@ -188,9 +188,13 @@ def audit_json(line: AuditLine) -> dict[str, Any]:
             "detail": entry.detail}
 
 
-def calendar_json(calendar: Calendar) -> dict[str, Any]:
-    return {"holidays": sorted(d.isoformat() for d in calendar.holidays),
-            "workdays": sorted(d.isoformat() for d in calendar.workdays)}
+def calendar_json(kept: CalendarSettings, warning: str | None) -> dict[str, Any]:
+    """The admins' additions and the years `chinesecalendar` covers; `warning` in the reader's
+    language, or None while next year is covered."""
+    return {"covered_years": list(kept.covered_years),
+            "holidays": sorted(d.isoformat() for d in kept.holidays),
+            "workdays": sorted(d.isoformat() for d in kept.workdays),
+            "warning": warning}
 
 
 def results_json(results: Results) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from forum.messages import msg
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
                          User, new_id)
 from forum.security import token_hash, tracking_key
-from forum.services import (attachments, audit, decided, departments, notify, posting,
-                            settings, throttle)
+from forum.services import (attachments, audit, decided, departments, following, notify,
+                            posting, settings, throttle)
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
@@ -87,9 +87,12 @@ async def _change(store: Store, viewer: User | None, post: Post, action: str, ne
                                                   "department": post.department})
         if viewer is not None and not is_author(post, viewer):
             await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
-        await notify.tell_author(store, updated, "status", viewer, workflow.ACTION_NAMES[action])
+        told = await notify.tell_author(store, updated, "status", viewer,
+                                        workflow.ACTION_NAMES[action])
         if action == "route":
-            await notify.tell_department(store, updated, updated.department)
+            told |= await notify.tell_department(store, updated, updated.department)
+        await following.tell_of_status(store, post, updated, viewer,
+                                       workflow.ACTION_NAMES[action], told)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -191,13 +194,15 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
                                                 if name in UNSET_WHEN_DUE}}
             try:
                 async with store.transaction():  # the step with its event and notices
-                    await store.update_post(post.id, {"status": new, **changes}, event=event,
-                                            expect=expect)
+                    updated = await store.update_post(post.id, {"status": new, **changes},
+                                                      event=event, expect=expect)
                     if action == "overdue":
-                        await notify.tell_moderators(store, post, "overdue")
+                        told = await notify.tell_moderators(store, post, "overdue")
                     else:
-                        await notify.tell_author(store, post, "status", None,
-                                                 workflow.ACTION_NAMES[action])
+                        told = await notify.tell_author(store, post, "status", None,
+                                                        workflow.ACTION_NAMES[action])
+                    await following.tell_of_status(store, post, updated, None,
+                                                   workflow.ACTION_NAMES[action], told)
             except Conflict:
                 continue  # another process, or a person, got there first
             done += 1
@@ -256,11 +261,13 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     async with decided.unit_decided_from(store, post):
         at = now()
         reply = Reply(new_id(), post.id, None, text_body, html, kind, at, board=post.board)
-        await store.add_reply(reply, {"updated_at": at}, None,
-                              expect={"status": post.status, "department": post.department})
+        replied = await store.add_reply(reply, {"updated_at": at}, None,
+                                        expect={"status": post.status,
+                                                "department": post.department})
         if prepared:
             await attachments.save(store, None, post.id, prepared)
-        await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
+        told = await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
+        await following.tell_of_reply(store, replied, kind, None, told)
     return post
 
 

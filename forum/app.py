@@ -53,6 +53,8 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/v1/search/similar", api.SimilarHandler),
         (r"/api/v1/notifications", api.NotificationsHandler),
         (r"/api/v1/notifications/read", api.NotificationsReadHandler),
+        (r"/api/v1/subscriptions", api.SubscriptionsHandler),
+        (rf"/api/v1/subscriptions/{ID}", api.SubscriptionHandler),
         (r"/api/v1/admin/audit", api.AuditHandler),
         (r"/api/v1/admin/departments", api.AdminDepartmentsHandler),
         (rf"/api/v1/admin/boards/{SLUG}", api.AdminBoardHandler),

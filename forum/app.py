@@ -105,6 +105,8 @@ def routes() -> list[tuple[str, type]]:
         (r"/forgot-password", pages.ForgotPasswordPage),
         (r"/reset-password/([A-Za-z0-9_-]{20,100})", pages.ResetPasswordPage),
         (r"/me", pages.MePage),
+        (r"/subscriptions", pages.SubscriptionsPage),
+        (rf"/subscriptions/{ID}/delete", pages.UnfollowPage),
         (rf"/me/notifications/{ID}", pages.NotificationPage),
         (r"/search", pages.SearchPage),
         (r"/search/similar", pages.SimilarPage),

@@ -22,7 +22,7 @@ from forum.model import Page, Post, ReplyKind, Subscription, User, is_id, new_id
 from forum.services import notify, posting
 from forum.services.fields import check_limit
 from forum.services.paging import decode_cursor, encode_cursor
-from forum.services.presenting import is_moderator, may_see
+from forum.services.presenting import BoardView, is_moderator, may_see
 from forum.store.base import Store
 
 # Followers are read and told this many at a time: a board followed by many thousands is
@@ -76,7 +76,7 @@ async def _resolve(store: Store, viewer: User, kind: str, key: str) -> tuple[str
         return post.title, f"/posts/{post.id}"
     if kind == "board":
         board = await posting.get_board(store, viewer, key)
-        if board.policy.confidential and not is_moderator(viewer):
+        if not may_follow_board(board, viewer):
             # 404, not 403: its list is nobody's business but its moderators'.
             raise NotFound("栏目不存在", denied=True)
         return board.settings.name, f"/boards/{board.slug}"
@@ -84,6 +84,12 @@ async def _resolve(store: Store, viewer: User, kind: str, key: str) -> tuple[str
     if key not in known:
         raise NotFound("部门不存在")
     return known[key], f"/departments/{key}"
+
+
+def may_follow_board(board: BoardView, viewer: User | None) -> bool:
+    """Whether the board's 关注 button is offered: a confidential board lists nothing but to
+    its moderators, so only they may follow it (visitors are offered the login)."""
+    return not board.policy.confidential or is_moderator(viewer)
 
 
 def _require(viewer: User | None) -> User:

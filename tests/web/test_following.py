@@ -286,3 +286,16 @@ async def test_the_buttons_speak_english_on_english_pages(http_client, base_url,
     await reader.submit("/subscriptions", {"target": "board:forum"})
     me = (await reader.get("/me")).text
     assert "Following" in me and "Unfollow" in me
+
+
+def test_followers_notifications_read_in_the_page_language():
+    from forum.web import i18n, modules
+    en = i18n.get_locale("en_US")
+
+    def shown(kind, text):
+        return modules.notification_text(kind, text, en.translate,
+                                         lambda context, word: i18n.translate_in(en, context, word))
+
+    assert shown("follow_status", "您关注的事项状态有更新：路灯（转办）") == (
+        "A case you follow has a new status: 路灯 (Routed)")
+    assert shown("follow_post", "您关注的栏目有新帖：路灯") == "New post in a board you follow: 路灯"

@@ -50,19 +50,25 @@ class SubscriptionView:
     created: bool = False     # follow(): a new subscription, not one the user had already
 
 
+class MalformedTarget(Invalid):
+    """A target of none of the three shapes (missing, not a string, too long, anything else):
+    400, naming the field `target`, as a request no form of ours sends."""
+    status, code = 400, "malformed"
+
+
 def target_of(kind: str, key: str) -> str:
     """The target string of a post id, a board slug or a department slug."""
     return f"{kind}:{key}"
 
 
 def parse_target(value: Any) -> tuple[str, str]:
-    """(kind, key) of a target string. Raises Invalid (target) for anything else: not a
-    string, too long, or not of the three shapes."""
+    """(kind, key) of a target string. Raises MalformedTarget (an Invalid naming `target`, 400)
+    for anything else: missing, not a string, too long, or not of the three shapes."""
     if value is None or value == "":
-        raise Invalid({"target": "不能为空"})
+        raise MalformedTarget({"target": "不能为空"})
     if (not isinstance(value, str) or len(value) > SUBSCRIPTION_TARGET_MAX
             or not re.fullmatch(SUBSCRIPTION_TARGET_PATTERN, value)):
-        raise Invalid({"target": BAD_TARGET})
+        raise MalformedTarget({"target": BAD_TARGET})
     kind, _, key = value.partition(":")
     return kind, key.lower() if kind == "post" else key
 
@@ -103,8 +109,8 @@ async def follow(store: Store, viewer: User | None, target: Any) -> Subscription
     """Follow a target ("post:<id>", "board:<slug>" or "department:<slug>"); following it
     again answers the subscription there is (created False). Safe inside a caller's unit of
     work, and against itself racing: one subscription per person and target, kept by the
-    store's unique index. Raises NotLoggedIn, Invalid (target), NotFound (a target the viewer
-    may not see)."""
+    store's unique index. Raises NotLoggedIn, MalformedTarget (an Invalid naming `target`, 400),
+    NotFound (a target the viewer may not see)."""
     user = _require(viewer)
     kind, key = parse_target(target)
     name, path = await _resolve(store, user, kind, key)

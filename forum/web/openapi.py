@@ -208,7 +208,9 @@ def _schemas() -> dict[str, Schema]:
                                        "`conflict`, `invalid_transition`, `locked`, "
                                        "`too_large`, `invalid`, `rate_limited`, ..."),
             "message": string(description="human text (Chinese)"),
-            "fields": map_of(string(), "422 only: each invalid field's name and why"),
+            "fields": map_of(string(), "each invalid field's name and why: on 422, and on "
+                                       "the 400 of a value no form sends (a follow's "
+                                       "malformed `target`)"),
             "state": obj({"status": string(enum=[s.value for s in Status]),
                           "department": nullable(string()), "updated_at": TIME},
                          optional=["department", "updated_at"],
@@ -382,7 +384,8 @@ PARAMETERS = {
 
 ERRORS = {
     400: ("BadRequest", "Malformed: the body is not a JSON object (or, for uploads, not "
-                        "multipart/form-data)."),
+                        "multipart/form-data); or a value of none of the shapes a field takes "
+                        "(a follow's `target`), named in `error.fields`."),
     401: ("Unauthorized", "Not logged in (or, for login, wrong username or password)."),
     403: ("Forbidden", "Logged in but not allowed; or a cookie-authenticated write without "
                        "the XSRF token."),
@@ -833,8 +836,8 @@ def _paths() -> dict[str, Schema]:
                             "address) of a post's replies, answers, official replies and "
                             "status changes; of a board's new posts once public; of a "
                             "department's official replies on public cases. A target the "
-                            "caller may not see is 404, as reading it is; a malformed one "
-                            "422 naming `target`."),
+                            "caller may not see is 404, as reading it is; a missing or "
+                            "malformed one 400 with `error.fields.target`."),
                 200, wrapped("subscription", ref("Subscription")),
                 "followed already: the subscription there is")),
         "/api/v1/subscriptions/{id}": item(operation(

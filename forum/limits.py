@@ -32,8 +32,11 @@ USER_SEARCH_MAX = 32              # the admin's search for users by name prefix
 API_KEY_NAME_MAX = 60
 DEPARTMENT_SLUG_MAX, DEPARTMENT_NAME_MAX = 32, 40
 TRACKING_INPUT_MAX = 64           # a 查询码 as typed, with spaces and dashes
+SUBSCRIPTION_TARGET_MAX = 64      # what one follows: post:<24 hex>, board:<slug>, department:<slug>
 
 # Patterns without anchors, for re.fullmatch; `anchored()` gives the OpenAPI form.
+# What one follows (关注): a post by its id, a board or a department by its slug.
+SUBSCRIPTION_TARGET_PATTERN = r"post:[0-9a-fA-F]{24}|(board|department):[a-z0-9_-]{1,32}"
 USERNAME_PATTERN = rf"[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 _TRACKING_CHAR = f"[{security.TRACKING_ALPHABET}]"

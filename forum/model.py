@@ -296,6 +296,16 @@ class Notification:
 
 
 @dataclass
+class Subscription:
+    """Someone following (关注) a post, a board or a department, to be told of what is new there.
+    One per person and target."""
+    id: str
+    user_id: str
+    target: str          # "post:<id>" | "board:<slug>" | "department:<slug>"
+    created_at: dt.datetime
+
+
+@dataclass
 class Mail:
     """An e-mail waiting in the outbox; a background sender delivers it, retrying with backoff."""
     id: str

@@ -19,8 +19,8 @@ from forum import backup
 from forum.backup import BackupError
 from forum.clock import now
 from forum.model import ApiKey, Role, Status, new_id
-from forum.services import (accounts, attachments, cases, consulting, flags, moderation, notify,
-                            posting, searching, settings)
+from forum.services import (accounts, attachments, cases, consulting, flags, following,
+                            moderation, notify, posting, searching, settings)
 from forum.services.setup import prepare_store
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS
 from tests.support import stores
@@ -76,6 +76,8 @@ async def rich_portal(store) -> dict:
     report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
                                                              "body": "证据见附件"},
                                        address="10.1.1.1")
+    await following.follow(store, lawyer, f"post:{thread.post.id}")
+    await following.follow(store, citizen, "department:housing")
     await settings.save_sensitive_words(store, admin, ["赌博", "代开发票"])
     await settings.save_calendar(store, admin, ["2026-10-01", "2026-10-02"], ["2026-09-27"])
     await store.add_api_key(ApiKey(new_id(), "12345热线", hashlib.sha256(b"k").hexdigest(),

@@ -19,8 +19,8 @@ from forum.messages import msg
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
                          User, iso, new_id)
 from forum.security import token_hash, tracking_key
-from forum.services import (attachments, audit, decided, departments, notify, posting,
-                            settings, throttle)
+from forum.services import (attachments, audit, decided, departments, following, notify,
+                            posting, settings, throttle)
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
@@ -77,7 +77,7 @@ def _reason(value: Any, *, required: bool = True, name: str = "reason") -> str |
 
 async def apply_step(store: Store, viewer: User | None, post: Post, action: str, new: Status,
                      changes: dict[str, Any], note: str = "", *, tell_writer: bool = True,
-                     also: Callable[[Post], Awaitable[None]] | None = None,
+                     also: Callable[[Post], Awaitable[set[str] | None]] | None = None,
                      expect: dict[str, Any] | None = None) -> PostView:
     """Apply one lifecycle step decided by workflow.step: the post's changes, its event, the
     audit entry, the writer's notice (`tell_writer`) and `also`'s notices, as one unit,
@@ -96,11 +96,17 @@ async def apply_step(store: Store, viewer: User | None, post: Post, action: str,
                                                   **(expect or {})})
         if viewer is not None and not is_author(post, viewer):
             await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
+        told: set[str] = set()
         if tell_writer:
-            await notify.tell_author(store, updated, "status", viewer,
-                                     workflow.ACTION_NAMES[action])
+            told |= await notify.tell_author(store, updated, "status", viewer,
+                                             workflow.ACTION_NAMES[action])
         if also is not None:
-            await also(updated)
+            told |= await also(updated) or set()
+        # Followers hear of the step too, but nobody twice, and never of the offices' own
+        # steps (the writer is not told of them either).
+        if tell_writer:
+            await following.tell_of_status(store, post, updated, viewer,
+                                           workflow.ACTION_NAMES[action], told)
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -134,9 +140,11 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     if chosen_helpers:
         words += "。协办：" + "、".join(known[h] for h in chosen_helpers)
 
-    async def tell(updated: Post) -> None:
+    async def tell(updated: Post) -> set[str]:
+        told: set[str] = set()
         for office in (slug, *chosen_helpers):
-            await notify.tell_department(store, updated, office)
+            told |= await notify.tell_department(store, updated, office)
+        return told
     return await apply_step(store, viewer, post, "route", new, changes,
                             f"{words}。{text_note}" if text_note else words, also=tell)
 
@@ -247,13 +255,15 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
                                                 if name in UNSET_WHEN_DUE}}
             try:
                 async with store.transaction():  # the step with its event and notices
-                    await store.update_post(post.id, {"status": new, **changes}, event=event,
-                                            expect=expect)
+                    updated = await store.update_post(post.id, {"status": new, **changes},
+                                                      event=event, expect=expect)
                     if action == "overdue":
-                        await notify.tell_moderators(store, post, "overdue")
+                        told = await notify.tell_moderators(store, post, "overdue")
                     else:
-                        await notify.tell_author(store, post, "status", None,
-                                                 workflow.ACTION_NAMES[action])
+                        told = await notify.tell_author(store, post, "status", None,
+                                                        workflow.ACTION_NAMES[action])
+                    await following.tell_of_status(store, post, updated, None,
+                                                   workflow.ACTION_NAMES[action], told)
             except Conflict:
                 continue  # another process, or a person, got there first
             done += 1
@@ -312,11 +322,13 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     async with decided.unit_decided_from(store, post):
         at = now()
         reply = Reply(new_id(), post.id, None, text_body, html, kind, at, board=post.board)
-        await store.add_reply(reply, {"updated_at": at}, None,
-                              expect={"status": post.status, "department": post.department})
+        replied = await store.add_reply(reply, {"updated_at": at}, None,
+                                        expect={"status": post.status,
+                                                "department": post.department})
         if prepared:
             await attachments.save(store, None, post.id, prepared)
-        await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
+        told = await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
+        await following.tell_of_reply(store, replied, kind, None, told)
     return post
 
 

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from forum import boards
+from forum import boards, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, Status, User, new_id
-from forum.services import decided, posting
+from forum.services import decided, following, posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (BADGES, PostView, may_answer, may_see, present_posts,
@@ -55,6 +55,9 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
         updated = await store.accept_reply(post.id, reply.id, {
             "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event,
             expect={"status": post.status})
+        # The question's followers hear it is resolved (the asker did it).
+        await following.tell_of_status(store, post, updated, viewer,
+                                       workflow.ACTION_NAMES["accept_answer"])
     (view,) = await present_posts(store, viewer, [updated])
     return view
 

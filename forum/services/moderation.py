@@ -11,7 +11,7 @@ from forum.errors import Conflict, Forbidden, NotLoggedIn
 from forum.limits import REASON_MAX
 from forum.messages import msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
-from forum.services import audit, decided, notify, posting
+from forum.services import audit, decided, following, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields
 from forum.services.presenting import PostView, is_moderator, present_posts, step
@@ -141,8 +141,12 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
                                           expect={"status": post.status})
         await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
         if new_status is not post.status:
-            await notify.tell_author(store, updated, "status", moderator,
-                                     workflow.ACTION_NAMES.get(chosen, chosen))
+            told = await notify.tell_author(store, updated, "status", moderator,
+                                            workflow.ACTION_NAMES.get(chosen, chosen))
+            # Its followers; and its board's, when this made it public (a held post approved,
+            # a public letter accepted).
+            await following.tell_of_status(store, post, updated, moderator,
+                                           workflow.ACTION_NAMES.get(chosen, chosen), told)
     (view,) = await present_posts(store, moderator, [updated])
     return view
 

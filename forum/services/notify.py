@@ -36,18 +36,26 @@ KIND_TEXT = {
     "urge": "信访局催办",
     "remind": "事项即将到期，请按时答复",
     "supervise": "事项已列为督办件",
+    # to followers (关注, forum/services/following.py)
+    "follow_reply": "您关注的帖子有了新回复",
+    "follow_answer": "您关注的问题有了新的解答",
+    "follow_official": "您关注的信件有了官方答复",
+    "follow_status": "您关注的事项状态有更新",
+    "follow_post": "您关注的栏目有新帖",
+    "follow_department": "您关注的部门有新的官方答复",
 }
 
 
 async def tell(store: Store, recipients: list[User], kind: str, post: Post, detail: str = ""
-               ) -> None:
+               ) -> set[str]:
     """Notify each recipient (once, whatever the list repeats), and queue an e-mail to those
-    with a confirmed address."""
+    with a confirmed address. Returns the ids of those told."""
     notifications, mails = notices(recipients, kind, post, detail)
     if notifications:
         await store.add_notifications(notifications)
     for mail in mails:
         await store.enqueue_mail(mail)
+    return {notification.user_id for notification in notifications}
 
 
 def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
@@ -67,30 +75,33 @@ def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
 
 
 async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
-                      detail: str = "") -> None:
+                      detail: str = "") -> set[str]:
     """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
-    without an account). Inside the caller's unit of work, with the change it tells of."""
+    without an account). Inside the caller's unit of work, with the change it tells of.
+    Returns the ids of those told (the writer's, or none)."""
     if post.author_id is None or (actor is not None and actor.id == post.author_id):
-        return
+        return set()
     author = await store.get_user(post.author_id)
-    if author is not None:
-        await tell(store, [author], kind, post, detail)
+    if author is None:
+        return set()
+    return await tell(store, [author], kind, post, detail)
 
 
 async def tell_department(store: Store, post: Post, department: str | None,
-                          kind: str = "routed", detail: str | None = None) -> None:
-    """The staff of `department` hear of a case (routed to them, by default)."""
+                          kind: str = "routed", detail: str | None = None) -> set[str]:
+    """The staff of `department` hear of a case (routed to them, by default). Returns the ids
+    of those told."""
     if department is None:
-        return
+        return set()
     staff = await store.list_users(role=Role.STAFF, department=department, limit=RECIPIENTS_MAX)
-    await tell(store, staff, kind, post,
-               boards.POLICIES[post.board].name if detail is None else detail)
+    return await tell(store, staff, kind, post,
+                      boards.POLICIES[post.board].name if detail is None else detail)
 
 
-async def tell_moderators(store: Store, post: Post, kind: str) -> None:
+async def tell_moderators(store: Store, post: Post, kind: str) -> set[str]:
     people = [*await store.list_users(role=Role.MODERATOR, department=None,
                                       limit=RECIPIENTS_MAX)]
-    await tell(store, people, kind, post)
+    return await tell(store, people, kind, post)
 
 
 # reading -------------------------------------------------------------------------------------

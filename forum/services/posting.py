@@ -21,7 +21,7 @@ from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX, REAL
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
                          Status, User, is_id, new_id)
-from forum.services import audit, decided, notify, searching, settings, throttle
+from forum.services import audit, decided, following, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
@@ -324,6 +324,8 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         await store.index_post(post.id, terms)
         if policy.kind is Kind.BULLETIN:
             await audit.record(store, viewer, "publish", f"post:{post.id}")
+        # The board's followers (关注), when the public may see it at once.
+        await following.tell_of_new_post(store, post, viewer)
     view = present_post(post, viewer, viewer, set(), holds_code=True)
     view.tracking_code = code
     return view
@@ -465,9 +467,12 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
             changes["supervised"] = False  # 督办 lasts until the official reply
         # Conditional on the status and department the reply was decided from: a reply racing
         # a return, a rating or a close gets 409 instead of landing on a case that moved on.
-        await store.add_reply(reply, changes, event,
-                              expect={"status": post.status, "department": post.department})
-        await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
+        replied = await store.add_reply(
+            reply, changes, event, expect={"status": post.status, "department": post.department})
+        told = await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
+        # The post's followers (and a department's, for its official reply on a public case),
+        # all but the writer just told and whoever replied.
+        await following.tell_of_reply(store, replied, kind, viewer, told)
         if kind is ReplyKind.OFFICIAL:
             await audit.record(store, viewer, "official_reply", f"post:{post.id}",
                                detail={"reply_id": reply.id})

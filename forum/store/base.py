@@ -12,7 +12,8 @@ from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, User)
+                         Revision, Role, SearchHit, Session, Setting, Status, Subscription,
+                         User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
            "POST_CHANGEABLE",
@@ -60,7 +61,7 @@ RECORD_KINDS: dict[str, type] = {
     "departments": Department, "boards": BoardSettings, "users": User, "api_keys": ApiKey,
     "posts": Post, "replies": Reply, "revisions": Revision, "events": Event, "flags": Flag,
     "attachments": Attachment, "audit": AuditEntry, "notifications": Notification,
-    "mail": Mail, "settings": Setting,
+    "mail": Mail, "settings": Setting, "subscriptions": Subscription,
 }
 # Kept by the stores but left out of backups, being short-lived: sessions (logins, and the links
 # that confirm an e-mail address; after a restore people sign in again and ask for a new link),
@@ -370,6 +371,31 @@ class Store(Protocol):
     async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
         """Mark the user's notifications with these ids (all of them when None) read; return how
         many changed. Ids of other users' notifications are ignored."""
+
+    # subscriptions (关注) ----------------------------------------------------------------------
+    async def add_subscription(self, subscription: Subscription) -> tuple[Subscription, bool]:
+        """Store `subscription` unless its user already follows its target; return the one
+        stored and whether it is new (False: the earlier one, its id and time, and `subscription`
+        was not stored). One per (user_id, target), kept by a unique index, not a read before
+        the write: of callers racing with one pair, exactly one stores its record and all get
+        that one."""
+
+    async def list_subscriptions(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Subscription]:
+        """Up to `limit` of a user's subscriptions, newest first by (created_at, id), strictly
+        after `after`; empty list when none."""
+
+    async def get_subscription(self, user_id: str, target: str) -> Subscription | None:
+        """The user's subscription to `target`; None when they do not follow it."""
+
+    async def list_subscribers(self, target: str, after: str | None,
+                               limit: int) -> list[Subscription]:
+        """Up to `limit` subscriptions to `target`, ordered by user_id, strictly after the
+        user id `after`; empty list when none. For telling followers, a page at a time."""
+
+    async def delete_subscription(self, subscription_id: str, user_id: str) -> bool:
+        """Remove the subscription with this id if it is `user_id`'s; return whether one was
+        removed (False for an unknown id or another user's)."""
 
     async def enqueue_mail(self, mail: Mail) -> None:
         """Put an e-mail in the outbox; durable when this returns."""

@@ -26,7 +26,8 @@ from pymongo.write_concern import WriteConcern
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
                          ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, User, iso)
+                         Revision, Role, SearchHit, Session, Setting, Status, Subscription,
+                         User, iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
                               StoreUnavailable, importable_kind, newer_schema)
@@ -57,7 +58,7 @@ ATTACHMENT_PLACES = "attachment_places"
 ID_FIELDS: dict[type, str] = {
     User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
     Notification: "id", Mail: "id", Department: "slug", BoardSettings: "slug",
-    Session: "token_hash", ApiKey: "id", Setting: "key",
+    Session: "token_hash", ApiKey: "id", Setting: "key", Subscription: "id",
 }
 
 
@@ -182,6 +183,17 @@ async def _casework_indexes(db: AsyncDatabase) -> None:
                                {"$set": {"ratings": [entry]}})
 
 
+async def _subscription_indexes(db: AsyncDatabase) -> None:
+    """Version 11: who follows (关注) what: one per person and target (unique, which is what
+    keeps a second out), a person's list newest first, a target's followers by person."""
+    subscriptions = db["subscriptions"]
+    await subscriptions.create_index([("user_id", 1), ("target", 1)], unique=True,
+                                     name="user_target")
+    await subscriptions.create_index([("user_id", 1), ("created_at", -1), ("_id", -1)],
+                                     name="user_time")
+    await subscriptions.create_index([("target", 1), ("user_id", 1)], name="target_user")
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
@@ -193,6 +205,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _api_key_indexes,
     _idempotency_indexes,
     _casework_indexes,
+    _subscription_indexes,
 ]
 
 
@@ -1076,6 +1089,49 @@ class MongoStore:
             query["_id"] = {"$in": [_oid(i) for i in set(ids)]}
         result = await self._db["notifications"].update_many(query, {"$set": {"read": True}})
         return result.modified_count
+
+    # subscriptions ---------------------------------------------------------------------------
+    async def add_subscription(self, subscription: Subscription) -> tuple[Subscription, bool]:
+        doc = _to_doc(subscription)
+        pair = {"user_id": subscription.user_id, "target": subscription.target}
+        # An upsert on the unique (user_id, target) index: the server inserts the document only
+        # when the pair is absent (and retries by itself an upsert that lost the race to the
+        # key), so no failed insert ever aborts the caller's transaction.
+        try:
+            stored = await self._db["subscriptions"].find_one_and_update(
+                pair, {"$setOnInsert": {k: v for k, v in doc.items() if k not in pair}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            # A server that does not retry the upsert itself: the other caller's is there.
+            stored = await self._db["subscriptions"].find_one(pair)
+            if stored is None:
+                raise
+        found = _from_doc(Subscription, stored)
+        return found, found.id == subscription.id
+
+    async def list_subscriptions(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Subscription]:
+        return await self._page(Subscription, "subscriptions", "created_at",
+                                {"user_id": user_id}, after, limit)
+
+    async def get_subscription(self, user_id: str, target: str) -> Subscription | None:
+        doc = await self._db["subscriptions"].find_one({"user_id": user_id, "target": target})
+        return _from_doc(Subscription, doc) if doc else None
+
+    async def list_subscribers(self, target: str, after: str | None,
+                               limit: int) -> list[Subscription]:
+        if limit <= 0:
+            return []
+        query: dict[str, Any] = {"target": target}
+        if after is not None:
+            query["user_id"] = {"$gt": after}
+        cursor = self._db["subscriptions"].find(query).sort("user_id", 1).limit(limit)
+        return [_from_doc(Subscription, doc) for doc in await cursor.to_list()]
+
+    async def delete_subscription(self, subscription_id: str, user_id: str) -> bool:
+        result = await self._db["subscriptions"].delete_one({"_id": _oid(subscription_id),
+                                                             "user_id": user_id})
+        return result.deleted_count == 1
 
     async def enqueue_mail(self, mail: Mail) -> None:
         await self._insert("mail", mail, None)

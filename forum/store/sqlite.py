@@ -27,7 +27,8 @@ from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
                          ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, User, is_id,
+                         Revision, Role, SearchHit, Session, Setting, Status, Subscription, User,
+                         is_id,
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
@@ -243,6 +244,16 @@ MIGRATIONS: list[str] = [
         WHERE rating IS NOT NULL AND rated_at IS NOT NULL;
     CREATE INDEX posts_status_supervised ON posts(supervised, status, created_at, id);
     CREATE INDEX posts_status_reminded ON posts(status, reminded_at, due_at);
+    """,
+    # 14: who follows (关注) what: one row per person and target (the unique index is what keeps
+    # a second out), a person's list newest first, and a target's followers by person.
+    """
+    CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY, user_id TEXT NOT NULL, target TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE UNIQUE INDEX subscriptions_user_target ON subscriptions(user_id, target);
+    CREATE INDEX subscriptions_user_time ON subscriptions(user_id, created_at DESC, id DESC);
+    CREATE INDEX subscriptions_target_user ON subscriptions(target, user_id);
     """,
 ]
 
@@ -1358,6 +1369,49 @@ class SqliteStore:
         return await self._write(lambda conn: conn.execute(
             f"UPDATE notifications SET read = 1{_where(clauses)}", params).rowcount,
             content=False)
+
+    # subscriptions ---------------------------------------------------------------------------
+    async def add_subscription(self, subscription: Subscription) -> tuple[Subscription, bool]:
+        values = to_plain(subscription)
+
+        def work(conn: sqlite3.Connection) -> tuple[Subscription, bool]:
+            # The unique (user_id, target) index decides, in the write itself: DO NOTHING when
+            # the pair is there, and then the row that was there is the answer.
+            cursor = conn.execute(
+                "INSERT INTO subscriptions (id, user_id, target, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id, target) DO NOTHING",
+                [_to_sql(values[name]) for name in ("id", "user_id", "target", "created_at")])
+            row = conn.execute("SELECT * FROM subscriptions WHERE user_id = ? AND target = ?",
+                               (subscription.user_id, subscription.target)).fetchone()
+            return _from_row(Subscription, row), cursor.rowcount == 1
+        return await self._write(work, content=False)
+
+    async def list_subscriptions(self, user_id: str, after: tuple[dt.datetime, str] | None,
+                                 limit: int) -> list[Subscription]:
+        return await self._page(Subscription, "subscriptions", "created_at", ["user_id = ?"],
+                                [user_id], after, limit)
+
+    async def get_subscription(self, user_id: str, target: str) -> Subscription | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM subscriptions WHERE user_id = ? AND target = ?",
+            (user_id, target)).fetchone())
+        return _from_row(Subscription, row) if row else None
+
+    async def list_subscribers(self, target: str, after: str | None,
+                               limit: int) -> list[Subscription]:
+        clauses, params = ["target = ?"], [target]
+        if after is not None:
+            clauses.append("user_id > ?")
+            params.append(after)
+        sql = f"SELECT * FROM subscriptions{_where(clauses)} ORDER BY user_id LIMIT ?"
+        rows = await self._read(
+            lambda conn: conn.execute(sql, [*params, max(limit, 0)]).fetchall())
+        return [_from_row(Subscription, row) for row in rows]
+
+    async def delete_subscription(self, subscription_id: str, user_id: str) -> bool:
+        return await self._write(lambda conn: conn.execute(
+            "DELETE FROM subscriptions WHERE id = ? AND user_id = ?",
+            (subscription_id, user_id)).rowcount == 1, content=False)
 
     async def enqueue_mail(self, mail: Mail) -> None:
         await self._write(lambda conn: _insert(conn, "mail", to_plain(mail)), content=False)

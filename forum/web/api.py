@@ -4,8 +4,8 @@ from __future__ import annotations
 from forum.errors import NotLoggedIn
 from forum.model import iso
 from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
-                            departments, flags, moderation, notify, posting, recovery, searching,
-                            settings, stats)
+                            departments, flags, following, moderation, notify, posting,
+                            recovery, searching, settings, stats)
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
@@ -352,6 +352,32 @@ class NotificationsReadHandler(ApiHandler):
         changed = await notify.mark_read(self.store, self.user, data.get("ids"))
         self.respond(200, {"marked": changed,
                            "unread": await notify.unread_count(self.store, self.user)})
+
+
+class SubscriptionsHandler(ApiHandler):
+    """What the caller follows (关注); following a target again answers the subscription
+    there is (200, not 201)."""
+
+    async def get(self) -> None:
+        page = await following.list_following(self.store, self.user,
+                                              cursor=self.query("cursor"),
+                                              limit=self.query("limit"))
+        self.respond(200, {"items": [views.subscription_json(v) for v in page.items],
+                           "next_cursor": page.next_cursor})
+
+    @idempotent
+    async def post(self) -> None:
+        _login_required(self)
+        data = self.json_body()
+        view = await following.follow(self.store, self.user, data.get("target"))
+        self.respond(201 if view.created else 200,
+                     {"subscription": views.subscription_json(view)})
+
+
+class SubscriptionHandler(ApiHandler):
+    async def delete(self, subscription_id: str) -> None:
+        await following.unfollow(self.store, self.user, subscription_id)
+        self.respond(204)
 
 
 class ApiKeysHandler(ApiHandler):

@@ -213,7 +213,7 @@ def notification_text(kind: str, text: str, translate, translate_in) -> str:
     if not head or not text.startswith(head + "："):
         return text
     title, detail = text[len(head) + 1:], ""
-    if kind in ("status", "routed") and title.endswith("）") and "（" in title:
+    if kind in ("status", "routed", "follow_status") and title.endswith("）") and "（" in title:
         title, detail = title[:-1].rsplit("（", 1)
     values = {"what": translate(head), "title": title}
     if not detail:
@@ -229,6 +229,18 @@ class Timeline(tornado.web.UIModule):
         return self.render_string("modules/timeline.html", events=events, labels=EVENT_LABELS,
                                   offices=OFFICE_ACTORS, heading_id=heading_id,
                                   event_note=event_note)
+
+
+class FollowButton(tornado.web.UIModule):
+    """关注 / 已关注（取消关注）: a form that follows `target`, or, when `subscription` is the
+    viewer's, one that unfollows it; both come back to `back`. Visitors get a link to log in
+    (and no form: the page stays the same for every visitor, so it may be cached)."""
+
+    def render(self, target: str, subscription, back: str, name: str = "",
+               flash: dict | None = None) -> str:
+        return self.render_string("modules/follow_button.html", target=target,
+                                  subscription=subscription, back=back, name=name,
+                                  flash=flash or {})
 
 
 class Pagination(tornado.web.UIModule):

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (admin, apikeys, attachments, moderation, recovery, searching,
-                            settings)
+from forum.services import (admin, apikeys, attachments, following, moderation, recovery,
+                            searching, settings)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
 
@@ -226,7 +226,9 @@ def _schemas() -> dict[str, Schema]:
                                        "`conflict`, `invalid_transition`, `locked`, "
                                        "`too_large`, `invalid`, `rate_limited`, ..."),
             "message": string(description="human text (Chinese)"),
-            "fields": map_of(string(), "422 only: each invalid field's name and why"),
+            "fields": map_of(string(), "each invalid field's name and why: on 422, and on "
+                                       "the 400 of a value no form sends (a follow's "
+                                       "malformed `target`)"),
             "state": obj({"status": string(enum=[s.value for s in Status]),
                           "department": nullable(string()), "updated_at": TIME},
                          optional=["department", "updated_at"],
@@ -291,6 +293,19 @@ def _schemas() -> dict[str, Schema]:
                              "post_id": nullable(ID), "text": string(), "created_at": TIME,
                              "read": boolean()}),
         "Inbox": page_of(ref("Notification"), unread=integer(0)),
+        "Subscription": obj({
+            "id": ID,
+            "target": string(1, limits.SUBSCRIPTION_TARGET_MAX,
+                             pattern=limits.anchored(limits.SUBSCRIPTION_TARGET_PATTERN),
+                             description="`post:<id>`, `board:<slug>` or `department:<slug>`"),
+            "kind": string(enum=list(following.TARGET_KINDS)),
+            "key": string(description="the post's id, or the board's or department's slug"),
+            "name": nullable(string(description="the post's title, or the board's or "
+                                                "department's name; null when the caller may "
+                                                "no longer see it")),
+            "url": nullable(string(description="its page; null when the caller may no longer "
+                                               "see it")),
+            "created_at": TIME}),
         "SearchResult": obj({"post": ref("Post"),
                              "snippet": string(description="escaped HTML with `<mark>` around "
                                                            "the query's words"),
@@ -403,7 +418,8 @@ PARAMETERS = {
 
 ERRORS = {
     400: ("BadRequest", "Malformed: the body is not a JSON object (or, for uploads, not "
-                        "multipart/form-data)."),
+                        "multipart/form-data); or a value of none of the shapes a field takes "
+                        "(a follow's `target`), named in `error.fields`."),
     401: ("Unauthorized", "Not logged in (or, for login, wrong username or password)."),
     403: ("Forbidden", "Logged in but not allowed; or a cookie-authenticated write without "
                        "the XSRF token."),
@@ -497,6 +513,17 @@ def operation(method: str, operation_id: str, summary: str, *, tag: str,
         op["parameters"] = params
     if body is not None:
         op["requestBody"] = body
+    return method, op
+
+
+def _also_ok(made: tuple[str, Schema], status: int, schema: Schema, what: str
+             ) -> tuple[str, Schema]:
+    """An operation that may also succeed with `status` (a create that finds the thing there
+    already answers it with 200)."""
+    method, op = made
+    op["responses"] = {str(status): {"description": what,
+                                     "content": {JSON: {"schema": schema}}},
+                       **op["responses"]}
     return method, op
 
 
@@ -883,6 +910,32 @@ def _paths() -> dict[str, Schema]:
             ok=(200, obj({"marked": integer(0), "unread": integer(0)}), "how many changed "
                                                                          "and how many remain"),
             errors=[422])),
+        # following (关注)
+        "/api/v1/subscriptions": item(
+            operation("get", "subscriptions", "What the caller follows", tag="Notifications",
+                      login=True, params=LIST, ok=(200, page_of(ref("Subscription")),
+                                                   "newest first"), errors=[422]),
+            _also_ok(operation(
+                "post", "follow", "Follow a post, a board or a department (关注)",
+                tag="Notifications", login=True,
+                body=json_body(obj({"target": string(
+                    1, limits.SUBSCRIPTION_TARGET_MAX,
+                    pattern=limits.anchored(limits.SUBSCRIPTION_TARGET_PATTERN),
+                    description="`post:<id>`, `board:<slug>` or `department:<slug>`")})),
+                ok=(201, wrapped("subscription", ref("Subscription")), "now followed"),
+                errors=[404, 422],
+                description="The caller is told (in the site, and by e-mail to a confirmed "
+                            "address) of a post's replies, answers, official replies and "
+                            "status changes; of a board's new posts once public; of a "
+                            "department's official replies on public cases. A target the "
+                            "caller may not see is 404, as reading it is; a missing or "
+                            "malformed one 400 with `error.fields.target`."),
+                200, wrapped("subscription", ref("Subscription")),
+                "followed already: the subscription there is")),
+        "/api/v1/subscriptions/{id}": item(operation(
+            "delete", "unfollow", "Stop following", tag="Notifications", login=True,
+            params=[param("id")], ok=(204, None, "no longer followed"),
+            description="Another user's subscription is 404.")),
         # administration
         "/api/v1/admin/users": item(operation(
             "get", "findUsers", "Find accounts", tag="Administration", login=True,

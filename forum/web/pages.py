@@ -13,8 +13,8 @@ from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedI
 from forum.messages import msg
 from forum.model import Role, is_id
 from forum.services import (accounts, admin, apikeys, attachments, cases, casework, consulting,
-                            departments, flags, moderation, notify, posting, recovery, searching,
-                            settings, stats)
+                            departments, flags, following, moderation, notify, posting, recovery,
+                            searching, settings, stats)
 from forum.web import i18n
 from forum.web.base import BaseHandler
 from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
@@ -150,8 +150,11 @@ class BoardPage(AnonymousPageCache, PageHandler):
             figures = await stats.year_summary(self.settings["stats_cache"], self.store,
                                                (board.slug,))
             names = {d.slug: d.name for d in await departments.list_departments(self.store)}
+        subscription = await following.following(self.store, self.user, f"board:{board.slug}")
         await self.render_page("board.html", board=board, page=page, category=category,
-                               figures=figures, department_names=names)
+                               figures=figures, department_names=names,
+                               subscription=subscription,
+                               followable=following.may_follow_board(board, self.user))
 
 
 class NewPostPage(PageHandler):
@@ -215,9 +218,11 @@ class PostPage(AnonymousPageCache, PageHandler):
         files = await attachments.list_for(self.store, self.user, post_id)
         choices = await departments.routable(self.store) if thread.post.may_moderate else []
         colleagues = await casework.colleagues(self.store, self.user, thread.post)
+        subscription = await following.following(self.store, self.user,
+                                                 f"post:{thread.post.post.id}")
         await self.render_page("post.html", status, thread=thread, values=values or {},
                                errors=errors or {}, attachments=files, departments=choices,
-                               colleagues=colleagues)
+                               colleagues=colleagues, subscription=subscription)
 
     async def post(self, post_id: str) -> None:
         """The reply form."""
@@ -373,8 +378,10 @@ class DepartmentPage(PageHandler):
             public = await cases.department_public(self.store, self.user, slug)
             figures = await stats.year_summary(self.settings["stats_cache"], self.store,
                                                departments=(slug,))
+            subscription = await following.following(self.store, self.user,
+                                                     f"department:{public.slug}")
             await self.render_page("department_public.html", department=public,
-                                   figures=figures)
+                                   figures=figures, subscription=subscription)
             return
         found = await cases.department_cases(
             self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
@@ -618,7 +625,11 @@ class MePage(PageHandler):
                                             cursor=self.get_query_argument("cursor", None))
         inbox = await notify.inbox(self.store, self.user,
                                    cursor=self.get_query_argument("notices", None))
-        await self.render_page("me.html", status, page=page, inbox=inbox, errors=errors,
+        followed = await following.list_following(
+            self.store, self.user, cursor=self.get_query_argument("following", None),
+            limit=FOLLOWING_ON_ME)
+        await self.render_page("me.html", status, page=page, inbox=inbox, followed=followed,
+                               errors=errors,
                                email=self.user.email if email is None else email,
                                email_saved=bool(self.take_flash().get("email_saved")))
 
@@ -634,6 +645,41 @@ class MePage(PageHandler):
             return
         await notify.mark_read(self.store, self.user, None)
         self.redirect_after("/me#notifications")
+
+
+# How many of the things one follows /me lists at a time.
+FOLLOWING_ON_ME = 50
+
+
+class SubscriptionsPage(PageHandler):
+    """The 关注 button (a form posting `target`): follow, then back to the target's page. The
+    list of what one follows is on /me."""
+
+    async def get(self) -> None:
+        if self.user is None:
+            self.login_redirect()
+            return
+        self.redirect("/me#following", status=303)
+
+    async def post(self) -> None:
+        if self.user is None:
+            self.redirect("/login?" + urlencode({"next": safe_next(self.form("next"))}),
+                          status=303)
+            return
+        view = await following.follow(self.store, self.user, self.form("target"))
+        self.redirect_after(view.path or "/me#following", followed=True)
+
+
+class UnfollowPage(PageHandler):
+    """已关注（取消关注）: stop following, then back to where the button was (`next`)."""
+
+    async def post(self, subscription_id: str) -> None:
+        back = safe_next(self.form("next"))
+        if self.user is None:
+            self.redirect("/login?" + urlencode({"next": back}), status=303)
+            return
+        await following.unfollow(self.store, self.user, subscription_id)
+        self.redirect_after(back, unfollowed=True)
 
 
 class SearchPage(AnonymousPageCache, PageHandler):

@@ -10,6 +10,7 @@ from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue
+from forum.services.following import SubscriptionView
 from forum.services.notify import Inbox
 from forum.services.searching import Results
 from forum.services.stats import Report
@@ -213,6 +214,14 @@ def notification_json(item: Notification) -> dict[str, Any]:
 def inbox_json(inbox: Inbox) -> dict[str, Any]:
     return {"items": [notification_json(n) for n in inbox.items], "unread": inbox.unread,
             "next_cursor": inbox.next_cursor}
+
+
+def subscription_json(view: SubscriptionView) -> dict[str, Any]:
+    """What the follower may know of a subscription: its target's kind, key, name and page
+    (name and url null when they may no longer see it)."""
+    item = view.subscription
+    return {"id": item.id, "target": item.target, "kind": view.kind, "key": view.key,
+            "name": view.name, "url": view.path, "created_at": iso(item.created_at)}
 
 
 def api_key_json(key: ApiKey) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from forum.clock import SYSTEM_CLOCK, now
 from forum.errors import Conflict, NotFound
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
                          Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
-                         Revision, Role, Session, Status, User, new_id)
+                         Revision, Role, Session, Status, Subscription, User, new_id)
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, record_key
 from forum.store.codec import to_plain
 from tests.support import stores
@@ -1563,6 +1563,96 @@ async def test_concurrent_claims_of_one_key_leave_exactly_one_winner(any_store):
     assert len(winner) == 1
 
 
+# subscriptions -------------------------------------------------------------------------------
+def make_subscription(user_id, target, at=T0) -> Subscription:
+    return Subscription(new_id(), user_id, target, at)
+
+
+@pytest.mark.gen_test
+async def test_a_subscription_is_stored_once_per_user_and_target(any_store):
+    alice, bob = new_id(), new_id()
+    first = make_subscription(alice, "board:forum")
+    assert await any_store.add_subscription(first) == (first, True)
+    again = make_subscription(alice, "board:forum", T0 + dt.timedelta(minutes=1))
+    assert await any_store.add_subscription(again) == (first, False)  # the earlier one
+    other = make_subscription(bob, "board:forum")
+    assert await any_store.add_subscription(other) == (other, True)
+    assert await any_store.get_subscription(alice, "board:forum") == first
+    assert await any_store.get_subscription(alice, "board:agri") is None
+    assert await any_store.list_subscriptions(alice, None, 10) == [first]
+
+
+@pytest.mark.gen_test
+async def test_simultaneous_follows_of_one_target_by_one_user_store_one(any_store):
+    alice = new_id()
+    attempts = [make_subscription(alice, "department:tax") for _ in range(8)]
+    results = await asyncio.gather(*(any_store.add_subscription(s) for s in attempts))
+    assert sum(created for _, created in results) == 1
+    assert len({stored.id for stored, _ in results}) == 1
+    assert len(await any_store.list_subscriptions(alice, None, 20)) == 1
+    assert len(await any_store.list_subscribers("department:tax", None, 20)) == 1
+
+
+@pytest.mark.gen_test
+async def test_a_follow_inside_a_unit_that_finds_one_keeps_the_unit(any_store):
+    alice = new_id()
+    first = make_subscription(alice, "board:forum")
+    await any_store.add_subscription(first)
+    post = make_post()
+    async with any_store.transaction():
+        assert await any_store.add_subscription(make_subscription(alice, "board:forum")) == (
+            first, False)
+        await any_store.add_post(post)  # the unit goes on and commits
+    assert await any_store.get_post(post.id) is not None
+
+
+@pytest.mark.gen_test
+async def test_subscriptions_are_listed_newest_first_per_user_with_keyset_paging(any_store):
+    alice, bob = new_id(), new_id()
+    mine = [make_subscription(alice, f"board:b{n}", at) for n, at in enumerate(at_minutes(0, 1, 1, 2, 3))]
+    for subscription in [*mine, make_subscription(bob, "board:b0")]:
+        await any_store.add_subscription(subscription)
+    newest = sorted(mine, key=lambda s: (s.created_at, s.id), reverse=True)
+    page = await any_store.list_subscriptions(alice, None, 3)
+    rest = await any_store.list_subscriptions(alice, (page[-1].created_at, page[-1].id), 3)
+    assert page + rest == newest
+    assert await any_store.list_subscriptions(new_id(), None, 10) == []
+    assert await any_store.list_subscriptions(alice, None, 0) == []
+
+
+@pytest.mark.gen_test
+async def test_subscribers_of_a_target_are_paged_by_user(any_store):
+    people = sorted(new_id() for _ in range(7))
+    for user_id in reversed(people):
+        await any_store.add_subscription(make_subscription(user_id, "post:" + "a" * 24))
+    await any_store.add_subscription(make_subscription(people[0], "post:" + "b" * 24))
+    seen, after = [], None
+    while page := await any_store.list_subscribers("post:" + "a" * 24, after, 3):
+        seen.extend(page)
+        after = page[-1].user_id
+    assert [s.user_id for s in seen] == people
+    assert await any_store.list_subscribers("post:" + "c" * 24, None, 3) == []
+    assert await any_store.list_subscribers("post:" + "a" * 24, None, 0) == []
+
+
+@pytest.mark.gen_test
+async def test_delete_subscription_removes_only_the_users_own(any_store):
+    alice, bob = new_id(), new_id()
+    hers = make_subscription(alice, "board:forum")
+    await any_store.add_subscription(hers)
+    assert not await any_store.delete_subscription(hers.id, bob)  # not his
+    assert not await any_store.delete_subscription(new_id(), alice)
+    assert not await any_store.delete_subscription("not-an-id", alice)
+    assert await any_store.list_subscriptions(alice, None, 10) == [hers]
+    assert await any_store.delete_subscription(hers.id, alice)
+    assert not await any_store.delete_subscription(hers.id, alice)  # gone already
+    assert await any_store.list_subscriptions(alice, None, 10) == []
+    assert await any_store.list_subscribers("board:forum", None, 10) == []
+    # Following again afterwards makes a new one.
+    again = make_subscription(alice, "board:forum")
+    assert await any_store.add_subscription(again) == (again, True)
+
+
 # backup and restore --------------------------------------------------------------------------
 async def every_kind(store) -> dict[str, list]:
     """One or more records of every kind a backup holds, plus a login and a rate-limit hit (which
@@ -1580,6 +1670,7 @@ async def every_kind(store) -> dict[str, list]:
     notification = Notification(new_id(), author.id, "official", post.id, "已答复", T0)
     mail = Mail(new_id(), "root@example.cn", "主题", "正文", T0, next_attempt_at=T0)
     api_key = make_api_key(created_by=admin.id)
+    subscription = Subscription(new_id(), author.id, f"post:{post.id}", T0)
     await store.ensure_departments([Department("tax", "税务局")])
     await store.ensure_boards([BoardSettings("mayor", "市长书记信箱", categories=["城建"])])
     for user in (author, admin):
@@ -1593,6 +1684,7 @@ async def every_kind(store) -> dict[str, list]:
     await store.add_audit(audit)
     await store.add_notifications([notification])
     await store.enqueue_mail(mail)
+    await store.add_subscription(subscription)
     await store.put_setting("calendar", {"holidays": ["2026-10-01"], "workdays": []})
     await store.put_setting("sensitive_words", ["赌博"])
     await store.index_post(post.id, ["路灯", "路灯", "维修"])
@@ -1606,7 +1698,8 @@ async def every_kind(store) -> dict[str, list]:
             "attachments": [attachment], "audit": [audit], "notifications": [notification],
             "mail": [mail], "settings": [
                 {"key": "calendar", "value": {"holidays": ["2026-10-01"], "workdays": []}},
-                {"key": "sensitive_words", "value": ["赌博"]}]}
+                {"key": "sensitive_words", "value": ["赌博"]}],
+            "subscriptions": [subscription]}
     return {kind: sorted((r if isinstance(r, dict) else to_plain(r) for r in records),
                          key=lambda r, kind=kind: r[record_key(kind)])
             for kind, records in made.items()}
@@ -1913,6 +2006,9 @@ LIST_QUERY_INDEXES = [
     ("notifications", ("user_id", "created_at", "id")),
     ("notifications", ("user_id", "read")),
     ("mail", ("next_attempt_at",)),
+    ("subscriptions", ("user_id", "target")),
+    ("subscriptions", ("user_id", "created_at", "id")),
+    ("subscriptions", ("target", "user_id")),
     ("users", ("username_key",)),
     ("users", ("department", "username_key")),
     ("api_keys", ("created_at", "id")),

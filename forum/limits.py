@@ -28,6 +28,11 @@ USER_SEARCH_MAX = 32              # the admin's search for users by name prefix
 API_KEY_NAME_MAX = 60
 DEPARTMENT_SLUG_MAX, DEPARTMENT_NAME_MAX = 32, 40
 TRACKING_INPUT_MAX = 64           # a 查询码 as typed, with spaces and dashes
+TEMPLATE_TITLE_MAX = 60           # a reply template's name, as staff pick it from a list
+TEMPLATE_BODY_MAX = 5_000         # its text: a reply's start, which staff complete
+TEMPLATES_PER_DEPARTMENT_MAX = 100  # listed whole on the desk and in the reply form
+FAQ_QUESTION_MAX = 200            # a knowledge-base entry's question, edited from the post's
+FAQ_ANSWER_MAX = 10_000           # its answer, Markdown
 
 # Patterns without anchors, for re.fullmatch; `anchored()` gives the OpenAPI form.
 USERNAME_PATTERN = rf"[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}"

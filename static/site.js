@@ -173,9 +173,29 @@
     }
   }
 
+  // 答复模板: choosing a template fills the reply at once (without this script the choice is
+  // sent as ?template=<id> and the page comes back with the text filled in).
+  function setUpTemplates() {
+    var picker = document.querySelector("form.template-picker");
+    var select = picker && picker.elements.namedItem("template");
+    var body = picker && document.getElementById(picker.getAttribute("data-fills") || "body");
+    if (!select || !body) {
+      return;
+    }
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var text = option && option.getAttribute("data-body");
+      if (text) {
+        body.value = text;
+        body.focus();
+      }
+    });
+  }
+
   function setUp() {
     setUpPreview();
     setUpSimilar();
+    setUpTemplates();
   }
 
   if (document.readyState === "loading") {

@@ -97,12 +97,17 @@ async def add_entry(store: Store, viewer: User | None, data: dict[str, Any]) -> 
     return entry
 
 
+def may_delete(viewer: User | None) -> bool:
+    """Moderators (and admins) remove entries."""
+    return viewer is not None and not viewer.disabled and is_moderator(viewer)
+
+
 async def delete_entry(store: Store, viewer: User | None, entry_id: Any) -> FaqEntry:
     """Remove an entry; returns it as it was. Raises NotLoggedIn, Forbidden (moderators only),
     NotFound."""
     if viewer is None:
         raise NotLoggedIn()
-    if not is_moderator(viewer):
+    if not may_delete(viewer):
         raise Forbidden("只有信访局管理员可以删除常见问题")
     async with store.transaction():
         entry = await store.get_faq(entry_id) if is_id(entry_id) else None

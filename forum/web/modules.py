@@ -43,7 +43,8 @@ AUDIT_LABELS = {
     **EVENT_LABELS, "publish": "发布热线答复", "official_reply": "发布官方答复",
     "update_user": "修改用户", "add_department": "新增部门", "save_calendar": "修改节假日安排",
     "save_sensitive_words": "修改敏感词", "issue_api_key": "签发 API 密钥",
-    "revoke_api_key": "吊销 API 密钥",
+    "revoke_api_key": "吊销 API 密钥", "add_template": "新增答复模板",
+    "delete_template": "删除答复模板", "add_faq": "加入常见问题", "delete_faq": "删除常见问题",
 }
 
 # Who acted on a case, as the writer sees it (presenting._event_view): offices, not officials.
@@ -257,6 +258,7 @@ FIELD_LABELS = {
     "action": "操作", "code": "查询码", "words": "敏感词", "holidays": "节假日",
     "workdays": "调休工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
     "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
+    "question": "问题", "answer": "解答",
     "key_name": "使用方名称", "key_id": "密钥", "lang": "语言", "care": "关怀版模式",
     "next": "返回地址", "sort": "排序",
 }
@@ -278,6 +280,8 @@ DONE_WORDS = {
     "return": "已退回市信访局。", "rate": "评价已提交，谢谢。", "hide": "已隐藏。",
     "restore": "已恢复显示。", "lock": "已锁定。", "unlock": "已解除锁定。", "pin": "已置顶。",
     "unpin": "已取消置顶。", "dismiss_flags": "举报已处理。", "attach": "附件已上传。",
+    "template_added": "答复模板已保存。", "template_deleted": "答复模板已删除。",
+    "faq_added": "已加入常见问题。", "faq_deleted": "常见问题已删除。",
 }
 
 

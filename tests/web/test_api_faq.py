@@ -173,3 +173,15 @@ async def test_search_and_similar_list_entries_first(api, store, segmenter):
     assert [p["id"] for p in similar["items"]] == [post_id]
     none = (await api.get("/search/similar?title=水稻施肥&board=agri")).json()
     assert none == {"items": [], "faq": []}
+
+
+@pytest.mark.gen_test
+async def test_a_retried_create_with_its_key_makes_one_entry(api, store):
+    post_id = await answered(store)
+    mod = await login_as(api, store, "mod", Role.MODERATOR)
+    headers = {"Idempotency-Key": "faq-1"}
+    first = await mod.post("/faq", body(post_id), headers=headers)
+    again = await mod.post("/faq", body(post_id), headers=headers)
+    assert first.status == again.status == 201 and again.text == first.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len((await api.get("/faq")).json()["items"]) == 1

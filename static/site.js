@@ -98,7 +98,7 @@
       head.textContent = region.getAttribute("data-head") || "已有相似的已解答问题，看看是否能解决您的疑问：";
       panel.appendChild(head);
       var list = document.createElement("ul");
-      items.slice(0, 5).forEach(function (item) {
+      items.slice(0, 8).forEach(function (item) {
         var li = document.createElement("li");
         var link = document.createElement("a");
         link.href = "/posts/" + encodeURIComponent(item.id);
@@ -142,7 +142,11 @@
           return;  // a newer title is being looked up
         }
         if (data && Array.isArray(data.items)) {
-          show(data.items, wanted);
+          // 常见问题 entries first, each leading to the post it was made from.
+          var entries = (Array.isArray(data.faq) ? data.faq : []).map(function (entry) {
+            return { id: entry.post_id, title: entry.question };
+          });
+          show(entries.concat(data.items), wanted);
         } else {
           clear();
         }

@@ -185,3 +185,16 @@ async def test_a_retried_create_with_its_key_makes_one_entry(api, store):
     assert first.status == again.status == 201 and again.text == first.text
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert len((await api.get("/faq")).json()["items"]) == 1
+
+
+@pytest.mark.gen_test
+async def test_foreign_fields_in_the_body_set_nothing(api, store):
+    from tests.web.test_mass_assignment import FOREIGN
+    post_id = await answered(store)
+    lawyer = await login_as(api, store, "lawyer_answerer", Role.LAWYER)
+    made = await lawyer.post("/faq", {**FOREIGN, **body(post_id), "answer_html": "<script>"})
+    assert made.status == 201, made.text
+    kept = await store.get_faq(made.json()["faq"]["id"])
+    assert kept.board == "lawyer" and kept.id != FOREIGN["id"]
+    assert kept.author_id == (await store.get_user_by_name("lawyer_answerer")).id
+    assert "<script" not in kept.answer_html and kept.created_at.year > 2000

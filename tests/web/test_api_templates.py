@@ -109,3 +109,16 @@ async def test_a_retried_create_with_its_key_makes_one_template(api, store):
     assert first.status == again.status == 201
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert len((await clerk.get(PATH)).json()["items"]) == 1
+
+
+@pytest.mark.gen_test
+async def test_foreign_fields_in_the_body_set_nothing(api, store):
+    from tests.web.test_mass_assignment import FOREIGN
+    clerk = await as_(api, store, "clerk")
+    made = await clerk.post(PATH, {**FOREIGN, "title": "t", "body": "b"})
+    assert made.status == 201, made.text
+    kept = await store.get_template(made.json()["template"]["id"])
+    assert kept.department == "housing" and kept.id != FOREIGN["id"]
+    assert kept.author_id == (await store.get_user_by_name("clerk")).id
+    assert kept.created_at.year > 2000
+    assert await store.list_templates("police") == []

@@ -2,8 +2,6 @@
 常见问题 section, removal by moderators, and entries first on the search and similar pages."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from forum.model import Role

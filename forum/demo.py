@@ -36,8 +36,8 @@ from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
-from forum.services import (accounts, admin, cases, casework, consulting, flags, moderation, posting,
-                            settings)
+from forum.services import (accounts, admin, cases, casework, consulting, faq, flags, moderation,
+                            posting, settings, templates)
 from forum.store.base import Store
 
 CST = workflow.CHINA_STANDARD_TIME
@@ -332,6 +332,26 @@ class Year:
                 return user
 
     # people ----------------------------------------------------------------------------------
+    async def knowledge(self) -> None:
+        """What the year's work left behind: each department's reply templates, and FAQ entries
+        made from a few answered questions and closed public letters, as of today."""
+        for department, staff in sorted(self.staff.items()):
+            for title, body in words.REPLY_TEMPLATES:
+                await templates.add_template(self.store, staff[0], department, title, body)
+        curators = [(slug, who) for slug, who in (
+            ("lawyer", self.lawyers[:1]), ("agri", self.experts[:1]),
+            ("mayor", self.moderators[:1])) if who]
+        for slug, (curator,) in curators:
+            statuses = (Status.CLOSED,) if slug == "mayor" else (Status.RESOLVED, Status.ANSWERED)
+            where = PostFilter(board=slug, statuses=statuses,
+                               public=True if slug == "mayor" else None)
+            for post in await self.store.list_posts(where, None, FAQ_PER_BOARD):
+                replies = [r for r in await self.store.list_replies(post.id)
+                           if r.kind.value in ("answer", "official")]
+                if replies:
+                    await faq.add_entry(self.store, curator, {
+                        "post_id": post.id, "question": post.title, "answer": replies[0].body})
+
     async def people(self) -> None:
         """The admin first (as `create-user` makes one), then everyone registering as citizens
         do, and the admin granting roles: a month before the year begins."""
@@ -752,6 +772,7 @@ async def load_demo(store: Store, passwords: Passwords, *, scale: float = 1.0,
     await year.people()
     await year.tell()
     await year.timeline.run(year.today, report)
+    await year.knowledge()
     # As the server does at start: what became overdue since the last night.
     await cases.note_overdue(store)
     report(year.today)
@@ -815,6 +836,7 @@ class TextPool:
 
 BULK_BATCH = 5000
 BULK_IN_FLIGHT = 2
+FAQ_PER_BOARD = 3   # the demo's FAQ entries per board: from its latest answered posts
 
 
 async def add_bulk_posts(store: Store, count: int, *, seed: int = DEFAULT_SEED,

@@ -33,6 +33,11 @@ API_KEY_NAME_MAX = 60
 DEPARTMENT_SLUG_MAX, DEPARTMENT_NAME_MAX = 32, 40
 TRACKING_INPUT_MAX = 64           # a 查询码 as typed, with spaces and dashes
 SUBSCRIPTION_TARGET_MAX = 64      # what one follows: post:<24 hex>, board:<slug>, department:<slug>
+TEMPLATE_TITLE_MAX = 60           # a reply template's name, as staff pick it from a list
+TEMPLATE_BODY_MAX = 5_000         # its text: a reply's start, which staff complete
+TEMPLATES_PER_DEPARTMENT_MAX = 100  # listed whole on the desk and in the reply form
+FAQ_QUESTION_MAX = 200            # a knowledge-base entry's question, edited from the post's
+FAQ_ANSWER_MAX = 10_000           # its answer, Markdown
 
 # Patterns without anchors, for re.fullmatch; `anchored()` gives the OpenAPI form.
 # What one follows (关注): a post by its id, a board or a department by its slug.

@@ -329,6 +329,33 @@ class Setting:
 
 
 @dataclass
+class ReplyTemplate:
+    """A department's ready text for a common answer (答复模板): its staff start an official reply
+    from one. The body is Markdown, as a reply is written."""
+    id: str
+    department: str
+    title: str
+    body: str
+    author_id: str
+    created_at: dt.datetime
+
+
+@dataclass
+class FaqEntry:
+    """A knowledge-base entry (常见问题) made from an answered question or a closed public case:
+    an edited question and answer, the answer kept as written (Markdown, masked) and as
+    sanitised HTML, and the post it came from."""
+    id: str
+    board: str
+    post_id: str
+    question: str
+    answer: str
+    answer_html: str
+    author_id: str
+    created_at: dt.datetime
+
+
+@dataclass
 class SearchHit:
     post: "Post"
     score: float

@@ -98,7 +98,7 @@
       head.textContent = region.getAttribute("data-head") || "已有相似的已解答问题，看看是否能解决您的疑问：";
       panel.appendChild(head);
       var list = document.createElement("ul");
-      items.slice(0, 5).forEach(function (item) {
+      items.slice(0, 8).forEach(function (item) {
         var li = document.createElement("li");
         var link = document.createElement("a");
         link.href = "/posts/" + encodeURIComponent(item.id);
@@ -142,7 +142,11 @@
           return;  // a newer title is being looked up
         }
         if (data && Array.isArray(data.items)) {
-          show(data.items, wanted);
+          // 常见问题 entries first, each leading to the post it was made from.
+          var entries = (Array.isArray(data.faq) ? data.faq : []).map(function (entry) {
+            return { id: entry.post_id, title: entry.question };
+          });
+          show(entries.concat(data.items), wanted);
         } else {
           clear();
         }
@@ -173,9 +177,29 @@
     }
   }
 
+  // 答复模板: choosing a template fills the reply at once (without this script the choice is
+  // sent as ?template=<id> and the page comes back with the text filled in).
+  function setUpTemplates() {
+    var picker = document.querySelector("form.template-picker");
+    var select = picker && picker.elements.namedItem("template");
+    var body = picker && document.getElementById(picker.getAttribute("data-fills") || "body");
+    if (!select || !body) {
+      return;
+    }
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var text = option && option.getAttribute("data-body");
+      if (text) {
+        body.value = text;
+        body.focus();
+      }
+    });
+  }
+
   function setUp() {
     setUpPreview();
     setUpSimilar();
+    setUpTemplates();
   }
 
   if (document.readyState === "loading") {

@@ -19,8 +19,8 @@ from forum import backup
 from forum.backup import BackupError
 from forum.clock import now
 from forum.model import ApiKey, Role, Status, new_id
-from forum.services import (accounts, attachments, cases, consulting, flags, following,
-                            moderation, notify, posting, searching, settings)
+from forum.services import (accounts, attachments, cases, consulting, faq, flags, following,
+                            moderation, notify, posting, searching, settings, templates)
 from forum.services.setup import prepare_store
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS
 from tests.support import stores
@@ -38,8 +38,8 @@ SLOW = 60  # seconds: a whole portal, twice over, and the search index rebuilt
 async def rich_portal(store) -> dict:
     """Users of every role, a forum thread with replies and an edit, a consultation with an
     accepted answer, a mayor letter accepted, routed, replied to and rated with attachments, an
-    anonymous tax report, flags, notifications, mail, settings, an API key and the audit of it
-    all; plus logins and rate-limit hits, which a backup leaves out."""
+    anonymous tax report, flags, notifications, mail, settings, an API key, a reply template, a
+    knowledge-base entry and the audit of it all; plus logins and rate-limit hits, which a backup leaves out."""
     citizen = await person(store, "citizen")
     lawyer = await person(store, "lawyer1", Role.LAWYER)
     await store.update_user(lawyer.id, {"specialties": ["劳动", "合同"]})
@@ -72,6 +72,11 @@ async def rich_portal(store) -> dict:
     await cases.route_case(store, mod, letter.post.id, "housing", 5, "请尽快处理")
     await posting.add_reply(store, staff, letter.post.id, "已安排维修，三日内修复。")
     await cases.rate_case(store, citizen, letter.post.id, "satisfied", "很及时")
+
+    await templates.add_template(store, staff, "housing", "已安排维修", "您好，已安排维修。")
+    await faq.add_entry(store, lawyer, {"post_id": question.post.id,
+                                        "question": "不签劳动合同怎么办",
+                                        "answer": "可主张**二倍工资**。"})
 
     report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
                                                              "body": "证据见附件"},

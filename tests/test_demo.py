@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from forum import demo, search, text
+from forum import demo, demo_content, search, text
 from forum.clock import now
 from forum.model import PostFilter, ReplyKind, Role, Status
 from forum.services import accounts, cases, posting, searching, stats
@@ -168,6 +168,19 @@ async def test_demo_statistics_search_masking_and_tracking_work_on_the_content(d
     title, code = loaded.tracking_codes[0]
     tracked = await cases.track(store, code, "192.0.2.1")
     assert tracked.post.post.title == title and tracked.post.post.author_id is None
+
+
+@pytest.mark.gen_test
+async def test_demo_departments_keep_templates_and_boards_show_faq(demo_store):
+    store, _ = demo_store
+    assert len(await store.list_templates("housing")) == len(demo_content.REPLY_TEMPLATES)
+    for slug in ("lawyer", "agri", "mayor"):
+        entries = await store.list_faq(slug, None, 10)
+        assert entries, slug
+        for entry in entries:
+            post = await store.get_post(entry.post_id)
+            assert post.board == slug and entry.question == post.title
+    assert await store.list_faq("tax", None, 10) == []
 
 
 @pytest.mark.gen_test(timeout=60)

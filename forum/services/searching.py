@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 from forum import boards, privacy, search, text
 from forum.errors import Invalid
 from forum.limits import QUERY_MAX
-from forum.model import Kind, Post, PostFilter, Role, Status, User
+from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
 from forum.services import stats, throttle
 from forum.services.fields import Fields, check_limit
 from forum.services.presenting import PostView, is_moderator, present_posts
@@ -43,6 +43,8 @@ class Results:
     total: int = 0              # matching posts the viewer may see, counted up to COUNT_MAX
     total_capped: bool = False  # there are more than `total` (or the store ranked no further)
     sort: str = "relevance"
+    # knowledge-base entries matching the query, shown before the posts (first page only)
+    faq: list[FaqEntry] = dataclasses.field(default_factory=list)
 
 
 def _public_terms(title: str, body: str) -> list[str]:
@@ -125,8 +127,46 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     views = await present_posts(store, viewer, [hit.post for hit in page[:size]])
     items = [Result(view, _snippet(view.post, terms), hit.score) for view, hit in zip(views, page)]
     more = len(page) > size and offset + size < size * PAGES_MAX
+    entries = []
+    if offset == 0:
+        words = await asyncio.to_thread(search.content_words, query)
+        entries = await matching_faq(store, words, chosen, title_only=False)
     return Results(query, terms, chosen, items, str(offset + size) if more else None,
-                   total=len(hits), total_capped=capped, sort=order)
+                   total=len(hits), total_capped=capped, sort=order, faq=entries)
+
+
+# The knowledge base ----------------------------------------------------------------------------
+FAQ_SHOWN = 3           # entries shown above a search's or a draft's similar questions
+FAQ_CANDIDATES = 500    # the newest entries (of the board, or of all) read to match
+
+
+async def matching_faq(store: Store, words: list[str], board: str | None, *,
+                       title_only: bool, among: list[str] | None = None) -> list[FaqEntry]:
+    """Up to FAQ_SHOWN knowledge-base entries of `board` (of every board when None) holding
+    the content words `words`, most words in the question first, then most in all, then
+    newest. `title_only` (similar questions): by the rule close_enough applies to posts, the
+    question must hold one of them; otherwise any word in the question or answer will do.
+    `among`: only entries of these boards. Confidential boards have no entries."""
+    if not words or (board is not None and boards.POLICIES[board].confidential):
+        return []
+    entries = await store.list_faq(board, None, FAQ_CANDIDATES)
+    ranked = []
+    for order, entry in enumerate(entries):
+        if boards.POLICIES[entry.board].confidential or (among is not None
+                                                          and entry.board not in among):
+            continue
+        answer = text.plain_text(entry.answer_html)
+        if title_only:
+            closeness = close_enough(words, entry.question, answer)
+        else:
+            question = unicodedata.normalize("NFKC", entry.question).lower()
+            everything = question + "\n" + unicodedata.normalize("NFKC", answer).lower()
+            in_all = sum(1 for word in words if word in everything)
+            closeness = (sum(1 for word in words if word in question), in_all) if in_all else None
+        if closeness is not None:
+            ranked.append((-closeness[0], -closeness[1], order, entry))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked[:FAQ_SHOWN]]
 
 
 def _snippet(post: Post, terms: list[str]) -> str:
@@ -158,19 +198,39 @@ def close_enough(words: list[str], title: str, body: str) -> tuple[int, int] | N
     return (in_title, in_all) if in_all >= needed and in_title else None
 
 
+@dataclass
+class Similar:
+    items: list[PostView]     # answered public questions like the draft's title
+    faq: list[FaqEntry]       # knowledge-base entries like it, shown first
+
+
 async def similar(store: Store, viewer: User | None, title: Any, *, board: Any = None
                   ) -> list[PostView]:
     """Up to five answered public questions like `title`, for someone about to ask: of the
     consultation board `board` when given (else of every one), sharing real words with the
     title (function words like 怎么 do not count), closest first; [] when none is close.
     Raises Invalid (title, board)."""
+    return (await similar_with_faq(store, viewer, title, board=board)).items
+
+
+async def similar_with_faq(store: Store, viewer: User | None, title: Any, *,
+                           board: Any = None) -> Similar:
+    """similar(), and the knowledge-base entries of those boards whose question is as close
+    (up to FAQ_SHOWN), shown before the questions. Raises Invalid (title, board)."""
     fields = Fields()
     wanted = fields.text("title", title, max_len=QUERY_MAX)
     chosen = fields.choice("board", board, consultation_boards())
     fields.done()
     words = await asyncio.to_thread(search.content_words, wanted)
     if not words:
-        return []
+        return Similar([], [])
+    entries = await matching_faq(store, words, chosen, title_only=True,
+                                 among=consultation_boards())
+    return Similar(await _similar_posts(store, viewer, wanted, words, chosen), entries)
+
+
+async def _similar_posts(store: Store, viewer: User | None, wanted: str, words: list[str],
+                         chosen: str | None) -> list[PostView]:
     terms = [term for term in await asyncio.to_thread(search.query_terms, wanted)
              if term not in search.FUNCTION_WORDS]
     slugs = [chosen] if chosen else consultation_boards()

@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, Subscription,
-                         User)
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
+                         FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
+                         Session, Setting, Status, Subscription, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
            "POST_CHANGEABLE",
@@ -41,6 +41,7 @@ TOO_MANY_FILES = "too_many_files"
 PostKey = tuple[dt.datetime, str]
 ReplyKey = tuple[dt.datetime, str]
 AuditKey = tuple[dt.datetime, str]
+FaqKey = tuple[dt.datetime, str]
 
 # Fields of a post that update_post may change; id, board, author and created_at never change.
 POST_CHANGEABLE = frozenset({
@@ -62,6 +63,7 @@ RECORD_KINDS: dict[str, type] = {
     "posts": Post, "replies": Reply, "revisions": Revision, "events": Event, "flags": Flag,
     "attachments": Attachment, "audit": AuditEntry, "notifications": Notification,
     "mail": Mail, "settings": Setting, "subscriptions": Subscription,
+    "templates": ReplyTemplate, "faq": FaqEntry,
 }
 # Kept by the stores but left out of backups, being short-lived: sessions (logins, and the links
 # that confirm an e-mail address; after a restore people sign in again and ask for a new link),
@@ -331,6 +333,34 @@ class Store(Protocol):
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         """Up to `limit` entries, newest first by (at, id), filtered by actor and/or target when
         given, strictly after `after`."""
+
+    # reply templates and the knowledge base ----------------------------------------------------
+    async def add_template(self, template: ReplyTemplate) -> None:
+        """Store a department's reply template; raise Conflict when its id is taken."""
+
+    async def list_templates(self, department: str) -> list[ReplyTemplate]:
+        """Every template of a department, newest first by (created_at, id); empty list when
+        none."""
+
+    async def get_template(self, template_id: str) -> ReplyTemplate | None:
+        """None when no template has this id (a malformed id included)."""
+
+    async def delete_template(self, template_id: str) -> bool:
+        """Remove a template; True when it was there, False when there was none."""
+
+    async def add_faq(self, entry: FaqEntry) -> None:
+        """Store a knowledge-base entry; raise Conflict when its id is taken."""
+
+    async def list_faq(self, board: str | None, after: FaqKey | None,
+                       limit: int) -> list[FaqEntry]:
+        """Up to `limit` entries of one board (of every board when None), newest first by
+        (created_at, id), strictly after `after`. Empty list when none."""
+
+    async def get_faq(self, entry_id: str) -> FaqEntry | None:
+        """None when no entry has this id (a malformed id included)."""
+
+    async def delete_faq(self, entry_id: str) -> bool:
+        """Remove an entry; True when it was there, False when there was none."""
 
     # search ----------------------------------------------------------------------------------
     async def index_post(self, post_id: str, terms: list[str]) -> None:

@@ -23,13 +23,13 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError,
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
-                         ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, Subscription,
-                         User, iso)
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
+                         FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
+                         Session, Setting, Status, Subscription, User, iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
-                              TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
+                              ReplyKey,
                               StoreUnavailable, importable_kind, newer_schema)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
 
@@ -59,6 +59,7 @@ ID_FIELDS: dict[type, str] = {
     User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
     Notification: "id", Mail: "id", Department: "slug", BoardSettings: "slug",
     Session: "token_hash", ApiKey: "id", Setting: "key", Subscription: "id",
+    ReplyTemplate: "id", FaqEntry: "id",
 }
 
 
@@ -194,6 +195,17 @@ async def _subscription_indexes(db: AsyncDatabase) -> None:
     await subscriptions.create_index([("target", 1), ("user_id", 1)], name="target_user")
 
 
+async def _template_faq_indexes(db: AsyncDatabase) -> None:
+    """Version 12: departments' reply templates newest first per department; knowledge-base
+    entries newest first per board and across boards, and by the post each was made from."""
+    await db["templates"].create_index([("department", 1), ("created_at", -1), ("_id", -1)],
+                                       name="department_time")
+    faq = db["faq"]
+    await faq.create_index([("board", 1), ("created_at", -1), ("_id", -1)], name="board_time")
+    await faq.create_index([("created_at", -1), ("_id", -1)], name="time")
+    await faq.create_index("post_id", name="post_id")
+
+
 MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
@@ -206,6 +218,7 @@ MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
     _idempotency_indexes,
     _casework_indexes,
     _subscription_indexes,
+    _template_faq_indexes,
 ]
 
 
@@ -379,7 +392,7 @@ CONTENT_WRITES = frozenset({
     "ensure_departments", "add_department", "ensure_boards", "save_board", "add_user",
     "update_user", "add_post", "add_posts_bulk", "update_post", "add_reply", "accept_reply",
     "add_flag", "close_flags", "add_attachment", "add_attachments", "put_setting", "index_post",
-    "index_posts", "import_records",
+    "index_posts", "import_records", "add_template", "delete_template", "add_faq", "delete_faq",
     "wipe"})
 
 
@@ -907,6 +920,45 @@ class MongoStore:
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         return await self._page(AuditEntry, "audit", "at",
                                 _given({"actor_id": actor_id, "target": target}), after, limit)
+
+    # reply templates and the knowledge base ----------------------------------------------------
+    async def add_template(self, template: ReplyTemplate) -> None:
+        try:
+            await self._insert("templates", template, None)
+        except DuplicateKeyError as exc:
+            raise Conflict(code="already_exists") from exc
+
+    async def list_templates(self, department: str) -> list[ReplyTemplate]:
+        cursor = self._db["templates"].find({"department": department}).sort(
+            [("created_at", -1), ("_id", -1)])
+        return [_from_doc(ReplyTemplate, doc) for doc in await cursor.to_list()]
+
+    async def get_template(self, template_id: str) -> ReplyTemplate | None:
+        doc = await self._db["templates"].find_one({"_id": _oid(template_id)})
+        return _from_doc(ReplyTemplate, doc) if doc else None
+
+    async def delete_template(self, template_id: str) -> bool:
+        result = await self._db["templates"].delete_one({"_id": _oid(template_id)})
+        return result.deleted_count > 0
+
+    async def add_faq(self, entry: FaqEntry) -> None:
+        try:
+            await self._insert("faq", entry, None)
+        except DuplicateKeyError as exc:
+            raise Conflict(code="already_exists") from exc
+
+    async def list_faq(self, board: str | None, after: FaqKey | None,
+                       limit: int) -> list[FaqEntry]:
+        return await self._page(FaqEntry, "faq", "created_at", _given({"board": board}), after,
+                                limit)
+
+    async def get_faq(self, entry_id: str) -> FaqEntry | None:
+        doc = await self._db["faq"].find_one({"_id": _oid(entry_id)})
+        return _from_doc(FaqEntry, doc) if doc else None
+
+    async def delete_faq(self, entry_id: str) -> bool:
+        result = await self._db["faq"].delete_one({"_id": _oid(entry_id)})
+        return result.deleted_count > 0
 
     # attachments -----------------------------------------------------------------------------
     async def add_attachment(self, attachment: Attachment, data: bytes) -> None:

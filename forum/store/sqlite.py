@@ -24,14 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, TypeVar
 
 from forum.durable import sync_folder, write_whole
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         IdempotencyRecord, Mail, Notification, Post, PostFilter, Reply,
-                         ReplyKind, ReplyStats,
-                         Revision, Role, SearchHit, Session, Setting, Status, Subscription, User,
-                         is_id,
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
+                         FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
+                         Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
+                         Session, Setting, Status, Subscription, User, is_id,
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
-                              TOO_MANY_FILES, AuditKey, Conflict, NotFound, PostKey, ReplyKey,
+                              TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
+                              ReplyKey,
                               StoreRefused, StoreUnavailable, importable_kind, newer_schema,
                               record_key)
 from forum.store.codec import as_utc, from_plain, plain_changes, to_plain
@@ -254,6 +254,22 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX subscriptions_user_target ON subscriptions(user_id, target);
     CREATE INDEX subscriptions_user_time ON subscriptions(user_id, created_at DESC, id DESC);
     CREATE INDEX subscriptions_target_user ON subscriptions(target, user_id);
+    """,
+    # 15: departments' reply templates (答复模板), listed newest first per department; the
+    # knowledge base (常见问题), listed newest first per board and across boards, and found by
+    # the post each entry was made from.
+    """
+    CREATE TABLE templates (
+        id TEXT PRIMARY KEY, department TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+        author_id TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX templates_department ON templates(department, created_at DESC, id DESC);
+    CREATE TABLE faq (
+        id TEXT PRIMARY KEY, board TEXT NOT NULL, post_id TEXT NOT NULL, question TEXT NOT NULL,
+        answer TEXT NOT NULL, answer_html TEXT NOT NULL, author_id TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE INDEX faq_board ON faq(board, created_at DESC, id DESC);
+    CREATE INDEX faq_time ON faq(created_at DESC, id DESC);
+    CREATE INDEX faq_post ON faq(post_id);
     """,
 ]
 
@@ -1178,6 +1194,52 @@ class SqliteStore:
                          after: AuditKey | None, limit: int) -> list[AuditEntry]:
         clauses, params = _equal({"actor_id": actor_id, "target": target})
         return await self._page(AuditEntry, "audit", "at", clauses, params, after, limit)
+
+    # reply templates and the knowledge base ----------------------------------------------------
+    async def add_template(self, template: ReplyTemplate) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "templates", to_plain(template))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(code="already_exists") from exc
+        await self._write(work)
+
+    async def list_templates(self, department: str) -> list[ReplyTemplate]:
+        rows = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM templates WHERE department = ? ORDER BY created_at DESC, id DESC",
+            (department,)).fetchall())
+        return [_from_row(ReplyTemplate, row) for row in rows]
+
+    async def get_template(self, template_id: str) -> ReplyTemplate | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM templates WHERE id = ?", (template_id,)).fetchone())
+        return _from_row(ReplyTemplate, row) if row else None
+
+    async def delete_template(self, template_id: str) -> bool:
+        return bool(await self._write(lambda conn: conn.execute(
+            "DELETE FROM templates WHERE id = ?", (template_id,)).rowcount))
+
+    async def add_faq(self, entry: FaqEntry) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            try:
+                _insert(conn, "faq", to_plain(entry))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(code="already_exists") from exc
+        await self._write(work)
+
+    async def list_faq(self, board: str | None, after: FaqKey | None,
+                       limit: int) -> list[FaqEntry]:
+        clauses, params = _equal({"board": board})
+        return await self._page(FaqEntry, "faq", "created_at", clauses, params, after, limit)
+
+    async def get_faq(self, entry_id: str) -> FaqEntry | None:
+        row = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM faq WHERE id = ?", (entry_id,)).fetchone())
+        return _from_row(FaqEntry, row) if row else None
+
+    async def delete_faq(self, entry_id: str) -> bool:
+        return bool(await self._write(lambda conn: conn.execute(
+            "DELETE FROM faq WHERE id = ?", (entry_id,)).rowcount))
 
     # attachments -----------------------------------------------------------------------------
     def _file_path(self, attachment_id: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from forum.errors import NotLoggedIn
 from forum.model import iso
 from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
-                            departments, flags, following, moderation, notify, posting,
-                            recovery, searching, settings, stats)
+                            departments, faq, flags, following, moderation, notify, posting,
+                            recovery, searching, settings, stats, templates)
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
@@ -240,6 +240,49 @@ class DepartmentCasesHandler(ApiHandler):
         self.respond(200, views.department_cases_json(found))
 
 
+class TemplatesHandler(ApiHandler):
+    """A department's reply templates (答复模板)."""
+
+    async def get(self, slug: str) -> None:
+        found = await templates.list_templates(self.store, self.user, slug)
+        self.respond(200, {"items": [views.template_json(t) for t in found],
+                           "next_cursor": None})
+
+    @idempotent
+    async def post(self, slug: str) -> None:
+        data = self.json_body()
+        template = await templates.add_template(self.store, self.user, slug, data.get("title"),
+                                                data.get("body"))
+        self.respond(201, {"template": views.template_json(template)})
+
+
+class TemplateHandler(ApiHandler):
+    async def delete(self, slug: str, template_id: str) -> None:
+        await templates.delete_template(self.store, self.user, slug, template_id)
+        self.respond(204)
+
+
+class FaqHandler(ApiHandler):
+    """The knowledge base (常见问题)."""
+
+    async def get(self) -> None:
+        page = await faq.list_entries(self.store, self.query("board") or None,
+                                      cursor=self.query("cursor"), limit=self.query("limit"))
+        self.respond(200, {"items": [views.faq_json(e) for e in page.items],
+                           "next_cursor": page.next_cursor})
+
+    @idempotent
+    async def post(self) -> None:
+        entry = await faq.add_entry(self.store, self.user, self.json_body())
+        self.respond(201, {"faq": views.faq_json(entry)})
+
+
+class FaqEntryHandler(ApiHandler):
+    async def delete(self, entry_id: str) -> None:
+        await faq.delete_entry(self.store, self.user, entry_id)
+        self.respond(204)
+
+
 class StatsHandler(ApiHandler):
     async def get(self) -> None:
         found = await self.settings["stats_cache"].get(self.store, self.query("from"),
@@ -334,9 +377,10 @@ class SearchHandler(AnonymousPageCache, ApiHandler):
 
 class SimilarHandler(ApiHandler):
     async def get(self) -> None:
-        found = await searching.similar(self.store, self.user, self.query("title"),
-                                      board=self.query("board") or None)
-        self.respond(200, {"items": [views.post_json(v) for v in found]})
+        found = await searching.similar_with_faq(self.store, self.user, self.query("title"),
+                                                 board=self.query("board") or None)
+        self.respond(200, {"items": [views.post_json(v) for v in found.items],
+                           "faq": [views.faq_json(e) for e in found.faq]})
 
 
 class NotificationsHandler(ApiHandler):

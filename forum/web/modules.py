@@ -44,7 +44,8 @@ AUDIT_LABELS = {
     **EVENT_LABELS, "publish": "发布热线答复", "official_reply": "发布官方答复",
     "update_user": "修改用户", "add_department": "新增部门", "save_calendar": "修改节假日安排",
     "save_sensitive_words": "修改敏感词", "issue_api_key": "签发 API 密钥",
-    "revoke_api_key": "吊销 API 密钥",
+    "revoke_api_key": "吊销 API 密钥", "add_template": "新增答复模板",
+    "delete_template": "删除答复模板", "add_faq": "加入常见问题", "delete_faq": "删除常见问题",
 }
 
 # Who acted on a case, as the writer sees it (presenting._event_view): offices, not officials.
@@ -273,6 +274,7 @@ FIELD_LABELS = {
     "action": "操作", "code": "查询码", "words": "敏感词", "holidays": "另外的节假日",
     "workdays": "另外的工作日", "slug": "部门代码", "name": "部门名称", "from": "开始日期",
     "to": "结束日期", "actor": "操作人", "post_id": "帖子编号", "form": "表单",
+    "question": "问题", "answer": "解答",
     "key_name": "使用方名称", "key_id": "密钥", "lang": "语言", "care": "关怀版模式",
     "next": "返回地址", "sort": "排序",
 }
@@ -297,6 +299,8 @@ DONE_WORDS = {
     "note": "协办意见已添加。", "assign": "已指定承办人。", "extension_request": "延期申请已提交，等待市信访局审批。",
     "extension_decide": "延期申请已审批。", "urge": "已催办，承办部门会收到提醒。", "supervise": "已列为督办件。",
     "callback": "回访已记录。", "merge": "已合并到先前的事项，写信人会收到通知。",
+    "template_added": "答复模板已保存。", "template_deleted": "答复模板已删除。",
+    "faq_added": "已加入常见问题。", "faq_deleted": "常见问题已删除。",
 }
 
 

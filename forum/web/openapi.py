@@ -319,7 +319,10 @@ def _schemas() -> dict[str, Schema]:
                                          f"the newest 500 posts of each word, so older matches "
                                          f"may be left out"),
             total_capped=boolean(description=f"true: there are more than `total` "
-                                             f"({searching.COUNT_MAX}) and the pages end there")),
+                                             f"({searching.COUNT_MAX}) and the pages end there"),
+            faq=array(ref("Faq"), max_items=searching.FAQ_SHOWN,
+                      description="knowledge-base entries matching the query, to show before "
+                                  "the posts; first page only")),
         "Figures": figures,
         "Stats": obj({"from": nullable(TIME), "to": nullable(TIME), "computed_at": TIME,
                       "boards": map_of(ref("Figures"), "by board slug"),
@@ -374,6 +377,20 @@ def _schemas() -> dict[str, Schema]:
             description="Working days are Monday to Friday, less the package's holidays, plus "
                         "its make-up working weekends, for the years it covers; the admins' "
                         "days win over it."),
+        "Template": obj({"id": ID, "department": string(1, 32),
+                         "title": string(1, limits.TEMPLATE_TITLE_MAX),
+                         "body": string(1, limits.TEMPLATE_BODY_MAX,
+                                        description="Markdown, as a reply is written"),
+                         "created_at": TIME},
+                        description="A department's reply template (答复模板)."),
+        "Faq": obj({"id": ID, "board": string(enum=SLUGS),
+                    "question": string(1, limits.FAQ_QUESTION_MAX),
+                    "answer": string(1, limits.FAQ_ANSWER_MAX,
+                                     description="Markdown as written, personal data masked"),
+                    "answer_html": string(description="sanitised HTML rendering"),
+                    "post_id": ID, "created_at": TIME},
+                   description="A knowledge-base entry (常见问题), made from an answered "
+                               "question or a closed public case."),
     }
 
 
@@ -864,6 +881,27 @@ def _paths() -> dict[str, Schema]:
                                          "only this status"), *LIST],
             ok=(200, ref("DepartmentCases"), "its cases"), errors=[403, 422],
             description="Its staff, moderators and admins.")),
+        "/api/v1/departments/{slug}/templates": item(
+            operation("get", "listTemplates", "A department's reply templates",
+                      tag="Departments and statistics", login=True, params=[param("slug")],
+                      ok=(200, page_of(ref("Template")), "newest first, all of them"),
+                      errors=[403],
+                      description="Its staff, moderators and admins."),
+            operation("post", "addTemplate", "Keep a reply template",
+                      tag="Departments and statistics", login=True, params=[param("slug")],
+                      body=json_body(obj({"title": string(1, limits.TEMPLATE_TITLE_MAX),
+                                          "body": string(1, limits.TEMPLATE_BODY_MAX)})),
+                      ok=(201, wrapped("template", ref("Template")), "the template"),
+                      errors=[403, 409, 422],
+                      description=f"Its staff and admins; at most "
+                                  f"{limits.TEMPLATES_PER_DEPARTMENT_MAX} a department (409 "
+                                  f"beyond). Audited.")),
+        "/api/v1/departments/{slug}/templates/{id}": item(operation(
+            "delete", "deleteTemplate", "Remove a reply template",
+            tag="Departments and statistics", login=True, params=[param("slug"), param("id")],
+            ok=(204, None, "removed"), errors=[403],
+            description="Its staff and admins; a template of another department is 404. "
+                        "Audited.")),
         "/api/v1/stats": item(operation(
             "get", "stats", "Case statistics", tag="Departments and statistics",
             params=[query("from", string(fmt="date"), "first day, `YYYY-MM-DD` (China time)"),
@@ -894,10 +932,39 @@ def _paths() -> dict[str, Schema]:
                           required=True),
                     query("board", string(enum=searching.consultation_boards()),
                           "only this consultation board (absent: every one)")],
-            ok=(200, obj({"items": array(ref("Post"), max_items=searching.SIMILAR_MAX)}),
+            ok=(200, obj({"items": array(ref("Post"), max_items=searching.SIMILAR_MAX),
+                          "faq": array(ref("Faq"), max_items=searching.FAQ_SHOWN,
+                                       description="knowledge-base entries as close, to show "
+                                                   "first")}),
                 f"up to {searching.SIMILAR_MAX} answered public questions sharing real words "
                 "with the title; empty when none is close"),
             errors=[422])),
+        # the knowledge base
+        "/api/v1/faq": item(
+            operation("get", "listFaq", "Knowledge-base entries", tag="Knowledge base",
+                      params=[query("board", string(enum=SLUGS), "only this board"), *LIST],
+                      ok=(200, page_of(ref("Faq")), "newest first; none for confidential "
+                                                    "boards"),
+                      errors=[422]),
+            operation("post", "addFaq", "Make a knowledge-base entry", tag="Knowledge base",
+                      login=True,
+                      body=json_body(obj({
+                          "post_id": ID,
+                          "question": string(1, limits.FAQ_QUESTION_MAX),
+                          "answer": string(1, limits.FAQ_ANSWER_MAX,
+                                           description="Markdown; rendered and sanitised as "
+                                                       "post bodies")})),
+                      ok=(201, wrapped("faq", ref("Faq")), "the entry"),
+                      errors=[404, 422],
+                      description="Moderators on any board, verified lawyers on `lawyer`, "
+                                  "experts on `agri` (403 otherwise). The post must be an "
+                                  "answered question or a closed public case (422 naming "
+                                  "`post_id`); a post the caller may not see is 404. "
+                                  "Audited.")),
+        "/api/v1/faq/{id}": item(operation(
+            "delete", "deleteFaq", "Remove a knowledge-base entry", tag="Knowledge base",
+            login=True, params=[param("id")], ok=(204, None, "removed"), errors=[403],
+            description="Moderators. Audited.")),
         # notifications
         "/api/v1/notifications": item(operation(
             "get", "notifications", "The caller's notifications", tag="Notifications",
@@ -1043,6 +1110,8 @@ TAGS = [
     ("Moderation", "The letters-and-visits bureau's queue and actions."),
     ("Departments and statistics", "Departments, their cases and the published figures."),
     ("Search", "Full-text search over what the caller may see."),
+    ("Knowledge base", "常见问题: answered questions and closed public cases, edited into "
+                       "entries each board shows."),
     ("Notifications", "What reached the caller."),
     ("Administration", "Accounts, departments, boards, word list, calendar and the audit log; "
                        "admins only, every change audited."),

@@ -13,8 +13,8 @@ from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedI
 from forum.messages import msg
 from forum.model import Role, is_id
 from forum.services import (accounts, admin, apikeys, attachments, cases, casework, consulting,
-                            departments, flags, following, moderation, notify, posting, recovery,
-                            searching, settings, stats)
+                            departments, faq, flags, following, moderation, notify, posting,
+                            recovery, searching, settings, stats, templates)
 from forum.web import i18n
 from forum.web.base import BaseHandler
 from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
@@ -151,10 +151,12 @@ class BoardPage(AnonymousPageCache, PageHandler):
                                                (board.slug,))
             names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         subscription = await following.following(self.store, self.user, f"board:{board.slug}")
+        entries = await faq.for_board(self.store, board.slug)
         await self.render_page("board.html", board=board, page=page, category=category,
                                figures=figures, department_names=names,
                                subscription=subscription,
-                               followable=following.may_follow_board(board, self.user))
+                               followable=following.may_follow_board(board, self.user),
+                               faq_entries=entries, faq_removable=faq.may_delete(self.user))
 
 
 class NewPostPage(PageHandler):
@@ -200,12 +202,16 @@ class NewPostPage(PageHandler):
         with the answered questions like its title above it."""
         board = await posting.board_for_writing(self.store, self.user, slug)
         errors: dict[str, str] = {}
+        entries = []
         try:
-            similar = await searching.similar(self.store, self.user, values["title"], board=slug)
+            found = await searching.similar_with_faq(self.store, self.user, values["title"],
+                                                     board=slug)
+            similar, entries = found.items, found.faq
         except Invalid as error:
             similar, errors = None, error.fields
         await self.render_page("new_post.html", 422 if errors else 200, board=board,
-                               values=values, errors=errors, similar=similar)
+                               values=values, errors=errors, similar=similar,
+                               similar_faq=entries)
 
 
 class PostPage(AnonymousPageCache, PageHandler):
@@ -217,11 +223,18 @@ class PostPage(AnonymousPageCache, PageHandler):
         thread = await posting.get_thread(self.store, self.user, post_id)
         files = await attachments.list_for(self.store, self.user, post_id)
         choices = await departments.routable(self.store) if thread.post.may_moderate else []
+        post = thread.post.post
+        offered = await templates.for_reply(self.store, self.user, post)
+        values = dict(values or {})
+        chosen = templates.chosen(offered, self.get_query_argument("template", None))
+        if chosen is not None and not values.get("body"):
+            values["body"] = chosen.body  # 答复模板 without JavaScript: the link fills the form
         colleagues = await casework.colleagues(self.store, self.user, thread.post)
-        subscription = await following.following(self.store, self.user,
-                                                 f"post:{thread.post.post.id}")
-        await self.render_page("post.html", status, thread=thread, values=values or {},
+        subscription = await following.following(self.store, self.user, f"post:{post.id}")
+        await self.render_page("post.html", status, thread=thread, values=values,
                                errors=errors or {}, attachments=files, departments=choices,
+                               reply_templates=offered, chosen_template=chosen,
+                               may_add_faq=faq.may_add(self.user, post),
                                colleagues=colleagues, subscription=subscription)
 
     async def post(self, post_id: str) -> None:
@@ -294,6 +307,21 @@ class RatingPage(PostActionPage):
     async def act(self, post_id: str) -> None:
         await cases.rate_case(self.store, self.user, post_id, self.form("score"),
                               self.form("comment") or None)
+
+
+class FaqAddPage(PostActionPage):
+    """加入常见问题: an entry made from this post."""
+    done = "faq_added"
+
+    async def act(self, post_id: str) -> None:
+        await faq.add_entry(self.store, self.user, {
+            "post_id": post_id, "question": self.form("question"), "answer": self.form("answer")})
+
+
+class FaqDeletePage(PageHandler):
+    async def post(self, entry_id: str) -> None:
+        entry = await faq.delete_entry(self.store, self.user, entry_id)
+        self.redirect_after(f"/boards/{entry.board}#faq", done="faq_deleted")
 
 
 class AttachPage(PostActionPage):
@@ -383,10 +411,39 @@ class DepartmentPage(PageHandler):
             await self.render_page("department_public.html", department=public,
                                    figures=figures, subscription=subscription)
             return
+        await self.render_desk(slug)
+
+    async def render_desk(self, slug: str, status: int = 200, values: dict | None = None,
+                          errors: dict | None = None) -> None:
         found = await cases.department_cases(
             self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
             cursor=self.get_query_argument("cursor", None))
-        await self.render_page("department.html", found=found)
+        kept = await templates.list_templates(self.store, self.user, slug)
+        await self.render_page("department.html", status, found=found, reply_templates=kept,
+                               may_keep_templates=templates.may_keep(self.user, slug),
+                               values=values or {}, errors=errors or {})
+
+
+class DepartmentTemplatesPage(DepartmentPage):
+    """The desk's form that keeps a new reply template."""
+
+    async def post(self, slug: str) -> None:
+        values = {"title": self.form("title"), "body": self.form("body")}
+        try:
+            await templates.add_template(self.store, self.user, slug, values["title"],
+                                         values["body"])
+        except Invalid as error:
+            await self.render_desk(slug, 422, values, error.fields)
+            return
+        self.redirect_after(f"/departments/{slug}#templates", done="template_added")
+
+
+class DepartmentTemplatePage(PageHandler):
+    """Removing a reply template from the desk."""
+
+    async def post(self, slug: str, template_id: str) -> None:
+        await templates.delete_template(self.store, self.user, slug, template_id)
+        self.redirect_after(f"/departments/{slug}#templates", done="template_deleted")
 
 
 class StatsPage(PageHandler):
@@ -713,12 +770,13 @@ class SimilarPage(PageHandler):
         title = self.get_query_argument("title", "")
         board = self.get_query_argument("board", None) or None
         try:
-            found = await searching.similar(self.store, self.user, title, board=board)
+            found = await searching.similar_with_faq(self.store, self.user, title, board=board)
         except Invalid as error:
             await self.render_page("similar.html", 422, title=title, board=board, found=[],
-                                   errors=error.fields)
+                                   faq_entries=[], errors=error.fields)
             return
-        await self.render_page("similar.html", title=title, board=board, found=found, errors={})
+        await self.render_page("similar.html", title=title, board=board, found=found.items,
+                               faq_entries=found.faq, errors={})
 
 
 class ConfirmEmailPage(PageHandler):

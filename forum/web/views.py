@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import (ApiKey, Attachment, AuditEntry, Department, Flag, Kind, Notification,
-                         Page, Post, Revision, User, iso)
+from forum.model import (ApiKey, Attachment, AuditEntry, Department, FaqEntry, Flag, Kind,
+                         Notification, Page, Post, ReplyTemplate, Revision, User, iso)
 from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
@@ -203,7 +203,19 @@ def results_json(results: Results) -> dict[str, Any]:
             "items": [{"post": post_json(r.view), "snippet": r.snippet, "score": r.score}
                       for r in results.items],
             "next_cursor": results.next_cursor, "sort": results.sort, "total": results.total,
-            "total_capped": results.total_capped}
+            "total_capped": results.total_capped,
+            "faq": [faq_json(entry) for entry in results.faq]}
+
+
+def template_json(template: ReplyTemplate) -> dict[str, Any]:
+    return {"id": template.id, "department": template.department, "title": template.title,
+            "body": template.body, "created_at": iso(template.created_at)}
+
+
+def faq_json(entry: FaqEntry) -> dict[str, Any]:
+    return {"id": entry.id, "board": entry.board, "question": entry.question,
+            "answer": entry.answer, "answer_html": entry.answer_html, "post_id": entry.post_id,
+            "created_at": iso(entry.created_at)}
 
 
 def notification_json(item: Notification) -> dict[str, Any]:

@@ -11,9 +11,10 @@ import pytest
 
 from forum.clock import SYSTEM_CLOCK, now
 from forum.errors import Conflict, NotFound
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, Flag,
-                         Mail, Notification, Post, PostFilter, Reply, ReplyKind, ReplyStats,
-                         Revision, Role, Session, Status, Subscription, User, new_id)
+from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
+                         FaqEntry, Flag, Mail, Notification, Post, PostFilter, Reply, ReplyKind,
+                         ReplyStats, ReplyTemplate, Revision, Role, Session, Status, Subscription,
+                         User, new_id)
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, record_key
 from forum.store.codec import to_plain
 from tests.support import stores
@@ -1653,6 +1654,81 @@ async def test_delete_subscription_removes_only_the_users_own(any_store):
     assert await any_store.add_subscription(again) == (again, True)
 
 
+# reply templates and the knowledge base ------------------------------------------------------
+def make_template(department="housing", at=T0, **extra) -> ReplyTemplate:
+    return ReplyTemplate(id=extra.pop("id", new_id()), department=department,
+                         title=extra.pop("title", "已安排维修"), body="您好，已安排维修。",
+                         author_id=extra.pop("author_id", new_id()), created_at=at)
+
+
+def make_faq(board="lawyer", at=T0, **extra) -> FaqEntry:
+    return FaqEntry(id=extra.pop("id", new_id()), board=board,
+                    post_id=extra.pop("post_id", new_id()),
+                    question=extra.pop("question", "不签劳动合同怎么办"), answer="可主张二倍工资。",
+                    answer_html="<p>可主张二倍工资。</p>", author_id=new_id(), created_at=at)
+
+
+@pytest.mark.gen_test
+async def test_templates_are_kept_per_department_newest_first_and_deleted(any_store):
+    assert await any_store.list_templates("housing") == []
+    older, newer = make_template(at=T0), make_template(at=T0 + dt.timedelta(minutes=1))
+    tied = make_template(at=T0 + dt.timedelta(minutes=1))
+    other = make_template("police")
+    for template in (older, newer, tied, other):
+        await any_store.add_template(template)
+    assert await any_store.list_templates("housing") == [
+        *sorted([newer, tied], key=lambda t: t.id, reverse=True), older]
+    assert await any_store.list_templates("police") == [other]
+    assert await any_store.get_template(older.id) == older
+    assert await any_store.get_template(new_id()) is None
+    assert await any_store.get_template("not-an-id") is None
+    with pytest.raises(Conflict):
+        await any_store.add_template(make_template(id=older.id))
+    assert await any_store.delete_template(older.id) is True
+    assert await any_store.delete_template(older.id) is False
+    assert await any_store.delete_template("not-an-id") is False
+    assert ids(await any_store.list_templates("housing")) == ids(
+        sorted([newer, tied], key=lambda t: t.id, reverse=True))
+
+
+@pytest.mark.gen_test
+async def test_faq_entries_are_listed_by_board_newest_first_in_pages_and_deleted(any_store):
+    assert await any_store.list_faq("lawyer", None, 10) == []
+    times = at_minutes(0, 1, 2, 3)
+    made = [make_faq("lawyer", at) for at in times[:3]] + [make_faq("agri", times[3])]
+    for entry in made:
+        await any_store.add_faq(entry)
+    lawyer = await any_store.list_faq("lawyer", None, 10)
+    assert lawyer == list(reversed(made[:3]))
+    assert ids(await any_store.list_faq(None, None, 10)) == ids(reversed(made))
+    first = await any_store.list_faq("lawyer", None, 2)
+    assert ids(first) == ids(lawyer[:2])
+    rest = await any_store.list_faq("lawyer", (first[-1].created_at, first[-1].id), 2)
+    assert ids(rest) == ids(lawyer[2:])
+    assert await any_store.list_faq("lawyer", None, 0) == []
+    assert await any_store.get_faq(made[0].id) == made[0]
+    assert await any_store.get_faq("nope") is None
+    with pytest.raises(Conflict):
+        await any_store.add_faq(make_faq(id=made[0].id))
+    assert await any_store.delete_faq(made[0].id) is True
+    assert await any_store.delete_faq(made[0].id) is False
+    assert await any_store.get_faq(made[0].id) is None
+
+
+@pytest.mark.gen_test
+async def test_template_and_faq_writes_move_the_content_version(any_store):
+    before = await any_store.content_version()
+    template, entry = make_template(), make_faq()
+    await any_store.add_template(template)
+    after_template = await any_store.content_version()
+    assert after_template > before
+    await any_store.add_faq(entry)
+    after_faq = await any_store.content_version()
+    assert after_faq > after_template
+    await any_store.delete_faq(entry.id)
+    assert await any_store.content_version() > after_faq
+
+
 # backup and restore --------------------------------------------------------------------------
 async def every_kind(store) -> dict[str, list]:
     """One or more records of every kind a backup holds, plus a login and a rate-limit hit (which
@@ -1690,6 +1766,10 @@ async def every_kind(store) -> dict[str, list]:
     await store.index_post(post.id, ["路灯", "路灯", "维修"])
     await store.add_session(Session("token-hash", author.id, "cookie", T0, T0 + dt.timedelta(days=1)))
     await store.reserve_hit("login:author", T0, T0, 1)
+    template = make_template("tax", author_id=admin.id)
+    entry = make_faq("mayor", post_id=post.id)
+    await store.add_template(template)
+    await store.add_faq(entry)
     made = {"departments": [Department("tax", "税务局")],
             "boards": [BoardSettings("mayor", "市长书记信箱", categories=["城建"])],
             "users": [author, admin], "api_keys": [api_key],
@@ -1699,7 +1779,7 @@ async def every_kind(store) -> dict[str, list]:
             "mail": [mail], "settings": [
                 {"key": "calendar", "value": {"holidays": ["2026-10-01"], "workdays": []}},
                 {"key": "sensitive_words", "value": ["赌博"]}],
-            "subscriptions": [subscription]}
+            "subscriptions": [subscription], "templates": [template], "faq": [entry]}
     return {kind: sorted((r if isinstance(r, dict) else to_plain(r) for r in records),
                          key=lambda r, kind=kind: r[record_key(kind)])
             for kind, records in made.items()}

@@ -193,6 +193,7 @@ class _Chrome(HTMLParser):
     as another language (the 中文 button) and those listed as user content."""
 
     SHOWN = ("aria-label", "placeholder", "title", "alt", "data-label", "value")
+    VOID = ("input", "meta", "link", "br", "img", "rect", "circle", "line", "polyline")
 
     def __init__(self, content_classes: set[str]):
         super().__init__()
@@ -214,9 +215,15 @@ class _Chrome(HTMLParser):
                     if name == "value" and attrs.get("type") not in ("submit", "button"):
                         continue
                     self.found.append(f"<{tag} {name}={attrs[name]!r}>")
-        if tag not in ("input", "meta", "link", "br", "img", "rect", "circle", "line",
-                       "polyline"):
+        if tag not in self.VOID:
             self.stack.append((tag, skip))
+
+    def handle_startendtag(self, tag, attrs):
+        # `<input ... />`: a void element closes nothing (the default would end every open
+        # element up the stack, and with them the content being skipped).
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
         while self.stack:

@@ -143,6 +143,7 @@ async def test_every_api_create_takes_the_key(api, store):
         (root, "/admin/departments", {"slug": "water", "name": "水务局"}, None),
         (root, "/admin/api-keys", {"name": "热线"}, None),
         (writer, f"/posts/{post_id}/attachments", None, (body, content_type)),
+        (root, "/departments/housing/templates", {"title": "模板", "body": "正文"}, None),
     ]
     for who, path, data, raw in calls:
         extra = {"raw": raw[0], "headers": {"Content-Type": raw[1], **keyed(path)}} if raw \
@@ -156,6 +157,7 @@ async def test_every_api_create_takes_the_key(api, store):
     assert len(await store.list_flags(forum_id)) == 1
     assert len(await store.list_attachments(post_id)) == 1
     assert len(await store.list_api_keys()) == 1
+    assert len(await store.list_templates("housing")) == 1
 
 
 @pytest.mark.gen_test
@@ -184,7 +186,7 @@ def test_the_api_document_offers_the_key_on_every_create():
     document = openapi.document()
     creates = [(path, op) for path, item in document["paths"].items()
                for method, op in item.items() if method == "post" and "201" in op["responses"]]
-    assert len(creates) == 12  # each create of API.md, casework and following included
+    assert len(creates) == 14  # each create of API.md: casework, following, FAQ and templates
     for path, op in creates:
         assert {"$ref": "#/components/parameters/idempotencyKey"} in op["parameters"], path
         assert "Idempotent-Replayed" in op["responses"]["201"]["headers"], path

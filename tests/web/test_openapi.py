@@ -316,6 +316,21 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await api.get("/users/lawyer"), 200)
     ok(await api.get("/users/alice"), 404)
 
+    # the knowledge base
+    made = ok(await lawyer.post("/faq", {"post_id": question, "question": "不续签有补偿吗",
+                                         "answer": "有**经济补偿**。"}), 201).json()["faq"]
+    ok(await lawyer.post("/faq", {"post_id": question, "question": ""}), 422)
+    ok(await bob.post("/faq", {"post_id": question, "question": "q", "answer": "a"}), 403)
+    ok(await lawyer.post("/faq", {"post_id": "0123456789abcdef01234567", "question": "q",
+                                  "answer": "a"}), 404)
+    ok(await api.get("/faq?board=lawyer"), 200)
+    ok(await api.get("/faq?board=nowhere"), 422)
+    ok(await api.get("/search?q=补偿"), 200)
+    ok(await api.get("/search/similar?title=不续签有补偿吗&board=lawyer"), 200)
+    ok(await lawyer.call("DELETE", f"/faq/{made['id']}"), 403)
+    ok(await mod.call("DELETE", f"/faq/{made['id']}"), 204)
+    ok(await mod.call("DELETE", f"/faq/{made['id']}"), 404)
+
     # a mayor letter from submission to rating, and a tax report followed by its code
     letter = ok(await alice.post("/boards/mayor/posts", {
         "title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
@@ -333,6 +348,15 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await mod.post(f"/posts/{letter}/route", {"department": "housing", "due_days": 5}), 200)
     ok(await clerk.get("/departments/housing/cases"), 200)
     ok(await bob.get("/departments/housing/cases"), 403)
+    kept = ok(await clerk.post("/departments/housing/templates",
+                               {"title": "已安排维修", "body": "您好，已安排维修。"}), 201)
+    ok(await clerk.post("/departments/housing/templates", {"title": "", "body": 3}), 422)
+    ok(await bob.post("/departments/housing/templates", {"title": "t", "body": "b"}), 403)
+    ok(await clerk.get("/departments/housing/templates"), 200)
+    ok(await bob.get("/departments/housing/templates"), 403)
+    ok(await clerk.get("/departments/nowhere/templates"), 404)
+    ok(await clerk.call("DELETE", "/departments/housing/templates/"
+                                  f"{kept.json()['template']['id']}"), 204)
     ok(await clerk.post(f"/posts/{letter}/replies", {"body": "已安排维修。"}), 201)
     thread = ok(await alice.get(f"/posts/{letter}"), 200).json()
     ok(await alice.get(thread["attachments"][0]["url"].removeprefix("/api/v1")), 200)

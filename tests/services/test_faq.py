@@ -103,7 +103,7 @@ async def test_only_answered_questions_and_closed_public_cases_become_entries(st
 async def test_private_letters_and_confidential_reports_stay_out(store):
     who = await cast(store)
     private = (await posting.create_post(store, who["asker"], "mayor", {
-        "title": "私信", "body": "不公开", "contact": "138", "public": False})).post
+        "title": "私信", "body": "不公开", "letter_type": "complaint", "area": "city", "contact": "138", "public": False})).post
     await moderation.moderate(store, who["mod"], private.id, "accept")
     with pytest.raises(NotFound):   # the lawyer may not see it: as if absent
         await faq.add_entry(store, who["lawyer"], entry(private.id))

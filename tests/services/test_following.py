@@ -17,7 +17,7 @@ from tests.support.outbox import take_all_mail
 from tests.support.people import person
 from tests.support.web import PASSWORD
 
-LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "contact": "13800000000",
+LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "letter_type": "complaint", "area": "city", "contact": "13800000000",
           "category": "城乡建设"}
 
 

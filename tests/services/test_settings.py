@@ -18,7 +18,7 @@ from tests.support.people import person
 
 D = dt.date
 LETTER = {"title": "国庆前反映的路灯问题", "body": "小区门口路灯不亮", "category": "城乡建设",
-          "contact": "13812345678", "public": True}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
 
 
 def local(*parts: int) -> dt.datetime:

@@ -88,7 +88,7 @@ async def test_posts_the_caller_may_not_see_are_404(api, store):
     mod_user = await person(store, "mod", Role.MODERATOR)
     writer = await person(store, "writer")
     private = (await posting.create_post(store, writer, "mayor", {
-        "title": "私信", "body": "不公开", "contact": "138", "public": False})).post.id
+        "title": "私信", "body": "不公开", "letter_type": "complaint", "area": "city", "contact": "138", "public": False})).post.id
     await moderation.moderate(store, mod_user, private, "accept")
     report = (await posting.create_post(store, None, "tax", {"title": "举报", "body": "内容"},
                                         address="10.0.0.1")).post.id

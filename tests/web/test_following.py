@@ -18,7 +18,7 @@ from tests.support.people import login_as, person
 from tests.support.web import Browser
 
 LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "category": "城乡建设",
-          "contact": "13812345678"}
+          "letter_type": "complaint", "area": "city", "contact": "13812345678"}
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])

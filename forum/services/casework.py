@@ -18,7 +18,7 @@ from forum.limits import BODY_MAX, EXTENSION_DAYS_MAX, EXTENSION_DAYS_MIN, REASO
 from forum.messages import msg
 from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
                          iso, new_id)
-from forum.services import decided, notify, settings
+from forum.services import decided, following, notify, settings
 from forum.services.cases import (CASE_BOARDS, CLOCK, EXPIRE_BATCH, apply_step, case_for,
                                   close_unrated, note_overdue)
 from forum.services.fields import Fields
@@ -333,10 +333,17 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
         raise Invalid({"into": "要合并到的事项尚未受理、已不予受理或本身已被合并"})
     at = now()
     words = f"与事项 {target.id} 为同一事项，已合并办理"
+
+    async def follow_joined(updated: Post) -> None:
+        # Its writer follows the case it joined, to hear of its reply; one they may not read
+        # (a private letter of someone else) they are told of, but do not follow.
+        writer = await store.get_user(updated.author_id) if updated.author_id else None
+        if writer is not None and may_see(target, _policy(target), writer):
+            await following.follow(store, writer, following.target_of("post", target.id))
     return await apply_step(store, viewer, post, "merge", new,
                             {"merged_into": target.id, "closed_at": at, "supervised": False},
                             f"{words}。{text_reason}" if text_reason else words,
-                            tell_writer=True)
+                            tell_writer=True, also=follow_joined)
 
 
 def _policy(post: Post) -> Any:

@@ -323,5 +323,23 @@ async def test_a_duplicate_merges_into_an_earlier_case_and_its_writer_is_told(st
     assert merged.post.status is Status.MERGED and merged.post.merged_into == earlier
     told = await store.list_notifications(neighbour.id, None, 50)
     assert any("合并" in n.text for n in told)
+    # the writer follows the case their letter joined, and hears of its reply
+    assert await store.get_subscription(neighbour.id, f"post:{earlier}") is not None
+    await posting.add_reply(store, p["lead"], earlier, "已修复")
+    heard = await store.list_notifications(neighbour.id, None, 50)
+    assert any(n.post_id == earlier for n in heard)
     with pytest.raises(Conflict):  # merged is closed: no second merge
         await casework.merge(store, p["mod"], later.post.id, earlier, "再合并")
+
+
+@pytest.mark.gen_test
+async def test_a_writer_merged_into_a_private_letter_is_told_but_does_not_follow_it(store):
+    p = await cast(store)
+    earlier = await routed(store, p, public=False)
+    neighbour = await person(store, "neighbour")
+    later = await posting.create_post(store, neighbour, "mayor", {**LETTER, "title": "路灯又坏"})
+    merged = await casework.merge(store, p["mod"], later.post.id, earlier, "同一事项")
+    assert merged.post.status is Status.MERGED
+    assert await store.get_subscription(neighbour.id, f"post:{earlier}") is None
+    with pytest.raises(NotFound):  # still not theirs to read
+        await posting.get_thread(store, neighbour, earlier)

@@ -71,7 +71,7 @@ async def assign(store: Store, viewer: User | None, post_id: Any, username: Any)
             or officer.department != post.department):
         raise Invalid({"username": "不是本部门的工作人员"})
     return await apply_step(store, viewer, post, "assign", new, {"officer_id": officer.id},
-                            officer.display_name, tell_writer=False)
+                            officer.username, tell_writer=False)
 
 
 # extensions ----------------------------------------------------------------------------------

@@ -343,3 +343,20 @@ async def test_a_writer_merged_into_a_private_letter_is_told_but_does_not_follow
     assert await store.get_subscription(neighbour.id, f"post:{earlier}") is None
     with pytest.raises(NotFound):  # still not theirs to read
         await posting.get_thread(store, neighbour, earlier)
+
+
+@pytest.mark.gen_test
+async def test_how_the_offices_share_the_work_stays_out_of_the_writers_history(store):
+    p = await cast(store)
+    post_id = await routed(store, p)
+    await casework.assign(store, p["lead"], post_id, "officer")
+    await casework.request_extension(store, p["lead"], post_id, 3, "需要供电部门配合")
+    await casework.urge(store, p["mod"], post_id, "请加快")
+    await casework.decide_extension(store, p["mod"], post_id, True)
+    mine = [e.event.action for e in (await posting.get_thread(store, p["writer"], post_id)).events]
+    assert mine == ["create", "accept", "route", "extension_decide"]
+    theirs = [e.event.action for e in (await posting.get_thread(store, p["lead"], post_id)).events]
+    assert theirs == ["create", "accept", "route", "assign", "extension_request", "urge",
+                      "extension_decide"]
+    assert all("officer" not in e.event.note for e in
+               (await posting.get_thread(store, p["writer"], post_id)).events)

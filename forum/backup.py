@@ -418,6 +418,9 @@ async def restore(store: Store, path: str | os.PathLike[str], progress: Progress
         await asyncio.to_thread(verify, archive, manifest, progress)
         try:
             await store.wipe()
+            # Until the archive is wholly in and checked, the database does not serve: a restore
+            # killed part-way leaves this mark, and the server refuses to start on it.
+            await store.mark_restoring(now())
             await _load(store, archive, manifest, progress)
         except (DomainError, ValueError, OSError) as exc:
             message = getattr(exc, "message", None) or str(exc)
@@ -430,6 +433,7 @@ async def restore(store: Store, path: str | os.PathLike[str], progress: Progress
             store, lambda done: _report(progress, "search index", done, max(posts, done)))
         _report(progress, "search index", indexed, indexed)
         await check(store, manifest, progress)
+        await store.mark_restoring(None)
     return manifest
 
 

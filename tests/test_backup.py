@@ -22,7 +22,7 @@ from forum.model import ApiKey, Role, Status, new_id
 from forum.services import (accounts, attachments, cases, consulting, faq, flags, following,
                             moderation, notify, posting, searching, settings, templates)
 from forum.services.setup import prepare_store
-from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS
+from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, StoreRefused
 from tests.support import stores
 from tests.support.apps import TEST_PASSWORDS
 from tests.support.files import PDF, jpeg_with_location
@@ -360,8 +360,10 @@ async def test_a_target_that_is_not_empty_is_refused_unless_forced(archive, stor
     assert await target.get_user(intruder.id) is None
 
 
+@pytest.mark.parametrize("target", ["sqlite", "mongodb"], indirect=True)
 @pytest.mark.gen_test(timeout=SLOW)
-async def test_a_restore_that_stops_part_way_says_how_to_go_on(archive, target, monkeypatch):
+async def test_a_restore_that_stops_part_way_says_how_to_go_on_and_the_server_refuses_it(
+        archive, store, target, monkeypatch):
     async def failing(kind, records):
         if kind == "posts":
             raise OSError("disk full")
@@ -370,6 +372,16 @@ async def test_a_restore_that_stops_part_way_says_how_to_go_on(archive, target, 
     monkeypatch.setattr(target, "import_records", failing)
     with pytest.raises(BackupError, match="part-way \\(disk full\\).*again with --force"):
         await backup.restore(target, archive)
+    # Half an archive is in: the database keeps the mark, and nothing starts on it.
+    assert await target.unfinished_restore() is not None
+    with pytest.raises(StoreRefused, match="did not finish.*--force"):
+        await prepare_store(target)
+    # Run again, forced and whole: the mark goes, and the server may start.
+    monkeypatch.setattr(target, "import_records", original)
+    await backup.restore(target, archive, force=True)
+    assert await target.unfinished_restore() is None
+    await prepare_store(target)
+    assert await exported(target) == await exported(store)
 
 
 def test_progress_bars_draw_each_stage_on_one_line():

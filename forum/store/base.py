@@ -503,6 +503,16 @@ class Store(Protocol):
         """How many records of each kind in RECORD_KINDS there are (for progress bars; not read
         from a snapshot)."""
 
+    async def mark_restoring(self, started_at: dt.datetime | None) -> None:
+        """Record durably that a restore started loading this database at `started_at`, or
+        (None) that it finished. The mark is kept apart from the records: wipe(), exports and
+        is_empty() do not see it. A server does not start on a database that holds one (a
+        restore killed part-way leaves half an archive)."""
+
+    async def unfinished_restore(self) -> dt.datetime | None:
+        """When a restore that has not finished started loading this database; None when none
+        did."""
+
     async def is_empty(self) -> bool:
         """True when the store holds no records but departments and boards (which prepare_store
         seeds on every start): no users, posts, settings, logins or anything else."""

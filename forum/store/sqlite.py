@@ -27,7 +27,7 @@ from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Status, Subscription, User, is_id,
+                         Session, Setting, Subscription, User, is_id,
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
@@ -321,12 +321,12 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
             clauses.append(_is_in(column, values))
             params.extend(values)
     # A post without a due time has due_at NULL, and NULL < ? is never true: due_before skips it.
-    for column, operator, bound in (("created_at", ">=", where.created_from),
-                                    ("created_at", "<", where.created_before),
-                                    ("due_at", "<", where.due_before),
-                                    ("due_at", ">=", where.due_from)):
+    for column, compare, bound in (("created_at", ">=", where.created_from),
+                                   ("created_at", "<", where.created_before),
+                                   ("due_at", "<", where.due_before),
+                                   ("due_at", ">=", where.due_from)):
         if bound is not None:
-            clauses.append(f"{column} {operator} ?")
+            clauses.append(f"{column} {compare} ?")
             params.append(_to_sql(bound))
     for column, given in (("overdue_since", where.overdue_noted),
                           ("reminded_at", where.reminded)):

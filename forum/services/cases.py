@@ -347,6 +347,8 @@ class DepartmentCases:
     officer: str | None = None   # "me": only the viewer's own cases
     # Every department's name by slug: the lead of a case the desk helps with is named.
     names: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Whether the viewer has cases of their own here to filter by (a member of its staff).
+    may_filter_mine: bool = False
 
 
 @dataclasses.dataclass
@@ -416,4 +418,5 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     last = posts[size - 1] if len(posts) > size else None
     return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,
                            Page(views, encode_cursor((last.created_at, last.id))
-                                if last else None), desk, mine, known)
+                                if last else None), desk, mine, known,
+                           viewer.has(Role.STAFF) and viewer.department == slug)

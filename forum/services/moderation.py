@@ -61,6 +61,8 @@ class Queue:
     supervised: list[QueueItem] = dataclasses.field(default_factory=list)
     extension_requests: list[QueueItem] = dataclasses.field(default_factory=list)
     callbacks_due: list[QueueItem] = dataclasses.field(default_factory=list)
+    # Every department's name by slug: each case's lead is named.
+    departments: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 async def queue(store: Store, viewer: User | None) -> Queue:
@@ -105,7 +107,7 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     for kind, entries in sections:
         counts[kind] = len(entries)
         items.extend(await _items(store, viewer, kind, entries))
-    found = Queue(items, counts)
+    found = Queue(items, counts, departments=names)
     for key, kind, entries in await _casework_sections(store, at, names):
         counts[key] = len(entries)
         setattr(found, key, await _items(store, viewer, kind, entries))

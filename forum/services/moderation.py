@@ -149,7 +149,9 @@ async def _casework_sections(store: Store, at: dt.datetime, names: dict[str, str
                     days=p.extension_days or 0, reason=p.extension_reason or ""), p.updated_at)
             for p in asked]),
         ("callbacks_due", "callback_due", [
-            (p, term("写信人不满意，待回访") if _unsatisfied(p) else term("已答复，待回访"), answered)
+            (p, term("写信人不满意，待回访") if _unsatisfied(p)
+             else term("已答复，待回访") if p.status is Status.REPLIED else term("已办结，待回访"),
+             answered)
             for p, answered in due[:QUEUE_SECTION_MAX]]),
     ]
 

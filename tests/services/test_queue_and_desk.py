@@ -110,6 +110,7 @@ async def test_callbacks_due_unsatisfied_first_until_recorded_and_only_for_a_mon
     assert ids(found.callbacks_due) == [angry, calm]  # unsatisfied first
     assert found.counts["callbacks_due"] == 2
     assert {item.kind for item in found.callbacks_due} == {"callback_due"}
+    assert [item.reason for item in found.callbacks_due] == ["写信人不满意，待回访", "已办结，待回访"]
     await casework.callback(store, p["mod"], angry, False, None, "电话无人接听")
     assert ids((await moderation.queue(store, p["mod"])).callbacks_due) == [calm]
     # past the window nobody is called back any more

@@ -402,6 +402,8 @@ class PostFilter:
     supervised: bool | None = None
     reminded: bool | None = None                 # True: reminded_at set; False: it is not
     due_from: dt.datetime | None = None          # due_at set and at or after
+    extension_status: str | None = None          # requested | approved | refused, this routing
+    officer_id: str | None = None                # the named officer (承办人)
 
 
 @dataclass

@@ -332,6 +332,10 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     return post
 
 
+DESK_ROLES = ("lead", "helper")   # the cases it leads (主办), the cases it helps with (协办)
+DESK_OFFICERS = ("me",)           # only the cases assigned to the viewer (我的承办)
+
+
 @dataclasses.dataclass
 class DepartmentCases:
     slug: str
@@ -339,6 +343,12 @@ class DepartmentCases:
     status: Status | None
     overdue: list[PostView]      # on the first page only: routed cases past their due time
     page: Page
+    role: str = "lead"
+    officer: str | None = None   # "me": only the viewer's own cases
+    # Every department's name by slug: the lead of a case the desk helps with is named.
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Whether the viewer has cases of their own here to filter by (a member of its staff).
+    may_filter_mine: bool = False
 
 
 @dataclasses.dataclass
@@ -367,9 +377,12 @@ def may_work_for(viewer: User | None, slug: str) -> bool:
 
 
 async def department_cases(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
-                           cursor: Any = None, limit: Any = None) -> DepartmentCases:
-    """A department's cases, overdue ones first, then oldest first. Its staff, moderators and
-    admins only. Raises NotLoggedIn, NotFound (department), Forbidden, Invalid."""
+                           cursor: Any = None, limit: Any = None, role: Any = None,
+                           officer: Any = None) -> DepartmentCases:
+    """A department's cases, overdue ones first, then oldest first: those it leads, or with
+    `role="helper"` those it helps with (协办); with `officer="me"` only those assigned to the
+    viewer. Its staff, moderators and admins only. Raises NotLoggedIn, NotFound (department),
+    Forbidden, Invalid (status, role, officer)."""
     if viewer is None:
         raise NotLoggedIn()
     known = {d.slug: d.name for d in await store.list_departments()}
@@ -380,17 +393,23 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     # closed: the desk's archive, the cases it answered that are done
     chosen = fields.choice("status", status,
                            [s.value for s in (Status.ROUTED, Status.REPLIED, Status.CLOSED)])
+    desk = fields.choice("role", role, DESK_ROLES) or "lead"
+    mine = fields.choice("officer", officer, DESK_OFFICERS)
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)
     statuses = ((Status.CLOSED, Status.UNRATED) if chosen == Status.CLOSED.value
                 else (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED))
-    where = PostFilter(boards=CASE_BOARDS, department=slug, statuses=statuses)
+    # A helper's cases are led by another department; the officer is always of the lead.
+    whose = ({"helper": slug} if desk == "helper" else {"department": slug})
+    if mine:
+        whose["officer_id"] = viewer.id
+    where = PostFilter(boards=CASE_BOARDS, statuses=statuses, **whose)
     overdue: list[PostView] = []
     if after is None and Status.ROUTED in statuses:
         late = await store.list_posts(
-            PostFilter(boards=CASE_BOARDS, department=slug, statuses=(Status.ROUTED,),
-                       due_before=now()), None, 100, oldest_first=True)
+            PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=now(),
+                       **whose), None, 100, oldest_first=True)
         overdue = await present_posts(store, viewer, late)
     # Work oldest first; the archive newest first.
     posts = await store.list_posts(where, after, size + 1,
@@ -399,4 +418,5 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     last = posts[size - 1] if len(posts) > size else None
     return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,
                            Page(views, encode_cursor((last.created_at, last.id))
-                                if last else None))
+                                if last else None), desk, mine, known,
+                           viewer.has(Role.STAFF) and viewer.department == slug)

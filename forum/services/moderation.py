@@ -9,7 +9,7 @@ from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotLoggedIn
 from forum.limits import REASON_MAX
-from forum.messages import msg, term
+from forum.messages import Message, msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
 from forum.services import audit, decided, following, notify, posting
 from forum.services.cases import CASE_BOARDS
@@ -21,6 +21,11 @@ ACTIONS = ("accept", "reject", "hide", "restore", "lock", "unlock", "pin", "unpi
            "dismiss_flags")
 NEEDS_REASON = frozenset({"reject", "hide"})
 QUEUE_SECTION_MAX = 100
+CALLBACK_WINDOW_DAYS = 30   # replied or closed within this many days: due a callback (回访)
+# Recent answered cases read for the callbacks due, newest first: a bound, so the queue stays
+# one indexed read however long the archive grows.
+CALLBACK_SCAN_MAX = 500
+ANSWERED_STATUSES = (Status.REPLIED, Status.CLOSED, Status.UNRATED)
 
 # Flags on a post, not statuses: (field, value) each action sets.
 MARKS = {"lock": ("locked", True), "unlock": ("locked", False),
@@ -39,6 +44,8 @@ def require_moderator(viewer: User | None) -> User:
 @dataclasses.dataclass
 class QueueItem:
     kind: str          # "submitted" | "reopened" | "to_route" | "pending" | "flagged" | "overdue"
+    #                    and, in their own sections: "supervised" | "extension_request" |
+    #                    "callback_due"
     post: PostView
     reason: str
     since: dt.datetime
@@ -48,6 +55,14 @@ class QueueItem:
 class Queue:
     items: list[QueueItem]
     counts: dict[str, int]
+    # The casework sections of the second release, apart from `items` (whose kinds clients
+    # already know): supervised cases (督办件) head the queue; extensions asked for (延期申请);
+    # answered cases not yet called back (待回访), unsatisfied ones first.
+    supervised: list[QueueItem] = dataclasses.field(default_factory=list)
+    extension_requests: list[QueueItem] = dataclasses.field(default_factory=list)
+    callbacks_due: list[QueueItem] = dataclasses.field(default_factory=list)
+    # Every department's name by slug: each case's lead is named.
+    departments: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 async def queue(store: Store, viewer: User | None) -> Queue:
@@ -91,10 +106,59 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     counts: dict[str, int] = {}
     for kind, entries in sections:
         counts[kind] = len(entries)
-        views = await present_posts(store, viewer, [post for post, _, _ in entries])
-        items.extend(QueueItem(kind, view, reason, since)
-                     for view, (_, reason, since) in zip(views, entries))
-    return Queue(items, counts)
+        items.extend(await _items(store, viewer, kind, entries))
+    found = Queue(items, counts, departments=names)
+    for key, kind, entries in await _casework_sections(store, at, names):
+        counts[key] = len(entries)
+        setattr(found, key, await _items(store, viewer, kind, entries))
+    return found
+
+
+async def _items(store: Store, viewer: User, kind: str,
+                 entries: list[tuple[Post, str, dt.datetime]]) -> list[QueueItem]:
+    views = await present_posts(store, viewer, [post for post, _, _ in entries])
+    return [QueueItem(kind, view, reason, since)
+            for view, (_, reason, since) in zip(views, entries)]
+
+
+async def _casework_sections(store: Store, at: dt.datetime, names: dict[str, str]
+                             ) -> list[tuple[str, str, list[tuple[Post, str, dt.datetime]]]]:
+    """(key in Queue, item kind, entries) of the second release's sections."""
+    def lead(post: Post) -> Message:
+        return term(names.get(post.department or "", ""))
+
+    supervised = await _oldest(store, PostFilter(boards=CASE_BOARDS, supervised=True,
+                                                 statuses=(Status.ROUTED,)))
+    asked = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
+                                            extension_status="requested"))
+    recent = await store.list_posts(PostFilter(boards=CASE_BOARDS, statuses=ANSWERED_STATUSES),
+                                    None, CALLBACK_SCAN_MAX)
+    since = at - dt.timedelta(days=CALLBACK_WINDOW_DAYS)
+    due = [(post, answered) for post in recent
+           if (answered := post.closed_at or post.replied_at) is not None and answered >= since
+           and not any(entry.get("source") == "callback" for entry in post.ratings)]
+    # Unsatisfied first, then the longest waiting.
+    due.sort(key=lambda pair: (not _unsatisfied(pair[0]), pair[1]))
+    return [
+        ("supervised", "supervised", [
+            (p, msg("督办件：{department}承办", department=lead(p)), p.supervised_at or p.updated_at)
+            for p in supervised]),
+        ("extension_requests", "extension_request", [
+            # The reason is the department's own words: a parameter, never translated.
+            (p, msg("{department}申请延期 {days} 个工作日：{reason}", department=lead(p),
+                    days=p.extension_days or 0, reason=p.extension_reason or ""), p.updated_at)
+            for p in asked]),
+        ("callbacks_due", "callback_due", [
+            (p, term("写信人不满意，待回访") if _unsatisfied(p)
+             else term("已答复，待回访") if p.status is Status.REPLIED else term("已办结，待回访"),
+             answered)
+            for p, answered in due[:QUEUE_SECTION_MAX]]),
+    ]
+
+
+def _unsatisfied(post: Post) -> bool:
+    return post.rating == "unsatisfied" or any(
+        entry.get("score") == "unsatisfied" for entry in post.ratings)
 
 
 async def _oldest(store: Store, where: PostFilter) -> list[Post]:

@@ -286,7 +286,7 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
             query.setdefault(field, {})[operator] = operand
 
     for field in ("board", "category", "author_id", "department", "pinned", "reopened",
-                  "public", "supervised"):
+                  "public", "supervised", "extension_status", "officer_id"):
         require(field, "$eq", getattr(where, field))
     require("helpers", "$eq", where.helper)  # an array field: matches any of its items
     # An empty tuple matches nothing, as in SQLite.

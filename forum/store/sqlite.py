@@ -313,7 +313,8 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
     clauses, params = _equal({column: getattr(where, column) for column in
                               ("board", "category", "author_id", "department", "pinned",
-                               "reopened", "public", "supervised")})
+                               "reopened", "public", "supervised", "extension_status",
+                               "officer_id")})
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
     for column, values in (("status", statuses), ("category", where.categories),
                            ("board", where.boards)):

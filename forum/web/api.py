@@ -236,7 +236,9 @@ class DepartmentCasesHandler(ApiHandler):
     async def get(self, slug: str) -> None:
         found = await cases.department_cases(self.store, self.user, slug,
                                              status=self.query("status"),
-                                             cursor=self.query("cursor"), limit=self.query("limit"))
+                                             cursor=self.query("cursor"), limit=self.query("limit"),
+                                             role=self.query("role"),
+                                             officer=self.query("officer"))
         self.respond(200, views.department_cases_json(found))
 
 

@@ -63,6 +63,14 @@ QUEUE_LABELS = {
     "flagged": "被举报", "overdue": "已超期",
 }
 
+# The queue's casework sections (moderation.Queue's lists), in the page's order: supervised
+# cases head it, the callbacks due close it.
+CASEWORK_QUEUE_LABELS = {"supervised": "督办件", "extension_requests": "延期申请",
+                         "callbacks_due": "待回访"}
+
+# A department's desk: the cases it leads and those it helps with (cases.DESK_ROLES).
+DESK_ROLE_LABELS = {"lead": "主办事项", "helper": "协办事项"}
+
 ROLE_LABELS = {
     Role.CITIZEN: "市民", Role.LAWYER: "律师", Role.EXPERT: "农业专家",
     Role.STAFF: "部门工作人员", Role.MODERATOR: "信访局管理员", Role.ADMIN: "系统管理员",
@@ -269,7 +277,7 @@ class Pagination(tornado.web.UIModule):
 FIELD_LABELS = {
     "current_password": "当前密码", "new_password": "新密码",
     "title": "标题", "body": "正文", "category": "分类", "status": "状态", "cursor": "翻页标记",
-    "limit": "每页数量", "anonymous": "匿名", "username": "用户名", "password": "密码",
+    "limit": "每页数量", "role": "主办或协办", "officer": "承办人", "anonymous": "匿名", "username": "用户名", "password": "密码",
     "display_name": "显示名称", "email": "电子邮箱",
     "reply_id": "解答", "reason": "理由", "roles": "角色", "department": "部门",
     "specialties": "专长", "disabled": "停用", "q": "搜索", "board": "栏目",

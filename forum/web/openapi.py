@@ -327,9 +327,27 @@ def _schemas() -> dict[str, Schema]:
                       "departments": map_of(ref("Figures"), "by department slug"),
                       "months": map_of(ref("Figures"), "by month, `YYYY-MM`")}),
         "QueueItem": obj({"kind": string(enum=["submitted", "reopened", "to_route", "pending",
-                                               "flagged", "overdue"]),
+                                               "flagged", "overdue", "supervised",
+                                               "extension_request", "callback_due"]),
                           "post": ref("Post"), "reason": string(), "since": nullable(TIME)}),
-        "Queue": page_of(ref("QueueItem"), counts=map_of(integer(0), "items per kind")),
+        "Queue": page_of(
+            ref("QueueItem"),
+            counts=map_of(integer(0), "items per kind of `items`, and per casework section: "
+                                      "`supervised`, `extension_requests`, `callbacks_due`"),
+            supervised=array(ref("QueueItem"), description="supervised cases (督办件), which "
+                             "head the queue; oldest first"),
+            extension_requests=array(obj({
+                "kind": string(enum=["extension_request"]), "post": ref("Post"),
+                "reason": string(), "since": nullable(TIME),
+                "extension": obj({
+                    "status": string(enum=["requested"]),
+                    "days": integer(limits.EXTENSION_DAYS_MIN, limits.EXTENSION_DAYS_MAX),
+                    "reason": nullable(string(max_length=limits.REASON_MAX))})}),
+                description="extensions the lead departments asked for (延期申请), to approve "
+                            "or refuse with `POST /posts/{id}/extension/decision`"),
+            callbacks_due=array(ref("QueueItem"), description="cases replied or closed in the "
+                                "last 30 days with no callback yet (待回访), unsatisfied ones "
+                                "first")),
         "Department": obj({"slug": string(1, 32), "name": string(1, 40),
                            "kind": string(enum=["bureau", "county"],
                                           description="`county`: a county-level government "
@@ -337,6 +355,11 @@ def _schemas() -> dict[str, Schema]:
                                                       "matters; in lists of "
                                                       "departments")}, optional=["kind"]),
         "DepartmentCases": page_of(ref("Post"), department=ref("Department"),
+                                   role=string(enum=["lead", "helper"],
+                                               description="`helper`: the cases it helps with "
+                                                           "(协办), led by `post.department`"),
+                                   officer=nullable(string(enum=["me"], description="`me`: only "
+                                                    "the caller's own cases (我的承办)")),
                                    overdue=array(ref("Post"), description="first page only: "
                                                  "routed cases past their due time")),
         "AuditEntry": obj({"at": TIME, "actor_id": ID,
@@ -875,8 +898,14 @@ def _paths() -> dict[str, Schema]:
             "get", "departmentCases", "Cases routed to a department",
             tag="Departments and statistics", login=True,
             params=[param("slug"), query("status", string(enum=[Status.ROUTED.value,
-                                                                Status.REPLIED.value]),
-                                         "only this status"), *LIST],
+                                                                Status.REPLIED.value,
+                                                                Status.CLOSED.value]),
+                                         "only this status (`closed`: the archive)"),
+                    query("role", string(enum=["lead", "helper"]),
+                          "`lead` (default): the cases it leads (主办); `helper`: those it "
+                          "helps with (协办)"),
+                    query("officer", string(enum=["me"]),
+                          "`me`: only the cases assigned to the caller (我的承办)"), *LIST],
             ok=(200, ref("DepartmentCases"), "its cases"), errors=[403, 422],
             description="Its staff, moderators and admins.")),
         "/api/v1/departments/{slug}/templates": item(

@@ -417,7 +417,9 @@ class DepartmentPage(PageHandler):
                           errors: dict | None = None) -> None:
         found = await cases.department_cases(
             self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
-            cursor=self.get_query_argument("cursor", None))
+            cursor=self.get_query_argument("cursor", None),
+            role=self.get_query_argument("role", None) or None,
+            officer=self.get_query_argument("officer", None) or None)
         kept = await templates.list_templates(self.store, self.user, slug)
         await self.render_page("department.html", status, found=found, reply_templates=kept,
                                may_keep_templates=templates.may_keep(self.user, slug),

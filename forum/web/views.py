@@ -9,7 +9,7 @@ from forum.model import (ApiKey, Attachment, Department, FaqEntry, Flag, Kind,
 from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases
 from forum.services.consulting import Profile, Workspace
-from forum.services.moderation import Queue
+from forum.services.moderation import Queue, QueueItem
 from forum.services.following import SubscriptionView
 from forum.services.notify import Inbox
 from forum.services.searching import Results
@@ -161,14 +161,24 @@ def attachment_json(attachment: Attachment) -> dict[str, Any]:
             "url": f"/api/v1/attachments/{attachment.id}", "created_at": iso(attachment.created_at)}
 
 
+def queue_item_json(item: QueueItem) -> dict[str, Any]:
+    return {"kind": item.kind, "post": post_json(item.post), "reason": item.reason,
+            "since": iso(item.since)}
+
+
 def queue_json(queue: Queue) -> dict[str, Any]:
-    return {"items": [{"kind": item.kind, "post": post_json(item.post), "reason": item.reason,
-                       "since": iso(item.since)} for item in queue.items],
-            "counts": dict(queue.counts), "next_cursor": None}
+    return {"items": [queue_item_json(item) for item in queue.items],
+            "counts": dict(queue.counts), "next_cursor": None,
+            "supervised": [queue_item_json(item) for item in queue.supervised],
+            "extension_requests": [{**queue_item_json(item),
+                                    "extension": extension_json(item.post.post)}
+                                   for item in queue.extension_requests],
+            "callbacks_due": [queue_item_json(item) for item in queue.callbacks_due]}
 
 
 def department_cases_json(found: DepartmentCases) -> dict[str, Any]:
-    return {"department": {"slug": found.slug, "name": found.name},
+    return {"department": {"slug": found.slug, "name": found.name}, "role": found.role,
+            "officer": found.officer,
             "overdue": [post_json(v) for v in found.overdue], **page_json(found.page)}
 
 

@@ -526,6 +526,10 @@ async def test_casework_fields_round_trip_and_filter_helpers_supervision_reminde
     assert await found(reminded=True) == ids([reminded])
     assert await found(reminded=False) == ids([helped, supervised])
     assert await found(due_from=T0 + dt.timedelta(days=2)) == ids([supervised, reminded])
+    assert await found(extension_status="requested") == ids([helped])
+    assert await found(extension_status="approved") == []
+    assert await found(officer_id=helped.officer_id, statuses=(Status.ROUTED,)) == ids([helped])
+    assert await found(officer_id=new_id()) == []
     assert await found(due_from=T0 + dt.timedelta(days=2),
                        due_before=T0 + dt.timedelta(days=3)) == ids([supervised])
     # lists are replaced whole, and a condition on them holds or refuses the write

@@ -53,6 +53,7 @@ def label_keys() -> set[str]:
     conflicts."""
     labels = [modules.STATUS_LABELS, modules.REPLY_LABELS, modules.RATING_LABELS,
               modules.EVENT_LABELS, modules.AUDIT_LABELS, modules.QUEUE_LABELS,
+              modules.CASEWORK_QUEUE_LABELS, modules.DESK_ROLE_LABELS,
               modules.ROLE_LABELS, modules.FIELD_LABELS, modules.WRITE_LABELS,
               presenting.BADGES, workflow.ACTION_NAMES]
     keys = {value for table in labels for value in table.values()}

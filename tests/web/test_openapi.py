@@ -348,6 +348,9 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await mod.post(f"/posts/{letter}/route", {"department": "housing", "due_days": 5}), 200)
     ok(await clerk.get("/departments/housing/cases"), 200)
     ok(await bob.get("/departments/housing/cases"), 403)
+    ok(await clerk.get("/departments/housing/cases?role=helper&status=closed"), 200)
+    ok(await clerk.get("/departments/housing/cases?officer=me"), 200)
+    ok(await clerk.get("/departments/housing/cases?role=boss"), 422)
     kept = ok(await clerk.post("/departments/housing/templates",
                                {"title": "已安排维修", "body": "您好，已安排维修。"}), 201)
     ok(await clerk.post("/departments/housing/templates", {"title": "", "body": 3}), 422)

@@ -1,6 +1,7 @@
-"""How well the city answers: the figures of GET /stats, per case board and per department.
+"""How well the city answers: the figures of GET /stats, per case board, department, level of
+department, area, letter type and month, and their CSV tables and monthly bulletins.
 
-Counting rules (the statistics page states them in words too):
+Counting rules (the statistics page and every bulletin state them in words too):
 - A case counts in the period in which it was submitted (`from` inclusive, `to` exclusive).
 - received: every submitted case; accepted: those the bureau accepted (受理), rejected ones not.
 - replied: accepted cases with at least one official reply; closed: those closed (办结), by a
@@ -9,9 +10,23 @@ Counting rules (the statistics page states them in words too):
   on-time rate = cases whose first official reply came before the due time / replied.
 - A reopened case (不满意) or a returned one (退回) is still one case: it counts once, and its
   due time is the one of its latest routing.
-- A department's figures are those of the cases routed to it at present.
+- A case counts for its lead department (主办) as routed at present, never for its helpers
+  (协办); a department's level (市级部门 bureau, 县（市、区）政府 county) is that of its lead.
+- unrated (未评价): cases closed without a rating in 15 days; they are closed (办结) but counted
+  apart in `unrated`, and never as satisfied.
+- merged (重复件): a case merged into an earlier one on the same matter counts in `merged` only,
+  not in received, accepted, replied or closed, so the matter counts once (as the earlier case).
+- extended: cases with an approved extension (延期); supervised: cases ever supervised (督办,
+  `supervised_at` set), whether or not the mark was cleared by a reply since.
+- satisfaction: every rating and every callback with a score in the case's history
+  (`post.ratings`) counts once. Each counts for the department named in that entry, the one
+  whose reply it judged: a 不满意 stays against that department even when the case was routed
+  again and a later reply satisfied, so a department's unsatisfied count can include cases now
+  led by another. Boards, areas, types and months count every entry of their cases.
 - median_first_reply_hours: from submission to the first official reply, over replied cases.
 - overdue: routed cases past their due time without a reply, now, whatever the period.
+- not_yet_due: accepted cases with no reply, not closed and not yet past their due time; while
+  every accepted case of a group is so, its rates say nothing yet (the pages show "—").
 """
 from __future__ import annotations
 
@@ -26,10 +41,13 @@ from forum.clock import now
 from forum.errors import Invalid
 from forum.messages import msg
 from forum.model import Post, PostFilter, Status
-from forum.boards import CASE_BOARDS
+from forum.boards import AREAS, CASE_BOARDS, LETTER_TYPES
 from forum.store.base import Store
 
 BATCH = 500
+
+
+LEVELS = ("bureau", "county")     # the kinds of department, city bureaus and county governments
 
 
 @dataclass
@@ -40,12 +58,36 @@ class Figures:
     closed: int = 0
     on_time: int = 0
     overdue: int = 0
+    extended: int = 0
+    supervised: int = 0
+    unrated: int = 0
+    merged: int = 0
+    not_yet_due: int = 0
     reply_hours: list[float] = field(default_factory=list)
     satisfaction: dict[str, int] = field(
         default_factory=lambda: {score: 0 for score in workflow.RATINGS})
 
-    def add(self, post: Post) -> None:
+    def add(self, post: Post, at: dt.datetime | None = None, scores: bool = True) -> None:
+        """Count one case submitted in the period (`at`: now, for what is not yet due); with
+        `scores`, also every score of its rating history."""
+        if scores:
+            for entry in judgements(post):
+                self.satisfaction[entry[0]] += 1
+        if post.status is Status.MERGED:
+            # the matter counts once: as the earlier case it joined
+            self.merged += 1
+            return
         self.received += 1
+        if post.extended:
+            self.extended += 1
+        if post.supervised_at is not None:
+            self.supervised += 1
+        if post.status is Status.UNRATED:
+            self.unrated += 1
+        if (post.accepted_at is not None and post.replied_at is None
+                and post.closed_at is None and post.status is not Status.REJECTED
+                and (post.due_at is None or at is None or post.due_at > at)):
+            self.not_yet_due += 1
         if post.accepted_at is not None:
             self.accepted += 1
         if post.replied_at is not None:
@@ -55,8 +97,11 @@ class Figures:
                 self.on_time += 1
         if post.closed_at is not None:
             self.closed += 1
-        if post.rating in self.satisfaction:
-            self.satisfaction[post.rating] += 1
+
+    @property
+    def not_yet_due_only(self) -> bool:
+        """Whether every accepted case is still within its time, so the rates say nothing."""
+        return self.accepted > 0 and self.not_yet_due == self.accepted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +114,21 @@ class Figures:
                                          if self.reply_hours else None),
             "overdue": self.overdue,
             "satisfaction": dict(self.satisfaction),
+            "extended": self.extended, "supervised": self.supervised,
+            "unrated": self.unrated, "merged": self.merged,
+            "not_yet_due": self.not_yet_due,
         }
+
+
+def judgements(post: Post) -> list[tuple[str, str | None]]:
+    """(score, department judged) of every rating and scored callback of a case, oldest first.
+    A case rated before the history was kept counts its one rating for its department."""
+    if not post.ratings:
+        return [(post.rating, post.department)] if post.rating in workflow.RATINGS else []
+    return [(entry["score"], entry.get("department") or post.department)
+            for entry in post.ratings
+            if entry.get("source") in ("rating", "callback")
+            and entry.get("score") in workflow.RATINGS]
 
 
 @dataclass
@@ -122,6 +181,26 @@ class Report:
     departments: dict[str, Figures]
     months: dict[str, Figures]
     computed_at: dt.datetime = field(default_factory=now)
+    areas: dict[str, Figures] = field(
+        default_factory=lambda: {slug: Figures() for slug in AREAS})
+    types: dict[str, Figures] = field(
+        default_factory=lambda: {slug: Figures() for slug in LETTER_TYPES})
+    levels: dict[str, Figures] = field(
+        default_factory=lambda: {kind: Figures() for kind in LEVELS})
+    # each department's level, as the store knew it when the report was made
+    department_levels: dict[str, str] = field(default_factory=dict)
+
+
+    def groups(self, post: Post) -> list[Figures]:
+        """The figures a case counts in with all its scores: its board, its area and its letter
+        type (not its department or level, where scores count by the department judged, nor
+        its month, which only the period's cases have)."""
+        found = [self.boards.setdefault(post.board, Figures())]
+        if post.area:
+            found.append(self.areas.setdefault(post.area, Figures()))
+        if post.letter_type:
+            found.append(self.types.setdefault(post.letter_type, Figures()))
+        return found
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -155,23 +234,38 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
     """The figures for cases submitted from `since` to before `until` (dates, YYYY-MM-DD, in
     the city's time). Raises Invalid (from, to)."""
     start, end = period(since, until)
-    departments = [d.slug for d in await store.list_departments()]
+    known = await store.list_departments()
     result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
-                    {slug: Figures() for slug in departments}, {})
+                    {d.slug: Figures() for d in known}, {},
+                    department_levels={d.slug: d.kind for d in known})
     at = now()
     # Overdue is a figure of now, whatever the period: every routed case past its due time.
     async for post in _all(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                              due_before=at)):
-        result.boards[post.board].overdue += 1
+        for figures in result.groups(post):
+            figures.overdue += 1
         if post.department in result.departments:
             result.departments[post.department].overdue += 1
+        level = result.department_levels.get(post.department or "")
+        if level in result.levels:
+            result.levels[level].overdue += 1
     where = PostFilter(boards=CASE_BOARDS, created_from=start, created_before=end)
     async for post in _all(store, where):
-        result.boards[post.board].add(post)
-        if post.department in result.departments:
-            result.departments[post.department].add(post)
         month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
-        result.months.setdefault(month, Figures()).add(post)
+        for figures in [*result.groups(post), result.months.setdefault(month, Figures())]:
+            figures.add(post, at)
+        if post.department in result.departments:
+            result.departments[post.department].add(post, at, scores=False)
+        # Each score counts against the department whose reply it judged.
+        for score, judged in judgements(post):
+            if judged in result.departments:
+                result.departments[judged].satisfaction[score] += 1
+            level = result.department_levels.get(judged or "")
+            if level in result.levels:
+                result.levels[level].satisfaction[score] += 1
+        level = result.department_levels.get(post.department or "")
+        if level in result.levels:
+            result.levels[level].add(post, at, scores=False)
     return result
 
 

@@ -103,6 +103,7 @@ def routes() -> list[tuple[str, type]]:
         (rf"/departments/{SLUG}/templates", pages.DepartmentTemplatesPage),
         (rf"/departments/{SLUG}/templates/{ID}/delete", pages.DepartmentTemplatePage),
         (r"/stats", pages.StatsPage),
+        (r"/stats/([^/]{1,16})", pages.StatsMonthPage),
         (r"/admin/audit", pages.AuditPage),
         (r"/admin/settings", pages.SettingsPage),
         (rf"/posts/{ID}/flag", pages.FlagPage),

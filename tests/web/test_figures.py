@@ -106,3 +106,49 @@ async def test_record_counts_this_year_only(api, figures, clock):
     clock.set(T + 100 * D)    # January 2027: last year's cases are not this year's
     body = (await api.get("/departments/housing/record")).json()
     assert body["stats"]["received"] == 0 and body["since"] == "2027-01-01"
+
+
+@pytest.mark.gen_test
+async def test_monthly_bulletin(browser, figures):
+    page = await browser.get("/stats/2026-10")
+    assert page.status == 200
+    text = page.text
+    assert "统计口径" in text and "重复件" in text
+    assert 'href="/stats/2026-09"' in text and 'href="/stats/2026-11"' in text
+    assert "/api/v1/stats.csv?by=month&amp;from=2026-10-01&amp;to=2026-11-01" in text
+    assert "住房和城乡建设局" in text and 'href="/departments/housing"' in text
+    assert "市级部门" in text and "市本级" in text and "投诉" in text
+    current = await browser.get("/stats/2026-11")       # the current month: no next one yet
+    assert current.status == 200 and 'href="/stats/2026-12"' not in current.text
+    first = await browser.get("/stats/2000-01")
+    assert first.status == 200 and 'href="/stats/1999-12"' not in first.text
+    for month in ("2026-12", "1999-12", "2026-13", "2026-1", "26-10", "abcd-ef", "2026-00"):
+        assert (await browser.get("/stats/" + month)).status == 404, month
+
+
+@pytest.mark.gen_test
+async def test_stats_page_tables_download_and_link(browser, figures):
+    page = await browser.get("/stats")
+    assert page.status == 200
+    for by in ("board", "department", "area", "type", "month"):
+        assert f"/api/v1/stats.csv?by={by}" in page.text
+    assert page.text.count("下载 CSV") >= 5 and "左右滑动查看更多" in page.text
+    assert 'href="/departments/housing"' in page.text and 'href="/stats/2026-10"' in page.text
+    assert "县（市、区）政府" in page.text and "每条“不满意”计入" in page.text
+
+
+@pytest.mark.gen_test
+async def test_a_month_not_yet_due_shows_no_rate(browser, store, clock, io_loop):
+    clock.set(T + 2 * D)
+    await store.add_post(case(status=Status.ROUTED, replied_at=None, closed_at=None, rating=None))
+    page = await browser.get("/stats")
+    assert ">0.0%<" not in page.text and "都还未到答复期限" in page.text
+
+
+@pytest.mark.gen_test
+async def test_department_page_shows_its_year(browser, figures):
+    page = await browser.get("/departments/housing")
+    assert page.status == 200
+    assert "2026年的办理情况" in page.text and "市级部门" in page.text
+    assert "/api/v1/stats.csv?by=department&amp;from=2026-01-01" in page.text
+    assert (await browser.get("/departments/nowhere")).status == 404

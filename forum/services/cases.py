@@ -356,18 +356,19 @@ class DepartmentPublic:
     slug: str
     name: str
     recent: list[PostView]       # its latest closed public letters
+    kind: str = "bureau"         # its level: bureau | county
 
 
 async def department_public(store: Store, viewer: User | None, slug: Any) -> DepartmentPublic:
     """What anyone may see of a department: its recent closed public letters (its figures are
     the statistics'). Raises NotFound (department)."""
-    known = {d.slug: d.name for d in await store.list_departments()}
+    known = {d.slug: d for d in await store.list_departments()}
     if not isinstance(slug, str) or slug not in known:
         raise NotFound("部门不存在")
     where = PostFilter(board="mayor", department=slug, statuses=(Status.CLOSED, Status.UNRATED),
                        public=True)
     recent = await present_posts(store, viewer, await store.list_posts(where, None, 10))
-    return DepartmentPublic(slug, known[slug], recent)
+    return DepartmentPublic(slug, known[slug].name, recent, known[slug].kind)
 
 
 def may_work_for(viewer: User | None, slug: str) -> bool:

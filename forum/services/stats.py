@@ -1,6 +1,7 @@
-"""How well the city answers: the figures of GET /stats, per case board and per department.
+"""How well the city answers: the figures of GET /stats, per case board, department, level of
+department, area, letter type and month, and their CSV tables and monthly bulletins.
 
-Counting rules (the statistics page states them in words too):
+Counting rules (the statistics page and every bulletin state them in words too):
 - A case counts in the period in which it was submitted (`from` inclusive, `to` exclusive).
 - received: every submitted case; accepted: those the bureau accepted (受理), rejected ones not.
 - replied: accepted cases with at least one official reply; closed: those closed (办结), by a
@@ -9,27 +10,47 @@ Counting rules (the statistics page states them in words too):
   on-time rate = cases whose first official reply came before the due time / replied.
 - A reopened case (不满意) or a returned one (退回) is still one case: it counts once, and its
   due time is the one of its latest routing.
-- A department's figures are those of the cases routed to it at present.
+- A case counts for its lead department (主办) as routed at present, never for its helpers
+  (协办); a department's level (市级部门 bureau, 县（市、区）政府 county) is that of its lead.
+- unrated (未评价): cases closed without a rating in 15 days; they are closed (办结) but counted
+  apart in `unrated`, and never as satisfied.
+- merged (重复件): a case merged into an earlier one on the same matter counts in `merged` only,
+  not in received, accepted, replied or closed, so the matter counts once (as the earlier case).
+- extended: cases with an approved extension (延期); supervised: cases ever supervised (督办,
+  `supervised_at` set), whether or not the mark was cleared by a reply since.
+- satisfaction: every rating and every callback with a score in the case's history
+  (`post.ratings`) counts once. Each counts for the department named in that entry, the one
+  whose reply it judged: a 不满意 stays against that department even when the case was routed
+  again and a later reply satisfied, so a department's unsatisfied count can include cases now
+  led by another. Boards, areas, types and months count every entry of their cases.
 - median_first_reply_hours: from submission to the first official reply, over replied cases.
 - overdue: routed cases past their due time without a reply, now, whatever the period.
+- not_yet_due: accepted cases with no reply, not closed and not yet past their due time; while
+  every accepted case of a group is so, its rates say nothing yet (the pages show "—").
 """
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from forum import workflow
 from forum.clock import now
-from forum.errors import Invalid
+from forum.errors import Invalid, NotFound
 from forum.messages import msg
-from forum.model import Post, PostFilter, Status
-from forum.boards import CASE_BOARDS
+from forum.model import Post, PostFilter, Status, User
+from forum.boards import AREAS, CASE_BOARDS, LETTER_TYPES, POLICIES
+from forum.services import cases
 from forum.store.base import Store
 
 BATCH = 500
+
+
+LEVELS = ("bureau", "county")     # the kinds of department, city bureaus and county governments
 
 
 @dataclass
@@ -40,12 +61,36 @@ class Figures:
     closed: int = 0
     on_time: int = 0
     overdue: int = 0
+    extended: int = 0
+    supervised: int = 0
+    unrated: int = 0
+    merged: int = 0
+    not_yet_due: int = 0
     reply_hours: list[float] = field(default_factory=list)
     satisfaction: dict[str, int] = field(
         default_factory=lambda: {score: 0 for score in workflow.RATINGS})
 
-    def add(self, post: Post) -> None:
+    def add(self, post: Post, at: dt.datetime | None = None, scores: bool = True) -> None:
+        """Count one case submitted in the period (`at`: now, for what is not yet due); with
+        `scores`, also every score of its rating history."""
+        if scores:
+            for entry in judgements(post):
+                self.satisfaction[entry[0]] += 1
+        if post.status is Status.MERGED:
+            # the matter counts once: as the earlier case it joined
+            self.merged += 1
+            return
         self.received += 1
+        if post.extended:
+            self.extended += 1
+        if post.supervised_at is not None:
+            self.supervised += 1
+        if post.status is Status.UNRATED:
+            self.unrated += 1
+        if (post.accepted_at is not None and post.replied_at is None
+                and post.closed_at is None and post.status is not Status.REJECTED
+                and (post.due_at is None or at is None or post.due_at > at)):
+            self.not_yet_due += 1
         if post.accepted_at is not None:
             self.accepted += 1
         if post.replied_at is not None:
@@ -55,8 +100,11 @@ class Figures:
                 self.on_time += 1
         if post.closed_at is not None:
             self.closed += 1
-        if post.rating in self.satisfaction:
-            self.satisfaction[post.rating] += 1
+
+    @property
+    def not_yet_due_only(self) -> bool:
+        """Whether every accepted case is still within its time, so the rates say nothing."""
+        return self.accepted > 0 and self.not_yet_due == self.accepted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +117,21 @@ class Figures:
                                          if self.reply_hours else None),
             "overdue": self.overdue,
             "satisfaction": dict(self.satisfaction),
+            "extended": self.extended, "supervised": self.supervised,
+            "unrated": self.unrated, "merged": self.merged,
+            "not_yet_due": self.not_yet_due,
         }
+
+
+def judgements(post: Post) -> list[tuple[str, str | None]]:
+    """(score, department judged) of every rating and scored callback of a case, oldest first.
+    A case rated before the history was kept counts its one rating for its department."""
+    if not post.ratings:
+        return [(post.rating, post.department)] if post.rating in workflow.RATINGS else []
+    return [(entry["score"], entry.get("department") or post.department)
+            for entry in post.ratings
+            if entry.get("source") in ("rating", "callback")
+            and entry.get("score") in workflow.RATINGS]
 
 
 @dataclass
@@ -122,6 +184,26 @@ class Report:
     departments: dict[str, Figures]
     months: dict[str, Figures]
     computed_at: dt.datetime = field(default_factory=now)
+    areas: dict[str, Figures] = field(
+        default_factory=lambda: {slug: Figures() for slug in AREAS})
+    types: dict[str, Figures] = field(
+        default_factory=lambda: {slug: Figures() for slug in LETTER_TYPES})
+    levels: dict[str, Figures] = field(
+        default_factory=lambda: {kind: Figures() for kind in LEVELS})
+    # each department's level, as the store knew it when the report was made
+    department_levels: dict[str, str] = field(default_factory=dict)
+
+
+    def groups(self, post: Post) -> list[Figures]:
+        """The figures a case counts in with all its scores: its board, its area and its letter
+        type (not its department or level, where scores count by the department judged, nor
+        its month, which only the period's cases have)."""
+        found = [self.boards.setdefault(post.board, Figures())]
+        if post.area:
+            found.append(self.areas.setdefault(post.area, Figures()))
+        if post.letter_type:
+            found.append(self.types.setdefault(post.letter_type, Figures()))
+        return found
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -155,23 +237,38 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
     """The figures for cases submitted from `since` to before `until` (dates, YYYY-MM-DD, in
     the city's time). Raises Invalid (from, to)."""
     start, end = period(since, until)
-    departments = [d.slug for d in await store.list_departments()]
+    known = await store.list_departments()
     result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
-                    {slug: Figures() for slug in departments}, {})
+                    {d.slug: Figures() for d in known}, {},
+                    department_levels={d.slug: d.kind for d in known})
     at = now()
     # Overdue is a figure of now, whatever the period: every routed case past its due time.
     async for post in _all(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                              due_before=at)):
-        result.boards[post.board].overdue += 1
+        for figures in result.groups(post):
+            figures.overdue += 1
         if post.department in result.departments:
             result.departments[post.department].overdue += 1
+        level = result.department_levels.get(post.department or "")
+        if level in result.levels:
+            result.levels[level].overdue += 1
     where = PostFilter(boards=CASE_BOARDS, created_from=start, created_before=end)
     async for post in _all(store, where):
-        result.boards[post.board].add(post)
-        if post.department in result.departments:
-            result.departments[post.department].add(post)
         month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
-        result.months.setdefault(month, Figures()).add(post)
+        for figures in [*result.groups(post), result.months.setdefault(month, Figures())]:
+            figures.add(post, at)
+        if post.department in result.departments:
+            result.departments[post.department].add(post, at, scores=False)
+        # Each score counts against the department whose reply it judged.
+        for score, judged in judgements(post):
+            if judged in result.departments:
+                result.departments[judged].satisfaction[score] += 1
+            level = result.department_levels.get(judged or "")
+            if level in result.levels:
+                result.levels[level].satisfaction[score] += 1
+        level = result.department_levels.get(post.department or "")
+        if level in result.levels:
+            result.levels[level].add(post, at, scores=False)
     return result
 
 
@@ -222,3 +319,136 @@ class ReportCache:
                 self._locks = {key: lock}
             self._reports[key] = (now(), version, fresh)
             return fresh
+
+
+# tables for download ----------------------------------------------------------------------------
+GROUPINGS = ("board", "department", "area", "type", "month")
+# The columns of S in a table: the counts and rates, then the satisfaction split.
+COLUMNS = ("received", "accepted", "replied", "closed", "reply_rate", "completion_rate",
+           "on_time_rate", "median_first_reply_hours", "overdue", "extended", "supervised",
+           "unrated", "merged", "not_yet_due", *workflow.RATINGS)
+# A cell a spreadsheet would run as a formula (CSV injection) starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def grouping(by: Any) -> str:
+    """`by` as one of GROUPINGS. Raises Invalid (by)."""
+    if by not in GROUPINGS:
+        raise Invalid({"by": msg("应为 {choices} 之一", choices=", ".join(GROUPINGS))})
+    return by
+
+
+def rows(report: Report, by: str, names: dict[str, str]) -> list[tuple[str, str, Figures]]:
+    """(key, name, figures) of each group of `by` in `report`, in the order the page shows
+    them; `names` names the departments."""
+    if by == "board":
+        return [(slug, POLICIES[slug].name if slug in POLICIES else slug, f)
+                for slug, f in report.boards.items()]
+    if by == "department":
+        return [(slug, names.get(slug, slug), f) for slug, f in report.departments.items()]
+    if by == "area":
+        return [(slug, AREAS.get(slug, slug), f) for slug, f in report.areas.items()]
+    if by == "type":
+        return [(slug, LETTER_TYPES.get(slug, slug), f) for slug, f in report.types.items()]
+    return [(month, month, report.months[month]) for month in sorted(report.months)]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
+async def csv_table(cache: ReportCache, store: Store, by: Any, since: Any = None,
+                    until: Any = None) -> str:
+    """The figures grouped `by` board, department, area, type or month, as CSV text starting
+    with a byte-order mark (so Excel reads the Chinese as UTF-8): a header row with the columns
+    of S, one row per group; departments also carry their level. Raises Invalid (by, from, to)."""
+    problems: dict[str, str] = {}
+    try:
+        grouping(by)
+    except Invalid as error:
+        problems.update(error.fields)
+    try:
+        period(since, until)
+    except Invalid as error:
+        problems.update(error.fields)
+    if problems:
+        raise Invalid(problems)
+    found = await cache.get(store, since, until)
+    names = {d.slug: d.name for d in await store.list_departments()}
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    extra = ("level",) if by == "department" else ()
+    writer.writerow((by, "name", *extra, *COLUMNS))
+    for key, name, figures in rows(found, by, names):
+        data = figures.as_dict()
+        values = [*(data[c] for c in COLUMNS[:-len(workflow.RATINGS)]),
+                  *(data["satisfaction"][score] for score in workflow.RATINGS)]
+        level = (found.department_levels.get(key, ""),) if extra else ()
+        writer.writerow([_cell(v) for v in (key, name, *level, *values)])
+    return out.getvalue()
+
+
+# monthly bulletins ------------------------------------------------------------------------------
+FIRST_BULLETIN = "2000-01"
+
+
+@dataclass
+class Bulletin:
+    month: str                 # YYYY-MM
+    since: str                 # its first day, YYYY-MM-DD
+    until: str                 # the first day of the next month
+    previous: str | None       # the month before, when it has a bulletin
+    next: str | None           # the month after, when it has one (not in the future)
+    report: Report
+
+
+def _month(text: Any) -> dt.date | None:
+    if not isinstance(text, str) or len(text) != 7 or text[4] != "-" \
+            or not (text[:4] + text[5:]).isdigit():
+        return None
+    year, month = int(text[:4]), int(text[5:])
+    return dt.date(year, month, 1) if 1 <= month <= 12 else None
+
+
+def _shift(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+async def bulletin(cache: ReportCache, store: Store, month: Any) -> Bulletin:
+    """The figures of the cases submitted in `month` (YYYY-MM, the city's time). Raises
+    NotFound for a malformed month, one before 2000 or one after the current month."""
+    first = _month(month)
+    current = now().astimezone(workflow.CHINA_STANDARD_TIME).date().replace(day=1)
+    if first is None or first < _month(FIRST_BULLETIN) or first > current:
+        raise NotFound("没有这个月的统计公报")
+    before, after = _shift(first, -1), _shift(first, 1)
+    found = await cache.get(store, first.isoformat(), after.isoformat())
+    return Bulletin(first.strftime("%Y-%m"), first.isoformat(), after.isoformat(),
+                    before.strftime("%Y-%m") if before >= _month(FIRST_BULLETIN) else None,
+                    after.strftime("%Y-%m") if after <= current else None, found)
+
+
+# a department's record --------------------------------------------------------------------------
+@dataclass
+class Record:
+    slug: str
+    name: str
+    kind: str
+    since: str                 # YYYY-MM-DD, the first day of this year in the city's time
+    figures: Figures           # this year's, as the statistics count them
+    recent: list               # its latest closed public letters (PostView)
+
+
+async def department_record(cache: ReportCache, store: Store, viewer: User | None,
+                            slug: Any) -> Record:
+    """A department's figures for this year and its latest closed public letters. Raises
+    NotFound (department)."""
+    public = await cases.department_public(store, viewer, slug)
+    since = year_start(now())
+    found = await cache.get(store, since, None)
+    return Record(public.slug, public.name, public.kind, since,
+                  found.departments.get(public.slug, Figures()), public.recent)

@@ -292,6 +292,24 @@ class StatsHandler(ApiHandler):
         self.respond(200, views.stats_json(found))
 
 
+class StatsCsvHandler(ApiHandler):
+    """The figures as a table for spreadsheets, one row per group."""
+
+    async def get(self) -> None:
+        table = await stats.csv_table(self.settings["stats_cache"], self.store, self.query("by"),
+                                      self.query("from"), self.query("to"))
+        self.set_header("Content-Disposition",
+                        f'attachment; filename="stats-{self.query("by")}.csv"')
+        self.send_answer(200, "text/csv; charset=utf-8", table.encode("utf-8"))
+
+
+class DepartmentRecordHandler(ApiHandler):
+    async def get(self, slug: str) -> None:
+        record = await stats.department_record(self.settings["stats_cache"], self.store,
+                                               self.user, slug)
+        self.respond(200, views.record_json(record))
+
+
 class AuditHandler(ApiHandler):
     async def get(self) -> None:
         lines, next_cursor = await admin.audit_log(

@@ -111,6 +111,22 @@ def duration(hours: float | None, translate: Any, number: Any) -> str:
     return translate("%(days)s 天") % {"days": number(round(hours / 24, 1))}
 
 
+def figure(figures: dict, key: str, how: str, translate: Any, number: Any) -> str:
+    """One figure of S as the statistics tables show it: rates as percentages, except while
+    every accepted case of the group is still within its time (the rate says nothing yet: —),
+    hours as a duration, counts as numbers."""
+    if how == "rate":
+        return "—" if not_yet_due(figures) else percent(figures[key])
+    if how == "hours":
+        return duration(figures[key], translate, number)
+    return number(figures[key])
+
+
+def not_yet_due(figures: dict) -> bool:
+    """Whether every accepted case of a group is still within its time to reply."""
+    return bool(figures["accepted"]) and figures.get("not_yet_due") == figures["accepted"]
+
+
 def percent(rate: float | None) -> str:
     """A rate (0..1) as a percentage with one decimal; no rate (nothing to divide by) as —."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
@@ -495,11 +511,15 @@ def write_link(board: Any, user: Any) -> tuple[str, str, bool] | None:
 
 
 class FiguresTable(tornado.web.UIModule):
-    """A table of statistics figures, one row per department or month, with its caption. Rows
-    are (label, figures) or (label, figures, address the label links to)."""
+    """A table of statistics figures, one row per board, department, area, type or month, with
+    its caption, a cue to scroll it on a phone and a link to download it as CSV. Rows are
+    (label, figures), (label, figures, address the label links to) or (label, figures, address
+    or None, a cell under `extra_heading`)."""
 
     def render(self, caption_id: str, caption: str, heading: str, rows, columns, scores,
-               show) -> str:
+               show, csv_url: str | None = None, extra_heading: str | None = None) -> str:
         return self.render_string("modules/figures_table.html", caption_id=caption_id,
                                   caption=caption, heading=heading, rows=rows, columns=columns,
-                                  scores=scores, show=show)
+                                  scores=scores, show=show, csv_url=csv_url,
+                                  extra_heading=extra_heading,
+                                  waiting=any(not_yet_due(row[1]) for row in rows))

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (admin, attachments, following, moderation, recovery,
-                            searching, settings)
+from forum.services import (admin, apikeys, attachments, following, moderation, recovery,
+                            searching, settings, stats)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
 
@@ -216,9 +216,20 @@ def _schemas() -> dict[str, Schema]:
         "completion_rate": nullable(number(0, 1, description="closed / accepted (办结率)")),
         "on_time_rate": nullable(number(0, 1, description="replied in time / replied")),
         "median_first_reply_hours": nullable(number(0)), "overdue": integer(0),
-        "satisfaction": obj({score: integer(0) for score in workflow.RATINGS}),
-    }, description="The figures of cases received in the period; rates are null when nothing "
-                   "was accepted or replied.")
+        "satisfaction": obj({score: integer(0) for score in workflow.RATINGS},
+                            description="every rating and scored callback of the cases; a "
+                                        "department's counts those judging its replies"),
+        "extended": integer(0, description="cases with an approved extension (延期)"),
+        "supervised": integer(0, description="cases ever supervised (督办)"),
+        "unrated": integer(0, description="closed without a rating (未评价); among `closed`, "
+                                          "never satisfied"),
+        "merged": integer(0, description="merged into an earlier case (重复件); not in "
+                                         "received, accepted, replied or closed"),
+        "not_yet_due": integer(0, description="accepted, unanswered and still within their "
+                                              "time; rates say nothing while this equals "
+                                              "`accepted`"),
+    }, description="The figures of cases received in the period, counted for the lead "
+                   "department; rates are null when nothing was accepted or replied.")
     return {
         "Error": obj({"error": obj({
             "code": string(description="a word: `malformed`, `not_logged_in`, "
@@ -325,7 +336,19 @@ def _schemas() -> dict[str, Schema]:
         "Stats": obj({"from": nullable(TIME), "to": nullable(TIME), "computed_at": TIME,
                       "boards": map_of(ref("Figures"), "by board slug"),
                       "departments": map_of(ref("Figures"), "by department slug"),
-                      "months": map_of(ref("Figures"), "by month, `YYYY-MM`")}),
+                      "months": map_of(ref("Figures"), "by month, `YYYY-MM`"),
+                      "areas": map_of(ref("Figures"), "by area (`city` or a county-level "
+                                                      "division)"),
+                      "types": map_of(ref("Figures"), "by letter type"),
+                      "levels": map_of(ref("Figures"), "by the lead department's kind, "
+                                                       "`bureau` or `county`"),
+                      "department_levels": map_of(string(enum=["bureau", "county"]),
+                                                  "each department's kind")}),
+        "DepartmentRecord": obj({
+            "department": ref("Department"),
+            "since": string(fmt="date", description="the first day of this year (China time)"),
+            "stats": ref("Figures"),
+            "recent": array(ref("Post"), description="its latest closed public letters")}),
         "QueueItem": obj({"kind": string(enum=["submitted", "reopened", "to_route", "pending",
                                                "flagged", "overdue", "supervised",
                                                "extension_request", "callback_due"]),
@@ -933,8 +956,25 @@ def _paths() -> dict[str, Schema]:
             "get", "stats", "Case statistics", tag="Departments and statistics",
             params=[query("from", string(fmt="date"), "first day, `YYYY-MM-DD` (China time)"),
                     query("to", string(fmt="date"), "last day, `YYYY-MM-DD`")],
-            ok=(200, ref("Stats"), "per board, department and month; cached five minutes"),
+            ok=(200, ref("Stats"), "per board, department, level, area, type and month; "
+                                   "cached five minutes"),
             errors=[422])),
+        "/api/v1/stats.csv": item(operation(
+            "get", "statsCsv", "Case statistics as a CSV table",
+            tag="Departments and statistics",
+            params=[query("by", string(enum=list(stats.GROUPINGS)), "one row per group of this",
+                          required=True),
+                    query("from", string(fmt="date"), "first day, `YYYY-MM-DD` (China time)"),
+                    query("to", string(fmt="date"), "last day, `YYYY-MM-DD`")],
+            ok=(200, None, "UTF-8 with a byte-order mark; a header row with the columns of "
+                           "the figures, one row per group; departments add their `level`; "
+                           "a cell starting with = + - @ is prefixed with '"),
+            media=["text/csv"], errors=[422],
+            description="422 names `by`, `from` or `to`.")),
+        "/api/v1/departments/{slug}/record": item(operation(
+            "get", "departmentRecord", "A department's figures this year and recent cases",
+            tag="Departments and statistics", params=[param("slug")],
+            ok=(200, ref("DepartmentRecord"), "anyone"))),
         # search
         "/api/v1/search": item(operation(
             "get", "search", "Search posts", tag="Search",

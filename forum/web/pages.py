@@ -403,7 +403,8 @@ class DepartmentPage(PageHandler):
 
     async def get(self, slug: str) -> None:
         if not cases.may_work_for(self.user, slug):
-            public = await cases.department_public(self.store, self.user, slug)
+            public = await stats.department_record(self.settings["stats_cache"], self.store,
+                                                   self.user, slug)
             figures = await stats.year_summary(self.settings["stats_cache"], self.store,
                                                departments=(slug,))
             subscription = await following.following(self.store, self.user,
@@ -462,6 +463,16 @@ class StatsPage(PageHandler):
         await self.render_page("stats.html", 422 if errors else 200, errors=errors,
                                report=report, since=since or "",
                                until=until or "", department_names=names)
+
+
+class StatsMonthPage(PageHandler):
+    """A month's bulletin (统计公报): its figures by board, department, level, area and type."""
+
+    async def get(self, month: str) -> None:
+        found = await stats.bulletin(self.settings["stats_cache"], self.store, month)
+        names = {d.slug: d.name for d in await departments.list_departments(self.store)}
+        await self.render_page("stats_month.html", bulletin=found, report=found.report,
+                               department_names=names)
 
 
 class AuditPage(PageHandler):

@@ -13,7 +13,7 @@ from forum.services.moderation import Queue, QueueItem
 from forum.services.following import SubscriptionView
 from forum.services.notify import Inbox
 from forum.services.searching import Results
-from forum.services.stats import Report
+from forum.services.stats import Record, Report
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView, Thread
 from forum.services.settings import CalendarSettings
 
@@ -187,7 +187,17 @@ def stats_json(report: Report) -> dict[str, Any]:
             "computed_at": iso(report.computed_at),
             "boards": {slug: f.as_dict() for slug, f in report.boards.items()},
             "departments": {slug: f.as_dict() for slug, f in report.departments.items()},
-            "months": {month: f.as_dict() for month, f in sorted(report.months.items())}}
+            "months": {month: f.as_dict() for month, f in sorted(report.months.items())},
+            "areas": {slug: f.as_dict() for slug, f in report.areas.items()},
+            "types": {slug: f.as_dict() for slug, f in report.types.items()},
+            "levels": {kind: f.as_dict() for kind, f in report.levels.items()},
+            "department_levels": dict(report.department_levels)}
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    return {"department": {"slug": record.slug, "name": record.name, "kind": record.kind},
+            "since": record.since, "stats": record.figures.as_dict(),
+            "recent": [post_json(view) for view in record.recent]}
 
 
 def audit_json(line: AuditLine) -> dict[str, Any]:

@@ -5,11 +5,13 @@ made through the JSON API beforehand (the journeys make it by clicks); the tour 
 their addresses and submits their forms."""
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 import pytest
 
 from forum.boards import BOARD_ORDER
+from forum.workflow import CHINA_STANDARD_TIME
 from tests.e2e.conftest import PASSWORD, PHONE
 from tests.support.translations import chinese_chrome
 
@@ -156,6 +158,11 @@ def test_visitor_tour(people, server, tour):
         t.look("reset-password-error")
         t.visit("/users/e2e_lawyer", "lawyer-profile")  # answerers' profiles are public
         assert page.locator("main h1").inner_text() == "王律师"
+        # This month's bulletin (the server shares the test's clock) and a department's record.
+        month = dt.datetime.now(CHINA_STANDARD_TIME).strftime("%Y-%m")
+        t.visit(f"/stats/{month}", "bulletin")
+        assert page.locator("main .table-download a").count() >= 5
+        t.visit("/departments/transport", "department-public")
         # Redoc draws the API reference: its own markup, so no axe; CSP and width still count.
         t.visit("/api/docs", "api-docs", axe=False, typed=["玉溪网互动交流", "玉溪网"])
         page.wait_for_selector("[role=search], .api-content, h1", timeout=15_000)

@@ -131,3 +131,115 @@ async def test_a_cached_report_counts_a_new_case_within_half_a_minute(cases_in, 
     assert again.boards["mayor"].received == first.boards["mayor"].received + 1
     clock.advance(seconds=100)
     assert await cache.get(cases_in) is again           # nothing written since
+
+
+# the second release: every rating counts, unrated apart, merged once, areas, types, levels ------
+def rating(score, department, source="rating", at=T):
+    return {"at": at.isoformat(), "source": source, "score": score, "comment": None,
+            "department": department, "reached": True if source == "callback" else None}
+
+
+REROUTED = case(
+    # 不满意 with housing's reply, routed again to gov-hongta whose reply satisfied: the
+    # 不满意 stays against housing, the 满意 counts for gov-hongta, the case for gov-hongta
+    status=Status.CLOSED, department="gov-hongta", area="hongta", letter_type="complaint",
+    accepted_at=T + H, routed_at=T + 3 * D, due_at=T + 20 * D, replied_at=T + D,
+    closed_at=T + 10 * D, rating="satisfied", reopened=True, extended=True,
+    supervised_at=T + 5 * D,
+    ratings=[rating("unsatisfied", "housing"), rating("satisfied", "gov-hongta")])
+SECOND_RELEASE = [
+    REROUTED,
+    # closed unrated: closed (办结) and counted apart, never satisfied; a callback that did not
+    # reach the writer has no score and counts nowhere
+    case(status=Status.UNRATED, department="housing", area="city", letter_type="consult",
+         accepted_at=T + H, routed_at=T + H, due_at=T + 10 * D, replied_at=T + 2 * D,
+         closed_at=T + 17 * D, ratings=[{**rating(None, "housing", "callback"), "reached": False}]),
+    # merged into the case above: the matter counts once
+    case(status=Status.MERGED, area="hongta", letter_type="complaint", accepted_at=T + H,
+         closed_at=T + 2 * H, merged_into=REROUTED.id),
+    # a callback's 基本满意 counts like a rating; supervised once, the mark cleared by the reply
+    case(status=Status.CLOSED, department="gov-hongta", area="hongta", letter_type="help",
+         accepted_at=T + H, routed_at=T + H, due_at=T + 2 * D, replied_at=T + 4 * D,
+         closed_at=T + 6 * D, rating=None, supervised=False, supervised_at=T + 3 * D,
+         ratings=[rating("basically_satisfied", "gov-hongta", "callback")]),
+    # accepted and routed, not yet due when the report is made
+    case(status=Status.ROUTED, department="police", area="city", letter_type="suggestion",
+         accepted_at=T + H, routed_at=T + H, due_at=T + 100 * D),
+    # a tax report has neither area nor type
+    case(board="tax", status=Status.SUBMITTED),
+]
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def second_release(request, io_loop, tmp_path, clock):
+    from tests.support import stores
+    from tests.support.apps import seeded
+    store = stores.make(request.param, tmp_path)
+    clock.set(T + 40 * D)
+
+    async def load():
+        await seeded(store)
+        for post in SECOND_RELEASE:
+            await store.add_post(post)
+    io_loop.run_sync(load)
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))
+
+
+def counts(figures, *keys):
+    found = figures.as_dict()
+    return tuple(found[key] for key in keys)
+
+
+@pytest.mark.gen_test
+async def test_every_rating_counts_against_the_department_it_judged(second_release):
+    report = await stats.report(second_release)
+    housing, hongta = report.departments["housing"], report.departments["gov-hongta"]
+    # housing leads one case (unrated), yet carries the 不满意 of the case now led by gov-hongta
+    assert counts(housing, "received", "closed", "unrated") == (1, 1, 1)
+    assert housing.satisfaction == {"satisfied": 0, "basically_satisfied": 0, "unsatisfied": 1}
+    assert counts(hongta, "received", "closed", "extended", "supervised") == (2, 2, 1, 2)
+    assert hongta.satisfaction == {"satisfied": 1, "basically_satisfied": 1, "unsatisfied": 0}
+    # the board counts every score of its cases, the later satisfied reply and the 不满意 alike
+    mayor = report.boards["mayor"]
+    assert mayor.satisfaction == {"satisfied": 1, "basically_satisfied": 1, "unsatisfied": 1}
+
+
+@pytest.mark.gen_test
+async def test_unrated_apart_and_merged_once(second_release):
+    mayor = (await stats.report(second_release)).boards["mayor"].as_dict()
+    # five mayor letters, one merged: four received, the merged one in `merged` alone
+    assert (mayor["received"], mayor["accepted"], mayor["replied"], mayor["closed"]) == (4, 4, 3, 3)
+    assert (mayor["merged"], mayor["unrated"], mayor["extended"], mayor["supervised"]) == (1, 1, 1, 2)
+    assert mayor["completion_rate"] == 0.75
+    assert sum(mayor["satisfaction"].values()) == 3     # the unrated case is never satisfied
+    assert mayor["not_yet_due"] == 1
+
+
+@pytest.mark.gen_test
+async def test_areas_types_and_levels(second_release):
+    report = await stats.report(second_release)
+    assert sorted(report.areas) == sorted(["city", "hongta", "jiangchuan", "chengjiang", "tonghai",
+                                           "huaning", "yimen", "eshan", "xinping", "yuanjiang"])
+    assert counts(report.areas["hongta"], "received", "closed", "merged") == (2, 2, 1)
+    assert counts(report.areas["city"], "received", "unrated", "not_yet_due") == (2, 1, 1)
+    assert counts(report.areas["yimen"], "received") == (0,)
+    assert counts(report.types["complaint"], "received", "merged") == (1, 1)
+    assert report.types["complaint"].satisfaction["unsatisfied"] == 1
+    assert counts(report.types["help"], "received", "supervised") == (1, 1)
+    assert counts(report.types["praise"], "received") == (0,)
+    bureau, county = report.levels["bureau"], report.levels["county"]
+    assert counts(bureau, "received", "unrated") == (2, 1)            # housing and police
+    assert counts(county, "received", "extended", "closed") == (2, 1, 2)
+    # levels follow the department judged for scores, as departments do
+    assert bureau.satisfaction["unsatisfied"] == 1 and county.satisfaction["unsatisfied"] == 0
+    # a tax report counts for its board only
+    assert report.boards["tax"].received == 1 and sum(f.received for f in report.types.values()) == 4
+
+
+@pytest.mark.gen_test
+async def test_a_month_not_yet_due_is_told_apart(second_release):
+    report = await stats.report(second_release)
+    police = report.departments["police"]
+    assert police.not_yet_due_only and police.as_dict()["reply_rate"] == 0.0
+    assert not report.departments["housing"].not_yet_due_only

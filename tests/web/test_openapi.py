@@ -34,6 +34,7 @@ SAMPLES = {"id": "0123456789abcdef01234567", "slug": "forum", "username": "nobod
 def template(pattern: str) -> str:
     for group, name in GROUPS.items():
         pattern = pattern.replace(group, name)
+    pattern = pattern.replace("\\.", ".")   # an escaped dot: /stats.csv
     assert "(" not in pattern and "\\" not in pattern, f"unnamed group in {pattern}"
     return pattern
 
@@ -303,6 +304,10 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await api.get("/departments"), 200)
     ok(await api.get("/stats"), 200)
     ok(await api.get("/stats?from=2026-13-01"), 422)
+    ok(await api.get("/stats.csv?by=department&from=2026-01-01"), 200)
+    ok(await api.get("/stats.csv?by=street"), 422)
+    ok(await api.get("/departments/housing/record"), 200)
+    ok(await api.get("/departments/nowhere/record"), 404)
 
     # a consultation
     question = ok(await alice.post("/boards/lawyer/posts", {

@@ -120,7 +120,8 @@ chinese_chrome = translations.chinese_chrome
 
 @pytest.mark.parametrize("path", ["/", "/boards/forum", "/boards/lawyer", "/boards/tax",
                                   "/boards/tax/new", "/login", "/register", "/track",
-                                  "/stats", "/search", "/search?q=zzz", "/search/similar?title=x",
+                                  "/stats", "/stats/2000-01", "/departments/housing", "/search",
+                                  "/search?q=zzz", "/search/similar?title=x",
                                   "/nowhere", "/api/docs", "/track/AAAA-BBBB"])
 @pytest.mark.gen_test
 async def test_english_pages_have_no_chinese_chrome(browser, path):

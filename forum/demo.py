@@ -9,10 +9,11 @@ closes unrated ones. The casework of the second release is there too: letters ro
 county's government (属地) with the city bureau helping, helpers' internal notes (协办意见), named
 officers, extensions asked (one refused, the rest approved), urging, supervision by a moderator
 and by the clock, callbacks (reached or not, one reopening its case), duplicates merged into an
-earlier letter whose writers then follow it, and people following boards, departments and posts. Every step is a call of the service a page or the API would make, so every
-rule, event, notification, audit entry and search term is what real use leaves. The services
-stamp what they write with `now()`; the loader runs each step under `clock_at(when)`, so the
-year's records carry the times of that year (events, notifications and audit entries too).
+earlier letter whose writers then follow it, and people following boards, departments and
+posts. Every step is a call of the service a page or the API would make, so every rule, event,
+notification, audit entry and search term is what real use leaves. The services stamp what they
+write with `now()`; the loader runs each step under `clock_at(when)`, so the year's records
+carry the times of that year (events, notifications and audit entries too).
 
 `add_bulk_posts` adds N forum posts quickly, for benchmarks: texts combined from a pool of
 a few hundred titles and paragraphs that are segmented once, written with the store's
@@ -40,7 +41,6 @@ from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
-from forum.errors import NotFound
 from forum.services import (accounts, admin, cases, casework, consulting, faq, flags, following,
                             moderation, posting, settings, templates)
 from forum.store.base import Store
@@ -778,7 +778,6 @@ class Year:
         names = {d.slug: d.name for d in boards.DEPARTMENTS}
         post_id = ""
         duplicate: Any = None
-        neighbour: User | None = None
         for step, at in zip(steps, times):
             yield at
             kind = step.split(":")[0]
@@ -831,18 +830,14 @@ class Year:
                                         self.rng.choice(words.CALLBACK_NOTES[
                                             score if reached else None]) or None)
             elif kind == "duplicate":
-                neighbour = self.citizen(besides=writer)
-                duplicate = await self._post(neighbour, board, {
+                duplicate = await self._post(self.citizen(besides=writer), board, {
                     **data, "title": data["title"] + "（再次反映）",
                     "real_name": self.rng.choice(words.FAMILY_NAMES) + self.rng.choice(
                         words.GIVEN_NAMES), "contact": self.phone()})
             elif kind == "merge":
+                # The neighbour is told, and follows the case they joined (it is public).
                 await casework.merge(self.store, mod, duplicate.post.id, post_id,
                                      self.rng.choice(words.MERGE_REASONS))
-                try:  # the neighbour follows the case they joined, when they may see it
-                    await following.follow(self.store, neighbour, f"post:{post_id}")
-                except NotFound:
-                    pass
             elif kind == "misroute":
                 await cases.route_case(self.store, mod, post_id, wrong)
             elif kind == "return":

@@ -13,12 +13,12 @@ from typing import Any
 
 from forum import boards, privacy, workflow
 from forum.clock import now
-from forum.errors import Conflict, Invalid
+from forum.errors import Conflict, Invalid, NotFound
 from forum.limits import BODY_MAX, EXTENSION_DAYS_MAX, EXTENSION_DAYS_MIN, REASON_MAX
 from forum.messages import msg
 from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
                          iso, new_id)
-from forum.services import decided, notify, settings
+from forum.services import decided, following, notify, settings
 from forum.services.cases import (CASE_BOARDS, CLOCK, EXPIRE_BATCH, apply_step, case_for,
                                   close_unrated, note_overdue)
 from forum.services.fields import Fields
@@ -333,10 +333,21 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
         raise Invalid({"into": "要合并到的事项尚未受理、已不予受理或本身已被合并"})
     at = now()
     words = f"与事项 {target.id} 为同一事项，已合并办理"
+
+    async def join(updated: Post) -> None:
+        # The writer follows the case they joined, in the unit of the merge, when they may
+        # see it (a private letter of someone else's they may not).
+        writer = await store.get_user(post.author_id) if post.author_id else None
+        if writer is None or writer.disabled:
+            return
+        try:
+            await following.follow(store, writer, following.target_of("post", target.id))
+        except NotFound:
+            pass
     return await apply_step(store, viewer, post, "merge", new,
                             {"merged_into": target.id, "closed_at": at, "supervised": False},
                             f"{words}。{text_reason}" if text_reason else words,
-                            tell_writer=True)
+                            tell_writer=True, also=join)
 
 
 def _policy(post: Post) -> Any:

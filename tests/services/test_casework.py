@@ -323,5 +323,18 @@ async def test_a_duplicate_merges_into_an_earlier_case_and_its_writer_is_told(st
     assert merged.post.status is Status.MERGED and merged.post.merged_into == earlier
     told = await store.list_notifications(neighbour.id, None, 50)
     assert any("合并" in n.text for n in told)
+    # The writer follows the case they joined (a public letter they may read).
+    assert await store.get_subscription(neighbour.id, f"post:{earlier}") is not None
     with pytest.raises(Conflict):  # merged is closed: no second merge
         await casework.merge(store, p["mod"], later.post.id, earlier, "再合并")
+
+
+@pytest.mark.gen_test
+async def test_a_duplicate_merged_into_a_private_letter_does_not_follow_it(store):
+    p = await cast(store)
+    earlier = await routed(store, p, public=False)
+    neighbour = await person(store, "neighbour")
+    later = await posting.create_post(store, neighbour, "mayor", {**LETTER, "title": "路灯又坏"})
+    merged = await casework.merge(store, p["mod"], later.post.id, earlier, "同一路段路灯")
+    assert merged.post.status is Status.MERGED
+    assert await store.get_subscription(neighbour.id, f"post:{earlier}") is None

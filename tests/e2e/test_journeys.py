@@ -492,8 +492,8 @@ def earlier_letter(server):
     moderator = server.token("e2e_mod")
     title = "澄江市广龙路口红绿灯时间太短，老人过不了马路"
     made = server.api("POST", "/boards/mayor/posts", {
-        "title": title, "body": "绿灯只有十五秒，老人走到一半就变红灯了。", "letter_type": "suggestion",
-        "area": "chengjiang", "contact": "13700001111", "public": True}, token)
+        "title": title, "body": "绿灯只有十五秒，老人走到一半就变红灯了。",
+        "letter_type": "suggestion", "area": "chengjiang", "contact": "13700001111", "public": True}, token)
     post_id = made["post"]["id"]
     server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)
     server.api("POST", f"/posts/{post_id}/route", {"department": "transport"}, moderator)

@@ -5,10 +5,15 @@ benchmarks.
 appoints moderators and department staff; citizens discuss, ask and write letters; moderators
 accept, reject, route, hide, pin and lock; departments answer, return misrouted cases and
 publish hotline replies; writers follow up and rate; the periodic job marks overdue cases and
-closes unrated ones. Every step is a call of the service a page or the API would make, so every
-rule, event, notification, audit entry and search term is what real use leaves. The services
-stamp what they write with `now()`; the loader runs each step under `clock_at(when)`, so the
-year's records carry the times of that year (events, notifications and audit entries too).
+closes unrated ones. The casework of the second release is there too: letters routed to their
+county's government (属地) with the city bureau helping, helpers' internal notes (协办意见), named
+officers, extensions asked (one refused, the rest approved), urging, supervision by a moderator
+and by the clock, callbacks (reached or not, one reopening its case), duplicates merged into an
+earlier letter whose writers then follow it, and people following boards, departments and
+posts. Every step is a call of the service a page or the API would make, so every rule, event,
+notification, audit entry and search term is what real use leaves. The services stamp what they
+write with `now()`; the loader runs each step under `clock_at(when)`, so the year's records
+carry the times of that year (events, notifications and audit entries too).
 
 `add_bulk_posts` adds N forum posts quickly, for benchmarks: texts combined from a pool of
 a few hundred titles and paragraphs that are segmented once, written with the store's
@@ -36,8 +41,8 @@ from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
-from forum.services import (accounts, admin, cases, casework, consulting, faq, flags, moderation,
-                            posting, settings, templates)
+from forum.services import (accounts, admin, cases, casework, consulting, faq, flags, following,
+                            moderation, posting, settings, templates)
 from forum.store.base import Store
 
 CST = workflow.CHINA_STANDARD_TIME
@@ -57,7 +62,7 @@ LETTER_OUTCOMES = {
     "submitted": 3, "submitted_late": 1, "rejected": 5, "accepted": 2, "routed": 4,
     "routed_overdue": 3, "overdue_replied": 3, "returned": 3, "replied_waiting": 5,
     "satisfied": 24, "basically_satisfied": 12, "expired": 8, "reopened_waiting": 2,
-    "reopened_satisfied": 2, "reopened_final": 1,
+    "reopened_satisfied": 2, "reopened_final": 1, "callback_reopened": 1, "merged": 2,
 }
 TAX_OUTCOMES = {
     "submitted": 1, "submitted_visitor": 1, "rejected": 1, "rejected_visitor": 1, "accepted": 1,
@@ -92,7 +97,28 @@ CASE_STEPS = {
                            "reroute", "second_reply", "rate_soon:satisfied"],
     "reopened_final": ["create", "accept", "route", "reply", "rate_soon:unsatisfied", "reroute",
                        "second_reply", "rate_soon:unsatisfied"],
+    # A callback (回访) finds the writer unsatisfied: the case goes back to the moderators.
+    "callback_reopened": ["create", "accept", "route", "reply", "callback_soon:unsatisfied",
+                          "reroute", "second_reply", "rate_soon:satisfied"],
+    # A neighbour writes of the same matter: merged into this letter, they follow it.
+    "merged": ["create", "accept", "route", "duplicate", "merge", "reply", "rate:satisfied"],
 }
+# The casework steps (second release) some stories take besides: after the routing (an officer
+# named, a helper's note, an extension asked and decided, urging, supervision) or at the end
+# (a callback). "extend:approve" asks for more days and has them approved.
+CASEWORK_STEPS = {
+    "routed": ["assign", "extend:refuse", "supervise"],
+    "routed_overdue": ["urge"],
+    "overdue_replied": ["assign"],
+    "replied_waiting": ["assign", "extend:approve"],
+    "satisfied": ["assign"],
+    "basically_satisfied": ["extend:approve", "urge"],
+    "reopened_waiting": ["assign"],
+}
+CALLBACKS = {"satisfied": "callback:satisfied", "basically_satisfied": "callback:unreached",
+             "expired": "callback_soon:unreached", "reopened_final": "callback:unsatisfied"}
+# County governments with staff in the demo: letters of their areas may go to them (属地).
+COUNTY_AREAS = ("hongta", "jiangchuan", "tonghai")
 # How long a case waits, now, after its last step, for outcomes that are still under way
 # (None: a finished case, anywhere in the year). Expired cases wait past the rating window.
 CASE_WAIT = {
@@ -111,6 +137,12 @@ STEP_DELAYS: dict[str, tuple[dt.timedelta, dt.timedelta, str]] = {
     "follow": (DAY, 4 * DAY, "citizen"), "reply": (2 * DAY, 12 * DAY, "office"),
     "late_reply": (32 * DAY, 40 * DAY, "office"), "second_reply": (2 * DAY, 5 * DAY, "office"),
     "rate": (3 * HOUR, 8 * DAY, "citizen"), "rate_soon": (3 * HOUR, 2 * DAY, "citizen"),
+    # casework of the second release
+    "note": (HOUR, DAY, "office"), "assign": (10 * MINUTE, 4 * HOUR, "office"),
+    "extend": (HOUR, 2 * DAY, "office"), "decide": (HOUR, DAY, "office"),
+    "urge": (HOUR, 2 * DAY, "office"), "supervise": (HOUR, DAY, "office"),
+    "callback": (DAY, 5 * DAY, "office"), "callback_soon": (2 * HOUR, DAY, "office"),
+    "duplicate": (HOUR, 2 * DAY, "citizen"), "merge": (HOUR, DAY, "office"),
     # consultations and the forum
     "answer": (2 * HOUR, 3 * DAY, "citizen"), "accept_answer": (2 * HOUR, 3 * DAY, "citizen"),
     "thanks": (HOUR, DAY, "citizen"), "follow_up": (HOUR, DAY, "citizen"),
@@ -240,6 +272,13 @@ class Year:
         self.anonymous = collections.defaultdict(
             lambda: itertools.cycle([True, False, False, True, False]))
         self.phoned = itertools.cycle([True, False, False])
+        # Casework of the second release, in turn too: letters routed to their county's
+        # government, helper departments, callbacks, and one extension refused.
+        self.county = itertools.cycle([True, False, False])
+        self.helped = itertools.cycle([True, False])
+        self.called = collections.defaultdict(lambda: itertools.cycle([True, False, False]))
+        self.refused = False
+        self.followed = itertools.cycle([True, False, False])
         self.public = itertools.cycle([True, True, False, True])
 
     def count(self, base: int) -> int:
@@ -416,6 +455,7 @@ class Year:
     async def tell(self) -> None:
         add = self.timeline.add
         await add(self.housekeeping())
+        await add(self.followers())
         await add(self.rules())
         await add(self.campaign())
         topics = list(words.FORUM_TOPICS)
@@ -448,6 +488,17 @@ class Year:
         bulletins = self.count(HOTLINE_BULLETINS)
         for number in range(bulletins):
             await add(self.bulletin(number, hidden=number == bulletins // 2))
+
+    async def followers(self) -> Story:
+        """Citizens who follow (关注) a board or a department from early in the year."""
+        targets = ["board:mayor", "board:forum", "board:lawyer", "department:housing",
+                   "department:gov-hongta", "department:environment", "board:agri"]
+        at = self.start + 3 * DAY
+        for number, target in enumerate(targets):
+            for citizen in self.citizens[number % 5::9]:
+                at = self.waking(at + self.rng.randint(1, 40) * HOUR)
+                yield at
+                await following.follow(self.store, citizen, target)
 
     async def housekeeping(self) -> Story:
         """What the server's periodic job does, once a night: close cases left unrated for 15
@@ -515,9 +566,14 @@ class Year:
         view = await self._post(author, "forum", {
             "title": self.fill(title, values), "category": category,
             "body": "\n\n".join(self.fill(p, values) for p in body)})
+        followed = next(self.followed)  # its first commenter follows it, one time in three
         for at, comment in zip(times[1:], comments):
             yield at
-            await self._reply(self.citizen(besides=author), view.post.id, comment)
+            commenter = self.citizen(besides=author)
+            await self._reply(commenter, view.post.id, comment)
+            if followed:
+                await following.follow(self.store, commenter, f"post:{view.post.id}")
+                followed = False
 
     async def locked_thread(self) -> Story:
         category, title, body, replies = words.LOCKED_TOPIC
@@ -647,6 +703,27 @@ class Year:
             elif step == "accept_answer":
                 await consulting.accept_answer(self.store, asker, post_id, best)
 
+    def casework_steps(self, outcome: str, steps: list[str]) -> list[str]:
+        """The outcome's steps with the casework steps its stories take besides (see
+        CASEWORK_STEPS and CALLBACKS): the first extension asked is refused, the rest approved;
+        one story in three of those that may end in a callback has one."""
+        extra: list[str] = []
+        for step in CASEWORK_STEPS.get(outcome, []):
+            if step.startswith("extend:"):
+                decision = step.split(":")[1]
+                if decision == "refuse":
+                    decision = "approve" if self.refused else "refuse"
+                    self.refused = True
+                extra += ["extend", f"decide:{decision}"]
+            else:
+                extra.append(step)
+        if "route" in steps and extra:
+            at = steps.index("route") + 1
+            steps = [*steps[:at], *extra, *steps[at:]]
+        if outcome in CALLBACKS and next(self.called[outcome]):
+            steps = [*steps, CALLBACKS[outcome]]
+        return steps
+
     def letter_kind(self) -> dict[str, str]:
         """A letter's type and area: most are complaints and requests for help, and most
         matters lie in the city itself or in Hongta, where most people live."""
@@ -658,8 +735,7 @@ class Year:
     async def case(self, board: str, outcome: str, topic: tuple) -> Story:
         visitor = outcome.endswith("_visitor")
         outcome = outcome.removesuffix("_visitor")
-        steps = CASE_STEPS[outcome]
-        times = self.plan(steps, wait=CASE_WAIT.get(outcome))
+        steps = self.casework_steps(outcome, CASE_STEPS[outcome])
         values = self.places()
         if board == "mayor":
             category, department, wrong, title, body, reply = topic
@@ -682,10 +758,26 @@ class Year:
                     "body": "\n\n".join(self.fill(p, values) for p in body),
                     "anonymous": visitor or next(self.anonymous["tax"]),
                     "contact": None if visitor else values["phone"]}
+        if outcome == "merged":
+            data["public"] = True  # so that the neighbour may follow the case they joined
+        helpers: list[str] = []
+        if board == "mayor" and ("route" in steps or "reroute" in steps):
+            if next(self.county):
+                # 属地管理: the county's government leads, the city bureau helps.
+                if data["area"] not in COUNTY_AREAS:
+                    data["area"] = self.rng.choice(COUNTY_AREAS)
+                department, helpers = f"gov-{data['area']}", [department]
+            elif next(self.helped) and outcome != "returned":
+                helpers = [wrong]
+        if helpers:
+            route_at = next(i for i, s in enumerate(steps) if s in ("route", "reroute"))
+            steps = [*steps[:route_at + 1], "note", *steps[route_at + 1:]]
+        times = self.plan(steps, wait=CASE_WAIT.get(outcome))
         writer = None if visitor else self.citizen()
         mod = self._moderator()
         names = {d.slug: d.name for d in boards.DEPARTMENTS}
         post_id = ""
+        duplicate: Any = None
         for step, at in zip(steps, times):
             yield at
             kind = step.split(":")[0]
@@ -702,7 +794,50 @@ class Year:
                 await moderation.moderate(self.store, mod, post_id, "reject", reason)
             elif kind in ("route", "reroute"):
                 await cases.route_case(self.store, mod, post_id, department,
-                                       note=self.rng.choice(words.ROUTE_NOTES) or None)
+                                       note=self.rng.choice(words.ROUTE_NOTES) or None,
+                                       helpers=helpers)
+            elif kind == "note":
+                await casework.add_note(self.store, self.rng.choice(self.staff[helpers[0]]),
+                                        post_id, self.rng.choice(words.HELPER_NOTES))
+            elif kind == "assign":
+                lead = self.rng.choice(self.staff[department])
+                officer = self.rng.choice(self.staff[department])
+                await casework.assign(self.store, lead, post_id, officer.username)
+            elif kind == "extend":
+                await casework.request_extension(
+                    self.store, self.rng.choice(self.staff[department]), post_id,
+                    self.rng.randint(3, 10), self.rng.choice(words.EXTENSION_REASONS))
+            elif kind == "decide":
+                approve = step.split(":")[1] == "approve"
+                reason = self.rng.choice(words.EXTENSION_APPROVALS if approve
+                                         else words.EXTENSION_REFUSALS) or None
+                await casework.decide_extension(self.store, mod, post_id, approve, reason)
+            elif kind == "urge":
+                if (await self.store.get_post(post_id)).status is Status.ROUTED:
+                    await casework.urge(self.store, mod, post_id,
+                                        self.rng.choice(words.URGE_NOTES))
+            elif kind == "supervise":
+                await casework.supervise(self.store, mod, post_id,
+                                         self.rng.choice(words.SUPERVISE_REASONS))
+            elif kind in ("callback", "callback_soon"):
+                if (await self.store.get_post(post_id)).status not in (
+                        Status.REPLIED, Status.CLOSED, Status.UNRATED):
+                    continue
+                score = step.split(":")[1]
+                reached = score != "unreached"
+                await casework.callback(self.store, mod, post_id, reached,
+                                        score if reached else None,
+                                        self.rng.choice(words.CALLBACK_NOTES[
+                                            score if reached else None]) or None)
+            elif kind == "duplicate":
+                duplicate = await self._post(self.citizen(besides=writer), board, {
+                    **data, "title": data["title"] + "（再次反映）",
+                    "real_name": self.rng.choice(words.FAMILY_NAMES) + self.rng.choice(
+                        words.GIVEN_NAMES), "contact": self.phone()})
+            elif kind == "merge":
+                # The neighbour is told, and follows the case they joined (it is public).
+                await casework.merge(self.store, mod, duplicate.post.id, post_id,
+                                     self.rng.choice(words.MERGE_REASONS))
             elif kind == "misroute":
                 await cases.route_case(self.store, mod, post_id, wrong)
             elif kind == "return":

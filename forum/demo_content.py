@@ -27,6 +27,10 @@ STAFF = [
     ("scj_huangyan", "黄艳（市场监管局）", "market"),
     ("gaj_maqiang", "马强（公安局）", "police"),
     ("nyj_duanhua", "段华（农业农村局）", "agri"),
+    # county governments (属地): the areas where most letters lie
+    ("htq_lixin", "李欣（红塔区人民政府）", "gov-hongta"),
+    ("jcq_puhong", "普红（江川区人民政府）", "gov-jiangchuan"),
+    ("thx_yangbo", "杨波（通海县人民政府）", "gov-tonghai"),
 ]
 
 # (username, display name, specialties): verified volunteers.
@@ -538,6 +542,32 @@ RATING_COMMENTS = {
                             ""],
     "unsatisfied": ["回复只是套话，问题并没有解决。", "现场情况并没有改变，希望真正落实。"],
 }
+# casework between the offices (second release)
+HELPER_NOTES = [
+    "我单位已派人到现场配合核查，相关情况已反馈主办单位，请主办单位统一答复。",
+    "经查我单位系统，该事项涉及的许可和检查记录已整理，附后供主办单位参考。",
+    "我单位同意主办单位的处理意见，将在职责范围内配合整改。",
+    "已安排属地站所跟进，核查结果三个工作日内报主办单位。",
+]
+EXTENSION_REASONS = [
+    "需会同多个部门现场核查并协调整改，正常时限内难以办结。",
+    "涉及资金拨付审批，需履行相关程序。",
+    "需委托第三方检测，检测报告出具需要时间。",
+]
+EXTENSION_REFUSALS = ["事项较为简单，请在原时限内办结答复。"]
+EXTENSION_APPROVALS = ["同意，请按延期后的时限答复来信人。", ""]
+URGE_NOTES = ["来信人多次反映，请加快办理。", "该事项已临近时限，请尽快答复。"]
+SUPERVISE_REASONS = ["群众反映强烈，列为督办件，请主办单位主要负责人亲自过问。",
+                     "涉及群众切身利益，市信访局挂牌督办。"]
+CALLBACK_NOTES = {
+    "satisfied": ["来信人表示问题已解决，对办理结果满意。", ""],
+    "basically_satisfied": ["来信人表示基本解决，希望后续巩固。"],
+    "unsatisfied": ["来信人表示现场情况没有变化，要求重新办理。"],
+    None: ["电话无人接听，已发送短信告知办理结果。", "号码停机，无法联系。"],
+}
+MERGE_REASONS = ["与先前来信反映的为同一事项，合并办理，办理结果请关注原件。",
+                 "同一小区同一问题的重复来信，并入原件一并办理。"]
+
 SECOND_REPLY = ("您好！针对您对前次答复的意见，我们再次到现场进行了核查，并约谈了相关责任单位。"
                 "目前已明确整改时限和责任人，整改完成后将由工作人员电话回访，请您继续监督。")
 

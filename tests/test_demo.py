@@ -170,6 +170,53 @@ async def test_demo_statistics_search_masking_and_tracking_work_on_the_content(d
     assert tracked.post.post.title == title and tracked.post.post.author_id is None
 
 
+@pytest.mark.gen_test(timeout=60)
+async def test_demo_exercises_every_casework_step_of_the_second_release(demo_store):
+    store, _ = demo_store
+    cases_ = await every_post(store, PostFilter(boards=("mayor", "tax")))
+    by_id = {p.id: p for p in cases_}
+    merged = [p for p in cases_ if p.status is Status.MERGED]
+    assert merged and all(by_id[p.merged_into].created_at < p.created_at for p in merged)
+    assert any(p.status is Status.UNRATED for p in cases_)
+    assert any(p.extended for p in cases_)
+    assert {p.extension_status for p in cases_} >= {"approved", "refused"}
+    assert sum(p.extension_status == "refused" for p in cases_) == 1
+    assert any(p.helpers for p in cases_)
+    assert any(p.officer_id for p in cases_)
+    county = [p for p in cases_ if (p.department or "").startswith("gov-")]
+    assert county and all(p.department == f"gov-{p.area}" for p in county)
+    callbacks = [e for p in cases_ for e in p.ratings if e["source"] == "callback"]
+    assert {e["reached"] for e in callbacks} == {True, False}
+    assert any(e["score"] == "unsatisfied" for e in callbacks)
+    actions = collections.Counter()
+    notes = 0
+    for post in cases_:
+        actions.update(e.action for e in await store.list_events(post.id))
+        notes += sum(r.kind is ReplyKind.INTERNAL for r in await store.list_replies(post.id))
+    assert notes > 0
+    for action in ("assign", "extension_request", "extension_decide", "urge", "supervise",
+                   "remind", "callback", "callback_reopen", "merge"):
+        assert actions[action] > 0, action
+    # Supervised by a moderator (with a reason) and by the clock (none).
+    supervised = [e for p in cases_ for e in await store.list_events(p.id)
+                  if e.action == "supervise"]
+    assert {e.actor_id is None for e in supervised} == {True, False}
+
+    # Followers: of boards, departments and posts; a merged letter's writer follows the case
+    # it joined when they may see it.
+    subscriptions = collections.Counter()
+    for user in await store.list_users(role=Role.CITIZEN, department=None, limit=100):
+        page = await store.list_subscriptions(user.id, None, 100)
+        subscriptions.update(s.target.split(":")[0] for s in page)
+    assert subscriptions["board"] and subscriptions["department"] and subscriptions["post"]
+    joined = [by_id[p.merged_into] for p in merged]
+    assert any(j.public for j in joined)
+    for post, case in zip(merged, joined):
+        if case.public:
+            followed = await store.list_subscriptions(post.author_id, None, 100)
+            assert f"post:{case.id}" in {s.target for s in followed}
+
+
 @pytest.mark.gen_test
 async def test_demo_departments_keep_templates_and_boards_show_faq(demo_store):
     store, _ = demo_store

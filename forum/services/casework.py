@@ -338,7 +338,8 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
         # Its writer follows the case it joined, to hear of its reply; one they may not read
         # (a private letter of someone else) they are told of, but do not follow.
         writer = await store.get_user(updated.author_id) if updated.author_id else None
-        if writer is not None and may_see(target, _policy(target), writer):
+        if writer is not None and not writer.disabled and may_see(target, _policy(target),
+                                                                  writer):
             await following.follow(store, writer, following.target_of("post", target.id))
     return await apply_step(store, viewer, post, "merge", new,
                             {"merged_into": target.id, "closed_at": at, "supervised": False},

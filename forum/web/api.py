@@ -5,7 +5,7 @@ from forum.errors import NotLoggedIn
 from forum.model import iso
 from forum.services import (accounts, admin, apikeys, attachments, cases, consulting,
                             departments, faq, flags, following, moderation, notify, posting,
-                            recovery, searching, settings, templates)
+                            recovery, searching, settings, stats, templates)
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache

@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "expire": "自动办结", "overdue": "超期提醒", "hide": "隐藏", "restore": "恢复", "lock": "锁定", "unlock": "解锁",
     "pin": "置顶", "unpin": "取消置顶", "dismiss_flags": "处理举报", "edit": "修改",
     "answer": "解答", "accept_answer": "采纳",
+    # casework of the second release
     "assign": "指定承办人", "extension_request": "申请延期", "extension_decide": "审批延期",
     "urge": "催办", "remind": "到期提醒", "supervise": "督办", "callback": "回访",
     "callback_close": "回访（满意，办结）", "callback_reopen": "回访（不满意，重新办理）",
@@ -216,20 +217,57 @@ ROUTE_NOTE = re.compile(r"转办至(?P<department>.+?)，(?P<days>\d+)个工作�
                         re.S)
 EXPIRE_NOTE = re.compile(r"(?P<days>\d+)日内未评价，自动办结")
 OVERDUE_NOTE = "超过答复期限"
+# ... and those of the casework services (forum/services/casework.py).
+HELPERS_NOTE = re.compile(r"协办：(?P<helpers>[^。]+)(?:。(?P<rest>.*))?", re.S)
+EXTENSION_NOTE = re.compile(r"申请延期 (?P<days>\d+) 个工作日：(?P<reason>.*)", re.S)
+DECISION_NOTE = re.compile(r"(?:同意延期 (?P<days>\d+) 个工作日|不同意延期)(?:。(?P<rest>.*))?", re.S)
+SUPERVISE_NOTE = re.compile(r"超期超过 (?P<days>\d+) 个工作日，自动督办")
+REMIND_NOTE = "即将到期，请按时答复"
+CALLBACK_NOTE = re.compile(r"(?:(?P<unreached>未联系上写信人)|回访(?:：(?P<score>满意|基本满意|不满意))?)"
+                           r"(?:。(?P<rest>.*))?", re.S)
+MERGE_NOTE = re.compile(r"与事项 (?P<id>[0-9a-f]+) 为同一事项，已合并办理(?:。(?P<rest>.*))?", re.S)
 
 
 def event_note(action: str, note: str, translate) -> str:
     """An event's note for the page, `translate` being the page's `_`."""
+    def then(words: str, rest: str | None) -> str:
+        return translate("%(words)s。%(note)s") % {"words": words, "note": rest} if rest else words
+
     if action == "route" and (found := ROUTE_NOTE.fullmatch(note)):
         words = translate("转办至%(department)s，%(days)s个工作日内答复") % {
             "department": translate(found["department"]), "days": found["days"]}
-        if not found["rest"]:
-            return words
-        return translate("%(words)s。%(note)s") % {"words": words, "note": found["rest"]}
+        rest = found["rest"]
+        if rest and (helped := HELPERS_NOTE.fullmatch(rest)):
+            words = then(words, translate("协办：%(helpers)s") % {"helpers": translate("、").join(
+                translate(name) for name in helped["helpers"].split("、"))})
+            rest = helped["rest"]
+        return then(words, rest)
     if action == "expire" and (found := EXPIRE_NOTE.fullmatch(note)):
         return translate("%(days)s日内未评价，自动办结") % {"days": found["days"]}
     if action == "overdue" and note == OVERDUE_NOTE:
         return translate(OVERDUE_NOTE)
+    if action == "extension_request" and (found := EXTENSION_NOTE.fullmatch(note)):
+        return translate("申请延期 {days} 个工作日：{reason}").format(days=found["days"],
+                                                                reason=found["reason"])
+    if action == "extension_decide" and (found := DECISION_NOTE.fullmatch(note)):
+        words = (translate("同意延期 {days} 个工作日").format(days=found["days"])
+                 if found["days"] else translate("不同意延期"))
+        return then(words, found["rest"])
+    if action == "supervise" and (found := SUPERVISE_NOTE.fullmatch(note)):
+        return translate("超期超过 {days} 个工作日，自动督办").format(days=found["days"])
+    if action == "remind" and note == REMIND_NOTE:
+        return translate(REMIND_NOTE)
+    if action.startswith("callback") and (found := CALLBACK_NOTE.fullmatch(note)):
+        if found["unreached"]:
+            words = translate("未联系上写信人")
+        elif found["score"]:
+            words = translate("回访：%(score)s") % {"score": translate(found["score"])}
+        else:
+            words = translate("回访")
+        return then(words, found["rest"])
+    if action == "merge" and (found := MERGE_NOTE.fullmatch(note)):
+        return then(translate("与事项 %(id)s 为同一事项，已合并办理") % {"id": found["id"]},
+                    found["rest"])
     return note
 
 

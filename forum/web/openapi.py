@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (admin, apikeys, attachments, following, moderation, recovery,
+from forum.services import (admin, attachments, following, moderation, recovery,
                             searching, settings, stats)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler

@@ -412,3 +412,138 @@ def test_language_switch_and_care_mode(people):
     reader.click("header button.care-switch")
     assert "care" not in (page.get_attribute("html", "class") or "").split()
     assert page.inner_text("nav.board-nav") == chinese_nav
+
+
+def due_time(person) -> str:
+    """The machine-readable due time on a case's page."""
+    return person.page.get_attribute(".case-summary .case-fact-due time", "datetime")
+
+
+def test_extension_asked_by_the_department_and_approved_by_a_moderator(people):
+    """延期: the lead department's staff ask for more working days on the case's page, a
+    moderator (told of it) approves, and the writer sees 已延期 and the later due time."""
+    title = "江川区星云路排水沟堵塞，雨天倒灌进店"
+    writer = people("citizen")
+    writer.open_site()
+    writer.register("e2e_shopkeeper", "星云路店主")
+    writer.click("nav.board-nav a[href='/boards/mayor']")
+    writer.click("main a[href='/boards/mayor/new']")
+    writer.page.fill("#title", title)
+    writer.page.fill("#body", "每次下大雨，路边排水沟的水就倒灌进我们几家店里，已经三次了。")
+    writer.page.select_option("#letter_type", "help")
+    writer.page.select_option("#area", "jiangchuan")
+    writer.page.fill("#real_name", "段明")
+    writer.page.fill("#contact", "13987650000")
+    writer.page.check("#public")
+    writer.submit("#post-form")
+
+    moderator = people("moderator")
+    moderator.open_site()
+    moderator.log_in("e2e_mod")
+    moderator.click("header a[href='/moderation']")
+    moderator.click(f"main a:has-text({title!r})")
+    moderator.submit("form:has(input[name=action][value=accept])")
+    moderator.page.select_option("#department", "housing")
+    moderator.submit("form.route-form")
+    assert moderator.page.locator(".case-summary .status-routed").count() == 1
+
+    writer.notification_to(title)
+    due_before = due_time(writer)
+    assert due_before and writer.page.locator(".case-summary .badge-extended").count() == 0
+
+    clerk = people("staff")
+    clerk.open_site()
+    clerk.log_in("e2e_housing")
+    clerk.click("header a[href='/departments/housing']")
+    clerk.click(f"main a:has-text({title!r})")
+    clerk.check("case")
+    form = "form[action$='/extension']"
+    clerk.page.locator(f"details:has({form}) > summary").click()
+    clerk.page.fill(f"{form} [name=days]", "5")
+    clerk.page.fill(f"{form} [name=reason]", "需请施工单位疏通整段管网，并协调交通部门临时占道。")
+    clerk.check("extension-form")
+    clerk.submit(form)
+    assert "已申请，待审批 · 5 个工作日" in clerk.page.inner_text(".case-summary")
+    assert clerk.page.locator(form).count() == 0  # asked once per routing
+    clerk.check("extension-asked")
+
+    moderator.click("header button[name=lang][value=en_US]")  # the bureau's pages in English
+    moderator.notification_to(title)
+    decision = "form[action$='/extension/decision']"
+    assert "需请施工单位疏通整段管网" in moderator.page.inner_text(".casework-panel")
+    moderator.check("extension-requested")
+    moderator.page.fill(f"{decision} [name=reason]", "同意，请尽快组织疏通。")
+    moderator.click(f"{decision} button[name=approve][value='1']")
+    assert moderator.page.locator(decision).count() == 0
+    assert moderator.page.locator(".case-summary .badge-extended").count() == 1
+    moderator.check("extension-approved")
+
+    writer.notification_to(title)
+    assert writer.page.inner_text(".case-summary .badge-extended").strip() == "已延期"
+    due_after = due_time(writer)
+    assert due_after > due_before  # ISO times of one zone compare as text
+    assert writer.page.locator(".casework-panel").count() == 0
+    writer.check("extended")
+
+
+@pytest.fixture
+def earlier_letter(server):
+    """A public letter already routed, by someone else: the case a duplicate joins. Made
+    through the JSON API: the journey is about the duplicate."""
+    server.api("POST", "/auth/register", {"username": "e2e_first_writer", "password": PASSWORD})
+    token = server.token("e2e_first_writer")
+    moderator = server.token("e2e_mod")
+    title = "澄江市广龙路口红绿灯时间太短，老人过不了马路"
+    made = server.api("POST", "/boards/mayor/posts", {
+        "title": title, "body": "绿灯只有十五秒，老人走到一半就变红灯了。",
+        "letter_type": "suggestion", "area": "chengjiang", "contact": "13700001111", "public": True}, token)
+    post_id = made["post"]["id"]
+    server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)
+    server.api("POST", f"/posts/{post_id}/route", {"department": "transport"}, moderator)
+    return post_id, title
+
+
+def test_duplicate_merged_into_an_earlier_letter_whose_case_its_writer_follows(people,
+                                                                                earlier_letter):
+    """重复件: a moderator merges a second letter on the same matter into the earlier one; its
+    writer is told, its page links to the case it joined, and they follow that case (/me)."""
+    earlier, earlier_title = earlier_letter
+    title = "广龙路口行人绿灯太短"
+    writer = people("citizen")
+    writer.open_site()
+    writer.register("e2e_neighbour", "广龙路老住户")
+    writer.click("nav.board-nav a[href='/boards/mayor']")
+    writer.click("main a[href='/boards/mayor/new']")
+    writer.page.fill("#title", title)
+    writer.page.fill("#body", "广龙路口的行人绿灯太短了，我母亲腿脚不好，每次都过不去。")
+    writer.page.select_option("#letter_type", "complaint")
+    writer.page.select_option("#area", "chengjiang")
+    writer.page.fill("#real_name", "杨秀兰")
+    writer.page.fill("#contact", "13600002222")
+    writer.submit("#post-form")
+
+    moderator = people("moderator")
+    moderator.open_site()
+    moderator.log_in("e2e_mod")
+    moderator.click("header a[href='/moderation']")
+    moderator.click(f"main a:has-text({title!r})")
+    form = "form[action$='/merge']"
+    moderator.page.locator(f"details:has({form}) > summary").click()
+    moderator.page.fill(f"{form} [name=into]", earlier)
+    moderator.page.fill(f"{form} [name=reason]", "与先前来信反映的为同一路口，合并办理。")
+    moderator.check("merge-form")
+    moderator.submit(form)
+    assert moderator.page.locator(".case-summary .status-merged").count() == 1
+    assert moderator.page.locator(f".case-summary a[href='/posts/{earlier}']").count() == 1
+    moderator.check("merged")
+
+    writer.notification_to(title)
+    assert writer.page.locator(".case-summary .status-merged").count() == 1
+    writer.check("merged-letter")
+    writer.click(f".case-summary a[href='/posts/{earlier}']")
+    assert writer.page.inner_text("h1") == earlier_title
+    writer.check("joined-case")
+    writer.click("header a[href='/me']")
+    following = writer.page.locator(f"#following a[href='/posts/{earlier}']")
+    assert following.count() == 1 and following.inner_text() == earlier_title
+    writer.check("me-following")

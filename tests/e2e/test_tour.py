@@ -21,6 +21,16 @@ ASKING = "装修公司拖欠工资去哪里投诉"
 FORUM_POST = "玉溪大河步道晚上太黑，能不能加几盏灯"
 ROUTED_LETTER = "玉带路菜市场门口占道经营，早高峰堵车"
 PENDING_LETTER = "东风广场夜间噪音扰民"
+EXTENDED_LETTER = "红塔区北苑路人行道地砖大面积破损"
+DUPLICATE_LETTER = "北苑路人行道地砖破损，老人摔倒"
+CALLED_LETTER = "玉溪大河沿线垃圾桶满溢无人清运"
+# What the officials and the writer typed into the casework letters: content, not chrome.
+REAL_NAME = "王玉兰"
+NOTE = "已派人现场测量，需整段翻修。"
+EXTENSION_REASON = "需整段翻修，并与红塔区协调施工占道。"
+MERGE_REASON = "同一路段的人行道，合并办理。"
+CALLBACK_NOTE = "电话无人接听，已发短信。"
+CASEWORK_TYPED = [REAL_NAME, NOTE, EXTENSION_REASON, MERGE_REASON, CALLBACK_NOTE]
 DEEP_PAGE_POSTS = 21  # one more than a page
 # A tracking code of today's length (28 characters in groups of 4) that no case has.
 NOTHING = "火星移民签证办理"
@@ -67,7 +77,36 @@ def tour(server):
     server.api("POST", f"/posts/{routed}/route", {"department": "housing"}, moderator)
     pending = post("mayor", citizen, title=PENDING_LETTER, body="广场舞音响开到晚上十点半。",
                    contact="0877-2012345", public=True, letter_type="complaint", area="hongta")
-    return {"forum": forum, "question": question, "routed": routed, "pending": pending}
+
+    # The second release's casework, for the case pages of each role: a letter with a
+    # helper, an internal note and an extension awaiting the moderators; a duplicate merged
+    # into it (its writer follows it); a replied letter with a callback that did not reach
+    # the writer.
+    clerk = server.token("e2e_housing")
+
+    def routed_letter(title, body):
+        made = post("mayor", citizen, title=title, body=body, contact="13987654321",
+                    public=True, letter_type="complaint", area="hongta", real_name=REAL_NAME)
+        server.api("POST", f"/posts/{made}/moderate", {"action": "accept"}, moderator)
+        server.api("POST", f"/posts/{made}/route", {"department": "housing",
+                                                     "helpers": ["gov-hongta"]}, moderator)
+        return made
+    extended = routed_letter(EXTENDED_LETTER, "从北苑路口到菜市场一段，地砖松动翘起。")
+    server.api("POST", f"/posts/{extended}/notes", {"body": NOTE}, clerk)
+    server.api("POST", f"/posts/{extended}/extension",
+               {"days": 5, "reason": EXTENSION_REASON}, clerk)
+    duplicate = post("mayor", citizen, title=DUPLICATE_LETTER,
+                     body="北苑路人行道地砖翘起，昨天邻居老人摔倒了。", contact="13987654321",
+                     public=True, letter_type="complaint", area="hongta", real_name=REAL_NAME)
+    server.api("POST", f"/posts/{duplicate}/merge",
+               {"into": extended, "reason": MERGE_REASON}, moderator)
+    called = routed_letter(CALLED_LETTER, "大河沿线的垃圾桶经常满了两三天没人清运，夏天气味很大。")
+    server.api("POST", f"/posts/{called}/replies",
+               {"body": "已责成环卫公司每天清运两次，并增设垃圾桶六个。"}, clerk)
+    server.api("POST", f"/posts/{called}/callback",
+               {"reached": False, "note": CALLBACK_NOTE}, moderator)
+    return {"forum": forum, "question": question, "routed": routed, "pending": pending,
+            "extended": extended, "duplicate": duplicate, "called": called}
 
 
 def user_content(server) -> list[str]:
@@ -197,6 +236,10 @@ def test_citizen_tour(people, server, tour):
     def walk(t: Tour) -> None:
         t.visit("/me", "me")
         assert page.locator("#notifications .notification").count() >= 1
+        assert page.locator(f"#following a[href='/posts/{tour['extended']}']").count() == 1
+        t.visit(f"/posts/{tour['duplicate']}", "merged-letter", typed=CASEWORK_TYPED)
+        assert page.locator(f".case-summary a[href='/posts/{tour['extended']}']").count() == 1
+        t.visit(f"/posts/{tour['called']}", "called-back-letter", typed=CASEWORK_TYPED)
         t.visit("/password", "password")
         page.fill("#current_password", "not-my-password")
         page.fill("#new_password", "another-horse-7")
@@ -249,6 +292,11 @@ def test_moderator_tour(people, server, tour):
         t.visit("/moderation", "queue")
         assert moderator.page.locator(f"main a:has-text({PENDING_LETTER!r})").count() == 1
         t.visit(f"/posts/{tour['pending']}", "pending-letter")
+        t.visit(f"/posts/{tour['extended']}", "extension-to-decide", typed=CASEWORK_TYPED)
+        assert moderator.page.locator("form[action$='/extension/decision']").count() == 1
+        t.visit(f"/posts/{tour['duplicate']}", "merged-letter", typed=CASEWORK_TYPED)
+        t.visit(f"/posts/{tour['called']}", "called-back-letter", typed=CASEWORK_TYPED)
+        assert moderator.page.locator(".case-summary .rating-history li").count() == 1
 
     in_both_languages(moderator, walk, user_content(server))
 
@@ -262,6 +310,10 @@ def test_staff_tour(people, server, tour):
         t.visit("/departments/housing", "department")
         assert clerk.page.locator(f"main a:has-text({ROUTED_LETTER!r})").count() == 1
         t.visit(f"/posts/{tour['routed']}", "routed-letter")
+        assert clerk.page.locator("form[action$='/extension']").count() == 1
+        t.visit(f"/posts/{tour['extended']}", "extension-asked", typed=CASEWORK_TYPED)
+        assert clerk.page.locator("article.reply-internal").count() == 1
+        t.visit(f"/posts/{tour['called']}", "called-back-letter", typed=CASEWORK_TYPED)
 
     in_both_languages(clerk, walk, user_content(server))
 

@@ -4,7 +4,6 @@ come and go as they are decided and recorded; the desk shows the cases a departm
 with, and each officer's own."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 

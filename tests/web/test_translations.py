@@ -82,6 +82,33 @@ def test_the_notes_case_services_write_follow_the_page_language():
     assert modules.event_note("reject", "转办至某处，3个工作日内答复", en).startswith("转办至")
 
 
+def test_the_notes_casework_services_write_follow_the_page_language():
+    en, zh = i18n.get_locale("en_US").translate, i18n.get_locale("zh_CN").translate
+    helped = "转办至红塔区人民政府，15个工作日内答复。协办：住房和城乡建设局、公安局。请现场核查。"
+    assert modules.event_note("route", helped, zh) == helped
+    assert modules.event_note("route", helped, en) == (
+        "Routed to Hongta District Government, to be answered within 15 working days."
+        " Helped by Housing and Urban-Rural Development Bureau, Public Security Bureau. 请现场核查。")
+    notes = {
+        ("extension_request", "申请延期 5 个工作日：需现场核查"):
+            "Extension of 5 working days requested: 需现场核查",
+        ("extension_decide", "同意延期 5 个工作日"): "Extension of 5 working days approved",
+        ("extension_decide", "不同意延期。请按时办结"): "Extension refused. 请按时办结",
+        ("supervise", "超期超过 5 个工作日，自动督办"):
+            "Overdue by more than 5 working days: supervised",
+        ("remind", "即将到期，请按时答复"): "Due soon: please reply in time",
+        ("callback", "未联系上写信人"): "The writer could not be reached",
+        ("callback_close", "回访：满意。问题已解决"): "Callback: Satisfied. 问题已解决",
+        ("callback", "回访"): "Callback",
+        ("merge", "与事项 0123456789abcdef01234567 为同一事项，已合并办理。同一路段"):
+            "The same matter as case 0123456789abcdef01234567: merged into it. 同一路段",
+    }
+    for (action, note), english in notes.items():
+        assert modules.event_note(action, note, zh) == note
+        assert modules.event_note(action, note, en) == english
+    assert modules.event_note("urge", "请加快办理", en) == "请加快办理"  # typed: as it is
+
+
 def test_notifications_follow_the_page_language():
     en = i18n.get_locale("en_US")
     zh = i18n.get_locale("zh_CN")

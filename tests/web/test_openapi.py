@@ -389,7 +389,7 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     followed = ok(await bob.post("/subscriptions", {"target": f"post:{post_id}"}), 201)
     ok(await bob.post("/subscriptions", {"target": f"post:{post_id}"}), 200)
     ok(await bob.post("/subscriptions", {"target": "board:tax"}), 404)
-    ok(await bob.post("/subscriptions", {"target": "user:alice"}), 400)
+    ok(await bob.post("/subscriptions", {"target": "user:alice"}), 422)
     ok(await api.post("/subscriptions", {"target": "board:forum"}), 401)
     ok(await bob.get("/subscriptions"), 200)
     ok(await alice.call("DELETE", f"/subscriptions/{followed.json()['subscription']['id']}"),

@@ -334,7 +334,7 @@ def wrk(url: str, seconds: float, script: Path, args: list[str], threads: int,
                             if arg == RUN else arg for arg in args)]
     out = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          check=True).stdout
-    line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
+    line = next((text for text in out.splitlines() if text.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no report:\n{out}")
     data = json.loads(line[6:])

@@ -899,10 +899,16 @@ async def load_demo(store: Store, passwords: Passwords, *, scale: float = 1.0,
     first = year.start - 45 * DAY
     days = int((year.today - first) / DAY)
 
+    furthest = 0
+
     def report(at: dt.datetime) -> None:
         # How far through the year the replay is, in days: a steady measure of the work left.
+        # People register at times spread over the year before the replay starts, so the bar
+        # shows the furthest day reached and never runs backwards.
+        nonlocal furthest
+        furthest = max(furthest, min(max(int((at - first) / DAY), 0), days))
         if progress is not None:
-            progress(min(max(int((at - first) / DAY), 0), days), days)
+            progress(furthest, days)
     year.progress = report
     await year.people()
     await year.tell()

@@ -30,6 +30,7 @@ TAIL = 4
 # Everything masked has at least seven digits in a row, allowing single separators, or an "@":
 # texts without either (most of them) are returned after one cheap search.
 _MAYBE_PERSONAL = re.compile(r"\d(?:[ \-]?\d){6}|@")
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of any script but ASCII
 # A local part first, so that 13812345678@qq.com loses its number with its address.
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Not inside a longer run of digits; a letter before or after does not make it something else.
@@ -141,6 +142,10 @@ def mask(value: str) -> str:
     text: what it replaces holds no markup characters, and it adds only '*'."""
     if not value or not _MAYBE_PERSONAL.search(value):
         return value
+    # Digits of other scripts (full-width １３８, as Chinese input methods type them; Arabic-
+    # Indic, ...) are read, and shown, as the ASCII digits they are, so no number hides in them.
+    if not value.isascii():
+        value = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), value)
     value = _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), value)
     # ID numbers before cards (an 18-digit ID may pass Luhn by chance), both before phones (a
     # card or ID holds runs that look like a mobile number).

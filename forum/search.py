@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+import warnings
 from typing import Iterable, Iterator
 
-import jieba
+with warnings.catch_warnings():
+    # jieba reads its dictionary through setuptools' pkg_resources when that is installed,
+    # which warns on import; the warning would be an operator's first line on every start.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
+                            category=UserWarning)
+    import jieba
 
 DOCUMENT_TERMS_MAX = 2000
 QUERY_TERMS_MAX = 20

@@ -156,6 +156,15 @@ def test_a_newer_schema_is_one_line_naming_both_versions(tmp_path):
     assert f"schema version {len(MIGRATIONS) + 1}, newer than this code's {len(MIGRATIONS)}" in line
 
 
+def test_a_database_a_restore_left_half_loaded_is_one_line_saying_what_to_do(tmp_path):
+    made_sqlite(tmp_path / "forum.db")
+    with sqlite3.connect(tmp_path / "forum.db") as conn:
+        conn.execute("INSERT INTO restore_mark (one, started_at) VALUES "
+                     "(1, '2026-12-07T01:02:03.000Z')")
+    line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}")
+    assert "did not finish" in line and "--force" in line and "2026-12-07T01:02:03" in line
+
+
 def test_another_applications_database_is_refused_and_nothing_written_beside_it(tmp_path):
     with sqlite3.connect(tmp_path / "inventory.db") as conn:
         conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")

@@ -154,3 +154,10 @@ def test_public_post_and_reply():
 def test_index_texts_are_the_public_texts():
     assert privacy.index_texts("13812345678", f"卡{CARD_16}") == ("138****5678",
                                                                   "卡4111********1111")
+
+
+def test_digits_of_other_scripts_are_read_as_the_digits_they_are():
+    # Chinese input methods in full-width mode type １３８…; the number is masked all the same.
+    assert privacy.mask("电话１３８１２３４５６７８") == "电话138****5678"
+    assert privacy.mask("رقم ١٣٨١٢٣٤٥٦٧٨") == "رقم 138****5678"
+    assert privacy.mask("２０２６年１２月７日") == "２０２６年１２月７日"  # too short to be personal

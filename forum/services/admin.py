@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from forum import boards
-from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.errors import Forbidden, NotFound, NotLoggedIn
 from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX, USER_SEARCH_MAX
 from forum.messages import msg
 from forum.model import AuditEntry, BoardSettings, Department, Role, User, is_id

@@ -13,7 +13,7 @@ from typing import Any
 
 from forum import boards, privacy, workflow
 from forum.clock import now
-from forum.errors import Conflict, Invalid, NotFound
+from forum.errors import Conflict, Invalid
 from forum.limits import BODY_MAX, EXTENSION_DAYS_MAX, EXTENSION_DAYS_MIN, REASON_MAX
 from forum.messages import msg
 from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
@@ -71,7 +71,7 @@ async def assign(store: Store, viewer: User | None, post_id: Any, username: Any)
             or officer.department != post.department):
         raise Invalid({"username": "不是本部门的工作人员"})
     return await apply_step(store, viewer, post, "assign", new, {"officer_id": officer.id},
-                            officer.display_name, tell_writer=False)
+                            officer.username, tell_writer=False)
 
 
 # extensions ----------------------------------------------------------------------------------
@@ -334,20 +334,16 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
     at = now()
     words = f"与事项 {target.id} 为同一事项，已合并办理"
 
-    async def join(updated: Post) -> None:
-        # The writer follows the case they joined, in the unit of the merge, when they may
-        # see it (a private letter of someone else's they may not).
-        writer = await store.get_user(post.author_id) if post.author_id else None
-        if writer is None or writer.disabled:
-            return
-        try:
+    async def follow_joined(updated: Post) -> None:
+        # Its writer follows the case it joined, to hear of its reply; one they may not read
+        # (a private letter of someone else) they are told of, but do not follow.
+        writer = await store.get_user(updated.author_id) if updated.author_id else None
+        if writer is not None and may_see(target, _policy(target), writer):
             await following.follow(store, writer, following.target_of("post", target.id))
-        except NotFound:
-            pass
     return await apply_step(store, viewer, post, "merge", new,
                             {"merged_into": target.id, "closed_at": at, "supervised": False},
                             f"{words}。{text_reason}" if text_reason else words,
-                            tell_writer=True, also=join)
+                            tell_writer=True, also=follow_joined)
 
 
 def _policy(post: Post) -> Any:

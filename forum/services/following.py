@@ -52,8 +52,7 @@ class SubscriptionView:
 
 class MalformedTarget(Invalid):
     """A target of none of the three shapes (missing, not a string, too long, anything else):
-    400, naming the field `target`, as a request no form of ours sends."""
-    status, code = 400, "malformed"
+    422 naming the field `target`, as for any invalid field."""
 
 
 def target_of(kind: str, key: str) -> str:
@@ -62,7 +61,7 @@ def target_of(kind: str, key: str) -> str:
 
 
 def parse_target(value: Any) -> tuple[str, str]:
-    """(kind, key) of a target string. Raises MalformedTarget (an Invalid naming `target`, 400)
+    """(kind, key) of a target string. Raises MalformedTarget (an Invalid naming `target`)
     for anything else: missing, not a string, too long, or not of the three shapes."""
     if value is None or value == "":
         raise MalformedTarget({"target": "不能为空"})

@@ -22,6 +22,9 @@ from forum.store.base import Store
 # The site's address is not known to services; the sender fills it in from its configuration.
 SITE = "{site}"
 CONFIRM_DAYS = 2
+# The subject of the mail that confirms an address: its body holds a one-use link, so backups
+# leave such mail out while it is unsent (forum/backup.py).
+CONFIRM_SUBJECT = "[玉溪网] 请确认您的邮箱"
 RECIPIENTS_MAX = 500
 
 KIND_TEXT = {
@@ -152,7 +155,7 @@ async def request_confirmation(store: Store, user: User) -> None:
     await store.add_session(Session(token_hash(token), user.id, "confirm_email", at,
                                     at + dt.timedelta(days=CONFIRM_DAYS)))
     await store.enqueue_mail(Mail(
-        new_id(), user.email, "[玉溪网] 请确认您的邮箱",
+        new_id(), user.email, CONFIRM_SUBJECT,
         f"{user.display_name}，您好：\n\n请在 {CONFIRM_DAYS} 天内打开下面的链接确认邮箱，"
         f"确认后您会收到回复和办理进度的邮件提醒：\n\n{SITE}/confirm-email/{token}\n\n"
         "如果这不是您的操作，请忽略此邮件。\n", at, next_attempt_at=at))

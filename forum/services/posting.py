@@ -7,10 +7,7 @@ print these views, so the rules here hold for both.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from forum import boards, security, text, workflow
@@ -19,8 +16,7 @@ from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX, REAL_NAME_MAX
 from forum.messages import msg, term
-from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Role,
-                         Status, User, is_id, new_id)
+from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Status, User, is_id, new_id)
 from forum.services import audit, decided, following, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit
@@ -28,7 +24,7 @@ from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KI
                                        PostView, ReplyView, Thread, is_moderator, may_edit,
                                        may_post, may_see, present_post, present_posts,
                                        present_thread, reply_kind, step)
-from forum.store.base import PostKey, Store
+from forum.store.base import Store
 
 NEW_ACCOUNT_AGE = dt.timedelta(days=1)
 NEW_ACCOUNT_MAX_LINKS = 2

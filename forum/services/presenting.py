@@ -175,6 +175,10 @@ def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workfl
     return frozenset(found)
 
 
+# A case's events that only those who work it see.
+OFFICE_EVENTS = frozenset({"assign", "extension_request", "urge", "remind"})
+
+
 # What holding a case's tracking code lets one do: add to it, as its writer would. Nothing else
 # (rating, accepting, ...) is taken by a code, which is for following a case.
 CODE_HOLDER_ACTIONS = frozenset({"follow_up"})
@@ -348,6 +352,10 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
                         officer=users.get(post.officer_id) if post.officer_id else None)
     follows = policy.kind is Kind.CASE and (holds_code or unmasked)
     offices = {d.slug: d.name for d in await store.list_departments()} if follows else {}
+    if not view.insider:
+        # How the offices share the work (the officer, extension requests, urging, reminders)
+        # is theirs; the writer follows the case's steps and the decisions that concern them.
+        events = [e for e in events if e.action not in OFFICE_EVENTS]
     return Thread(
         post=view, board=board, replies=reply_views, edited=bool(revisions),
         events=[_event_view(e, users, post, offices) for e in events] if follows else [],

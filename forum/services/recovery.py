@@ -31,6 +31,9 @@ from forum.store.base import Store
 log = logging.getLogger("forum.auth")
 
 RESET_KIND = "password_reset"
+# The subject of a reset mail: backups leave such mail out while it is unsent (its body holds
+# the one-use link; see forum/backup.py).
+RESET_SUBJECT = "[玉溪网] 重设密码"
 RESET_MINUTES = 30
 # What a token in a link looks like (secrets.token_urlsafe(32): 43 characters); anything else is
 # refused before the store is asked.
@@ -66,7 +69,7 @@ async def request_reset(store: Store, *, username: Any, address: str = "") -> No
     await store.add_session(Session(token_hash(token), user.id, RESET_KIND, at,
                                     at + dt.timedelta(minutes=RESET_MINUTES)))
     await store.enqueue_mail(Mail(
-        new_id(), user.email, "[玉溪网] 重设密码",
+        new_id(), user.email, RESET_SUBJECT,
         f"{user.display_name}，您好：\n\n有人（希望是您）请求重设账号 {user.username} 的密码。"
         f"请在 {RESET_MINUTES} 分钟内打开下面的链接设置新密码，链接只能使用一次：\n\n"
         f"{SITE}/reset-password/{token}\n\n"

@@ -13,7 +13,7 @@ from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Status, Subscription, User)
+                         Session, Setting, Subscription, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
            "POST_CHANGEABLE",
@@ -502,6 +502,16 @@ class Store(Protocol):
     async def count_records(self) -> dict[str, int]:
         """How many records of each kind in RECORD_KINDS there are (for progress bars; not read
         from a snapshot)."""
+
+    async def mark_restoring(self, started_at: dt.datetime | None) -> None:
+        """Record durably that a restore started loading this database at `started_at`, or
+        (None) that it finished. The mark is kept apart from the records: wipe(), exports and
+        is_empty() do not see it. A server does not start on a database that holds one (a
+        restore killed part-way leaves half an archive)."""
+
+    async def unfinished_restore(self) -> dt.datetime | None:
+        """When a restore that has not finished started loading this database; None when none
+        did."""
 
     async def is_empty(self) -> bool:
         """True when the store holds no records but departments and boards (which prepare_store

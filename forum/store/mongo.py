@@ -26,7 +26,7 @@ from pymongo.write_concern import WriteConcern
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Status, Subscription, User, iso)
+                         Session, Setting, Subscription, User, iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
                               ReplyKey,
@@ -1345,6 +1345,17 @@ class MongoStore:
     async def count_records(self) -> dict[str, int]:
         return {kind: await self._db[f"{ATTACHMENTS}.files" if kind == "attachments" else kind]
                 .count_documents({}) for kind in RECORD_KINDS}
+
+    async def mark_restoring(self, started_at: dt.datetime | None) -> None:
+        meta = self._database["meta"]  # outside any unit: the mark must outlive a failed load
+        if started_at is None:
+            await meta.delete_one({"_id": "restoring"})
+        else:
+            await meta.replace_one({"_id": "restoring"}, {"started_at": started_at}, upsert=True)
+
+    async def unfinished_restore(self) -> dt.datetime | None:
+        found = await self._database["meta"].find_one({"_id": "restoring"})
+        return as_utc(found["started_at"]) if found else None
 
     async def is_empty(self) -> bool:
         for name in await self._db.list_collection_names():

@@ -27,7 +27,7 @@ from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Status, Subscription, User, is_id,
+                         Session, Setting, Subscription, User, is_id,
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
@@ -271,6 +271,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX faq_time ON faq(created_at DESC, id DESC);
     CREATE INDEX faq_post ON faq(post_id);
     """,
+    # 16: the mark a restore leaves while it loads (mark_restoring): one row at most, kept apart
+    # from the records, so that wipe, exports and is_empty never see it.
+    """
+    CREATE TABLE restore_mark (one INTEGER PRIMARY KEY CHECK (one = 1),
+                               started_at TEXT NOT NULL);
+    """,
 ]
 
 SEARCH_CANDIDATES = 500  # per term; see search_posts
@@ -315,12 +321,12 @@ def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
             clauses.append(_is_in(column, values))
             params.extend(values)
     # A post without a due time has due_at NULL, and NULL < ? is never true: due_before skips it.
-    for column, operator, bound in (("created_at", ">=", where.created_from),
-                                    ("created_at", "<", where.created_before),
-                                    ("due_at", "<", where.due_before),
-                                    ("due_at", ">=", where.due_from)):
+    for column, compare, bound in (("created_at", ">=", where.created_from),
+                                   ("created_at", "<", where.created_before),
+                                   ("due_at", "<", where.due_before),
+                                   ("due_at", ">=", where.due_from)):
         if bound is not None:
-            clauses.append(f"{column} {operator} ?")
+            clauses.append(f"{column} {compare} ?")
             params.append(_to_sql(bound))
     for column, given in (("overdue_since", where.overdue_noted),
                           ("reminded_at", where.reminded)):
@@ -489,7 +495,7 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
     virtual = [name for name, sql in tables
                if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
     return [name for name, _ in tables if not name.startswith("sqlite_") and name not in virtual
-            and name != "content_version"
+            and name not in ("content_version", "restore_mark")
             and not any(name.startswith(f"{table}_") for table in virtual)]
 
 
@@ -1619,6 +1625,20 @@ class SqliteStore:
         def work(conn: sqlite3.Connection) -> dict[str, int]:
             return {kind: conn.execute(f"SELECT COUNT(*) FROM {kind}").fetchone()[0]
                     for kind in RECORD_KINDS}
+        return await self._read(work)
+
+    async def mark_restoring(self, started_at: dt.datetime | None) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM restore_mark")
+            if started_at is not None:
+                conn.execute("INSERT INTO restore_mark (one, started_at) VALUES (1, ?)",
+                             (iso(started_at),))
+        await self._write(work)
+
+    async def unfinished_restore(self) -> dt.datetime | None:
+        def work(conn: sqlite3.Connection) -> dt.datetime | None:
+            row = conn.execute("SELECT started_at FROM restore_mark").fetchone()
+            return as_utc(row[0]) if row else None
         return await self._read(work)
 
     async def is_empty(self) -> bool:

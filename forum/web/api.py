@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from forum.errors import NotLoggedIn
 from forum.model import iso
-from forum.services import (accounts, admin, apikeys, attachments, audit, cases, consulting,
+from forum.services import (accounts, admin, apikeys, attachments, cases, consulting,
                             departments, faq, flags, following, moderation, notify, posting,
-                            recovery, searching, settings, stats, templates)
+                            recovery, searching, settings, templates)
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache

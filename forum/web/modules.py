@@ -37,7 +37,6 @@ EVENT_LABELS = {
     "expire": "自动办结", "overdue": "超期提醒", "hide": "隐藏", "restore": "恢复", "lock": "锁定", "unlock": "解锁",
     "pin": "置顶", "unpin": "取消置顶", "dismiss_flags": "处理举报", "edit": "修改",
     "answer": "解答", "accept_answer": "采纳",
-    # casework of the second release
     "assign": "指定承办人", "extension_request": "申请延期", "extension_decide": "审批延期",
     "urge": "催办", "remind": "到期提醒", "supervise": "督办", "callback": "回访",
     "callback_close": "回访（满意，办结）", "callback_reopen": "回访（不满意，重新办理）",

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (admin, apikeys, attachments, following, moderation, recovery,
+from forum.services import (admin, attachments, following, moderation, recovery,
                             searching, settings)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
@@ -226,9 +226,7 @@ def _schemas() -> dict[str, Schema]:
                                        "`conflict`, `invalid_transition`, `locked`, "
                                        "`too_large`, `invalid`, `rate_limited`, ..."),
             "message": string(description="human text (Chinese)"),
-            "fields": map_of(string(), "each invalid field's name and why: on 422, and on "
-                                       "the 400 of a value no form sends (a follow's "
-                                       "malformed `target`)"),
+            "fields": map_of(string(), "each invalid field's name and why, on 422"),
             "state": obj({"status": string(enum=[s.value for s in Status]),
                           "department": nullable(string()), "updated_at": TIME},
                          optional=["department", "updated_at"],
@@ -996,7 +994,7 @@ def _paths() -> dict[str, Schema]:
                             "status changes; of a board's new posts once public; of a "
                             "department's official replies on public cases. A target the "
                             "caller may not see is 404, as reading it is; a missing or "
-                            "malformed one 400 with `error.fields.target`."),
+                            "malformed one 422 with `error.fields.target`."),
                 200, wrapped("subscription", ref("Subscription")),
                 "followed already: the subscription there is")),
         "/api/v1/subscriptions/{id}": item(operation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from forum import boards
-from forum.model import (ApiKey, Attachment, AuditEntry, Department, FaqEntry, Flag, Kind,
+from forum.model import (ApiKey, Attachment, Department, FaqEntry, Flag, Kind,
                          Notification, Page, Post, ReplyTemplate, Revision, User, iso)
 from forum.services.admin import AuditLine
 from forum.services.cases import DepartmentCases

@@ -323,18 +323,40 @@ async def test_a_duplicate_merges_into_an_earlier_case_and_its_writer_is_told(st
     assert merged.post.status is Status.MERGED and merged.post.merged_into == earlier
     told = await store.list_notifications(neighbour.id, None, 50)
     assert any("合并" in n.text for n in told)
-    # The writer follows the case they joined (a public letter they may read).
+    # the writer follows the case their letter joined, and hears of its reply
     assert await store.get_subscription(neighbour.id, f"post:{earlier}") is not None
+    await posting.add_reply(store, p["lead"], earlier, "已修复")
+    heard = await store.list_notifications(neighbour.id, None, 50)
+    assert any(n.post_id == earlier for n in heard)
     with pytest.raises(Conflict):  # merged is closed: no second merge
         await casework.merge(store, p["mod"], later.post.id, earlier, "再合并")
 
 
 @pytest.mark.gen_test
-async def test_a_duplicate_merged_into_a_private_letter_does_not_follow_it(store):
+async def test_a_writer_merged_into_a_private_letter_is_told_but_does_not_follow_it(store):
     p = await cast(store)
     earlier = await routed(store, p, public=False)
     neighbour = await person(store, "neighbour")
     later = await posting.create_post(store, neighbour, "mayor", {**LETTER, "title": "路灯又坏"})
-    merged = await casework.merge(store, p["mod"], later.post.id, earlier, "同一路段路灯")
+    merged = await casework.merge(store, p["mod"], later.post.id, earlier, "同一事项")
     assert merged.post.status is Status.MERGED
     assert await store.get_subscription(neighbour.id, f"post:{earlier}") is None
+    with pytest.raises(NotFound):  # still not theirs to read
+        await posting.get_thread(store, neighbour, earlier)
+
+
+@pytest.mark.gen_test
+async def test_how_the_offices_share_the_work_stays_out_of_the_writers_history(store):
+    p = await cast(store)
+    post_id = await routed(store, p)
+    await casework.assign(store, p["lead"], post_id, "officer")
+    await casework.request_extension(store, p["lead"], post_id, 3, "需要供电部门配合")
+    await casework.urge(store, p["mod"], post_id, "请加快")
+    await casework.decide_extension(store, p["mod"], post_id, True)
+    mine = [e.event.action for e in (await posting.get_thread(store, p["writer"], post_id)).events]
+    assert mine == ["create", "accept", "route", "extension_decide"]
+    theirs = [e.event.action for e in (await posting.get_thread(store, p["lead"], post_id)).events]
+    assert theirs == ["create", "accept", "route", "assign", "extension_request", "urge",
+                      "extension_decide"]
+    assert all("officer" not in e.event.note for e in
+               (await posting.get_thread(store, p["writer"], post_id)).events)

@@ -548,6 +548,19 @@ async def test_a_note_is_stored_without_counting_as_a_reply(any_store):
 
 
 @pytest.mark.gen_test
+async def test_a_restore_mark_is_kept_apart_from_the_records(any_store):
+    assert await any_store.unfinished_restore() is None
+    await any_store.mark_restoring(T0)
+    assert await any_store.unfinished_restore() == T0
+    assert await any_store.is_empty()            # not a record
+    await any_store.wipe()
+    assert await any_store.unfinished_restore() == T0   # a wipe does not clear it
+    assert not [kind async for kind, _ in any_store.export_records()]
+    await any_store.mark_restoring(None)
+    assert await any_store.unfinished_restore() is None
+
+
+@pytest.mark.gen_test
 async def test_departments_have_a_kind(any_store):
     await any_store.ensure_departments([Department("gov-hongta", "红塔区人民政府", "county")])
     found = {d.slug: d for d in await any_store.list_departments()}

@@ -57,7 +57,6 @@ async def test_every_call_inside_a_unit_carries_its_session_and_it_commits_once(
 @pytest.mark.gen_test
 async def test_a_unit_that_raises_aborts_and_moves_nothing_on(recorded):
     store, client = recorded
-    before = await store.content_version()
     with pytest.raises(RuntimeError):
         async with store.transaction():
             await store.add_post(make_post())

@@ -102,11 +102,11 @@ async def test_visitors_are_told_to_log_in(api, store):
     {"target": "post:0123456789abcdef0123456"},
 ])
 @pytest.mark.gen_test(timeout=30)
-async def test_a_malformed_target_is_400_naming_target(api, store, body):
+async def test_a_malformed_target_is_422_naming_target(api, store, body):
     alice = await api.new_user("alice")
     answer = await alice.post("/subscriptions", body)
-    assert answer.status == 400, answer.text
-    assert answer.error["code"] == "malformed" and list(answer.error["fields"]) == ["target"]
+    assert answer.status == 422, answer.text
+    assert answer.error["code"] == "invalid" and list(answer.error["fields"]) == ["target"]
     assert (await alice.get("/subscriptions")).json()["items"] == []
 
 
@@ -233,7 +233,7 @@ async def test_the_buttons_follow_and_unfollow_a_post_board_and_department(
 async def test_page_forms_refuse_bad_targets_unseen_ones_and_missing_xsrf(
         http_client, base_url, store):
     reader = await logged_in(http_client, base_url, store, "reader")
-    for target, status in (("", 400), ("<script>alert(1)</script>", 400),
+    for target, status in (("", 422), ("<script>alert(1)</script>", 422),
                            ("board:tax", 404), ("department:nope", 404)):
         answer = await reader.submit("/subscriptions", {"target": target})
         assert answer.status == status, (target, answer.status)

@@ -8,9 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from forum.messages import msg, term
 from forum.web import i18n
-from tests.support.web import PASSWORD
 
 
 def html_lang(html: str) -> str:

@@ -43,7 +43,9 @@ DUPLICATE_IDS = """() => {
   }
   return [...twice];
 }"""
-CONTENT_CLASSES = {"post-body", "snippet", "audit-detail", "author"}
+# What people wrote, shown as written in either language (an extension's reason is the
+# department's own words).
+CONTENT_CLASSES = {"post-body", "snippet", "audit-detail", "author", "extension-reason"}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,18 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])
+def seeded_store(request, io_loop, tmp_path):
+    """An opened store of each kind, seeded as a server's first start seeds it (boards and
+    departments); closed after the test. Modules whose services or app run over both stores
+    take it as their `store`."""
+    from tests.support.apps import seeded
+    store = stores.make(request.param, tmp_path)
+    io_loop.run_sync(lambda: seeded(store))
+    yield store
+    io_loop.run_sync(lambda: stores.dispose(store))
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
 def any_store(request, io_loop, tmp_path):
     """An opened, empty store of each kind; closed after the test."""
     store = stores.make(request.param, tmp_path)

@@ -11,8 +11,7 @@ from forum.errors import Invalid, NotFound, NotLoggedIn
 from forum.model import Role
 from forum.services import posting  # first: cases, imported before it, meets stats half made
 from forum.services import accounts, cases, consulting, following, moderation, notify
-from tests.support import stores
-from tests.support.apps import TEST_PASSWORDS, seeded
+from tests.support.apps import TEST_PASSWORDS
 from tests.support.outbox import take_all_mail
 from tests.support.people import person
 from tests.support.web import PASSWORD
@@ -21,13 +20,10 @@ LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "letter_t
           "category": "城乡建设"}
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def both(request, io_loop, tmp_path):
+@pytest.fixture
+def both(seeded_store):
     """A seeded store of each kind."""
-    store = stores.make(request.param, tmp_path)
-    io_loop.run_sync(lambda: seeded(store))
-    yield store
-    io_loop.run_sync(lambda: stores.dispose(store))
+    return seeded_store
 
 
 async def notices(store, user) -> list[tuple[str, str | None]]:

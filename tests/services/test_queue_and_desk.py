@@ -11,8 +11,6 @@ from forum.errors import Forbidden, Invalid, NotLoggedIn
 from forum.model import Role
 from forum.services import posting  # first: cases, imported before it, meets stats half made
 from forum.services import cases, casework, moderation
-from tests.support import stores
-from tests.support.apps import seeded
 from tests.support.people import person
 
 LETTER = {"title": "玉兴路路灯不亮", "body": "已经一个月了", "category": "城乡建设",
@@ -20,13 +18,10 @@ LETTER = {"title": "玉兴路路灯不亮", "body": "已经一个月了", "categ
           "public": True}
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def store(request, io_loop, tmp_path):
+@pytest.fixture
+def store(seeded_store):
     """A seeded store of each kind."""
-    made = stores.make(request.param, tmp_path)
-    io_loop.run_sync(lambda: seeded(made))
-    yield made
-    io_loop.run_sync(lambda: stores.dispose(made))
+    return seeded_store
 
 
 async def cast(store):

@@ -12,8 +12,6 @@ import pytest
 from forum.model import Role
 from forum.services import posting  # noqa: F401  (first: see tests/services/test_following.py)
 from forum.services import moderation
-from tests.support import stores
-from tests.support.apps import seeded
 from tests.support.people import login_as, person
 from tests.support.web import Browser
 
@@ -21,13 +19,10 @@ LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "category
           "letter_type": "complaint", "area": "city", "contact": "13812345678"}
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def store(request, io_loop, tmp_path):
+@pytest.fixture
+def store(seeded_store):
     """This module's app runs over each kind of store."""
-    made = stores.make(request.param, tmp_path)
-    io_loop.run_sync(lambda: seeded(made))
-    yield made
-    io_loop.run_sync(lambda: stores.dispose(made))
+    return seeded_store
 
 
 async def notifications(client) -> list[tuple[str, str | None]]:

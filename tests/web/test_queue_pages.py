@@ -8,8 +8,6 @@ import pytest
 from forum.model import Role
 from forum.services import posting  # noqa: F401  (first: see tests/services/test_following.py)
 from forum.web import openapi
-from tests.support import stores
-from tests.support.apps import seeded
 from tests.support.people import login_as
 from tests.support.web import Browser
 from tests.web.test_openapi import Contract
@@ -19,13 +17,10 @@ LETTER = {"title": "玉兴路路灯不亮", "body": "一个月了", "category": 
           "public": True}
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
-def store(request, io_loop, tmp_path):
+@pytest.fixture
+def store(seeded_store):
     """This module's app runs over each kind of store."""
-    made = stores.make(request.param, tmp_path)
-    io_loop.run_sync(lambda: seeded(made))
-    yield made
-    io_loop.run_sync(lambda: stores.dispose(made))
+    return seeded_store
 
 
 @pytest.fixture(scope="module")

@@ -211,6 +211,23 @@ class Person:
         self.submit("form[action='/register']")
         assert self.page.locator("header a[href='/logout']").count() == 1, "not registered"
 
+    def write_letter(self, title: str, body: str, letter_type: str, area: str, real_name: str,
+                     contact: str, *, public: bool = False, check: str | None = None) -> None:
+        """From the mayor board, fill in and send a letter (`check`: the form's screenshot and
+        accessibility check, by that name, before sending)."""
+        self.click("main a[href='/boards/mayor/new']")
+        self.page.fill("#title", title)
+        self.page.fill("#body", body)
+        self.page.select_option("#letter_type", letter_type)
+        self.page.select_option("#area", area)
+        self.page.fill("#real_name", real_name)
+        self.page.fill("#contact", contact)
+        if public:
+            self.page.check("#public")
+        if check:
+            self.check(check)
+        self.submit("#post-form")
+
     def notification_to(self, title: str) -> None:
         """Open the notifications and follow the newest one about `title`."""
         self.click("header a.notifications-link")

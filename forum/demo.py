@@ -36,7 +36,7 @@ import sys
 import time
 from typing import IO, Any, AsyncIterator, Callable
 
-from forum import boards, holidays, search, text, workflow
+from forum import boards, holidays, limits, search, text, workflow
 from forum import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
@@ -280,6 +280,7 @@ class Year:
         self.refused = False
         self.followed = itertools.cycle([True, False, False])
         self.public = itertools.cycle([True, True, False, True])
+        self.titles: set[tuple[str, str | None]] = set()   # (board, title) posted so far
 
     def count(self, base: int) -> int:
         return max(1, round(base * self.scale)) if base else 0
@@ -510,6 +511,16 @@ class Year:
             day += DAY
 
     async def _post(self, viewer: User | None, board: str, data: dict[str, Any]) -> Any:
+        title = data.get("title")
+        if title is not None and (board, title) in self.titles:
+            # A topic told again comes from another place (or is told again): a board does
+            # not list one title several times over.
+            variants = [f"{title}（{district}）"
+                        for district in self.rng.sample(words.DISTRICTS, len(words.DISTRICTS))]
+            variants += [f"{title}（第{n}次反映）" for n in range(2, 100)]
+            fresh = next(v for v in variants if (board, v[:limits.TITLE_MAX]) not in self.titles)
+            data = {**data, "title": fresh[:limits.TITLE_MAX]}
+        self.titles.add((board, data.get("title")))
         view = await posting.create_post(self.store, viewer, board, data,
                                          address=self.address())
         self.posts += 1
@@ -785,7 +796,7 @@ class Year:
                 view = await self._post(writer, board, data)
                 post_id = view.post.id
                 if writer is None:
-                    self.tracking_codes.append((data["title"], view.tracking_code))
+                    self.tracking_codes.append((view.post.title, view.tracking_code))
             elif kind == "accept":
                 await moderation.moderate(self.store, mod, post_id, "accept")
             elif kind == "reject":

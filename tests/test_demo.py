@@ -320,3 +320,10 @@ async def test_demo_and_bulk_posts_load_into_mongodb_too(io_loop, tmp_path):
     finally:
         await stores.dispose(store)
 
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_no_board_of_the_demo_lists_one_title_twice(demo_store):
+    store, _ = demo_store
+    titles = collections.Counter((p.board, p.title) for p in await every_post(store))
+    assert [key for key, count in titles.items() if count > 1] == []

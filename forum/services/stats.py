@@ -27,6 +27,10 @@ Counting rules (the statistics page and every bulletin state them in words too):
 - overdue: routed cases past their due time without a reply, now, whatever the period.
 - not_yet_due: accepted cases with no reply, not closed and not yet past their due time; while
   every accepted case of a group is so, its rates say nothing yet (the pages show "—").
+- small cells: in a group that counts any confidential report (the tax board), a count of 1 to
+  4 is withheld (null in the API, "<5" on the pages and in CSV), and so are the rates and the
+  median hours of a group of fewer than 5 cases: a narrow window must not tell one reporter's
+  case, its reply time or its rating. Zero is shown.
 """
 from __future__ import annotations
 
@@ -52,6 +56,13 @@ BATCH = 500
 
 LEVELS = ("bureau", "county")     # the kinds of department, city bureaus and county governments
 
+SMALL_CELL = 5                    # confidential groups show no count below this
+WITHHELD = "<5"                   # how pages and CSV show a count withheld
+COUNTS = ("received", "accepted", "replied", "closed", "overdue", "extended", "supervised",
+          "unrated", "merged", "not_yet_due")
+# what a group of fewer than SMALL_CELL cases tells of each case
+PER_CASE = ("reply_rate", "completion_rate", "on_time_rate", "median_first_reply_hours")
+
 
 @dataclass
 class Figures:
@@ -69,10 +80,26 @@ class Figures:
     reply_hours: list[float] = field(default_factory=list)
     satisfaction: dict[str, int] = field(
         default_factory=lambda: {score: 0 for score in workflow.RATINGS})
+    confidential: int = 0          # confidential reports counted here in any way
+
+    def holds(self, post: Post) -> None:
+        """Note that `post` is counted here, in whatever figure."""
+        if POLICIES[post.board].confidential:
+            self.confidential += 1
+
+    def count_overdue(self, post: Post) -> None:
+        self.holds(post)
+        self.overdue += 1
+
+    def judge(self, score: str, post: Post) -> None:
+        """Count one score of `post`'s rating history here."""
+        self.holds(post)
+        self.satisfaction[score] += 1
 
     def add(self, post: Post, at: dt.datetime | None = None, scores: bool = True) -> None:
         """Count one case submitted in the period (`at`: now, for what is not yet due); with
         `scores`, also every score of its rating history."""
+        self.holds(post)
         if scores:
             for entry in judgements(post):
                 self.satisfaction[entry[0]] += 1
@@ -106,7 +133,30 @@ class Figures:
         """Whether every accepted case is still within its time, so the rates say nothing."""
         return self.accepted > 0 and self.not_yet_due == self.accepted
 
+    def withheld(self) -> list[str]:
+        """The figures of S not shown, by the small-cell rule (the module's text); satisfaction
+        scores as `satisfaction.<score>`."""
+        if not self.confidential:
+            return []
+        counts = {**{key: getattr(self, key) for key in COUNTS},
+                  **{f"satisfaction.{score}": n for score, n in self.satisfaction.items()}}
+        small = [key for key, n in counts.items() if 0 < n < SMALL_CELL]
+        if self.received < SMALL_CELL:
+            small += PER_CASE
+        return small
+
     def as_dict(self) -> dict[str, Any]:
+        shown = self._figures()
+        withheld = self.withheld()
+        for key in withheld:
+            if key.startswith("satisfaction."):
+                shown["satisfaction"][key.partition(".")[2]] = None
+            else:
+                shown[key] = None
+        shown["withheld"] = withheld
+        return shown
+
+    def _figures(self) -> dict[str, Any]:
         return {
             "received": self.received, "accepted": self.accepted, "replied": self.replied,
             "closed": self.closed,
@@ -139,10 +189,11 @@ class Summary:
     """The figures the portal shows everyone outside the statistics page: this year's cases of
     some boards, as the statistics count them."""
     since: str              # YYYY-MM-DD, the first day of the year in the city's time
-    received: int
-    replied: int
+    received: int | None    # None: withheld by the small-cell rule (the module's text)
+    replied: int | None
     completion_rate: float | None
     satisfaction_rate: float | None   # 满意 and 基本满意 among the rated
+    withheld: tuple[str, ...] = ()
 
 
 async def year_summary(cache: ReportCache, store: Store, boards: tuple[str, ...] = (),
@@ -168,8 +219,17 @@ def summarise(report: Report, boards: tuple[str, ...] = (),
                   for f in parts)
     since = report.since.astimezone(workflow.CHINA_STANDARD_TIME).date().isoformat() \
         if report.since else ""
-    return Summary(since, sum(f.received for f in parts), sum(f.replied for f in parts),
-                   _rate(sum(f.closed for f in parts), accepted), _rate(pleased, rated))
+    total = Figures(received=sum(f.received for f in parts), replied=sum(f.replied for f in parts),
+                    confidential=sum(f.confidential for f in parts))
+    figures = {"received": total.received, "replied": total.replied,
+               "completion_rate": _rate(sum(f.closed for f in parts), accepted),
+               "satisfaction_rate": _rate(pleased, rated)}
+    hidden = total.withheld()
+    # a small group's rates are withheld alike, the satisfaction rate with the others
+    withheld = tuple(key for key in figures
+                     if key in hidden or (key.endswith("_rate") and PER_CASE[0] in hidden))
+    return Summary(since, **{key: None if key in withheld else value
+                             for key, value in figures.items()}, withheld=withheld)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -246,12 +306,12 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
     async for post in _all(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                              due_before=at)):
         for figures in result.groups(post):
-            figures.overdue += 1
+            figures.count_overdue(post)
         if post.department in result.departments:
-            result.departments[post.department].overdue += 1
+            result.departments[post.department].count_overdue(post)
         level = result.department_levels.get(post.department or "")
         if level in result.levels:
-            result.levels[level].overdue += 1
+            result.levels[level].count_overdue(post)
     where = PostFilter(boards=CASE_BOARDS, created_from=start, created_before=end)
     async for post in _all(store, where):
         month = post.created_at.astimezone(workflow.CHINA_STANDARD_TIME).strftime("%Y-%m")
@@ -262,10 +322,10 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
         # Each score counts against the department whose reply it judged.
         for score, judged in judgements(post):
             if judged in result.departments:
-                result.departments[judged].satisfaction[score] += 1
+                result.departments[judged].judge(score, post)
             level = result.department_levels.get(judged or "")
             if level in result.levels:
-                result.levels[level].satisfaction[score] += 1
+                result.levels[level].judge(score, post)
         level = result.department_levels.get(post.department or "")
         if level in result.levels:
             result.levels[level].add(post, at, scores=False)
@@ -386,6 +446,10 @@ async def csv_table(cache: ReportCache, store: Store, by: Any, since: Any = None
         data = figures.as_dict()
         values = [*(data[c] for c in COLUMNS[:-len(workflow.RATINGS)]),
                   *(data["satisfaction"][score] for score in workflow.RATINGS)]
+        keys = [*COLUMNS[:-len(workflow.RATINGS)],
+                *(f"satisfaction.{score}" for score in workflow.RATINGS)]
+        values = [WITHHELD if key in data["withheld"] and key not in PER_CASE else value
+                  for key, value in zip(keys, values)]
         level = (found.department_levels.get(key, ""),) if extra else ()
         writer.writerow([_cell(v) for v in (key, name, *level, *values)])
     return out.getvalue()

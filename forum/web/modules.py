@@ -10,6 +10,7 @@ import tornado.web
 
 from forum.boards import DEPARTMENTS
 from forum.model import ReplyKind, Role, Status
+from forum.services import stats
 from forum.services.notify import KIND_TEXT
 from forum.web import i18n
 
@@ -116,11 +117,28 @@ def figure(figures: dict, key: str, how: str, translate: Any, number: Any) -> st
     """One figure of S as the statistics tables show it: rates as percentages, except while
     every accepted case of the group is still within its time (the rate says nothing yet: —),
     hours as a duration, counts as numbers."""
+    if key in figures.get("withheld", ()) and how == "count":
+        return stats.WITHHELD
     if how == "rate":
         return "—" if not_yet_due(figures) else percent(figures[key])
     if how == "hours":
         return duration(figures[key], translate, number)
     return number(figures[key])
+
+
+WITHHELD = stats.WITHHELD
+
+
+def score(figures: dict, key: str, number: Any) -> str:
+    """How many times a group's cases were rated `key` (a score of workflow.RATINGS)."""
+    if f"satisfaction.{key}" in figures.get("withheld", ()):
+        return stats.WITHHELD
+    return number(figures["satisfaction"].get(key, 0))
+
+
+def withheld(rows) -> bool:
+    """Whether any row's figures (the second item of each) had a figure withheld."""
+    return any(row[1].get("withheld") for row in rows)
 
 
 def not_yet_due(figures: dict) -> bool:
@@ -560,4 +578,5 @@ class FiguresTable(tornado.web.UIModule):
                                   caption=caption, heading=heading, rows=rows, columns=columns,
                                   scores=scores, show=show, csv_url=csv_url,
                                   extra_heading=extra_heading,
-                                  waiting=any(not_yet_due(row[1]) for row in rows))
+                                  waiting=any(not_yet_due(row[1]) for row in rows),
+                                  withheld=withheld(rows))

@@ -209,25 +209,33 @@ def _schemas() -> dict[str, Schema]:
                  "then": {"required": [*bulletin_fields, "department"]},
                  "else": {"title": "discussion and consultation boards"}},
     })
+
+    def count(description: str | None = None) -> Schema:
+        # null: withheld by the small-cell rule (see `withheld`)
+        return nullable(integer(0, description=description))
+
     figures = obj({
-        "received": integer(0), "accepted": integer(0), "replied": integer(0),
-        "closed": integer(0),
+        "received": count(), "accepted": count(), "replied": count(),
+        "closed": count(),
         "reply_rate": nullable(number(0, 1, description="replied / accepted")),
         "completion_rate": nullable(number(0, 1, description="closed / accepted (办结率)")),
         "on_time_rate": nullable(number(0, 1, description="replied in time / replied")),
-        "median_first_reply_hours": nullable(number(0)), "overdue": integer(0),
-        "satisfaction": obj({score: integer(0) for score in workflow.RATINGS},
+        "median_first_reply_hours": nullable(number(0)), "overdue": count(),
+        "satisfaction": obj({score: count() for score in workflow.RATINGS},
                             description="every rating and scored callback of the cases; a "
                                         "department's counts those judging its replies"),
-        "extended": integer(0, description="cases with an approved extension (延期)"),
-        "supervised": integer(0, description="cases ever supervised (督办)"),
-        "unrated": integer(0, description="closed without a rating (未评价); among `closed`, "
-                                          "never satisfied"),
-        "merged": integer(0, description="merged into an earlier case (重复件); not in "
-                                         "received, accepted, replied or closed"),
-        "not_yet_due": integer(0, description="accepted, unanswered and still within their "
-                                              "time; rates say nothing while this equals "
-                                              "`accepted`"),
+        "extended": count("cases with an approved extension (延期)"),
+        "supervised": count("cases ever supervised (督办)"),
+        "unrated": count("closed without a rating (未评价); among `closed`, never satisfied"),
+        "merged": count("merged into an earlier case (重复件); not in received, accepted, "
+                        "replied or closed"),
+        "withheld": array(string(), description="the figures withheld (null here), "
+                          "`satisfaction.<score>` for a score: in a group counting any "
+                          "confidential report (the tax board), counts of 1 to 4, and the "
+                          "rates and median hours of a group of fewer than 5 cases; pages "
+                          "and CSV show `<5`"),
+        "not_yet_due": count("accepted, unanswered and still within their time; rates say "
+                             "nothing while this equals `accepted`"),
     }, description="The figures of cases received in the period, counted for the lead "
                    "department; rates are null when nothing was accepted or replied.")
     return {

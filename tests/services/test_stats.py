@@ -62,8 +62,73 @@ async def test_board_figures_follow_the_counting_rules(cases_in):
     assert mayor["median_first_reply_hours"] == round((10 + 72) / 2, 1)
     assert mayor["overdue"] == 1
     assert mayor["satisfaction"] == {"satisfied": 1, "basically_satisfied": 0, "unsatisfied": 1}
-    tax = report.boards["tax"].as_dict()
-    assert (tax["received"], tax["replied"], tax["closed"], tax["completion_rate"]) == (1, 1, 0, 0.0)
+    counted = report.boards["tax"]
+    assert (counted.received, counted.replied, counted.closed) == (1, 1, 0)
+    # one tax report: its figures are withheld (small cells), zero is shown
+    tax = counted.as_dict()
+    assert (tax["received"], tax["replied"], tax["closed"], tax["completion_rate"]) == (
+        None, None, 0, None)
+    assert {"received", "accepted", "replied", "reply_rate", "completion_rate", "on_time_rate",
+            "median_first_reply_hours"} <= set(tax["withheld"])
+    assert mayor["withheld"] == []
+
+
+def tax_report(**extra) -> Post:
+    return case(board="tax", status=Status.CLOSED, department="tax", accepted_at=T + H,
+                routed_at=T + H, due_at=T + 10 * D, replied_at=T + 20 * H, closed_at=T + D,
+                **extra)
+
+
+@pytest.mark.parametrize("cases, shown, withheld", [
+    # fewer than 5 reports: every count of 1 to 4 and every rate withheld, zero shown
+    ([tax_report()] * 4, {"overdue": 0, "merged": 0},
+     {"received", "accepted", "replied", "closed", "reply_rate", "completion_rate",
+      "on_time_rate", "median_first_reply_hours"}),
+    # five: counts of five and more and the rates shown; the one 不满意 withheld
+    ([tax_report()] * 4 + [tax_report(rating="unsatisfied")],
+     {"received": 5, "closed": 5, "completion_rate": 1.0, "median_first_reply_hours": 20.0},
+     {"satisfaction.unsatisfied"}),
+    # a group of mayor letters with one tax report among them (a department, a month)
+    ([case(status=Status.CLOSED, accepted_at=T + H, replied_at=T + 2 * H, closed_at=T + D)] * 6
+     + [tax_report(extended=True)],
+     {"received": 7, "closed": 7, "reply_rate": 1.0}, {"extended"}),
+    # no confidential report: nothing withheld, however small
+    ([case(status=Status.CLOSED, accepted_at=T + H, replied_at=T + 2 * H, closed_at=T + D,
+           rating="unsatisfied")],
+     {"received": 1, "closed": 1, "completion_rate": 1.0,
+      "satisfaction": {"satisfied": 0, "basically_satisfied": 0, "unsatisfied": 1}}, set()),
+])
+def test_small_cells_of_confidential_reports_are_withheld(cases, shown, withheld):
+    figures = stats.Figures()
+    for post in cases:
+        figures.add(post, T + 40 * D)
+    got = figures.as_dict()
+    assert set(got["withheld"]) == withheld
+    for key in withheld:
+        if key.startswith("satisfaction."):
+            assert got["satisfaction"][key.partition(".")[2]] is None
+        else:
+            assert got[key] is None
+    for key, value in shown.items():
+        assert got[key] == value
+
+
+@pytest.mark.gen_test
+async def test_a_confidential_score_counted_for_another_department_is_withheld(store, clock):
+    # re-routed after a 不满意: the judged department has no case of its own this period, only
+    # the one score, which must not tell that a tax report judged it
+    clock.set(T + 40 * D)
+    await store.add_post(tax_report(ratings=[
+        {"source": "rating", "score": "unsatisfied", "department": "police", "at": "2026-10-14T02:00:00Z"},
+        {"source": "rating", "score": "satisfied", "department": "tax", "at": "2026-10-17T02:00:00Z"}]))
+    report = await stats.report(store)
+    police = report.departments["police"].as_dict()
+    assert police["satisfaction"]["unsatisfied"] is None
+    assert "satisfaction.unsatisfied" in police["withheld"]
+    summary = stats.summarise(report, boards=("tax",))
+    assert summary.received is None and summary.satisfaction_rate is None
+    assert set(summary.withheld) == {"received", "replied", "completion_rate",
+                                     "satisfaction_rate"}
 
 
 @pytest.mark.gen_test

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 
@@ -152,3 +153,32 @@ async def test_department_page_shows_its_year(browser, figures):
     assert "2026年的办理情况" in page.text and "市级部门" in page.text
     assert "/api/v1/stats.csv?by=department&amp;from=2026-01-01" in page.text
     assert (await browser.get("/departments/nowhere")).status == 404
+
+
+@pytest.mark.gen_test
+async def test_a_few_tax_reports_are_withheld_on_every_door(api, browser, store, clock):
+    """Two tax reports in a window: no door tells their count, reply time or rating."""
+    clock.set(T + 20 * D)
+    for _ in range(2):
+        await store.add_post(dataclasses.replace(
+            case(department="tax", public=False, area=None, letter_type=None,
+                 rating="unsatisfied"), board="tax"))
+    await store.add_post(case())     # a mayor letter: never withheld
+    body = (await api.get("/stats?from=2026-10-01&to=2026-11-01")).json()
+    tax = body["boards"]["tax"]
+    assert tax["received"] is None and tax["median_first_reply_hours"] is None
+    assert tax["satisfaction"]["unsatisfied"] is None
+    assert {"received", "closed", "satisfaction.unsatisfied", "median_first_reply_hours"} <= set(
+        tax["withheld"])
+    assert body["departments"]["tax"]["received"] is None
+    assert body["boards"]["mayor"]["received"] == 1 and body["boards"]["mayor"]["withheld"] == []
+    rows = table(await api.get("/stats.csv?by=board&from=2026-10-01&to=2026-11-01"))
+    by_board = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert by_board["tax"]["received"] == "<5" and by_board["tax"]["unsatisfied"] == "<5"
+    assert by_board["tax"]["completion_rate"] == "" and by_board["mayor"]["received"] == "1"
+    page = await browser.get("/stats?from=2026-10-01&to=2026-11-01")
+    assert "&lt;5" in page.text and "不足 5 件的数字不公开" in page.text
+    board = await browser.get("/boards/tax")
+    assert "&lt;5" in board.text
+    record = (await api.get("/departments/tax/record")).json()
+    assert record["stats"]["received"] is None

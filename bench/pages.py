@@ -581,6 +581,8 @@ def measure_processes(name: str, one: str, two: str, hello_one: str, hello_two: 
         runs["vs_one_process"] = round(runs["page"]["rps"] / runs["one"]["rps"], 3)
         runs["hello_vs_one_process"] = round(runs["hello_2p"]["rps"] / runs["hello"]["rps"], 3)
         rounds.append(runs)
+    spread = {"page": connections_per_process(two, options),
+              "hello": connections_per_process(hello_two, options)}
     one_process = summary_of(rounds, "one")
     hello_two_rps = median_of([r["hello_2p"] for r in rounds], "rps")
     summary = {**summary_of(rounds), "processes": PROCESSES, "one_process": one_process,
@@ -588,13 +590,36 @@ def measure_processes(name: str, one: str, two: str, hello_one: str, hello_two: 
                "hello_processes_rps": hello_two_rps,
                "hello_vs_one_process": round(statistics.median(
                    r["hello_vs_one_process"] for r in rounds), 3),
-               "rounds": rounds}
+               "connections_per_process": spread, "rounds": rounds}
     print_row(name.replace("2p", "1p"), one_process)
     print_row(name, summary)
     print(f"  {'':<19} {PROCESSES} processes / 1: page ×{summary['vs_one_process']:.2f}, "
           f"hello world ×{summary['hello_vs_one_process']:.2f} ({one_process['hello_rps']:.0f} → "
-          f"{hello_two_rps:.0f} req/s)", flush=True)
+          f"{hello_two_rps:.0f} req/s); wrk's {connections} connections held per process: "
+          f"page {spread['page']}, hello world {spread['hello']}", flush=True)
     return summary
+
+
+def connections_per_process(url: str, options: argparse.Namespace) -> list[int]:
+    """How wrk's connections are spread over the processes sharing the port (a process
+    accepts from the shared socket as it wakes, and wrk's connections are kept open): counted
+    with `ss` one second into a short wrk run, most first. [] when ss cannot say."""
+    port = urllib.parse.urlsplit(url).port
+    driving = subprocess.Popen([WRK, f"-t{options.threads}", f"-c{options.connections}", "-d3s",
+                                url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True).stdout
+    except OSError:
+        listing = ""
+    finally:
+        driving.wait()
+    held: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", listing):
+        held[pid] = held.get(pid, 0) + 1
+    return sorted(held.values(), reverse=True)
 
 
 def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
@@ -799,13 +824,16 @@ def markdown(report: dict) -> str:
                   f"page, in the same rounds (median of the rounds' ratios; wrk runs on the same "
                   f"cores):", "",
                   "| posts | board, 1 process | board, 2 processes | × one process | "
-                  "hello world, 1 process | hello world, 2 processes | × one process | ≥ 1.7×? |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "hello world, 1 process | hello world, 2 processes | × one process | ≥ 1.7×? | "
+                  "connections per process (board; hello world) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for posts, page in scaling:
             lines.append(f"| {posts:,} | {page['one_process']['rps']:.0f} | {page['rps']:.0f} | "
                          f"{page['vs_one_process']:.2f} | {page['hello_rps']:.0f} | "
                          f"{page['hello_processes_rps']:.0f} | {page['hello_vs_one_process']:.2f}"
-                         f" | {'yes' if page['vs_one_process'] >= 1.7 else 'no'} |")
+                         f" | {'yes' if page['vs_one_process'] >= 1.7 else 'no'} | "
+                         f"{'+'.join(map(str, page['connections_per_process']['page']))}; "
+                         f"{'+'.join(map(str, page['connections_per_process']['hello']))} |")
     lines += ["", "Hello world's req/s (median of its rounds) per page, and every round, are in "
               "the JSON file. Logged-in rows: the citizen bench_reader, logged in through the "
               "login form, its session cookie sent by wrk; the page checked to be the reader's "

@@ -50,7 +50,8 @@ from forum.web.draining import Draining
 log = logging.getLogger("forum")
 
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; every route has its own limit,
-# checked against Content-Length before the body is read (forum/web/base.py, BodyLimits).
+# checked against Content-Length before the body is read (forum/web/base.py, BodyLimits), and
+# uploads count their own as they read it (forum/web/uploads.py).
 MAX_SERVER_BODY_BYTES = 64 << 20
 MAX_HEADER_BYTES = 32 << 10
 SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default
@@ -176,7 +177,7 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     # Opened here, in the process that uses it: a driver's connections never cross a fork.
-    store = open_store(args.db)
+    store = opened_store(args.db)
     try:
         with starting(args):
             await prepare_store(store)
@@ -340,6 +341,9 @@ def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
         if error.errno == errno.EADDRNOTAVAIL:
             return f"cannot listen on {args.host}:{args.port}: no such address on this machine"
         named = f" {error.filename}" if error.filename else ""
+        if error.errno in (errno.ENOTDIR, errno.EEXIST):
+            return (f"cannot make the folder{named}: a file stands in its way; move that file, "
+                    f"or choose another --db")
         if error.errno == errno.ENOSPC:
             return f"the disk is full (writing{named}): free some space, then start again"
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -347,6 +351,28 @@ def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
                     f"by the user the server runs as")
         return f"cannot start: {error.strerror or error}{named and ':' + named}"
     return None
+
+
+def opened_store(db: str):
+    """open_store(db), with a URL it does not know as StartupFailed (the line says which
+    forms it takes)."""
+    try:
+        return open_store(db)
+    except ValueError as error:
+        raise StartupFailed(f"{error} (--db or FORUM_DB)") from error
+
+
+@contextlib.asynccontextmanager
+async def prepared_store(args: argparse.Namespace):
+    """The store of --db, opened and prepared as for serving, for a command that runs once
+    (create-user, reindex); a start-up fault is StartupFailed, as for `serve`."""
+    store = opened_store(args.db)
+    try:
+        with starting(args):
+            await prepare_store(store)
+        yield store
+    finally:
+        await store.close()
 
 
 class _Stopping(Exception):
@@ -423,7 +449,7 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
 
 
 async def _prepare_once(db: str) -> None:
-    store = open_store(db)
+    store = opened_store(db)
     try:
         await prepare_store(store)
         await store.ping()
@@ -494,43 +520,36 @@ def _signal_child(pid: int, signum: int) -> None:
 
 async def create_user(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
-    store = open_store(args.db)
-    await prepare_store(store)
-    try:
-        # The same checks as registering, so the command line cannot make an account the site
-        # would refuse.
-        username, password, display_name, _ = accounts.check_new_account(
-            args.name, password, args.display_name, None)
-        user = await accounts.create_user(
-            store, Passwords(Config().password_cost), username=username, password=password,
-            display_name=display_name, roles=[Role(r) for r in args.role],
-            department=args.department)
-    except DomainError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 1
-    finally:
-        await store.close()
+    async with prepared_store(args) as store:
+        try:
+            # The same checks as registering, so the command line cannot make an account the
+            # site would refuse.
+            username, password, display_name, _ = accounts.check_new_account(
+                args.name, password, args.display_name, None)
+            user = await accounts.create_user(
+                store, Passwords(Config().password_cost), username=username, password=password,
+                display_name=display_name, roles=[Role(r) for r in args.role],
+                department=args.department)
+        except DomainError as error:
+            print(f"error: {error.message}", file=sys.stderr)
+            return 1
     print(f"created {user.username} ({', '.join(r.value for r in user.roles)}) id {user.id}")
     return 0
 
 
 async def reindex(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
-    await prepare_store(store)
-    total = max(sum((await store.count_posts_by_category(PostFilter())).values()), 1)
-    started = time.monotonic()
+    async with prepared_store(args) as store:
+        total = max(sum((await store.count_posts_by_category(PostFilter())).values()), 1)
+        started = time.monotonic()
 
-    def progress(done: int) -> None:
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
-                         f"({time.monotonic() - started:.0f}s)")
-        sys.stderr.flush()
+        def progress(done: int) -> None:
+            filled = int(30 * done / total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
+                             f"({time.monotonic() - started:.0f}s)")
+            sys.stderr.flush()
 
-    try:
         await asyncio.to_thread(search.warm_up)
         done = await searching.reindex(store, progress)
-    finally:
-        await store.close()
     sys.stderr.write("\n")
     print(f"reindexed {done} posts")
     return 0
@@ -538,7 +557,7 @@ async def reindex(args: argparse.Namespace) -> int:
 
 async def check(args: argparse.Namespace) -> int:
     """Print what the store's own check finds wrong, or that all is well."""
-    store = open_store(args.db)
+    store = opened_store(args.db)
     try:
         problems = await store.check()
     except StoreUnavailable:
@@ -555,6 +574,15 @@ async def check(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logs.configure(getattr(args, "log_format", "text"))
+    try:
+        return run(args)
+    except StartupFailed as failed:
+        log.error("%s", failed)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """The command; a fault that keeps it from starting is StartupFailed (one line)."""
     if args.command == "create-user":
         return asyncio.run(create_user(args))
     if args.command == "reindex":
@@ -569,15 +597,11 @@ def main(argv: list[str] | None = None) -> int:
         from forum import demo
         return asyncio.run(demo.demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
-    try:
-        if processes > 1:
-            return serve_processes(args, processes)
-        if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
-            web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
-        asyncio.run(serve(args))
-    except StartupFailed as failed:
-        log.error("%s", failed)
-        return 1
+    if processes > 1:
+        return serve_processes(args, processes)
+    if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
+        web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
+    asyncio.run(serve(args))
     return 0
 
 

@@ -73,6 +73,12 @@ class Invalid(DomainError):
         super().__init__("；".join(f"{name}: {why}" for name, why in self.fields.items()))
 
 
+class TooLarge(Invalid):
+    """A body over its route's limit, or a file in it over the file limit (then `fields` names
+    the file field): 413."""
+    status, code, default_message = 413, "too_large", "提交的内容太大"
+
+
 class RateLimited(DomainError):
     status, code, default_message = 429, "rate_limited", "操作过于频繁，请稍后再试"
 

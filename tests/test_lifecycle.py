@@ -223,3 +223,51 @@ def test_a_secret_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     (tmp_path / "cookie_secret").write_text("short\n")
     with pytest.raises(forum_config.BadSecret, match="delete it"):
         forum_config.cookie_secret(db)
+
+
+def command_fails(*args: str) -> str:
+    """A command of server.py that must exit 1 with one line on stderr and no traceback;
+    that line."""
+    ended = run_cli(*args, stdin=PASSWORD + "\n")
+    lines = ended.stderr.strip().splitlines()
+    assert ended.returncode == 1, ended.stderr
+    assert len(lines) == 1 and "Traceback" not in ended.stderr, ended.stderr
+    assert " ERROR forum: " in lines[0]
+    return lines[0]
+
+
+FAULTS = ("unknown URL", "store unreachable", "file in the way", "newer schema",
+          "unfinished restore", "foreign file")
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("command", [("create-user", "alice", "--password-stdin"), ("reindex",)])
+def test_create_user_and_reindex_tell_a_start_up_fault_in_one_line(tmp_path, command, fault):
+    path = tmp_path / "forum.db"
+    if fault in ("newer schema", "unfinished restore"):
+        made_sqlite(path)
+        with sqlite3.connect(path) as conn:
+            if fault == "newer schema":
+                conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+            else:
+                conn.execute("INSERT INTO restore_mark (one, started_at) VALUES "
+                             "(1, '2026-12-07T01:02:03.000Z')")
+    elif fault == "foreign file":
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    elif fault == "file in the way":
+        (tmp_path / "a-file").write_text("")
+        path = tmp_path / "a-file" / "data" / "forum.db"
+    db = {"unknown URL": "postgres://localhost/forum",
+          "store unreachable": "mongodb://127.0.0.1:1/forum?serverSelectionTimeoutMS=300"
+          }.get(fault, f"sqlite:///{path}")
+    line = command_fails(*command, "--db", db)
+    expected = {"unknown URL": "use sqlite:///path or mongodb://host/db",
+                "store unreachable": "does not answer: check that it runs",
+                "file in the way": "a file stands in its way",
+                "newer schema": f"newer than this code's {len(MIGRATIONS)}",
+                "unfinished restore": "did not finish",
+                "foreign file": "another application's SQLite database"}[fault]
+    assert expected in line
+    if fault == "foreign file":
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["forum.db"]

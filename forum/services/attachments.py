@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from forum.clock import now
 from forum import workflow
-from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, TooLarge
 from forum.messages import msg
 from forum.model import Attachment, Kind, Status, User, is_id, new_id
 from forum.services import posting
@@ -70,10 +70,10 @@ def _safe_name(name: Any, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-async def add_files(store: Store, viewer: User | None, post_id: Any,
-                    files: list[tuple[Any, bytes]]) -> list[Attachment]:
-    """Attach files to a case: its writer, while the case is open. Raises NotLoggedIn,
-    NotFound, Forbidden, Invalid (files), Conflict (closed case, or over the count)."""
+async def writable_case(store: Store, viewer: User | None, post_id: Any) -> str:
+    """The id of the case `viewer` may attach files to: its writer's, while it is open. Asked
+    before an upload's body is read, and again when it has arrived. Raises NotLoggedIn,
+    NotFound, Forbidden, Conflict (closed case)."""
     if viewer is None:
         raise NotLoggedIn()
     post, policy = await posting.visible_post(store, viewer, post_id)
@@ -81,7 +81,20 @@ async def add_files(store: Store, viewer: User | None, post_id: Any,
         raise Forbidden("只有写信人可以为信件或举报添加附件")
     if post.status in CLOSED:
         raise Conflict("已办结或不予受理的事项不能再添加附件", code="case_closed")
-    return await store_files(store, viewer, post.id, files)
+    return post.id
+
+
+async def add_files(store: Store, viewer: User | None, post_id: Any,
+                    files: list[tuple[Any, bytes]]) -> list[Attachment]:
+    """Attach files to a case: its writer, while the case is open. Raises NotLoggedIn,
+    NotFound, Forbidden, Invalid (files), TooLarge (a file), Conflict (closed case, or over
+    the count)."""
+    return await store_files(store, viewer, await writable_case(store, viewer, post_id), files)
+
+
+def file_too_large(number: int) -> TooLarge:
+    """The `number`th file (from 1) is over MAX_FILE_BYTES."""
+    return TooLarge({"files": msg("第 {number} 个文件超过 10 MB", number=number)})
 
 
 async def store_files(store: Store, viewer: User | None, post_id: str,
@@ -96,19 +109,21 @@ async def store_files(store: Store, viewer: User | None, post_id: str,
 Prepared = tuple[str, str, bytes]  # (safe file name, content type, cleaned bytes)
 
 
-def _too_many() -> Invalid:
+def too_many() -> Invalid:
+    """More files than a case may hold."""
     return Invalid({"files": msg("每件最多 {count} 个附件", count=MAX_FILES_PER_CASE)})
 
 
 async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[Prepared]:
-    """Check files and strip their metadata, before anything is stored. Raises Invalid."""
+    """Check files and strip their metadata, before anything is stored. Raises Invalid,
+    TooLarge."""
     # Early, before the slow work; `save` is what holds the cap against uploads racing.
     if already + len(files) > MAX_FILES_PER_CASE:
-        raise _too_many()
+        raise too_many()
     prepared = []
     for index, (name, data) in enumerate(files):
         if len(data) > MAX_FILE_BYTES:
-            raise Invalid({"files": msg("第 {number} 个文件超过 10 MB", number=index + 1)})
+            raise file_too_large(index + 1)
         kind = sniff(data)
         if kind is None:
             raise Invalid({"files": msg("第 {number} 个文件不是 JPEG、PNG 或 PDF", number=index + 1)})
@@ -133,7 +148,7 @@ async def save(store: Store, viewer: User | None, post_id: str,
     except Conflict as error:
         if error.code != TOO_MANY_FILES:
             raise
-        raise _too_many() from error
+        raise too_many() from error
     return [attachment for attachment, _ in items]
 
 

@@ -295,22 +295,30 @@ async def track(store: Store, code: Any, address: str) -> Thread:
                                 await store.list_events(post.id), holds_code=True)
 
 
-async def supplement(store: Store, code: Any, address: str, body: Any,
-                     files: list[tuple[Any, bytes]]) -> Post:
-    """补充材料: the holder of a case's tracking code adds a follow-up (and evidence) to it, as
-    its writer would, while the case is open. Counts as a look-up under the per-address limit;
-    a malformed or unknown code answers as a look-up does. Raises RateLimited, NotFound,
-    Conflict (closed, locked, or changed meanwhile), Invalid (body, files)."""
+async def supplement_case(store: Store, code: Any, address: str) -> Post:
+    """The open case a tracking code lets its holder add to (补充材料). Counts as a look-up under
+    the per-address limit; a malformed or unknown code answers as a look-up does. Raises
+    RateLimited, NotFound, Conflict (closed or locked)."""
     await throttle.reserve(store, throttle.TRACKING_PER_ADDRESS, address)
     post = await case_by_code(store, code)
     if post is None:
         raise NotFound("查询码无效")
     if post.locked:
         raise Conflict("该帖已锁定，不能回复", code="locked")
+    # Conflict when the case is closed; a follow-up leaves the status as it is.
+    step(post, workflow.reply_action(ReplyKind.FOLLOW_UP), None, holds_code=True)
+    return post
+
+
+async def supplement(store: Store, code: Any, address: str, body: Any,
+                     files: list[tuple[Any, bytes]], *, case: Post | None = None) -> Post:
+    """补充材料: the holder of a case's tracking code adds a follow-up (and evidence) to it, as
+    its writer would, while the case is open. `case` is what supplement_case found for the
+    code already (an upload asks before its files are read), else it is asked here. Raises as
+    supplement_case, and Conflict (changed meanwhile), Invalid (body, files)."""
+    post = case or await supplement_case(store, code, address)
     # The code makes its holder the writer's party for a follow-up, and for nothing else.
     kind = ReplyKind.FOLLOW_UP
-    # Conflict when the case is closed; a follow-up leaves the status as it is.
-    step(post, workflow.reply_action(kind), None, holds_code=True)
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()

@@ -9,6 +9,7 @@ from forum.services import (accounts, admin, apikeys, attachments, cases, consul
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
+from forum.web.uploads import UploadHandler
 
 
 def _login_required(handler: ApiHandler) -> None:
@@ -356,14 +357,15 @@ class CalendarHandler(ApiHandler):
                                                                            kept.warning)))
 
 
-class AttachmentsHandler(ApiHandler):
-    """Files for a case, as multipart/form-data fields named `files`."""
+class AttachmentsHandler(UploadHandler, ApiHandler):
+    """Files for a case, as multipart/form-data fields named `files`, read as they arrive."""
 
-    max_body_bytes = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
+    async def admit(self, post_id: str) -> None:
+        await attachments.writable_case(self.store, self.user, post_id)
 
     @idempotent
     async def post(self, post_id: str) -> None:
-        files = [(f["filename"], f["body"]) for f in self.request.files.get("files", [])]
+        files = self.uploads()
         saved = await attachments.add_files(self.store, self.user, post_id, files)
         self.respond(201, {"items": [views.attachment_json(a) for a in saved]})
 

@@ -11,20 +11,18 @@ import tornado.web
 
 from forum.errors import BadCredentials, Conflict, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum.messages import msg
-from forum.model import Role, is_id
+from forum.model import Post, Role, is_id
 from forum.services import (accounts, admin, apikeys, attachments, cases, casework, consulting,
                             departments, faq, flags, following, moderation, notify, posting,
                             recovery, searching, settings, stats, templates)
 from forum.web import i18n
 from forum.web.base import BaseHandler
 from forum.web.pagecache import FLASH_COOKIES, AnonymousPageCache
+from forum.web.uploads import UploadHandler
 
 
 # A flash (what a redirect after a form shows once) outlives its redirect by this much at most.
 FLASH_SECONDS = 120
-
-# A page form with files: five of ten megabytes, and the text fields around them.
-UPLOAD_BODY_BYTES = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + (1 << 20)
 
 
 def safe_next(target: str | None) -> str:
@@ -104,10 +102,6 @@ class PageHandler(BaseHandler):
     def checkbox(self, name: str) -> bool:
         return self.get_body_argument(name, None) not in (None, "", "0")
 
-    def uploads(self) -> list[tuple[str, bytes]]:
-        return [(f["filename"], f["body"]) for f in self.request.files.get("files", [])
-                if f["body"] or f["filename"]]
-
     def login_redirect(self) -> None:
         self.redirect("/login?" + urlencode({"next": self.request.uri}), status=303)
 
@@ -159,8 +153,9 @@ class BoardPage(AnonymousPageCache, PageHandler):
                                faq_entries=entries, faq_removable=faq.may_delete(self.user))
 
 
-class NewPostPage(PageHandler):
-    max_body_bytes = UPLOAD_BODY_BYTES
+class NewPostPage(UploadHandler, PageHandler):
+    async def admit(self, slug: str) -> None:
+        await posting.board_for_writing(self.store, self.user, slug)
 
     async def get(self, slug: str) -> None:
         board = await posting.board_for_writing(self.store, self.user, slug)
@@ -324,9 +319,11 @@ class FaqDeletePage(PageHandler):
         self.redirect_after(f"/boards/{entry.board}#faq", done="faq_deleted")
 
 
-class AttachPage(PostActionPage):
-    max_body_bytes = UPLOAD_BODY_BYTES
+class AttachPage(UploadHandler, PostActionPage):
     done = "attach"
+
+    async def admit(self, post_id: str) -> None:
+        await attachments.writable_case(self.store, self.user, post_id)
 
     async def act(self, post_id: str) -> None:
         await attachments.add_files(self.store, self.user, post_id, self.uploads())
@@ -369,10 +366,15 @@ class TrackPage(PageHandler):
                                values=values or {}, errors=errors or {})
 
 
-class TrackSupplementPage(TrackPage):
+class TrackSupplementPage(UploadHandler, TrackPage):
     """补充材料: the tracking code's holder adds a follow-up and files to the open case. The
-    code comes in the form body and goes back in the signed flash, never in a URL."""
-    max_body_bytes = UPLOAD_BODY_BYTES
+    code comes in the form body and goes back in the signed flash, never in a URL. The code is
+    asked for before the first file is kept, so it comes before the files in the form."""
+    _case: Post | None = None
+
+    async def admit_files(self) -> None:
+        self._case = await cases.supplement_case(self.store, self.form("code") or "",
+                                                 self.address)
 
     async def get(self, code: str | None = None) -> None:
         self.redirect("/track", status=303)
@@ -380,7 +382,8 @@ class TrackSupplementPage(TrackPage):
     async def post(self, _in_url: str | None = None) -> None:
         code, body = self.form("code") or "", self.form("body")
         try:
-            await cases.supplement(self.store, code, self.address, body, self.uploads())
+            await cases.supplement(self.store, code, self.address, body, self.uploads(),
+                                   case=self._case)
         except NotFound as error:
             await self.render_page("track.html", 404, thread=None, code=code,
                                    message=error.message)

@@ -1047,7 +1047,7 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
     password. Returns the exit status."""
     from forum.backup import ProgressBars
     from forum.config import Config
-    from forum.errors import DomainError
+    from forum.errors import DomainError, StoreUnavailable
     from forum.services.setup import prepare_store
     from forum.store import open_store
 
@@ -1057,7 +1057,11 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
     if posts < 0 or scale <= 0:
         print("error: --posts and --scale cannot be negative", file=sys.stderr)
         return 2
-    store = open_store(db)
+    try:
+        store = open_store(db)
+    except ValueError as error:   # a URL of no store it knows: the line says which it takes
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     bars = ProgressBars()
     try:
         await prepare_store(store)
@@ -1084,6 +1088,8 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
         bars.close()
     except (DomainError, LookupError) as exc:
         bars.close()
+        if isinstance(exc, StoreUnavailable):
+            raise  # server.py says what to check, in one line, as for every command
         print(f"error: demo failed: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 1
     finally:

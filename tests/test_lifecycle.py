@@ -241,8 +241,10 @@ FAULTS = ("unknown URL", "store unreachable", "file in the way", "newer schema",
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("command", [("create-user", "alice", "--password-stdin"), ("reindex",)])
-def test_create_user_and_reindex_tell_a_start_up_fault_in_one_line(tmp_path, command, fault):
+@pytest.mark.parametrize("command", [("create-user", "alice", "--password-stdin"), ("reindex",),
+                                     ("demo", "--scale", "0.01")])
+def test_create_user_reindex_and_demo_tell_a_start_up_fault_in_one_line(tmp_path, command,
+                                                                        fault):
     path = tmp_path / "forum.db"
     if fault in ("newer schema", "unfinished restore"):
         made_sqlite(path)
@@ -261,6 +263,13 @@ def test_create_user_and_reindex_tell_a_start_up_fault_in_one_line(tmp_path, com
     db = {"unknown URL": "postgres://localhost/forum",
           "store unreachable": "mongodb://127.0.0.1:1/forum?serverSelectionTimeoutMS=300"
           }.get(fault, f"sqlite:///{path}")
+    if command[0] == "demo" and fault == "unknown URL":
+        # as backup and restore answer a URL they cannot use
+        ended = run_cli(*command, "--db", db)
+        assert ended.returncode == 2 and "Traceback" not in ended.stderr
+        assert ended.stderr.strip() == ("error: unsupported store URL 'postgres://localhost/forum':"
+                                        " use sqlite:///path or mongodb://host/db")
+        return
     line = command_fails(*command, "--db", db)
     expected = {"unknown URL": "use sqlite:///path or mongodb://host/db",
                 "store unreachable": "does not answer: check that it runs",

@@ -733,22 +733,39 @@ class SqliteStore:
             self._pending.append(_savepoint)
             unit = _Unit()
             token = self._unit.set(unit)
+            failure: Exception | None = None
             try:
                 yield
-            except BaseException:
+            except Exception as exc:
+                self._unit.reset(token)
+                if not await self._run(self._writer, self._undo_unit, pending=False):
+                    self._lose(group)
+                    raise
+                failure = exc
+            except BaseException:  # cancelled: undone, and no waiting for the group
                 self._unit.reset(token)
                 if not await self._run(self._writer, self._undo_unit, pending=False):
                     self._lose(group)
                 raise
-            self._unit.reset(token)
-            self._pending.append(_release)
-            group.content = group.content or unit.content
+            else:
+                self._unit.reset(token)
+                self._pending.append(_release)
+                group.content = group.content or unit.content
             if group.flush is None:
                 # Queued behind the units already waiting for the gate, which join this group
                 # first; those that come later wait for the next one.
                 group.flush = asyncio.ensure_future(self._flush(group))
-        # Shielded: a caller that stops waiting must not cancel the others' commit.
-        await asyncio.shield(group.committed)
+        try:
+            # Shielded: a caller that stops waiting must not cancel the others' commit.
+            await asyncio.shield(group.committed)
+        except Exception:
+            if failure is None:
+                raise
+        if failure is not None:
+            # Raised only now: a unit that failed on what an earlier unit of its group wrote
+            # (a conditional write finding the status moved on) is answered once that write is
+            # committed, so what its caller reads next (the state now, for a 409) shows it.
+            raise failure
 
     async def _flush(self, group: _Group) -> None:
         """Commit `group`: one COMMIT (one flush to disk) for every unit in it."""

@@ -1,14 +1,17 @@
 """server.py as an operator runs it: a real process, restarts, kill -9, SIGTERM, create-user."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
@@ -92,6 +95,70 @@ def test_post_survives_kill_9_and_sessions_survive_restarts(db):
         assert restarted.call("GET", "/healthz") == (200, {"status": "ok", "store": "sqlite"})
     finally:
         assert restarted.stop() == 0  # SIGTERM: a clean, graceful exit
+
+
+REPLIERS = 8
+REPLIES = 64  # 8 per account: under the new accounts' write limit
+
+
+async def repliers_and_a_post(db: str) -> tuple[list[str], str]:
+    """Accounts with bearer sessions and a post to reply to, made through the services before
+    the server starts (registering over HTTP is limited per address)."""
+    from forum.config import PasswordCost
+    from forum.security import Passwords
+    from forum.services import accounts, posting
+    from forum.services.setup import prepare_store
+    from forum.store import open_store
+
+    store = open_store(db)
+    await prepare_store(store)
+    cheap = Passwords(PasswordCost(memory_kib=64, time_cost=1))  # nobody logs in with these
+    try:
+        users = [await accounts.create_user(store, cheap, username=f"replier{i}",
+                                            password=PASSWORD) for i in range(REPLIERS)]
+        tokens = [(await accounts.open_session(store, user, "bearer")).token for user in users]
+        view = await posting.create_post(store, users[0], "forum", {
+            "title": "断电前的回复", "category": None, "body": "回复一起写入"})
+    finally:
+        await store.close()
+    return tokens, view.post.id
+
+
+def test_every_reply_answered_201_survives_kill_9_with_others_in_flight(db):
+    """Replies arriving together share commits: each is answered only after the commit that
+    holds it, so every 201 is in the database after kill -9, whatever was in flight."""
+    tokens, post_id = asyncio.run(repliers_and_a_post(db))
+    server = Server(db, free_port()).start()
+
+    def reply(i: int):
+        return server.call("POST", f"/api/v1/posts/{post_id}/replies",
+                           {"body": f"第{i}条回复"}, tokens[i % REPLIERS])
+
+    pool = ThreadPoolExecutor(16)
+    futures = [pool.submit(reply, i) for i in range(REPLIES)]
+    try:
+        for answers, future in enumerate(as_completed(futures), start=1):
+            if answers == REPLIES // 4:
+                break  # a quarter answered, the rest in flight or waiting: kill it here
+    finally:
+        server.kill_hard()
+    answered = set()
+    for future in futures:
+        try:
+            status, body = future.result()
+        except OSError:
+            continue  # cut off by the kill: never told it was stored
+        assert status == 201, body
+        answered.add(body["reply"]["id"])
+    pool.shutdown()
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    try:
+        stored = {row[0] for row in conn.execute(
+            "SELECT id FROM replies WHERE post_id = ?", (post_id,))}
+    finally:
+        conn.close()
+    assert len(answered) >= REPLIES // 4
+    assert answered <= stored
 
 
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:

@@ -3,6 +3,15 @@
 One writer thread owns the only writing connection, so writes never contend inside the process;
 readers use their own connections on a small pool, which WAL lets run beside the writer. Every
 call runs off the event loop.
+
+Group commit: the units of work (and single writes) that queue for the writer while a group is
+open run one after another in that group's transaction, each under a savepoint of its own (one
+that fails is rolled back alone), and the group ends in one COMMIT, so one flush to disk serves
+all of them. Every caller returns only after the COMMIT that holds its writes: a client told
+"created" has its write on disk. Between processes the writer takes a lock file beside the
+database (flock) around each group's transaction, so a process waiting for another's group is
+woken by the kernel the moment it ends, not by SQLite's busy handler, which sleeps with a
+growing back-off (up to 100 ms a try) and gave `--processes 2` its second-long tails.
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ import contextvars
 import dataclasses
 import datetime as dt
 import enum
+import fcntl
 import functools
 import json
 import operator
@@ -568,13 +578,35 @@ def _bulk_rows(posts: list[Post], terms: list[list[str]]
 @dataclasses.dataclass
 class _Unit:
     """An open unit of work: whether it wrote anything pages show (content_version then moves
-    on in its commit)."""
+    on in its group's commit)."""
     content: bool = False
+
+
+@dataclasses.dataclass
+class _Group:
+    """The writer's open transaction and the units that finished in it, waiting for its COMMIT
+    (`committed`: its result, or the error that lost them all)."""
+    committed: asyncio.Future[None]
+    content: bool = False
+    flush: asyncio.Task[None] | None = None
+
+
+class _GroupLost(sqlite3.OperationalError):
+    """The writer's transaction ended under a unit (SQLite rolls the whole transaction back on
+    some errors: a full disk, an I/O error): the units of its group are not stored."""
 
 
 def _roll_back(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _savepoint(conn: sqlite3.Connection) -> None:
+    conn.execute("SAVEPOINT unit")
+
+
+def _release(conn: sqlite3.Connection) -> None:
+    conn.execute("RELEASE unit")
 
 
 # Tables every version of the schema has; a database without them is not this forum's.
@@ -629,6 +661,16 @@ class SqliteStore:
             f"sqlite-unit-{id(self)}", default=None)
         self._gate: asyncio.Lock | None = None
         self._gate_loop: asyncio.AbstractEventLoop | None = None
+        # The group open on the writer (see transaction). `_pending`: statements the next call
+        # on the writer runs first (the group's BEGIN, a unit's SAVEPOINT and RELEASE), so that
+        # opening and closing a unit costs no trip of its own to the writer thread; changed
+        # only while holding the gate, run only on the writer thread.
+        self._group: _Group | None = None
+        self._pending: list[Callable[[sqlite3.Connection], None]] = []
+        # Writer thread only: the lock file's descriptor, whether it holds the lock (from the
+        # group's BEGIN to its COMMIT or ROLLBACK).
+        self._lock_descriptor: int | None = None
+        self._locked = False
 
     # connections -----------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -651,28 +693,31 @@ class SqliteStore:
         if unit is not None:
             # Inside a unit of work reads go through its transaction: they see its own writes,
             # and what they saw cannot change before it commits.
-            return await self._run(self._writer, work, transaction=False)
-        return await self._run(self._readers, work, transaction=False)
+            return await self._run(self._writer, work)
+        return await self._run(self._readers, work)
 
     async def _write(self, work: Callable[[sqlite3.Connection], T], *,
                      content: bool = True) -> T:
-        """`work` in the writer's transaction: the open unit of work's, else one of its own.
-        `content`: it may change what pages show, so content_version moves on in the same
-        transaction; False only for bookkeeping that no shared page shows (sessions, throttling
-        hits, notifications, mail, audit, API keys)."""
+        """`work` in the writer's transaction: the open unit of work's, else a unit of its own
+        (returning once its group has committed). `content`: it may change what pages show, so
+        content_version moves on in the same transaction; False only for bookkeeping that no
+        shared page shows (sessions, throttling hits, notifications, mail, audit, API keys)."""
         unit = self._unit.get()
         if unit is not None:
             unit.content = unit.content or content
-            return await self._run(self._writer, work, transaction=False)
-        async with self._writer_gate():
-            return await self._run(self._writer, work, transaction=True, content=content)
+            return await self._run(self._writer, work)
+        async with self.transaction():
+            return await self._write(work, content=content)
 
     def _writer_gate(self) -> asyncio.Lock:
         # An asyncio lock belongs to one event loop; tools that run several loops one after
-        # another over one store (asyncio.run per step) get a fresh one for each.
+        # another over one store (asyncio.run per step) get a fresh one for each. A group left
+        # by a loop that ended (its callers cancelled, none told it committed) is abandoned:
+        # the next BEGIN rolls it back.
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate_loop is not loop:
             self._gate, self._gate_loop = asyncio.Lock(), loop
+            self._group, self._pending = None, []
         return self._gate
 
     @contextlib.asynccontextmanager
@@ -681,44 +726,144 @@ class SqliteStore:
             yield  # joins the unit already open
             return
         async with self._writer_gate():
-            await self._run(self._writer, lambda conn: conn.execute("BEGIN IMMEDIATE"),
-                            transaction=False)
+            group = self._group
+            if group is None:
+                group = self._group = _Group(asyncio.get_running_loop().create_future())
+                self._pending.append(self._begin)
+            self._pending.append(_savepoint)
             unit = _Unit()
             token = self._unit.set(unit)
+            failure: Exception | None = None
             try:
                 yield
-            except BaseException:
+            except Exception as exc:
                 self._unit.reset(token)
-                await self._run(self._writer, _roll_back, transaction=False)
-                raise
-            self._unit.reset(token)
-
-            def commit(conn: sqlite3.Connection) -> None:
-                try:
-                    if unit.content:
-                        conn.execute("UPDATE content_version SET version = version + 1")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _roll_back(conn)
+                if not await self._run(self._writer, self._undo_unit, pending=False):
+                    self._lose(group)
                     raise
-            await self._run(self._writer, commit, transaction=False)
+                failure = exc
+            except BaseException:  # cancelled: undone, and no waiting for the group
+                self._unit.reset(token)
+                if not await self._run(self._writer, self._undo_unit, pending=False):
+                    self._lose(group)
+                raise
+            else:
+                self._unit.reset(token)
+                self._pending.append(_release)
+                group.content = group.content or unit.content
+            if group.flush is None:
+                # Queued behind the units already waiting for the gate, which join this group
+                # first; those that come later wait for the next one.
+                group.flush = asyncio.ensure_future(self._flush(group))
+        try:
+            # Shielded: a caller that stops waiting must not cancel the others' commit.
+            await asyncio.shield(group.committed)
+        except Exception:
+            if failure is None:
+                raise
+        if failure is not None:
+            # Raised only now: a unit that failed on what an earlier unit of its group wrote
+            # (a conditional write finding the status moved on) is answered once that write is
+            # committed, so what its caller reads next (the state now, for a 409) shows it.
+            raise failure
 
-    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T],
-                   transaction: bool, content: bool = False) -> T:
+    async def _flush(self, group: _Group) -> None:
+        """Commit `group`: one COMMIT (one flush to disk) for every unit in it."""
+        async with self._writer_gate():
+            if self._group is not group:
+                return  # lost meanwhile; its callers have been told
+            self._group = None
+            try:
+                await self._run(self._writer, functools.partial(self._commit, group.content))
+            except Exception as exc:  # every caller of the group gets the error, none the commit
+                group.committed.set_exception(exc)
+            except BaseException:  # cancelled with the loop: the callers must not wait forever
+                group.committed.set_exception(StoreUnavailable())
+                raise
+            else:
+                group.committed.set_result(None)
+
+    def _lose(self, group: _Group) -> None:
+        if self._group is group:
+            self._group = None
+            self._pending = []
+        if group.flush is not None and not group.committed.done():
+            # Units finished in it wait for this commit: they learn that it will not come.
+            group.committed.set_exception(StoreUnavailable())
+            group.flush.cancel()
+
+    # writer thread ---------------------------------------------------------------------------
+    def _lock_file(self) -> int:
+        if self._lock_descriptor is None:
+            self._lock_descriptor = os.open(self.path + "-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        return self._lock_descriptor
+
+    def _take_lock(self) -> None:
+        # Blocks until no other process (or other store over this file) has a group open: the
+        # kernel wakes this thread when that one ends, so the wait is the other's group and no
+        # more. SQLite's own lock then never waits (its busy handler would sleep 25–100 ms a
+        # try once another writer held on for a few milliseconds).
+        fcntl.flock(self._lock_file(), fcntl.LOCK_EX)
+        self._locked = True
+
+    def _drop_lock(self, conn: sqlite3.Connection) -> None:
+        if self._locked and not conn.in_transaction:
+            fcntl.flock(self._lock_file(), fcntl.LOCK_UN)
+            self._locked = False
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        self._take_lock()
+        try:
+            _roll_back(conn)  # a group abandoned by an event loop that ended (_writer_gate)
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self._drop_lock(conn)
+
+    def _undo_unit(self, conn: sqlite3.Connection) -> bool:
+        """Roll back the failed unit alone; whether the group's transaction still stands."""
+        pending, self._pending = self._pending, []
+        if _savepoint in pending:
+            # The unit never reached the writer: nothing of it to undo (the unit before it is
+            # still to be released). A BEGIN that never ran leaves no group: this was its first.
+            self._pending = [step for step in pending if step is _release]
+            return self._begin not in pending and conn.in_transaction
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+        except sqlite3.Error:
+            _roll_back(conn)
+        finally:
+            self._drop_lock(conn)
+        return conn.in_transaction
+
+    def _commit(self, content: bool, conn: sqlite3.Connection) -> None:
+        try:
+            if content:
+                conn.execute("UPDATE content_version SET version = version + 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            _roll_back(conn)
+            raise
+        finally:
+            self._drop_lock(conn)
+
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T], *,
+                   pending: bool = True) -> T:
+        """`work` on a thread of `pool`; on the writer, after the statements pending for it
+        (unless `pending` is False: the work takes them itself)."""
         def call() -> T:
             conn = self._connection()
-            if not transaction:
-                return work(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-                if content:
-                    conn.execute("UPDATE content_version SET version = version + 1")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+            if pool is self._writer and pending:
+                steps, self._pending = self._pending, []
+                for step in steps:
+                    step(conn)
+                if self._locked and not conn.in_transaction:
+                    # SQLite ended the group's transaction under an earlier statement: what
+                    # follows must not run outside it, one statement at a time.
+                    self._drop_lock(conn)
+                    raise _GroupLost("the group's transaction was rolled back")
+            return work(conn)
 
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
@@ -739,7 +884,7 @@ class SqliteStore:
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
         await asyncio.to_thread(_examine, self.path)
-        await self._run(self._writer, self._migrate, transaction=False)
+        await self._run(self._writer, self._migrate)
         os.makedirs(self.files, exist_ok=True)
         # The folder's own entry must be on disk too, or a crash could lose every file in it.
         sync_folder(directory)
@@ -760,9 +905,15 @@ class SqliteStore:
                 self._connections.clear()
             self._version_connection = None
 
+        group = self._group
+        if group is not None and group.flush is not None and not group.flush.done():
+            await asyncio.wait([group.flush])  # its callers were cancelled; commit what they wrote
         self._readers.shutdown(wait=True)
         self._writer.shutdown(wait=True)
         close_all()
+        if self._lock_descriptor is not None:
+            os.close(self._lock_descriptor)  # also lets go of the lock, were it held
+            self._lock_descriptor, self._locked = None, False
 
     async def ping(self) -> None:
         def probe(conn: sqlite3.Connection) -> None:

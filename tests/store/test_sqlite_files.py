@@ -29,7 +29,7 @@ async def test_bytes_are_a_file_named_by_id_beside_the_database(store, tmp_path)
     assert os.listdir(files) == [attachment.id]  # no temporary file left behind
     assert (files / attachment.id).read_bytes() == b"%PDF-1.7"
     assert sorted(os.listdir(tmp_path / "data")) == sorted(
-        name for name in ("files", "forum.db", "forum.db-wal", "forum.db-shm")
+        name for name in ("files", "forum.db", "forum.db-wal", "forum.db-shm", "forum.db-lock")
         if (tmp_path / "data" / name).exists())
 
 

@@ -1,0 +1,205 @@
+"""SQLite's group commit: units of work queued for the writer share one transaction, each under
+its own savepoint, and one COMMIT. A unit that fails is rolled back alone; every caller returns
+only after the COMMIT that holds its writes; a COMMIT that fails tells every unit of its group;
+two processes over one database take turns through the lock file, and all their writes land."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from forum.errors import Conflict, StoreUnavailable
+from forum.store.sqlite import SqliteStore
+from tests.store.test_contract import event_for, make_post, make_user
+from tests.test_server import ROOT
+
+
+@pytest.fixture
+def store(io_loop, tmp_path):
+    store = SqliteStore(str(tmp_path / "data" / "forum.db"))
+    io_loop.run_sync(store.open)
+    yield store
+    io_loop.run_sync(store.close)
+
+
+@pytest.fixture
+def commits(monkeypatch):
+    """The COMMITs the writer runs, one entry per group."""
+    seen: list[bool] = []
+    original = SqliteStore._commit
+
+    def counted(self, content, conn):
+        seen.append(content)
+        return original(self, content, conn)
+    monkeypatch.setattr(SqliteStore, "_commit", counted)
+    return seen
+
+
+def committed_titles(path: str) -> set[str]:
+    """What another connection reads: only what has been committed."""
+    conn = sqlite3.connect(path)
+    try:
+        return {row[0] for row in conn.execute("SELECT title FROM posts")}
+    finally:
+        conn.close()
+
+
+@pytest.mark.gen_test
+async def test_a_failing_unit_is_rolled_back_alone_and_the_group_commits_once(store, commits):
+    author = make_user("alice")
+    await store.add_user(author)
+    before = await store.content_version()
+    commits.clear()
+
+    async def unit(i: int) -> str:
+        post = make_post(author_id=author.id, title=f"第{i}帖")
+        async with store.transaction():
+            await store.add_post(post, event_for(post.id))
+            await store.put_setting(f"unit-{i}", i)
+            if i == 2:
+                raise RuntimeError("fails after its writes")
+            if i == 3:
+                await store.add_user(make_user("alice"))  # a constraint in SQL: Conflict
+        return post.id
+
+    # Started together: the first takes the writer, the others queue behind it and join its
+    # group before the group's COMMIT, which queues behind them.
+    results = await asyncio.gather(*(unit(i) for i in range(5)), return_exceptions=True)
+    assert isinstance(results[2], RuntimeError) and isinstance(results[3], Conflict)
+    kept = [results[i] for i in (0, 1, 4)]
+    assert commits == [True]  # one COMMIT (one flush to disk) for the five
+    # Returned only after that COMMIT: another connection already reads every kept unit.
+    assert committed_titles(store.path) == {"第0帖", "第1帖", "第4帖"}
+    for i, post_id in zip((0, 1, 4), kept):
+        assert (await store.get_post(post_id)).title == f"第{i}帖"
+        assert [e.action for e in await store.list_events(post_id)] == ["create"]
+        assert await store.get_setting(f"unit-{i}") == i
+    assert await store.get_setting("unit-2") is None and await store.get_setting("unit-3") is None
+    assert len(await store.list_users(role=None, department=None, limit=10)) == 1
+    assert await store.content_version() == before + 1
+
+
+@pytest.mark.gen_test
+async def test_single_writes_at_once_share_a_commit_and_each_returns_after_it(store, commits):
+    commits.clear()
+    await asyncio.gather(*(store.add_post(make_post(title=f"单写{i}")) for i in range(8)))
+    assert len(commits) == 1
+    assert committed_titles(store.path) == {f"单写{i}" for i in range(8)}
+
+
+class FailingCommit:
+    """The writer's connection, but its next COMMIT fails as a full disk would."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+
+@pytest.mark.gen_test
+async def test_a_commit_that_fails_tells_every_unit_of_its_group_and_stores_none(
+        store, monkeypatch, tmp_path):
+    original = SqliteStore._commit
+    failing = [True]
+
+    def commit_once_failing(self, content, conn):
+        if failing.pop() if failing else False:
+            return original(self, content, FailingCommit(conn))
+        return original(self, content, conn)
+    monkeypatch.setattr(SqliteStore, "_commit", commit_once_failing)
+
+    async def unit(i: int) -> None:
+        async with store.transaction():
+            await store.add_post(make_post(title=f"失败组{i}"))
+
+    results = await asyncio.gather(*(unit(i) for i in range(4)), return_exceptions=True)
+    assert all(isinstance(result, StoreUnavailable) for result in results), results
+    assert committed_titles(store.path) == set()
+    # Nothing is left held: the next write commits, and so does another store's (another
+    # process's) over the same file, which waits on the lock file first.
+    await store.add_post(make_post(title="之后"))
+    other = SqliteStore(store.path)
+    await other.open()
+    try:
+        await other.add_post(make_post(title="另一个进程"))
+    finally:
+        await other.close()
+    assert committed_titles(store.path) == {"之后", "另一个进程"}
+
+
+# Each process opens the store, says so, waits for the word, then writes its share at once:
+# single writes and units of two writes, started together so that they form groups.
+WRITER = textwrap.dedent("""
+    import asyncio, sys
+    sys.path.insert(0, {root!r})
+    from forum.store.sqlite import SqliteStore
+    from tests.store.test_contract import make_post
+
+    async def main(path, name, count):
+        store = SqliteStore(path)
+        await store.open()
+        print("ready", flush=True)
+        sys.stdin.readline()
+
+        async def unit(i):
+            async with store.transaction():
+                await store.add_post(make_post(title=f"{{name}}-{{i}}"))
+                await store.put_setting(f"{{name}}-{{i}}", i)
+
+        def write(i):
+            if i % 2:
+                return unit(i)
+            return store.add_post(make_post(title=f"{{name}}-{{i}}"))
+
+        await asyncio.gather(*(write(i) for i in range(count)))
+        await store.close()
+        print("done", flush=True)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+""")
+
+
+def test_two_processes_writing_at_once_over_one_database_all_land(tmp_path):
+    path = str(tmp_path / "data" / "forum.db")
+    count = 60
+
+    async def prepare() -> None:
+        store = SqliteStore(path)
+        await store.open()
+        await store.close()
+    asyncio.run(prepare())
+    script = WRITER.format(root=str(ROOT))
+    processes = [subprocess.Popen([sys.executable, "-c", script, path, name, str(count)],
+                                  cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True) for name in ("a", "b")]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:  # both start writing now
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for process in processes:
+            assert process.stdout.readline().strip() == "done"
+            assert process.wait(timeout=60) == 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert committed_titles(path) == {f"{name}-{i}" for name in "ab" for i in range(count)}
+    conn = sqlite3.connect(path)
+    try:
+        settings = conn.execute("SELECT COUNT(*) FROM settings").fetchone()[0]
+    finally:
+        conn.close()
+    assert settings == count  # the units' second writes: half of each process's writes

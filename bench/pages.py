@@ -96,6 +96,9 @@ end
 # term: digits and letters that no post holds, different for every request of every run (args[2]
 # is the run's number). The search does all its work (segmentation, every term's candidates,
 # ranking, snippets) and the answer is the same query's, but no page cache can have it.
+# Each request comes as another visitor (X-Forwarded-For, which the server reads when started
+# with --behind-https, as behind the city's proxy): a visitor may search 60 times a minute, and
+# from one address the run would measure 429s after the first 60.
 LUA_UNIQUE_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
@@ -105,8 +108,9 @@ function init(args)
 end
 function request()
   n = n + 1
+  local visitor = string.format("10.%d.%d.%d", id % 256, math.floor(n / 256) % 256, n % 256)
   return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
-                                         run, id, n))
+                                         run, id, n), {["X-Forwarded-For"] = visitor})
 end
 """ + LUA_REPORT
 
@@ -381,8 +385,10 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
     setup = asyncio.run(prepare_bench(db, folder, options.accounts))
     REPLIES_SENT[0] = 0
     port, hello_port = free_port(), free_port()
+    # --behind-https: the client's address from X-Forwarded-For (see LUA_UNIQUE_PATHS); the
+    # other scripts send none, and anonymous pages set no cookie for Secure to change.
     server = start([sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port),
-                    "--db", db, *options.server_args], folder / "server.log")
+                    "--db", db, "--behind-https", *options.server_args], folder / "server.log")
     hello = start([sys.executable, str(Path(__file__).resolve()), "--hello-server",
                    str(hello_port)], folder / "hello.log")
     base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}/"

@@ -14,7 +14,7 @@ from forum.limits import QUERY_MAX
 from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
 from forum.services import stats, throttle
 from forum.services.fields import Fields, check_limit
-from forum.services.presenting import PostView, is_moderator, present_posts
+from forum.services.presenting import PostView, is_moderator, may_see, present_posts
 from forum.store.base import Store
 
 PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
@@ -118,21 +118,35 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     # COUNT_MAX matches (among the store's candidates), not of every match: when more than
     # COUNT_MAX match, a newer post that ranks below them is on no page, and the deep pages of
     # `newest` are the older of those best matches. Pages of either order end at COUNT_MAX.
-    hits = await store.search_posts(terms, where, 0, COUNT_MAX + 1)
-    capped = len(hits) > COUNT_MAX
-    hits = hits[:COUNT_MAX]
+    # Ranks only (ids, times, scores): the posts are read for the page shown, not for all
+    # COUNT_MAX + 1 counted.
+    ranks = await store.search_ranks(terms, where, COUNT_MAX + 1)
+    capped = len(ranks) > COUNT_MAX
+    ranks = ranks[:COUNT_MAX]
     if order == "newest":
-        hits.sort(key=lambda hit: (hit.post.created_at, hit.post.id), reverse=True)
-    page = hits[offset:offset + size + 1]
-    views = await present_posts(store, viewer, [hit.post for hit in page[:size]])
-    items = [Result(view, _snippet(view.post, terms), hit.score) for view, hit in zip(views, page)]
+        ranks.sort(key=lambda rank: (rank.created_at, rank.post_id), reverse=True)
+    page = ranks[offset:offset + size + 1]
+    shown = page[:size]
+    posts = {post.id: post for post in await store.get_posts([rank.post_id for rank in shown])}
+    # The posts are read after the ranking: one hidden, held or made private in between (or
+    # moved to another board) is left out rather than shown to someone who may not see it.
+    kept = [rank for rank in shown if rank.post_id in posts and _still_found(
+        posts[rank.post_id], viewer, chosen)]
+    views = await present_posts(store, viewer, [posts[rank.post_id] for rank in kept])
+    items = [Result(view, _snippet(view.post, terms), rank.score)
+             for view, rank in zip(views, kept)]
     more = len(page) > size and offset + size < size * PAGES_MAX
     entries = []
     if offset == 0:
         words = await asyncio.to_thread(search.content_words, query)
         entries = await matching_faq(store, words, chosen, title_only=False)
     return Results(query, terms, chosen, items, str(offset + size) if more else None,
-                   total=len(hits), total_capped=capped, sort=order, faq=entries)
+                   total=len(ranks), total_capped=capped, sort=order, faq=entries)
+
+
+def _still_found(post: Post, viewer: User | None, board: str | None) -> bool:
+    return (board is None or post.board == board) and may_see(
+        post, boards.POLICIES[post.board], viewer)
 
 
 # The knowledge base ----------------------------------------------------------------------------

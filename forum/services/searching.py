@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -169,7 +170,7 @@ async def matching_faq(store: Store, words: list[str], board: str | None, *,
         if boards.POLICIES[entry.board].confidential or (among is not None
                                                           and entry.board not in among):
             continue
-        answer = text.plain_text(entry.answer_html)
+        answer = _plain_text(entry.answer_html)
         if title_only:
             closeness = close_enough(words, entry.question, answer)
         else:
@@ -183,9 +184,28 @@ async def matching_faq(store: Store, words: list[str], board: str | None, *,
     return [item[3] for item in ranked[:FAQ_SHOWN]]
 
 
+# A post's plain text, for snippets and the knowledge base's matching: the same newest posts
+# and entries come back in search after search, and nh3's parse of their HTML was about a
+# third of a never-seen search's own work. A pure function of the HTML, so a memo can never be
+# stale; texts over PLAIN_KEPT_MAX characters are made each time, so that it holds at most
+# some 2048 × 8,000 characters.
+PLAIN_KEPT_MAX = 8000
+
+
+@functools.lru_cache(maxsize=2048)
+def _kept_plain_text(rendered_html: str) -> str:
+    return text.plain_text(rendered_html)
+
+
+def _plain_text(rendered_html: str) -> str:
+    if len(rendered_html) > PLAIN_KEPT_MAX:
+        return text.plain_text(rendered_html)
+    return _kept_plain_text(rendered_html)
+
+
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
-    body = text.plain_text(post.html)
+    body = _plain_text(post.html)
     folded = body.casefold()
     source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
     return text.highlight(source, terms)

@@ -456,7 +456,7 @@ class _SearchCache:
     def _clear(self) -> None:
         # New objects, never emptied in place: a reader still at the old version keeps
         # reading the ones it was given.
-        self.terms: collections.OrderedDict[str, tuple[array.array, array.array]] = \
+        self.terms: collections.OrderedDict[str, tuple[array.array, array.array, array.array]] = \
             collections.OrderedDict()
         self.numbers = 0
         self.seen: collections.OrderedDict[str, dict[int, tuple[str, str] | None]] = \
@@ -471,7 +471,7 @@ class _SearchCache:
                 self._clear()
             return version == self.version
 
-    def term(self, version: int, token: str) -> tuple[array.array, array.array] | None:
+    def term(self, version: int, token: str) -> tuple[array.array, array.array, array.array] | None:
         with self.lock:
             if version != self.version or token not in self.terms:
                 return None
@@ -479,8 +479,8 @@ class _SearchCache:
             return self.terms[token]
 
     def keep_term(self, version: int, token: str,
-                  candidates: tuple[array.array, array.array]) -> None:
-        size = len(candidates[0]) + len(candidates[1])
+                  candidates: tuple[array.array, array.array, array.array]) -> None:
+        size = sum(len(numbers) for numbers in candidates)
         if len(candidates[0]) < SEARCH_CACHE_MATCHES_MIN or size > SEARCH_CACHE_NUMBERS:
             return
         with self.lock:
@@ -490,7 +490,7 @@ class _SearchCache:
             self.numbers += size
             while self.numbers > SEARCH_CACHE_NUMBERS or len(self.terms) > SEARCH_CACHE_TERMS:
                 _, old = self.terms.popitem(last=False)
-                self.numbers -= len(old[0]) + len(old[1])
+                self.numbers -= sum(len(numbers) for numbers in old)
 
     def seen_by(self, version: int, filters: str) -> dict[int, tuple[str, str] | None]:
         """Per post number, (id, created_at) when it passed `filters`, None when it did not; a
@@ -520,12 +520,12 @@ class _SearchCache:
 
 
 def _term_candidates(conn: sqlite3.Connection, token: str
-                     ) -> tuple[array.array, array.array]:
+                     ) -> tuple[array.array, array.array, array.array]:
     """A term's candidates: the numbers of its newest SEARCH_CANDIDATES posts (doc order is
-    created_at order, so a common word costs the same at any size of the data), and its
-    weights as numbers to count: each candidate once, and each of the newest SEARCH_CANDIDATES
-    posts with its repeat mark for n another n - 1 times. Summed over a query's terms, the
-    first counts how many of them a post has and the second how many times (a post only a mark
+    created_at order, so a common word costs the same at any size of the data), then its
+    weights as posts and how much each weighs: each candidate 1, plus n - 1 for each of the
+    newest SEARCH_CANDIDATES posts with its repeat mark for n. Summed over a query's terms, the
+    first counts how many of them a post has and the weights how many times (a post only a mark
     brought, older than the term's candidates, has weight but is ranked only when another of
     the query's terms brings it)."""
     def newest(token_or_mark: str) -> list[int]:
@@ -534,13 +534,16 @@ def _term_candidates(conn: sqlite3.Connection, token: str
             f"SELECT rowid FROM post_search WHERE post_search MATCH ? ORDER BY rowid DESC "
             f"LIMIT {SEARCH_CANDIDATES}", (_fts_string(token_or_mark),))]
     first = newest(token)
-    weights = list(first)
+    weights = dict.fromkeys(first, 1)
     prefix = _repeat_mark(token)
     for (mark,) in conn.execute("SELECT term FROM search_marks WHERE term > ? AND term < ?",
                                 (prefix, _repeat_mark(token, "y"))).fetchall():
-        weights.extend(newest(mark) * (int(mark[len(prefix):]) - 1))
-    # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, counted as fast.
-    return array.array("q", first), array.array("q", weights)
+        extra = int(mark[len(prefix):]) - 1
+        for doc in newest(mark):
+            weights[doc] = weights.get(doc, 0) + extra
+    # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
+    return (array.array("q", first), array.array("q", weights),
+            array.array("q", weights.values()))
 
 
 def _ranked_hits(conn: sqlite3.Connection, ranked: list[tuple[int, int, int]],
@@ -1525,7 +1528,7 @@ class SqliteStore:
                 # (first) and how many times (weights). Posts in order by that, then newer (doc
                 # order); posts of one millisecond and equal rank by id (see _ranked_hits).
                 first: collections.Counter[int] = collections.Counter()
-                weights: collections.Counter[int] = collections.Counter()
+                weights: dict[int, int] = {}
                 for token in tokens:
                     candidates = cache.term(version, token) if usable else None
                     if candidates is None:
@@ -1533,7 +1536,12 @@ class SqliteStore:
                         if usable:
                             cache.keep_term(version, token, candidates)
                     first.update(candidates[0])  # counted in C: no Python loop per number
-                    weights.update(candidates[1])
+                    if not weights:
+                        weights = dict(zip(candidates[1], candidates[2]))
+                    else:
+                        weight = weights.get
+                        for doc, more in zip(candidates[1], candidates[2]):
+                            weights[doc] = weight(doc, 0) + more
                 ranked = sorted(((doc, matched, weights[doc]) for doc, matched in first.items()),
                                 key=lambda row: (row[1], row[2], row[0]), reverse=True)
                 seen = cache.seen_by(version, filters) if usable else {}

@@ -79,7 +79,8 @@ function setup(thread)
 end
 """
 
-# Paths read from a file (one a line), taken in turn by each connection's requests.
+# Paths read from a file (one a line), taken in turn by each connection's requests; each
+# request as another visitor, as in LUA_UNIQUE_PATHS (a path's first answer is a search).
 LUA_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
@@ -88,7 +89,9 @@ function init(args)
 end
 function request()
   n = n + 1
-  return wrk.format("GET", paths[(n % #paths) + 1])
+  local visitor = string.format("10.%d.%d.%d", 128 + id % 128, math.floor(n / 256) % 256,
+                                n % 256)
+  return wrk.format("GET", paths[(n % #paths) + 1], {["X-Forwarded-For"] = visitor})
 end
 """ + LUA_REPORT
 

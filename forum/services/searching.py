@@ -187,7 +187,7 @@ async def matching_faq(store: Store, words: list[str], board: str | None, *,
 
 # A post's plain text, for snippets and the knowledge base's matching: the same newest posts
 # and entries come back in search after search, and nh3's parse of their HTML was about a
-# third of a never-seen search's own work. A pure function of the HTML, so a memo can never be
+# sixth of a never-seen search's own work. A pure function of the HTML, so a memo can never be
 # stale; texts over PLAIN_KEPT_MAX characters are made each time, so that it holds at most
 # some 2048 × 8,000 characters.
 PLAIN_KEPT_MAX = 8000

@@ -95,7 +95,8 @@ function setup(thread)
 end
 """
 
-# Paths read from a file (one a line), taken in turn by each connection's requests.
+# Paths read from a file (one a line), taken in turn by each connection's requests; each
+# request as another visitor, as in LUA_UNIQUE_PATHS (a path's first answer is a search).
 LUA_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
@@ -104,7 +105,9 @@ function init(args)
 end
 function request()
   n = n + 1
-  return wrk.format("GET", paths[(n % #paths) + 1])
+  local visitor = string.format("10.%d.%d.%d", 128 + id % 128, math.floor(n / 256) % 256,
+                                n % 256)
+  return wrk.format("GET", paths[(n % #paths) + 1], {["X-Forwarded-For"] = visitor})
 end
 """ + LUA_REPORT
 
@@ -112,6 +115,9 @@ end
 # term: digits and letters that no post holds, different for every request of every run (args[2]
 # is the run's number). The search does all its work (segmentation, every term's candidates,
 # ranking, snippets) and the answer is the same query's, but no page cache can have it.
+# Each request comes as another visitor (X-Forwarded-For, which the server reads when started
+# with --behind-https, as behind the city's proxy): a visitor may search 60 times a minute, and
+# from one address the run would measure 429s after the first 60.
 LUA_UNIQUE_PATHS = LUA_THREAD_ID + r"""
 function init(args)
   paths = {}
@@ -121,8 +127,9 @@ function init(args)
 end
 function request()
   n = n + 1
+  local visitor = string.format("10.%d.%d.%d", id % 256, math.floor(n / 256) % 256, n % 256)
   return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
-                                         run, id, n))
+                                         run, id, n), {["X-Forwarded-For"] = visitor})
 end
 """ + LUA_REPORT
 
@@ -629,7 +636,10 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
     reader = setup.pop("reader")
     REPLIES_SENT[0] = 0
     port, hello_port = free_port(), free_port()
-    serve = [sys.executable, str(ROOT / "server.py"), "serve", "--db", db, *options.server_args]
+    # --behind-https: the client's address from X-Forwarded-For (see LUA_PATHS: popular
+    # searches come as many visitors); the logged-in rows send their session cookie as is.
+    serve = [sys.executable, str(ROOT / "server.py"), "serve", "--db", db, "--behind-https",
+             *options.server_args]
     server = start([*serve, "--port", str(port)], folder / "server.log")
     hello = start([sys.executable, str(Path(__file__).resolve()), "--hello-server",
                    str(hello_port)], folder / "hello.log")

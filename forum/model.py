@@ -361,6 +361,15 @@ class SearchHit:
     score: float
 
 
+@dataclass(frozen=True)
+class SearchRank:
+    """A search hit without its post: what a search needs to count hits and to order them
+    by time before it reads the few posts of the page it shows."""
+    post_id: str
+    created_at: dt.datetime
+    score: float
+
+
 @dataclass
 class AuditEntry:
     """One moderator, staff or admin action: who, when, what, to what, and why."""

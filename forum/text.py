@@ -110,9 +110,20 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     window = value[start:start + width]
     if not wanted:
         return html.escape(window)
-    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    # Only the terms in the window make the pattern: the same few words recur from snippet to
+    # snippet, so re's own cache of compiled patterns answers, where every new query (a word no
+    # post holds, a new combination) would compile anew (a tenth of a millisecond, per hit).
+    # IGNORECASE matches more than any one folding (i with İ and ı, k with the Kelvin sign): a
+    # term is known absent by a plain search only when it has no case (Chinese, digits), or
+    # when it and every letter with case in the window are ASCII.
+    lower_window = window.lower()
+    ascii_letters_only = all(c.isascii() or c.lower() == c.upper() for c in window)
+    present = [t for t in wanted if t in window or (t.lower() != t.upper() and (
+        not (ascii_letters_only and t.isascii()) or t.lower() in lower_window))]
+    matches = re.compile("|".join(re.escape(t) for t in present), re.IGNORECASE).finditer(
+        window) if present else ()
     pieces, last = [], 0
-    for match in pattern.finditer(window):
+    for match in matches:
         pieces.append(html.escape(window[last:match.start()]))
         pieces.append(f"<mark>{html.escape(match.group(0))}</mark>")
         last = match.end()

@@ -13,7 +13,7 @@ from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Subscription, User)
+                         SearchRank, Session, Setting, Subscription, User)
 
 __all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
            "POST_CHANGEABLE",
@@ -383,6 +383,16 @@ class Store(Protocol):
         word costs the same at any size of the data.
         Terms are plain words, never query syntax. Empty list when nothing matches or `terms`
         or `where` is empty."""
+
+    async def search_ranks(self, terms: list[str], where: list[PostFilter],
+                           limit: int) -> list[SearchRank]:
+        """The first `limit` hits of search_posts(terms, where, 0, limit), in the same order and
+        with the same scores, as post ids and creation times: the posts themselves are not
+        read (get_posts reads the few that are shown)."""
+
+    async def get_posts(self, post_ids: list[str]) -> list[Post]:
+        """The posts with these ids, in the order given; ids of no post (malformed ones
+        included) are skipped."""
 
     # notifications and mail --------------------------------------------------------------------
     async def add_notifications(self, notifications: list[Notification]) -> None:

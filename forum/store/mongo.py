@@ -26,7 +26,7 @@ from pymongo.write_concern import WriteConcern
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Subscription, User, iso)
+                         SearchRank, Session, Setting, Subscription, User, iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
                               ReplyKey,
@@ -1087,10 +1087,19 @@ class MongoStore:
         # values, and $literal keeps one like "$ne" from being read as a field inside $filter.
         # Ranked as SQLite ranks: first by how many of the query's terms the post has, then by
         # how often they occur (a title's terms are stored several times, so a title match
-        # weighs more; SQLite's bm25 also favours rarer terms, this does not), then newer.
+        # weighs more), then newer.
+        pipeline = self._search_pipeline(wanted, where, offset, limit)
+        cursor = await self._db["posts"].aggregate(pipeline)
+        return [SearchHit(_from_doc(Post, doc),
+                          doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
+                for doc in await cursor.to_list()]
+
+    @staticmethod
+    def _search_pipeline(wanted: list[str], where: list[PostFilter], offset: int,
+                         limit: int) -> list[dict[str, Any]]:
         occurrences = {"$size": {"$filter": {
             "input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}}}
-        pipeline = [
+        return [
             {"$match": {"$and": [{"terms": {"$in": wanted}},
                                  {"$or": [_post_query(one) for one in where]}]}},
             # Only the newest matches are ranked, as in SQLite (its SEARCH_CANDIDATES per term):
@@ -1105,10 +1114,28 @@ class MongoStore:
             {"$limit": limit},
             {"$project": {"terms": 0}},
         ]
+
+    async def search_ranks(self, terms: list[str], where: list[PostFilter],
+                           limit: int) -> list[SearchRank]:
+        wanted = list(dict.fromkeys(term for term in terms if term))
+        if not wanted or not where or limit <= 0:
+            return []
+        pipeline = self._search_pipeline(wanted, where, 0, limit)
+        # Only what ranking and counting need leaves the server: not the posts' text.
+        pipeline[-1] = {"$project": {"_id": 1, "created_at": 1, "_matched": 1, "_weight": 1}}
         cursor = await self._db["posts"].aggregate(pipeline)
-        return [SearchHit(_from_doc(Post, doc),
-                          doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
+        return [SearchRank(str(doc["_id"]), as_utc(doc["created_at"]),
+                           doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
                 for doc in await cursor.to_list()]
+
+    async def get_posts(self, post_ids: list[str]) -> list[Post]:
+        ids = list(dict.fromkeys(post_ids))
+        if not ids:
+            return []
+        cursor = self._db["posts"].find({"_id": {"$in": [_oid(one) for one in ids]}},
+                                        {"terms": 0})
+        found = {str(doc["_id"]): _from_doc(Post, doc) for doc in await cursor.to_list()}
+        return [found[post_id] for post_id in post_ids if post_id in found]
 
     # notifications and mail ------------------------------------------------------------------
     async def add_notifications(self, notifications: list[Notification]) -> None:

@@ -15,6 +15,7 @@ growing back-off (up to 100 ms a try) and gave `--processes 2` its second-long t
 """
 from __future__ import annotations
 
+import array
 import asyncio
 import collections
 import contextlib
@@ -37,7 +38,7 @@ from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
                          FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
                          Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         Session, Setting, Subscription, User, is_id,
+                         SearchRank, Session, Setting, Subscription, User, is_id,
                          iso)
 from forum.store.base import (IDEMPOTENCY_RETENTION, POST_CHANGEABLE, RECORD_KINDS,
                               TOO_MANY_FILES, AuditKey, Conflict, FaqKey, NotFound, PostKey,
@@ -52,8 +53,17 @@ BUSY_TIMEOUT_MS = 10_000
 VERSION_TIMEOUT_MS = 200  # content_version runs on the event loop: it must not wait long
 READER_THREADS = 2
 HIT_RETENTION = dt.timedelta(days=1)
-# At most this many search hits are read from posts at a time (see _visible_hits).
+# At most this many search hits are checked against the filters at a time (see _ranked_hits).
 SEARCH_BATCH_MAX = 500
+# What _SearchCache keeps: the candidate lists of this many terms, holding at most this many
+# numbers in all (8 bytes each: 16 MB); terms with fewer matches than SEARCH_CACHE_MATCHES_MIN
+# are read each time (a rare word is a short read, and a flood of made-up words must not push
+# the common ones out); and, per set of filters, whether each of at most SEARCH_CACHE_SEEN_MAX
+# posts passed them (with its id and time: about 20 MB).
+SEARCH_CACHE_TERMS = 5000
+SEARCH_CACHE_NUMBERS = 2_000_000
+SEARCH_CACHE_MATCHES_MIN = 20
+SEARCH_CACHE_SEEN_MAX = 100_000
 # A post's number in the search index is the millisecond of its created_at times this, plus its
 # slot among the posts of that millisecond (see _doc_base); up to the year 2109 it fits in 62 bits.
 DOC_SLOTS = 1 << 20
@@ -440,44 +450,146 @@ def _add_to_index(conn: sqlite3.Connection, entries: list[tuple[str, str, str]])
                      [(mark,) for mark in marks])
 
 
-def _visible_hits(conn: sqlite3.Connection, fetch: Callable[[int], list[Any]], cut_off: bool,
-                  visible: str, params: list[Any], wanted: int) -> list[SearchHit]:
-    """Up to `wanted` posts of the ranked (doc, matched, weight) rows that `fetch(size)` gives,
-    in order, that pass the filters: a batch of rows at a time, the posts read for whole runs
-    of ties only, which are put in their final order here (within a run of one millisecond and
-    equal rank, the newest id first, as in MongoDB). `cut_off`: rows follow the last that
-    fetch gives, so its last run may go on."""
-    hits: list[SearchHit] = []
-    held: list[tuple[int, int, int]] = []
-    size = wanted
-    while len(hits) < wanted:
-        rows = fetch(size)
-        ranks, held = _complete_ties(held + rows, more=len(rows) == size or cut_off)
-        if ranks:
-            rank = {doc: (matched, weight) for doc, matched, weight in ranks}
-            found = sorted((((*rank[row["search_doc"]], row["created_at"], row["id"]), row)
-                            for row in conn.execute(visible, [json.dumps(list(rank)), *params])),
-                           key=operator.itemgetter(0), reverse=True)
-            hits.extend(SearchHit(_from_row(Post, row), _search_score(matched, weight))
-                        for (matched, weight, _, _), row in found[:wanted - len(hits)])
-        if len(rows) < size:
-            break
+class _SearchCache:
+    """What searches read again and again, kept while the content version stands: each common
+    term's candidates (_term_candidates), and which posts passed a set of filters. Every write
+    of what pages show moves the version, and the first search at a newer version drops it all,
+    so a write is found by the next search. Shared by the reader threads: each read and each
+    store names the version its own read transaction saw, and is refused when that is not the
+    one kept (an older reader neither uses nor leaves anything for a newer one)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version = -1
+        self._clear()
+
+    def _clear(self) -> None:
+        # New objects, never emptied in place: a reader still at the old version keeps
+        # reading the ones it was given.
+        self.terms: collections.OrderedDict[str, tuple[array.array, array.array, array.array]] = \
+            collections.OrderedDict()
+        self.numbers = 0
+        self.seen: collections.OrderedDict[str, dict[int, tuple[str, str] | None]] = \
+            collections.OrderedDict()
+        self.seen_count = 0
+
+    def start(self, version: int) -> bool:
+        """Whether a read at `version` may use the cache; a newer version drops what it held."""
+        with self.lock:
+            if version > self.version:
+                self.version = version
+                self._clear()
+            return version == self.version
+
+    def term(self, version: int, token: str) -> tuple[array.array, array.array, array.array] | None:
+        with self.lock:
+            if version != self.version or token not in self.terms:
+                return None
+            self.terms.move_to_end(token)
+            return self.terms[token]
+
+    def keep_term(self, version: int, token: str,
+                  candidates: tuple[array.array, array.array, array.array]) -> None:
+        size = sum(len(numbers) for numbers in candidates)
+        if len(candidates[0]) < SEARCH_CACHE_MATCHES_MIN or size > SEARCH_CACHE_NUMBERS:
+            return
+        with self.lock:
+            if version != self.version or token in self.terms:
+                return
+            self.terms[token] = candidates
+            self.numbers += size
+            while self.numbers > SEARCH_CACHE_NUMBERS or len(self.terms) > SEARCH_CACHE_TERMS:
+                _, old = self.terms.popitem(last=False)
+                self.numbers -= sum(len(numbers) for numbers in old)
+
+    def seen_by(self, version: int, filters: str) -> dict[int, tuple[str, str] | None]:
+        """Per post number, (id, created_at) when it passed `filters`, None when it did not; a
+        dict of the reader's own when the version is not the one kept."""
+        with self.lock:
+            if version != self.version:
+                return {}
+            found = self.seen.get(filters)
+            if found is None:
+                found = self.seen[filters] = {}
+            self.seen.move_to_end(filters)
+            return found
+
+    def keep_seen(self, version: int, filters: str, seen: dict[int, tuple[str, str] | None],
+                  found: dict[int, tuple[str, str] | None]) -> None:
+        seen.update(found)
+        with self.lock:
+            if version != self.version or self.seen.get(filters) is not seen:
+                return
+            self.seen_count += len(found)
+            while self.seen_count > SEARCH_CACHE_SEEN_MAX and len(self.seen) > 1:
+                _, old = self.seen.popitem(last=False)
+                self.seen_count -= len(old)
+            if self.seen_count > SEARCH_CACHE_SEEN_MAX:  # one set of filters over it alone
+                self.seen_count -= len(seen)
+                seen.clear()
+
+
+def _term_candidates(conn: sqlite3.Connection, token: str
+                     ) -> tuple[array.array, array.array, array.array]:
+    """A term's candidates: the numbers of its newest SEARCH_CANDIDATES posts (doc order is
+    created_at order, so a common word costs the same at any size of the data), then its
+    weights as posts and how much each weighs: each candidate 1, plus n - 1 for each of the
+    newest SEARCH_CANDIDATES posts with its repeat mark for n. Summed over a query's terms, the
+    first counts how many of them a post has and the weights how many times (a post only a mark
+    brought, older than the term's candidates, has weight but is ranked only when another of
+    the query's terms brings it)."""
+    def newest(token_or_mark: str) -> list[int]:
+        # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
+        return [row[0] for row in conn.execute(
+            f"SELECT rowid FROM post_search WHERE post_search MATCH ? ORDER BY rowid DESC "
+            f"LIMIT {SEARCH_CANDIDATES}", (_fts_string(token_or_mark),))]
+    first = newest(token)
+    weights = dict.fromkeys(first, 1)
+    prefix = _repeat_mark(token)
+    for (mark,) in conn.execute("SELECT term FROM search_marks WHERE term > ? AND term < ?",
+                                (prefix, _repeat_mark(token, "y"))).fetchall():
+        extra = int(mark[len(prefix):]) - 1
+        for doc in newest(mark):
+            weights[doc] = weights.get(doc, 0) + extra
+    # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
+    return (array.array("q", first), array.array("q", weights),
+            array.array("q", weights.values()))
+
+
+def _ranked_hits(conn: sqlite3.Connection, ranked: list[tuple[int, int, int]],
+                 visible: str, params: list[Any], seen: dict[int, tuple[str, str] | None],
+                 wanted: int) -> tuple[list[tuple[int, int, str, str]],
+                                       dict[int, tuple[str, str] | None]]:
+    """The first `wanted` of the ranked (doc, matched, weight) rows whose posts pass the
+    filters, as (matched, weight, created_at, post id) in their final order: by rank, and
+    within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
+    `seen` before are not checked again; the others are, a batch at a time, reading only their
+    id and time. Also returns what was found out, for the cache."""
+    found: dict[int, tuple[str, str] | None] = {}
+    hits: list[tuple[int, int, str, str]] = []
+    last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
+    position, size = 0, max(wanted, 50)
+    while position < len(ranked):
+        batch = ranked[position:position + size]
+        position += len(batch)
         size = min(size * 2, SEARCH_BATCH_MAX)
-    return hits
-
-
-def _complete_ties(ranks: list[tuple[int, int, int]], more: bool
-                   ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
-    """Split ranked (doc, matched, weight) rows into those that can be put in their final order
-    now and those to hold back: when `more` rows follow, the last run of equal (matched,
-    weight, millisecond), which the next rows may continue and whose order is by post id."""
-    if not more:
-        return ranks, []
-    cut = len(ranks)
-    tie = (ranks[-1][1], ranks[-1][2], ranks[-1][0] // DOC_SLOTS)
-    while cut and (ranks[cut - 1][1], ranks[cut - 1][2], ranks[cut - 1][0] // DOC_SLOTS) == tie:
-        cut -= 1
-    return ranks[:cut], ranks[cut:]
+        unknown = [doc for doc, _, _ in batch if doc not in seen and doc not in found]
+        if unknown:
+            passed = {row[0]: (row[1], row[2])
+                      for row in conn.execute(visible, [json.dumps(unknown), *params])}
+            found.update((doc, passed.get(doc)) for doc in unknown)
+        for doc, matched, weight in batch:
+            run = (matched, weight, doc // DOC_SLOTS)
+            if last is not None and run != last:
+                position = len(ranked)
+                break
+            post = seen[doc] if doc in seen else found[doc]
+            if post is not None:
+                hits.append((matched, weight, post[1], post[0]))
+                if len(hits) == wanted:
+                    last = run
+    hits.sort(reverse=True)
+    return hits[:wanted], found
 
 
 def _search_score(matched: int, weight: int) -> float:
@@ -655,6 +767,7 @@ class SqliteStore:
         self._connections_lock = threading.Lock()
         self._version_connection: sqlite3.Connection | None = None
         self._kept: dict[str, tuple[int, list[sqlite3.Row]]] = {}  # see _rarely_changed
+        self._search_cache = _SearchCache()
         # The unit of work open in this context (see transaction), and the gate that lets one
         # unit or one single write at a time onto the writer's connection.
         self._unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
@@ -1501,54 +1614,95 @@ class SqliteStore:
 
     async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
                            limit: int) -> list[SearchHit]:
-        tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))
-        if not tokens or not where or limit <= 0:
-            return []
         wanted = max(offset, 0) + limit
+
+        def read(conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
+                 ) -> list[SearchHit]:
+            page = ranks[max(offset, 0):wanted]
+            ids = tuple(post_id for _, _, _, post_id in page)
+            rows = {row["id"]: row for row in conn.execute(
+                f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids)}
+            return [SearchHit(_from_row(Post, rows[post_id]), _search_score(matched, weight))
+                    for matched, weight, _, post_id in page]
+        return await self._search(terms, where, wanted, read)
+
+    async def search_ranks(self, terms: list[str], where: list[PostFilter],
+                           limit: int) -> list[SearchRank]:
+        def read(conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
+                 ) -> list[SearchRank]:
+            return [SearchRank(post_id, as_utc(created_at), _search_score(matched, weight))
+                    for matched, weight, created_at, post_id in ranks]
+        return await self._search(terms, where, limit, read)
+
+    async def get_posts(self, post_ids: list[str]) -> list[Post]:
+        ids = tuple(dict.fromkeys(post_ids))
+        if not ids:
+            return []
+        rows = await self._read(lambda conn: conn.execute(
+            f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids).fetchall())
+        found = {row["id"]: _from_row(Post, row) for row in rows}
+        return [found[post_id] for post_id in post_ids if post_id in found]
+
+    async def _search(self, terms: list[str], where: list[PostFilter], wanted: int,
+                      read: Callable[[sqlite3.Connection, list[tuple[int, int, str, str]]], T]
+                      ) -> T | list[Any]:
+        """The best `wanted` hits as (matched, weight, created_at, post id), given to `read`
+        in the same read transaction (which reads posts as the ranking saw them)."""
+        tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))
+        if not tokens or not where or wanted <= 0:
+            return []
         # Any one filter: each one's clauses (none: every post) in parentheses, joined by OR.
         groups, params = [], []
         for one in where:
             clauses, values = _post_where(one)
             groups.append("(" + " AND ".join(clauses) + ")" if clauses else "1")
             params.extend(values)
-        # CROSS JOIN: by doc and id, never by scanning the filters' indexes.
-        visible = (f"SELECT search_docs.doc AS search_doc, posts.* FROM json_each(?) AS ranked "
-                   f"CROSS JOIN search_docs ON search_docs.doc = ranked.value "
+        # CROSS JOIN: by doc and id, never by scanning the filters' indexes. Only the id and
+        # time: the posts shown are read whole afterwards, the others never.
+        visible = (f"SELECT search_docs.doc, posts.id, posts.created_at FROM json_each(?) AS "
+                   f"ranked CROSS JOIN search_docs ON search_docs.doc = ranked.value "
                    f"CROSS JOIN posts ON posts.id = search_docs.post_id "
                    f"WHERE {' OR '.join(groups)}")
+        filters = json.dumps([visible, params], default=str)
+        # Inside a unit of work the reads see its writes, which no version names yet.
+        cached = self._unit.get() is None
+        cache = self._search_cache
 
-        def work(conn: sqlite3.Connection) -> list[SearchHit]:
-            # Each token a quoted string made only of a term: no text of the query is ever FTS5
-            # syntax. Branches (first, weight, MATCH): a term's own token gives (1, 1), its mark
-            # for n repeats (0, n - 1); summed per post, how many of the query's terms it has
-            # and how many times. Posts in order by that, then newer (doc order); posts of one
-            # millisecond and equal rank by id, newest first, as in MongoDB (see _visible_hits).
-            strings = [_fts_string(token) for token in tokens]
-            marks = []
-            for token in tokens:
-                prefix = _repeat_mark(token)
-                marks.extend((0, int(row[0][len(prefix):]) - 1, _fts_string(row[0]))
-                             for row in conn.execute(
-                                 "SELECT term FROM search_marks WHERE term > ? AND term < ?",
-                                 (prefix, _repeat_mark(token, "y"))))
-            # Each term and mark brings its newest SEARCH_CANDIDATES matches (doc order is
-            # created_at order), so that a common word costs the same at any size of the data;
-            # a mark's newest matches hold every candidate of its term that has the mark, and a
-            # post only a mark brought (older than its term's candidates) is left out.
-            branches = [*((1, 1, string) for string in strings), *marks]
-            union = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT rowid, ? AS first, ? AS weight FROM post_search "
-                f"WHERE post_search MATCH ? ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES})"
-                for _ in branches)
-            cursor = conn.execute(
-                f"SELECT rowid, SUM(first), SUM(weight) FROM ({union}) GROUP BY rowid "
-                f"HAVING SUM(first) > 0 ORDER BY 2 DESC, 3 DESC, 1 DESC",
-                [value for branch in branches for value in branch])
+        def work(conn: sqlite3.Connection) -> T:
+            if cached:
+                # One snapshot: the version, the index and the posts read under it.
+                conn.execute("BEGIN")
             try:
-                hits = _visible_hits(conn, cursor.fetchmany, False, visible, params, wanted)
+                version = conn.execute("SELECT version FROM content_version").fetchone()[0]
+                usable = cached and cache.start(version)
+                # Each term's candidates; summed per post, how many of the query's terms it has
+                # (first) and how many times (weights). Posts in order by that, then newer (doc
+                # order); posts of one millisecond and equal rank by id (see _ranked_hits).
+                first: collections.Counter[int] = collections.Counter()
+                weights: dict[int, int] = {}
+                for token in tokens:
+                    candidates = cache.term(version, token) if usable else None
+                    if candidates is None:
+                        candidates = _term_candidates(conn, token)
+                        if usable:
+                            cache.keep_term(version, token, candidates)
+                    first.update(candidates[0])  # counted in C: no Python loop per number
+                    if not weights:
+                        weights = dict(zip(candidates[1], candidates[2]))
+                    else:
+                        weight = weights.get
+                        for doc, more in zip(candidates[1], candidates[2]):
+                            weights[doc] = weight(doc, 0) + more
+                ranked = sorted(((doc, matched, weights[doc]) for doc, matched in first.items()),
+                                key=lambda row: (row[1], row[2], row[0]), reverse=True)
+                seen = cache.seen_by(version, filters) if usable else {}
+                ranks, found = _ranked_hits(conn, ranked, visible, params, seen, wanted)
+                if usable and found:
+                    cache.keep_seen(version, filters, seen, found)
+                return read(conn, ranks)
             finally:
-                cursor.close()  # ends the read, so that it holds back no checkpoint
-            return hits[max(offset, 0):wanted]
+                if cached:
+                    conn.execute("COMMIT")  # ends the read, so that it holds back no checkpoint
         return await self._read(work)
 
     # notifications and mail ------------------------------------------------------------------

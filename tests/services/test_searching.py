@@ -115,3 +115,21 @@ async def test_edits_reindex_and_reindex_rebuilds(store):
     seen = []
     assert await searching.reindex(store, seen.append) == 1 and seen == [1]
     assert len((await searching.search_posts(store, None, "香蕉")).items) == 1
+
+
+@pytest.mark.gen_test
+async def test_a_post_hidden_between_ranking_and_reading_is_not_shown(store, monkeypatch):
+    """The service ranks first and reads the page's posts after: a post hidden in between (by
+    a moderator, or another process) is left out, never shown as it was ranked."""
+    asker = await person(store, "asker")
+    kept = await posting.create_post(store, asker, "forum", {"title": "路灯不亮", "body": "路灯"})
+    hidden = await posting.create_post(store, asker, "forum", {"title": "路灯坏了", "body": "路灯"})
+    ranks = store.search_ranks
+
+    async def ranks_then_hide(*args, **kwargs):
+        found = await ranks(*args, **kwargs)
+        await store.update_post(hidden.post.id, {"status": Status.HIDDEN})
+        return found
+    monkeypatch.setattr(store, "search_ranks", ranks_then_hide)
+    results = await searching.search_posts(store, None, "路灯")
+    assert [r.view.post.id for r in results.items] == [kept.post.id]

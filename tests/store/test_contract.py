@@ -2036,6 +2036,76 @@ async def test_search_finds_the_few_visible_hits_behind_many_hidden_ones(any_sto
         both[4].id, both[3].id, one[2].id, one[1].id]
 
 
+@pytest.mark.gen_test
+async def test_search_ranks_are_the_hits_of_search_posts_without_the_posts(any_store):
+    posts = [await indexed(any_store, terms, at=T0 + dt.timedelta(minutes=n),
+                           status=Status.HIDDEN if n % 5 == 4 else Status.PUBLISHED)
+             for n, terms in enumerate(
+                 [["路灯"], ["路灯", "路灯", "维修"], ["维修"], ["路灯", "维修"]] * 8)]
+    same = [make_post(at=T0 - dt.timedelta(days=1)) for _ in range(4)]
+    for post in same:
+        await any_store.add_post(post)
+        await any_store.index_post(post.id, ["路灯"])
+    published = [PostFilter(statuses=(Status.PUBLISHED,))]
+    for terms in (["路灯"], ["维修", "路灯"], ["维修"], ["没有的词"]):
+        for where in ([PostFilter()], published):
+            for limit in (1, 5, 40):
+                hits = await any_store.search_posts(terms, where, 0, limit)
+                ranks = await any_store.search_ranks(terms, where, limit)
+                assert [(rank.post_id, rank.created_at, rank.score) for rank in ranks] == [
+                    (hit.post.id, hit.post.created_at, hit.score) for hit in hits]
+    assert len(await any_store.search_ranks(["路灯"], published, 100)) == 23
+    assert await any_store.search_ranks([], published, 10) == []
+    assert await any_store.search_ranks(["路灯"], [], 10) == []
+    assert await any_store.search_ranks(["路灯"], published, 0) == []
+    assert posts  # made for the ranks above
+
+
+@pytest.mark.gen_test
+async def test_get_posts_gives_them_in_the_order_asked_and_skips_unknown_ids(any_store):
+    posts = [make_post(at=T0 + dt.timedelta(minutes=n), title=f"第{n}帖") for n in range(3)]
+    for post in posts:
+        await any_store.add_post(post)
+    asked = [posts[2].id, new_id(), posts[0].id, "not-an-id", posts[1].id]
+    assert await any_store.get_posts(asked) == [posts[2], posts[0], posts[1]]
+    assert await any_store.get_posts([]) == []
+
+
+@pytest.mark.gen_test
+async def test_search_finds_every_write_at_once_after_the_same_words_were_searched(any_store):
+    """A store may keep what searches read (each common word's candidates, which posts passed
+    the filters) while nothing is written: every write must show in the next search, also in
+    another process over the same database."""
+    many = [await indexed(any_store, ["停车", "小区"], at=T0 + dt.timedelta(minutes=n))
+            for n in range(30)]
+    published = [PostFilter(statuses=(Status.PUBLISHED,))]
+    expected = ids(reversed(many))
+    for _ in range(2):  # the second time from whatever the first kept
+        assert await found(any_store, ["停车"], published, 0, 40) == expected
+        assert await found(any_store, ["小区", "停车"], published, 0, 40) == expected
+    newest = await indexed(any_store, ["停车"], at=T0 + dt.timedelta(hours=1))
+    assert await found(any_store, ["停车"], published, 0, 2) == [newest.id, expected[0]]
+    await any_store.update_post(many[-1].id, {"status": Status.HIDDEN})
+    assert await found(any_store, ["停车"], published, 0, 2) == [newest.id, expected[1]]
+    await any_store.index_post(many[-2].id, [])
+    assert await found(any_store, ["小区", "停车"], published, 0, 1) == [expected[2]]
+    await any_store.index_post(many[0].id, ["停车", "停车", "小区", "路灯"])
+    assert await found(any_store, ["小区", "停车"], published, 0, 1) == [many[0].id]
+    assert [rank.post_id for rank in await any_store.search_ranks(
+        ["路灯"], published, 5)] == [many[0].id]
+
+    other = stores.another(any_store)
+    await other.open()
+    try:
+        assert await found(other, ["停车"], published, 0, 1) == [many[0].id]  # 停车 twice
+        await other.update_post(many[0].id, {"status": Status.HIDDEN})
+        assert await found(any_store, ["停车"], published, 0, 1) == [newest.id]
+        late = await indexed(other, ["停车"], at=T0 + dt.timedelta(hours=2))
+        assert await found(any_store, ["停车"], published, 0, 1) == [late.id]
+    finally:
+        await other.close()
+
+
 # the content version -------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_content_version_moves_on_with_what_pages_show_and_not_with_bookkeeping(any_store):

@@ -661,7 +661,7 @@ class ProgressBars:
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.stage: str | None = None
-        self.shown = (0.0, -1, None)
+        self.shown: tuple[float, int, int | None] = (0.0, -1, None)   # when, done, total
         self.started = time.monotonic()
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:

@@ -577,7 +577,7 @@ class Year:
         generic = self.rng.sample(words.FORUM_COMMENTS, len(words.FORUM_COMMENTS))
         return (own + generic)[:count]
 
-    async def discussion(self, topic: tuple) -> Story:
+    async def discussion(self, topic: tuple[Any, ...]) -> Story:
         category, title, body, topic_replies = topic
         values = self.places()
         comments = self._comments(topic_replies, values)
@@ -673,7 +673,7 @@ class Year:
                           self.fill(topic_replies[0], values))
 
     # consultations
-    async def question(self, board: str, outcome: str, topic: tuple,
+    async def question(self, board: str, outcome: str, topic: tuple[Any, ...],
                        pool: list[User]) -> Story:
         if outcome == "hidden":
             times = self.plan(["create", "hide"], wait=None)
@@ -753,7 +753,7 @@ class Year:
         return {"letter_type": kind, "area": area}
 
     # cases
-    async def case(self, board: str, outcome: str, topic: tuple) -> Story:
+    async def case(self, board: str, outcome: str, topic: tuple[Any, ...]) -> Story:
         visitor = outcome.endswith("_visitor")
         outcome = outcome.removesuffix("_visitor")
         steps = self.casework_steps(outcome, CASE_STEPS[outcome])

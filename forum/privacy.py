@@ -81,19 +81,19 @@ def _star_digits(raw: str, keep_head: int, keep_tail: int = TAIL) -> str:
     return "".join(out)
 
 
-def _mask_id_18(m: re.Match) -> str:
+def _mask_id_18(m: re.Match[str]) -> str:
     if not (id_check_ok(m.group(0)) and _valid_date(m.group(2))):
         return m.group(0)
     return m.group(1) + "*" * 8 + m.group(3)
 
 
-def _mask_id_15(m: re.Match) -> str:
+def _mask_id_15(m: re.Match[str]) -> str:
     if not _valid_date(m.group(2)):
         return m.group(0)
     return m.group(1) + "*" * 6 + m.group(3)
 
 
-def _mask_card(m: re.Match) -> str:
+def _mask_card(m: re.Match[str]) -> str:
     raw = m.group(0)
     digits = "".join(ch for ch in raw if _is_digit(ch))
     if not 16 <= len(digits) <= 19 or not luhn_ok(digits):
@@ -128,7 +128,7 @@ def _mask_phones(value: str) -> str:
     return _MOBILE.sub(_mask_mobile, "".join(pieces))
 
 
-def _mask_mobile(m: re.Match) -> str:
+def _mask_mobile(m: re.Match[str]) -> str:
     raw = m.group(0)
     try:
         number = phonenumbers.parse(raw, REGION)

@@ -49,6 +49,7 @@ from forum.messages import msg
 from forum.model import Post, PostFilter, Status, User
 from forum.boards import AREAS, CASE_BOARDS, LETTER_TYPES, POLICIES
 from forum.services import cases
+from forum.services.presenting import PostView
 from forum.store.base import Store
 
 T = TypeVar("T")
@@ -399,7 +400,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def grouping(by: Any) -> str:
     """`by` as one of GROUPINGS. Raises Invalid (by)."""
-    if by not in GROUPINGS:
+    if not isinstance(by, str) or by not in GROUPINGS:
         raise Invalid({"by": msg("应为 {choices} 之一", choices=", ".join(GROUPINGS))})
     return by
 
@@ -510,7 +511,7 @@ class Record:
     kind: str
     since: str                 # YYYY-MM-DD, the first day of this year in the city's time
     figures: Figures           # this year's, as the statistics count them
-    recent: list               # its latest closed public letters (PostView)
+    recent: list[PostView]     # its latest closed public letters
 
 
 async def department_record(cache: ReportCache, store: Store, viewer: User | None,

@@ -113,7 +113,7 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
         loop.add_handler(sock, accept, IOLoop.READ)
         return remove
 
-    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple) -> None:
+    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple[Any, ...]) -> None:
         if len(self._connections) >= self.max_connections:
             self.refused += 1
             self._warn_full(len(self._connections))

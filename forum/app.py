@@ -7,6 +7,7 @@ from forum import boards
 from forum.config import Config
 from forum.security import Passwords
 from forum.services import stats
+from forum.store.base import Store
 from forum.web import (access, api, casework_api, casework_pages, feeds, health, i18n,
                        metrics, modules, open311, openapi, pages)
 from forum.web import static
@@ -135,7 +136,8 @@ def make_metrics_app(app: tornado.web.Application) -> tornado.web.Application:
                                    **{**app.settings, "metrics_listener": True})
 
 
-def make_app(config: Config, store, passwords: Passwords | None = None) -> tornado.web.Application:
+def make_app(config: Config, store: Store,
+             passwords: Passwords | None = None) -> tornado.web.Application:
     """The application over an opened store. `passwords` defaults to the config's cost."""
     i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv
     table = routes()

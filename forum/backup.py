@@ -51,7 +51,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Awaitable, Callable, Iterator
 
 from forum import search
 from forum.clock import now
@@ -661,7 +661,7 @@ class ProgressBars:
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.stage: str | None = None
-        self.shown = (0.0, -1, None)
+        self.shown: tuple[float, int, int | None] = (0.0, -1, None)   # when, done, total
         self.started = time.monotonic()
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
@@ -707,7 +707,8 @@ def _summary(manifest: dict[str, Any]) -> str:
             f"{len(manifest['attachments'])} attachments")
 
 
-async def _command(name: str, db: str, work) -> tuple[int, Any, Any]:
+async def _command(name: str, db: str, work: Callable[[Store, ProgressBars], Awaitable[Any]]
+                   ) -> tuple[int, Any, Any]:
     """Open the store named by `db`, run `work(store, bars)`, close it; (status, result, store).
     Every failure ends in one line on stderr and status 1."""
     bars = ProgressBars()

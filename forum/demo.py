@@ -34,7 +34,7 @@ import random
 import secrets
 import sys
 import time
-from typing import IO, Any, AsyncIterator, Callable
+from typing import IO, Any, AsyncGenerator, Callable, Iterator
 
 from forum import boards, holidays, limits, search, text, workflow
 from forum import demo_content as words
@@ -194,7 +194,7 @@ def new_password() -> str:
 
 
 # the timeline --------------------------------------------------------------------------------
-Story = AsyncIterator[dt.datetime]
+Story = AsyncGenerator[dt.datetime, None]
 
 
 class Timeline:
@@ -269,14 +269,15 @@ class Year:
         # letters.
         # One turn per board: interleaving across boards (which depends on today's date) must
         # not leave one board without an anonymous post.
-        self.anonymous = collections.defaultdict(
+        self.anonymous: collections.defaultdict[str, Iterator[bool]] = collections.defaultdict(
             lambda: itertools.cycle([True, False, False, True, False]))
         self.phoned = itertools.cycle([True, False, False])
         # Casework of the second release, in turn too: letters routed to their county's
         # government, helper departments, callbacks, and one extension refused.
         self.county = itertools.cycle([True, False, False])
         self.helped = itertools.cycle([True, False])
-        self.called = collections.defaultdict(lambda: itertools.cycle([True, False, False]))
+        self.called: collections.defaultdict[str, Iterator[bool]] = collections.defaultdict(
+            lambda: itertools.cycle([True, False, False]))
         self.refused = False
         self.followed = itertools.cycle([True, False, False])
         self.public = itertools.cycle([True, True, False, True])
@@ -321,10 +322,10 @@ class Year:
             latest = self.today - HOUR
             first = self.start + (latest - total - self.start) * self.rng.random()
         else:
-            low, high = wait
-            latest = self.today - low
-            longest = high if high is not None else low + 120 * DAY
-            first = self.today - total - (low + (longest - low) * self.rng.random())
+            shortest, at_most = wait
+            latest = self.today - shortest
+            longest = at_most if at_most is not None else shortest + 120 * DAY
+            first = self.today - total - (shortest + (longest - shortest) * self.rng.random())
         for _ in range(12):
             times = self._times(first, delays)
             if times[-1] <= latest:
@@ -334,7 +335,8 @@ class Year:
 
     def _times(self, first: dt.datetime, delays: list[tuple[dt.timedelta, str]]
                ) -> list[dt.datetime]:
-        times, at = [], first
+        times: list[dt.datetime] = []
+        at = first
         for delay, hours in delays:
             at = at + delay if times else at
             at = (self.office(at) if hours == "office" else self.waking(at) if hours == "citizen"
@@ -531,6 +533,14 @@ class Year:
         self.replies += 1
         return view
 
+    async def _status(self, post_id: str) -> Status:
+        """The status of a post the demo wrote; raises LookupError if it is gone (the demo
+        deletes none)."""
+        post = await self.store.get_post(post_id)
+        if post is None:
+            raise LookupError(f"the demo's post {post_id} is gone")
+        return post.status
+
     def _moderator(self) -> User:
         return self.rng.choice(self.moderators)
 
@@ -567,7 +577,7 @@ class Year:
         generic = self.rng.sample(words.FORUM_COMMENTS, len(words.FORUM_COMMENTS))
         return (own + generic)[:count]
 
-    async def discussion(self, topic: tuple) -> Story:
+    async def discussion(self, topic: tuple[Any, ...]) -> Story:
         category, title, body, topic_replies = topic
         values = self.places()
         comments = self._comments(topic_replies, values)
@@ -663,7 +673,7 @@ class Year:
                           self.fill(topic_replies[0], values))
 
     # consultations
-    async def question(self, board: str, outcome: str, topic: tuple,
+    async def question(self, board: str, outcome: str, topic: tuple[Any, ...],
                        pool: list[User]) -> Story:
         if outcome == "hidden":
             times = self.plan(["create", "hide"], wait=None)
@@ -743,7 +753,7 @@ class Year:
         return {"letter_type": kind, "area": area}
 
     # cases
-    async def case(self, board: str, outcome: str, topic: tuple) -> Story:
+    async def case(self, board: str, outcome: str, topic: tuple[Any, ...]) -> Story:
         visitor = outcome.endswith("_visitor")
         outcome = outcome.removesuffix("_visitor")
         steps = self.casework_steps(outcome, CASE_STEPS[outcome])
@@ -820,18 +830,18 @@ class Year:
                     self.rng.randint(3, 10), self.rng.choice(words.EXTENSION_REASONS))
             elif kind == "decide":
                 approve = step.split(":")[1] == "approve"
-                reason = self.rng.choice(words.EXTENSION_APPROVALS if approve
-                                         else words.EXTENSION_REFUSALS) or None
-                await casework.decide_extension(self.store, mod, post_id, approve, reason)
+                decision = self.rng.choice(words.EXTENSION_APPROVALS if approve
+                                           else words.EXTENSION_REFUSALS) or None
+                await casework.decide_extension(self.store, mod, post_id, approve, decision)
             elif kind == "urge":
-                if (await self.store.get_post(post_id)).status is Status.ROUTED:
+                if await self._status(post_id) is Status.ROUTED:
                     await casework.urge(self.store, mod, post_id,
                                         self.rng.choice(words.URGE_NOTES))
             elif kind == "supervise":
                 await casework.supervise(self.store, mod, post_id,
                                          self.rng.choice(words.SUPERVISE_REASONS))
             elif kind in ("callback", "callback_soon"):
-                if (await self.store.get_post(post_id)).status not in (
+                if await self._status(post_id) not in (
                         Status.REPLIED, Status.CLOSED, Status.UNRATED):
                     continue
                 score = step.split(":")[1]
@@ -865,7 +875,7 @@ class Year:
                 await self._reply(self.rng.choice(self.staff[department]), post_id,
                                   words.SECOND_REPLY)
             elif kind in ("rate", "rate_soon") and writer is not None:
-                if (await self.store.get_post(post_id)).status is not Status.REPLIED:
+                if await self._status(post_id) is not Status.REPLIED:
                     continue  # closed unrated in the meantime (a long holiday came between)
                 score = step.split(":")[1]
                 comment = self.rng.choice(words.RATING_COMMENTS[score]) or None

@@ -136,6 +136,8 @@ class TextFormatter(logging.Formatter):
         if self._second[0] != second:
             self._second = (second, time.strftime(self.default_time_format,
                                                   self.converter(record.created)))
+        if not self.default_msec_format:  # as logging does: no milliseconds then
+            return self._second[1]
         return self.default_msec_format % (self._second[1], record.msecs)
 
 

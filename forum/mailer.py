@@ -64,7 +64,8 @@ class SmtpSettings:
 
 def retry_delay(attempts: int) -> dt.timedelta:
     """1, 2, 4, ... minutes after each failure, at most six hours."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    doubling: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_RETRY * doubling, LONGEST_RETRY)
 
 
 class Mailer:

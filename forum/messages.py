@@ -27,7 +27,7 @@ class Message(str):
         self.args = dict(args)
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.template, self.args, str(self)))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 from bson import ObjectId
 
@@ -68,7 +69,7 @@ def new_id() -> str:
     return str(ObjectId())
 
 
-def is_id(value: object) -> bool:
+def is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value)
 
 
@@ -219,7 +220,7 @@ class Post:
     merged_into: str | None = None             # the earlier case this one joined
     # every rating and callback, oldest first: {at, source, score, comment, department,
     # reached}; kept on the case, which is read whenever they are
-    ratings: list[dict] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -417,6 +418,6 @@ class PostFilter:
 
 @dataclass
 class Page:
-    items: list
+    items: list[Any]
     next_cursor: str | None
     prev_cursor: str | None = None   # where given: the page before, as `before=`

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from typing import Callable
+from typing import Any, Callable
 
 import phonenumbers
 
@@ -81,19 +81,19 @@ def _star_digits(raw: str, keep_head: int, keep_tail: int = TAIL) -> str:
     return "".join(out)
 
 
-def _mask_id_18(m: re.Match) -> str:
+def _mask_id_18(m: re.Match[str]) -> str:
     if not (id_check_ok(m.group(0)) and _valid_date(m.group(2))):
         return m.group(0)
     return m.group(1) + "*" * 8 + m.group(3)
 
 
-def _mask_id_15(m: re.Match) -> str:
+def _mask_id_15(m: re.Match[str]) -> str:
     if not _valid_date(m.group(2)):
         return m.group(0)
     return m.group(1) + "*" * 6 + m.group(3)
 
 
-def _mask_card(m: re.Match) -> str:
+def _mask_card(m: re.Match[str]) -> str:
     raw = m.group(0)
     digits = "".join(ch for ch in raw if _is_digit(ch))
     if not 16 <= len(digits) <= 19 or not luhn_ok(digits):
@@ -128,7 +128,7 @@ def _mask_phones(value: str) -> str:
     return _MOBILE.sub(_mask_mobile, "".join(pieces))
 
 
-def _mask_mobile(m: re.Match) -> str:
+def _mask_mobile(m: re.Match[str]) -> str:
     raw = m.group(0)
     try:
         number = phonenumbers.parse(raw, REGION)
@@ -155,38 +155,41 @@ def mask(value: str) -> str:
     return _mask_phones(value)
 
 
-def _optional(value: str | None) -> str | None:
+def _masked(value: str | None) -> str | None:
+    """mask() of a field's value; a field without one (None) stays without."""
     return None if value is None else mask(value)
 
 
 # Every free-text field of a post, and what the public is shown of it. A new text field must be
 # added here: tests/test_privacy.py checks that every str field of Post and Reply is listed.
 POST_FIELDS: dict[str, Callable[[str | None], str | None]] = {
-    "title": mask,
-    "body": mask,
-    "html": mask,
-    "rating_comment": _optional,
-    "status_note": _optional,     # a moderator's reason may quote the post
+    "title": _masked,
+    "body": _masked,
+    "html": _masked,
+    "rating_comment": _masked,
+    "status_note": _masked,     # a moderator's reason may quote the post
     "contact": lambda _: None,    # never public, masked or not
     "real_name": lambda _: None,  # the writer's 姓名: the offices' only
     "extension_reason": lambda _: None,   # between the department and the bureau
 }
 REPLY_FIELDS: dict[str, Callable[[str | None], str | None]] = {
-    "body": mask,
-    "html": mask,
+    "body": _masked,
+    "html": _masked,
 }
 
 
 def public_post(post: Post) -> Post:
-    return dataclasses.replace(post, **{name: shown(getattr(post, name))
-                                        for name, shown in POST_FIELDS.items()},
-                               ratings=[{**entry, "comment": _optional(entry.get("comment"))}
+    # Any: each value goes back to the field it came from, whose type the dict cannot name.
+    shown: dict[str, Any] = {name: show(getattr(post, name)) for name, show in POST_FIELDS.items()}
+    return dataclasses.replace(post, **shown,
+                               ratings=[{**entry, "comment": _masked(entry.get("comment"))}
                                         for entry in post.ratings])
 
 
 def public_reply(reply: Reply) -> Reply:
-    return dataclasses.replace(reply, **{name: shown(getattr(reply, name))
-                                         for name, shown in REPLY_FIELDS.items()})
+    shown: dict[str, Any] = {name: show(getattr(reply, name))
+                             for name, show in REPLY_FIELDS.items()}
+    return dataclasses.replace(reply, **shown)
 
 
 def index_texts(title: str, body: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import unicodedata
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
@@ -30,7 +31,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
 HEADING_SHIFT = 2
 
 
-def _shift_headings(state) -> None:
+def _shift_headings(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"

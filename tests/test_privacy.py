@@ -133,7 +133,17 @@ _NOT_FREE_TEXT = {"id", "board", "author_id", "post_id", "category", "department
                                            (Reply, privacy.REPLY_FIELDS)])
 def test_every_free_text_field_is_decided(kind, decided):
     texts = {f.name for f in dataclasses.fields(kind) if "str" in str(f.type)}
-    assert texts - _NOT_FREE_TEXT == set(decided)
+    # ratings: its entries' comments are masked by public_post itself (tested below)
+    assert texts - _NOT_FREE_TEXT - {"ratings"} == set(decided)
+
+
+def test_the_comment_of_every_rating_is_masked_for_the_public():
+    at = dt.datetime.now(dt.timezone.utc)
+    post = Post("p", "mayor", "t", "b", "<p>b</p>", "u", Status.CLOSED, at, at,
+                ratings=[{"score": "satisfied", "comment": "打13812345678"},
+                         {"score": "unsatisfied", "comment": None}])
+    assert [entry["comment"] for entry in privacy.public_post(post).ratings] == [
+        "打138****5678", None]
 
 
 def test_public_post_and_reply():

@@ -16,7 +16,7 @@ from forum.logs import event
 from forum.model import Department, Role, Session, User, new_id
 from forum.security import Passwords, is_common_password, new_token, token_hash
 from forum.services import notify, throttle
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.store.base import Store
 
 # Auth events (register, login_ok, login_failed, logout) with ids only: never the name a
@@ -83,7 +83,7 @@ def check_new_account(username: Any, password: Any, display_name: Any, email: An
     if taken and fields.errors:
         fields.fail("username", CODE_WORDS["username_taken"])
     fields.done()
-    return name, secret, shown, mail
+    return required(name), required(secret), shown, mail
 
 
 async def register(store: Store, passwords: Passwords, *, username: Any, password: Any,
@@ -137,6 +137,7 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     name = fields.text("username", username, max_len=256)
     secret = fields.secret("password", password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()
+    name, secret = required(name), required(secret)
     account_key = name.casefold()
     here = throttle.account_at(account_key, address)
     # Every attempt takes a failure's place before the password is checked (argon2 is slow, and
@@ -237,7 +238,7 @@ async def change_email(store: Store, passwords: Passwords, viewer: User | None, 
                        pattern_hint="不是有效的电子邮箱地址")
     old = fields.secret("current_password", current_password, min_len=1, max_len=PASSWORD_MAX)
     fields.done()
-    await _check_current_password(store, passwords, viewer, old)
+    await _check_current_password(store, passwords, viewer, required(old))
     await store.update_user(viewer.id, {"email": mail, "email_confirmed": False})
     event(log, "email_changed", user_id=viewer.id, removed=mail is None)  # never the address
     user = await store.get_user(viewer.id)
@@ -274,6 +275,7 @@ async def change_password(store: Store, passwords: Passwords, viewer: User | Non
     old = fields.secret("current_password", current, min_len=1, max_len=PASSWORD_MAX)
     secret = new_password(fields, "new_password", new)
     fields.done()
+    old, secret = required(old), required(secret)
     user = await _check_current_password(store, passwords, viewer, old)
     if secret == old:
         raise Invalid({"new_password": "新密码不能与当前密码相同"})

@@ -12,7 +12,7 @@ from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX,
 from forum.messages import msg
 from forum.model import AuditEntry, BoardSettings, Department, Role, User, is_id
 from forum.services import accounts, audit
-from forum.services.fields import Fields, check_limit
+from forum.services.fields import Fields, check_limit, required
 from forum.store.base import Store
 
 SPECIALTIES_MAX = 12
@@ -151,7 +151,7 @@ async def add_department(store: Store, viewer: User | None, slug: Any, name: Any
                                pattern_hint="2 到 32 个小写字母、数字、- 或 _，以字母开头")
     checked_name = fields.text("name", name, max_len=DEPARTMENT_NAME_MAX)
     fields.done()
-    department = Department(checked_slug, checked_name)
+    department = Department(required(checked_slug), required(checked_name))
     await store.add_department(department)
     await audit.record(store, admin, "add_department", f"department:{checked_slug}",
                        detail={"name": checked_name})

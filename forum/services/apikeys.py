@@ -17,7 +17,7 @@ from forum.model import ApiKey, User, is_id, new_id
 from forum.security import new_token, token_hash
 from forum.services import audit
 from forum.services.admin import require_admin
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.store.base import Store
 
 # Longer than any key this module issues (43 characters); anything longer is not looked up.
@@ -37,6 +37,7 @@ async def issue(store: Store, viewer: User | None, name: Any) -> IssuedKey:
     fields = Fields()
     label = fields.text("name", name, max_len=API_KEY_NAME_MAX)
     fields.done()
+    label = required(label)
     key = new_token()
     record = ApiKey(id=new_id(), name=label, key_hash=token_hash(key), created_by=admin.id,
                     created_at=now())

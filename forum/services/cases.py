@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypedDict
 
 from forum import boards, workflow
 from forum.clock import now
@@ -21,7 +21,7 @@ from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, 
 from forum.security import token_hash, tracking_key
 from forum.services import (attachments, audit, decided, departments, following, notify,
                             posting, settings, throttle)
-from forum.services.fields import Fields, check_limit
+from forum.services.fields import Fields, check_limit, required
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
                                        present_posts, present_thread, step)
@@ -68,11 +68,11 @@ def _require(party: bool, message: str) -> None:
         raise Forbidden(message)
 
 
-def _reason(value: Any, *, required: bool = True, name: str = "reason") -> str | None:
+def _reason(value: Any) -> str:
     fields = Fields()
-    reason = fields.text(name, value, max_len=REASON_MAX, multiline=True, required=required)
+    reason = fields.text("reason", value, max_len=REASON_MAX, multiline=True)
     fields.done()
-    return reason
+    return required(reason)
 
 
 async def apply_step(store: Store, viewer: User | None, post: Post, action: str, new: Status,
@@ -127,7 +127,8 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
                             "应在 {least} 到 {most} 个工作日之间", least=least, most=most))
     text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
     fields.done()
-    board = await store.get_board(post.board)
+    slug = required(slug)
+    board = (await posting.get_board(store, viewer, post.board)).settings
     calendar = await settings.load_calendar(store)
     at = now()
     due = calendar.due(at, days if days is not None else board.reply_days)
@@ -198,6 +199,7 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
     text_comment = fields.text("comment", comment, max_len=REASON_MAX, multiline=True,
                                required=False)
     fields.done()
+    chosen = required(chosen)
     action = workflow.rating_action(chosen, post.reopened)
     new = step(post, action, viewer)
     at = now()
@@ -322,6 +324,7 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
+    text_body = required(text_body)
     existing = len(await store.list_attachments(post.id)) if files else 0
     prepared = await attachments.prepare(files, already=existing) if files else []
     html = await posting.render_text(text_body)
@@ -385,6 +388,13 @@ def may_work_for(viewer: User | None, slug: str) -> bool:
         viewer.has(Role.STAFF) and viewer.department == slug))
 
 
+class _Whose(TypedDict, total=False):
+    """Whose cases a desk lists: the PostFilter fields that name the department and officer."""
+    department: str
+    helper: str
+    officer_id: str
+
+
 async def department_cases(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
                            cursor: Any = None, limit: Any = None, role: Any = None,
                            officer: Any = None) -> DepartmentCases:
@@ -410,7 +420,7 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     statuses = ((Status.CLOSED, Status.UNRATED) if chosen == Status.CLOSED.value
                 else (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED))
     # A helper's cases are led by another department; the officer is always of the lead.
-    whose = ({"helper": slug} if desk == "helper" else {"department": slug})
+    whose: _Whose = {"helper": slug} if desk == "helper" else {"department": slug}
     if mine:
         whose["officer_id"] = viewer.id
     where = PostFilter(boards=CASE_BOARDS, statuses=statuses, **whose)

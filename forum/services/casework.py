@@ -13,7 +13,7 @@ from typing import Any
 
 from forum import boards, privacy, workflow
 from forum.clock import now
-from forum.errors import Conflict, Invalid
+from forum.errors import Conflict, Invalid, NotLoggedIn
 from forum.limits import BODY_MAX, EXTENSION_DAYS_MAX, EXTENSION_DAYS_MIN, REASON_MAX
 from forum.messages import msg
 from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
@@ -21,7 +21,7 @@ from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, 
 from forum.services import decided, following, notify, settings
 from forum.services.cases import (CASE_BOARDS, CLOCK, EXPIRE_BATCH, apply_step, case_for,
                                   close_unrated, note_overdue)
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.posting import get_board, render_text
 from forum.services.presenting import (PostView, ReplyView, is_insider, may_see,
                                        present_thread, step)
@@ -37,11 +37,14 @@ async def add_note(store: Store, viewer: User | None, post_id: Any, body: Any) -
     """协办意见: a note by the lead's or a helper's staff, or a moderator, that the writer, the
     public and a tracking code never see. Raises NotLoggedIn, NotFound, Forbidden, Invalid,
     Conflict."""
+    if viewer is None:
+        raise NotLoggedIn()
     post = await case_for(store, viewer, post_id)
     step(post, "note", viewer)
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
+    text_body = required(text_body)
     html = await render_text(text_body)
     async with decided.unit_decided_from(store, post):
         at = now()
@@ -320,6 +323,7 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
     target_id = fields.identifier("into", into)
     text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
     fields.done()
+    target_id = required(target_id)
     target = await store.get_post(target_id)
     if target is None or not may_see(target, _policy(target), viewer):
         raise Invalid({"into": "要合并到的事项不存在"})

@@ -18,7 +18,7 @@ from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.limits import FAQ_ANSWER_MAX, FAQ_QUESTION_MAX
 from forum.model import FaqEntry, Kind, Page, Post, Status, User, is_id, new_id
 from forum.services import audit
-from forum.services.fields import Fields, check_limit
+from forum.services.fields import Fields, check_limit, required
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import is_moderator, may_answer, may_see
 from forum.store.base import Store
@@ -77,6 +77,7 @@ async def add_entry(store: Store, viewer: User | None, data: dict[str, Any]) -> 
                            naming=True)
     answer = fields.text("answer", data.get("answer"), max_len=FAQ_ANSWER_MAX, multiline=True)
     fields.done()
+    post_id, question, answer = required(post_id), required(question), required(answer)
     post = await store.get_post(post_id)
     policy = boards.policy(post.board) if post else None
     if post is None or policy is None or not may_see(post, policy, viewer):

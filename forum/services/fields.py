@@ -7,7 +7,7 @@ form can mark all wrong fields at once.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from forum.errors import Invalid
 from forum.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
@@ -19,6 +19,8 @@ from forum.text import (has_control_chars, has_hidden_chars, normalize_block, no
 MISSING = "必填"
 WRONG_TYPE = "类型错误"
 HIDDEN_CHARS = "不能包含控制字符或不可见的格式字符（如零宽空格、文字方向控制符）"
+
+T = TypeVar("T")
 
 
 def _has_lone_surrogate(value: str) -> bool:
@@ -145,6 +147,16 @@ class Fields:
     def done(self) -> None:
         if self.errors:
             raise Invalid(self.errors)
+
+
+def required(value: T | None) -> T:
+    """The value of a field checked as required, once `Fields.done()` has passed. A check answers
+    None only for a field it has failed (or an optional one left out), and done() raises Invalid
+    for every failed field, so a required field is there. Raises AssertionError when it is not:
+    a slip in the caller (a field checked as optional, then used as required)."""
+    if value is None:
+        raise AssertionError("a field used as required was checked as optional")
+    return value
 
 
 def check_limit(value: Any, *, default: int = LIST_LIMIT_DEFAULT,

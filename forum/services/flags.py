@@ -9,7 +9,7 @@ from forum.errors import Forbidden, NotLoggedIn
 from forum.limits import REASON_MAX
 from forum.model import Flag, User, new_id
 from forum.services import posting
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.presenting import is_author, step
 from forum.store.base import Store
 
@@ -27,6 +27,6 @@ async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any
     fields = Fields()
     text = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
     fields.done()
-    flag = Flag(new_id(), post.id, viewer.id, text, now())
+    flag = Flag(new_id(), post.id, viewer.id, required(text), now())
     await store.add_flag(flag)
     return flag

@@ -13,7 +13,7 @@ from forum.messages import Message, msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
 from forum.services import audit, decided, following, notify, posting
 from forum.services.cases import CASE_BOARDS
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.presenting import PostView, is_moderator, present_posts, step
 from forum.store.base import Store
 
@@ -68,7 +68,7 @@ class Queue:
 async def queue(store: Store, viewer: User | None) -> Queue:
     """What needs a moderator, oldest first within each kind, with counts per kind. Raises
     NotLoggedIn, Forbidden."""
-    require_moderator(viewer)
+    moderator = require_moderator(viewer)
     at = now()
     sections: list[tuple[str, list[tuple[Post, str, dt.datetime]]]] = []
 
@@ -86,14 +86,18 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     sections.append(("pending", [(p, term("待审核（敏感词或新账号链接）"), p.updated_at)
                                  for p in pending]))
     flags = await store.list_open_flags(None, QUEUE_SECTION_MAX)
-    flagged: dict[str, tuple[Post, str, dt.datetime]] = {}
+    # One item for each flagged post, since its first flag, with every flagger's reason.
+    flagged: dict[str, tuple[Post, list[str], dt.datetime]] = {}
     for flag in flags:
-        post = flagged.get(flag.post_id, (await store.get_post(flag.post_id), "", flag.created_at))
-        if post[0] is not None:
-            # The reasons are the flaggers' own words: a parameter, never translated.
-            reasons = (post[1].args["reasons"] + "；" if post[1] else "") + flag.reason
-            flagged[flag.post_id] = (post[0], msg("举报：{reasons}", reasons=reasons), post[2])
-    sections.append(("flagged", list(flagged.values())))
+        if flag.post_id in flagged:
+            flagged[flag.post_id][1].append(flag.reason)
+            continue
+        flagged_post = await store.get_post(flag.post_id)
+        if flagged_post is not None:
+            flagged[flag.post_id] = (flagged_post, [flag.reason], flag.created_at)
+    # The reasons are the flaggers' own words: a parameter, never translated.
+    sections.append(("flagged", [(p, msg("举报：{reasons}", reasons="；".join(reasons)), since)
+                                 for p, reasons, since in flagged.values()]))
     overdue = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
                                               due_before=at))
     names = {d.slug: d.name for d in await store.list_departments()}
@@ -106,11 +110,11 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     counts: dict[str, int] = {}
     for kind, entries in sections:
         counts[kind] = len(entries)
-        items.extend(await _items(store, viewer, kind, entries))
+        items.extend(await _items(store, moderator, kind, entries))
     found = Queue(items, counts, departments=names)
     for key, kind, entries in await _casework_sections(store, at, names):
         counts[key] = len(entries)
-        setattr(found, key, await _items(store, viewer, kind, entries))
+        setattr(found, key, await _items(store, moderator, kind, entries))
     return found
 
 
@@ -177,6 +181,7 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
     text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
                               required=chosen in NEEDS_REASON)
     fields.done()
+    chosen = required(chosen)
     # One unit: the change, its event, the audit entry and the writer's notice.
     async with decided.unit_decided_from(store, post):
         at = now()

@@ -42,7 +42,7 @@ from forum.limits import DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX
 from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
 from forum.services import apikeys, cases, posting, throttle
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.presenting import may_see, present_posts
 from forum.store.base import Store
 
@@ -159,13 +159,13 @@ async def list_requests(store: Store, args: Mapping[str, Any]) -> list[dict[str,
         # The specification: these override every other argument.
         if len(wanted_ids) > REQUESTS_MAX:
             raise Invalid({"service_request_id": msg("最多 {count} 个", count=REQUESTS_MAX)})
-        found = []
+        requested: list[dict[str, Any]] = []
         for request_id in dict.fromkeys(wanted_ids):
             try:
-                found.extend(await get_request(store, request_id))
+                requested.extend(await get_request(store, request_id))
             except NotFound:
                 continue  # not public, or no such request: left out, as a list leaves it out
-        return found
+        return requested
     fields = Fields()
     codes = _choices(fields, "service_code", args.get("service_code"), list(SERVICES))
     statuses = _choices(fields, "status", args.get("status"), list(STATUSES))
@@ -212,8 +212,8 @@ async def request_for_token(store: Store, token: Any) -> list[dict[str, Any]]:
     for acceptance; or ever: a private letter, a tax report) answers NotFound alike, so the
     answer tells nothing but what is public anyway; hence no rate limit is needed."""
     post = await cases.case_by_code(store, token)
-    policy = boards.policy(post.board) if post else None
-    if post is None or post.board not in SERVICES or not may_see(post, policy, None):
+    if post is None or post.board not in SERVICES or not may_see(
+            post, boards.POLICIES[post.board], None):
         raise NotFound("没有与此 token 对应的公开请求（信件受理并公开后才有编号）")
     return [{"service_request_id": post.id, "token": token}]
 
@@ -319,14 +319,12 @@ def _range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datet
     """[start, end) of a list: the most recent RANGE_DAYS by default; RANGE_DAYS from the one
     bound given; both given must be in order and at most RANGE_DAYS apart. Raises Invalid."""
     span = dt.timedelta(days=RANGE_DAYS)
-    if start is None and end is None:
-        # Up to and including this millisecond: a request made just now is listed.
-        end = now() + dt.timedelta(milliseconds=1)
+    if end is None:
+        # Without either bound, up to and including this millisecond: a request made just now
+        # is listed.
+        end = start + span if start is not None else now() + dt.timedelta(milliseconds=1)
+    if start is None:
         start = end - span
-    elif start is None:
-        start = end - span
-    elif end is None:
-        end = start + span
     if end <= start:
         raise Invalid({"end_date": "应晚于 start_date"})
     # end is exclusive: one millisecond past the latest time included.
@@ -370,6 +368,7 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
         if not (phone or email):
             fields.fail("phone", "市长信箱需要联系方式：phone 或 email 必填")
     fields.done()
+    description = required(description)
     # Chinese order: family name first, without a space between the two.
     name = "".join(part for part in (last, first) if part)
     contact = "，".join(part for part in (name, phone, email) if part) or None

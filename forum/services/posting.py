@@ -19,7 +19,7 @@ from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Status, User, is_id, new_id)
 from forum.services import audit, decided, following, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
-from forum.services.fields import Fields, check_limit
+from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
                                        PostView, ReplyView, Thread, is_moderator, may_edit,
                                        may_post, may_see, present_post, present_posts,
@@ -141,9 +141,11 @@ async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
     posts = await store.list_posts(PostFilter(author_id=viewer.id), decode_cursor(cursor), size + 1)
     page_posts = posts[:size]
     views = await present_posts(store, viewer, page_posts)
-    last = page_posts[-1] if page_posts else None
-    more = len(posts) > size
-    return Page(items=views, next_cursor=encode_cursor((last.created_at, last.id)) if more else None)
+    next_cursor = None
+    if len(posts) > size:  # then the page is full, and its last post is where the next begins
+        last = page_posts[-1]
+        next_cursor = encode_cursor((last.created_at, last.id))
+    return Page(items=views, next_cursor=next_cursor)
 
 
 def _with(where: PostFilter, **changes: Any) -> PostFilter:
@@ -293,6 +295,7 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         fields.fail("anonymous", "此栏目不能匿名")
     extra = await _kind_fields(store, fields, policy, data, viewer)
     fields.done()
+    title, body = required(title), required(body)
     place = await _reserve_write(store, viewer, address)
     html = await _render(body)
     terms = await searching.terms_of(title, body)
@@ -319,6 +322,8 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         await store.add_post(post, event)
         await store.index_post(post.id, terms)
         if policy.kind is Kind.BULLETIN:
+            if viewer is None:  # staff post bulletins: board_for_writing lets no visitor here
+                raise NotLoggedIn()
             await audit.record(store, viewer, "publish", f"post:{post.id}")
         # The board's followers (关注), when the public may see it at once.
         await following.tell_of_new_post(store, post, viewer)
@@ -442,6 +447,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     fields = Fields()
     text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
     fields.done()
+    text_body = required(text_body)
     place = await _reserve_write(store, viewer)
     html = await _render(text_body)
     # The reply, its post's new status and event, the writer's notification and mail and the

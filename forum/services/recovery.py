@@ -24,7 +24,7 @@ from forum.logs import event
 from forum.model import Mail, Session, User, new_id
 from forum.security import Passwords, new_token, token_hash
 from forum.services import accounts, throttle
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.notify import SITE
 from forum.store.base import Store
 
@@ -49,6 +49,7 @@ async def request_reset(store: Store, *, username: Any, address: str = "") -> No
     fields = Fields()
     name = fields.text("username", username, max_len=NAME_MAX_TYPED)
     fields.done()
+    name = required(name)
     typed = name.casefold()
     try:
         await throttle.reserve_all(
@@ -86,6 +87,7 @@ async def reset_password(store: Store, passwords: Passwords, *, token: Any, new_
     secret = fields.text("token", token, max_len=100, pattern=TOKEN, pattern_hint=TOKEN_HINT)
     chosen = accounts.new_password(fields, "new_password", new_password)
     fields.done()
+    secret, chosen = required(secret), required(chosen)
     where = throttle.address_range(address)
     # A bad token's place, taken before the token is tried and given back when it works.
     failure = await throttle.reserve(store, throttle.RESET_TOKENS_PER_ADDRESS, where)

@@ -40,7 +40,7 @@ import datetime as dt
 import io
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, TypeVar
 
 from forum import workflow
 from forum.clock import now
@@ -49,7 +49,10 @@ from forum.messages import msg
 from forum.model import Post, PostFilter, Status, User
 from forum.boards import AREAS, CASE_BOARDS, LETTER_TYPES, POLICIES
 from forum.services import cases
+from forum.services.presenting import PostView
 from forum.store.base import Store
+
+T = TypeVar("T")
 
 BATCH = 500
 
@@ -221,15 +224,19 @@ def summarise(report: Report, boards: tuple[str, ...] = (),
         if report.since else ""
     total = Figures(received=sum(f.received for f in parts), replied=sum(f.replied for f in parts),
                     confidential=sum(f.confidential for f in parts))
+    completion, satisfaction = _rate(sum(f.closed for f in parts), accepted), _rate(pleased, rated)
     figures = {"received": total.received, "replied": total.replied,
-               "completion_rate": _rate(sum(f.closed for f in parts), accepted),
-               "satisfaction_rate": _rate(pleased, rated)}
+               "completion_rate": completion, "satisfaction_rate": satisfaction}
     hidden = total.withheld()
     # a small group's rates are withheld alike, the satisfaction rate with the others
     withheld = tuple(key for key in figures
                      if key in hidden or (key.endswith("_rate") and PER_CASE[0] in hidden))
-    return Summary(since, **{key: None if key in withheld else value
-                             for key, value in figures.items()}, withheld=withheld)
+
+    def shown(key: str, value: T) -> T | None:
+        return None if key in withheld else value
+    return Summary(since, shown("received", total.received), shown("replied", total.replied),
+                   shown("completion_rate", completion), shown("satisfaction_rate", satisfaction),
+                   withheld=withheld)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -393,7 +400,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def grouping(by: Any) -> str:
     """`by` as one of GROUPINGS. Raises Invalid (by)."""
-    if by not in GROUPINGS:
+    if not isinstance(by, str) or by not in GROUPINGS:
         raise Invalid({"by": msg("应为 {choices} 之一", choices=", ".join(GROUPINGS))})
     return by
 
@@ -456,7 +463,7 @@ async def csv_table(cache: ReportCache, store: Store, by: Any, since: Any = None
 
 
 # monthly bulletins ------------------------------------------------------------------------------
-FIRST_BULLETIN = "2000-01"
+FIRST_BULLETIN = dt.date(2000, 1, 1)  # the first month with a bulletin
 
 
 @dataclass
@@ -487,12 +494,12 @@ async def bulletin(cache: ReportCache, store: Store, month: Any) -> Bulletin:
     NotFound for a malformed month, one before 2000 or one after the current month."""
     first = _month(month)
     current = now().astimezone(workflow.CHINA_STANDARD_TIME).date().replace(day=1)
-    if first is None or first < _month(FIRST_BULLETIN) or first > current:
+    if first is None or first < FIRST_BULLETIN or first > current:
         raise NotFound("没有这个月的统计公报")
     before, after = _shift(first, -1), _shift(first, 1)
     found = await cache.get(store, first.isoformat(), after.isoformat())
     return Bulletin(first.strftime("%Y-%m"), first.isoformat(), after.isoformat(),
-                    before.strftime("%Y-%m") if before >= _month(FIRST_BULLETIN) else None,
+                    before.strftime("%Y-%m") if before >= FIRST_BULLETIN else None,
                     after.strftime("%Y-%m") if after <= current else None, found)
 
 
@@ -504,7 +511,7 @@ class Record:
     kind: str
     since: str                 # YYYY-MM-DD, the first day of this year in the city's time
     figures: Figures           # this year's, as the statistics count them
-    recent: list               # its latest closed public letters (PostView)
+    recent: list[PostView]     # its latest closed public letters
 
 
 async def department_record(cache: ReportCache, store: Store, viewer: User | None,

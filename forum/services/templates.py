@@ -17,7 +17,7 @@ from forum.model import Post, ReplyTemplate, Role, User, is_id, new_id
 # attachments -> posting -> searching -> stats -> cases).
 from forum.services import audit, posting  # noqa: F401
 from forum.services.cases import may_work_for
-from forum.services.fields import Fields
+from forum.services.fields import Fields, required
 from forum.services.presenting import is_routed_staff
 from forum.store.base import Store
 
@@ -33,9 +33,7 @@ def may_keep(viewer: User | None, slug: str) -> bool:
         viewer.has(Role.ADMIN) or (viewer.has(Role.STAFF) and viewer.department == slug))
 
 
-async def _department(store: Store, viewer: User | None, slug: Any) -> str:
-    if viewer is None:
-        raise NotLoggedIn()
+async def _department(store: Store, slug: Any) -> str:
     known = {d.slug for d in await store.list_departments()}
     if not isinstance(slug, str) or slug not in known:
         raise NotFound("部门不存在")
@@ -45,7 +43,9 @@ async def _department(store: Store, viewer: User | None, slug: Any) -> str:
 async def list_templates(store: Store, viewer: User | None, slug: Any) -> list[ReplyTemplate]:
     """A department's templates, newest first. Raises NotLoggedIn, NotFound (department),
     Forbidden."""
-    department = await _department(store, viewer, slug)
+    if viewer is None:
+        raise NotLoggedIn()
+    department = await _department(store, slug)
     if not may_read(viewer, department):
         raise Forbidden("只有本部门工作人员和信访局管理员可以查看答复模板")
     return await store.list_templates(department)
@@ -55,13 +55,16 @@ async def add_template(store: Store, viewer: User | None, slug: Any, title: Any,
                        body: Any) -> ReplyTemplate:
     """Keep a new template for the department. Raises NotLoggedIn, NotFound (department),
     Forbidden, Invalid (title, body), Conflict (the department has the most it may keep)."""
-    department = await _department(store, viewer, slug)
+    if viewer is None:
+        raise NotLoggedIn()
+    department = await _department(store, slug)
     if not may_keep(viewer, department):
         raise Forbidden("只有本部门工作人员和系统管理员可以维护答复模板")
     fields = Fields()
     checked_title = fields.text("title", title, max_len=TEMPLATE_TITLE_MAX, naming=True)
     checked_body = fields.text("body", body, max_len=TEMPLATE_BODY_MAX, multiline=True)
     fields.done()
+    checked_title, checked_body = required(checked_title), required(checked_body)
     template = ReplyTemplate(id=new_id(), department=department, title=checked_title,
                              body=checked_body, author_id=viewer.id, created_at=now())
     async with store.transaction():
@@ -79,7 +82,9 @@ async def delete_template(store: Store, viewer: User | None, slug: Any,
                           template_id: Any) -> None:
     """Remove one of the department's templates. Raises NotLoggedIn, NotFound (department, or
     no such template of it), Forbidden."""
-    department = await _department(store, viewer, slug)
+    if viewer is None:
+        raise NotLoggedIn()
+    department = await _department(store, slug)
     if not may_keep(viewer, department):
         raise Forbidden("只有本部门工作人员和系统管理员可以维护答复模板")
     async with store.transaction():
@@ -94,7 +99,7 @@ async def delete_template(store: Store, viewer: User | None, slug: Any,
 async def for_reply(store: Store, viewer: User | None, post: Post) -> list[ReplyTemplate]:
     """The templates an official reply to `post` may start from: the lead department's, for
     its staff; [] for everyone else."""
-    if not is_routed_staff(post, viewer):
+    if post.department is None or not is_routed_staff(post, viewer):
         return []
     return await store.list_templates(post.department)
 

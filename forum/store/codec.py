@@ -36,7 +36,8 @@ def from_plain(cls: type[T], data: dict[str, Any]) -> T:
     """Build `cls` from a plain dict, ignoring keys the dataclass does not have (later versions
     of the schema may add fields an older reader does not know)."""
     kwargs = {}
-    for name, convert in _converters(cls):
+    # Classes are hashable; mypy does not see it of type[T] (python/mypy#11470, #20409).
+    for name, convert in _converters(cls):  # type: ignore[arg-type]
         if name in data:
             value = data[name]
             kwargs[name] = None if value is None else convert(value)

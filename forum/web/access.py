@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 import tornado.web
 
@@ -28,10 +29,10 @@ TEXT_FIELDS = ("route", "user_id", "request_id")
 
 
 class RequestLog:
-    def __init__(self, metrics: Metrics, rules: list[tuple]) -> None:
+    def __init__(self, metrics: Metrics, rules: list[tuple[Any, ...]]) -> None:
         self.metrics = metrics
         # The URL table's patterns by handler, to find which parts of a path were captured.
-        self.patterns: dict[type, list[re.Pattern]] = {}
+        self.patterns: dict[type, list[re.Pattern[str]]] = {}
         for rule in rules:
             pattern, handler = rule[0], rule[1]
             self.patterns.setdefault(handler, []).append(re.compile(pattern))

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 
 import tornado.httpserver
 import tornado.iostream
+from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
 
 log = logging.getLogger("forum.connections")
@@ -112,7 +113,7 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
         loop.add_handler(sock, accept, IOLoop.READ)
         return remove
 
-    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple) -> None:
+    def handle_stream(self, stream: tornado.iostream.IOStream, address: tuple[Any, ...]) -> None:
         if len(self._connections) >= self.max_connections:
             self.refused += 1
             self._warn_full(len(self._connections))
@@ -126,4 +127,8 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
             written = stream.write(REFUSAL)
         except tornado.iostream.StreamClosedError:
             return
-        written.add_done_callback(lambda done: (done.exception(), stream.close()))
+
+        def close(done: Future[None]) -> None:
+            done.exception()  # asked for, so a refusal the client did not wait for logs nothing
+            stream.close()
+        written.add_done_callback(close)

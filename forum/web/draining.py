@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from tornado import httputil
+from tornado.concurrent import Future
 
 UNAVAILABLE_BODY = json.dumps({"error": {"code": "unavailable",
                                          "message": "the server is restarting; try again"}}).encode()
@@ -122,15 +123,24 @@ class _Request(httputil.HTTPMessageDelegate):
             self.owner._ended(self.conn)
 
 
-class _Counted:
+class _Counted(httputil.HTTPConnection):
     """The request's connection as the application sees it: finishing the answer ends the
-    request's count."""
+    request's count. Everything else is the connection's own."""
 
     def __init__(self, request: _Request):
         self._request = request
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._request.conn, name)
+
+    # HTTPConnection's own methods are found on the class, before __getattr__ is asked.
+    def write_headers(self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+                      headers: httputil.HTTPHeaders, chunk: bytes | None = None
+                      ) -> Future[None]:
+        return self._request.conn.write_headers(start_line, headers, chunk)
+
+    def write(self, chunk: bytes) -> Future[None]:
+        return self._request.conn.write(chunk)
 
     def finish(self) -> None:
         try:

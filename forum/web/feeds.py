@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from forum.config import site_address
 from forum.model import iso
@@ -44,7 +45,7 @@ class BoardFeedHandler(BaseHandler):
         self.set_header("Content-Type", "application/atom+xml; charset=UTF-8")
         self.finish(b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, "utf-8"))
 
-    def write_error(self, status_code: int, **kwargs) -> None:
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
         status, _code, message, _fields = self.error_details(status_code, kwargs.get("exc_info"))
         self.set_status(status)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")

@@ -38,7 +38,8 @@ def load_translations(directory: str = TRANSLATIONS_PATH) -> None:
     # is put back as written.
     for path in Path(directory).glob("*.csv"):
         locale = tornado.locale.get(path.stem)
-        if locale.code != path.stem:
+        # A CSVLocale, once tornado has read the CSV files: the others have no translations.
+        if locale.code != path.stem or not isinstance(locale, tornado.locale.CSVLocale):
             continue
         with open(path, encoding="utf-8", newline="") as handle:
             for row in csv.reader(handle):

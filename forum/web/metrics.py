@@ -30,6 +30,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessColl
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
 from forum.errors import StoreUnavailable
 from forum.services import operations
@@ -102,7 +103,7 @@ class Metrics:
             ["operation"], registry=self.registry)
         # Each label set's counter and histogram, looked up once (labels() takes a lock and
         # builds its key on every call). As bounded as the labels: routes, methods, statuses.
-        self._children: dict[tuple[str, str, str], tuple] = {}
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
         if not self.multiprocess:
             # CPU, memory, open files of this process (figures that do not add up over processes,
             # so left out in multiprocess mode).
@@ -135,7 +136,7 @@ class Metrics:
 class _Joined:
     """Several collectors read as one registry."""
 
-    def __init__(self, *collectors) -> None:
+    def __init__(self, *collectors: Collector) -> None:
         self.collectors = collectors
 
     def collect(self) -> Iterable[Metric]:

@@ -41,8 +41,8 @@ def to_xml(root: str, item: str | None, payload: Any) -> bytes:
             _fill(SubElement(top, item or "item"), entry)
     else:
         _fill(top, payload)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(top, encoding="utf-8",
-                                                                   xml_declaration=False)
+    body: bytes = tostring(top, encoding="utf-8", xml_declaration=False)  # bytes: an encoding
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def _fill(element: Element, data: dict[str, Any]) -> None:

@@ -527,8 +527,10 @@ SECURITY_SCHEMES = {
                   "description": "Cookie-authenticated writes must echo the `_xsrf` cookie in "
                                  "this header (or an `_xsrf` field of a form)."},
 }
-READ_AUTH = [{"bearerToken": []}, {"sessionCookie": []}]
-WRITE_AUTH = [{"bearerToken": []}, {"sessionCookie": [], "xsrfToken": []}]
+# Security requirements: each names schemes that together suffice, each with its scopes (none).
+READ_AUTH: list[dict[str, list[str]]] = [{"bearerToken": []}, {"sessionCookie": []}]
+WRITE_AUTH: list[dict[str, list[str]]] = [{"bearerToken": []},
+                                          {"sessionCookie": [], "xsrfToken": []}]
 WRITES = ("post", "put", "patch", "delete")
 
 

@@ -4,6 +4,8 @@ V4.1.1). In the documented deployment nginx serves /static/ itself (deploy/nginx
 the same headers."""
 from __future__ import annotations
 
+from typing import Any
+
 import tornado.web
 
 from forum.web.base import SERVER_HEADER
@@ -29,5 +31,8 @@ class Favicon(StaticFiles):
     """/favicon.ico, which browsers and feed readers ask for on their own: the icon in static/
     (pages link static/favicon.svg)."""
 
-    def initialize(self, path: str | None = None, default_filename: str | None = None) -> None:
-        super().initialize(path=self.settings["static_path"], default_filename=default_filename)
+    def initialize(self, path: str | None = None, default_filename: str | None = None,
+                   *args: Any, **kwargs: Any) -> None:
+        # The icon is in static/, whatever `path` a route gives; the static handler's other
+        # arguments (tornado 6.6's allowed_symlink_directory, which 6.5 has not) are its own.
+        super().initialize(self.settings["static_path"], default_filename, *args, **kwargs)

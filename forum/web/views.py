@@ -1,7 +1,7 @@
 """The JSON shapes of API.md, made from the views services return."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from forum import boards
 from forum.model import (ApiKey, Attachment, Department, FaqEntry, Flag, Kind,
@@ -107,7 +107,7 @@ def revision_json(revision: Revision) -> dict[str, Any]:
             "edited_at": iso(revision.edited_at)}
 
 
-def thread_json(thread: Thread, files: list[Attachment] = ()) -> dict[str, Any]:
+def thread_json(thread: Thread, files: Sequence[Attachment] = ()) -> dict[str, Any]:
     return {"post": post_json(thread.post),
             "replies": [reply_json(r) for r in thread.replies],
             "events": [event_json(e) for e in thread.events],

@@ -363,6 +363,26 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
 
 
 @pytest.mark.gen_test
+async def test_queue_lists_a_post_flagged_twice_once_with_both_reasons_since_the_first(store):
+    from forum.clock import clock_at, now
+    from forum.services import flags
+    writer, mod, _, _, bystander = await cast(store)
+    other = await person(store, "reader2", Role.CITIZEN)
+    chat = await posting.create_post(store, writer, "forum", {"title": "t", "body": "b"})
+    first = now()
+    with clock_at(first):
+        await flags.flag_post(store, bystander, chat.post.id, "广告")
+    with clock_at(first + dt.timedelta(minutes=5)):
+        await flags.flag_post(store, other, chat.post.id, "辱骂")
+    queue = await moderation.queue(store, mod)
+    (item,) = [i for i in queue.items if i.kind == "flagged"]
+    assert (item.post.post.id, item.reason, item.since) == (chat.post.id, "举报：广告；辱骂", first)
+    # the flaggers' words are the message's parameter, never translated
+    assert item.reason.args == {"reasons": "广告；辱骂"}
+    assert queue.counts["flagged"] == 1
+
+
+@pytest.mark.gen_test
 async def test_a_reopened_case_gets_fifteen_days_from_its_new_reply(store):
     from forum.clock import clock_at
     writer, mod, staff, _, _ = await cast(store)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, overload
 
 from bson import ObjectId
 
@@ -73,6 +73,12 @@ def is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value)
 
 
+@overload
+def iso(stamp: dt.datetime) -> str: ...
+@overload
+def iso(stamp: None) -> None: ...
+@overload
+def iso(stamp: dt.datetime | None) -> str | None: ...
 def iso(stamp: dt.datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z, as API.md writes times."""
     if stamp is None:

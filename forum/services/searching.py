@@ -14,7 +14,7 @@ from forum.errors import Invalid
 from forum.limits import QUERY_MAX
 from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
 from forum.services import stats, throttle
-from forum.services.fields import Fields, check_limit
+from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import PostView, is_moderator, may_see, present_posts
 from forum.store.base import Store
 
@@ -104,6 +104,7 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     chosen = fields.choice("board", board, boards.BOARD_ORDER)
     order = fields.choice("sort", sort, SORTS) or "relevance"
     fields.done()
+    query = required(query)
     start, end = stats.period(since, until)
     size = check_limit(limit)
     offset = _offset(cursor, size)
@@ -256,6 +257,7 @@ async def similar_with_faq(store: Store, viewer: User | None, title: Any, *,
     wanted = fields.text("title", title, max_len=QUERY_MAX)
     chosen = fields.choice("board", board, consultation_boards())
     fields.done()
+    wanted = required(wanted)
     words = await asyncio.to_thread(search.content_words, wanted)
     if not words:
         return Similar([], [])

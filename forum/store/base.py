@@ -7,7 +7,7 @@ each method that changes several records changes all of them or none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncContextManager, AsyncIterator, Protocol
+from typing import Any, AsyncContextManager, AsyncGenerator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
@@ -493,7 +493,7 @@ class Store(Protocol):
         left nothing to answer again); nothing happens when it is absent."""
 
     # backup and restore ----------------------------------------------------------------------
-    def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    def export_records(self) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """Every record of every kind in RECORD_KINDS, as (kind, codec.to_plain(record)): kinds
         in that order, records of a kind ordered by record_key. Read as one consistent snapshot,
         so that writes made meanwhile are either wholly seen or not at all (SQLite: one read

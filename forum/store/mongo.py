@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, TypeVar
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
@@ -1327,7 +1327,7 @@ class MongoStore:
         return ((bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
                 and hello.get("maxWireVersion", 0) >= SNAPSHOT_WIRE_VERSION)
 
-    async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def export_records(self) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         # An async generator is no coroutine function, so _report_unavailable does not wrap it.
         try:
             async with contextlib.AsyncExitStack() as stack:

@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import typing
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Sequence, TypeVar
 
 from forum.durable import sync_folder, write_whole
 from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
@@ -368,7 +368,7 @@ def _expected(expect: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def _is_in(column: str, values: tuple[Any, ...]) -> str:
+def _is_in(column: str, values: Sequence[Any]) -> str:
     # An empty tuple gives "IN ()", which SQLite accepts and which matches nothing.
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
@@ -1871,7 +1871,7 @@ class SqliteStore:
             "DELETE FROM idempotency WHERE caller = ? AND key = ?", (caller, key)), content=False)
 
     # backup and restore ----------------------------------------------------------------------
-    async def export_records(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def export_records(self) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         # A connection of its own, on a thread of its own, holding one read transaction from the
         # first SELECT to the last: under WAL that is one snapshot of the whole database, which
         # the writer's commits meanwhile do not change (they wait in the WAL until it ends).

@@ -38,22 +38,14 @@ KEPT_READS = frozenset({
     "list_attachments", "list_faq", "list_flags", "list_templates"})
 
 
-class _NotKept(Exception):
-    """An argument that cannot be part of a key: the read goes to the store."""
-
-
 def _key_of(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return value
-    if isinstance(value, (list, tuple)):
+    """An argument as part of a key: a filter (a dataclass) as its type and its fields' values
+    (set in field order by its __init__), a list as a tuple, anything else as it is. Whether the
+    whole key can be hashed is tried once, in _read."""
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value), *value.__dict__.values())
+    if isinstance(value, list):
         return tuple(_key_of(item) for item in value)
-    fields = getattr(value, "__dataclass_fields__", None)
-    if fields is not None:  # a filter: its type and every field, in order
-        return (type(value).__name__, *(_key_of(getattr(value, name)) for name in fields))
-    try:
-        hash(value)
-    except TypeError:
-        raise _NotKept() from None
     return value
 
 
@@ -93,9 +85,11 @@ class KeptReads:
     async def _read(self, name: str, method: Any, args: tuple, kwargs: dict) -> Any:
         if self._in_unit.get():
             return await method(*args, **kwargs)
+        key = (name, tuple(_key_of(arg) for arg in args),
+               tuple(sorted(kwargs.items())) if kwargs else ())
         try:
-            key = (name, _key_of(args), _key_of(tuple(sorted(kwargs.items()))))
-        except _NotKept:
+            hash(key)
+        except TypeError:  # an argument that cannot be part of a key: the store answers
             return await method(*args, **kwargs)
         # Before the records: a write after this moves the number on, and the answer read
         # below is then kept under a number nobody will ask for again.

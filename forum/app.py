@@ -6,10 +6,11 @@ import tornado.web
 from forum import boards
 from forum.config import Config
 from forum.security import Passwords
-from forum.services import stats
+from forum.services import accounts, stats
 from forum.store.base import Store
 from forum.web import (access, api, casework_api, casework_pages, feeds, health, i18n,
                        metrics, modules, open311, openapi, pages)
+from forum.store.kept import KeptReads
 from forum.web import static
 from forum.web.base import BodyLimits, NotFoundApiHandler
 from forum.web.pagecache import PageCache
@@ -146,11 +147,16 @@ def make_app(config: Config, store: Store,
         table,
         default_handler_class=pages.NotFoundPage,
         config=config,
-        store=store,
+        # The records pages show, kept while the content version stands (forum/store/kept.py).
+        store=KeptReads(store),
         passwords=passwords or Passwords(config.password_cost),
         stats_cache=stats.ReportCache(),
         # Whole pages for anonymous readers, checked against the store's content version.
         page_cache=PageCache() if config.page_cache else None,
+        # Logins checked, valid while the store's auth version stands (services/accounts.py).
+        kept_logins=accounts.KeptLogins(),
+        # List items and replies rendered once for every reader they look the same to.
+        fragments=modules.Fragments(),
         static_nav=[(slug, boards.POLICIES[slug].name) for slug in boards.BOARD_ORDER],
         cookie_secret=config.cookie_secret,
         xsrf_cookies=True,

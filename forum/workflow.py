@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from dataclasses import dataclass, field
 
 from forum.errors import Conflict, Forbidden
@@ -184,6 +185,9 @@ def allows_now(kind: Kind, action: str, status: Status) -> bool:
     return status in TRANSITIONS.get((kind, action), {})
 
 
+# Asked for every post of every list: a pure function of a small domain (kinds, statuses and
+# sets of parties), so each answer is worked out from the table once.
+@functools.cache
 def offered(kind: Kind, status: Status, parties: frozenset[Party]) -> frozenset[str]:
     """Every action that `parties` may take on a post of `kind` in `status`: what the pages and
     the API offer a viewer, exactly what step allows."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -179,11 +180,57 @@ async def open_session(store: Store, user: User, kind: str) -> Login:
     return Login(token=token, user=user, expires_at=expires)
 
 
-async def user_for_token(store: Store, token: str | None) -> User | None:
-    """The active user holding `token`, or None (unknown, expired, or the account is disabled)."""
+class KeptLogins:
+    """Logins this process has checked (token hash -> session and account), each valid while
+    the store's auth version stays where it was when it was read.
+
+    A logged-in page would otherwise read the session and the account from the store on every
+    request: two store calls, more than the rest of a kept page costs. The auth version moves
+    on with every write that changes who a login is (logout, a password change ending every
+    session, a role changed, an account disabled), in every process sharing the store, so such
+    a change is effective on the next request everywhere. The clock is judged on every use
+    (expiry), and a login due for its touch (TOUCH_EVERY) or its idle limit is read from the
+    store again, where another process may have touched it since. One per application
+    (make_app builds it), bounded, oldest out first."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._logins: dict[str, tuple[int, Session, User]] = {}
+
+    def __len__(self) -> int:
+        return len(self._logins)
+
+    def get(self, hashed: str, version: int, at: dt.datetime) -> User | None:
+        found = self._logins.get(hashed)
+        if found is None:
+            return None
+        kept_at, session, user = found
+        last_seen = session.last_seen_at or session.created_at
+        if kept_at != version or session.expires_at <= at or at - last_seen > TOUCH_EVERY:
+            del self._logins[hashed]
+            return None
+        return user
+
+    def put(self, hashed: str, version: int, session: Session, user: User) -> None:
+        self._logins.pop(hashed, None)
+        self._logins[hashed] = (version, session, user)
+        while len(self._logins) > self.max_entries:
+            del self._logins[next(iter(self._logins))]
+
+
+async def user_for_token(store: Store, token: str | None,
+                         kept: KeptLogins | None = None) -> User | None:
+    """The active user holding `token`, or None (unknown, expired, or the account is disabled).
+    `kept`: the application's logins known valid at the store's auth version (see KeptLogins)."""
     if not token:
         return None
     hashed = token_hash(token)
+    version = 0
+    if kept is not None:
+        version = await store.auth_version()  # before the session: a later change moves it
+        user = kept.get(hashed, version, now())
+        if user is not None:
+            return user
     session = await store.get_session(hashed)
     if session is None or session.kind not in LOGIN_KINDS:
         # Other kinds (an e-mail confirmation link) are single-purpose tokens, never logins.
@@ -202,6 +249,9 @@ async def user_for_token(store: Store, token: str | None) -> User | None:
     if at - last_seen > TOUCH_EVERY:
         # A write per request would cost more than it tells: minutes are precise enough.
         await store.touch_session(hashed, at)
+        session = dataclasses.replace(session, last_seen_at=at)
+    if kept is not None:
+        kept.put(hashed, version, session, user)
     return user
 
 

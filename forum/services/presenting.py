@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from forum import boards, privacy, workflow
 from forum.boards import Policy
@@ -255,6 +256,19 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
 
 
 # building views ------------------------------------------------------------------------------
+def public_form(record: Post | Reply, make: Callable[[Any], Any]) -> Any:
+    """`make(record)` (privacy's public form of a post or a reply), made once per record object
+    and kept on it. A record is not changed once read: the store hands out a fresh one after
+    every write, and forum/store/kept.py hands the same one to every request while the content
+    version stands, so masking the twenty posts of a board page is done once, not per reader.
+    The form is kept under the function that made it, so a reply's is never a post's."""
+    forms = record.__dict__.setdefault("_public_forms", {})
+    found = forms.get(make)
+    if found is None:
+        found = forms[make] = make(record)
+    return found
+
+
 def _author(user: User | None, policy: Policy | None = None) -> Author | None:
     """`policy`: the board, for the author of an answer (a volunteer's badge and specialties)."""
     if user is None:
@@ -298,14 +312,14 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
-    shown = post if unmasked else privacy.public_post(post)
+    shown = post if unmasked else public_form(post, privacy.public_post)
     insider = is_insider(post, viewer)
     if not insider:
         # Who inside the department handles it is the offices' business; the writer sees the
         # department. The real name stays with the writer and the offices.
-        shown = dataclasses.replace(
-            shown, officer_id=None,
-            real_name=shown.real_name if is_author(post, viewer) or holds_code else None)
+        real_name = shown.real_name if is_author(post, viewer) or holds_code else None
+        if shown.officer_id is not None or shown.real_name != real_name:
+            shown = dataclasses.replace(shown, officer_id=None, real_name=real_name)
     at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
@@ -343,7 +357,7 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
-        ReplyView(reply=r if unmasked else privacy.public_reply(r),
+        ReplyView(reply=r if unmasked else public_form(r, privacy.public_reply),
                   author=None if _hides_author(post, r.author_id, viewer) else _reply_author(
                       users.get(r.author_id) if r.author_id else None, r, policy))
         for r in ordered]

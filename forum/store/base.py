@@ -131,6 +131,14 @@ class Store(Protocol):
         reading what a page shows: while it is unchanged, so is what was read after it. Cheap:
         pages ask on every anonymous request."""
 
+    async def auth_version(self) -> int:
+        """A number that moves on with every committed write that changes who a login is: an
+        account changed (roles, disabled, password, name), a session ended (logout, password
+        change, single-use token taken), the store wiped; by any process sharing the store.
+        Opening or touching a session leaves it. Read it before a session and its user: while
+        it is unchanged, so are they (but for the clock: expiry is the caller's to judge).
+        Cheap: logged-in pages ask on every request."""
+
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
         """Add the departments whose slug is missing; leave existing ones as they are."""

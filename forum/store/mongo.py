@@ -352,6 +352,7 @@ class _Unit:
     """An open unit of work: its session, and whether it wrote anything pages show."""
     session: Any
     content: bool = False
+    auth: bool = False  # whether it changed who a login is (see AUTH_WRITES)
 
 
 # Collection methods that take a session: inside a unit of work every one of them gets its.
@@ -396,13 +397,22 @@ CONTENT_WRITES = frozenset({
     "wipe"})
 
 
+# The writes that change who a login is (an account's roles, state or password, a session's
+# end): each moves the auth version on (see MongoStore.auth_version), as content writes do theirs.
+AUTH_WRITES = frozenset({"update_user", "delete_session", "delete_user_sessions", "take_session",
+                         "wipe"})
+
+
 def _moves_content_version(cls: type[T]) -> type[T]:
     def bumping(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        content, auth = method.__name__ in CONTENT_WRITES, method.__name__ in AUTH_WRITES
+
         @functools.wraps(method)
         async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             unit = self._unit.get()
             if unit is not None:
-                unit.content = True  # moved on once, when the unit has committed
+                # Moved on once, when the unit has committed.
+                unit.content, unit.auth = unit.content or content, unit.auth or auth
                 return await method(self, *args, **kwargs)
             try:
                 return await method(self, *args, **kwargs)
@@ -410,10 +420,10 @@ def _moves_content_version(cls: type[T]) -> type[T]:
                 # After the write, and also when it failed part way: a reader that saw the
                 # version before it can only have cached what it read before it, and a
                 # number moved on for nothing costs one page rendered again.
-                await self._bump_content_version()
+                await self._bump_versions(content=content, auth=auth)
         return call
 
-    for name in CONTENT_WRITES:
+    for name in CONTENT_WRITES | AUTH_WRITES:
         setattr(cls, name, bumping(vars(cls)[name]))
     return cls
 
@@ -495,6 +505,10 @@ class MongoStore:
         found = await self._db["meta"].find_one({"_id": "content"})
         return found["version"] if found else 0
 
+    async def auth_version(self) -> int:
+        found = await self._db["meta"].find_one({"_id": "auth"})
+        return found["version"] if found else 0
+
     async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
         """Run `work` in one transaction where the server has them, else plainly (then `work`
         must order its writes so that a crash between two of them leaves nothing inconsistent).
@@ -531,12 +545,13 @@ class MongoStore:
                 raise
             finally:
                 self._unit.reset(token)
-                if unit.content:
-                    await self._bump_content_version()
+                await self._bump_versions(content=unit.content, auth=unit.auth)
 
-    async def _bump_content_version(self) -> None:
-        await self._database["meta"].update_one({"_id": "content"}, {"$inc": {"version": 1}},
-                                                upsert=True)
+    async def _bump_versions(self, *, content: bool, auth: bool) -> None:
+        for name, moved in (("content", content), ("auth", auth)):
+            if moved:
+                await self._database["meta"].update_one({"_id": name},
+                                                        {"$inc": {"version": 1}}, upsert=True)
 
     # departments and boards ------------------------------------------------------------------
     async def _insert_missing(self, collection: str, docs: list[dict[str, Any]]) -> None:

@@ -297,6 +297,12 @@ MIGRATIONS: list[str] = [
     CREATE TABLE restore_mark (one INTEGER PRIMARY KEY CHECK (one = 1),
                                started_at TEXT NOT NULL);
     """,
+    # 17: a number every write of who a login is moves on (see auth_version); one row.
+    """
+    CREATE TABLE auth_version (one INTEGER PRIMARY KEY CHECK (one = 1),
+                               version INTEGER NOT NULL);
+    INSERT INTO auth_version (one, version) VALUES (1, 0);
+    """,
 ]
 
 SEARCH_CANDIDATES = 500  # per term; see search_posts
@@ -618,7 +624,7 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
     virtual = [name for name, sql in tables
                if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
     return [name for name, _ in tables if not name.startswith("sqlite_") and name not in virtual
-            and name not in ("content_version", "restore_mark")
+            and name not in ("content_version", "auth_version", "restore_mark")
             and not any(name.startswith(f"{table}_") for table in virtual)]
 
 
@@ -706,6 +712,14 @@ class _Group:
 class _GroupLost(sqlite3.OperationalError):
     """The writer's transaction ended under a unit (SQLite rolls the whole transaction back on
     some errors: a full disk, an I/O error): the units of its group are not stored."""
+
+
+def _auth_moved(conn: sqlite3.Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
+    """`sql`, which changes who a login is (an account, a session's end), and auth_version
+    moved on in the same transaction: no process keeps the old answer past the commit."""
+    cursor = conn.execute(sql, params)
+    conn.execute("UPDATE auth_version SET version = version + 1")
+    return cursor
 
 
 def _roll_back(conn: sqlite3.Connection) -> None:
@@ -1052,6 +1066,13 @@ class SqliteStore:
         return await asyncio.to_thread(quick_check)
 
     async def content_version(self) -> int:
+        return self._version("SELECT version FROM content_version")
+
+    async def auth_version(self) -> int:
+        # Read like content_version, for the same reason: logged-in pages ask on every request.
+        return self._version("SELECT version FROM auth_version")
+
+    def _version(self, sql: str) -> int:
         # Read on the event loop's own thread, the one exception to "every call off the loop":
         # one row of a one-page table takes microseconds, a hop to a reader thread and back
         # costs more than that, and pages ask on every anonymous request. Under WAL a reader
@@ -1066,7 +1087,7 @@ class SqliteStore:
             with self._connections_lock:
                 self._connections.append(conn)
         try:
-            return conn.execute("SELECT version FROM content_version").fetchone()[0]
+            return conn.execute(sql).fetchone()[0]
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable() from exc
 
@@ -1171,8 +1192,8 @@ class SqliteStore:
         def work(conn: sqlite3.Connection) -> None:
             assignments = ", ".join(f"{name} = ?" for name in values) or "id = id"
             try:
-                cursor = conn.execute(f"UPDATE users SET {assignments} WHERE id = ?",
-                                      [_to_sql(v) for v in values.values()] + [user_id])
+                cursor = _auth_moved(conn, f"UPDATE users SET {assignments} WHERE id = ?",
+                                     [_to_sql(v) for v in values.values()] + [user_id])
             except sqlite3.IntegrityError as exc:
                 raise Conflict(code="username_taken") from exc
             if cursor.rowcount == 0:
@@ -1222,18 +1243,23 @@ class SqliteStore:
             content=False)
 
     async def delete_session(self, token_hash: str) -> None:
-        await self._write(lambda conn: conn.execute(
-            "DELETE FROM sessions WHERE token_hash = ?", (token_hash,)), content=False)
+        await self._write(lambda conn: _auth_moved(
+            conn, "DELETE FROM sessions WHERE token_hash = ?", (token_hash,)), content=False)
 
     async def delete_user_sessions(self, user_id: str) -> int:
-        return await self._write(lambda conn: conn.execute(
-            "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount, content=False)
+        return await self._write(lambda conn: _auth_moved(
+            conn, "DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount, content=False)
 
     async def take_session(self, token_hash: str, kind: str) -> Session | None:
         # One statement in the writer's transaction: two callers cannot both get the row.
-        row = await self._write(lambda conn: conn.execute(
-            "DELETE FROM sessions WHERE token_hash = ? AND kind = ? RETURNING *",
-            (token_hash, kind)).fetchone(), content=False)
+        def work(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            found = conn.execute(
+                "DELETE FROM sessions WHERE token_hash = ? AND kind = ? RETURNING *",
+                (token_hash, kind)).fetchone()
+            if found is not None:  # see _auth_moved
+                conn.execute("UPDATE auth_version SET version = version + 1")
+            return found
+        row = await self._write(work, content=False)
         return _from_row(Session, row) if row else None
 
     # API keys --------------------------------------------------------------------------------
@@ -1960,6 +1986,7 @@ class SqliteStore:
             # search_docs first: its trigger takes each post's tokens out of the FTS index.
             for table in sorted(_record_tables(conn), key=lambda name: name != "search_docs"):
                 conn.execute(f'DELETE FROM "{table}"')
+            conn.execute("UPDATE auth_version SET version = version + 1")  # every login gone
         await self._write(work)
 
         def remove_files() -> None:

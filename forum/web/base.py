@@ -121,7 +121,8 @@ class BaseHandler(tornado.web.RequestHandler):
         if token is None:
             token = self.session_token()
             kind = "cookie" if token else None
-        user = await accounts.user_for_token(self.store, token)
+        user = await accounts.user_for_token(self.store, token,
+                                             self.settings.get("kept_logins"))
         if user is not None:
             self._token, self._auth_kind = token, kind
             self.current_user = user

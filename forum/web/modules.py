@@ -1,9 +1,10 @@
 """Small template pieces reused across pages ({% module Name(...) %})."""
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 import tornado.web
@@ -165,9 +166,9 @@ def failed_form(values: dict, errors: dict) -> str | None:
 
 
 class Piece(tornado.web.UIModule):
-    """A module shown many times on one page (a list item, a reply, a badge): rendered with
-    the page's template namespace, built once per request. Tornado's render_string builds it
-    again for every piece, and a board page has twenty."""
+    """A module of a page (a list item, a reply, a badge, a follow button): rendered with the
+    page's template namespace, built once per request. Tornado's render_string builds it
+    again for every module, and a board page has twenty-five."""
 
     def render_string(self, path: str, **kwargs: Any) -> bytes:
         handler = self.handler
@@ -179,6 +180,22 @@ class Piece(tornado.web.UIModule):
             namespace = handler._piece_namespace = handler.get_template_namespace()
         return loader.load(path).generate(**{**namespace, **kwargs})
 
+    def kept(self, inputs: tuple | None, render: Callable[[], Any]) -> Any:
+        """What `render` makes, from the application's shelf of fragments when these exact
+        inputs (with the piece and the language) were rendered before. `inputs` must hold
+        everything the piece's template reads, so that it is a pure function of them: a
+        masked title and the original are different inputs, and never share a fragment.
+        None: not kept (the piece holds something of one request, such as a form's token)."""
+        shelf: Fragments | None = self.handler.settings.get("fragments")
+        if shelf is None or inputs is None:
+            return render()
+        key = (type(self).__name__, self.locale.code, *inputs)
+        found = shelf.get(key)
+        if found is None:
+            found = render()
+            shelf.put(key, found)
+        return found
+
 
 class StatusBadge(Piece):
     def render(self, status: Status) -> str:
@@ -187,14 +204,55 @@ class StatusBadge(Piece):
                                                           STATUS_LABELS[status]))
 
 
+class Fragments:
+    """Rendered list items and replies, keyed by everything they are made from (Piece.kept);
+    bounded, least recently used out first. A board page or a post page read by logged-in
+    readers shows the same items to most of them: each is rendered once, not per request.
+    Nothing here can be stale: a changed post is a different key (its title, its count of
+    replies, ...), and the old fragment is merely never asked for again."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._items: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple) -> Any:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, fragment: Any) -> None:
+        self._items[key] = fragment
+        if len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+
+def _author_inputs(author: Any) -> tuple | None:
+    if author is None:
+        return None
+    return (author.username, author.display_name, author.badge, tuple(author.specialties))
+
+
 class PostSummary(Piece):
     """One post in a list. `departments` (slug -> name), given for case boards, adds who
     handles a case, when it was answered and whether it is overdue."""
 
     def render(self, view, show_board: bool = False,
                departments: dict[str, str] | None = None) -> str:
-        return self.render_string("modules/post_summary.html", view=view, post=view.post,
-                                  show_board=show_board, departments=departments)
+        post = view.post
+        # Everything templates/modules/post_summary.html reads.
+        inputs = (post.id, post.title, post.pinned, post.locked, post.status, view.overdue,
+                  view.may_rate, post.board if show_board else None,
+                  _author_inputs(view.author), post.created_at, post.reply_count, post.category,
+                  departments is not None,
+                  departments.get(post.department, post.department)
+                  if departments is not None and post.department else None, post.replied_at)
+        return self.kept(inputs, lambda: self.render_string(
+            "modules/post_summary.html", view=view, post=post, show_board=show_board,
+            departments=departments))
 
 
 class ReplyItem(Piece):
@@ -204,19 +262,25 @@ class ReplyItem(Piece):
 
     def render(self, view, post=None, may_accept: bool = False, case: bool = False,
                department: str | None = None) -> str:
-        label = REPLY_LABELS[view.reply.kind]
-        if case and view.reply.kind is ReplyKind.FOLLOW_UP:
+        reply = view.reply
+        label = REPLY_LABELS[reply.kind]
+        if case and reply.kind is ReplyKind.FOLLOW_UP:
             label = "追加说明"
-        return self.render_string("modules/reply_item.html", view=view, reply=view.reply,
-                                  label=self.locale.translate(label),
-                                  post=post, may_accept=may_accept, case=case,
-                                  department=department)
+        # Everything templates/modules/reply_item.html reads; the accept form carries this
+        # request's XSRF token, so a reply that shows it is rendered every time.
+        inputs = None if may_accept else (
+            reply.id, reply.kind, reply.accepted, reply.html, reply.created_at,
+            post.accepted_reply_id if post is not None else None, case, department, label,
+            _author_inputs(view.author))
+        return self.kept(inputs, lambda: self.render_string(
+            "modules/reply_item.html", view=view, reply=reply, label=self.locale.translate(label),
+            post=post, may_accept=may_accept, case=case, department=department))
 
 
 EXTENSION_LABELS = {"requested": "已申请，待审批", "approved": "已批准", "refused": "未批准"}
 
 
-class CaseSummary(tornado.web.UIModule):
+class CaseSummary(Piece):
     """A case's state at a glance: status, department, due times, publicity, contact, the
     reason of a rejection or hiding, the rating. `departments`: the store's list, when known;
     `show_contact`: False where the contact is not needed (following by tracking code)."""
@@ -307,7 +371,7 @@ def notification_text(kind: str, text: str, translate, translate_in) -> str:
                                                          "detail": translate_in("事件", detail)}
 
 
-class Timeline(tornado.web.UIModule):
+class Timeline(Piece):
     """A case's events, oldest first: when, who (by office), what, and the note."""
 
     def render(self, events, heading_id: str = "timeline-heading") -> str:
@@ -316,7 +380,7 @@ class Timeline(tornado.web.UIModule):
                                   event_note=event_note)
 
 
-class FollowButton(tornado.web.UIModule):
+class FollowButton(Piece):
     """关注 / 已关注（取消关注）: a form that follows `target`, or, when `subscription` is the
     viewer's, one that unfollows it; both come back to `back`. Visitors get a link to log in
     (and no form: the page stays the same for every visitor, so it may be cached)."""
@@ -328,7 +392,7 @@ class FollowButton(tornado.web.UIModule):
                                   flash=flash or {})
 
 
-class Pagination(tornado.web.UIModule):
+class Pagination(Piece):
     """下一页, and where the list can go back (`prev_cursor`), 上一页; 回到第一页 when deep."""
 
     def render(self, next_cursor: str | None, path: str, prev_cursor: str | None = None,
@@ -364,7 +428,7 @@ FIELD_LABELS = {
 }
 
 
-class ErrorSummary(tornado.web.UIModule):
+class ErrorSummary(Piece):
     """The list of wrong fields at the top of a form; each links to its field when the form
     shows it (`linked`, all of them when not given)."""
 
@@ -388,7 +452,7 @@ DONE_WORDS = {
 }
 
 
-class Done(tornado.web.UIModule):
+class Done(Piece):
     """The confirmation after a form (what happened), with the way back to the work list for
     officials; a welcome after registering."""
 
@@ -404,7 +468,7 @@ class Done(tornado.web.UIModule):
                                   welcome=flash.get("welcome"), back=back)
 
 
-class Accountability(tornado.web.UIModule):
+class Accountability(Piece):
     """This year's received, replied, 办结率 and satisfaction, linking to the statistics: on the
     home page for the case boards together, on a case board for itself."""
 
@@ -414,7 +478,7 @@ class Accountability(tornado.web.UIModule):
                                   board_name=board_name, department_name=department_name)
 
 
-class FieldError(tornado.web.UIModule):
+class FieldError(Piece):
     def render(self, errors: dict[str, str], name: str) -> str:
         return self.render_string("modules/field_error.html", name=name,
                                   message=errors.get(name))
@@ -566,7 +630,7 @@ def write_link(board: Any, user: Any) -> tuple[str, str, bool] | None:
     return None
 
 
-class FiguresTable(tornado.web.UIModule):
+class FiguresTable(Piece):
     """A table of statistics figures, one row per board, department, area, type or month, with
     its caption, a cue to scroll it on a phone and a link to download it as CSV. Rows are
     (label, figures), (label, figures, address the label links to) or (label, figures, address

@@ -2150,6 +2150,42 @@ async def test_content_version_moves_on_with_what_pages_show_and_not_with_bookke
         await any_store.update_post(new_id(), {"pinned": True})
 
 
+@pytest.mark.gen_test
+async def test_auth_version_moves_on_when_a_login_ends_or_its_account_changes(any_store):
+    """Logins are kept in each process's memory while this number stays: every write that
+    changes who a login is must move it, and opening or touching a session need not."""
+    user = make_user("holder")
+    await any_store.add_user(user)
+    seen = [await any_store.auth_version()]
+
+    async def moved() -> bool:
+        seen.append(await any_store.auth_version())
+        return seen[-1] != seen[-2]
+
+    for name in ("a", "b", "c", "d"):
+        await any_store.add_session(Session(name * 64, user.id, "cookie", T0,
+                                            T0 + dt.timedelta(days=1)))
+    await any_store.touch_session("a" * 64, T0 + dt.timedelta(minutes=10))
+    await any_store.add_post(make_post(author_id=user.id))
+    assert not await moved()
+    await any_store.delete_session("a" * 64)            # logout
+    assert await moved()
+    await any_store.update_user(user.id, {"roles": ["citizen", "moderator"]})  # a role changed
+    assert await moved()
+    await any_store.update_user(user.id, {"disabled": True})   # banned
+    assert await moved()
+    await any_store.delete_user_sessions(user.id)       # a password changed
+    assert await moved()
+    await any_store.add_session(Session("e" * 64, user.id, "confirm", T0,
+                                        T0 + dt.timedelta(days=1)))
+    assert await any_store.take_session("e" * 64, "confirm") is not None
+    assert await moved()
+    # Inside a unit of work, as outside it.
+    async with any_store.transaction():
+        await any_store.update_user(user.id, {"display_name": "改名"})
+    assert await moved()
+
+
 # indexes -------------------------------------------------------------------------------------
 # The keys every list query of the store is served by, as (table or collection, fields in
 # order); each must lead an index in both stores, so that no page view scans or sorts a table.

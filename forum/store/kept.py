@@ -1,0 +1,118 @@
+"""The store, with the answers of the reads every page makes kept in the process's memory while
+the store's content version stays where it was when they were read.
+
+A logged-in page cannot come whole from the page cache (it is personal), but the records it
+shows are the same for everyone: the board's list, the post, its replies, their authors. Reading
+them costs a thread hop and decoding rows on every request, more than the rest of the page.
+`KeptReads` wraps an adapter (make_app does this) and answers those reads from memory when the
+same read, with the same arguments, was answered at the current content version:
+
+- The content version is read before the records, as the page cache does: any later write of
+  what pages show, by this process or another sharing the store, moves it on, so a kept answer
+  is never older than the last write (Store.content_version).
+- Only reads of content are kept (what the content version covers); sessions, notifications,
+  subscriptions, hits and the like always go to the store. Which posts a viewer may see is in
+  the arguments (the services' PostFilter), so one viewer's answer is another's only when they
+  asked the very same question.
+- Inside a unit of work every read goes to the store: it must see the unit's own writes, and
+  its decisions rest on what it read.
+- Kept records are shared between requests: callers must not change them (services build new
+  views; `dataclasses.replace` where they mask or hide). Lists and dicts are copied per call.
+
+Everything else is the adapter's own, passed through. Bounded, least recently used out first;
+one per application, never the module's.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import contextvars
+from typing import Any, AsyncIterator
+
+MAX_ANSWERS = 4000
+
+# Reads of records the content version covers (see Store.content_version), each a pure function
+# of its arguments and the store's content.
+KEPT_READS = frozenset({
+    "get_post", "list_posts", "get_users", "list_replies", "list_revisions", "list_events",
+    "list_attachments", "list_faq", "list_flags", "list_templates"})
+
+
+def _key_of(value: Any) -> Any:
+    """An argument as part of a key: a filter (a dataclass) as its type and its fields' values
+    (set in field order by its __init__), a list as a tuple, anything else as it is. Whether the
+    whole key can be hashed is tried once, in _read."""
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value), *value.__dict__.values())
+    if isinstance(value, list):
+        return tuple(_key_of(item) for item in value)
+    return value
+
+
+class KeptReads:
+    """An adapter (SqliteStore, MongoStore) with its content reads kept per content version."""
+
+    def __init__(self, store: Any, max_answers: int = MAX_ANSWERS) -> None:
+        self.store = store
+        self.max_answers = max_answers
+        self._answers: collections.OrderedDict[Any, tuple[int, Any]] = collections.OrderedDict()
+        self._in_unit: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            f"kept-unit-{id(self)}", default=False)
+        self.hits = 0
+        self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:
+        # Called once per name: what it finds is set on the instance, where it is found next.
+        found = getattr(self.store, name)
+        if name in KEPT_READS:
+            method = found
+
+            async def found(*args: Any, **kwargs: Any) -> Any:
+                return await self._read(name, method, args, kwargs)
+        if callable(found):
+            setattr(self, name, found)
+        return found
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        token = self._in_unit.set(True)
+        try:
+            async with self.store.transaction():
+                yield
+        finally:
+            self._in_unit.reset(token)
+
+    async def _read(self, name: str, method: Any, args: tuple, kwargs: dict) -> Any:
+        if self._in_unit.get():
+            return await method(*args, **kwargs)
+        key = (name, tuple(_key_of(arg) for arg in args),
+               tuple(sorted(kwargs.items())) if kwargs else ())
+        try:
+            hash(key)
+        except TypeError:  # an argument that cannot be part of a key: the store answers
+            return await method(*args, **kwargs)
+        # Before the records: a write after this moves the number on, and the answer read
+        # below is then kept under a number nobody will ask for again.
+        version = await self.store.content_version()
+        kept = self._answers.get(key)
+        if kept is not None and kept[0] == version:
+            self._answers.move_to_end(key)
+            self.hits += 1
+            return _copy(kept[1])
+        self.misses += 1
+        answer = await method(*args, **kwargs)
+        self._answers[key] = (version, answer)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.max_answers:
+            self._answers.popitem(last=False)
+        return _copy(answer)
+
+
+def _copy(answer: Any) -> Any:
+    """A list or dict of its own for each caller (who may sort or extend it); the records in it
+    are shared."""
+    if isinstance(answer, list):
+        return list(answer)
+    if isinstance(answer, dict):
+        return dict(answer)
+    return answer

@@ -4,6 +4,7 @@ get a 503, an oversized body is refused from its Content-Length without being re
 process's memory says so), and JSON nested too deep is a 400."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -269,4 +270,56 @@ def test_out_of_file_descriptors_the_server_pauses_quietly_and_recovers(db, tmp_
     finally:
         for sock in idle:
             sock.close()
+        assert server.stop() == 0
+
+
+async def writer_and_letter(db: str) -> tuple[str, str]:
+    """A citizen's bearer token and a mayor letter of theirs, made through the services."""
+    from forum.config import PasswordCost
+    from forum.security import Passwords
+    from forum.services import accounts, posting
+    from forum.services.setup import prepare_store
+    from forum.store import open_store
+
+    store = open_store(db)
+    await prepare_store(store)
+    cheap = Passwords(PasswordCost(memory_kib=64, time_cost=1))
+    try:
+        user = await accounts.create_user(store, cheap, username="uploader",
+                                          password="a long enough password 1")
+        token = (await accounts.open_session(store, user, "bearer")).token
+        view = await posting.create_post(store, user, "mayor", {
+            "title": "附件很大", "body": "材料在附件里", "letter_type": "complaint",
+            "area": "city", "contact": "13812345678", "public": False})
+    finally:
+        await store.close()
+    return token, view.post.id
+
+
+def test_a_file_over_its_limit_is_refused_as_it_streams_and_memory_stays_flat(db, tmp_path):
+    token, post_id = asyncio.run(writer_and_letter(db))
+    server = Options(db, free_port(), tmp_path / "log").start()
+    try:
+        before = server.rss_kib()
+        with server.connect() as sock:
+            # No Content-Length: the body is chunked, so only counting it as it comes can
+            # refuse it; the file would be 80 MiB, eight times what a file may be.
+            sock.sendall(f"POST /api/v1/posts/{post_id}/attachments HTTP/1.1\r\nHost: x\r\n"
+                         f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n"
+                         "Content-Type: multipart/form-data; boundary=b\r\n\r\n".encode())
+            head = (b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+                    b"Content-Type: image/png\r\n\r\n")
+            sock.sendall(f"{len(head):x}\r\n".encode() + head + b"\r\n")
+            chunk = b"\x89PNG" * (64 << 10)
+            sent = send_until_refused(sock, 80 << 20,
+                                      f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            assert sent < 80 << 20
+            left = rest(sock)
+            assert left == b"" or left.startswith(b"HTTP/1.1 413 ")
+            if left:
+                assert b'"files"' in left and b"too_large" in left
+        grown = server.rss_kib() - before
+        assert grown < 8 * 1024, f"the server grew by {grown} KiB"
+        assert get(server) == 200
+    finally:
         assert server.stop() == 0

@@ -255,7 +255,12 @@ class UploadHandler(BaseHandler):
             # resets the connection, and the client (a browser) never sees the answer.
             self._dropped += len(chunk)
             if self._dropped > self.max_body_bytes:
-                self._handle_request_exception(self._refusal)  # answered now, then closed
+                # Answered now, then closed. Raised here, not passed on: Tornado's error answer
+                # reads the exception from sys.exc_info(), and without one it answers 500.
+                try:
+                    raise self._refusal
+                except Exception as refusal:  # noqa: BLE001 -- answered as a handler's errors are
+                    self._handle_request_exception(refusal)
             return
         try:
             self._form.feed(chunk, self.max_body_bytes)

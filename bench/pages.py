@@ -426,6 +426,14 @@ def _cookies(answer: http.client.HTTPResponse) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
+def _named(cookies: dict[str, str], name: str) -> tuple[str, str | None]:
+    """The cookie called `name`, or `__Host-` and `name`: (its name, its value or None)."""
+    for found in (name, f"__Host-{name}"):
+        if found in cookies:
+            return found, cookies[found]
+    return name, None
+
+
 def log_in(port: int, username: str, password: str) -> str:
     """Logs in through the login form as a browser does (GET /login for the form's _xsrf
     cookie, POST the form) and returns the Cookie header a browser would then send."""
@@ -434,21 +442,22 @@ def log_in(port: int, username: str, password: str) -> str:
         connection.request("GET", "/login")
         answer = connection.getresponse()
         answer.read()
-        xsrf = _cookies(answer).get("_xsrf")
+        # `__Host-` names when the server runs with --behind-https, as the bench starts it
+        xsrf_name, xsrf = _named(_cookies(answer), "_xsrf")
         if answer.status != 200 or not xsrf:
             raise RuntimeError(f"GET /login: {answer.status}, no _xsrf cookie")
         form = urllib.parse.urlencode({"_xsrf": xsrf, "username": username,
                                        "password": password, "next": "/"})
         connection.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"_xsrf={xsrf}"})
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{xsrf_name}={xsrf}"})
         answer = connection.getresponse()
         answer.read()
-        session = _cookies(answer).get("session")
+        session_name, session = _named(_cookies(answer), "session")
         if answer.status not in (302, 303) or not session:
             raise RuntimeError(f"POST /login as {username}: {answer.status}, no session cookie")
     finally:
         connection.close()
-    return f"session={session}; _xsrf={xsrf}"
+    return f"{session_name}={session}; {xsrf_name}={xsrf}"
 
 
 def log_out(port: int, cookie: str) -> None:

@@ -1,8 +1,10 @@
 """The JSON API of API.md. Each handler parses, calls one service, and answers."""
 from __future__ import annotations
 
+from typing import Any
+
 from forum.errors import NotLoggedIn
-from forum.model import iso
+from forum.model import User, iso
 from forum.services import (accounts, admin, apikeys, attachments, cases, consulting,
                             departments, faq, flags, following, moderation, notify, posting,
                             recovery, searching, settings, stats, templates)
@@ -12,9 +14,10 @@ from forum.web.pagecache import AnonymousPageCache
 from forum.web.uploads import UploadHandler
 
 
-def _login_required(handler: ApiHandler) -> None:
+def _login_required(handler: ApiHandler) -> User:
     if handler.user is None:
         raise NotLoggedIn()
+    return handler.user
 
 
 class RegisterHandler(ApiHandler):
@@ -68,8 +71,8 @@ class PasswordHandler(ApiHandler):
 
 class MeHandler(ApiHandler):
     async def get(self) -> None:
-        _login_required(self)
-        self.respond(200, {"user": views.user_json(self.user, private=True)})
+        user = _login_required(self)
+        self.respond(200, {"user": views.user_json(user, private=True)})
 
     async def patch(self) -> None:
         data = self.json_body()
@@ -96,7 +99,7 @@ class BoardPostsHandler(AnonymousPageCache, ApiHandler):
     async def post(self, slug: str) -> None:
         data = self.json_body()
         view = await posting.create_post(self.store, self.user, slug, data, address=self.address)
-        payload = {"post": views.post_json(view)}
+        payload: dict[str, Any] = {"post": views.post_json(view)}
         if view.tracking_code:
             payload["tracking_code"] = view.tracking_code
         self.respond(201, payload)
@@ -360,8 +363,8 @@ class CalendarHandler(ApiHandler):
 class AttachmentsHandler(UploadHandler, ApiHandler):
     """Files for a case, as multipart/form-data fields named `files`, read as they arrive."""
 
-    async def admit(self, post_id: str) -> None:
-        await attachments.writable_case(self.store, self.user, post_id)
+    async def admit(self, *path: str) -> None:
+        await attachments.writable_case(self.store, self.user, *path)
 
     @idempotent
     async def post(self, post_id: str) -> None:

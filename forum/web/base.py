@@ -417,8 +417,9 @@ class BodyLimits(tornado.web.Application):
             connection.set_max_body_size(UNCOUNTED_BODY_BYTES)
             if getattr(delegate.handler_class, "counts_own_body", False):
                 return delegate
+            # Classes are hashable; mypy does not see it of type[T] (python/mypy#11470).
             return _CountedBody(delegate, limit, lambda: self.get_handler_delegate(
-                request, _too_large(delegate.handler_class, unread=False),
+                request, _too_large(delegate.handler_class, unread=False),  # type: ignore[arg-type]
                 delegate.handler_kwargs, delegate.path_args, delegate.path_kwargs))
         connection.set_max_body_size(limit)
         try:
@@ -427,7 +428,8 @@ class BodyLimits(tornado.web.Application):
             return delegate  # Tornado refuses it (400) when it reads the body
         if declared <= limit:
             return delegate
-        return self.get_handler_delegate(request, _too_large(delegate.handler_class),
+        return self.get_handler_delegate(request,
+                                         _too_large(delegate.handler_class),  # type: ignore[arg-type]
                                          delegate.handler_kwargs, delegate.path_args,
                                          delegate.path_kwargs)
 
@@ -474,7 +476,8 @@ class _CountedBody(tornado.httputil.HTTPMessageDelegate):
             self.inner.finish()
         elif self.refused is None:
             self.refuse()
-            self.refused.finish()
+            refused: Any = self.refused  # made by refuse(), which the checker does not follow
+            refused.finish()
 
     def on_connection_close(self) -> None:
         (self.inner if self.refused is None else self.refused).on_connection_close()

@@ -170,14 +170,19 @@ class Piece(tornado.web.UIModule):
     page's template namespace, built once per request. Tornado's render_string builds it
     again for every module, and a board page has twenty-five."""
 
-    def render_string(self, path: str, **kwargs: Any) -> bytes:
+    # Any, not bytes: a module's render() is typed as giving str, and Tornado takes the bytes
+    # its own render_string gives (decoding them on every item would cost the page).
+    def render_string(self, path: str, **kwargs: Any) -> Any:
         handler = self.handler
-        loader = tornado.web.RequestHandler._template_loaders.get(handler.get_template_path())
+        where = handler.get_template_path()
+        loader = (None if where is None
+                  else tornado.web.RequestHandler._template_loaders.get(where))
         if loader is None:  # the page's own template is not loaded yet: Tornado's way
             return super().render_string(path, **kwargs)
         namespace = handler.__dict__.get("_piece_namespace")
         if namespace is None:
-            namespace = handler._piece_namespace = handler.get_template_namespace()
+            namespace = handler.get_template_namespace()
+            setattr(handler, "_piece_namespace", namespace)  # kept for the request's next piece
         return loader.load(path).generate(**{**namespace, **kwargs})
 
     def kept(self, inputs: tuple | None, render: Callable[[], Any]) -> Any:

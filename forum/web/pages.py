@@ -154,8 +154,8 @@ class BoardPage(AnonymousPageCache, PageHandler):
 
 
 class NewPostPage(UploadHandler, PageHandler):
-    async def admit(self, slug: str) -> None:
-        await posting.board_for_writing(self.store, self.user, slug)
+    async def admit(self, *path: str) -> None:
+        await posting.board_for_writing(self.store, self.user, *path)
 
     async def get(self, slug: str) -> None:
         board = await posting.board_for_writing(self.store, self.user, slug)
@@ -273,7 +273,7 @@ class ModeratePage(PostActionPage):
     async def act(self, post_id: str) -> None:
         await moderation.moderate(self.store, self.user, post_id, self.form("action"),
                                   self.form("reason") or None)
-        self.done = self.form("action")
+        self.done = self.form("action") or ""   # moderate() has taken it: a word
 
 
 class RoutePage(PostActionPage):
@@ -290,7 +290,8 @@ class ReturnPage(PostActionPage):
 
     def done_url(self, post_id: str) -> str:
         # Returned, the case is no longer the department's to see: back to its list.
-        return f"/departments/{self.user.department}"
+        department = self.user.department if self.user else None
+        return f"/departments/{department}" if department else "/"
 
     async def act(self, post_id: str) -> None:
         await cases.return_case(self.store, self.user, post_id, self.form("reason"))
@@ -322,8 +323,8 @@ class FaqDeletePage(PageHandler):
 class AttachPage(UploadHandler, PostActionPage):
     done = "attach"
 
-    async def admit(self, post_id: str) -> None:
-        await attachments.writable_case(self.store, self.user, post_id)
+    async def admit(self, *path: str) -> None:
+        await attachments.writable_case(self.store, self.user, *path)
 
     async def act(self, post_id: str) -> None:
         await attachments.add_files(self.store, self.user, post_id, self.uploads())
@@ -585,7 +586,8 @@ class LoginPage(PageHandler):
                                errors={}, message=None)
 
     async def post(self) -> None:
-        values = {"username": self.form("username"), "next": safe_next(self.form("next"))}
+        next_url = safe_next(self.form("next"))
+        values = {"username": self.form("username"), "next": next_url}
         try:
             login = await accounts.login(self.store, self.passwords, username=values["username"],
                                          password=self.form("password"), kind="cookie",
@@ -602,7 +604,7 @@ class LoginPage(PageHandler):
             return
         await self._end_current_session()
         self.start_session(login.token)
-        self.redirect_after(values["next"])
+        self.redirect_after(next_url)
 
     async def _end_current_session(self) -> None:
         # A new login replaces whatever session this browser had (session rotation).
@@ -620,7 +622,7 @@ class RegisterPage(PageHandler):
 
     async def post(self) -> None:
         values = {name: self.form(name) for name in ("username", "display_name", "email")}
-        values["next"] = safe_next(self.form("next"))
+        next_url = values["next"] = safe_next(self.form("next"))
         password = self.form("password")
         try:
             user = await accounts.register(
@@ -636,7 +638,7 @@ class RegisterPage(PageHandler):
             return
         login = await accounts.open_session(self.store, user, "cookie")
         self.start_session(login.token)
-        self.redirect_after(values["next"], welcome=user.display_name)
+        self.redirect_after(next_url, welcome=user.display_name)
 
 
 class PasswordPage(PageHandler):
@@ -694,7 +696,11 @@ class MePage(PageHandler):
         await self.render_me(200, {}, None)
 
     async def render_me(self, status: int, errors: dict, email: str | None) -> None:
-        page = await posting.list_own_posts(self.store, self.user,
+        user = self.user
+        if user is None:
+            self.login_redirect()
+            return
+        page = await posting.list_own_posts(self.store, user,
                                             cursor=self.get_query_argument("cursor", None))
         inbox = await notify.inbox(self.store, self.user,
                                    cursor=self.get_query_argument("notices", None))
@@ -703,7 +709,7 @@ class MePage(PageHandler):
             limit=FOLLOWING_ON_ME)
         await self.render_page("me.html", status, page=page, inbox=inbox, followed=followed,
                                errors=errors,
-                               email=self.user.email if email is None else email,
+                               email=user.email if email is None else email,
                                email_saved=bool(self.take_flash().get("email_saved")))
 
     async def post(self) -> None:
@@ -868,19 +874,19 @@ class AdminUserPage(PageHandler):
                                **await self._choices())
 
     async def post(self, username: str) -> None:
-        data = {"roles": self.get_body_arguments("roles"),
-                "department": self.form("department") or None,
-                "specialties": self.get_body_arguments("specialties"),
-                "disabled": self.checkbox("disabled")}
+        roles = self.get_body_arguments("roles")
+        specialties = self.get_body_arguments("specialties")
+        department, disabled = self.form("department") or None, self.checkbox("disabled")
+        data = {"roles": roles, "department": department, "specialties": specialties,
+                "disabled": disabled}
         try:
             user = await admin.update_user(self.store, self.user, username, data)
         except Invalid as error:
             user = await accounts.get_profile(self.store, username)
             # Show the form as submitted, so the admin's choices are not lost.
             shown = dataclasses.replace(
-                user, roles=[r for r in Role if r.value in data["roles"]],
-                department=data["department"], specialties=list(data["specialties"]),
-                disabled=data["disabled"])
+                user, roles=[r for r in Role if r.value in roles], department=department,
+                specialties=list(specialties), disabled=disabled)
             await self.render_page("admin_user.html", 422, target=shown, errors=error.fields,
                                    saved=False, **await self._choices())
             return

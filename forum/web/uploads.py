@@ -203,8 +203,9 @@ class UploadHandler(BaseHandler):
         if post is not None and not getattr(post, "after_body", False):
             cls.post = _after_body(post)  # type: ignore[method-assign]
 
-    async def admit(self, *args: str) -> None:
-        """Raise unless the caller may send files here; before the body is read."""
+    async def admit(self, *path: str) -> None:
+        """Raise unless the caller may send files here (`path`: the route's arguments, the
+        board or the post); before the body is read."""
 
     async def admit_files(self) -> None:
         """Raise unless the files may be kept, now that the fields before them are in."""

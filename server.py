@@ -244,8 +244,10 @@ async def _serve_store(args: argparse.Namespace, store, secret: str, stop: async
         sending.start()
         log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
     if supervisor is not None:
-        orphaned = tornado.ioloop.PeriodicCallback(
-            lambda: os.getppid() != supervisor and stop.set(), 1000)
+        def stop_when_orphaned() -> None:
+            if os.getppid() != supervisor:
+                stop.set()
+        orphaned = tornado.ioloop.PeriodicCallback(stop_when_orphaned, 1000)
         orphaned.start()
     await stop.wait()
 
@@ -601,8 +603,9 @@ def run(args: argparse.Namespace) -> int:
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
     if processes > 1:
         return serve_processes(args, processes)
-    if web_metrics.multiprocess_dir():  # set by the operator: counts start afresh here too
-        web_metrics.use_multiprocess_dir(web_metrics.multiprocess_dir())
+    counts = web_metrics.multiprocess_dir()
+    if counts:  # set by the operator: counts start afresh here too
+        web_metrics.use_multiprocess_dir(counts)
     asyncio.run(serve(args))
     return 0
 

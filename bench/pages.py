@@ -95,19 +95,29 @@ function setup(thread)
 end
 """
 
+# A file's lines, and the address of a thread's n-th visitor (10.first.x.y): each request of
+# the search rows comes as another visitor (see LUA_UNIQUE_PATHS).
+LUA_VISITORS = r"""
+function lines(name)
+  local found = {}
+  for line in io.lines(name) do found[#found + 1] = line end
+  return found
+end
+function visitor(first, n)
+  return string.format("10.%d.%d.%d", first, math.floor(n / 256) % 256, n % 256)
+end
+"""
+
 # Paths read from a file (one a line), taken in turn by each connection's requests; each
 # request as another visitor, as in LUA_UNIQUE_PATHS (a path's first answer is a search).
-LUA_PATHS = LUA_THREAD_ID + r"""
+LUA_PATHS = LUA_THREAD_ID + LUA_VISITORS + r"""
 function init(args)
-  paths = {}
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  paths = lines(args[1])
   n = id
 end
 function request()
   n = n + 1
-  local visitor = string.format("10.%d.%d.%d", 128 + id % 128, math.floor(n / 256) % 256,
-                                n % 256)
-  return wrk.format("GET", paths[(n % #paths) + 1], {["X-Forwarded-For"] = visitor})
+  return wrk.format("GET", paths[(n % #paths) + 1], {["X-Forwarded-For"] = visitor(128 + id % 128, n)})
 end
 """ + LUA_REPORT
 
@@ -118,18 +128,16 @@ end
 # Each request comes as another visitor (X-Forwarded-For, which the server reads when started
 # with --behind-https, as behind the city's proxy): a visitor may search 60 times a minute, and
 # from one address the run would measure 429s after the first 60.
-LUA_UNIQUE_PATHS = LUA_THREAD_ID + r"""
+LUA_UNIQUE_PATHS = LUA_THREAD_ID + LUA_VISITORS + r"""
 function init(args)
-  paths = {}
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  paths = lines(args[1])
   run = tonumber(args[2])
   n = 0
 end
 function request()
   n = n + 1
-  local visitor = string.format("10.%d.%d.%d", id % 256, math.floor(n / 256) % 256, n % 256)
   return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
-                                         run, id, n), {["X-Forwarded-For"] = visitor})
+                                         run, id, n), {["X-Forwarded-For"] = visitor(id % 256, n)})
 end
 """ + LUA_REPORT
 

@@ -56,6 +56,17 @@ def store(io_loop, tmp_path):
 
 
 @pytest.fixture
+def bare_sqlite(io_loop, tmp_path):
+    """An opened SQLite store with nothing in it, at tmp_path/data/forum.db: for the tests of
+    what the adapter itself does (its files, its transactions)."""
+    from forum.store.sqlite import SqliteStore
+    store = SqliteStore(str(tmp_path / "data" / "forum.db"))
+    io_loop.run_sync(store.open)
+    yield store
+    io_loop.run_sync(store.close)
+
+
+@pytest.fixture
 def clock():
     """The time for this test: it stands still until the test moves it (`clock.advance(days=16)`),
     starting at the real time (MongoDB's TTL indexes expire against the real clock). The app

@@ -7,16 +7,12 @@ import sqlite3
 import pytest
 
 from forum.model import new_id
-from forum.store.sqlite import SqliteStore
 from tests.store.test_contract import make_attachment, make_post
 
 
 @pytest.fixture
-def store(io_loop, tmp_path):
-    store = SqliteStore(str(tmp_path / "data" / "forum.db"))
-    io_loop.run_sync(store.open)
-    yield store
-    io_loop.run_sync(store.close)
+def store(bare_sqlite):
+    return bare_sqlite
 
 
 @pytest.mark.gen_test

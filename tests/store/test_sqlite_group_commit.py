@@ -19,11 +19,8 @@ from tests.test_server import ROOT
 
 
 @pytest.fixture
-def store(io_loop, tmp_path):
-    store = SqliteStore(str(tmp_path / "data" / "forum.db"))
-    io_loop.run_sync(store.open)
-    yield store
-    io_loop.run_sync(store.close)
+def store(bare_sqlite):
+    return bare_sqlite
 
 
 @pytest.fixture

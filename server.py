@@ -31,7 +31,7 @@ import tornado.ioloop
 import tornado.netutil
 import tornado.process
 
-from forum import backup as forum_backup
+from forum.ops import backup as forum_backup
 from forum import clock, logs, search
 from forum.app import make_app, make_metrics_app
 from forum.config import BadSecret, Config, cookie_secret, env_db
@@ -132,7 +132,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add_db(check)
 
     backup = commands.add_parser("backup", help="write every record and attachment to one "
-                                                "archive (a ZIP file; see forum/backup.py)")
+                                                "archive (a ZIP file; see forum/ops/backup.py)")
     backup.add_argument("path", help="the archive to write; it must not exist yet")
     add_db(backup)
     restore = commands.add_parser("restore", help="load an archive into an empty database, "
@@ -596,7 +596,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "restore":
         return asyncio.run(forum_backup.restore_command(args.db, args.path, args.force))
     if args.command == "demo":
-        from forum import demo
+        from forum.ops import demo
         with starting(args):  # an unwritable folder, a full disk: one line, as for `serve`
             return asyncio.run(demo.demo_command(args.db, args.posts, args.force,
                                                  scale=args.scale))

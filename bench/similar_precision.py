@@ -1,5 +1,5 @@
 """Precision of the similar-questions step: the answered demo questions of the lawyer and agri
-boards (forum/demo_content.py) in a fresh SQLite store, asked and answered through the services,
+boards (forum/ops/demo_content.py) in a fresh SQLite store, asked and answered through the services,
 then each labelled draft title of tests/data/similar_questions.json looked up on its board.
 Not a test (tests/services/test_similar.py holds the floor): run it by hand and read the numbers.
 
@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forum import demo_content, search  # noqa: E402
+from forum import search  # noqa: E402
+from forum.ops import demo_content  # noqa: E402
 from forum.config import PasswordCost  # noqa: E402
 from forum.model import Role  # noqa: E402
 from forum.security import Passwords  # noqa: E402

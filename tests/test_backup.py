@@ -1,4 +1,4 @@
-"""Backup and restore (forum/backup.py): a portal made through the services round-trips from
+"""Backup and restore (forum/ops/backup.py): a portal made through the services round-trips from
 SQLite into SQLite and into MongoDB with every record and every attachment's bytes equal; bad
 archives fail with a clear message and leave the target as it was; and the two commands once as
 an operator runs them."""
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from forum import backup
-from forum.backup import BackupError
+from forum.ops import backup
+from forum.ops.backup import BackupError
 from forum.clock import now
 from forum.model import ApiKey, Mail, Role, Status, new_id
 from forum.services import (accounts, attachments, cases, consulting, faq, flags, following,

@@ -1,4 +1,4 @@
-"""The demo loader (forum/demo.py): a year of content made through the services, bulk posts
+"""The demo loader (forum/ops/demo.py): a year of content made through the services, bulk posts
 for benchmarks, and the command that refuses to load twice.
 
 The demo is loaded once for the module, small (DEMO_SCALE: at least one story of each outcome),
@@ -14,7 +14,8 @@ import shutil
 
 import pytest
 
-from forum import demo, demo_content, search, text
+from forum import search, text
+from forum.ops import demo, demo_content
 from forum.clock import now
 from forum.model import PostFilter, ReplyKind, Role, Status
 from forum.services import accounts, cases, posting, searching, stats

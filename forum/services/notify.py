@@ -23,7 +23,7 @@ from forum.store.base import Store
 SITE = "{site}"
 CONFIRM_DAYS = 2
 # The subject of the mail that confirms an address: its body holds a one-use link, so backups
-# leave such mail out while it is unsent (forum/backup.py).
+# leave such mail out while it is unsent (forum/ops/backup.py).
 CONFIRM_SUBJECT = "[玉溪网] 请确认您的邮箱"
 RECIPIENTS_MAX = 500
 

@@ -32,7 +32,7 @@ log = logging.getLogger("forum.auth")
 
 RESET_KIND = "password_reset"
 # The subject of a reset mail: backups leave such mail out while it is unsent (its body holds
-# the one-use link; see forum/backup.py).
+# the one-use link; see forum/ops/backup.py).
 RESET_SUBJECT = "[玉溪网] 重设密码"
 RESET_MINUTES = 30
 # What a token in a link looks like (secrets.token_urlsafe(32): 43 characters); anything else is

@@ -1,4 +1,4 @@
-"""The words of the demo data (forum/demo.py): people, places and the texts of discussions,
+"""The words of the demo data (forum/ops/demo.py): people, places and the texts of discussions,
 questions, letters, reports and hotline replies, written as templates.
 
 Everything here is invented for the demo. Places are the city's districts and counties and

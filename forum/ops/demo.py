@@ -37,7 +37,7 @@ import time
 from typing import IO, Any, AsyncGenerator, Callable, Iterator
 
 from forum import boards, holidays, limits, search, text, workflow
-from forum import demo_content as words
+from forum.ops import demo_content as words
 from forum.clock import clock_at, now
 from forum.model import Post, PostFilter, Role, Status, User, new_id
 from forum.security import Passwords
@@ -1055,7 +1055,7 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
     """`python server.py demo`: load the demo into the database `db` (refusing one that is not
     fresh unless `force`), then `posts` bulk forum posts; print the accounts and their
     password. Returns the exit status."""
-    from forum.backup import ProgressBars
+    from forum.ops.backup import ProgressBars
     from forum.config import Config
     from forum.errors import DomainError, StoreUnavailable
     from forum.services.setup import prepare_store

@@ -70,7 +70,7 @@ MANIFEST = "manifest.json"
 BATCH = 500
 READ_CHUNK = 1 << 20
 
-log = logging.getLogger("forum.backup")
+log = logging.getLogger("forum.ops.backup")
 
 # progress(stage, done, total): total is None while it is not known.
 Progress = Callable[[str, int, "int | None"], None]

@@ -1,0 +1,36 @@
+"""The layers as the imports draw them: forum/ops (backup, restore, the demo) runs beside the
+product and may use any of it, but nothing of the product imports from it."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+FORUM = Path(__file__).resolve().parent.parent / "forum"
+
+
+def imported(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+PRODUCT = sorted(p for p in FORUM.rglob("*.py") if "ops" not in p.relative_to(FORUM).parts)
+
+
+@pytest.mark.parametrize("path", PRODUCT, ids=lambda p: str(p.relative_to(FORUM)))
+def test_the_product_never_imports_the_tools(path):
+    tools = {name for name in imported(path) if name == "forum.ops" or name.startswith("forum.ops.")}
+    assert not tools, f"{path.relative_to(FORUM)} imports {sorted(tools)}"
+
+
+def test_the_tools_are_where_the_layout_says():
+    assert {p.name for p in (FORUM / "ops").glob("*.py")} == {
+        "__init__.py", "backup.py", "demo.py", "demo_content.py"}
+    assert len(PRODUCT) > 50

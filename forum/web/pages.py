@@ -162,18 +162,10 @@ class NewPostPage(UploadHandler, PageHandler):
         await self.render_page("new_post.html", board=board, values={}, errors={}, similar=None)
 
     async def post(self, slug: str) -> None:
-        values: dict[str, Any] = {
-            "title": self.form("title"), "body": self.form("body"),
-            "category": self.form("category") or None, "anonymous": self.checkbox("anonymous")}
+        values = self.draft()
         if self.form("check_similar"):
             await self.show_similar(slug, values)
             return
-        for name in ("contact", "case_number", "received_on", "department", "letter_type", "area",
-                     "real_name"):
-            if self.form(name) is not None:
-                values[name] = self.form(name) or None
-        if self.get_body_argument("public", None) is not None:
-            values["public"] = self.checkbox("public")
         try:
             view = await cases.submit(self.store, self.user, slug, values, self.uploads(),
                                       address=self.address)
@@ -191,6 +183,18 @@ class NewPostPage(UploadHandler, PageHandler):
         self.redirect_after(f"/posts/{post.id}" if self.user else "/track", submitted={
             "code": view.tracking_code, "title": post.title, "board": post.board})
 
+    def draft(self) -> dict[str, Any]:
+        """The form's fields as the services take them; a board's own fields only when sent."""
+        values: dict[str, Any] = {
+            "title": self.form("title"), "body": self.form("body"),
+            "category": self.form("category") or None, "anonymous": self.checkbox("anonymous")}
+        for name in ("contact", "case_number", "received_on", "department", "letter_type", "area",
+                     "real_name"):
+            if self.form(name) is not None:
+                values[name] = self.form(name) or None
+        if self.get_body_argument("public", None) is not None:
+            values["public"] = self.checkbox("public")
+        return values
 
     async def show_similar(self, slug: str, values: dict[str, Any]) -> None:
         """The "check similar questions" step without JavaScript: the draft comes back as typed,
@@ -524,30 +528,8 @@ class SettingsPage(PageHandler):
     async def post(self) -> None:
         form = self.form("form")
         values = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
-        issued = None
         try:
-            if form == "words":
-                await settings.save_sensitive_words(self.store, self.user,
-                                                    _lines(self.form("words")))
-            elif form == "calendar":
-                await settings.save_calendar(self.store, self.user, _lines(self.form("holidays")),
-                                             _lines(self.form("workdays")))
-            elif form == "department":
-                try:
-                    await admin.add_department(self.store, self.user, self.form("slug"),
-                                               self.form("name"))
-                except Conflict as taken:
-                    raise Invalid({"slug": taken.message}) from taken
-            elif form == "api_key":
-                try:
-                    issued = await apikeys.issue(self.store, self.user, self.form("key_name"))
-                except Invalid as wrong:  # the form's field is key_name ("name" is a department's)
-                    raise Invalid({"key_name" if name == "name" else name: why
-                                   for name, why in wrong.fields.items()}) from wrong
-            elif form == "revoke_api_key":
-                await apikeys.revoke(self.store, self.user, self.form("key_id"))
-            else:
-                raise Invalid({"form": "未知的表单"})
+            issued = await self._save(form)
         except Invalid as error:
             await self.render_settings(422, error.fields, saved=None, values=values)
             return
@@ -555,6 +537,32 @@ class SettingsPage(PageHandler):
         # its hash, and a reload must not issue another.
         self.redirect_after("/admin/settings", saved=form, **(
             {"issued": {"name": issued.api_key.name, "key": issued.key}} if issued else {}))
+
+    async def _save(self, form: str | None) -> apikeys.IssuedKey | None:
+        """Save the settings form named `form`; the key it issued, for the API key form.
+        Raises Invalid, naming the form's own fields."""
+        if form == "words":
+            await settings.save_sensitive_words(self.store, self.user, _lines(self.form("words")))
+        elif form == "calendar":
+            await settings.save_calendar(self.store, self.user, _lines(self.form("holidays")),
+                                         _lines(self.form("workdays")))
+        elif form == "department":
+            try:
+                await admin.add_department(self.store, self.user, self.form("slug"),
+                                           self.form("name"))
+            except Conflict as taken:
+                raise Invalid({"slug": taken.message}) from taken
+        elif form == "api_key":
+            try:
+                return await apikeys.issue(self.store, self.user, self.form("key_name"))
+            except Invalid as wrong:  # the form's field is key_name ("name" is a department's)
+                raise Invalid({"key_name" if name == "name" else name: why
+                               for name, why in wrong.fields.items()}) from wrong
+        elif form == "revoke_api_key":
+            await apikeys.revoke(self.store, self.user, self.form("key_id"))
+        else:
+            raise Invalid({"form": "未知的表单"})
+        return None
 
 
 def _lines(value: str | None) -> list[str]:

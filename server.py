@@ -21,11 +21,14 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import struct
 import sys
 import tempfile
 import time
+from types import FrameType
+from typing import AsyncIterator, Iterator
 
 import tornado.ioloop
 import tornado.netutil
@@ -42,7 +45,7 @@ from forum.security import Passwords
 from forum.services import accounts, casework, searching
 from forum.services.setup import prepare_store
 from forum.store import open_store
-from forum.store.base import StoreRefused
+from forum.store.base import Store, StoreRefused
 from forum.web import metrics as web_metrics
 from forum.web.connections import DEFAULT_MAX_CONNECTIONS, GuardedHTTPServer
 from forum.web.draining import Draining
@@ -160,9 +163,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-async def serve(args: argparse.Namespace, sockets: list | None = None,
+async def serve(args: argparse.Namespace, sockets: list[socket.socket] | None = None,
                 process: tuple[int, int] | None = None, supervisor: int | None = None,
-                metrics_sockets: list | None = None) -> None:
+                metrics_sockets: list[socket.socket] | None = None) -> None:
     """One server process: on `sockets` (and `metrics_sockets`, for --metrics-port) bound
     before a fork when given, else listening itself. `process` is (task id, count) under
     --processes; `supervisor`, the pid of a parent to watch where the kernel cannot be asked to
@@ -191,9 +194,10 @@ async def serve(args: argparse.Namespace, sockets: list | None = None,
         raise
 
 
-async def _serve_store(args: argparse.Namespace, store, secret: str, stop: asyncio.Event,
-                       sockets: list | None, process: tuple[int, int] | None,
-                       supervisor: int | None, metrics_sockets: list | None) -> None:
+async def _serve_store(args: argparse.Namespace, store: Store, secret: str,
+                       stop: asyncio.Event, sockets: list[socket.socket] | None,
+                       process: tuple[int, int] | None, supervisor: int | None,
+                       metrics_sockets: list[socket.socket] | None) -> None:
     config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=secret,
                     behind_https=args.behind_https, debug=args.debug,
                     page_cache=args.page_cache,
@@ -270,7 +274,7 @@ async def _serve_store(args: argparse.Namespace, store, secret: str, stop: async
     log.info("stopped")
 
 
-async def send_mail(mailer: Mailer, metrics=None) -> None:
+async def send_mail(mailer: Mailer, metrics: web_metrics.Metrics | None = None) -> None:
     """Send what is due. Several processes may do this at once: each mail is claimed in the
     store (a lease, taken by one conditional write) before it is sent."""
     try:
@@ -281,7 +285,8 @@ async def send_mail(mailer: Mailer, metrics=None) -> None:
         log.warning("sending mail failed: %s", error.message)
 
 
-async def housekeeping_round(store, metrics=None) -> None:
+async def housekeeping_round(store: Store,
+                             metrics: web_metrics.Metrics | None = None) -> None:
     """The clock's casework (services/casework.clock_round): close cases replied to more than 15
     days ago without a rating, mark the ones past their due time, remind and supervise. Each
     step is conditional in the store, so several processes may run this at once."""
@@ -303,7 +308,7 @@ class StartupFailed(Exception):
 
 
 @contextlib.contextmanager
-def starting(args: argparse.Namespace):
+def starting(args: argparse.Namespace) -> Iterator[None]:
     """Turn the faults met while starting (the port, the data folder, the disk, the database)
     into StartupFailed with one line that says what is wrong and what to do."""
     try:
@@ -355,7 +360,7 @@ def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
     return None
 
 
-def opened_store(db: str):
+def opened_store(db: str) -> Store:
     """open_store(db), with a URL it does not know as StartupFailed (the line says which
     forms it takes)."""
     try:
@@ -365,7 +370,7 @@ def opened_store(db: str):
 
 
 @contextlib.asynccontextmanager
-async def prepared_store(args: argparse.Namespace):
+async def prepared_store(args: argparse.Namespace) -> AsyncIterator[Store]:
     """The store of --db, opened and prepared as for serving, for a command that runs once
     (create-user, reindex); a start-up fault is StartupFailed, as for `serve`."""
     store = opened_store(args.db)
@@ -414,7 +419,7 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
     os.set_blocking(reader, False)
     stopping = False
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         if os.getpid() != parent:
             raise SystemExit(0)  # a child that is not serving yet has nothing to finish
@@ -465,7 +470,7 @@ def _die_with_parent(parent: int) -> bool:
     the child then watches its parent's pid itself (see serve)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        asked = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
+        asked = bool(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0)
     except (OSError, AttributeError):
         asked = False
     if asked and os.getppid() != parent:  # it died before the request was made

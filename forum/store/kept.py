@@ -82,7 +82,8 @@ class KeptReads:
         finally:
             self._in_unit.reset(token)
 
-    async def _read(self, name: str, method: Any, args: tuple, kwargs: dict) -> Any:
+    async def _read(self, name: str, method: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
         if self._in_unit.get():
             return await method(*args, **kwargs)
         key = (name, tuple(_key_of(arg) for arg in args),

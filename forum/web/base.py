@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+from types import TracebackType
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
@@ -75,15 +76,18 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @property
     def store(self) -> Store:
-        return self.settings["store"]
+        store: Store = self.settings["store"]
+        return store
 
     @property
     def passwords(self) -> Passwords:
-        return self.settings["passwords"]
+        passwords: Passwords = self.settings["passwords"]
+        return passwords
 
     @property
     def config(self) -> Config:
-        return self.settings["config"]
+        config: Config = self.settings["config"]
+        return config
 
     @property
     def address(self) -> str:
@@ -133,7 +137,8 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @property
     def user(self) -> User | None:
-        return self.current_user
+        user: User | None = self.current_user
+        return user
 
     # display preferences: the caller's own cookies, set by /preferences -----------------------
     def get_user_locale(self) -> tornado.locale.Locale:
@@ -218,12 +223,14 @@ class BaseHandler(tornado.web.RequestHandler):
                           httponly=True, samesite="Lax")
 
     # errors ----------------------------------------------------------------------------------
-    def log_exception(self, typ, value, tb) -> None:
+    def log_exception(self, typ: type[BaseException] | None, value: BaseException | None,
+                      tb: TracebackType | None) -> None:
         if isinstance(value, DomainError):
             return  # an expected answer, not a fault
         super().log_exception(typ, value, tb)
 
-    def error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
+    def error_details(self, status_code: int, exc_info: Any
+                      ) -> tuple[int, str, str, dict[str, str]]:
         """(status, code, message, fields) for an error, whatever raised it. A store outage is
         counted in the metrics and logged; a refusal (403) is logged."""
         status, code, message, fields = self._error_details(status_code, exc_info)
@@ -251,7 +258,8 @@ class BaseHandler(tornado.web.RequestHandler):
                   request_id=self.request_id)
         return (status, code, *self.translated_error(error, message, fields))
 
-    def translated_error(self, error: Any, message: str, fields: dict) -> tuple[str, dict]:
+    def translated_error(self, error: Any, message: str, fields: dict[str, str]
+                         ) -> tuple[str, dict[str, str]]:
         """An error's message and field messages in the reader's language (services write them
         in Chinese; forum.messages). Codes and field names never change."""
         fields = i18n.translate_fields(self.locale, fields) if fields else fields
@@ -260,7 +268,8 @@ class BaseHandler(tornado.web.RequestHandler):
             return separator.join(f"{name}: {why}" for name, why in fields.items()), fields
         return i18n.translate_message(self.locale, message), fields
 
-    def _error_details(self, status_code: int, exc_info: Any) -> tuple[int, str, str, dict]:
+    def _error_details(self, status_code: int, exc_info: Any
+                       ) -> tuple[int, str, str, dict[str, str]]:
         error = exc_info[1] if exc_info else None
         if isinstance(error, DomainError):
             if isinstance(error, RateLimited):
@@ -492,7 +501,7 @@ def _too_large(handler_class: type, unread: bool = True) -> type:
     has been read). Named as the route, for logs and metrics."""
 
     @tornado.web.stream_request_body
-    class TooLarge(handler_class):  # type: ignore[misc, valid-type]
+    class TooLarge(handler_class):  # type: ignore[misc]
         async def prepare(self) -> None:
             current_request.set(RequestContext(self.request_id, route_name(self)))
             raise tornado.web.HTTPError(413)

@@ -159,7 +159,7 @@ class AnonymousPageCache:
                 and "Cache-Control" not in self._headers  # type: ignore[attr-defined]
                 and not self._write_buffer)  # type: ignore[attr-defined]
 
-    def finish(self, chunk: str | bytes | dict | None = None) -> Any:
+    def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Any:
         slot, self._page_slot = self._page_slot, None
         if slot is not None and isinstance(chunk, (str, bytes)) and self._shareable():
             body = utf8(chunk)
@@ -179,4 +179,5 @@ class AnonymousPageCache:
         # Only when what is written is exactly the kept body, as one piece.
         if kept is not None and len(buffer) == 1 and buffer[0] is kept[0]:
             return kept[1]
-        return super().compute_etag()  # type: ignore[misc]
+        etag: str | None = super().compute_etag()  # type: ignore[misc]
+        return etag

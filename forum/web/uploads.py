@@ -201,7 +201,7 @@ class UploadHandler(BaseHandler):
         super().__init_subclass__(**kwargs)
         post = getattr(cls, "post", None)
         if post is not None and not getattr(post, "after_body", False):
-            cls.post = _after_body(post)  # type: ignore[method-assign]
+            cls.post = _after_body(post)
 
     async def admit(self, *path: str) -> None:
         """Raise unless the caller may send files here (`path`: the route's arguments, the

@@ -21,6 +21,14 @@ same read, with the same arguments, was answered at the current content version:
 
 Everything else is the adapter's own, passed through. Bounded, least recently used out first;
 one per application, never the module's.
+
+A request reads the content version once (`pin_version`, which the web layer calls as each
+request starts): a page makes six or seven kept reads, each of which asked the store for the
+number (on MongoDB a round trip each). Pinned, the first answer serves the rest of the request,
+so its reads see one state at least as new as that number. A write through this wrapper (any
+method not known to be a read), a unit of work and `unpin_version` (the request is over: a task
+it started may outlive it) let go of the number, so the next read asks the store again and a
+request sees its own writes.
 """
 from __future__ import annotations
 
@@ -35,7 +43,28 @@ MAX_ANSWERS = 4000
 # of its arguments and the store's content.
 KEPT_READS = frozenset({
     "get_post", "list_posts", "get_users", "list_replies", "list_revisions", "list_events",
-    "list_attachments", "list_faq", "list_flags", "list_templates"})
+    "list_attachments", "list_faq", "list_flags", "list_templates", "list_boards", "get_board",
+    "list_departments"})
+
+
+# Methods that change nothing in the store. Anything else is taken for a write (deny by default:
+# a method added to the Store later lets go of a pinned version until it is listed here).
+READ_PREFIXES = ("get_", "list_", "count_", "find_", "search_")
+READS = frozenset({"content_version", "auth_version", "ping", "check", "reply_stats",
+                   "export_records", "unfinished_restore", "is_empty", "open", "close"})
+
+
+def _is_read(name: str) -> bool:
+    return name in READS or name.startswith(READ_PREFIXES)
+
+
+class VersionPin:
+    """The content version one request read first; `held` is False once the request is over."""
+    __slots__ = ("version", "held")
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.held = True
 
 
 def _key_of(value: Any) -> Any:
@@ -58,6 +87,8 @@ class KeptReads:
         self._answers: collections.OrderedDict[Any, tuple[int, Any]] = collections.OrderedDict()
         self._in_unit: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"kept-unit-{id(self)}", default=False)
+        self._pin: contextvars.ContextVar[VersionPin | None] = contextvars.ContextVar(
+            f"kept-pin-{id(self)}", default=None)
         self.hits = 0
         self.misses = 0
 
@@ -69,18 +100,54 @@ class KeptReads:
 
             async def found(*args: Any, **kwargs: Any) -> Any:
                 return await self._read(name, method, args, kwargs)
+        elif callable(found) and not _is_read(name):
+            write = found
+
+            async def found(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await write(*args, **kwargs)
+                finally:
+                    self._let_go()
         if callable(found):
             setattr(self, name, found)
         return found
 
+    def pin_version(self) -> VersionPin:
+        """From now on in this task (and the tasks it starts), the content version is read from
+        the store once, until a write; give the answer to `unpin_version` when the task's work
+        is done."""
+        pin = VersionPin()
+        self._pin.set(pin)
+        return pin
+
+    @staticmethod
+    def unpin_version(pin: VersionPin) -> None:
+        pin.held = False  # for every task that copied the context holding it, too
+
+    def _let_go(self) -> None:
+        pin = self._pin.get()
+        if pin is not None:
+            pin.version = None
+
+    async def content_version(self) -> int:
+        pin = self._pin.get()
+        if pin is None or not pin.held:
+            version: int = await self.store.content_version()
+            return version
+        if pin.version is None:
+            pin.version = await self.store.content_version()
+        return pin.version
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         token = self._in_unit.set(True)
+        self._let_go()
         try:
             async with self.store.transaction():
                 yield
         finally:
             self._in_unit.reset(token)
+            self._let_go()
 
     async def _read(self, name: str, method: Any, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
@@ -94,7 +161,7 @@ class KeptReads:
             return await method(*args, **kwargs)
         # Before the records: a write after this moves the number on, and the answer read
         # below is then kept under a number nobody will ask for again.
-        version = await self.store.content_version()
+        version = await self.content_version()
         kept = self._answers.get(key)
         if kept is not None and kept[0] == version:
             self._answers.move_to_end(key)

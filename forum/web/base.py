@@ -26,6 +26,7 @@ from forum.model import Attachment, User, iso
 from forum.security import Passwords
 from forum.services import accounts, idempotency
 from forum.store.base import Store
+from forum.store.kept import KeptReads, VersionPin
 from forum.web import i18n
 
 log = logging.getLogger("forum.web")
@@ -70,6 +71,7 @@ class BaseHandler(tornado.web.RequestHandler):
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
     _request_id: str | None = None
+    _version_pin: VersionPin | None = None  # see KeptReads.pin_version
     # The most a request to this route may send; uploads raise it. Checked against
     # Content-Length before the body is read, and counted while a chunked one is (BodyLimits).
     max_body_bytes = MAX_BODY_BYTES
@@ -106,10 +108,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def request_id(self) -> str:
         """This request's id: in the X-Request-ID response header and in its log lines."""
         if self._request_id is None:
-            given = (self.request.headers.get("X-Request-ID", "")
-                     if self.settings["config"].behind_https else "")
-            # 32 hex digits, as uuid4().hex, without building a UUID.
-            self._request_id = given if given and REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
+            self._request_id = request_id_of(self.request, self.settings["config"].behind_https)
         return self._request_id
 
     def initialize(self) -> None:
@@ -120,6 +119,9 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def prepare(self) -> None:
         current_request.set(RequestContext(self.request_id, route_name(self)))
+        store = self.settings["store"]
+        if isinstance(store, KeptReads):  # the content version read once per request
+            self._version_pin = store.pin_version()
         token = self.bearer_token()
         kind = "bearer" if token else None
         if token is None:
@@ -134,6 +136,18 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header("Cache-Control", PRIVATE_CACHE_CONTROL)
         elif kind == "cookie":
             self.end_session_cookie()
+
+    def on_finish(self) -> None:
+        self._let_go_of_version()
+        super().on_finish()
+
+    def on_connection_close(self) -> None:
+        self._let_go_of_version()
+        super().on_connection_close()
+
+    def _let_go_of_version(self) -> None:
+        if self._version_pin is not None:
+            KeptReads.unpin_version(self._version_pin)
 
     @property
     def user(self) -> User | None:
@@ -360,6 +374,13 @@ def idempotent(method: Handler) -> Handler:
             self.no_store()  # the answer may hold what only its caller may see
         self.send_answer(answer.status, answer.content_type, answer.body)
     return run
+
+
+def request_id_of(request: tornado.httputil.HTTPServerRequest, behind_https: bool) -> str:
+    """The id a trusted proxy (--behind-https) passed in X-Request-ID when it looks like one,
+    else a new one: 32 hex digits, as uuid4().hex, without building a UUID."""
+    given = request.headers.get("X-Request-ID", "") if behind_https else ""
+    return given if given and REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
 
 
 def route_name(handler: tornado.web.RequestHandler) -> str:

@@ -72,3 +72,80 @@ def test_only_content_reads_are_kept():
     # Sessions, notifications and subscriptions are not covered by the content version.
     assert not KEPT_READS & {"get_session", "get_user", "count_unread", "get_subscription",
                              "list_notifications", "list_subscriptions", "count_hits"}
+
+
+def count_version_reads(monkeypatch, store) -> list[int]:
+    """The store's content_version, counting its answers."""
+    read, answers = store.content_version, []
+
+    async def counted() -> int:
+        answers.append(await read())
+        return answers[-1]
+    monkeypatch.setattr(store, "content_version", counted)
+    return answers
+
+
+@pytest.mark.gen_test
+async def test_a_pinned_request_reads_the_version_once_and_sees_its_own_writes(any_store,
+                                                                               monkeypatch):
+    kept = KeptReads(any_store)
+    post = make_post(title="标题")
+    await any_store.add_post(post, event_for(post.id))
+    reads = count_version_reads(monkeypatch, any_store)
+    kept.pin_version()
+    for _ in range(3):
+        await kept.get_post(post.id)
+        await kept.list_posts(PostFilter(board="forum"), None, 10)
+        await kept.list_replies(post.id)
+    assert len(reads) == 1
+    # A write through the wrapper lets go of the number: the request sees what it wrote.
+    await kept.update_post(post.id, {"title": "改过的"})
+    assert (await kept.get_post(post.id)).title == "改过的"
+    assert len(reads) == 2 and reads[1] > reads[0]
+    # So does a unit of work, and a method the wrapper does not know for a read.
+    async with kept.transaction():
+        await kept.update_post(post.id, {"title": "单元里改的"})
+    assert (await kept.get_post(post.id)).title == "单元里改的"
+    await kept.put_setting("任意", 1)
+    await kept.get_post(post.id)
+    assert len(reads) == 4
+
+
+@pytest.mark.gen_test
+async def test_an_unpinned_version_is_read_every_time_even_by_a_task_that_copied_the_pin(
+        any_store, monkeypatch):
+    import asyncio
+    kept = KeptReads(any_store)
+    post = make_post(title="标题")
+    await any_store.add_post(post, event_for(post.id))
+    reads = count_version_reads(monkeypatch, any_store)
+    pin = kept.pin_version()
+    await kept.get_post(post.id)
+    started = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def outliving_task() -> str:  # started by the request, still running after it
+        started.set()
+        await go_on.wait()
+        return (await kept.get_post(post.id)).title
+    task = asyncio.ensure_future(outliving_task())
+    await started.wait()
+    KeptReads.unpin_version(pin)
+    await any_store.update_post(post.id, {"title": "别处改的"})   # around the wrapper
+    go_on.set()
+    assert await task == "别处改的"
+    assert (await kept.get_post(post.id)).title == "别处改的"
+    assert len(reads) == 3
+
+
+def test_every_store_method_is_a_known_read_or_lets_go_of_the_version():
+    from forum.store.base import Store
+    from forum.store.kept import KEPT_READS, _is_read
+    names = {name for name in vars(Store) if not name.startswith("_")}
+    writes = {name for name in names if not _is_read(name)}
+    # Reads by name; everything else lets go. The writes listed here are the ones whose name
+    # says so; a new read named otherwise would only cost a version read, never a stale page.
+    assert KEPT_READS <= names - writes
+    assert {"add_post", "update_post", "add_reply", "accept_reply", "touch_session",
+            "take_session", "claim_mail", "reserve_hit", "mark_read", "wipe"} <= writes
+    assert not {"count_hits", "get_session", "list_posts", "search_ranks"} & writes

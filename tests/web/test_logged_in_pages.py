@@ -146,3 +146,27 @@ async def test_a_role_change_or_a_ban_is_effective_at_once(app, api, store, http
     assert banned.status == 200, banned.text
     page = await staff.get("/me")
     assert page.status in (302, 303) and "/login" in page.headers["Location"]
+
+
+@pytest.mark.gen_test
+async def test_a_page_reads_the_content_version_once(app, api, store, http_client, base_url,
+                                                     monkeypatch):
+    writer, post_id = await write_post(api, store)
+    assert (await writer.post(f"/posts/{post_id}/replies", {"body": "回复"})).status == 201
+    citizen = await reader(http_client, base_url, store, "citizen")
+    adapter = app.settings["store"].store  # under KeptReads
+    read, reads = adapter.content_version, []
+
+    async def counted() -> int:
+        reads.append(await read())
+        return reads[-1]
+    monkeypatch.setattr(adapter, "content_version", counted)
+    for path in ("/boards/forum", f"/posts/{post_id}", "/"):
+        await citizen.get(path)  # the records read (SQLite's own board cache asks again)
+        reads.clear()
+        page = await citizen.get(path)  # and kept
+        assert page.status == 200 and "citizen" in page.text, path
+        assert len(reads) == 1, (path, reads)
+    # A write in another request is on the next page at once.
+    assert (await writer.post(f"/posts/{post_id}/replies", {"body": "第二条回复"})).status == 201
+    assert "第二条回复" in (await citizen.get(f"/posts/{post_id}")).text

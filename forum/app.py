@@ -12,7 +12,8 @@ from forum.web import (access, api, casework_api, casework_pages, feeds, health,
                        metrics, modules, open311, openapi, pages)
 from forum.store.kept import KeptReads
 from forum.web import static
-from forum.web.base import BodyLimits, NotFoundApiHandler
+from forum.web.base import NotFoundApiHandler
+from forum.web.kept_answers import KeptAnswers
 from forum.web.pagecache import PageCache
 
 ID = r"([0-9a-fA-F]{24})"
@@ -143,7 +144,7 @@ def make_app(config: Config, store: Store,
     i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv
     table = routes()
     observed = metrics.Metrics()  # this application's own metric objects
-    return BodyLimits(
+    return KeptAnswers(
         table,
         default_handler_class=pages.NotFoundPage,
         config=config,

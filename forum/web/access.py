@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import tornado.web
+from tornado.httputil import HTTPServerRequest
 
 from forum import boards
 from forum.logs import neutral
@@ -38,19 +39,23 @@ class RequestLog:
             self.patterns.setdefault(handler, []).append(re.compile(pattern))
 
     def __call__(self, handler: tornado.web.RequestHandler) -> None:
-        request = handler.request
-        status = handler.get_status()
+        self.record(handler.request, handler.get_status(), route_name(handler),
+                    lambda: self.masked_path(handler), getattr(handler.current_user, "id", None),
+                    getattr(handler, "request_id", None))
+
+    def record(self, request: HTTPServerRequest, status: int, route: str,
+               path_of: Callable[[], str], user_id: str | None, request_id: str | None) -> None:
+        """The metrics and the log line of one answered request (`path_of` gives its masked
+        path, worked out only when the line is written)."""
         seconds = request.request_time()
-        route = route_name(handler)
         method = method_label(request.method or "")
         self.metrics.observe(route, method, status, seconds)
         level = (logging.INFO if status < 400 else logging.WARNING if status < 500
                  else logging.ERROR)
         if not log.isEnabledFor(level):
             return
-        user = handler.current_user
-        request_id = getattr(handler, "request_id", None) or uuid.uuid4().hex
-        path = self.masked_path(handler)
+        request_id = request_id or uuid.uuid4().hex
+        path = path_of()
         millis = round(seconds * 1000, 2)
         # The record made and handed on directly: Logger.log would also look up the caller's
         # file and line by walking the stack, which no format of ours shows.
@@ -58,7 +63,7 @@ class RequestLog:
             log.name, level, "", 0, "%d %s %s %.2fms", (status, method, neutral(path), millis),
             None, extra={"fields": {"route": route, "method": method, "path": path,
                                     "status": status, "duration_ms": millis,
-                                    "user_id": getattr(user, "id", None),
+                                    "user_id": user_id,
                                     "request_id": request_id},
                          "text_fields": TEXT_FIELDS}))
 

@@ -31,6 +31,9 @@ from typing import Any
 
 from tornado.escape import utf8
 
+from forum.web.base import route_name
+from forum.web.kept_answers import REQUEST_OWN_HEADERS, request_key
+
 CARE_COOKIE = "care"          # the 关怀版 switch (forum/web/i18n.py sets it)
 SESSION_COOKIES = ("session", "__Host-session")  # both names forum/web/base.py may use
 # What a redirect after a form shows once (forum/web/pages.py), by both names it may have.
@@ -53,6 +56,12 @@ class CachedPage:
     body: bytes
     at: float = 0.0  # time.monotonic() when rendered
     etag: str | None = None  # computed once, when kept (None: Tornado computes it per answer)
+    # What forum/web/kept_answers.py needs to answer it again without a handler: the headers the
+    # handler sent (but the request's own: its id and the date), and the route and masked path
+    # of its log line.
+    headers: tuple[tuple[str, str], ...] = ()
+    route: str = ""
+    path: str = ""
 
 
 def etag_of(body: bytes) -> str:
@@ -74,6 +83,10 @@ class PageCache:
         self._bytes = 0
         self.hits = 0
         self.misses = 0
+        # Which kept page answers a request, by what of the request decides it (see
+        # kept_answers.request_key): the page's key and shelf. As bounded as the pages.
+        self.answers: collections.OrderedDict[Any, tuple[Any, str | None]] = (
+            collections.OrderedDict())
         # Search pages, bounded on their own (None: searches are not kept).
         self.searches: PageCache | None = (
             PageCache(search_entries, search_bytes, max_age_seconds, search_entries=0)
@@ -95,6 +108,21 @@ class PageCache:
             self._drop(key)
         self.misses += 1
         return None
+
+    def note_answer(self, request_key: Any, key: Any, shelf: str | None) -> None:
+        self.answers[request_key] = (key, shelf)
+        self.answers.move_to_end(request_key)
+        while len(self.answers) > self.max_entries:
+            self.answers.popitem(last=False)
+
+    def answer_for(self, request_key: Any) -> tuple[PageCache, Any] | None:
+        """The shelf and key of the page kept for a request like this one, if any."""
+        found = self.answers.get(request_key)
+        if found is None:
+            return None
+        key, shelf = found
+        cache = self if shelf is None else getattr(self, shelf)
+        return None if cache is None else (cache, key)
 
     def put(self, key: Any, page: CachedPage) -> None:
         if len(page.body) > self.max_bytes // 8:
@@ -136,12 +164,19 @@ class AnonymousPageCache:
         version = await self.store.content_version()  # type: ignore[attr-defined]
         page = cache.get(key, version)
         if page is not None:
+            self._note_answer(key)  # a request like this one is answered before its handler
             self.set_header("Content-Type", page.content_type)  # type: ignore[attr-defined]
             if page.etag is not None:
                 self._page_etag = (page.body, page.etag)
             self.finish(page.body)
             return
         self._page_slot = (key, version)
+
+    def _note_answer(self, key: Any) -> None:
+        asked = request_key(self.request)  # type: ignore[attr-defined]
+        if asked is not None:
+            answers: PageCache = self.settings["page_cache"]  # type: ignore[attr-defined]
+            answers.note_answer(asked, key, self.page_shelf)
 
     def _anonymous_get(self) -> bool:
         request = self.request  # type: ignore[attr-defined]
@@ -165,9 +200,17 @@ class AnonymousPageCache:
             body = utf8(chunk)
             etag = etag_of(body)
             self._page_etag = (body, etag)
+            headers = self._headers  # type: ignore[attr-defined]
+            log_function = self.settings.get("log_function")  # type: ignore[attr-defined]
+            masked_path = getattr(log_function, "masked_path", None)
             self._page_cache().put(slot[0], CachedPage(  # type: ignore[union-attr]
-                slot[1], self._headers.get("Content-Type", "text/html; charset=UTF-8"),  # type: ignore[attr-defined]
-                body, time.monotonic(), etag))
+                slot[1], headers.get("Content-Type", "text/html; charset=UTF-8"),
+                body, time.monotonic(), etag,
+                tuple((name, value) for name, value in headers.get_all()
+                      if name not in REQUEST_OWN_HEADERS),
+                route_name(self),  # type: ignore[arg-type]
+                masked_path(self) if masked_path else self.request.path))  # type: ignore[attr-defined]
+            self._note_answer(slot[0])
             chunk = body
         return super().finish(chunk)  # type: ignore[misc]
 

@@ -341,7 +341,10 @@ def _report_unavailable(cls: type[T]) -> type[T]:
                 raise StoreUnavailable() from exc
         return call
 
-    for name, member in list(vars(cls).items()):
+    # dir(), not vars(): the methods the class inherits (the store is assembled from a class per
+    # record family) are wrapped on it too.
+    for name in dir(cls):
+        member = getattr(cls, name)
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
             setattr(cls, name, guarded(member))
     return cls
@@ -423,8 +426,8 @@ def _moves_content_version(cls: type[T]) -> type[T]:
                 await self._bump_versions(content=content, auth=auth)
         return call
 
-    for name in CONTENT_WRITES | AUTH_WRITES:
-        setattr(cls, name, bumping(vars(cls)[name]))
+    for name in CONTENT_WRITES | AUTH_WRITES:  # getattr: inherited methods as well
+        setattr(cls, name, bumping(getattr(cls, name)))
     return cls
 
 

@@ -14,7 +14,8 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
 from forum.errors import Conflict, StoreUnavailable
 from forum.model import Status, new_id
-from forum.store.mongo import AUTH_WRITES, CONTENT_WRITES, MongoStore
+from forum.store.mongo import MongoStore
+from forum.store.mongo.core import AUTH_WRITES, CONTENT_WRITES
 from tests.store.test_contract import (event_for, make_audit, make_notification, make_post,
                                        make_user)
 from tests.store.test_contract import T0

@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeVar, cast
 
 from gridfs import AsyncGridFSBucket
 from pymongo import AsyncMongoClient
@@ -22,6 +22,7 @@ from forum.store.mongo.schema import MIGRATIONS
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.client_session import AsyncClientSession
+    from pymongo.asynchronous.database import AsyncDatabase
 
 
 T = TypeVar("T")
@@ -147,8 +148,9 @@ class _Core:
         """`client` and `gridfs_bucket` (called like AsyncGridFSBucket) replace the driver's own
         for tests that run without a server."""
         # The async client connects on its first command, so building a store needs no server.
-        self._client = client if client is not None else AsyncMongoClient(
-            url, w="majority", journal=True, tz_aware=True)
+        self._client: AsyncMongoClient[dict[str, Any]] = (
+            client if client is not None
+            else AsyncMongoClient(url, w="majority", journal=True, tz_aware=True))
         self.database_name = (database
                               or self._client.get_default_database(DEFAULT_DATABASE).name)
         # Set on the database, so every collection taken from it inherits both.
@@ -162,11 +164,15 @@ class _Core:
             f"mongo-unit-{id(self)}", default=None)
 
     @property
-    def _db(self) -> Any:
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
         """The database, its calls carrying the open unit of work's session when there is one,
         so every read and write inside the unit is part of its transaction."""
         unit = self._unit.get()
-        return self._database if unit is None else _InSession(self._database, unit.session)
+        if unit is None:
+            return self._database
+        # _InSession answers every call as the database (and its collections) would, the
+        # session added: typed as what it stands for, so the calls made through it are checked.
+        return cast("AsyncDatabase[dict[str, Any]]", _InSession(self._database, unit.session))
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:

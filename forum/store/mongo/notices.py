@@ -66,6 +66,7 @@ class _Notices(_Core):
             stored = await self._db["subscriptions"].find_one(pair)
             if stored is None:
                 raise
+        assert stored is not None  # an upsert's document AFTER it is there: inserted or found
         found = _from_doc(Subscription, stored)
         return found, found.id == subscription.id
 

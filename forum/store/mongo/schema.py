@@ -1,7 +1,7 @@
 """The schema: the indexes each version adds, in order (MIGRATIONS), run by MongoStore.open."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from forum.model import iso
 from forum.store.base import IDEMPOTENCY_RETENTION
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 HIT_RETENTION_SECONDS = 24 * 60 * 60
 
 
-async def _create_indexes(db: AsyncDatabase) -> None:
+async def _create_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 1: every index the queries below rely on."""
     await db["users"].create_index("username_key", unique=True, name="username_key")
     await db["sessions"].create_index("user_id", name="user_id")
@@ -36,7 +36,7 @@ async def _create_indexes(db: AsyncDatabase) -> None:
     await db["hits"].create_index("at", expireAfterSeconds=HIT_RETENTION_SECONDS, name="expiry")
 
 
-async def _answer_flag_audit_indexes(db: AsyncDatabase) -> None:
+async def _answer_flag_audit_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 2: replies by author, flags (one open flag per reader and post), the audit log."""
     await db["replies"].create_index([("author_id", 1), ("kind", 1), ("created_at", -1),
                                       ("_id", -1)], name="author_kind_time")
@@ -51,7 +51,7 @@ async def _answer_flag_audit_indexes(db: AsyncDatabase) -> None:
         await audit.create_index([*keys, ("at", -1), ("_id", -1)], name=name)
 
 
-async def _case_indexes(db: AsyncDatabase) -> None:
+async def _case_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 3: case lists by status, due cases, the queue of open flags, attachments by post."""
     posts = db["posts"]
     await posts.create_index([("status", 1), ("created_at", 1), ("_id", 1)], name="status_time")
@@ -62,12 +62,12 @@ async def _case_indexes(db: AsyncDatabase) -> None:
         [("metadata.post_id", 1), ("metadata.created_at", 1), ("_id", 1)], name="post_time")
 
 
-async def _overdue_index(db: AsyncDatabase) -> None:
+async def _overdue_index(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 4: the cases the periodic job has (or has not yet) noted as overdue, by status."""
     await db["posts"].create_index([("status", 1), ("overdue_since", 1)], name="status_overdue")
 
 
-async def _search_index(db: AsyncDatabase) -> None:
+async def _search_index(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 5: posts by search term: a multikey index over each post's `terms` array.
 
     An array of the terms forum/search.py makes (jieba), not a text index: a text index
@@ -77,7 +77,7 @@ async def _search_index(db: AsyncDatabase) -> None:
     await db["posts"].create_index("terms", name="terms")
 
 
-async def _notification_mail_indexes(db: AsyncDatabase) -> None:
+async def _notification_mail_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 6: a person's notifications newest first and their unread count; the mail outbox
     by when each mail is next due. (Users stored earlier have no email_confirmed field and read
     as not confirmed.)"""
@@ -91,13 +91,13 @@ async def _notification_mail_indexes(db: AsyncDatabase) -> None:
 # Each step upgrades the schema by one version; the `meta` document {_id: "schema"} records how
 # far a database is. Steps must be safe to run twice: two processes may start at the same time,
 # and a crash may fall between a step and the bump of the version.
-async def _user_department_index(db: AsyncDatabase) -> None:
+async def _user_department_index(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 7: staff of a department, found when a case is routed to it."""
     await db["users"].create_index([("department", 1), ("username_key", 1)],
                                    name="department_name")
 
 
-async def _api_key_indexes(db: AsyncDatabase) -> None:
+async def _api_key_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 8: API keys an admin issues to other systems (Open311 clients), found by the
     SHA-256 of the key (unique) and listed newest first."""
     keys = db["api_keys"]
@@ -105,7 +105,7 @@ async def _api_key_indexes(db: AsyncDatabase) -> None:
     await keys.create_index([("created_at", -1), ("_id", -1)], name="time")
 
 
-async def _idempotency_indexes(db: AsyncDatabase) -> None:
+async def _idempotency_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 9: creates sent with an Idempotency-Key, one per caller and key (unique, which
     is what makes a claim atomic), removed by the server a day after they were made."""
     records = db["idempotency"]
@@ -114,7 +114,7 @@ async def _idempotency_indexes(db: AsyncDatabase) -> None:
                                expireAfterSeconds=int(IDEMPOTENCY_RETENTION.total_seconds()))
 
 
-async def _casework_indexes(db: AsyncDatabase) -> None:
+async def _casework_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 10: casework of the second release: the cases a department helps with, the
     supervised ones that head the queue, the routed cases the reminder job has yet to remind.
     Cases stored earlier start their rating history from their one rating."""
@@ -135,7 +135,7 @@ async def _casework_indexes(db: AsyncDatabase) -> None:
                                {"$set": {"ratings": [entry]}})
 
 
-async def _subscription_indexes(db: AsyncDatabase) -> None:
+async def _subscription_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 11: who follows (关注) what: one per person and target (unique, which is what
     keeps a second out), a person's list newest first, a target's followers by person."""
     subscriptions = db["subscriptions"]
@@ -146,7 +146,7 @@ async def _subscription_indexes(db: AsyncDatabase) -> None:
     await subscriptions.create_index([("target", 1), ("user_id", 1)], name="target_user")
 
 
-async def _template_faq_indexes(db: AsyncDatabase) -> None:
+async def _template_faq_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Version 12: departments' reply templates newest first per department; knowledge-base
     entries newest first per board and across boards, and by the post each was made from."""
     await db["templates"].create_index([("department", 1), ("created_at", -1), ("_id", -1)],
@@ -157,7 +157,7 @@ async def _template_faq_indexes(db: AsyncDatabase) -> None:
     await faq.create_index("post_id", name="post_id")
 
 
-MIGRATIONS: list[Callable[[AsyncDatabase], Awaitable[None]]] = [
+MIGRATIONS: list[Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]] = [
     _create_indexes,
     _answer_flag_audit_indexes,
     _case_indexes,

@@ -7,14 +7,19 @@ part, and the contract suite shows it against a real replica set when
 FORUM_TEST_MONGODB_URI is set."""
 from __future__ import annotations
 
-import pytest
-from pymongo.errors import OperationFailure
+import inspect
 
-from forum.errors import Conflict
-from forum.model import Status
+import pytest
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+from forum.errors import Conflict, StoreUnavailable
+from forum.model import Status, new_id
+from forum.store.mongo import MongoStore
+from forum.store.mongo.core import AUTH_WRITES, CONTENT_WRITES
 from tests.store.test_contract import (event_for, make_audit, make_notification, make_post,
                                        make_user)
-from tests.support.mongo_standin import recording_store
+from tests.store.test_contract import T0
+from tests.support.mongo_standin import recording_store, standin_store
 
 
 @pytest.fixture
@@ -76,3 +81,48 @@ async def test_a_lost_write_conflict_is_a_conflict(recorded):
             await store.get_post(post.id)
             raise conflict
     assert lost.value.code == "stale" and client.sessions[-1].outcomes[-1] == "aborted"
+
+
+# The store's class decorators, over every family's methods -----------------------------------
+class Unreachable:
+    """A database, collection or GridFS bucket whose every call fails as when no server answers."""
+
+    def __getitem__(self, name):
+        return self
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            raise ServerSelectionTimeoutError("no server answers")
+        return call
+
+
+# One read of each record family's methods, and the core's.
+FAMILY_READS = [("content_version", ()), ("get_post", (new_id(),)), ("get_user", (new_id(),)),
+                ("list_departments", ()), ("get_posts", ([new_id()],)),
+                ("get_attachment", (new_id(),)), ("count_unread", (new_id(),)),
+                ("count_hits", ("posts-account:x", T0)), ("count_records", ())]
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("name, args", FAMILY_READS, ids=[name for name, _ in FAMILY_READS])
+async def test_an_unreachable_server_is_store_unavailable_in_every_family(name, args):
+    store = standin_store("forum_unreachable")
+    store._database = store._attachments = Unreachable()
+    with pytest.raises(StoreUnavailable):
+        await getattr(store, name)(*args)
+
+
+def test_every_public_coroutine_method_is_guarded_and_every_write_moves_its_version():
+    """Wrapped on the assembled class, inherited methods included: guarded once, and each write
+    that moves a version wrapped once more beneath."""
+    layers = {}
+    for name in dir(MongoStore):
+        method = getattr(MongoStore, name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(method):
+            continue
+        layers[name] = 0
+        while hasattr(method, "__wrapped__"):
+            method, layers[name] = method.__wrapped__, layers[name] + 1
+    assert len(layers) > 90
+    assert {name: count for name, count in layers.items()
+            if count != (2 if name in CONTENT_WRITES | AUTH_WRITES else 1)} == {}

@@ -596,10 +596,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "restore":
         return asyncio.run(forum_backup.restore_command(args.db, args.path, args.force))
     if args.command == "demo":
-        from forum.ops import demo
+        from forum.ops.demo.command import demo_command
         with starting(args):  # an unwritable folder, a full disk: one line, as for `serve`
-            return asyncio.run(demo.demo_command(args.db, args.posts, args.force,
-                                                 scale=args.scale))
+            return asyncio.run(demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
     if processes > 1:
         return serve_processes(args, processes)

@@ -32,7 +32,7 @@ def test_the_product_never_imports_the_tools(path):
 
 def test_the_tools_are_where_the_layout_says():
     assert {str(p.relative_to(FORUM / "ops")) for p in (FORUM / "ops").rglob("*.py")} == {
-        "__init__.py", "backup.py",
+        "__init__.py", "backup.py", "restore.py", "restore_sqlite.py", "commands.py",
         "demo/__init__.py", "demo/command.py", "demo/loading.py", "demo/timeline.py",
         "demo/year.py", "demo/discussions.py", "demo/cases.py", "demo/bulk.py",
         "demo/words/__init__.py", "demo/words/people.py", "demo/words/forum.py",

@@ -19,7 +19,7 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
     """`python server.py demo`: load the demo into the database `db` (refusing one that is not
     fresh unless `force`), then `posts` bulk forum posts; print the accounts and their
     password. Returns the exit status."""
-    from forum.ops.backup import ProgressBars
+    from forum.ops.commands import ProgressBars
     from forum.config import Config
     from forum.errors import DomainError, StoreUnavailable
     from forum.services.setup import prepare_store

@@ -34,7 +34,7 @@ import tornado.ioloop
 import tornado.netutil
 import tornado.process
 
-from forum.ops import backup as forum_backup
+from forum.ops.commands import backup_command, restore_command
 from forum import clock, logs, search
 from forum.app import make_app, make_metrics_app
 from forum.config import BadSecret, Config, cookie_secret, env_db
@@ -597,14 +597,13 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "check":
         return asyncio.run(check(args))
     if args.command == "backup":
-        return asyncio.run(forum_backup.backup_command(args.db, args.path))
+        return asyncio.run(backup_command(args.db, args.path))
     if args.command == "restore":
-        return asyncio.run(forum_backup.restore_command(args.db, args.path, args.force))
+        return asyncio.run(restore_command(args.db, args.path, args.force))
     if args.command == "demo":
-        from forum.ops import demo
+        from forum.ops.demo.command import demo_command
         with starting(args):  # an unwritable folder, a full disk: one line, as for `serve`
-            return asyncio.run(demo.demo_command(args.db, args.posts, args.force,
-                                                 scale=args.scale))
+            return asyncio.run(demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()
     if processes > 1:
         return serve_processes(args, processes)

@@ -337,7 +337,7 @@ async def clear_search_count(db: str) -> None:
 
 
 def search_queries() -> list[str]:
-    from forum.ops.demo_content import BULK_SUBJECTS
+    from forum.ops.demo.words.bulk import BULK_SUBJECTS
     words = [subject for subject, _ in BULK_SUBJECTS]
     return words + [f"{a} {b}" for a, b in zip(words, words[3:] + words[:3])]
 
@@ -349,7 +349,7 @@ def common_words() -> list[str]:
     import jieba
 
     from forum import search  # its jieba set-up
-    from forum.ops.demo_content import BULK_PLACES, BULK_SUBJECTS
+    from forum.ops.demo.words.bulk import BULK_PLACES, BULK_SUBJECTS
     words: dict[str, None] = {}
     for subject, _ in BULK_SUBJECTS:
         for term in jieba.cut_for_search(subject):

@@ -65,7 +65,7 @@ POPULAR = ["劳动合同", "工资", "停车", "路灯 出行", "医保报销", 
 def common_words() -> list[str]:
     """The words the loaded posts are made of (this bench's topics and the demo's bulk subjects
     and places): each one matches thousands of posts."""
-    from forum.ops.demo_content import BULK_PLACES, BULK_SUBJECTS
+    from forum.ops.demo.words.bulk import BULK_PLACES, BULK_SUBJECTS
     texts = TOPICS + FILLER + [subject for subject, _ in BULK_SUBJECTS] + list(BULK_PLACES)
     return sorted({term for one in texts for term in search.query_terms(one) if len(term) >= 2})
 

@@ -1,7 +1,8 @@
 """Precision of the similar-questions step: the answered demo questions of the lawyer and agri
-boards (forum/ops/demo_content.py) in a fresh SQLite store, asked and answered through the services,
-then each labelled draft title of tests/data/similar_questions.json looked up on its board.
-Not a test (tests/services/test_similar.py holds the floor): run it by hand and read the numbers.
+boards (forum/ops/demo/words/consultations.py) in a fresh SQLite store, asked and answered
+through the services, then each labelled draft title of tests/data/similar_questions.json looked
+up on its board. Not a test (tests/services/test_similar.py holds the floor): run it by hand and
+read the numbers.
 
     python bench/similar_precision.py
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from forum import search  # noqa: E402
-from forum.ops import demo_content  # noqa: E402
+from forum.ops.demo.words import consultations  # noqa: E402
 from forum.config import PasswordCost  # noqa: E402
 from forum.model import Role  # noqa: E402
 from forum.security import Passwords  # noqa: E402
@@ -49,8 +50,8 @@ async def load_demo_questions(store) -> None:
     expert so that it counts as answered."""
     answerers = {"lawyer": await _account(store, "bench_lawyer", Role.LAWYER),
                  "agri": await _account(store, "bench_expert", Role.EXPERT)}
-    topics = [("lawyer", topic) for topic in demo_content.LAWYER_TOPICS] + \
-             [("agri", topic) for topic in demo_content.AGRI_TOPICS]
+    topics = [("lawyer", topic) for topic in consultations.LAWYER_TOPICS] + \
+             [("agri", topic) for topic in consultations.AGRI_TOPICS]
     for number, (board, (category, title, paragraphs, answer, *_)) in enumerate(topics):
         asker = await _account(store, f"bench_asker{number}")
         body = "\n\n".join(paragraphs).format_map(PLACES)

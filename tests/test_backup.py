@@ -1,7 +1,7 @@
-"""Backup and restore (forum/ops/backup.py): a portal made through the services round-trips from
-SQLite into SQLite and into MongoDB with every record and every attachment's bytes equal; bad
-archives fail with a clear message and leave the target as it was; and the two commands once as
-an operator runs them."""
+"""Backup and restore (forum/ops/backup.py, restore.py, restore_sqlite.py): a portal made through
+the services round-trips from SQLite into SQLite and into MongoDB with every record and every
+attachment's bytes equal; bad archives fail with a clear message and leave the target as it was;
+and the two commands (forum/ops/commands.py) once as an operator runs them."""
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from forum.ops import backup
+from forum.ops import backup, restore
 from forum.ops.backup import BackupError
+from forum.ops.commands import ProgressBars
 from forum.clock import now
 from forum.model import ApiKey, Mail, Role, Status, new_id
 from forum.services import (accounts, attachments, cases, consulting, faq, flags, following,
@@ -158,7 +159,7 @@ async def test_round_trip_keeps_every_record_and_attachment(store, target, tmp_p
         kind: len(source.get(kind, [])) for kind in RECORD_KINDS}
 
     steps = []
-    await backup.restore(target, path, lambda *step: steps.append(step))
+    await restore.restore(target, path, lambda *step: steps.append(step))
     stages = [stage for stage, _, _ in steps]
     assert list(dict.fromkeys(stages)) == ["verifying", "restoring", "search index", "checking"]
 
@@ -353,7 +354,7 @@ async def test_a_bad_archive_fails_clearly_and_leaves_the_target_untouched(
         await target.put_setting("k", "v")
     before = await exported(target)
     with pytest.raises(BackupError) as caught:
-        await backup.restore(target, bad, force=force)
+        await restore.restore(target, bad, force=force)
     assert BAD_ARCHIVES[damage] in str(caught.value)
     assert await exported(target) == before
     assert await target.is_empty() is not force
@@ -364,10 +365,10 @@ async def test_a_target_that_is_not_empty_is_refused_unless_forced(archive, stor
     intruder = await person(target, "already_here")
     before = await exported(target)
     with pytest.raises(BackupError, match="not empty.*--force wipes it first"):
-        await backup.restore(target, archive)
+        await restore.restore(target, archive)
     assert await exported(target) == before
     # Forced: wiped first, so the target holds the archive and nothing else.
-    await backup.restore(target, archive, force=True)
+    await restore.restore(target, archive, force=True)
     assert await exported(target) == await exported(store, archived=True)
     assert await target.get_user(intruder.id) is None
 
@@ -383,14 +384,14 @@ async def test_a_restore_that_stops_part_way_says_how_to_go_on_and_the_server_re
     original = target.import_records
     monkeypatch.setattr(target, "import_records", failing)
     with pytest.raises(BackupError, match="part-way \\(disk full\\).*again with --force"):
-        await backup.restore(target, archive)
+        await restore.restore(target, archive)
     # Half an archive is in: the database keeps the mark, and nothing starts on it.
     assert await target.unfinished_restore() is not None
     with pytest.raises(StoreRefused, match="did not finish.*--force"):
         await prepare_store(target)
     # Run again, forced and whole: the mark goes, and the server may start.
     monkeypatch.setattr(target, "import_records", original)
-    await backup.restore(target, archive, force=True)
+    await restore.restore(target, archive, force=True)
     assert await target.unfinished_restore() is None
     await prepare_store(target)
     assert await exported(target) == await exported(store, archived=True)
@@ -398,7 +399,7 @@ async def test_a_restore_that_stops_part_way_says_how_to_go_on_and_the_server_re
 
 def test_progress_bars_draw_each_stage_on_one_line():
     out = io.StringIO()
-    bars = backup.ProgressBars(out)
+    bars = ProgressBars(out)
     for done in range(0, 101, 25):
         bars("verifying", done, 100)
     bars("records", 7, None)

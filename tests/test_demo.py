@@ -1,4 +1,4 @@
-"""The demo loader (forum/ops/demo.py): a year of content made through the services, bulk posts
+"""The demo loader (forum/ops/demo/): a year of content made through the services, bulk posts
 for benchmarks, and the command that refuses to load twice.
 
 The demo is loaded once for the module, small (DEMO_SCALE: at least one story of each outcome),
@@ -15,9 +15,12 @@ import shutil
 import pytest
 
 from forum import search, text
-from forum.ops import demo, demo_content
 from forum.clock import now
 from forum.model import PostFilter, ReplyKind, Role, Status
+from forum.ops.demo.bulk import TextPool, add_bulk_posts
+from forum.ops.demo.command import demo_command, describe
+from forum.ops.demo.loading import DEMO_ADMIN, Loaded, database_state, load_demo
+from forum.ops.demo.words.letters import REPLY_TEMPLATES
 from forum.services import accounts, cases, posting, searching, stats
 from forum.services.setup import prepare_store
 from forum.store import open_store
@@ -39,9 +42,9 @@ STATUSES = {
 }
 
 
-async def load(store) -> demo.Loaded:
+async def load(store) -> Loaded:
     await prepare_store(store)
-    return await demo.load_demo(store, TEST_PASSWORDS, scale=DEMO_SCALE)
+    return await load_demo(store, TEST_PASSWORDS, scale=DEMO_SCALE)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def demo_file(tmp_path_factory):
     """An SQLite database holding the small demo, and what load_demo said of it."""
     folder = tmp_path_factory.mktemp("demo")
 
-    async def make() -> demo.Loaded:
+    async def make() -> Loaded:
         store = open_store(f"sqlite:///{folder / 'forum.db'}")
         try:
             return await load(store)
@@ -126,17 +129,17 @@ async def test_demo_people_hold_every_role_and_log_in_with_the_printed_password(
         assert all(u.specialties for u in await store.list_users(role=role, department=None,
                                                                 limit=10))
     assert len(await store.list_users(role=Role.STAFF, department="tax", limit=5)) == 2
-    login = await accounts.login(store, TEST_PASSWORDS, username=demo.DEMO_ADMIN,
+    login = await accounts.login(store, TEST_PASSWORDS, username=DEMO_ADMIN,
                                  password=loaded.password, kind="bearer")
     assert login.user.has(Role.ADMIN)
-    printed = demo.describe(loaded)
+    printed = describe(loaded)
     assert loaded.password in printed and "lawyer_wangjg" in printed and "hongta_laowang" in printed
     assert await store.list_audit(actor_id=login.user.id, target=None, after=None, limit=5)
     # What reached people as they were answered and their cases moved on.
     unread = [await store.count_unread(user.id)
               for user in await store.list_users(role=Role.CITIZEN, department=None, limit=100)]
     assert sum(unread) > 0
-    assert await demo.database_state(store) == "demo"
+    assert await database_state(store) == "demo"
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -221,7 +224,7 @@ async def test_demo_exercises_every_casework_step_of_the_second_release(demo_sto
 @pytest.mark.gen_test
 async def test_demo_departments_keep_templates_and_boards_show_faq(demo_store):
     store, _ = demo_store
-    assert len(await store.list_templates("housing")) == len(demo_content.REPLY_TEMPLATES)
+    assert len(await store.list_templates("housing")) == len(REPLY_TEMPLATES)
     for slug in ("lawyer", "agri", "mayor"):
         entries = await store.list_faq(slug, None, 10)
         assert entries, slug
@@ -236,8 +239,8 @@ async def test_bulk_posts_are_listed_and_searchable(demo_store):
     store, _ = demo_store
     before = len(await every_post(store, PostFilter(board="forum")))
     seen = []
-    added = await demo.add_bulk_posts(store, 2000, batch=300,
-                                      progress=lambda done, total: seen.append((done, total)))
+    added = await add_bulk_posts(store, 2000, batch=300,
+                                 progress=lambda done, total: seen.append((done, total)))
     assert added == 2000
     assert seen[-1] == (2000, 2000) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     forum = await every_post(store, PostFilter(board="forum"))
@@ -256,7 +259,7 @@ async def test_bulk_posts_are_listed_and_searchable(demo_store):
 
 def test_bulk_texts_have_the_terms_and_html_the_services_would_give(segmenter):
     rng = random.Random(5)
-    pool = demo.TextPool(rng)
+    pool = TextPool(rng)
     posts, terms = pool.posts(rng, [now()] * 200, ["a" * 24])
     for post, post_terms in zip(posts, terms):
         assert sorted(post_terms) == sorted(search.terms_for(post.title, post.body))
@@ -270,8 +273,8 @@ async def test_demo_command_refuses_a_second_load_unless_forced(demo_file, tmp_p
     shutil.copytree(folder, tmp_path / "demo")
     url = f"sqlite:///{tmp_path / 'demo' / 'forum.db'}"
     out = io.StringIO()
-    assert await demo.demo_command(url, 0, False, passwords=TEST_PASSWORDS, out=out) == 1
-    assert await demo.demo_command(url, 50, False, passwords=TEST_PASSWORDS, out=out) == 1
+    assert await demo_command(url, 0, False, passwords=TEST_PASSWORDS, out=out) == 1
+    assert await demo_command(url, 50, False, passwords=TEST_PASSWORDS, out=out) == 1
     store = open_store(url)
     await prepare_store(store)
     try:
@@ -279,7 +282,7 @@ async def test_demo_command_refuses_a_second_load_unless_forced(demo_file, tmp_p
     finally:
         await store.close()
     # Forced: the demo content is there already, so only the bulk posts are added.
-    assert await demo.demo_command(url, 50, True, passwords=TEST_PASSWORDS, out=out) == 0
+    assert await demo_command(url, 50, True, passwords=TEST_PASSWORDS, out=out) == 0
     assert "added 50 forum posts" in out.getvalue()
     store = open_store(url)
     await prepare_store(store)
@@ -296,10 +299,10 @@ async def test_demo_command_refuses_a_database_with_other_data(tmp_path):
     await prepare_store(store)
     try:
         await accounts.create_user(store, TEST_PASSWORDS, username="someone", password="x" * 12)
-        assert await demo.database_state(store) == "data"
+        assert await database_state(store) == "data"
     finally:
         await store.close()
-    assert await demo.demo_command(url, 0, False, passwords=TEST_PASSWORDS) == 1
+    assert await demo_command(url, 0, False, passwords=TEST_PASSWORDS) == 1
 
 
 @pytest.mark.gen_test(timeout=90)
@@ -311,7 +314,7 @@ async def test_demo_and_bulk_posts_load_into_mongodb_too(io_loop, tmp_path):
         for board, wanted in STATUSES.items():
             assert wanted <= seen[board], board
         before = len(await every_post(store, PostFilter(board="forum")))
-        await demo.add_bulk_posts(store, 300, batch=100)
+        await add_bulk_posts(store, 300, batch=100)
         assert len(await every_post(store, PostFilter(board="forum"))) == before + 300
         assert (await searching.search_posts(store, None, "停车难")).items
         answered = [(await store.reply_stats(user.id, ReplyKind.ANSWER)).total

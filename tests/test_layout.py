@@ -31,6 +31,11 @@ def test_the_product_never_imports_the_tools(path):
 
 
 def test_the_tools_are_where_the_layout_says():
-    assert {p.name for p in (FORUM / "ops").glob("*.py")} == {
-        "__init__.py", "backup.py", "demo.py", "demo_content.py"}
+    assert {str(p.relative_to(FORUM / "ops")) for p in (FORUM / "ops").rglob("*.py")} == {
+        "__init__.py", "backup.py", "restore.py", "restore_sqlite.py", "commands.py",
+        "demo/__init__.py", "demo/command.py", "demo/loading.py", "demo/timeline.py",
+        "demo/year.py", "demo/discussions.py", "demo/cases.py", "demo/bulk.py",
+        "demo/words/__init__.py", "demo/words/people.py", "demo/words/forum.py",
+        "demo/words/consultations.py", "demo/words/letters.py", "demo/words/tax.py",
+        "demo/words/hotline.py", "demo/words/bulk.py"}
     assert len(PRODUCT) > 50

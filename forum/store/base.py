@@ -1,6 +1,6 @@
 """The Store protocol: the only storage interface services see.
 
-Adapters (`sqlite/`, `mongo.py`) implement it and pass one contract suite. A store keeps and
+Adapters (`sqlite/`, `mongo/`) implement it and pass one contract suite. A store keeps and
 finds records; it knows no roles, boards or lifecycles. Every write it acknowledges is durable, and
 each method that changes several records changes all of them or none.
 """

@@ -8,8 +8,8 @@ from forum.config import Config
 from forum.security import Passwords
 from forum.services import accounts, stats
 from forum.store.base import Store
-from forum.web import (access, api, casework_api, casework_pages, feeds, health, i18n,
-                       metrics, modules, open311, openapi, pages)
+from forum.web import (access, api, casework_api, casework_pages, feeds, figures, health,
+                       i18n, metrics, modules, open311, openapi, pages)
 from forum.store.kept import KeptReads
 from forum.web import static
 from forum.web.base import BodyLimits, NotFoundApiHandler
@@ -168,7 +168,7 @@ def make_app(config: Config, store: Store,
         template_path=config.templates_path,
         static_path=config.static_path,
         static_handler_class=static.StaticFiles,  # nosniff, and a charset on text types
-        ui_modules=modules,
+        ui_modules=[modules, figures],
         compiled_template_cache=not config.debug,
         static_hash_cache=not config.debug,
         debug=config.debug,

@@ -23,7 +23,7 @@ CONTEXT_CALL = re.compile(rf"(?<![\w.])_in\(\s*(?:{_STRING})\s*,\s*({_STRING})\s
 
 # Python files whose messages reach pages and API answers.
 MESSAGE_SOURCES = ["forum/errors.py", "forum/workflow.py", "forum/services/*.py",
-                   "forum/store/*.py", "forum/web/base.py", "forum/web/pages.py",
+                   "forum/store/*.py", "forum/web/base.py", "forum/web/*pages.py",
                    "forum/web/api.py"]
 # Calls whose Chinese arguments are messages shown to people.
 MESSAGE_CALLS = {"msg", "term", "fail", "_require", "DomainError", "NotLoggedIn", "BadCredentials",

@@ -2,6 +2,8 @@
 through a mailed link) and the e-mail address's confirmation."""
 from __future__ import annotations
 
+from typing import Any
+
 from forum.errors import BadCredentials, Conflict, Invalid, RateLimited
 from forum.services import accounts, notify, recovery
 from forum.web.pages import PageHandler, safe_next
@@ -100,6 +102,14 @@ class PasswordPage(PageHandler):
         self.redirect_after("/password", password_changed=True)
 
 
+async def show_limited(page: PageHandler, template: str, error: RateLimited,
+                       **context: Any) -> None:
+    """A password form again after too many tries from here: the limit's message, and when to
+    try again."""
+    page.set_header("Retry-After", str(error.retry_after_seconds))
+    await page.render_page(template, 429, errors={}, message=error.message, **context)
+
+
 class ForgotPasswordPage(PageHandler):
     """Asking for a reset link by e-mail: the same answer whether or not the account exists."""
 
@@ -117,9 +127,7 @@ class ForgotPasswordPage(PageHandler):
                                    errors=error.fields, sent=False, message=None)
             return
         except RateLimited as error:
-            self.set_header("Retry-After", str(error.retry_after_seconds))
-            await self.render_page("forgot_password.html", 429, values=values, errors={},
-                                   sent=False, message=error.message)
+            await show_limited(self, "forgot_password.html", error, values=values, sent=False)
             return
         self.redirect_after("/forgot-password", reset_sent=True)
 
@@ -145,9 +153,7 @@ class ResetPasswordPage(PageHandler):
                                    done=False, message=None)
             return
         except RateLimited as error:
-            self.set_header("Retry-After", str(error.retry_after_seconds))
-            await self.render_page("reset_password.html", 429, token=token, errors={},
-                                   done=False, message=error.message)
+            await show_limited(self, "reset_password.html", error, token=token, done=False)
             return
         self.redirect_after(self.request.path, password_reset=True)
 

@@ -385,7 +385,7 @@ def request_id_of(request: tornado.httputil.HTTPServerRequest, behind_https: boo
 
 def route_name(handler: tornado.web.RequestHandler) -> str:
     """The name a request's route goes by in metrics and logs: the handler's module and class
-    (api.PostHandler, pages.PostPage), a short and fixed set, never the path with its ids."""
+    (api.PostHandler, post_pages.PostPage), a short and fixed set, never the path with its ids."""
     cls = type(handler)
     return f"{cls.__module__.rpartition('.')[2]}.{cls.__qualname__}"
 

@@ -4,7 +4,7 @@ case with a flash, or the case again with the form's errors)."""
 from __future__ import annotations
 
 from forum.services import casework
-from forum.web.pages import PostActionPage
+from forum.web.post_pages import PostActionPage
 
 
 class NotePage(PostActionPage):

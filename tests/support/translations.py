@@ -1,5 +1,5 @@
 """The strings the pages show that must have an English translation: `_("...")` in the
-templates, the labels of forum/web/modules.py, and the messages services raise."""
+templates, the labels of forum/web/labels.py, and the messages services raise."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from forum import boards, workflow
 from forum.services import notify, presenting
-from forum.web import i18n, modules
+from forum.web import i18n, labels
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -23,7 +23,7 @@ CONTEXT_CALL = re.compile(rf"(?<![\w.])_in\(\s*(?:{_STRING})\s*,\s*({_STRING})\s
 
 # Python files whose messages reach pages and API answers.
 MESSAGE_SOURCES = ["forum/errors.py", "forum/workflow.py", "forum/services/*.py",
-                   "forum/store/*.py", "forum/web/base.py", "forum/web/pages.py",
+                   "forum/store/*.py", "forum/web/base.py", "forum/web/*pages.py",
                    "forum/web/api.py"]
 # Calls whose Chinese arguments are messages shown to people.
 MESSAGE_CALLS = {"msg", "term", "fail", "_require", "DomainError", "NotLoggedIn", "BadCredentials",
@@ -51,13 +51,13 @@ def label_keys() -> set[str]:
     """UI labels built in Python: statuses, roles, events, fields, board names, descriptions
     and categories, the built-in departments, badges, actors, the actions named in
     conflicts."""
-    labels = [modules.STATUS_LABELS, modules.REPLY_LABELS, modules.RATING_LABELS,
-              modules.EVENT_LABELS, modules.AUDIT_LABELS, modules.QUEUE_LABELS,
-              modules.CASEWORK_QUEUE_LABELS, modules.DESK_ROLE_LABELS,
-              modules.ROLE_LABELS, modules.FIELD_LABELS, modules.WRITE_LABELS,
+    tables = [labels.STATUS_LABELS, labels.REPLY_LABELS, labels.RATING_LABELS,
+              labels.EVENT_LABELS, labels.AUDIT_LABELS, labels.QUEUE_LABELS,
+              labels.CASEWORK_QUEUE_LABELS, labels.DESK_ROLE_LABELS,
+              labels.ROLE_LABELS, labels.FIELD_LABELS, labels.WRITE_LABELS,
               presenting.BADGES, workflow.ACTION_NAMES]
-    keys = {value for table in labels for value in table.values()}
-    keys |= set(modules.OFFICE_ACTORS) | {"追加说明"}
+    keys = {value for table in tables for value in table.values()}
+    keys |= set(labels.OFFICE_ACTORS) | {"追加说明"}
     keys |= set(notify.KIND_TEXT.values())
     for policy in boards.POLICIES.values():
         keys.add(policy.name)

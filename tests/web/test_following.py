@@ -284,12 +284,12 @@ async def test_the_buttons_speak_english_on_english_pages(http_client, base_url,
 
 
 def test_followers_notifications_read_in_the_page_language():
-    from forum.web import i18n, modules
+    from forum.web import i18n, labels
     en = i18n.get_locale("en_US")
 
     def shown(kind, text):
-        return modules.notification_text(kind, text, en.translate,
-                                         lambda context, word: i18n.translate_in(en, context, word))
+        return labels.notification_text(kind, text, en.translate,
+                                        lambda context, word: i18n.translate_in(en, context, word))
 
     assert shown("follow_status", "您关注的事项状态有更新：路灯（转办）") == (
         "A case you follow has a new status: 路灯 (Routed)")

@@ -144,7 +144,7 @@ async def test_auth_events(api, store, logged, browser):
                                                              ("unknown_user", None)]
     ok = events(logged, "login_ok")
     assert [(e["user_id"], e["kind"], e["route"]) for e in ok] == [
-        (bob_id, "bearer", "api.LoginHandler"), (bob_id, "cookie", "pages.LoginPage")]
+        (bob_id, "bearer", "api.LoginHandler"), (bob_id, "cookie", "account_pages.LoginPage")]
     [logout] = events(logged, "logout")
     assert logout["user_id"] == bob_id
     # An event and its request's line share the request id.
@@ -174,7 +174,7 @@ async def test_refusals_and_staff_actions_are_logged(api, store, logged, browser
     assert [(e["route"], e["reason"], e["user_id"], e["level"]) for e in refused] == [
         ("api.AdminUsersHandler", "forbidden", carol_id, "INFO"),
         # An upload route reads its form's token after the session (forum/web/uploads.py).
-        ("pages.NewPostPage", "xsrf", carol_id, "INFO")]
+        ("post_pages.NewPostPage", "xsrf", carol_id, "INFO")]
     [action] = events(logged, "audit")
     mod_id = (await store.get_user_by_name("mod")).id
     assert action["action"] == "reject" and action["target"] == f"post:{post_id}"

@@ -9,7 +9,7 @@ import pytest
 
 from forum.messages import msg, term
 from forum.model import Role
-from forum.web import i18n, modules
+from forum.web import i18n, labels
 from tests.support import translations
 from tests.support.people import person
 from tests.support.web import Browser
@@ -70,23 +70,23 @@ def test_messages_translate_in_the_web_layer():
 def test_the_notes_case_services_write_follow_the_page_language():
     en, zh = i18n.get_locale("en_US").translate, i18n.get_locale("zh_CN").translate
     routed = "转办至住房和城乡建设局，15个工作日内答复"
-    assert modules.event_note("route", routed, zh) == routed
-    assert modules.event_note("route", routed, en) == (
+    assert labels.event_note("route", routed, zh) == routed
+    assert labels.event_note("route", routed, en) == (
         "Routed to Housing and Urban-Rural Development Bureau, to be answered within 15 "
         "working days")
-    typed = modules.event_note("route", routed + "。请核实后答复。", en)
+    typed = labels.event_note("route", routed + "。请核实后答复。", en)
     assert typed.startswith("Routed to ") and typed.endswith(". 请核实后答复。")
-    assert modules.event_note("expire", "15日内未评价，自动办结", en) == (
+    assert labels.event_note("expire", "15日内未评价，自动办结", en) == (
         "Not rated within 15 days: closed automatically")
-    assert modules.event_note("overdue", "超过答复期限", en) == "Past the reply due date"
-    assert modules.event_note("reject", "转办至某处，3个工作日内答复", en).startswith("转办至")
+    assert labels.event_note("overdue", "超过答复期限", en) == "Past the reply due date"
+    assert labels.event_note("reject", "转办至某处，3个工作日内答复", en).startswith("转办至")
 
 
 def test_the_notes_casework_services_write_follow_the_page_language():
     en, zh = i18n.get_locale("en_US").translate, i18n.get_locale("zh_CN").translate
     helped = "转办至红塔区人民政府，15个工作日内答复。协办：住房和城乡建设局、公安局。请现场核查。"
-    assert modules.event_note("route", helped, zh) == helped
-    assert modules.event_note("route", helped, en) == (
+    assert labels.event_note("route", helped, zh) == helped
+    assert labels.event_note("route", helped, en) == (
         "Routed to Hongta District Government, to be answered within 15 working days."
         " Helped by Housing and Urban-Rural Development Bureau, Public Security Bureau. 请现场核查。")
     notes = {
@@ -104,9 +104,9 @@ def test_the_notes_casework_services_write_follow_the_page_language():
             "The same matter as case 0123456789abcdef01234567: merged into it. 同一路段",
     }
     for (action, note), english in notes.items():
-        assert modules.event_note(action, note, zh) == note
-        assert modules.event_note(action, note, en) == english
-    assert modules.event_note("urge", "请加快办理", en) == "请加快办理"  # typed: as it is
+        assert labels.event_note(action, note, zh) == note
+        assert labels.event_note(action, note, en) == english
+    assert labels.event_note("urge", "请加快办理", en) == "请加快办理"  # typed: as it is
 
 
 def test_notifications_follow_the_page_language():
@@ -114,8 +114,8 @@ def test_notifications_follow_the_page_language():
     zh = i18n.get_locale("zh_CN")
 
     def shown(locale, kind, text):
-        return modules.notification_text(kind, text, locale.translate,
-                                         lambda context, word: i18n.translate_in(locale, context, word))
+        return labels.notification_text(kind, text, locale.translate,
+                                        lambda context, word: i18n.translate_in(locale, context, word))
 
     routed = "您的事项状态有更新：楼道灯不亮（转办）"
     assert shown(zh, "status", routed) == routed

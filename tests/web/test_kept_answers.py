@@ -48,7 +48,7 @@ async def test_a_kept_page_is_answered_without_a_handler_as_the_handler_answered
     lines = [record for record in caplog.records if record.name == "tornado.access"]
     answered_line = lines[-2]
     assert answered_line.getMessage().startswith("200 GET /boards/forum")
-    assert answered_line.fields["route"] == lines[-1].fields["route"] == "pages.BoardPage"
+    assert answered_line.fields["route"] == lines[-1].fields["route"] == "post_pages.BoardPage"
     assert answered_line.fields["request_id"] == answered.headers["X-Request-Id"]
     assert answered_line.fields["user_id"] is None
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from forum import boards, limits, workflow
 from forum.model import Kind, ReplyKind, Role, Status
-from forum.services import (admin, attachments, following, moderation, recovery,
+from forum.services import (admin, attachments, following, forms, recovery,
                             searching, settings, stats)
 from forum.web.base import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, ApiHandler
 from forum.web.pages import PageHandler
@@ -330,7 +330,7 @@ def _schemas() -> dict[str, Schema]:
         "SearchResults": page_of(
             ref("SearchResult"), query=string(),
             terms=array(string(), description="the query's words"),
-            sort=string(enum=list(searching.SORTS), description="the order of the items"),
+            sort=string(enum=list(forms.SORTS), description="the order of the items"),
             total=integer(0, description=f"matching posts the caller may see, counted up to "
                                          f"{searching.COUNT_MAX}; the store ranks only about "
                                          f"the newest 500 posts of each word, so older matches "
@@ -713,7 +713,7 @@ def _paths() -> dict[str, Schema]:
         "/api/v1/auth/password-reset": item(operation(
             "post", "requestPasswordReset", "Ask for a password-reset link by e-mail",
             tag="Accounts",
-            body=json_body(obj({"username": string(1, recovery.NAME_MAX_TYPED)})),
+            body=json_body(obj({"username": string(1, forms.NAME_MAX_TYPED)})),
             ok=(202, obj({"message": string()}), "the same answer whether or not the account "
                                                  "exists: a link is mailed only to an existing "
                                                  "account's confirmed address"),
@@ -917,7 +917,7 @@ def _paths() -> dict[str, Schema]:
         "/api/v1/posts/{id}/moderate": item(operation(
             "post", "moderate", "A moderator's action on a post", tag="Moderation", login=True,
             params=[param("id")],
-            body=json_body(obj({"action": string(enum=moderation.ACTIONS),
+            body=json_body(obj({"action": string(enum=forms.MODERATOR_ACTIONS),
                                 "reason": string(max_length=limits.REASON_MAX,
                                                  description="required for reject and hide")},
                                optional=["reason"])),
@@ -991,7 +991,7 @@ def _paths() -> dict[str, Schema]:
             params=[query("q", string(1, limits.QUERY_MAX), "words; never query syntax",
                           required=True),
                     query("board", string(enum=SLUGS), "only this board"),
-                    query("sort", string(enum=list(searching.SORTS)),
+                    query("sort", string(enum=list(forms.SORTS)),
                           f"`relevance` (default): best first; `newest`: the best "
                           f"{searching.COUNT_MAX} matches, newest first by `created_at`"),
                     query("from", DAY, "only posts created on or after this day (Beijing time)"),

@@ -87,14 +87,15 @@ def carries(schema: dict[str, Any], field: Field) -> None:
         assert (kind, schema["pattern"]) == ("string", "^[0-9a-f]{24}$")
 
 
-def test_every_form_is_documented():
+def test_every_form_is_documented() -> None:
     documented = {id(form) for form in (*BODIES.values(), *QUERIES.values())}
     left_out = {name for name, form in all_forms().items() if id(form) not in documented}
     assert left_out == ELSEWHERE
 
 
 @pytest.mark.parametrize("operation_id", sorted(BODIES))
-def test_a_body_carries_its_forms_definitions(operations, operation_id):
+def test_a_body_carries_its_forms_definitions(operations: dict[str, dict[str, Any]],
+                                              operation_id: str) -> None:
     form = BODIES[operation_id]
     body = operations[operation_id]["requestBody"]["content"]["application/json"]["schema"]
     for name, field in form.items():
@@ -108,7 +109,8 @@ def test_a_body_carries_its_forms_definitions(operations, operation_id):
 
 
 @pytest.mark.parametrize("operation_id", sorted(QUERIES))
-def test_a_query_carries_its_forms_definitions(operations, operation_id):
+def test_a_query_carries_its_forms_definitions(operations: dict[str, dict[str, Any]],
+                                               operation_id: str) -> None:
     parameters = {p["name"]: p for p in operations[operation_id]["parameters"] if "name" in p}
     for name, field in QUERIES[operation_id].items():
         if (operation_id, name) in NOT_FROM_THE_FORM:
@@ -118,7 +120,7 @@ def test_a_query_carries_its_forms_definitions(operations, operation_id):
         carries(parameter["schema"], field)
 
 
-def test_the_documented_lengths_are_the_checked_ones():
+def test_the_documented_lengths_are_the_checked_ones() -> None:
     """What `maxLength` means for the services: the longest text a definition takes (a pattern
     aside), one character more refused."""
     for form in all_forms().values():

@@ -1,9 +1,10 @@
 """The lengths, ranges and patterns fields are checked against, each written once.
 
-The validators (services), the OpenAPI document (web/openapi.py) and the templates' `maxlength`,
-`min` and `max` attributes all read these, so what a form lets people type, what the API
-documents and what the service accepts cannot drift apart. Rate limits are in
-services/throttle.py, lifecycle rules in workflow.py.
+The field definitions the services check with (services/forms.py, from which the OpenAPI
+document in web/openapi/ is made) and the templates' `maxlength`, `min` and `max` attributes all
+read these, so what a form lets people type, what the API documents and what the service
+accepts cannot drift apart. Rate limits are in services/throttle.py, lifecycle rules in
+workflow.py.
 """
 from __future__ import annotations
 

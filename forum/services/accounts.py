@@ -11,12 +11,11 @@ from typing import Any, Iterable
 from forum import boards
 from forum.clock import now
 from forum.errors import CODE_WORDS, BadCredentials, Invalid, NotFound, NotLoggedIn, RateLimited
-from forum.limits import (DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN,
-                           USERNAME, USERNAME_MAX, USERNAME_MIN)
+from forum.limits import USERNAME
 from forum.logs import event
 from forum.model import Department, Role, Session, User, new_id
 from forum.security import Passwords, is_common_password, new_token, token_hash
-from forum.services import notify, throttle
+from forum.services import forms, notify, throttle
 from forum.services.fields import Fields, required
 from forum.store.base import Store
 
@@ -24,7 +23,6 @@ from forum.store.base import Store
 # person typed (it may be a password typed in the wrong field), a password or a token.
 log = logging.getLogger("forum.auth")
 
-USERNAME_HINT = "3 到 32 个字母、数字或下划线"
 SESSION_DAYS = 30
 LOGIN_KINDS = frozenset({"cookie", "bearer"})
 OFFICIAL_IDLE = dt.timedelta(hours=2)
@@ -41,7 +39,7 @@ class Login:
 
 def new_password(fields: Fields, name: str, value: Any) -> str | None:
     """A password someone chooses: 8 to 256 characters, not one of the most common ones."""
-    secret = fields.secret(name, value, min_len=PASSWORD_MIN, max_len=PASSWORD_MAX)
+    secret = fields.take(forms.NEW_PASSWORD, name, value)
     if secret is not None and is_common_password(secret):
         fields.fail(name, "这个密码太常见，很容易被猜到，请换一个")
         return None
@@ -54,8 +52,7 @@ OFFICE_TITLES = ("市长", "书记", "信访局", "局长", "主任")
 
 
 def display_name_field(fields: Fields, value: Any) -> str | None:
-    return fields.text("display_name", value, max_len=DISPLAY_NAME_MAX, required=False,
-                       naming=True)
+    return fields.take(forms.DISPLAY_NAME, "display_name", value)
 
 
 def office_name_refusal(name: str | None, roles: Iterable[Role],
@@ -75,12 +72,10 @@ def check_new_account(username: Any, password: Any, display_name: Any, email: An
     """The fields of a new account, every problem at once; `taken`: the name is known to be
     in use, reported with the others (alone, it is the store's Conflict, a 409)."""
     fields = Fields()
-    name = fields.text("username", username, max_len=USERNAME_MAX, min_len=USERNAME_MIN,
-                       pattern=USERNAME, pattern_hint=USERNAME_HINT)
+    name = fields.take(forms.USERNAME, "username", username)
     secret = new_password(fields, "password", password)
     shown = display_name_field(fields, display_name)
-    mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
-                       pattern_hint="不是有效的电子邮箱地址")
+    mail = fields.take(forms.EMAIL, "email", email)
     if taken and fields.errors:
         fields.fail("username", CODE_WORDS["username_taken"])
     fields.done()
@@ -135,8 +130,8 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     Raises Invalid for missing fields, BadCredentials alike for an unknown user, a wrong password
     and a disabled account, and RateLimited after repeated failures."""
     fields = Fields()
-    name = fields.text("username", username, max_len=256)
-    secret = fields.secret("password", password, min_len=1, max_len=PASSWORD_MAX)
+    name = fields.take(forms.TYPED_USERNAME, "username", username)
+    secret = fields.take(forms.PASSWORD, "password", password)
     fields.done()
     name, secret = required(name), required(secret)
     account_key = name.casefold()
@@ -284,9 +279,8 @@ async def change_email(store: Store, passwords: Passwords, viewer: User | None, 
     if viewer is None:
         raise NotLoggedIn()
     fields = Fields()
-    mail = fields.text("email", email, max_len=EMAIL_MAX, required=False, pattern=EMAIL,
-                       pattern_hint="不是有效的电子邮箱地址")
-    old = fields.secret("current_password", current_password, min_len=1, max_len=PASSWORD_MAX)
+    mail = fields.take(forms.EMAIL, "email", email)
+    old = fields.take(forms.PASSWORD, "current_password", current_password)
     fields.done()
     await _check_current_password(store, passwords, viewer, required(old))
     await store.update_user(viewer.id, {"email": mail, "email_confirmed": False})
@@ -322,7 +316,7 @@ async def change_password(store: Store, passwords: Passwords, viewer: User | Non
     if viewer is None:
         raise NotLoggedIn()
     fields = Fields()
-    old = fields.secret("current_password", current, min_len=1, max_len=PASSWORD_MAX)
+    old = fields.take(forms.PASSWORD, "current_password", current)
     secret = new_password(fields, "new_password", new)
     fields.done()
     old, secret = required(old), required(secret)

@@ -3,15 +3,13 @@ disabling accounts. Every change is written to the audit log."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from forum import boards
 from forum.errors import Forbidden, NotFound, NotLoggedIn
-from forum.limits import DEPARTMENT_NAME_MAX, DEPARTMENT_SLUG_MAX, USERNAME_MAX, USER_SEARCH_MAX
 from forum.messages import msg
 from forum.model import AuditEntry, BoardSettings, Department, Role, User, is_id
-from forum.services import accounts, audit
+from forum.services import accounts, audit, forms
 from forum.services.fields import Fields, check_limit, required
 from forum.store.base import Store
 
@@ -42,8 +40,8 @@ async def find_users(store: Store, viewer: User | None, query: Any, *, after: An
     Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
     fields = Fields()
-    prefix = fields.text("q", query, max_len=USER_SEARCH_MAX, required=False) or ""
-    start = fields.text("after", after, max_len=USER_SEARCH_MAX, required=False)
+    prefix = fields.take(forms.USER_PREFIX, "q", query) or ""
+    start = fields.take(forms.USER_PREFIX, "after", after)
     fields.done()
     size = check_limit(limit)
     users = await store.find_users(prefix, start.casefold() if start else None, size + 1)
@@ -84,7 +82,7 @@ async def update_user(store: Store, viewer: User | None, username: Any,
         if specialties is not None:
             changes["specialties"] = specialties
     if "disabled" in data:
-        disabled = fields.flag("disabled", data["disabled"])
+        disabled = fields.take(forms.DISABLED, "disabled", data["disabled"])
         if disabled and user.id == admin.id:
             fields.fail("disabled", "不能停用自己的账号")
         changes["disabled"] = disabled
@@ -139,17 +137,13 @@ def _specialties(fields: Fields, value: Any) -> list[str] | None:
     return [item for item in known if item in value]
 
 
-DEPARTMENT_SLUG = re.compile(r"[a-z][a-z0-9_-]{1,31}")
-
-
 async def add_department(store: Store, viewer: User | None, slug: Any, name: Any) -> Department:
     """A new department cases can be routed to. Raises NotLoggedIn, Forbidden, Invalid,
     Conflict (slug taken)."""
     admin = require_admin(viewer)
     fields = Fields()
-    checked_slug = fields.text("slug", slug, max_len=DEPARTMENT_SLUG_MAX, pattern=DEPARTMENT_SLUG,
-                               pattern_hint="2 到 32 个小写字母、数字、- 或 _，以字母开头")
-    checked_name = fields.text("name", name, max_len=DEPARTMENT_NAME_MAX)
+    checked_slug = fields.take(forms.DEPARTMENT_SLUG_FIELD, "slug", slug)
+    checked_name = fields.take(forms.DEPARTMENT_NAME, "name", name)
     fields.done()
     department = Department(required(checked_slug), required(checked_name))
     await store.add_department(department)
@@ -171,8 +165,8 @@ async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, pos
     and/or a post. Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
     fields = Fields()
-    name = fields.text("actor", actor, max_len=USERNAME_MAX, required=False)
-    post = fields.text("post_id", post_id, max_len=24, required=False)
+    name = fields.take(forms.ACTOR, "actor", actor)
+    post = fields.take(forms.AUDITED_POST, "post_id", post_id)
     if post is not None and not is_id(post):
         fields.fail("post_id", "不是有效的编号")
     fields.done()
@@ -208,10 +202,10 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
         fields.fail(str(unknown)[:40], "不能修改此项")
     changes: dict[str, Any] = {}
     if "name" in data:
-        changes["name"] = fields.text("name", data["name"], max_len=DEPARTMENT_NAME_MAX)
+        changes["name"] = fields.take(forms.BOARD_NAME, "name", data["name"])
     if "description" in data:
-        changes["description"] = fields.text("description", data["description"], max_len=500,
-                                             multiline=True, required=False) or ""
+        changes["description"] = fields.take(forms.BOARD_DESCRIPTION, "description",
+                                             data["description"]) or ""
     if "categories" in data:
         value = data["categories"]
         if (not isinstance(value, list) or len(value) > CATEGORIES_MAX
@@ -220,7 +214,7 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
         else:
             changes["categories"] = list(dict.fromkeys(c.strip() for c in value))
     if "is_open" in data:
-        changes["is_open"] = fields.flag("is_open", data["is_open"])
+        changes["is_open"] = fields.take(forms.IS_OPEN, "is_open", data["is_open"])
     for name, top in (("accept_days", 30), ("reply_days", 60)):
         if name in data:
             value = data[name]

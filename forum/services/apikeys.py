@@ -12,10 +12,9 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import NotFound
-from forum.limits import API_KEY_NAME_MAX, REASON_MAX
 from forum.model import ApiKey, User, is_id, new_id
 from forum.security import new_token, token_hash
-from forum.services import audit
+from forum.services import audit, forms
 from forum.services.admin import require_admin
 from forum.services.fields import Fields, required
 from forum.store.base import Store
@@ -35,7 +34,7 @@ async def issue(store: Store, viewer: User | None, name: Any) -> IssuedKey:
     Invalid (name)."""
     admin = require_admin(viewer)
     fields = Fields()
-    label = fields.text("name", name, max_len=API_KEY_NAME_MAX)
+    label = fields.take(forms.API_KEY_NAME, "name", name)
     fields.done()
     label = required(label)
     key = new_token()
@@ -58,8 +57,7 @@ async def revoke(store: Store, viewer: User | None, key_id: Any, reason: Any = N
     not audited again). Raises NotLoggedIn, Forbidden, NotFound, Invalid (reason)."""
     admin = require_admin(viewer)
     fields = Fields()
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
-                              required=False)
+    text_reason = fields.take(forms.OPTIONAL_REASON, "reason", reason)
     fields.done()
     if not is_id(key_id):
         raise NotFound("密钥不存在")

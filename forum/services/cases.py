@@ -13,14 +13,13 @@ from typing import Any, Awaitable, Callable, TypedDict
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import (BODY_MAX, DUE_DAYS_MAX, DUE_DAYS_MIN, HELPERS_MAX, REASON_MAX,
-                          TRACKING_KEY)
+from forum.limits import HELPERS_MAX, TRACKING_KEY
 from forum.messages import msg
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
                          User, iso, new_id)
 from forum.security import token_hash, tracking_key
-from forum.services import (attachments, audit, decided, departments, following, notify,
-                            posting, settings, throttle)
+from forum.services import (attachments, audit, decided, departments, following, forms,
+                            notify, posting, settings, throttle)
 from forum.services.fields import Fields, check_limit, required
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
@@ -70,7 +69,7 @@ def _require(party: bool, message: str) -> None:
 
 def _reason(value: Any) -> str:
     fields = Fields()
-    reason = fields.text("reason", value, max_len=REASON_MAX, multiline=True)
+    reason = fields.take(forms.REASON, "reason", value)
     fields.done()
     return required(reason)
 
@@ -120,12 +119,10 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     new = step(post, "route", viewer)
     fields = Fields()
     known = {d.slug: d.name for d in await departments.routable(store)}
-    slug = fields.choice("department", department, sorted(known), required=True)
+    slug = fields.take(forms.DEPARTMENT.among(sorted(known)), "department", department)
     chosen_helpers = _helpers(fields, helpers, known, slug)
-    days = fields.whole("due_days", due_days, least=DUE_DAYS_MIN, most=DUE_DAYS_MAX,
-                        out_of_range=lambda least, most: msg(
-                            "应在 {least} 到 {most} 个工作日之间", least=least, most=most))
-    text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
+    days = fields.take(forms.DUE_DAYS, "due_days", due_days)
+    text_note = fields.take(forms.OPTIONAL_REASON, "note", note)
     fields.done()
     slug = required(slug)
     board = (await posting.get_board(store, viewer, post.board)).settings
@@ -195,9 +192,8 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
     once. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no reply yet, or rated)."""
     post = await case_for(store, viewer, post_id)
     fields = Fields()
-    chosen = fields.choice("score", score, workflow.RATINGS, required=True)
-    text_comment = fields.text("comment", comment, max_len=REASON_MAX, multiline=True,
-                               required=False)
+    chosen = fields.take(forms.RATING_SCORE, "score", score)
+    text_comment = fields.take(forms.OPTIONAL_REASON, "comment", comment)
     fields.done()
     chosen = required(chosen)
     action = workflow.rating_action(chosen, post.reopened)
@@ -322,7 +318,7 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     # The code makes its holder the writer's party for a follow-up, and for nothing else.
     kind = ReplyKind.FOLLOW_UP
     fields = Fields()
-    text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
+    text_body = fields.take(forms.BODY, "body", body)
     fields.done()
     text_body = required(text_body)
     existing = len(await store.list_attachments(post.id)) if files else 0
@@ -341,10 +337,6 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
         told = await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
         await following.tell_of_reply(store, replied, kind, None, told)
     return post
-
-
-DESK_ROLES = ("lead", "helper")   # the cases it leads (主办), the cases it helps with (协办)
-DESK_OFFICERS = ("me",)           # only the cases assigned to the viewer (我的承办)
 
 
 @dataclasses.dataclass
@@ -409,11 +401,9 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
         raise NotFound("部门不存在")
     _require(may_work_for(viewer, slug), "只有本部门工作人员和信访局管理员可以查看")
     fields = Fields()
-    # closed: the desk's archive, the cases it answered that are done
-    chosen = fields.choice("status", status,
-                           [s.value for s in (Status.ROUTED, Status.REPLIED, Status.CLOSED)])
-    desk = fields.choice("role", role, DESK_ROLES) or "lead"
-    mine = fields.choice("officer", officer, DESK_OFFICERS)
+    chosen = fields.take(forms.DESK_STATUS, "status", status)
+    desk = fields.take(forms.DESK_ROLE, "role", role) or "lead"
+    mine = fields.take(forms.DESK_OFFICER, "officer", officer)
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)

@@ -14,11 +14,10 @@ from typing import Any
 from forum import boards, privacy, workflow
 from forum.clock import now
 from forum.errors import Conflict, Invalid, NotLoggedIn
-from forum.limits import BODY_MAX, EXTENSION_DAYS_MAX, EXTENSION_DAYS_MIN, REASON_MAX
 from forum.messages import msg
 from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
                          iso, new_id)
-from forum.services import decided, following, notify, settings
+from forum.services import decided, following, forms, notify, settings
 from forum.services.cases import (CASE_BOARDS, CLOCK, EXPIRE_BATCH, apply_step, case_for,
                                   close_unrated, note_overdue)
 from forum.services.fields import Fields, required
@@ -42,7 +41,7 @@ async def add_note(store: Store, viewer: User | None, post_id: Any, body: Any) -
     post = await case_for(store, viewer, post_id)
     step(post, "note", viewer)
     fields = Fields()
-    text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
+    text_body = fields.take(forms.BODY, "body", body)
     fields.done()
     text_body = required(text_body)
     html = await render_text(text_body)
@@ -67,7 +66,7 @@ async def assign(store: Store, viewer: User | None, post_id: Any, username: Any)
     post = await case_for(store, viewer, post_id)
     new = step(post, "assign", viewer)
     fields = Fields()
-    name = fields.text("username", username, max_len=64)
+    name = fields.take(forms.OFFICER_NAME, "username", username)
     fields.done()
     officer = await store.get_user_by_name(name) if name else None
     if (officer is None or officer.disabled or not officer.has(Role.STAFF)
@@ -86,10 +85,8 @@ async def request_extension(store: Store, viewer: User | None, post_id: Any, day
     post = await case_for(store, viewer, post_id)
     new = step(post, "extension_request", viewer)
     fields = Fields()
-    count = fields.whole("days", days, least=EXTENSION_DAYS_MIN, most=EXTENSION_DAYS_MAX)
-    if days is None or days == "":
-        fields.fail("days", "必填")
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
+    count = fields.take(forms.EXTENSION_DAYS, "days", days)
+    text_reason = fields.take(forms.REASON, "reason", reason)
     fields.done()
     if post.extension_status in ("requested", "approved"):
         raise Conflict("本次转办已申请过延期", code="extension_exists",
@@ -114,11 +111,8 @@ async def decide_extension(store: Store, viewer: User | None, post_id: Any, appr
     post = await case_for(store, viewer, post_id)
     new = step(post, "extension_decide", viewer)
     fields = Fields()
-    if approve is None:
-        fields.fail("approve", "必填")
-    approved = fields.flag("approve", approve)
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
-                              required=False)
+    approved = fields.take(forms.APPROVE, "approve", approve)
+    text_reason = fields.take(forms.OPTIONAL_REASON, "reason", reason)
     fields.done()
     if post.extension_status != "requested":
         raise Conflict("没有待审批的延期申请", code="no_extension_request",
@@ -163,7 +157,7 @@ async def supervise(store: Store, viewer: User | None, post_id: Any, reason: Any
     post = await case_for(store, viewer, post_id)
     new = step(post, "supervise", viewer)
     fields = Fields()
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
+    text_reason = fields.take(forms.REASON, "reason", reason)
     fields.done()
     if post.supervised:
         raise Conflict("该事项已在督办中", code="already_supervised", state={"supervised": True})
@@ -252,11 +246,9 @@ async def callback(store: Store, viewer: User | None, post_id: Any, reached: Any
     Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (an open case)."""
     post = await case_for(store, viewer, post_id)
     fields = Fields()
-    if reached is None:
-        fields.fail("reached", "必填")
-    was_reached = fields.flag("reached", reached)
-    chosen = fields.choice("score", score, workflow.RATINGS)
-    text_note = fields.text("note", note, max_len=REASON_MAX, multiline=True, required=False)
+    was_reached = fields.take(forms.REACHED, "reached", reached)
+    chosen = fields.take(forms.CALLBACK_SCORE, "score", score)
+    text_note = fields.take(forms.OPTIONAL_REASON, "note", note)
     if chosen is not None and not was_reached:
         fields.fail("score", "未联系上写信人时不能记录满意度")
     fields.done()
@@ -320,8 +312,8 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
     post = await case_for(store, viewer, post_id)
     new = step(post, "merge", viewer)
     fields = Fields()
-    target_id = fields.identifier("into", into)
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
+    target_id = fields.take(forms.INTO, "into", into)
+    text_reason = fields.take(forms.REASON, "reason", reason)
     fields.done()
     target_id = required(target_id)
     target = await store.get_post(target_id)
@@ -357,7 +349,7 @@ def _policy(post: Post) -> Any:
 
 def _optional_text(name: str, value: Any) -> str | None:
     fields = Fields()
-    text = fields.text(name, value, max_len=REASON_MAX, multiline=True, required=False)
+    text = fields.take(forms.OPTIONAL_REASON, name, value)
     fields.done()
     return text
 

@@ -11,7 +11,7 @@ from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, Status, User, new_id
-from forum.services import decided, following, posting
+from forum.services import decided, following, forms, posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import (BADGES, PostView, may_answer, may_see, present_posts,
@@ -39,7 +39,7 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
         raise Forbidden("只有咨询类栏目可以采纳解答", code="not_a_consultation")
     new_status = step(post, "accept_answer", viewer)
     fields = Fields()
-    chosen = fields.identifier("reply_id", reply_id)
+    chosen = fields.take(forms.REPLY_ID, "reply_id", reply_id)
     fields.done()
     reply = next((r for r in await store.list_replies(post.id) if r.id == chosen), None)
     if reply is None:
@@ -84,10 +84,12 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
     if not mine:
         raise Forbidden("只有认证律师和农业专家可以使用解答工作台", code="not_an_answerer")
     fields = Fields()
-    slug = fields.choice("board", board, [p.slug for p in mine]) or mine[0].slug
+    slug = (fields.take(forms.CONSULTATION_BOARD.among(p.slug for p in mine), "board", board)
+            or mine[0].slug)
     shown = boards.POLICIES[slug]
     settings = await store.get_board(slug)
-    chosen = fields.choice("category", category, settings.categories if settings else [])
+    chosen = fields.take(forms.CATEGORY.among(settings.categories if settings else []),
+                         "category", category)
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)

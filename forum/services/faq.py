@@ -15,9 +15,8 @@ from forum import boards, privacy, text
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import FAQ_ANSWER_MAX, FAQ_QUESTION_MAX
 from forum.model import FaqEntry, Kind, Page, Post, Status, User, is_id, new_id
-from forum.services import audit
+from forum.services import audit, forms
 from forum.services.fields import Fields, check_limit, required
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import is_moderator, may_answer, may_see
@@ -72,10 +71,9 @@ async def add_entry(store: Store, viewer: User | None, data: dict[str, Any]) -> 
     if not _curates_somewhere(viewer):
         raise Forbidden("只有管理员、认证律师和农业专家可以整理常见问题")
     fields = Fields()
-    post_id = fields.identifier("post_id", data.get("post_id"))
-    question = fields.text("question", data.get("question"), max_len=FAQ_QUESTION_MAX,
-                           naming=True)
-    answer = fields.text("answer", data.get("answer"), max_len=FAQ_ANSWER_MAX, multiline=True)
+    post_id = fields.take(forms.FAQ_POST, "post_id", data.get("post_id"))
+    question = fields.take(forms.FAQ_QUESTION, "question", data.get("question"))
+    answer = fields.take(forms.FAQ_ANSWER, "answer", data.get("answer"))
     fields.done()
     post_id, question, answer = required(post_id), required(question), required(answer)
     post = await store.get_post(post_id)
@@ -125,7 +123,7 @@ async def list_entries(store: Store, board: Any = None, *, cursor: Any = None,
     """A page of entries, newest first: of one board when given, else of every board. Anyone
     may read them; a confidential board has none. Raises Invalid (board, cursor, limit)."""
     fields = Fields()
-    chosen = fields.choice("board", board if board != "" else None, boards.BOARD_ORDER)
+    chosen = fields.take(forms.BOARD, "board", board if board != "" else None)
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)

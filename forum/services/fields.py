@@ -2,12 +2,18 @@
 form strings) and check them here, so every face of the portal gets the same answers.
 
 A `Fields` collects every problem of one submission and raises them together as Invalid, so a
-form can mark all wrong fields at once.
+form can mark all wrong fields at once. A field's rules are written once, as a definition (`Text`,
+`Secret`, `Whole`, `Choice`, `Flag`, `Day`, `Identifier`); services/forms.py names the definitions
+of each request, the services check with them (`fields.take(TITLE, "title", value)`) and the
+OpenAPI document (web/openapi/) is made from them, so what is documented is what is checked.
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
-from typing import Any, Callable, Iterable, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from forum.errors import Invalid
 from forum.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
@@ -20,7 +26,10 @@ MISSING = "必填"
 WRONG_TYPE = "类型错误"
 HIDDEN_CHARS = "不能包含控制字符或不可见的格式字符（如零宽空格、文字方向控制符）"
 
+CHOICE_MAX = 64    # a choice is read as a text of at most this many characters first
+
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _has_lone_surrogate(value: str) -> bool:
@@ -106,7 +115,7 @@ class Fields:
 
     def choice(self, name: str, value: Any, choices: Iterable[str], *,
                required: bool = False) -> str | None:
-        text = self.text(name, value, max_len=64, required=required)
+        text = self.text(name, value, max_len=CHOICE_MAX, required=required)
         if text is None:
             return None
         allowed = list(choices)
@@ -144,9 +153,122 @@ class Fields:
             return value
         return None
 
+    def take(self, definition: Definition[T], name: str, value: Any) -> T:
+        """The field `name` checked against its definition."""
+        return definition.check(self, name, value)
+
     def done(self) -> None:
         if self.errors:
             raise Invalid(self.errors)
+
+
+class Definition(Protocol[T_co]):
+    """What a field's definition does: check a value of it into `fields`."""
+
+    def check(self, fields: Fields, name: str, value: Any) -> T_co: ...
+
+
+# The definitions. Each holds what its check needs and nothing else; `required` is whether the
+# field must be there (an optional field left out or blank is None, or a flag's default).
+@dataclass(frozen=True)
+class Text:
+    """A string, normalised (see Fields.text)."""
+    max_len: int
+    min_len: int = 1
+    multiline: bool = False
+    required: bool = True
+    naming: bool = False
+    pattern: re.Pattern[str] | None = None
+    pattern_hint: str = ""
+
+    def check(self, fields: Fields, name: str, value: Any) -> str | None:
+        return fields.text(name, value, max_len=self.max_len, min_len=self.min_len,
+                           multiline=self.multiline, required=self.required, naming=self.naming,
+                           pattern=self.pattern, pattern_hint=self.pattern_hint)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password, kept exactly as typed; always required."""
+    min_len: int
+    max_len: int
+    required = True
+
+    def check(self, fields: Fields, name: str, value: Any) -> str | None:
+        return fields.secret(name, value, min_len=self.min_len, max_len=self.max_len)
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A whole number from `least` to `most`; `out_of_range(least, most)` words the refusal of
+    one outside them."""
+    least: int
+    most: int
+    required: bool = False
+    out_of_range: Callable[[int, int], str] | None = None
+
+    def check(self, fields: Fields, name: str, value: Any) -> int | None:
+        number = fields.whole(name, value, least=self.least, most=self.most,
+                              out_of_range=self.out_of_range)
+        if self.required and (value is None or value == ""):
+            fields.fail(name, MISSING)
+        return number
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of `choices`. A field whose choices are known only at the request (a board's
+    categories, the departments) is defined without them and given them by `among`."""
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    def among(self, choices: Iterable[str]) -> Choice:
+        return dataclasses.replace(self, choices=tuple(choices))
+
+    def check(self, fields: Fields, name: str, value: Any) -> str | None:
+        return fields.choice(name, value, self.choices, required=self.required)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true or false; `default` when absent (a required flag is refused when absent)."""
+    default: bool = False
+    required: bool = False
+
+    def check(self, fields: Fields, name: str, value: Any) -> bool:
+        if self.required and value is None:
+            fields.fail(name, MISSING)
+        return fields.flag(name, value, default=self.default)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A calendar day, `YYYY-MM-DD`."""
+    required: bool = True
+    max_len = 10
+
+    def check(self, fields: Fields, name: str, value: Any) -> str | None:
+        text = fields.text(name, value, max_len=self.max_len, required=self.required)
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            fields.fail(name, "日期格式应为 YYYY-MM-DD")
+            return None
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A record's id (24 hexadecimal digits); always required."""
+    required = True
+
+    def check(self, fields: Fields, name: str, value: Any) -> str | None:
+        return fields.identifier(name, value)
+
+
+# Every kind of definition, for those that read them (the OpenAPI document).
+Field = Text | Secret | Whole | Choice | Flag | Day | Identifier
 
 
 def required(value: T | None) -> T:

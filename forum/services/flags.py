@@ -6,9 +6,8 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import Forbidden, NotLoggedIn
-from forum.limits import REASON_MAX
 from forum.model import Flag, User, new_id
-from forum.services import posting
+from forum.services import forms, posting
 from forum.services.fields import Fields, required
 from forum.services.presenting import is_author, step
 from forum.store.base import Store
@@ -25,7 +24,7 @@ async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any
         raise Forbidden("不能举报自己的帖子", code="own_post")
     step(post, "flag", viewer)  # readers flag; officials act on the post itself
     fields = Fields()
-    text = fields.text("reason", reason, max_len=REASON_MAX, multiline=True)
+    text = fields.take(forms.REASON, "reason", reason)
     fields.done()
     flag = Flag(new_id(), post.id, viewer.id, required(text), now())
     await store.add_flag(flag)

@@ -8,17 +8,14 @@ from typing import Any
 from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotLoggedIn
-from forum.limits import REASON_MAX
 from forum.messages import Message, msg, term
 from forum.model import Event, Kind, Post, PostFilter, Status, User, new_id
-from forum.services import audit, decided, following, notify, posting
+from forum.services import audit, decided, following, forms, notify, posting
 from forum.services.cases import CASE_BOARDS
 from forum.services.fields import Fields, required
 from forum.services.presenting import PostView, is_moderator, present_posts, step
 from forum.store.base import Store
 
-ACTIONS = ("accept", "reject", "hide", "restore", "lock", "unlock", "pin", "unpin",
-           "dismiss_flags")
 NEEDS_REASON = frozenset({"reject", "hide"})
 QUEUE_SECTION_MAX = 100
 CALLBACK_WINDOW_DAYS = 30   # replied or closed within this many days: due a callback (回访)
@@ -177,9 +174,9 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
     moderator = require_moderator(viewer)
     post, policy = await posting.visible_post(store, moderator, post_id)
     fields = Fields()
-    chosen = fields.choice("action", action, ACTIONS, required=True)
-    text_reason = fields.text("reason", reason, max_len=REASON_MAX, multiline=True,
-                              required=chosen in NEEDS_REASON)
+    chosen = fields.take(forms.ACTION, "action", action)
+    text_reason = fields.take(dataclasses.replace(forms.REASON, required=chosen in NEEDS_REASON),
+                              "reason", reason)
     fields.done()
     chosen = required(chosen)
     # One unit: the change, its event, the audit entry and the writer's notice.

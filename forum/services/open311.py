@@ -38,10 +38,10 @@ from forum import boards, workflow
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound
 from forum import limits
-from forum.limits import DISPLAY_NAME_MAX, EMAIL, EMAIL_MAX
+from forum.limits import DISPLAY_NAME_MAX
 from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
-from forum.services import apikeys, cases, posting, throttle
+from forum.services import apikeys, cases, forms, posting, throttle
 from forum.services.fields import Fields, required
 from forum.services.presenting import may_see, present_posts
 from forum.store.base import Store
@@ -50,14 +50,11 @@ from forum.store.base import Store
 # specification answers with 403.
 KEY_REFUSED = "api_key"
 
-DESCRIPTION_MAX = 4000          # the specification's limit for a description
+DESCRIPTION_MAX = forms.OPEN311_DESCRIPTION_MAX
 TITLE_CHARS = 60                # a title made from the description's first line
 RANGE_DAYS = 90                 # the longest span of a requests list, and its default
 REQUESTS_MAX = 1000             # the most requests one list returns
 PAGE_SIZE = 100                 # posts read per call while a list is gathered
-NAME_MAX = 20
-PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,23}")
-ADDRESS_MAX = 200
 GATEWAY_PREFIX = "open311-"     # a hyphen: no account anyone registers or logs in with has one
 BUREAU = "xinfang"              # the letters-and-visits bureau's department slug
 
@@ -351,14 +348,11 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
         raise NotFound("service_code 不存在")
     policy = boards.POLICIES[code]
     fields = Fields()
-    description = fields.text("description", data.get("description"), max_len=DESCRIPTION_MAX,
-                              multiline=True)
-    first = fields.text("first_name", data.get("first_name"), max_len=NAME_MAX, required=False)
-    last = fields.text("last_name", data.get("last_name"), max_len=NAME_MAX, required=False)
-    phone = fields.text("phone", data.get("phone"), max_len=24, required=False, pattern=PHONE,
-                        pattern_hint="不是有效的电话号码")
-    email = fields.text("email", data.get("email"), max_len=EMAIL_MAX, required=False, pattern=EMAIL,
-                        pattern_hint="不是有效的电子邮箱地址")
+    description = fields.take(forms.OPEN311_DESCRIPTION, "description", data.get("description"))
+    first = fields.take(forms.OPEN311_NAME, "first_name", data.get("first_name"))
+    last = fields.take(forms.OPEN311_NAME, "last_name", data.get("last_name"))
+    phone = fields.take(forms.OPEN311_PHONE_FIELD, "phone", data.get("phone"))
+    email = fields.take(forms.EMAIL, "email", data.get("email"))
     public = _flag(fields, "public", data.get("public"))
     place = _place(fields, data)
     if policy.real_name and "first_name" not in fields.errors and "last_name" not in fields.errors:
@@ -421,8 +415,7 @@ def _flag(fields: Fields, name: str, value: Any) -> bool:
 def _place(fields: Fields, data: Mapping[str, Any]) -> str | None:
     """Where, in words: address_string, and lat/long when given (both, as WGS84 degrees). Our
     cases have no location fields, so the place is added to the text of the case."""
-    address = fields.text("address_string", data.get("address_string"), max_len=ADDRESS_MAX,
-                          required=False)
+    address = fields.take(forms.OPEN311_ADDRESS, "address_string", data.get("address_string"))
     lat, long = data.get("lat"), data.get("long")
     if lat in (None, "") and long in (None, ""):
         return address

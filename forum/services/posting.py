@@ -7,6 +7,7 @@ print these views, so the rules here hold for both.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -14,10 +15,10 @@ from forum import boards, security, text, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import TITLE_MAX, BODY_MAX, CONTACT_MAX, CASE_NUMBER_MAX, REAL_NAME_MAX
 from forum.messages import msg, term
 from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Status, User, is_id, new_id)
-from forum.services import audit, decided, following, notify, searching, settings, throttle
+from forum.services import (audit, decided, following, forms, notify, searching, settings,
+                            throttle)
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
@@ -60,7 +61,8 @@ def _visible_statuses(policy: Policy, viewer: User | None, wanted: Any) -> tuple
     if wanted is None or wanted == "":
         return allowed
     fields = Fields()
-    chosen = fields.choice("status", wanted, [s.value for s in _board_statuses(policy.kind)])
+    chosen = fields.take(forms.POST_STATUS.among(s.value for s in _board_statuses(policy.kind)),
+                         "status", wanted)
     fields.done()
     return tuple(s for s in allowed if s.value == chosen)
 
@@ -90,7 +92,8 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         raise Invalid({"before": "不能与 cursor 同时使用"})
     statuses = _visible_statuses(board.policy, viewer, status)
     fields = Fields()
-    chosen_category = fields.choice("category", category, board.settings.categories)
+    chosen_category = fields.take(forms.CATEGORY.among(board.settings.categories), "category",
+                                  category)
     fields.done()
     if board.policy.confidential and not is_moderator(viewer):
         # Confidential boards list nothing to the public; their writers follow their own cases.
@@ -255,7 +258,7 @@ async def _needs_review(store: Store, viewer: User | None, title: str | None,
 async def preview(body: Any) -> str:
     """What `body` would look like once saved. Raises Invalid."""
     fields = Fields()
-    checked = fields.text("body", body, max_len=BODY_MAX, multiline=True, required=False)
+    checked = fields.take(forms.OPTIONAL_BODY, "body", body)
     fields.done()
     return await _render(checked or "")
 
@@ -287,10 +290,12 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     board = await board_for_writing(store, viewer, slug)
     policy = board.policy
     fields = Fields()
-    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, naming=True)
-    body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True)
-    category = fields.choice("category", data.get("category"), board.settings.categories)
-    anonymous = fields.flag("anonymous", data.get("anonymous"), default=viewer is None)
+    title = fields.take(forms.TITLE, "title", data.get("title"))
+    body = fields.take(forms.BODY, "body", data.get("body"))
+    category = fields.take(forms.CATEGORY.among(board.settings.categories), "category",
+                           data.get("category"))
+    anonymous = fields.take(dataclasses.replace(forms.ANONYMOUS, default=viewer is None),
+                            "anonymous", data.get("anonymous"))
     if anonymous and not policy.anonymity:
         fields.fail("anonymous", "此栏目不能匿名")
     extra = await _kind_fields(store, fields, policy, data, viewer)
@@ -339,25 +344,24 @@ async def _kind_fields(store: Store, fields: Fields, policy: Policy,
     publishes: a reply speaks in the name of the office that gave it)."""
     typed = _typed_fields(fields, policy, data)
     if policy.kind is Kind.CASE:
-        contact = fields.text("contact", data.get("contact"), max_len=CONTACT_MAX,
-                              required=policy.real_name)
-        real_name = fields.text("real_name", data.get("real_name"), max_len=REAL_NAME_MAX,
-                                naming=True, required=False) if policy.real_name else None
-        public = fields.flag("public", data.get("public"))
+        contact = fields.take(dataclasses.replace(forms.CONTACT, required=policy.real_name),
+                              "contact", data.get("contact"))
+        real_name = (fields.take(forms.REAL_NAME, "real_name", data.get("real_name"))
+                     if policy.real_name else None)
+        public = fields.take(forms.PUBLIC, "public", data.get("public"))
         if public and policy.confidential:
             fields.fail("public", "举报内容不公开")
         return {"contact": contact, "public": public, "real_name": real_name, **typed}
     if policy.kind is Kind.BULLETIN:
         departments = {d.slug for d in await store.list_departments()}
-        department = fields.choice("department", data.get("department"), sorted(departments),
-                                   required=True)
+        department = fields.take(forms.DEPARTMENT.among(sorted(departments)), "department",
+                                 data.get("department"))
         if department is not None and not is_moderator(viewer) and (
                 viewer is None or department != viewer.department):
             fields.fail("department", "只能以本部门的名义发布")
         return {
-            "case_number": fields.text("case_number", data.get("case_number"),
-                                       max_len=CASE_NUMBER_MAX),
-            "received_on": _date_field(fields, "received_on", data.get("received_on")),
+            "case_number": fields.take(forms.CASE_NUMBER, "case_number", data.get("case_number")),
+            "received_on": fields.take(forms.RECEIVED_ON, "received_on", data.get("received_on")),
             "department": department, **typed,
         }
     return {}
@@ -367,20 +371,8 @@ def _typed_fields(fields: Fields, policy: Policy, data: dict[str, Any]) -> dict[
     """A letter's (or hotline call's) type and area, on the boards that have them."""
     if not policy.typed:
         return {}
-    return {"letter_type": fields.choice("letter_type", data.get("letter_type"),
-                                         boards.LETTER_TYPES, required=True),
-            "area": fields.choice("area", data.get("area"), boards.AREAS, required=True)}
-
-
-def _date_field(fields: Fields, name: str, value: Any) -> str | None:
-    text_value = fields.text(name, value, max_len=10)
-    if text_value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text_value).isoformat()
-    except ValueError:
-        fields.fail(name, "日期格式应为 YYYY-MM-DD")
-        return None
+    return {"letter_type": fields.take(forms.LETTER_TYPE, "letter_type", data.get("letter_type")),
+            "area": fields.take(forms.AREA, "area", data.get("area"))}
 
 
 async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
@@ -396,9 +388,8 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
     if not may_edit(post, viewer, now()):
         _refuse_edit(post, viewer)
     fields = Fields()
-    title = fields.text("title", data.get("title"), max_len=TITLE_MAX, required=False,
-                        naming=True)
-    body = fields.text("body", data.get("body"), max_len=BODY_MAX, multiline=True, required=False)
+    title = fields.take(forms.OPTIONAL_TITLE, "title", data.get("title"))
+    body = fields.take(forms.OPTIONAL_BODY, "body", data.get("body"))
     if "title" in data and title is None:
         fields.fail("title", "不能为空")
     if "body" in data and body is None:
@@ -445,7 +436,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         raise Conflict("该帖已锁定，不能回复", code="locked")
     new_status = step(post, workflow.reply_action(kind), viewer)
     fields = Fields()
-    text_body = fields.text("body", body, max_len=BODY_MAX, multiline=True)
+    text_body = fields.take(forms.BODY, "body", body)
     fields.done()
     text_body = required(text_body)
     place = await _reserve_write(store, viewer)

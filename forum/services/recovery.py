@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from forum import limits
@@ -23,7 +22,7 @@ from forum.errors import Invalid, RateLimited
 from forum.logs import event
 from forum.model import Mail, Session, User, new_id
 from forum.security import Passwords, new_token, token_hash
-from forum.services import accounts, throttle
+from forum.services import accounts, forms, throttle
 from forum.services.fields import Fields, required
 from forum.services.notify import SITE
 from forum.store.base import Store
@@ -37,17 +36,14 @@ RESET_SUBJECT = "[玉溪网] 重设密码"
 RESET_MINUTES = 30
 # What a token in a link looks like (secrets.token_urlsafe(32): 43 characters); anything else is
 # refused before the store is asked.
-TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
-TOKEN_HINT = "链接无效或已过期"
 SENT_MESSAGE = f"如果该账号存在并已确认邮箱，重设密码的链接已经发出，请在 {RESET_MINUTES} 分钟内使用"
-NAME_MAX_TYPED = 256  # as at login: the name is checked, not its pattern
 
 
 async def request_reset(store: Store, *, username: Any, address: str = "") -> None:
     """Mail a reset link to the account's confirmed address, if there is such an account.
     Returns nothing either way. Raises Invalid (username malformed) or RateLimited."""
     fields = Fields()
-    name = fields.text("username", username, max_len=NAME_MAX_TYPED)
+    name = fields.take(forms.TYPED_USERNAME, "username", username)
     fields.done()
     name = required(name)
     typed = name.casefold()
@@ -84,7 +80,7 @@ async def reset_password(store: Store, passwords: Passwords, *, token: Any, new_
     Raises Invalid (token: unknown, used or expired; new_password: as at registration) or
     RateLimited (too many bad tokens from one address)."""
     fields = Fields()
-    secret = fields.text("token", token, max_len=100, pattern=TOKEN, pattern_hint=TOKEN_HINT)
+    secret = fields.take(forms.RESET_TOKEN, "token", token)
     chosen = accounts.new_password(fields, "new_password", new_password)
     fields.done()
     secret, chosen = required(secret), required(chosen)
@@ -98,7 +94,7 @@ async def reset_password(store: Store, passwords: Passwords, *, token: Any, new_
         event(log, "password_reset_failed", user_id=user.id if user else None,
               reason="bad_token" if session is None else "expired"
               if session.expires_at <= now() else "disabled")
-        raise Invalid({"token": TOKEN_HINT})
+        raise Invalid({"token": forms.RESET_TOKEN_HINT})
     await throttle.release(store, failure)
     await store.update_user(user.id, {"password_hash": await passwords.hash(chosen)})
     ended = await store.delete_user_sessions(user.id)

@@ -11,16 +11,14 @@ from typing import Any, Awaitable, Callable
 
 from forum import boards, privacy, search, text
 from forum.errors import Invalid
-from forum.limits import QUERY_MAX
 from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
-from forum.services import stats, throttle
+from forum.services import forms, stats, throttle
 from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import PostView, is_moderator, may_see, present_posts
 from forum.store.base import Store
 
 PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
 SIMILAR_MAX = 5
-SORTS = ("relevance", "newest")
 # A search reads at most this many of the best hits it may show, to count them and, for
 # `newest`, to put them in order by time; beyond it the count is shown as "N+".
 COUNT_MAX = 100
@@ -100,9 +98,9 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     COUNT_MAX. A visitor's searches count against SEARCHES_PER_ADDRESS for `address`. Raises
     Invalid (q, board, sort, from, to, cursor, limit), RateLimited."""
     fields = Fields()
-    query = fields.text("q", q, max_len=QUERY_MAX)
-    chosen = fields.choice("board", board, boards.BOARD_ORDER)
-    order = fields.choice("sort", sort, SORTS) or "relevance"
+    query = fields.take(forms.QUERY, "q", q)
+    chosen = fields.take(forms.BOARD, "board", board)
+    order = fields.take(forms.SORT, "sort", sort) or "relevance"
     fields.done()
     query = required(query)
     start, end = stats.period(since, until)
@@ -254,8 +252,8 @@ async def similar_with_faq(store: Store, viewer: User | None, title: Any, *,
     """similar(), and the knowledge-base entries of those boards whose question is as close
     (up to FAQ_SHOWN), shown before the questions. Raises Invalid (title, board)."""
     fields = Fields()
-    wanted = fields.text("title", title, max_len=QUERY_MAX)
-    chosen = fields.choice("board", board, consultation_boards())
+    wanted = fields.take(forms.QUERY, "title", title)
+    chosen = fields.take(forms.CONSULTATION_BOARD, "board", board)
     fields.done()
     wanted = required(wanted)
     words = await asyncio.to_thread(search.content_words, wanted)

@@ -10,12 +10,12 @@ from typing import Any
 
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, NotFound, NotLoggedIn
-from forum.limits import TEMPLATE_BODY_MAX, TEMPLATE_TITLE_MAX, TEMPLATES_PER_DEPARTMENT_MAX
+from forum.limits import TEMPLATES_PER_DEPARTMENT_MAX
 from forum.messages import msg
 from forum.model import Post, ReplyTemplate, Role, User, is_id, new_id
 # posting before cases: cases cannot be the first of the services imported (cases ->
 # attachments -> posting -> searching -> stats -> cases).
-from forum.services import audit, posting  # noqa: F401
+from forum.services import audit, forms, posting  # noqa: F401
 from forum.services.cases import may_work_for
 from forum.services.fields import Fields, required
 from forum.services.presenting import is_routed_staff
@@ -61,8 +61,8 @@ async def add_template(store: Store, viewer: User | None, slug: Any, title: Any,
     if not may_keep(viewer, department):
         raise Forbidden("只有本部门工作人员和系统管理员可以维护答复模板")
     fields = Fields()
-    checked_title = fields.text("title", title, max_len=TEMPLATE_TITLE_MAX, naming=True)
-    checked_body = fields.text("body", body, max_len=TEMPLATE_BODY_MAX, multiline=True)
+    checked_title = fields.take(forms.TEMPLATE_TITLE, "title", title)
+    checked_body = fields.take(forms.TEMPLATE_BODY, "body", body)
     fields.done()
     checked_title, checked_body = required(checked_title), required(checked_body)
     template = ReplyTemplate(id=new_id(), department=department, title=checked_title,

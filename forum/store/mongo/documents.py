@@ -102,12 +102,6 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
     return query
 
 
-def _expected(expect: dict[str, Any] | None) -> dict[str, Any]:
-    values = plain_changes(expect or {})
-    unknown = set(values) - POST_CHANGEABLE - {"status"}
-    if unknown:
-        raise ValueError(f"posts cannot be matched on {sorted(unknown)}")
-    return values
 
 
 def _keyset(query: dict[str, Any], time: str, after: tuple[dt.datetime, str] | None,

@@ -9,9 +9,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from forum.model import (AuditEntry, Event, Flag, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision)
+from forum.store.shared import PostChildren, expected_post_values
 from forum.store.base import AuditKey, Conflict, NotFound, PostKey, ReplyKey
 from forum.store.mongo.core import _Core
-from forum.store.mongo.documents import (_expected, _from_doc, _given, _oid, _post_query,
+from forum.store.mongo.documents import (_from_doc, _given, _oid, _post_query,
                                          _post_update, _to_doc)
 
 
@@ -23,7 +24,7 @@ BULK_BATCH = 5000        # posts per insert_many of add_posts_bulk (well under 4
 DUPLICATE_KEY = 11000    # the server's error code for a taken unique key
 
 
-class _Posts(_Core):
+class _Posts(_Core, PostChildren):
     """Posts, replies, revisions, events, flags, the audit log."""
 
     # posts -----------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ class _Posts(_Core):
         posts = self._db["posts"]
         # In the filter of the one write, so the server judges it as it writes: of two racing
         # callers only one still finds what it expects. (None matches null and absent fields.)
-        query: dict[str, Any] = {**_expected(expect), "_id": _oid(post_id)}
+        query: dict[str, Any] = {**expected_post_values(expect), "_id": _oid(post_id)}
         if update:
             doc = await posts.find_one_and_update(query, update,
                                                   return_document=ReturnDocument.AFTER,
@@ -184,15 +185,6 @@ class _Posts(_Core):
                           accepted=sum(group["accepted"] for group in groups),
                           by_board={group["_id"]: group["total"] for group in groups
                                     if group["_id"] is not None})
-
-    async def list_replies(self, post_id: str) -> list[Reply]:
-        return await self._children(Reply, "replies", "created_at", post_id)
-
-    async def list_revisions(self, post_id: str) -> list[Revision]:
-        return await self._children(Revision, "revisions", "edited_at", post_id)
-
-    async def list_events(self, post_id: str) -> list[Event]:
-        return await self._children(Event, "events", "at", post_id)
 
     # flags and audit -------------------------------------------------------------------------
     async def add_flag(self, flag: Flag) -> None:

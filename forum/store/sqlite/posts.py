@@ -14,19 +14,12 @@ from typing import Any
 from forum.model import (AuditEntry, Event, Flag, Post, PostFilter, Reply, ReplyKind, ReplyStats,
                          Revision, iso)
 from forum.store.base import POST_CHANGEABLE, AuditKey, Conflict, NotFound, PostKey, ReplyKey
+from forum.store.shared import PostChildren, expected_post_values
 from forum.store.codec import plain_changes, to_plain
 from forum.store.sqlite.core import _Core
 from forum.store.sqlite.rows import (LIST_COLUMNS, _equal, _from_row, _insert, _is_in,
                                      _post_where, _to_sql, _where)
 from forum.store.sqlite.search import _add_to_index, _index_tokens
-
-
-def _expected(expect: dict[str, Any] | None) -> dict[str, Any]:
-    values = plain_changes(expect or {})
-    unknown = set(values) - POST_CHANGEABLE - {"status"}
-    if unknown:
-        raise ValueError(f"posts cannot be matched on {sorted(unknown)}")
-    return values
 
 
 # add_posts_bulk: every column of a post, in the order of the Post fields, as _insert writes them.
@@ -71,7 +64,7 @@ def _bulk_rows(posts: list[Post], terms: list[list[str]]
     return rows, docs
 
 
-class _Posts(_Core):
+class _Posts(_Core, PostChildren):
     """Posts, replies, revisions, events, flags, the audit log."""
 
     # posts -----------------------------------------------------------------------------------
@@ -146,7 +139,7 @@ class _Posts(_Core):
         unknown = set(values) - POST_CHANGEABLE
         if unknown:
             raise ValueError(f"posts cannot change {sorted(unknown)}")
-        expected = _expected(expect)
+        expected = expected_post_values(expect)
         if values or expected:
             # The condition is part of the UPDATE itself, so nothing read earlier can be stale
             # when it is judged; "id = id" updates the row only to learn whether it matched.
@@ -219,15 +212,6 @@ class _Posts(_Core):
         return ReplyStats(total=sum(total for _, total, _ in rows),
                           accepted=sum(accepted for _, _, accepted in rows),
                           by_board={board: total for board, total, _ in rows if board is not None})
-
-    async def list_replies(self, post_id: str) -> list[Reply]:
-        return await self._children(Reply, "replies", "created_at", post_id)
-
-    async def list_revisions(self, post_id: str) -> list[Revision]:
-        return await self._children(Revision, "revisions", "edited_at", post_id)
-
-    async def list_events(self, post_id: str) -> list[Event]:
-        return await self._children(Event, "events", "at", post_id)
 
     # flags and audit -------------------------------------------------------------------------
     async def add_flag(self, flag: Flag) -> None:

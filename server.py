@@ -1,15 +1,16 @@
 """玉溪网 interactive boards: the command line.
 
-    python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
-                     [--shutdown-timeout SECONDS] [--log-format text|json]
-                     [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
-    python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
-    python server.py reindex [--db URL]
-    python server.py check [--db URL]
-    python server.py backup PATH [--db URL]
-    python server.py restore PATH [--db URL] [--force]
-    python server.py demo [--posts N] [--db URL] [--force]
+python server.py [serve] [--host H] [--port P] [--db URL] [--processes N]
+                 [--shutdown-timeout SECONDS] [--log-format text|json]
+                 [--max-connections N] [--header-timeout SECONDS] [--body-timeout SECONDS]
+python server.py create-user NAME --password-stdin [--role ROLE]... [--department SLUG] [--db URL]
+python server.py reindex [--db URL]
+python server.py check [--db URL]
+python server.py backup PATH [--db URL]
+python server.py restore PATH [--db URL] [--force]
+python server.py demo [--posts N] [--db URL] [--force]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,54 +76,109 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         return value if sub is parser else argparse.SUPPRESS
 
     def add_db(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--db", default=default(sub, env_db()),
-                         help="store URL: sqlite:///path/forum.db (default sqlite:///data/forum.db, "
-                              "or $FORUM_DB) or mongodb://host/db")
+        sub.add_argument(
+            "--db",
+            default=default(sub, env_db()),
+            help="store URL: sqlite:///path/forum.db (default sqlite:///data/forum.db, "
+            "or $FORUM_DB) or mongodb://host/db",
+        )
 
     serve = commands.add_parser("serve", help="run the web server (the default command)")
     for sub in (parser, serve):
-        sub.add_argument("--host", default=default(sub, "127.0.0.1"),
-                         help="address to listen on (127.0.0.1)")
-        sub.add_argument("--port", type=int, default=default(sub, 8888),
-                         help="port to listen on (8888)")
-        sub.add_argument("--behind-https", action="store_true", default=default(sub, False),
-                         help="served through an HTTPS proxy: mark cookies Secure")
-        sub.add_argument("--debug", action="store_true", default=default(sub, False),
-                         help="reload templates on change")
-        sub.add_argument("--no-page-cache", dest="page_cache", action="store_false",
-                         default=default(sub, True),
-                         help="render every page for anonymous readers anew (for measuring)")
-        sub.add_argument("--metrics-port", type=int, default=default(sub, None), metavar="PORT",
-                         help="serve /metrics, without a token, on 127.0.0.1:PORT only (on the "
-                              "public port it needs FORUM_METRICS_TOKEN, or is 404)")
-        sub.add_argument("--processes", type=int, default=default(sub, 1), metavar="N",
-                         help="server processes sharing the port (1; 0 = one per CPU core)")
-        sub.add_argument("--shutdown-timeout", type=float,
-                         default=default(sub, SHUTDOWN_GRACE_SECONDS), metavar="SECONDS",
-                         help="on SIGTERM or SIGINT, how long requests in flight may take to "
-                              f"finish before the store is closed ({SHUTDOWN_GRACE_SECONDS:g})")
-        sub.add_argument("--log-format", choices=logs.FORMATS, default=default(sub, "text"),
-                         help="text (default, for people) or json (one object a line, for log "
-                              "collectors)")
-        sub.add_argument("--max-connections", type=int,
-                         default=default(sub, DEFAULT_MAX_CONNECTIONS), metavar="N",
-                         help="open connections per process; one more gets a 503 "
-                              f"and is closed ({DEFAULT_MAX_CONNECTIONS})")
-        sub.add_argument("--header-timeout", type=float, default=default(sub, 10.0),
-                         metavar="SECONDS",
-                         help="time a connection has to send a request's headers, when new and "
-                              "between requests kept alive; then it is closed (10)")
-        sub.add_argument("--body-timeout", type=float, default=default(sub, 60.0),
-                         metavar="SECONDS",
-                         help="time a request has to send its whole body (60)")
+        sub.add_argument(
+            "--host", default=default(sub, "127.0.0.1"), help="address to listen on (127.0.0.1)"
+        )
+        sub.add_argument(
+            "--port", type=int, default=default(sub, 8888), help="port to listen on (8888)"
+        )
+        sub.add_argument(
+            "--behind-https",
+            action="store_true",
+            default=default(sub, False),
+            help="served through an HTTPS proxy: mark cookies Secure",
+        )
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=default(sub, False),
+            help="reload templates on change",
+        )
+        sub.add_argument(
+            "--no-page-cache",
+            dest="page_cache",
+            action="store_false",
+            default=default(sub, True),
+            help="render every page for anonymous readers anew (for measuring)",
+        )
+        sub.add_argument(
+            "--metrics-port",
+            type=int,
+            default=default(sub, None),
+            metavar="PORT",
+            help="serve /metrics, without a token, on 127.0.0.1:PORT only (on the "
+            "public port it needs FORUM_METRICS_TOKEN, or is 404)",
+        )
+        sub.add_argument(
+            "--processes",
+            type=int,
+            default=default(sub, 1),
+            metavar="N",
+            help="server processes sharing the port (1; 0 = one per CPU core)",
+        )
+        sub.add_argument(
+            "--shutdown-timeout",
+            type=float,
+            default=default(sub, SHUTDOWN_GRACE_SECONDS),
+            metavar="SECONDS",
+            help="on SIGTERM or SIGINT, how long requests in flight may take to "
+            f"finish before the store is closed ({SHUTDOWN_GRACE_SECONDS:g})",
+        )
+        sub.add_argument(
+            "--log-format",
+            choices=logs.FORMATS,
+            default=default(sub, "text"),
+            help="text (default, for people) or json (one object a line, for log collectors)",
+        )
+        sub.add_argument(
+            "--max-connections",
+            type=int,
+            default=default(sub, DEFAULT_MAX_CONNECTIONS),
+            metavar="N",
+            help="open connections per process; one more gets a 503 "
+            f"and is closed ({DEFAULT_MAX_CONNECTIONS})",
+        )
+        sub.add_argument(
+            "--header-timeout",
+            type=float,
+            default=default(sub, 10.0),
+            metavar="SECONDS",
+            help="time a connection has to send a request's headers, when new and "
+            "between requests kept alive; then it is closed (10)",
+        )
+        sub.add_argument(
+            "--body-timeout",
+            type=float,
+            default=default(sub, 60.0),
+            metavar="SECONDS",
+            help="time a request has to send its whole body (60)",
+        )
         add_db(sub)
 
     create = commands.add_parser("create-user", help="create an account of any role")
     create.add_argument("name", help="username (3 to 32 of A-Z a-z 0-9 _)")
-    create.add_argument("--password-stdin", action="store_true", required=True,
-                        help="read the password from standard input (required)")
-    create.add_argument("--role", action="append", default=[], choices=[r.value for r in Role],
-                        help="a role to grant; repeat for several (citizen when none)")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (required)",
+    )
+    create.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        choices=[r.value for r in Role],
+        help="a role to grant; repeat for several (citizen when none)",
+    )
     create.add_argument("--department", help="department slug, for staff")
     create.add_argument("--display-name", help="name shown on posts (the username when absent)")
     add_db(create)
@@ -130,31 +186,56 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     reindex = commands.add_parser("reindex", help="rebuild the search index of every post")
     add_db(reindex)
 
-    check = commands.add_parser("check", help="check the database for damage (SQLite: PRAGMA "
-                                              "quick_check; MongoDB: validate); exit 1 if any")
+    check = commands.add_parser(
+        "check",
+        help="check the database for damage (SQLite: PRAGMA "
+        "quick_check; MongoDB: validate); exit 1 if any",
+    )
     add_db(check)
 
-    backup = commands.add_parser("backup", help="write every record and attachment to one "
-                                                "archive (a ZIP file; see forum/ops/backup.py)")
+    backup = commands.add_parser(
+        "backup",
+        help="write every record and attachment to one "
+        "archive (a ZIP file; see forum/ops/backup.py)",
+    )
     backup.add_argument("path", help="the archive to write; it must not exist yet")
     add_db(backup)
-    restore = commands.add_parser("restore", help="load an archive into an empty database, "
-                                                  "SQLite or MongoDB")
+    restore = commands.add_parser(
+        "restore", help="load an archive into an empty database, SQLite or MongoDB"
+    )
     restore.add_argument("path", help="an archive written by the backup command")
-    restore.add_argument("--force", action="store_true",
-                         help="wipe a database that is not empty first (everything in it is "
-                              "lost; only once the archive has passed every check)")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="wipe a database that is not empty first (everything in it is "
+        "lost; only once the archive has passed every check)",
+    )
     add_db(restore)
 
-    demo = commands.add_parser("demo", help="load a year of Chinese demo content made through "
-                                            "the services, and print the demo accounts")
-    demo.add_argument("--posts", type=int, default=0, metavar="N",
-                      help="also bulk-load N forum posts, for benchmarks")
-    demo.add_argument("--scale", type=float, default=1.0,
-                      help="more or fewer demo stories (default 1; 0.1 for a quick look)")
-    demo.add_argument("--force", action="store_true",
-                      help="load into a database that is not empty (demo content is skipped "
-                           "when its accounts exist; --posts are still added)")
+    demo = commands.add_parser(
+        "demo",
+        help="load a year of Chinese demo content made through "
+        "the services, and print the demo accounts",
+    )
+    demo.add_argument(
+        "--posts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also bulk-load N forum posts, for benchmarks",
+    )
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="more or fewer demo stories (default 1; 0.1 for a quick look)",
+    )
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="load into a database that is not empty (demo content is skipped "
+        "when its accounts exist; --posts are still added)",
+    )
     add_db(demo)
 
     args = parser.parse_args(argv)
@@ -163,9 +244,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-async def serve(args: argparse.Namespace, sockets: list[socket.socket] | None = None,
-                process: tuple[int, int] | None = None, supervisor: int | None = None,
-                metrics_sockets: list[socket.socket] | None = None) -> None:
+async def serve(
+    args: argparse.Namespace,
+    sockets: list[socket.socket] | None = None,
+    process: tuple[int, int] | None = None,
+    supervisor: int | None = None,
+    metrics_sockets: list[socket.socket] | None = None,
+) -> None:
     """One server process: on `sockets` (and `metrics_sockets`, for --metrics-port) bound
     before a fork when given, else listening itself. `process` is (task id, count) under
     --processes; `supervisor`, the pid of a parent to watch where the kernel cannot be asked to
@@ -187,35 +272,48 @@ async def serve(args: argparse.Namespace, sockets: list[socket.socket] | None = 
             await store.ping()  # its core tables are readable
             # Only once the store has opened: nothing is written beside a file it refuses.
             secret = cookie_secret(args.db)
-        await _serve_store(args, store, secret, stop, sockets, process, supervisor,
-                           metrics_sockets)
+        await _serve_store(args, store, secret, stop, sockets, process, supervisor, metrics_sockets)
     except StartupFailed:
         await store.close()
         raise
 
 
-async def _serve_store(args: argparse.Namespace, store: Store, secret: str,
-                       stop: asyncio.Event, sockets: list[socket.socket] | None,
-                       process: tuple[int, int] | None, supervisor: int | None,
-                       metrics_sockets: list[socket.socket] | None) -> None:
-    config = Config(host=args.host, port=args.port, db=args.db, cookie_secret=secret,
-                    behind_https=args.behind_https, debug=args.debug,
-                    page_cache=args.page_cache,
-                    smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
-                    site_url=os.environ.get("FORUM_SITE_URL")
-                    or f"http://{args.host}:{args.port}",
-                    metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None)
+async def _serve_store(
+    args: argparse.Namespace,
+    store: Store,
+    secret: str,
+    stop: asyncio.Event,
+    sockets: list[socket.socket] | None,
+    process: tuple[int, int] | None,
+    supervisor: int | None,
+    metrics_sockets: list[socket.socket] | None,
+) -> None:
+    config = Config(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        cookie_secret=secret,
+        behind_https=args.behind_https,
+        debug=args.debug,
+        page_cache=args.page_cache,
+        smtp_url=os.environ.get("FORUM_SMTP_URL") or None,
+        site_url=os.environ.get("FORUM_SITE_URL") or f"http://{args.host}:{args.port}",
+        metrics_token=os.environ.get("FORUM_METRICS_TOKEN") or None,
+    )
     clock.install(config.clock)  # for the periodic jobs' callbacks, scheduled from here
     # jieba's dictionary takes a second to load: now, off the loop, rather than in a request.
     await asyncio.to_thread(search.warm_up)
     app = make_app(config, store)
     gate = Draining(app)
-    server = GuardedHTTPServer(gate, xheaders=args.behind_https,
-                               max_body_size=MAX_SERVER_BODY_BYTES,
-                               max_header_size=MAX_HEADER_BYTES,
-                               idle_connection_timeout=args.header_timeout,
-                               body_timeout=args.body_timeout,
-                               max_connections=args.max_connections)
+    server = GuardedHTTPServer(
+        gate,
+        xheaders=args.behind_https,
+        max_body_size=MAX_SERVER_BODY_BYTES,
+        max_header_size=MAX_HEADER_BYTES,
+        idle_connection_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        max_connections=args.max_connections,
+    )
     if sockets is None:
         with starting(args):
             server.listen(config.port, config.host)
@@ -231,26 +329,35 @@ async def _serve_store(args: argparse.Namespace, store: Store, secret: str,
         else:
             operators.add_sockets(metrics_sockets)
         log.info("metrics on http://%s:%d/metrics", METRICS_HOST, args.metrics_port)
-    log.info("serving on http://%s:%d/ over %s%s", config.host, config.port, store.kind,
-             f" (process {process[0] + 1} of {process[1]})" if process else "")
+    log.info(
+        "serving on http://%s:%d/ over %s%s",
+        config.host,
+        config.port,
+        store.kind,
+        f" (process {process[0] + 1} of {process[1]})" if process else "",
+    )
     metrics = app.settings["metrics"]
     # Every process runs the periodic jobs: they coordinate through the store (see
     # housekeeping_round and forum/mailer.py), so N processes never apply a step twice.
-    housekeeping = tornado.ioloop.PeriodicCallback(lambda: housekeeping_round(store, metrics),
-                                                   HOUSEKEEPING_SECONDS * 1000, jitter=0.1)
+    housekeeping = tornado.ioloop.PeriodicCallback(
+        lambda: housekeeping_round(store, metrics), HOUSEKEEPING_SECONDS * 1000, jitter=0.1
+    )
     housekeeping.start()
     await housekeeping_round(store, metrics)
     sending = None
     if config.smtp_url:
         mailer = Mailer(store, SmtpSettings.from_url(config.smtp_url), config.site_url)
-        sending = tornado.ioloop.PeriodicCallback(lambda: send_mail(mailer, metrics),
-                                                  MAIL_SECONDS * 1000, jitter=0.1)
+        sending = tornado.ioloop.PeriodicCallback(
+            lambda: send_mail(mailer, metrics), MAIL_SECONDS * 1000, jitter=0.1
+        )
         sending.start()
         log.info("sending e-mail through %s:%d", mailer.smtp.host, mailer.smtp.port)
     if supervisor is not None:
+
         def stop_when_orphaned() -> None:
             if os.getppid() != supervisor:
                 stop.set()
+
         orphaned = tornado.ioloop.PeriodicCallback(stop_when_orphaned, 1000)
         orphaned.start()
     await stop.wait()
@@ -264,8 +371,9 @@ async def _serve_store(args: argparse.Namespace, store: Store, secret: str,
         operators.stop()
     left = await gate.drain(args.shutdown_timeout)
     if left:
-        log.warning("%d request(s) still running after %gs; closing anyway", left,
-                    args.shutdown_timeout)
+        log.warning(
+            "%d request(s) still running after %gs; closing anyway", left, args.shutdown_timeout
+        )
     try:  # the idle kept-alive connections (a busy one's answer is cut: its time is up)
         await asyncio.wait_for(server.close_all_connections(), 1)
     except asyncio.TimeoutError:
@@ -285,8 +393,7 @@ async def send_mail(mailer: Mailer, metrics: web_metrics.Metrics | None = None) 
         log.warning("sending mail failed: %s", error.message)
 
 
-async def housekeeping_round(store: Store,
-                             metrics: web_metrics.Metrics | None = None) -> None:
+async def housekeeping_round(store: Store, metrics: web_metrics.Metrics | None = None) -> None:
     """The clock's casework (services/casework.clock_round): close cases replied to more than 15
     days ago without a rating, mark the ones past their due time, remind and supervise. Each
     step is conditional in the store, so several processes may run this at once."""
@@ -298,8 +405,13 @@ async def housekeeping_round(store: Store,
         log.warning("housekeeping failed: %s", error.message)
         return
     if done:
-        log.info("closed %d unrated case(s); %d newly overdue, %d reminded, %d supervised",
-                 done.unrated, done.overdue, done.reminded, done.supervised)
+        log.info(
+            "closed %d unrated case(s); %d newly overdue, %d reminded, %d supervised",
+            done.unrated,
+            done.overdue,
+            done.reminded,
+            done.supervised,
+        )
 
 
 class StartupFailed(Exception):
@@ -333,29 +445,39 @@ def _startup_fault(error: Exception, args: argparse.Namespace) -> str | None:
         if "disk I/O" in text:
             return f"{where} cannot be read or written ({text}): is its disk full or failing?"
         if "readonly" in text or "read-only" in text or "unable to open" in text:
-            return (f"cannot write {where} ({text}): its folder must exist and be writable by "
-                    f"the user the server runs as")
+            return (
+                f"cannot write {where} ({text}): its folder must exist and be writable by "
+                f"the user the server runs as"
+            )
         return f"{where} cannot be used: {text}"
     if isinstance(cause, sqlite3.DatabaseError):
-        return (f"{where} is damaged ({cause}): restore it from a backup "
-                f"(`python server.py check` reports what is wrong)")
+        return (
+            f"{where} is damaged ({cause}): restore it from a backup "
+            f"(`python server.py check` reports what is wrong)"
+        )
     if isinstance(error, StoreUnavailable):
         return f"{where} does not answer: check that it runs and that --db or FORUM_DB is right"
     if isinstance(error, OSError):
         if error.errno == errno.EADDRINUSE:
-            return (f"cannot listen on {args.host}:{args.port}: the address is in use (another "
-                    f"server running?); stop it or choose another --port")
+            return (
+                f"cannot listen on {args.host}:{args.port}: the address is in use (another "
+                f"server running?); stop it or choose another --port"
+            )
         if error.errno == errno.EADDRNOTAVAIL:
             return f"cannot listen on {args.host}:{args.port}: no such address on this machine"
         named = f" {error.filename}" if error.filename else ""
         if error.errno in (errno.ENOTDIR, errno.EEXIST):
-            return (f"cannot make the folder{named}: a file stands in its way; move that file, "
-                    f"or choose another --db")
+            return (
+                f"cannot make the folder{named}: a file stands in its way; move that file, "
+                f"or choose another --db"
+            )
         if error.errno == errno.ENOSPC:
             return f"the disk is full (writing{named}): free some space, then start again"
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return (f"cannot write{named}: {error.strerror}; the data folder must be writable "
-                    f"by the user the server runs as")
+            return (
+                f"cannot write{named}: {error.strerror}; the data folder must be writable "
+                f"by the user the server runs as"
+            )
         return f"cannot start: {error.strerror or error}{named and ':' + named}"
     return None
 
@@ -399,13 +521,17 @@ def serve_processes(args: argparse.Namespace, count: int) -> int:
     start here, in one line (StartupFailed), rather than in N children restarted over and over.
     Each child opens its own store, and ends when this process does (_die_with_parent)."""
     if args.debug:
-        print("error: --debug reloads code in place and cannot run with --processes",
-              file=sys.stderr)
+        print(
+            "error: --debug reloads code in place and cannot run with --processes", file=sys.stderr
+        )
         return 2
     with starting(args):
         sockets = tornado.netutil.bind_sockets(args.port, args.host)
-        metrics_sockets = (tornado.netutil.bind_sockets(args.metrics_port, METRICS_HOST)
-                           if args.metrics_port is not None else None)
+        metrics_sockets = (
+            tornado.netutil.bind_sockets(args.metrics_port, METRICS_HOST)
+            if args.metrics_port is not None
+            else None
+        )
         asyncio.run(_prepare_once(args.db))
         cookie_secret(args.db)  # made once here, read by every process
     given = web_metrics.multiprocess_dir()  # an operator's own folder is emptied, and kept
@@ -532,11 +658,17 @@ async def create_user(args: argparse.Namespace) -> int:
             # The same checks as registering, so the command line cannot make an account the
             # site would refuse.
             username, password, display_name, _ = accounts.check_new_account(
-                args.name, password, args.display_name, None)
+                args.name, password, args.display_name, None
+            )
             user = await accounts.create_user(
-                store, Passwords(Config().password_cost), username=username, password=password,
-                display_name=display_name, roles=[Role(r) for r in args.role],
-                department=args.department)
+                store,
+                Passwords(Config().password_cost),
+                username=username,
+                password=password,
+                display_name=display_name,
+                roles=[Role(r) for r in args.role],
+                department=args.department,
+            )
         except DomainError as error:
             print(f"error: {error.message}", file=sys.stderr)
             return 1
@@ -551,8 +683,10 @@ async def reindex(args: argparse.Namespace) -> int:
 
         def progress(done: int) -> None:
             filled = int(30 * done / total)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
-                             f"({time.monotonic() - started:.0f}s)")
+            sys.stderr.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} "
+                f"({time.monotonic() - started:.0f}s)"
+            )
             sys.stderr.flush()
 
         await asyncio.to_thread(search.warm_up)
@@ -602,6 +736,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(restore_command(args.db, args.path, args.force))
     if args.command == "demo":
         from forum.ops.demo.command import demo_command
+
         with starting(args):  # an unwritable folder, a full disk: one line, as for `serve`
             return asyncio.run(demo_command(args.db, args.posts, args.force, scale=args.scale))
     processes = args.processes if args.processes > 0 else tornado.process.cpu_count()

@@ -28,6 +28,7 @@ by that reader: a visitor without an account may ask 60 new queries a minute per
 (throttle.SEARCHES_PER_ADDRESS), and wrk speaks from one address. A second server with
 `serve --processes 2` is started over the same database for the rows measured on two processes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,9 +70,11 @@ READER = ("bench_reader", "基准测试读者")  # the citizen who reads logged 
 PROCESSES = 2  # server processes of the *_2p rows
 SEARCH_CHECK = "/search?" + urllib.parse.urlencode({"q": "停车 路灯"})  # a logged-in search
 
-HELLO_PAGE = ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-              "<title>你好</title></head><body><h1>你好，世界</h1>"
-              "<p>Hello, world.</p></body></html>")
+HELLO_PAGE = (
+    '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+    "<title>你好</title></head><body><h1>你好，世界</h1>"
+    "<p>Hello, world.</p></body></html>"
+)
 
 LUA_REPORT = r"""
 function done(summary, latency, requests)
@@ -110,7 +113,10 @@ end
 
 # Paths read from a file (one a line), taken in turn by each connection's requests; each
 # request as another visitor, as in LUA_UNIQUE_PATHS (a path's first answer is a search).
-LUA_PATHS = LUA_THREAD_ID + LUA_VISITORS + r"""
+LUA_PATHS = (
+    LUA_THREAD_ID
+    + LUA_VISITORS
+    + r"""
 function init(args)
   paths = lines(args[1])
   n = id
@@ -119,7 +125,9 @@ function request()
   n = n + 1
   return wrk.format("GET", paths[(n % #paths) + 1], {["X-Forwarded-For"] = visitor(128 + id % 128, n)})
 end
-""" + LUA_REPORT
+"""
+    + LUA_REPORT
+)
 
 # The same paths (each `/search?q=...`, q last), each request made unique by one more query
 # term: digits and letters that no post holds, different for every request of every run (args[2]
@@ -128,7 +136,10 @@ end
 # Each request comes as another visitor (X-Forwarded-For, which the server reads when started
 # with --behind-https, as behind the city's proxy): a visitor may search 60 times a minute, and
 # from one address the run would measure 429s after the first 60.
-LUA_UNIQUE_PATHS = LUA_THREAD_ID + LUA_VISITORS + r"""
+LUA_UNIQUE_PATHS = (
+    LUA_THREAD_ID
+    + LUA_VISITORS
+    + r"""
 function init(args)
   paths = lines(args[1])
   run = tonumber(args[2])
@@ -139,14 +150,18 @@ function request()
   return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
                                          run, id, n), {["X-Forwarded-For"] = visitor(id % 256, n)})
 end
-""" + LUA_REPORT
+"""
+    + LUA_REPORT
+)
 
 # Every request a search for three different common words (args[1], one a line, already
 # URL-encoded), drawn at random. wrk keeps one Lua state per thread, whose connections share it:
 # the generator is seeded per thread and per run (args[2]), a thread draws the first word only
 # from its own share of the words (args[3] threads), so two threads never ask the same query,
 # and a thread never asks the same three words in the same order twice in a run.
-LUA_WORDS = LUA_THREAD_ID + r"""
+LUA_WORDS = (
+    LUA_THREAD_ID
+    + r"""
 function init(args)
   words = {}
   for line in io.lines(args[1]) do words[#words + 1] = line end
@@ -166,11 +181,15 @@ function request()
   seen[key] = true
   return wrk.format("GET", "/search?q=" .. words[a] .. "+" .. words[b] .. "+" .. words[c])
 end
-""" + LUA_REPORT
+"""
+    + LUA_REPORT
+)
 
 # A reply per request: tokens (one a line) and target posts taken in turn; each thread has
 # its own share of the tokens, so no account is used more than its share allows.
-LUA_REPLY = LUA_THREAD_ID + r"""
+LUA_REPLY = (
+    LUA_THREAD_ID
+    + r"""
 function init(args)
   local threads = tonumber(args[3])
   tokens, targets = {}, {}
@@ -191,7 +210,9 @@ function request()
   return wrk.format("POST", "/api/v1/posts/" .. target .. "/replies",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
-""" + LUA_REPORT
+"""
+    + LUA_REPORT
+)
 
 
 # the hello world -----------------------------------------------------------------------------
@@ -236,9 +257,14 @@ def load_database(folder: Path, posts: int) -> str:
     folder.mkdir(parents=True)
     print(f"[{posts}] loading {posts} posts into {folder} ...", flush=True)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, str(ROOT / "server.py"), "demo", "--posts",
-                             str(posts), "--db", db], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), "demo", "--posts", str(posts), "--db", db],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        check=True,
+    )
     seconds = time.monotonic() - started
     (folder / "load_seconds.txt").write_text(f"{seconds:.1f}\n")
     marker.write_text(result.stdout)
@@ -269,15 +295,22 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
             user = await store.get_user_by_name(name)
             if user is None:
                 user = await account_service.create_user(
-                    store, cheap, username=name, password=f"bench-{i}-{os.urandom(8).hex()}",
-                    display_name=f"测试用户{i}")
+                    store,
+                    cheap,
+                    username=name,
+                    password=f"bench-{i}-{os.urandom(8).hex()}",
+                    display_name=f"测试用户{i}",
+                )
             users.append(user)
         tokens_file = folder / "tokens.txt"
         tokens = tokens_file.read_text().split() if tokens_file.exists() else []
-        if len(tokens) != accounts or await account_service.user_for_token(
-                store, tokens[0]) is None:
-            tokens = [(await account_service.open_session(store, user, "bearer")).token
-                      for user in users]
+        if (
+            len(tokens) != accounts
+            or await account_service.user_for_token(store, tokens[0]) is None
+        ):
+            tokens = [
+                (await account_service.open_session(store, user, "bearer")).token for user in users
+            ]
             tokens_file.write_text("\n".join(tokens) + "\n")
         for user in users:
             for limit in (throttle.POSTS_PER_ACCOUNT, throttle.POSTS_PER_NEW_ACCOUNT):
@@ -287,19 +320,36 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
         if own:
             thread_id = own[0].id
         else:
-            view = await posting.create_post(store, users[0], "forum", {
-                "title": THREAD_TITLE, "category": None,
-                "body": "小区门口的路灯坏了一个多月，晚上出行很不方便。\n\n希望有关部门尽快修好。"})
+            view = await posting.create_post(
+                store,
+                users[0],
+                "forum",
+                {
+                    "title": THREAD_TITLE,
+                    "category": None,
+                    "body": "小区门口的路灯坏了一个多月，晚上出行很不方便。\n\n希望有关部门尽快修好。",
+                },
+            )
             thread_id = view.post.id
         have = len(await store.list_replies(thread_id))
         for i in range(have, THREAD_REPLIES):
-            await posting.add_reply(store, users[1 + i], thread_id,
-                                    f"第 {i + 1} 条回复：我家附近也是这样，**支持**尽快解决。")
-        targets = [post.id for post in await store.list_posts(
-            PostFilter(board="forum", statuses=(Status.PUBLISHED,), pinned=False), None,
-            REPLY_TARGETS) if post.id != thread_id]
+            await posting.add_reply(
+                store,
+                users[1 + i],
+                thread_id,
+                f"第 {i + 1} 条回复：我家附近也是这样，**支持**尽快解决。",
+            )
+        targets = [
+            post.id
+            for post in await store.list_posts(
+                PostFilter(board="forum", statuses=(Status.PUBLISHED,), pinned=False),
+                None,
+                REPLY_TARGETS,
+            )
+            if post.id != thread_id
+        ]
         (folder / "targets.txt").write_text("\n".join(targets) + "\n")
-        for user in users[:THREAD_REPLIES + 1]:
+        for user in users[: THREAD_REPLIES + 1]:
             for limit in (throttle.POSTS_PER_ACCOUNT, throttle.POSTS_PER_NEW_ACCOUNT):
                 await throttle.clear(store, limit, user.id)
         # The citizen who reads logged in: a new password each run (never written down), with
@@ -308,18 +358,27 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
         password = f"bench-reader-{os.urandom(12).hex()}"
         reader = await store.get_user_by_name(name)
         if reader is None:
-            reader = await account_service.create_user(store, cheap, username=name,
-                                                       password=password, display_name=shown)
+            reader = await account_service.create_user(
+                store, cheap, username=name, password=password, display_name=shown
+            )
         else:
             await store.update_user(reader.id, {"password_hash": await cheap.hash(password)})
-        await throttle.clear(store, throttle.LOGIN_PER_ACCOUNT,
-                             throttle.account_at(name.casefold(), "127.0.0.1"))
+        await throttle.clear(
+            store, throttle.LOGIN_PER_ACCOUNT, throttle.account_at(name.casefold(), "127.0.0.1")
+        )
     finally:
         await store.close()
-    return {"thread": thread_id, "tokens": str(folder / "tokens.txt"),
-            "targets": str(folder / "targets.txt"),
-            "reader": {"username": name, "display_name": reader.display_name,
-                       "roles": [role.value for role in reader.roles], "password": password}}
+    return {
+        "thread": thread_id,
+        "tokens": str(folder / "tokens.txt"),
+        "targets": str(folder / "targets.txt"),
+        "reader": {
+            "username": name,
+            "display_name": reader.display_name,
+            "roles": [role.value for role in reader.roles],
+            "password": password,
+        },
+    }
 
 
 async def clear_search_count(db: str) -> None:
@@ -327,17 +386,20 @@ async def clear_search_count(db: str) -> None:
     that the popular queries' first answers are not refused by SEARCHES_PER_ADDRESS."""
     from forum.services import throttle
     from forum.store import open_store
+
     store = open_store(db)
     await store.open()
     try:
-        await throttle.clear(store, throttle.SEARCHES_PER_ADDRESS,
-                             throttle.address_range("127.0.0.1"))
+        await throttle.clear(
+            store, throttle.SEARCHES_PER_ADDRESS, throttle.address_range("127.0.0.1")
+        )
     finally:
         await store.close()
 
 
 def search_queries() -> list[str]:
     from forum.ops.demo.words.bulk import BULK_SUBJECTS
+
     words = [subject for subject, _ in BULK_SUBJECTS]
     return words + [f"{a} {b}" for a, b in zip(words, words[3:] + words[:3])]
 
@@ -350,6 +412,7 @@ def common_words() -> list[str]:
 
     from forum import search  # its jieba set-up
     from forum.ops.demo.words.bulk import BULK_PLACES, BULK_SUBJECTS
+
     words: dict[str, None] = {}
     for subject, _ in BULK_SUBJECTS:
         for term in jieba.cut_for_search(subject):
@@ -363,6 +426,7 @@ def common_words() -> list[str]:
 async def time_password_hash(rounds: int = 20) -> dict:
     from forum.config import Config
     from forum.security import Passwords
+
     passwords = Passwords(Config().password_cost)
     timings = []
     for i in range(rounds):
@@ -370,9 +434,12 @@ async def time_password_hash(rounds: int = 20) -> dict:
         await passwords.hash(f"correct horse battery {i}")
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
-    return {"runs": rounds, "p50_ms": round(statistics.median(timings), 1),
-            "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
-            "cost": Config().password_cost.__dict__}
+    return {
+        "runs": rounds,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        "cost": Config().password_cost.__dict__,
+    }
 
 
 # processes -----------------------------------------------------------------------------------
@@ -402,8 +469,9 @@ def fetch(url: str) -> str:
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
     handle = open(log, "wb")
-    return subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen, group: bool = False) -> None:
@@ -454,10 +522,18 @@ def log_in(port: int, username: str, password: str) -> str:
         xsrf_name, xsrf = _named(_cookies(answer), "_xsrf")
         if answer.status != 200 or not xsrf:
             raise RuntimeError(f"GET /login: {answer.status}, no _xsrf cookie")
-        form = urllib.parse.urlencode({"_xsrf": xsrf, "username": username,
-                                       "password": password, "next": "/"})
-        connection.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{xsrf_name}={xsrf}"})
+        form = urllib.parse.urlencode(
+            {"_xsrf": xsrf, "username": username, "password": password, "next": "/"}
+        )
+        connection.request(
+            "POST",
+            "/login",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"{xsrf_name}={xsrf}",
+            },
+        )
         answer = connection.getresponse()
         answer.read()
         session_name, session = _named(_cookies(answer), "session")
@@ -473,9 +549,12 @@ def log_out(port: int, cookie: str) -> None:
     xsrf = cookie.rpartition("_xsrf=")[2]
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("POST", "/logout", body=urllib.parse.urlencode({"_xsrf": xsrf}),
-                           headers={"Content-Type": "application/x-www-form-urlencoded",
-                                    "Cookie": cookie})
+        connection.request(
+            "POST",
+            "/logout",
+            body=urllib.parse.urlencode({"_xsrf": xsrf}),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
         connection.getresponse().read()
     finally:
         connection.close()
@@ -494,11 +573,17 @@ def personal_page(base: str, path: str, cookie: str, reader: dict) -> str | None
     except urllib.error.HTTPError as error:
         return f"{path}: HTTP {error.code}"
     name = html.escape(reader["display_name"])
-    missing = [what for what, ok in (
-        ("status 200", status == 200), ("Cache-Control: no-store", private),
-        (f"the reader's name {reader['display_name']}", f">{name}</a>" in body),
-        ("the logout link", 'href="/logout"' in body),
-        ("no login link", 'href="/login"' not in body)) if not ok]
+    missing = [
+        what
+        for what, ok in (
+            ("status 200", status == 200),
+            ("Cache-Control: no-store", private),
+            (f"the reader's name {reader['display_name']}", f">{name}</a>" in body),
+            ("the logout link", 'href="/logout"' in body),
+            ("no login link", 'href="/login"' not in body),
+        )
+        if not ok
+    ]
     return f"{path}: not the reader's own page ({', '.join(missing)})" if missing else None
 
 
@@ -518,22 +603,46 @@ def deep_path(base: str, first: str, pages: int) -> tuple[str, int]:
 
 # wrk -----------------------------------------------------------------------------------------
 OFFSET = "{replies sent}"  # stands for REPLIES_SENT[0] in a reply run's arguments
-REPLIES_SENT = [0]         # replies posted so far in this size's runs
-RUN = "{run}"              # stands for this wrk run's number, never the same twice
+REPLIES_SENT = [0]  # replies posted so far in this size's runs
+RUN = "{run}"  # stands for this wrk run's number, never the same twice
 RUNS = [0]
-def wrk(url: str, seconds: float, script: Path, args: list[str], threads: int,
-        connections: int, headers: tuple[str, ...] = ()) -> dict:
-    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "10s", "-s", str(script)]
+
+
+def wrk(
+    url: str,
+    seconds: float,
+    script: Path,
+    args: list[str],
+    threads: int,
+    connections: int,
+    headers: tuple[str, ...] = (),
+) -> dict:
+    command = [
+        WRK,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+    ]
     for header in headers:
         command += ["-H", header]
     command.append(url)
     RUNS[0] += 1
     if args:
-        command += ["--", *(str(REPLIES_SENT[0]) if arg == OFFSET else str(RUNS[0])
-                            if arg == RUN else arg for arg in args)]
-    out = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         check=True).stdout
+        command += [
+            "--",
+            *(
+                str(REPLIES_SENT[0]) if arg == OFFSET else str(RUNS[0]) if arg == RUN else arg
+                for arg in args
+            ),
+        ]
+    out = subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True
+    ).stdout
     line = next((text for text in out.splitlines() if text.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no report:\n{out}")
@@ -542,10 +651,16 @@ def wrk(url: str, seconds: float, script: Path, args: list[str], threads: int,
         REPLIES_SENT[0] += data["requests"]
     seconds_run = data["duration_us"] / 1e6
     errors = sum(data["errors"].values())
-    return {"rps": round(data["requests"] / seconds_run, 1), "requests": data["requests"],
-            "p50_ms": data["p50_us"] / 1000, "p95_ms": data["p95_us"] / 1000,
-            "p99_ms": data["p99_us"] / 1000, "max_ms": data["max_us"] / 1000,
-            "errors": errors, "error_kinds": {k: v for k, v in data["errors"].items() if v}}
+    return {
+        "rps": round(data["requests"] / seconds_run, 1),
+        "requests": data["requests"],
+        "p50_ms": data["p50_us"] / 1000,
+        "p95_ms": data["p95_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "max_ms": data["max_us"] / 1000,
+        "errors": errors,
+        "error_kinds": {k: v for k, v in data["errors"].items() if v},
+    }
 
 
 def median_of(runs: list[dict], key: str) -> float:
@@ -557,23 +672,40 @@ def summary_of(rounds: list[dict], key: str = "page", base: str = "hello") -> di
     second over `base`'s in the same round; errors and requests summed, max the largest."""
     pages = [r[key] for r in rounds]
     return {
-        "rps": median_of(pages, "rps"), "hello_rps": median_of([r[base] for r in rounds], "rps"),
+        "rps": median_of(pages, "rps"),
+        "hello_rps": median_of([r[base] for r in rounds], "rps"),
         "ratio": round(statistics.median(r[key]["rps"] / r[base]["rps"] for r in rounds), 3),
-        "p50_ms": median_of(pages, "p50_ms"), "p95_ms": median_of(pages, "p95_ms"),
-        "p99_ms": median_of(pages, "p99_ms"), "max_ms": max(p["max_ms"] for p in pages),
-        "errors": sum(p["errors"] for p in pages), "requests": sum(p["requests"] for p in pages)}
+        "p50_ms": median_of(pages, "p50_ms"),
+        "p95_ms": median_of(pages, "p95_ms"),
+        "p99_ms": median_of(pages, "p99_ms"),
+        "max_ms": max(p["max_ms"] for p in pages),
+        "errors": sum(p["errors"] for p in pages),
+        "requests": sum(p["requests"] for p in pages),
+    }
 
 
 def print_row(name: str, summary: dict) -> None:
-    print(f"  {name:<19} {summary['rps']:>8.0f} req/s  ×{summary['ratio']:.2f} of hello "
-          f"({summary['hello_rps']:.0f})  p50 {summary['p50_ms']:.1f}  p95 "
-          f"{summary['p95_ms']:.1f}  p99 {summary['p99_ms']:.1f}  max {summary['max_ms']:.0f} ms"
-          f"  errors {summary['errors']}", flush=True)
+    print(
+        f"  {name:<19} {summary['rps']:>8.0f} req/s  ×{summary['ratio']:.2f} of hello "
+        f"({summary['hello_rps']:.0f})  p50 {summary['p50_ms']:.1f}  p95 "
+        f"{summary['p95_ms']:.1f}  p99 {summary['p99_ms']:.1f}  max {summary['max_ms']:.0f} ms"
+        f"  errors {summary['errors']}",
+        flush=True,
+    )
 
 
-def measure(name: str, target: str, hello: str, script: Path, args: list[str],
-            options: argparse.Namespace, *, threads: int, connections: int,
-            headers: tuple[str, ...] = ()) -> dict:
+def measure(
+    name: str,
+    target: str,
+    hello: str,
+    script: Path,
+    args: list[str],
+    options: argparse.Namespace,
+    *,
+    threads: int,
+    connections: int,
+    headers: tuple[str, ...] = (),
+) -> dict:
     """Warm-up, then rounds of (hello world, the page) back to back, both driven alike."""
     wrk(target, options.warmup, script, args, threads, connections, headers)
     rounds = []
@@ -586,8 +718,9 @@ def measure(name: str, target: str, hello: str, script: Path, args: list[str],
     return summary
 
 
-def measure_processes(name: str, one: str, two: str, hello_one: str, hello_two: str,
-                      options: argparse.Namespace) -> dict:
+def measure_processes(
+    name: str, one: str, two: str, hello_one: str, hello_two: str, options: argparse.Namespace
+) -> dict:
     """One page on one server process and on PROCESSES, and hello world on one process and on
     PROCESSES, in rounds of the four back to back: the page's ratio to one process is the median
     over the rounds of its requests per second on PROCESSES over those on one, in the same
@@ -598,29 +731,46 @@ def measure_processes(name: str, one: str, two: str, hello_one: str, hello_two: 
         wrk(url, options.warmup, plain, [], threads, connections)
     rounds = []
     for _ in range(options.rounds):
-        runs = {key: wrk(url, options.seconds, plain, [], threads, connections)
-                for key, url in (("hello", hello_one), ("hello_2p", hello_two), ("one", one),
-                                 ("page", two))}
+        runs = {
+            key: wrk(url, options.seconds, plain, [], threads, connections)
+            for key, url in (
+                ("hello", hello_one),
+                ("hello_2p", hello_two),
+                ("one", one),
+                ("page", two),
+            )
+        }
         runs["ratio"] = round(runs["page"]["rps"] / runs["hello"]["rps"], 3)
         runs["vs_one_process"] = round(runs["page"]["rps"] / runs["one"]["rps"], 3)
         runs["hello_vs_one_process"] = round(runs["hello_2p"]["rps"] / runs["hello"]["rps"], 3)
         rounds.append(runs)
-    spread = {"page": connections_per_process(two, options),
-              "hello": connections_per_process(hello_two, options)}
+    spread = {
+        "page": connections_per_process(two, options),
+        "hello": connections_per_process(hello_two, options),
+    }
     one_process = summary_of(rounds, "one")
     hello_two_rps = median_of([r["hello_2p"] for r in rounds], "rps")
-    summary = {**summary_of(rounds), "processes": PROCESSES, "one_process": one_process,
-               "vs_one_process": round(statistics.median(r["vs_one_process"] for r in rounds), 3),
-               "hello_processes_rps": hello_two_rps,
-               "hello_vs_one_process": round(statistics.median(
-                   r["hello_vs_one_process"] for r in rounds), 3),
-               "connections_per_process": spread, "rounds": rounds}
+    summary = {
+        **summary_of(rounds),
+        "processes": PROCESSES,
+        "one_process": one_process,
+        "vs_one_process": round(statistics.median(r["vs_one_process"] for r in rounds), 3),
+        "hello_processes_rps": hello_two_rps,
+        "hello_vs_one_process": round(
+            statistics.median(r["hello_vs_one_process"] for r in rounds), 3
+        ),
+        "connections_per_process": spread,
+        "rounds": rounds,
+    }
     print_row(name.replace("2p", "1p"), one_process)
     print_row(name, summary)
-    print(f"  {'':<19} {PROCESSES} processes / 1: page ×{summary['vs_one_process']:.2f}, "
-          f"hello world ×{summary['hello_vs_one_process']:.2f} ({one_process['hello_rps']:.0f} → "
-          f"{hello_two_rps:.0f} req/s); wrk's {connections} connections held per process: "
-          f"page {spread['page']}, hello world {spread['hello']}", flush=True)
+    print(
+        f"  {'':<19} {PROCESSES} processes / 1: page ×{summary['vs_one_process']:.2f}, "
+        f"hello world ×{summary['hello_vs_one_process']:.2f} ({one_process['hello_rps']:.0f} → "
+        f"{hello_two_rps:.0f} req/s); wrk's {connections} connections held per process: "
+        f"page {spread['page']}, hello world {spread['hello']}",
+        flush=True,
+    )
     return summary
 
 
@@ -629,13 +779,19 @@ def connections_per_process(url: str, options: argparse.Namespace) -> list[int]:
     accepts from the shared socket as it wakes, and wrk's connections are kept open): counted
     with `ss` one second into a short wrk run, most first. [] when ss cannot say."""
     port = urllib.parse.urlsplit(url).port
-    driving = subprocess.Popen([WRK, f"-t{options.threads}", f"-c{options.connections}", "-d3s",
-                                url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driving = subprocess.Popen(
+        [WRK, f"-t{options.threads}", f"-c{options.connections}", "-d3s", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.5)
-        listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 text=True).stdout
+        listing = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        ).stdout
     except OSError:
         listing = ""
     finally:
@@ -655,11 +811,20 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
     port, hello_port = free_port(), free_port()
     # --behind-https: the client's address from X-Forwarded-For (see LUA_PATHS: popular
     # searches come as many visitors); the logged-in rows send their session cookie as is.
-    serve = [sys.executable, str(ROOT / "server.py"), "serve", "--db", db, "--behind-https",
-             *options.server_args]
+    serve = [
+        sys.executable,
+        str(ROOT / "server.py"),
+        "serve",
+        "--db",
+        db,
+        "--behind-https",
+        *options.server_args,
+    ]
     server = start([*serve, "--port", str(port)], folder / "server.log")
-    hello = start([sys.executable, str(Path(__file__).resolve()), "--hello-server",
-                   str(hello_port)], folder / "hello.log")
+    hello = start(
+        [sys.executable, str(Path(__file__).resolve()), "--hello-server", str(hello_port)],
+        folder / "hello.log",
+    )
     base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}/"
     servers = {"one": server}
     hellos = [hello]
@@ -668,8 +833,9 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
         wait_for(hello_url)
         deep, followed = deep_path(base, "/boards/forum", options.deep)
         queries = folder / "search-paths.txt"
-        queries.write_text("".join(f"/search?{urllib.parse.urlencode({'q': q})}\n"
-                                   for q in search_queries()))
+        queries.write_text(
+            "".join(f"/search?{urllib.parse.urlencode({'q': q})}\n" for q in search_queries())
+        )
         words = folder / "search-words.txt"
         words.write_text("".join(urllib.parse.quote_plus(word) + "\n" for word in common_words()))
         tokens, targets, thread = setup["tokens"], setup["targets"], setup["thread"]
@@ -699,8 +865,13 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
             "reply_alone": ("/", "reply", [tokens, targets, "1", OFFSET], "one", False),
             # The anonymous board on one process and on PROCESSES, with hello world on both.
             "board_2p": ("/boards/forum", "processes", [], "two", False),
-            "reply_2p": ("/", "reply", [tokens, targets, str(options.threads), OFFSET], "two",
-                         False),
+            "reply_2p": (
+                "/",
+                "reply",
+                [tokens, targets, str(options.threads), OFFSET],
+                "two",
+                False,
+            ),
         }
         chosen = [name for name in wanted if name in options.only]
         results = {}
@@ -713,26 +884,41 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
                 wrong = personal_page(base, path, cookie, reader)
                 if wrong:
                     raise RuntimeError(f"logged in as {reader['username']}, but {wrong}")
-            print(f"[{posts}] logged in as {reader['username']} ({reader['display_name']}, "
-                  f"{'/'.join(reader['roles'])}) through the login form; the board, the post and "
-                  f"a search are the reader's own pages", flush=True)
+            print(
+                f"[{posts}] logged in as {reader['username']} ({reader['display_name']}, "
+                f"{'/'.join(reader['roles'])}) through the login form; the board, the post and "
+                f"a search are the reader's own pages",
+                flush=True,
+            )
         for name in chosen:
             path, script, args, on, logged_in = wanted[name]
             if on == "two" and "two" not in servers:
                 port_two, hello_two_port = free_port(), free_port()
-                servers["two"] = start([*serve, "--port", str(port_two), "--processes",
-                                        str(PROCESSES)], folder / "server-2p.log")
-                hellos.append(start([sys.executable, str(Path(__file__).resolve()),
-                                     "--hello-server", str(hello_two_port),
-                                     "--hello-processes", str(PROCESSES)],
-                                    folder / "hello-2p.log"))
+                servers["two"] = start(
+                    [*serve, "--port", str(port_two), "--processes", str(PROCESSES)],
+                    folder / "server-2p.log",
+                )
+                hellos.append(
+                    start(
+                        [
+                            sys.executable,
+                            str(Path(__file__).resolve()),
+                            "--hello-server",
+                            str(hello_two_port),
+                            "--hello-processes",
+                            str(PROCESSES),
+                        ],
+                        folder / "hello-2p.log",
+                    )
+                )
                 base_two = f"http://127.0.0.1:{port_two}"
                 hello_two = f"http://127.0.0.1:{hello_two_port}/"
                 wait_for(base_two + "/healthz")
                 wait_for(hello_two)
             if script == "processes":
-                results[name] = measure_processes(name, base + path, base_two + path, hello_url,
-                                                  hello_two, options)
+                results[name] = measure_processes(
+                    name, base + path, base_two + path, hello_url, hello_two, options
+                )
                 continue
             if script == "paths":
                 # Each popular query answered once, one after the other, before the burst: the
@@ -744,22 +930,34 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
                     fetch(base + line)
             alone = name.endswith("_alone")
             headers = (f"Cookie: {cookie}",) if logged_in else ()
-            results[name] = measure(name, (base_two if on == "two" else base) + path, hello_url,
-                                    scripts[script], args, options,
-                                    threads=1 if alone else options.threads,
-                                    connections=1 if alone else options.connections,
-                                    headers=headers)
+            results[name] = measure(
+                name,
+                (base_two if on == "two" else base) + path,
+                hello_url,
+                scripts[script],
+                args,
+                options,
+                threads=1 if alone else options.threads,
+                connections=1 if alone else options.connections,
+                headers=headers,
+            )
             if logged_in:
                 check = path if path != "/" else SEARCH_CHECK
                 wrong = personal_page(base, check, cookie, reader)
                 results[name]["still_logged_in"] = wrong is None
                 if wrong:
-                    print(f"  WARNING: after {name}, {wrong}: the session was lost during the "
-                          f"run; its numbers may be the anonymous page's", flush=True)
+                    print(
+                        f"  WARNING: after {name}, {wrong}: the session was lost during the "
+                        f"run; its numbers may be the anonymous page's",
+                        flush=True,
+                    )
             if script == "reply" and REPLIES_SENT[0] > options.accounts * USES_PER_ACCOUNT:
-                print(f"  WARNING: {REPLIES_SENT[0]} replies sent, more than the "
-                      f"{options.accounts} accounts may write ({USES_PER_ACCOUNT} each): "
-                      f"raise --accounts", flush=True)
+                print(
+                    f"  WARNING: {REPLIES_SENT[0]} replies sent, more than the "
+                    f"{options.accounts} accounts may write ({USES_PER_ACCOUNT} each): "
+                    f"raise --accounts",
+                    flush=True,
+                )
         for name, server_process in servers.items():
             if server_process.poll() is not None:
                 raise RuntimeError(f"the server ({name}) stopped during the run; see {folder}")
@@ -773,8 +971,13 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
             stop(forked, group=True)
     for log in ("server.log", "server-2p.log"):
         (folder / log).unlink(missing_ok=True)  # a line per request; large
-    return {"posts": posts, "deep_pages_followed": followed, "pages": results,
-            "replies_sent": REPLIES_SENT[0], "load_seconds": _read_float(folder / "load_seconds.txt")}
+    return {
+        "posts": posts,
+        "deep_pages_followed": followed,
+        "pages": results,
+        "replies_sent": REPLIES_SENT[0],
+        "load_seconds": _read_float(folder / "load_seconds.txt"),
+    }
 
 
 def _read_float(path: Path) -> float | None:
@@ -785,27 +988,35 @@ def _read_float(path: Path) -> float | None:
 
 
 # report --------------------------------------------------------------------------------------
-LABELS = {"home": "home", "board": "board, first page", "board_deep": "board, deep page",
-          "post": "post with 20 replies", "json_list": "JSON list",
-          "board_user": "board, first page, logged in (citizen, cookie)",
-          "post_user": "post with 20 replies, logged in (citizen, cookie)",
-          "search": "search page, 48 popular queries",
-          "search_unique": "search page, every query new (a term no post holds), logged in",
-          "search_words": "search page, every query new (3 random common words), logged in",
-          "reply": "reply (POST, logged in)",
-          "search_alone": "search page, 48 popular queries, 1 connection",
-          "search_unique_alone": "search page, every query new (a term no post holds), "
-                                 "logged in, 1 connection",
-          "search_words_alone": "search page, every query new (3 random common words), "
-                                "logged in, 1 connection",
-          "reply_alone": "reply, 1 connection",
-          "board_2p": f"board, first page, serve --processes {PROCESSES}",
-          "reply_2p": f"reply (POST, logged in), serve --processes {PROCESSES}"}
+LABELS = {
+    "home": "home",
+    "board": "board, first page",
+    "board_deep": "board, deep page",
+    "post": "post with 20 replies",
+    "json_list": "JSON list",
+    "board_user": "board, first page, logged in (citizen, cookie)",
+    "post_user": "post with 20 replies, logged in (citizen, cookie)",
+    "search": "search page, 48 popular queries",
+    "search_unique": "search page, every query new (a term no post holds), logged in",
+    "search_words": "search page, every query new (3 random common words), logged in",
+    "reply": "reply (POST, logged in)",
+    "search_alone": "search page, 48 popular queries, 1 connection",
+    "search_unique_alone": "search page, every query new (a term no post holds), "
+    "logged in, 1 connection",
+    "search_words_alone": "search page, every query new (3 random common words), "
+    "logged in, 1 connection",
+    "reply_alone": "reply, 1 connection",
+    "board_2p": f"board, first page, serve --processes {PROCESSES}",
+    "reply_2p": f"reply (POST, logged in), serve --processes {PROCESSES}",
+}
 
 
 def machine() -> dict:
-    info = {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count()}
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
     try:
         lscpu = subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True).stdout
         model = re.search(r"Model name:\s*(.+)", lscpu)
@@ -818,86 +1029,141 @@ def machine() -> dict:
         info["memory_gib"] = round(kb / 1024 / 1024)
     except (OSError, ValueError, IndexError):
         pass
-    info["wrk"] = subprocess.run([WRK, "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True).stdout.splitlines()[0]
+    info["wrk"] = subprocess.run(
+        [WRK, "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ).stdout.splitlines()[0]
     return info
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# Pages against raw Tornado ({report['started']})", "",
-             f"Machine: {report['machine']['cpus']} CPUs ({report['machine'].get('cpu')}), "
-             f"{report['machine'].get('memory_gib')} GiB, Python {report['machine']['python']}; "
-             f"wrk -t{report['options']['threads']} -c{report['options']['connections']}, "
-             f"{report['options']['rounds']} rounds of {report['options']['seconds']} s "
-             f"alternating with hello world. Server arguments: "
-             f"{' '.join(report['options']['server_args']) or '(defaults)'}.", "",
-             "| posts | page | req/s | × hello | p50 ms | p95 ms | p99 ms | max ms | errors |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Pages against raw Tornado ({report['started']})",
+        "",
+        f"Machine: {report['machine']['cpus']} CPUs ({report['machine'].get('cpu')}), "
+        f"{report['machine'].get('memory_gib')} GiB, Python {report['machine']['python']}; "
+        f"wrk -t{report['options']['threads']} -c{report['options']['connections']}, "
+        f"{report['options']['rounds']} rounds of {report['options']['seconds']} s "
+        f"alternating with hello world. Server arguments: "
+        f"{' '.join(report['options']['server_args']) or '(defaults)'}.",
+        "",
+        "| posts | page | req/s | × hello | p50 ms | p95 ms | p99 ms | max ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for size in report["sizes"]:
         for name, page in size["pages"].items():
             rows = [(LABELS[name], page)]
             if "one_process" in page:  # measured beside the same page on one process
-                rows.insert(0, (LABELS[name.replace("_2p", "")] + ", one process (same rounds)",
-                                page["one_process"]))
+                rows.insert(
+                    0,
+                    (
+                        LABELS[name.replace("_2p", "")] + ", one process (same rounds)",
+                        page["one_process"],
+                    ),
+                )
             for label, row in rows:
                 lost = "" if row.get("still_logged_in", True) else " (session lost: not valid)"
-                lines.append(f"| {size['posts']:,} | {label}{lost} | {row['rps']:.0f} | "
-                             f"{row['ratio']:.2f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
-                             f"{row['p99_ms']:.1f} | {row['max_ms']:.0f} | {row['errors']} |")
-    scaling = [(size["posts"], size["pages"]["board_2p"]) for size in report["sizes"]
-               if "board_2p" in size["pages"]]
+                lines.append(
+                    f"| {size['posts']:,} | {label}{lost} | {row['rps']:.0f} | "
+                    f"{row['ratio']:.2f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
+                    f"{row['p99_ms']:.1f} | {row['max_ms']:.0f} | {row['errors']} |"
+                )
+    scaling = [
+        (size["posts"], size["pages"]["board_2p"])
+        for size in report["sizes"]
+        if "board_2p" in size["pages"]
+    ]
     if scaling:
-        lines += ["", f"`serve --processes {PROCESSES}` against one process, anonymous board "
-                  f"page, in the same rounds (median of the rounds' ratios; wrk runs on the same "
-                  f"cores):", "",
-                  "| posts | board, 1 process | board, 2 processes | × one process | "
-                  "hello world, 1 process | hello world, 2 processes | × one process | ≥ 1.7×? | "
-                  "connections per process (board; hello world) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"`serve --processes {PROCESSES}` against one process, anonymous board "
+            f"page, in the same rounds (median of the rounds' ratios; wrk runs on the same "
+            f"cores):",
+            "",
+            "| posts | board, 1 process | board, 2 processes | × one process | "
+            "hello world, 1 process | hello world, 2 processes | × one process | ≥ 1.7×? | "
+            "connections per process (board; hello world) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for posts, page in scaling:
-            lines.append(f"| {posts:,} | {page['one_process']['rps']:.0f} | {page['rps']:.0f} | "
-                         f"{page['vs_one_process']:.2f} | {page['hello_rps']:.0f} | "
-                         f"{page['hello_processes_rps']:.0f} | {page['hello_vs_one_process']:.2f}"
-                         f" | {'yes' if page['vs_one_process'] >= 1.7 else 'no'} | "
-                         f"{'+'.join(map(str, page['connections_per_process']['page']))}; "
-                         f"{'+'.join(map(str, page['connections_per_process']['hello']))} |")
-    lines += ["", "Hello world's req/s (median of its rounds) per page, and every round, are in "
-              "the JSON file. Logged-in rows: the citizen bench_reader, logged in through the "
-              "login form, its session cookie sent by wrk; the page checked to be the reader's "
-              "own before and after.",
-              f"Password hash (argon2id, the configured cost), timed alone: p50 "
-              f"{report['password_hash']['p50_ms']} ms, p95 {report['password_hash']['p95_ms']} ms."]
+            lines.append(
+                f"| {posts:,} | {page['one_process']['rps']:.0f} | {page['rps']:.0f} | "
+                f"{page['vs_one_process']:.2f} | {page['hello_rps']:.0f} | "
+                f"{page['hello_processes_rps']:.0f} | {page['hello_vs_one_process']:.2f}"
+                f" | {'yes' if page['vs_one_process'] >= 1.7 else 'no'} | "
+                f"{'+'.join(map(str, page['connections_per_process']['page']))}; "
+                f"{'+'.join(map(str, page['connections_per_process']['hello']))} |"
+            )
+    lines += [
+        "",
+        "Hello world's req/s (median of its rounds) per page, and every round, are in "
+        "the JSON file. Logged-in rows: the citizen bench_reader, logged in through the "
+        "login form, its session cookie sent by wrk; the page checked to be the reader's "
+        "own before and after.",
+        f"Password hash (argon2id, the configured cost), timed alone: p50 "
+        f"{report['password_hash']['p50_ms']} ms, p95 {report['password_hash']['p95_ms']} ms.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", default="10000,100000,1000000",
-                        help="comma-separated sizes of the database (default 10000,100000,"
-                             "1000000; each kept in DATA/posts-N and reused)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--posts",
+        default="10000,100000,1000000",
+        help="comma-separated sizes of the database (default 10000,100000,"
+        "1000000; each kept in DATA/posts-N and reused)",
+    )
     parser.add_argument("--seconds", type=int, default=4, help="each measured run (default 4)")
-    parser.add_argument("--warmup", type=int, default=2,
-                        help="each page's warm-up run (default 2)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="hello/page pairs per page (default 3)")
+    parser.add_argument("--warmup", type=int, default=2, help="each page's warm-up run (default 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="hello/page pairs per page (default 3)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--connections", type=int, default=32,
-                        help="wrk connections (default 32; the *_alone rows use 1)")
-    parser.add_argument("--deep", type=int, default=DEEP_PAGES,
-                        help=f"next-page links followed to the deep page (default {DEEP_PAGES})")
-    parser.add_argument("--accounts", type=int, default=BENCH_ACCOUNTS,
-                        help=f"bench accounts that reply, each at most {USES_PER_ACCOUNT} times "
-                             f"a run (default {BENCH_ACCOUNTS})")
-    parser.add_argument("--only", default=",".join(LABELS),
-                        help="comma-separated rows to measure (default: all): "
-                             + ", ".join(LABELS))
-    parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data",
-                        help="databases (default bench/data, git-ignored)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results",
-                        help="pages-<time>.json/.md and pages-latest.* (default bench/results)")
-    parser.add_argument("--server-arg", dest="server_args", action="append", default=[],
-                        help="passed to `server.py serve` (repeat for each)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="wrk connections (default 32; the *_alone rows use 1)",
+    )
+    parser.add_argument(
+        "--deep",
+        type=int,
+        default=DEEP_PAGES,
+        help=f"next-page links followed to the deep page (default {DEEP_PAGES})",
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=BENCH_ACCOUNTS,
+        help=f"bench accounts that reply, each at most {USES_PER_ACCOUNT} times "
+        f"a run (default {BENCH_ACCOUNTS})",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(LABELS),
+        help="comma-separated rows to measure (default: all): " + ", ".join(LABELS),
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / "bench" / "data",
+        help="databases (default bench/data, git-ignored)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results",
+        help="pages-<time>.json/.md and pages-latest.* (default bench/results)",
+    )
+    parser.add_argument(
+        "--server-arg",
+        dest="server_args",
+        action="append",
+        default=[],
+        help="passed to `server.py serve` (repeat for each)",
+    )
     parser.add_argument("--hello-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--hello-processes", type=int, default=1, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -907,27 +1173,45 @@ def main() -> int:
     options.only = set(filter(None, options.only.split(",")))
     unknown = options.only - set(LABELS)
     if unknown:
-        parser.error(f"--only: no row named {', '.join(sorted(unknown))}; rows: {', '.join(LABELS)}")
+        parser.error(
+            f"--only: no row named {', '.join(sorted(unknown))}; rows: {', '.join(LABELS)}"
+        )
     sizes = [int(n.replace("_", "")) for n in options.posts.split(",") if n]
     options.data.mkdir(parents=True, exist_ok=True)
     options.out.mkdir(parents=True, exist_ok=True)
     scripts_dir = Path(tempfile.mkdtemp(prefix="bench-lua-"))
     scripts = {}
-    for name, text in (("plain", LUA_REPORT), ("paths", LUA_PATHS),
-                       ("unique", LUA_UNIQUE_PATHS), ("words", LUA_WORDS),
-                       ("reply", LUA_REPLY)):
+    for name, text in (
+        ("plain", LUA_REPORT),
+        ("paths", LUA_PATHS),
+        ("unique", LUA_UNIQUE_PATHS),
+        ("words", LUA_WORDS),
+        ("reply", LUA_REPLY),
+    ):
         scripts[name] = scripts_dir / f"{name}.lua"
         scripts[name].write_text(text)
     options.plain_script = scripts["plain"]
     started = dt.datetime.now(dt.timezone.utc)
-    report = {"started": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-              "options": {"threads": options.threads, "connections": options.connections,
-                          "seconds": options.seconds, "warmup": options.warmup,
-                          "rounds": options.rounds, "deep": options.deep,
-                          "server_args": options.server_args},
-              "password_hash": asyncio.run(time_password_hash()), "sizes": []}
-    print(f"password hash: p50 {report['password_hash']['p50_ms']} ms, "
-          f"p95 {report['password_hash']['p95_ms']} ms", flush=True)
+    report = {
+        "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "options": {
+            "threads": options.threads,
+            "connections": options.connections,
+            "seconds": options.seconds,
+            "warmup": options.warmup,
+            "rounds": options.rounds,
+            "deep": options.deep,
+            "server_args": options.server_args,
+        },
+        "password_hash": asyncio.run(time_password_hash()),
+        "sizes": [],
+    }
+    print(
+        f"password hash: p50 {report['password_hash']['p50_ms']} ms, "
+        f"p95 {report['password_hash']['p95_ms']} ms",
+        flush=True,
+    )
     for posts in sizes:
         print(f"[{posts}] ---", flush=True)
         report["sizes"].append(run_size(posts, options, scripts))
@@ -939,8 +1223,10 @@ def main() -> int:
 
 def write_report(report: dict, out: Path, started: dt.datetime) -> None:
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    for suffix, text in (("json", json.dumps(report, ensure_ascii=False, indent=1)),
-                         ("md", markdown(report))):
+    for suffix, text in (
+        ("json", json.dumps(report, ensure_ascii=False, indent=1)),
+        ("md", markdown(report)),
+    ):
         for name in (f"pages-{stamp}.{suffix}", f"pages-latest.{suffix}"):
             temporary = out / f"{name}.tmp"
             temporary.write_text(text)

@@ -12,6 +12,7 @@ Reported:
 - none kept empty: the share of "none" queries that are offered nothing;
 - found in top 3: the share of the other queries whose labelled question is among the top three.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,21 +49,26 @@ def labelled_pairs() -> list[dict]:
 async def load_demo_questions(store) -> None:
     """Every lawyer and agri demo question, each from its own asker, answered by a lawyer or an
     expert so that it counts as answered."""
-    answerers = {"lawyer": await _account(store, "bench_lawyer", Role.LAWYER),
-                 "agri": await _account(store, "bench_expert", Role.EXPERT)}
-    topics = [("lawyer", topic) for topic in consultations.LAWYER_TOPICS] + \
-             [("agri", topic) for topic in consultations.AGRI_TOPICS]
+    answerers = {
+        "lawyer": await _account(store, "bench_lawyer", Role.LAWYER),
+        "agri": await _account(store, "bench_expert", Role.EXPERT),
+    }
+    topics = [("lawyer", topic) for topic in consultations.LAWYER_TOPICS] + [
+        ("agri", topic) for topic in consultations.AGRI_TOPICS
+    ]
     for number, (board, (category, title, paragraphs, answer, *_)) in enumerate(topics):
         asker = await _account(store, f"bench_asker{number}")
         body = "\n\n".join(paragraphs).format_map(PLACES)
-        view = await posting.create_post(store, asker, board, {
-            "title": title, "body": body, "category": category})
+        view = await posting.create_post(
+            store, asker, board, {"title": title, "body": body, "category": category}
+        )
         await posting.add_reply(store, answerers[board], view.post.id, answer.format_map(PLACES))
 
 
 async def _account(store, name: str, *roles: Role):
-    user = await accounts.create_user(store, _CHEAP, username=name, password="bench-password-1",
-                                      roles=list(roles))
+    user = await accounts.create_user(
+        store, _CHEAP, username=name, password="bench-password-1", roles=list(roles)
+    )
     # Old enough for the new-account limits not to apply.
     await store.update_user(user.id, {"created_at": user.created_at.replace(year=2020)})
     return await store.get_user(user.id)
@@ -70,8 +76,8 @@ async def _account(store, name: str, *roles: Role):
 
 @dataclass
 class Measure:
-    offered: int            # questions offered in the top three, over all queries
-    relevant: int           # of those, the labelled one
+    offered: int  # questions offered in the top three, over all queries
+    relevant: int  # of those, the labelled one
     nones: int
     nones_empty: int
     labelled: int
@@ -90,10 +96,12 @@ class Measure:
         return self.labelled_found / self.labelled if self.labelled else 1.0
 
     def __str__(self) -> str:
-        return (f"precision@{TOP} {self.precision:.3f} ({self.relevant}/{self.offered} offered); "
-                f"none kept empty {self.none_empty_share:.3f} ({self.nones_empty}/{self.nones}); "
-                f"found in top {TOP} {self.found_share:.3f} "
-                f"({self.labelled_found}/{self.labelled})")
+        return (
+            f"precision@{TOP} {self.precision:.3f} ({self.relevant}/{self.offered} offered); "
+            f"none kept empty {self.none_empty_share:.3f} ({self.nones_empty}/{self.nones}); "
+            f"found in top {TOP} {self.found_share:.3f} "
+            f"({self.labelled_found}/{self.labelled})"
+        )
 
 
 async def measure(store, pairs: list[dict], verbose: bool = False) -> Measure:
@@ -114,8 +122,10 @@ async def measure(store, pairs: list[dict], verbose: bool = False) -> Measure:
             result.labelled += 1
             result.labelled_found += expected in titles
         if verbose and (titles != ([] if expected == "none" else [expected])):
-            print(f"  {pair['board']} {pair['query']} -> {titles} (expected {expected})",
-                  file=sys.stderr)
+            print(
+                f"  {pair['board']} {pair['query']} -> {titles} (expected {expected})",
+                file=sys.stderr,
+            )
     return result
 
 

@@ -1,4 +1,5 @@
 """make_app(config, store): the Tornado application and its whole URL table."""
+
 from __future__ import annotations
 
 import tornado.web
@@ -8,9 +9,27 @@ from forum.config import Config
 from forum.security import Passwords
 from forum.services import accounts, stats
 from forum.store.base import Store
-from forum.web import (access, account_pages, admin_pages, api, case_pages, casework_api,
-                       casework_pages, feeds, figures, health, i18n, me_pages, metrics, modules,
-                       open311, openapi, pages, post_pages, search_pages)
+from forum.web import (
+    access,
+    account_pages,
+    admin_pages,
+    api,
+    case_pages,
+    casework_api,
+    casework_pages,
+    feeds,
+    figures,
+    health,
+    i18n,
+    me_pages,
+    metrics,
+    modules,
+    open311,
+    openapi,
+    pages,
+    post_pages,
+    search_pages,
+)
 from forum.store.kept import KeptReads
 from forum.web import static
 from forum.web.base import NotFoundApiHandler
@@ -135,12 +154,14 @@ def routes() -> list[tuple[str, type]]:
 def make_metrics_app(app: tornado.web.Application) -> tornado.web.Application:
     """/metrics alone, for the loopback listener of --metrics-port: the same metric objects,
     config and store as `app`, and nothing else (every other path is 404)."""
-    return tornado.web.Application([(r"/metrics", metrics.MetricsHandler)],
-                                   **{**app.settings, "metrics_listener": True})
+    return tornado.web.Application(
+        [(r"/metrics", metrics.MetricsHandler)], **{**app.settings, "metrics_listener": True}
+    )
 
 
-def make_app(config: Config, store: Store,
-             passwords: Passwords | None = None) -> tornado.web.Application:
+def make_app(
+    config: Config, store: Store, passwords: Passwords | None = None
+) -> tornado.web.Application:
     """The application over an opened store. `passwords` defaults to the config's cost."""
     i18n.load_translations()  # Chinese is the default; English from translations/en_US.csv
     table = routes()
@@ -165,8 +186,12 @@ def make_app(config: Config, store: Store,
         # Over HTTPS the __Host- prefix: browsers take the cookie only when Secure, host-only and
         # for path /, so neither a sibling domain nor a plain-HTTP answer can plant a token.
         xsrf_cookie_name="__Host-_xsrf" if config.behind_https else "_xsrf",
-        xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax", "secure": config.behind_https,
-                            "path": "/"},
+        xsrf_cookie_kwargs={
+            "httponly": True,
+            "samesite": "Lax",
+            "secure": config.behind_https,
+            "path": "/",
+        },
         template_path=config.templates_path,
         static_path=config.static_path,
         static_handler_class=static.StaticFiles,  # nosniff, and a charset on text types

@@ -10,6 +10,7 @@ the demo loader replays a year under `clock_at(day)`.
 A context variable, not a module global: tasks and threads started inside `using()` inherit the
 clock, nothing else sees it, so tests can build many apps with different clocks side by side.
 """
+
 from __future__ import annotations
 
 import contextlib

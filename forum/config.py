@@ -1,4 +1,5 @@
 """Configuration, read once from the command line and FORUM_* environment variables."""
+
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ MIN_SECRET_CHARS = 32  # a generated one has 64
 @dataclass(frozen=True)
 class PasswordCost:
     """argon2id parameters; the defaults meet OWASP's minimum (19 MiB, 2 passes). Tests lower them."""
+
     memory_kib: int = 19 * 1024
     time_cost: int = 2
     parallelism: int = 1
@@ -32,11 +34,11 @@ class Config:
     password_cost: PasswordCost = field(default_factory=PasswordCost)
     behind_https: bool = False
     debug: bool = False
-    smtp_url: str | None = None      # FORUM_SMTP_URL: e-mail is sent only when this is set
-    site_url: str = ""               # FORUM_SITE_URL: the address links in e-mails point to
+    smtp_url: str | None = None  # FORUM_SMTP_URL: e-mail is sent only when this is set
+    site_url: str = ""  # FORUM_SITE_URL: the address links in e-mails point to
     metrics_token: str | None = None  # FORUM_METRICS_TOKEN: GET /metrics then needs it as a bearer
-    page_cache: bool = True          # whole pages for anonymous readers (forum/web/pagecache.py)
-    clock: Clock = SYSTEM_CLOCK      # the time for requests and periodic jobs (tests move it)
+    page_cache: bool = True  # whole pages for anonymous readers (forum/web/pagecache.py)
+    clock: Clock = SYSTEM_CLOCK  # the time for requests and periodic jobs (tests move it)
     templates_path: str = str(Path(__file__).resolve().parent.parent / "templates")
     static_path: str = str(Path(__file__).resolve().parent.parent / "static")
 
@@ -55,7 +57,7 @@ def sqlite_folder(db_url: str) -> Path | None:
     """The folder that holds an SQLite database, or None for other stores."""
     if urlsplit(db_url).scheme != "sqlite":
         return None
-    path = db_url[len("sqlite://"):]
+    path = db_url[len("sqlite://") :]
     return Path(path[1:] if path.startswith("/") else path).resolve().parent
 
 
@@ -83,7 +85,9 @@ def cookie_secret(db_url: str) -> str:
         write_whole(str(path), secrets.token_urlsafe(48).encode(), replace=False)
     secret = path.read_text().strip()
     if len(secret) < MIN_SECRET_CHARS:
-        raise BadSecret(f"{path} holds {len(secret)} characters, not a usable cookie secret "
-                        f"({MIN_SECRET_CHARS} at least): delete it to have a new one made "
-                        f"(everyone is logged out), or set FORUM_SECRET")
+        raise BadSecret(
+            f"{path} holds {len(secret)} characters, not a usable cookie secret "
+            f"({MIN_SECRET_CHARS} at least): delete it to have a new one made "
+            f"(everyone is logged out), or set FORUM_SECRET"
+        )
     return secret

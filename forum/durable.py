@@ -1,4 +1,5 @@
 """Files that are whole or absent after a crash or a full disk."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Domain errors. Services and stores raise them; the web layer alone turns them into HTTP."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,8 +58,9 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status, code, default_message = 409, "conflict", "操作与当前状态冲突"
 
-    def __init__(self, message: str = "", *, code: str | None = None,
-                 state: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str = "", *, code: str | None = None, state: dict[str, Any] | None = None
+    ):
         super().__init__(message, code=code)
         # What the thing is now, for the loser of a race to show (API.md: 409 with the state).
         self.state = state
@@ -66,6 +68,7 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     """One or more fields are missing or invalid; `fields` maps each field name to its message."""
+
     status, code, default_message = 422, "invalid", "提交的内容有误"
 
     def __init__(self, fields: dict[str, str]):
@@ -76,6 +79,7 @@ class Invalid(DomainError):
 class TooLarge(Invalid):
     """A body over its route's limit, or a file in it over the file limit (then `fields` names
     the file field): 413."""
+
     status, code, default_message = 413, "too_large", "提交的内容太大"
 
 

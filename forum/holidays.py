@@ -11,6 +11,7 @@ holiday table (its own `is_workday` refuses dates outside that range). They are 
 once, into frozensets, so that `Calendar.due()` stays a set look-up per day and nothing calls
 into the package while counting.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,6 +28,7 @@ from forum.workflow import Calendar
 class Official:
     """The official arrangement: the years it covers (ascending, without gaps), the days off
     that would otherwise be worked or fall in the holiday, and the weekend days worked."""
+
     years: tuple[int, ...] = ()
     holidays: frozenset[dt.date] = frozenset()
     workdays: frozenset[dt.date] = frozenset()
@@ -49,16 +51,19 @@ def official() -> Official:
     return Official(years=tuple(range(first, last + 1)), holidays=holidays, workdays=workdays)
 
 
-def working_calendar(official: Official, holidays: Iterable[dt.date] = (),
-                     workdays: Iterable[dt.date] = ()) -> Calendar:
+def working_calendar(
+    official: Official, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()
+) -> Calendar:
     """The calendar due times count by: the official arrangement with the admins' additions on
     top. An admin's holiday is a day off even where the package has a make-up working day,
     and an admin's working day is worked even on an official holiday; outside the covered
     years only the admins' days differ from Monday to Friday."""
     days_off = frozenset(holidays)
     days_on = frozenset(workdays)
-    return Calendar(holidays=(official.holidays - days_on) | days_off,
-                    workdays=(official.workdays - days_off) | days_on)
+    return Calendar(
+        holidays=(official.holidays - days_on) | days_off,
+        workdays=(official.workdays - days_off) | days_on,
+    )
 
 
 def first_uncovered(official: Official, today: dt.date) -> int | None:

@@ -9,6 +9,7 @@ Whatever text does reach a line (a path, an exception message) cannot forge a se
 drive a terminal: JSON escapes every control character, and the text format writes them as
 \\uNNNN.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -40,7 +41,8 @@ class RequestContext:
 # and so each request, has its own value (a task starts with a copy of its creator's context), and
 # it is only ever read into a log line.
 current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
-    "forum_current_request", default=None)
+    "forum_current_request", default=None
+)
 
 # C0 and C1 controls (newline, carriage return, ESC of ANSI sequences, ...), DEL, and the Unicode
 # line and paragraph separators.
@@ -83,7 +85,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc)
-            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process,
@@ -115,8 +118,10 @@ class TextFormatter(logging.Formatter):
             fields = _fields(record)
             fields.pop("event", None)  # the message is the event's name
         if fields:
-            text += " " + " ".join(f"{key}={'-' if value is None else neutral(str(value))}"
-                                   for key, value in fields.items())
+            text += " " + " ".join(
+                f"{key}={'-' if value is None else neutral(str(value))}"
+                for key, value in fields.items()
+            )
         # TEXT_FORMAT written directly (the record itself is left unchanged for other handlers).
         line = f"{self.formatTime(record)} {record.levelname} {record.name}: {text}"
         if record.exc_info and not record.exc_text:
@@ -134,8 +139,10 @@ class TextFormatter(logging.Formatter):
             return super().formatTime(record, datefmt)
         second = int(record.created)
         if self._second[0] != second:
-            self._second = (second, time.strftime(self.default_time_format,
-                                                  self.converter(record.created)))
+            self._second = (
+                second,
+                time.strftime(self.default_time_format, self.converter(record.created)),
+            )
         if not self.default_msec_format:  # as logging does: no milliseconds then
             return self._second[1]
         return self.default_msec_format % (self._second[1], record.msecs)

@@ -5,6 +5,7 @@ may run it, since each mail is claimed in the store before it is sent.
 FORUM_SMTP_URL: smtp://[user:password@]host[:port][?from=address&starttls=1]  (smtps:// for TLS
 from the start).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,7 @@ log = logging.getLogger("forum.mailer")
 DONE_BODY = "（已发送或已放弃；正文不再保存）"
 
 BATCH = 20
-LEASE = dt.timedelta(minutes=5)           # a sender that dies holding a mail frees it after this
+LEASE = dt.timedelta(minutes=5)  # a sender that dies holding a mail frees it after this
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(minutes=1)
 LONGEST_RETRY = dt.timedelta(hours=6)
@@ -55,11 +56,15 @@ class SmtpSettings:
             raise ValueError("FORUM_SMTP_URL must look like smtp://user:pass@host:587?from=a@b")
         query = parse_qs(parts.query)
         tls = parts.scheme == "smtps"
-        return cls(host=parts.hostname, port=parts.port or (465 if tls else 25),
-                   sender=query.get("from", [f"noreply@{parts.hostname}"])[0],
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   use_tls=tls, start_tls=query.get("starttls", ["0"])[0] in ("1", "true"))
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if tls else 25),
+            sender=query.get("from", [f"noreply@{parts.hostname}"])[0],
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            use_tls=tls,
+            start_tls=query.get("starttls", ["0"])[0] in ("1", "true"),
+        )
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -89,21 +94,42 @@ class Mailer:
         for mail in await self.store.claim_mail(at, at + LEASE, BATCH):
             attempts = mail.attempts + 1
             try:
-                await aiosmtplib.send(self.message(mail), hostname=self.smtp.host,
-                                      port=self.smtp.port, username=self.smtp.username,
-                                      password=self.smtp.password, use_tls=self.smtp.use_tls,
-                                      start_tls=self.smtp.start_tls,
-                                      timeout=SEND_TIMEOUT_SECONDS)
+                await aiosmtplib.send(
+                    self.message(mail),
+                    hostname=self.smtp.host,
+                    port=self.smtp.port,
+                    username=self.smtp.username,
+                    password=self.smtp.password,
+                    use_tls=self.smtp.use_tls,
+                    start_tls=self.smtp.start_tls,
+                    timeout=SEND_TIMEOUT_SECONDS,
+                )
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
                 retry = attempts < MAX_ATTEMPTS
-                log.warning("mail %s to %s failed (attempt %d%s): %s", mail.id, mail.to, attempts,
-                            "" if retry else ", giving up", error)
+                log.warning(
+                    "mail %s to %s failed (attempt %d%s): %s",
+                    mail.id,
+                    mail.to,
+                    attempts,
+                    "" if retry else ", giving up",
+                    error,
+                )
                 await self.store.finish_mail(
-                    mail.id, sent_at=None, attempts=attempts, error=str(error)[:500],
+                    mail.id,
+                    sent_at=None,
+                    attempts=attempts,
+                    error=str(error)[:500],
                     next_attempt_at=now() + retry_delay(attempts) if retry else None,
-                    body=None if retry else DONE_BODY)
+                    body=None if retry else DONE_BODY,
+                )
                 continue
-            await self.store.finish_mail(mail.id, sent_at=now(), next_attempt_at=None,
-                                         attempts=attempts, error=None, body=DONE_BODY)
+            await self.store.finish_mail(
+                mail.id,
+                sent_at=now(),
+                next_attempt_at=None,
+                attempts=attempts,
+                error=None,
+                body=DONE_BODY,
+            )
             sent += 1
         return sent

@@ -5,6 +5,7 @@ translation key. A message with parameters is made with `msg(template, **args)`:
 filled-in Chinese text (so it prints, compares and serialises like any string), and keeps its
 template and arguments so that the web layer can translate the template and fill it in again.
 Nothing here knows about Tornado or locales."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,10 @@ class Message(str):
     context: str | None = None
 
     def __new__(cls, template: str, args: dict[str, Any], *, literal: bool = False) -> "Message":
-        shown = {name: "、".join(map(str, value)) if isinstance(value, (list, tuple)) else value
-                 for name, value in args.items()}
+        shown = {
+            name: "、".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+            for name, value in args.items()
+        }
         self = super().__new__(cls, template if literal else template.format(**shown))
         self.template = template
         self.args = dict(args)
@@ -47,4 +50,8 @@ def term(text: str, context: str | None = None) -> Message:
 
 
 def _rebuild(template: str, args: dict[str, Any], text: str) -> Message:
-    return Message(template, args, literal=True) if template == text and not args else Message(template, args)
+    return (
+        Message(template, args, literal=True)
+        if template == text and not args
+        else Message(template, args)
+    )

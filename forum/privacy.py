@@ -11,6 +11,7 @@ Masked: mobile and landline numbers with or without +86 and in any spacing
 18-character ID numbers with a valid check character, 15-digit ID numbers with a valid birth
 date, bank card numbers of 16 to 19 digits that pass the Luhn check, and e-mail addresses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -117,10 +118,11 @@ def _mask_phones(value: str) -> str:
     pieces, last = [], 0
     # phonenumbers skips a number touching a Latin letter ("tel13812345678"); the letters are
     # blanked for the search only (same length, so the places found are the text's places).
-    for match in phonenumbers.PhoneNumberMatcher(_LATIN.sub(" ", value), REGION,
-                                                 leniency=phonenumbers.Leniency.VALID):
-        pieces.append(value[last:match.start])
-        pieces.append(_masked_number(value[match.start:match.end], match.number))
+    for match in phonenumbers.PhoneNumberMatcher(
+        _LATIN.sub(" ", value), REGION, leniency=phonenumbers.Leniency.VALID
+    ):
+        pieces.append(value[last : match.start])
+        pieces.append(_masked_number(value[match.start : match.end], match.number))
         last = match.end
     pieces.append(value[last:])
     # The matcher also gives up on a number in odd punctuation ("()13812345678"): a mobile
@@ -167,10 +169,10 @@ POST_FIELDS: dict[str, Callable[[str | None], str | None]] = {
     "body": _masked,
     "html": _masked,
     "rating_comment": _masked,
-    "status_note": _masked,     # a moderator's reason may quote the post
-    "contact": lambda _: None,    # never public, masked or not
+    "status_note": _masked,  # a moderator's reason may quote the post
+    "contact": lambda _: None,  # never public, masked or not
     "real_name": lambda _: None,  # the writer's 姓名: the offices' only
-    "extension_reason": lambda _: None,   # between the department and the bureau
+    "extension_reason": lambda _: None,  # between the department and the bureau
 }
 REPLY_FIELDS: dict[str, Callable[[str | None], str | None]] = {
     "body": _masked,
@@ -181,14 +183,17 @@ REPLY_FIELDS: dict[str, Callable[[str | None], str | None]] = {
 def public_post(post: Post) -> Post:
     # Any: each value goes back to the field it came from, whose type the dict cannot name.
     shown: dict[str, Any] = {name: show(getattr(post, name)) for name, show in POST_FIELDS.items()}
-    return dataclasses.replace(post, **shown,
-                               ratings=[{**entry, "comment": _masked(entry.get("comment"))}
-                                        for entry in post.ratings])
+    return dataclasses.replace(
+        post,
+        **shown,
+        ratings=[{**entry, "comment": _masked(entry.get("comment"))} for entry in post.ratings],
+    )
 
 
 def public_reply(reply: Reply) -> Reply:
-    shown: dict[str, Any] = {name: show(getattr(reply, name))
-                             for name, show in REPLY_FIELDS.items()}
+    shown: dict[str, Any] = {
+        name: show(getattr(reply, name)) for name, show in REPLY_FIELDS.items()
+    }
     return dataclasses.replace(reply, **shown)
 
 

@@ -12,6 +12,7 @@ The terms are plain words, never query syntax: the stores quote them (SQLite) or
 values (MongoDB). jieba is CPU work (milliseconds for a long body): callers on the event loop run
 these functions in a thread.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,7 @@ from typing import Iterable, Iterator
 with warnings.catch_warnings():
     # jieba reads its dictionary through setuptools' pkg_resources when that is installed,
     # which warns on import; the warning would be an operator's first line on every start.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
-                            category=UserWarning)
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     import jieba
 
 DOCUMENT_TERMS_MAX = 2000
@@ -31,8 +31,10 @@ QUERY_TERMS_MAX = 20
 # Longer runs of letters and digits (hashes, pasted blobs) are nothing anyone searches for.
 TERM_LENGTH_MAX = 64
 
-STOP_WORDS = frozenset("的 了 是 在 和 与 及 或 吗 呢 吧 啊 我 你 他 她 它 们 这 那 有 也 都 就 而 被 把 "
-                       "对 从 为 以 之 其 中".split())
+STOP_WORDS = frozenset(
+    "的 了 是 在 和 与 及 或 吗 呢 吧 啊 我 你 他 她 它 们 这 那 有 也 都 就 而 被 把 "
+    "对 从 为 以 之 其 中".split()
+)
 
 # Words that ask rather than say what a question is about: left out of the terms a draft title
 # is compared by when looking for similar questions (two questions that share only 怎么 are not
@@ -41,7 +43,8 @@ FUNCTION_WORDS = STOP_WORDS | frozenset(
     "怎么 怎么办 怎么样 怎样 如何 什么 什么样 请问 为什么 为何 哪里 哪些 哪个 多少 多久 可以 能否 "
     "是否 是不是 能不能 可不可以 吗 呢 吧 啊 的 了 是 我 你 他 我们 有 没有 要 能 会 该 应该 "
     "需要 这个 那个 这样 那样 一下 还 还是 就 都 又 如果 已经 现在 问题 情况 办法 咨询 求助 "
-    "谢谢 您好 老师 律师 专家 不".split())
+    "谢谢 您好 老师 律师 专家 不".split()
+)
 
 
 def content_words(text: str) -> list[str]:

@@ -1,5 +1,6 @@
 """Password hashing, login tokens and throttling arithmetic. No state lives here: the hasher is
 built from Config, and tokens and counters are kept in the store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passw
 def _common_passwords() -> frozenset[str]:
     # Read once per process: shipped, read-only data, like the boards' policies.
     lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().casefold() for line in lines
-                     if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
 
 
 def is_common_password(password: str) -> bool:
@@ -34,9 +36,13 @@ class Passwords:
 
     def __init__(self, cost: PasswordCost):
         self._context = CryptContext(
-            schemes=["argon2"], deprecated="auto",
-            argon2__type="ID", argon2__memory_cost=cost.memory_kib,
-            argon2__rounds=cost.time_cost, argon2__parallelism=cost.parallelism)
+            schemes=["argon2"],
+            deprecated="auto",
+            argon2__type="ID",
+            argon2__memory_cost=cost.memory_kib,
+            argon2__rounds=cost.time_cost,
+            argon2__parallelism=cost.parallelism,
+        )
         # Verified against when the user is unknown, so both answers take the same time.
         self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
 
@@ -74,8 +80,10 @@ OLD_TRACKING_CODE_CHARS = 16
 def new_tracking_code() -> str:
     """A new 查询码: 28 characters of TRACKING_ALPHABET (140 bits) in groups of 4."""
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_CHARS))
-    return "-".join(chars[i:i + TRACKING_GROUP_CHARS]
-                    for i in range(0, TRACKING_CODE_CHARS, TRACKING_GROUP_CHARS))
+    return "-".join(
+        chars[i : i + TRACKING_GROUP_CHARS]
+        for i in range(0, TRACKING_CODE_CHARS, TRACKING_GROUP_CHARS)
+    )
 
 
 def tracking_key(code: str) -> str:

@@ -3,6 +3,7 @@
 `render` is the only function that produces HTML from user input. It runs once, on write; pages
 print its result and escape everything else.
 """
+
 from __future__ import annotations
 
 import html
@@ -13,18 +14,42 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-ALLOWED_TAGS = frozenset({
-    "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td", "a",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "em",
+        "strong",
+        "del",
+        "s",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "a",
+    }
+)
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
 # Raw HTML off: a `<script>` in Markdown stays visible text, and nh3 is the second wall.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-    ["table", "strikethrough"])
+    ["table", "strikethrough"]
+)
 
 # Headings in a post sit under the page's own h1 (the post title) and h2 sections, so a body's
 # "# x" becomes h3, and deeper levels follow, capped at h6.
@@ -79,9 +104,10 @@ def normalize_name(value: str) -> str:
     """What names a person or a post (a display name, a title): NFKC, so that look-alike forms
     (ＡＢＣ, ① and the like) read as the characters they show, except Chinese punctuation;
     whitespace runs collapsed."""
-    folded = "".join(piece if _CJK_PUNCTUATION.fullmatch(piece)
-                     else unicodedata.normalize("NFKC", piece)
-                     for piece in _CJK_PUNCTUATION.split(value))
+    folded = "".join(
+        piece if _CJK_PUNCTUATION.fullmatch(piece) else unicodedata.normalize("NFKC", piece)
+        for piece in _CJK_PUNCTUATION.split(value)
+    )
     return " ".join(folded.split())
 
 
@@ -108,7 +134,7 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     wanted = sorted({t for t in terms if t}, key=len, reverse=True)
     first = min((i for i in (folded.find(t.casefold()) for t in wanted) if i >= 0), default=0)
     start = max(0, first - width // 3)
-    window = value[start:start + width]
+    window = value[start : start + width]
     if not wanted:
         return html.escape(window)
     # Only the terms in the window make the pattern: the same few words recur from snippet to
@@ -119,13 +145,23 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     # when it and every letter with case in the window are ASCII.
     lower_window = window.lower()
     ascii_letters_only = all(c.isascii() or c.lower() == c.upper() for c in window)
-    present = [t for t in wanted if t in window or (t.lower() != t.upper() and (
-        not (ascii_letters_only and t.isascii()) or t.lower() in lower_window))]
-    matches = re.compile("|".join(re.escape(t) for t in present), re.IGNORECASE).finditer(
-        window) if present else ()
+    present = [
+        t
+        for t in wanted
+        if t in window
+        or (
+            t.lower() != t.upper()
+            and (not (ascii_letters_only and t.isascii()) or t.lower() in lower_window)
+        )
+    ]
+    matches = (
+        re.compile("|".join(re.escape(t) for t in present), re.IGNORECASE).finditer(window)
+        if present
+        else ()
+    )
     pieces, last = [], 0
     for match in matches:
-        pieces.append(html.escape(window[last:match.start()]))
+        pieces.append(html.escape(window[last : match.start()]))
         pieces.append(f"<mark>{html.escape(match.group(0))}</mark>")
         last = match.end()
     pieces.append(html.escape(window[last:]))

@@ -9,6 +9,7 @@ status strings. Which parties a viewer is to a post (writer, routed staff, ...) 
 where roles and departments are known (services/presenting.py), so this module stays free of
 them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,8 @@ from forum.model import Kind, Post, ReplyKind, Status
 # (kind, action) -> {from status: to status}
 TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     # consultation: open -> answered -> resolved
-    (Kind.CONSULTATION, "answer"): {Status.OPEN: Status.ANSWERED,
-                                    Status.ANSWERED: Status.ANSWERED},
-    (Kind.CONSULTATION, "follow_up"): {Status.OPEN: Status.OPEN,
-                                       Status.ANSWERED: Status.ANSWERED},
+    (Kind.CONSULTATION, "answer"): {Status.OPEN: Status.ANSWERED, Status.ANSWERED: Status.ANSWERED},
+    (Kind.CONSULTATION, "follow_up"): {Status.OPEN: Status.OPEN, Status.ANSWERED: Status.ANSWERED},
     (Kind.CONSULTATION, "accept_answer"): {Status.ANSWERED: Status.RESOLVED},
     # discussion: comments while published
     (Kind.DISCUSSION, "comment"): {Status.PUBLISHED: Status.PUBLISHED},
@@ -37,8 +36,9 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     (Kind.CASE, "return"): {Status.ROUTED: Status.ACCEPTED},
     # one official reply per routing: the writer rates it; more is a new routing's
     (Kind.CASE, "official"): {Status.ROUTED: Status.REPLIED},
-    (Kind.CASE, "follow_up"): {s: s for s in (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED,
-                                               Status.REPLIED)},
+    (Kind.CASE, "follow_up"): {
+        s: s for s in (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED)
+    },
     (Kind.CASE, "rate_satisfied"): {Status.REPLIED: Status.CLOSED},
     (Kind.CASE, "rate_unsatisfied"): {Status.REPLIED: Status.ACCEPTED},
     (Kind.CASE, "rate_final"): {Status.REPLIED: Status.CLOSED},
@@ -58,46 +58,62 @@ TRANSITIONS: dict[tuple[Kind, str], dict[Status, Status]] = {
     # case, their dissatisfaction reopens it once (the same once as a rating's)
     (Kind.CASE, "callback"): {s: s for s in (Status.REPLIED, Status.CLOSED, Status.UNRATED)},
     (Kind.CASE, "callback_close"): {Status.REPLIED: Status.CLOSED},
-    (Kind.CASE, "callback_reopen"): {s: Status.ACCEPTED for s in (Status.REPLIED, Status.CLOSED,
-                                                                  Status.UNRATED)},
+    (Kind.CASE, "callback_reopen"): {
+        s: Status.ACCEPTED for s in (Status.REPLIED, Status.CLOSED, Status.UNRATED)
+    },
     # a duplicate joins an earlier case on the same matter before it is answered
-    (Kind.CASE, "merge"): {s: Status.MERGED for s in (Status.SUBMITTED, Status.ACCEPTED,
-                                                       Status.ROUTED)},
+    (Kind.CASE, "merge"): {
+        s: Status.MERGED for s in (Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED)
+    },
     # moderation of what the public reads: approving a held post, hiding one. Restoring returns
     # a hidden post to the status it had, which the event log keeps: the table says only that
     # a hidden post may be restored, and services/moderation.py reads where it goes back to.
     (Kind.DISCUSSION, "accept"): {Status.PENDING: Status.PUBLISHED},
     (Kind.CONSULTATION, "accept"): {Status.PENDING: Status.OPEN},
     (Kind.DISCUSSION, "hide"): {s: Status.HIDDEN for s in (Status.PUBLISHED, Status.PENDING)},
-    (Kind.CONSULTATION, "hide"): {s: Status.HIDDEN for s in (Status.OPEN, Status.ANSWERED,
-                                                             Status.RESOLVED, Status.PENDING)},
+    (Kind.CONSULTATION, "hide"): {
+        s: Status.HIDDEN for s in (Status.OPEN, Status.ANSWERED, Status.RESOLVED, Status.PENDING)
+    },
     (Kind.BULLETIN, "hide"): {Status.PUBLISHED: Status.HIDDEN},
     # the review rules (sensitive words in an edit) hold a post the public reads for review
     (Kind.DISCUSSION, "hold"): {Status.PUBLISHED: Status.PENDING},
-    (Kind.CONSULTATION, "hold"): {s: Status.PENDING for s in (Status.OPEN, Status.ANSWERED,
-                                                              Status.RESOLVED)},
-    **{(kind, "restore"): {Status.HIDDEN: Status.HIDDEN}
-       for kind in (Kind.DISCUSSION, Kind.CONSULTATION, Kind.BULLETIN)},
+    (Kind.CONSULTATION, "hold"): {
+        s: Status.PENDING for s in (Status.OPEN, Status.ANSWERED, Status.RESOLVED)
+    },
+    **{
+        (kind, "restore"): {Status.HIDDEN: Status.HIDDEN}
+        for kind in (Kind.DISCUSSION, Kind.CONSULTATION, Kind.BULLETIN)
+    },
     # a reader's flag asks a moderator to look; it changes no status, but is offered only while
     # the post is one the public reads
     (Kind.DISCUSSION, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
     (Kind.CONSULTATION, "flag"): {s: s for s in (Status.OPEN, Status.ANSWERED, Status.RESOLVED)},
-    (Kind.CASE, "flag"): {s: s for s in (Status.ACCEPTED, Status.ROUTED, Status.REPLIED,
-                                         Status.CLOSED, Status.UNRATED, Status.MERGED)},
+    (Kind.CASE, "flag"): {
+        s: s
+        for s in (
+            Status.ACCEPTED,
+            Status.ROUTED,
+            Status.REPLIED,
+            Status.CLOSED,
+            Status.UNRATED,
+            Status.MERGED,
+        )
+    },
     (Kind.BULLETIN, "flag"): {Status.PUBLISHED: Status.PUBLISHED},
 }
 
 
 class Party(str, enum.Enum):
     """What a person is to one post; one person may be several (a moderator who wrote it)."""
-    WRITER = "writer"              # wrote it, by account
-    MODERATOR = "moderator"        # the bureau's moderators, and admins
+
+    WRITER = "writer"  # wrote it, by account
+    MODERATOR = "moderator"  # the bureau's moderators, and admins
     ROUTED_STAFF = "routed_staff"  # staff of the department a case is routed to (the lead)
     HELPER_STAFF = "helper_staff"  # staff of a helper department (协办) of a routed case
-    ANSWERER = "answerer"          # a verified lawyer or expert of the post's board
-    MEMBER = "member"              # anyone logged in
-    READER = "reader"              # logged in, neither the writer nor a moderator
-    SYSTEM = "system"              # the clock (the periodic job)
+    ANSWERER = "answerer"  # a verified lawyer or expert of the post's board
+    MEMBER = "member"  # anyone logged in
+    READER = "reader"  # logged in, neither the writer nor a moderator
+    SYSTEM = "system"  # the clock (the periodic job)
 
 
 _MODERATOR = frozenset({Party.MODERATOR})
@@ -111,55 +127,94 @@ ACTORS: dict[tuple[Kind, str], frozenset[Party]] = {
     (Kind.CONSULTATION, "follow_up"): _WRITER,
     (Kind.CONSULTATION, "accept_answer"): _WRITER,
     (Kind.DISCUSSION, "comment"): frozenset({Party.MEMBER}),
-    (Kind.CASE, "accept"): _MODERATOR, (Kind.CASE, "reject"): _MODERATOR,
+    (Kind.CASE, "accept"): _MODERATOR,
+    (Kind.CASE, "reject"): _MODERATOR,
     (Kind.CASE, "route"): _MODERATOR,
-    (Kind.CASE, "return"): _ROUTED_STAFF, (Kind.CASE, "official"): _ROUTED_STAFF,
+    (Kind.CASE, "return"): _ROUTED_STAFF,
+    (Kind.CASE, "official"): _ROUTED_STAFF,
     (Kind.CASE, "follow_up"): _WRITER,
-    (Kind.CASE, "rate_satisfied"): _WRITER, (Kind.CASE, "rate_unsatisfied"): _WRITER,
+    (Kind.CASE, "rate_satisfied"): _WRITER,
+    (Kind.CASE, "rate_unsatisfied"): _WRITER,
     (Kind.CASE, "rate_final"): _WRITER,
-    (Kind.CASE, "expire"): _SYSTEM, (Kind.CASE, "overdue"): _SYSTEM,
+    (Kind.CASE, "expire"): _SYSTEM,
+    (Kind.CASE, "overdue"): _SYSTEM,
     (Kind.CASE, "note"): frozenset({Party.MODERATOR, Party.ROUTED_STAFF, Party.HELPER_STAFF}),
-    (Kind.CASE, "assign"): _ROUTED_STAFF, (Kind.CASE, "extension_request"): _ROUTED_STAFF,
-    (Kind.CASE, "extension_decide"): _MODERATOR, (Kind.CASE, "urge"): _MODERATOR,
+    (Kind.CASE, "assign"): _ROUTED_STAFF,
+    (Kind.CASE, "extension_request"): _ROUTED_STAFF,
+    (Kind.CASE, "extension_decide"): _MODERATOR,
+    (Kind.CASE, "urge"): _MODERATOR,
     (Kind.CASE, "remind"): _SYSTEM,
     (Kind.CASE, "supervise"): frozenset({Party.MODERATOR, Party.SYSTEM}),
-    **{(Kind.CASE, action): _MODERATOR
-       for action in ("callback", "callback_close", "callback_reopen", "merge")},
-    (Kind.DISCUSSION, "hold"): _SYSTEM, (Kind.CONSULTATION, "hold"): _SYSTEM,
-    **{(kind, action): _MODERATOR for kind, action in TRANSITIONS
-       if action in ("accept", "hide", "restore") and kind is not Kind.CASE},
+    **{
+        (Kind.CASE, action): _MODERATOR
+        for action in ("callback", "callback_close", "callback_reopen", "merge")
+    },
+    (Kind.DISCUSSION, "hold"): _SYSTEM,
+    (Kind.CONSULTATION, "hold"): _SYSTEM,
+    **{
+        (kind, action): _MODERATOR
+        for kind, action in TRANSITIONS
+        if action in ("accept", "hide", "restore") and kind is not Kind.CASE
+    },
     **{(kind, "flag"): frozenset({Party.READER}) for kind in Kind},
 }
 assert set(ACTORS) == set(TRANSITIONS), set(ACTORS) ^ set(TRANSITIONS)
 
 # The actions the clock takes, by name, for telling the writer who acted.
-SYSTEM_ACTIONS = frozenset(action for (_, action), parties in ACTORS.items()
-                           if Party.SYSTEM in parties)
+SYSTEM_ACTIONS = frozenset(
+    action for (_, action), parties in ACTORS.items() if Party.SYSTEM in parties
+)
 
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 RATING_WINDOW_DAYS = 15
 # The statuses a case ends in: closed after its reply, closed unrated, merged into another.
 CLOSED_CASE_STATUSES = (Status.CLOSED, Status.UNRATED, Status.MERGED)
-REMIND_BEFORE_DAYS = 2        # working days before the due time, the lead is reminded
-SUPERVISE_AFTER_DAYS = 5      # working days overdue, a case is supervised by itself
+REMIND_BEFORE_DAYS = 2  # working days before the due time, the lead is reminded
+SUPERVISE_AFTER_DAYS = 5  # working days overdue, a case is supervised by itself
 
 ACTION_NAMES = {
-    "answer": "解答", "follow_up": "追问", "accept": "受理", "accept_answer": "采纳",
-    "comment": "回复", "hide": "隐藏", "restore": "恢复",
-    "reject": "不予受理", "route": "转办", "return": "退回", "official": "答复",
-    "rate_satisfied": "评价", "rate_unsatisfied": "评价", "rate_final": "评价", "expire": "办结",
-    "overdue": "标记超期", "flag": "举报", "hold": "待审核",
-    "note": "添加协办意见", "assign": "指定承办人", "extension_request": "申请延期",
-    "extension_decide": "审批延期", "urge": "催办", "remind": "到期提醒", "supervise": "督办",
-    "callback": "回访", "callback_close": "回访", "callback_reopen": "回访",
+    "answer": "解答",
+    "follow_up": "追问",
+    "accept": "受理",
+    "accept_answer": "采纳",
+    "comment": "回复",
+    "hide": "隐藏",
+    "restore": "恢复",
+    "reject": "不予受理",
+    "route": "转办",
+    "return": "退回",
+    "official": "答复",
+    "rate_satisfied": "评价",
+    "rate_unsatisfied": "评价",
+    "rate_final": "评价",
+    "expire": "办结",
+    "overdue": "标记超期",
+    "flag": "举报",
+    "hold": "待审核",
+    "note": "添加协办意见",
+    "assign": "指定承办人",
+    "extension_request": "申请延期",
+    "extension_decide": "审批延期",
+    "urge": "催办",
+    "remind": "到期提醒",
+    "supervise": "督办",
+    "callback": "回访",
+    "callback_close": "回访",
+    "callback_reopen": "回访",
     "merge": "合并重复件",
 }
 
 
-PARTY_NAMES = {Party.WRITER: "写信人或提问人", Party.MODERATOR: "信访局管理员",
-               Party.ROUTED_STAFF: "承办部门", Party.HELPER_STAFF: "协办部门",
-               Party.ANSWERER: "认证律师或农业专家",
-               Party.MEMBER: "登录用户", Party.READER: "其他读者", Party.SYSTEM: "系统"}
+PARTY_NAMES = {
+    Party.WRITER: "写信人或提问人",
+    Party.MODERATOR: "信访局管理员",
+    Party.ROUTED_STAFF: "承办部门",
+    Party.HELPER_STAFF: "协办部门",
+    Party.ANSWERER: "认证律师或农业专家",
+    Party.MEMBER: "登录用户",
+    Party.READER: "其他读者",
+    Party.SYSTEM: "系统",
+}
 
 
 def step(kind: Kind, action: str, status: Status, parties: frozenset[Party]) -> Status:
@@ -171,9 +226,14 @@ def step(kind: Kind, action: str, status: Status, parties: frozenset[Party]) -> 
     table = TRANSITIONS.get((kind, action), {})
     takers = ACTORS.get((kind, action), frozenset())
     if table and not takers & parties:
-        raise Forbidden(msg("只有{who}可以{verb}", verb=verb,
-                            who=[term(PARTY_NAMES[p]) for p in Party if p in takers]),
-                        code="not_your_action")
+        raise Forbidden(
+            msg(
+                "只有{who}可以{verb}",
+                verb=verb,
+                who=[term(PARTY_NAMES[p]) for p in Party if p in takers],
+            ),
+            code="not_your_action",
+        )
     if status not in table:
         raise Conflict(msg("当前状态下不能{verb}", verb=verb), code="invalid_transition")
     return table[status]
@@ -191,8 +251,11 @@ def allows_now(kind: Kind, action: str, status: Status) -> bool:
 def offered(kind: Kind, status: Status, parties: frozenset[Party]) -> frozenset[str]:
     """Every action that `parties` may take on a post of `kind` in `status`: what the pages and
     the API offer a viewer, exactly what step allows."""
-    return frozenset(action for (k, action), table in TRANSITIONS.items()
-                     if k is kind and status in table and ACTORS[(k, action)] & parties)
+    return frozenset(
+        action
+        for (k, action), table in TRANSITIONS.items()
+        if k is kind and status in table and ACTORS[(k, action)] & parties
+    )
 
 
 def reply_action(kind: ReplyKind) -> str:
@@ -238,6 +301,7 @@ class Calendar:
     in exchange for them (调休). Dates are the city's local dates. Plain sets, so counting is a
     look-up per day: forum/holidays.py fills them from `chinesecalendar` and the admins'
     additions (services/settings.load_calendar)."""
+
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
 

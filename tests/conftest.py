@@ -1,4 +1,5 @@
 """Shared fixtures: stores of both kinds, configured apps, users of each role."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,12 @@ MONGO_URI = os.environ.get("FORUM_TEST_MONGODB_URI")
 def pytest_report_header(config):
     if MONGO_URI:
         return f"MongoDB adapter: contract suite runs against a real server ({stores.redact(MONGO_URI)})"
-    return ("MongoDB adapter: contract suite runs against the in-process stand-in "
-            "(mongomock via pymongo-async-mock); set FORUM_TEST_MONGODB_URI for a real server. "
-            "The stand-in has no transactions: the unit-of-work rollback and fault tests ran on "
-            "SQLite only")
+    return (
+        "MongoDB adapter: contract suite runs against the in-process stand-in "
+        "(mongomock via pymongo-async-mock); set FORUM_TEST_MONGODB_URI for a real server. "
+        "The stand-in has no transactions: the unit-of-work rollback and fault tests ran on "
+        "SQLite only"
+    )
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -30,6 +33,7 @@ def seeded_store(request, io_loop, tmp_path):
     departments); closed after the test. Modules whose services or app run over both stores
     take it as their `store`."""
     from tests.support.apps import seeded
+
     store = stores.make(request.param, tmp_path)
     io_loop.run_sync(lambda: seeded(store))
     yield store
@@ -49,6 +53,7 @@ def any_store(request, io_loop, tmp_path):
 def store(io_loop, tmp_path):
     """An opened, seeded SQLite store (the default) for service and handler tests."""
     from tests.support.apps import seeded
+
     store = stores.make("sqlite", tmp_path)
     io_loop.run_sync(lambda: seeded(store))
     yield store
@@ -60,6 +65,7 @@ def bare_sqlite(io_loop, tmp_path):
     """An opened SQLite store with nothing in it, at tmp_path/data/forum.db: for the tests of
     what the adapter itself does (its files, its transactions)."""
     from forum.store.sqlite import SqliteStore
+
     store = SqliteStore(str(tmp_path / "data" / "forum.db"))
     io_loop.run_sync(store.open)
     yield store
@@ -79,18 +85,21 @@ def clock():
 @pytest.fixture
 def app(store, clock):
     from tests.support.apps import build_app, config_with
+
     return build_app(store, config_with(clock=clock))
 
 
 @pytest.fixture
 def api(http_client, base_url):
     from tests.support.web import Api
+
     return Api(http_client, base_url)
 
 
 @pytest.fixture
 def browser(http_client, base_url):
     from tests.support.web import Browser
+
     return Browser(http_client, base_url)
 
 
@@ -99,5 +108,6 @@ def segmenter():
     """forum.search with jieba's dictionary loaded: about a second, paid once per session (jieba
     keeps it for the life of the process)."""
     from forum import search
+
     search.warm_up()
     return search

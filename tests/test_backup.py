@@ -2,6 +2,7 @@
 the services round-trips from SQLite into SQLite and into MongoDB with every record and every
 attachment's bytes equal; bad archives fail with a clear message and leave the target as it was;
 and the two commands (forum/ops/commands.py) once as an operator runs them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,21 @@ from forum.ops.backup import BackupError
 from forum.ops.commands import ProgressBars
 from forum.clock import now
 from forum.model import ApiKey, Mail, Role, Status, new_id
-from forum.services import (accounts, attachments, cases, consulting, faq, flags, following,
-                            moderation, notify, posting, searching, settings, templates)
+from forum.services import (
+    accounts,
+    attachments,
+    cases,
+    consulting,
+    faq,
+    flags,
+    following,
+    moderation,
+    notify,
+    posting,
+    searching,
+    settings,
+    templates,
+)
 from forum.services.setup import prepare_store
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, StoreRefused
 from tests.support import stores
@@ -31,8 +45,15 @@ from tests.support.people import person
 from tests.support.web import PASSWORD
 from tests.test_server import ROOT, run_cli
 
-LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678",
-          "category": "城乡建设", "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "已经一个月了，电话13812345678",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 SLOW = 60  # seconds: a whole portal, twice over, and the search index rebuilt
 
 
@@ -48,50 +69,76 @@ async def rich_portal(store) -> dict:
     staff = await person(store, "housing_staff", Role.STAFF, department="housing")
     mod = await person(store, "mod", Role.MODERATOR)
     admin = await person(store, "root", Role.ADMIN)
-    await accounts.change_email(store, TEST_PASSWORDS, citizen, "citizen@example.cn",
-                                PASSWORD)  # a mail in the outbox, with a one-use link
-    await store.enqueue_mail(Mail(new_id(), "citizen@example.cn", "[玉溪网] 您的信件有了官方答复",
-                                  "您好：……", now(), next_attempt_at=now()))
+    await accounts.change_email(
+        store, TEST_PASSWORDS, citizen, "citizen@example.cn", PASSWORD
+    )  # a mail in the outbox, with a one-use link
+    await store.enqueue_mail(
+        Mail(
+            new_id(),
+            "citizen@example.cn",
+            "[玉溪网] 您的信件有了官方答复",
+            "您好：……",
+            now(),
+            next_attempt_at=now(),
+        )
+    )
 
-    thread = await posting.create_post(store, citizen, "forum",
-                                       {"title": "抚仙湖周末交通管制", "body": "请问几点开始？"})
+    thread = await posting.create_post(
+        store, citizen, "forum", {"title": "抚仙湖周末交通管制", "body": "请问几点开始？"}
+    )
     await posting.add_reply(store, expert, thread.post.id, "早上八点开始。")
     await posting.add_reply(store, staff, thread.post.id, "以交警通告为准。")
     await posting.edit_post(store, citizen, thread.post.id, {"body": "请问周六几点开始管制？"})
     await flags.flag_post(store, lawyer, thread.post.id, "疑似广告")
     await flags.flag_post(store, staff, thread.post.id, "重复发帖")
 
-    question = await posting.create_post(store, citizen, "lawyer", {
-        "title": "公司不签劳动合同怎么办", "body": "入职三个月，电话13812345678",
-        "category": "劳动"})
+    question = await posting.create_post(
+        store,
+        citizen,
+        "lawyer",
+        {
+            "title": "公司不签劳动合同怎么办",
+            "body": "入职三个月，电话13812345678",
+            "category": "劳动",
+        },
+    )
     answer = await posting.add_reply(store, lawyer, question.post.id, "可主张二倍工资。")
     await posting.add_reply(store, citizen, question.post.id, "如何申请仲裁？")
     await consulting.accept_answer(store, citizen, question.post.id, answer.reply.id)
 
     letter = await posting.create_post(store, citizen, "mayor", LETTER)
-    await attachments.add_files(store, citizen, letter.post.id,
-                                [("现场.pdf", PDF), ("照片.jpg", jpeg_with_location())])
+    await attachments.add_files(
+        store, citizen, letter.post.id, [("现场.pdf", PDF), ("照片.jpg", jpeg_with_location())]
+    )
     await moderation.moderate(store, mod, letter.post.id, "accept")
     await cases.route_case(store, mod, letter.post.id, "housing", 5, "请尽快处理")
     await posting.add_reply(store, staff, letter.post.id, "已安排维修，三日内修复。")
     await cases.rate_case(store, citizen, letter.post.id, "satisfied", "很及时")
 
     await templates.add_template(store, staff, "housing", "已安排维修", "您好，已安排维修。")
-    await faq.add_entry(store, lawyer, {"post_id": question.post.id,
-                                        "question": "不签劳动合同怎么办",
-                                        "answer": "可主张**二倍工资**。"})
+    await faq.add_entry(
+        store,
+        lawyer,
+        {
+            "post_id": question.post.id,
+            "question": "不签劳动合同怎么办",
+            "answer": "可主张**二倍工资**。",
+        },
+    )
 
-    report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
-                                                             "body": "证据见附件"},
-                                       address="10.1.1.1")
+    report = await posting.create_post(
+        store, None, "tax", {"title": "某公司虚开发票", "body": "证据见附件"}, address="10.1.1.1"
+    )
     await following.follow(store, lawyer, f"post:{thread.post.id}")
     await following.follow(store, citizen, "department:housing")
     await settings.save_sensitive_words(store, admin, ["赌博", "代开发票"])
     await settings.save_calendar(store, admin, ["2026-10-01", "2026-10-02"], ["2026-09-27"])
-    await store.add_api_key(ApiKey(new_id(), "12345热线", hashlib.sha256(b"k").hexdigest(),
-                                   admin.id, now()))
-    await accounts.login(store, TEST_PASSWORDS, username="citizen", password=PASSWORD,
-                         kind="bearer")
+    await store.add_api_key(
+        ApiKey(new_id(), "12345热线", hashlib.sha256(b"k").hexdigest(), admin.id, now())
+    )
+    await accounts.login(
+        store, TEST_PASSWORDS, username="citizen", password=PASSWORD, kind="bearer"
+    )
     await store.reserve_hit("login:somebody", now(), now(), 1)
     return {"citizen": citizen, "letter": letter, "report": report, "question": question}
 
@@ -101,16 +148,21 @@ async def exported(store, *, archived: bool = False) -> dict[str, list[dict]]:
     mail with a one-use link is left out)."""
     by_kind: dict[str, list[dict]] = {}
     async for kind, record in store.export_records():
-        if archived and kind == "mail" and record["subject"] in backup.SECRET_SUBJECTS \
-                and record["sent_at"] is None:
+        if (
+            archived
+            and kind == "mail"
+            and record["subject"] in backup.SECRET_SUBJECTS
+            and record["sent_at"] is None
+        ):
             continue
         by_kind.setdefault(kind, []).append(record)
     return by_kind
 
 
 async def attachment_bytes(store, records: dict[str, list[dict]]) -> dict[str, bytes]:
-    return {a["id"]: (await store.get_attachment(a["id"]))[1]
-            for a in records.get("attachments", [])}
+    return {
+        a["id"]: (await store.get_attachment(a["id"]))[1] for a in records.get("attachments", [])
+    }
 
 
 @pytest.fixture
@@ -134,6 +186,7 @@ def archive(io_loop, store, tmp_path, segmenter) -> Path:
     async def make():
         await rich_portal(store)
         await backup.backup(store, path)
+
     io_loop.run_sync(make, timeout=SLOW)
     return path
 
@@ -149,14 +202,16 @@ async def test_round_trip_keeps_every_record_and_attachment(store, target, tmp_p
     assert {kind for kind, records in source.items() if records} == set(RECORD_KINDS)
     # The confirmation mail's one-use link stays out of the archive; other mail goes in.
     assert len(everything["mail"]) == 2 and [m["subject"] for m in source["mail"]] == [
-        "[玉溪网] 您的信件有了官方答复"]
+        "[玉溪网] 您的信件有了官方答复"
+    ]
     seen = []
     path = tmp_path / "portal.zip"
     made = await backup.backup(store, path, lambda *step: seen.append(step))
     total = len(sum(everything.values(), []))
     assert ("records", total, total) in seen
     assert {kind: entry["count"] for kind, entry in made["records"].items()} == {
-        kind: len(source.get(kind, [])) for kind in RECORD_KINDS}
+        kind: len(source.get(kind, [])) for kind in RECORD_KINDS
+    }
 
     steps = []
     await restore.restore(target, path, lambda *step: steps.append(step))
@@ -172,8 +227,9 @@ async def test_round_trip_keeps_every_record_and_attachment(store, target, tmp_p
     # tracking code, the letter's thread with its events.
     found = await searching.search_posts(target, None, "劳动合同")
     assert [item.view.post.id for item in found.items][:1] == [portal["question"].post.id]
-    login = await accounts.login(target, TEST_PASSWORDS, username="citizen", password=PASSWORD,
-                                 kind="bearer")
+    login = await accounts.login(
+        target, TEST_PASSWORDS, username="citizen", password=PASSWORD, kind="bearer"
+    )
     assert login.user.id == portal["citizen"].id
     tracked = await cases.track(target, portal["report"].tracking_code, "10.2.2.2")
     assert tracked.post.post.id == portal["report"].post.id
@@ -192,8 +248,11 @@ async def test_the_archive_is_a_zip_with_a_manifest_records_and_attachments(arch
         assert manifest["source"] == {"store": "sqlite"} and manifest["created_at"].endswith("Z")
         assert set(manifest["schema"]["record_fields"]) == set(RECORD_KINDS)
         assert set(manifest["left_out"]) == {*TRANSIENT_KINDS, "search index"}
-        assert names == {"manifest.json", *(f"records/{kind}.jsonl" for kind in RECORD_KINDS),
-                         *(f"attachments/{i}" for i in manifest["attachments"])}
+        assert names == {
+            "manifest.json",
+            *(f"records/{kind}.jsonl" for kind in RECORD_KINDS),
+            *(f"attachments/{i}" for i in manifest["attachments"]),
+        }
         for kind, entry in manifest["records"].items():
             data = opened.read(entry["file"])
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
@@ -269,8 +328,14 @@ def dropped_line(path: Path, into: Path) -> Path:
     lines = member(path, "records/replies.jsonl").splitlines(keepends=True)
     manifest = manifest_of(path)
     manifest["records"]["replies"]["count"] -= 1
-    return rewritten(path, into, {"records/replies.jsonl": b"".join(lines[1:]),
-                                  "manifest.json": json.dumps(manifest).encode()})
+    return rewritten(
+        path,
+        into,
+        {
+            "records/replies.jsonl": b"".join(lines[1:]),
+            "manifest.json": json.dumps(manifest).encode(),
+        },
+    )
 
 
 def tampered_attachment(path: Path, into: Path) -> Path:
@@ -310,20 +375,26 @@ def newer_format(path: Path, into: Path) -> Path:
 
 def unknown_kind(path: Path, into: Path) -> Path:
     manifest = manifest_of(path)
-    manifest["records"]["polls"] = {"file": "records/polls.jsonl", "count": 0,
-                                    "sha256": hashlib.sha256(b"").hexdigest()}
-    return rewritten(path, into, {"manifest.json": json.dumps(manifest).encode(),
-                                  "records/polls.jsonl": b""})
+    manifest["records"]["polls"] = {
+        "file": "records/polls.jsonl",
+        "count": 0,
+        "sha256": hashlib.sha256(b"").hexdigest(),
+    }
+    return rewritten(
+        path, into, {"manifest.json": json.dumps(manifest).encode(), "records/polls.jsonl": b""}
+    )
 
 
 def invalid_record(path: Path, into: Path) -> Path:
     # A line that is JSON but no post (no id), with the checksum made to match: still refused.
     data = member(path, "records/posts.jsonl") + b'{"title": "no id"}\n'
     manifest = manifest_of(path)
-    manifest["records"]["posts"].update(count=manifest["records"]["posts"]["count"] + 1,
-                                        sha256=hashlib.sha256(data).hexdigest())
-    return rewritten(path, into, {"records/posts.jsonl": data,
-                                  "manifest.json": json.dumps(manifest).encode()})
+    manifest["records"]["posts"].update(
+        count=manifest["records"]["posts"]["count"] + 1, sha256=hashlib.sha256(data).hexdigest()
+    )
+    return rewritten(
+        path, into, {"records/posts.jsonl": data, "manifest.json": json.dumps(manifest).encode()}
+    )
 
 
 BAD_ARCHIVES = {
@@ -347,7 +418,8 @@ BAD_ARCHIVES = {
 @pytest.mark.parametrize("force", [False, True], ids=["empty target", "forced, full target"])
 @pytest.mark.gen_test(timeout=SLOW)
 async def test_a_bad_archive_fails_clearly_and_leaves_the_target_untouched(
-        damage, force, archive, target, tmp_path):
+    damage, force, archive, target, tmp_path
+):
     bad = damage(archive, tmp_path / f"bad-{damage.__name__}.zip")
     if force:  # even --force touches nothing before the archive has passed every check
         await person(target, "already_here")
@@ -376,11 +448,13 @@ async def test_a_target_that_is_not_empty_is_refused_unless_forced(archive, stor
 @pytest.mark.parametrize("target", ["sqlite", "mongodb"], indirect=True)
 @pytest.mark.gen_test(timeout=SLOW)
 async def test_a_restore_that_stops_part_way_says_how_to_go_on_and_the_server_refuses_it(
-        archive, store, target, monkeypatch):
+    archive, store, target, monkeypatch
+):
     async def failing(kind, records):
         if kind == "posts":
             raise OSError("disk full")
         return await original(kind, records)
+
     original = target.import_records
     monkeypatch.setattr(target, "import_records", failing)
     with pytest.raises(BackupError, match="part-way \\(disk full\\).*again with --force"):
@@ -416,8 +490,16 @@ def db(tmp_path) -> str:
 
 
 def test_backup_and_restore_commands(db, tmp_path):
-    made = run_cli("create-user", "root", "--role", "admin", "--password-stdin", "--db", db,
-                   stdin=PASSWORD + "\n")
+    made = run_cli(
+        "create-user",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin=PASSWORD + "\n",
+    )
     assert made.returncode == 0, made.stderr
     path = tmp_path / "nightly.zip"
     saved = run_cli("backup", str(path), "--db", db)
@@ -444,17 +526,18 @@ def test_backup_and_restore_commands(db, tmp_path):
     assert failed.returncode == 1
     assert "error: restore failed" in failed.stderr and "not a ZIP file" in failed.stderr
     # The restored copy answers like the original: the admin signs in.
-    login = run_cli("create-user", "ROOT", "--password-stdin", "--db", other,
-                    stdin=PASSWORD + "\n")
+    login = run_cli("create-user", "ROOT", "--password-stdin", "--db", other, stdin=PASSWORD + "\n")
     assert login.returncode == 1 and "用户名已被使用" in login.stderr
 
 
 # restoring into SQLite all at once -----------------------------------------------------------
 def folder_state(folder: Path) -> dict[str, str]:
     """Every file under `folder` but a restore's work folder, with the SHA-256 of its bytes."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*"))
-            if path.is_file() and not path.relative_to(folder).parts[0].startswith(".restore-")}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.relative_to(folder).parts[0].startswith(".restore-")
+    }
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -479,8 +562,11 @@ def test_a_killed_restore_leaves_the_target_as_it_was(archive, tmp_path, io_loop
     before = folder_state(live_folder)
     assert "forum.db" in before and any(name.startswith("files/") for name in before)
     restoring = subprocess.Popen(
-        [sys.executable, "server.py", "restore", str(big), "--db", live, "--force"], cwd=ROOT,
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        [sys.executable, "server.py", "restore", str(big), "--db", live, "--force"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
     seen = b""
     while b"restoring" not in seen:  # progress bars, redrawn in place with \r
         chunk = os.read(restoring.stderr.fileno(), 4096)
@@ -510,6 +596,7 @@ def test_a_killed_restore_leaves_the_target_as_it_was(archive, tmp_path, io_loop
 
 async def restored_attachments(path: Path) -> dict[str, bytes | None]:
     from forum.store.sqlite import SqliteStore
+
     store = SqliteStore(str(path))
     await store.open()
     try:
@@ -528,8 +615,9 @@ def test_a_refused_restore_into_a_new_path_leaves_no_file(archive, tmp_path):
     with zipfile.ZipFile(archive) as source, zipfile.ZipFile(damaged, "w") as copy:
         for item in source.infolist():
             data = source.read(item)
-            copy.writestr(item, data[:-1] + b"!" if item.filename.startswith("records/posts")
-                          else data)
+            copy.writestr(
+                item, data[:-1] + b"!" if item.filename.startswith("records/posts") else data
+            )
     existing = tmp_path / "existing"
     existing.mkdir()
     for db in (tmp_path / "new" / "forum.db", existing / "forum.db"):
@@ -541,6 +629,7 @@ def test_a_refused_restore_into_a_new_path_leaves_no_file(archive, tmp_path):
 
 def test_a_restore_into_a_database_a_server_has_open_is_refused(archive, tmp_path):
     from tests.test_server import Server, free_port
+
     live = f"sqlite:///{tmp_path / 'live' / 'forum.db'}"
     server = Server(live, free_port()).start()
     try:

@@ -1,4 +1,5 @@
 """The boards and departments that exist from the first start (forum/boards.py)."""
+
 from __future__ import annotations
 
 from forum import boards
@@ -9,8 +10,14 @@ def test_six_boards_in_order_with_their_kinds():
     assert boards.BOARD_ORDER == ("forum", "lawyer", "tax", "agri", "mayor", "hotline")
     assert set(boards.POLICIES) == set(boards.BOARD_ORDER)
     kinds = {slug: p.kind for slug, p in boards.POLICIES.items()}
-    assert kinds == {"forum": Kind.DISCUSSION, "lawyer": Kind.CONSULTATION, "agri": Kind.CONSULTATION,
-                     "tax": Kind.CASE, "mayor": Kind.CASE, "hotline": Kind.BULLETIN}
+    assert kinds == {
+        "forum": Kind.DISCUSSION,
+        "lawyer": Kind.CONSULTATION,
+        "agri": Kind.CONSULTATION,
+        "tax": Kind.CASE,
+        "mayor": Kind.CASE,
+        "hotline": Kind.BULLETIN,
+    }
 
 
 def test_only_the_tax_board_is_confidential_and_open_to_visitors():
@@ -21,8 +28,19 @@ def test_only_the_tax_board_is_confidential_and_open_to_visitors():
 def test_departments_listed_in_the_spec():
     bureaus = {d.slug for d in boards.DEPARTMENTS if d.kind == "bureau"}
     assert bureaus == {
-        "xinfang", "tax", "agri", "justice", "hrss", "housing", "police", "market", "education",
-        "health", "environment", "transport"}
+        "xinfang",
+        "tax",
+        "agri",
+        "justice",
+        "hrss",
+        "housing",
+        "police",
+        "market",
+        "education",
+        "health",
+        "environment",
+        "transport",
+    }
     assert dict((d.slug, d.name) for d in boards.DEPARTMENTS)["xinfang"] == "市信访局"
 
 

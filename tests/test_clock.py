@@ -1,5 +1,6 @@
 """The clock as an input: what `now()` answers, in which context, and an app that keeps the
 time its configuration gives it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,13 +53,14 @@ class TestAnAppKeepsItsOwnClock:
     @pytest.fixture
     def app(self, store):
         from tests.support.apps import build_app, config_with
+
         self.clock = ManualClock(SYSTEM_CLOCK.now() - 3 * DAY)
         return build_app(store, config_with(clock=self.clock))
 
     @pytest.mark.gen_test
     async def test_posts_are_stamped_and_edit_windows_closed_by_the_app_clock(self, api, store):
         alice = await api.new_user("alice")
-        created = (await alice.post("/boards/forum/posts", {"title": "路灯", "body": "不亮"}))
+        created = await alice.post("/boards/forum/posts", {"title": "路灯", "body": "不亮"})
         post = await store.get_post(created.json()["post"]["id"])
         assert post.created_at == self.clock.now()
         self.clock.advance(minutes=29)

@@ -2,6 +2,7 @@
 headers are closed after the header timeout while others are served, connections beyond the cap
 get a 503, an oversized body is refused from its Content-Length without being read (the
 process's memory says so), and JSON nested too deep is a 400."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,14 @@ class Options(Server):
     """server.py with extra command-line options (and `limits`, resource limits to set in the
     process); its log goes to a file, read by `log()`."""
 
-    def __init__(self, db: str, port: int, log_path: Path, *options: str,
-                 limits: dict[int, tuple[int, int]] | None = None):
+    def __init__(
+        self,
+        db: str,
+        port: int,
+        log_path: Path,
+        *options: str,
+        limits: dict[int, tuple[int, int]] | None = None,
+    ):
         super().__init__(db, port)
         self.options, self.log_path, self.limits = options, log_path, limits or {}
 
@@ -35,9 +42,21 @@ class Options(Server):
         env = {**os.environ, "FORUM_SECRET": "server-test-secret-" + "y" * 32}
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "server.py", "--port", str(self.port), "--db", self.db,
-                 *self.options], cwd=ROOT, env=env, stderr=log, stdout=subprocess.DEVNULL,
-                preexec_fn=self._set_limits)
+                [
+                    sys.executable,
+                    "server.py",
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    self.db,
+                    *self.options,
+                ],
+                cwd=ROOT,
+                env=env,
+                stderr=log,
+                stdout=subprocess.DEVNULL,
+                preexec_fn=self._set_limits,
+            )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while "serving on" not in self.log():
             assert self.process.poll() is None, f"server did not start: {self.log()}"
@@ -78,8 +97,10 @@ def answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         raw += chunk
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in
-               (line.partition(":") for line in lines[1:])}
+    headers = {
+        name.lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines[1:])
+    }
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = sock.recv(65536)
@@ -124,8 +145,15 @@ def db(tmp_path) -> str:
 
 def test_idle_sockets_are_closed_and_the_cap_refuses_cleanly(db, tmp_path):
     timeout, cap = 1.5, 55
-    server = Options(db, free_port(), tmp_path / "log", "--header-timeout", str(timeout),
-                     "--max-connections", str(cap)).start()
+    server = Options(
+        db,
+        free_port(),
+        tmp_path / "log",
+        "--header-timeout",
+        str(timeout),
+        "--max-connections",
+        str(cap),
+    ).start()
     idle: list[socket.socket] = []
     try:
         opened = time.monotonic()
@@ -164,17 +192,20 @@ def test_idle_sockets_are_closed_and_the_cap_refuses_cleanly(db, tmp_path):
 def test_an_oversized_body_is_refused_unread_and_deep_json_is_malformed(db, tmp_path):
     server = Options(db, free_port(), tmp_path / "log").start()
     try:
-        status, _, body = post_json(server, b'{"title": "x", "body": ' + b"[" * 1000
-                                    + b"]" * 1000 + b"}")
+        status, _, body = post_json(
+            server, b'{"title": "x", "body": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+        )
         assert status == 400 and json.loads(body)["error"]["code"] == "malformed"
 
         before = server.rss_kib()
         declared = 60 << 20
         for _ in range(3):
             with server.connect() as sock:
-                sock.sendall(b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
-                             b"Content-Type: application/json\r\n"
-                             + f"Content-Length: {declared}\r\n\r\n".encode())
+                sock.sendall(
+                    b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\n"
+                    + f"Content-Length: {declared}\r\n\r\n".encode()
+                )
                 # The answer comes from the headers alone, before a byte of the body.
                 status, headers, body = answer(sock)
                 assert status == 413
@@ -186,12 +217,15 @@ def test_an_oversized_body_is_refused_unread_and_deep_json_is_malformed(db, tmp_
         assert grown < 8 * 1024, f"the server grew by {grown} KiB"
 
         # An upload route has a larger limit, and a page answers with its error page.
-        for path, shape in (("/api/v1/posts/0123456789abcdef01234567/attachments", "json"),
-                            ("/boards/forum/new", "html")):
+        for path, shape in (
+            ("/api/v1/posts/0123456789abcdef01234567/attachments", "json"),
+            ("/boards/forum/new", "html"),
+        ):
             with server.connect() as sock:
-                sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/"
-                             f"form-data; boundary=b\r\nContent-Length: {100 << 20}\r\n\r\n"
-                             .encode())
+                sock.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/"
+                    f"form-data; boundary=b\r\nContent-Length: {100 << 20}\r\n\r\n".encode()
+                )
                 status, headers, body = answer(sock)
                 assert status == 413 and shape in headers["content-type"]
                 assert send_until_refused(sock, 100 << 20) < 100 << 20
@@ -199,11 +233,14 @@ def test_an_oversized_body_is_refused_unread_and_deep_json_is_malformed(db, tmp_
         # A chunked body is counted as it comes: past the limit nothing is kept, and past
         # twice the limit the route's 413 answers at once and the connection ends.
         with server.connect() as sock:
-            sock.sendall(b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(
+                b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
             chunk = b"x" * (256 << 10)
-            sent = send_until_refused(sock, 16 << 20,
-                                      f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            sent = send_until_refused(
+                sock, 16 << 20, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+            )
             assert sent < 16 << 20
             left = rest(sock)  # the route's 413, unless a reset came first
             assert left == b"" or left.startswith(b"HTTP/1.1 413 ")
@@ -214,9 +251,12 @@ def test_an_oversized_body_is_refused_unread_and_deep_json_is_malformed(db, tmp_
 
 def post_json(server: Options, raw: bytes) -> tuple[int, dict[str, str], bytes]:
     with server.connect() as sock:
-        sock.sendall(b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/json\r\nConnection: close\r\n"
-                     + f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw)
+        sock.sendall(
+            b"POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(raw)}\r\n\r\n".encode()
+            + raw
+        )
         return answer(sock)
 
 
@@ -243,8 +283,14 @@ def test_out_of_file_descriptors_the_server_pauses_quietly_and_recovers(db, tmp_
     """Past the open-files limit accept() fails with EMFILE on every try: the server stops
     accepting for a moment, says so once, and serves again when descriptors are free."""
     limit = 96
-    server = Options(db, free_port(), tmp_path / "log", "--header-timeout", "2",
-                     limits={resource.RLIMIT_NOFILE: (limit, limit)}).start()
+    server = Options(
+        db,
+        free_port(),
+        tmp_path / "log",
+        "--header-timeout",
+        "2",
+        limits={resource.RLIMIT_NOFILE: (limit, limit)},
+    ).start()
     idle: list[socket.socket] = []
     try:
         for _ in range(limit + 40):  # the rest wait in the listen backlog
@@ -285,12 +331,23 @@ async def writer_and_letter(db: str) -> tuple[str, str]:
     await prepare_store(store)
     cheap = Passwords(PasswordCost(memory_kib=64, time_cost=1))
     try:
-        user = await accounts.create_user(store, cheap, username="uploader",
-                                          password="a long enough password 1")
+        user = await accounts.create_user(
+            store, cheap, username="uploader", password="a long enough password 1"
+        )
         token = (await accounts.open_session(store, user, "bearer")).token
-        view = await posting.create_post(store, user, "mayor", {
-            "title": "附件很大", "body": "材料在附件里", "letter_type": "complaint",
-            "area": "city", "contact": "13812345678", "public": False})
+        view = await posting.create_post(
+            store,
+            user,
+            "mayor",
+            {
+                "title": "附件很大",
+                "body": "材料在附件里",
+                "letter_type": "complaint",
+                "area": "city",
+                "contact": "13812345678",
+                "public": False,
+            },
+        )
     finally:
         await store.close()
     return token, view.post.id
@@ -304,15 +361,20 @@ def test_a_file_over_its_limit_is_refused_as_it_streams_and_memory_stays_flat(db
         with server.connect() as sock:
             # No Content-Length: the body is chunked, so only counting it as it comes can
             # refuse it; the file would be 80 MiB, eight times what a file may be.
-            sock.sendall(f"POST /api/v1/posts/{post_id}/attachments HTTP/1.1\r\nHost: x\r\n"
-                         f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n"
-                         "Content-Type: multipart/form-data; boundary=b\r\n\r\n".encode())
-            head = (b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
-                    b"Content-Type: image/png\r\n\r\n")
+            sock.sendall(
+                f"POST /api/v1/posts/{post_id}/attachments HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n\r\n".encode()
+            )
+            head = (
+                b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+                b"Content-Type: image/png\r\n\r\n"
+            )
             sock.sendall(f"{len(head):x}\r\n".encode() + head + b"\r\n")
             chunk = b"\x89PNG" * (64 << 10)
-            sent = send_until_refused(sock, 80 << 20,
-                                      f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            sent = send_until_refused(
+                sock, 80 << 20, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+            )
             assert sent < 80 << 20
             left = rest(sock)
             assert left == b"" or left.startswith(b"HTTP/1.1 413 ")

@@ -3,6 +3,7 @@ for benchmarks, and the command that refuses to load twice.
 
 The demo is loaded once for the module, small (DEMO_SCALE: at least one story of each outcome),
 into an SQLite file that each test copies."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,10 +35,23 @@ STATUSES = {
     "forum": {Status.PUBLISHED, Status.PENDING, Status.HIDDEN},
     "lawyer": {Status.OPEN, Status.ANSWERED, Status.RESOLVED, Status.HIDDEN},
     "agri": {Status.OPEN, Status.ANSWERED, Status.RESOLVED},
-    "mayor": {Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED,
-              Status.REJECTED, Status.UNRATED},
-    "tax": {Status.SUBMITTED, Status.ACCEPTED, Status.ROUTED, Status.REPLIED, Status.CLOSED,
-            Status.REJECTED},
+    "mayor": {
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.ROUTED,
+        Status.REPLIED,
+        Status.CLOSED,
+        Status.REJECTED,
+        Status.UNRATED,
+    },
+    "tax": {
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.ROUTED,
+        Status.REPLIED,
+        Status.CLOSED,
+        Status.REJECTED,
+    },
     "hotline": {Status.PUBLISHED, Status.HIDDEN},
 }
 
@@ -58,6 +72,7 @@ def demo_file(tmp_path_factory):
             return await load(store)
         finally:
             await store.close()
+
     return folder, asyncio.run(make())
 
 
@@ -126,18 +141,22 @@ async def test_demo_people_hold_every_role_and_log_in_with_the_printed_password(
     for role in Role:
         assert await store.list_users(role=role, department=None, limit=5), role
     for role in (Role.LAWYER, Role.EXPERT):
-        assert all(u.specialties for u in await store.list_users(role=role, department=None,
-                                                                limit=10))
+        assert all(
+            u.specialties for u in await store.list_users(role=role, department=None, limit=10)
+        )
     assert len(await store.list_users(role=Role.STAFF, department="tax", limit=5)) == 2
-    login = await accounts.login(store, TEST_PASSWORDS, username=DEMO_ADMIN,
-                                 password=loaded.password, kind="bearer")
+    login = await accounts.login(
+        store, TEST_PASSWORDS, username=DEMO_ADMIN, password=loaded.password, kind="bearer"
+    )
     assert login.user.has(Role.ADMIN)
     printed = describe(loaded)
     assert loaded.password in printed and "lawyer_wangjg" in printed and "hongta_laowang" in printed
     assert await store.list_audit(actor_id=login.user.id, target=None, after=None, limit=5)
     # What reached people as they were answered and their cases moved on.
-    unread = [await store.count_unread(user.id)
-              for user in await store.list_users(role=Role.CITIZEN, department=None, limit=100)]
+    unread = [
+        await store.count_unread(user.id)
+        for user in await store.list_users(role=Role.CITIZEN, department=None, limit=100)
+    ]
     assert sum(unread) > 0
     assert await database_state(store) == "demo"
 
@@ -157,14 +176,25 @@ async def test_demo_statistics_search_masking_and_tracking_work_on_the_content(d
         assert (await searching.search_posts(store, None, query)).items, query
     moderator = await store.get_user_by_name("xfj_zhangmin")
     reports = await searching.search_posts(store, moderator, "发票", board="tax")
-    assert reports.items and not (await searching.search_posts(store, None, "发票",
-                                                               board="tax")).items
+    assert (
+        reports.items and not (await searching.search_posts(store, None, "发票", board="tax")).items
+    )
 
     # A phone number in a public question or letter is masked for the public only.
-    public = ({Status.OPEN, Status.ANSWERED, Status.RESOLVED, Status.ACCEPTED, Status.ROUTED,
-               Status.REPLIED, Status.CLOSED})
-    phoned = [p for p in await every_post(store, PostFilter(boards=("lawyer", "agri", "mayor")))
-              if "0877" in p.body and p.status in public and (p.public or p.board != "mayor")]
+    public = {
+        Status.OPEN,
+        Status.ANSWERED,
+        Status.RESOLVED,
+        Status.ACCEPTED,
+        Status.ROUTED,
+        Status.REPLIED,
+        Status.CLOSED,
+    }
+    phoned = [
+        p
+        for p in await every_post(store, PostFilter(boards=("lawyer", "agri", "mayor")))
+        if "0877" in p.body and p.status in public and (p.public or p.board != "mayor")
+    ]
     assert phoned
     thread = await posting.get_thread(store, None, phoned[0].id)
     assert "****" in thread.post.post.body and "0877" not in thread.post.post.html
@@ -198,12 +228,22 @@ async def test_demo_exercises_every_casework_step_of_the_second_release(demo_sto
         actions.update(e.action for e in await store.list_events(post.id))
         notes += sum(r.kind is ReplyKind.INTERNAL for r in await store.list_replies(post.id))
     assert notes > 0
-    for action in ("assign", "extension_request", "extension_decide", "urge", "supervise",
-                   "remind", "callback", "callback_reopen", "merge"):
+    for action in (
+        "assign",
+        "extension_request",
+        "extension_decide",
+        "urge",
+        "supervise",
+        "remind",
+        "callback",
+        "callback_reopen",
+        "merge",
+    ):
         assert actions[action] > 0, action
     # Supervised by a moderator (with a reason) and by the clock (none).
-    supervised = [e for p in cases_ for e in await store.list_events(p.id)
-                  if e.action == "supervise"]
+    supervised = [
+        e for p in cases_ for e in await store.list_events(p.id) if e.action == "supervise"
+    ]
     assert {e.actor_id is None for e in supervised} == {True, False}
 
     # Followers: of boards, departments and posts; a merged letter's writer follows the case
@@ -239,22 +279,25 @@ async def test_bulk_posts_are_listed_and_searchable(demo_store):
     store, _ = demo_store
     before = len(await every_post(store, PostFilter(board="forum")))
     seen = []
-    added = await add_bulk_posts(store, 2000, batch=300,
-                                 progress=lambda done, total: seen.append((done, total)))
+    added = await add_bulk_posts(
+        store, 2000, batch=300, progress=lambda done, total: seen.append((done, total))
+    )
     assert added == 2000
     assert seen[-1] == (2000, 2000) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     forum = await every_post(store, PostFilter(board="forum"))
     assert len(forum) == before + 2000
-    bulk = [p for p in forum
-            if p.status is Status.PUBLISHED and not p.pinned and p.reply_count == 0]
+    bulk = [
+        p for p in forum if p.status is Status.PUBLISHED and not p.pinned and p.reply_count == 0
+    ]
     assert len(bulk) >= 2000
     at = now()
     assert all(at - dt.timedelta(days=366) < p.created_at <= at for p in forum)
     page = await posting.list_posts(store, None, "forum")
     assert len(page.items) == 20 and page.next_cursor
     found = await searching.search_posts(store, None, "充电桩", board="forum")
-    assert found.items and all("充电桩" in r.view.post.title + r.view.post.body
-                               for r in found.items)
+    assert found.items and all(
+        "充电桩" in r.view.post.title + r.view.post.body for r in found.items
+    )
 
 
 def test_bulk_texts_have_the_terms_and_html_the_services_would_give(segmenter):
@@ -317,13 +360,13 @@ async def test_demo_and_bulk_posts_load_into_mongodb_too(io_loop, tmp_path):
         await add_bulk_posts(store, 300, batch=100)
         assert len(await every_post(store, PostFilter(board="forum"))) == before + 300
         assert (await searching.search_posts(store, None, "停车难")).items
-        answered = [(await store.reply_stats(user.id, ReplyKind.ANSWER)).total
-                    for user in await store.list_users(role=Role.LAWYER, department=None,
-                                                       limit=10)]
+        answered = [
+            (await store.reply_stats(user.id, ReplyKind.ANSWER)).total
+            for user in await store.list_users(role=Role.LAWYER, department=None, limit=10)
+        ]
         assert sum(answered) > 0
     finally:
         await stores.dispose(store)
-
 
 
 @pytest.mark.gen_test(timeout=60)

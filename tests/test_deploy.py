@@ -1,5 +1,6 @@
 """The deployment samples under deploy/: what the security notes (docs/SECURITY.md) say about
 them is what they do."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def server_blocks(text: str) -> list[str]:
         else:
             depth -= 1
             if depth == 0 and start is not None:
-                blocks.append(text[start:match.end()])
+                blocks.append(text[start : match.end()])
                 start = None
     return blocks
 
@@ -38,7 +39,7 @@ def test_plain_http_refuses_api_clients_and_redirects_only_browsers():
         assert re.search(r"return\s+403;", location(plain, prefix))
     assert re.search(r"return\s+301\s+https://", location(plain, "/"))
     # No redirect outside a location, which would also catch the API.
-    outside = re.sub(r"location[^{]*\{[^{}]*\}", "", plain[plain.index("{") + 1:])
+    outside = re.sub(r"location[^{]*\{[^{}]*\}", "", plain[plain.index("{") + 1 :])
     assert "return" not in outside
 
 
@@ -52,6 +53,7 @@ def test_static_files_from_nginx_are_nosniff_with_a_charset():
 
 def test_systemd_waits_longer_than_the_server_drains_and_allows_many_connections():
     import server
+
     unit = (NGINX.parent / "forum.service").read_text()
     stop = re.search(r"^TimeoutStopSec=(\d+)s$", unit, re.M)
     # The supervisor kills its processes 5 s after their shutdown timeout.

@@ -1,5 +1,6 @@
 """The working-day calendar built from chinesecalendar and the admins' additions
 (forum/holidays.py). Pure: no store, no clock; every date is written out."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,9 @@ def utc(stamp: dt.datetime) -> dt.datetime:
 def test_the_package_years_are_read_from_its_tables():
     known = official()
     assert known is official()  # read once per process
-    assert known.years == tuple(range(min(chinese_calendar.holidays).year,
-                                      max(chinese_calendar.holidays).year + 1))
+    assert known.years == tuple(
+        range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+    )
     assert {2024, 2025, 2026} <= set(known.years)
     assert known.holidays == frozenset(chinese_calendar.holidays)
     assert known.workdays == frozenset(chinese_calendar.workdays)
@@ -39,7 +41,7 @@ def test_national_day_and_its_make_up_working_weekends_2025():
     assert D(2025, 9, 28).weekday() == 6 and calendar.is_working_day(D(2025, 9, 28))
     assert D(2025, 10, 11).weekday() == 5 and calendar.is_working_day(D(2025, 10, 11))
     assert not calendar.is_working_day(D(2025, 10, 12))  # an ordinary Sunday
-    assert calendar.is_working_day(D(2025, 10, 9))       # back to work on Thursday
+    assert calendar.is_working_day(D(2025, 10, 9))  # back to work on Thursday
 
 
 def test_the_calendar_agrees_with_the_package_on_every_covered_day():
@@ -64,8 +66,11 @@ def test_an_uncovered_year_is_monday_to_friday():
 
 def test_the_admins_days_win_over_the_package():
     # 2025-10-08 is off by the package, 2025-09-28 (Sunday) worked, 2025-10-09 a plain Thursday
-    calendar = working_calendar(official(), holidays=[D(2025, 9, 28), D(2025, 10, 9)],
-                                workdays=[D(2025, 10, 8), D(2025, 10, 12)])
+    calendar = working_calendar(
+        official(),
+        holidays=[D(2025, 9, 28), D(2025, 10, 9)],
+        workdays=[D(2025, 10, 8), D(2025, 10, 12)],
+    )
     assert not calendar.is_working_day(D(2025, 9, 28))
     assert not calendar.is_working_day(D(2025, 10, 9))
     assert calendar.is_working_day(D(2025, 10, 8))
@@ -75,8 +80,11 @@ def test_the_admins_days_win_over_the_package():
 
 def test_an_uncovered_year_takes_the_admins_make_up_days():
     after = official().years[-1] + 1
-    saturday = next(D(after, 9, 1) + dt.timedelta(days=n) for n in range(7)
-                    if (D(after, 9, 1) + dt.timedelta(days=n)).weekday() == 5)
+    saturday = next(
+        D(after, 9, 1) + dt.timedelta(days=n)
+        for n in range(7)
+        if (D(after, 9, 1) + dt.timedelta(days=n)).weekday() == 5
+    )
     assert not working_calendar(official()).is_working_day(saturday)
     assert working_calendar(official(), workdays=[saturday]).is_working_day(saturday)
 

@@ -1,5 +1,6 @@
 """The layers as the imports draw them: forum/ops (backup, restore, the demo) runs beside the
 product and may use any of it, but nothing of the product imports from it."""
+
 from __future__ import annotations
 
 import ast
@@ -26,16 +27,34 @@ PRODUCT = sorted(p for p in FORUM.rglob("*.py") if "ops" not in p.relative_to(FO
 
 @pytest.mark.parametrize("path", PRODUCT, ids=lambda p: str(p.relative_to(FORUM)))
 def test_the_product_never_imports_the_tools(path):
-    tools = {name for name in imported(path) if name == "forum.ops" or name.startswith("forum.ops.")}
+    tools = {
+        name for name in imported(path) if name == "forum.ops" or name.startswith("forum.ops.")
+    }
     assert not tools, f"{path.relative_to(FORUM)} imports {sorted(tools)}"
 
 
 def test_the_tools_are_where_the_layout_says():
     assert {str(p.relative_to(FORUM / "ops")) for p in (FORUM / "ops").rglob("*.py")} == {
-        "__init__.py", "backup.py", "restore.py", "restore_sqlite.py", "commands.py",
-        "demo/__init__.py", "demo/command.py", "demo/loading.py", "demo/timeline.py",
-        "demo/year.py", "demo/discussions.py", "demo/cases.py", "demo/bulk.py",
-        "demo/words/__init__.py", "demo/words/people.py", "demo/words/forum.py",
-        "demo/words/consultations.py", "demo/words/letters.py", "demo/words/tax.py",
-        "demo/words/hotline.py", "demo/words/bulk.py"}
+        "__init__.py",
+        "backup.py",
+        "restore.py",
+        "restore_sqlite.py",
+        "commands.py",
+        "demo/__init__.py",
+        "demo/command.py",
+        "demo/loading.py",
+        "demo/timeline.py",
+        "demo/year.py",
+        "demo/discussions.py",
+        "demo/cases.py",
+        "demo/bulk.py",
+        "demo/words/__init__.py",
+        "demo/words/people.py",
+        "demo/words/forum.py",
+        "demo/words/consultations.py",
+        "demo/words/letters.py",
+        "demo/words/tax.py",
+        "demo/words/hotline.py",
+        "demo/words/bulk.py",
+    }
     assert len(PRODUCT) > 50

@@ -1,6 +1,7 @@
 """server.py's lifecycle as an operator meets it, with real processes: SIGTERM with requests in
 flight, the supervisor of --processes killed hard, and every fault that keeps it from starting
 told in one line."""
+
 from __future__ import annotations
 
 import errno
@@ -34,15 +35,19 @@ def db(tmp_path) -> str:
 
 def test_sigterm_answers_every_request_in_flight_and_keeps_every_201(db, tmp_path):
     server = Server(db, free_port()).start()
-    assert server.call("POST", "/api/v1/auth/register",
-                       {"username": "alice", "password": PASSWORD})[0] == 201
-    token = server.call("POST", "/api/v1/auth/login",
-                        {"username": "alice", "password": PASSWORD})[1]["token"]
+    assert (
+        server.call("POST", "/api/v1/auth/register", {"username": "alice", "password": PASSWORD})[0]
+        == 201
+    )
+    token = server.call("POST", "/api/v1/auth/login", {"username": "alice", "password": PASSWORD})[
+        1
+    ]["token"]
     count = 24
     # Connections accepted and kept alive before the signal, so that every request below
     # reaches the server: each must then be answered (its work done: 200/201; or refused: 503).
-    connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-                   for _ in range(count)]
+    connections = [
+        http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(count)
+    ]
     for connection in connections:
         connection.request("GET", "/healthz")
         assert connection.getresponse().read()
@@ -53,8 +58,9 @@ def test_sigterm_answers_every_request_in_flight_and_keeps_every_201(db, tmp_pat
         else:
             path, body = "/api/v1/boards/forum/posts", {"title": f"停机前的第{i}帖", "body": "写入"}
             auth = {"Authorization": f"Bearer {token}"}
-        connections[i].request("POST", path, json.dumps(body),
-                               {"Content-Type": "application/json", **auth})
+        connections[i].request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json", **auth}
+        )
         answer = connections[i].getresponse()
         return answer.status, json.loads(answer.read())
 
@@ -72,8 +78,12 @@ def test_sigterm_answers_every_request_in_flight_and_keeps_every_201(db, tmp_pat
     created = [body["post"]["id"] for status, body in answers if status == 201]
     assert created
     with sqlite3.connect(tmp_path / "data" / "forum.db") as conn:
-        kept = {row[0] for row in conn.execute(
-            f"SELECT id FROM posts WHERE id IN ({','.join('?' * len(created))})", created)}
+        kept = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM posts WHERE id IN ({','.join('?' * len(created))})", created
+            )
+        }
     assert kept == set(created)
     assert "Traceback" not in log and "status=500" not in log
     assert log.rstrip().endswith("stopped")
@@ -122,7 +132,12 @@ def start_fails(db: str, *options: str, port: int | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "FORUM_SECRET"}
     ended = subprocess.run(
         [sys.executable, "server.py", "--port", str(port or free_port()), "--db", db, *options],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = ended.stderr.strip().splitlines()
     assert ended.returncode == 1, ended.stderr
     assert len(lines) == 1 and "Traceback" not in ended.stderr, ended.stderr
@@ -159,8 +174,9 @@ def test_a_newer_schema_is_one_line_naming_both_versions(tmp_path):
 def test_a_database_a_restore_left_half_loaded_is_one_line_saying_what_to_do(tmp_path):
     made_sqlite(tmp_path / "forum.db")
     with sqlite3.connect(tmp_path / "forum.db") as conn:
-        conn.execute("INSERT INTO restore_mark (one, started_at) VALUES "
-                     "(1, '2026-12-07T01:02:03.000Z')")
+        conn.execute(
+            "INSERT INTO restore_mark (one, started_at) VALUES (1, '2026-12-07T01:02:03.000Z')"
+        )
     line = start_fails(f"sqlite:///{tmp_path / 'forum.db'}")
     assert "did not finish" in line and "--force" in line and "2026-12-07T01:02:03" in line
 
@@ -211,6 +227,7 @@ def test_a_secret_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
     def full(descriptor):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     with monkeypatch.context() as patched:
         patched.setattr(os, "fsync", full)
         with pytest.raises(OSError):
@@ -236,15 +253,22 @@ def command_fails(*args: str) -> str:
     return lines[0]
 
 
-FAULTS = ("unknown URL", "store unreachable", "file in the way", "newer schema",
-          "unfinished restore", "foreign file")
+FAULTS = (
+    "unknown URL",
+    "store unreachable",
+    "file in the way",
+    "newer schema",
+    "unfinished restore",
+    "foreign file",
+)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("command", [("create-user", "alice", "--password-stdin"), ("reindex",),
-                                     ("demo", "--scale", "0.01")])
-def test_create_user_reindex_and_demo_tell_a_start_up_fault_in_one_line(tmp_path, command,
-                                                                        fault):
+@pytest.mark.parametrize(
+    "command",
+    [("create-user", "alice", "--password-stdin"), ("reindex",), ("demo", "--scale", "0.01")],
+)
+def test_create_user_reindex_and_demo_tell_a_start_up_fault_in_one_line(tmp_path, command, fault):
     path = tmp_path / "forum.db"
     if fault in ("newer schema", "unfinished restore"):
         made_sqlite(path)
@@ -252,31 +276,38 @@ def test_create_user_reindex_and_demo_tell_a_start_up_fault_in_one_line(tmp_path
             if fault == "newer schema":
                 conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
             else:
-                conn.execute("INSERT INTO restore_mark (one, started_at) VALUES "
-                             "(1, '2026-12-07T01:02:03.000Z')")
+                conn.execute(
+                    "INSERT INTO restore_mark (one, started_at) VALUES "
+                    "(1, '2026-12-07T01:02:03.000Z')"
+                )
     elif fault == "foreign file":
         with sqlite3.connect(path) as conn:
             conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
     elif fault == "file in the way":
         (tmp_path / "a-file").write_text("")
         path = tmp_path / "a-file" / "data" / "forum.db"
-    db = {"unknown URL": "postgres://localhost/forum",
-          "store unreachable": "mongodb://127.0.0.1:1/forum?serverSelectionTimeoutMS=300"
-          }.get(fault, f"sqlite:///{path}")
+    db = {
+        "unknown URL": "postgres://localhost/forum",
+        "store unreachable": "mongodb://127.0.0.1:1/forum?serverSelectionTimeoutMS=300",
+    }.get(fault, f"sqlite:///{path}")
     if command[0] == "demo" and fault == "unknown URL":
         # as backup and restore answer a URL they cannot use
         ended = run_cli(*command, "--db", db)
         assert ended.returncode == 2 and "Traceback" not in ended.stderr
-        assert ended.stderr.strip() == ("error: unsupported store URL 'postgres://localhost/forum':"
-                                        " use sqlite:///path or mongodb://host/db")
+        assert ended.stderr.strip() == (
+            "error: unsupported store URL 'postgres://localhost/forum':"
+            " use sqlite:///path or mongodb://host/db"
+        )
         return
     line = command_fails(*command, "--db", db)
-    expected = {"unknown URL": "use sqlite:///path or mongodb://host/db",
-                "store unreachable": "does not answer: check that it runs",
-                "file in the way": "a file stands in its way",
-                "newer schema": f"newer than this code's {len(MIGRATIONS)}",
-                "unfinished restore": "did not finish",
-                "foreign file": "another application's SQLite database"}[fault]
+    expected = {
+        "unknown URL": "use sqlite:///path or mongodb://host/db",
+        "store unreachable": "does not answer: check that it runs",
+        "file in the way": "a file stands in its way",
+        "newer schema": f"newer than this code's {len(MIGRATIONS)}",
+        "unfinished restore": "did not finish",
+        "foreign file": "another application's SQLite database",
+    }[fault]
     assert expected in line
     if fault == "foreign file":
         assert sorted(p.name for p in tmp_path.iterdir()) == ["forum.db"]

@@ -1,5 +1,6 @@
 """forum/limits.py is the one source of field lengths and patterns: the services check them, the
 OpenAPI document (tests/web/test_openapi.py) and the templates read them."""
+
 from __future__ import annotations
 
 import pathlib
@@ -13,10 +14,12 @@ TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 
 
 def test_no_template_types_a_length_by_hand():
-    typed = [(path.name, m.group(0)) for path in TEMPLATES.rglob("*.html")
-             for m in re.finditer(r'<(?:input|textarea)\b[^>]*\bmaxlength="\d+"[^>]*>',
-                                  path.read_text())
-             if 'name="post_id"' not in m.group(0)]   # an id's fixed 24 hex digits
+    typed = [
+        (path.name, m.group(0))
+        for path in TEMPLATES.rglob("*.html")
+        for m in re.finditer(r'<(?:input|textarea)\b[^>]*\bmaxlength="\d+"[^>]*>', path.read_text())
+        if 'name="post_id"' not in m.group(0)
+    ]  # an id's fixed 24 hex digits
     assert typed == []
 
 

@@ -1,4 +1,5 @@
 """The e-mail sender against a real SMTP server on this machine (aiosmtpd)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,16 +39,26 @@ def smtp_server():
 
 def mail(to="alice@example.org", **extra) -> Mail:
     at = now()
-    return Mail(new_id(), to, "[玉溪网] 您的帖子有了新回复", "查看：{site}/posts/abc\n", at,
-                next_attempt_at=at, **extra)
+    return Mail(
+        new_id(),
+        to,
+        "[玉溪网] 您的帖子有了新回复",
+        "查看：{site}/posts/abc\n",
+        at,
+        next_attempt_at=at,
+        **extra,
+    )
 
 
 @pytest.mark.gen_test
 async def test_mail_is_sent_with_the_site_address_filled_in(store, smtp_server):
     inbox, port = smtp_server
     await store.enqueue_mail(mail())
-    mailer = Mailer(store, SmtpSettings.from_url(f"smtp://127.0.0.1:{port}?from=noreply@yx.gov.cn"),
-                    "https://www.yuxi.gov.cn/")
+    mailer = Mailer(
+        store,
+        SmtpSettings.from_url(f"smtp://127.0.0.1:{port}?from=noreply@yx.gov.cn"),
+        "https://www.yuxi.gov.cn/",
+    )
     assert await mailer.send_due() == 1
     (envelope,) = inbox.messages
     assert envelope.mail_from == "noreply@yx.gov.cn" and envelope.rcpt_tos == ["alice@example.org"]
@@ -89,5 +100,11 @@ def test_bad_smtp_urls_are_refused(url):
 
 def test_smtp_url_parts():
     settings = SmtpSettings.from_url("smtps://user%40yx:p%40ss@mail.yx.gov.cn?from=a@yx.gov.cn")
-    assert (settings.host, settings.port, settings.username, settings.password, settings.use_tls,
-            settings.sender) == ("mail.yx.gov.cn", 465, "user@yx", "p@ss", True, "a@yx.gov.cn")
+    assert (
+        settings.host,
+        settings.port,
+        settings.username,
+        settings.password,
+        settings.use_tls,
+        settings.sender,
+    ) == ("mail.yx.gov.cn", 465, "user@yx", "p@ss", True, "a@yx.gov.cn")

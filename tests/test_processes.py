@@ -1,5 +1,6 @@
 """server.py --processes N as an operator runs it: several processes on one port share sessions
 through the store, /metrics sums what they all counted, and SIGTERM stops them all cleanly."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,15 @@ from tests.test_server import PASSWORD, ROOT, START_TIMEOUT_SECONDS, Server, fre
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork")
 
-LETTER = {"title": "路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "路灯不亮",
+    "body": "一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 class Processes(Server):
@@ -35,13 +43,32 @@ class Processes(Server):
         self._reader: threading.Thread | None = None
 
     def start(self) -> "Processes":
-        env = {**os.environ, "FORUM_SECRET": "server-test-secret-" + "y" * 32,
-               "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        env = {
+            **os.environ,
+            "FORUM_SECRET": "server-test-secret-" + "y" * 32,
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "server.py", "--port", str(self.port), "--db", self.db,
-             "--metrics-port", str(self.metrics_port),
-             "--processes", str(self.count), "--log-format", "json"],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "server.py",
+                "--port",
+                str(self.port),
+                "--db",
+                self.db,
+                "--metrics-port",
+                str(self.metrics_port),
+                "--processes",
+                str(self.count),
+                "--log-format",
+                "json",
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
         ready = 0
         for line in self.process.stderr:
             self.lines.append(line)
@@ -70,8 +97,11 @@ class Processes(Server):
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as r:
             text = r.read().decode()
-        return {(s.name, frozenset(s.labels.items())): s.value
-                for family in text_string_to_metric_families(text) for s in family.samples}
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
 
     def counting_pids(self) -> set[int]:
         """Processes that have counted a request (each keeps its counts in its own file)."""
@@ -94,10 +124,15 @@ def test_two_processes_share_sessions_and_sum_their_metrics(db, tmp_path):
     server = Processes(db, free_port(), 2, metrics_dir).start()
     try:
         assert not (metrics_dir / "counter_99999999.db").exists()  # emptied at start
-        assert server.call("POST", "/api/v1/auth/register",
-                           {"username": "alice", "password": PASSWORD})[0] == 201
-        status, login = server.call("POST", "/api/v1/auth/login",
-                                    {"username": "alice", "password": PASSWORD})
+        assert (
+            server.call(
+                "POST", "/api/v1/auth/register", {"username": "alice", "password": PASSWORD}
+            )[0]
+            == 201
+        )
+        status, login = server.call(
+            "POST", "/api/v1/auth/login", {"username": "alice", "password": PASSWORD}
+        )
         assert status == 200
         token = login["token"]
 
@@ -127,19 +162,49 @@ def test_two_processes_share_sessions_and_sum_their_metrics(db, tmp_path):
         assert len(server.access_lines("api.MeHandler")) == sent
 
         found = server.scrape()
-        assert found[("forum_http_requests_total", frozenset(
-            {"route": "api.MeHandler", "method": "GET", "status": "200"}.items()))] == sent
-        assert found[("forum_http_request_duration_seconds_count", frozenset(
-            {"route": "api.MeHandler", "method": "GET", "status": "200"}.items()))] == sent
-        assert found[("forum_http_requests_total", frozenset(
-            {"route": "api.LoginHandler", "method": "POST", "status": "200"}.items()))] == 1
+        assert (
+            found[
+                (
+                    "forum_http_requests_total",
+                    frozenset({"route": "api.MeHandler", "method": "GET", "status": "200"}.items()),
+                )
+            ]
+            == sent
+        )
+        assert (
+            found[
+                (
+                    "forum_http_request_duration_seconds_count",
+                    frozenset({"route": "api.MeHandler", "method": "GET", "status": "200"}.items()),
+                )
+            ]
+            == sent
+        )
+        assert (
+            found[
+                (
+                    "forum_http_requests_total",
+                    frozenset(
+                        {"route": "api.LoginHandler", "method": "POST", "status": "200"}.items()
+                    ),
+                )
+            ]
+            == 1
+        )
 
         # Store figures are counted once per scrape, not once per process.
         assert server.call("POST", "/api/v1/boards/mayor/posts", LETTER, token)[0] == 201
         for _ in range(4):
             found = server.scrape()
-            assert found[("forum_cases_open", frozenset(
-                {"board": "mayor", "status": "submitted"}.items()))] == 1
+            assert (
+                found[
+                    (
+                        "forum_cases_open",
+                        frozenset({"board": "mayor", "status": "submitted"}.items()),
+                    )
+                ]
+                == 1
+            )
     finally:
         code = server.stop()
     children = server.counting_pids()

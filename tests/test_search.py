@@ -1,4 +1,5 @@
 """Segmentation into search terms (forum/search.py), the same for posts and for queries."""
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,9 @@ def test_a_query_matches_the_post_that_contains_its_words(segmenter):
 
 
 def test_text_is_normalised_and_noise_dropped(segmenter):
-    terms = segmenter.terms_for("ＡＢＣ１２３ 的 C++ 与 a 1 ，。！？", "了 是 在\t\n 工资\u3000拖欠")
+    terms = segmenter.terms_for(
+        "ＡＢＣ１２３ 的 C++ 与 a 1 ，。！？", "了 是 在\t\n 工资\u3000拖欠"
+    )
     assert terms == ["abc123", "c++"] * segmenter.TITLE_WEIGHT + ["工资", "拖欠"]
 
 
@@ -35,14 +38,17 @@ def test_title_terms_come_first_and_weigh_more(segmenter):
     assert terms.count("道路") == segmenter.TITLE_WEIGHT + 1 and terms.count("公交") == 1
 
 
-@pytest.mark.parametrize("hostile, expected", [
-    ('"NEAR(*', ["near"]),
-    ("'; DROP", ["drop"]),
-    ('{"$ne":null}', ["ne", "null"]),
-    ("%00", ["00"]),
-    ("* AND ( OR ) - ^ :", ["and", "or"]),
-    ("\x00\x1f\u200b", []),
-])
+@pytest.mark.parametrize(
+    "hostile, expected",
+    [
+        ('"NEAR(*', ["near"]),
+        ("'; DROP", ["drop"]),
+        ('{"$ne":null}', ["ne", "null"]),
+        ("%00", ["00"]),
+        ("* AND ( OR ) - ^ :", ["and", "or"]),
+        ("\x00\x1f\u200b", []),
+    ],
+)
 def test_hostile_queries_are_just_words(segmenter, hostile, expected):
     assert segmenter.query_terms(hostile) == expected
 
@@ -64,8 +70,10 @@ def test_segmentation_is_safe_from_several_threads(segmenter):
     results = []
 
     def work():
-        results.extend(tuple(segmenter.terms_for("劳动合同纠纷怎么处理", "公司拖欠工资"))
-                       for _ in range(50))
+        results.extend(
+            tuple(segmenter.terms_for("劳动合同纠纷怎么处理", "公司拖欠工资")) for _ in range(50)
+        )
+
     threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:
         thread.start()

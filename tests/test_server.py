@@ -1,4 +1,5 @@
 """server.py as an operator runs it: a real process, restarts, kill -9, SIGTERM, create-user."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,12 @@ class Server:
         env = {**os.environ, "FORUM_SECRET": "server-test-secret-" + "y" * 32}
         self.process = subprocess.Popen(
             [sys.executable, "server.py", "--port", str(self.port), "--db", self.db],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
         # Wait for the log line that says it listens, instead of sleeping and polling.
         for line in self.process.stderr:
             if "serving on" in line:
@@ -45,10 +51,14 @@ class Server:
 
     def call(self, method: str, path: str, body=None, token: str | None = None):
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method=method,
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json",
-                     **({"Authorization": f"Bearer {token}"} if token else {})})
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
@@ -76,13 +86,22 @@ def db(tmp_path) -> str:
 def test_post_survives_kill_9_and_sessions_survive_restarts(db):
     server = Server(db, free_port()).start()
     try:
-        assert server.call("POST", "/api/v1/auth/register",
-                           {"username": "alice", "password": PASSWORD})[0] == 201
-        status, login = server.call("POST", "/api/v1/auth/login",
-                                    {"username": "alice", "password": PASSWORD})
+        assert (
+            server.call(
+                "POST", "/api/v1/auth/register", {"username": "alice", "password": PASSWORD}
+            )[0]
+            == 201
+        )
+        status, login = server.call(
+            "POST", "/api/v1/auth/login", {"username": "alice", "password": PASSWORD}
+        )
         token = login["token"]
-        status, created = server.call("POST", "/api/v1/boards/forum/posts",
-                                      {"title": "断电也不丢", "body": "写入即持久"}, token)
+        status, created = server.call(
+            "POST",
+            "/api/v1/boards/forum/posts",
+            {"title": "断电也不丢", "body": "写入即持久"},
+            token,
+        )
         assert status == 201
     finally:
         server.kill_hard()  # no chance to flush anything after the 201
@@ -114,11 +133,17 @@ async def repliers_and_a_post(db: str) -> tuple[list[str], str]:
     await prepare_store(store)
     cheap = Passwords(PasswordCost(memory_kib=64, time_cost=1))  # nobody logs in with these
     try:
-        users = [await accounts.create_user(store, cheap, username=f"replier{i}",
-                                            password=PASSWORD) for i in range(REPLIERS)]
+        users = [
+            await accounts.create_user(store, cheap, username=f"replier{i}", password=PASSWORD)
+            for i in range(REPLIERS)
+        ]
         tokens = [(await accounts.open_session(store, user, "bearer")).token for user in users]
-        view = await posting.create_post(store, users[0], "forum", {
-            "title": "断电前的回复", "category": None, "body": "回复一起写入"})
+        view = await posting.create_post(
+            store,
+            users[0],
+            "forum",
+            {"title": "断电前的回复", "category": None, "body": "回复一起写入"},
+        )
     finally:
         await store.close()
     return tokens, view.post.id
@@ -131,8 +156,12 @@ def test_every_reply_answered_201_survives_kill_9_with_others_in_flight(db):
     server = Server(db, free_port()).start()
 
     def reply(i: int):
-        return server.call("POST", f"/api/v1/posts/{post_id}/replies",
-                           {"body": f"第{i}条回复"}, tokens[i % REPLIERS])
+        return server.call(
+            "POST",
+            f"/api/v1/posts/{post_id}/replies",
+            {"body": f"第{i}条回复"},
+            tokens[i % REPLIERS],
+        )
 
     pool = ThreadPoolExecutor(16)
     futures = [pool.submit(reply, i) for i in range(REPLIES)]
@@ -153,8 +182,9 @@ def test_every_reply_answered_201_survives_kill_9_with_others_in_flight(db):
     pool.shutdown()
     conn = sqlite3.connect(db.removeprefix("sqlite:///"))
     try:
-        stored = {row[0] for row in conn.execute(
-            "SELECT id FROM replies WHERE post_id = ?", (post_id,))}
+        stored = {
+            row[0] for row in conn.execute("SELECT id FROM replies WHERE post_id = ?", (post_id,))
+        }
     finally:
         conn.close()
     assert len(answered) >= REPLIES // 4
@@ -162,26 +192,51 @@ def test_every_reply_answered_201_survives_kill_9_with_others_in_flight(db):
 
 
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "server.py", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_create_user_makes_an_admin_who_can_log_in(db):
-    made = run_cli("create-user", "root", "--role", "admin", "--password-stdin", "--db", db,
-                   stdin=PASSWORD + "\n")
+    made = run_cli(
+        "create-user",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin=PASSWORD + "\n",
+    )
     assert made.returncode == 0, made.stderr
     assert "citizen, admin" in made.stdout
     again = run_cli("create-user", "ROOT", "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
     assert again.returncode == 1 and "用户名已被使用" in again.stderr
     weak = run_cli("create-user", "weak", "--password-stdin", "--db", db, stdin="short\n")
     assert weak.returncode == 1 and "password" in weak.stderr
-    staff = run_cli("create-user", "clerk", "--role", "staff", "--department", "tax",
-                    "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+    staff = run_cli(
+        "create-user",
+        "clerk",
+        "--role",
+        "staff",
+        "--department",
+        "tax",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin=PASSWORD + "\n",
+    )
     assert staff.returncode == 0, staff.stderr
     server = Server(db, free_port()).start()
     try:
-        status, login = server.call("POST", "/api/v1/auth/login",
-                                    {"username": "root", "password": PASSWORD})
+        status, login = server.call(
+            "POST", "/api/v1/auth/login", {"username": "root", "password": PASSWORD}
+        )
         assert status == 200 and login["user"]["roles"] == ["citizen", "admin"]
     finally:
         server.stop()
@@ -198,10 +253,15 @@ def test_reindex_rebuilds_the_search_index(db):
     assert made.returncode == 0
     server = Server(db, free_port()).start()
     try:
-        token = server.call("POST", "/api/v1/auth/login",
-                            {"username": "writer", "password": PASSWORD})[1]["token"]
-        status, _ = server.call("POST", "/api/v1/boards/forum/posts",
-                                {"title": "劳动合同纠纷怎么处理", "body": "工资"}, token)
+        token = server.call(
+            "POST", "/api/v1/auth/login", {"username": "writer", "password": PASSWORD}
+        )[1]["token"]
+        status, _ = server.call(
+            "POST",
+            "/api/v1/boards/forum/posts",
+            {"title": "劳动合同纠纷怎么处理", "body": "工资"},
+            token,
+        )
         assert status == 201
     finally:
         server.stop()
@@ -216,19 +276,27 @@ def test_reindex_rebuilds_the_search_index(db):
         server.stop()
 
 
-@pytest.mark.parametrize("argv, command, port, db", [
-    (["--port", "9000", "serve"], "serve", 9000, None),
-    (["serve", "--port", "9000"], "serve", 9000, None),
-    (["--port", "9000"], "serve", 9000, None),
-    (["serve"], "serve", 8888, None),
-    (["--db", "sqlite:///before.db", "reindex"], "reindex", 8888, "sqlite:///before.db"),
-    (["reindex", "--db", "sqlite:///after.db"], "reindex", 8888, "sqlite:///after.db"),
-    (["--db", "sqlite:///before.db", "serve", "--port", "9001"], "serve", 9001,
-     "sqlite:///before.db"),
-])
+@pytest.mark.parametrize(
+    "argv, command, port, db",
+    [
+        (["--port", "9000", "serve"], "serve", 9000, None),
+        (["serve", "--port", "9000"], "serve", 9000, None),
+        (["--port", "9000"], "serve", 9000, None),
+        (["serve"], "serve", 8888, None),
+        (["--db", "sqlite:///before.db", "reindex"], "reindex", 8888, "sqlite:///before.db"),
+        (["reindex", "--db", "sqlite:///after.db"], "reindex", 8888, "sqlite:///after.db"),
+        (
+            ["--db", "sqlite:///before.db", "serve", "--port", "9001"],
+            "serve",
+            9001,
+            "sqlite:///before.db",
+        ),
+    ],
+)
 def test_options_count_before_or_after_the_command(argv, command, port, db):
     """A command's defaults never overwrite what was given before its name."""
     from server import parse_args
+
     args = parse_args(argv)
     assert (args.command, args.port) == (command, port)
     if db is not None:

@@ -1,4 +1,5 @@
 """Markdown rendering and sanitising (forum/text.py)."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -35,8 +36,10 @@ def dangers(html: str) -> list[str]:
 
 
 def test_markdown_renders_common_forms():
-    html = text.render("# 标题\n\n**粗体** *斜体* `代码`\n\n- 一\n- 二\n\n> 引用\n\n"
-                       "| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n")
+    html = text.render(
+        "# 标题\n\n**粗体** *斜体* `代码`\n\n- 一\n- 二\n\n> 引用\n\n"
+        "| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n"
+    )
     for tag in ("<h3>", "<strong>", "<em>", "<code>", "<ul>", "<blockquote>", "<table>", "<td>"):
         assert tag in html
 
@@ -48,29 +51,34 @@ def test_headings_sit_below_the_page_title():
 
 
 def test_links_get_rel_and_only_safe_schemes():
-    html = text.render("[政府](https://www.yuxi.gov.cn) [邮件](mailto:a@b.cn) [坏](javascript:alert(1))")
+    html = text.render(
+        "[政府](https://www.yuxi.gov.cn) [邮件](mailto:a@b.cn) [坏](javascript:alert(1))"
+    )
     assert 'href="https://www.yuxi.gov.cn"' in html
     assert 'rel="nofollow ugc noopener"' in html
     assert 'href="mailto:a@b.cn"' in html
     assert dangers(html) == []
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=//evil/x.js></SCRIPT>",
-    '<img src=x onerror="alert(1)">',
-    '<a href="javascript:alert(1)">x</a>',
-    "[x](javascript:alert(1))",
-    "[x](JaVaScRiPt:alert(1))",
-    "[x](vbscript:msgbox(1))",
-    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "![x](https://evil.example/track.png)",
-    '<iframe src="https://evil.example"></iframe>',
-    "<style>body{display:none}</style>",
-    '<svg onload="alert(1)">',
-    '<div style="background:url(javascript:alert(1))">x</div>',
-    "<!--><script>alert(1)</script>-->",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT SRC=//evil/x.js></SCRIPT>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](vbscript:msgbox(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "![x](https://evil.example/track.png)",
+        '<iframe src="https://evil.example"></iframe>',
+        "<style>body{display:none}</style>",
+        '<svg onload="alert(1)">',
+        '<div style="background:url(javascript:alert(1))">x</div>',
+        "<!--><script>alert(1)</script>-->",
+    ],
+)
 def test_hostile_input_leaves_nothing_active(payload):
     html = text.render(payload)
     assert dangers(html) == [], html
@@ -78,12 +86,15 @@ def test_hostile_input_leaves_nothing_active(payload):
     assert dangers(text.render(f"[ok](https://ok.example) {payload}")) == []
 
 
-@pytest.mark.parametrize("html_payload", [
-    '<a href="javascript:alert(1)" onclick="x()">x</a>',
-    '<img src=x onerror=alert(1)>',
-    "<svg><script>alert(1)</script></svg>",
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
-])
+@pytest.mark.parametrize(
+    "html_payload",
+    [
+        '<a href="javascript:alert(1)" onclick="x()">x</a>',
+        "<img src=x onerror=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    ],
+)
 def test_sanitiser_alone_strips_active_html(html_payload):
     # The second wall: even if Markdown let raw HTML through, nh3 would clean it.
     cleaned = text.sanitize(html_payload)

@@ -1,4 +1,5 @@
 """Lifecycles and the working-day clock (forum/workflow.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,34 +17,53 @@ def local(*args) -> dt.datetime:
 
 
 P = workflow.Party
-PARTY_OF = {"accept": P.MODERATOR, "reject": P.MODERATOR, "route": P.MODERATOR,
-            "return": P.ROUTED_STAFF, "official": P.ROUTED_STAFF, "rate_satisfied": P.WRITER,
-            "rate_unsatisfied": P.WRITER, "follow_up": P.WRITER, "expire": P.SYSTEM,
-            "hide": P.MODERATOR}
+PARTY_OF = {
+    "accept": P.MODERATOR,
+    "reject": P.MODERATOR,
+    "route": P.MODERATOR,
+    "return": P.ROUTED_STAFF,
+    "official": P.ROUTED_STAFF,
+    "rate_satisfied": P.WRITER,
+    "rate_unsatisfied": P.WRITER,
+    "follow_up": P.WRITER,
+    "expire": P.SYSTEM,
+    "hide": P.MODERATOR,
+}
 
 
-@pytest.mark.parametrize("action, start, end", [
-    ("accept", Status.SUBMITTED, Status.ACCEPTED),
-    ("reject", Status.SUBMITTED, Status.REJECTED),
-    ("route", Status.ACCEPTED, Status.ROUTED),
-    ("route", Status.ROUTED, Status.ROUTED),
-    ("return", Status.ROUTED, Status.ACCEPTED),
-    ("official", Status.ROUTED, Status.REPLIED),
-    ("rate_satisfied", Status.REPLIED, Status.CLOSED),
-    ("rate_unsatisfied", Status.REPLIED, Status.ACCEPTED),
-    ("expire", Status.REPLIED, Status.UNRATED),
-])
+@pytest.mark.parametrize(
+    "action, start, end",
+    [
+        ("accept", Status.SUBMITTED, Status.ACCEPTED),
+        ("reject", Status.SUBMITTED, Status.REJECTED),
+        ("route", Status.ACCEPTED, Status.ROUTED),
+        ("route", Status.ROUTED, Status.ROUTED),
+        ("return", Status.ROUTED, Status.ACCEPTED),
+        ("official", Status.ROUTED, Status.REPLIED),
+        ("rate_satisfied", Status.REPLIED, Status.CLOSED),
+        ("rate_unsatisfied", Status.REPLIED, Status.ACCEPTED),
+        ("expire", Status.REPLIED, Status.UNRATED),
+    ],
+)
 def test_case_steps(action, start, end):
     assert workflow.step(Kind.CASE, action, start, frozenset({PARTY_OF[action]})) is end
     assert action in workflow.offered(Kind.CASE, start, frozenset({PARTY_OF[action]}))
 
 
-@pytest.mark.parametrize("action, start", [
-    ("accept", Status.ACCEPTED), ("reject", Status.ROUTED), ("route", Status.SUBMITTED),
-    ("official", Status.ACCEPTED), ("rate_satisfied", Status.ROUTED),
-    ("rate_satisfied", Status.CLOSED), ("return", Status.REPLIED), ("follow_up", Status.CLOSED),
-    ("hide", Status.SUBMITTED),
-])
+@pytest.mark.parametrize(
+    "action, start",
+    [
+        ("accept", Status.ACCEPTED),
+        ("reject", Status.ROUTED),
+        ("route", Status.SUBMITTED),
+        ("official", Status.ACCEPTED),
+        ("rate_satisfied", Status.ROUTED),
+        ("rate_satisfied", Status.CLOSED),
+        ("return", Status.REPLIED),
+        ("follow_up", Status.CLOSED),
+        ("hide", Status.SUBMITTED),
+    ],
+)
 def test_steps_the_lifecycle_does_not_allow_now_conflict(action, start):
     with pytest.raises(Conflict):
         workflow.step(Kind.CASE, action, start, frozenset(P))
@@ -66,7 +86,7 @@ def test_every_action_has_its_parties_and_the_offer_is_what_step_allows():
             for party in P:
                 parties = frozenset({party})
                 allowed = set()
-                for (k, action) in workflow.TRANSITIONS:
+                for k, action in workflow.TRANSITIONS:
                     if k is not kind:
                         continue
                     try:
@@ -107,8 +127,18 @@ def test_holidays_and_adjusted_working_weekends():
 def test_overdue_only_while_unanswered():
     at = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
     past = at - dt.timedelta(hours=1)
-    post = Post(id="0" * 24, board="mayor", title="t", body="b", html="", author_id=None,
-                status=Status.ROUTED, created_at=past, updated_at=past, due_at=past)
+    post = Post(
+        id="0" * 24,
+        board="mayor",
+        title="t",
+        body="b",
+        html="",
+        author_id=None,
+        status=Status.ROUTED,
+        created_at=past,
+        updated_at=past,
+        due_at=past,
+    )
     assert workflow.is_overdue(post, at)
     post.status = Status.REPLIED
     assert not workflow.is_overdue(post, at)
@@ -122,16 +152,22 @@ def test_every_write_of_a_post_in_the_product_is_conditional_on_what_it_was_deci
     unconditionally; and no service compares and sets a status outside workflow.step."""
     import ast
     import pathlib
+
     root = pathlib.Path(workflow.__file__).parent
     calls = []
     for path in root.rglob("*.py"):
         if path.parent.name == "store":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("update_post", "add_reply", "accept_reply")
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "store"):
-                calls.append((path.name, node.lineno,
-                              any(k.arg == "expect" for k in node.keywords)))
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("update_post", "add_reply", "accept_reply")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "store"
+            ):
+                calls.append(
+                    (path.name, node.lineno, any(k.arg == "expect" for k in node.keywords))
+                )
     assert len(calls) >= 6, calls
     assert [c for c in calls if not c[2]] == []

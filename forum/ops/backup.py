@@ -28,6 +28,7 @@ Here: the format (its names, its canonical record lines) and writing an archive.
 checking it and loading it: restore.py, and into SQLite all at once: restore_sqlite.py. No
 Tornado here: the command line (server.py) calls commands.py.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -71,8 +72,12 @@ def record_line(record: dict[str, Any]) -> bytes:
     """One record as a line of the archive. Canonical (sorted keys, no spaces, datetimes as
     model.iso writes them), so that the same records make the same bytes in either store, and a
     restored store read back has the archive's checksums."""
-    return (json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                       default=_json_value) + "\n").encode()
+    return (
+        json.dumps(
+            record, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_value
+        )
+        + "\n"
+    ).encode()
 
 
 def _json_value(value: Any) -> Any:
@@ -109,8 +114,11 @@ class _RecordsWriter:
 
     def close(self) -> dict[str, Any]:
         self._file.close()
-        return {"file": records_file(self.kind), "count": self.count,
-                "sha256": self.hash.hexdigest()}
+        return {
+            "file": records_file(self.kind),
+            "count": self.count,
+            "sha256": self.hash.hexdigest(),
+        }
 
 
 def _member(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
@@ -119,16 +127,18 @@ def _member(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.Zip
     return info
 
 
-async def backup(store: Store, path: str | os.PathLike[str],
-                 progress: Progress | None = None) -> dict[str, Any]:
+async def backup(
+    store: Store, path: str | os.PathLike[str], progress: Progress | None = None
+) -> dict[str, Any]:
     """Write every record and attachment of `store` to a new archive at `path` (which must not
     exist); return its manifest. The records are read from one snapshot (see
     Store.export_records). The archive appears at `path` only once complete and on disk; until
     then it is a hidden temporary file beside it."""
     path = os.fspath(path)
     if os.path.lexists(path):
-        raise BackupError(f"{path} exists already: choose a new name (a backup never "
-                          f"overwrites a file)")
+        raise BackupError(
+            f"{path} exists already: choose a new name (a backup never overwrites a file)"
+        )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise BackupError(f"{folder} is not a folder")
@@ -150,8 +160,9 @@ async def backup(store: Store, path: str | os.PathLike[str],
                 "records": kinds,
                 "attachments": attachments,
             }
-            archive.writestr(_member(MANIFEST),
-                             json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+            archive.writestr(
+                _member(MANIFEST), json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
+            )
         _sync_file(temporary)
         os.replace(temporary, path)
         sync_folder(folder)
@@ -162,8 +173,9 @@ async def backup(store: Store, path: str | os.PathLike[str],
     return manifest
 
 
-async def _write_records(store: Store, archive: zipfile.ZipFile, progress: Progress | None,
-                         total: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def _write_records(
+    store: Store, archive: zipfile.ZipFile, progress: Progress | None, total: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     kinds: dict[str, Any] = {}
     descriptions: list[dict[str, Any]] = []
     writer: _RecordsWriter | None = None
@@ -202,9 +214,12 @@ def _holds_a_live_secret(mail: dict[str, Any]) -> bool:
     return mail.get("subject") in SECRET_SUBJECTS and mail.get("sent_at") is None
 
 
-async def _write_attachments(store: Store, archive: zipfile.ZipFile,
-                             descriptions: list[dict[str, Any]],
-                             progress: Progress | None) -> dict[str, Any]:
+async def _write_attachments(
+    store: Store,
+    archive: zipfile.ZipFile,
+    descriptions: list[dict[str, Any]],
+    progress: Progress | None,
+) -> dict[str, Any]:
     attachments: dict[str, Any] = {}
     report(progress, "attachments", 0, len(descriptions))
     for done, description in enumerate(descriptions, 1):
@@ -212,18 +227,25 @@ async def _write_attachments(store: Store, archive: zipfile.ZipFile,
         # gives what the snapshot's description names.
         found = await store.get_attachment(description["id"])
         if found is None:
-            raise BackupError(f"attachment {description['id']} is described but its bytes are "
-                              f"missing from the store")
+            raise BackupError(
+                f"attachment {description['id']} is described but its bytes are "
+                f"missing from the store"
+            )
         data = found[1]
         digest = hashlib.sha256(data).hexdigest()
         if digest != description["sha256"] or len(data) != description["size"]:
-            raise BackupError(f"the bytes of attachment {description['id']} do not match the "
-                              f"checksum recorded when it was uploaded: the store's copy is "
-                              f"damaged")
+            raise BackupError(
+                f"the bytes of attachment {description['id']} do not match the "
+                f"checksum recorded when it was uploaded: the store's copy is "
+                f"damaged"
+            )
         # Stored, not deflated: JPEG, PNG and PDF are compressed already.
         archive.writestr(_member(attachment_file(description["id"]), zipfile.ZIP_STORED), data)
-        attachments[description["id"]] = {"file": attachment_file(description["id"]),
-                                          "size": len(data), "sha256": digest}
+        attachments[description["id"]] = {
+            "file": attachment_file(description["id"]),
+            "size": len(data),
+            "sha256": digest,
+        }
         report(progress, "attachments", done, len(descriptions))
     return attachments
 

@@ -1,5 +1,6 @@
 """`server.py backup` and `server.py restore`: one line for what was done, or for why it failed
 (exit status 1); and the progress bars every command of forum/ops draws on the terminal."""
+
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,7 @@ class ProgressBars:
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.stage: str | None = None
-        self.shown: tuple[float, int, int | None] = (0.0, -1, None)   # when, done, total
+        self.shown: tuple[float, int, int | None] = (0.0, -1, None)  # when, done, total
         self.started = time.monotonic()
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
@@ -38,7 +39,8 @@ class ProgressBars:
                 self.stream.write("\n")
             self.stage, self.started = stage, moment
         elif (done, total) == self.shown[1:] or (
-                moment - self.shown[0] < self.INTERVAL and done != total):
+            moment - self.shown[0] < self.INTERVAL and done != total
+        ):
             return
         self.shown = (moment, done, total)
         if total:
@@ -70,12 +72,15 @@ def _failed(command: str, exc: Exception) -> None:
 def _summary(manifest: dict[str, Any]) -> str:
     counts = {kind: entry["count"] for kind, entry in manifest["records"].items()}
     shown = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
-    return (f"{sum(counts.values())} records ({shown or 'none'}) and "
-            f"{len(manifest['attachments'])} attachments")
+    return (
+        f"{sum(counts.values())} records ({shown or 'none'}) and "
+        f"{len(manifest['attachments'])} attachments"
+    )
 
 
-async def _command(name: str, db: str, work: Callable[[Store, ProgressBars], Awaitable[Any]]
-                   ) -> tuple[int, Any, Any]:
+async def _command(
+    name: str, db: str, work: Callable[[Store, ProgressBars], Awaitable[Any]]
+) -> tuple[int, Any, Any]:
     """Open the store named by `db`, run `work(store, bars)`, close it; (status, result, store).
     Every failure ends in one line on stderr and status 1."""
     bars = ProgressBars()
@@ -99,7 +104,8 @@ async def _command(name: str, db: str, work: Callable[[Store, ProgressBars], Awa
 async def backup_command(db: str, path: str) -> int:
     """`server.py backup PATH`: exit status 0, or 1 with the reason on stderr."""
     status, manifest, store = await _command(
-        "backup", db, lambda store, bars: backup(store, path, bars))
+        "backup", db, lambda store, bars: backup(store, path, bars)
+    )
     if status == 0:
         print(f"backed up {_summary(manifest)} from {store.kind} to {path}")
     return status
@@ -125,8 +131,11 @@ async def restore_command(db: str, path: str, force: bool) -> int:
         status = 0
     else:
         status, manifest, store = await _command(
-            "restore", db, lambda store, bars: restore(store, path, bars, force=force))
+            "restore", db, lambda store, bars: restore(store, path, bars, force=force)
+        )
     if status == 0:
-        print(f"restored {_summary(manifest)} from {path} (made {manifest.get('created_at')} on "
-              f"{manifest.get('source', {}).get('store')}) into {store.kind}; search index rebuilt")
+        print(
+            f"restored {_summary(manifest)} from {path} (made {manifest.get('created_at')} on "
+            f"{manifest.get('source', {}).get('store')}) into {store.kind}; search index rebuilt"
+        )
     return status

@@ -1,5 +1,6 @@
 """Restoring into SQLite: the archive loaded into a new database beside the target, checked
 there, then renamed over it, so that the target changes all at once or not at all."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,15 +20,19 @@ from forum.store.sqlite import FILES_FOLDER, SqliteStore
 
 log = logging.getLogger("forum.ops.backup")  # one logger for backup and restore (commands.py)
 
-RESTORE_PREFIX = ".restore-"     # the work folder, beside the target database
-RESTORE_DB = "restoring.db"      # the database loaded there; gone once it is the target
-RESTORE_LOCK = "lock"            # held (flock) while the restore runs
-RESTORE_MOVED = "moved.json"     # attachment files moved into the target's files/ folder
+RESTORE_PREFIX = ".restore-"  # the work folder, beside the target database
+RESTORE_DB = "restoring.db"  # the database loaded there; gone once it is the target
+RESTORE_LOCK = "lock"  # held (flock) while the restore runs
+RESTORE_MOVED = "moved.json"  # attachment files moved into the target's files/ folder
 
 
-async def restore_sqlite(target: str, path: str | os.PathLike[str],
-                         progress: Progress | None = None, *, force: bool = False
-                         ) -> dict[str, Any]:
+async def restore_sqlite(
+    target: str,
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+) -> dict[str, Any]:
     """restore() into the SQLite database at `target`, so that it changes all at once or not at
     all: the archive is loaded into a new database in a hidden work folder beside it
     (.restore-XXXX/restoring.db, with its own files/ folder), checked there, and only then
@@ -56,14 +61,18 @@ async def restore_sqlite(target: str, path: str | os.PathLike[str],
         await existing.open()
         try:
             if not force and not await existing.is_empty():
-                raise BackupError("the target database is not empty; restore loads into an "
-                                  "empty one only. --force replaces it (everything in it is "
-                                  "lost)")
+                raise BackupError(
+                    "the target database is not empty; restore loads into an "
+                    "empty one only. --force replaces it (everything in it is "
+                    "lost)"
+                )
         finally:
             await existing.close()
         if os.path.exists(target + "-wal"):
-            raise BackupError(f"{target} is in use by another process (its -wal file is "
-                              f"there): stop the server before restoring")
+            raise BackupError(
+                f"{target} is in use by another process (its -wal file is "
+                f"there): stop the server before restoring"
+            )
     os.makedirs(folder, exist_ok=True)
     work = tempfile.mkdtemp(dir=folder, prefix=RESTORE_PREFIX)
     lock = _lock(work)

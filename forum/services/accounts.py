@@ -1,4 +1,5 @@
 """Accounts: registering, logging in and out, finding who holds a token, creating any account."""
+
 from __future__ import annotations
 
 import asyncio
@@ -55,8 +56,9 @@ def display_name_field(fields: Fields, value: Any) -> str | None:
     return fields.take(forms.DISPLAY_NAME, "display_name", value)
 
 
-def office_name_refusal(name: str | None, roles: Iterable[Role],
-                        departments: Iterable[Department]) -> str | None:
+def office_name_refusal(
+    name: str | None, roles: Iterable[Role], departments: Iterable[Department]
+) -> str | None:
     """Why `name` may not be the display name of someone with `roles`, or None. Officials
     (staff, moderators, administrators) may sign with their office; nobody else may."""
     if name is None or any(role in boards.OFFICIALS for role in roles):
@@ -67,8 +69,9 @@ def office_name_refusal(name: str | None, roles: Iterable[Role],
     return None
 
 
-def check_new_account(username: Any, password: Any, display_name: Any, email: Any, *,
-                      taken: bool = False) -> tuple[str, str, str | None, str | None]:
+def check_new_account(
+    username: Any, password: Any, display_name: Any, email: Any, *, taken: bool = False
+) -> tuple[str, str, str | None, str | None]:
     """The fields of a new account, every problem at once; `taken`: the name is known to be
     in use, reported with the others (alone, it is the store's Conflict, a 409)."""
     fields = Fields()
@@ -82,27 +85,48 @@ def check_new_account(username: Any, password: Any, display_name: Any, email: An
     return required(name), required(secret), shown, mail
 
 
-async def register(store: Store, passwords: Passwords, *, username: Any, password: Any,
-                   display_name: Any = None, email: Any = None, address: str = "") -> User:
+async def register(
+    store: Store,
+    passwords: Passwords,
+    *,
+    username: Any,
+    password: Any,
+    display_name: Any = None,
+    email: Any = None,
+    address: str = "",
+) -> User:
     """Create a citizen account. Raises Invalid (every field's problem at once, a taken name
     among them), Conflict (the name is taken and nothing else is wrong) or RateLimited."""
-    taken = (isinstance(username, str) and USERNAME.fullmatch(username.strip()) is not None
-             and await store.get_user_by_name(username.strip()) is not None)
-    name, secret, shown, mail = check_new_account(username, password, display_name, email,
-                                                  taken=taken)
+    taken = (
+        isinstance(username, str)
+        and USERNAME.fullmatch(username.strip()) is not None
+        and await store.get_user_by_name(username.strip()) is not None
+    )
+    name, secret, shown, mail = check_new_account(
+        username, password, display_name, email, taken=taken
+    )
     # Reserved before argon2 runs; a name already taken is no registration and gives it back.
     place = await throttle.reserve(store, throttle.REGISTER_PER_ADDRESS, address)
     async with throttle.released_if_refused(store, place):
-        user = await create_user(store, passwords, username=name, password=secret,
-                                 display_name=shown, email=mail)
+        user = await create_user(
+            store, passwords, username=name, password=secret, display_name=shown, email=mail
+        )
     await notify.request_confirmation(store, user)
     event(log, "register", user_id=user.id)
     return user
 
 
-async def create_user(store: Store, passwords: Passwords, *, username: str, password: str,
-                      display_name: str | None = None, email: str | None = None,
-                      roles: list[Role] | None = None, department: str | None = None) -> User:
+async def create_user(
+    store: Store,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    email: str | None = None,
+    roles: list[Role] | None = None,
+    department: str | None = None,
+) -> User:
     """Create any account (the command line uses this for the first admin). Raises Conflict
     when the username is taken, Invalid for an unknown department or a display name that is
     not honest (hidden characters, or an office's name for someone who holds none)."""
@@ -115,16 +139,28 @@ async def create_user(store: Store, passwords: Passwords, *, username: str, pass
     if department is not None and department not in {d.slug for d in departments}:
         fields.fail("department", "没有这个部门")
     fields.done()
-    user = User(id=new_id(), username=username, display_name=display_name or username,
-                password_hash=await passwords.hash(password),
-                roles=sorted({Role.CITIZEN, *(roles or [])}, key=list(Role).index),
-                email=email, department=department)
+    user = User(
+        id=new_id(),
+        username=username,
+        display_name=display_name or username,
+        password_hash=await passwords.hash(password),
+        roles=sorted({Role.CITIZEN, *(roles or [])}, key=list(Role).index),
+        email=email,
+        department=department,
+    )
     await store.add_user(user)
     return user
 
 
-async def login(store: Store, passwords: Passwords, *, username: Any, password: Any,
-                kind: str, address: str = "") -> Login:
+async def login(
+    store: Store,
+    passwords: Passwords,
+    *,
+    username: Any,
+    password: Any,
+    kind: str,
+    address: str = "",
+) -> Login:
     """Check the password and open a session of `kind` ("cookie" or "bearer").
 
     Raises Invalid for missing fields, BadCredentials alike for an unknown user, a wrong password
@@ -141,8 +177,10 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     # gives them back.
     try:
         failure = await throttle.reserve_all(
-            store, (throttle.LOGIN_PER_ADDRESS, throttle.address_range(address)),
-            (throttle.LOGIN_PER_ACCOUNT, here))
+            store,
+            (throttle.LOGIN_PER_ADDRESS, throttle.address_range(address)),
+            (throttle.LOGIN_PER_ACCOUNT, here),
+        )
     except RateLimited:
         event(log, "login_failed", reason="throttled", user_id=None)
         raise
@@ -154,9 +192,16 @@ async def login(store: Store, passwords: Passwords, *, username: Any, password: 
     user = await store.get_user_by_name(name) if USERNAME.fullmatch(name) else None
     matches, new_hash = await passwords.verify(secret, user.password_hash if user else None)
     if not matches or user is None or user.disabled:
-        event(log, "login_failed", user_id=user.id if user else None,
-              reason="unknown_user" if user is None else "bad_password" if not matches
-              else "disabled")
+        event(
+            log,
+            "login_failed",
+            user_id=user.id if user else None,
+            reason="unknown_user"
+            if user is None
+            else "bad_password"
+            if not matches
+            else "disabled",
+        )
         raise BadCredentials()
     await throttle.release(store, *failure, many)
     if new_hash:
@@ -213,8 +258,9 @@ class KeptLogins:
             del self._logins[next(iter(self._logins))]
 
 
-async def user_for_token(store: Store, token: str | None,
-                         kept: KeptLogins | None = None) -> User | None:
+async def user_for_token(
+    store: Store, token: str | None, kept: KeptLogins | None = None
+) -> User | None:
     """The active user holding `token`, or None (unknown, expired, or the account is disabled).
     `kept`: the application's logins known valid at the store's auth version (see KeptLogins)."""
     if not token:
@@ -270,8 +316,9 @@ async def get_profile(store: Store, username: str) -> User:
     return user
 
 
-async def change_email(store: Store, passwords: Passwords, viewer: User | None, email: Any,
-                       current_password: Any) -> User:
+async def change_email(
+    store: Store, passwords: Passwords, viewer: User | None, email: Any, current_password: Any
+) -> User:
     """Set (or, with an empty value, remove) the viewer's address; a new address is unconfirmed
     until its link is opened, and gets that link by mail. The current password is needed: the
     address receives password-reset links, so a stolen session must not be able to redirect
@@ -291,8 +338,9 @@ async def change_email(store: Store, passwords: Passwords, viewer: User | None, 
     return user
 
 
-async def _check_current_password(store: Store, passwords: Passwords, viewer: User,
-                                  password: str) -> User:
+async def _check_current_password(
+    store: Store, passwords: Passwords, viewer: User, password: str
+) -> User:
     """The viewer's account, once `password` is shown to be its password. Raises Invalid
     (current_password) or RateLimited."""
     user = await store.get_user(viewer.id)
@@ -308,8 +356,9 @@ async def _check_current_password(store: Store, passwords: Passwords, viewer: Us
     return user
 
 
-async def change_password(store: Store, passwords: Passwords, viewer: User | None, *,
-                          current: Any, new: Any, kind: str) -> Login:
+async def change_password(
+    store: Store, passwords: Passwords, viewer: User | None, *, current: Any, new: Any, kind: str
+) -> Login:
     """Check the current password, set the new one, end every session of the account (a thief
     holding one loses it) and open a fresh one of `kind` for the person who changed it. Raises
     NotLoggedIn, Invalid (a wrong current password is named as a field error)."""

@@ -1,5 +1,6 @@
 """Administration of accounts: finding people, granting roles, verifying lawyers and experts,
 disabling accounts. Every change is written to the audit log."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,9 @@ def known_specialties() -> list[str]:
     return seen
 
 
-async def find_users(store: Store, viewer: User | None, query: Any, *, after: Any = None,
-                     limit: Any = None) -> tuple[list[User], str | None]:
+async def find_users(
+    store: Store, viewer: User | None, query: Any, *, after: Any = None, limit: Any = None
+) -> tuple[list[User], str | None]:
     """Users whose name starts with `query`, by name; (page, key of the next page or None).
     Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
@@ -50,8 +52,9 @@ async def find_users(store: Store, viewer: User | None, query: Any, *, after: An
     return users, (users[-1].username.casefold() if more else None)
 
 
-async def update_user(store: Store, viewer: User | None, username: Any,
-                      data: dict[str, Any]) -> User:
+async def update_user(
+    store: Store, viewer: User | None, username: Any, data: dict[str, Any]
+) -> User:
     """Change roles, department, specialties, the display name or the disabled flag of an
     account (an office's name in the display name only with an official's role). Disabling
     ends all of its sessions. Raises NotLoggedIn, Forbidden, NotFound, Invalid."""
@@ -72,8 +75,9 @@ async def update_user(store: Store, viewer: User | None, username: Any,
             changes["roles"] = roles
     if "department" in data:
         department = data["department"]
-        if department is not None and (not isinstance(department, str)
-                                       or department not in departments):
+        if department is not None and (
+            not isinstance(department, str) or department not in departments
+        ):
             fields.fail("department", "没有这个部门")
         else:
             changes["department"] = department
@@ -92,8 +96,8 @@ async def update_user(store: Store, viewer: User | None, username: Any,
     roles_after = changes.get("roles", user.roles)
     # Checked again when roles change too: an office's name leaves with the office.
     refused = ("display_name" in changes or "roles" in changes) and accounts.office_name_refusal(
-        changes.get("display_name", user.display_name), roles_after,
-        await store.list_departments())
+        changes.get("display_name", user.display_name), roles_after, await store.list_departments()
+    )
     if refused:
         fields.fail("display_name", refused)
     if Role.STAFF in roles_after and not changes.get("department", user.department):
@@ -147,20 +151,27 @@ async def add_department(store: Store, viewer: User | None, slug: Any, name: Any
     fields.done()
     department = Department(required(checked_slug), required(checked_name))
     await store.add_department(department)
-    await audit.record(store, admin, "add_department", f"department:{checked_slug}",
-                       detail={"name": checked_name})
+    await audit.record(
+        store, admin, "add_department", f"department:{checked_slug}", detail={"name": checked_name}
+    )
     return department
 
 
 @dataclasses.dataclass
 class AuditLine:
     entry: AuditEntry
-    actor: User | None   # None when the account is gone
+    actor: User | None  # None when the account is gone
 
 
-async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, post_id: Any = None,
-                    cursor: Any = None, limit: Any = None
-                    ) -> tuple[list[AuditLine], str | None]:
+async def audit_log(
+    store: Store,
+    viewer: User | None,
+    *,
+    actor: Any = None,
+    post_id: Any = None,
+    cursor: Any = None,
+    limit: Any = None,
+) -> tuple[list[AuditLine], str | None]:
     """The audit log, newest first, each entry with who acted, filtered by the acting username
     and/or a post. Raises NotLoggedIn, Forbidden, Invalid."""
     require_admin(viewer)
@@ -177,19 +188,25 @@ async def audit_log(store: Store, viewer: User | None, *, actor: Any = None, pos
             return [], None
         actor_id = user.id
     entries, next_cursor = await audit.list_entries(
-        store, actor_id=actor_id, target=f"post:{post}" if post else None, cursor=cursor,
-        limit=limit)
+        store,
+        actor_id=actor_id,
+        target=f"post:{post}" if post else None,
+        cursor=cursor,
+        limit=limit,
+    )
     actors = await store.get_users([e.actor_id for e in entries])
     return [AuditLine(e, actors.get(e.actor_id)) for e in entries], next_cursor
 
 
-BOARD_FIELDS = frozenset({"name", "description", "categories", "is_open", "accept_days",
-                          "reply_days"})
+BOARD_FIELDS = frozenset(
+    {"name", "description", "categories", "is_open", "accept_days", "reply_days"}
+)
 CATEGORIES_MAX = 30
 
 
-async def update_board(store: Store, viewer: User | None, slug: Any,
-                       data: dict[str, Any]) -> BoardSettings:
+async def update_board(
+    store: Store, viewer: User | None, slug: Any, data: dict[str, Any]
+) -> BoardSettings:
     """Change a board's settings: name, description, categories, whether it takes posts, and
     for case boards the acceptance and reply times in working days. Raises NotLoggedIn,
     Forbidden, NotFound, Invalid."""
@@ -204,13 +221,20 @@ async def update_board(store: Store, viewer: User | None, slug: Any,
     if "name" in data:
         changes["name"] = fields.take(forms.BOARD_NAME, "name", data["name"])
     if "description" in data:
-        changes["description"] = fields.take(forms.BOARD_DESCRIPTION, "description",
-                                             data["description"]) or ""
+        changes["description"] = (
+            fields.take(forms.BOARD_DESCRIPTION, "description", data["description"]) or ""
+        )
     if "categories" in data:
         value = data["categories"]
-        if (not isinstance(value, list) or len(value) > CATEGORIES_MAX
-                or not all(isinstance(c, str) and 1 <= len(c.strip()) <= 20 for c in value)):
-            fields.fail("categories", msg("应为最多 {count} 个、每个 1 到 20 字的分类", count=CATEGORIES_MAX))
+        if (
+            not isinstance(value, list)
+            or len(value) > CATEGORIES_MAX
+            or not all(isinstance(c, str) and 1 <= len(c.strip()) <= 20 for c in value)
+        ):
+            fields.fail(
+                "categories",
+                msg("应为最多 {count} 个、每个 1 到 20 字的分类", count=CATEGORIES_MAX),
+            )
         else:
             changes["categories"] = list(dict.fromkeys(c.strip() for c in value))
     if "is_open" in data:

@@ -5,6 +5,7 @@ A key is 32 random bytes, shown once when it is issued; the store keeps only its
 does for session tokens, so a leaked database holds no usable key. Every issue and revocation is
 written to the audit log.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ KEY_MAX = 128
 
 @dataclass
 class IssuedKey:
-    key: str          # the key itself: shown to the admin this once, never again
+    key: str  # the key itself: shown to the admin this once, never again
     api_key: ApiKey
 
 
@@ -38,11 +39,13 @@ async def issue(store: Store, viewer: User | None, name: Any) -> IssuedKey:
     fields.done()
     label = required(label)
     key = new_token()
-    record = ApiKey(id=new_id(), name=label, key_hash=token_hash(key), created_by=admin.id,
-                    created_at=now())
+    record = ApiKey(
+        id=new_id(), name=label, key_hash=token_hash(key), created_by=admin.id, created_at=now()
+    )
     await store.add_api_key(record)
-    await audit.record(store, admin, "issue_api_key", f"api_key:{record.id}",
-                       detail={"name": label})
+    await audit.record(
+        store, admin, "issue_api_key", f"api_key:{record.id}", detail={"name": label}
+    )
     return IssuedKey(key, record)
 
 
@@ -64,8 +67,14 @@ async def revoke(store: Store, viewer: User | None, key_id: Any, reason: Any = N
     at = now()
     revoked = await store.revoke_api_key(key_id, at)
     if revoked.revoked_at == at:
-        await audit.record(store, admin, "revoke_api_key", f"api_key:{revoked.id}",
-                           reason=text_reason or "", detail={"name": revoked.name})
+        await audit.record(
+            store,
+            admin,
+            "revoke_api_key",
+            f"api_key:{revoked.id}",
+            reason=text_reason or "",
+            detail={"name": revoked.name},
+        )
     return revoked
 
 

@@ -1,5 +1,6 @@
 """Evidence for cases: photos and PDFs, checked from their bytes, cleaned of metadata, served
 only to those who may read the case as its writer does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,12 +23,15 @@ from forum.store.base import TOO_MANY_FILES, Store
 
 MAX_FILES_PER_CASE = 5
 MAX_FILE_BYTES = 10 * 1000 * 1000
-MAX_IMAGE_PIXELS = 40_000_000   # about 6300 x 6300: larger is no phone photo, likely a bomb
+MAX_IMAGE_PIXELS = 40_000_000  # about 6300 x 6300: larger is no phone photo, likely a bomb
 FILENAME_MAX = 100
 
 # Signatures of the accepted types: the bytes decide, never the name or the client's header.
-SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-              (b"%PDF-", "application/pdf", "pdf"))
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"%PDF-", "application/pdf", "pdf"),
+)
 CLOSED = (*workflow.CLOSED_CASE_STATUSES, Status.REJECTED)
 
 
@@ -57,15 +61,23 @@ def strip_metadata(data: bytes, content_type: str) -> bytes:
                 else:
                     image.save(out, "PNG", optimize=True)
                 return out.getvalue()
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError,
-                Image.DecompressionBombWarning, SyntaxError) as error:
+        except (
+            UnidentifiedImageError,
+            OSError,
+            Image.DecompressionBombError,
+            Image.DecompressionBombWarning,
+            SyntaxError,
+        ) as error:
             raise ValueError(str(error)) from error
 
 
 def _safe_name(name: Any, extension: str) -> str:
     text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
-    base = "".join(ch for ch in text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-                   if ch.isprintable() and ch not in '<>:"|?*')
+    base = "".join(
+        ch
+        for ch in text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        if ch.isprintable() and ch not in '<>:"|?*'
+    )
     stem = base.rsplit(".", 1)[0].strip(" .")[:FILENAME_MAX] or "attachment"
     return f"{stem}.{extension}"
 
@@ -84,8 +96,9 @@ async def writable_case(store: Store, viewer: User | None, post_id: Any) -> str:
     return post.id
 
 
-async def add_files(store: Store, viewer: User | None, post_id: Any,
-                    files: list[tuple[Any, bytes]]) -> list[Attachment]:
+async def add_files(
+    store: Store, viewer: User | None, post_id: Any, files: list[tuple[Any, bytes]]
+) -> list[Attachment]:
     """Attach files to a case: its writer, while the case is open. Raises NotLoggedIn,
     NotFound, Forbidden, Invalid (files), TooLarge (a file), Conflict (closed case, or over
     the count)."""
@@ -97,8 +110,9 @@ def file_too_large(number: int) -> TooLarge:
     return TooLarge({"files": msg("第 {number} 个文件超过 10 MB", number=number)})
 
 
-async def store_files(store: Store, viewer: User | None, post_id: str,
-                      files: list[tuple[Any, bytes]]) -> list[Attachment]:
+async def store_files(
+    store: Store, viewer: User | None, post_id: str, files: list[tuple[Any, bytes]]
+) -> list[Attachment]:
     """Check and keep files for a case."""
     if not files:
         raise Invalid({"files": "没有收到文件"})
@@ -126,23 +140,41 @@ async def prepare(files: list[tuple[Any, bytes]], *, already: int = 0) -> list[P
             raise file_too_large(index + 1)
         kind = sniff(data)
         if kind is None:
-            raise Invalid({"files": msg("第 {number} 个文件不是 JPEG、PNG 或 PDF", number=index + 1)})
+            raise Invalid(
+                {"files": msg("第 {number} 个文件不是 JPEG、PNG 或 PDF", number=index + 1)}
+            )
         try:
             cleaned = await asyncio.to_thread(strip_metadata, data, kind[0])
         except ValueError:
-            raise Invalid({"files": msg("第 {number} 个文件已损坏，无法读取", number=index + 1)}) from None
+            raise Invalid(
+                {"files": msg("第 {number} 个文件已损坏，无法读取", number=index + 1)}
+            ) from None
         prepared.append((_safe_name(name, kind[1]), kind[0], cleaned))
     return prepared
 
 
-async def save(store: Store, viewer: User | None, post_id: str,
-               prepared: list[Prepared]) -> list[Attachment]:
+async def save(
+    store: Store, viewer: User | None, post_id: str, prepared: list[Prepared]
+) -> list[Attachment]:
     """Keep the files, all or none. Raises Invalid when the case would then pass its cap: the
     store counts and adds in one write, so uploads fired at once cannot all fit under a count
     made before any of them was stored."""
-    items = [(Attachment(new_id(), post_id, filename, content_type, len(data),
-                         hashlib.sha256(data).hexdigest(), viewer.id if viewer else None, now()),
-              data) for filename, content_type, data in prepared]
+    items = [
+        (
+            Attachment(
+                new_id(),
+                post_id,
+                filename,
+                content_type,
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                viewer.id if viewer else None,
+                now(),
+            ),
+            data,
+        )
+        for filename, content_type, data in prepared
+    ]
     try:
         await store.add_attachments(post_id, items, MAX_FILES_PER_CASE)
     except Conflict as error:
@@ -157,8 +189,9 @@ async def may_download(store: Store, viewer: User | None, post_id: str) -> bool:
     return post is not None and sees_personal_data(post, viewer, set())
 
 
-async def download(store: Store, viewer: User | None, attachment_id: Any
-                   ) -> tuple[Attachment, bytes]:
+async def download(
+    store: Store, viewer: User | None, attachment_id: Any
+) -> tuple[Attachment, bytes]:
     """The file, for the writer, moderators and the routed department's staff. Anyone else gets
     NotFound, as if it did not exist."""
     found = await store.get_attachment(attachment_id) if is_id(attachment_id) else None

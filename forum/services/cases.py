@@ -4,6 +4,7 @@ rating, closing unrated cases, following a case by its tracking code, a departme
 Accepting and rejecting are moderator actions and live in moderation.py; official replies and
 follow-ups are replies (posting.add_reply). The order of it all is workflow.py's.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,15 +16,44 @@ from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.limits import HELPERS_MAX, TRACKING_KEY
 from forum.messages import msg
-from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Role, Status,
-                         User, iso, new_id)
+from forum.model import (
+    Event,
+    Kind,
+    Page,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyKind,
+    Role,
+    Status,
+    User,
+    iso,
+    new_id,
+)
 from forum.security import token_hash, tracking_key
-from forum.services import (attachments, audit, decided, departments, following, forms,
-                            notify, posting, settings, throttle)
+from forum.services import (
+    attachments,
+    audit,
+    decided,
+    departments,
+    following,
+    forms,
+    notify,
+    posting,
+    settings,
+    throttle,
+)
 from forum.services.fields import Fields, check_limit, required
 from forum.services.paging import decode_cursor, encode_cursor
-from forum.services.presenting import (PostView, Thread, is_author, is_moderator,
-                                       present_posts, present_thread, step)
+from forum.services.presenting import (
+    PostView,
+    Thread,
+    is_author,
+    is_moderator,
+    present_posts,
+    present_thread,
+    step,
+)
 from forum.store.base import Store
 
 CASE_BOARDS = boards.CASE_BOARDS
@@ -33,8 +63,15 @@ UNSET_WHEN_DUE = frozenset({"overdue_since", "closed_at"})
 CLOCK = frozenset({workflow.Party.SYSTEM})  # who closes unrated cases and marks overdue ones
 
 
-async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, Any],
-                 files: list[tuple[Any, bytes]], *, address: str = "") -> PostView:
+async def submit(
+    store: Store,
+    viewer: User | None,
+    slug: Any,
+    data: dict[str, Any],
+    files: list[tuple[Any, bytes]],
+    *,
+    address: str = "",
+) -> PostView:
     """Create a post with its attachments (case boards take files). The files are checked
     before anything is stored, so a bad file leaves no half-made case. Raises as create_post,
     and Invalid (files)."""
@@ -50,8 +87,9 @@ async def submit(store: Store, viewer: User | None, slug: Any, data: dict[str, A
     return view
 
 
-async def case_for(store: Store, viewer: User | None, post_id: Any, *,
-                   visitors: bool = False) -> Post:
+async def case_for(
+    store: Store, viewer: User | None, post_id: Any, *, visitors: bool = False
+) -> Post:
     """The case `post_id` as `viewer` may see it. Raises NotLoggedIn (unless `visitors` may
     read it), NotFound, Forbidden (not a case)."""
     if viewer is None and not visitors:
@@ -74,44 +112,72 @@ def _reason(value: Any) -> str:
     return required(reason)
 
 
-async def apply_step(store: Store, viewer: User | None, post: Post, action: str, new: Status,
-                     changes: dict[str, Any], note: str = "", *, tell_writer: bool = True,
-                     also: Callable[[Post], Awaitable[set[str] | None]] | None = None,
-                     expect: dict[str, Any] | None = None) -> PostView:
+async def apply_step(
+    store: Store,
+    viewer: User | None,
+    post: Post,
+    action: str,
+    new: Status,
+    changes: dict[str, Any],
+    note: str = "",
+    *,
+    tell_writer: bool = True,
+    also: Callable[[Post], Awaitable[set[str] | None]] | None = None,
+    expect: dict[str, Any] | None = None,
+) -> PostView:
     """Apply one lifecycle step decided by workflow.step: the post's changes, its event, the
     audit entry, the writer's notice (`tell_writer`) and `also`'s notices, as one unit,
     conditional on the status and department read (and on `expect`)."""
     at = now()
     changes = {"status": new, "updated_at": at, **changes}
-    event = Event(new_id(), post.id, at, viewer.id if viewer else None, action,
-                  post.status.value, new.value, note)
+    event = Event(
+        new_id(),
+        post.id,
+        at,
+        viewer.id if viewer else None,
+        action,
+        post.status.value,
+        new.value,
+        note,
+    )
     # One unit: the step, its event, the audit entry and the notices are stored together.
     async with decided.unit_decided_from(store, post):
         # Conditional on the status (and department) just read: when two people act at once,
         # one wins, the other gets 409 instead of both steps landing.
-        updated = await store.update_post(post.id, changes, event=event,
-                                          expect={"status": post.status,
-                                                  "department": post.department,
-                                                  **(expect or {})})
+        updated = await store.update_post(
+            post.id,
+            changes,
+            event=event,
+            expect={"status": post.status, "department": post.department, **(expect or {})},
+        )
         if viewer is not None and not is_author(post, viewer):
             await audit.record(store, viewer, action, f"post:{post.id}", reason=note)
         told: set[str] = set()
         if tell_writer:
-            told |= await notify.tell_author(store, updated, "status", viewer,
-                                             workflow.ACTION_NAMES[action])
+            told |= await notify.tell_author(
+                store, updated, "status", viewer, workflow.ACTION_NAMES[action]
+            )
         if also is not None:
             told |= await also(updated) or set()
         # Followers hear of the step too, but nobody twice, and never of the offices' own
         # steps (the writer is not told of them either).
         if tell_writer:
-            await following.tell_of_status(store, post, updated, viewer,
-                                           workflow.ACTION_NAMES[action], told)
+            await following.tell_of_status(
+                store, post, updated, viewer, workflow.ACTION_NAMES[action], told
+            )
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
 
-async def route_case(store: Store, viewer: User | None, post_id: Any, department: Any,
-                     due_days: Any = None, note: Any = None, helpers: Any = None) -> PostView:
+async def route_case(
+    store: Store,
+    viewer: User | None,
+    post_id: Any,
+    department: Any,
+    due_days: Any = None,
+    note: Any = None,
+    helpers: Any = None,
+) -> PostView:
     """Route (转办) or re-route an accepted case to a lead department, due in working days,
     with up to three helper departments (协办). Raises NotLoggedIn, NotFound, Forbidden,
     Invalid, Conflict."""
@@ -130,10 +196,18 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
     at = now()
     due = calendar.due(at, days if days is not None else board.reply_days)
     # A new routing starts afresh: its own officer, extension, reminder and overdue mark.
-    changes = {"department": slug, "due_at": due, "routed_at": post.routed_at or at,
-               "overdue_since": None, "helpers": chosen_helpers, "officer_id": None,
-               "extension_status": None, "extension_days": None, "extension_reason": None,
-               "reminded_at": None}
+    changes = {
+        "department": slug,
+        "due_at": due,
+        "routed_at": post.routed_at or at,
+        "overdue_since": None,
+        "helpers": chosen_helpers,
+        "officer_id": None,
+        "extension_status": None,
+        "extension_days": None,
+        "extension_reason": None,
+        "reminded_at": None,
+    }
     words = f"转办至{known[slug]}，{days or board.reply_days}个工作日内答复"
     if chosen_helpers:
         words += "。协办：" + "、".join(known[h] for h in chosen_helpers)
@@ -143,8 +217,17 @@ async def route_case(store: Store, viewer: User | None, post_id: Any, department
         for office in (slug, *chosen_helpers):
             told |= await notify.tell_department(store, updated, office)
         return told
-    return await apply_step(store, viewer, post, "route", new, changes,
-                            f"{words}。{text_note}" if text_note else words, also=tell)
+
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "route",
+        new,
+        changes,
+        f"{words}。{text_note}" if text_note else words,
+        also=tell,
+    )
 
 
 def _helpers(fields: Fields, value: Any, known: dict[str, str], lead: str | None) -> list[str]:
@@ -180,14 +263,27 @@ async def return_case(store: Store, viewer: User | None, post_id: Any, reason: A
     new = step(post, "return", viewer)
     text_reason = _reason(reason)
     # Back in the queue and out of the department's list until it is routed again.
-    return await apply_step(store, viewer, post, "return", new,
-                            {"department": None, "due_at": None, "helpers": [],
-                             "officer_id": None, "extension_status": None,
-                             "supervised": False}, text_reason)
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "return",
+        new,
+        {
+            "department": None,
+            "due_at": None,
+            "helpers": [],
+            "officer_id": None,
+            "extension_status": None,
+            "supervised": False,
+        },
+        text_reason,
+    )
 
 
-async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
-                    comment: Any = None) -> PostView:
+async def rate_case(
+    store: Store, viewer: User | None, post_id: Any, score: Any, comment: Any = None
+) -> PostView:
     """The writer rates the official reply: 满意 or 基本满意 close the case, 不满意 reopens it
     once. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no reply yet, or rated)."""
     post = await case_for(store, viewer, post_id)
@@ -201,15 +297,31 @@ async def rate_case(store: Store, viewer: User | None, post_id: Any, score: Any,
     at = now()
     # Every rating stays in the history against the department whose reply it judged, so a
     # 不满意 still counts when a later reply satisfies.
-    entry = {"at": iso(at), "source": "rating", "score": chosen, "comment": text_comment,
-             "department": post.department, "reached": None}
-    changes: dict[str, Any] = {"rating": chosen, "rating_comment": text_comment, "rated_at": at,
-                               "ratings": [*post.ratings, entry]}
+    entry = {
+        "at": iso(at),
+        "source": "rating",
+        "score": chosen,
+        "comment": text_comment,
+        "department": post.department,
+        "reached": None,
+    }
+    changes: dict[str, Any] = {
+        "rating": chosen,
+        "rating_comment": text_comment,
+        "rated_at": at,
+        "ratings": [*post.ratings, entry],
+    }
     if new is Status.CLOSED:
         changes["closed_at"] = at
     else:
-        changes.update(reopened=True, department=None, due_at=None, helpers=[],
-                       officer_id=None, extension_status=None)
+        changes.update(
+            reopened=True,
+            department=None,
+            due_at=None,
+            helpers=[],
+            officer_id=None,
+            extension_status=None,
+        )
     return await apply_step(store, viewer, post, action, new, changes, text_comment or "")
 
 
@@ -219,25 +331,40 @@ async def close_unrated(store: Store, at: dt.datetime | None = None) -> int:
     at = at or now()
     deadline = at - dt.timedelta(days=workflow.RATING_WINDOW_DAYS)
     note = f"{workflow.RATING_WINDOW_DAYS}日内未评价，自动办结（未评价）"
-    return await _sweep(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
-                        # From the case's last activity, not its first reply: a reopened case
-                        # answered again gets its own fifteen days.
-                        lambda post: post.updated_at <= deadline,
-                        "expire", {"closed_at": at, "updated_at": at}, note, at)
+    return await _sweep(
+        store,
+        PostFilter(boards=CASE_BOARDS, statuses=(Status.REPLIED,)),
+        # From the case's last activity, not its first reply: a reopened case
+        # answered again gets its own fifteen days.
+        lambda post: post.updated_at <= deadline,
+        "expire",
+        {"closed_at": at, "updated_at": at},
+        note,
+        at,
+    )
 
 
 async def note_overdue(store: Store, at: dt.datetime | None = None) -> int:
     """Mark routed cases that passed their due time unanswered, once each, with an event the
     writer sees and the queue shows; return how many were newly marked."""
     at = at or now()
-    where = PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at,
-                       overdue_noted=False)
-    return await _sweep(store, where, lambda post: True, "overdue", {"overdue_since": at},
-                        "超过答复期限", at)
+    where = PostFilter(
+        boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at, overdue_noted=False
+    )
+    return await _sweep(
+        store, where, lambda post: True, "overdue", {"overdue_since": at}, "超过答复期限", at
+    )
 
 
-async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
-                 changes: dict[str, Any], note: str, at: dt.datetime) -> int:
+async def _sweep(
+    store: Store,
+    where: PostFilter,
+    due: Any,
+    action: str,
+    changes: dict[str, Any],
+    note: str,
+    at: dt.datetime,
+) -> int:
     """Apply the clock's `action` to every matching case `due` says is ready."""
     done, after = 0, None
     while True:
@@ -249,19 +376,24 @@ async def _sweep(store: Store, where: PostFilter, due: Any, action: str,
             event = Event(new_id(), post.id, at, None, action, post.status.value, new.value, note)
             # Conditional on what made the case due (its status, and for the overdue mark that
             # it is unmarked): a second process sweeping at once finds nothing left to do.
-            expect = {"status": post.status, **{name: None for name in changes
-                                                if name in UNSET_WHEN_DUE}}
+            expect = {
+                "status": post.status,
+                **{name: None for name in changes if name in UNSET_WHEN_DUE},
+            }
             try:
                 async with store.transaction():  # the step with its event and notices
-                    updated = await store.update_post(post.id, {"status": new, **changes},
-                                                      event=event, expect=expect)
+                    updated = await store.update_post(
+                        post.id, {"status": new, **changes}, event=event, expect=expect
+                    )
                     if action == "overdue":
                         told = await notify.tell_moderators(store, post, "overdue")
                     else:
-                        told = await notify.tell_author(store, post, "status", None,
-                                                        workflow.ACTION_NAMES[action])
-                    await following.tell_of_status(store, post, updated, None,
-                                                   workflow.ACTION_NAMES[action], told)
+                        told = await notify.tell_author(
+                            store, post, "status", None, workflow.ACTION_NAMES[action]
+                        )
+                    await following.tell_of_status(
+                        store, post, updated, None, workflow.ACTION_NAMES[action], told
+                    )
             except Conflict:
                 continue  # another process, or a person, got there first
             done += 1
@@ -289,8 +421,16 @@ async def track(store: Store, code: Any, address: str) -> Thread:
     if post is None:
         raise NotFound("查询码无效")
     board = await posting.get_board(store, None, post.board)
-    return await present_thread(store, None, post, board, await store.list_replies(post.id), [],
-                                await store.list_events(post.id), holds_code=True)
+    return await present_thread(
+        store,
+        None,
+        post,
+        board,
+        await store.list_replies(post.id),
+        [],
+        await store.list_events(post.id),
+        holds_code=True,
+    )
 
 
 async def supplement_case(store: Store, code: Any, address: str) -> Post:
@@ -308,8 +448,15 @@ async def supplement_case(store: Store, code: Any, address: str) -> Post:
     return post
 
 
-async def supplement(store: Store, code: Any, address: str, body: Any,
-                     files: list[tuple[Any, bytes]], *, case: Post | None = None) -> Post:
+async def supplement(
+    store: Store,
+    code: Any,
+    address: str,
+    body: Any,
+    files: list[tuple[Any, bytes]],
+    *,
+    case: Post | None = None,
+) -> Post:
     """补充材料: the holder of a case's tracking code adds a follow-up (and evidence) to it, as
     its writer would, while the case is open. `case` is what supplement_case found for the
     code already (an upload asks before its files are read), else it is asked here. Raises as
@@ -329,9 +476,12 @@ async def supplement(store: Store, code: Any, address: str, body: Any,
     async with decided.unit_decided_from(store, post):
         at = now()
         reply = Reply(new_id(), post.id, None, text_body, html, kind, at, board=post.board)
-        replied = await store.add_reply(reply, {"updated_at": at}, None,
-                                        expect={"status": post.status,
-                                                "department": post.department})
+        replied = await store.add_reply(
+            reply,
+            {"updated_at": at},
+            None,
+            expect={"status": post.status, "department": post.department},
+        )
         if prepared:
             await attachments.save(store, None, post.id, prepared)
         told = await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
@@ -344,10 +494,10 @@ class DepartmentCases:
     slug: str
     name: str
     status: Status | None
-    overdue: list[PostView]      # on the first page only: routed cases past their due time
+    overdue: list[PostView]  # on the first page only: routed cases past their due time
     page: Page
     role: str = "lead"
-    officer: str | None = None   # "me": only the viewer's own cases
+    officer: str | None = None  # "me": only the viewer's own cases
     # Every department's name by slug: the lead of a case the desk helps with is named.
     names: dict[str, str] = dataclasses.field(default_factory=dict)
     # Whether the viewer has cases of their own here to filter by (a member of its staff).
@@ -358,8 +508,8 @@ class DepartmentCases:
 class DepartmentPublic:
     slug: str
     name: str
-    recent: list[PostView]       # its latest closed public letters
-    kind: str = "bureau"         # its level: bureau | county
+    recent: list[PostView]  # its latest closed public letters
+    kind: str = "bureau"  # its level: bureau | county
 
 
 async def department_public(store: Store, viewer: User | None, slug: Any) -> DepartmentPublic:
@@ -368,28 +518,39 @@ async def department_public(store: Store, viewer: User | None, slug: Any) -> Dep
     known = {d.slug: d for d in await store.list_departments()}
     if not isinstance(slug, str) or slug not in known:
         raise NotFound("部门不存在")
-    where = PostFilter(board="mayor", department=slug, statuses=(Status.CLOSED, Status.UNRATED),
-                       public=True)
+    where = PostFilter(
+        board="mayor", department=slug, statuses=(Status.CLOSED, Status.UNRATED), public=True
+    )
     recent = await present_posts(store, viewer, await store.list_posts(where, None, 10))
     return DepartmentPublic(slug, known[slug].name, recent, known[slug].kind)
 
 
 def may_work_for(viewer: User | None, slug: str) -> bool:
     """Whether the viewer works a department's cases: its staff, moderators and admins."""
-    return viewer is not None and (is_moderator(viewer) or (
-        viewer.has(Role.STAFF) and viewer.department == slug))
+    return viewer is not None and (
+        is_moderator(viewer) or (viewer.has(Role.STAFF) and viewer.department == slug)
+    )
 
 
 class _Whose(TypedDict, total=False):
     """Whose cases a desk lists: the PostFilter fields that name the department and officer."""
+
     department: str
     helper: str
     officer_id: str
 
 
-async def department_cases(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
-                           cursor: Any = None, limit: Any = None, role: Any = None,
-                           officer: Any = None) -> DepartmentCases:
+async def department_cases(
+    store: Store,
+    viewer: User | None,
+    slug: Any,
+    *,
+    status: Any = None,
+    cursor: Any = None,
+    limit: Any = None,
+    role: Any = None,
+    officer: Any = None,
+) -> DepartmentCases:
     """A department's cases, overdue ones first, then oldest first: those it leads, or with
     `role="helper"` those it helps with (协办); with `officer="me"` only those assigned to the
     viewer. Its staff, moderators and admins only. Raises NotLoggedIn, NotFound (department),
@@ -407,8 +568,13 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)
-    statuses = ((Status.CLOSED, Status.UNRATED) if chosen == Status.CLOSED.value
-                else (Status(chosen),) if chosen else (Status.ROUTED, Status.REPLIED))
+    statuses = (
+        (Status.CLOSED, Status.UNRATED)
+        if chosen == Status.CLOSED.value
+        else (Status(chosen),)
+        if chosen
+        else (Status.ROUTED, Status.REPLIED)
+    )
     # A helper's cases are led by another department; the officer is always of the lead.
     whose: _Whose = {"helper": slug} if desk == "helper" else {"department": slug}
     if mine:
@@ -417,15 +583,26 @@ async def department_cases(store: Store, viewer: User | None, slug: Any, *, stat
     overdue: list[PostView] = []
     if after is None and Status.ROUTED in statuses:
         late = await store.list_posts(
-            PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=now(),
-                       **whose), None, 100, oldest_first=True)
+            PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=now(), **whose),
+            None,
+            100,
+            oldest_first=True,
+        )
         overdue = await present_posts(store, viewer, late)
     # Work oldest first; the archive newest first.
-    posts = await store.list_posts(where, after, size + 1,
-                                   oldest_first=Status.CLOSED not in statuses)
+    posts = await store.list_posts(
+        where, after, size + 1, oldest_first=Status.CLOSED not in statuses
+    )
     views = await present_posts(store, viewer, posts[:size])
     last = posts[size - 1] if len(posts) > size else None
-    return DepartmentCases(slug, known[slug], Status(chosen) if chosen else None, overdue,
-                           Page(views, encode_cursor((last.created_at, last.id))
-                                if last else None), desk, mine, known,
-                           viewer.has(Role.STAFF) and viewer.department == slug)
+    return DepartmentCases(
+        slug,
+        known[slug],
+        Status(chosen) if chosen else None,
+        overdue,
+        Page(views, encode_cursor((last.created_at, last.id)) if last else None),
+        desk,
+        mine,
+        known,
+        viewer.has(Role.STAFF) and viewer.department == slug,
+    )

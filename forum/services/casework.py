@@ -5,6 +5,7 @@ reminders, callbacks (回访) and the history of every rating, merging duplicate
 Every step goes through the lifecycle authority (presenting.step → workflow.step) and is stored
 as one unit with its event, audit entry and notices (cases.apply_step).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,20 +16,35 @@ from forum import boards, privacy, workflow
 from forum.clock import now
 from forum.errors import Conflict, Invalid, NotLoggedIn
 from forum.messages import msg
-from forum.model import (Event, Kind, Post, PostFilter, Reply, ReplyKind, Role, Status, User,
-                         iso, new_id)
+from forum.model import (
+    Event,
+    Kind,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyKind,
+    Role,
+    Status,
+    User,
+    iso,
+    new_id,
+)
 from forum.services import decided, following, forms, notify, settings
-from forum.services.cases import (CASE_BOARDS, CLOCK, EXPIRE_BATCH, apply_step, case_for,
-                                  close_unrated, note_overdue)
+from forum.services.cases import (
+    CASE_BOARDS,
+    CLOCK,
+    EXPIRE_BATCH,
+    apply_step,
+    case_for,
+    close_unrated,
+    note_overdue,
+)
 from forum.services.fields import Fields, required
 from forum.services.posting import get_board, render_text
-from forum.services.presenting import (PostView, ReplyView, is_insider, may_see,
-                                       present_thread, step)
+from forum.services.presenting import PostView, ReplyView, is_insider, may_see, present_thread, step
 from forum.store.base import Store
 
 RATING_SOURCES = ("rating", "callback")
-
-
 
 
 # notes between the offices -------------------------------------------------------------------
@@ -47,15 +63,22 @@ async def add_note(store: Store, viewer: User | None, post_id: Any, body: Any) -
     html = await render_text(text_body)
     async with decided.unit_decided_from(store, post):
         at = now()
-        reply = Reply(new_id(), post.id, viewer.id, text_body, html, ReplyKind.INTERNAL, at,
-                      board=post.board)
+        reply = Reply(
+            new_id(), post.id, viewer.id, text_body, html, ReplyKind.INTERNAL, at, board=post.board
+        )
         # Not counted: the public's reply count must not reveal that the offices talk.
-        await store.add_reply(reply, {"updated_at": at}, None, counted=False,
-                              expect={"status": post.status, "department": post.department})
+        await store.add_reply(
+            reply,
+            {"updated_at": at},
+            None,
+            counted=False,
+            expect={"status": post.status, "department": post.department},
+        )
         if post.department and viewer.department != post.department:
             await notify.tell_department(store, post, post.department, "note")
-    thread = await present_thread(store, viewer, post,
-                                  await get_board(store, viewer, post.board), [reply], [], [])
+    thread = await present_thread(
+        store, viewer, post, await get_board(store, viewer, post.board), [reply], [], []
+    )
     return thread.replies[0]
 
 
@@ -69,16 +92,29 @@ async def assign(store: Store, viewer: User | None, post_id: Any, username: Any)
     name = fields.take(forms.OFFICER_NAME, "username", username)
     fields.done()
     officer = await store.get_user_by_name(name) if name else None
-    if (officer is None or officer.disabled or not officer.has(Role.STAFF)
-            or officer.department != post.department):
+    if (
+        officer is None
+        or officer.disabled
+        or not officer.has(Role.STAFF)
+        or officer.department != post.department
+    ):
         raise Invalid({"username": "不是本部门的工作人员"})
-    return await apply_step(store, viewer, post, "assign", new, {"officer_id": officer.id},
-                            officer.username, tell_writer=False)
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "assign",
+        new,
+        {"officer_id": officer.id},
+        officer.username,
+        tell_writer=False,
+    )
 
 
 # extensions ----------------------------------------------------------------------------------
-async def request_extension(store: Store, viewer: User | None, post_id: Any, days: Any,
-                            reason: Any) -> PostView:
+async def request_extension(
+    store: Store, viewer: User | None, post_id: Any, days: Any, reason: Any
+) -> PostView:
     """The lead department asks for 1 to 15 more working days, once per routing (again only
     after a refusal). Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (one pending or
     approved already)."""
@@ -89,22 +125,37 @@ async def request_extension(store: Store, viewer: User | None, post_id: Any, day
     text_reason = fields.take(forms.REASON, "reason", reason)
     fields.done()
     if post.extension_status in ("requested", "approved"):
-        raise Conflict("本次转办已申请过延期", code="extension_exists",
-                       state={"extension": post.extension_status})
-    changes = {"extension_status": "requested", "extension_days": count,
-               "extension_reason": text_reason}
+        raise Conflict(
+            "本次转办已申请过延期",
+            code="extension_exists",
+            state={"extension": post.extension_status},
+        )
+    changes = {
+        "extension_status": "requested",
+        "extension_days": count,
+        "extension_reason": text_reason,
+    }
 
     async def tell(updated: Post) -> None:
         await notify.tell_moderators(store, updated, "extension")
-    return await apply_step(store, viewer, post, "extension_request", new, changes,
-                            msg("申请延期 {days} 个工作日：{reason}", days=count,
-                                reason=text_reason),
-                            tell_writer=False, also=tell,
-                            expect={"extension_status": post.extension_status})
+
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "extension_request",
+        new,
+        changes,
+        msg("申请延期 {days} 个工作日：{reason}", days=count, reason=text_reason),
+        tell_writer=False,
+        also=tell,
+        expect={"extension_status": post.extension_status},
+    )
 
 
-async def decide_extension(store: Store, viewer: User | None, post_id: Any, approve: Any,
-                           reason: Any = None) -> PostView:
+async def decide_extension(
+    store: Store, viewer: User | None, post_id: Any, approve: Any, reason: Any = None
+) -> PostView:
     """A moderator approves (the due time moves on by the days asked, the writer is told) or
     refuses a pending extension. Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (no
     pending request)."""
@@ -115,25 +166,41 @@ async def decide_extension(store: Store, viewer: User | None, post_id: Any, appr
     text_reason = fields.take(forms.OPTIONAL_REASON, "reason", reason)
     fields.done()
     if post.extension_status != "requested":
-        raise Conflict("没有待审批的延期申请", code="no_extension_request",
-                       state={"extension": post.extension_status})
+        raise Conflict(
+            "没有待审批的延期申请",
+            code="no_extension_request",
+            state={"extension": post.extension_status},
+        )
     changes: dict[str, Any] = {"extension_status": "approved" if approved else "refused"}
     days = post.extension_days or 0
     if approved:
         calendar = await settings.load_calendar(store)
         start = post.due_at or now()
         # The due time is the end of a working day: counting on from that day adds `days`.
-        changes.update(extended=True, overdue_since=None,
-                       due_at=calendar.due(start - dt.timedelta(seconds=1), days))
-    words = (msg("同意延期 {days} 个工作日", days=days) if approved else msg("不同意延期"))
+        changes.update(
+            extended=True,
+            overdue_since=None,
+            due_at=calendar.due(start - dt.timedelta(seconds=1), days),
+        )
+    words = msg("同意延期 {days} 个工作日", days=days) if approved else msg("不同意延期")
     note = f"{words}。{text_reason}" if text_reason else words
 
     async def tell(updated: Post) -> None:
         if updated.department:
             await notify.tell_department(store, updated, updated.department, "extension")
-    return await apply_step(store, viewer, post, "extension_decide", new, changes, note,
-                            tell_writer=approved, also=tell,
-                            expect={"extension_status": "requested"})
+
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "extension_decide",
+        new,
+        changes,
+        note,
+        tell_writer=approved,
+        also=tell,
+        expect={"extension_status": "requested"},
+    )
 
 
 # urging and supervision ----------------------------------------------------------------------
@@ -145,10 +212,11 @@ async def urge(store: Store, viewer: User | None, post_id: Any, note: Any = None
     text_note = _optional_text("note", note)
 
     async def tell(updated: Post) -> None:
-        await notify.tell_department(store, updated, updated.department, "urge",
-                                     text_note or "")
-    return await apply_step(store, viewer, post, "urge", new, {}, text_note or "",
-                            tell_writer=False, also=tell)
+        await notify.tell_department(store, updated, updated.department, "urge", text_note or "")
+
+    return await apply_step(
+        store, viewer, post, "urge", new, {}, text_note or "", tell_writer=False, also=tell
+    )
 
 
 async def supervise(store: Store, viewer: User | None, post_id: Any, reason: Any) -> PostView:
@@ -164,11 +232,22 @@ async def supervise(store: Store, viewer: User | None, post_id: Any, reason: Any
     at = now()
 
     async def tell(updated: Post) -> None:
-        await notify.tell_department(store, updated, updated.department, "supervise",
-                                     text_reason or "")
-    return await apply_step(store, viewer, post, "supervise", new,
-                            {"supervised": True, "supervised_at": at}, text_reason or "",
-                            tell_writer=True, also=tell, expect={"supervised": False})
+        await notify.tell_department(
+            store, updated, updated.department, "supervise", text_reason or ""
+        )
+
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "supervise",
+        new,
+        {"supervised": True, "supervised_at": at},
+        text_reason or "",
+        tell_writer=True,
+        also=tell,
+        expect={"supervised": False},
+    )
 
 
 async def remind_due(store: Store, at: dt.datetime | None = None) -> int:
@@ -177,13 +256,27 @@ async def remind_due(store: Store, at: dt.datetime | None = None) -> int:
     at = at or now()
     calendar = await settings.load_calendar(store)
     horizon = calendar.due(at, workflow.REMIND_BEFORE_DAYS)
-    where = PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=horizon,
-                       due_from=at, reminded=False)
+    where = PostFilter(
+        boards=CASE_BOARDS,
+        statuses=(Status.ROUTED,),
+        due_before=horizon,
+        due_from=at,
+        reminded=False,
+    )
 
     async def tell(post: Post) -> None:
         await notify.tell_department(store, post, post.department, "remind")
-    return await _sweep(store, where, "remind", lambda post: {"reminded_at": at},
-                        "即将到期，请按时答复", at, tell, expect={"reminded_at": None})
+
+    return await _sweep(
+        store,
+        where,
+        "remind",
+        lambda post: {"reminded_at": at},
+        "即将到期，请按时答复",
+        at,
+        tell,
+        expect={"reminded_at": None},
+    )
 
 
 async def supervise_overdue(store: Store, at: dt.datetime | None = None) -> int:
@@ -191,26 +284,44 @@ async def supervise_overdue(store: Store, at: dt.datetime | None = None) -> int:
     days become supervised. Returns how many."""
     at = at or now()
     calendar = await settings.load_calendar(store)
-    where = PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at,
-                       supervised=False)
+    where = PostFilter(
+        boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at, supervised=False
+    )
 
     def late(post: Post) -> bool:
-        return post.due_at is not None and calendar.due(
-            post.due_at - dt.timedelta(seconds=1), workflow.SUPERVISE_AFTER_DAYS) < at
+        return (
+            post.due_at is not None
+            and calendar.due(post.due_at - dt.timedelta(seconds=1), workflow.SUPERVISE_AFTER_DAYS)
+            < at
+        )
 
     async def tell(post: Post) -> None:
         await notify.tell_department(store, post, post.department, "supervise")
         await notify.tell_moderators(store, post, "supervise")
-    return await _sweep(store, where, "supervise",
-                        lambda post: {"supervised": True, "supervised_at": at} if late(post)
-                        else None,
-                        msg("超期超过 {days} 个工作日，自动督办",
-                            days=workflow.SUPERVISE_AFTER_DAYS),
-                        at, tell, expect={"supervised": False})
+
+    return await _sweep(
+        store,
+        where,
+        "supervise",
+        lambda post: {"supervised": True, "supervised_at": at} if late(post) else None,
+        msg("超期超过 {days} 个工作日，自动督办", days=workflow.SUPERVISE_AFTER_DAYS),
+        at,
+        tell,
+        expect={"supervised": False},
+    )
 
 
-async def _sweep(store: Store, where: PostFilter, action: str, changes_for: Any, note: str,
-                 at: dt.datetime, tell: Any, *, expect: dict[str, Any]) -> int:
+async def _sweep(
+    store: Store,
+    where: PostFilter,
+    action: str,
+    changes_for: Any,
+    note: str,
+    at: dt.datetime,
+    tell: Any,
+    *,
+    expect: dict[str, Any],
+) -> int:
     """Take the clock's `action` on every matching case `changes_for` gives changes for, each
     conditional on `expect` (so that two processes sweeping at once mark a case once)."""
     done, after = 0, None
@@ -221,14 +332,15 @@ async def _sweep(store: Store, where: PostFilter, action: str, changes_for: Any,
             if changes is None:
                 continue
             new = workflow.step(Kind.CASE, action, post.status, CLOCK)
-            event = Event(new_id(), post.id, at, None, action, post.status.value, new.value,
-                          note)
+            event = Event(new_id(), post.id, at, None, action, post.status.value, new.value, note)
             try:
                 async with store.transaction():
                     updated = await store.update_post(
-                        post.id, {**changes, "updated_at": at}, event=event,
-                        expect={"status": post.status, "department": post.department,
-                                **expect})
+                        post.id,
+                        {**changes, "updated_at": at},
+                        event=event,
+                        expect={"status": post.status, "department": post.department, **expect},
+                    )
                     await tell(updated)
             except Conflict:
                 continue
@@ -239,8 +351,14 @@ async def _sweep(store: Store, where: PostFilter, action: str, changes_for: Any,
 
 
 # callbacks and the rating history ------------------------------------------------------------
-async def callback(store: Store, viewer: User | None, post_id: Any, reached: Any,
-                   score: Any = None, note: Any = None) -> PostView:
+async def callback(
+    store: Store,
+    viewer: User | None,
+    post_id: Any,
+    reached: Any,
+    score: Any = None,
+    note: Any = None,
+) -> PostView:
     """回访: a moderator records a call to the writer of a replied or closed case. 不满意
     reopens it (once per case, shared with ratings); satisfaction closes a replied case.
     Raises NotLoggedIn, NotFound, Forbidden, Invalid, Conflict (an open case)."""
@@ -255,25 +373,47 @@ async def callback(store: Store, viewer: User | None, post_id: Any, reached: Any
     action = workflow.callback_action(chosen, post.reopened, post.status)
     new = step(post, action, viewer)
     at = now()
-    entry = {"at": iso(at), "source": "callback", "score": chosen, "comment": text_note,
-             "department": post.department, "reached": was_reached}
+    entry = {
+        "at": iso(at),
+        "source": "callback",
+        "score": chosen,
+        "comment": text_note,
+        "department": post.department,
+        "reached": was_reached,
+    }
     changes: dict[str, Any] = {"ratings": [*post.ratings, entry]}
     if new is Status.CLOSED:
         changes["closed_at"] = at
     elif new is Status.ACCEPTED:
-        changes.update(reopened=True, department=None, helpers=[], officer_id=None,
-                       due_at=None, closed_at=None, extension_status=None)
-    words = "未联系上写信人" if not was_reached else "回访" + (
-        f"：{workflow_score_name(chosen)}" if chosen else "")
-    return await apply_step(store, viewer, post, action, new, changes,
-                            f"{words}。{text_note}" if text_note else words,
-                            tell_writer=new is not post.status,
-                            expect={"updated_at": post.updated_at})
+        changes.update(
+            reopened=True,
+            department=None,
+            helpers=[],
+            officer_id=None,
+            due_at=None,
+            closed_at=None,
+            extension_status=None,
+        )
+    words = (
+        "未联系上写信人"
+        if not was_reached
+        else "回访" + (f"：{workflow_score_name(chosen)}" if chosen else "")
+    )
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        action,
+        new,
+        changes,
+        f"{words}。{text_note}" if text_note else words,
+        tell_writer=new is not post.status,
+        expect={"updated_at": post.updated_at},
+    )
 
 
 def workflow_score_name(score: str) -> str:
-    return {"satisfied": "满意", "basically_satisfied": "基本满意",
-            "unsatisfied": "不满意"}[score]
+    return {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}[score]
 
 
 @dataclasses.dataclass
@@ -291,8 +431,17 @@ async def ratings(store: Store, viewer: User | None, post_id: Any) -> list[Ratin
     NotFound (also for a case the viewer may not see), Forbidden (not a case)."""
     post = await case_for(store, viewer, post_id, visitors=True)
     shown = post if may_see_unmasked(post, viewer) else _public_history(post)
-    return [RatingView(e["at"], e["source"], e.get("score"), e.get("comment"),
-                       e.get("department"), e.get("reached")) for e in shown.ratings]
+    return [
+        RatingView(
+            e["at"],
+            e["source"],
+            e.get("score"),
+            e.get("comment"),
+            e.get("department"),
+            e.get("reached"),
+        )
+        for e in shown.ratings
+    ]
 
 
 def may_see_unmasked(post: Post, viewer: User | None) -> bool:
@@ -304,8 +453,9 @@ def _public_history(post: Post) -> Post:
 
 
 # merging duplicates --------------------------------------------------------------------------
-async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
-                reason: Any) -> PostView:
+async def merge(
+    store: Store, viewer: User | None, post_id: Any, into: Any, reason: Any
+) -> PostView:
     """A moderator merges a case into an earlier case of the same board on the same matter: it
     becomes `merged`, links to that case, and its writer is told and follows it. Raises
     NotLoggedIn, NotFound, Forbidden, Invalid (into, reason), Conflict."""
@@ -334,13 +484,20 @@ async def merge(store: Store, viewer: User | None, post_id: Any, into: Any,
         # Its writer follows the case it joined, to hear of its reply; one they may not read
         # (a private letter of someone else) they are told of, but do not follow.
         writer = await store.get_user(updated.author_id) if updated.author_id else None
-        if writer is not None and not writer.disabled and may_see(target, _policy(target),
-                                                                  writer):
+        if writer is not None and not writer.disabled and may_see(target, _policy(target), writer):
             await following.follow(store, writer, following.target_of("post", target.id))
-    return await apply_step(store, viewer, post, "merge", new,
-                            {"merged_into": target.id, "closed_at": at, "supervised": False},
-                            f"{words}。{text_reason}" if text_reason else words,
-                            tell_writer=True, also=follow_joined)
+
+    return await apply_step(
+        store,
+        viewer,
+        post,
+        "merge",
+        new,
+        {"merged_into": target.id, "closed_at": at, "supervised": False},
+        f"{words}。{text_reason}" if text_reason else words,
+        tell_writer=True,
+        also=follow_joined,
+    )
 
 
 def _policy(post: Post) -> Any:
@@ -357,10 +514,11 @@ def _optional_text(name: str, value: Any) -> str | None:
 @dataclasses.dataclass
 class Round:
     """What one round of the clock's casework did."""
-    unrated: int = 0       # replied cases closed without a rating
-    overdue: int = 0       # newly past their due time
-    reminded: int = 0      # lead departments reminded of a due time two working days away
-    supervised: int = 0    # cases overdue long enough to be supervised
+
+    unrated: int = 0  # replied cases closed without a rating
+    overdue: int = 0  # newly past their due time
+    reminded: int = 0  # lead departments reminded of a due time two working days away
+    supervised: int = 0  # cases overdue long enough to be supervised
 
     def __bool__(self) -> bool:
         return any(dataclasses.astuple(self))
@@ -370,10 +528,12 @@ async def clock_round(store: Store, at: dt.datetime | None = None) -> Round:
     """Everything the clock does to cases, once: what the periodic job runs. Each step is
     conditional in the store, so several processes may run this at once."""
     at = at or now()
-    return Round(unrated=await close_unrated(store, at),
-                 overdue=await note_overdue(store, at),
-                 reminded=await remind_due(store, at),
-                 supervised=await supervise_overdue(store, at))
+    return Round(
+        unrated=await close_unrated(store, at),
+        overdue=await note_overdue(store, at),
+        reminded=await remind_due(store, at),
+        supervised=await supervise_overdue(store, at),
+    )
 
 
 async def colleagues(store: Store, viewer: User | None, view: PostView) -> list[User]:
@@ -381,7 +541,10 @@ async def colleagues(store: Store, viewer: User | None, view: PostView) -> list[
     staff, when the viewer may assign now; nobody otherwise."""
     if "assign" not in view.actions or view.post.department is None:
         return []
-    return [user for user in await store.list_users(role=Role.STAFF,
-                                                    department=view.post.department,
-                                                    limit=notify.RECIPIENTS_MAX)
-            if not user.disabled]
+    return [
+        user
+        for user in await store.list_users(
+            role=Role.STAFF, department=view.post.department, limit=notify.RECIPIENTS_MAX
+        )
+        if not user.disabled
+    ]

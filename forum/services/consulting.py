@@ -1,5 +1,6 @@
 """The consultation boards (lawyer, agri): accepting an answer, the answerers' workspace and
 their public record."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,7 @@ from forum.model import Event, Kind, Page, PostFilter, ReplyKind, ReplyStats, St
 from forum.services import decided, following, forms, posting
 from forum.services.fields import Fields, check_limit
 from forum.services.paging import decode_cursor, encode_cursor
-from forum.services.presenting import (BADGES, PostView, may_answer, may_see, present_posts,
-                                       step)
+from forum.services.presenting import BADGES, PostView, may_answer, may_see, present_posts, step
 from forum.store.base import Store
 
 
@@ -47,17 +47,30 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
     if reply.kind is not ReplyKind.ANSWER:
         raise Invalid({"reply_id": "只能采纳律师或专家的解答，不能采纳追问或评论"})
     at = now()
-    event = Event(new_id(), post.id, at, viewer.id, "accept_answer", post.status.value,
-                  new_status.value, note=reply.id)
+    event = Event(
+        new_id(),
+        post.id,
+        at,
+        viewer.id,
+        "accept_answer",
+        post.status.value,
+        new_status.value,
+        note=reply.id,
+    )
     # Conditional on the status the accept was decided from: of two accepts at once (two
     # answers, two tabs), one wins and the other gets 409; one best answer, never two.
     async with decided.unit_decided_from(store, post):
-        updated = await store.accept_reply(post.id, reply.id, {
-            "status": new_status, "accepted_reply_id": reply.id, "updated_at": at}, event,
-            expect={"status": post.status})
+        updated = await store.accept_reply(
+            post.id,
+            reply.id,
+            {"status": new_status, "accepted_reply_id": reply.id, "updated_at": at},
+            event,
+            expect={"status": post.status},
+        )
         # The question's followers hear it is resolved (the asker did it).
-        await following.tell_of_status(store, post, updated, viewer,
-                                       workflow.ACTION_NAMES["accept_answer"])
+        await following.tell_of_status(
+            store, post, updated, viewer, workflow.ACTION_NAMES["accept_answer"]
+        )
     (view,) = await present_posts(store, viewer, [updated])
     return view
 
@@ -65,16 +78,24 @@ async def accept_answer(store: Store, viewer: User | None, post_id: Any, reply_i
 # the workspace -------------------------------------------------------------------------------
 @dataclass
 class Workspace:
-    boards: list[Policy]               # every board the viewer answers in
-    board: Policy                      # the one shown
-    category: str | None               # the category chosen, if any
-    mine_only: bool                    # limited to the viewer's specialties
-    counts: dict[str | None, int]      # open questions per category in the shown filter's board
+    boards: list[Policy]  # every board the viewer answers in
+    board: Policy  # the one shown
+    category: str | None  # the category chosen, if any
+    mine_only: bool  # limited to the viewer's specialties
+    counts: dict[str | None, int]  # open questions per category in the shown filter's board
     page: Page
 
 
-async def workspace(store: Store, viewer: User | None, *, board: Any = None, category: Any = None,
-                    everything: bool = False, cursor: Any = None, limit: Any = None) -> Workspace:
+async def workspace(
+    store: Store,
+    viewer: User | None,
+    *,
+    board: Any = None,
+    category: Any = None,
+    everything: bool = False,
+    cursor: Any = None,
+    limit: Any = None,
+) -> Workspace:
     """Open questions an answerer can take, oldest first: in one board they answer, in their
     specialties unless `everything` or a category is asked for. Raises NotLoggedIn, Forbidden
     (not a verified answerer), Invalid (board, category, cursor, limit)."""
@@ -84,12 +105,15 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
     if not mine:
         raise Forbidden("只有认证律师和农业专家可以使用解答工作台", code="not_an_answerer")
     fields = Fields()
-    slug = (fields.take(forms.CONSULTATION_BOARD.among(p.slug for p in mine), "board", board)
-            or mine[0].slug)
+    slug = (
+        fields.take(forms.CONSULTATION_BOARD.among(p.slug for p in mine), "board", board)
+        or mine[0].slug
+    )
     shown = boards.POLICIES[slug]
     settings = await store.get_board(slug)
-    chosen = fields.take(forms.CATEGORY.among(settings.categories if settings else []),
-                         "category", category)
+    chosen = fields.take(
+        forms.CATEGORY.among(settings.categories if settings else []), "category", category
+    )
     fields.done()
     size = check_limit(limit)
     after = decode_cursor(cursor)
@@ -104,9 +128,14 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
     posts = await store.list_posts(where, after, size + 1, oldest_first=True)
     views = await present_posts(store, viewer, posts[:size])
     last = posts[size - 1] if len(posts) > size else None
-    return Workspace(boards=mine, board=shown, category=chosen, mine_only=mine_only, counts=counts,
-                     page=Page(views, encode_cursor((last.created_at, last.id))
-                               if last else None))
+    return Workspace(
+        boards=mine,
+        board=shown,
+        category=chosen,
+        mine_only=mine_only,
+        counts=counts,
+        page=Page(views, encode_cursor((last.created_at, last.id)) if last else None),
+    )
 
 
 # answerers' record ---------------------------------------------------------------------------
@@ -114,6 +143,7 @@ async def workspace(store: Store, viewer: User | None, *, board: Any = None, cat
 class AnswerRecord:
     """One answer on a profile: where and when, not what (the text stays with its question,
     where masking and visibility apply)."""
+
     post_id: str
     post_title: str
     answered_at: dt.datetime
@@ -149,6 +179,5 @@ async def profile(store: Store, viewer: User | None, username: Any) -> Profile:
         policy = boards.policy(post.board) if post else None
         if post is not None and policy is not None and may_see(post, policy, viewer):
             (view,) = await present_posts(store, viewer, [post])
-            recent.append(AnswerRecord(post.id, view.post.title, reply.created_at,
-                                       reply.accepted))
+            recent.append(AnswerRecord(post.id, view.post.title, reply.created_at, reply.accepted))
     return Profile(user=user, badges=badges, stats=stats, recent=recent)

@@ -1,6 +1,7 @@
 """Writing what was decided from a read: a use case reads a post, decides with the lifecycle
 authority, and writes in one unit of work whose writes are conditional on what it read. When
 another change came first, the loser gets a 409 that says what the post is now."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,8 +16,11 @@ def state_of(post: Post | None) -> dict[str, Any]:
     """What a client that lost a race needs to decide again: the status and who has it."""
     if post is None:
         return {}
-    return {"status": post.status.value, "department": post.department,
-            "updated_at": iso(post.updated_at)}
+    return {
+        "status": post.status.value,
+        "department": post.department,
+        "updated_at": iso(post.updated_at),
+    }
 
 
 @contextlib.asynccontextmanager
@@ -30,5 +34,8 @@ async def unit_decided_from(store: Store, post: Post) -> AsyncIterator[None]:
     except Conflict as lost:
         if lost.code != "stale":
             raise
-        raise Conflict("内容已被他人处理，请刷新后重试", code="conflict",
-                       state=state_of(await store.get_post(post.id))) from lost
+        raise Conflict(
+            "内容已被他人处理，请刷新后重试",
+            code="conflict",
+            state=state_of(await store.get_post(post.id)),
+        ) from lost

@@ -1,4 +1,5 @@
 """The city's departments: the units cases are routed to and staff belong to."""
+
 from __future__ import annotations
 
 from forum import boards

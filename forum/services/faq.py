@@ -6,6 +6,7 @@ Moderators make entries on any board; the verified answerers of a consultation b
 on the lawyer board, experts on the agri board) on theirs. Moderators remove them. Confidential
 boards have none: their cases are never public.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,7 @@ from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.presenting import is_moderator, may_answer, may_see
 from forum.store.base import Store
 
-BOARD_SHOWN = 10      # the latest entries a board's page lists
+BOARD_SHOWN = 10  # the latest entries a board's page lists
 ANSWERED = (Status.ANSWERED, Status.RESOLVED)
 
 
@@ -32,8 +33,7 @@ def may_curate(viewer: User | None, policy: Policy) -> bool:
     source_refusal's to say: nothing of a confidential board.)"""
     if viewer is None or viewer.disabled:
         return False
-    return is_moderator(viewer) or (policy.kind is Kind.CONSULTATION
-                                    and may_answer(policy, viewer))
+    return is_moderator(viewer) or (policy.kind is Kind.CONSULTATION and may_answer(policy, viewer))
 
 
 def _curates_somewhere(viewer: User) -> bool:
@@ -48,16 +48,22 @@ def source_refusal(post: Post, policy: Policy) -> str | None:
     if policy.kind is Kind.CONSULTATION:
         return None if post.status in ANSWERED else "只有已解答的问题可以加入常见问题"
     if policy.kind is Kind.CASE:
-        return (None if post.status is Status.CLOSED and post.public
-                else "只有已办结的公开信件可以加入常见问题")
+        return (
+            None
+            if post.status is Status.CLOSED and post.public
+            else "只有已办结的公开信件可以加入常见问题"
+        )
     return "只有已解答的咨询和已办结的公开信件可以加入常见问题"
 
 
 def may_add(viewer: User | None, post: Post) -> bool:
     """Whether the post page offers 加入常见问题 to this viewer."""
     policy = boards.POLICIES[post.board]
-    return (may_curate(viewer, policy) and may_see(post, policy, viewer)
-            and source_refusal(post, policy) is None)
+    return (
+        may_curate(viewer, policy)
+        and may_see(post, policy, viewer)
+        and source_refusal(post, policy) is None
+    )
 
 
 async def add_entry(store: Store, viewer: User | None, data: dict[str, Any]) -> FaqEntry:
@@ -87,12 +93,25 @@ async def add_entry(store: Store, viewer: User | None, data: dict[str, Any]) -> 
         raise Invalid({"post_id": refusal})
     question, answer = privacy.mask(question), privacy.mask(answer)
     html = await asyncio.to_thread(text.render, answer)
-    entry = FaqEntry(id=new_id(), board=post.board, post_id=post.id, question=question,
-                     answer=answer, answer_html=html, author_id=viewer.id, created_at=now())
+    entry = FaqEntry(
+        id=new_id(),
+        board=post.board,
+        post_id=post.id,
+        question=question,
+        answer=answer,
+        answer_html=html,
+        author_id=viewer.id,
+        created_at=now(),
+    )
     async with store.transaction():
         await store.add_faq(entry)
-        await audit.record(store, viewer, "add_faq", f"post:{post.id}",
-                           detail={"faq": entry.id, "board": entry.board})
+        await audit.record(
+            store,
+            viewer,
+            "add_faq",
+            f"post:{post.id}",
+            detail={"faq": entry.id, "board": entry.board},
+        )
     return entry
 
 
@@ -113,13 +132,19 @@ async def delete_entry(store: Store, viewer: User | None, entry_id: Any) -> FaqE
         if entry is None:
             raise NotFound("常见问题不存在")
         await store.delete_faq(entry.id)
-        await audit.record(store, viewer, "delete_faq", f"post:{entry.post_id}",
-                           detail={"faq": entry.id, "board": entry.board})
+        await audit.record(
+            store,
+            viewer,
+            "delete_faq",
+            f"post:{entry.post_id}",
+            detail={"faq": entry.id, "board": entry.board},
+        )
     return entry
 
 
-async def list_entries(store: Store, board: Any = None, *, cursor: Any = None,
-                       limit: Any = None) -> Page:
+async def list_entries(
+    store: Store, board: Any = None, *, cursor: Any = None, limit: Any = None
+) -> Page:
     """A page of entries, newest first: of one board when given, else of every board. Anyone
     may read them; a confidential board has none. Raises Invalid (board, cursor, limit)."""
     fields = Fields()
@@ -132,8 +157,9 @@ async def list_entries(store: Store, board: Any = None, *, cursor: Any = None,
     found = await store.list_faq(chosen, after, size + 1)
     items = [entry for entry in found[:size] if not boards.POLICIES[entry.board].confidential]
     last = found[size - 1] if len(found) > size else None
-    return Page(items=items,
-                next_cursor=encode_cursor((last.created_at, last.id)) if last else None)
+    return Page(
+        items=items, next_cursor=encode_cursor((last.created_at, last.id)) if last else None
+    )
 
 
 async def for_board(store: Store, slug: str) -> list[FaqEntry]:

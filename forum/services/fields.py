@@ -7,6 +7,7 @@ form can mark all wrong fields at once. A field's rules are written once, as a d
 of each request, the services check with them (`fields.take(TITLE, "title", value)`) and the
 OpenAPI document (web/openapi/) is made from them, so what is documented is what is checked.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,14 +20,19 @@ from forum.errors import Invalid
 from forum.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from forum.messages import msg
 from forum.model import is_id
-from forum.text import (has_control_chars, has_hidden_chars, normalize_block, normalize_line,
-                        normalize_name)
+from forum.text import (
+    has_control_chars,
+    has_hidden_chars,
+    normalize_block,
+    normalize_line,
+    normalize_name,
+)
 
 MISSING = "必填"
 WRONG_TYPE = "类型错误"
 HIDDEN_CHARS = "不能包含控制字符或不可见的格式字符（如零宽空格、文字方向控制符）"
 
-CHOICE_MAX = 64    # a choice is read as a text of at most this many characters first
+CHOICE_MAX = 64  # a choice is read as a text of at most this many characters first
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -52,9 +58,19 @@ class Fields:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def text(self, name: str, value: Any, *, max_len: int, min_len: int = 1,
-             multiline: bool = False, required: bool = True, naming: bool = False,
-             pattern: re.Pattern[str] | None = None, pattern_hint: str = "") -> str | None:
+    def text(
+        self,
+        name: str,
+        value: Any,
+        *,
+        max_len: int,
+        min_len: int = 1,
+        multiline: bool = False,
+        required: bool = True,
+        naming: bool = False,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "",
+    ) -> str | None:
         """A string field, normalised; None when optional and absent or blank. `naming`: the
         field names a person or a post (a display name, a title), so it is NFKC-normalised and
         refused with invisible format characters in it."""
@@ -113,8 +129,9 @@ class Fields:
             return default
         return value
 
-    def choice(self, name: str, value: Any, choices: Iterable[str], *,
-               required: bool = False) -> str | None:
+    def choice(
+        self, name: str, value: Any, choices: Iterable[str], *, required: bool = False
+    ) -> str | None:
         text = self.text(name, value, max_len=CHOICE_MAX, required=required)
         if text is None:
             return None
@@ -124,8 +141,15 @@ class Fields:
             return None
         return text
 
-    def whole(self, name: str, value: Any, *, least: int, most: int,
-              out_of_range: Callable[[int, int], str] | None = None) -> int | None:
+    def whole(
+        self,
+        name: str,
+        value: Any,
+        *,
+        least: int,
+        most: int,
+        out_of_range: Callable[[int, int], str] | None = None,
+    ) -> int | None:
         """A whole number from JSON (an integer) or a form (its digits); None when absent or
         blank. Booleans, fractions and words are refused, and so is anything out of range
         (`out_of_range(least, most)` words the message)."""
@@ -173,6 +197,7 @@ class Definition(Protocol[T_co]):
 @dataclass(frozen=True)
 class Text:
     """A string, normalised (see Fields.text)."""
+
     max_len: int
     min_len: int = 1
     multiline: bool = False
@@ -182,14 +207,23 @@ class Text:
     pattern_hint: str = ""
 
     def check(self, fields: Fields, name: str, value: Any) -> str | None:
-        return fields.text(name, value, max_len=self.max_len, min_len=self.min_len,
-                           multiline=self.multiline, required=self.required, naming=self.naming,
-                           pattern=self.pattern, pattern_hint=self.pattern_hint)
+        return fields.text(
+            name,
+            value,
+            max_len=self.max_len,
+            min_len=self.min_len,
+            multiline=self.multiline,
+            required=self.required,
+            naming=self.naming,
+            pattern=self.pattern,
+            pattern_hint=self.pattern_hint,
+        )
 
 
 @dataclass(frozen=True)
 class Secret:
     """A password, kept exactly as typed; always required."""
+
     min_len: int
     max_len: int
     required = True
@@ -202,14 +236,16 @@ class Secret:
 class Whole:
     """A whole number from `least` to `most`; `out_of_range(least, most)` words the refusal of
     one outside them."""
+
     least: int
     most: int
     required: bool = False
     out_of_range: Callable[[int, int], str] | None = None
 
     def check(self, fields: Fields, name: str, value: Any) -> int | None:
-        number = fields.whole(name, value, least=self.least, most=self.most,
-                              out_of_range=self.out_of_range)
+        number = fields.whole(
+            name, value, least=self.least, most=self.most, out_of_range=self.out_of_range
+        )
         if self.required and (value is None or value == ""):
             fields.fail(name, MISSING)
         return number
@@ -219,6 +255,7 @@ class Whole:
 class Choice:
     """One of `choices`. A field whose choices are known only at the request (a board's
     categories, the departments) is defined without them and given them by `among`."""
+
     choices: tuple[str, ...] = ()
     required: bool = False
 
@@ -232,6 +269,7 @@ class Choice:
 @dataclass(frozen=True)
 class Flag:
     """true or false; `default` when absent (a required flag is refused when absent)."""
+
     default: bool = False
     required: bool = False
 
@@ -244,6 +282,7 @@ class Flag:
 @dataclass(frozen=True)
 class Day:
     """A calendar day, `YYYY-MM-DD`."""
+
     required: bool = True
     max_len = 10
 
@@ -261,6 +300,7 @@ class Day:
 @dataclass(frozen=True)
 class Identifier:
     """A record's id (24 hexadecimal digits); always required."""
+
     required = True
 
     def check(self, fields: Fields, name: str, value: Any) -> str | None:
@@ -281,8 +321,9 @@ def required(value: T | None) -> T:
     return value
 
 
-def check_limit(value: Any, *, default: int = LIST_LIMIT_DEFAULT,
-                maximum: int = LIST_LIMIT_MAX) -> int:
+def check_limit(
+    value: Any, *, default: int = LIST_LIMIT_DEFAULT, maximum: int = LIST_LIMIT_MAX
+) -> int:
     """The `limit` of a list request: 1 to 100, default 20."""
     fields = Fields()
     number = fields.whole("limit", value, least=1, most=maximum)

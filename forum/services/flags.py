@@ -1,5 +1,6 @@
 """Readers' flags: a post that needs a moderator's look. The queue that works them off comes
 with moderation."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,6 @@ from forum.services import forms, posting
 from forum.services.fields import Fields, required
 from forum.services.presenting import is_author, step
 from forum.store.base import Store
-
 
 
 async def flag_post(store: Store, viewer: User | None, post_id: Any, reason: Any) -> Flag:

@@ -8,6 +8,7 @@ exactly as reading it would. Telling followers happens inside the unit of work o
 that causes it, so the notices are stored with the change or not at all; each follower is told
 once per event, never of what they may not see, and never of what they did themselves.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,12 @@ TARGET_KINDS = ("post", "board", "department")
 BAD_TARGET = "应为 post:<编号>、board:<栏目> 或 department:<部门>"
 
 # What a reply tells those who follow its post, by the reply's kind.
-REPLY_NOTICE = {ReplyKind.COMMENT: "follow_reply", ReplyKind.FOLLOW_UP: "follow_reply",
-                ReplyKind.ANSWER: "follow_answer", ReplyKind.OFFICIAL: "follow_official"}
+REPLY_NOTICE = {
+    ReplyKind.COMMENT: "follow_reply",
+    ReplyKind.FOLLOW_UP: "follow_reply",
+    ReplyKind.ANSWER: "follow_answer",
+    ReplyKind.OFFICIAL: "follow_official",
+}
 
 
 @dataclass
@@ -42,12 +47,13 @@ class SubscriptionView:
     """A subscription with what its follower may know of its target now: its kind and key,
     its name (a post's title, a board's or department's name) and its page; name and path are
     None when the follower may no longer see it (a post hidden or gone since)."""
+
     subscription: Subscription
     kind: str
     key: str
     name: str | None = None
     path: str | None = None
-    created: bool = False     # follow(): a new subscription, not one the user had already
+    created: bool = False  # follow(): a new subscription, not one the user had already
 
 
 class MalformedTarget(Invalid):
@@ -65,8 +71,11 @@ def parse_target(value: Any) -> tuple[str, str]:
     for anything else: missing, not a string, too long, or not of the three shapes."""
     if value is None or value == "":
         raise MalformedTarget({"target": "不能为空"})
-    if (not isinstance(value, str) or len(value) > SUBSCRIPTION_TARGET_MAX
-            or not re.fullmatch(SUBSCRIPTION_TARGET_PATTERN, value)):
+    if (
+        not isinstance(value, str)
+        or len(value) > SUBSCRIPTION_TARGET_MAX
+        or not re.fullmatch(SUBSCRIPTION_TARGET_PATTERN, value)
+    ):
         raise MalformedTarget({"target": BAD_TARGET})
     kind, _, key = value.partition(":")
     return kind, key.lower() if kind == "post" else key
@@ -114,15 +123,15 @@ async def follow(store: Store, viewer: User | None, target: Any) -> Subscription
     kind, key = parse_target(target)
     name, path = await _resolve(store, user, kind, key)
     stored, created = await store.add_subscription(
-        Subscription(new_id(), user.id, target_of(kind, key), now()))
+        Subscription(new_id(), user.id, target_of(kind, key), now())
+    )
     return SubscriptionView(stored, kind, key, name, path, created)
 
 
 async def unfollow(store: Store, viewer: User | None, subscription_id: Any) -> None:
     """Stop following. Raises NotLoggedIn, NotFound (an unknown id, or another user's)."""
     user = _require(viewer)
-    if not is_id(subscription_id) or not await store.delete_subscription(subscription_id,
-                                                                         user.id):
+    if not is_id(subscription_id) or not await store.delete_subscription(subscription_id, user.id):
         raise NotFound("关注不存在")
 
 
@@ -134,8 +143,9 @@ async def following(store: Store, viewer: User | None, target: str) -> Subscript
     return await store.get_subscription(viewer.id, target)
 
 
-async def list_following(store: Store, viewer: User | None, *, cursor: Any = None,
-                         limit: Any = None) -> Page:
+async def list_following(
+    store: Store, viewer: User | None, *, cursor: Any = None, limit: Any = None
+) -> Page:
     """What the viewer follows, newest first, each with what they may see of it now. Raises
     NotLoggedIn, Invalid (cursor, limit)."""
     user = _require(viewer)
@@ -159,8 +169,9 @@ def _publicly_visible(post: Post) -> bool:
     return may_see(post, boards.POLICIES[post.board], None)
 
 
-async def _tell(store: Store, post: Post, reach: Iterable[tuple[str, str]], detail: str,
-                told: set[str]) -> set[str]:
+async def _tell(
+    store: Store, post: Post, reach: Iterable[tuple[str, str]], detail: str, told: set[str]
+) -> set[str]:
     """Tell the followers of each target in `reach` ((target, notice kind), in order), those
     not in `told` and who may see `post` as it is now; each person once, by the first target
     that reaches them. Followers are read and told FANOUT_PAGE at a time. Returns `told` with
@@ -176,8 +187,13 @@ async def _tell(store: Store, post: Post, reach: Iterable[tuple[str, str]], deta
             fresh = [s.user_id for s in page if s.user_id not in told]
             told.update(fresh)  # whether or not they may see it: one judgement per event
             people = await store.get_users(fresh) if fresh else {}
-            await notify.tell(store, [person for person in people.values()
-                                      if may_see(post, policy, person)], kind, post, detail)
+            await notify.tell(
+                store,
+                [person for person in people.values() if may_see(post, policy, person)],
+                kind,
+                post,
+                detail,
+            )
             if len(page) < FANOUT_PAGE:
                 break
     return told
@@ -188,20 +204,26 @@ def _already(actor: User | None, told: Iterable[str]) -> set[str]:
     return {*told, *([actor.id] if actor is not None else [])}
 
 
-async def tell_of_reply(store: Store, post: Post, kind: ReplyKind, actor: User | None,
-                        told: Iterable[str] = ()) -> None:
+async def tell_of_reply(
+    store: Store, post: Post, kind: ReplyKind, actor: User | None, told: Iterable[str] = ()
+) -> None:
     """A reply was added to `post` (as it is after the reply): its followers hear of it; an
     official reply on a case the public may see, also the followers of the department that
     gave it. Inside the unit of work that adds the reply."""
     reach = [(target_of("post", post.id), REPLY_NOTICE[kind])]
-    if (kind is ReplyKind.OFFICIAL and post.department is not None
-            and _publicly_visible(post)):
+    if kind is ReplyKind.OFFICIAL and post.department is not None and _publicly_visible(post):
         reach.append((target_of("department", post.department), "follow_department"))
     await _tell(store, post, reach, "", _already(actor, told))
 
 
-async def tell_of_status(store: Store, before: Post, after: Post, actor: User | None,
-                         detail: str = "", told: Iterable[str] = ()) -> None:
+async def tell_of_status(
+    store: Store,
+    before: Post,
+    after: Post,
+    actor: User | None,
+    detail: str = "",
+    told: Iterable[str] = (),
+) -> None:
     """`before` became `after`: when its status changed, its followers hear of it; when that
     made it public (a held post approved, a case accepted), its board's followers hear of a
     new post. Inside the unit of work of the change."""
@@ -218,6 +240,6 @@ async def tell_of_new_post(store: Store, post: Post, actor: User | None) -> None
     """A new post: when the public may see it at once (published, open), its board's
     followers hear of it. Inside the unit of work that stores it."""
     if _publicly_visible(post):
-        await _tell(store, post, [(target_of("board", post.board), "follow_post")], "",
-                    _already(actor, ()))
-
+        await _tell(
+            store, post, [(target_of("board", post.board), "follow_post")], "", _already(actor, ())
+        )

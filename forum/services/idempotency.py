@@ -13,6 +13,7 @@ only as hashes (a tracking code, an issued API key), so the store sees an HMAC o
 answer encrypted under a key derived from the client's own Idempotency-Key, which the store never
 holds. A copy of the database, even with the server's secret, does not give them away.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -78,6 +79,7 @@ def caller_of(user: User | None, address: str) -> str:
 @dataclass(frozen=True)
 class Request:
     """One create as the rule sees it: who, which key, and what exactly was asked."""
+
     caller: str
     key: str
     method: str
@@ -85,14 +87,16 @@ class Request:
     body: bytes
 
 
-async def once(store: Store, secret: bytes, request: Request,
-               create: Callable[[], Awaitable[Answer]]) -> Answer:
+async def once(
+    store: Store, secret: bytes, request: Request, create: Callable[[], Awaitable[Answer]]
+) -> Answer:
     """`create`'s answer, run at most once per (caller, key) within the retention; a repeat gets
     the first answer with replayed=True. Raises BadKey (another request with this key) and
     StillRunning (the first is still running after WAIT_SECONDS)."""
     stored_key = _mac(secret, b"key", request.caller, request.key)
-    fingerprint = _mac(secret, b"request", request.caller, request.method, request.path,
-                       request.body)
+    fingerprint = _mac(
+        secret, b"request", request.caller, request.method, request.path, request.body
+    )
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         existing = await store.claim_idempotency(request.caller, stored_key, fingerprint, now())
@@ -110,8 +114,13 @@ async def once(store: Store, secret: bytes, request: Request,
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _first(store: Store, secret: bytes, request: Request, stored_key: str,
-                 create: Callable[[], Awaitable[Answer]]) -> Answer:
+async def _first(
+    store: Store,
+    secret: bytes,
+    request: Request,
+    stored_key: str,
+    create: Callable[[], Awaitable[Answer]],
+) -> Answer:
     try:
         answer = await create()
     except BaseException:
@@ -120,8 +129,13 @@ async def _first(store: Store, secret: bytes, request: Request, stored_key: str,
     if answer.status >= 300:
         await _release(store, request.caller, stored_key)
         return answer
-    await store.finish_idempotency(request.caller, stored_key, answer.status,
-                                   answer.content_type, _seal(secret, request, answer.body))
+    await store.finish_idempotency(
+        request.caller,
+        stored_key,
+        answer.status,
+        answer.content_type,
+        _seal(secret, request, answer.body),
+    )
     return answer
 
 
@@ -154,7 +168,10 @@ def _seal(secret: bytes, request: Request, body: str) -> str:
 def _open(secret: bytes, request: Request, sealed: str) -> str | None:
     try:
         data = bytes.fromhex(sealed)
-        return _cipher(secret, request).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:],
-                                                None).decode("utf-8")
+        return (
+            _cipher(secret, request)
+            .decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], None)
+            .decode("utf-8")
+        )
     except (ValueError, InvalidTag):
         return None

@@ -1,4 +1,5 @@
 """The letters-and-visits bureau's work: the review queue and the moderator actions."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,15 +19,19 @@ from forum.store.base import Store
 
 NEEDS_REASON = frozenset({"reject", "hide"})
 QUEUE_SECTION_MAX = 100
-CALLBACK_WINDOW_DAYS = 30   # replied or closed within this many days: due a callback (回访)
+CALLBACK_WINDOW_DAYS = 30  # replied or closed within this many days: due a callback (回访)
 # Recent answered cases read for the callbacks due, newest first: a bound, so the queue stays
 # one indexed read however long the archive grows.
 CALLBACK_SCAN_MAX = 500
 ANSWERED_STATUSES = (Status.REPLIED, Status.CLOSED, Status.UNRATED)
 
 # Flags on a post, not statuses: (field, value) each action sets.
-MARKS = {"lock": ("locked", True), "unlock": ("locked", False),
-         "pin": ("pinned", True), "unpin": ("pinned", False)}
+MARKS = {
+    "lock": ("locked", True),
+    "unlock": ("locked", False),
+    "pin": ("pinned", True),
+    "unpin": ("pinned", False),
+}
 
 
 def require_moderator(viewer: User | None) -> User:
@@ -40,7 +45,7 @@ def require_moderator(viewer: User | None) -> User:
 # the queue -----------------------------------------------------------------------------------
 @dataclasses.dataclass
 class QueueItem:
-    kind: str          # "submitted" | "reopened" | "to_route" | "pending" | "flagged" | "overdue"
+    kind: str  # "submitted" | "reopened" | "to_route" | "pending" | "flagged" | "overdue"
     #                    and, in their own sections: "supervised" | "extension_request" |
     #                    "callback_due"
     post: PostView
@@ -70,18 +75,50 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     sections: list[tuple[str, list[tuple[Post, str, dt.datetime]]]] = []
 
     submitted = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.SUBMITTED,)))
-    sections.append(("submitted", [(p, term("已超过受理期限") if workflow.is_overdue(p, at)
-                                    else term("新来信，请决定是否受理"), p.created_at)
-                                   for p in submitted]))
+    sections.append(
+        (
+            "submitted",
+            [
+                (
+                    p,
+                    term("已超过受理期限")
+                    if workflow.is_overdue(p, at)
+                    else term("新来信，请决定是否受理"),
+                    p.created_at,
+                )
+                for p in submitted
+            ],
+        )
+    )
     waiting = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ACCEPTED,)))
-    sections.append(("reopened", [(p, term("写信人不满意，重新办理"), p.rated_at or p.updated_at)
-                                  for p in waiting if p.reopened]))
-    sections.append(("to_route", [(p, term("待转办") if p.routed_at is None
-                                   else term("部门退回，待重新转办"),
-                                   p.updated_at) for p in waiting if not p.reopened]))
+    sections.append(
+        (
+            "reopened",
+            [
+                (p, term("写信人不满意，重新办理"), p.rated_at or p.updated_at)
+                for p in waiting
+                if p.reopened
+            ],
+        )
+    )
+    sections.append(
+        (
+            "to_route",
+            [
+                (
+                    p,
+                    term("待转办") if p.routed_at is None else term("部门退回，待重新转办"),
+                    p.updated_at,
+                )
+                for p in waiting
+                if not p.reopened
+            ],
+        )
+    )
     pending = await _oldest(store, PostFilter(statuses=(Status.PENDING,)))
-    sections.append(("pending", [(p, term("待审核（敏感词或新账号链接）"), p.updated_at)
-                                 for p in pending]))
+    sections.append(
+        ("pending", [(p, term("待审核（敏感词或新账号链接）"), p.updated_at) for p in pending])
+    )
     flags = await store.list_open_flags(None, QUEUE_SECTION_MAX)
     # One item for each flagged post, since its first flag, with every flagger's reason.
     flagged: dict[str, tuple[Post, list[str], dt.datetime]] = {}
@@ -93,15 +130,37 @@ async def queue(store: Store, viewer: User | None) -> Queue:
         if flagged_post is not None:
             flagged[flag.post_id] = (flagged_post, [flag.reason], flag.created_at)
     # The reasons are the flaggers' own words: a parameter, never translated.
-    sections.append(("flagged", [(p, msg("举报：{reasons}", reasons="；".join(reasons)), since)
-                                 for p, reasons, since in flagged.values()]))
-    overdue = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
-                                              due_before=at))
+    sections.append(
+        (
+            "flagged",
+            [
+                (p, msg("举报：{reasons}", reasons="；".join(reasons)), since)
+                for p, reasons, since in flagged.values()
+            ],
+        )
+    )
+    overdue = await _oldest(
+        store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at)
+    )
     names = {d.slug: d.name for d in await store.list_departments()}
-    sections.append(("overdue", [
-        (p, msg("{department}超期 {days} 天", department=term(names.get(p.department or "", "")),
-                days=max(1, (at - p.due_at).days + 1)), p.due_at)
-        for p in overdue if p.due_at is not None]))
+    sections.append(
+        (
+            "overdue",
+            [
+                (
+                    p,
+                    msg(
+                        "{department}超期 {days} 天",
+                        department=term(names.get(p.department or "", "")),
+                        days=max(1, (at - p.due_at).days + 1),
+                    ),
+                    p.due_at,
+                )
+                for p in overdue
+                if p.due_at is not None
+            ],
+        )
+    )
 
     items: list[QueueItem] = []
     counts: dict[str, int] = {}
@@ -115,51 +174,97 @@ async def queue(store: Store, viewer: User | None) -> Queue:
     return found
 
 
-async def _items(store: Store, viewer: User, kind: str,
-                 entries: list[tuple[Post, str, dt.datetime]]) -> list[QueueItem]:
+async def _items(
+    store: Store, viewer: User, kind: str, entries: list[tuple[Post, str, dt.datetime]]
+) -> list[QueueItem]:
     views = await present_posts(store, viewer, [post for post, _, _ in entries])
-    return [QueueItem(kind, view, reason, since)
-            for view, (_, reason, since) in zip(views, entries)]
+    return [
+        QueueItem(kind, view, reason, since) for view, (_, reason, since) in zip(views, entries)
+    ]
 
 
-async def _casework_sections(store: Store, at: dt.datetime, names: dict[str, str]
-                             ) -> list[tuple[str, str, list[tuple[Post, str, dt.datetime]]]]:
+async def _casework_sections(
+    store: Store, at: dt.datetime, names: dict[str, str]
+) -> list[tuple[str, str, list[tuple[Post, str, dt.datetime]]]]:
     """(key in Queue, item kind, entries) of the second release's sections."""
+
     def lead(post: Post) -> Message:
         return term(names.get(post.department or "", ""))
 
-    supervised = await _oldest(store, PostFilter(boards=CASE_BOARDS, supervised=True,
-                                                 statuses=(Status.ROUTED,)))
-    asked = await _oldest(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
-                                            extension_status="requested"))
-    recent = await store.list_posts(PostFilter(boards=CASE_BOARDS, statuses=ANSWERED_STATUSES),
-                                    None, CALLBACK_SCAN_MAX)
+    supervised = await _oldest(
+        store, PostFilter(boards=CASE_BOARDS, supervised=True, statuses=(Status.ROUTED,))
+    )
+    asked = await _oldest(
+        store,
+        PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), extension_status="requested"),
+    )
+    recent = await store.list_posts(
+        PostFilter(boards=CASE_BOARDS, statuses=ANSWERED_STATUSES), None, CALLBACK_SCAN_MAX
+    )
     since = at - dt.timedelta(days=CALLBACK_WINDOW_DAYS)
-    due = [(post, answered) for post in recent
-           if (answered := post.closed_at or post.replied_at) is not None and answered >= since
-           and not any(entry.get("source") == "callback" for entry in post.ratings)]
+    due = [
+        (post, answered)
+        for post in recent
+        if (answered := post.closed_at or post.replied_at) is not None
+        and answered >= since
+        and not any(entry.get("source") == "callback" for entry in post.ratings)
+    ]
     # Unsatisfied first, then the longest waiting.
     due.sort(key=lambda pair: (not _unsatisfied(pair[0]), pair[1]))
     return [
-        ("supervised", "supervised", [
-            (p, msg("督办件：{department}承办", department=lead(p)), p.supervised_at or p.updated_at)
-            for p in supervised]),
-        ("extension_requests", "extension_request", [
-            # The reason is the department's own words: a parameter, never translated.
-            (p, msg("{department}申请延期 {days} 个工作日：{reason}", department=lead(p),
-                    days=p.extension_days or 0, reason=p.extension_reason or ""), p.updated_at)
-            for p in asked]),
-        ("callbacks_due", "callback_due", [
-            (p, term("写信人不满意，待回访") if _unsatisfied(p)
-             else term("已答复，待回访") if p.status is Status.REPLIED else term("已办结，待回访"),
-             answered)
-            for p, answered in due[:QUEUE_SECTION_MAX]]),
+        (
+            "supervised",
+            "supervised",
+            [
+                (
+                    p,
+                    msg("督办件：{department}承办", department=lead(p)),
+                    p.supervised_at or p.updated_at,
+                )
+                for p in supervised
+            ],
+        ),
+        (
+            "extension_requests",
+            "extension_request",
+            [
+                # The reason is the department's own words: a parameter, never translated.
+                (
+                    p,
+                    msg(
+                        "{department}申请延期 {days} 个工作日：{reason}",
+                        department=lead(p),
+                        days=p.extension_days or 0,
+                        reason=p.extension_reason or "",
+                    ),
+                    p.updated_at,
+                )
+                for p in asked
+            ],
+        ),
+        (
+            "callbacks_due",
+            "callback_due",
+            [
+                (
+                    p,
+                    term("写信人不满意，待回访")
+                    if _unsatisfied(p)
+                    else term("已答复，待回访")
+                    if p.status is Status.REPLIED
+                    else term("已办结，待回访"),
+                    answered,
+                )
+                for p, answered in due[:QUEUE_SECTION_MAX]
+            ],
+        ),
     ]
 
 
 def _unsatisfied(post: Post) -> bool:
     return post.rating == "unsatisfied" or any(
-        entry.get("score") == "unsatisfied" for entry in post.ratings)
+        entry.get("score") == "unsatisfied" for entry in post.ratings
+    )
 
 
 async def _oldest(store: Store, where: PostFilter) -> list[Post]:
@@ -167,16 +272,18 @@ async def _oldest(store: Store, where: PostFilter) -> list[Post]:
 
 
 # actions -------------------------------------------------------------------------------------
-async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
-                   reason: Any = None) -> PostView:
+async def moderate(
+    store: Store, viewer: User | None, post_id: Any, action: Any, reason: Any = None
+) -> PostView:
     """One moderator action on a post. Raises NotLoggedIn, Forbidden, NotFound, Invalid (action,
     or a missing reason for reject and hide), Conflict (the lifecycle does not allow it)."""
     moderator = require_moderator(viewer)
     post, policy = await posting.visible_post(store, moderator, post_id)
     fields = Fields()
     chosen = fields.take(forms.ACTION, "action", action)
-    text_reason = fields.take(dataclasses.replace(forms.REASON, required=chosen in NEEDS_REASON),
-                              "reason", reason)
+    text_reason = fields.take(
+        dataclasses.replace(forms.REASON, required=chosen in NEEDS_REASON), "reason", reason
+    )
     fields.done()
     chosen = required(chosen)
     # One unit: the change, its event, the audit entry and the writer's notice.
@@ -201,18 +308,29 @@ async def moderate(store: Store, viewer: User | None, post_id: Any, action: Any,
             changes["accepted_at"] = at
         if chosen in NEEDS_REASON:
             changes["status_note"] = text_reason
-        event = Event(new_id(), post.id, at, moderator.id, chosen, post.status.value,
-                      new_status.value, text_reason or "")
-        updated = await store.update_post(post.id, changes, event=event,
-                                          expect={"status": post.status})
+        event = Event(
+            new_id(),
+            post.id,
+            at,
+            moderator.id,
+            chosen,
+            post.status.value,
+            new_status.value,
+            text_reason or "",
+        )
+        updated = await store.update_post(
+            post.id, changes, event=event, expect={"status": post.status}
+        )
         await audit.record(store, moderator, chosen, f"post:{post.id}", reason=text_reason or "")
         if new_status is not post.status:
-            told = await notify.tell_author(store, updated, "status", moderator,
-                                            workflow.ACTION_NAMES.get(chosen, chosen))
+            told = await notify.tell_author(
+                store, updated, "status", moderator, workflow.ACTION_NAMES.get(chosen, chosen)
+            )
             # Its followers; and its board's, when this made it public (a held post approved,
             # a public letter accepted).
-            await following.tell_of_status(store, post, updated, moderator,
-                                           workflow.ACTION_NAMES.get(chosen, chosen), told)
+            await following.tell_of_status(
+                store, post, updated, moderator, workflow.ACTION_NAMES.get(chosen, chosen), told
+            )
     (view,) = await present_posts(store, moderator, [updated])
     return view
 
@@ -222,7 +340,10 @@ async def _status_before(store: Store, post: Post, kind: Kind) -> Status:
     (the event log keeps it); a post held from the start takes its board's first status."""
     expected = post.status
     for event in reversed(await store.list_events(post.id)):
-        if event.to_status == expected.value and event.from_status and event.from_status not in (
-                Status.HIDDEN.value, Status.PENDING.value):
+        if (
+            event.to_status == expected.value
+            and event.from_status
+            and event.from_status not in (Status.HIDDEN.value, Status.PENDING.value)
+        ):
             return Status(event.from_status)
     return boards.INITIAL_STATUS[kind]

@@ -4,6 +4,7 @@ addresses through an outbox in the store that a background sender drains.
 Sending never blocks or fails the request that caused it: a request only writes notifications
 and outbox rows; the sender (forum/mailer.py) delivers them with retries.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,9 @@ KIND_TEXT = {
 }
 
 
-async def tell(store: Store, recipients: list[User], kind: str, post: Post, detail: str = ""
-               ) -> set[str]:
+async def tell(
+    store: Store, recipients: list[User], kind: str, post: Post, detail: str = ""
+) -> set[str]:
     """Notify each recipient (once, whatever the list repeats), and queue an e-mail to those
     with a confirmed address. Returns the ids of those told."""
     notifications, mails = notices(recipients, kind, post, detail)
@@ -61,24 +63,34 @@ async def tell(store: Store, recipients: list[User], kind: str, post: Post, deta
     return {notification.user_id for notification in notifications}
 
 
-def notices(recipients: list[User], kind: str, post: Post, detail: str = ""
-            ) -> tuple[list[Notification], list[Mail]]:
+def notices(
+    recipients: list[User], kind: str, post: Post, detail: str = ""
+) -> tuple[list[Notification], list[Mail]]:
     """What `tell` stores: a notification for each recipient (once), a mail for each with a
     confirmed address."""
     unique = list({user.id: user for user in recipients if not user.disabled}.values())
     at = now()
     summary = KIND_TEXT[kind] + f"：{post.title}" + (f"（{detail}）" if detail else "")
-    notifications = [Notification(new_id(), user.id, kind, post.id, summary, at)
-                     for user in unique]
-    mails = [Mail(new_id(), user.email, f"[玉溪网] {KIND_TEXT[kind]}",
-                  f"{user.display_name}，您好：\n\n{summary}\n\n查看：{SITE}/posts/{post.id}\n\n"
-                  f"如不想再收到邮件，可在个人主页删除邮箱地址。\n", at, next_attempt_at=at)
-             for user in unique if user.email and user.email_confirmed]
+    notifications = [Notification(new_id(), user.id, kind, post.id, summary, at) for user in unique]
+    mails = [
+        Mail(
+            new_id(),
+            user.email,
+            f"[玉溪网] {KIND_TEXT[kind]}",
+            f"{user.display_name}，您好：\n\n{summary}\n\n查看：{SITE}/posts/{post.id}\n\n"
+            f"如不想再收到邮件，可在个人主页删除邮箱地址。\n",
+            at,
+            next_attempt_at=at,
+        )
+        for user in unique
+        if user.email and user.email_confirmed
+    ]
     return notifications, mails
 
 
-async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
-                      detail: str = "") -> set[str]:
+async def tell_author(
+    store: Store, post: Post, kind: str, actor: User | None, detail: str = ""
+) -> set[str]:
     """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
     without an account). Inside the caller's unit of work, with the change it tells of.
     Returns the ids of those told (the writer's, or none)."""
@@ -90,20 +102,25 @@ async def tell_author(store: Store, post: Post, kind: str, actor: User | None,
     return await tell(store, [author], kind, post, detail)
 
 
-async def tell_department(store: Store, post: Post, department: str | None,
-                          kind: str = "routed", detail: str | None = None) -> set[str]:
+async def tell_department(
+    store: Store,
+    post: Post,
+    department: str | None,
+    kind: str = "routed",
+    detail: str | None = None,
+) -> set[str]:
     """The staff of `department` hear of a case (routed to them, by default). Returns the ids
     of those told."""
     if department is None:
         return set()
     staff = await store.list_users(role=Role.STAFF, department=department, limit=RECIPIENTS_MAX)
-    return await tell(store, staff, kind, post,
-                      boards.POLICIES[post.board].name if detail is None else detail)
+    return await tell(
+        store, staff, kind, post, boards.POLICIES[post.board].name if detail is None else detail
+    )
 
 
 async def tell_moderators(store: Store, post: Post, kind: str) -> set[str]:
-    people = [*await store.list_users(role=Role.MODERATOR, department=None,
-                                      limit=RECIPIENTS_MAX)]
+    people = [*await store.list_users(role=Role.MODERATOR, department=None, limit=RECIPIENTS_MAX)]
     return await tell(store, people, kind, post)
 
 
@@ -121,15 +138,19 @@ def _require(viewer: User | None) -> User:
     return viewer
 
 
-async def inbox(store: Store, viewer: User | None, *, cursor: Any = None,
-                limit: Any = None) -> Inbox:
+async def inbox(
+    store: Store, viewer: User | None, *, cursor: Any = None, limit: Any = None
+) -> Inbox:
     """The viewer's notifications, newest first, and how many are unread."""
     user = _require(viewer)
     size = check_limit(limit)
     found = await store.list_notifications(user.id, decode_cursor(cursor), size + 1)
     last = found[size - 1] if len(found) > size else None
-    return Inbox(found[:size], await store.count_unread(user.id),
-                 encode_cursor((last.created_at, last.id)) if last else None)
+    return Inbox(
+        found[:size],
+        await store.count_unread(user.id),
+        encode_cursor((last.created_at, last.id)) if last else None,
+    )
 
 
 async def unread_count(store: Store, viewer: User | None) -> int:
@@ -139,8 +160,9 @@ async def unread_count(store: Store, viewer: User | None) -> int:
 async def mark_read(store: Store, viewer: User | None, ids: Any) -> int:
     """Mark some (a list of ids) or all (None) of the viewer's notifications read."""
     user = _require(viewer)
-    if ids is not None and (not isinstance(ids, list) or len(ids) > 100
-                            or not all(is_id(i) for i in ids)):
+    if ids is not None and (
+        not isinstance(ids, list) or len(ids) > 100 or not all(is_id(i) for i in ids)
+    ):
         raise Invalid({"ids": "应为最多 100 个通知编号的列表"})
     return await store.mark_read(user.id, ids)
 
@@ -152,13 +174,23 @@ async def request_confirmation(store: Store, user: User) -> None:
         return
     token = new_token()
     at = now()
-    await store.add_session(Session(token_hash(token), user.id, "confirm_email", at,
-                                    at + dt.timedelta(days=CONFIRM_DAYS)))
-    await store.enqueue_mail(Mail(
-        new_id(), user.email, CONFIRM_SUBJECT,
-        f"{user.display_name}，您好：\n\n请在 {CONFIRM_DAYS} 天内打开下面的链接确认邮箱，"
-        f"确认后您会收到回复和办理进度的邮件提醒：\n\n{SITE}/confirm-email/{token}\n\n"
-        "如果这不是您的操作，请忽略此邮件。\n", at, next_attempt_at=at))
+    await store.add_session(
+        Session(
+            token_hash(token), user.id, "confirm_email", at, at + dt.timedelta(days=CONFIRM_DAYS)
+        )
+    )
+    await store.enqueue_mail(
+        Mail(
+            new_id(),
+            user.email,
+            CONFIRM_SUBJECT,
+            f"{user.display_name}，您好：\n\n请在 {CONFIRM_DAYS} 天内打开下面的链接确认邮箱，"
+            f"确认后您会收到回复和办理进度的邮件提醒：\n\n{SITE}/confirm-email/{token}\n\n"
+            "如果这不是您的操作，请忽略此邮件。\n",
+            at,
+            next_attempt_at=at,
+        )
+    )
 
 
 async def confirm_email(store: Store, token: Any) -> User:

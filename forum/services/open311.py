@@ -27,6 +27,7 @@ Decisions, and why (the README's Open311 section says the same to operators):
   officials, are not public, so their notes are not used.
 - `jurisdiction_id` is ignored: one jurisdiction per endpoint, which the specification allows.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,12 +52,12 @@ from forum.store.base import Store
 KEY_REFUSED = "api_key"
 
 DESCRIPTION_MAX = forms.OPEN311_DESCRIPTION_MAX
-TITLE_CHARS = 60                # a title made from the description's first line
-RANGE_DAYS = 90                 # the longest span of a requests list, and its default
-REQUESTS_MAX = 1000             # the most requests one list returns
-PAGE_SIZE = 100                 # posts read per call while a list is gathered
-GATEWAY_PREFIX = "open311-"     # a hyphen: no account anyone registers or logs in with has one
-BUREAU = "xinfang"              # the letters-and-visits bureau's department slug
+TITLE_CHARS = 60  # a title made from the description's first line
+RANGE_DAYS = 90  # the longest span of a requests list, and its default
+REQUESTS_MAX = 1000  # the most requests one list returns
+PAGE_SIZE = 100  # posts read per call while a list is gathered
+GATEWAY_PREFIX = "open311-"  # a hyphen: no account anyone registers or logs in with has one
+BUREAU = "xinfang"  # the letters-and-visits bureau's department slug
 
 # W3C date-time (https://www.w3.org/TR/NOTE-datetime): a date, or a date and time with a zone.
 # A "+" left unencoded in a query string arrives as a space; it is read as the "+" it was.
@@ -67,8 +68,8 @@ W3C_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z
 @dataclasses.dataclass(frozen=True)
 class Service:
     code: str
-    type: str          # "batch" or "blackbox" (see the module's docstring)
-    group: str         # the department whose name groups the service
+    type: str  # "batch" or "blackbox" (see the module's docstring)
+    group: str  # the department whose name groups the service
 
 
 SERVICES: dict[str, Service] = {
@@ -91,6 +92,7 @@ OPEN311_FIELDS = {"title": "description", "body": "description", "contact": "ema
 @dataclasses.dataclass
 class _Context:
     """What every request of an answer needs: board settings and department names, read once."""
+
     boards: dict[str, Any]
     departments: dict[str, str]
 
@@ -99,16 +101,21 @@ class _Context:
 
 
 async def _context(store: Store) -> _Context:
-    return _Context({b.slug: b for b in await store.list_boards()},
-                    {d.slug: d.name for d in await store.list_departments()})
+    return _Context(
+        {b.slug: b for b in await store.list_boards()},
+        {d.slug: d.name for d in await store.list_departments()},
+    )
 
 
 # services ------------------------------------------------------------------------------------
 async def list_services(store: Store) -> list[dict[str, Any]]:
     """GET services: the case boards, in the boards' order."""
     context = await _context(store)
-    return [_service(context, SERVICES[slug]) for slug in boards.BOARD_ORDER
-            if slug in SERVICES and slug in context.boards]
+    return [
+        _service(context, SERVICES[slug])
+        for slug in boards.BOARD_ORDER
+        if slug in SERVICES and slug in context.boards
+    ]
 
 
 async def service_definition(store: Store, code: Any) -> dict[str, Any]:
@@ -139,8 +146,10 @@ def _service(context: _Context, service: Service) -> dict[str, Any]:
 def _notice(context: _Context, code: str) -> str:
     """What happens to a request of this service, with the board's current due times."""
     settings = context.boards[code]
-    steps = (f"市信访局在{settings.accept_days}个工作日内决定是否受理，受理后转办承办部门，"
-             f"承办部门在转办后{settings.reply_days}个工作日内答复。")
+    steps = (
+        f"市信访局在{settings.accept_days}个工作日内决定是否受理，受理后转办承办部门，"
+        f"承办部门在转办后{settings.reply_days}个工作日内答复。"
+    )
     if boards.POLICIES[code].confidential:
         return "举报内容保密，不公开，也不出现在请求列表中。" + steps
     return steps + "同意公开的信件受理后公开，联系方式不公开。"
@@ -177,8 +186,15 @@ async def list_requests(store: Store, args: Mapping[str, Any]) -> list[dict[str,
         found: list[Post] = []
         cursor = None
         while len(found) < REQUESTS_MAX:
-            page = await posting.list_posts(store, None, code, cursor=cursor, limit=PAGE_SIZE,
-                                            created_from=start, created_before=end)
+            page = await posting.list_posts(
+                store,
+                None,
+                code,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+                created_from=start,
+                created_before=end,
+            )
             found.extend(view.post for view in page.items if view.post.status in wanted)
             if page.next_cursor is None:
                 break
@@ -209,8 +225,11 @@ async def request_for_token(store: Store, token: Any) -> list[dict[str, Any]]:
     for acceptance; or ever: a private letter, a tax report) answers NotFound alike, so the
     answer tells nothing but what is public anyway; hence no rate limit is needed."""
     post = await cases.case_by_code(store, token)
-    if post is None or post.board not in SERVICES or not may_see(
-            post, boards.POLICIES[post.board], None):
+    if (
+        post is None
+        or post.board not in SERVICES
+        or not may_see(post, boards.POLICIES[post.board], None)
+    ):
         raise NotFound("没有与此 token 对应的公开请求（信件受理并公开后才有编号）")
     return [{"service_request_id": post.id, "token": token}]
 
@@ -220,7 +239,7 @@ def _request(context: _Context, post: Post, at: dt.datetime) -> dict[str, Any]:
     closed = post.status in workflow.CLOSED_CASE_STATUSES
     description = post.body if post.body.startswith(post.title) else f"{post.title}\n\n{post.body}"
     if len(description) > DESCRIPTION_MAX:
-        description = description[:DESCRIPTION_MAX - 1] + "…"
+        description = description[: DESCRIPTION_MAX - 1] + "…"
     return {
         "service_request_id": post.id,
         "status": "closed" if closed else "open",
@@ -234,7 +253,11 @@ def _request(context: _Context, post: Post, at: dt.datetime) -> dict[str, Any]:
         "updated_datetime": w3c(post.closed_at if closed and post.closed_at else post.updated_at),
         "expected_datetime": w3c(post.due_at),
         # No case has a location; the fields are there, empty, for clients that expect them.
-        "address": None, "address_id": None, "zipcode": None, "lat": None, "long": None,
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
         "media_url": None,
     }
 
@@ -307,8 +330,11 @@ def _moment(fields: Fields, name: str, value: Any, *, end: bool) -> dt.datetime 
             return stamp + dt.timedelta(milliseconds=1) if end else stamp
     except (ValueError, OverflowError):  # OverflowError: a day after 9999-12-31
         pass
-    fields.fail(name, "应为 W3C 日期时间（带时区），例如 2026-01-01T00:00:00+08:00、"
-                      "2026-01-01T00:00:00Z，或日期 2026-01-01")
+    fields.fail(
+        name,
+        "应为 W3C 日期时间（带时区），例如 2026-01-01T00:00:00+08:00、"
+        "2026-01-01T00:00:00Z，或日期 2026-01-01",
+    )
     return None
 
 
@@ -326,7 +352,9 @@ def _range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datet
         raise Invalid({"end_date": "应晚于 start_date"})
     # end is exclusive: one millisecond past the latest time included.
     if end - start > span + dt.timedelta(milliseconds=1):
-        raise Invalid({"end_date": msg("start_date 与 end_date 相隔不能超过 {days} 天", days=RANGE_DAYS)})
+        raise Invalid(
+            {"end_date": msg("start_date 与 end_date 相隔不能超过 {days} 天", days=RANGE_DAYS)}
+        )
     return start, end
 
 
@@ -339,8 +367,12 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     key = await apikeys.authenticate(store, data.get("api_key"))
     if key is None:
         given = data.get("api_key") not in (None, "")
-        raise Forbidden("api_key 无效或已被吊销，不能提交请求" if given
-                        else "缺少 api_key：提交请求需要管理员签发的密钥", code=KEY_REFUSED)
+        raise Forbidden(
+            "api_key 无效或已被吊销，不能提交请求"
+            if given
+            else "缺少 api_key：提交请求需要管理员签发的密钥",
+            code=KEY_REFUSED,
+        )
     code = data.get("service_code")
     if code is None or code == "":
         raise Invalid({"service_code": "必填"})
@@ -367,37 +399,57 @@ async def create_request(store: Store, data: Mapping[str, Any]) -> list[dict[str
     name = "".join(part for part in (last, first) if part)
     contact = "，".join(part for part in (name, phone, email) if part) or None
     if contact is not None and len(contact) > limits.CONTACT_MAX:
-        raise Invalid({"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=limits.CONTACT_MAX)})
+        raise Invalid(
+            {"email": msg("姓名、电话和邮箱合计最多 {count} 个字符", count=limits.CONTACT_MAX)}
+        )
     await throttle.reserve(store, throttle.OPEN311_POSTS_PER_KEY, key.id)
     writer = await _gateway(store, key) if not policy.visitors_may_post else None
     body = description + (f"\n\n地点：{place}" if place else "")
     try:
         view = await posting.create_post(
-            store, writer, code, {"title": _title(description), "body": body,
-                                  "contact": contact, "public": public,
-                                  "real_name": name or None,
-                                  # GeoReport has no field for them: a request reports a
-                                  # problem, and the bureau's moderators set the area by routing
-                                  "letter_type": OPEN311_LETTER_TYPE, "area": "city"},
+            store,
+            writer,
+            code,
+            {
+                "title": _title(description),
+                "body": body,
+                "contact": contact,
+                "public": public,
+                "real_name": name or None,
+                # GeoReport has no field for them: a request reports a
+                # problem, and the bureau's moderators set the area by routing
+                "letter_type": OPEN311_LETTER_TYPE,
+                "area": "city",
+            },
             # A report without an account counts against its key, not the gateway's address.
-            address=f"open311:{key.id}")
+            address=f"open311:{key.id}",
+        )
     except Invalid as error:
-        raise Invalid({OPEN311_FIELDS.get(name, name): why
-                       for name, why in error.fields.items()}) from error
+        raise Invalid(
+            {OPEN311_FIELDS.get(name, name): why for name, why in error.fields.items()}
+        ) from error
     context = await _context(store)
-    notice = (f"请保存查询码 {view.tracking_code}：凭它在本站“查询”页（/track）查看办理进度。"
-              + _notice(context, code))
+    notice = (
+        f"请保存查询码 {view.tracking_code}：凭它在本站“查询”页（/track）查看办理进度。"
+        + _notice(context, code)
+    )
     # A token, so no id (the specification: one or the other); the keys stay, empty, so that
     # every answer has the same shape.
-    return [{"service_request_id": None, "token": view.tracking_code,
-             "service_notice": notice, "account_id": None}]
+    return [
+        {
+            "service_request_id": None,
+            "token": view.tracking_code,
+            "service_notice": notice,
+            "account_id": None,
+        }
+    ]
 
 
 def _title(description: str) -> str:
     """The description's first line, without Markdown's heading or quote marks, shortened."""
     first_line = next((line.strip() for line in description.splitlines() if line.strip()), "")
     first_line = first_line.lstrip("#> ").strip() or first_line
-    return first_line if len(first_line) <= TITLE_CHARS else first_line[:TITLE_CHARS - 1] + "…"
+    return first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
 
 
 def _flag(fields: Fields, name: str, value: Any) -> bool:
@@ -428,7 +480,13 @@ def _place(fields: Fields, data: Mapping[str, Any]) -> str | None:
             except ValueError:
                 number = None
         if number is None or not -bound <= number <= bound:
-            fields.fail(name, msg("应为 -{bound} 到 {bound} 之间的数（WGS84），lat 与 long 须一起提供", bound=bound))
+            fields.fail(
+                name,
+                msg(
+                    "应为 -{bound} 到 {bound} 之间的数（WGS84），lat 与 long 须一起提供",
+                    bound=bound,
+                ),
+            )
         else:
             point.append(f"{number:.6f}")
     coordinates = f"（坐标 {point[0]}, {point[1]}）" if len(point) == 2 else ""
@@ -442,9 +500,14 @@ async def _gateway(store: Store, key: ApiKey) -> User:
     user = await store.get_user_by_name(username)
     if user is not None:
         return user
-    user = User(id=new_id(), username=username,
-                display_name=f"{key.name}（Open311）"[:DISPLAY_NAME_MAX], password_hash="",
-                roles=[Role.CITIZEN], disabled=True)
+    user = User(
+        id=new_id(),
+        username=username,
+        display_name=f"{key.name}（Open311）"[:DISPLAY_NAME_MAX],
+        password_hash="",
+        roles=[Role.CITIZEN],
+        disabled=True,
+    )
     try:
         await store.add_user(user)
     except Conflict:  # another request made it first

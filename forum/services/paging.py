@@ -1,4 +1,5 @@
 """Opaque cursors for lists ordered by (time, id): what the last item of a page was."""
+
 from __future__ import annotations
 
 import base64

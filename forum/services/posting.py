@@ -4,6 +4,7 @@ Every function takes the viewer (a User, or None for a visitor) and returns view
 with what this viewer may know of them and may do with them. Both the pages and the JSON API
 print these views, so the rules here hold for both.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,31 +17,62 @@ from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from forum.messages import msg, term
-from forum.model import (Event, Kind, Page, Post, PostFilter, Reply, ReplyKind, Revision, Status, User, is_id, new_id)
-from forum.services import (audit, decided, following, forms, notify, searching, settings,
-                            throttle)
+from forum.model import (
+    Event,
+    Kind,
+    Page,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyKind,
+    Revision,
+    Status,
+    User,
+    is_id,
+    new_id,
+)
+from forum.services import audit, decided, following, forms, notify, searching, settings, throttle
 from forum.services.paging import decode_cursor, encode_cursor
 from forum.services.fields import Fields, check_limit, required
-from forum.services.presenting import (BADGES, EDIT_WINDOW_MINUTES, SUPPORTED_KINDS, BoardView,
-                                       PostView, ReplyView, Thread, is_moderator, may_edit,
-                                       may_post, may_see, present_post, present_posts,
-                                       present_thread, reply_kind, step)
+from forum.services.presenting import (
+    BADGES,
+    EDIT_WINDOW_MINUTES,
+    SUPPORTED_KINDS,
+    BoardView,
+    PostView,
+    ReplyView,
+    Thread,
+    is_moderator,
+    may_edit,
+    may_post,
+    may_see,
+    present_post,
+    present_posts,
+    present_thread,
+    reply_kind,
+    step,
+)
 from forum.store.base import Store
 
 NEW_ACCOUNT_AGE = dt.timedelta(days=1)
 NEW_ACCOUNT_MAX_LINKS = 2
 
-__all__ = ["BoardView", "PostView", "ReplyView", "Thread", "EDIT_WINDOW_MINUTES",
-           "SUPPORTED_KINDS"]
+__all__ = ["BoardView", "PostView", "ReplyView", "Thread", "EDIT_WINDOW_MINUTES", "SUPPORTED_KINDS"]
 
 
 # boards --------------------------------------------------------------------------------------
 async def list_boards(store: Store, viewer: User | None) -> list[BoardView]:
     """The six boards in their fixed order, with the admin's settings."""
     settings = {b.slug: b for b in await store.list_boards()}
-    return [BoardView(settings[slug], boards.POLICIES[slug],
-                      may_post(boards.POLICIES[slug], settings[slug], viewer))
-            for slug in boards.BOARD_ORDER if slug in settings]
+    return [
+        BoardView(
+            settings[slug],
+            boards.POLICIES[slug],
+            may_post(boards.POLICIES[slug], settings[slug], viewer),
+        )
+        for slug in boards.BOARD_ORDER
+        if slug in settings
+    ]
 
 
 async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
@@ -56,29 +88,44 @@ async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
 
 # lists ---------------------------------------------------------------------------------------
 def _visible_statuses(policy: Policy, viewer: User | None, wanted: Any) -> tuple[Status, ...]:
-    allowed = (tuple(s for s in Status if s in _board_statuses(policy.kind))
-               if is_moderator(viewer) else boards.PUBLIC_STATUSES[policy.kind])
+    allowed = (
+        tuple(s for s in Status if s in _board_statuses(policy.kind))
+        if is_moderator(viewer)
+        else boards.PUBLIC_STATUSES[policy.kind]
+    )
     if wanted is None or wanted == "":
         return allowed
     fields = Fields()
-    chosen = fields.take(forms.POST_STATUS.among(s.value for s in _board_statuses(policy.kind)),
-                         "status", wanted)
+    chosen = fields.take(
+        forms.POST_STATUS.among(s.value for s in _board_statuses(policy.kind)), "status", wanted
+    )
     fields.done()
     return tuple(s for s in allowed if s.value == chosen)
 
 
 def _board_statuses(kind: Kind) -> tuple[Status, ...]:
-    extra = {Kind.DISCUSSION: (Status.PENDING, Status.HIDDEN),
-             Kind.CONSULTATION: (Status.PENDING, Status.HIDDEN),
-             Kind.CASE: (Status.SUBMITTED, Status.REJECTED),
-             Kind.BULLETIN: (Status.HIDDEN,)}[kind]
+    extra = {
+        Kind.DISCUSSION: (Status.PENDING, Status.HIDDEN),
+        Kind.CONSULTATION: (Status.PENDING, Status.HIDDEN),
+        Kind.CASE: (Status.SUBMITTED, Status.REJECTED),
+        Kind.BULLETIN: (Status.HIDDEN,),
+    }[kind]
     return boards.PUBLIC_STATUSES[kind] + extra
 
 
-async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: Any = None,
-                     category: Any = None, cursor: Any = None, limit: Any = None,
-                     created_from: dt.datetime | None = None,
-                     created_before: dt.datetime | None = None, before: Any = None) -> Page:
+async def list_posts(
+    store: Store,
+    viewer: User | None,
+    slug: Any,
+    *,
+    status: Any = None,
+    category: Any = None,
+    cursor: Any = None,
+    limit: Any = None,
+    created_from: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    before: Any = None,
+) -> Page:
     """A page of the board's posts the viewer may see, newest first, pinned ones first on the
     first page; only those created from `created_from` to before `created_before` when given
     (times the caller has checked). `cursor` goes on to the next page, `before` back to the one
@@ -92,17 +139,22 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         raise Invalid({"before": "不能与 cursor 同时使用"})
     statuses = _visible_statuses(board.policy, viewer, status)
     fields = Fields()
-    chosen_category = fields.take(forms.CATEGORY.among(board.settings.categories), "category",
-                                  category)
+    chosen_category = fields.take(
+        forms.CATEGORY.among(board.settings.categories), "category", category
+    )
     fields.done()
     if board.policy.confidential and not is_moderator(viewer):
         # Confidential boards list nothing to the public; their writers follow their own cases.
         return Page(items=[], next_cursor=None)
-    where = PostFilter(board=board.slug, statuses=statuses, category=chosen_category,
-                       created_from=created_from, created_before=created_before,
-                       # Only letters their writers chose to publish are listed to the public.
-                       public=True if board.policy.kind is Kind.CASE and not is_moderator(viewer)
-                       else None)
+    where = PostFilter(
+        board=board.slug,
+        statuses=statuses,
+        category=chosen_category,
+        created_from=created_from,
+        created_before=created_before,
+        # Only letters their writers chose to publish are listed to the public.
+        public=True if board.policy.kind is Kind.CASE and not is_moderator(viewer) else None,
+    )
     unpinned = _with(where, pinned=False)
     if back is not None:
         # The posts just above `before`, nearest first; when they are no more than a page, the
@@ -111,15 +163,17 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         if len(newer) > size:
             rest = list(reversed(newer[:size]))
             views = await present_posts(store, viewer, rest)
-            return Page(items=views, next_cursor=encode_cursor((rest[-1].created_at,
-                                                                rest[-1].id)),
-                        prev_cursor=encode_cursor((rest[0].created_at, rest[0].id)))
+            return Page(
+                items=views,
+                next_cursor=encode_cursor((rest[-1].created_at, rest[-1].id)),
+                prev_cursor=encode_cursor((rest[0].created_at, rest[0].id)),
+            )
     pinned: list[Post] = []
     if after is None:
         pinned = await store.list_posts(_with(where, pinned=True), None, size)
     rest = await store.list_posts(unpinned, after, size - len(pinned) + 1)
     more = len(rest) > size - len(pinned)
-    rest = rest[:size - len(pinned)]
+    rest = rest[: size - len(pinned)]
     posts = pinned + rest
     views = await present_posts(store, viewer, posts)
     next_cursor = None
@@ -128,8 +182,9 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
         # rest: a key after every post there is, so nothing of the board is out of reach.
         last = rest[-1] if rest else None
         next_cursor = encode_cursor((last.created_at, last.id) if last else BEFORE_ALL_POSTS)
-    prev_cursor = (encode_cursor((rest[0].created_at, rest[0].id))
-                   if after is not None and rest else None)
+    prev_cursor = (
+        encode_cursor((rest[0].created_at, rest[0].id)) if after is not None and rest else None
+    )
     return Page(items=views, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
@@ -137,8 +192,9 @@ async def list_posts(store: Store, viewer: User | None, slug: Any, *, status: An
 BEFORE_ALL_POSTS = (dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc), "f" * 24)
 
 
-async def list_own_posts(store: Store, viewer: User, *, cursor: Any = None,
-                         limit: Any = None) -> Page:
+async def list_own_posts(
+    store: Store, viewer: User, *, cursor: Any = None, limit: Any = None
+) -> Page:
     """The viewer's own posts in every board and status, newest first."""
     size = check_limit(limit)
     posts = await store.list_posts(PostFilter(author_id=viewer.id), decode_cursor(cursor), size + 1)
@@ -155,8 +211,9 @@ def _with(where: PostFilter, **changes: Any) -> PostFilter:
     return PostFilter(**{**where.__dict__, **changes})
 
 
-async def latest_by_board(store: Store, viewer: User | None, per_board: int = 5
-                          ) -> list[tuple[BoardView, list[PostView]]]:
+async def latest_by_board(
+    store: Store, viewer: User | None, per_board: int = 5
+) -> list[tuple[BoardView, list[PostView]]]:
     """The home page: each board with its newest posts the viewer may see."""
     result = []
     for board in await list_boards(store, viewer):
@@ -200,8 +257,10 @@ def _refuse_edit(post: Post, viewer: User) -> None:
     """Why this viewer may not edit this post now: not theirs, or past the window."""
     if not is_moderator(viewer) and post.author_id != viewer.id:
         raise Forbidden("只能修改自己的帖子", code="not_author")
-    raise Forbidden(msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
-                    code="edit_window_closed")
+    raise Forbidden(
+        msg("发帖 {minutes} 分钟后不能再修改", minutes=EDIT_WINDOW_MINUTES),
+        code="edit_window_closed",
+    )
 
 
 # writing -------------------------------------------------------------------------------------
@@ -219,8 +278,9 @@ def _is_official(viewer: User | None) -> bool:
     return viewer is not None and viewer.is_official
 
 
-async def _reserve_write(store: Store, viewer: User | None,
-                         address: str = "") -> throttle.Reservation | None:
+async def _reserve_write(
+    store: Store, viewer: User | None, address: str = ""
+) -> throttle.Reservation | None:
     """A place in the limit on how often one account (or, without one, one address) writes,
     taken before the write's slow work; None for officials, who are exempt. Raises
     RateLimited."""
@@ -244,15 +304,17 @@ def _held_for_review(viewer: User | None, html: str) -> bool:
     return young and text.count_links(html) > NEW_ACCOUNT_MAX_LINKS
 
 
-async def _needs_review(store: Store, viewer: User | None, title: str | None,
-                        body: str | None, html: str) -> bool:
+async def _needs_review(
+    store: Store, viewer: User | None, title: str | None, body: str | None, html: str
+) -> bool:
     """The review rules, on a new post and on every edit alike (an edit must not slip past
     them what a new post could not): too many links from a young account, or a sensitive
     word. Officials' texts are not held."""
     if _is_official(viewer):
         return False
     return _held_for_review(viewer, html) or bool(
-        settings.matching_words(await settings.sensitive_words(store), title, body))
+        settings.matching_words(await settings.sensitive_words(store), title, body)
+    )
 
 
 async def preview(body: Any) -> str:
@@ -268,11 +330,14 @@ async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> Boa
     (role, a closed board, or a board whose rules are not built yet)."""
     board = await get_board(store, viewer, slug)
     if board.policy.kind not in SUPPORTED_KINDS:
-        raise Forbidden(msg("“{board}”暂未开放在线提交", board=term(board.settings.name)),
-                        code="board_not_available")
+        raise Forbidden(
+            msg("“{board}”暂未开放在线提交", board=term(board.settings.name)),
+            code="board_not_available",
+        )
     if not board.settings.is_open:
-        raise Forbidden(msg("“{board}”已暂停提交", board=term(board.settings.name)),
-                        code="board_closed")
+        raise Forbidden(
+            msg("“{board}”已暂停提交", board=term(board.settings.name)), code="board_closed"
+        )
     if viewer is None and not board.policy.visitors_may_post:
         raise NotLoggedIn()
     if not board.may_post:
@@ -280,10 +345,9 @@ async def board_for_writing(store: Store, viewer: User | None, slug: Any) -> Boa
     return board
 
 
-
-
-async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[str, Any], *,
-                      address: str = "") -> PostView:
+async def create_post(
+    store: Store, viewer: User | None, slug: Any, data: dict[str, Any], *, address: str = ""
+) -> PostView:
     """Open a post in a board: a discussion, a question, a case or a hotline bulletin, each with
     its board's fields. A case comes back with its tracking code (shown once). Raises NotFound
     (board), NotLoggedIn, Forbidden (role, closed board), Invalid, RateLimited."""
@@ -292,10 +356,14 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     fields = Fields()
     title = fields.take(forms.TITLE, "title", data.get("title"))
     body = fields.take(forms.BODY, "body", data.get("body"))
-    category = fields.take(forms.CATEGORY.among(board.settings.categories), "category",
-                           data.get("category"))
-    anonymous = fields.take(dataclasses.replace(forms.ANONYMOUS, default=viewer is None),
-                            "anonymous", data.get("anonymous"))
+    category = fields.take(
+        forms.CATEGORY.among(board.settings.categories), "category", data.get("category")
+    )
+    anonymous = fields.take(
+        dataclasses.replace(forms.ANONYMOUS, default=viewer is None),
+        "anonymous",
+        data.get("anonymous"),
+    )
     if anonymous and not policy.anonymity:
         fields.fail("anonymous", "此栏目不能匿名")
     extra = await _kind_fields(store, fields, policy, data, viewer)
@@ -310,20 +378,35 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
         at = now()
         status = boards.INITIAL_STATUS[policy.kind]
         if status in (Status.PUBLISHED, Status.OPEN) and await _needs_review(
-                store, viewer, title, body, html):
+            store, viewer, title, body, html
+        ):
             # Held, never dropped: a moderator approves or hides it from the queue.
             status = Status.PENDING
         code = None
         if policy.kind is Kind.CASE:
             code = security.new_tracking_code()
             calendar = await settings.load_calendar(store)
-            extra.update(tracking_hash=security.tracking_hash(code),
-                         accept_due_at=calendar.due(at, board.settings.accept_days))
-        post = Post(id=new_id(), board=board.slug, title=title, body=body, html=html,
-                    author_id=viewer.id if viewer else None, status=status, created_at=at,
-                    updated_at=at, category=category, anonymous=anonymous, **extra)
-        event = Event(new_id(), post.id, at, viewer.id if viewer else None, "create", None,
-                      status.value)
+            extra.update(
+                tracking_hash=security.tracking_hash(code),
+                accept_due_at=calendar.due(at, board.settings.accept_days),
+            )
+        post = Post(
+            id=new_id(),
+            board=board.slug,
+            title=title,
+            body=body,
+            html=html,
+            author_id=viewer.id if viewer else None,
+            status=status,
+            created_at=at,
+            updated_at=at,
+            category=category,
+            anonymous=anonymous,
+            **extra,
+        )
+        event = Event(
+            new_id(), post.id, at, viewer.id if viewer else None, "create", None, status.value
+        )
         await store.add_post(post, event)
         await store.index_post(post.id, terms)
         if policy.kind is Kind.BULLETIN:
@@ -337,32 +420,44 @@ async def create_post(store: Store, viewer: User | None, slug: Any, data: dict[s
     return view
 
 
-async def _kind_fields(store: Store, fields: Fields, policy: Policy,
-                       data: dict[str, Any], viewer: User | None) -> dict[str, Any]:
+async def _kind_fields(
+    store: Store, fields: Fields, policy: Policy, data: dict[str, Any], viewer: User | None
+) -> dict[str, Any]:
     """The fields only some boards have: a letter's contact and publicity, a bulletin's
     hotline case number, call date and department (the writer's own, unless a moderator
     publishes: a reply speaks in the name of the office that gave it)."""
     typed = _typed_fields(fields, policy, data)
     if policy.kind is Kind.CASE:
-        contact = fields.take(dataclasses.replace(forms.CONTACT, required=policy.real_name),
-                              "contact", data.get("contact"))
-        real_name = (fields.take(forms.REAL_NAME, "real_name", data.get("real_name"))
-                     if policy.real_name else None)
+        contact = fields.take(
+            dataclasses.replace(forms.CONTACT, required=policy.real_name),
+            "contact",
+            data.get("contact"),
+        )
+        real_name = (
+            fields.take(forms.REAL_NAME, "real_name", data.get("real_name"))
+            if policy.real_name
+            else None
+        )
         public = fields.take(forms.PUBLIC, "public", data.get("public"))
         if public and policy.confidential:
             fields.fail("public", "举报内容不公开")
         return {"contact": contact, "public": public, "real_name": real_name, **typed}
     if policy.kind is Kind.BULLETIN:
         departments = {d.slug for d in await store.list_departments()}
-        department = fields.take(forms.DEPARTMENT.among(sorted(departments)), "department",
-                                 data.get("department"))
-        if department is not None and not is_moderator(viewer) and (
-                viewer is None or department != viewer.department):
+        department = fields.take(
+            forms.DEPARTMENT.among(sorted(departments)), "department", data.get("department")
+        )
+        if (
+            department is not None
+            and not is_moderator(viewer)
+            and (viewer is None or department != viewer.department)
+        ):
             fields.fail("department", "只能以本部门的名义发布")
         return {
             "case_number": fields.take(forms.CASE_NUMBER, "case_number", data.get("case_number")),
             "received_on": fields.take(forms.RECEIVED_ON, "received_on", data.get("received_on")),
-            "department": department, **typed,
+            "department": department,
+            **typed,
         }
     return {}
 
@@ -371,12 +466,15 @@ def _typed_fields(fields: Fields, policy: Policy, data: dict[str, Any]) -> dict[
     """A letter's (or hotline call's) type and area, on the boards that have them."""
     if not policy.typed:
         return {}
-    return {"letter_type": fields.take(forms.LETTER_TYPE, "letter_type", data.get("letter_type")),
-            "area": fields.take(forms.AREA, "area", data.get("area"))}
+    return {
+        "letter_type": fields.take(forms.LETTER_TYPE, "letter_type", data.get("letter_type")),
+        "area": fields.take(forms.AREA, "area", data.get("area")),
+    }
 
 
-async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
-                    ) -> PostView:
+async def edit_post(
+    store: Store, viewer: User | None, post_id: Any, data: dict[str, Any]
+) -> PostView:
     """Change title and/or body; the author within EDIT_WINDOW_MINUTES, moderators always. The
     earlier text is kept as a revision. Raises NotLoggedIn, NotFound, Forbidden, Invalid."""
     if viewer is None:
@@ -405,19 +503,32 @@ async def edit_post(store: Store, viewer: User | None, post_id: Any, data: dict[
         changes["body"] = body
         changes["html"] = await _render(body)
     if workflow.allows_now(policy.kind, "hold", post.status) and await _needs_review(
-            store, viewer, title, body, changes.get("html", post.html)):
+        store, viewer, title, body, changes.get("html", post.html)
+    ):
         changes["status"] = workflow.step(policy.kind, "hold", post.status, REVIEW_RULES)
     revision = Revision(new_id(), post.id, post.title, post.body, viewer.id, at)
-    event = Event(new_id(), post.id, at, viewer.id, "edit", post.status.value,
-                  changes.get("status", post.status).value)
-    terms = await searching.terms_of(changes.get("title", post.title),
-                                     changes.get("body", post.body))
+    event = Event(
+        new_id(),
+        post.id,
+        at,
+        viewer.id,
+        "edit",
+        post.status.value,
+        changes.get("status", post.status).value,
+    )
+    terms = await searching.terms_of(
+        changes.get("title", post.title), changes.get("body", post.body)
+    )
     async with decided.unit_decided_from(store, post):
         # Conditional on the text and status the edit was decided from: of two edits (or an
         # edit and a moderator's hiding) at once, one wins and the other gets 409.
         updated = await store.update_post(
-            post.id, changes, revision=revision, event=event,
-            expect={"status": post.status, "updated_at": post.updated_at})
+            post.id,
+            changes,
+            revision=revision,
+            event=event,
+            expect={"status": post.status, "updated_at": post.updated_at},
+        )
         await store.index_post(post.id, terms)
     (view,) = await present_posts(store, viewer, [updated])
     return view
@@ -444,16 +555,22 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     # The reply, its post's new status and event, the writer's notification and mail and the
     # audit entry: one unit, one commit (and one disk flush). The place reserved under the
     # write limit is given back when the unit is refused.
-    async with (throttle.released_if_refused(store, place),
-                decided.unit_decided_from(store, post)):
+    async with throttle.released_if_refused(store, place), decided.unit_decided_from(store, post):
         at = now()
         reply = Reply(new_id(), post.id, viewer.id, text_body, html, kind, at, board=post.board)
         changes: dict[str, Any] = {"updated_at": at}
         event = None
         if new_status is not post.status:
             changes["status"] = new_status
-            event = Event(new_id(), post.id, at, viewer.id, workflow.reply_action(kind),
-                          post.status.value, new_status.value)
+            event = Event(
+                new_id(),
+                post.id,
+                at,
+                viewer.id,
+                workflow.reply_action(kind),
+                post.status.value,
+                new_status.value,
+            )
         if kind is ReplyKind.OFFICIAL and post.replied_at is None:
             changes["replied_at"] = at
         if kind is ReplyKind.OFFICIAL and post.supervised:
@@ -461,16 +578,19 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         # Conditional on the status and department the reply was decided from: a reply racing
         # a return, a rating or a close gets 409 instead of landing on a case that moved on.
         replied = await store.add_reply(
-            reply, changes, event, expect={"status": post.status, "department": post.department})
+            reply, changes, event, expect={"status": post.status, "department": post.department}
+        )
         told = await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
         # The post's followers (and a department's, for its official reply on a public case),
         # all but the writer just told and whoever replied.
         await following.tell_of_reply(store, replied, kind, viewer, told)
         if kind is ReplyKind.OFFICIAL:
-            await audit.record(store, viewer, "official_reply", f"post:{post.id}",
-                               detail={"reply_id": reply.id})
-    thread = await present_thread(store, viewer, post, await get_board(store, viewer, post.board),
-                                  [reply], [], [])
+            await audit.record(
+                store, viewer, "official_reply", f"post:{post.id}", detail={"reply_id": reply.id}
+            )
+    thread = await present_thread(
+        store, viewer, post, await get_board(store, viewer, post.board), [reply], [], []
+    )
     return thread.replies[0]
 
 
@@ -478,8 +598,12 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
 REVIEW_RULES = frozenset({workflow.Party.SYSTEM})
 
 # What a reply tells the post's writer (their own follow-ups tell nobody: see tell_author).
-REPLY_NOTICE = {ReplyKind.COMMENT: "reply", ReplyKind.FOLLOW_UP: "reply",
-                ReplyKind.ANSWER: "answer", ReplyKind.OFFICIAL: "official"}
+REPLY_NOTICE = {
+    ReplyKind.COMMENT: "reply",
+    ReplyKind.FOLLOW_UP: "reply",
+    ReplyKind.ANSWER: "answer",
+    ReplyKind.OFFICIAL: "official",
+}
 
 
 def _reply_refusal(policy: Policy) -> str:
@@ -500,4 +624,5 @@ async def public_feed(store: Store, slug: Any) -> tuple[BoardView, list[PostView
         raise NotFound("栏目不存在")
     page = await list_posts(store, None, slug, limit=FEED_ENTRIES)
     return board, [view for view in page.items if not view.post.pinned] + [
-        view for view in page.items if view.post.pinned]
+        view for view in page.items if view.post.pinned
+    ]

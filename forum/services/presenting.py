@@ -4,6 +4,7 @@ This is the one place that decides visibility, anonymity, who reads personal dat
 the actions offered; every service that returns posts or replies builds its views here. What
 the others read of each text field is forum/privacy.py's to decide.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,18 @@ from forum import boards, privacy, workflow
 from forum.boards import Policy
 from forum.clock import now
 from forum.errors import Conflict
-from forum.model import (BoardSettings, Event, Kind, Post, Reply, ReplyKind, Revision, Role,
-                         Status, User)
+from forum.model import (
+    BoardSettings,
+    Event,
+    Kind,
+    Post,
+    Reply,
+    ReplyKind,
+    Revision,
+    Role,
+    Status,
+    User,
+)
 from forum.store.base import Store
 
 EDIT_WINDOW_MINUTES = 30
@@ -57,7 +68,7 @@ class PostView:
     author: Author | None
     may_edit: bool = False
     may_reply: bool = False
-    may_moderate: bool = False       # marks that are not steps: lock, pin, dismissing flags
+    may_moderate: bool = False  # marks that are not steps: lock, pin, dismissing flags
     overdue: bool = False
     tracking_code: str | None = None  # only right after a case is submitted
     # The lifecycle actions this viewer may take now, as workflow.offered gives them: pages
@@ -106,6 +117,7 @@ class Thread:
 @dataclass
 class EventView:
     """One step of a case as its writer sees it: when, who (by office, not by name), what."""
+
     event: Event
     actor: str
 
@@ -135,16 +147,24 @@ def may_answer(policy: Policy, viewer: User | None) -> bool:
 def is_routed_staff(post: Post, viewer: User | None) -> bool:
     """Staff of the department a case is routed to (the case's department is cleared when it
     goes back to the moderators)."""
-    return (viewer is not None and viewer.has(Role.STAFF) and post.department is not None
-            and viewer.department == post.department
-            and boards.POLICIES[post.board].kind is Kind.CASE)
+    return (
+        viewer is not None
+        and viewer.has(Role.STAFF)
+        and post.department is not None
+        and viewer.department == post.department
+        and boards.POLICIES[post.board].kind is Kind.CASE
+    )
 
 
 def is_helper_staff(post: Post, viewer: User | None) -> bool:
     """Staff of a helper department (协办) of a routed case: they see it and add notes."""
-    return (viewer is not None and viewer.has(Role.STAFF) and viewer.department is not None
-            and viewer.department in post.helpers
-            and boards.POLICIES[post.board].kind is Kind.CASE)
+    return (
+        viewer is not None
+        and viewer.has(Role.STAFF)
+        and viewer.department is not None
+        and viewer.department in post.helpers
+        and boards.POLICIES[post.board].kind is Kind.CASE
+    )
 
 
 def is_insider(post: Post, viewer: User | None) -> bool:
@@ -221,7 +241,8 @@ def may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
     if is_moderator(viewer):
         return True
     return is_author(post, viewer) and at - post.created_at <= dt.timedelta(
-        minutes=EDIT_WINDOW_MINUTES)
+        minutes=EDIT_WINDOW_MINUTES
+    )
 
 
 def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | None:
@@ -241,8 +262,7 @@ def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | N
     return None
 
 
-def may_reply(post: Post, policy: Policy, viewer: User | None,
-              actions: frozenset[str]) -> bool:
+def may_reply(post: Post, policy: Policy, viewer: User | None, actions: frozenset[str]) -> bool:
     kind = reply_kind(post, policy, viewer)
     return kind is not None and not post.locked and workflow.reply_action(kind) in actions
 
@@ -251,8 +271,11 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) 
     """The writer, moderators, staff of the routed department and those who answered this post
     see phone numbers, ID numbers, e-mail addresses and contact data as written; everyone else
     sees them masked."""
-    return is_insider(post, viewer) or is_author(post, viewer) or (
-        viewer is not None and viewer.id in answerer_ids)
+    return (
+        is_insider(post, viewer)
+        or is_author(post, viewer)
+        or (viewer is not None and viewer.id in answerer_ids)
+    )
 
 
 # building views ------------------------------------------------------------------------------
@@ -276,8 +299,7 @@ def _author(user: User | None, policy: Policy | None = None) -> Author | None:
     badge = None
     if policy is not None:
         badge = next((BADGES[r] for r in policy.answerers if r in BADGES and user.has(r)), None)
-    return Author(user.username, user.display_name, badge,
-                  list(user.specialties) if badge else [])
+    return Author(user.username, user.display_name, badge, list(user.specialties) if badge else [])
 
 
 def _reply_author(user: User | None, reply: Reply, policy: Policy) -> Author | None:
@@ -291,23 +313,45 @@ def _reply_author(user: User | None, reply: Reply, policy: Policy) -> Author | N
 def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> bool:
     """An anonymous asker is 网友 to everyone but themselves and moderators, on the question
     and on their own follow-ups alike."""
-    return (post.anonymous and author_id is not None and author_id == post.author_id
-            and not is_moderator(viewer) and not is_author(post, viewer))
+    return (
+        post.anonymous
+        and author_id is not None
+        and author_id == post.author_id
+        and not is_moderator(viewer)
+        and not is_author(post, viewer)
+    )
 
 
 async def present_posts(store: Store, viewer: User | None, posts: list[Post]) -> list[PostView]:
     """Views of posts for a list, where answerers are not known: masked unless the viewer
     wrote the post or moderates."""
-    users = await store.get_users([*(p.author_id for p in posts if p.author_id),
-                                   *(p.officer_id for p in posts if p.officer_id)])
-    return [present_post(p, viewer, users.get(p.author_id) if p.author_id else None, set(),
-                         officer=users.get(p.officer_id) if p.officer_id else None)
-            for p in posts]
+    users = await store.get_users(
+        [
+            *(p.author_id for p in posts if p.author_id),
+            *(p.officer_id for p in posts if p.officer_id),
+        ]
+    )
+    return [
+        present_post(
+            p,
+            viewer,
+            users.get(p.author_id) if p.author_id else None,
+            set(),
+            officer=users.get(p.officer_id) if p.officer_id else None,
+        )
+        for p in posts
+    ]
 
 
-def present_post(post: Post, viewer: User | None, author: User | None,
-                 answerer_ids: set[str], *, holds_code: bool = False,
-                 officer: User | None = None) -> PostView:
+def present_post(
+    post: Post,
+    viewer: User | None,
+    author: User | None,
+    answerer_ids: set[str],
+    *,
+    holds_code: bool = False,
+    officer: User | None = None,
+) -> PostView:
     """`holds_code`: the viewer showed the case's tracking code, so they read it as its writer
     does (but act on nothing: the code is for following, not for changing)."""
     policy = boards.POLICIES[post.board]
@@ -323,11 +367,21 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
-    actions = frozenset() if holds_code and viewer is None else workflow.offered(
-        policy.kind, post.status, parties(post, policy, viewer))
-    supplement = holds_code and viewer is None and any(
-        action in workflow.offered(policy.kind, post.status, code_holder_parties(policy, action))
-        for action in CODE_HOLDER_ACTIONS) and not post.locked
+    actions = (
+        frozenset()
+        if holds_code and viewer is None
+        else workflow.offered(policy.kind, post.status, parties(post, policy, viewer))
+    )
+    supplement = (
+        holds_code
+        and viewer is None
+        and any(
+            action
+            in workflow.offered(policy.kind, post.status, code_holder_parties(policy, action))
+            for action in CODE_HOLDER_ACTIONS
+        )
+        and not post.locked
+    )
     return PostView(
         post=shown,
         author=None if _hides_author(post, post.author_id, viewer) else _author(author),
@@ -342,13 +396,26 @@ def present_post(post: Post, viewer: User | None, author: User | None,
     )
 
 
-async def present_thread(store: Store, viewer: User | None, post: Post, board: BoardView,
-                         replies: list[Reply], revisions: list[Revision], events: list[Event],
-                         *, holds_code: bool = False) -> Thread:
+async def present_thread(
+    store: Store,
+    viewer: User | None,
+    post: Post,
+    board: BoardView,
+    replies: list[Reply],
+    revisions: list[Revision],
+    events: list[Event],
+    *,
+    holds_code: bool = False,
+) -> Thread:
     answerer_ids = {r.author_id for r in replies if r.kind is ReplyKind.ANSWER and r.author_id}
     actor_ids = [e.actor_id for e in events if e.actor_id]
-    users = await store.get_users([a for a in [post.author_id, *(r.author_id for r in replies),
-                                               *actor_ids, post.officer_id] if a])
+    users = await store.get_users(
+        [
+            a
+            for a in [post.author_id, *(r.author_id for r in replies), *actor_ids, post.officer_id]
+            if a
+        ]
+    )
     unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
     policy = board.policy
     if not is_insider(post, viewer):
@@ -357,13 +424,22 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
-        ReplyView(reply=r if unmasked else public_form(r, privacy.public_reply),
-                  author=None if _hides_author(post, r.author_id, viewer) else _reply_author(
-                      users.get(r.author_id) if r.author_id else None, r, policy))
-        for r in ordered]
-    view = present_post(post, viewer, users.get(post.author_id) if post.author_id else None,
-                        answerer_ids, holds_code=holds_code,
-                        officer=users.get(post.officer_id) if post.officer_id else None)
+        ReplyView(
+            reply=r if unmasked else public_form(r, privacy.public_reply),
+            author=None
+            if _hides_author(post, r.author_id, viewer)
+            else _reply_author(users.get(r.author_id) if r.author_id else None, r, policy),
+        )
+        for r in ordered
+    ]
+    view = present_post(
+        post,
+        viewer,
+        users.get(post.author_id) if post.author_id else None,
+        answerer_ids,
+        holds_code=holds_code,
+        officer=users.get(post.officer_id) if post.officer_id else None,
+    )
     follows = policy.kind is Kind.CASE and (holds_code or unmasked)
     offices = {d.slug: d.name for d in await store.list_departments()} if follows else {}
     if not view.insider:
@@ -371,15 +447,20 @@ async def present_thread(store: Store, viewer: User | None, post: Post, board: B
         # is theirs; the writer follows the case's steps and the decisions that concern them.
         events = [e for e in events if e.action not in OFFICE_EVENTS]
     return Thread(
-        post=view, board=board, replies=reply_views, edited=bool(revisions),
+        post=view,
+        board=board,
+        replies=reply_views,
+        edited=bool(revisions),
         events=[_event_view(e, users, post, offices) for e in events] if follows else [],
         # Earlier texts stay with the author and moderators: an edit may have removed something
         # its writer regretted publishing.
-        revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [])
+        revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [],
+    )
 
 
-def _event_view(event: Event, users: dict[str, User], post: Post,
-                offices: dict[str, str]) -> EventView:
+def _event_view(
+    event: Event, users: dict[str, User], post: Post, offices: dict[str, str]
+) -> EventView:
     # The writer learns which office acted, never which official: staff names stay private.
     user = users.get(event.actor_id) if event.actor_id else None
     if user is None:

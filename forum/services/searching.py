@@ -1,5 +1,6 @@
 """Finding what the viewer may see: full-text search in Chinese, similar answered questions,
 and keeping the index up to date."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import PostView, is_moderator, may_see, present_posts
 from forum.store.base import Store
 
-PAGES_MAX = 20          # a result list is read from the top; deeper pages are not offered
+PAGES_MAX = 20  # a result list is read from the top; deeper pages are not offered
 SIMILAR_MAX = 5
 # A search reads at most this many of the best hits it may show, to count them and, for
 # `newest`, to put them in order by time; beyond it the count is shown as "N+".
@@ -28,7 +29,7 @@ ANSWERED = (Status.ANSWERED, Status.RESOLVED)
 @dataclass
 class Result:
     view: PostView
-    snippet: str        # escaped HTML with <mark> around the query's words
+    snippet: str  # escaped HTML with <mark> around the query's words
     score: float
 
 
@@ -39,7 +40,7 @@ class Results:
     board: str | None
     items: list[Result]
     next_cursor: str | None
-    total: int = 0              # matching posts the viewer may see, counted up to COUNT_MAX
+    total: int = 0  # matching posts the viewer may see, counted up to COUNT_MAX
     total_capped: bool = False  # there are more than `total` (or the store ranked no further)
     sort: str = "relevance"
     # knowledge-base entries matching the query, shown before the posts (first page only)
@@ -71,8 +72,13 @@ def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:
         policy = boards.POLICIES[slug]
         if policy.confidential:
             continue
-        filters.append(PostFilter(board=slug, statuses=boards.PUBLIC_STATUSES[policy.kind],
-                                  public=True if policy.kind is Kind.CASE else None))
+        filters.append(
+            PostFilter(
+                board=slug,
+                statuses=boards.PUBLIC_STATUSES[policy.kind],
+                public=True if policy.kind is Kind.CASE else None,
+            )
+        )
     if viewer is not None:
         filters.append(PostFilter(boards=slugs, author_id=viewer.id))
         if viewer.has(Role.STAFF) and viewer.department:
@@ -89,9 +95,19 @@ def _offset(cursor: Any, size: int) -> int:
     return int(cursor)
 
 
-async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any = None,
-                       cursor: Any = None, limit: Any = None, address: str = "",
-                       sort: Any = None, since: Any = None, until: Any = None) -> Results:
+async def search_posts(
+    store: Store,
+    viewer: User | None,
+    q: Any,
+    *,
+    board: Any = None,
+    cursor: Any = None,
+    limit: Any = None,
+    address: str = "",
+    sort: Any = None,
+    since: Any = None,
+    until: Any = None,
+) -> Results:
     """Posts the viewer may see that match the query, best first (`sort="newest"`: newest
     first), created from `since` to before `until` (dates, YYYY-MM-DD, in the city's time, as
     on the statistics page), with highlighted snippets and how many there are, counted up to
@@ -107,13 +123,17 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     size = check_limit(limit)
     offset = _offset(cursor, size)
     if viewer is None:
-        await throttle.reserve(store, throttle.SEARCHES_PER_ADDRESS,
-                               throttle.address_range(address))
+        await throttle.reserve(
+            store, throttle.SEARCHES_PER_ADDRESS, throttle.address_range(address)
+        )
     # Both segmentations in one thread hop (the knowledge base's words for the first page).
-    terms, words = await asyncio.to_thread(lambda: (
-        search.query_terms(query), search.content_words(query) if offset == 0 else []))
-    where = [dataclasses.replace(one, created_from=start, created_before=end)
-             for one in visible_filters(viewer, chosen)]
+    terms, words = await asyncio.to_thread(
+        lambda: (search.query_terms(query), search.content_words(query) if offset == 0 else [])
+    )
+    where = [
+        dataclasses.replace(one, created_from=start, created_before=end)
+        for one in visible_filters(viewer, chosen)
+    ]
     # The best COUNT_MAX + 1 hits are read at once, to count them; the store ranks only the
     # newest ~500 posts of each term, so the count is of those at most and says so when capped.
     # `newest` orders these same hits by time, in the service: it is the newest of the best
@@ -127,36 +147,56 @@ async def search_posts(store: Store, viewer: User | None, q: Any, *, board: Any 
     ranks = ranks[:COUNT_MAX]
     if order == "newest":
         ranks.sort(key=lambda rank: (rank.created_at, rank.post_id), reverse=True)
-    page = ranks[offset:offset + size + 1]
+    page = ranks[offset : offset + size + 1]
     shown = page[:size]
     posts = {post.id: post for post in await store.get_posts([rank.post_id for rank in shown])}
     # The posts are read after the ranking: one hidden, held or made private in between (or
     # moved to another board) is left out rather than shown to someone who may not see it.
-    kept = [rank for rank in shown if rank.post_id in posts and _still_found(
-        posts[rank.post_id], viewer, chosen)]
+    kept = [
+        rank
+        for rank in shown
+        if rank.post_id in posts and _still_found(posts[rank.post_id], viewer, chosen)
+    ]
     views = await present_posts(store, viewer, [posts[rank.post_id] for rank in kept])
-    items = [Result(view, _snippet(view.post, terms), rank.score)
-             for view, rank in zip(views, kept)]
+    items = [
+        Result(view, _snippet(view.post, terms), rank.score) for view, rank in zip(views, kept)
+    ]
     more = len(page) > size and offset + size < size * PAGES_MAX
     entries = []
     if offset == 0:
         entries = await matching_faq(store, words, chosen, title_only=False)
-    return Results(query, terms, chosen, items, str(offset + size) if more else None,
-                   total=len(ranks), total_capped=capped, sort=order, faq=entries)
+    return Results(
+        query,
+        terms,
+        chosen,
+        items,
+        str(offset + size) if more else None,
+        total=len(ranks),
+        total_capped=capped,
+        sort=order,
+        faq=entries,
+    )
 
 
 def _still_found(post: Post, viewer: User | None, board: str | None) -> bool:
     return (board is None or post.board == board) and may_see(
-        post, boards.POLICIES[post.board], viewer)
+        post, boards.POLICIES[post.board], viewer
+    )
 
 
 # The knowledge base ----------------------------------------------------------------------------
-FAQ_SHOWN = 3           # entries shown above a search's or a draft's similar questions
-FAQ_CANDIDATES = 500    # the newest entries (of the board, or of all) read to match
+FAQ_SHOWN = 3  # entries shown above a search's or a draft's similar questions
+FAQ_CANDIDATES = 500  # the newest entries (of the board, or of all) read to match
 
 
-async def matching_faq(store: Store, words: list[str], board: str | None, *,
-                       title_only: bool, among: list[str] | None = None) -> list[FaqEntry]:
+async def matching_faq(
+    store: Store,
+    words: list[str],
+    board: str | None,
+    *,
+    title_only: bool,
+    among: list[str] | None = None,
+) -> list[FaqEntry]:
     """Up to FAQ_SHOWN knowledge-base entries of `board` (of every board when None) holding
     the content words `words`, most words in the question first, then most in all, then
     newest. `title_only` (similar questions): by the rule close_enough applies to posts, the
@@ -167,8 +207,9 @@ async def matching_faq(store: Store, words: list[str], board: str | None, *,
     entries = await store.list_faq(board, None, FAQ_CANDIDATES)
     ranked = []
     for order, entry in enumerate(entries):
-        if boards.POLICIES[entry.board].confidential or (among is not None
-                                                          and entry.board not in among):
+        if boards.POLICIES[entry.board].confidential or (
+            among is not None and entry.board not in among
+        ):
             continue
         answer = _plain_text(entry.answer_html)
         if title_only:
@@ -234,12 +275,13 @@ def close_enough(words: list[str], title: str, body: str) -> tuple[int, int] | N
 
 @dataclass
 class Similar:
-    items: list[PostView]     # answered public questions like the draft's title
-    faq: list[FaqEntry]       # knowledge-base entries like it, shown first
+    items: list[PostView]  # answered public questions like the draft's title
+    faq: list[FaqEntry]  # knowledge-base entries like it, shown first
 
 
-async def similar(store: Store, viewer: User | None, title: Any, *, board: Any = None
-                  ) -> list[PostView]:
+async def similar(
+    store: Store, viewer: User | None, title: Any, *, board: Any = None
+) -> list[PostView]:
     """Up to five answered public questions like `title`, for someone about to ask: of the
     consultation board `board` when given (else of every one), sharing real words with the
     title (function words like 怎么 do not count), closest first; [] when none is close.
@@ -247,8 +289,9 @@ async def similar(store: Store, viewer: User | None, title: Any, *, board: Any =
     return (await similar_with_faq(store, viewer, title, board=board)).items
 
 
-async def similar_with_faq(store: Store, viewer: User | None, title: Any, *,
-                           board: Any = None) -> Similar:
+async def similar_with_faq(
+    store: Store, viewer: User | None, title: Any, *, board: Any = None
+) -> Similar:
     """similar(), and the knowledge-base entries of those boards whose question is as close
     (up to FAQ_SHOWN), shown before the questions. Raises Invalid (title, board)."""
     fields = Fields()
@@ -259,15 +302,18 @@ async def similar_with_faq(store: Store, viewer: User | None, title: Any, *,
     words = await asyncio.to_thread(search.content_words, wanted)
     if not words:
         return Similar([], [])
-    entries = await matching_faq(store, words, chosen, title_only=True,
-                                 among=consultation_boards())
+    entries = await matching_faq(store, words, chosen, title_only=True, among=consultation_boards())
     return Similar(await _similar_posts(store, viewer, wanted, words, chosen), entries)
 
 
-async def _similar_posts(store: Store, viewer: User | None, wanted: str, words: list[str],
-                         chosen: str | None) -> list[PostView]:
-    terms = [term for term in await asyncio.to_thread(search.query_terms, wanted)
-             if term not in search.FUNCTION_WORDS]
+async def _similar_posts(
+    store: Store, viewer: User | None, wanted: str, words: list[str], chosen: str | None
+) -> list[PostView]:
+    terms = [
+        term
+        for term in await asyncio.to_thread(search.query_terms, wanted)
+        if term not in search.FUNCTION_WORDS
+    ]
     slugs = [chosen] if chosen else consultation_boards()
     where = [PostFilter(board=slug, statuses=ANSWERED) for slug in slugs]
     hits = await store.search_posts(terms, where, 0, SIMILAR_CANDIDATES)
@@ -281,8 +327,9 @@ async def _similar_posts(store: Store, viewer: User | None, wanted: str, words: 
     return await present_posts(store, viewer, [item[3] for item in ranked[:SIMILAR_MAX]])
 
 
-async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None] | None = None
-                  ) -> int:
+async def reindex(
+    store: Store, progress: Callable[[int], Awaitable[None] | None] | None = None
+) -> int:
     """Index every post again (after a change of segmentation, or a restore). Returns the count;
     `progress(done)` is called after each batch."""
     done, after = 0, None
@@ -291,7 +338,8 @@ async def reindex(store: Store, progress: Callable[[int], Awaitable[None] | None
         # A batch segmented in one thread call and stored in one transaction: one commit per
         # 500 posts, where one per post cost about 1.5 ms each.
         terms = await asyncio.to_thread(
-            lambda: [_public_terms(post.title, post.body) for post in batch])
+            lambda: [_public_terms(post.title, post.body) for post in batch]
+        )
         await store.index_posts([(post.id, post_terms) for post, post_terms in zip(batch, terms)])
         done += len(batch)
         if progress is not None:

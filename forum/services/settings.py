@@ -1,5 +1,6 @@
 """Settings admins keep in the store: their additions to the holiday calendar and the
 sensitive-word list."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,9 +22,9 @@ CALENDAR_KEY = "calendar"
 WORDS_KEY = "sensitive_words"
 WORDS_MAX = 2000
 WORD_MAX_CHARS = 40
-DAYS_MAX = 400             # entries in each of the admins' lists
+DAYS_MAX = 400  # entries in each of the admins' lists
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-DAY_SHOWN_CHARS = 20       # of a wrong entry, quoted back in the error
+DAY_SHOWN_CHARS = 20  # of a wrong entry, quoted back in the error
 YEARS_ALLOWED = (2000, 2099)
 
 
@@ -32,6 +33,7 @@ class CalendarSettings:
     """The calendar as the admins see it: the years the `chinesecalendar` package covers, the
     admins' own holidays and working days on top of it, and the first of this year and next
     that the package does not cover (None when both are)."""
+
     covered_years: tuple[int, ...]
     holidays: frozenset[dt.date]
     workdays: frozenset[dt.date]
@@ -41,16 +43,20 @@ class CalendarSettings:
     def warning(self) -> Message | None:
         if self.uncovered_year is None:
             return None
-        return msg("已安装的 chinesecalendar 还没有 {year} 年的节假日安排，{year} 年的期限暂时只按"
-                   "周一至周五和手工添加的日子计算。请在 {year} 年之前升级 chinesecalendar（国务院通常"
-                   "在前一年的 11 月或 12 月公布安排），或者手工添加该年的节假日和调休工作日。",
-                   year=self.uncovered_year)
+        return msg(
+            "已安装的 chinesecalendar 还没有 {year} 年的节假日安排，{year} 年的期限暂时只按"
+            "周一至周五和手工添加的日子计算。请在 {year} 年之前升级 chinesecalendar（国务院通常"
+            "在前一年的 11 月或 12 月公布安排），或者手工添加该年的节假日和调休工作日。",
+            year=self.uncovered_year,
+        )
 
 
 async def _additions(store: Store) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
     saved = await store.get_setting(CALENDAR_KEY) or {}
-    return (frozenset(map(dt.date.fromisoformat, saved.get("holidays", []))),
-            frozenset(map(dt.date.fromisoformat, saved.get("workdays", []))))
+    return (
+        frozenset(map(dt.date.fromisoformat, saved.get("holidays", []))),
+        frozenset(map(dt.date.fromisoformat, saved.get("workdays", []))),
+    )
 
 
 async def load_calendar(store: Store) -> Calendar:
@@ -71,23 +77,31 @@ async def _calendar_settings(store: Store) -> CalendarSettings:
     holidays, workdays = await _additions(store)
     known = official()
     today = now().astimezone(CHINA_STANDARD_TIME).date()
-    return CalendarSettings(covered_years=known.years, holidays=holidays, workdays=workdays,
-                            uncovered_year=first_uncovered(known, today))
+    return CalendarSettings(
+        covered_years=known.years,
+        holidays=holidays,
+        workdays=workdays,
+        uncovered_year=first_uncovered(known, today),
+    )
 
 
-async def save_calendar(store: Store, viewer: User | None, holidays: Any,
-                        workdays: Any) -> CalendarSettings:
+async def save_calendar(
+    store: Store, viewer: User | None, holidays: Any, workdays: Any
+) -> CalendarSettings:
     """Replace the admins' holidays (days off the package does not have) and working days
     (days worked that it has off, or that it does not cover). Raises NotLoggedIn, Forbidden,
     Invalid: a list that is not one of dates, a bad date, too many, a day in both lists."""
     admin = require_admin(viewer)
     errors: dict[str, str] = {}
-    days = {name: _dates(errors, name, value)
-            for name, value in (("holidays", holidays), ("workdays", workdays))}
+    days = {
+        name: _dates(errors, name, value)
+        for name, value in (("holidays", holidays), ("workdays", workdays))
+    }
     both = sorted(days["holidays"] & days["workdays"])
     if both and not errors:
-        clash = msg("同一天不能既是节假日又是调休工作日：{days}",
-                    days=[day.isoformat() for day in both[:5]])
+        clash = msg(
+            "同一天不能既是节假日又是调休工作日：{days}", days=[day.isoformat() for day in both[:5]]
+        )
         errors.update(holidays=clash, workdays=clash)
     if errors:
         raise Invalid(errors)
@@ -117,8 +131,12 @@ def _dates(errors: dict[str, str], name: str, value: Any) -> set[dt.date]:
             errors[name] = msg("“{day}”不是 YYYY-MM-DD 格式的日期", day=text[:DAY_SHOWN_CHARS])
             return set()
         if not YEARS_ALLOWED[0] <= day.year <= YEARS_ALLOWED[1]:
-            errors[name] = msg("“{day}”的年份应在 {least} 到 {most} 之间", day=text,
-                               least=YEARS_ALLOWED[0], most=YEARS_ALLOWED[1])
+            errors[name] = msg(
+                "“{day}”的年份应在 {least} 到 {most} 之间",
+                day=text,
+                least=YEARS_ALLOWED[0],
+                most=YEARS_ALLOWED[1],
+            )
             return set()
         found.add(day)
     return found
@@ -145,6 +163,11 @@ async def save_sensitive_words(store: Store, viewer: User | None, words: Any) ->
     if any(len(w) > WORD_MAX_CHARS or "\x00" in w for w in cleaned):
         raise Invalid({"words": msg("每个词最多 {count} 个字符", count=WORD_MAX_CHARS)})
     await store.put_setting(WORDS_KEY, cleaned)
-    await audit.record(store, admin, "save_sensitive_words", "settings:sensitive_words",
-                       detail={"count": len(cleaned)})
+    await audit.record(
+        store,
+        admin,
+        "save_sensitive_words",
+        "settings:sensitive_words",
+        detail={"count": len(cleaned)},
+    )
     return cleaned

@@ -1,5 +1,6 @@
 """Bringing a store into service: schema upgrades, then the boards and departments that must
 exist from the first start."""
+
 from __future__ import annotations
 
 from forum import boards
@@ -16,6 +17,7 @@ async def prepare_store(store: Store) -> None:
         raise StoreRefused(
             f"a restore into this {store.kind} database started {iso(started)} and did not "
             f"finish, so it holds part of an archive: run the restore again with --force, or "
-            f"restore into a new database")
+            f"restore into a new database"
+        )
     await store.ensure_departments(list(boards.DEPARTMENTS))
     await store.ensure_boards(boards.default_settings())

@@ -32,6 +32,7 @@ Counting rules (the statistics page and every bulletin state them in words too):
   median hours of a group of fewer than 5 cases: a narrow window must not tell one reporter's
   case, its reply time or its rating. Zero is shown.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -57,12 +58,22 @@ T = TypeVar("T")
 BATCH = 500
 
 
-LEVELS = ("bureau", "county")     # the kinds of department, city bureaus and county governments
+LEVELS = ("bureau", "county")  # the kinds of department, city bureaus and county governments
 
-SMALL_CELL = 5                    # confidential groups show no count below this
-WITHHELD = "<5"                   # how pages and CSV show a count withheld
-COUNTS = ("received", "accepted", "replied", "closed", "overdue", "extended", "supervised",
-          "unrated", "merged", "not_yet_due")
+SMALL_CELL = 5  # confidential groups show no count below this
+WITHHELD = "<5"  # how pages and CSV show a count withheld
+COUNTS = (
+    "received",
+    "accepted",
+    "replied",
+    "closed",
+    "overdue",
+    "extended",
+    "supervised",
+    "unrated",
+    "merged",
+    "not_yet_due",
+)
 # what a group of fewer than SMALL_CELL cases tells of each case
 PER_CASE = ("reply_rate", "completion_rate", "on_time_rate", "median_first_reply_hours")
 
@@ -82,8 +93,9 @@ class Figures:
     not_yet_due: int = 0
     reply_hours: list[float] = field(default_factory=list)
     satisfaction: dict[str, int] = field(
-        default_factory=lambda: {score: 0 for score in workflow.RATINGS})
-    confidential: int = 0          # confidential reports counted here in any way
+        default_factory=lambda: {score: 0 for score in workflow.RATINGS}
+    )
+    confidential: int = 0  # confidential reports counted here in any way
 
     def holds(self, post: Post) -> None:
         """Note that `post` is counted here, in whatever figure."""
@@ -117,9 +129,13 @@ class Figures:
             self.supervised += 1
         if post.status is Status.UNRATED:
             self.unrated += 1
-        if (post.accepted_at is not None and post.replied_at is None
-                and post.closed_at is None and post.status is not Status.REJECTED
-                and (post.due_at is None or at is None or post.due_at > at)):
+        if (
+            post.accepted_at is not None
+            and post.replied_at is None
+            and post.closed_at is None
+            and post.status is not Status.REJECTED
+            and (post.due_at is None or at is None or post.due_at > at)
+        ):
             self.not_yet_due += 1
         if post.accepted_at is not None:
             self.accepted += 1
@@ -141,8 +157,10 @@ class Figures:
         scores as `satisfaction.<score>`."""
         if not self.confidential:
             return []
-        counts = {**{key: getattr(self, key) for key in COUNTS},
-                  **{f"satisfaction.{score}": n for score, n in self.satisfaction.items()}}
+        counts = {
+            **{key: getattr(self, key) for key in COUNTS},
+            **{f"satisfaction.{score}": n for score, n in self.satisfaction.items()},
+        }
         small = [key for key, n in counts.items() if 0 < n < SMALL_CELL]
         if self.received < SMALL_CELL:
             small += PER_CASE
@@ -161,17 +179,22 @@ class Figures:
 
     def _figures(self) -> dict[str, Any]:
         return {
-            "received": self.received, "accepted": self.accepted, "replied": self.replied,
+            "received": self.received,
+            "accepted": self.accepted,
+            "replied": self.replied,
             "closed": self.closed,
             "reply_rate": _rate(self.replied, self.accepted),
             "completion_rate": _rate(self.closed, self.accepted),
             "on_time_rate": _rate(self.on_time, self.replied),
-            "median_first_reply_hours": (round(statistics.median(self.reply_hours), 1)
-                                         if self.reply_hours else None),
+            "median_first_reply_hours": (
+                round(statistics.median(self.reply_hours), 1) if self.reply_hours else None
+            ),
             "overdue": self.overdue,
             "satisfaction": dict(self.satisfaction),
-            "extended": self.extended, "supervised": self.supervised,
-            "unrated": self.unrated, "merged": self.merged,
+            "extended": self.extended,
+            "supervised": self.supervised,
+            "unrated": self.unrated,
+            "merged": self.merged,
             "not_yet_due": self.not_yet_due,
         }
 
@@ -181,26 +204,32 @@ def judgements(post: Post) -> list[tuple[str, str | None]]:
     A case rated before the history was kept counts its one rating for its department."""
     if not post.ratings:
         return [(post.rating, post.department)] if post.rating in workflow.RATINGS else []
-    return [(entry["score"], entry.get("department") or post.department)
-            for entry in post.ratings
-            if entry.get("source") in ("rating", "callback")
-            and entry.get("score") in workflow.RATINGS]
+    return [
+        (entry["score"], entry.get("department") or post.department)
+        for entry in post.ratings
+        if entry.get("source") in ("rating", "callback") and entry.get("score") in workflow.RATINGS
+    ]
 
 
 @dataclass
 class Summary:
     """The figures the portal shows everyone outside the statistics page: this year's cases of
     some boards, as the statistics count them."""
-    since: str              # YYYY-MM-DD, the first day of the year in the city's time
-    received: int | None    # None: withheld by the small-cell rule (the module's text)
+
+    since: str  # YYYY-MM-DD, the first day of the year in the city's time
+    received: int | None  # None: withheld by the small-cell rule (the module's text)
     replied: int | None
     completion_rate: float | None
-    satisfaction_rate: float | None   # 满意 and 基本满意 among the rated
+    satisfaction_rate: float | None  # 满意 and 基本满意 among the rated
     withheld: tuple[str, ...] = ()
 
 
-async def year_summary(cache: ReportCache, store: Store, boards: tuple[str, ...] = (),
-                       departments: tuple[str, ...] = ()) -> Summary:
+async def year_summary(
+    cache: ReportCache,
+    store: Store,
+    boards: tuple[str, ...] = (),
+    departments: tuple[str, ...] = (),
+) -> Summary:
     """This year's figures of `boards` (or of `departments`), from the statistics' cache."""
     return summarise(await cache.get(store, year_start(now()), None), boards, departments)
 
@@ -209,34 +238,53 @@ def year_start(at: dt.datetime) -> str:
     return f"{at.astimezone(workflow.CHINA_STANDARD_TIME).year:04d}-01-01"
 
 
-def summarise(report: Report, boards: tuple[str, ...] = (),
-              departments: tuple[str, ...] = ()) -> Summary:
+def summarise(
+    report: Report, boards: tuple[str, ...] = (), departments: tuple[str, ...] = ()
+) -> Summary:
     """Totals of `boards` (or `departments`) in `report`; the rates as the statistics page
     computes them."""
-    parts = ([report.boards[slug] for slug in boards if slug in report.boards]
-             + [report.departments[slug] for slug in departments
-                if slug in report.departments])
+    parts = [report.boards[slug] for slug in boards if slug in report.boards] + [
+        report.departments[slug] for slug in departments if slug in report.departments
+    ]
     accepted = sum(f.accepted for f in parts)
     rated = sum(sum(f.satisfaction.values()) for f in parts)
-    pleased = sum(f.satisfaction["satisfied"] + f.satisfaction["basically_satisfied"]
-                  for f in parts)
-    since = report.since.astimezone(workflow.CHINA_STANDARD_TIME).date().isoformat() \
-        if report.since else ""
-    total = Figures(received=sum(f.received for f in parts), replied=sum(f.replied for f in parts),
-                    confidential=sum(f.confidential for f in parts))
+    pleased = sum(
+        f.satisfaction["satisfied"] + f.satisfaction["basically_satisfied"] for f in parts
+    )
+    since = (
+        report.since.astimezone(workflow.CHINA_STANDARD_TIME).date().isoformat()
+        if report.since
+        else ""
+    )
+    total = Figures(
+        received=sum(f.received for f in parts),
+        replied=sum(f.replied for f in parts),
+        confidential=sum(f.confidential for f in parts),
+    )
     completion, satisfaction = _rate(sum(f.closed for f in parts), accepted), _rate(pleased, rated)
-    figures = {"received": total.received, "replied": total.replied,
-               "completion_rate": completion, "satisfaction_rate": satisfaction}
+    figures = {
+        "received": total.received,
+        "replied": total.replied,
+        "completion_rate": completion,
+        "satisfaction_rate": satisfaction,
+    }
     hidden = total.withheld()
     # a small group's rates are withheld alike, the satisfaction rate with the others
-    withheld = tuple(key for key in figures
-                     if key in hidden or (key.endswith("_rate") and PER_CASE[0] in hidden))
+    withheld = tuple(
+        key for key in figures if key in hidden or (key.endswith("_rate") and PER_CASE[0] in hidden)
+    )
 
     def shown(key: str, value: T) -> T | None:
         return None if key in withheld else value
-    return Summary(since, shown("received", total.received), shown("replied", total.replied),
-                   shown("completion_rate", completion), shown("satisfaction_rate", satisfaction),
-                   withheld=withheld)
+
+    return Summary(
+        since,
+        shown("received", total.received),
+        shown("replied", total.replied),
+        shown("completion_rate", completion),
+        shown("satisfaction_rate", satisfaction),
+        withheld=withheld,
+    )
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -251,15 +299,13 @@ class Report:
     departments: dict[str, Figures]
     months: dict[str, Figures]
     computed_at: dt.datetime = field(default_factory=now)
-    areas: dict[str, Figures] = field(
-        default_factory=lambda: {slug: Figures() for slug in AREAS})
+    areas: dict[str, Figures] = field(default_factory=lambda: {slug: Figures() for slug in AREAS})
     types: dict[str, Figures] = field(
-        default_factory=lambda: {slug: Figures() for slug in LETTER_TYPES})
-    levels: dict[str, Figures] = field(
-        default_factory=lambda: {kind: Figures() for kind in LEVELS})
+        default_factory=lambda: {slug: Figures() for slug in LETTER_TYPES}
+    )
+    levels: dict[str, Figures] = field(default_factory=lambda: {kind: Figures() for kind in LEVELS})
     # each department's level, as the store knew it when the report was made
     department_levels: dict[str, str] = field(default_factory=dict)
-
 
     def groups(self, post: Post) -> list[Figures]:
         """The figures a case counts in with all its scores: its board, its area and its letter
@@ -285,9 +331,12 @@ def _day(name: str, value: Any) -> dt.datetime | None:
         raise Invalid({name: "日期格式应为 YYYY-MM-DD"}) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         # Year 1 would overflow when moved to UTC; no case is that old or that far ahead.
-        raise Invalid({name: msg("日期应在 {first} 年到 {last} 年之间", first=FIRST_YEAR, last=LAST_YEAR)})
+        raise Invalid(
+            {name: msg("日期应在 {first} 年到 {last} 年之间", first=FIRST_YEAR, last=LAST_YEAR)}
+        )
     return dt.datetime.combine(day, dt.time(), workflow.CHINA_STANDARD_TIME).astimezone(
-        dt.timezone.utc)
+        dt.timezone.utc
+    )
 
 
 def period(since: Any = None, until: Any = None) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -305,13 +354,19 @@ async def report(store: Store, since: Any = None, until: Any = None) -> Report:
     the city's time). Raises Invalid (from, to)."""
     start, end = period(since, until)
     known = await store.list_departments()
-    result = Report(start, end, {slug: Figures() for slug in CASE_BOARDS},
-                    {d.slug: Figures() for d in known}, {},
-                    department_levels={d.slug: d.kind for d in known})
+    result = Report(
+        start,
+        end,
+        {slug: Figures() for slug in CASE_BOARDS},
+        {d.slug: Figures() for d in known},
+        {},
+        department_levels={d.slug: d.kind for d in known},
+    )
     at = now()
     # Overdue is a figure of now, whatever the period: every routed case past its due time.
-    async for post in _all(store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,),
-                                             due_before=at)):
+    async for post in _all(
+        store, PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=at)
+    ):
         for figures in result.groups(post):
             figures.count_overdue(post)
         if post.department in result.departments:
@@ -391,9 +446,23 @@ class ReportCache:
 # tables for download ----------------------------------------------------------------------------
 GROUPINGS = ("board", "department", "area", "type", "month")
 # The columns of S in a table: the counts and rates, then the satisfaction split.
-COLUMNS = ("received", "accepted", "replied", "closed", "reply_rate", "completion_rate",
-           "on_time_rate", "median_first_reply_hours", "overdue", "extended", "supervised",
-           "unrated", "merged", "not_yet_due", *workflow.RATINGS)
+COLUMNS = (
+    "received",
+    "accepted",
+    "replied",
+    "closed",
+    "reply_rate",
+    "completion_rate",
+    "on_time_rate",
+    "median_first_reply_hours",
+    "overdue",
+    "extended",
+    "supervised",
+    "unrated",
+    "merged",
+    "not_yet_due",
+    *workflow.RATINGS,
+)
 # A cell a spreadsheet would run as a formula (CSV injection) starts with one of these.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -409,8 +478,10 @@ def rows(report: Report, by: str, names: dict[str, str]) -> list[tuple[str, str,
     """(key, name, figures) of each group of `by` in `report`, in the order the page shows
     them; `names` names the departments."""
     if by == "board":
-        return [(slug, POLICIES[slug].name if slug in POLICIES else slug, f)
-                for slug, f in report.boards.items()]
+        return [
+            (slug, POLICIES[slug].name if slug in POLICIES else slug, f)
+            for slug, f in report.boards.items()
+        ]
     if by == "department":
         return [(slug, names.get(slug, slug), f) for slug, f in report.departments.items()]
     if by == "area":
@@ -426,8 +497,9 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-async def csv_table(cache: ReportCache, store: Store, by: Any, since: Any = None,
-                    until: Any = None) -> str:
+async def csv_table(
+    cache: ReportCache, store: Store, by: Any, since: Any = None, until: Any = None
+) -> str:
     """The figures grouped `by` board, department, area, type or month, as CSV text starting
     with a byte-order mark (so Excel reads the Chinese as UTF-8): a header row with the columns
     of S, one row per group; departments also carry their level. Raises Invalid (by, from, to)."""
@@ -451,12 +523,18 @@ async def csv_table(cache: ReportCache, store: Store, by: Any, since: Any = None
     writer.writerow((by, "name", *extra, *COLUMNS))
     for key, name, figures in rows(found, by, names):
         data = figures.as_dict()
-        values = [*(data[c] for c in COLUMNS[:-len(workflow.RATINGS)]),
-                  *(data["satisfaction"][score] for score in workflow.RATINGS)]
-        keys = [*COLUMNS[:-len(workflow.RATINGS)],
-                *(f"satisfaction.{score}" for score in workflow.RATINGS)]
-        values = [WITHHELD if key in data["withheld"] and key not in PER_CASE else value
-                  for key, value in zip(keys, values)]
+        values = [
+            *(data[c] for c in COLUMNS[: -len(workflow.RATINGS)]),
+            *(data["satisfaction"][score] for score in workflow.RATINGS),
+        ]
+        keys = [
+            *COLUMNS[: -len(workflow.RATINGS)],
+            *(f"satisfaction.{score}" for score in workflow.RATINGS),
+        ]
+        values = [
+            WITHHELD if key in data["withheld"] and key not in PER_CASE else value
+            for key, value in zip(keys, values)
+        ]
         level = (found.department_levels.get(key, ""),) if extra else ()
         writer.writerow([_cell(v) for v in (key, name, *level, *values)])
     return out.getvalue()
@@ -468,17 +546,21 @@ FIRST_BULLETIN = dt.date(2000, 1, 1)  # the first month with a bulletin
 
 @dataclass
 class Bulletin:
-    month: str                 # YYYY-MM
-    since: str                 # its first day, YYYY-MM-DD
-    until: str                 # the first day of the next month
-    previous: str | None       # the month before, when it has a bulletin
-    next: str | None           # the month after, when it has one (not in the future)
+    month: str  # YYYY-MM
+    since: str  # its first day, YYYY-MM-DD
+    until: str  # the first day of the next month
+    previous: str | None  # the month before, when it has a bulletin
+    next: str | None  # the month after, when it has one (not in the future)
     report: Report
 
 
 def _month(text: Any) -> dt.date | None:
-    if not isinstance(text, str) or len(text) != 7 or text[4] != "-" \
-            or not (text[:4] + text[5:]).isdigit():
+    if (
+        not isinstance(text, str)
+        or len(text) != 7
+        or text[4] != "-"
+        or not (text[:4] + text[5:]).isdigit()
+    ):
         return None
     year, month = int(text[:4]), int(text[5:])
     return dt.date(year, month, 1) if 1 <= month <= 12 else None
@@ -498,9 +580,14 @@ async def bulletin(cache: ReportCache, store: Store, month: Any) -> Bulletin:
         raise NotFound("没有这个月的统计公报")
     before, after = _shift(first, -1), _shift(first, 1)
     found = await cache.get(store, first.isoformat(), after.isoformat())
-    return Bulletin(first.strftime("%Y-%m"), first.isoformat(), after.isoformat(),
-                    before.strftime("%Y-%m") if before >= FIRST_BULLETIN else None,
-                    after.strftime("%Y-%m") if after <= current else None, found)
+    return Bulletin(
+        first.strftime("%Y-%m"),
+        first.isoformat(),
+        after.isoformat(),
+        before.strftime("%Y-%m") if before >= FIRST_BULLETIN else None,
+        after.strftime("%Y-%m") if after <= current else None,
+        found,
+    )
 
 
 # a department's record --------------------------------------------------------------------------
@@ -509,17 +596,24 @@ class Record:
     slug: str
     name: str
     kind: str
-    since: str                 # YYYY-MM-DD, the first day of this year in the city's time
-    figures: Figures           # this year's, as the statistics count them
-    recent: list[PostView]     # its latest closed public letters
+    since: str  # YYYY-MM-DD, the first day of this year in the city's time
+    figures: Figures  # this year's, as the statistics count them
+    recent: list[PostView]  # its latest closed public letters
 
 
-async def department_record(cache: ReportCache, store: Store, viewer: User | None,
-                            slug: Any) -> Record:
+async def department_record(
+    cache: ReportCache, store: Store, viewer: User | None, slug: Any
+) -> Record:
     """A department's figures for this year and its latest closed public letters. Raises
     NotFound (department)."""
     public = await cases.department_public(store, viewer, slug)
     since = year_start(now())
     found = await cache.get(store, since, None)
-    return Record(public.slug, public.name, public.kind, since,
-                  found.departments.get(public.slug, Figures()), public.recent)
+    return Record(
+        public.slug,
+        public.name,
+        public.kind,
+        since,
+        found.departments.get(public.slug, Figures()),
+        public.recent,
+    )

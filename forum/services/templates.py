@@ -4,6 +4,7 @@ staff start an official reply from one.
 Staff of the department and admins keep them (add, delete); moderators may read them too, as
 they read the department's cases. Everyone else is refused, as on the department's desk.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +14,7 @@ from forum.errors import Conflict, Forbidden, NotFound, NotLoggedIn
 from forum.limits import TEMPLATES_PER_DEPARTMENT_MAX
 from forum.messages import msg
 from forum.model import Post, ReplyTemplate, Role, User, is_id, new_id
+
 # posting before cases: cases cannot be the first of the services imported (cases ->
 # attachments -> posting -> searching -> stats -> cases).
 from forum.services import audit, forms, posting  # noqa: F401
@@ -29,8 +31,11 @@ def may_read(viewer: User | None, slug: str) -> bool:
 
 def may_keep(viewer: User | None, slug: str) -> bool:
     """Staff of the department and admins add and delete its templates."""
-    return viewer is not None and not viewer.disabled and (
-        viewer.has(Role.ADMIN) or (viewer.has(Role.STAFF) and viewer.department == slug))
+    return (
+        viewer is not None
+        and not viewer.disabled
+        and (viewer.has(Role.ADMIN) or (viewer.has(Role.STAFF) and viewer.department == slug))
+    )
 
 
 async def _department(store: Store, slug: Any) -> str:
@@ -51,8 +56,9 @@ async def list_templates(store: Store, viewer: User | None, slug: Any) -> list[R
     return await store.list_templates(department)
 
 
-async def add_template(store: Store, viewer: User | None, slug: Any, title: Any,
-                       body: Any) -> ReplyTemplate:
+async def add_template(
+    store: Store, viewer: User | None, slug: Any, title: Any, body: Any
+) -> ReplyTemplate:
     """Keep a new template for the department. Raises NotLoggedIn, NotFound (department),
     Forbidden, Invalid (title, body), Conflict (the department has the most it may keep)."""
     if viewer is None:
@@ -65,21 +71,33 @@ async def add_template(store: Store, viewer: User | None, slug: Any, title: Any,
     checked_body = fields.take(forms.TEMPLATE_BODY, "body", body)
     fields.done()
     checked_title, checked_body = required(checked_title), required(checked_body)
-    template = ReplyTemplate(id=new_id(), department=department, title=checked_title,
-                             body=checked_body, author_id=viewer.id, created_at=now())
+    template = ReplyTemplate(
+        id=new_id(),
+        department=department,
+        title=checked_title,
+        body=checked_body,
+        author_id=viewer.id,
+        created_at=now(),
+    )
     async with store.transaction():
         # Counted in the unit that adds, so two adds at once cannot pass the cap together.
         if len(await store.list_templates(department)) >= TEMPLATES_PER_DEPARTMENT_MAX:
-            raise Conflict(msg("每个部门最多保存 {count} 个答复模板",
-                               count=TEMPLATES_PER_DEPARTMENT_MAX), code="too_many_templates")
+            raise Conflict(
+                msg("每个部门最多保存 {count} 个答复模板", count=TEMPLATES_PER_DEPARTMENT_MAX),
+                code="too_many_templates",
+            )
         await store.add_template(template)
-        await audit.record(store, viewer, "add_template", f"department:{department}",
-                           detail={"template": template.id, "title": template.title})
+        await audit.record(
+            store,
+            viewer,
+            "add_template",
+            f"department:{department}",
+            detail={"template": template.id, "title": template.title},
+        )
     return template
 
 
-async def delete_template(store: Store, viewer: User | None, slug: Any,
-                          template_id: Any) -> None:
+async def delete_template(store: Store, viewer: User | None, slug: Any, template_id: Any) -> None:
     """Remove one of the department's templates. Raises NotLoggedIn, NotFound (department, or
     no such template of it), Forbidden."""
     if viewer is None:
@@ -92,8 +110,13 @@ async def delete_template(store: Store, viewer: User | None, slug: Any,
         if template is None or template.department != department:
             raise NotFound("答复模板不存在")
         await store.delete_template(template.id)
-        await audit.record(store, viewer, "delete_template", f"department:{department}",
-                           detail={"template": template.id, "title": template.title})
+        await audit.record(
+            store,
+            viewer,
+            "delete_template",
+            f"department:{department}",
+            detail={"template": template.id, "title": template.title},
+        )
 
 
 async def for_reply(store: Store, viewer: User | None, post: Post) -> list[ReplyTemplate]:

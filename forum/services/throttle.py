@@ -3,6 +3,7 @@
 A place in a limit is reserved before the slow work it limits (argon2, rendering, storing) and
 given back when the attempt turns out not to count (a right password, a refused write): checking
 first and recording afterwards would let a burst of requests all pass the same count."""
+
 from __future__ import annotations
 
 import contextlib
@@ -41,7 +42,9 @@ PASSWORD_CHANGE_PER_ACCOUNT = Limit("password-change-account", 5, dt.timedelta(m
 REGISTER_PER_ADDRESS = Limit("register-address", 20, dt.timedelta(hours=1))
 POSTS_PER_ACCOUNT = Limit("posts-account", 20, dt.timedelta(minutes=10))
 POSTS_PER_NEW_ACCOUNT = Limit("posts-account", 10, dt.timedelta(minutes=10))
-POSTS_PER_ADDRESS = Limit("posts-address", 10, dt.timedelta(minutes=10))  # reports without an account
+POSTS_PER_ADDRESS = Limit(
+    "posts-address", 10, dt.timedelta(minutes=10)
+)  # reports without an account
 TRACKING_PER_ADDRESS = Limit("tracking-address", 20, dt.timedelta(minutes=10))
 # Searches by visitors without an account, per address (range): each new query costs
 # segmentation and ranking (docs/PERFORMANCE.md), so one address must not take every core.
@@ -78,6 +81,7 @@ def _key(limit: Limit, subject: str) -> str:
 class Reservation:
     """A place taken in a limit's window, to give back with `release` if the attempt turns out
     not to count."""
+
     key: str
     hit_id: str
 
@@ -125,8 +129,9 @@ async def release(store: Store, *reservations: Reservation | None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def released_if_refused(store: Store, *reservations: Reservation | None
-                              ) -> AsyncIterator[None]:
+async def released_if_refused(
+    store: Store, *reservations: Reservation | None
+) -> AsyncIterator[None]:
     """Around the write a place was reserved for: a domain error (the write was refused and
     nothing stored, e.g. a name taken) gives the places back, as the attempt did not count."""
     try:

@@ -4,22 +4,55 @@ Adapters (`sqlite/`, `mongo/`) implement it and pass one contract suite. A store
 finds records; it knows no roles, boards or lifecycles. Every write it acknowledges is durable, and
 each method that changes several records changes all of them or none.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, AsyncContextManager, AsyncGenerator, Protocol
 
 from forum.errors import Conflict, NotFound, StoreUnavailable
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
-                         FaqEntry, Flag, IdempotencyRecord, Mail, Notification, Post, PostFilter,
-                         Reply, ReplyKind, ReplyStats, ReplyTemplate, Revision, Role, SearchHit,
-                         SearchRank, Session, Setting, Subscription, User)
+from forum.model import (
+    ApiKey,
+    Attachment,
+    AuditEntry,
+    BoardSettings,
+    Department,
+    Event,
+    FaqEntry,
+    Flag,
+    IdempotencyRecord,
+    Mail,
+    Notification,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyKind,
+    ReplyStats,
+    ReplyTemplate,
+    Revision,
+    Role,
+    SearchHit,
+    SearchRank,
+    Session,
+    Setting,
+    Subscription,
+    User,
+)
 
-__all__ = ["Store", "Conflict", "NotFound", "StoreUnavailable", "StoreRefused", "PostKey",
-           "POST_CHANGEABLE",
-           "RECORD_KINDS", "TRANSIENT_KINDS", "IDEMPOTENCY_RETENTION", "TOO_MANY_FILES",
-           "record_key"]
-
+__all__ = [
+    "Store",
+    "Conflict",
+    "NotFound",
+    "StoreUnavailable",
+    "StoreRefused",
+    "PostKey",
+    "POST_CHANGEABLE",
+    "RECORD_KINDS",
+    "TRANSIENT_KINDS",
+    "IDEMPOTENCY_RETENTION",
+    "TOO_MANY_FILES",
+    "record_key",
+]
 
 
 class StoreRefused(Exception):
@@ -31,7 +64,8 @@ class StoreRefused(Exception):
 def newer_schema(where: str, found: int, known: int) -> StoreRefused:
     return StoreRefused(
         f"{where} has schema version {found}, newer than this code's {known}: run the code "
-        f"that wrote it (or newer), or restore a backup into a fresh database")
+        f"that wrote it (or newer), or restore a backup into a fresh database"
+    )
 
 
 # The code of the Conflict add_attachments raises when the files would pass the post's cap.
@@ -44,26 +78,74 @@ AuditKey = tuple[dt.datetime, str]
 FaqKey = tuple[dt.datetime, str]
 
 # Fields of a post that update_post may change; id, board, author and created_at never change.
-POST_CHANGEABLE = frozenset({
-    "title", "body", "html", "status", "category", "updated_at", "accepted_reply_id", "pinned",
-    "locked", "public", "contact", "department", "due_at", "reopened", "rating", "anonymous",
-    "accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
-    "rating_comment", "status_note", "case_number", "received_on", "overdue_since",
-    "letter_type", "area", "real_name", "helpers", "officer_id", "extension_status",
-    "extension_days", "extension_reason", "extended", "reminded_at", "supervised",
-    "supervised_at", "merged_into", "ratings",
-})
+POST_CHANGEABLE = frozenset(
+    {
+        "title",
+        "body",
+        "html",
+        "status",
+        "category",
+        "updated_at",
+        "accepted_reply_id",
+        "pinned",
+        "locked",
+        "public",
+        "contact",
+        "department",
+        "due_at",
+        "reopened",
+        "rating",
+        "anonymous",
+        "accept_due_at",
+        "accepted_at",
+        "routed_at",
+        "replied_at",
+        "closed_at",
+        "rated_at",
+        "rating_comment",
+        "status_note",
+        "case_number",
+        "received_on",
+        "overdue_since",
+        "letter_type",
+        "area",
+        "real_name",
+        "helpers",
+        "officer_id",
+        "extension_status",
+        "extension_days",
+        "extension_reason",
+        "extended",
+        "reminded_at",
+        "supervised",
+        "supervised_at",
+        "merged_into",
+        "ratings",
+    }
+)
 
 
 # Every kind of record a backup holds (export_records, import_records), by the name of its table
 # or collection, with its record class, in an order that restores safely: what a record refers
 # to comes before it. Attachments are descriptions here; their bytes go with add_attachment.
 RECORD_KINDS: dict[str, type] = {
-    "departments": Department, "boards": BoardSettings, "users": User, "api_keys": ApiKey,
-    "posts": Post, "replies": Reply, "revisions": Revision, "events": Event, "flags": Flag,
-    "attachments": Attachment, "audit": AuditEntry, "notifications": Notification,
-    "mail": Mail, "settings": Setting, "subscriptions": Subscription,
-    "templates": ReplyTemplate, "faq": FaqEntry,
+    "departments": Department,
+    "boards": BoardSettings,
+    "users": User,
+    "api_keys": ApiKey,
+    "posts": Post,
+    "replies": Reply,
+    "revisions": Revision,
+    "events": Event,
+    "flags": Flag,
+    "attachments": Attachment,
+    "audit": AuditEntry,
+    "notifications": Notification,
+    "mail": Mail,
+    "settings": Setting,
+    "subscriptions": Subscription,
+    "templates": ReplyTemplate,
+    "faq": FaqEntry,
 }
 # Kept by the stores but left out of backups, being short-lived: sessions (logins, and the links
 # that confirm an e-mail address; after a restore people sign in again and ask for a new link),
@@ -78,9 +160,10 @@ def importable_kind(kind: str) -> type:
     """The record class import_records takes for `kind`; attachments come with their bytes
     through add_attachment instead."""
     if kind not in RECORD_KINDS or kind == "attachments":
-        raise ValueError(f"records of kind {kind!r} cannot be imported"
-                         + (" (attachments go with add_attachment)" if kind == "attachments"
-                            else ""))
+        raise ValueError(
+            f"records of kind {kind!r} cannot be imported"
+            + (" (attachments go with add_attachment)" if kind == "attachments" else "")
+        )
     return RECORD_KINDS[kind]
 
 
@@ -181,8 +264,9 @@ class Store(Protocol):
         """Up to `limit` users whose username starts with `prefix` (case-insensitive; "" for
         all), ordered by lower-cased username, strictly after the lower-cased name `after`."""
 
-    async def list_users(self, *, role: Role | None, department: str | None,
-                         limit: int) -> list[User]:
+    async def list_users(
+        self, *, role: Role | None, department: str | None, limit: int
+    ) -> list[User]:
         """Up to `limit` active (not disabled) users holding `role` and/or belonging to
         `department`, by username; both None lists everyone."""
 
@@ -238,8 +322,9 @@ class Store(Protocol):
     async def get_post_by_tracking(self, tracking_hash: str) -> Post | None:
         """The post whose tracking_hash is this; None when none is."""
 
-    async def list_posts(self, where: PostFilter, after: PostKey | None, limit: int, *,
-                         oldest_first: bool = False) -> list[Post]:
+    async def list_posts(
+        self, where: PostFilter, after: PostKey | None, limit: int, *, oldest_first: bool = False
+    ) -> list[Post]:
         """Up to `limit` posts matching `where`, newest first by (created_at, id) (oldest first
         when asked), strictly after the key `after` in that order. Empty list when none match."""
 
@@ -247,9 +332,15 @@ class Store(Protocol):
         """How many posts match `where`, per category (None for posts without one); categories
         with no posts are absent."""
 
-    async def update_post(self, post_id: str, changes: dict[str, Any],
-                          revision: Revision | None = None, event: Event | None = None, *,
-                          expect: dict[str, Any] | None = None) -> Post:
+    async def update_post(
+        self,
+        post_id: str,
+        changes: dict[str, Any],
+        revision: Revision | None = None,
+        event: Event | None = None,
+        *,
+        expect: dict[str, Any] | None = None,
+    ) -> Post:
         """Apply `changes` (keys from POST_CHANGEABLE), record the revision and event, all at once.
         Return the post as stored afterwards; raise NotFound when it does not exist.
 
@@ -259,25 +350,38 @@ class Store(Protocol):
         raise Conflict (code "stale") and write nothing. Of two callers racing to move a post on
         from the same status, exactly one wins."""
 
-    async def add_reply(self, reply: Reply, changes: dict[str, Any],
-                        event: Event | None = None, *,
-                        expect: dict[str, Any] | None = None, counted: bool = True) -> Post:
+    async def add_reply(
+        self,
+        reply: Reply,
+        changes: dict[str, Any],
+        event: Event | None = None,
+        *,
+        expect: dict[str, Any] | None = None,
+        counted: bool = True,
+    ) -> Post:
         """Insert the reply, add one to its post's reply_count (unless not `counted`: notes the
         public does not see) and apply `changes` to the post, all at once. Return the post afterwards; raise NotFound when the post does not exist (and
         store none of it). With `expect`, as update_post: Conflict (code "stale") and no reply
         stored when the post no longer holds those values. What the reply causes (notices,
         mail, audit) goes in the same unit of work (transaction)."""
 
-    async def accept_reply(self, post_id: str, reply_id: str, changes: dict[str, Any],
-                           event: Event | None = None, *,
-                           expect: dict[str, Any] | None = None) -> Post:
+    async def accept_reply(
+        self,
+        post_id: str,
+        reply_id: str,
+        changes: dict[str, Any],
+        event: Event | None = None,
+        *,
+        expect: dict[str, Any] | None = None,
+    ) -> Post:
         """Mark the reply accepted and apply `changes` to its post, all at once. Return the post
         afterwards; raise NotFound when the post, or that reply of that post, does not exist.
         With `expect`, as update_post: Conflict (code "stale") and nothing marked when the
         post no longer holds those values."""
 
-    async def list_replies_by_author(self, author_id: str, kind: ReplyKind | None,
-                                     after: ReplyKey | None, limit: int) -> list[Reply]:
+    async def list_replies_by_author(
+        self, author_id: str, kind: ReplyKind | None, after: ReplyKey | None, limit: int
+    ) -> list[Reply]:
         """Up to `limit` replies by one person (of one kind when given), newest first by
         (created_at, id), strictly after `after`. Empty list when none."""
 
@@ -300,8 +404,9 @@ class Store(Protocol):
     async def list_flags(self, post_id: str) -> list[Flag]:
         """Every flag of a post, open or not, oldest first."""
 
-    async def list_open_flags(self, after: tuple[dt.datetime, str] | None,
-                              limit: int) -> list[Flag]:
+    async def list_open_flags(
+        self, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Flag]:
         """Up to `limit` open flags of all posts, oldest first by (created_at, id), strictly
         after `after`."""
 
@@ -313,8 +418,9 @@ class Store(Protocol):
         """Keep a file and its description, however many the post has (restore uses it);
         durable when this returns. Raises as add_attachments."""
 
-    async def add_attachments(self, post_id: str, items: list[tuple[Attachment, bytes]],
-                              max_per_post: int | None) -> None:
+    async def add_attachments(
+        self, post_id: str, items: list[tuple[Attachment, bytes]], max_per_post: int | None
+    ) -> None:
         """Keep files (each attachment's post_id is `post_id`) with their descriptions: all of
         them or none. With `max_per_post`, only if the post would then have at most that many,
         counted by the write itself, so that uploads racing for the last places cannot together
@@ -337,8 +443,9 @@ class Store(Protocol):
     async def add_audit(self, entry: AuditEntry) -> None:
         """Append one entry to the audit log (there is no way to change or remove one)."""
 
-    async def list_audit(self, *, actor_id: str | None, target: str | None,
-                         after: AuditKey | None, limit: int) -> list[AuditEntry]:
+    async def list_audit(
+        self, *, actor_id: str | None, target: str | None, after: AuditKey | None, limit: int
+    ) -> list[AuditEntry]:
         """Up to `limit` entries, newest first by (at, id), filtered by actor and/or target when
         given, strictly after `after`."""
 
@@ -359,8 +466,7 @@ class Store(Protocol):
     async def add_faq(self, entry: FaqEntry) -> None:
         """Store a knowledge-base entry; raise Conflict when its id is taken."""
 
-    async def list_faq(self, board: str | None, after: FaqKey | None,
-                       limit: int) -> list[FaqEntry]:
+    async def list_faq(self, board: str | None, after: FaqKey | None, limit: int) -> list[FaqEntry]:
         """Up to `limit` entries of one board (of every board when None), newest first by
         (created_at, id), strictly after `after`. Empty list when none."""
 
@@ -381,8 +487,9 @@ class Store(Protocol):
         SQLite transaction): what a reindex does 500 posts at a time. Posts that do not exist
         are skipped; a post given twice gets its last terms."""
 
-    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
-                           limit: int) -> list[SearchHit]:
+    async def search_posts(
+        self, terms: list[str], where: list[PostFilter], offset: int, limit: int
+    ) -> list[SearchHit]:
         """Posts that have at least one of `terms` and match any one of the filters in `where`,
         best first (more of the terms, then more occurrences of them, as a term given several
         times to index_post counts that many times, then newer: created_at, then id), skipping
@@ -392,8 +499,9 @@ class Store(Protocol):
         Terms are plain words, never query syntax. Empty list when nothing matches or `terms`
         or `where` is empty."""
 
-    async def search_ranks(self, terms: list[str], where: list[PostFilter],
-                           limit: int) -> list[SearchRank]:
+    async def search_ranks(
+        self, terms: list[str], where: list[PostFilter], limit: int
+    ) -> list[SearchRank]:
         """The first `limit` hits of search_posts(terms, where, 0, limit), in the same order and
         with the same scores, as post ids and creation times: the posts themselves are not
         read (get_posts reads the few that are shown)."""
@@ -406,8 +514,9 @@ class Store(Protocol):
     async def add_notifications(self, notifications: list[Notification]) -> None:
         """Store several notifications at once."""
 
-    async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
-                                 limit: int) -> list[Notification]:
+    async def list_notifications(
+        self, user_id: str, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Notification]:
         """A user's notifications, newest first by (created_at, id), strictly after `after`."""
 
     async def count_unread(self, user_id: str) -> int:
@@ -428,16 +537,18 @@ class Store(Protocol):
         the write: of callers racing with one pair, exactly one stores its record and all get
         that one."""
 
-    async def list_subscriptions(self, user_id: str, after: tuple[dt.datetime, str] | None,
-                                 limit: int) -> list[Subscription]:
+    async def list_subscriptions(
+        self, user_id: str, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Subscription]:
         """Up to `limit` of a user's subscriptions, newest first by (created_at, id), strictly
         after `after`; empty list when none."""
 
     async def get_subscription(self, user_id: str, target: str) -> Subscription | None:
         """The user's subscription to `target`; None when they do not follow it."""
 
-    async def list_subscribers(self, target: str, after: str | None,
-                               limit: int) -> list[Subscription]:
+    async def list_subscribers(
+        self, target: str, after: str | None, limit: int
+    ) -> list[Subscription]:
         """Up to `limit` subscriptions to `target`, ordered by user_id, strictly after the
         user id `after`; empty list when none. For telling followers, a page at a time."""
 
@@ -448,15 +559,21 @@ class Store(Protocol):
     async def enqueue_mail(self, mail: Mail) -> None:
         """Put an e-mail in the outbox; durable when this returns."""
 
-    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
-                         limit: int) -> list[Mail]:
+    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime, limit: int) -> list[Mail]:
         """Up to `limit` mails due (next_attempt_at <= at), oldest due first, each claimed by
         moving its next_attempt_at to `lease_until` in the same write, so that two senders never
         take the same mail. Returns the mails as they were before the claim."""
 
-    async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
-                          next_attempt_at: dt.datetime | None, attempts: int,
-                          error: str | None, body: str | None = None) -> None:
+    async def finish_mail(
+        self,
+        mail_id: str,
+        *,
+        sent_at: dt.datetime | None,
+        next_attempt_at: dt.datetime | None,
+        attempts: int,
+        error: str | None,
+        body: str | None = None,
+    ) -> None:
         """Record the outcome of a send: sent (sent_at set, next_attempt_at None), to retry
         (next_attempt_at later), or given up (both None, error kept). `body`, when given,
         replaces the stored text (what is done with need not be kept)."""
@@ -468,8 +585,9 @@ class Store(Protocol):
     async def count_hits(self, key: str, since: dt.datetime) -> int:
         """How many hits were recorded for `key` at or after `since`."""
 
-    async def reserve_hit(self, key: str, at: dt.datetime, since: dt.datetime,
-                          limit: int) -> str | None:
+    async def reserve_hit(
+        self, key: str, at: dt.datetime, since: dt.datetime, limit: int
+    ) -> str | None:
         """Record a hit for `key` at `at`, only if fewer than `limit` hits of `key` were recorded
         at or after `since`; return its id, or None (nothing recorded) when the limit is used up.
         Counting and recording are one write: of any number of callers racing, across
@@ -484,15 +602,17 @@ class Store(Protocol):
         """Forget every hit of `key`."""
 
     # idempotency keys ------------------------------------------------------------------------
-    async def claim_idempotency(self, caller: str, key: str, body_hash: str,
-                                at: dt.datetime) -> IdempotencyRecord | None:
+    async def claim_idempotency(
+        self, caller: str, key: str, body_hash: str, at: dt.datetime
+    ) -> IdempotencyRecord | None:
         """Take (caller, key) for a create starting at `at`: store a record without an answer
         and return None; or, when a record of that pair made less than IDEMPOTENCY_RETENTION
         before `at` exists, store nothing and return it (older ones count as absent). Atomic:
         of callers racing with one pair, exactly one gets None."""
 
-    async def finish_idempotency(self, caller: str, key: str, status: int, content_type: str,
-                                 body: str) -> None:
+    async def finish_idempotency(
+        self, caller: str, key: str, status: int, content_type: str, body: str
+    ) -> None:
         """Keep the answer of the create that claimed (caller, key); nothing happens when the
         record is gone."""
 

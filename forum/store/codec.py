@@ -3,6 +3,7 @@
 Plain means: enums become their values, datetimes stay datetimes (UTC), lists stay lists. Each
 adapter then maps plain values onto its own types (SQLite text and integers, BSON for MongoDB).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,8 +49,11 @@ def from_plain(cls: type[T], data: dict[str, Any]) -> T:
 def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     # Worked out once per class: rows are read by the thousand, type hints need not be.
     names = {f.name for f in dataclasses.fields(cls)}
-    return tuple((name, _converter(hint)) for name, hint in typing.get_type_hints(cls).items()
-                 if name in names)
+    return tuple(
+        (name, _converter(hint))
+        for name, hint in typing.get_type_hints(cls).items()
+        if name in names
+    )
 
 
 def _identity(value: Any) -> Any:

@@ -30,6 +30,7 @@ method not known to be a read), a unit of work and `unpin_version` (the request 
 it started may outlive it) let go of the number, so the next read asks the store again and a
 request sees its own writes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -41,17 +42,42 @@ MAX_ANSWERS = 4000
 
 # Reads of records the content version covers (see Store.content_version), each a pure function
 # of its arguments and the store's content.
-KEPT_READS = frozenset({
-    "get_post", "list_posts", "get_users", "list_replies", "list_revisions", "list_events",
-    "list_attachments", "list_faq", "list_flags", "list_templates", "list_boards", "get_board",
-    "list_departments"})
+KEPT_READS = frozenset(
+    {
+        "get_post",
+        "list_posts",
+        "get_users",
+        "list_replies",
+        "list_revisions",
+        "list_events",
+        "list_attachments",
+        "list_faq",
+        "list_flags",
+        "list_templates",
+        "list_boards",
+        "get_board",
+        "list_departments",
+    }
+)
 
 
 # Methods that change nothing in the store. Anything else is taken for a write (deny by default:
 # a method added to the Store later lets go of a pinned version until it is listed here).
 READ_PREFIXES = ("get_", "list_", "count_", "find_", "search_")
-READS = frozenset({"content_version", "auth_version", "ping", "check", "reply_stats",
-                   "export_records", "unfinished_restore", "is_empty", "open", "close"})
+READS = frozenset(
+    {
+        "content_version",
+        "auth_version",
+        "ping",
+        "check",
+        "reply_stats",
+        "export_records",
+        "unfinished_restore",
+        "is_empty",
+        "open",
+        "close",
+    }
+)
 
 
 def _is_read(name: str) -> bool:
@@ -60,6 +86,7 @@ def _is_read(name: str) -> bool:
 
 class VersionPin:
     """The content version one request read first; `held` is False once the request is over."""
+
     __slots__ = ("version", "held")
 
     def __init__(self) -> None:
@@ -86,9 +113,11 @@ class KeptReads:
         self.max_answers = max_answers
         self._answers: collections.OrderedDict[Any, tuple[int, Any]] = collections.OrderedDict()
         self._in_unit: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            f"kept-unit-{id(self)}", default=False)
+            f"kept-unit-{id(self)}", default=False
+        )
         self._pin: contextvars.ContextVar[VersionPin | None] = contextvars.ContextVar(
-            f"kept-pin-{id(self)}", default=None)
+            f"kept-pin-{id(self)}", default=None
+        )
         self.hits = 0
         self.misses = 0
 
@@ -108,6 +137,7 @@ class KeptReads:
                     return await write(*args, **kwargs)
                 finally:
                     self._let_go()
+
         if callable(found):
             setattr(self, name, found)
         return found
@@ -149,12 +179,16 @@ class KeptReads:
             self._in_unit.reset(token)
             self._let_go()
 
-    async def _read(self, name: str, method: Any, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:
+    async def _read(
+        self, name: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         if self._in_unit.get():
             return await method(*args, **kwargs)
-        key = (name, tuple(_key_of(arg) for arg in args),
-               tuple(sorted(kwargs.items())) if kwargs else ())
+        key = (
+            name,
+            tuple(_key_of(arg) for arg in args),
+            tuple(sorted(kwargs.items())) if kwargs else (),
+        )
         try:
             hash(key)
         except TypeError:  # an argument that cannot be part of a key: the store answers

@@ -1,6 +1,7 @@
 """What both adapters do alike, written once: which fields a conditional post update may be
 matched on, and the reads of a post's children (each adapter says how it reads one kind, in
 `_children`)."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

@@ -2,6 +2,7 @@
 the request in the metrics and writes one line to the 'tornado.access' logger: route (the
 handler), method, a path whose free-form parts are masked, status, duration in milliseconds,
 user id (or null) and request id. Never the query string, cookies, headers or the body."""
+
 from __future__ import annotations
 
 import logging
@@ -39,19 +40,30 @@ class RequestLog:
             self.patterns.setdefault(handler, []).append(re.compile(pattern))
 
     def __call__(self, handler: tornado.web.RequestHandler) -> None:
-        self.record(handler.request, handler.get_status(), route_name(handler),
-                    lambda: self.masked_path(handler), getattr(handler.current_user, "id", None),
-                    getattr(handler, "request_id", None))
+        self.record(
+            handler.request,
+            handler.get_status(),
+            route_name(handler),
+            lambda: self.masked_path(handler),
+            getattr(handler.current_user, "id", None),
+            getattr(handler, "request_id", None),
+        )
 
-    def record(self, request: HTTPServerRequest, status: int, route: str,
-               path_of: Callable[[], str], user_id: str | None, request_id: str | None) -> None:
+    def record(
+        self,
+        request: HTTPServerRequest,
+        status: int,
+        route: str,
+        path_of: Callable[[], str],
+        user_id: str | None,
+        request_id: str | None,
+    ) -> None:
         """The metrics and the log line of one answered request (`path_of` gives its masked
         path, worked out only when the line is written)."""
         seconds = request.request_time()
         method = method_label(request.method or "")
         self.metrics.observe(route, method, status, seconds)
-        level = (logging.INFO if status < 400 else logging.WARNING if status < 500
-                 else logging.ERROR)
+        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
         if not log.isEnabledFor(level):
             return
         request_id = request_id or uuid.uuid4().hex
@@ -59,13 +71,29 @@ class RequestLog:
         millis = round(seconds * 1000, 2)
         # The record made and handed on directly: Logger.log would also look up the caller's
         # file and line by walking the stack, which no format of ours shows.
-        log.handle(log.makeRecord(
-            log.name, level, "", 0, "%d %s %s %.2fms", (status, method, neutral(path), millis),
-            None, extra={"fields": {"route": route, "method": method, "path": path,
-                                    "status": status, "duration_ms": millis,
-                                    "user_id": user_id,
-                                    "request_id": request_id},
-                         "text_fields": TEXT_FIELDS}))
+        log.handle(
+            log.makeRecord(
+                log.name,
+                level,
+                "",
+                0,
+                "%d %s %s %.2fms",
+                (status, method, neutral(path), millis),
+                None,
+                extra={
+                    "fields": {
+                        "route": route,
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": millis,
+                        "user_id": user_id,
+                        "request_id": request_id,
+                    },
+                    "text_fields": TEXT_FIELDS,
+                },
+            )
+        )
 
     def masked_path(self, handler: tornado.web.RequestHandler) -> str:
         """The request's path (never its query string) with every captured part that is not a

@@ -1,13 +1,31 @@
 """The JSON API of API.md. Each handler parses, calls one service, and answers."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from forum.errors import NotLoggedIn
 from forum.model import User, iso
-from forum.services import (accounts, admin, apikeys, attachments, cases, consulting,
-                            departments, faq, flags, following, moderation, notify, posting,
-                            recovery, searching, settings, stats, templates)
+from forum.services import (
+    accounts,
+    admin,
+    apikeys,
+    attachments,
+    cases,
+    consulting,
+    departments,
+    faq,
+    flags,
+    following,
+    moderation,
+    notify,
+    posting,
+    recovery,
+    searching,
+    settings,
+    stats,
+    templates,
+)
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
 from forum.web.pagecache import AnonymousPageCache
@@ -25,9 +43,14 @@ class RegisterHandler(ApiHandler):
     async def post(self) -> None:
         data = self.json_body()
         user = await accounts.register(
-            self.store, self.passwords, username=data.get("username"),
-            password=data.get("password"), display_name=data.get("display_name"),
-            email=data.get("email"), address=self.address)
+            self.store,
+            self.passwords,
+            username=data.get("username"),
+            password=data.get("password"),
+            display_name=data.get("display_name"),
+            email=data.get("email"),
+            address=self.address,
+        )
         self.no_store()  # the new account's e-mail address
         self.respond(201, {"user": views.user_json(user, private=True)})
 
@@ -35,12 +58,23 @@ class RegisterHandler(ApiHandler):
 class LoginHandler(ApiHandler):
     async def post(self) -> None:
         data = self.json_body()
-        login = await accounts.login(self.store, self.passwords, username=data.get("username"),
-                                     password=data.get("password"), kind="bearer",
-                                     address=self.address)
+        login = await accounts.login(
+            self.store,
+            self.passwords,
+            username=data.get("username"),
+            password=data.get("password"),
+            kind="bearer",
+            address=self.address,
+        )
         self.no_store()  # a bearer token
-        self.respond(200, {"token": login.token, "user": views.user_json(login.user, private=True),
-                           "expires_at": iso(login.expires_at)})
+        self.respond(
+            200,
+            {
+                "token": login.token,
+                "user": views.user_json(login.user, private=True),
+                "expires_at": iso(login.expires_at),
+            },
+        )
 
 
 class LogoutHandler(ApiHandler):
@@ -56,10 +90,17 @@ class PasswordHandler(ApiHandler):
     async def post(self) -> None:
         data = self.json_body()
         login = await accounts.change_password(
-            self.store, self.passwords, self.user, current=data.get("current_password"),
-            new=data.get("new_password"), kind=self._auth_kind or "bearer")
-        answer = {"user": views.user_json(login.user, private=True),
-                  "expires_at": iso(login.expires_at)}
+            self.store,
+            self.passwords,
+            self.user,
+            current=data.get("current_password"),
+            new=data.get("new_password"),
+            kind=self._auth_kind or "bearer",
+        )
+        answer = {
+            "user": views.user_json(login.user, private=True),
+            "expires_at": iso(login.expires_at),
+        }
         if self._auth_kind == "cookie":
             # The new session goes into the HttpOnly cookie only: a token in the body would be
             # readable by any script on the page (ASVS V3.3.4).
@@ -76,8 +117,9 @@ class MeHandler(ApiHandler):
 
     async def patch(self) -> None:
         data = self.json_body()
-        user = await accounts.change_email(self.store, self.passwords, self.user,
-                                           data.get("email"), data.get("current_password"))
+        user = await accounts.change_email(
+            self.store, self.passwords, self.user, data.get("email"), data.get("current_password")
+        )
         self.respond(200, {"user": views.user_json(user, private=True)})
 
 
@@ -90,9 +132,15 @@ class BoardsHandler(ApiHandler):
 class BoardPostsHandler(AnonymousPageCache, ApiHandler):
     async def get(self, slug: str) -> None:
         page = await posting.list_posts(
-            self.store, self.user, slug, status=self.query("status"),
-            category=self.query("category"), cursor=self.query("cursor"),
-            limit=self.query("limit"), before=self.query("before"))
+            self.store,
+            self.user,
+            slug,
+            status=self.query("status"),
+            category=self.query("category"),
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+            before=self.query("before"),
+        )
         self.respond(200, views.page_json(page))
 
     @idempotent
@@ -120,8 +168,9 @@ class PostHandler(ApiHandler):
 class RepliesHandler(ApiHandler):
     async def get(self, post_id: str) -> None:
         thread = await posting.get_thread(self.store, self.user, post_id)
-        self.respond(200, {"items": [views.reply_json(r) for r in thread.replies],
-                           "next_cursor": None})
+        self.respond(
+            200, {"items": [views.reply_json(r) for r in thread.replies], "next_cursor": None}
+        )
 
     @idempotent
     async def post(self, post_id: str) -> None:
@@ -163,9 +212,14 @@ class FlagHandler(ApiHandler):
 class WorkspaceHandler(ApiHandler):
     async def get(self) -> None:
         space = await consulting.workspace(
-            self.store, self.user, board=self.query("board"), category=self.query("category"),
-            everything=self.query("all") in ("1", "true"), cursor=self.query("cursor"),
-            limit=self.query("limit"))
+            self.store,
+            self.user,
+            board=self.query("board"),
+            category=self.query("category"),
+            everything=self.query("all") in ("1", "true"),
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+        )
         self.respond(200, views.workspace_json(space))
 
 
@@ -177,11 +231,20 @@ class UserProfileHandler(ApiHandler):
 
 class AdminUsersHandler(ApiHandler):
     async def get(self) -> None:
-        users, next_cursor = await admin.find_users(self.store, self.user, self.query("q"),
-                                                    after=self.query("cursor"),
-                                                    limit=self.query("limit"))
-        self.respond(200, {"items": [views.user_json(u, private=True) for u in users],
-                           "next_cursor": next_cursor})
+        users, next_cursor = await admin.find_users(
+            self.store,
+            self.user,
+            self.query("q"),
+            after=self.query("cursor"),
+            limit=self.query("limit"),
+        )
+        self.respond(
+            200,
+            {
+                "items": [views.user_json(u, private=True) for u in users],
+                "next_cursor": next_cursor,
+            },
+        )
 
 
 class AdminUserHandler(ApiHandler):
@@ -207,17 +270,24 @@ class QueueHandler(ApiHandler):
 class ModerateHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await moderation.moderate(self.store, self.user, post_id, data.get("action"),
-                                         data.get("reason"))
+        view = await moderation.moderate(
+            self.store, self.user, post_id, data.get("action"), data.get("reason")
+        )
         self.respond(200, {"post": views.post_json(view)})
 
 
 class RouteHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await cases.route_case(self.store, self.user, post_id, data.get("department"),
-                                      data.get("due_days"), data.get("note"),
-                                      data.get("helpers"))
+        view = await cases.route_case(
+            self.store,
+            self.user,
+            post_id,
+            data.get("department"),
+            data.get("due_days"),
+            data.get("note"),
+            data.get("helpers"),
+        )
         self.respond(200, {"post": views.post_json(view)})
 
 
@@ -231,18 +301,24 @@ class ReturnHandler(ApiHandler):
 class RatingHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await cases.rate_case(self.store, self.user, post_id, data.get("score"),
-                                     data.get("comment"))
+        view = await cases.rate_case(
+            self.store, self.user, post_id, data.get("score"), data.get("comment")
+        )
         self.respond(200, {"post": views.post_json(view)})
 
 
 class DepartmentCasesHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        found = await cases.department_cases(self.store, self.user, slug,
-                                             status=self.query("status"),
-                                             cursor=self.query("cursor"), limit=self.query("limit"),
-                                             role=self.query("role"),
-                                             officer=self.query("officer"))
+        found = await cases.department_cases(
+            self.store,
+            self.user,
+            slug,
+            status=self.query("status"),
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+            role=self.query("role"),
+            officer=self.query("officer"),
+        )
         self.respond(200, views.department_cases_json(found))
 
 
@@ -251,14 +327,14 @@ class TemplatesHandler(ApiHandler):
 
     async def get(self, slug: str) -> None:
         found = await templates.list_templates(self.store, self.user, slug)
-        self.respond(200, {"items": [views.template_json(t) for t in found],
-                           "next_cursor": None})
+        self.respond(200, {"items": [views.template_json(t) for t in found], "next_cursor": None})
 
     @idempotent
     async def post(self, slug: str) -> None:
         data = self.json_body()
-        template = await templates.add_template(self.store, self.user, slug, data.get("title"),
-                                                data.get("body"))
+        template = await templates.add_template(
+            self.store, self.user, slug, data.get("title"), data.get("body")
+        )
         self.respond(201, {"template": views.template_json(template)})
 
 
@@ -272,10 +348,15 @@ class FaqHandler(ApiHandler):
     """The knowledge base (常见问题)."""
 
     async def get(self) -> None:
-        page = await faq.list_entries(self.store, self.query("board") or None,
-                                      cursor=self.query("cursor"), limit=self.query("limit"))
-        self.respond(200, {"items": [views.faq_json(e) for e in page.items],
-                           "next_cursor": page.next_cursor})
+        page = await faq.list_entries(
+            self.store,
+            self.query("board") or None,
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+        )
+        self.respond(
+            200, {"items": [views.faq_json(e) for e in page.items], "next_cursor": page.next_cursor}
+        )
 
     @idempotent
     async def post(self) -> None:
@@ -291,8 +372,9 @@ class FaqEntryHandler(ApiHandler):
 
 class StatsHandler(ApiHandler):
     async def get(self) -> None:
-        found = await self.settings["stats_cache"].get(self.store, self.query("from"),
-                                                       self.query("to"))
+        found = await self.settings["stats_cache"].get(
+            self.store, self.query("from"), self.query("to")
+        )
         self.respond(200, views.stats_json(found))
 
 
@@ -300,35 +382,49 @@ class StatsCsvHandler(ApiHandler):
     """The figures as a table for spreadsheets, one row per group."""
 
     async def get(self) -> None:
-        table = await stats.csv_table(self.settings["stats_cache"], self.store, self.query("by"),
-                                      self.query("from"), self.query("to"))
-        self.set_header("Content-Disposition",
-                        f'attachment; filename="stats-{self.query("by")}.csv"')
+        table = await stats.csv_table(
+            self.settings["stats_cache"],
+            self.store,
+            self.query("by"),
+            self.query("from"),
+            self.query("to"),
+        )
+        self.set_header(
+            "Content-Disposition", f'attachment; filename="stats-{self.query("by")}.csv"'
+        )
         self.send_answer(200, "text/csv; charset=utf-8", table.encode("utf-8"))
 
 
 class DepartmentRecordHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        record = await stats.department_record(self.settings["stats_cache"], self.store,
-                                               self.user, slug)
+        record = await stats.department_record(
+            self.settings["stats_cache"], self.store, self.user, slug
+        )
         self.respond(200, views.record_json(record))
 
 
 class AuditHandler(ApiHandler):
     async def get(self) -> None:
         lines, next_cursor = await admin.audit_log(
-            self.store, self.user, actor=self.query("actor"), post_id=self.query("post_id"),
-            cursor=self.query("cursor"), limit=self.query("limit"))
-        self.respond(200, {"items": [views.audit_json(line) for line in lines],
-                           "next_cursor": next_cursor})
+            self.store,
+            self.user,
+            actor=self.query("actor"),
+            post_id=self.query("post_id"),
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+        )
+        self.respond(
+            200, {"items": [views.audit_json(line) for line in lines], "next_cursor": next_cursor}
+        )
 
 
 class AdminDepartmentsHandler(ApiHandler):
     @idempotent
     async def post(self) -> None:
         data = self.json_body()
-        department = await admin.add_department(self.store, self.user, data.get("slug"),
-                                                data.get("name"))
+        department = await admin.add_department(
+            self.store, self.user, data.get("slug"), data.get("name")
+        )
         self.respond(201, {"department": views.department_json(department)})
 
 
@@ -349,15 +445,18 @@ class CalendarHandler(ApiHandler):
 
     async def get(self) -> None:
         kept = await settings.calendar_settings(self.store, self.user)
-        self.respond(200, views.calendar_json(kept, i18n.translate_message(self.locale,
-                                                                           kept.warning)))
+        self.respond(
+            200, views.calendar_json(kept, i18n.translate_message(self.locale, kept.warning))
+        )
 
     async def put(self) -> None:
         data = self.json_body()
-        kept = await settings.save_calendar(self.store, self.user, data.get("holidays"),
-                                            data.get("workdays"))
-        self.respond(200, views.calendar_json(kept, i18n.translate_message(self.locale,
-                                                                           kept.warning)))
+        kept = await settings.save_calendar(
+            self.store, self.user, data.get("holidays"), data.get("workdays")
+        )
+        self.respond(
+            200, views.calendar_json(kept, i18n.translate_message(self.locale, kept.warning))
+        )
 
 
 class AttachmentsHandler(UploadHandler, ApiHandler):
@@ -391,27 +490,40 @@ class SearchHandler(AnonymousPageCache, ApiHandler):
     page_shelf = "searches"
 
     async def get(self) -> None:
-        found = await searching.search_posts(self.store, self.user, self.query("q"),
-                                             board=self.query("board") or None,
-                                             cursor=self.query("cursor"),
-                                             limit=self.query("limit"), address=self.address,
-                                             sort=self.query("sort"), since=self.query("from"),
-                                             until=self.query("to"))
+        found = await searching.search_posts(
+            self.store,
+            self.user,
+            self.query("q"),
+            board=self.query("board") or None,
+            cursor=self.query("cursor"),
+            limit=self.query("limit"),
+            address=self.address,
+            sort=self.query("sort"),
+            since=self.query("from"),
+            until=self.query("to"),
+        )
         self.respond(200, views.results_json(found))
 
 
 class SimilarHandler(ApiHandler):
     async def get(self) -> None:
-        found = await searching.similar_with_faq(self.store, self.user, self.query("title"),
-                                                 board=self.query("board") or None)
-        self.respond(200, {"items": [views.post_json(v) for v in found.items],
-                           "faq": [views.faq_json(e) for e in found.faq]})
+        found = await searching.similar_with_faq(
+            self.store, self.user, self.query("title"), board=self.query("board") or None
+        )
+        self.respond(
+            200,
+            {
+                "items": [views.post_json(v) for v in found.items],
+                "faq": [views.faq_json(e) for e in found.faq],
+            },
+        )
 
 
 class NotificationsHandler(ApiHandler):
     async def get(self) -> None:
-        inbox = await notify.inbox(self.store, self.user, cursor=self.query("cursor"),
-                                   limit=self.query("limit"))
+        inbox = await notify.inbox(
+            self.store, self.user, cursor=self.query("cursor"), limit=self.query("limit")
+        )
         self.respond(200, views.inbox_json(inbox))
 
 
@@ -419,8 +531,9 @@ class NotificationsReadHandler(ApiHandler):
     async def post(self) -> None:
         data = self.json_body()
         changed = await notify.mark_read(self.store, self.user, data.get("ids"))
-        self.respond(200, {"marked": changed,
-                           "unread": await notify.unread_count(self.store, self.user)})
+        self.respond(
+            200, {"marked": changed, "unread": await notify.unread_count(self.store, self.user)}
+        )
 
 
 class SubscriptionsHandler(ApiHandler):
@@ -428,19 +541,23 @@ class SubscriptionsHandler(ApiHandler):
     there is (200, not 201)."""
 
     async def get(self) -> None:
-        page = await following.list_following(self.store, self.user,
-                                              cursor=self.query("cursor"),
-                                              limit=self.query("limit"))
-        self.respond(200, {"items": [views.subscription_json(v) for v in page.items],
-                           "next_cursor": page.next_cursor})
+        page = await following.list_following(
+            self.store, self.user, cursor=self.query("cursor"), limit=self.query("limit")
+        )
+        self.respond(
+            200,
+            {
+                "items": [views.subscription_json(v) for v in page.items],
+                "next_cursor": page.next_cursor,
+            },
+        )
 
     @idempotent
     async def post(self) -> None:
         _login_required(self)
         data = self.json_body()
         view = await following.follow(self.store, self.user, data.get("target"))
-        self.respond(201 if view.created else 200,
-                     {"subscription": views.subscription_json(view)})
+        self.respond(201 if view.created else 200, {"subscription": views.subscription_json(view)})
 
 
 class SubscriptionHandler(ApiHandler):
@@ -474,16 +591,21 @@ class PasswordResetHandler(ApiHandler):
 
     async def post(self) -> None:
         data = self.json_body()
-        await recovery.request_reset(self.store, username=data.get("username"),
-                                     address=self.address)
+        await recovery.request_reset(
+            self.store, username=data.get("username"), address=self.address
+        )
         self.respond(202, {"message": recovery.SENT_MESSAGE})
 
 
 class PasswordResetConfirmHandler(ApiHandler):
     async def post(self) -> None:
         data = self.json_body()
-        await recovery.reset_password(self.store, self.passwords, token=data.get("token"),
-                                      new_password=data.get("new_password"),
-                                      address=self.address)
+        await recovery.reset_password(
+            self.store,
+            self.passwords,
+            token=data.get("token"),
+            new_password=data.get("new_password"),
+            address=self.address,
+        )
         self.no_store()
         self.respond(204)

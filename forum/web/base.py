@@ -1,5 +1,6 @@
 """What every handler shares: who is asking, parsing input, turning domain errors into HTTP,
 security headers. Handlers built on these hold no business rules."""
+
 from __future__ import annotations
 
 import functools
@@ -61,8 +62,10 @@ SECURITY_HEADERS = (
 # Tornado says "TornadoServer/6.5.x": a version tells an attacker which advisories apply.
 SERVER_HEADER = ("Server", "yuxi-forum")
 HSTS_HEADER = ("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
-assert all(tornado.web.RequestHandler._VALID_HEADER_CHARS.fullmatch(value)
-           for _, value in (*SECURITY_HEADERS, HSTS_HEADER))
+assert all(
+    tornado.web.RequestHandler._VALID_HEADER_CHARS.fullmatch(value)
+    for _, value in (*SECURITY_HEADERS, HSTS_HEADER)
+)
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -127,8 +130,7 @@ class BaseHandler(tornado.web.RequestHandler):
         if token is None:
             token = self.session_token()
             kind = "cookie" if token else None
-        user = await accounts.user_for_token(self.store, token,
-                                             self.settings.get("kept_logins"))
+        user = await accounts.user_for_token(self.store, token, self.settings.get("kept_logins"))
         if user is not None:
             self._token, self._auth_kind = token, kind
             self.current_user = user
@@ -160,8 +162,11 @@ class BaseHandler(tornado.web.RequestHandler):
         and en_US. `self.locale.code` is the answer, computed once per request. An answer that
         asked for it depends on Accept-Language, and says so to caches."""
         self.add_header("Vary", "Accept-Language")
-        return i18n.get_locale(i18n.choose_locale(self.get_cookie(i18n.LANG_COOKIE),
-                                                  self.request.headers.get("Accept-Language")))
+        return i18n.get_locale(
+            i18n.choose_locale(
+                self.get_cookie(i18n.LANG_COOKIE), self.request.headers.get("Accept-Language")
+            )
+        )
 
     @property
     def care_mode(self) -> bool:
@@ -172,7 +177,9 @@ class BaseHandler(tornado.web.RequestHandler):
         namespace = super().get_template_namespace()
         code = self.locale.code
         namespace.update(
-            care_mode=self.care_mode, lang=code, html_lang=code.replace("_", "-"),
+            care_mode=self.care_mode,
+            lang=code,
+            html_lang=code.replace("_", "-"),
             tm=lambda message: i18n.translate_message(self.locale, message),
             _in=lambda context, text: i18n.translate_in(self.locale, context, text),
             local_time=lambda stamp: i18n.format_time(stamp, code),
@@ -183,7 +190,8 @@ class BaseHandler(tornado.web.RequestHandler):
             # <time datetime>: UTC to the millisecond, as HTML allows (not Python's six digits).
             machine_time=iso,
             # Fields' maxlength, min and max come from the rules the services check.
-            limits=limits)
+            limits=limits,
+        )
         return namespace
 
     def set_default_headers(self) -> None:
@@ -215,8 +223,9 @@ class BaseHandler(tornado.web.RequestHandler):
     def send_file(self, attachment: Attachment, data: bytes) -> None:
         """An attachment as a download that the browser will not run or render in the page."""
         self.set_header("Content-Type", attachment.content_type)
-        self.set_header("Content-Disposition",
-                        f"attachment; filename*=UTF-8''{quote(attachment.filename)}")
+        self.set_header(
+            "Content-Disposition", f"attachment; filename*=UTF-8''{quote(attachment.filename)}"
+        )
         self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
         self.set_header("Cache-Control", "private, no-store")
         self.finish(data)
@@ -228,23 +237,36 @@ class BaseHandler(tornado.web.RequestHandler):
         return f"__Host-{SESSION_COOKIE}" if self.config.behind_https else SESSION_COOKIE
 
     def start_session(self, token: str) -> None:
-        self.set_signed_cookie(self.session_cookie, token, expires_days=SESSION_COOKIE_DAYS,
-                               httponly=True, samesite="Lax", secure=self.config.behind_https,
-                               path="/")
+        self.set_signed_cookie(
+            self.session_cookie,
+            token,
+            expires_days=SESSION_COOKIE_DAYS,
+            httponly=True,
+            samesite="Lax",
+            secure=self.config.behind_https,
+            path="/",
+        )
 
     def end_session_cookie(self) -> None:
-        self.clear_cookie(self.session_cookie, path="/", secure=self.config.behind_https,
-                          httponly=True, samesite="Lax")
+        self.clear_cookie(
+            self.session_cookie,
+            path="/",
+            secure=self.config.behind_https,
+            httponly=True,
+            samesite="Lax",
+        )
 
     # errors ----------------------------------------------------------------------------------
-    def log_exception(self, typ: type[BaseException] | None, value: BaseException | None,
-                      tb: TracebackType | None) -> None:
+    def log_exception(
+        self, typ: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if isinstance(value, DomainError):
             return  # an expected answer, not a fault
         super().log_exception(typ, value, tb)
 
-    def error_details(self, status_code: int, exc_info: Any
-                      ) -> tuple[int, str, str, dict[str, str]]:
+    def error_details(
+        self, status_code: int, exc_info: Any
+    ) -> tuple[int, str, str, dict[str, str]]:
         """(status, code, message, fields) for an error, whatever raised it. A store outage is
         counted in the metrics and logged; a refusal (403) is logged."""
         status, code, message, fields = self._error_details(status_code, exc_info)
@@ -254,26 +276,43 @@ class BaseHandler(tornado.web.RequestHandler):
             if metrics is not None:
                 metrics.store_error(route_name(self))
             cause = error.__cause__
-            log.warning("store unavailable: %s", f"{type(cause).__name__}: {cause}"[:300]
-                        if cause is not None else "-")
+            log.warning(
+                "store unavailable: %s",
+                f"{type(cause).__name__}: {cause}"[:300] if cause is not None else "-",
+            )
         elif status == 403:
             reason = code
-            if (isinstance(error, tornado.web.HTTPError)
-                    and "xsrf" in (error.log_message or "").lower()):
+            if (
+                isinstance(error, tornado.web.HTTPError)
+                and "xsrf" in (error.log_message or "").lower()
+            ):
                 reason = "xsrf"
-            event(log, "forbidden", method=self.request.method, reason=reason,
-                  user_id=getattr(self.current_user, "id", None), route=route_name(self),
-                  request_id=self.request_id)
+            event(
+                log,
+                "forbidden",
+                method=self.request.method,
+                reason=reason,
+                user_id=getattr(self.current_user, "id", None),
+                route=route_name(self),
+                request_id=self.request_id,
+            )
         elif status == 404 and getattr(error, "denied", False):
             # Answered as absent so that nothing is revealed, but it was a refusal: logged
             # with the route only, never the content.
-            event(log, "denied", method=self.request.method, reason="not_visible",
-                  user_id=getattr(self.current_user, "id", None), route=route_name(self),
-                  request_id=self.request_id)
+            event(
+                log,
+                "denied",
+                method=self.request.method,
+                reason="not_visible",
+                user_id=getattr(self.current_user, "id", None),
+                route=route_name(self),
+                request_id=self.request_id,
+            )
         return (status, code, *self.translated_error(error, message, fields))
 
-    def translated_error(self, error: Any, message: str, fields: dict[str, str]
-                         ) -> tuple[str, dict[str, str]]:
+    def translated_error(
+        self, error: Any, message: str, fields: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
         """An error's message and field messages in the reader's language (services write them
         in Chinese; forum.messages). Codes and field names never change."""
         fields = i18n.translate_fields(self.locale, fields) if fields else fields
@@ -282,8 +321,9 @@ class BaseHandler(tornado.web.RequestHandler):
             return separator.join(f"{name}: {why}" for name, why in fields.items()), fields
         return i18n.translate_message(self.locale, message), fields
 
-    def _error_details(self, status_code: int, exc_info: Any
-                       ) -> tuple[int, str, str, dict[str, str]]:
+    def _error_details(
+        self, status_code: int, exc_info: Any
+    ) -> tuple[int, str, str, dict[str, str]]:
         error = exc_info[1] if exc_info else None
         if isinstance(error, DomainError):
             if isinstance(error, RateLimited):
@@ -292,12 +332,25 @@ class BaseHandler(tornado.web.RequestHandler):
             return error.status, error.code, error.message, fields
         if isinstance(error, tornado.web.HTTPError):
             status_code = error.status_code
-        reason = http.HTTPStatus(status_code).phrase if status_code in http.HTTPStatus._value2member_map_ else "Error"
-        code = {400: "malformed", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                413: "too_large"}.get(status_code, "server_error" if status_code >= 500 else "error")
-        message = {400: "请求格式有误", 403: "请求被拒绝（缺少或错误的 XSRF 令牌）",
-                   404: "页面不存在", 405: "不支持此方法", 413: "提交的内容太大",
-                   }.get(status_code, "服务器出错了，请稍后再试" if status_code >= 500 else reason)
+        reason = (
+            http.HTTPStatus(status_code).phrase
+            if status_code in http.HTTPStatus._value2member_map_
+            else "Error"
+        )
+        code = {
+            400: "malformed",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+        }.get(status_code, "server_error" if status_code >= 500 else "error")
+        message = {
+            400: "请求格式有误",
+            403: "请求被拒绝（缺少或错误的 XSRF 令牌）",
+            404: "页面不存在",
+            405: "不支持此方法",
+            413: "提交的内容太大",
+        }.get(status_code, "服务器出错了，请稍后再试" if status_code >= 500 else reason)
         return status_code, code, message, {}
 
 
@@ -323,8 +376,11 @@ class ApiHandler(BaseHandler):
             self.set_status(status)
             self.finish()
             return
-        self.send_answer(status, "application/json; charset=UTF-8",
-                         json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+        self.send_answer(
+            status,
+            "application/json; charset=UTF-8",
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         status, code, message, fields = self.error_details(status_code, kwargs.get("exc_info"))
@@ -347,15 +403,20 @@ def idempotent(method: Handler) -> Handler:
     without the header it runs as it is; with it, a retry gets the first answer again, marked
     `Idempotent-Replayed: true`. The method answers through send_answer (respond, Open311's
     answer), which is what is kept."""
+
     @functools.wraps(method)
     async def run(self: BaseHandler, *args: Any) -> None:
         key = idempotency.parse_key(self.request.headers.get(idempotency.HEADER))
         if key is None:
             await method(self, *args)
             return
-        request = idempotency.Request(idempotency.caller_of(self.current_user, self.address),
-                                      key, self.request.method or "", self.request.uri or "",
-                                      self.request.body or b"")
+        request = idempotency.Request(
+            idempotency.caller_of(self.current_user, self.address),
+            key,
+            self.request.method or "",
+            self.request.uri or "",
+            self.request.body or b"",
+        )
 
         async def create() -> idempotency.Answer:
             self._capture = []
@@ -367,12 +428,14 @@ def idempotent(method: Handler) -> Handler:
                 raise RuntimeError(f"{route_name(self)} did not answer through send_answer")
             return captured[0]
 
-        answer = await idempotency.once(self.store, self.config.cookie_secret.encode("utf-8"),
-                                        request, create)
+        answer = await idempotency.once(
+            self.store, self.config.cookie_secret.encode("utf-8"), request, create
+        )
         if answer.replayed:
             self.set_header("Idempotent-Replayed", "true")
             self.no_store()  # the answer may hold what only its caller may see
         self.send_answer(answer.status, answer.content_type, answer.body)
+
     return run
 
 
@@ -448,9 +511,17 @@ class BodyLimits(tornado.web.Application):
             if getattr(delegate.handler_class, "counts_own_body", False):
                 return delegate
             # Classes are hashable; mypy does not see it of type[T] (python/mypy#11470).
-            return _CountedBody(delegate, limit, lambda: self.get_handler_delegate(
-                request, _too_large(delegate.handler_class, unread=False),  # type: ignore[arg-type]
-                delegate.handler_kwargs, delegate.path_args, delegate.path_kwargs))
+            return _CountedBody(
+                delegate,
+                limit,
+                lambda: self.get_handler_delegate(
+                    request,
+                    _too_large(delegate.handler_class, unread=False),  # type: ignore[arg-type]
+                    delegate.handler_kwargs,
+                    delegate.path_args,
+                    delegate.path_kwargs,
+                ),
+            )
         connection.set_max_body_size(limit)
         try:
             declared = int(request.headers.get("Content-Length", "0"))
@@ -458,10 +529,13 @@ class BodyLimits(tornado.web.Application):
             return delegate  # Tornado refuses it (400) when it reads the body
         if declared <= limit:
             return delegate
-        return self.get_handler_delegate(request,
-                                         _too_large(delegate.handler_class),  # type: ignore[arg-type]
-                                         delegate.handler_kwargs, delegate.path_args,
-                                         delegate.path_kwargs)
+        return self.get_handler_delegate(
+            request,
+            _too_large(delegate.handler_class),  # type: ignore[arg-type]
+            delegate.handler_kwargs,
+            delegate.path_args,
+            delegate.path_kwargs,
+        )
 
 
 # A chunked body's limit as Tornado's connection sees it: the route's own count comes first.

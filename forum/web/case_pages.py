@@ -1,6 +1,7 @@
 """Cases (letters to the mayor, tax reports, the hotline's answers) beyond what every post has:
 routing, return and rating on a case's page; following a case by its tracking code, and adding
 to it; the moderation queue; a department's desk and its reply templates; the statistics."""
+
 from __future__ import annotations
 
 from forum.errors import Invalid, NotFound
@@ -15,9 +16,15 @@ class RoutePage(PostActionPage):
     done = "route"
 
     async def act(self, post_id: str) -> None:
-        await cases.route_case(self.store, self.user, post_id, self.form("department") or None,
-                               self.form("due_days") or None, self.form("note") or None,
-                               [slug for slug in self.get_body_arguments("helpers") if slug])
+        await cases.route_case(
+            self.store,
+            self.user,
+            post_id,
+            self.form("department") or None,
+            self.form("due_days") or None,
+            self.form("note") or None,
+            [slug for slug in self.get_body_arguments("helpers") if slug],
+        )
 
 
 class ReturnPage(PostActionPage):
@@ -36,8 +43,9 @@ class RatingPage(PostActionPage):
     done = "rate"
 
     async def act(self, post_id: str) -> None:
-        await cases.rate_case(self.store, self.user, post_id, self.form("score"),
-                              self.form("comment") or None)
+        await cases.rate_case(
+            self.store, self.user, post_id, self.form("score"), self.form("comment") or None
+        )
 
 
 class TrackPage(PageHandler):
@@ -58,28 +66,39 @@ class TrackPage(PageHandler):
         # The code comes in the form, never from the URL (a POST to /track/<code> finds none).
         await self.show(self.form("code") or "")
 
-    async def show(self, code: str, status: int = 200, values: dict[str, str] | None = None,
-                   errors: dict[str, str] | None = None) -> None:
+    async def show(
+        self,
+        code: str,
+        status: int = 200,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
         try:
             thread = await cases.track(self.store, code, self.address)
         except NotFound as error:
-            await self.render_page("track.html", 404, thread=None, code=code,
-                                   message=error.message)
+            await self.render_page("track.html", 404, thread=None, code=code, message=error.message)
             return
         self.no_store()  # the case as its writer sees it, contact details included
-        await self.render_page("track.html", status, thread=thread, code=code, message=None,
-                               values=values or {}, errors=errors or {})
+        await self.render_page(
+            "track.html",
+            status,
+            thread=thread,
+            code=code,
+            message=None,
+            values=values or {},
+            errors=errors or {},
+        )
 
 
 class TrackSupplementPage(UploadHandler, TrackPage):
     """补充材料: the tracking code's holder adds a follow-up and files to the open case. The
     code comes in the form body and goes back in the signed flash, never in a URL. The code is
     asked for before the first file is kept, so it comes before the files in the form."""
+
     _case: Post | None = None
 
     async def admit_files(self) -> None:
-        self._case = await cases.supplement_case(self.store, self.form("code") or "",
-                                                 self.address)
+        self._case = await cases.supplement_case(self.store, self.form("code") or "", self.address)
 
     async def get(self, code: str | None = None) -> None:
         self.redirect("/track", status=303)
@@ -87,11 +106,11 @@ class TrackSupplementPage(UploadHandler, TrackPage):
     async def post(self, _in_url: str | None = None) -> None:
         code, body = self.form("code") or "", self.form("body")
         try:
-            await cases.supplement(self.store, code, self.address, body, self.uploads(),
-                                   case=self._case)
+            await cases.supplement(
+                self.store, code, self.address, body, self.uploads(), case=self._case
+            )
         except NotFound as error:
-            await self.render_page("track.html", 404, thread=None, code=code,
-                                   message=error.message)
+            await self.render_page("track.html", 404, thread=None, code=code, message=error.message)
             return
         except Invalid as error:
             await self.show(code, 422, {"body": body or ""}, error.fields)
@@ -111,29 +130,50 @@ class DepartmentPage(PageHandler):
 
     async def get(self, slug: str) -> None:
         if not cases.may_work_for(self.user, slug):
-            public = await stats.department_record(self.settings["stats_cache"], self.store,
-                                                   self.user, slug)
-            figures = await stats.year_summary(self.settings["stats_cache"], self.store,
-                                               departments=(slug,))
-            subscription = await following.following(self.store, self.user,
-                                                     f"department:{public.slug}")
-            await self.render_page("department_public.html", department=public,
-                                   figures=figures, subscription=subscription)
+            public = await stats.department_record(
+                self.settings["stats_cache"], self.store, self.user, slug
+            )
+            figures = await stats.year_summary(
+                self.settings["stats_cache"], self.store, departments=(slug,)
+            )
+            subscription = await following.following(
+                self.store, self.user, f"department:{public.slug}"
+            )
+            await self.render_page(
+                "department_public.html",
+                department=public,
+                figures=figures,
+                subscription=subscription,
+            )
             return
         await self.render_desk(slug)
 
-    async def render_desk(self, slug: str, status: int = 200,
-                          values: dict[str, str | None] | None = None,
-                          errors: dict[str, str] | None = None) -> None:
+    async def render_desk(
+        self,
+        slug: str,
+        status: int = 200,
+        values: dict[str, str | None] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
         found = await cases.department_cases(
-            self.store, self.user, slug, status=self.get_query_argument("status", None) or None,
+            self.store,
+            self.user,
+            slug,
+            status=self.get_query_argument("status", None) or None,
             cursor=self.get_query_argument("cursor", None),
             role=self.get_query_argument("role", None) or None,
-            officer=self.get_query_argument("officer", None) or None)
+            officer=self.get_query_argument("officer", None) or None,
+        )
         kept = await templates.list_templates(self.store, self.user, slug)
-        await self.render_page("department.html", status, found=found, reply_templates=kept,
-                               may_keep_templates=templates.may_keep(self.user, slug),
-                               values=values or {}, errors=errors or {})
+        await self.render_page(
+            "department.html",
+            status,
+            found=found,
+            reply_templates=kept,
+            may_keep_templates=templates.may_keep(self.user, slug),
+            values=values or {},
+            errors=errors or {},
+        )
 
 
 class DepartmentTemplatesPage(DepartmentPage):
@@ -142,8 +182,9 @@ class DepartmentTemplatesPage(DepartmentPage):
     async def post(self, slug: str) -> None:
         values = {"title": self.form("title"), "body": self.form("body")}
         try:
-            await templates.add_template(self.store, self.user, slug, values["title"],
-                                         values["body"])
+            await templates.add_template(
+                self.store, self.user, slug, values["title"], values["body"]
+            )
         except Invalid as error:
             await self.render_desk(slug, 422, values, error.fields)
             return
@@ -169,9 +210,15 @@ class StatsPage(PageHandler):
             errors = error.fields
             report = await self.settings["stats_cache"].get(self.store, None, None)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
-        await self.render_page("stats.html", 422 if errors else 200, errors=errors,
-                               report=report, since=since or "",
-                               until=until or "", department_names=names)
+        await self.render_page(
+            "stats.html",
+            422 if errors else 200,
+            errors=errors,
+            report=report,
+            since=since or "",
+            until=until or "",
+            department_names=names,
+        )
 
 
 class StatsMonthPage(PageHandler):
@@ -180,5 +227,6 @@ class StatsMonthPage(PageHandler):
     async def get(self, month: str) -> None:
         found = await stats.bulletin(self.settings["stats_cache"], self.store, month)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
-        await self.render_page("stats_month.html", bulletin=found, report=found.report,
-                               department_names=names)
+        await self.render_page(
+            "stats_month.html", bulletin=found, report=found.report, department_names=names
+        )

@@ -1,6 +1,7 @@
 """The JSON API of the second release's casework (API.md "Casework, second release"): notes,
 the officer, extensions, urging, supervision, callbacks, the rating history, merging. Each
 handler parses, calls one service, and answers."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,17 +30,20 @@ class ExtensionHandler(ApiHandler):
     @idempotent
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await casework.request_extension(self.store, self.user, post_id,
-                                                data.get("days"), data.get("reason"))
-        self.respond(201, {"extension": views.extension_json(view.post),
-                           "post": views.post_json(view)})
+        view = await casework.request_extension(
+            self.store, self.user, post_id, data.get("days"), data.get("reason")
+        )
+        self.respond(
+            201, {"extension": views.extension_json(view.post), "post": views.post_json(view)}
+        )
 
 
 class ExtensionDecisionHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await casework.decide_extension(self.store, self.user, post_id,
-                                               data.get("approve"), data.get("reason"))
+        view = await casework.decide_extension(
+            self.store, self.user, post_id, data.get("approve"), data.get("reason")
+        )
         self.respond(200, {"post": views.post_json(view)})
 
 
@@ -62,8 +66,9 @@ class CallbackHandler(ApiHandler):
     @idempotent
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await casework.callback(self.store, self.user, post_id, data.get("reached"),
-                                       data.get("score"), data.get("note"))
+        view = await casework.callback(
+            self.store, self.user, post_id, data.get("reached"), data.get("score"), data.get("note")
+        )
         self.respond(201, {"post": views.post_json(view)})
 
 
@@ -76,8 +81,9 @@ class RatingsHandler(ApiHandler):
 class MergeHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         data = self.json_body()
-        view = await casework.merge(self.store, self.user, post_id, data.get("into"),
-                                    data.get("reason"))
+        view = await casework.merge(
+            self.store, self.user, post_id, data.get("into"), data.get("reason")
+        )
         self.respond(200, {"post": views.post_json(view)})
 
 

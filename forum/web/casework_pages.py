@@ -1,6 +1,7 @@
 """The forms of the second release's casework on a case's page: each posts to the path of its
 API twin with the same field names, and answers like the post page's other forms (back to the
 case with a flash, or the case again with the form's errors)."""
+
 from __future__ import annotations
 
 from forum.services import casework
@@ -25,8 +26,9 @@ class ExtensionPage(PostActionPage):
     done = "extension_request"
 
     async def act(self, post_id: str) -> None:
-        await casework.request_extension(self.store, self.user, post_id,
-                                         self.form("days") or None, self.form("reason") or None)
+        await casework.request_extension(
+            self.store, self.user, post_id, self.form("days") or None, self.form("reason") or None
+        )
 
 
 class ExtensionDecisionPage(PostActionPage):
@@ -34,8 +36,9 @@ class ExtensionDecisionPage(PostActionPage):
 
     async def act(self, post_id: str) -> None:
         approve = {"1": True, "0": False}.get(self.form("approve") or "", self.form("approve"))
-        await casework.decide_extension(self.store, self.user, post_id, approve,
-                                        self.form("reason") or None)
+        await casework.decide_extension(
+            self.store, self.user, post_id, approve, self.form("reason") or None
+        )
 
 
 class UrgePage(PostActionPage):
@@ -57,16 +60,27 @@ class CallbackPage(PostActionPage):
 
     async def act(self, post_id: str) -> None:
         reached = {"1": True, "0": False}.get(self.form("reached") or "", self.form("reached"))
-        await casework.callback(self.store, self.user, post_id, reached,
-                                self.form("score") or None, self.form("note") or None)
+        await casework.callback(
+            self.store,
+            self.user,
+            post_id,
+            reached,
+            self.form("score") or None,
+            self.form("note") or None,
+        )
 
 
 class MergePage(PostActionPage):
     done = "merge"
 
     async def act(self, post_id: str) -> None:
-        await casework.merge(self.store, self.user, post_id, (self.form("into") or "").strip()
-                             or None, self.form("reason") or None)
+        await casework.merge(
+            self.store,
+            self.user,
+            post_id,
+            (self.form("into") or "").strip() or None,
+            self.form("reason") or None,
+        )
 
 
 def routes(post_id: str) -> list[tuple[str, type]]:

@@ -15,6 +15,7 @@ The timeouts are Tornado's own settings, passed through by server.py: `idle_conn
 (also the time a client has to send its headers, on a new connection as between requests),
 `body_timeout` (the whole body) and `max_header_size`.
 """
+
 from __future__ import annotations
 
 import errno
@@ -37,9 +38,11 @@ LOG_INTERVAL_SECONDS = 60.0
 # connection stays in the backlog, and the listening socket stays readable.
 RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 ACCEPTS_PER_WAKE_UP = 128  # as Tornado's own loop: others get a turn between batches
-REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-           b"Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-           b"too many connections")
+REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    b"too many connections"
+)
 
 
 class ThrottledWarning:
@@ -61,8 +64,9 @@ class ThrottledWarning:
 class GuardedHTTPServer(tornado.httpserver.HTTPServer):
     """HTTPServer with a connection cap and an accept loop that survives EMFILE."""
 
-    def initialize(self, *args: Any, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-                   **kwargs: Any) -> None:
+    def initialize(
+        self, *args: Any, max_connections: int = DEFAULT_MAX_CONNECTIONS, **kwargs: Any
+    ) -> None:
         super().initialize(*args, **kwargs)
         self.max_connections = max_connections
         self.refused = 0  # connections refused for the cap, since the start
@@ -92,8 +96,9 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
                 except OSError as error:
                     if error.errno not in RESOURCE_ERRORS:
                         raise
-                    self._warn_accept(errno.errorcode.get(error.errno, str(error.errno)),
-                                      ACCEPT_PAUSE_SECONDS)
+                    self._warn_accept(
+                        errno.errorcode.get(error.errno, str(error.errno)), ACCEPT_PAUSE_SECONDS
+                    )
                     state["paused"] = True
                     loop.remove_handler(sock)
                     loop.call_later(ACCEPT_PAUSE_SECONDS, resume)
@@ -131,4 +136,5 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
         def close(done: Future[None]) -> None:
             done.exception()  # asked for, so a refusal the client did not wait for logs nothing
             stream.close()
+
         written.add_done_callback(close)

@@ -5,6 +5,7 @@ while it stops is answered 503 with `Connection: close` instead of being started
 `Draining(app)` stands between Tornado's HTTPServer and the application (it is the server's
 request callback). A request counts from its headers to the moment its handler finishes the
 answer, or to the connection's close when no handler ever ran (a body cut short)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ from typing import Any
 from tornado import httputil
 from tornado.concurrent import Future
 
-UNAVAILABLE_BODY = json.dumps({"error": {"code": "unavailable",
-                                         "message": "the server is restarting; try again"}}).encode()
+UNAVAILABLE_BODY = json.dumps(
+    {"error": {"code": "unavailable", "message": "the server is restarting; try again"}}
+).encode()
 
 
 class Draining(httputil.HTTPServerConnectionDelegate):
@@ -27,8 +29,9 @@ class Draining(httputil.HTTPServerConnectionDelegate):
         self._idle: asyncio.Event | None = None
         self._answered: set[Any] = set()  # connections answered while stopping
 
-    def start_request(self, server_conn: object,
-                      request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
+    def start_request(
+        self, server_conn: object, request_conn: httputil.HTTPConnection
+    ) -> httputil.HTTPMessageDelegate:
         return _Request(self, server_conn, request_conn)
 
     def on_close(self, server_conn: object) -> None:
@@ -49,8 +52,10 @@ class Draining(httputil.HTTPServerConnectionDelegate):
                 pass
         # A finished answer may still sit in a connection's buffer: closing the connection now
         # would drop it.
-        while (any(_writing(conn) for conn in self._answered)
-               and asyncio.get_running_loop().time() < deadline):
+        while (
+            any(_writing(conn) for conn in self._answered)
+            and asyncio.get_running_loop().time() < deadline
+        ):
             await asyncio.sleep(0.01)
         return self.in_flight
 
@@ -80,8 +85,7 @@ def _writing(conn: Any) -> bool:
 
 
 class _Request(httputil.HTTPMessageDelegate):
-    def __init__(self, owner: Draining, server_conn: object,
-                 request_conn: httputil.HTTPConnection):
+    def __init__(self, owner: Draining, server_conn: object, request_conn: httputil.HTTPConnection):
         self.owner, self.server_conn, self.conn = owner, server_conn, request_conn
         self.inner: httputil.HTTPMessageDelegate | None = None
         self.counted = self.handed = False
@@ -102,10 +106,16 @@ class _Request(httputil.HTTPMessageDelegate):
         if self.inner is None:
             self.conn.write_headers(
                 httputil.ResponseStartLine("HTTP/1.1", 503, "Service Unavailable"),
-                httputil.HTTPHeaders({"Content-Type": "application/json; charset=UTF-8",
-                                      "Content-Length": str(len(UNAVAILABLE_BODY)),
-                                      "Retry-After": "5", "Connection": "close"}),
-                UNAVAILABLE_BODY)
+                httputil.HTTPHeaders(
+                    {
+                        "Content-Type": "application/json; charset=UTF-8",
+                        "Content-Length": str(len(UNAVAILABLE_BODY)),
+                        "Retry-After": "5",
+                        "Connection": "close",
+                    }
+                ),
+                UNAVAILABLE_BODY,
+            )
             self.conn.finish()
             return
         self.handed = True  # the handler runs from here, and ends by finishing the answer
@@ -134,9 +144,12 @@ class _Counted(httputil.HTTPConnection):
         return getattr(self._request.conn, name)
 
     # HTTPConnection's own methods are found on the class, before __getattr__ is asked.
-    def write_headers(self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
-                      headers: httputil.HTTPHeaders, chunk: bytes | None = None
-                      ) -> Future[None]:
+    def write_headers(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+        chunk: bytes | None = None,
+    ) -> Future[None]:
         return self._request.conn.write_headers(start_line, headers, chunk)
 
     def write(self, chunk: bytes) -> Future[None]:

@@ -1,4 +1,5 @@
 """Atom feeds of the public boards (RFC 4287)."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -50,8 +51,7 @@ def _entry(feed: ET.Element, base: str, view: PostView) -> None:
     ET.SubElement(entry, "published").text = iso(post.created_at)
     ET.SubElement(entry, "updated").text = iso(post.updated_at)
     author = ET.SubElement(entry, "author")
-    ET.SubElement(author, "name").text = (view.author.display_name if view.author
-                                          else "网友")
+    ET.SubElement(author, "name").text = view.author.display_name if view.author else "网友"
     if post.category:
         ET.SubElement(entry, "category", term=post.category)
     # Sanitised HTML, escaped once more by the XML writer, as type="html" expects.

@@ -1,5 +1,6 @@
 """Statistics as pages show them: each figure formatted (rates, durations, counts withheld), the
 charts' geometry, and the pieces that show figures (Accountability, FiguresTable)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
@@ -74,10 +75,18 @@ class Accountability(Piece):
     """This year's received, replied, 办结率 and satisfaction, linking to the statistics: on the
     home page for the case boards together, on a case board for itself."""
 
-    def render(self, figures: stats.Summary, board_name: str | None = None,
-               department_name: str | None = None) -> bytes:
-        return self.render_string("modules/accountability.html", figures=figures,
-                                  board_name=board_name, department_name=department_name)
+    def render(
+        self,
+        figures: stats.Summary,
+        board_name: str | None = None,
+        department_name: str | None = None,
+    ) -> bytes:
+        return self.render_string(
+            "modules/accountability.html",
+            figures=figures,
+            board_name=board_name,
+            department_name=department_name,
+        )
 
 
 class FiguresTable(Piece):
@@ -86,21 +95,38 @@ class FiguresTable(Piece):
     (label, figures), (label, figures, address the label links to) or (label, figures, address
     or None, a cell under `extra_heading`)."""
 
-    def render(self, caption_id: str, caption: str, heading: str, rows: Sequence[Row],
-               columns: Sequence[Column], scores: Sequence[tuple[str, str]], show: Show,
-               csv_url: str | None = None, extra_heading: str | None = None) -> bytes:
-        return self.render_string("modules/figures_table.html", caption_id=caption_id,
-                                  caption=caption, heading=heading, rows=rows, columns=columns,
-                                  scores=scores, show=show, csv_url=csv_url,
-                                  extra_heading=extra_heading,
-                                  waiting=any(not_yet_due(row[1]) for row in rows),
-                                  withheld=withheld(rows))
+    def render(
+        self,
+        caption_id: str,
+        caption: str,
+        heading: str,
+        rows: Sequence[Row],
+        columns: Sequence[Column],
+        scores: Sequence[tuple[str, str]],
+        show: Show,
+        csv_url: str | None = None,
+        extra_heading: str | None = None,
+    ) -> bytes:
+        return self.render_string(
+            "modules/figures_table.html",
+            caption_id=caption_id,
+            caption=caption,
+            heading=heading,
+            rows=rows,
+            columns=columns,
+            scores=scores,
+            show=show,
+            csv_url=csv_url,
+            extra_heading=extra_heading,
+            waiting=any(not_yet_due(row[1]) for row in rows),
+            withheld=withheld(rows),
+        )
 
 
 # Charts on the statistics page: inline SVG drawn by the template from this geometry. Widths
 # are percentages of the chart's width, so text keeps its size on any screen; heights are px.
-BAR_ROW = 48            # one department: its name on a line, its bar below
-BAR_TRACK = 80.0        # percent of the width the longest bar (100%) takes; the rest is for labels
+BAR_ROW = 48  # one department: its name on a line, its bar below
+BAR_TRACK = 80.0  # percent of the width the longest bar (100%) takes; the rest is for labels
 
 
 def _pct(value: float) -> str:
@@ -114,13 +140,27 @@ def bar_chart(rows: Iterable[tuple[str, float | None]]) -> dict[str, Any]:
     for i, (label, rate) in enumerate(rows):
         share = min(max(rate or 0.0, 0.0), 1.0) * BAR_TRACK
         top = i * BAR_ROW
-        bars.append({"label": label, "rate": rate, "text": percent(rate),
-                     "label_y": top + 16, "bar_y": top + 22, "bar_height": 16,
-                     "width": _pct(share), "text_x": _pct(share), "text_y": top + 35})
+        bars.append(
+            {
+                "label": label,
+                "rate": rate,
+                "text": percent(rate),
+                "label_y": top + 16,
+                "bar_y": top + 22,
+                "bar_height": 16,
+                "width": _pct(share),
+                "text_x": _pct(share),
+                "text_y": top + 35,
+            }
+        )
     rated = [b for b in bars if b["rate"] is not None]
-    return {"bars": bars, "height": len(bars) * BAR_ROW + 4, "track": _pct(BAR_TRACK),
-            "best": max(rated, key=lambda b: b["rate"], default=None),
-            "worst": min(rated, key=lambda b: b["rate"], default=None)}
+    return {
+        "bars": bars,
+        "height": len(bars) * BAR_ROW + 4,
+        "track": _pct(BAR_TRACK),
+        "best": max(rated, key=lambda b: b["rate"], default=None),
+        "worst": min(rated, key=lambda b: b["rate"], default=None),
+    }
 
 
 def _nice_top(largest: float) -> tuple[int, int]:
@@ -136,13 +176,16 @@ def _nice_top(largest: float) -> tuple[int, int]:
         magnitude *= 10
 
 
-LINE_LEFT, LINE_WIDTH = 9.0, 88.0   # percent: room for the axis numbers on the left
-LINE_TOP, LINE_PLOT = 12, 160       # px: the plot's top and height; month names go below
-LINE_VIEW = 1000                    # the inner drawing's width in its own units (stretched)
+LINE_LEFT, LINE_WIDTH = 9.0, 88.0  # percent: room for the axis numbers on the left
+LINE_TOP, LINE_PLOT = 12, 160  # px: the plot's top and height; month names go below
+LINE_VIEW = 1000  # the inner drawing's width in its own units (stretched)
 
 
-def line_chart(given: Iterable[Month], keys: Sequence[str] = ("received", "closed"),
-               code: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+def line_chart(
+    given: Iterable[Month],
+    keys: Sequence[str] = ("received", "closed"),
+    code: str = i18n.DEFAULT_LOCALE,
+) -> dict[str, Any]:
     """Lines per month: `given` are (YYYY-MM, figures dict) pairs, oldest first (months missing
     between them count as zero); one series per key of the figures. Lines are drawn in a
     stretched inner SVG (`view`, `points`); dots, axis numbers and month names in the outer one
@@ -161,16 +204,26 @@ def line_chart(given: Iterable[Month], keys: Sequence[str] = ("received", "close
     series: list[dict[str, Any]] = []
     for key in keys:
         values = [f[key] or 0 for _, f in months]
-        series.append({
-            "key": key,
-            "points": " ".join(f"{round(fr * LINE_VIEW, 1)},{y(v)}"
-                               for fr, v in zip(fracs, values)),
-            "dots": [{"x": _pct(LINE_LEFT + fr * LINE_WIDTH), "y": round(LINE_TOP + y(v), 1),
-                      "value": v, "month": month}
-                     for fr, v, (month, _) in zip(fracs, values, months)],
-            "least": min(values, default=0), "most": max(values, default=0),
-            "last": values[-1] if values else 0,
-        })
+        series.append(
+            {
+                "key": key,
+                "points": " ".join(
+                    f"{round(fr * LINE_VIEW, 1)},{y(v)}" for fr, v in zip(fracs, values)
+                ),
+                "dots": [
+                    {
+                        "x": _pct(LINE_LEFT + fr * LINE_WIDTH),
+                        "y": round(LINE_TOP + y(v), 1),
+                        "value": v,
+                        "month": month,
+                    }
+                    for fr, v, (month, _) in zip(fracs, values, months)
+                ],
+                "least": min(values, default=0),
+                "most": max(values, default=0),
+                "last": values[-1] if values else 0,
+            }
+        )
     # Month names: about 12 fit a wide chart, 6 a phone; the newest month is always named.
     # A label carries its year where the year changes from the label before it; on a phone,
     # from the phone's label before it (`year_narrow_only`: a year only a phone needs).
@@ -187,22 +240,39 @@ def line_chart(given: Iterable[Month], keys: Sequence[str] = ("received", "close
         year = month[:4]
         wide_year = year != year_before
         narrow_year = not minor and year != year_before_major
-        text = (i18n.MONTHS_EN[int(month[5:]) - 1] if code.startswith("en")
-                else f"{int(month[5:])}月")
-        labels.append({"x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH), "text": text,
-                       "year": year if wide_year or narrow_year else None,
-                       "year_narrow_only": narrow_year and not wide_year, "minor": minor})
+        text = (
+            i18n.MONTHS_EN[int(month[5:]) - 1] if code.startswith("en") else f"{int(month[5:])}月"
+        )
+        labels.append(
+            {
+                "x": _pct(LINE_LEFT + fracs[i] * LINE_WIDTH),
+                "text": text,
+                "year": year if wide_year or narrow_year else None,
+                "year_narrow_only": narrow_year and not wide_year,
+                "minor": minor,
+            }
+        )
         year_before = year
         if not minor:
             year_before_major = year
     ticks = [{"value": v, "y": round(LINE_TOP + y(v), 1)} for v in range(0, top + 1, step)]
-    return {"series": series, "labels": labels, "ticks": ticks, "top": top,
-            "view": f"0 0 {LINE_VIEW} {LINE_PLOT}", "plot_x": _pct(LINE_LEFT),
-            "plot_width": _pct(LINE_WIDTH), "plot_end": _pct(LINE_LEFT + LINE_WIDTH),
-            "plot_top": LINE_TOP, "plot_height": LINE_PLOT,
-            "axis_x": _pct(LINE_LEFT - 1.5), "label_y": LINE_TOP + LINE_PLOT + 20,
-            "height": LINE_TOP + LINE_PLOT + 48,
-            "first": months[0][0] if months else None, "last": months[-1][0] if months else None}
+    return {
+        "series": series,
+        "labels": labels,
+        "ticks": ticks,
+        "top": top,
+        "view": f"0 0 {LINE_VIEW} {LINE_PLOT}",
+        "plot_x": _pct(LINE_LEFT),
+        "plot_width": _pct(LINE_WIDTH),
+        "plot_end": _pct(LINE_LEFT + LINE_WIDTH),
+        "plot_top": LINE_TOP,
+        "plot_height": LINE_PLOT,
+        "axis_x": _pct(LINE_LEFT - 1.5),
+        "label_y": LINE_TOP + LINE_PLOT + 20,
+        "height": LINE_TOP + LINE_PLOT + 48,
+        "first": months[0][0] if months else None,
+        "last": months[-1][0] if months else None,
+    }
 
 
 def _every_month(months: list[Month], keys: Sequence[str]) -> list[Month]:

@@ -1,4 +1,5 @@
 """Operators' endpoints."""
+
 from __future__ import annotations
 
 from forum.errors import StoreUnavailable

@@ -1,6 +1,7 @@
 """Languages of the pages: Simplified Chinese (the default, and the language the templates and
 services are written in) and English (translations/en_US.csv). Which one a request gets, how
 messages from services are translated, and dates and numbers as each language writes them."""
+
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,9 @@ PREFERENCE_COOKIE_DAYS = 365
 # Accept-Language is read up to this many bytes and entries: enough for any browser.
 ACCEPT_LANGUAGE_MAX_CHARS = 512
 ACCEPT_LANGUAGE_MAX_ENTRIES = 20
-_LANGUAGE_RANGE = re.compile(r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*")
+_LANGUAGE_RANGE = re.compile(
+    r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*"
+)
 
 
 def load_translations(directory: str = TRANSLATIONS_PATH) -> None:
@@ -61,7 +64,9 @@ def locale_from_accept_language(header: str | None) -> str | None:
     if not header:
         return None
     best, best_q = None, 0.0
-    for order, part in enumerate(header[:ACCEPT_LANGUAGE_MAX_CHARS].split(",")[:ACCEPT_LANGUAGE_MAX_ENTRIES]):
+    for order, part in enumerate(
+        header[:ACCEPT_LANGUAGE_MAX_CHARS].split(",")[:ACCEPT_LANGUAGE_MAX_ENTRIES]
+    ):
         match = _LANGUAGE_RANGE.fullmatch(part)
         if match is None:
             continue
@@ -81,8 +86,9 @@ def locale_from_accept_language(header: str | None) -> str | None:
 
 def choose_locale(cookie: str | None, accept_language: str | None) -> str:
     """The `lang` cookie first, then Accept-Language, else Simplified Chinese."""
-    return (locale_from_cookie(cookie) or locale_from_accept_language(accept_language)
-            or DEFAULT_LOCALE)
+    return (
+        locale_from_cookie(cookie) or locale_from_accept_language(accept_language) or DEFAULT_LOCALE
+    )
 
 
 def get_locale(code: str) -> tornado.locale.Locale:

@@ -19,6 +19,7 @@ connection's side of Tornado, with the bytes and headers the handler sent when i
   of its own (or the trusted proxy's) and the date; the same access line and metrics, under the
   same route and masked path.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,14 +73,24 @@ class KeptAnswers(BodyLimits):
         if cache is not None and cache.answers:
             asked = request_key(request)
             if asked is not None and (found := cache.answer_for(asked)) is not None:
-                return _KeptAnswer(self, request, *found,
-                                   lambda: super(KeptAnswers, self).find_handler(request, **kwargs))
+                return _KeptAnswer(
+                    self,
+                    request,
+                    *found,
+                    lambda: super(KeptAnswers, self).find_handler(request, **kwargs),
+                )
         return super().find_handler(request, **kwargs)
 
 
 class _KeptAnswer(httputil.HTTPMessageDelegate):
-    def __init__(self, app: KeptAnswers, request: httputil.HTTPServerRequest, shelf: PageCache,
-                 key: Any, handler: Callable[[], httputil.HTTPMessageDelegate]) -> None:
+    def __init__(
+        self,
+        app: KeptAnswers,
+        request: httputil.HTTPServerRequest,
+        shelf: PageCache,
+        key: Any,
+        handler: Callable[[], httputil.HTTPMessageDelegate],
+    ) -> None:
         self.app, self.request, self.shelf, self.key = app, request, shelf, key
         self.handler = handler
         self.start: tuple[Any, httputil.HTTPHeaders] | None = None

@@ -1,5 +1,6 @@
 """/me and what hangs from it: one's own posts and cases, notifications (each opened, or all
 marked read), what one follows (the 关注 buttons post here) and the e-mail address."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -28,23 +29,39 @@ class MePage(PageHandler):
         if user is None:
             self.login_redirect()
             return
-        page = await posting.list_own_posts(self.store, user,
-                                            cursor=self.get_query_argument("cursor", None))
-        inbox = await notify.inbox(self.store, self.user,
-                                   cursor=self.get_query_argument("notices", None))
+        page = await posting.list_own_posts(
+            self.store, user, cursor=self.get_query_argument("cursor", None)
+        )
+        inbox = await notify.inbox(
+            self.store, self.user, cursor=self.get_query_argument("notices", None)
+        )
         followed = await following.list_following(
-            self.store, self.user, cursor=self.get_query_argument("following", None),
-            limit=FOLLOWING_ON_ME)
-        await self.render_page("me.html", status, page=page, inbox=inbox, followed=followed,
-                               errors=errors,
-                               email=user.email if email is None else email,
-                               email_saved=bool(self.take_flash().get("email_saved")))
+            self.store,
+            self.user,
+            cursor=self.get_query_argument("following", None),
+            limit=FOLLOWING_ON_ME,
+        )
+        await self.render_page(
+            "me.html",
+            status,
+            page=page,
+            inbox=inbox,
+            followed=followed,
+            errors=errors,
+            email=user.email if email is None else email,
+            email_saved=bool(self.take_flash().get("email_saved")),
+        )
 
     async def post(self) -> None:
         if self.form("form") == "email":
             try:
-                await accounts.change_email(self.store, self.passwords, self.user,
-                                            self.form("email"), self.form("current_password"))
+                await accounts.change_email(
+                    self.store,
+                    self.passwords,
+                    self.user,
+                    self.form("email"),
+                    self.form("current_password"),
+                )
             except Invalid as error:
                 await self.render_me(422, error.fields, self.form("email"))
                 return
@@ -63,8 +80,7 @@ class NotificationPage(PageHandler):
             return
         await notify.mark_read(self.store, self.user, [notification_id])
         post_id = self.get_query_argument("post", "")
-        self.redirect(f"/posts/{post_id}" if is_id(post_id) else "/me#notifications",
-                      status=303)
+        self.redirect(f"/posts/{post_id}" if is_id(post_id) else "/me#notifications", status=303)
 
 
 class SubscriptionsPage(PageHandler):
@@ -79,8 +95,7 @@ class SubscriptionsPage(PageHandler):
 
     async def post(self) -> None:
         if self.user is None:
-            self.redirect("/login?" + urlencode({"next": safe_next(self.form("next"))}),
-                          status=303)
+            self.redirect("/login?" + urlencode({"next": safe_next(self.form("next"))}), status=303)
             return
         view = await following.follow(self.store, self.user, self.form("target"))
         self.redirect_after(view.path or "/me#following", followed=True)

@@ -17,6 +17,7 @@ Closed by default, since the figures say how the city's cases stand: on the publ
 second listener on 127.0.0.1 that serves /metrics alone, without a token (forum.app.
 make_metrics_app), for a Prometheus on the same machine.
 """
+
 from __future__ import annotations
 
 import glob
@@ -90,17 +91,25 @@ class Metrics:
         # metric names of this application unique.
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "forum_http_requests", "HTTP requests answered, by route (handler), method and status",
-            ["route", "method", "status"], registry=self.registry)
+            "forum_http_requests",
+            "HTTP requests answered, by route (handler), method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "forum_http_request_duration_seconds",
             "Time from a request's arrival to its last byte, by route (handler), method and status",
-            ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
+            ["route", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.store_errors = Counter(
             "forum_store_errors",
             "Store outages met (answered 503, or a background job that failed), by operation: "
             "the route, or housekeeping, mail",
-            ["operation"], registry=self.registry)
+            ["operation"],
+            registry=self.registry,
+        )
         # Each label set's counter and histogram, looked up once (labels() takes a lock and
         # builds its key on every call). As bounded as the labels: routes, methods, statuses.
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
@@ -113,8 +122,10 @@ class Metrics:
         labels = (route, method_label(method), str(status))
         children = self._children.get(labels)
         if children is None:
-            children = self._children[labels] = (self.requests.labels(*labels),
-                                                 self.latency.labels(*labels))
+            children = self._children[labels] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
         children[0].inc()
         children[1].observe(seconds)
 
@@ -149,26 +160,40 @@ class _FiguresCollector:
         self.figures = figures
 
     def collect(self) -> Iterable[Metric]:
-        up = GaugeMetricFamily("forum_store_figures_up",
-                               "1 when the store answered this scrape's counts, 0 when it did not")
+        up = GaugeMetricFamily(
+            "forum_store_figures_up",
+            "1 when the store answered this scrape's counts, 0 when it did not",
+        )
         up.add_metric([], 0 if self.figures is None else 1)
         yield up
         if self.figures is None:
             return
-        cases = GaugeMetricFamily("forum_cases_open", "Cases not yet closed or rejected, by board "
-                                  "and status", labels=["board", "status"])
+        cases = GaugeMetricFamily(
+            "forum_cases_open",
+            "Cases not yet closed or rejected, by board and status",
+            labels=["board", "status"],
+        )
         for (board, status), count in sorted(self.figures.open_cases.items()):
             cases.add_metric([board, status], count)
         yield cases
-        overdue = GaugeMetricFamily("forum_cases_overdue", "Routed cases past their due time "
-                                    "without a reply, by board", labels=["board"])
+        overdue = GaugeMetricFamily(
+            "forum_cases_overdue",
+            "Routed cases past their due time without a reply, by board",
+            labels=["board"],
+        )
         for board, count in sorted(self.figures.overdue_cases.items()):
             overdue.add_metric([board], count)
         yield overdue
-        yield GaugeMetricFamily("forum_mail_outbox", "E-mails waiting in the outbox (not yet "
-                                "sent, not given up)", value=self.figures.mail_waiting)
-        yield GaugeMetricFamily("forum_notifications_unread", "Unread notifications, everyone's",
-                                value=self.figures.notifications_unread)
+        yield GaugeMetricFamily(
+            "forum_mail_outbox",
+            "E-mails waiting in the outbox (not yet sent, not given up)",
+            value=self.figures.mail_waiting,
+        )
+        yield GaugeMetricFamily(
+            "forum_notifications_unread",
+            "Unread notifications, everyone's",
+            value=self.figures.notifications_unread,
+        )
 
 
 class MetricsHandler(ApiHandler):
@@ -186,8 +211,15 @@ class MetricsHandler(ApiHandler):
         given = self.bearer_token() or ""
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
             self.set_header("WWW-Authenticate", 'Bearer realm="metrics"')
-            self.respond(401, {"error": {"code": "not_logged_in",
-                                         "message": "需要指标令牌（FORUM_METRICS_TOKEN）"}})
+            self.respond(
+                401,
+                {
+                    "error": {
+                        "code": "not_logged_in",
+                        "message": "需要指标令牌（FORUM_METRICS_TOKEN）",
+                    }
+                },
+            )
 
     async def get(self) -> None:
         metrics: Metrics = self.settings["metrics"]

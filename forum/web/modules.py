@@ -1,6 +1,7 @@
 """Small template pieces reused across pages ({% module Name(...) %}): a post in a list, a reply,
 a case's summary and history, the follow button, paging and a form's errors and outcome. The
 pieces that show statistics are in figures.py; the words pieces show, in labels.py."""
+
 from __future__ import annotations
 
 import collections
@@ -12,9 +13,20 @@ import tornado.web
 from forum.model import Department, Post, ReplyKind, Role, Status, Subscription, User
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView
 from forum.web import i18n
-from forum.web.labels import (DONE_WORDS, EVENT_LABELS, EXTENSION_LABELS, FIELD_LABELS,
-                              LOGIN_LABELS, OFFICE_ACTORS, RATING_LABELS, REPLY_LABELS,
-                              STATUS_LABELS, WRITE_LABELS, department_names, event_note)
+from forum.web.labels import (
+    DONE_WORDS,
+    EVENT_LABELS,
+    EXTENSION_LABELS,
+    FIELD_LABELS,
+    LOGIN_LABELS,
+    OFFICE_ACTORS,
+    RATING_LABELS,
+    REPLY_LABELS,
+    STATUS_LABELS,
+    WRITE_LABELS,
+    department_names,
+    event_note,
+)
 
 
 def file_size(size: int) -> str:
@@ -41,8 +53,7 @@ class Piece(tornado.web.UIModule):
     def render_string(self, path: str, **kwargs: Any) -> bytes:
         handler = self.handler
         where = handler.get_template_path()
-        loader = (None if where is None
-                  else tornado.web.RequestHandler._template_loaders.get(where))
+        loader = None if where is None else tornado.web.RequestHandler._template_loaders.get(where)
         if loader is None:  # the page's own template is not loaded yet: Tornado's way
             return super().render_string(path, **kwargs)
         namespace = handler.__dict__.get("_piece_namespace")
@@ -96,10 +107,11 @@ class Fragments:
 
 class StatusBadge(Piece):
     def render(self, status: Status) -> bytes:
-        return self.render_string("modules/status_badge.html", status=status,
-                                  label=i18n.translate_in(self.locale, "状态",
-                                                          STATUS_LABELS[status]))
-
+        return self.render_string(
+            "modules/status_badge.html",
+            status=status,
+            label=i18n.translate_in(self.locale, "状态", STATUS_LABELS[status]),
+        )
 
 
 def _author_inputs(author: Author | None) -> tuple[Any, ...] | None:
@@ -112,19 +124,40 @@ class PostSummary(Piece):
     """One post in a list. `departments` (slug -> name), given for case boards, adds who
     handles a case, when it was answered and whether it is overdue."""
 
-    def render(self, view: PostView, show_board: bool = False,
-               departments: dict[str, str] | None = None) -> bytes:
+    def render(
+        self, view: PostView, show_board: bool = False, departments: dict[str, str] | None = None
+    ) -> bytes:
         post = view.post
         # Everything templates/modules/post_summary.html reads.
-        inputs = (post.id, post.title, post.pinned, post.locked, post.status, view.overdue,
-                  view.may_rate, post.board if show_board else None,
-                  _author_inputs(view.author), post.created_at, post.reply_count, post.category,
-                  departments is not None,
-                  departments.get(post.department, post.department)
-                  if departments is not None and post.department else None, post.replied_at)
-        return self.kept(inputs, lambda: self.render_string(
-            "modules/post_summary.html", view=view, post=post, show_board=show_board,
-            departments=departments))
+        inputs = (
+            post.id,
+            post.title,
+            post.pinned,
+            post.locked,
+            post.status,
+            view.overdue,
+            view.may_rate,
+            post.board if show_board else None,
+            _author_inputs(view.author),
+            post.created_at,
+            post.reply_count,
+            post.category,
+            departments is not None,
+            departments.get(post.department, post.department)
+            if departments is not None and post.department
+            else None,
+            post.replied_at,
+        )
+        return self.kept(
+            inputs,
+            lambda: self.render_string(
+                "modules/post_summary.html",
+                view=view,
+                post=post,
+                show_board=show_board,
+                departments=departments,
+            ),
+        )
 
 
 class ReplyItem(Piece):
@@ -132,21 +165,49 @@ class ReplyItem(Piece):
     On a case (`case`), an official reply is signed by its department (`department`, a name),
     not by the official, and the writer's follow-ups are 追加说明."""
 
-    def render(self, view: ReplyView, post: Post | None = None, may_accept: bool = False,
-               case: bool = False, department: str | None = None) -> bytes:
+    def render(
+        self,
+        view: ReplyView,
+        post: Post | None = None,
+        may_accept: bool = False,
+        case: bool = False,
+        department: str | None = None,
+    ) -> bytes:
         reply = view.reply
         label = REPLY_LABELS[reply.kind]
         if case and reply.kind is ReplyKind.FOLLOW_UP:
             label = "追加说明"
         # Everything templates/modules/reply_item.html reads; the accept form carries this
         # request's XSRF token, so a reply that shows it is rendered every time.
-        inputs = None if may_accept else (
-            reply.id, reply.kind, reply.accepted, reply.html, reply.created_at,
-            post.accepted_reply_id if post is not None else None, case, department, label,
-            _author_inputs(view.author))
-        return self.kept(inputs, lambda: self.render_string(
-            "modules/reply_item.html", view=view, reply=reply, label=self.locale.translate(label),
-            post=post, may_accept=may_accept, case=case, department=department))
+        inputs = (
+            None
+            if may_accept
+            else (
+                reply.id,
+                reply.kind,
+                reply.accepted,
+                reply.html,
+                reply.created_at,
+                post.accepted_reply_id if post is not None else None,
+                case,
+                department,
+                label,
+                _author_inputs(view.author),
+            )
+        )
+        return self.kept(
+            inputs,
+            lambda: self.render_string(
+                "modules/reply_item.html",
+                view=view,
+                reply=reply,
+                label=self.locale.translate(label),
+                post=post,
+                may_accept=may_accept,
+                case=case,
+                department=department,
+            ),
+        )
 
 
 class CaseSummary(Piece):
@@ -154,22 +215,38 @@ class CaseSummary(Piece):
     reason of a rejection or hiding, the rating. `departments`: the store's list, when known;
     `show_contact`: False where the contact is not needed (following by tracking code)."""
 
-    def render(self, view: PostView, departments: Iterable[Department] | None = (),
-               show_contact: bool = True) -> bytes:
-        return self.render_string("modules/case_summary.html", view=view, post=view.post,
-                                  names={slug: self.locale.translate(name) for slug, name
-                                         in department_names(departments).items()},
-                                  ratings=RATING_LABELS, EXTENSION_LABELS=EXTENSION_LABELS,
-                                  show_contact=show_contact)
+    def render(
+        self,
+        view: PostView,
+        departments: Iterable[Department] | None = (),
+        show_contact: bool = True,
+    ) -> bytes:
+        return self.render_string(
+            "modules/case_summary.html",
+            view=view,
+            post=view.post,
+            names={
+                slug: self.locale.translate(name)
+                for slug, name in department_names(departments).items()
+            },
+            ratings=RATING_LABELS,
+            EXTENSION_LABELS=EXTENSION_LABELS,
+            show_contact=show_contact,
+        )
 
 
 class Timeline(Piece):
     """A case's events, oldest first: when, who (by office), what, and the note."""
 
     def render(self, events: list[EventView], heading_id: str = "timeline-heading") -> bytes:
-        return self.render_string("modules/timeline.html", events=events, labels=EVENT_LABELS,
-                                  offices=OFFICE_ACTORS, heading_id=heading_id,
-                                  event_note=event_note)
+        return self.render_string(
+            "modules/timeline.html",
+            events=events,
+            labels=EVENT_LABELS,
+            offices=OFFICE_ACTORS,
+            heading_id=heading_id,
+            event_note=event_note,
+        )
 
 
 class FollowButton(Piece):
@@ -177,18 +254,34 @@ class FollowButton(Piece):
     viewer's, one that unfollows it; both come back to `back`. Visitors get a link to log in
     (and no form: the page stays the same for every visitor, so it may be cached)."""
 
-    def render(self, target: str, subscription: Subscription | None, back: str,
-               name: str = "", flash: dict[str, Any] | None = None) -> bytes:
-        return self.render_string("modules/follow_button.html", target=target,
-                                  subscription=subscription, back=back, name=name,
-                                  flash=flash or {})
+    def render(
+        self,
+        target: str,
+        subscription: Subscription | None,
+        back: str,
+        name: str = "",
+        flash: dict[str, Any] | None = None,
+    ) -> bytes:
+        return self.render_string(
+            "modules/follow_button.html",
+            target=target,
+            subscription=subscription,
+            back=back,
+            name=name,
+            flash=flash or {},
+        )
 
 
 class Pagination(Piece):
     """下一页, and where the list can go back (`prev_cursor`), 上一页; 回到第一页 when deep."""
 
-    def render(self, next_cursor: str | None, path: str, prev_cursor: str | None = None,
-               **query: str | None) -> bytes:
+    def render(
+        self,
+        next_cursor: str | None,
+        path: str,
+        prev_cursor: str | None = None,
+        **query: str | None,
+    ) -> bytes:
         params = {k: v for k, v in query.items() if v}
         next_url = prev_url = None
         if next_cursor:
@@ -197,8 +290,13 @@ class Pagination(Piece):
             prev_url = path + "?" + urlencode({**params, "before": prev_cursor})
         first_url = path + ("?" + urlencode(params) if params else "")
         deep = "cursor" in self.request.arguments or "before" in self.request.arguments
-        return self.render_string("modules/pagination.html", next_url=next_url,
-                                  prev_url=prev_url, first_url=first_url, deep=deep)
+        return self.render_string(
+            "modules/pagination.html",
+            next_url=next_url,
+            prev_url=prev_url,
+            first_url=first_url,
+            deep=deep,
+        )
 
 
 class ErrorSummary(Piece):
@@ -206,9 +304,12 @@ class ErrorSummary(Piece):
     shows it (`linked`, all of them when not given)."""
 
     def render(self, errors: dict[str, str], linked: Iterable[str] | None = None) -> bytes:
-        return self.render_string("modules/error_summary.html", errors=errors,
-                                  labels=FIELD_LABELS,
-                                  linked=set(errors) if linked is None else set(linked))
+        return self.render_string(
+            "modules/error_summary.html",
+            errors=errors,
+            labels=FIELD_LABELS,
+            linked=set(errors) if linked is None else set(linked),
+        )
 
 
 class Done(Piece):
@@ -223,14 +324,17 @@ class Done(Piece):
                 back = "/moderation"
             elif user.has(Role.STAFF) and user.department:
                 back = f"/departments/{user.department}"
-        return self.render_string("modules/done.html", done=DONE_WORDS.get(done or ""),
-                                  welcome=flash.get("welcome"), back=back)
+        return self.render_string(
+            "modules/done.html",
+            done=DONE_WORDS.get(done or ""),
+            welcome=flash.get("welcome"),
+            back=back,
+        )
 
 
 class FieldError(Piece):
     def render(self, errors: dict[str, str], name: str) -> bytes:
-        return self.render_string("modules/field_error.html", name=name,
-                                  message=errors.get(name))
+        return self.render_string("modules/field_error.html", name=name, message=errors.get(name))
 
 
 def write_link(board: BoardView, user: User | None) -> tuple[str, str, bool] | None:
@@ -240,7 +344,11 @@ def write_link(board: BoardView, user: User | None) -> tuple[str, str, bool] | N
     form = f"/boards/{board.slug}/new"
     if board.may_post:
         return form, WRITE_LABELS.get(board.slug, "发帖"), True
-    if (user is None and board.settings.is_open and Role.CITIZEN in board.policy.posters
-            and board.slug in LOGIN_LABELS):
+    if (
+        user is None
+        and board.settings.is_open
+        and Role.CITIZEN in board.policy.posters
+        and board.slug in LOGIN_LABELS
+    ):
         return "/login?" + urlencode({"next": form}), LOGIN_LABELS[board.slug], False
     return None

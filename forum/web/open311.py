@@ -8,6 +8,7 @@ No cookie is read here and none is set: the GET methods are public, and a POST c
 authority in its api_key. So there is no ambient authority for a forged cross-site request to
 borrow, and no XSRF token is asked for.
 """
+
 from __future__ import annotations
 
 import http
@@ -28,8 +29,13 @@ XML_ITEMS = {"attributes": "attribute", "values": "value"}
 # Characters XML 1.0 cannot hold at all; stored text has none, but an answer must never be
 # malformed because of one.
 XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-HTTP_MESSAGES = {400: "请求格式有误", 404: "资源不存在", 405: "不支持此方法",
-                 413: "提交的内容太大", 500: "服务器出错了，请稍后再试"}
+HTTP_MESSAGES = {
+    400: "请求格式有误",
+    404: "资源不存在",
+    405: "不支持此方法",
+    413: "提交的内容太大",
+    500: "服务器出错了，请稍后再试",
+}
 
 
 def to_xml(root: str, item: str | None, payload: Any) -> bytes:
@@ -81,14 +87,19 @@ class Open311Handler(BaseHandler):
         if self.wants_xml:
             self.send_answer(status, "text/xml; charset=utf-8", to_xml(root, item, payload))
         else:
-            self.send_answer(status, "application/json; charset=utf-8",
-                             json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+            self.send_answer(
+                status,
+                "application/json; charset=utf-8",
+                json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            )
 
     def query_arguments(self) -> dict[str, str]:
         """Each argument of the query string; one declared several times is comma-joined, as
         the specification's lists are."""
-        return {name: ",".join(self.get_query_arguments(name, strip=False))
-                for name in self.request.query_arguments}
+        return {
+            name: ",".join(self.get_query_arguments(name, strip=False))
+            for name in self.request.query_arguments
+        }
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         status, errors = self.open311_errors(status_code, kwargs.get("exc_info"))
@@ -103,13 +114,15 @@ class Open311Handler(BaseHandler):
         error = exc_info[1] if exc_info else None
         # Idempotency-Key's contract is the same as on the JSON API, statuses included.
         if isinstance(error, idempotency.BadKey):
-            return 422, [{"code": 422, "description": f"{name}: {why}"}
-                         for name, why in error.fields.items()]
+            return 422, [
+                {"code": 422, "description": f"{name}: {why}"} for name, why in error.fields.items()
+            ]
         if isinstance(error, idempotency.StillRunning):
             return 409, [{"code": 409, "description": error.message}]
         if isinstance(error, Invalid):
-            return 400, [{"code": 400, "description": f"{name}: {why}"}
-                         for name, why in error.fields.items()]
+            return 400, [
+                {"code": 400, "description": f"{name}: {why}"} for name, why in error.fields.items()
+            ]
         if isinstance(error, DomainError):
             if isinstance(error, NotFound):
                 status = 404
@@ -124,7 +137,8 @@ class Open311Handler(BaseHandler):
         if isinstance(error, tornado.web.HTTPError):
             status_code = error.status_code
         message = HTTP_MESSAGES.get(status_code) or (
-            HTTP_MESSAGES[500] if status_code >= 500 else http.HTTPStatus(status_code).phrase)
+            HTTP_MESSAGES[500] if status_code >= 500 else http.HTTPStatus(status_code).phrase
+        )
         return status_code, [{"code": status_code, "description": message}]
 
 
@@ -155,8 +169,10 @@ class RequestsHandler(Open311Handler):
         if content_type == "application/json":
             data = json_object(self.request.body or b"{}")
         else:
-            data = {name: self.get_body_argument(name, strip=False)
-                    for name in self.request.body_arguments}
+            data = {
+                name: self.get_body_argument(name, strip=False)
+                for name in self.request.body_arguments
+            }
         if data.get("api_key") in (None, ""):
             data["api_key"] = self.get_query_argument("api_key", None, strip=False)
         return data

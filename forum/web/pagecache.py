@@ -21,20 +21,26 @@ a GET from a reader without a login from here when it can. Correctness rests on 
 A kept page's ETag (the SHA-1 of its body, as Tornado makes it) is computed once, when the page
 is kept, and served with it: a reader who sends it back in If-None-Match gets a 304.
 """
+
 from __future__ import annotations
 
 import collections
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado.escape import utf8
 
 from forum.web.base import route_name
 from forum.web.kept_answers import REQUEST_OWN_HEADERS, request_key
 
-CARE_COOKIE = "care"          # the 关怀版 switch (forum/web/i18n.py sets it)
+if TYPE_CHECKING:  # mixed into handlers: checked as one
+    from forum.web.base import BaseHandler as _Handler
+else:
+    _Handler = object
+
+CARE_COOKIE = "care"  # the 关怀版 switch (forum/web/i18n.py sets it)
 SESSION_COOKIES = ("session", "__Host-session")  # both names forum/web/base.py may use
 # What a redirect after a form shows once (forum/web/pages.py), by both names it may have.
 FLASH_COOKIES = ("flash", "__Host-flash")
@@ -72,10 +78,15 @@ def etag_of(body: bytes) -> str:
 class PageCache:
     """Least recently used pages, at most `max_entries` of them and `max_bytes` in all."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
-                 max_age_seconds: float = MAX_AGE_SECONDS, *,
-                 search_entries: int = SEARCH_MAX_ENTRIES,
-                 search_bytes: int = SEARCH_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
+        max_age_seconds: float = MAX_AGE_SECONDS,
+        *,
+        search_entries: int = SEARCH_MAX_ENTRIES,
+        search_bytes: int = SEARCH_MAX_BYTES,
+    ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_age_seconds = max_age_seconds
@@ -86,11 +97,14 @@ class PageCache:
         # Which kept page answers a request, by what of the request decides it (see
         # kept_answers.request_key): the page's key and shelf. As bounded as the pages.
         self.answers: collections.OrderedDict[Any, tuple[Any, str | None]] = (
-            collections.OrderedDict())
+            collections.OrderedDict()
+        )
         # Search pages, bounded on their own (None: searches are not kept).
         self.searches: PageCache | None = (
             PageCache(search_entries, search_bytes, max_age_seconds, search_entries=0)
-            if search_entries > 0 else None)
+            if search_entries > 0
+            else None
+        )
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -99,8 +113,11 @@ class PageCache:
         """The page kept under `key` if it was read at `version` less than max_age_seconds
         ago; an older one is dropped."""
         page = self._pages.get(key)
-        if (page is not None and page.version == version
-                and time.monotonic() - page.at < self.max_age_seconds):
+        if (
+            page is not None
+            and page.version == version
+            and time.monotonic() - page.at < self.max_age_seconds
+        ):
             self._pages.move_to_end(key)
             self.hits += 1
             return page
@@ -138,7 +155,7 @@ class PageCache:
         self._bytes -= len(self._pages.pop(key).body)
 
 
-class AnonymousPageCache:
+class AnonymousPageCache(_Handler):
     """Mixed into a handler (before its base class) whose GET page depends only on the URL,
     the language, the 关怀版 switch and the store's content."""
 
@@ -148,24 +165,27 @@ class AnonymousPageCache:
     _page_etag: tuple[bytes, str] | None = None  # (the kept body, its ETag)
 
     def _page_cache(self) -> PageCache | None:
-        cache: PageCache | None = self.settings.get("page_cache")  # type: ignore[attr-defined]
+        cache: PageCache | None = self.settings.get("page_cache")
         if cache is not None and self.page_shelf is not None:
             cache = getattr(cache, self.page_shelf)
         return cache
 
     async def prepare(self) -> None:
-        await super().prepare()  # type: ignore[misc]
+        await super().prepare()
         cache = self._page_cache()
-        if cache is None or self._finished or not self._anonymous_get():  # type: ignore[attr-defined]
+        if cache is None or self._finished or not self._anonymous_get():
             return
-        key = (self.request.uri, self.locale.code,  # type: ignore[attr-defined]
-               self.get_cookie(CARE_COOKIE) or "")  # type: ignore[attr-defined]
+        key = (
+            self.request.uri,
+            self.locale.code,
+            self.get_cookie(CARE_COOKIE) or "",
+        )
         # Before any of the page's data is read: a write after this moves the number on.
-        version = await self.store.content_version()  # type: ignore[attr-defined]
+        version = await self.store.content_version()
         page = cache.get(key, version)
         if page is not None:
             self._note_answer(key)  # a request like this one is answered before its handler
-            self.set_header("Content-Type", page.content_type)  # type: ignore[attr-defined]
+            self.set_header("Content-Type", page.content_type)
             if page.etag is not None:
                 self._page_etag = (page.body, page.etag)
             self.finish(page.body)
@@ -173,54 +193,75 @@ class AnonymousPageCache:
         self._page_slot = (key, version)
 
     def _note_answer(self, key: Any) -> None:
-        asked = request_key(self.request)  # type: ignore[attr-defined]
+        asked = request_key(self.request)
         if asked is not None:
-            answers: PageCache = self.settings["page_cache"]  # type: ignore[attr-defined]
+            answers: PageCache = self.settings["page_cache"]
             answers.note_answer(asked, key, self.page_shelf)
 
     def _anonymous_get(self) -> bool:
-        request = self.request  # type: ignore[attr-defined]
-        return (request.method == "GET" and self.current_user is None  # type: ignore[attr-defined]
-                and "Authorization" not in request.headers
-                # A flash belongs to one reader: the page that shows it is rendered for them.
-                and not any(self.get_cookie(name)  # type: ignore[attr-defined]
-                            for name in (*SESSION_COOKIES, *FLASH_COOKIES)))
+        request = self.request
+        return (
+            request.method == "GET"
+            and self.current_user is None
+            and "Authorization" not in request.headers
+            # A flash belongs to one reader: the page that shows it is rendered for them.
+            and not any(self.get_cookie(name) for name in (*SESSION_COOKIES, *FLASH_COOKIES))
+        )
 
     def _shareable(self) -> bool:
         """Nothing in this response belongs to one reader: no cookie set, no XSRF token made
         (Tornado keeps it in _xsrf_token once asked), no caching instruction of its own."""
-        return (self.get_status() == 200  # type: ignore[attr-defined]
-                and not hasattr(self, "_new_cookie") and not hasattr(self, "_xsrf_token")
-                and "Cache-Control" not in self._headers  # type: ignore[attr-defined]
-                and not self._write_buffer)  # type: ignore[attr-defined]
+        return (
+            self.get_status() == 200
+            and not hasattr(self, "_new_cookie")
+            and not hasattr(self, "_xsrf_token")
+            and "Cache-Control" not in self._headers
+            and not self._write_buffer
+        )
 
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Any:
         slot, self._page_slot = self._page_slot, None
-        if slot is not None and isinstance(chunk, (str, bytes)) and self._shareable():
+        cache = self._page_cache()
+        if (
+            slot is not None
+            and cache is not None
+            and isinstance(chunk, (str, bytes))
+            and self._shareable()
+        ):
             body = utf8(chunk)
             etag = etag_of(body)
             self._page_etag = (body, etag)
-            headers = self._headers  # type: ignore[attr-defined]
-            log_function = self.settings.get("log_function")  # type: ignore[attr-defined]
+            headers = self._headers
+            log_function = self.settings.get("log_function")
             masked_path = getattr(log_function, "masked_path", None)
-            self._page_cache().put(slot[0], CachedPage(  # type: ignore[union-attr]
-                slot[1], headers.get("Content-Type", "text/html; charset=UTF-8"),
-                body, time.monotonic(), etag,
-                tuple((name, value) for name, value in headers.get_all()
-                      if name not in REQUEST_OWN_HEADERS),
-                route_name(self),  # type: ignore[arg-type]
-                masked_path(self) if masked_path else self.request.path))  # type: ignore[attr-defined]
+            cache.put(
+                slot[0],
+                CachedPage(
+                    slot[1],
+                    headers.get("Content-Type", "text/html; charset=UTF-8"),
+                    body,
+                    time.monotonic(),
+                    etag,
+                    tuple(
+                        (name, value)
+                        for name, value in headers.get_all()
+                        if name not in REQUEST_OWN_HEADERS
+                    ),
+                    route_name(self),
+                    masked_path(self) if masked_path else self.request.path,
+                ),
+            )
             self._note_answer(slot[0])
             chunk = body
-        return super().finish(chunk)  # type: ignore[misc]
+        return super().finish(chunk)
 
     def compute_etag(self) -> str | None:
         """The kept page's ETag when this answer is one (Tornado then sets it and answers 304
         to a matching If-None-Match), else Tornado's SHA-1 over what was written."""
         kept = self._page_etag
-        buffer = self._write_buffer  # type: ignore[attr-defined]
+        buffer = self._write_buffer
         # Only when what is written is exactly the kept body, as one piece.
         if kept is not None and len(buffer) == 1 and buffer[0] is kept[0]:
             return kept[1]
-        etag: str | None = super().compute_etag()  # type: ignore[misc]
+        etag: str | None = super().compute_etag()
         return etag

@@ -3,6 +3,7 @@ same service calls as the JSON API make every decision. Here what every page sha
 the page's frame, the flash after a form, the way to the login, the error page) and the pages of
 no family (not found, the header's switches); the pages themselves are in account_pages,
 me_pages, post_pages, case_pages, casework_pages, search_pages and admin_pages."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ FLASH_SECONDS = 120
 def safe_next(target: str | None) -> str:
     """Only local paths: `next` must never send someone to another site, nor carry a line
     break into the Location header."""
-    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
-            or any(ch < " " or ch == "\x7f" for ch in target)):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ch < " " or ch == "\x7f" for ch in target)
+    ):
         return "/"
     return target
 
@@ -39,8 +45,9 @@ class PageHandler(BaseHandler):
         self.set_status(status)
         nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
         unread = await notify.unread_count(self.store, self.user)
-        self.render(template, user=self.user, nav=nav, unread=unread, flash=self.take_flash(),
-                    **context)
+        self.render(
+            template, user=self.user, nav=nav, unread=unread, flash=self.take_flash(), **context
+        )
 
     @property
     def flash_cookie(self) -> str:
@@ -55,9 +62,15 @@ class PageHandler(BaseHandler):
         if flash:
             # For that page only: another page read first (another tab) leaves it there.
             flash["page"] = urlsplit(url).path
-            self.set_signed_cookie(self.flash_cookie, json.dumps(flash, ensure_ascii=False),
-                                   max_age=FLASH_SECONDS, httponly=True, samesite="Lax",
-                                   secure=self.config.behind_https, path="/")
+            self.set_signed_cookie(
+                self.flash_cookie,
+                json.dumps(flash, ensure_ascii=False),
+                max_age=FLASH_SECONDS,
+                httponly=True,
+                samesite="Lax",
+                secure=self.config.behind_https,
+                path="/",
+            )
         self.no_store()
         self.redirect(url, status=303)
 
@@ -79,8 +92,13 @@ class PageHandler(BaseHandler):
                 found = {}
             if found and found.get("page") != self.request.path:
                 return self._flash
-            self.clear_cookie(self.flash_cookie, path="/", httponly=True, samesite="Lax",
-                              secure=self.config.behind_https)
+            self.clear_cookie(
+                self.flash_cookie,
+                path="/",
+                httponly=True,
+                samesite="Lax",
+                secure=self.config.behind_https,
+            )
             self.no_store()
             self._flash = found
         return self._flash
@@ -103,8 +121,15 @@ class PageHandler(BaseHandler):
         self.set_status(status)
         try:
             nav = self.settings["static_nav"]
-            self.render("error.html", user=self.current_user, nav=nav, unread=0, status=status,
-                        message=message, fields=fields)
+            self.render(
+                "error.html",
+                user=self.current_user,
+                nav=nav,
+                unread=0,
+                status=status,
+                message=message,
+                fields=fields,
+            )
         except Exception:  # the error page itself failed: fall back to plain text, and log why
             self.log_exception(*kwargs.get("exc_info") or (None, None, None))
             self.clear()
@@ -121,6 +146,7 @@ class NotFoundPage(PageHandler):
 
 class BadPreference(Invalid):
     """A value the preference switches never send: 400, naming the field."""
+
     status, code = 400, "malformed"
 
 
@@ -151,7 +177,13 @@ class PreferencesPage(PageHandler):
         if not chosen:
             raise BadPreference({i18n.LANG_COOKIE: "必填"})
         for name, value in chosen.items():
-            self.set_cookie(name, value, expires_days=i18n.PREFERENCE_COOKIE_DAYS, path="/",
-                            samesite="Lax", secure=self.config.behind_https)
+            self.set_cookie(
+                name,
+                value,
+                expires_days=i18n.PREFERENCE_COOKIE_DAYS,
+                path="/",
+                samesite="Lax",
+                secure=self.config.behind_https,
+            )
         self.set_header("Cache-Control", "no-store")
         self.redirect(safe_next(self.get_body_argument("next", None, strip=False)), status=303)

@@ -1,4 +1,5 @@
 """Search, and the "check similar questions" step of asking."""
+
 from __future__ import annotations
 
 from forum.errors import Invalid
@@ -21,14 +22,29 @@ class SearchPage(AnonymousPageCache, PageHandler):
         if query.strip():
             try:
                 results = await searching.search_posts(
-                    self.store, self.user, query, board=board,
-                    cursor=self.get_query_argument("cursor", None), address=self.address,
-                    sort=sort or None, since=since, until=until)
+                    self.store,
+                    self.user,
+                    query,
+                    board=board,
+                    cursor=self.get_query_argument("cursor", None),
+                    address=self.address,
+                    sort=sort or None,
+                    since=since,
+                    until=until,
+                )
             except Invalid as error:
                 errors = error.fields
-        await self.render_page("search.html", 422 if errors else 200, query=query, board=board,
-                               sort=sort, since=since, until=until, results=results,
-                               errors=errors)
+        await self.render_page(
+            "search.html",
+            422 if errors else 200,
+            query=query,
+            board=board,
+            sort=sort,
+            since=since,
+            until=until,
+            results=results,
+            errors=errors,
+        )
 
 
 class SimilarPage(PageHandler):
@@ -40,8 +56,21 @@ class SimilarPage(PageHandler):
         try:
             found = await searching.similar_with_faq(self.store, self.user, title, board=board)
         except Invalid as error:
-            await self.render_page("similar.html", 422, title=title, board=board, found=[],
-                                   faq_entries=[], errors=error.fields)
+            await self.render_page(
+                "similar.html",
+                422,
+                title=title,
+                board=board,
+                found=[],
+                faq_entries=[],
+                errors=error.fields,
+            )
             return
-        await self.render_page("similar.html", title=title, board=board, found=found.items,
-                               faq_entries=found.faq, errors={})
+        await self.render_page(
+            "similar.html",
+            title=title,
+            board=board,
+            found=found.items,
+            faq_entries=found.faq,
+            errors={},
+        )

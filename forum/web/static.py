@@ -2,6 +2,7 @@
 application's own answers carry: nosniff, and a charset on every text type (ASVS V3.4.4,
 V4.1.1). In the documented deployment nginx serves /static/ itself (deploy/nginx.conf) with
 the same headers."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,13 @@ class Favicon(StaticFiles):
     """/favicon.ico, which browsers and feed readers ask for on their own: the icon in static/
     (pages link static/favicon.svg)."""
 
-    def initialize(self, path: str | None = None, default_filename: str | None = None,
-                   *args: Any, **kwargs: Any) -> None:
+    def initialize(
+        self,
+        path: str | None = None,
+        default_filename: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         # The icon is in static/, whatever `path` a route gives; the static handler's other
         # arguments (tornado 6.6's allowed_symlink_directory, which 6.5 has not) are its own.
         super().initialize(self.settings["static_path"], default_filename, *args, **kwargs)

@@ -14,6 +14,7 @@ page) when the body ends, or at once, closing the connection, once another limit
 been dropped. (Answering and closing while a client still sends would reset the connection,
 and the client, a browser above all, would lose the answer.)
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,11 +32,10 @@ from forum.services import attachments
 from forum.web.base import MAX_BODY_BYTES, BaseHandler
 
 FILE_FIELD = "files"
-FIELDS_MAX_BYTES = MAX_BODY_BYTES   # the text fields of an upload form, all together
-SPOOL_BYTES = 1 << 20               # a file past this is kept on disk until the body is in
+FIELDS_MAX_BYTES = MAX_BODY_BYTES  # the text fields of an upload form, all together
+SPOOL_BYTES = 1 << 20  # a file past this is kept on disk until the body is in
 # Five files of ten megabytes, their text fields, and the multipart framing around them.
-UPLOAD_BODY_BYTES = (attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES
-                     + FIELDS_MAX_BYTES)
+UPLOAD_BODY_BYTES = attachments.MAX_FILES_PER_CASE * attachments.MAX_FILE_BYTES + FIELDS_MAX_BYTES
 
 
 class Malformed(tornado.web.HTTPError):
@@ -70,11 +70,19 @@ class FormStream:
         boundary = options.get(b"boundary")
         if not boundary or len(boundary) > 70:  # RFC 2046's longest
             raise Malformed("no boundary")
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": self._part_begin, "on_header_field": self._header_field,
-            "on_header_value": self._header_value, "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
-            "on_part_end": self._part_end, "on_end": self._end})
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._part_begin,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value,
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+                "on_end": self._end,
+            },
+        )
 
     def feed(self, chunk: bytes, limit: int) -> None:
         self.received += len(chunk)
@@ -97,8 +105,9 @@ class FormStream:
         if self._raw is not None:
             files: dict[str, list[Any]] = {}
             try:
-                tornado.httputil.parse_body_arguments(self._content_type, bytes(self._raw),
-                                                      self.arguments, files)
+                tornado.httputil.parse_body_arguments(
+                    self._content_type, bytes(self._raw), self.arguments, files
+                )
             except tornado.httputil.HTTPInputError as error:
                 raise Malformed(str(error)) from None
             self._raw = None
@@ -176,6 +185,7 @@ def _after_body(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitab
     async def run(self: "UploadHandler", *args: Any) -> None:
         self.body_received()
         await method(self, *args)
+
     run.after_body = True  # type: ignore[attr-defined]
     return run
 
@@ -190,12 +200,12 @@ class UploadHandler(BaseHandler):
     read with uploads(), fields with get_body_argument as usual."""
 
     max_body_bytes = UPLOAD_BODY_BYTES
-    counts_own_body = True   # a chunked body too (BodyLimits leaves it to data_received)
+    counts_own_body = True  # a chunked body too (BodyLimits leaves it to data_received)
     _form: FormStream | None = None
-    _token_in_form = False   # the XSRF token is to come in the form's `_xsrf` field
+    _token_in_form = False  # the XSRF token is to come in the form's `_xsrf` field
     _files_admitted = False
-    _refusal: Exception | None = None   # why the body is refused, found while it came
-    _dropped = 0                        # bytes read past a refusal, and not kept
+    _refusal: Exception | None = None  # why the body is refused, found while it came
+    _dropped = 0  # bytes read past a refusal, and not kept
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -213,8 +223,11 @@ class UploadHandler(BaseHandler):
     def check_xsrf_cookie(self) -> None:
         # Tornado asks before prepare(), when only the headers are in. A token in a header is
         # checked now; a form's comes in its `_xsrf` field, checked before a file is kept.
-        if self._form is not None or self.request.headers.get("X-Xsrftoken") \
-                or self.request.headers.get("X-Csrftoken"):
+        if (
+            self._form is not None
+            or self.request.headers.get("X-Xsrftoken")
+            or self.request.headers.get("X-Csrftoken")
+        ):
             super().check_xsrf_cookie()
             return
         try:
@@ -227,8 +240,9 @@ class UploadHandler(BaseHandler):
         if self.request.method != "POST":
             return
         await self.admit(*self.path_args)
-        self._form = FormStream(self.request.headers.get("Content-Type", ""),
-                                self._check_form_token)
+        self._form = FormStream(
+            self.request.headers.get("Content-Type", ""), self._check_form_token
+        )
 
     def _check_form_token(self) -> None:
         if self._token_in_form:
@@ -240,10 +254,10 @@ class UploadHandler(BaseHandler):
         # Where Tornado keeps a parsed body's fields, for get_argument and get_body_argument.
         assert self._form is not None
         request = self.request
-        request.body_arguments = {name: list(values)
-                                  for name, values in self._form.arguments.items()}
-        request.arguments = {name: list(values)
-                             for name, values in request.query_arguments.items()}
+        request.body_arguments = {
+            name: list(values) for name, values in self._form.arguments.items()
+        }
+        request.arguments = {name: list(values) for name, values in request.query_arguments.items()}
         for name, values in request.body_arguments.items():
             request.arguments.setdefault(name, []).extend(values)
 

@@ -5,6 +5,7 @@ Every page a journey looks at goes through `Person.check`: axe-core (vendored in
 served) must find no serious or critical violation, the page must not scroll sideways at 375 px,
 the browser must report no CSP violation or script error, and a screenshot is saved at both
 widths under test-artifacts/e2e/."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,16 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 AXE_SOURCE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # Debian's Chromium; FORUM_E2E_CHROMIUM names another build of it (never Playwright's download).
 CHROMIUM = os.environ.get("FORUM_E2E_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "correct-horse-9"
@@ -35,9 +43,16 @@ START_TIMEOUT_SECONDS = 30
 # What the e2e suite treats as a failure: serious and critical findings, and the page-structure
 # rules axe files as moderate (landmarks, headings in order). The rest go to the report.
 BLOCKING_IMPACTS = ("serious", "critical")
-BLOCKING_RULES = ("heading-order", "page-has-heading-one", "region", "landmark-one-main",
-                  "landmark-unique", "landmark-no-duplicate-banner",
-                  "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main")
+BLOCKING_RULES = (
+    "heading-order",
+    "page-has-heading-one",
+    "region",
+    "landmark-one-main",
+    "landmark-unique",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "landmark-no-duplicate-main",
+)
 
 # The accounts only an operator can make, through `server.py create-user` as the README says.
 OFFICIALS = {
@@ -88,9 +103,23 @@ class Server:
 
     def create_user(self, name: str, *options: str) -> None:
         made = subprocess.run(
-            [sys.executable, "server.py", "create-user", name, "--password-stdin", *options,
-             "--db", self.db], cwd=ROOT, env=self.env, input=PASSWORD + "\n",
-            capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "server.py",
+                "create-user",
+                name,
+                "--password-stdin",
+                *options,
+                "--db",
+                self.db,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert made.returncode == 0, made.stderr
 
     def start(self) -> "Server":
@@ -98,7 +127,11 @@ class Server:
         log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "server.py", "serve", "--port", str(self.port), "--db", self.db],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while "serving on" not in log_path.read_text():
@@ -115,15 +148,21 @@ class Server:
     def api(self, method: str, path: str, body=None, token: str | None = None):
         """For fixtures only: journeys click and type."""
         request = urllib.request.Request(
-            self.url + "/api/v1" + path, method=method,
+            self.url + "/api/v1" + path,
+            method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json",
-                     **({"Authorization": f"Bearer {token}"} if token else {})})
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            },
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
     def token(self, username: str) -> str:
-        return self.api("POST", "/auth/login", {"username": username, "password": PASSWORD})["token"]
+        return self.api("POST", "/auth/login", {"username": username, "password": PASSWORD})[
+            "token"
+        ]
 
 
 @pytest.fixture(scope="package")
@@ -144,6 +183,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="package")
 def chromium():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -211,8 +251,18 @@ class Person:
         self.submit("form[action='/register']")
         assert self.page.locator("header a[href='/logout']").count() == 1, "not registered"
 
-    def write_letter(self, title: str, body: str, letter_type: str, area: str, real_name: str,
-                     contact: str, *, public: bool = False, check: str | None = None) -> None:
+    def write_letter(
+        self,
+        title: str,
+        body: str,
+        letter_type: str,
+        area: str,
+        real_name: str,
+        contact: str,
+        *,
+        public: bool = False,
+        check: str | None = None,
+    ) -> None:
         """From the mayor board, fill in and send a letter (`check`: the form's screenshot and
         accessibility check, by that name, before sending)."""
         self.click("main a[href='/boards/mayor/new']")
@@ -253,9 +303,11 @@ class Person:
         finally:
             page.set_viewport_size(DESKTOP)
         self.shots.append(shot)
-        problems = [f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}"
-                    for v in violations
-                    if v["impact"] in BLOCKING_IMPACTS or v["id"] in BLOCKING_RULES]
+        problems = [
+            f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}"
+            for v in violations
+            if v["impact"] in BLOCKING_IMPACTS or v["id"] in BLOCKING_RULES
+        ]
         problems += page.evaluate(UNTIED_ERRORS)
         if width > PHONE["width"]:
             problems.append(f"scrolls sideways at {PHONE['width']} px: {width} px wide; {wide}")
@@ -271,8 +323,9 @@ class Person:
             page.evaluate(AXE_SOURCE + "\n;0")
         found = page.evaluate(run)
         for violation in found:
-            self.axe_report.append({"journey": self.journey, "page": name, "url": page.url,
-                                    **violation})
+            self.axe_report.append(
+                {"journey": self.journey, "page": name, "url": page.url, **violation}
+            )
         return found
 
 
@@ -310,7 +363,8 @@ UNTIED_ERRORS = """() => {
 AXE_RUN_PHONE = AXE_RUN.replace(
     '{type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",\n'
     '                                    "best-practice"]}',
-    '{type: "rule", values: ["target-size", "color-contrast", "scrollable-region-focusable"]}')
+    '{type: "rule", values: ["target-size", "color-contrast", "scrollable-region-focusable"]}',
+)
 assert AXE_RUN_PHONE != AXE_RUN
 # What sticks out past the phone's width, to say in a failure which element to fix.
 WIDEST_ELEMENTS = """() => {
@@ -336,8 +390,9 @@ def people(request, server, chromium, axe_report):
     made: list[Person] = []
 
     def new_person(who: str, **options) -> Person:
-        context = chromium.new_context(viewport=DESKTOP, locale="zh-CN",
-                                       timezone_id="Asia/Shanghai", **options)
+        context = chromium.new_context(
+            viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", **options
+        )
         person = Person(context, server, journey, who, shots, axe_report)
         made.append(person)
         return person

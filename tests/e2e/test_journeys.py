@@ -2,6 +2,7 @@
 by keyboard alone), with axe-core, the phone width and screenshots checked on every page (see
 conftest.py). Elements are found by id, name, href and role rather than by their Chinese text,
 which the translations change; user content (titles) is found by its text."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,8 @@ def tab_to(person, selector: str) -> None:
     page = person.page
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
-        state = page.evaluate("""(selector) => {
+        state = page.evaluate(
+            """(selector) => {
           const el = document.activeElement;
           const style = getComputedStyle(el);
           if (el === document.body) return {hit: false, visible: true, what: "body"};
@@ -27,7 +29,9 @@ def tab_to(person, selector: str) -> None:
                   what: el.outerHTML.slice(0, 120),
                   visible: (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2)
                            || style.boxShadow !== "none"};
-        }""", selector)
+        }""",
+            selector,
+        )
         assert state["visible"], f"no visible focus on {state['what']}"
         if state["hit"]:
             return
@@ -138,8 +142,11 @@ def test_lawyer_answers_and_the_asker_accepts(people):
     lawyer.check("workspace")
     lawyer.click("nav.board-nav a[href='/boards/lawyer']")
     lawyer.click(f"main a:has-text({title!r})")
-    lawyer.page.fill(".reply-form #body", "未签书面劳动合同超过一个月的，可以要求支付二倍工资；"
-                                          "拖欠工资可向人社局劳动监察投诉，或申请劳动仲裁。")
+    lawyer.page.fill(
+        ".reply-form #body",
+        "未签书面劳动合同超过一个月的，可以要求支付二倍工资；"
+        "拖欠工资可向人社局劳动监察投诉，或申请劳动仲裁。",
+    )
     lawyer.submit(".reply-form")
     assert lawyer.page.locator(".reply-answer").count() == 1
     lawyer.check("answered")
@@ -159,9 +166,16 @@ def test_mayor_letter_from_writing_to_closing(people):
     writer.register("e2e_writer", "玉兴路居民")
     writer.click("nav.board-nav a[href='/boards/mayor']")
     writer.check("mayor-board")
-    writer.write_letter(title, "小区 3 栋楼道灯坏了两个月，物业一直不修，老人晚上上下楼很危险。",
-                        "complaint", "hongta", "李建华", "13812345678", public=True,
-                        check="write")
+    writer.write_letter(
+        title,
+        "小区 3 栋楼道灯坏了两个月，物业一直不修，老人晚上上下楼很危险。",
+        "complaint",
+        "hongta",
+        "李建华",
+        "13812345678",
+        public=True,
+        check="write",
+    )
     assert re.search(r"/posts/[0-9a-f]{24}$", writer.page.url)  # the letter, after See Other
     assert re.fullmatch(r"[A-Z0-9][A-Z0-9-]{15,}", writer.page.inner_text("#tracking-code").strip())
     writer.check("submitted")
@@ -190,7 +204,9 @@ def test_mayor_letter_from_writing_to_closing(people):
     clerk.click("header a[href='/departments/housing']")
     clerk.check("department")
     clerk.click(f"main a:has-text({title!r})")
-    clerk.page.fill(".reply-form #body", "已联系物业公司，3 栋楼道灯已于本周更换，今后每月巡查一次。")
+    clerk.page.fill(
+        ".reply-form #body", "已联系物业公司，3 栋楼道灯已于本周更换，今后每月巡查一次。"
+    )
     clerk.submit(".reply-form")
     assert clerk.page.locator(".case-summary .status-replied").count() == 1
     clerk.check("replied")
@@ -284,15 +300,32 @@ def routed_cases(server):
     writer = server.api("POST", "/auth/register", {"username": "e2e_stats", "password": PASSWORD})
     assert writer["user"]["username"] == "e2e_stats"
     token = server.token("e2e_stats")
-    for department, title in (("transport", "公交 12 路晚班车太少"), ("housing", "小区电梯经常停运")):
-        made = server.api("POST", "/boards/mayor/posts", {
-            "title": title, "body": "希望有关部门研究解决。", "letter_type": "complaint", "area": "city", "contact": "0877-1234567",
-            "public": True}, token)
+    for department, title in (
+        ("transport", "公交 12 路晚班车太少"),
+        ("housing", "小区电梯经常停运"),
+    ):
+        made = server.api(
+            "POST",
+            "/boards/mayor/posts",
+            {
+                "title": title,
+                "body": "希望有关部门研究解决。",
+                "letter_type": "complaint",
+                "area": "city",
+                "contact": "0877-1234567",
+                "public": True,
+            },
+            token,
+        )
         post_id = made["post"]["id"]
         server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)
         server.api("POST", f"/posts/{post_id}/route", {"department": department}, moderator)
-    server.api("POST", f"/posts/{post_id}/replies", {"body": "已联系物业公司检修电梯。"},
-               server.token("e2e_housing"))
+    server.api(
+        "POST",
+        f"/posts/{post_id}/replies",
+        {"body": "已联系物业公司检修电梯。"},
+        server.token("e2e_housing"),
+    )
 
 
 def test_statistics_page(people, routed_cases):
@@ -321,7 +354,8 @@ def test_statistics_page(people, routed_cases):
 
 def font_size(person, selector: str) -> float:
     return person.page.evaluate(
-        "(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector)
+        "(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector
+    )
 
 
 SMALL_TEXT = """(least) => {
@@ -383,11 +417,15 @@ def test_language_switch_and_care_mode(people):
     assert "care" in page.get_attribute("html", "class").split()
     assert font_size(reader, "main p") >= 1.25 * body_size
     # Links are underlined and the boards stand in one column.
-    assert page.evaluate(
-        "getComputedStyle(document.querySelector('main .card-head a')).textDecorationLine"
-    ) == "underline"
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.querySelector('main .card-head a')).textDecorationLine"
+        )
+        == "underline"
+    )
     columns = page.evaluate(
-        "getComputedStyle(document.querySelector('.board-grid')).gridTemplateColumns")
+        "getComputedStyle(document.querySelector('.board-grid')).gridTemplateColumns"
+    )
     assert len(columns.split()) == 1, columns
     assert_care_text(reader)
     reader.check("home-en-care")
@@ -420,8 +458,15 @@ def test_extension_asked_by_the_department_and_approved_by_a_moderator(people):
     writer.open_site()
     writer.register("e2e_shopkeeper", "星云路店主")
     writer.click("nav.board-nav a[href='/boards/mayor']")
-    writer.write_letter(title, "每次下大雨，路边排水沟的水就倒灌进我们几家店里，已经三次了。",
-                        "help", "jiangchuan", "段明", "13987650000", public=True)
+    writer.write_letter(
+        title,
+        "每次下大雨，路边排水沟的水就倒灌进我们几家店里，已经三次了。",
+        "help",
+        "jiangchuan",
+        "段明",
+        "13987650000",
+        public=True,
+    )
 
     moderator = people("moderator")
     moderator.open_site()
@@ -480,17 +525,28 @@ def earlier_letter(server):
     token = server.token("e2e_first_writer")
     moderator = server.token("e2e_mod")
     title = "澄江市广龙路口红绿灯时间太短，老人过不了马路"
-    made = server.api("POST", "/boards/mayor/posts", {
-        "title": title, "body": "绿灯只有十五秒，老人走到一半就变红灯了。",
-        "letter_type": "suggestion", "area": "chengjiang", "contact": "13700001111", "public": True}, token)
+    made = server.api(
+        "POST",
+        "/boards/mayor/posts",
+        {
+            "title": title,
+            "body": "绿灯只有十五秒，老人走到一半就变红灯了。",
+            "letter_type": "suggestion",
+            "area": "chengjiang",
+            "contact": "13700001111",
+            "public": True,
+        },
+        token,
+    )
     post_id = made["post"]["id"]
     server.api("POST", f"/posts/{post_id}/moderate", {"action": "accept"}, moderator)
     server.api("POST", f"/posts/{post_id}/route", {"department": "transport"}, moderator)
     return post_id, title
 
 
-def test_duplicate_merged_into_an_earlier_letter_whose_case_its_writer_follows(people,
-                                                                                earlier_letter):
+def test_duplicate_merged_into_an_earlier_letter_whose_case_its_writer_follows(
+    people, earlier_letter
+):
     """重复件: a moderator merges a second letter on the same matter into the earlier one; its
     writer is told, its page links to the case it joined, and they follow that case (/me)."""
     earlier, earlier_title = earlier_letter
@@ -499,8 +555,14 @@ def test_duplicate_merged_into_an_earlier_letter_whose_case_its_writer_follows(p
     writer.open_site()
     writer.register("e2e_neighbour", "广龙路老住户")
     writer.click("nav.board-nav a[href='/boards/mayor']")
-    writer.write_letter(title, "广龙路口的行人绿灯太短了，我母亲腿脚不好，每次都过不去。",
-                        "complaint", "chengjiang", "杨秀兰", "13600002222")
+    writer.write_letter(
+        title,
+        "广龙路口的行人绿灯太短了，我母亲腿脚不好，每次都过不去。",
+        "complaint",
+        "chengjiang",
+        "杨秀兰",
+        "13600002222",
+    )
 
     moderator = people("moderator")
     moderator.open_site()

@@ -3,6 +3,7 @@ header's switch), each through `Person.check` (axe, fields and errors, 375 px, C
 at both widths); in English, also no Chinese UI chrome outside what people wrote. Content is
 made through the JSON API beforehand (the journeys make it by clicks); the tour opens pages by
 their addresses and submits their forms."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,8 +54,11 @@ def tour(server):
     """A citizen with a forum post, an answered question, a routed letter and a pending one
     (so the workspace, the queue, the department, /me's notifications and the similar-
     questions step have something to show), and a forum board two pages long."""
-    made = server.api("POST", "/auth/register", {"username": "tour_citizen", "password": PASSWORD,
-                                                 "display_name": "玉带路居民"})
+    made = server.api(
+        "POST",
+        "/auth/register",
+        {"username": "tour_citizen", "password": PASSWORD, "display_name": "玉带路居民"},
+    )
     assert made["user"]["username"] == "tour_citizen"
     citizen, lawyer = server.token("tour_citizen"), server.token("e2e_lawyer")
     moderator = server.token("e2e_mod")
@@ -64,21 +68,46 @@ def tour(server):
 
     # Officials are not throttled: the moderator fills the forum's second page.
     for n in range(DEEP_PAGE_POSTS):
-        post("forum", moderator, title=f"城区路灯巡查记录（第 {n + 1} 期）",
-             body="本期巡查红塔区主干道路灯，损坏的已报修。")
+        post(
+            "forum",
+            moderator,
+            title=f"城区路灯巡查记录（第 {n + 1} 期）",
+            body="本期巡查红塔区主干道路灯，损坏的已报修。",
+        )
     forum = post("forum", citizen, title=FORUM_POST, body="从聂耳公园到玉溪大河桥这一段没有路灯。")
     server.api("POST", f"/posts/{forum}/replies", {"body": "同感，晚上跑步看不清路。"}, moderator)
-    question = post("lawyer", citizen, title=ANSWERED,
-                    body="给装修公司干了两个月活，老板拖着不给工资。")
-    answer = server.api("POST", f"/posts/{question}/replies", {
-        "body": "可以向人社局劳动保障监察投诉，也可以申请劳动仲裁。"}, lawyer)["reply"]["id"]
+    question = post(
+        "lawyer", citizen, title=ANSWERED, body="给装修公司干了两个月活，老板拖着不给工资。"
+    )
+    answer = server.api(
+        "POST",
+        f"/posts/{question}/replies",
+        {"body": "可以向人社局劳动保障监察投诉，也可以申请劳动仲裁。"},
+        lawyer,
+    )["reply"]["id"]
     server.api("POST", f"/posts/{question}/accept", {"reply_id": answer}, citizen)
-    routed = post("mayor", citizen, title=ROUTED_LETTER, body="每天早上七点到九点，摊贩占了半条路。",
-                  contact="13987654321", public=True, letter_type="complaint", area="city")
+    routed = post(
+        "mayor",
+        citizen,
+        title=ROUTED_LETTER,
+        body="每天早上七点到九点，摊贩占了半条路。",
+        contact="13987654321",
+        public=True,
+        letter_type="complaint",
+        area="city",
+    )
     server.api("POST", f"/posts/{routed}/moderate", {"action": "accept"}, moderator)
     server.api("POST", f"/posts/{routed}/route", {"department": "housing"}, moderator)
-    pending = post("mayor", citizen, title=PENDING_LETTER, body="广场舞音响开到晚上十点半。",
-                   contact="0877-2012345", public=True, letter_type="complaint", area="hongta")
+    pending = post(
+        "mayor",
+        citizen,
+        title=PENDING_LETTER,
+        body="广场舞音响开到晚上十点半。",
+        contact="0877-2012345",
+        public=True,
+        letter_type="complaint",
+        area="hongta",
+    )
 
     # The second release's casework, for the case pages of each role: a letter with a
     # helper, an internal note and an extension awaiting the moderators; a duplicate merged
@@ -87,35 +116,72 @@ def tour(server):
     clerk = server.token("e2e_housing")
 
     def routed_letter(title, body):
-        made = post("mayor", citizen, title=title, body=body, contact="13987654321",
-                    public=True, letter_type="complaint", area="hongta", real_name=REAL_NAME)
+        made = post(
+            "mayor",
+            citizen,
+            title=title,
+            body=body,
+            contact="13987654321",
+            public=True,
+            letter_type="complaint",
+            area="hongta",
+            real_name=REAL_NAME,
+        )
         server.api("POST", f"/posts/{made}/moderate", {"action": "accept"}, moderator)
-        server.api("POST", f"/posts/{made}/route", {"department": "housing",
-                                                     "helpers": ["gov-hongta"]}, moderator)
+        server.api(
+            "POST",
+            f"/posts/{made}/route",
+            {"department": "housing", "helpers": ["gov-hongta"]},
+            moderator,
+        )
         return made
+
     extended = routed_letter(EXTENDED_LETTER, "从北苑路口到菜市场一段，地砖松动翘起。")
     server.api("POST", f"/posts/{extended}/notes", {"body": NOTE}, clerk)
-    server.api("POST", f"/posts/{extended}/extension",
-               {"days": 5, "reason": EXTENSION_REASON}, clerk)
-    duplicate = post("mayor", citizen, title=DUPLICATE_LETTER,
-                     body="北苑路人行道地砖翘起，昨天邻居老人摔倒了。", contact="13987654321",
-                     public=True, letter_type="complaint", area="hongta", real_name=REAL_NAME)
-    server.api("POST", f"/posts/{duplicate}/merge",
-               {"into": extended, "reason": MERGE_REASON}, moderator)
+    server.api(
+        "POST", f"/posts/{extended}/extension", {"days": 5, "reason": EXTENSION_REASON}, clerk
+    )
+    duplicate = post(
+        "mayor",
+        citizen,
+        title=DUPLICATE_LETTER,
+        body="北苑路人行道地砖翘起，昨天邻居老人摔倒了。",
+        contact="13987654321",
+        public=True,
+        letter_type="complaint",
+        area="hongta",
+        real_name=REAL_NAME,
+    )
+    server.api(
+        "POST", f"/posts/{duplicate}/merge", {"into": extended, "reason": MERGE_REASON}, moderator
+    )
     called = routed_letter(CALLED_LETTER, "大河沿线的垃圾桶经常满了两三天没人清运，夏天气味很大。")
-    server.api("POST", f"/posts/{called}/replies",
-               {"body": "已责成环卫公司每天清运两次，并增设垃圾桶六个。"}, clerk)
-    server.api("POST", f"/posts/{called}/callback",
-               {"reached": False, "note": CALLBACK_NOTE}, moderator)
-    return {"forum": forum, "question": question, "routed": routed, "pending": pending,
-            "extended": extended, "duplicate": duplicate, "called": called}
+    server.api(
+        "POST",
+        f"/posts/{called}/replies",
+        {"body": "已责成环卫公司每天清运两次，并增设垃圾桶六个。"},
+        clerk,
+    )
+    server.api(
+        "POST", f"/posts/{called}/callback", {"reached": False, "note": CALLBACK_NOTE}, moderator
+    )
+    return {
+        "forum": forum,
+        "question": question,
+        "routed": routed,
+        "pending": pending,
+        "extended": extended,
+        "duplicate": duplicate,
+        "called": called,
+    }
 
 
 def user_content(server) -> list[str]:
     """Names and titles people gave, as the admin sees them: they stay as written in English."""
     admin = server.token("e2e_admin")
-    texts = [u["display_name"] for u in
-             server.api("GET", "/admin/users?limit=100", token=admin)["items"]]
+    texts = [
+        u["display_name"] for u in server.api("GET", "/admin/users?limit=100", token=admin)["items"]
+    ]
     for board in BOARD_ORDER:
         items = server.api("GET", f"/boards/{board}/posts?limit=100", token=admin)["items"]
         texts += [item["title"] for item in items]
@@ -218,8 +284,10 @@ def test_visitor_tour(people, server, tour):
     t.open("/track")
     page.fill("#code", UNKNOWN_CODE)
     page.set_viewport_size(PHONE)
-    overflow = page.evaluate("(() => { const el = document.querySelector('#code');"
-                             " return el.scrollWidth - el.clientWidth; })()")
+    overflow = page.evaluate(
+        "(() => { const el = document.querySelector('#code');"
+        " return el.scrollWidth - el.clientWidth; })()"
+    )
     page.set_viewport_size({"width": 1280, "height": 900})
     assert overflow <= 0, f"the code is {overflow} px wider than its field"
     visitor.submit("form.track-form")
@@ -251,8 +319,10 @@ def test_citizen_tour(people, server, tour):
         t.visit(f"/posts/{tour['forum']}/edit", "edit-post")
         t.visit(f"/posts/{tour['routed']}", "own-letter")
         # The similar-questions step without JavaScript: the button sends the form.
-        page.route("**/static/site.js*", lambda route: route.fulfill(
-            body="", content_type="application/javascript"))
+        page.route(
+            "**/static/site.js*",
+            lambda route: route.fulfill(body="", content_type="application/javascript"),
+        )
         t.open("/boards/lawyer/new")
         page.fill("#title", ASKING)
         citizen.click("#similar-button")

@@ -1,6 +1,7 @@
 """Property-based fuzzing of the functions every piece of user input goes through: whatever
 the input, they answer with a clean value or a named 4xx error, never a crash, and never
 active HTML or query syntax."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,12 +17,34 @@ from tests.security.test_xss import ActiveParts
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text that likes to be markup: angle brackets, quotes, entities, schemes, Markdown marks.
-markupish = st.lists(st.sampled_from(list("<>\"'&;:/=()[]!#*`_-\\ \t\n\x00") + [
-    "script", "onerror", "javascript", "svg", "img", "style", "&#x09;", "data:", "劳动", "合同",
-]), max_size=60).map("".join)
-anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                     st.text(), markupish, st.lists(st.text(), max_size=3),
-                     st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+markupish = st.lists(
+    st.sampled_from(
+        list("<>\"'&;:/=()[]!#*`_-\\ \t\n\x00")
+        + [
+            "script",
+            "onerror",
+            "javascript",
+            "svg",
+            "img",
+            "style",
+            "&#x09;",
+            "data:",
+            "劳动",
+            "合同",
+        ]
+    ),
+    max_size=60,
+).map("".join)
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(),
+    markupish,
+    st.lists(st.text(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
 
 
 @FUZZ

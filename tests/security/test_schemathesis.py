@@ -8,6 +8,7 @@ the operations behind a login are reached too (an admin may call every one of th
 Bounded for CI: a few examples per operation, no shrinking, and a deadline per example. The
 server runs in a thread of its own, because schemathesis sends requests synchronously.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -78,8 +79,14 @@ class LiveServer:
         self.server.add_sockets([sock])
 
     async def new_token(self) -> str:
-        login = await accounts.login(self.store, TEST_PASSWORDS, username=ADMIN,
-                                     password=PASSWORD, kind="bearer", address="fuzz")
+        login = await accounts.login(
+            self.store,
+            TEST_PASSWORDS,
+            username=ADMIN,
+            password=PASSWORD,
+            kind="bearer",
+            address="fuzz",
+        )
         return login.token
 
     def fresh_token(self) -> str:
@@ -119,18 +126,28 @@ def http():
 
 
 schema = schemathesis.openapi.from_dict(openapi.document())
-CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance,
-          st_checks.content_type_conformance, st_checks.response_schema_conformance]
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.content_type_conformance,
+    st_checks.response_schema_conformance,
+]
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=DEADLINE_MS, derandomize=True,
-          phases=[Phase.explicit, Phase.generate], database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=DEADLINE_MS,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_operation_answers_as_documented(case, live, http):
     token = live.token
     if case.operation.path == "/api/v1/auth/logout":
         token = live.fresh_token()  # logging out must not end the token the others use
-    response = case.call(base_url=live.url, session=http,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response = case.call(
+        base_url=live.url, session=http, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     case.validate_response(response, checks=CHECKS)

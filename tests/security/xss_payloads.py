@@ -3,6 +3,7 @@ test can find where it ended up in a page. Written for this project from the wel
 script tags, event handlers, javascript:/vbscript:/data: URLs with entity and whitespace
 obfuscation, Markdown link and image forms, mutation XSS through svg/math/noscript/style
 nesting, comment break-outs and attribute break-outs."""
+
 from __future__ import annotations
 
 PAYLOADS = [
@@ -31,10 +32,10 @@ PAYLOADS = [
     "<a href=\" &#14; javascript:alert('XSSMARK')\">x</a>",
     # Markdown link and image forms
     "![XSSMARK](javascript:alert(1))",
-    "![XSSMARK\"onerror=\"alert(1)](x)",
+    '![XSSMARK"onerror="alert(1)](x)',
     "[XSSMARK][ref]\n\n[ref]: javascript:alert(1)",
     "<javascript:alert('XSSMARK')>",
-    "[XSSMARK](https://ok.example \"title\\\" onmouseover=alert(1)\")",
+    '[XSSMARK](https://ok.example "title\\" onmouseover=alert(1)")',
     # mutation XSS through svg, math, noscript and style nesting
     "<svg><script>alert('XSSMARK')</script></svg>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert('XSSMARK')>",
@@ -55,6 +56,6 @@ PAYLOADS = [
     "</textarea><script>alert('XSSMARK')</script>",
     "<iframe src=\"javascript:alert('XSSMARK')\"></iframe>",
     "<object data=\"javascript:alert('XSSMARK')\"></object>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert('XSSMARK')\">",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(\'XSSMARK\')">',
     "<base href=\"javascript:alert('XSSMARK')//\">",
 ]

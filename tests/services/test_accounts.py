@@ -1,4 +1,5 @@
 """Accounts without HTTP (forum/services/accounts.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,23 +36,26 @@ async def test_register_refuses_a_name_taken_in_any_case(store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("fields, bad", [
-    ({"username": None}, "username"),
-    ({"username": "ab"}, "username"),
-    ({"username": "a" * 33}, "username"),
-    ({"username": "张三"}, "username"),
-    ({"username": "bob; DROP TABLE users"}, "username"),
-    ({"username": {"$ne": None}}, "username"),
-    ({"username": 12345}, "username"),
-    ({"password": None}, "password"),
-    ({"password": "short"}, "password"),
-    ({"password": "x" * 257}, "password"),
-    ({"password": ["list"]}, "password"),
-    ({"display_name": "x" * 41}, "display_name"),
-    ({"display_name": "a\x00b"}, "display_name"),
-    ({"display_name": "\ud800bad"}, "display_name"),
-    ({"email": "not-an-address"}, "email"),
-])
+@pytest.mark.parametrize(
+    "fields, bad",
+    [
+        ({"username": None}, "username"),
+        ({"username": "ab"}, "username"),
+        ({"username": "a" * 33}, "username"),
+        ({"username": "张三"}, "username"),
+        ({"username": "bob; DROP TABLE users"}, "username"),
+        ({"username": {"$ne": None}}, "username"),
+        ({"username": 12345}, "username"),
+        ({"password": None}, "password"),
+        ({"password": "short"}, "password"),
+        ({"password": "x" * 257}, "password"),
+        ({"password": ["list"]}, "password"),
+        ({"display_name": "x" * 41}, "display_name"),
+        ({"display_name": "a\x00b"}, "display_name"),
+        ({"display_name": "\ud800bad"}, "display_name"),
+        ({"email": "not-an-address"}, "email"),
+    ],
+)
 async def test_register_names_the_bad_field(store, fields, bad):
     data = {"username": "carol", "password": GOOD, **fields}
     with pytest.raises(Invalid) as caught:
@@ -77,7 +81,10 @@ async def test_login_answers_alike_for_unknown_user_and_wrong_password(store):
         await accounts.login(store, PW, username="alice", password="wrong-pass", kind="bearer")
     with pytest.raises(BadCredentials) as unknown:
         await accounts.login(store, PW, username="nobody", password="wrong-pass", kind="bearer")
-    assert (wrong.value.status, wrong.value.message) == (unknown.value.status, unknown.value.message)
+    assert (wrong.value.status, wrong.value.message) == (
+        unknown.value.status,
+        unknown.value.message,
+    )
 
 
 @pytest.mark.gen_test
@@ -109,8 +116,9 @@ async def test_expired_and_disabled_sessions_do_not_authenticate(store):
 async def fail(store, address, name="alice", times=1):
     for _ in range(times):
         with pytest.raises(BadCredentials):
-            await accounts.login(store, PW, username=name, password="wrong-pass",
-                                 kind="bearer", address=address)
+            await accounts.login(
+                store, PW, username=name, password="wrong-pass", kind="bearer", address=address
+            )
 
 
 @pytest.mark.gen_test
@@ -118,12 +126,14 @@ async def test_repeated_failures_are_throttled_per_account_and_address(store):
     await register(store)
     await fail(store, "10.0.0.1", times=5)
     with pytest.raises(RateLimited) as caught:  # the guesser's own address: even the right one
-        await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                             address="10.0.0.1")
+        await accounts.login(
+            store, PW, username="alice", password=GOOD, kind="bearer", address="10.0.0.1"
+        )
     assert caught.value.retry_after_seconds > 0
     # The owner, elsewhere, is not locked out by someone else's guessing (ASVS V6.1.1).
-    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                         address="10.0.0.2")
+    await accounts.login(
+        store, PW, username="alice", password=GOOD, kind="bearer", address="10.0.0.2"
+    )
 
 
 async def failures(store, limit, subject, clock):
@@ -136,8 +146,9 @@ async def test_the_right_password_gives_back_the_failure_it_reserved(store, cloc
     await fail(store, "10.0.0.1", times=4)
     # A failure's place is taken before the password is checked; with four taken, a fifth
     # attempt still gets one, and the right password gives it back.
-    login = await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                                 address="10.0.0.1")
+    login = await accounts.login(
+        store, PW, username="alice", password=GOOD, kind="bearer", address="10.0.0.1"
+    )
     assert login.user.username == "alice"
     assert await failures(store, throttle.LOGIN_PER_ADDRESS, "10.0.0.1", clock) == 4
     assert await failures(store, throttle.LOGIN_ACCOUNT_SLOWDOWN, "alice", clock) == 4
@@ -154,15 +165,23 @@ async def test_an_ipv6_range_counts_as_one_address(store):
     for host in range(1, 6):
         await fail(store, f"2001:db8:1:2::{host}")
     with pytest.raises(RateLimited):
-        await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                             address="2001:db8:1:2:ffff::9")
-    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                         address="2001:db8:1:3::1")
+        await accounts.login(
+            store,
+            PW,
+            username="alice",
+            password=GOOD,
+            kind="bearer",
+            address="2001:db8:1:2:ffff::9",
+        )
+    await accounts.login(
+        store, PW, username="alice", password=GOOD, kind="bearer", address="2001:db8:1:3::1"
+    )
 
 
 @pytest.mark.gen_test
 async def test_guessing_from_many_addresses_slows_the_account_down_but_locks_nobody_out(
-        store, monkeypatch):
+    store, monkeypatch
+):
     await register(store)
     waits = []
 
@@ -174,15 +193,17 @@ async def test_guessing_from_many_addresses_slows_the_account_down_but_locks_nob
         await fail(store, f"10.1.0.{n}", times=4)
     assert waits == []  # up to the limit, nobody waits
     waits.clear()
-    owner = await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                                 address="10.2.0.1")
+    owner = await accounts.login(
+        store, PW, username="alice", password=GOOD, kind="bearer", address="10.2.0.1"
+    )
     assert owner.user.username == "alice"
     assert waits == [throttle.LOGIN_SLOWDOWN_SECONDS]
     # Another account is not slowed down.
     await register(store, "bob")
     waits.clear()
-    await accounts.login(store, PW, username="bob", password=GOOD, kind="bearer",
-                         address="10.2.0.1")
+    await accounts.login(
+        store, PW, username="bob", password=GOOD, kind="bearer", address="10.2.0.1"
+    )
     assert waits == []
 
 
@@ -192,10 +213,12 @@ async def test_logins_are_limited_per_address_across_accounts(store):
     for n in range(throttle.LOGIN_PER_ADDRESS.count // 4):
         await fail(store, "10.3.0.1", name=f"nobody{n}", times=4)
     with pytest.raises(RateLimited):
-        await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                             address="10.3.0.1")
-    await accounts.login(store, PW, username="alice", password=GOOD, kind="bearer",
-                         address="10.3.0.2")
+        await accounts.login(
+            store, PW, username="alice", password=GOOD, kind="bearer", address="10.3.0.1"
+        )
+    await accounts.login(
+        store, PW, username="alice", password=GOOD, kind="bearer", address="10.3.0.2"
+    )
 
 
 @pytest.mark.gen_test
@@ -209,8 +232,11 @@ async def test_registrations_are_limited_per_address(store):
 
 def test_address_ranges():
     assert throttle.address_range("10.0.0.1") == "10.0.0.1"
-    assert throttle.address_range("2001:db8::1") == throttle.address_range("2001:db8::ffff") \
+    assert (
+        throttle.address_range("2001:db8::1")
+        == throttle.address_range("2001:db8::ffff")
         == "2001:db8::/64"
+    )
     assert throttle.address_range("::ffff:10.0.0.1") == "10.0.0.1"
     assert throttle.address_range("not an address") == "not an address"
     assert throttle.address_range("") == ""
@@ -220,6 +246,7 @@ def test_address_ranges():
 async def test_weaker_hashes_are_upgraded_at_login(store):
     from forum.config import PasswordCost
     from forum.security import Passwords
+
     await register(store)
     stronger = Passwords(PasswordCost(memory_kib=2048, time_cost=2))
     await accounts.login(store, stronger, username="alice", password=GOOD, kind="bearer")
@@ -228,15 +255,18 @@ async def test_weaker_hashes_are_upgraded_at_login(store):
 
 @pytest.mark.gen_test
 async def test_create_user_grants_roles_and_checks_the_department(store):
-    admin = await accounts.create_user(store, PW, username="root", password=GOOD,
-                                       roles=[Role.ADMIN])
+    admin = await accounts.create_user(
+        store, PW, username="root", password=GOOD, roles=[Role.ADMIN]
+    )
     assert admin.roles == [Role.CITIZEN, Role.ADMIN]
-    staff = await accounts.create_user(store, PW, username="clerk", password=GOOD,
-                                       roles=[Role.STAFF], department="tax")
+    staff = await accounts.create_user(
+        store, PW, username="clerk", password=GOOD, roles=[Role.STAFF], department="tax"
+    )
     assert staff.department == "tax"
     with pytest.raises(Invalid) as caught:
-        await accounts.create_user(store, PW, username="ghost", password=GOOD,
-                                   roles=[Role.STAFF], department="nowhere")
+        await accounts.create_user(
+            store, PW, username="ghost", password=GOOD, roles=[Role.STAFF], department="nowhere"
+        )
     assert "department" in caught.value.fields
 
 
@@ -244,6 +274,7 @@ async def test_create_user_grants_roles_and_checks_the_department(store):
 async def test_idle_logins_end_sooner_for_officials(store):
     from forum.clock import clock_at
     from tests.support.people import person
+
     citizen = await person(store, "citizen")
     official = await person(store, "official", Role.MODERATOR)
     start = citizen.created_at + dt.timedelta(days=1)
@@ -255,7 +286,7 @@ async def test_idle_logins_end_sooner_for_officials(store):
     with clock_at(start + dt.timedelta(hours=2, minutes=30)):
         assert await accounts.user_for_token(store, theirs.token) is not None  # 1.5 h idle
     with clock_at(start + dt.timedelta(hours=5)):
-        assert await accounts.user_for_token(store, theirs.token) is None      # 2.5 h idle
+        assert await accounts.user_for_token(store, theirs.token) is None  # 2.5 h idle
         assert await accounts.user_for_token(store, mine.token) is not None
     with clock_at(start + dt.timedelta(days=13)):
-        assert await accounts.user_for_token(store, mine.token) is None        # 8 days idle
+        assert await accounts.user_for_token(store, mine.token) is None  # 8 days idle

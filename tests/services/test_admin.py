@@ -1,4 +1,5 @@
 """Administration of accounts without HTTP (forum/services/admin.py) and flags."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ from tests.support.web import PASSWORD
 @pytest.mark.gen_test
 async def test_admin_verifies_a_lawyer_and_it_is_audited(store):
     root, volunteer = await person(store, "root", Role.ADMIN), await person(store, "vol")
-    user = await admin.update_user(store, root, "VOL", {"roles": ["lawyer"],
-                                                        "specialties": ["合同", "劳动"]})
+    user = await admin.update_user(
+        store, root, "VOL", {"roles": ["lawyer"], "specialties": ["合同", "劳动"]}
+    )
     assert user.roles == [Role.CITIZEN, Role.LAWYER] and user.specialties == ["劳动", "合同"]
     (entry,) = await store.list_audit(actor_id=root.id, target=None, after=None, limit=10)
     assert entry.target == "user:vol" and "lawyer" in entry.detail
@@ -26,21 +28,27 @@ async def test_admin_verifies_a_lawyer_and_it_is_audited(store):
 async def test_disabling_ends_sessions_and_logins(store):
     root = await person(store, "root", Role.ADMIN)
     await person(store, "vol")
-    login = await accounts.login(store, TEST_PASSWORDS, username="vol", password=PASSWORD,
-                                 kind="bearer")
+    login = await accounts.login(
+        store, TEST_PASSWORDS, username="vol", password=PASSWORD, kind="bearer"
+    )
     await admin.update_user(store, root, "vol", {"disabled": True})
     assert await accounts.user_for_token(store, login.token) is None
     with pytest.raises(Exception):
-        await accounts.login(store, TEST_PASSWORDS, username="vol", password=PASSWORD,
-                             kind="bearer")
+        await accounts.login(
+            store, TEST_PASSWORDS, username="vol", password=PASSWORD, kind="bearer"
+        )
     await admin.update_user(store, root, "vol", {"disabled": False})
-    assert (await accounts.login(store, TEST_PASSWORDS, username="vol", password=PASSWORD,
-                                 kind="bearer")).user.username == "vol"
+    assert (
+        await accounts.login(
+            store, TEST_PASSWORDS, username="vol", password=PASSWORD, kind="bearer"
+        )
+    ).user.username == "vol"
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("role", [None, Role.CITIZEN, Role.LAWYER, Role.EXPERT, Role.STAFF,
-                                  Role.MODERATOR])
+@pytest.mark.parametrize(
+    "role", [None, Role.CITIZEN, Role.LAWYER, Role.EXPERT, Role.STAFF, Role.MODERATOR]
+)
 async def test_only_admins_change_accounts(store, role):
     await person(store, "vol")
     actor = None if role is None else await person(store, "actor", role, department="tax")
@@ -52,18 +60,21 @@ async def test_only_admins_change_accounts(store, role):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("data, field", [
-    ({"roles": ["emperor"]}, "roles"),
-    ({"roles": "lawyer"}, "roles"),
-    ({"roles": [{"$ne": None}]}, "roles"),
-    ({"department": "nowhere"}, "department"),
-    ({"department": {"$gt": ""}}, "department"),
-    ({"specialties": ["占卜"]}, "specialties"),
-    ({"specialties": "劳动"}, "specialties"),
-    ({"disabled": "yes"}, "disabled"),
-    ({"roles": ["staff"]}, "department"),
-    ({}, "roles"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"roles": ["emperor"]}, "roles"),
+        ({"roles": "lawyer"}, "roles"),
+        ({"roles": [{"$ne": None}]}, "roles"),
+        ({"department": "nowhere"}, "department"),
+        ({"department": {"$gt": ""}}, "department"),
+        ({"specialties": ["占卜"]}, "specialties"),
+        ({"specialties": "劳动"}, "specialties"),
+        ({"disabled": "yes"}, "disabled"),
+        ({"roles": ["staff"]}, "department"),
+        ({}, "roles"),
+    ],
+)
 async def test_bad_changes_are_422(store, data, field):
     root = await person(store, "root", Role.ADMIN)
     await person(store, "vol")
@@ -134,14 +145,32 @@ async def test_unknown_fields_are_named(store):
 @pytest.mark.gen_test
 async def test_board_settings(store):
     root, mod = await person(store, "root", Role.ADMIN), await person(store, "mod", Role.MODERATOR)
-    updated = await admin.update_board(store, root, "mayor", {
-        "accept_days": 2, "reply_days": 10, "categories": ["城建", "城建", "交通"],
-        "description": "新说明", "is_open": False})
-    assert (updated.accept_days, updated.reply_days, updated.categories) == (2, 10, ["城建", "交通"])
+    updated = await admin.update_board(
+        store,
+        root,
+        "mayor",
+        {
+            "accept_days": 2,
+            "reply_days": 10,
+            "categories": ["城建", "城建", "交通"],
+            "description": "新说明",
+            "is_open": False,
+        },
+    )
+    assert (updated.accept_days, updated.reply_days, updated.categories) == (
+        2,
+        10,
+        ["城建", "交通"],
+    )
     assert (await store.get_board("mayor")).is_open is False
-    for data, field in (({"accept_days": 0}, "accept_days"), ({"reply_days": "15"}, "reply_days"),
-                        ({"categories": "x"}, "categories"), ({"slug": "x"}, "slug"),
-                        ({"is_open": "no"}, "is_open"), ({"name": ""}, "name")):
+    for data, field in (
+        ({"accept_days": 0}, "accept_days"),
+        ({"reply_days": "15"}, "reply_days"),
+        ({"categories": "x"}, "categories"),
+        ({"slug": "x"}, "slug"),
+        ({"is_open": "no"}, "is_open"),
+        ({"name": ""}, "name"),
+    ):
         with pytest.raises(Invalid) as caught:
             await admin.update_board(store, root, "mayor", data)
         assert field in caught.value.fields

@@ -1,5 +1,6 @@
 """API keys without HTTP: only admins issue, list and revoke; only a live key authenticates;
 every issue and revocation is audited."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,10 @@ async def test_an_admin_issues_a_key_shown_once_and_stored_only_as_its_hash(stor
     assert await apikeys.authenticate(store, issued.key) == issued.api_key
     other = await apikeys.issue(store, root, "微信小程序")
     assert other.key != issued.key
-    assert [k.name for k in await apikeys.list_keys(store, root)] == ["微信小程序", "12345 热线系统"]
+    assert [k.name for k in await apikeys.list_keys(store, root)] == [
+        "微信小程序",
+        "12345 热线系统",
+    ]
 
 
 @pytest.mark.gen_test
@@ -36,10 +40,13 @@ async def test_revoked_keys_stop_authenticating_and_both_steps_are_audited(store
     assert await apikeys.authenticate(store, issued.key) is None
     again = await apikeys.revoke(store, root, issued.api_key.id)
     assert again.revoked_at == revoked.revoked_at
-    entries, _ = await audit.list_entries(store, actor_id=root.id,
-                                          target=f"api_key:{issued.api_key.id}")
-    assert [(e.action, e.reason) for e in entries] == [("revoke_api_key", "泄露"),
-                                                        ("issue_api_key", "")]
+    entries, _ = await audit.list_entries(
+        store, actor_id=root.id, target=f"api_key:{issued.api_key.id}"
+    )
+    assert [(e.action, e.reason) for e in entries] == [
+        ("revoke_api_key", "泄露"),
+        ("issue_api_key", ""),
+    ]
     for unknown in (new_id(), "nonsense", None):
         with pytest.raises(NotFound):
             await apikeys.revoke(store, root, unknown)
@@ -48,8 +55,9 @@ async def test_revoked_keys_stop_authenticating_and_both_steps_are_audited(store
 @pytest.mark.gen_test
 @pytest.mark.parametrize("roles", [(), (Role.MODERATOR,), (Role.STAFF,)])
 async def test_only_admins_manage_keys(store, roles):
-    someone = await person(store, "someone", *roles,
-                           department="tax" if Role.STAFF in roles else None)
+    someone = await person(
+        store, "someone", *roles, department="tax" if Role.STAFF in roles else None
+    )
     root = await person(store, "root", Role.ADMIN)
     issued = await apikeys.issue(store, root, "网关")
     with pytest.raises(Forbidden):
@@ -77,6 +85,15 @@ async def test_key_names_are_checked(store):
 async def test_anything_but_a_live_key_authenticates_as_nobody(store):
     root = await person(store, "root", Role.ADMIN)
     issued = await apikeys.issue(store, root, "网关")
-    for presented in (None, "", 42, ["x"], issued.key + "x", issued.key.upper(),
-                      "x" * 10_000, issued.api_key.key_hash, "\ud800"):
+    for presented in (
+        None,
+        "",
+        42,
+        ["x"],
+        issued.key + "x",
+        issued.key.upper(),
+        "x" * 10_000,
+        issued.api_key.key_hash,
+        "\ud800",
+    ):
         assert await apikeys.authenticate(store, presented) is None

@@ -1,5 +1,6 @@
 """Uploads an attacker would try: polyglots, wrong extensions, pixel and zip bombs, path tricks
 in file names (forum/services/attachments.py)."""
+
 from __future__ import annotations
 
 import io
@@ -36,12 +37,15 @@ async def test_a_jpeg_carrying_html_is_cleaned_by_reencoding():
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("name, data", [
-    ("evidence.jpg", b"<html><script>alert(1)</script></html>"),   # wrong extension
-    ("archive.pdf", b"PK\x03\x04" + b"\x00" * 40),                   # a zip named .pdf
-    ("document.svg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
-    ("x.gif", b"GIF89a" + b"\x00" * 20),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("evidence.jpg", b"<html><script>alert(1)</script></html>"),  # wrong extension
+        ("archive.pdf", b"PK\x03\x04" + b"\x00" * 40),  # a zip named .pdf
+        ("document.svg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+        ("x.gif", b"GIF89a" + b"\x00" * 20),
+    ],
+)
 async def test_only_jpeg_png_and_pdf_by_their_bytes(name, data):
     with pytest.raises(Invalid):
         await attachments.prepare([(name, data)])
@@ -57,15 +61,18 @@ async def test_a_zip_bomb_is_just_a_refused_type():
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd.png", "passwd.png"),
-    ("..\\..\\windows\\system32.png", "system32.png"),
-    ("a\x00b<c>.png", "abc.png"),
-    ("", "attachment.png"),
-    (None, "attachment.png"),
-    ("报告.exe", "报告.png"),          # the extension follows the bytes, never the name
-    ("." * 10 + ".png", "attachment.png"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd.png", "passwd.png"),
+        ("..\\..\\windows\\system32.png", "system32.png"),
+        ("a\x00b<c>.png", "abc.png"),
+        ("", "attachment.png"),
+        (None, "attachment.png"),
+        ("报告.exe", "报告.png"),  # the extension follows the bytes, never the name
+        ("." * 10 + ".png", "attachment.png"),
+    ],
+)
 async def test_file_names_cannot_climb_or_lie(name, expected):
     ((safe, _kind, _data),) = await attachments.prepare([(name, files.png())])
     assert safe == expected

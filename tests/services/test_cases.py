@@ -1,4 +1,5 @@
 """Case handling without HTTP: letters, reports, moderation, routing, replies, ratings."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,16 +15,26 @@ from forum.model import ReplyKind, Role, Status
 from forum.services import cases, moderation, posting, stats
 from tests.support.people import person
 
-LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了，电话13812345678", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "已经一个月了，电话13812345678",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 async def cast(store):
     """The people of a case: a writer, a moderator, housing staff, tax staff, a bystander."""
-    return (await person(store, "writer"), await person(store, "mod", Role.MODERATOR),
-            await person(store, "housing_staff", Role.STAFF, department="housing"),
-            await person(store, "tax_staff", Role.STAFF, department="tax"),
-            await person(store, "bystander"))
+    return (
+        await person(store, "writer"),
+        await person(store, "mod", Role.MODERATOR),
+        await person(store, "housing_staff", Role.STAFF, department="housing"),
+        await person(store, "tax_staff", Role.STAFF, department="tax"),
+        await person(store, "bystander"),
+    )
 
 
 async def routed_letter(store, writer, mod, **extra):
@@ -64,13 +75,22 @@ async def test_letter_journey_to_closed(store):
     rated = await cases.rate_case(store, writer, post_id, "satisfied", "很及时")
     assert rated.post.status is Status.CLOSED and rated.post.closed_at is not None
     thread = await posting.get_thread(store, writer, post_id)
-    assert [e.event.action for e in thread.events] == ["create", "accept", "route", "official",
-                                                      "rate_satisfied"]
+    assert [e.event.action for e in thread.events] == [
+        "create",
+        "accept",
+        "route",
+        "official",
+        "rate_satisfied",
+    ]
     assert {e.actor for e in thread.events} == {"写信人", "市信访局", "住房和城乡建设局"}
     assert (await posting.get_thread(store, None, post_id)).events == []
     figures = (await stats.report(store)).boards["mayor"].as_dict()
     assert (figures["received"], figures["accepted"], figures["replied"], figures["closed"]) == (
-        1, 1, 1, 1)
+        1,
+        1,
+        1,
+        1,
+    )
     assert figures["completion_rate"] == 1.0 and figures["satisfaction"]["satisfied"] == 1
 
 
@@ -95,7 +115,12 @@ async def test_private_letters_stay_private_and_rejections_tell_why(store):
 async def test_mayor_letters_need_a_contact_and_an_account(store):
     writer = await person(store, "writer")
     with pytest.raises(Invalid) as caught:
-        await posting.create_post(store, writer, "mayor", {**LETTER, "letter_type": "complaint", "area": "city", "contact": None})
+        await posting.create_post(
+            store,
+            writer,
+            "mayor",
+            {**LETTER, "letter_type": "complaint", "area": "city", "contact": None},
+        )
     assert "contact" in caught.value.fields
     with pytest.raises(NotLoggedIn):
         await posting.create_post(store, None, "mayor", LETTER)
@@ -134,7 +159,9 @@ async def test_staff_return_a_case_that_is_not_theirs(store):
         await cases.return_case(store, staff, view.post.id, "")
     returned = await cases.return_case(store, staff, view.post.id, "应由交通运输局办理")
     assert returned.post.status is Status.ACCEPTED and returned.post.department is None
-    assert [i.reason for i in (await moderation.queue(store, mod)).items] == ["部门退回，待重新转办"]
+    assert [i.reason for i in (await moderation.queue(store, mod)).items] == [
+        "部门退回，待重新转办"
+    ]
 
 
 @pytest.mark.gen_test
@@ -144,9 +171,14 @@ async def test_route_bad_input_and_permissions(store):
     with pytest.raises(Conflict):
         await cases.route_case(store, mod, view.post.id, "housing")  # not accepted yet
     await moderation.moderate(store, mod, view.post.id, "accept")
-    for department, days, field in (("mars", None, "department"), (None, None, "department"),
-                                    ({"$ne": 1}, None, "department"), ("housing", 0, "due_days"),
-                                    ("housing", "abc", "due_days"), ("housing", 61, "due_days")):
+    for department, days, field in (
+        ("mars", None, "department"),
+        (None, None, "department"),
+        ({"$ne": 1}, None, "department"),
+        ("housing", 0, "due_days"),
+        ("housing", "abc", "due_days"),
+        ("housing", 61, "due_days"),
+    ):
         with pytest.raises(Invalid) as caught:
             await cases.route_case(store, mod, view.post.id, department, days)
         assert field in caught.value.fields
@@ -171,9 +203,9 @@ async def test_unrated_cases_close_as_unrated_after_fifteen_days(store):
 @pytest.mark.gen_test
 async def test_anonymous_tax_report_is_confidential_and_tracked(store):
     _, mod, housing, tax_staff, bystander = await cast(store)
-    report = await posting.create_post(store, None, "tax", {"title": "某公司虚开发票",
-                                                             "body": "证据见附件"},
-                                       address="10.1.1.1")
+    report = await posting.create_post(
+        store, None, "tax", {"title": "某公司虚开发票", "body": "证据见附件"}, address="10.1.1.1"
+    )
     assert report.post.author_id is None and report.post.anonymous
     for viewer in (None, bystander, housing, tax_staff):
         with pytest.raises(NotFound):
@@ -196,26 +228,33 @@ def test_tracking_codes_carry_at_least_128_bits_and_differ():
     for code in codes:
         key = security.tracking_key(code)
         assert len(key) == security.TRACKING_CODE_CHARS and set(key) <= set(
-            security.TRACKING_ALPHABET)
+            security.TRACKING_ALPHABET
+        )
     assert security.TRACKING_CODE_CHARS * math.log2(len(security.TRACKING_ALPHABET)) >= 128
 
 
 @pytest.mark.gen_test
 async def test_tracking_codes_are_read_as_people_type_them_and_old_codes_still_work(
-        store, monkeypatch):
+    store, monkeypatch
+):
     writer = await person(store, "writer")
     new = await posting.create_post(store, writer, "mayor", LETTER)
     typed = " " + new.tracking_code.replace("-", " ").lower() + " "
     assert (await cases.track(store, typed, "10.3.3.3")).post.post.id == new.post.id
-    assert (await cases.track(store, security.tracking_key(new.tracking_code),
-                              "10.3.3.3")).post.post.id == new.post.id
+    assert (
+        await cases.track(store, security.tracking_key(new.tracking_code), "10.3.3.3")
+    ).post.post.id == new.post.id
     # A code handed out before the change: 16 characters, without dashes.
     monkeypatch.setattr(security, "new_tracking_code", lambda: "ABCDEFGHJKLMNPQR")
     old = await posting.create_post(store, writer, "mayor", LETTER)
     for form in ("ABCDEFGHJKLMNPQR", "abcd-efgh-jklm-npqr", "ABCD EFGH JKLM NPQR"):
         assert (await cases.track(store, form, "10.3.3.3")).post.post.id == old.post.id
-    for wrong in (new.tracking_code[:-1], new.tracking_code + "A", "ABCDEFGHJKLMNPQ",
-                  new.tracking_code.replace("-", "")[:16]):
+    for wrong in (
+        new.tracking_code[:-1],
+        new.tracking_code + "A",
+        "ABCDEFGHJKLMNPQ",
+        new.tracking_code.replace("-", "")[:16],
+    ):
         with pytest.raises(NotFound):
             await cases.track(store, wrong, "10.3.3.4")
 
@@ -236,13 +275,24 @@ async def test_tracking_codes_answer_alike_and_are_rate_limited(store):
 async def test_hotline_bulletins(store):
     staff = await person(store, "clerk", Role.STAFF, department="health")
     citizen = await person(store, "citizen")
-    data = {"title": "咨询医保报销比例", "body": "按市医保政策执行……", "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001",
-            "received_on": "2026-11-20", "department": "health", "category": "医疗卫生"}
+    data = {
+        "title": "咨询医保报销比例",
+        "body": "按市医保政策执行……",
+        "letter_type": "complaint",
+        "area": "city",
+        "case_number": "12345-2026-0001",
+        "received_on": "2026-11-20",
+        "department": "health",
+        "category": "医疗卫生",
+    }
     view = await posting.create_post(store, staff, "hotline", data)
     assert view.post.status is Status.PUBLISHED and view.post.case_number == "12345-2026-0001"
     assert view.tracking_code is None
-    for bad, field in (({"received_on": "20/11/2026"}, "received_on"),
-                       ({"department": "mars"}, "department"), ({"letter_type": "complaint", "area": "city", "case_number": None}, "case_number")):
+    for bad, field in (
+        ({"received_on": "20/11/2026"}, "received_on"),
+        ({"department": "mars"}, "department"),
+        ({"letter_type": "complaint", "area": "city", "case_number": None}, "case_number"),
+    ):
         with pytest.raises(Invalid) as caught:
             await posting.create_post(store, staff, "hotline", {**data, **bad})
         assert field in caught.value.fields
@@ -256,8 +306,16 @@ async def test_hotline_bulletins(store):
 async def test_a_hotline_reply_speaks_for_the_publishers_department_only(store):
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
     mod = await person(store, "mod", Role.MODERATOR, department="xinfang")
-    data = {"title": "路灯维修答复", "body": "已修复", "category": "城乡建设",
-            "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001", "received_on": "2026-11-02", "department": "tax"}
+    data = {
+        "title": "路灯维修答复",
+        "body": "已修复",
+        "category": "城乡建设",
+        "letter_type": "complaint",
+        "area": "city",
+        "case_number": "12345-2026-0001",
+        "received_on": "2026-11-02",
+        "department": "tax",
+    }
     with pytest.raises(Invalid) as caught:
         await posting.create_post(store, clerk, "hotline", data)
     assert list(caught.value.fields) == ["department"]
@@ -296,6 +354,7 @@ async def test_moderator_actions_on_forum_posts(store):
 @pytest.mark.gen_test
 async def test_sensitive_words_hold_posts_for_review(store):
     from forum.services import settings
+
     root = await person(store, "root", Role.ADMIN)
     writer, mod = await person(store, "writer"), await person(store, "mod", Role.MODERATOR)
     await settings.save_sensitive_words(store, root, ["赌博", " 代开发票 "])
@@ -317,7 +376,9 @@ async def test_overdue_cases_are_marked_once_and_the_sweeps_race_safely(store):
     routed = await store.get_post(view.post.id)
     later = routed.due_at + dt.timedelta(minutes=1)
     assert await cases.note_overdue(store, routed.due_at - dt.timedelta(minutes=1)) == 0
-    marked = await asyncio.gather(cases.note_overdue(store, later), cases.note_overdue(store, later))
+    marked = await asyncio.gather(
+        cases.note_overdue(store, later), cases.note_overdue(store, later)
+    )
     assert sum(marked) == 1
     assert await cases.note_overdue(store, later) == 0
     events = [e.action for e in await store.list_events(view.post.id)]
@@ -325,12 +386,15 @@ async def test_overdue_cases_are_marked_once_and_the_sweeps_race_safely(store):
     await posting.add_reply(store, staff, view.post.id, "答复")
     replied = await store.get_post(view.post.id)
     expire_at = replied.replied_at + dt.timedelta(days=16)
-    closed = await asyncio.gather(cases.close_unrated(store, expire_at),
-                                  cases.close_unrated(store, expire_at))
+    closed = await asyncio.gather(
+        cases.close_unrated(store, expire_at), cases.close_unrated(store, expire_at)
+    )
     assert sum(closed) == 1
     thread = await posting.get_thread(store, writer, view.post.id)
     assert [e.actor for e in thread.events if e.event.action in ("overdue", "expire")] == [
-        "系统", "系统"]
+        "系统",
+        "系统",
+    ]
 
 
 @pytest.mark.gen_test
@@ -338,9 +402,11 @@ async def test_two_moderators_accepting_at_once_accept_once(store):
     writer, mod, _, _, _ = await cast(store)
     other = await person(store, "mod2", Role.MODERATOR)
     view = await posting.create_post(store, writer, "mayor", LETTER)
-    results = await asyncio.gather(moderation.moderate(store, mod, view.post.id, "accept"),
-                                   moderation.moderate(store, other, view.post.id, "accept"),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        moderation.moderate(store, mod, view.post.id, "accept"),
+        moderation.moderate(store, other, view.post.id, "accept"),
+        return_exceptions=True,
+    )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "PostView"]
     assert [e.action for e in await store.list_events(view.post.id)] == ["create", "accept"]
 
@@ -352,10 +418,13 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
     await store.update_post(view.post.id, {"due_at": view.post.created_at})  # long past
     chat = await posting.create_post(store, writer, "forum", {"title": "t", "body": "b"})
     from forum.services import flags
+
     await flags.flag_post(store, bystander, chat.post.id, "广告")
     queue = await moderation.queue(store, mod)
-    assert [(i.kind, i.reason) for i in queue.items] == [("flagged", "举报：广告"),
-                                                        ("overdue", "住房和城乡建设局超期 1 天")]
+    assert [(i.kind, i.reason) for i in queue.items] == [
+        ("flagged", "举报：广告"),
+        ("overdue", "住房和城乡建设局超期 1 天"),
+    ]
     assert queue.counts["overdue"] == 1 and queue.counts["submitted"] == 0
     assert queue.items[1].post.overdue
     with pytest.raises(Forbidden):
@@ -366,6 +435,7 @@ async def test_queue_lists_overdue_cases_and_flags_with_reasons(store):
 async def test_queue_lists_a_post_flagged_twice_once_with_both_reasons_since_the_first(store):
     from forum.clock import clock_at, now
     from forum.services import flags
+
     writer, mod, _, _, bystander = await cast(store)
     other = await person(store, "reader2", Role.CITIZEN)
     chat = await posting.create_post(store, writer, "forum", {"title": "t", "body": "b"})
@@ -385,6 +455,7 @@ async def test_queue_lists_a_post_flagged_twice_once_with_both_reasons_since_the
 @pytest.mark.gen_test
 async def test_a_reopened_case_gets_fifteen_days_from_its_new_reply(store):
     from forum.clock import clock_at
+
     writer, mod, staff, _, _ = await cast(store)
     view = await routed_letter(store, writer, mod, public=False)
     start = (await store.get_post(view.post.id)).created_at

@@ -1,6 +1,7 @@
 """Casework of the second release without HTTP: type and area, lead and helpers, notes, the
 officer, extensions, urging, supervision, reminders, callbacks, the rating history, unrated
 closing, merging. Every wrong party is refused and bad input names its field."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,21 +14,30 @@ from forum.model import ReplyKind, Role, Status
 from forum.services import cases, casework, moderation, posting
 from tests.support.people import person
 
-LETTER = {"title": "玉兴路路灯不亮", "body": "已经一个月了，电话13812345678", "category": "城乡建设",
-          "letter_type": "complaint", "area": "hongta", "contact": "13812345678",
-          "real_name": "李建华", "public": True}
+LETTER = {
+    "title": "玉兴路路灯不亮",
+    "body": "已经一个月了，电话13812345678",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "hongta",
+    "contact": "13812345678",
+    "real_name": "李建华",
+    "public": True,
+}
 
 
 async def cast(store):
     """A writer, a moderator, lead staff (housing), a second housing officer, helper staff
     (police), other staff (tax), a bystander."""
-    return {"writer": await person(store, "writer"),
-            "mod": await person(store, "mod", Role.MODERATOR),
-            "lead": await person(store, "lead_staff", Role.STAFF, department="housing"),
-            "officer": await person(store, "officer", Role.STAFF, department="housing"),
-            "helper": await person(store, "helper_staff", Role.STAFF, department="police"),
-            "other": await person(store, "tax_staff", Role.STAFF, department="tax"),
-            "bystander": await person(store, "bystander")}
+    return {
+        "writer": await person(store, "writer"),
+        "mod": await person(store, "mod", Role.MODERATOR),
+        "lead": await person(store, "lead_staff", Role.STAFF, department="housing"),
+        "officer": await person(store, "officer", Role.STAFF, department="housing"),
+        "helper": await person(store, "helper_staff", Role.STAFF, department="police"),
+        "other": await person(store, "tax_staff", Role.STAFF, department="tax"),
+        "bystander": await person(store, "bystander"),
+    }
 
 
 async def routed(store, p, *, helpers=("police",), days=5, **extra):
@@ -43,11 +53,19 @@ async def test_a_letter_has_a_type_and_an_area_and_counties_are_departments(stor
     p = await cast(store)
     view = await posting.create_post(store, p["writer"], "mayor", LETTER)
     assert (view.post.letter_type, view.post.area, view.post.real_name) == (
-        "complaint", "hongta", "李建华")
+        "complaint",
+        "hongta",
+        "李建华",
+    )
     counties = [d for d in await store.list_departments() if d.kind == "county"]
     assert len(counties) == 9 and "gov-hongta" in {d.slug for d in counties}
-    for field, value in (("letter_type", None), ("letter_type", "rant"), ("area", 3),
-                         ("area", "kunming"), ("letter_type", "<script>")):
+    for field, value in (
+        ("letter_type", None),
+        ("letter_type", "rant"),
+        ("area", 3),
+        ("area", "kunming"),
+        ("letter_type", "<script>"),
+    ):
         with pytest.raises(Invalid) as caught:
             await posting.create_post(store, p["writer"], "mayor", {**LETTER, field: value})
         assert field in caught.value.fields
@@ -61,8 +79,14 @@ async def test_a_letter_has_a_type_and_an_area_and_counties_are_departments(stor
 async def test_the_real_name_is_for_the_writer_and_the_offices_only(store):
     p = await cast(store)
     post_id = await routed(store, p)
-    for viewer, seen in ((p["writer"], "李建华"), (p["mod"], "李建华"), (p["lead"], "李建华"),
-                         (p["helper"], "李建华"), (p["bystander"], None), (None, None)):
+    for viewer, seen in (
+        (p["writer"], "李建华"),
+        (p["mod"], "李建华"),
+        (p["lead"], "李建华"),
+        (p["helper"], "李建华"),
+        (p["bystander"], None),
+        (None, None),
+    ):
         thread = await posting.get_thread(store, viewer, post_id)
         assert thread.post.post.real_name == seen
 
@@ -106,15 +130,23 @@ async def test_routing_refuses_bad_helpers_and_stores_nothing(store):
     p = await cast(store)
     view = await posting.create_post(store, p["writer"], "mayor", LETTER)
     await moderation.moderate(store, p["mod"], view.post.id, "accept")
-    for helpers in (["housing"], ["police", "tax", "market", "health"], ["nowhere"],
-                    ["police", "police"], 7, [1], ["xinfang"]):
+    for helpers in (
+        ["housing"],
+        ["police", "tax", "market", "health"],
+        ["nowhere"],
+        ["police", "police"],
+        7,
+        [1],
+        ["xinfang"],
+    ):
         with pytest.raises(Invalid) as caught:
             await cases.route_case(store, p["mod"], view.post.id, "housing", None, None, helpers)
         assert "helpers" in caught.value.fields, helpers
     assert (await store.get_post(view.post.id)).status is Status.ACCEPTED
     # a form's comma-separated list is read as a list
-    done = await cases.route_case(store, p["mod"], view.post.id, "housing", None, None,
-                                  "police, market")
+    done = await cases.route_case(
+        store, p["mod"], view.post.id, "housing", None, None, "police, market"
+    )
     assert done.post.helpers == ["police", "market"]
 
 
@@ -143,9 +175,15 @@ async def test_an_extension_is_asked_once_and_approval_moves_the_due_time(store)
     p = await cast(store)
     post_id = await routed(store, p)
     due = (await store.get_post(post_id)).due_at
-    for days, reason, field in ((0, "需要现场勘查", "days"), (16, "x", "days"), ("x", "x", "days"),
-                                (None, "x", "days"), (True, "x", "days"), (3, None, "reason"),
-                                (3, "x" * 501, "reason")):
+    for days, reason, field in (
+        (0, "需要现场勘查", "days"),
+        (16, "x", "days"),
+        ("x", "x", "days"),
+        (None, "x", "days"),
+        (True, "x", "days"),
+        (3, None, "reason"),
+        (3, "x" * 501, "reason"),
+    ):
         with pytest.raises(Invalid) as caught:
             await casework.request_extension(store, p["lead"], post_id, days, reason)
         assert field in caught.value.fields
@@ -186,7 +224,9 @@ async def test_a_refused_extension_may_be_asked_again_and_two_decisions_at_once_
     second_mod = await person(store, "mod2", Role.MODERATOR)
     results = await asyncio.gather(
         casework.decide_extension(store, p["mod"], post_id, True),
-        casework.decide_extension(store, second_mod, post_id, False), return_exceptions=True)
+        casework.decide_extension(store, second_mod, post_id, False),
+        return_exceptions=True,
+    )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "PostView"]
     decided = [e for e in await store.list_events(post_id) if e.action == "extension_decide"]
     assert len(decided) == 2  # the refusal before, and exactly one now
@@ -223,8 +263,9 @@ async def test_the_clock_reminds_before_due_and_supervises_long_overdue_cases_on
     assert (await casework.clock_round(store, clock.now())).reminded == 0
     # the reminder comes within two working days of the due time, once
     near = due - dt.timedelta(days=1)
-    first, second = await asyncio.gather(casework.remind_due(store, near),
-                                         casework.remind_due(store, near))
+    first, second = await asyncio.gather(
+        casework.remind_due(store, near), casework.remind_due(store, near)
+    )
     assert first + second == 1
     assert any(n.kind == "remind" for n in await store.list_notifications(p["lead"].id, None, 50))
     # past the due time: overdue; five working days later: supervised
@@ -248,7 +289,9 @@ async def test_every_unsatisfied_rating_stays_against_the_department_it_judged(s
     await cases.rate_case(store, p["writer"], post_id, "satisfied")
     history = await casework.ratings(store, p["writer"], post_id)
     assert [(h.source, h.score, h.department) for h in history] == [
-        ("rating", "unsatisfied", "housing"), ("rating", "satisfied", "gov-hongta")]
+        ("rating", "unsatisfied", "housing"),
+        ("rating", "satisfied", "gov-hongta"),
+    ]
     # the public reads the history of a public letter, comments masked
     public = await casework.ratings(store, None, post_id)
     assert [h.score for h in public] == ["unsatisfied", "satisfied"]
@@ -261,8 +304,12 @@ async def test_callbacks_record_reopen_once_and_close_a_replied_case(store):
     with pytest.raises(Conflict):  # a callback on an open case
         await casework.callback(store, p["mod"], post_id, True, "satisfied")
     await posting.add_reply(store, p["lead"], post_id, "已处理")
-    for reached, score, field in ((None, None, "reached"), ("yes", None, "reached"),
-                                  (True, "great", "score"), (False, "satisfied", "score")):
+    for reached, score, field in (
+        (None, None, "reached"),
+        ("yes", None, "reached"),
+        (True, "great", "score"),
+        (False, "satisfied", "score"),
+    ):
         with pytest.raises(Invalid) as caught:
             await casework.callback(store, p["mod"], post_id, reached, score)
         assert field in caught.value.fields
@@ -281,7 +328,10 @@ async def test_callbacks_record_reopen_once_and_close_a_replied_case(store):
     assert closed.status is Status.CLOSED
     history = await casework.ratings(store, p["mod"], post_id)
     assert [(h.source, h.score) for h in history] == [
-        ("callback", None), ("callback", "unsatisfied"), ("rating", "unsatisfied")]
+        ("callback", None),
+        ("callback", "unsatisfied"),
+        ("rating", "unsatisfied"),
+    ]
     again = await casework.callback(store, p["mod"], post_id, True, "unsatisfied")
     assert again.post.status is Status.CLOSED  # recorded only
 
@@ -302,10 +352,15 @@ async def test_a_duplicate_merges_into_an_earlier_case_and_its_writer_is_told(st
     earlier = await routed(store, p)
     neighbour = await person(store, "neighbour")
     later = await posting.create_post(store, neighbour, "mayor", {**LETTER, "title": "路灯又坏"})
-    other_board = await posting.create_post(store, neighbour, "tax", {
-        "title": "某公司偷税", "body": "线索"})
-    for into, field in ((later.post.id, "into"), (None, "into"), ("nope", "into"),
-                        (other_board.post.id, "into")):
+    other_board = await posting.create_post(
+        store, neighbour, "tax", {"title": "某公司偷税", "body": "线索"}
+    )
+    for into, field in (
+        (later.post.id, "into"),
+        (None, "into"),
+        ("nope", "into"),
+        (other_board.post.id, "into"),
+    ):
         with pytest.raises(Invalid) as caught:
             await casework.merge(store, p["mod"], later.post.id, into, "同一事项")
         assert field in caught.value.fields
@@ -356,7 +411,16 @@ async def test_how_the_offices_share_the_work_stays_out_of_the_writers_history(s
     mine = [e.event.action for e in (await posting.get_thread(store, p["writer"], post_id)).events]
     assert mine == ["create", "accept", "route", "extension_decide"]
     theirs = [e.event.action for e in (await posting.get_thread(store, p["lead"], post_id)).events]
-    assert theirs == ["create", "accept", "route", "assign", "extension_request", "urge",
-                      "extension_decide"]
-    assert all("officer" not in e.event.note for e in
-               (await posting.get_thread(store, p["writer"], post_id)).events)
+    assert theirs == [
+        "create",
+        "accept",
+        "route",
+        "assign",
+        "extension_request",
+        "urge",
+        "extension_decide",
+    ]
+    assert all(
+        "officer" not in e.event.note
+        for e in (await posting.get_thread(store, p["writer"], post_id)).events
+    )

@@ -1,4 +1,5 @@
 """The consultation boards without HTTP (forum/services/consulting.py and the reply rules)."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,11 @@ from forum.model import ReplyKind, Role, Status
 from forum.services import consulting, posting
 from tests.support.people import person
 
-QUESTION = {"title": "公司不签劳动合同怎么办", "body": "入职三个月，电话13812345678", "category": "劳动"}
+QUESTION = {
+    "title": "公司不签劳动合同怎么办",
+    "body": "入职三个月，电话13812345678",
+    "category": "劳动",
+}
 
 
 async def lawyer_with(store, name="lawyer1", specialties=("劳动", "合同")):
@@ -39,8 +44,11 @@ async def test_answer_follow_up_accept_lifecycle(store):
     thread = await posting.get_thread(store, None, post.id)
     assert thread.replies[0].reply.id == answer.reply.id and thread.replies[0].reply.accepted
     events = [(e.action, e.from_status, e.to_status) for e in await store.list_events(post.id)]
-    assert events == [("create", None, "open"), ("answer", "open", "answered"),
-                      ("accept_answer", "answered", "resolved")]
+    assert events == [
+        ("create", None, "open"),
+        ("answer", "open", "answered"),
+        ("accept_answer", "answered", "resolved"),
+    ]
 
 
 @pytest.mark.gen_test
@@ -159,8 +167,12 @@ async def test_workspace_is_for_answerers_only(store):
         await consulting.workspace(store, None)
     with pytest.raises(Forbidden):
         await consulting.workspace(store, citizen)
-    for args, field in (({"board": "agri"}, "board"), ({"board": {"$ne": 1}}, "board"),
-                        ({"category": "种植"}, "category"), ({"limit": "500"}, "limit")):
+    for args, field in (
+        ({"board": "agri"}, "board"),
+        ({"board": {"$ne": 1}}, "board"),
+        ({"category": "种植"}, "category"),
+        ({"limit": "500"}, "limit"),
+    ):
         with pytest.raises(Invalid) as caught:
             await consulting.workspace(store, lawyer, **args)
         assert field in caught.value.fields

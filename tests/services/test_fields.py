@@ -1,4 +1,5 @@
 """forum/services/fields.py: what a check gives once Fields.done() has passed."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,7 @@ import pytest
 
 from forum.errors import Invalid
 from forum.services import forms
-from forum.services.fields import (MISSING, Choice, Day, Definition, Fields, Flag, Whole,
-                                   required)
+from forum.services.fields import MISSING, Choice, Day, Definition, Fields, Flag, Whole, required
 
 
 def test_a_required_field_is_its_checked_value_once_done_passes() -> None:
@@ -70,8 +70,9 @@ def test_a_choice_known_at_the_request_lists_what_it_was_given() -> None:
 def test_the_forms_definitions_check_as_the_imperative_checks_do() -> None:
     fields, imperative = Fields(), Fields()
     for value in (None, "", "  a  ", "a" * 121, "标题\u200b", "\x00"):
-        assert (fields.take(forms.TITLE, "t", value)
-                == imperative.text("t", value, max_len=120, naming=True))
+        assert fields.take(forms.TITLE, "t", value) == imperative.text(
+            "t", value, max_len=120, naming=True
+        )
         assert fields.errors == imperative.errors
         fields.errors.clear()
         imperative.errors.clear()

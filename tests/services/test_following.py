@@ -1,5 +1,6 @@
 """Following (关注) without HTTP (forum/services/following.py): what may be followed, and who is
 told of what, on both stores."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,14 @@ from tests.support.outbox import take_all_mail
 from tests.support.people import person
 from tests.support.web import PASSWORD
 
-LETTER = {"title": "小区路灯不亮", "body": "已经一个月了", "letter_type": "complaint", "area": "city", "contact": "13800000000",
-          "category": "城乡建设"}
+LETTER = {
+    "title": "小区路灯不亮",
+    "body": "已经一个月了",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13800000000",
+    "category": "城乡建设",
+}
 
 
 @pytest.fixture
@@ -45,12 +52,18 @@ async def test_follow_each_kind_again_list_and_unfollow(both):
     alice, bob = await person(both, "alice"), await person(both, "bob")
     topic = await posting.create_post(both, bob, "forum", {"title": "公交线路", "body": "x"})
     made = {}
-    for target, name, path in ((f"post:{topic.post.id}", "公交线路", f"/posts/{topic.post.id}"),
-                               ("board:lawyer", "在线律师咨询", "/boards/lawyer"),
-                               ("department:housing", "住房和城乡建设局", "/departments/housing")):
+    for target, name, path in (
+        (f"post:{topic.post.id}", "公交线路", f"/posts/{topic.post.id}"),
+        ("board:lawyer", "在线律师咨询", "/boards/lawyer"),
+        ("department:housing", "住房和城乡建设局", "/departments/housing"),
+    ):
         view = await following.follow(both, alice, target)
         assert (view.subscription.target, view.name, view.path, view.created) == (
-            target, name, path, True)
+            target,
+            name,
+            path,
+            True,
+        )
         again = await following.follow(both, alice, target)
         assert again.subscription == view.subscription and not again.created
         made[target] = view.subscription
@@ -80,20 +93,41 @@ async def test_follow_each_kind_again_list_and_unfollow(both):
 @pytest.mark.gen_test(timeout=30)
 async def test_simultaneous_follows_make_one_subscription(both):
     alice = await person(both, "alice")
-    views = await asyncio.gather(*(following.follow(both, alice, "board:forum")
-                                   for _ in range(6)))
+    views = await asyncio.gather(*(following.follow(both, alice, "board:forum") for _ in range(6)))
     assert len({v.subscription.id for v in views}) == 1
     assert sum(v.created for v in views) == 1
     assert len((await following.list_following(both, alice)).items) == 1
 
 
-@pytest.mark.parametrize("target", [
-    None, "", 42, ["board:forum"], {"board": "forum"}, True, "board", "board:", "post:", "forum",
-    "user:alice", "post:12345", "post:" + "g" * 24, "post:" + "a" * 25, "board:FORUM",
-    "board:../admin", "board:<script>alert(1)</script>", "department:tax; DROP TABLE users",
-    "board:forum\n", " board:forum", "board:" + "a" * 33, "x" * 10_000, "board:论坛",
-    "post:aaaaaaaaaaaaaaaaaaaaaaa\u0000",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        None,
+        "",
+        42,
+        ["board:forum"],
+        {"board": "forum"},
+        True,
+        "board",
+        "board:",
+        "post:",
+        "forum",
+        "user:alice",
+        "post:12345",
+        "post:" + "g" * 24,
+        "post:" + "a" * 25,
+        "board:FORUM",
+        "board:../admin",
+        "board:<script>alert(1)</script>",
+        "department:tax; DROP TABLE users",
+        "board:forum\n",
+        " board:forum",
+        "board:" + "a" * 33,
+        "x" * 10_000,
+        "board:论坛",
+        "post:aaaaaaaaaaaaaaaaaaaaaaa\u0000",
+    ],
+)
 @pytest.mark.gen_test
 async def test_a_malformed_target_is_invalid_naming_target(store, target):
     alice = await person(store, "alice")
@@ -110,12 +144,20 @@ async def test_what_one_may_not_see_cannot_be_followed(store):
     await moderation.moderate(store, mod, private.post.id, "accept")
     hidden = await posting.create_post(store, writer, "forum", {"title": "帖", "body": "x"})
     await moderation.moderate(store, mod, hidden.post.id, "hide", "广告")
-    report = await posting.create_post(store, None, "tax", {"title": "举报", "body": "x"},
-                                       address="10.0.0.1")
+    report = await posting.create_post(
+        store, None, "tax", {"title": "举报", "body": "x"}, address="10.0.0.1"
+    )
     submitted = await posting.create_post(store, writer, "mayor", {**LETTER, "public": True})
-    for target in (f"post:{private.post.id}", f"post:{hidden.post.id}",
-                   f"post:{report.post.id}", f"post:{submitted.post.id}", "post:" + "0" * 24,
-                   "board:tax", "board:nope", "department:nope"):
+    for target in (
+        f"post:{private.post.id}",
+        f"post:{hidden.post.id}",
+        f"post:{report.post.id}",
+        f"post:{submitted.post.id}",
+        "post:" + "0" * 24,
+        "board:tax",
+        "board:nope",
+        "department:nope",
+    ):
         with pytest.raises(NotFound):
             await following.follow(store, other, target)
     # Those who may see them may follow them: the writer her own letter, moderators the
@@ -157,13 +199,16 @@ async def test_post_followers_hear_of_each_reply_once_and_the_actor_not_at_all(b
     assert await notices(both, reader) == [("follow_answer", post_id)]
     assert await notices(both, both_ways) == [("follow_answer", post_id)]
     assert await notices(both, asker) == [("answer", post_id)]  # as the writer, once
-    assert await notices(both, lawyer) == []                    # the actor
+    assert await notices(both, lawyer) == []  # the actor
     await posting.add_reply(both, asker, post_id, "追问")
     assert await notices(both, lawyer) == [("follow_reply", post_id)]
     assert await notices(both, asker) == [("answer", post_id)]
     await consulting.accept_answer(both, asker, post_id, answer.reply.id)
-    assert await notices(both, reader) == [("follow_answer", post_id), ("follow_reply", post_id),
-                                           ("follow_status", post_id)]
+    assert await notices(both, reader) == [
+        ("follow_answer", post_id),
+        ("follow_reply", post_id),
+        ("follow_status", post_id),
+    ]
     assert await notices(both, asker) == [("answer", post_id)]
 
 
@@ -185,11 +230,12 @@ async def test_board_followers_hear_of_new_public_posts_and_of_held_ones_once_ap
     assert held.post.status.value == "pending"
     assert len(await notices(both, fan)) == 1
     await moderation.moderate(both, mod, held.post.id, "accept")
-    assert await notices(both, fan) == [("follow_post", topic.post.id),
-                                        ("follow_post", held.post.id)]
+    assert await notices(both, fan) == [
+        ("follow_post", topic.post.id),
+        ("follow_post", held.post.id),
+    ]
     # A confidential report is never public: its board's followers hear nothing of it.
-    await posting.create_post(both, None, "tax", {"title": "举报", "body": "x"},
-                              address="10.0.0.1")
+    await posting.create_post(both, None, "tax", {"title": "举报", "body": "x"}, address="10.0.0.1")
     assert [k for k, _ in await notices(both, mod)] == []
     # A letter kept private never reaches the board's followers; a public one, once accepted.
     private = await posting.create_post(both, writer, "mayor", LETTER)
@@ -217,7 +263,8 @@ async def test_department_followers_hear_of_its_official_replies_on_public_cases
     assert await notices(both, fan) == [("follow_department", letter.id)]
     # Following both the letter and the department: told once, as the letter's follower.
     assert [n for n in await notices(both, post_fan) if n[0] != "follow_status"] == [
-        ("follow_official", letter.id)]
+        ("follow_official", letter.id)
+    ]
     assert ("follow_department", letter.id) not in await notices(both, staff)  # the actor
     assert [k for k, _ in await notices(both, writer)].count("official") == 2
 
@@ -246,10 +293,12 @@ async def test_status_changes_reach_followers_once_and_never_those_who_cannot_se
 @pytest.mark.gen_test(timeout=30)
 async def test_followers_with_confirmed_addresses_get_mail(store):
     writer = await person(store, "writer")
-    fan = await accounts.register(store, TEST_PASSWORDS, username="fan", password=PASSWORD,
-                                  email="fan@example.org")
-    unconfirmed = await accounts.register(store, TEST_PASSWORDS, username="quiet",
-                                          password=PASSWORD, email="quiet@example.org")
+    fan = await accounts.register(
+        store, TEST_PASSWORDS, username="fan", password=PASSWORD, email="fan@example.org"
+    )
+    unconfirmed = await accounts.register(
+        store, TEST_PASSWORDS, username="quiet", password=PASSWORD, email="quiet@example.org"
+    )
     await store.update_user(fan.id, {"email_confirmed": True})
     fan = await store.get_user(fan.id)
     await take_all_mail(store)  # the confirmation mails
@@ -283,8 +332,11 @@ async def test_many_followers_are_told_page_by_page_each_once(both, monkeypatch)
 async def test_followers_notices_are_in_the_replys_unit_of_work(store, monkeypatch):
     """SQLite (the stand-in has no transactions): when telling the followers fails, the reply
     is not stored either, nor the writer's notice."""
-    writer, fan, other = (await person(store, "writer"), await person(store, "fan"),
-                          await person(store, "other"))
+    writer, fan, other = (
+        await person(store, "writer"),
+        await person(store, "fan"),
+        await person(store, "other"),
+    )
     topic = await posting.create_post(store, writer, "forum", {"title": "帖", "body": "x"})
     await following.follow(store, fan, f"post:{topic.post.id}")
     told = notify.tell
@@ -293,6 +345,7 @@ async def test_followers_notices_are_in_the_replys_unit_of_work(store, monkeypat
         if kind.startswith("follow_"):
             raise RuntimeError("the disk filled up")
         return await told(store_, recipients, kind, post, detail)
+
     monkeypatch.setattr(notify, "tell", failing)
     with pytest.raises(RuntimeError):
         await posting.add_reply(store, other, topic.post.id, "回复")

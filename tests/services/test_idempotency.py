@@ -1,4 +1,5 @@
 """The Idempotency-Key rule (forum/services/idempotency.py) over a real store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,9 @@ async def test_a_retry_waits_for_the_first_then_gets_its_answer(store, clock):
 
 
 @pytest.mark.gen_test
-async def test_a_retry_gives_up_with_a_conflict_while_the_first_still_runs(store, clock,
-                                                                           monkeypatch):
+async def test_a_retry_gives_up_with_a_conflict_while_the_first_still_runs(
+    store, clock, monkeypatch
+):
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.2)
     started, release = asyncio.Event(), asyncio.Event()
 

@@ -1,5 +1,6 @@
 """KeptLogins (services/accounts.py) over both stores: a login is taken from memory only while
 the store's auth version stands and the clock allows it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,6 +64,7 @@ async def test_the_clock_is_judged_on_every_use(store, clock):
 def test_kept_logins_stay_within_their_bound():
     from tests.store.test_contract import T0, make_user
     from forum.model import Session
+
     kept = accounts.KeptLogins(max_entries=2)
     user = make_user()
     for name in "abc":

@@ -1,4 +1,5 @@
 """Notifications and the e-mail outbox, without HTTP (forum/services/notify.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,18 @@ async def test_answers_replies_and_case_steps_reach_the_right_people(store):
     assert await kinds(store, asker) == ["answer"]
     assert await kinds(store, lawyer) == []
 
-    letter = await posting.create_post(store, asker, "mayor", {
-        "title": "信", "body": "x", "letter_type": "complaint", "area": "city", "contact": "13800000000"})
+    letter = await posting.create_post(
+        store,
+        asker,
+        "mayor",
+        {
+            "title": "信",
+            "body": "x",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13800000000",
+        },
+    )
     await moderation.moderate(store, mod, letter.post.id, "accept")
     await cases.route_case(store, mod, letter.post.id, "housing")
     assert await kinds(store, staff) == ["routed"]
@@ -45,9 +56,20 @@ async def test_answers_replies_and_case_steps_reach_the_right_people(store):
 @pytest.mark.gen_test
 async def test_overdue_cases_tell_the_moderators(store):
     import datetime as dt
+
     writer, mod = await person(store, "writer"), await person(store, "mod", Role.MODERATOR)
-    letter = await posting.create_post(store, writer, "mayor", {
-        "title": "信", "body": "x", "letter_type": "complaint", "area": "city", "contact": "13800000000"})
+    letter = await posting.create_post(
+        store,
+        writer,
+        "mayor",
+        {
+            "title": "信",
+            "body": "x",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13800000000",
+        },
+    )
     await moderation.moderate(store, mod, letter.post.id, "accept")
     routed = await cases.route_case(store, mod, letter.post.id, "housing")
     await cases.note_overdue(store, routed.post.due_at + dt.timedelta(seconds=1))
@@ -56,21 +78,23 @@ async def test_overdue_cases_tell_the_moderators(store):
 
 @pytest.mark.gen_test
 async def test_mail_goes_only_to_confirmed_addresses(store):
-    user = await accounts.register(store, TEST_PASSWORDS, username="mailer", password=PASSWORD,
-                                   email="mailer@example.org")
+    user = await accounts.register(
+        store, TEST_PASSWORDS, username="mailer", password=PASSWORD, email="mailer@example.org"
+    )
     (confirmation,) = await take_all_mail(store)
     assert confirmation.to == "mailer@example.org" and "{site}/confirm-email/" in confirmation.body
     token = confirmation.body.split("/confirm-email/")[1].split()[0]
-    await store.finish_mail(confirmation.id, sent_at=user.created_at, next_attempt_at=None,
-                            attempts=1, error=None)
+    await store.finish_mail(
+        confirmation.id, sent_at=user.created_at, next_attempt_at=None, attempts=1, error=None
+    )
     assert await accounts.user_for_token(store, token) is None  # a confirmation is no login
     other = await person(store, "other")
     question = await posting.create_post(store, user, "forum", {"title": "t", "body": "b"})
     await posting.add_reply(store, other, question.post.id, "r")
-    assert await store.count_mail_waiting() == 0          # unconfirmed: site notice only
+    assert await store.count_mail_waiting() == 0  # unconfirmed: site notice only
     assert (await notify.confirm_email(store, token)).email_confirmed
     with pytest.raises(Invalid):
-        await notify.confirm_email(store, token)           # used once
+        await notify.confirm_email(store, token)  # used once
     await posting.add_reply(store, other, question.post.id, "r2")
     assert await store.count_mail_waiting() == 1
 

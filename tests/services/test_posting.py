@@ -1,4 +1,5 @@
 """The city forum without HTTP (forum/services/posting.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,22 +72,25 @@ async def test_unknown_board_is_not_found(store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("data, field", [
-    ({"title": None}, "title"),
-    ({"title": "   "}, "title"),
-    ({"title": "x" * 121}, "title"),
-    ({"title": 7}, "title"),
-    ({"title": {"$gt": ""}}, "title"),
-    ({"title": "a\x00b"}, "title"),
-    ({"body": None}, "body"),
-    ({"body": "x" * 20_001}, "body"),
-    ({"body": ["x"]}, "body"),
-    ({"body": "\udcff"}, "body"),
-    ({"category": "不存在的分类"}, "category"),
-    ({"category": 3}, "category"),
-    ({"anonymous": True}, "anonymous"),
-    ({"anonymous": "yes"}, "anonymous"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"title": None}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "x" * 121}, "title"),
+        ({"title": 7}, "title"),
+        ({"title": {"$gt": ""}}, "title"),
+        ({"title": "a\x00b"}, "title"),
+        ({"body": None}, "body"),
+        ({"body": "x" * 20_001}, "body"),
+        ({"body": ["x"]}, "body"),
+        ({"body": "\udcff"}, "body"),
+        ({"category": "不存在的分类"}, "category"),
+        ({"category": 3}, "category"),
+        ({"anonymous": True}, "anonymous"),
+        ({"anonymous": "yes"}, "anonymous"),
+    ],
+)
 async def test_bad_fields_are_named_and_nothing_is_stored(store, data, field):
     alice = await person(store, "alice")
     with pytest.raises(Invalid) as caught:
@@ -98,8 +102,9 @@ async def test_bad_fields_are_named_and_nothing_is_stored(store, data, field):
 @pytest.mark.gen_test
 async def test_longest_title_and_body_are_accepted(store):
     alice = await person(store, "alice")
-    view = await posting.create_post(store, alice, "forum",
-                                     {"title": "题" * 120, "body": "文" * 20_000})
+    view = await posting.create_post(
+        store, alice, "forum", {"title": "题" * 120, "body": "文" * 20_000}
+    )
     assert len(view.post.title) == 120 and len(view.post.body) == 20_000
 
 
@@ -150,22 +155,36 @@ async def test_edit_window_closes_for_authors_but_not_moderators(store):
     alice, mod = await person(store, "alice"), await person(store, "mod", Role.MODERATOR)
     # A post written just over the window ago, stored directly instead of waiting half an hour.
     written = now() - dt.timedelta(minutes=posting.EDIT_WINDOW_MINUTES, seconds=1)
-    post = Post(id=new_id(), board="forum", title="旧帖", body="x", html="<p>x</p>",
-                author_id=alice.id, status=Status.PUBLISHED, created_at=written,
-                updated_at=written)
+    post = Post(
+        id=new_id(),
+        board="forum",
+        title="旧帖",
+        body="x",
+        html="<p>x</p>",
+        author_id=alice.id,
+        status=Status.PUBLISHED,
+        created_at=written,
+        updated_at=written,
+    )
     await store.add_post(post)
     with pytest.raises(Forbidden) as caught:
         await posting.edit_post(store, alice, post.id, {"title": "晚了"})
     assert caught.value.code == "edit_window_closed"
-    assert (await posting.edit_post(store, mod, post.id, {"title": "版主改"})).post.title == "版主改"
+    assert (
+        await posting.edit_post(store, mod, post.id, {"title": "版主改"})
+    ).post.title == "版主改"
 
 
 @pytest.mark.gen_test
 async def test_edit_bad_input(store):
     alice = await person(store, "alice")
     view = await posting.create_post(store, alice, "forum", post_data())
-    for data, field in (({}, "body"), ({"title": ""}, "title"), ({"body": 5}, "body"),
-                        ({"title": "x" * 121}, "title")):
+    for data, field in (
+        ({}, "body"),
+        ({"title": ""}, "title"),
+        ({"body": 5}, "body"),
+        ({"title": "x" * 121}, "title"),
+    ):
         with pytest.raises(Invalid) as caught:
             await posting.edit_post(store, alice, view.post.id, data)
         assert field in caught.value.fields
@@ -175,8 +194,10 @@ async def test_edit_bad_input(store):
 @pytest.mark.gen_test
 async def test_list_pages_by_cursor_with_pinned_first(store):
     alice = await person(store, "alice", Role.MODERATOR)
-    ids = [(await posting.create_post(store, alice, "forum", post_data(title=f"帖子{i}"))).post.id
-           for i in range(5)]
+    ids = [
+        (await posting.create_post(store, alice, "forum", post_data(title=f"帖子{i}"))).post.id
+        for i in range(5)
+    ]
     await store.update_post(ids[0], {"pinned": True})
     first = await posting.list_posts(store, None, "forum", limit=3)
     assert [v.post.id for v in first.items] == [ids[0], ids[4], ids[3]]
@@ -186,11 +207,18 @@ async def test_list_pages_by_cursor_with_pinned_first(store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("args, field", [
-    ({"limit": "101"}, "limit"), ({"limit": "0"}, "limit"), ({"limit": "abc"}, "limit"),
-    ({"cursor": "not-a-cursor"}, "cursor"), ({"cursor": "' OR 1=1 --"}, "cursor"),
-    ({"status": "deleted"}, "status"), ({"category": "<script>"}, "category"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"limit": "101"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "abc"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "' OR 1=1 --"}, "cursor"),
+        ({"status": "deleted"}, "status"),
+        ({"category": "<script>"}, "category"),
+    ],
+)
 async def test_list_bad_arguments(store, args, field):
     with pytest.raises(Invalid) as caught:
         await posting.list_posts(store, None, "forum", **args)

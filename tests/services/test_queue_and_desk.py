@@ -2,6 +2,7 @@
 HTTP, on both stores: supervised cases head the queue, extensions asked for and callbacks due
 come and go as they are decided and recorded; the desk shows the cases a department helps
 with, and each officer's own."""
+
 from __future__ import annotations
 
 
@@ -13,9 +14,15 @@ from forum.services import posting  # first: cases, imported before it, meets st
 from forum.services import cases, casework, moderation
 from tests.support.people import person
 
-LETTER = {"title": "玉兴路路灯不亮", "body": "已经一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "hongta", "contact": "13812345678",
-          "public": True}
+LETTER = {
+    "title": "玉兴路路灯不亮",
+    "body": "已经一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "hongta",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 @pytest.fixture
@@ -27,12 +34,14 @@ def store(seeded_store):
 async def cast(store):
     """A writer, a moderator, lead staff and a second officer (housing), helper staff (police),
     staff of a third department (tax)."""
-    return {"writer": await person(store, "writer"),
-            "mod": await person(store, "mod", Role.MODERATOR),
-            "lead": await person(store, "lead_staff", Role.STAFF, department="housing"),
-            "officer": await person(store, "officer", Role.STAFF, department="housing"),
-            "helper": await person(store, "helper_staff", Role.STAFF, department="police"),
-            "other": await person(store, "tax_staff", Role.STAFF, department="tax")}
+    return {
+        "writer": await person(store, "writer"),
+        "mod": await person(store, "mod", Role.MODERATOR),
+        "lead": await person(store, "lead_staff", Role.STAFF, department="housing"),
+        "officer": await person(store, "officer", Role.STAFF, department="housing"),
+        "helper": await person(store, "helper_staff", Role.STAFF, department="police"),
+        "other": await person(store, "tax_staff", Role.STAFF, department="tax"),
+    }
 
 
 async def routed(store, p, title="玉兴路路灯不亮", helpers=("police",)):
@@ -58,10 +67,22 @@ async def test_supervised_cases_head_the_queue_apart_from_the_items(store, clock
     assert found.supervised[0].kind == "supervised"
     assert "住房和城乡建设局" in found.supervised[0].reason
     # the first release's sections are as they were
-    assert {kind for kind in found.counts} >= {"submitted", "reopened", "to_route", "pending",
-                                               "flagged", "overdue"}
-    assert {item.kind for item in found.items} <= {"submitted", "reopened", "to_route",
-                                                   "pending", "flagged", "overdue"}
+    assert {kind for kind in found.counts} >= {
+        "submitted",
+        "reopened",
+        "to_route",
+        "pending",
+        "flagged",
+        "overdue",
+    }
+    assert {item.kind for item in found.items} <= {
+        "submitted",
+        "reopened",
+        "to_route",
+        "pending",
+        "flagged",
+        "overdue",
+    }
     assert plain not in ids(found.supervised)
     # the official reply ends the supervision
     await posting.add_reply(store, p["lead"], marked, "已修复")
@@ -104,7 +125,10 @@ async def test_callbacks_due_unsatisfied_first_until_recorded_and_only_for_a_mon
     assert ids(found.callbacks_due) == [angry, calm]  # unsatisfied first
     assert found.counts["callbacks_due"] == 2
     assert {item.kind for item in found.callbacks_due} == {"callback_due"}
-    assert [item.reason for item in found.callbacks_due] == ["写信人不满意，待回访", "已办结，待回访"]
+    assert [item.reason for item in found.callbacks_due] == [
+        "写信人不满意，待回访",
+        "已办结，待回访",
+    ]
     await casework.callback(store, p["mod"], angry, False, None, "电话无人接听")
     assert ids((await moderation.queue(store, p["mod"])).callbacks_due) == [calm]
     # past the window nobody is called back any more
@@ -160,8 +184,12 @@ async def test_my_cases_are_those_assigned_to_me(store):
 @pytest.mark.gen_test
 async def test_unknown_desk_filters_name_their_field(store):
     p = await cast(store)
-    for given, field in (({"role": "boss"}, "role"), ({"status": "merged"}, "status"),
-                         ({"officer": "you"}, "officer"), ({"role": ["helper"]}, "role")):
+    for given, field in (
+        ({"role": "boss"}, "role"),
+        ({"status": "merged"}, "status"),
+        ({"officer": "you"}, "officer"),
+        ({"role": ["helper"]}, "role"),
+    ):
         with pytest.raises(Invalid) as caught:
             await cases.department_cases(store, p["lead"], "housing", **given)
         assert field in caught.value.fields, given

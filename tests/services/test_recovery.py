@@ -1,4 +1,5 @@
 """Password reset by e-mail without HTTP (forum/services/recovery.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,8 +72,10 @@ async def test_the_answer_is_the_same_whether_or_not_the_account_exists(store):
     disabled = await account(store, "gone", email="g@example.org")
     await store.update_user(disabled.id, {"disabled": True})
     for name in ("nobody_here", "unconfirmed", "nomail", "gone", "alice"):
-        assert await recovery.request_reset(store, username=name, address=f"10.1.0.{len(name)}"
-                                            ) is None
+        assert (
+            await recovery.request_reset(store, username=name, address=f"10.1.0.{len(name)}")
+            is None
+        )
     assert [m.to for m in await outbox(store)] == ["alice@example.org"]
 
 
@@ -96,7 +99,8 @@ async def test_two_requests_racing_with_one_token_change_the_password_once(store
     results = await asyncio.gather(
         recovery.reset_password(store, PW, token=token, new_password=NEW),
         recovery.reset_password(store, PW, token=token, new_password="racing-horse-53"),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, Invalid) for r in results) == 1
 
 
@@ -120,13 +124,17 @@ async def test_guessing_tokens_is_limited_per_address(store):
     await account(store)
     for n in range(throttle.RESET_TOKENS_PER_ADDRESS.count):
         with pytest.raises(Invalid):
-            await recovery.reset_password(store, PW, token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
-                                          new_password=NEW, address="10.4.0.1")
+            await recovery.reset_password(
+                store,
+                PW,
+                token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
+                new_password=NEW,
+                address="10.4.0.1",
+            )
     await recovery.request_reset(store, username="alice")
     token = link_token((await outbox(store))[0])
     with pytest.raises(RateLimited):
-        await recovery.reset_password(store, PW, token=token, new_password=NEW,
-                                      address="10.4.0.1")
+        await recovery.reset_password(store, PW, token=token, new_password=NEW, address="10.4.0.1")
     await recovery.reset_password(store, PW, token=token, new_password=NEW, address="10.4.0.2")
 
 
@@ -134,10 +142,19 @@ async def test_guessing_tokens_is_limited_per_address(store):
 async def test_guessed_tokens_at_once_are_tried_only_up_to_the_limit(store, clock):
     await account(store)
     limit = throttle.RESET_TOKENS_PER_ADDRESS.count
-    results = await asyncio.gather(*(
-        recovery.reset_password(store, PW, token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
-                                new_password=NEW, address="10.5.0.1")
-        for n in range(limit + 10)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(
+            recovery.reset_password(
+                store,
+                PW,
+                token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
+                new_password=NEW,
+                address="10.5.0.1",
+            )
+            for n in range(limit + 10)
+        ),
+        return_exceptions=True,
+    )
     assert collections.Counter(type(r) for r in results) == {Invalid: limit, RateLimited: 10}
 
 
@@ -147,18 +164,25 @@ async def test_a_working_token_gives_back_the_place_it_reserved(store, clock):
     limit = throttle.RESET_TOKENS_PER_ADDRESS.count
     for n in range(limit - 1):
         with pytest.raises(Invalid):
-            await recovery.reset_password(store, PW, token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
-                                          new_password=NEW, address="10.6.0.1")
+            await recovery.reset_password(
+                store,
+                PW,
+                token=f"guessed-token-{n:04d}-xxxxxxxxxxxx",
+                new_password=NEW,
+                address="10.6.0.1",
+            )
     await recovery.request_reset(store, username="alice")
     token = link_token((await outbox(store))[0])
     await recovery.reset_password(store, PW, token=token, new_password=NEW, address="10.6.0.1")
     # One bad token is still allowed: the good one did not use up the last place.
     with pytest.raises(Invalid):
-        await recovery.reset_password(store, PW, token="guessed-token-last-xxxxxxxxxxxx",
-                                      new_password=NEW, address="10.6.0.1")
+        await recovery.reset_password(
+            store, PW, token="guessed-token-last-xxxxxxxxxxxx", new_password=NEW, address="10.6.0.1"
+        )
     with pytest.raises(RateLimited):
-        await recovery.reset_password(store, PW, token="guessed-token-more-xxxxxxxxxxxx",
-                                      new_password=NEW, address="10.6.0.1")
+        await recovery.reset_password(
+            store, PW, token="guessed-token-more-xxxxxxxxxxxx", new_password=NEW, address="10.6.0.1"
+        )
 
 
 @pytest.mark.gen_test
@@ -171,11 +195,19 @@ async def test_other_tokens_are_no_reset_tokens(store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("username, field", [
-    (None, "username"), ("", "username"), (123, "username"), (["alice"], "username"),
-    ({"$ne": None}, "username"), ("x" * 257, "username"), ("ali\x00ce", "username"),
-    ("\ud800", "username"),
-])
+@pytest.mark.parametrize(
+    "username, field",
+    [
+        (None, "username"),
+        ("", "username"),
+        (123, "username"),
+        (["alice"], "username"),
+        ({"$ne": None}, "username"),
+        ("x" * 257, "username"),
+        ("ali\x00ce", "username"),
+        ("\ud800", "username"),
+    ],
+)
 async def test_bad_reset_requests_name_the_field(store, username, field):
     with pytest.raises(Invalid) as caught:
         await recovery.request_reset(store, username=username)
@@ -183,14 +215,24 @@ async def test_bad_reset_requests_name_the_field(store, username, field):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("token, password, field", [
-    (None, NEW, "token"), ("", NEW, "token"), (42, NEW, "token"), ("a" * 101, NEW, "token"),
-    ("<script>alert(1)</script>xxxxxxxxxx", NEW, "token"), ("short", NEW, "token"),
-    ("\ud800" * 30, NEW, "token"), ({"$gt": ""}, NEW, "token"),
-    ("a" * 43, None, "new_password"), ("a" * 43, "short", "new_password"),
-    ("a" * 43, "password123", "new_password"), ("a" * 43, "x" * 257, "new_password"),
-    ("a" * 43, ["list"], "new_password"),
-])
+@pytest.mark.parametrize(
+    "token, password, field",
+    [
+        (None, NEW, "token"),
+        ("", NEW, "token"),
+        (42, NEW, "token"),
+        ("a" * 101, NEW, "token"),
+        ("<script>alert(1)</script>xxxxxxxxxx", NEW, "token"),
+        ("short", NEW, "token"),
+        ("\ud800" * 30, NEW, "token"),
+        ({"$gt": ""}, NEW, "token"),
+        ("a" * 43, None, "new_password"),
+        ("a" * 43, "short", "new_password"),
+        ("a" * 43, "password123", "new_password"),
+        ("a" * 43, "x" * 257, "new_password"),
+        ("a" * 43, ["list"], "new_password"),
+    ],
+)
 async def test_bad_resets_name_the_field(store, token, password, field):
     with pytest.raises(Invalid) as caught:
         await recovery.reset_password(store, PW, token=token, new_password=password)

@@ -1,4 +1,5 @@
 """Search and similar questions, without HTTP (forum/services/searching.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,11 +12,23 @@ from tests.support.people import person
 
 async def seed(store):
     asker, lawyer = await person(store, "asker"), await person(store, "lawyer1", Role.LAWYER)
-    wanted = await posting.create_post(store, asker, "lawyer", {
-        "title": "劳动合同纠纷怎么处理", "body": "公司拖欠工资三个月，也没有签合同。", "category": "劳动"})
+    wanted = await posting.create_post(
+        store,
+        asker,
+        "lawyer",
+        {
+            "title": "劳动合同纠纷怎么处理",
+            "body": "公司拖欠工资三个月，也没有签合同。",
+            "category": "劳动",
+        },
+    )
     await posting.add_reply(store, lawyer, wanted.post.id, "可以申请劳动仲裁。")
-    other = await posting.create_post(store, asker, "forum", {
-        "title": "城区停车难", "body": "希望增加停车位，合同制停车场收费太贵"})
+    other = await posting.create_post(
+        store,
+        asker,
+        "forum",
+        {"title": "城区停车难", "body": "希望增加停车位，合同制停车场收费太贵"},
+    )
     return asker, lawyer, wanted.post, other.post
 
 
@@ -39,8 +52,12 @@ async def test_chinese_words_find_the_post_ranked_first(store):
 @pytest.mark.gen_test
 async def test_snippets_highlight_and_escape(store):
     asker = await person(store, "asker")
-    await posting.create_post(store, asker, "forum", {
-        "title": "路灯问题", "body": "晚上<script>alert(1)</script>路灯不亮"})
+    await posting.create_post(
+        store,
+        asker,
+        "forum",
+        {"title": "路灯问题", "body": "晚上<script>alert(1)</script>路灯不亮"},
+    )
     (hit,) = (await searching.search_posts(store, None, "路灯")).items
     assert "<mark>路灯</mark>" in hit.snippet and "<script>" not in hit.snippet
     assert "&lt;script" in hit.snippet
@@ -51,8 +68,19 @@ async def test_private_confidential_and_held_content_is_not_found_by_others(stor
     writer, mod = await person(store, "writer"), await person(store, "mod", Role.MODERATOR)
     staff = await person(store, "clerk", Role.STAFF, department="tax")
     bystander = await person(store, "bystander")
-    letter = await posting.create_post(store, writer, "mayor", {
-        "title": "私密信件关于噪音", "body": "噪音扰民", "letter_type": "complaint", "area": "city", "contact": "13800000000", "public": False})
+    letter = await posting.create_post(
+        store,
+        writer,
+        "mayor",
+        {
+            "title": "私密信件关于噪音",
+            "body": "噪音扰民",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13800000000",
+            "public": False,
+        },
+    )
     report = await posting.create_post(store, None, "tax", {"title": "举报偷税噪音", "body": "x"})
     hidden = await posting.create_post(store, writer, "forum", {"title": "噪音帖子", "body": "x"})
     await moderation.moderate(store, mod, hidden.post.id, "hide", "广告")
@@ -64,14 +92,18 @@ async def test_private_confidential_and_held_content_is_not_found_by_others(stor
     assert len(everything.items) == 3
     await moderation.moderate(store, mod, report.post.id, "accept")
     from forum.services import cases
+
     await cases.route_case(store, mod, report.post.id, "tax")
     assert [r.view.post.id for r in (await searching.search_posts(store, staff, "偷税")).items] == [
-        report.post.id]
+        report.post.id
+    ]
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("query", ['"NEAR(*', "'; DROP TABLE posts; --", '{"$ne":null}', "%00",
-                                   "a AND b OR -c", "*", '""'])
+@pytest.mark.parametrize(
+    "query",
+    ['"NEAR(*', "'; DROP TABLE posts; --", '{"$ne":null}', "%00", "a AND b OR -c", "*", '""'],
+)
 async def test_hostile_queries_are_just_words(store, query):
     await seed(store)
     results = await searching.search_posts(store, None, query)
@@ -79,11 +111,18 @@ async def test_hostile_queries_are_just_words(store, query):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("args, field", [({"q": ""}, "q"), ({"q": None}, "q"),
-                                         ({"q": "x" * 101}, "q"), ({"q": {"$ne": 1}}, "q"),
-                                         ({"q": "a", "board": "nope"}, "board"),
-                                         ({"q": "a", "cursor": "-5"}, "cursor"),
-                                         ({"q": "a", "limit": "0"}, "limit")])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"q": ""}, "q"),
+        ({"q": None}, "q"),
+        ({"q": "x" * 101}, "q"),
+        ({"q": {"$ne": 1}}, "q"),
+        ({"q": "a", "board": "nope"}, "board"),
+        ({"q": "a", "cursor": "-5"}, "cursor"),
+        ({"q": "a", "limit": "0"}, "limit"),
+    ],
+)
 async def test_bad_search_input(store, args, field):
     q = args.pop("q")
     with pytest.raises(Invalid) as caught:
@@ -94,8 +133,12 @@ async def test_bad_search_input(store, args, field):
 @pytest.mark.gen_test
 async def test_similar_questions_are_answered_public_ones(store):
     asker, lawyer, wanted, _ = await seed(store)
-    unanswered = await posting.create_post(store, asker, "lawyer", {
-        "title": "劳动合同到期不续签", "body": "怎么办", "category": "劳动"})
+    unanswered = await posting.create_post(
+        store,
+        asker,
+        "lawyer",
+        {"title": "劳动合同到期不续签", "body": "怎么办", "category": "劳动"},
+    )
     found = await searching.similar(store, None, "劳动合同问题")
     assert [v.post.id for v in found] == [wanted.id]
     assert unanswered.post.status is Status.OPEN
@@ -130,6 +173,7 @@ async def test_a_post_hidden_between_ranking_and_reading_is_not_shown(store, mon
         found = await ranks(*args, **kwargs)
         await store.update_post(hidden.post.id, {"status": Status.HIDDEN})
         return found
+
     monkeypatch.setattr(store, "search_ranks", ranks_then_hide)
     results = await searching.search_posts(store, None, "路灯")
     assert [r.view.post.id for r in results.items] == [kept.post.id]

@@ -1,6 +1,7 @@
 """The calendar admins keep (forum/services/settings.py): their additions on top of
 chinesecalendar, the warning for next year, and the due times cases get from it. Every moment is
 set on the test's clock, so nothing depends on today's date."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +11,7 @@ import pytest
 from forum.errors import Forbidden, Invalid, NotLoggedIn
 from forum.holidays import official
 from forum.model import Role
+
 # posting before cases: imported first, cases meets stats half-initialised (they import each other)
 from forum.services import posting
 from forum.services import cases, moderation, settings
@@ -17,8 +19,15 @@ from forum.workflow import CHINA_STANDARD_TIME
 from tests.support.people import person
 
 D = dt.date
-LETTER = {"title": "国庆前反映的路灯问题", "body": "小区门口路灯不亮", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "国庆前反映的路灯问题",
+    "body": "小区门口路灯不亮",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 def local(*parts: int) -> dt.datetime:
@@ -43,15 +52,18 @@ async def test_a_new_portal_counts_by_the_package_alone(store):
 @pytest.mark.gen_test
 async def test_the_admins_additions_are_kept_and_win(store):
     root = await person(store, "root", Role.ADMIN)
-    kept = await settings.save_calendar(store, root, [" 2025-10-09 ", "", "2025-10-09"],
-                                        ["2025-10-08"])
+    kept = await settings.save_calendar(
+        store, root, [" 2025-10-09 ", "", "2025-10-09"], ["2025-10-08"]
+    )
     assert kept.holidays == {D(2025, 10, 9)} and kept.workdays == {D(2025, 10, 8)}
     calendar = await settings.load_calendar(store)
     assert not calendar.is_working_day(D(2025, 10, 9))
     assert calendar.is_working_day(D(2025, 10, 8))
     assert not calendar.is_working_day(D(2025, 10, 7))
-    assert await store.get_setting(settings.CALENDAR_KEY) == {"holidays": ["2025-10-09"],
-                                                             "workdays": ["2025-10-08"]}
+    assert await store.get_setting(settings.CALENDAR_KEY) == {
+        "holidays": ["2025-10-09"],
+        "workdays": ["2025-10-08"],
+    }
     (entry,) = await store.list_audit(actor_id=root.id, target=None, after=None, limit=10)
     assert entry.action == "save_calendar" and entry.target == "settings:calendar"
     emptied = await settings.save_calendar(store, root, [], [])
@@ -71,12 +83,24 @@ async def test_only_admins_keep_the_calendar(store):
 
 @pytest.mark.gen_test
 @pytest.mark.parametrize("field", ["holidays", "workdays"])
-@pytest.mark.parametrize("value", [
-    None, "2025-10-09", ["2025-10-09", 20251009], [["2025-10-09"]], ["2025-13-01"],
-    ["2025-02-29"], ["20251009"], ["2025-W41-4"], ["2025-10-9"], ["十月一日"], ["1999-12-31"],
-    ["2100-01-01"],
-    [(D(2025, 1, 1) + dt.timedelta(days=n)).isoformat() for n in range(settings.DAYS_MAX + 1)],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "2025-10-09",
+        ["2025-10-09", 20251009],
+        [["2025-10-09"]],
+        ["2025-13-01"],
+        ["2025-02-29"],
+        ["20251009"],
+        ["2025-W41-4"],
+        ["2025-10-9"],
+        ["十月一日"],
+        ["1999-12-31"],
+        ["2100-01-01"],
+        [(D(2025, 1, 1) + dt.timedelta(days=n)).isoformat() for n in range(settings.DAYS_MAX + 1)],
+    ],
+)
 async def test_a_bad_list_is_refused_naming_its_field(store, field, value):
     root = await person(store, "root", Role.ADMIN)
     lists = {"holidays": ["2025-10-09"], "workdays": ["2025-10-12"], field: value}
@@ -90,8 +114,7 @@ async def test_a_bad_list_is_refused_naming_its_field(store, field, value):
 async def test_a_day_in_both_lists_is_refused(store):
     root = await person(store, "root", Role.ADMIN)
     with pytest.raises(Invalid) as refused:
-        await settings.save_calendar(store, root, ["2025-10-09", "2025-10-12"],
-                                     ["2025-10-12"])
+        await settings.save_calendar(store, root, ["2025-10-09", "2025-10-12"], ["2025-10-12"])
     assert set(refused.value.fields) == {"holidays", "workdays"}
     assert "2025-10-12" in refused.value.fields["workdays"]
     # the most each list may hold is accepted

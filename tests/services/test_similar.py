@@ -1,6 +1,7 @@
 """Similar questions for someone about to ask: scoped to the board, function words ignored, a real
 overlap required, nothing when nothing is close; and precision on the labelled set
 (tests/data/similar_questions.json, measured by bench/similar_precision.py, docs/SIMILAR.md)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -30,8 +31,9 @@ def _bench():
 
 
 async def answered(store, asker, answerer, board, title, body, category):
-    view = await posting.create_post(store, asker, board, {
-        "title": title, "body": body, "category": category})
+    view = await posting.create_post(
+        store, asker, board, {"title": title, "body": body, "category": category}
+    )
     await posting.add_reply(store, answerer, view.post.id, "您好，答复如下。")
     return view.post
 
@@ -40,12 +42,15 @@ async def seed(store):
     asker = await person(store, "asker")
     lawyer = await person(store, "lawyer1", Role.LAWYER)
     expert = await person(store, "expert1", Role.EXPERT)
-    wages = await answered(store, asker, lawyer, "lawyer", "拖欠工资怎么讨要？",
-                           "公司拖欠工资三个月。", "劳动")
-    tiller = await answered(store, asker, expert, "agri", "微耕机补贴怎么计算？",
-                            "想买一台微耕机。", "农机")
-    cattle = await answered(store, asker, expert, "agri", "肉牛饲料怎么配比？",
-                            "冬季育肥。", "畜牧")
+    wages = await answered(
+        store, asker, lawyer, "lawyer", "拖欠工资怎么讨要？", "公司拖欠工资三个月。", "劳动"
+    )
+    tiller = await answered(
+        store, asker, expert, "agri", "微耕机补贴怎么计算？", "想买一台微耕机。", "农机"
+    )
+    cattle = await answered(
+        store, asker, expert, "agri", "肉牛饲料怎么配比？", "冬季育肥。", "畜牧"
+    )
     return wages, tiller, cattle
 
 

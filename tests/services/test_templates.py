@@ -1,5 +1,6 @@
 """Reply templates (答复模板) without HTTP (forum/services/templates.py): who keeps and reads a
 department's templates, what is checked, and the templates an official reply may start from."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,20 +27,29 @@ async def people(store):
 @pytest.mark.gen_test
 async def test_staff_keep_their_departments_templates_newest_first(store):
     who = await people(store)
-    first = await templates.add_template(store, who["clerk"], "housing", "已安排维修",
-                                         "您好，已安排维修人员三日内上门。")
-    second = await templates.add_template(store, who["admin"], "housing", " 不属于本部门 ",
-                                          "您好，此事由物业负责。")
+    first = await templates.add_template(
+        store, who["clerk"], "housing", "已安排维修", "您好，已安排维修人员三日内上门。"
+    )
+    second = await templates.add_template(
+        store, who["admin"], "housing", " 不属于本部门 ", "您好，此事由物业负责。"
+    )
     assert second.title == "不属于本部门" and second.department == "housing"
     assert [t.id for t in await templates.list_templates(store, who["clerk"], "housing")] == [
-        second.id, first.id]
+        second.id,
+        first.id,
+    ]
     # moderators read them, as they read the department's cases
     assert len(await templates.list_templates(store, who["mod"], "housing")) == 2
     await templates.delete_template(store, who["clerk"], "housing", first.id)
     assert [t.id for t in await templates.list_templates(store, who["admin"], "housing")] == [
-        second.id]
-    actions = [e.action for e in await store.list_audit(actor_id=None, target="department:housing",
-                                                        after=None, limit=10)]
+        second.id
+    ]
+    actions = [
+        e.action
+        for e in await store.list_audit(
+            actor_id=None, target="department:housing", after=None, limit=10
+        )
+    ]
     assert sorted(actions) == ["add_template", "add_template", "delete_template"]
 
 
@@ -81,13 +91,19 @@ async def test_visitors_unknown_departments_and_unknown_templates(store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("title, body, wrong", [
-    (None, "正文", {"title"}), ("", "正文", {"title"}), ("模板", None, {"body"}),
-    ("模板", "   ", {"body"}), (3, ["x"], {"title", "body"}),
-    ("长" * (limits.TEMPLATE_TITLE_MAX + 1), "正文", {"title"}),
-    ("模板", "长" * (limits.TEMPLATE_BODY_MAX + 1), {"body"}),
-    ("模\u200b板", "正文", {"title"}),
-])
+@pytest.mark.parametrize(
+    "title, body, wrong",
+    [
+        (None, "正文", {"title"}),
+        ("", "正文", {"title"}),
+        ("模板", None, {"body"}),
+        ("模板", "   ", {"body"}),
+        (3, ["x"], {"title", "body"}),
+        ("长" * (limits.TEMPLATE_TITLE_MAX + 1), "正文", {"title"}),
+        ("模板", "长" * (limits.TEMPLATE_BODY_MAX + 1), {"body"}),
+        ("模\u200b板", "正文", {"title"}),
+    ],
+)
 async def test_template_fields_are_checked(store, title, body, wrong):
     who = await people(store)
     with pytest.raises(Invalid) as refused:

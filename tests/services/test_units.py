@@ -4,6 +4,7 @@ entry, no notice of a step that did not happen), and the same use case then succ
 
 Over SQLite, and over MongoDB when FORUM_TEST_MONGODB_URI names a real replica set (the
 in-process stand-in has no transactions to roll back)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,15 @@ from tests.support.faults import FailingStore
 from tests.support.people import person
 from tests.support.outbox import take_all_mail
 
-LETTER = {"title": "小区门口路灯不亮", "body": "已经一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "已经一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 @pytest.fixture(params=["sqlite"] + (["mongodb"] if stores.MONGO_URI else []))
@@ -42,8 +50,9 @@ class Snapshot:
 
 
 async def snapshot(store, people, post_ids) -> Snapshot:
-    posts = [(p.id, p.status, p.reply_count)
-             for p in await store.list_posts(PostFilter(), None, 100)]
+    posts = [
+        (p.id, p.status, p.reply_count) for p in await store.list_posts(PostFilter(), None, 100)
+    ]
     events = sum([len(await store.list_events(i)) for i in post_ids])
     audit = len(await store.list_audit(actor_id=None, target=None, after=None, limit=100))
     unread = {u.username: await store.count_unread(u.id) for u in people}
@@ -52,9 +61,12 @@ async def snapshot(store, people, post_ids) -> Snapshot:
 
 
 async def cast(store):
-    return (await person(store, "writer"), await person(store, "mod", Role.MODERATOR),
-            await person(store, "clerk", Role.STAFF, department="housing"),
-            await person(store, "lawyer", Role.LAWYER))
+    return (
+        await person(store, "writer"),
+        await person(store, "mod", Role.MODERATOR),
+        await person(store, "clerk", Role.STAFF, department="housing"),
+        await person(store, "lawyer", Role.LAWYER),
+    )
 
 
 async def check_use_case(store, prepare, act):
@@ -74,9 +86,9 @@ async def check_use_case(store, prepare, act):
             assert await take_all_mail(store) == [], f"mail kept after a fault at write {k}"
             k += 1
             continue
-        break   # the use case made fewer than k writes: it ran whole
+        break  # the use case made fewer than k writes: it ran whole
     assert await snapshot(store, people, post_ids) != before
-    return k - 1   # the writes it made, each of which was failed once
+    return k - 1  # the writes it made, each of which was failed once
 
 
 async def letter(store, people, *, route=False, reply=False):
@@ -102,14 +114,17 @@ async def accepted_letter(store, people):
 
 async def answered_question(store, people):
     writer, _, _, lawyer = people
-    view = await posting.create_post(store, writer, "lawyer",
-                                     {"title": "化肥买到假货", "body": "怎么维权"})
+    view = await posting.create_post(
+        store, writer, "lawyer", {"title": "化肥买到假货", "body": "怎么维权"}
+    )
     await posting.add_reply(store, lawyer, view.post.id, "可以向市场监管部门投诉")
     return [view.post.id]
 
 
 async def forum_post(store, people):
-    view = await posting.create_post(store, people[0], "forum", {"title": "路灯不亮", "body": "化肥"})
+    view = await posting.create_post(
+        store, people[0], "forum", {"title": "路灯不亮", "body": "化肥"}
+    )
     return [view.post.id]
 
 
@@ -121,30 +136,59 @@ async def accept_best_answer(store, people, ids):
 # (what the use case stores, the state it starts from, the use case, its fewest writes);
 # people are (writer, moderator, housing clerk, lawyer).
 USE_CASES = [
-    ("a post with its event and search entry", prepare_nothing,
-     lambda store, people, ids: posting.create_post(store, people[0], "forum",
-                                                    {"title": "路灯不亮", "body": "化肥"}), 2),
-    ("accepting: status, event, audit, notice", letter,
-     lambda store, people, ids: moderation.moderate(store, people[1], ids[0], "accept"), 3),
-    ("routing: status, event, audit, both notices", accepted_letter,
-     lambda store, people, ids: cases.route_case(store, people[1], ids[0], "housing", 5), 4),
-    ("an official reply: reply, status, event, audit, notice",
-     functools.partial(letter, route=True),
-     lambda store, people, ids: posting.add_reply(store, people[2], ids[0], "已安排维修"), 3),
-    ("a rating: status, event, notice", functools.partial(letter, reply=True),
-     lambda store, people, ids: cases.rate_case(store, people[0], ids[0], "unsatisfied",
-                                                "没修好"), 1),
-    ("a return: status, event, audit, notice", functools.partial(letter, route=True),
-     lambda store, people, ids: cases.return_case(store, people[2], ids[0], "不属于本部门"), 3),
+    (
+        "a post with its event and search entry",
+        prepare_nothing,
+        lambda store, people, ids: posting.create_post(
+            store, people[0], "forum", {"title": "路灯不亮", "body": "化肥"}
+        ),
+        2,
+    ),
+    (
+        "accepting: status, event, audit, notice",
+        letter,
+        lambda store, people, ids: moderation.moderate(store, people[1], ids[0], "accept"),
+        3,
+    ),
+    (
+        "routing: status, event, audit, both notices",
+        accepted_letter,
+        lambda store, people, ids: cases.route_case(store, people[1], ids[0], "housing", 5),
+        4,
+    ),
+    (
+        "an official reply: reply, status, event, audit, notice",
+        functools.partial(letter, route=True),
+        lambda store, people, ids: posting.add_reply(store, people[2], ids[0], "已安排维修"),
+        3,
+    ),
+    (
+        "a rating: status, event, notice",
+        functools.partial(letter, reply=True),
+        lambda store, people, ids: cases.rate_case(
+            store, people[0], ids[0], "unsatisfied", "没修好"
+        ),
+        1,
+    ),
+    (
+        "a return: status, event, audit, notice",
+        functools.partial(letter, route=True),
+        lambda store, people, ids: cases.return_case(store, people[2], ids[0], "不属于本部门"),
+        3,
+    ),
     ("accepting an answer: status, event, mark", answered_question, accept_best_answer, 1),
-    ("hiding: status, event, audit, notice", forum_post,
-     lambda store, people, ids: moderation.moderate(store, people[1], ids[0], "hide", "广告"), 3),
+    (
+        "hiding: status, event, audit, notice",
+        forum_post,
+        lambda store, people, ids: moderation.moderate(store, people[1], ids[0], "hide", "广告"),
+        3,
+    ),
 ]
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("stored, prepare, act, fewest", USE_CASES,
-                         ids=[case[0] for case in USE_CASES])
-async def test_a_use_case_stores_all_of_itself_or_nothing(real_store, stored, prepare, act,
-                                                          fewest):
+@pytest.mark.parametrize(
+    "stored, prepare, act, fewest", USE_CASES, ids=[case[0] for case in USE_CASES]
+)
+async def test_a_use_case_stores_all_of_itself_or_nothing(real_store, stored, prepare, act, fewest):
     assert await check_use_case(real_store, prepare, act) >= fewest

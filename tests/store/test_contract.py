@@ -1,4 +1,5 @@
 """The store contract: every adapter must pass every test here (see conftest's any_store)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,31 @@ import pytest
 
 from forum.clock import SYSTEM_CLOCK, now
 from forum.errors import Conflict, NotFound
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event,
-                         FaqEntry, Flag, Mail, Notification, Post, PostFilter, Reply, ReplyKind,
-                         ReplyStats, ReplyTemplate, Revision, Role, Session, Status, Subscription,
-                         User, new_id)
+from forum.model import (
+    ApiKey,
+    Attachment,
+    AuditEntry,
+    BoardSettings,
+    Department,
+    Event,
+    FaqEntry,
+    Flag,
+    Mail,
+    Notification,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyKind,
+    ReplyStats,
+    ReplyTemplate,
+    Revision,
+    Role,
+    Session,
+    Status,
+    Subscription,
+    User,
+    new_id,
+)
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, record_key
 from forum.store.codec import to_plain
 from tests.support import stores
@@ -26,26 +48,55 @@ T0 = SYSTEM_CLOCK.now()
 
 
 def make_user(name="alice", **extra) -> User:
-    return User(id=new_id(), username=name, display_name=extra.pop("display_name", name.title()),
-                password_hash="$argon2id$fake", created_at=T0, **extra)
+    return User(
+        id=new_id(),
+        username=name,
+        display_name=extra.pop("display_name", name.title()),
+        password_hash="$argon2id$fake",
+        created_at=T0,
+        **extra,
+    )
 
 
 def make_post(board="forum", at=T0, **extra) -> Post:
-    return Post(id=extra.pop("id", new_id()), board=board, title=extra.pop("title", "标题"),
-                body="正文", html="<p>正文</p>", author_id=extra.pop("author_id", None),
-                status=extra.pop("status", Status.PUBLISHED), created_at=at, updated_at=at,
-                **extra)
+    return Post(
+        id=extra.pop("id", new_id()),
+        board=board,
+        title=extra.pop("title", "标题"),
+        body="正文",
+        html="<p>正文</p>",
+        author_id=extra.pop("author_id", None),
+        status=extra.pop("status", Status.PUBLISHED),
+        created_at=at,
+        updated_at=at,
+        **extra,
+    )
 
 
 def event_for(post_id, action="create", at=T0) -> Event:
-    return Event(id=new_id(), post_id=post_id, at=at, actor_id=None, action=action,
-                 from_status=None, to_status="published", note="")
+    return Event(
+        id=new_id(),
+        post_id=post_id,
+        at=at,
+        actor_id=None,
+        action=action,
+        from_status=None,
+        to_status="published",
+        note="",
+    )
 
 
 def make_reply(post_id, at=T0, **extra) -> Reply:
-    return Reply(id=new_id(), post_id=post_id, author_id=extra.pop("author_id", None),
-                 body="回复", html="<p>回复</p>", kind=extra.pop("kind", ReplyKind.ANSWER),
-                 created_at=at, **extra)
+    return Reply(
+        id=new_id(),
+        post_id=post_id,
+        author_id=extra.pop("author_id", None),
+        body="回复",
+        html="<p>回复</p>",
+        kind=extra.pop("kind", ReplyKind.ANSWER),
+        created_at=at,
+        **extra,
+    )
 
 
 def at_minutes(*minutes) -> list[dt.datetime]:
@@ -59,10 +110,15 @@ def ids(records) -> list[str]:
 # departments and boards ----------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_departments_are_ensured_once_and_listed_by_slug(any_store):
-    await any_store.ensure_departments([Department("tax", "税务局"), Department("agri", "农业农村局")])
+    await any_store.ensure_departments(
+        [Department("tax", "税务局"), Department("agri", "农业农村局")]
+    )
     await any_store.ensure_departments([Department("tax", "改名"), Department("hrss", "人社局")])
     assert [(d.slug, d.name) for d in await any_store.list_departments()] == [
-        ("agri", "农业农村局"), ("hrss", "人社局"), ("tax", "税务局")]
+        ("agri", "农业农村局"),
+        ("hrss", "人社局"),
+        ("tax", "税务局"),
+    ]
 
 
 @pytest.mark.gen_test
@@ -97,9 +153,15 @@ async def test_save_board_unknown_slug_is_not_found(any_store):
 # users and sessions --------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_user_round_trips_with_every_field(any_store):
-    user = make_user(roles=[Role.CITIZEN, Role.LAWYER], email="a@example.org",
-                     department="justice", specialties=["劳动", "合同"], disabled=True,
-                     display_name="张三 <b>", email_confirmed=True)
+    user = make_user(
+        roles=[Role.CITIZEN, Role.LAWYER],
+        email="a@example.org",
+        department="justice",
+        specialties=["劳动", "合同"],
+        disabled=True,
+        display_name="张三 <b>",
+        email_confirmed=True,
+    )
     await any_store.add_user(user)
     assert await any_store.get_user(user.id) == user
     assert await any_store.get_user_by_name("ALICE") == user
@@ -129,8 +191,10 @@ async def test_get_users_returns_found_ones_by_id(any_store):
 async def test_update_user_changes_fields_and_refuses_unknown(any_store):
     user = make_user()
     await any_store.add_user(user)
-    await any_store.update_user(user.id, {"roles": [Role.CITIZEN, Role.ADMIN], "disabled": True,
-                                          "password_hash": "$argon2id$new"})
+    await any_store.update_user(
+        user.id,
+        {"roles": [Role.CITIZEN, Role.ADMIN], "disabled": True, "password_hash": "$argon2id$new"},
+    )
     stored = await any_store.get_user(user.id)
     assert stored.roles == [Role.CITIZEN, Role.ADMIN]
     assert stored.disabled is True and stored.password_hash == "$argon2id$new"
@@ -164,9 +228,11 @@ async def test_a_single_use_session_is_taken_once_and_only_of_its_kind(any_store
     await any_store.add_session(reset)
     await any_store.add_session(login)
     assert await any_store.take_session("l1", "password_reset") is None  # another kind
-    assert await any_store.get_session("l1") == login                    # left alone
-    first, second = await asyncio.gather(any_store.take_session("r1", "password_reset"),
-                                         any_store.take_session("r1", "password_reset"))
+    assert await any_store.get_session("l1") == login  # left alone
+    first, second = await asyncio.gather(
+        any_store.take_session("r1", "password_reset"),
+        any_store.take_session("r1", "password_reset"),
+    )
     assert [first, second].count(None) == 1 and (first or second) == reset
     assert await any_store.get_session("r1") is None
     assert await any_store.take_session("absent", "password_reset") is None
@@ -174,9 +240,14 @@ async def test_a_single_use_session_is_taken_once_and_only_of_its_kind(any_store
 
 # API keys ------------------------------------------------------------------------------------
 def make_api_key(name="网关", at=T0, **extra) -> ApiKey:
-    return ApiKey(id=extra.pop("id", new_id()), name=name,
-                  key_hash=extra.pop("key_hash", hashlib.sha256(name.encode()).hexdigest()),
-                  created_by=extra.pop("created_by", new_id()), created_at=at, **extra)
+    return ApiKey(
+        id=extra.pop("id", new_id()),
+        name=name,
+        key_hash=extra.pop("key_hash", hashlib.sha256(name.encode()).hexdigest()),
+        created_by=extra.pop("created_by", new_id()),
+        created_at=at,
+        **extra,
+    )
 
 
 @pytest.mark.gen_test
@@ -188,8 +259,10 @@ async def test_api_keys_are_stored_found_by_hash_and_listed_newest_first(any_sto
         await any_store.add_api_key(key)
     assert await any_store.get_api_key_by_hash(newer.key_hash) == newer
     assert await any_store.get_api_key_by_hash("0" * 64) is None
-    assert await any_store.list_api_keys() == [*sorted([newer, tied], key=lambda k: k.id,
-                                                       reverse=True), older]
+    assert await any_store.list_api_keys() == [
+        *sorted([newer, tied], key=lambda k: k.id, reverse=True),
+        older,
+    ]
 
 
 @pytest.mark.gen_test
@@ -227,6 +300,7 @@ async def test_find_users_by_name_prefix_in_name_order_with_paging(any_store):
 
     async def found(prefix, after=None, limit=10):
         return [u.username for u in await any_store.find_users(prefix, after, limit)]
+
     assert await found("aL") == ["al", "AL_x", "ALEX", "alfa", "Alice", "alina"]
     page = await found("al", limit=3)
     assert page == ["al", "AL_x", "ALEX"]
@@ -249,14 +323,33 @@ async def test_find_users_by_name_prefix_in_name_order_with_paging(any_store):
 @pytest.mark.gen_test
 async def test_post_round_trips_with_every_field(any_store):
     step = iter(at_minutes(*range(1, 11)))
-    post = make_post(board="mayor", category="城建", anonymous=True, pinned=True, locked=True,
-                     public=True, contact="13812345678", department="housing",
-                     due_at=T0 + dt.timedelta(days=21), reopened=True, rating="satisfied",
-                     tracking_hash="abc", status=Status.ROUTED, title="<script>x</script>",
-                     accept_due_at=next(step), accepted_at=next(step), routed_at=next(step),
-                     replied_at=next(step), closed_at=next(step), rated_at=next(step),
-                     rating_comment="处理及时 <b>", status_note="重复提交", case_number="12345-0001",
-                     received_on="2026-11-27", overdue_since=next(step))
+    post = make_post(
+        board="mayor",
+        category="城建",
+        anonymous=True,
+        pinned=True,
+        locked=True,
+        public=True,
+        contact="13812345678",
+        department="housing",
+        due_at=T0 + dt.timedelta(days=21),
+        reopened=True,
+        rating="satisfied",
+        tracking_hash="abc",
+        status=Status.ROUTED,
+        title="<script>x</script>",
+        accept_due_at=next(step),
+        accepted_at=next(step),
+        routed_at=next(step),
+        replied_at=next(step),
+        closed_at=next(step),
+        rated_at=next(step),
+        rating_comment="处理及时 <b>",
+        status_note="重复提交",
+        case_number="12345-0001",
+        received_on="2026-11-27",
+        overdue_since=next(step),
+    )
     await any_store.add_post(post, event_for(post.id))
     assert await any_store.get_post(post.id) == post
     assert await any_store.get_post(new_id()) is None
@@ -272,10 +365,21 @@ async def test_update_post_sets_and_clears_case_fields(any_store):
     post = make_post(board="mayor", status=Status.SUBMITTED, accept_due_at=T0)
     await any_store.add_post(post)
     later = T0 + dt.timedelta(days=2)
-    changes = {"status": Status.CLOSED, "accept_due_at": None, "accepted_at": T0,
-               "replied_at": later, "closed_at": later, "rated_at": later,
-               "rating_comment": "满意", "status_note": "已办结", "letter_type": "complaint", "area": "city", "case_number": "A-1",
-               "received_on": "2026-11-28", "overdue_since": T0 + dt.timedelta(days=1)}
+    changes = {
+        "status": Status.CLOSED,
+        "accept_due_at": None,
+        "accepted_at": T0,
+        "replied_at": later,
+        "closed_at": later,
+        "rated_at": later,
+        "rating_comment": "满意",
+        "status_note": "已办结",
+        "letter_type": "complaint",
+        "area": "city",
+        "case_number": "A-1",
+        "received_on": "2026-11-28",
+        "overdue_since": T0 + dt.timedelta(days=1),
+    }
     updated = await any_store.update_post(post.id, changes)
     assert updated == dataclasses.replace(post, **changes)
     assert await any_store.get_post(post.id) == updated
@@ -322,7 +426,7 @@ async def test_list_posts_is_newest_first_with_keyset_paging(any_store):
 async def test_list_posts_oldest_first_reverses_the_keyset(any_store):
     posts = [make_post(at=at) for at in at_minutes(3, 0, 4, 1, 2)]
     posts.append(make_post(at=posts[0].created_at))  # same millisecond: ordered by id
-    posts.append(make_post(board="mayor", at=T0))    # another board: never listed
+    posts.append(make_post(board="mayor", at=T0))  # another board: never listed
     for post in posts:
         await any_store.add_post(post)
     expected = sorted(posts[:-1], key=lambda p: (p.created_at, p.id))
@@ -333,29 +437,38 @@ async def test_list_posts_oldest_first_reverses_the_keyset(any_store):
     assert ids(first + rest) == ids(expected)
     # The same key read newest first goes the other way from it.
     assert ids(await any_store.list_posts(where, (last.created_at, last.id), 10)) == ids(
-        reversed(expected[:3]))
+        reversed(expected[:3])
+    )
     assert await any_store.list_posts(where, None, 0, oldest_first=True) == []
 
 
 @pytest.mark.gen_test
 async def test_list_posts_filters_by_any_of_several_categories(any_store):
-    city, traffic, school = (make_post(category=c, at=at) for c, at in
-                             zip(("城建", "交通", "教育"), at_minutes(0, 1, 2)))
+    city, traffic, school = (
+        make_post(category=c, at=at) for c, at in zip(("城建", "交通", "教育"), at_minutes(0, 1, 2))
+    )
     others = [make_post(at=T0), make_post(board="mayor", category="交通", at=T0)]
     for post in [city, traffic, school, *others]:
         await any_store.add_post(post)
 
     async def listed(**where):
         return ids(await any_store.list_posts(PostFilter(board="forum", **where), None, 10))
+
     assert await listed(categories=("交通", "城建", "没有的")) == ids([traffic, city])
     assert await listed(categories=("交通", "城建"), category="城建") == ids([city])
     assert await listed(categories=("交通",), category="城建") == []
     assert await listed(categories=()) == []
     assert await listed(categories=("教育", "交通"), statuses=(Status.PUBLISHED,)) == ids(
-        [school, traffic])
-    assert ids(await any_store.list_posts(PostFilter(board="forum", categories=("交通", "教育")),
-                                          (traffic.created_at, traffic.id), 10,
-                                          oldest_first=True)) == ids([school])
+        [school, traffic]
+    )
+    assert ids(
+        await any_store.list_posts(
+            PostFilter(board="forum", categories=("交通", "教育")),
+            (traffic.created_at, traffic.id),
+            10,
+            oldest_first=True,
+        )
+    ) == ids([school])
 
 
 async def add_filter_cases(store) -> tuple[Post, PostFilter]:
@@ -363,27 +476,78 @@ async def add_filter_cases(store) -> tuple[Post, PostFilter]:
     that field alone. Returns the post and the filter."""
     author = make_user()
     await store.add_user(author)
-    wanted = make_post(category="交通", author_id=author.id, status=Status.ROUTED,
-                       department="transport", board="mayor", pinned=True, public=True)
+    wanted = make_post(
+        category="交通",
+        author_id=author.id,
+        status=Status.ROUTED,
+        department="transport",
+        board="mayor",
+        pinned=True,
+        public=True,
+    )
     others = [
         make_post(board="forum"),
-        make_post(board="mayor", category="城建", author_id=author.id, status=Status.ROUTED,
-                  department="transport", pinned=True),
-        make_post(board="mayor", category="交通", status=Status.ROUTED, department="transport",
-                  pinned=True),
-        make_post(board="mayor", category="交通", author_id=author.id, status=Status.CLOSED,
-                  department="transport", pinned=True),
-        make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
-                  department="tax", pinned=True),
-        make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
-                  department="transport", pinned=False, public=True),
-        make_post(board="mayor", category="交通", author_id=author.id, status=Status.ROUTED,
-                  department="transport", pinned=True, public=False),
+        make_post(
+            board="mayor",
+            category="城建",
+            author_id=author.id,
+            status=Status.ROUTED,
+            department="transport",
+            pinned=True,
+        ),
+        make_post(
+            board="mayor",
+            category="交通",
+            status=Status.ROUTED,
+            department="transport",
+            pinned=True,
+        ),
+        make_post(
+            board="mayor",
+            category="交通",
+            author_id=author.id,
+            status=Status.CLOSED,
+            department="transport",
+            pinned=True,
+        ),
+        make_post(
+            board="mayor",
+            category="交通",
+            author_id=author.id,
+            status=Status.ROUTED,
+            department="tax",
+            pinned=True,
+        ),
+        make_post(
+            board="mayor",
+            category="交通",
+            author_id=author.id,
+            status=Status.ROUTED,
+            department="transport",
+            pinned=False,
+            public=True,
+        ),
+        make_post(
+            board="mayor",
+            category="交通",
+            author_id=author.id,
+            status=Status.ROUTED,
+            department="transport",
+            pinned=True,
+            public=False,
+        ),
     ]
     for post in [wanted, *others]:
         await store.add_post(post)
-    where = PostFilter(board="mayor", statuses=(Status.ROUTED, Status.REPLIED), category="交通",
-                       author_id=author.id, department="transport", pinned=True, public=True)
+    where = PostFilter(
+        board="mayor",
+        statuses=(Status.ROUTED, Status.REPLIED),
+        category="交通",
+        author_id=author.id,
+        department="transport",
+        pinned=True,
+        public=True,
+    )
     return wanted, where
 
 
@@ -417,7 +581,8 @@ async def matching(store, where: PostFilter) -> list[str]:
     seen to count exactly those posts."""
     found = await store.list_posts(where, None, 100, oldest_first=True)
     assert await store.count_posts_by_category(where) == collections.Counter(
-        post.category for post in found)
+        post.category for post in found
+    )
     return ids(found)
 
 
@@ -441,6 +606,7 @@ async def test_case_filters_by_boards_reopening_and_times(any_store):
 
     def all_but(*left_out):
         return ids(post for post in posts if post not in left_out)
+
     assert await found(boards=("mayor", "hotline", "lawyer")) == all_but(elsewhere)
     assert await found(boards=("forum",)) == ids([elsewhere])
     assert await found(boards=()) == []
@@ -448,37 +614,49 @@ async def test_case_filters_by_boards_reopening_and_times(any_store):
     assert await found(boards=("mayor",), board="hotline") == []  # both must hold
     assert await found(reopened=True) == ids([on_start, due_on_bound])
     assert await found(reopened=False) == all_but(on_start, due_on_bound)
-    assert await found(created_from=opened) == all_but(before)          # at or after
-    assert await found(created_before=closing) == all_but(on_end)       # strictly before
+    assert await found(created_from=opened) == all_but(before)  # at or after
+    assert await found(created_before=closing) == all_but(on_end)  # strictly before
     assert await found(created_from=opened, created_before=closing) == all_but(before, on_end)
     # Strictly before the bound, and never a post without a due time.
     assert await found(due_before=due) == all_but(due_on_bound, on_end)
     assert await found(due_before=opened) == []
-    assert await found(boards=("mayor", "hotline"), statuses=(Status.PUBLISHED,),
-                       created_from=opened, created_before=closing, due_before=due,
-                       reopened=False) == ids([inside])
+    assert await found(
+        boards=("mayor", "hotline"),
+        statuses=(Status.PUBLISHED,),
+        created_from=opened,
+        created_before=closing,
+        due_before=due,
+        reopened=False,
+    ) == ids([inside])
     # The new conditions page like any other.
     page = await any_store.list_posts(PostFilter(created_from=opened), None, 2)
-    rest = await any_store.list_posts(PostFilter(created_from=opened),
-                                      (page[-1].created_at, page[-1].id), 10)
+    rest = await any_store.list_posts(
+        PostFilter(created_from=opened), (page[-1].created_at, page[-1].id), 10
+    )
     assert ids(page + rest) == all_but(before)[::-1]
 
 
 @pytest.mark.gen_test
 async def test_overdue_noted_filters_by_whether_overdue_since_is_set(any_store):
-    noted, routed, replied = (make_post(board="mayor", at=at, status=status, category="交通",
-                                        overdue_since=since)
-                              for at, status, since in zip(
-                                  at_minutes(0, 1, 2), (Status.ROUTED, Status.ROUTED,
-                                                        Status.REPLIED), (T0, None, None)))
-    noted_replied = make_post(board="hotline", at=T0 + dt.timedelta(minutes=3),
-                              status=Status.REPLIED, overdue_since=T0 + dt.timedelta(days=1))
+    noted, routed, replied = (
+        make_post(board="mayor", at=at, status=status, category="交通", overdue_since=since)
+        for at, status, since in zip(
+            at_minutes(0, 1, 2), (Status.ROUTED, Status.ROUTED, Status.REPLIED), (T0, None, None)
+        )
+    )
+    noted_replied = make_post(
+        board="hotline",
+        at=T0 + dt.timedelta(minutes=3),
+        status=Status.REPLIED,
+        overdue_since=T0 + dt.timedelta(days=1),
+    )
     posts = [noted, routed, replied, noted_replied]  # oldest first
     for post in posts:
         await any_store.add_post(post)
 
     async def found(**where):
         return await matching(any_store, PostFilter(**where))
+
     assert await found(overdue_noted=True) == ids([noted, noted_replied])
     assert await found(overdue_noted=False) == ids([routed, replied])
     assert await found() == ids(posts)
@@ -492,24 +670,53 @@ async def test_overdue_noted_filters_by_whether_overdue_since_is_set(any_store):
     assert await found(overdue_noted=True) == ids([noted, routed])
     assert await found(overdue_noted=False) == ids([replied, noted_replied])
     page = await any_store.list_posts(PostFilter(overdue_noted=True), None, 1)
-    rest = await any_store.list_posts(PostFilter(overdue_noted=True),
-                                      (page[-1].created_at, page[-1].id), 10)
+    rest = await any_store.list_posts(
+        PostFilter(overdue_noted=True), (page[-1].created_at, page[-1].id), 10
+    )
     assert ids(page + rest) == ids([routed, noted])
 
 
 @pytest.mark.gen_test
 async def test_casework_fields_round_trip_and_filter_helpers_supervision_reminders(any_store):
-    history = [{"at": "2026-01-02T03:04:05.000Z", "source": "rating", "score": "unsatisfied",
-                "comment": "没修好", "department": "housing", "reached": None}]
+    history = [
+        {
+            "at": "2026-01-02T03:04:05.000Z",
+            "source": "rating",
+            "score": "unsatisfied",
+            "comment": "没修好",
+            "department": "housing",
+            "reached": None,
+        }
+    ]
     helped, supervised, reminded = (
-        make_post(board="mayor", at=at, status=Status.ROUTED, due_at=T0 + dt.timedelta(days=d),
-                  **extra)
-        for at, d, extra in zip(at_minutes(0, 1, 2), (1, 2, 3), (
-            {"helpers": ["police", "market"], "letter_type": "complaint", "area": "hongta",
-             "real_name": "李建华", "officer_id": new_id(), "extension_status": "requested",
-             "extension_days": 3, "extension_reason": "勘查", "ratings": history},
-            {"supervised": True, "supervised_at": T0, "extended": True, "merged_into": new_id()},
-            {"reminded_at": T0})))
+        make_post(
+            board="mayor", at=at, status=Status.ROUTED, due_at=T0 + dt.timedelta(days=d), **extra
+        )
+        for at, d, extra in zip(
+            at_minutes(0, 1, 2),
+            (1, 2, 3),
+            (
+                {
+                    "helpers": ["police", "market"],
+                    "letter_type": "complaint",
+                    "area": "hongta",
+                    "real_name": "李建华",
+                    "officer_id": new_id(),
+                    "extension_status": "requested",
+                    "extension_days": 3,
+                    "extension_reason": "勘查",
+                    "ratings": history,
+                },
+                {
+                    "supervised": True,
+                    "supervised_at": T0,
+                    "extended": True,
+                    "merged_into": new_id(),
+                },
+                {"reminded_at": T0},
+            ),
+        )
+    )
     posts = [helped, supervised, reminded]
     for post in posts:
         await any_store.add_post(post)
@@ -518,6 +725,7 @@ async def test_casework_fields_round_trip_and_filter_helpers_supervision_reminde
 
     async def found(**where):
         return await matching(any_store, PostFilter(**where))
+
     assert await found(helper="police") == ids([helped])
     assert await found(helper="market", statuses=(Status.ROUTED,)) == ids([helped])
     assert await found(helper="housing") == []
@@ -530,12 +738,14 @@ async def test_casework_fields_round_trip_and_filter_helpers_supervision_reminde
     assert await found(extension_status="approved") == []
     assert await found(officer_id=helped.officer_id, statuses=(Status.ROUTED,)) == ids([helped])
     assert await found(officer_id=new_id()) == []
-    assert await found(due_from=T0 + dt.timedelta(days=2),
-                       due_before=T0 + dt.timedelta(days=3)) == ids([supervised])
+    assert await found(
+        due_from=T0 + dt.timedelta(days=2), due_before=T0 + dt.timedelta(days=3)
+    ) == ids([supervised])
     # lists are replaced whole, and a condition on them holds or refuses the write
     more = [*history, {**history[0], "score": "satisfied", "department": "gov-hongta"}]
-    updated = await any_store.update_post(helped.id, {"ratings": more, "helpers": []},
-                                          expect={"updated_at": helped.updated_at})
+    updated = await any_store.update_post(
+        helped.id, {"ratings": more, "helpers": []}, expect={"updated_at": helped.updated_at}
+    )
     assert updated.ratings == more and updated.helpers == []
     assert await found(helper="police") == []
 
@@ -556,9 +766,9 @@ async def test_a_restore_mark_is_kept_apart_from_the_records(any_store):
     assert await any_store.unfinished_restore() is None
     await any_store.mark_restoring(T0)
     assert await any_store.unfinished_restore() == T0
-    assert await any_store.is_empty()            # not a record
+    assert await any_store.is_empty()  # not a record
     await any_store.wipe()
-    assert await any_store.unfinished_restore() == T0   # a wipe does not clear it
+    assert await any_store.unfinished_restore() == T0  # a wipe does not clear it
     assert not [kind async for kind, _ in any_store.export_records()]
     await any_store.mark_restoring(None)
     assert await any_store.unfinished_restore() is None
@@ -578,10 +788,17 @@ async def test_update_post_keeps_revision_and_event_together(any_store):
     later = T0 + dt.timedelta(minutes=5)
     revision = Revision(new_id(), post.id, post.title, post.body, "editor", later)
     updated = await any_store.update_post(
-        post.id, {"title": "新标题", "updated_at": later, "status": Status.HIDDEN, "pinned": True},
-        revision=revision, event=event_for(post.id, "edit", later))
+        post.id,
+        {"title": "新标题", "updated_at": later, "status": Status.HIDDEN, "pinned": True},
+        revision=revision,
+        event=event_for(post.id, "edit", later),
+    )
     assert (updated.title, updated.updated_at, updated.status, updated.pinned) == (
-        "新标题", later, Status.HIDDEN, True)
+        "新标题",
+        later,
+        Status.HIDDEN,
+        True,
+    )
     assert await any_store.get_post(post.id) == updated
     assert await any_store.list_revisions(post.id) == [revision]
     assert [e.action for e in await any_store.list_events(post.id)] == ["edit"]
@@ -602,16 +819,24 @@ async def test_update_post_with_the_expected_status_is_applied(any_store):
     later = T0 + dt.timedelta(days=1)
     revision = Revision(new_id(), post.id, post.title, post.body, "editor", later)
     changes = {"status": Status.REPLIED, "replied_at": later, "updated_at": later}
-    updated = await any_store.update_post(post.id, changes, revision,
-                                          event_for(post.id, "reply", later),
-                                          expect={"status": Status.ROUTED})
+    updated = await any_store.update_post(
+        post.id,
+        changes,
+        revision,
+        event_for(post.id, "reply", later),
+        expect={"status": Status.ROUTED},
+    )
     assert updated == dataclasses.replace(post, **changes)
     assert await any_store.get_post(post.id) == updated
     assert await any_store.list_revisions(post.id) == [revision]
     assert [e.action for e in await any_store.list_events(post.id)] == ["reply"]
     # The condition alone, with no change: still checked, the event still recorded.
-    assert await any_store.update_post(post.id, {}, event=event_for(post.id, "note", later),
-                                       expect={"status": Status.REPLIED}) == updated
+    assert (
+        await any_store.update_post(
+            post.id, {}, event=event_for(post.id, "note", later), expect={"status": Status.REPLIED}
+        )
+        == updated
+    )
     assert [e.action for e in await any_store.list_events(post.id)] == ["reply", "note"]
 
 
@@ -621,13 +846,20 @@ async def test_update_post_whose_status_moved_on_is_a_conflict_and_writes_nothin
     await any_store.add_post(post, event_for(post.id))
     events = await any_store.list_events(post.id)
     later = T0 + dt.timedelta(days=1)
-    for changes in ({"status": Status.CLOSED, "closed_at": later, "title": "新"},
-                    {"overdue_since": later}, {}):
+    for changes in (
+        {"status": Status.CLOSED, "closed_at": later, "title": "新"},
+        {"overdue_since": later},
+        {},
+    ):
         revision = Revision(new_id(), post.id, post.title, post.body, "editor", later)
         with pytest.raises(Conflict) as refused:
-            await any_store.update_post(post.id, changes, revision,
-                                        event_for(post.id, "close", later),
-                                        expect={"status": Status.ROUTED})
+            await any_store.update_post(
+                post.id,
+                changes,
+                revision,
+                event_for(post.id, "close", later),
+                expect={"status": Status.ROUTED},
+            )
         assert refused.value.code == "stale"  # a code: the services choose the words
         assert await any_store.get_post(post.id) == post
         assert await any_store.list_revisions(post.id) == []
@@ -635,8 +867,12 @@ async def test_update_post_whose_status_moved_on_is_a_conflict_and_writes_nothin
     # A post that does not exist is NotFound still, not a conflict.
     ghost = new_id()
     with pytest.raises(NotFound):
-        await any_store.update_post(ghost, {"status": Status.CLOSED}, event=event_for(ghost),
-                                    expect={"status": Status.ROUTED})
+        await any_store.update_post(
+            ghost,
+            {"status": Status.CLOSED},
+            event=event_for(ghost),
+            expect={"status": Status.ROUTED},
+        )
     assert await any_store.list_events(ghost) == []
     with pytest.raises(NotFound):
         await any_store.update_post("not-an-id", {}, expect={"status": Status.ROUTED})
@@ -650,10 +886,15 @@ async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
 
     def step(status, note):
         return any_store.update_post(
-            post.id, {"status": status, "status_note": note, "updated_at": later},
-            event=event_for(post.id, note, later), expect={"status": Status.SUBMITTED})
-    outcomes = await asyncio.gather(step(Status.ACCEPTED, "accept"),
-                                    step(Status.REJECTED, "reject"), return_exceptions=True)
+            post.id,
+            {"status": status, "status_note": note, "updated_at": later},
+            event=event_for(post.id, note, later),
+            expect={"status": Status.SUBMITTED},
+        )
+
+    outcomes = await asyncio.gather(
+        step(Status.ACCEPTED, "accept"), step(Status.REJECTED, "reject"), return_exceptions=True
+    )
     won = [outcome for outcome in outcomes if isinstance(outcome, Post)]
     lost = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
     assert len(won) == 1 and len(lost) == 1, outcomes
@@ -664,10 +905,18 @@ async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
     # Five at once (the periodic job in several processes, say): still exactly one.
     late = make_post(board="mayor", status=Status.ROUTED)
     await any_store.add_post(late)
-    outcomes = await asyncio.gather(*(any_store.update_post(
-        late.id, {"status": Status.CLOSED, "status_note": f"job{i}", "overdue_since": later},
-        event=event_for(late.id, f"job{i}", later), expect={"status": Status.ROUTED})
-        for i in range(5)), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(
+            any_store.update_post(
+                late.id,
+                {"status": Status.CLOSED, "status_note": f"job{i}", "overdue_since": later},
+                event=event_for(late.id, f"job{i}", later),
+                expect={"status": Status.ROUTED},
+            )
+            for i in range(5)
+        ),
+        return_exceptions=True,
+    )
     (winner,) = [outcome for outcome in outcomes if isinstance(outcome, Post)]
     assert sum(isinstance(outcome, Conflict) for outcome in outcomes) == 4, outcomes
     assert await any_store.get_post(late.id) == winner
@@ -678,13 +927,25 @@ async def test_of_two_racing_conditional_updates_exactly_one_wins(any_store):
 async def test_replies_count_and_change_their_post(any_store):
     post = make_post(board="lawyer", status=Status.OPEN)
     await any_store.add_post(post)
-    replies = [Reply(new_id(), post.id, None, f"回复{i}", f"<p>回复{i}</p>", ReplyKind.ANSWER,
-                     T0 + dt.timedelta(seconds=i), board="lawyer", accepted=i == 1)
-               for i in range(3)]
+    replies = [
+        Reply(
+            new_id(),
+            post.id,
+            None,
+            f"回复{i}",
+            f"<p>回复{i}</p>",
+            ReplyKind.ANSWER,
+            T0 + dt.timedelta(seconds=i),
+            board="lawyer",
+            accepted=i == 1,
+        )
+        for i in range(3)
+    ]
     replies.append(make_reply(post.id, T0 + dt.timedelta(seconds=9)))  # board None, not accepted
     for reply in reversed(replies):
-        after = await any_store.add_reply(reply, {"status": Status.ANSWERED,
-                                                  "updated_at": reply.created_at})
+        after = await any_store.add_reply(
+            reply, {"status": Status.ANSWERED, "updated_at": reply.created_at}
+        )
     assert after.reply_count == 4 and after.status == Status.ANSWERED
     assert await any_store.list_replies(post.id) == replies
     assert await any_store.list_replies(new_id()) == []
@@ -713,14 +974,20 @@ async def test_accept_reply_marks_it_and_changes_the_post_at_once(any_store):
     post, (first, second) = await add_post_with_replies(any_store)
     later = T0 + dt.timedelta(hours=1)
     changes = {"accepted_reply_id": second.id, "status": Status.RESOLVED, "updated_at": later}
-    accepted = await any_store.accept_reply(post.id, second.id, changes,
-                                            event_for(post.id, "accept", later))
+    accepted = await any_store.accept_reply(
+        post.id, second.id, changes, event_for(post.id, "accept", later)
+    )
     assert (accepted.accepted_reply_id, accepted.status, accepted.updated_at) == (
-        second.id, Status.RESOLVED, later)
+        second.id,
+        Status.RESOLVED,
+        later,
+    )
     assert accepted.reply_count == 2
     assert await any_store.get_post(post.id) == accepted
     assert [(r.id, r.accepted) for r in await any_store.list_replies(post.id)] == [
-        (first.id, False), (second.id, True)]
+        (first.id, False),
+        (second.id, True),
+    ]
     assert [e.action for e in await any_store.list_events(post.id)] == ["accept"]
     # No changes at all is allowed: the reply is still marked, the post returned as it is.
     assert await any_store.accept_reply(post.id, first.id, {}) == accepted
@@ -732,10 +999,12 @@ async def test_accept_reply_not_of_that_post_is_not_found_and_writes_nothing(any
     post, (reply,) = await add_post_with_replies(any_store, 1)
     other, _ = await add_post_with_replies(any_store, 1)
     changes = {"accepted_reply_id": reply.id, "status": Status.RESOLVED}
-    for post_id, reply_id in ((other.id, reply.id),   # a reply, but of another post
-                              (post.id, new_id()),    # no such reply
-                              (new_id(), reply.id),   # no such post
-                              (post.id, "not-an-id")):
+    for post_id, reply_id in (
+        (other.id, reply.id),  # a reply, but of another post
+        (post.id, new_id()),  # no such reply
+        (new_id(), reply.id),  # no such post
+        (post.id, "not-an-id"),
+    ):
         with pytest.raises(NotFound):
             await any_store.accept_reply(post_id, reply_id, changes, event_for(post_id, "accept"))
     assert await any_store.get_post(post.id) == post
@@ -761,21 +1030,27 @@ async def test_list_replies_by_author_is_newest_first_with_keyset_paging(any_sto
     first, second = make_post(board="lawyer"), make_post(board="forum")
     for post in (first, second):
         await any_store.add_post(post)
-    answers = [make_reply(post.id, at, author_id=lawyer.id, board=post.board)
-               for post, at in zip((first, second, first, second), at_minutes(0, 2, 1, 3))]
+    answers = [
+        make_reply(post.id, at, author_id=lawyer.id, board=post.board)
+        for post, at in zip((first, second, first, second), at_minutes(0, 2, 1, 3))
+    ]
     answers.append(make_reply(second.id, answers[-1].created_at, author_id=lawyer.id))  # a tie
-    comments = [make_reply(first.id, at, author_id=lawyer.id, kind=ReplyKind.COMMENT)
-                for at in at_minutes(1, 5)]
+    comments = [
+        make_reply(first.id, at, author_id=lawyer.id, kind=ReplyKind.COMMENT)
+        for at in at_minutes(1, 5)
+    ]
     strangers = [make_reply(first.id, T0, author_id=someone.id)]
     for reply in [*answers, *comments, *strangers]:
         await any_store.add_reply(reply, {})
 
     def newest_first(replies):
         return ids(sorted(replies, key=lambda r: (r.created_at, r.id), reverse=True))
+
     page = await any_store.list_replies_by_author(lawyer.id, ReplyKind.ANSWER, None, 3)
     last = page[-1]
-    rest = await any_store.list_replies_by_author(lawyer.id, ReplyKind.ANSWER,
-                                                  (last.created_at, last.id), 3)
+    rest = await any_store.list_replies_by_author(
+        lawyer.id, ReplyKind.ANSWER, (last.created_at, last.id), 3
+    )
     assert ids(page + rest) == newest_first(answers)
     assert page[0] in answers  # read back whole, board and all
     everything = await any_store.list_replies_by_author(lawyer.id, None, None, 10)
@@ -795,17 +1070,22 @@ async def test_reply_stats_count_all_accepted_and_per_board(any_store):
         await any_store.add_post(post)
     mine = [make_reply(post.id, author_id=expert.id, board=post.board) for post in posts]
     mine.append(make_reply(posts[0].id, author_id=expert.id))  # board None: in the total only
-    not_counted = [make_reply(posts[0].id, author_id=expert.id, board="agri",
-                              kind=ReplyKind.COMMENT, accepted=True),
-                   make_reply(posts[0].id, author_id=other.id, board="agri")]
+    not_counted = [
+        make_reply(
+            posts[0].id, author_id=expert.id, board="agri", kind=ReplyKind.COMMENT, accepted=True
+        ),
+        make_reply(posts[0].id, author_id=other.id, board="agri"),
+    ]
     for reply in [*mine, *not_counted]:
         await any_store.add_reply(reply, {})
     await any_store.accept_reply(posts[1].id, mine[1].id, {"accepted_reply_id": mine[1].id})
     await any_store.accept_reply(posts[0].id, mine[3].id, {})
     assert await any_store.reply_stats(expert.id, ReplyKind.ANSWER) == ReplyStats(
-        total=4, accepted=2, by_board={"agri": 2, "lawyer": 1})
+        total=4, accepted=2, by_board={"agri": 2, "lawyer": 1}
+    )
     assert await any_store.reply_stats(expert.id, ReplyKind.COMMENT) == ReplyStats(
-        total=1, accepted=1, by_board={"agri": 1})
+        total=1, accepted=1, by_board={"agri": 1}
+    )
     assert await any_store.reply_stats(expert.id, ReplyKind.OFFICIAL) == ReplyStats()
     assert await any_store.reply_stats(new_id(), ReplyKind.ANSWER) == ReplyStats()
 
@@ -814,16 +1094,23 @@ async def test_reply_stats_count_all_accepted_and_per_board(any_store):
 async def test_concurrent_replies_all_count(any_store):
     post = make_post()
     await any_store.add_post(post)
-    replies = [Reply(new_id(), post.id, None, "x", "<p>x</p>", ReplyKind.COMMENT, now())
-               for _ in range(20)]
+    replies = [
+        Reply(new_id(), post.id, None, "x", "<p>x</p>", ReplyKind.COMMENT, now()) for _ in range(20)
+    ]
     await asyncio.gather(*(any_store.add_reply(r, {}) for r in replies))
     assert (await any_store.get_post(post.id)).reply_count == 20
 
 
 # flags and audit -----------------------------------------------------------------------------
 def make_flag(post_id, user_id, at=T0, **extra) -> Flag:
-    return Flag(id=new_id(), post_id=post_id, user_id=user_id,
-                reason=extra.pop("reason", "广告"), created_at=at, **extra)
+    return Flag(
+        id=new_id(),
+        post_id=post_id,
+        user_id=user_id,
+        reason=extra.pop("reason", "广告"),
+        created_at=at,
+        **extra,
+    )
 
 
 @pytest.mark.gen_test
@@ -859,7 +1146,8 @@ async def test_flags_of_a_post_are_listed_oldest_first(any_store):
     for flag in flags:
         await any_store.add_flag(flag)
     assert ids(await any_store.list_flags(post.id)) == ids(
-        sorted(flags, key=lambda f: (f.created_at, f.id)))
+        sorted(flags, key=lambda f: (f.created_at, f.id))
+    )
 
 
 @pytest.mark.gen_test
@@ -868,8 +1156,10 @@ async def test_open_flags_of_all_posts_are_listed_oldest_first_with_keyset_pagin
     for post in (first, second):
         await any_store.add_post(post)
     times = at_minutes(4, 0, 2, 2, 1, 3)  # two in the same millisecond: ordered by id
-    flags = [make_flag(post.id, new_id(), at) for post, at in
-             zip((first, second, first, second, first, second), times)]
+    flags = [
+        make_flag(post.id, new_id(), at)
+        for post, at in zip((first, second, first, second, first, second), times)
+    ]
     flags.append(make_flag(first.id, new_id(), T0, open=False))  # closed: never listed
     for flag in flags:
         await any_store.add_flag(flag)
@@ -895,7 +1185,9 @@ async def test_close_flags_closes_the_open_flags_of_one_post(any_store):
         await any_store.add_flag(flag)
     assert await any_store.close_flags(post.id) == 2
     assert await any_store.list_flags(post.id) == [
-        closed_before, *(dataclasses.replace(flag, open=False) for flag in open_ones)]
+        closed_before,
+        *(dataclasses.replace(flag, open=False) for flag in open_ones),
+    ]
     assert await any_store.list_open_flags(None, 10) == [elsewhere]
     assert await any_store.close_flags(post.id) == 0  # nothing open any more
     assert await any_store.close_flags(new_id()) == 0
@@ -906,17 +1198,28 @@ async def test_close_flags_closes_the_open_flags_of_one_post(any_store):
 
 
 def make_audit(actor_id, target, at=T0, action="hide") -> AuditEntry:
-    return AuditEntry(id=new_id(), at=at, actor_id=actor_id, action=action, target=target,
-                      reason="违规", detail='{"status": "hidden"}')
+    return AuditEntry(
+        id=new_id(),
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        target=target,
+        reason="违规",
+        detail='{"status": "hidden"}',
+    )
 
 
 @pytest.mark.gen_test
 async def test_audit_is_newest_first_filtered_and_paged(any_store):
     mod, admin = new_id(), new_id()
-    entries = [make_audit(actor, target, at) for actor, target, at in zip(
-        (mod, admin, mod, mod, admin, mod),
-        ("post:1", "user:bob", "user:bob", "post:1", "post:1", "post:2"),
-        at_minutes(0, 1, 2, 3, 3, 4))]  # two in the same millisecond: ordered by id
+    entries = [
+        make_audit(actor, target, at)
+        for actor, target, at in zip(
+            (mod, admin, mod, mod, admin, mod),
+            ("post:1", "user:bob", "user:bob", "post:1", "post:1", "post:2"),
+            at_minutes(0, 1, 2, 3, 3, 4),
+        )
+    ]  # two in the same millisecond: ordered by id
     for entry in entries:
         await any_store.add_audit(entry)
 
@@ -924,19 +1227,25 @@ async def test_audit_is_newest_first_filtered_and_paged(any_store):
         return sorted(chosen, key=lambda e: (e.at, e.id), reverse=True)
 
     async def audit(actor_id=None, target=None, after=None, limit=10):
-        return await any_store.list_audit(actor_id=actor_id, target=target, after=after,
-                                          limit=limit)
+        return await any_store.list_audit(
+            actor_id=actor_id, target=target, after=after, limit=limit
+        )
+
     page = await audit(limit=4)
     rest = await audit(after=(page[-1].at, page[-1].id), limit=4)
     assert page + rest == newest_first(entries)
     assert await audit(actor_id=mod) == newest_first([e for e in entries if e.actor_id == mod])
     assert await audit(target="post:1") == newest_first(
-        [e for e in entries if e.target == "post:1"])
+        [e for e in entries if e.target == "post:1"]
+    )
     assert await audit(actor_id=mod, target="post:1") == newest_first(
-        [e for e in entries if e.actor_id == mod and e.target == "post:1"])
+        [e for e in entries if e.actor_id == mod and e.target == "post:1"]
+    )
     first_of_mod = await audit(actor_id=mod, limit=1)
-    assert await audit(actor_id=mod, after=(first_of_mod[0].at, first_of_mod[0].id)) == (
-        newest_first([e for e in entries if e.actor_id == mod])[1:])
+    assert (
+        await audit(actor_id=mod, after=(first_of_mod[0].at, first_of_mod[0].id))
+        == (newest_first([e for e in entries if e.actor_id == mod])[1:])
+    )
     assert await audit(actor_id=new_id()) == []
     assert await audit(target="department:tax") == []
     assert await audit(limit=0) == []
@@ -944,11 +1253,16 @@ async def test_audit_is_newest_first_filtered_and_paged(any_store):
 
 # attachments ---------------------------------------------------------------------------------
 def make_attachment(post_id, data: bytes, at=T0, **extra) -> Attachment:
-    return Attachment(id=extra.pop("id", new_id()), post_id=post_id,
-                      filename=extra.pop("filename", "现场照片.jpg"),
-                      content_type=extra.pop("content_type", "image/jpeg"), size=len(data),
-                      sha256=hashlib.sha256(data).hexdigest(),
-                      uploader_id=extra.pop("uploader_id", None), created_at=at)
+    return Attachment(
+        id=extra.pop("id", new_id()),
+        post_id=post_id,
+        filename=extra.pop("filename", "现场照片.jpg"),
+        content_type=extra.pop("content_type", "image/jpeg"),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploader_id=extra.pop("uploader_id", None),
+        created_at=at,
+    )
 
 
 @pytest.mark.gen_test
@@ -958,11 +1272,14 @@ async def test_attachments_keep_their_bytes_and_are_listed_oldest_first(any_stor
         await any_store.add_post(p)
     every_byte = bytes(range(256)) * 4
     large = bytes(range(251)) * 3000  # several GridFS chunks (255 KiB each)
-    files = [(make_attachment(post.id, data, at, uploader_id=uploader, filename=name), data)
-             for data, at, uploader, name in (
-                 (every_byte, T0 + dt.timedelta(minutes=2), new_id(), "证据.pdf"),
-                 (large, T0, None, "../../static/x.js"),
-                 (b"", T0 + dt.timedelta(minutes=2), new_id(), "空.txt"))]  # a tie: by id
+    files = [
+        (make_attachment(post.id, data, at, uploader_id=uploader, filename=name), data)
+        for data, at, uploader, name in (
+            (every_byte, T0 + dt.timedelta(minutes=2), new_id(), "证据.pdf"),
+            (large, T0, None, "../../static/x.js"),
+            (b"", T0 + dt.timedelta(minutes=2), new_id(), "空.txt"),
+        )
+    ]  # a tie: by id
     elsewhere = (make_attachment(other.id, b"other", T0), b"other")
     for attachment, data in [*files, elsewhere]:
         await any_store.add_attachment(attachment, data)
@@ -983,8 +1300,7 @@ async def test_add_attachment_refuses_a_taken_id_and_keeps_the_first_bytes(any_s
     first = make_attachment(post.id, b"first")
     await any_store.add_attachment(first, b"first")
     with pytest.raises(Conflict):
-        await any_store.add_attachment(make_attachment(post.id, b"second", id=first.id),
-                                       b"second")
+        await any_store.add_attachment(make_attachment(post.id, b"second", id=first.id), b"second")
     assert await any_store.get_attachment(first.id) == (first, b"first")
     assert await any_store.list_attachments(post.id) == [first]
 
@@ -1012,14 +1328,17 @@ async def test_add_attachments_keeps_all_or_none_within_the_cap(any_store):
     for attachment, _ in over:
         assert await any_store.get_attachment(attachment.id) is None
     # A taken id among them stores none of them either, and the places stay free.
-    taken = [(make_attachment(post.id, b"new"), b"new"),
-             (make_attachment(post.id, b"dup", id=three[0][0].id), b"dup")]
+    taken = [
+        (make_attachment(post.id, b"new"), b"new"),
+        (make_attachment(post.id, b"dup", id=three[0][0].id), b"dup"),
+    ]
     with pytest.raises(Conflict):
         await any_store.add_attachments(post.id, taken, 5)
     assert await any_store.get_attachment(taken[0][0].id) is None
     await any_store.add_attachments(post.id, over[:2], 5)
     assert ids(await any_store.list_attachments(post.id)) == sorted(
-        ids(a for a, _ in three + over[:2]), key=lambda i: (T0, i))
+        ids(a for a, _ in three + over[:2]), key=lambda i: (T0, i)
+    )
     with pytest.raises(NotFound):
         await any_store.add_attachments(new_id(), over[2:], 5)
 
@@ -1033,10 +1352,15 @@ async def test_add_attachments_racing_never_pass_the_cap(any_store):
     other = stores.another(any_store)
     await other.open()
     try:
-        answers = await asyncio.gather(*(
-            (any_store if n % 2 else other).add_attachments(
-                post.id, [(make_attachment(post.id, b"x"), b"x") for _ in range(2)], 5)
-            for n in range(3)), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(
+                (any_store if n % 2 else other).add_attachments(
+                    post.id, [(make_attachment(post.id, b"x"), b"x") for _ in range(2)], 5
+                )
+                for n in range(3)
+            ),
+            return_exceptions=True,
+        )
     finally:
         await other.close()
     refused = [answer for answer in answers if isinstance(answer, Exception)]
@@ -1048,8 +1372,15 @@ async def test_add_attachments_racing_never_pass_the_cap(any_store):
 @pytest.mark.gen_test
 async def test_settings_are_stored_replaced_and_absent_as_none(any_store):
     assert await any_store.get_setting("calendar") is None
-    calendar = {"holidays": ["2026-10-01", "2026-10-02"], "workdays": [], "note": "国庆 <b>",
-                "version": 3, "ratio": 0.5, "strict": True, "nested": {"a": [1, None]}}
+    calendar = {
+        "holidays": ["2026-10-01", "2026-10-02"],
+        "workdays": [],
+        "note": "国庆 <b>",
+        "version": 3,
+        "ratio": 0.5,
+        "strict": True,
+        "nested": {"a": [1, None]},
+    }
     await any_store.put_setting("calendar", calendar)
     await any_store.put_setting("words", ["词一", "词二"])
     assert await any_store.get_setting("calendar") == calendar
@@ -1064,9 +1395,15 @@ async def test_settings_are_stored_replaced_and_absent_as_none(any_store):
 
 # notifications and mail ----------------------------------------------------------------------
 def make_notification(user_id, at=T0, **extra) -> Notification:
-    return Notification(id=new_id(), user_id=user_id, kind=extra.pop("kind", "answer"),
-                        post_id=extra.pop("post_id", None), text=extra.pop("text", "您的咨询有了答复"),
-                        created_at=at, **extra)
+    return Notification(
+        id=new_id(),
+        user_id=user_id,
+        kind=extra.pop("kind", "answer"),
+        post_id=extra.pop("post_id", None),
+        text=extra.pop("text", "您的咨询有了答复"),
+        created_at=at,
+        **extra,
+    )
 
 
 def by_newest(records):
@@ -1078,8 +1415,14 @@ async def test_notifications_are_listed_newest_first_per_user_with_keyset_paging
     alice, bob = new_id(), new_id()
     mine = [make_notification(alice, at, post_id=new_id()) for at in at_minutes(3, 0, 4, 1, 2)]
     mine[1].read = True
-    mine.append(make_notification(alice, mine[0].created_at, kind="overdue",  # a tie: by id
-                                  text="案件已超期 <b>"))
+    mine.append(
+        make_notification(
+            alice,
+            mine[0].created_at,
+            kind="overdue",  # a tie: by id
+            text="案件已超期 <b>",
+        )
+    )
     theirs = [make_notification(bob, at, kind="routed") for at in at_minutes(5, 0)]
     await any_store.add_notifications([*mine[:3], *theirs, *mine[3:]])  # several users at once
     await any_store.add_notifications([])
@@ -1101,9 +1444,13 @@ async def test_notifications_are_listed_newest_first_per_user_with_keyset_paging
 async def test_all_unread_notifications_are_counted_together(any_store):
     alice, bob = new_id(), new_id()
     assert await any_store.count_all_unread() == 0
-    await any_store.add_notifications([
-        *(make_notification(alice, at) for at in at_minutes(0, 1, 2)),
-        make_notification(alice, T0, read=True), make_notification(bob, T0)])
+    await any_store.add_notifications(
+        [
+            *(make_notification(alice, at) for at in at_minutes(0, 1, 2)),
+            make_notification(alice, T0, read=True),
+            make_notification(bob, T0),
+        ]
+    )
     assert await any_store.count_all_unread() == 4
     await any_store.mark_read(alice, None)
     assert await any_store.count_all_unread() == 1
@@ -1118,8 +1465,13 @@ async def test_mark_read_changes_only_the_users_own_unread_notifications(any_sto
     await any_store.add_notifications([*hers, already, *his])
 
     # Already read, another user's, unknown, malformed and repeated ids change nothing.
-    assert await any_store.mark_read(alice, [hers[0].id, hers[1].id, already.id, his[0].id,
-                                             new_id(), "not-an-id", hers[0].id]) == 2
+    assert (
+        await any_store.mark_read(
+            alice,
+            [hers[0].id, hers[1].id, already.id, his[0].id, new_id(), "not-an-id", hers[0].id],
+        )
+        == 2
+    )
     assert await any_store.count_unread(alice) == 2
     assert await any_store.count_unread(bob) == 2
     assert await any_store.mark_read(alice, [hers[0].id]) == 0
@@ -1137,9 +1489,15 @@ async def test_mark_read_changes_only_the_users_own_unread_notifications(any_sto
 
 
 def make_mail(due, **extra) -> Mail:
-    return Mail(id=new_id(), to=extra.pop("to", "citizen@example.org"),
-                subject=extra.pop("subject", "您的信件有了答复"), body="请登录查看 <a>", created_at=T0,
-                next_attempt_at=due, **extra)
+    return Mail(
+        id=new_id(),
+        to=extra.pop("to", "citizen@example.org"),
+        subject=extra.pop("subject", "您的信件有了答复"),
+        body="请登录查看 <a>",
+        created_at=T0,
+        next_attempt_at=due,
+        **extra,
+    )
 
 
 def oldest_due_first(mails):
@@ -1151,8 +1509,10 @@ async def test_due_mail_is_claimed_oldest_first_up_to_the_limit(any_store):
     due = [make_mail(at) for at in at_minutes(3, 1, 2)]
     due.append(make_mail(due[1].next_attempt_at, attempts=2, last_error="421 稍后再试"))  # a tie
     later = make_mail(T0 + dt.timedelta(hours=1))
-    done = [make_mail(None, sent_at=T0, attempts=1),                      # sent
-            make_mail(None, attempts=5, last_error="550 no such user")]  # given up
+    done = [
+        make_mail(None, sent_at=T0, attempts=1),  # sent
+        make_mail(None, attempts=5, last_error="550 no such user"),
+    ]  # given up
     for mail in [*due, later, *done]:
         await any_store.enqueue_mail(mail)
     assert await any_store.count_mail_waiting() == 5
@@ -1171,10 +1531,15 @@ async def test_due_mail_is_claimed_oldest_first_up_to_the_limit(any_store):
     # Once the lease has ended (a sender that died), they are due again, at the lease's time.
     again = await any_store.claim_mail(lease, lease + dt.timedelta(minutes=5), 10)
     assert again == oldest_due_first(
-        dataclasses.replace(mail, next_attempt_at=lease) for mail in due)
+        dataclasses.replace(mail, next_attempt_at=lease) for mail in due
+    )
     assert await any_store.claim_mail(later.next_attempt_at, later.next_attempt_at, 10) == [
-        *oldest_due_first(dataclasses.replace(mail, next_attempt_at=lease + dt.timedelta(
-            minutes=5)) for mail in due), later]
+        *oldest_due_first(
+            dataclasses.replace(mail, next_attempt_at=lease + dt.timedelta(minutes=5))
+            for mail in due
+        ),
+        later,
+    ]
 
 
 @pytest.mark.gen_test
@@ -1184,7 +1549,8 @@ async def test_concurrent_claimers_take_disjoint_mails(any_store):
         await any_store.enqueue_mail(mail)
     at = T0 + dt.timedelta(hours=1)
     batches = await asyncio.gather(
-        *(any_store.claim_mail(at, at + dt.timedelta(minutes=5), 5) for _ in range(4)))
+        *(any_store.claim_mail(at, at + dt.timedelta(minutes=5), 5) for _ in range(4))
+    )
     claimed = [mail.id for batch in batches for mail in batch]
     assert sorted(claimed) == sorted(ids(mails))  # every mail once, none twice
     for batch in batches:  # how the 12 split among the claimers depends on the interleaving
@@ -1201,25 +1567,32 @@ async def test_finish_mail_records_sent_retry_and_give_up(any_store):
     lease = at + dt.timedelta(minutes=5)
     assert ids(await any_store.claim_mail(at, lease, 10)) == ids([sent, retried, dropped])
 
-    await any_store.finish_mail(sent.id, sent_at=at, next_attempt_at=None, attempts=1, error=None,
-                                body="（已发送）")
+    await any_store.finish_mail(
+        sent.id, sent_at=at, next_attempt_at=None, attempts=1, error=None, body="（已发送）"
+    )
     retry_at = T0 + dt.timedelta(minutes=30)
-    await any_store.finish_mail(retried.id, sent_at=None, next_attempt_at=retry_at, attempts=1,
-                                error="421 稍后再试")
-    await any_store.finish_mail(dropped.id, sent_at=None, next_attempt_at=None, attempts=5,
-                                error="550 no such user")
+    await any_store.finish_mail(
+        retried.id, sent_at=None, next_attempt_at=retry_at, attempts=1, error="421 稍后再试"
+    )
+    await any_store.finish_mail(
+        dropped.id, sent_at=None, next_attempt_at=None, attempts=5, error="550 no such user"
+    )
     assert await any_store.count_mail_waiting() == 1
     # The retry is due at its new time and not before, with what the last attempt left.
     assert await any_store.claim_mail(retry_at - dt.timedelta(milliseconds=1), lease, 10) == []
     far = T0 + dt.timedelta(days=365)
-    assert await any_store.claim_mail(retry_at, far, 10) == [dataclasses.replace(
-        retried, next_attempt_at=retry_at, attempts=1, last_error="421 稍后再试")]
+    assert await any_store.claim_mail(retry_at, far, 10) == [
+        dataclasses.replace(
+            retried, next_attempt_at=retry_at, attempts=1, last_error="421 稍后再试"
+        )
+    ]
     assert ids(await any_store.claim_mail(far, far, 10)) == [retried.id]  # never the others
     kept = {m["id"]: m async for kind, m in any_store.export_records() if kind == "mail"}
     assert kept[sent.id]["body"] == "（已发送）" and kept[retried.id]["body"] == retried.body
 
-    await any_store.finish_mail(retried.id, sent_at=far, next_attempt_at=None, attempts=2,
-                                error=None)
+    await any_store.finish_mail(
+        retried.id, sent_at=far, next_attempt_at=None, attempts=2, error=None
+    )
     assert await any_store.count_mail_waiting() == 0
     assert await any_store.claim_mail(far, far, 10) == []
 
@@ -1295,9 +1668,12 @@ async def test_reserve_hit_racing_lets_exactly_the_limit_through(any_store, tmp_
     other = stores.another(any_store)
     await other.open()
     try:
-        answers = await asyncio.gather(*(
-            (any_store if n % 2 else other).reserve_hit("login:dave", T0, T0 - WINDOW, 5)
-            for n in range(40)))
+        answers = await asyncio.gather(
+            *(
+                (any_store if n % 2 else other).reserve_hit("login:dave", T0, T0 - WINDOW, 5)
+                for n in range(40)
+            )
+        )
     finally:
         await other.close()
     assert sum(answer is not None for answer in answers) == 5
@@ -1330,8 +1706,14 @@ async def test_update_post_can_expect_a_field_to_be_unset(any_store):
     await any_store.add_post(post)
     expect = {"status": Status.ROUTED, "overdue_since": None}
     results = await asyncio.gather(
-        *(any_store.update_post(post.id, {"overdue_since": T0}, event=event_for(post.id, "overdue"),
-                                expect=expect) for _ in range(3)), return_exceptions=True)
+        *(
+            any_store.update_post(
+                post.id, {"overdue_since": T0}, event=event_for(post.id, "overdue"), expect=expect
+            )
+            for _ in range(3)
+        ),
+        return_exceptions=True,
+    )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Conflict", "Post"]
     assert [e.action for e in await any_store.list_events(post.id)] == ["overdue"]
     with pytest.raises(ValueError):
@@ -1352,7 +1734,9 @@ async def indexed(store, terms, **extra) -> Post:
 
 @pytest.mark.gen_test
 async def test_search_finds_posts_having_any_of_the_terms(any_store):
-    labour = await indexed(any_store, ["劳动", "合同", "劳动合同", "纠纷"], title="劳动合同纠纷怎么处理")
+    labour = await indexed(
+        any_store, ["劳动", "合同", "劳动合同", "纠纷"], title="劳动合同纠纷怎么处理"
+    )
     wages = await indexed(any_store, ["工资", "拖欠", "合同"], at=T0 + dt.timedelta(minutes=1))
     await indexed(any_store, ["道路", "维修"])
     await any_store.add_post(make_post())  # never indexed
@@ -1398,22 +1782,29 @@ async def test_search_keeps_posts_matching_any_one_of_the_filters(any_store):
     await any_store.add_user(author)
     forum_post = await indexed(any_store, terms, board="forum")
     await indexed(any_store, terms, board="forum", status=Status.HIDDEN)
-    public_letter = await indexed(any_store, terms, board="mayor", status=Status.ACCEPTED,
-                                  public=True)
-    private_letter = await indexed(any_store, terms, board="mayor", status=Status.ACCEPTED,
-                                   public=False, author_id=author.id)
+    public_letter = await indexed(
+        any_store, terms, board="mayor", status=Status.ACCEPTED, public=True
+    )
+    private_letter = await indexed(
+        any_store, terms, board="mayor", status=Status.ACCEPTED, public=False, author_id=author.id
+    )
     await indexed(any_store, terms, board="mayor", status=Status.SUBMITTED, public=True)
     await indexed(any_store, terms, board="report", status=Status.ACCEPTED, public=True)
 
-    public = [PostFilter(board="forum", statuses=(Status.PUBLISHED,)),
-              PostFilter(board="mayor", statuses=(Status.ACCEPTED,), public=True)]
+    public = [
+        PostFilter(board="forum", statuses=(Status.PUBLISHED,)),
+        PostFilter(board="mayor", statuses=(Status.ACCEPTED,), public=True),
+    ]
     assert set(await found(any_store, terms, public)) == {forum_post.id, public_letter.id}
     for offset in range(6):  # on no page either
         assert private_letter.id not in await found(any_store, ["噪音"], public, offset, 1)
     # The author's own filter is one more way in, for the author only.
     own = [*public, PostFilter(author_id=author.id)]
-    assert set(await found(any_store, terms, own)) == {forum_post.id, public_letter.id,
-                                                        private_letter.id}
+    assert set(await found(any_store, terms, own)) == {
+        forum_post.id,
+        public_letter.id,
+        private_letter.id,
+    }
     assert await found(any_store, terms, [PostFilter(board="forum", statuses=())]) == []
 
 
@@ -1426,8 +1817,12 @@ async def test_index_post_replaces_the_terms_and_an_empty_list_removes_the_post(
     assert await found(any_store, ["共同"]) == [post.id]  # once, not once per indexing
 
     # Changes to the post keep its terms.
-    await any_store.update_post(post.id, {"title": "改过的标题", "status": Status.HIDDEN},
-                                revision=None, event=event_for(post.id, "edit"))
+    await any_store.update_post(
+        post.id,
+        {"title": "改过的标题", "status": Status.HIDDEN},
+        revision=None,
+        event=event_for(post.id, "edit"),
+    )
     await any_store.add_reply(make_reply(post.id), {"updated_at": T0})
     reply = make_reply(post.id)
     await any_store.add_reply(reply, {})
@@ -1461,9 +1856,33 @@ async def test_search_pages_by_offset_and_limit(any_store):
 
 @pytest.mark.gen_test
 async def test_search_terms_are_words_never_syntax(any_store):
-    odd = ['"NEAR(*', "NEAR", "AND", "OR", "NOT", "-", "a-b", "$ne", '{"$ne":null}', "*", "(x)",
-           "'; DROP", "%00", "col:val", "^x", '"', '""', "+", "\\", "a b", "\x00", "\ue000",
-           "$where", "$$this", "劳动*"]
+    odd = [
+        '"NEAR(*',
+        "NEAR",
+        "AND",
+        "OR",
+        "NOT",
+        "-",
+        "a-b",
+        "$ne",
+        '{"$ne":null}',
+        "*",
+        "(x)",
+        "'; DROP",
+        "%00",
+        "col:val",
+        "^x",
+        '"',
+        '""',
+        "+",
+        "\\",
+        "a b",
+        "\x00",
+        "\ue000",
+        "$where",
+        "$$this",
+        "劳动*",
+    ]
     special = await indexed(any_store, odd)
     plain = await indexed(any_store, ["near", "and", "ne", "x", "drop", "00", "劳动", "val", "a"])
     for term in odd:
@@ -1487,22 +1906,32 @@ async def test_search_without_terms_or_filters_finds_nothing(any_store):
 
 @pytest.mark.gen_test
 async def test_list_users_by_role_and_department(any_store):
-    people = [make_user("zed", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
-              make_user("amy", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
-              make_user("bob", roles=[Role.CITIZEN, Role.STAFF], department="police"),
-              make_user("cat", roles=[Role.CITIZEN, Role.MODERATOR]),
-              make_user("dan", roles=[Role.CITIZEN, Role.STAFF], department="tax", disabled=True),
-              make_user("eve", roles=[Role.CITIZEN], department="tax")]
+    people = [
+        make_user("zed", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
+        make_user("amy", roles=[Role.CITIZEN, Role.STAFF], department="tax"),
+        make_user("bob", roles=[Role.CITIZEN, Role.STAFF], department="police"),
+        make_user("cat", roles=[Role.CITIZEN, Role.MODERATOR]),
+        make_user("dan", roles=[Role.CITIZEN, Role.STAFF], department="tax", disabled=True),
+        make_user("eve", roles=[Role.CITIZEN], department="tax"),
+    ]
     for user in people:
         await any_store.add_user(user)
+
     def names(users):
         return [u.username for u in users]
+
     assert names(await any_store.list_users(role=Role.STAFF, department="tax", limit=10)) == [
-        "amy", "zed"]
+        "amy",
+        "zed",
+    ]
     assert names(await any_store.list_users(role=Role.MODERATOR, department=None, limit=10)) == [
-        "cat"]
+        "cat"
+    ]
     assert names(await any_store.list_users(role=None, department="tax", limit=10)) == [
-        "amy", "eve", "zed"]
+        "amy",
+        "eve",
+        "zed",
+    ]
     assert len(await any_store.list_users(role=None, department=None, limit=3)) == 3
     assert await any_store.list_users(role=Role.ADMIN, department=None, limit=10) == []
 
@@ -1528,13 +1957,22 @@ async def test_search_scores_are_the_terms_matched_then_how_often_alike_in_both_
     once = await indexed(any_store, ["合同"], at=T0 + dt.timedelta(days=1))  # newest, yet last
     hits = await any_store.search_posts(query, [PostFilter()], 0, 10)
     assert ids(hit.post for hit in hits) == [titled.id, both.id, often.id, once.id]
-    assert [hit.score for hit in hits] == pytest.approx([2 + 4 / 5, 2 + 2 / 3, 1 + 4 / 5, 1 + 1 / 2])
+    assert [hit.score for hit in hits] == pytest.approx(
+        [2 + 4 / 5, 2 + 2 / 3, 1 + 4 / 5, 1 + 1 / 2]
+    )
 
 
 @pytest.mark.gen_test
 async def test_search_pages_through_hits_most_of_which_the_filters_leave_out(any_store):
-    posts = [await indexed(any_store, ["街道"] * (1 + n % 3), at=T0 + dt.timedelta(minutes=n),
-                           board="agri" if n % 4 == 0 else "forum") for n in range(40)]
+    posts = [
+        await indexed(
+            any_store,
+            ["街道"] * (1 + n % 3),
+            at=T0 + dt.timedelta(minutes=n),
+            board="agri" if n % 4 == 0 else "forum",
+        )
+        for n in range(40)
+    ]
     kept = [post for post in posts if post.board == "agri"]
     # More repeats first, then newer.
     weight = {post.id: 1 + n % 3 for n, post in enumerate(posts)}
@@ -1564,7 +2002,9 @@ async def test_an_idempotency_key_is_new_again_after_a_day_or_when_released(any_
     assert await any_store.claim_idempotency("user:a", "k", "h", T0) is None
     await any_store.finish_idempotency("user:a", "k", 201, "application/json", "{}")
     assert await any_store.claim_idempotency("user:a", "k", "h", T0 + dt.timedelta(hours=23))
-    assert await any_store.claim_idempotency("user:a", "k", "h2", T0 + dt.timedelta(hours=25)) is None
+    assert (
+        await any_store.claim_idempotency("user:a", "k", "h2", T0 + dt.timedelta(hours=25)) is None
+    )
     fresh = await any_store.claim_idempotency("user:a", "k", "h", T0 + dt.timedelta(hours=26))
     assert fresh.body_hash == "h2" and fresh.status is None
     await any_store.release_idempotency("user:a", "k")
@@ -1574,8 +2014,9 @@ async def test_an_idempotency_key_is_new_again_after_a_day_or_when_released(any_
 
 @pytest.mark.gen_test
 async def test_concurrent_claims_of_one_key_leave_exactly_one_winner(any_store):
-    results = await asyncio.gather(*(any_store.claim_idempotency("user:a", "race", f"h{n}", T0)
-                                     for n in range(8)))
+    results = await asyncio.gather(
+        *(any_store.claim_idempotency("user:a", "race", f"h{n}", T0) for n in range(8))
+    )
     assert sum(result is None for result in results) == 1
     winner = {result.body_hash for result in results if result is not None}
     assert len(winner) == 1
@@ -1619,7 +2060,9 @@ async def test_a_follow_inside_a_unit_that_finds_one_keeps_the_unit(any_store):
     post = make_post()
     async with any_store.transaction():
         assert await any_store.add_subscription(make_subscription(alice, "board:forum")) == (
-            first, False)
+            first,
+            False,
+        )
         await any_store.add_post(post)  # the unit goes on and commits
     assert await any_store.get_post(post.id) is not None
 
@@ -1627,7 +2070,10 @@ async def test_a_follow_inside_a_unit_that_finds_one_keeps_the_unit(any_store):
 @pytest.mark.gen_test
 async def test_subscriptions_are_listed_newest_first_per_user_with_keyset_paging(any_store):
     alice, bob = new_id(), new_id()
-    mine = [make_subscription(alice, f"board:b{n}", at) for n, at in enumerate(at_minutes(0, 1, 1, 2, 3))]
+    mine = [
+        make_subscription(alice, f"board:b{n}", at)
+        for n, at in enumerate(at_minutes(0, 1, 1, 2, 3))
+    ]
     for subscription in [*mine, make_subscription(bob, "board:b0")]:
         await any_store.add_subscription(subscription)
     newest = sorted(mine, key=lambda s: (s.created_at, s.id), reverse=True)
@@ -1673,16 +2119,27 @@ async def test_delete_subscription_removes_only_the_users_own(any_store):
 
 # reply templates and the knowledge base ------------------------------------------------------
 def make_template(department="housing", at=T0, **extra) -> ReplyTemplate:
-    return ReplyTemplate(id=extra.pop("id", new_id()), department=department,
-                         title=extra.pop("title", "已安排维修"), body="您好，已安排维修。",
-                         author_id=extra.pop("author_id", new_id()), created_at=at)
+    return ReplyTemplate(
+        id=extra.pop("id", new_id()),
+        department=department,
+        title=extra.pop("title", "已安排维修"),
+        body="您好，已安排维修。",
+        author_id=extra.pop("author_id", new_id()),
+        created_at=at,
+    )
 
 
 def make_faq(board="lawyer", at=T0, **extra) -> FaqEntry:
-    return FaqEntry(id=extra.pop("id", new_id()), board=board,
-                    post_id=extra.pop("post_id", new_id()),
-                    question=extra.pop("question", "不签劳动合同怎么办"), answer="可主张二倍工资。",
-                    answer_html="<p>可主张二倍工资。</p>", author_id=new_id(), created_at=at)
+    return FaqEntry(
+        id=extra.pop("id", new_id()),
+        board=board,
+        post_id=extra.pop("post_id", new_id()),
+        question=extra.pop("question", "不签劳动合同怎么办"),
+        answer="可主张二倍工资。",
+        answer_html="<p>可主张二倍工资。</p>",
+        author_id=new_id(),
+        created_at=at,
+    )
 
 
 @pytest.mark.gen_test
@@ -1694,7 +2151,9 @@ async def test_templates_are_kept_per_department_newest_first_and_deleted(any_st
     for template in (older, newer, tied, other):
         await any_store.add_template(template)
     assert await any_store.list_templates("housing") == [
-        *sorted([newer, tied], key=lambda t: t.id, reverse=True), older]
+        *sorted([newer, tied], key=lambda t: t.id, reverse=True),
+        older,
+    ]
     assert await any_store.list_templates("police") == [other]
     assert await any_store.get_template(older.id) == older
     assert await any_store.get_template(new_id()) is None
@@ -1705,7 +2164,8 @@ async def test_templates_are_kept_per_department_newest_first_and_deleted(any_st
     assert await any_store.delete_template(older.id) is False
     assert await any_store.delete_template("not-an-id") is False
     assert ids(await any_store.list_templates("housing")) == ids(
-        sorted([newer, tied], key=lambda t: t.id, reverse=True))
+        sorted([newer, tied], key=lambda t: t.id, reverse=True)
+    )
 
 
 @pytest.mark.gen_test
@@ -1750,15 +2210,31 @@ async def test_template_and_faq_writes_move_the_content_version(any_store):
 async def every_kind(store) -> dict[str, list]:
     """One or more records of every kind a backup holds, plus a login and a rate-limit hit (which
     it does not); returns the records made, by kind, each kind in record_key order."""
-    author, admin = make_user("author", roles=[Role.CITIZEN], specialties=["劳动"]), make_user(
-        "root", roles=[Role.CITIZEN, Role.ADMIN], email="root@example.cn", email_confirmed=True)
-    post = make_post(board="mayor", author_id=author.id, status=Status.ROUTED, department="tax",
-                     due_at=T0 + dt.timedelta(days=15), tracking_hash="f" * 64, public=True)
+    author, admin = (
+        make_user("author", roles=[Role.CITIZEN], specialties=["劳动"]),
+        make_user(
+            "root", roles=[Role.CITIZEN, Role.ADMIN], email="root@example.cn", email_confirmed=True
+        ),
+    )
+    post = make_post(
+        board="mayor",
+        author_id=author.id,
+        status=Status.ROUTED,
+        department="tax",
+        due_at=T0 + dt.timedelta(days=15),
+        tracking_hash="f" * 64,
+        public=True,
+    )
     reply = make_reply(post.id, author_id=admin.id, kind=ReplyKind.OFFICIAL, board="mayor")
     revision = Revision(new_id(), post.id, "旧标题", "旧正文", author.id, T0)
     flag = Flag(new_id(), post.id, admin.id, "广告", T0)
-    attachment = make_attachment(post.id, b"%PDF-1.4 evidence", filename="证据.pdf",
-                                 content_type="application/pdf", uploader_id=author.id)
+    attachment = make_attachment(
+        post.id,
+        b"%PDF-1.4 evidence",
+        filename="证据.pdf",
+        content_type="application/pdf",
+        uploader_id=author.id,
+    )
     audit = AuditEntry(new_id(), T0, admin.id, "route", f"post:{post.id}", "转办", "tax")
     notification = Notification(new_id(), author.id, "official", post.id, "已答复", T0)
     mail = Mail(new_id(), "root@example.cn", "主题", "正文", T0, next_attempt_at=T0)
@@ -1781,25 +2257,43 @@ async def every_kind(store) -> dict[str, list]:
     await store.put_setting("calendar", {"holidays": ["2026-10-01"], "workdays": []})
     await store.put_setting("sensitive_words", ["赌博"])
     await store.index_post(post.id, ["路灯", "路灯", "维修"])
-    await store.add_session(Session("token-hash", author.id, "cookie", T0, T0 + dt.timedelta(days=1)))
+    await store.add_session(
+        Session("token-hash", author.id, "cookie", T0, T0 + dt.timedelta(days=1))
+    )
     await store.reserve_hit("login:author", T0, T0, 1)
     template = make_template("tax", author_id=admin.id)
     entry = make_faq("mayor", post_id=post.id)
     await store.add_template(template)
     await store.add_faq(entry)
-    made = {"departments": [Department("tax", "税务局")],
-            "boards": [BoardSettings("mayor", "市长书记信箱", categories=["城建"])],
-            "users": [author, admin], "api_keys": [api_key],
-            "posts": [await store.get_post(post.id)], "replies": await store.list_replies(post.id),
-            "revisions": [revision], "events": await store.list_events(post.id), "flags": [flag],
-            "attachments": [attachment], "audit": [audit], "notifications": [notification],
-            "mail": [mail], "settings": [
-                {"key": "calendar", "value": {"holidays": ["2026-10-01"], "workdays": []}},
-                {"key": "sensitive_words", "value": ["赌博"]}],
-            "subscriptions": [subscription], "templates": [template], "faq": [entry]}
-    return {kind: sorted((r if isinstance(r, dict) else to_plain(r) for r in records),
-                         key=lambda r, kind=kind: r[record_key(kind)])
-            for kind, records in made.items()}
+    made = {
+        "departments": [Department("tax", "税务局")],
+        "boards": [BoardSettings("mayor", "市长书记信箱", categories=["城建"])],
+        "users": [author, admin],
+        "api_keys": [api_key],
+        "posts": [await store.get_post(post.id)],
+        "replies": await store.list_replies(post.id),
+        "revisions": [revision],
+        "events": await store.list_events(post.id),
+        "flags": [flag],
+        "attachments": [attachment],
+        "audit": [audit],
+        "notifications": [notification],
+        "mail": [mail],
+        "settings": [
+            {"key": "calendar", "value": {"holidays": ["2026-10-01"], "workdays": []}},
+            {"key": "sensitive_words", "value": ["赌博"]},
+        ],
+        "subscriptions": [subscription],
+        "templates": [template],
+        "faq": [entry],
+    }
+    return {
+        kind: sorted(
+            (r if isinstance(r, dict) else to_plain(r) for r in records),
+            key=lambda r, kind=kind: r[record_key(kind)],
+        )
+        for kind, records in made.items()
+    }
 
 
 async def exported(store) -> dict[str, list[dict]]:
@@ -1827,8 +2321,10 @@ async def test_export_gives_every_record_of_every_kind_in_order_and_no_transient
 @pytest.mark.gen_test
 async def test_import_records_restores_an_export_as_it_was_ids_kept(any_store):
     made = await every_kind(any_store)
-    data = {attachment["id"]: (await any_store.get_attachment(attachment["id"]))[1]
-            for attachment in made["attachments"]}
+    data = {
+        attachment["id"]: (await any_store.get_attachment(attachment["id"]))[1]
+        for attachment in made["attachments"]
+    }
     await any_store.wipe()
     assert await exported(any_store) == {}
     for kind, records in made.items():
@@ -1837,15 +2333,24 @@ async def test_import_records_restores_an_export_as_it_was_ids_kept(any_store):
                 await any_store.add_attachment(Attachment(**record), data[record["id"]])
             continue
         # Datetimes as an archive holds them: ISO strings.
-        await any_store.import_records(kind, [
-            {name: value.isoformat() if isinstance(value, dt.datetime) else value
-             for name, value in record.items()} for record in records])
+        await any_store.import_records(
+            kind,
+            [
+                {
+                    name: value.isoformat() if isinstance(value, dt.datetime) else value
+                    for name, value in record.items()
+                }
+                for record in records
+            ],
+        )
     assert await exported(any_store) == made
     author = made["users"][0]
     assert (await any_store.get_user_by_name(author["username"].upper())).id == author["id"]
     assert await any_store.get_setting("sensitive_words") == ["赌博"]
     assert await any_store.get_attachment(made["attachments"][0]["id"]) == (
-        Attachment(**made["attachments"][0]), b"%PDF-1.4 evidence")
+        Attachment(**made["attachments"][0]),
+        b"%PDF-1.4 evidence",
+    )
 
 
 @pytest.mark.gen_test
@@ -1892,8 +2397,9 @@ async def test_wipe_removes_everything_and_keeps_the_schema(any_store):
     post = make_post()
     await any_store.add_post(post)
     await any_store.index_post(post.id, ["路灯"])
-    assert [hit.post.id for hit in await any_store.search_posts(["路灯"], [PostFilter()], 0, 5)] == [
-        post.id]
+    assert [
+        hit.post.id for hit in await any_store.search_posts(["路灯"], [PostFilter()], 0, 5)
+    ] == [post.id]
 
 
 @pytest.mark.gen_test
@@ -1924,17 +2430,22 @@ async def test_export_leaves_out_no_table_or_collection(any_store):
     await every_kind(any_store)
     if any_store.kind == "sqlite":
         import sqlite3
+
         conn = sqlite3.connect(any_store.path)
         try:
             from forum.store.sqlite import _record_tables
+
             found = set(_record_tables(conn))
         finally:
             conn.close()
         internal = {"search_docs", "search_marks"}  # the search index, rebuilt by a restore
     else:
         found = set(await any_store._db.list_collection_names())
-        found = {name.split(".")[0] if name.startswith("attachments.") else name
-                 for name in found if not name.startswith("system.")}
+        found = {
+            name.split(".")[0] if name.startswith("attachments.") else name
+            for name in found
+            if not name.startswith("system.")
+        }
         internal = {"meta"}  # the schema version
     assert found - internal == set(RECORD_KINDS) | set(TRANSIENT_KINDS)
 
@@ -1945,13 +2456,33 @@ async def test_add_posts_bulk_stores_each_post_whole_with_its_terms(any_store):
     author = make_user()
     await any_store.add_user(author)
     earlier = await indexed(any_store, ["公交", "线路"], at=T0 - dt.timedelta(days=1))
-    posts = [make_post(at=T0 + dt.timedelta(minutes=n), title=f"帖子{n}", author_id=author.id,
-                       category="交通出行", pinned=n == 0, reply_count=n)
-             for n in range(5)]
-    posts.append(make_post(board="mayor", status=Status.ROUTED, at=T0 + dt.timedelta(hours=1),
-                           public=True, contact="13812345678", department="housing",
-                           due_at=T0 + dt.timedelta(days=15), accepted_at=T0, routed_at=T0,
-                           rating="satisfied", reopened=True, tracking_hash="ab" * 32))
+    posts = [
+        make_post(
+            at=T0 + dt.timedelta(minutes=n),
+            title=f"帖子{n}",
+            author_id=author.id,
+            category="交通出行",
+            pinned=n == 0,
+            reply_count=n,
+        )
+        for n in range(5)
+    ]
+    posts.append(
+        make_post(
+            board="mayor",
+            status=Status.ROUTED,
+            at=T0 + dt.timedelta(hours=1),
+            public=True,
+            contact="13812345678",
+            department="housing",
+            due_at=T0 + dt.timedelta(days=15),
+            accepted_at=T0,
+            routed_at=T0,
+            rating="satisfied",
+            reopened=True,
+            tracking_hash="ab" * 32,
+        )
+    )
     terms = [["公交", "公交", "线路"], ["公交"], [], ["停车", ""], ["路灯"], ["公交", "转办"]]
     await any_store.add_posts_bulk(posts, terms)
     await any_store.add_posts_bulk([], [])
@@ -1959,7 +2490,8 @@ async def test_add_posts_bulk_stores_each_post_whole_with_its_terms(any_store):
     for post in posts:
         assert await any_store.get_post(post.id) == post
     assert ids(await any_store.list_posts(PostFilter(board="forum"), None, 10)) == ids(
-        sorted(posts[:5], key=lambda p: p.created_at, reverse=True)) + [earlier.id]
+        sorted(posts[:5], key=lambda p: p.created_at, reverse=True)
+    ) + [earlier.id]
     assert await any_store.get_post_by_tracking("ab" * 32) == posts[5]
     # Found alike with the posts indexed one by one, repeats weighing as index_post's do.
     assert await found(any_store, ["公交"]) == [posts[0].id, posts[5].id, posts[1].id, earlier.id]
@@ -1968,10 +2500,16 @@ async def test_add_posts_bulk_stores_each_post_whole_with_its_terms(any_store):
     # index_post replaces bulk-loaded terms like any others.
     await any_store.index_post(posts[4].id, ["新词"])
     assert await found(any_store, ["路灯"]) == [] and await found(any_store, ["新词"]) == [
-        posts[4].id]
+        posts[4].id
+    ]
     late = await indexed(any_store, ["公交"], at=T0 + dt.timedelta(days=2))
-    assert await found(any_store, ["公交"]) == [posts[0].id, late.id, posts[5].id, posts[1].id,
-                                               earlier.id]
+    assert await found(any_store, ["公交"]) == [
+        posts[0].id,
+        late.id,
+        posts[5].id,
+        posts[1].id,
+        earlier.id,
+    ]
 
 
 @pytest.mark.gen_test
@@ -1996,8 +2534,10 @@ async def test_search_ties_of_one_moment_go_by_id_newest_first_on_every_page(any
     expected = [heavier.id, *sorted(ids(same), reverse=True)]
     assert await found(any_store, ["同时"]) == expected
     for limit in (1, 2, 3):
-        pages = [await found(any_store, ["同时"], offset=offset, limit=limit)
-                 for offset in range(0, 8, limit)]
+        pages = [
+            await found(any_store, ["同时"], offset=offset, limit=limit)
+            for offset in range(0, 8, limit)
+        ]
         assert [post_id for page in pages for post_id in page] == expected, limit
 
 
@@ -2029,19 +2569,37 @@ async def test_search_finds_the_few_visible_hits_behind_many_hidden_ones(any_sto
     assert await found(any_store, ["河道"], published, 0, 100) == expected
 
     # Enough posts have every term, but most are hidden: the page goes on with fewer terms.
-    both = [await indexed(any_store, ["水质", "监测"], at=T0 + dt.timedelta(hours=n),
-                          status=Status.HIDDEN if n < 3 else Status.PUBLISHED) for n in range(5)]
+    both = [
+        await indexed(
+            any_store,
+            ["水质", "监测"],
+            at=T0 + dt.timedelta(hours=n),
+            status=Status.HIDDEN if n < 3 else Status.PUBLISHED,
+        )
+        for n in range(5)
+    ]
     one = [await indexed(any_store, ["监测"], at=T0 + dt.timedelta(days=n)) for n in range(3)]
     assert await found(any_store, ["水质", "监测"], published, 0, 4) == [
-        both[4].id, both[3].id, one[2].id, one[1].id]
+        both[4].id,
+        both[3].id,
+        one[2].id,
+        one[1].id,
+    ]
 
 
 @pytest.mark.gen_test
 async def test_search_ranks_are_the_hits_of_search_posts_without_the_posts(any_store):
-    posts = [await indexed(any_store, terms, at=T0 + dt.timedelta(minutes=n),
-                           status=Status.HIDDEN if n % 5 == 4 else Status.PUBLISHED)
-             for n, terms in enumerate(
-                 [["路灯"], ["路灯", "路灯", "维修"], ["维修"], ["路灯", "维修"]] * 8)]
+    posts = [
+        await indexed(
+            any_store,
+            terms,
+            at=T0 + dt.timedelta(minutes=n),
+            status=Status.HIDDEN if n % 5 == 4 else Status.PUBLISHED,
+        )
+        for n, terms in enumerate(
+            [["路灯"], ["路灯", "路灯", "维修"], ["维修"], ["路灯", "维修"]] * 8
+        )
+    ]
     same = [make_post(at=T0 - dt.timedelta(days=1)) for _ in range(4)]
     for post in same:
         await any_store.add_post(post)
@@ -2053,7 +2611,8 @@ async def test_search_ranks_are_the_hits_of_search_posts_without_the_posts(any_s
                 hits = await any_store.search_posts(terms, where, 0, limit)
                 ranks = await any_store.search_ranks(terms, where, limit)
                 assert [(rank.post_id, rank.created_at, rank.score) for rank in ranks] == [
-                    (hit.post.id, hit.post.created_at, hit.score) for hit in hits]
+                    (hit.post.id, hit.post.created_at, hit.score) for hit in hits
+                ]
     assert len(await any_store.search_ranks(["路灯"], published, 100)) == 23
     assert await any_store.search_ranks([], published, 10) == []
     assert await any_store.search_ranks(["路灯"], [], 10) == []
@@ -2076,8 +2635,10 @@ async def test_search_finds_every_write_at_once_after_the_same_words_were_search
     """A store may keep what searches read (each common word's candidates, which posts passed
     the filters) while nothing is written: every write must show in the next search, also in
     another process over the same database."""
-    many = [await indexed(any_store, ["停车", "小区"], at=T0 + dt.timedelta(minutes=n))
-            for n in range(30)]
+    many = [
+        await indexed(any_store, ["停车", "小区"], at=T0 + dt.timedelta(minutes=n))
+        for n in range(30)
+    ]
     published = [PostFilter(statuses=(Status.PUBLISHED,))]
     expected = ids(reversed(many))
     for _ in range(2):  # the second time from whatever the first kept
@@ -2091,8 +2652,9 @@ async def test_search_finds_every_write_at_once_after_the_same_words_were_search
     assert await found(any_store, ["小区", "停车"], published, 0, 1) == [expected[2]]
     await any_store.index_post(many[0].id, ["停车", "停车", "小区", "路灯"])
     assert await found(any_store, ["小区", "停车"], published, 0, 1) == [many[0].id]
-    assert [rank.post_id for rank in await any_store.search_ranks(
-        ["路灯"], published, 5)] == [many[0].id]
+    assert [rank.post_id for rank in await any_store.search_ranks(["路灯"], published, 5)] == [
+        many[0].id
+    ]
 
     other = stores.another(any_store)
     await other.open()
@@ -2136,8 +2698,9 @@ async def test_content_version_moves_on_with_what_pages_show_and_not_with_bookke
     await any_store.put_setting("sensitive_words", ["词"])
     assert await moved()
     # Bookkeeping that no shared page shows leaves it where it is.
-    await any_store.add_session(Session("a" * 64, author.id, "cookie", T0,
-                                        T0 + dt.timedelta(days=1)))
+    await any_store.add_session(
+        Session("a" * 64, author.id, "cookie", T0, T0 + dt.timedelta(days=1))
+    )
     await any_store.touch_session("a" * 64, T0 + dt.timedelta(minutes=10))
     await any_store.reserve_hit("posts-account:x", T0, T0, 1)
     await any_store.add_notifications([make_notification(author.id)])
@@ -2163,21 +2726,23 @@ async def test_auth_version_moves_on_when_a_login_ends_or_its_account_changes(an
         return seen[-1] != seen[-2]
 
     for name in ("a", "b", "c", "d"):
-        await any_store.add_session(Session(name * 64, user.id, "cookie", T0,
-                                            T0 + dt.timedelta(days=1)))
+        await any_store.add_session(
+            Session(name * 64, user.id, "cookie", T0, T0 + dt.timedelta(days=1))
+        )
     await any_store.touch_session("a" * 64, T0 + dt.timedelta(minutes=10))
     await any_store.add_post(make_post(author_id=user.id))
     assert not await moved()
-    await any_store.delete_session("a" * 64)            # logout
+    await any_store.delete_session("a" * 64)  # logout
     assert await moved()
     await any_store.update_user(user.id, {"roles": ["citizen", "moderator"]})  # a role changed
     assert await moved()
-    await any_store.update_user(user.id, {"disabled": True})   # banned
+    await any_store.update_user(user.id, {"disabled": True})  # banned
     assert await moved()
-    await any_store.delete_user_sessions(user.id)       # a password changed
+    await any_store.delete_user_sessions(user.id)  # a password changed
     assert await moved()
-    await any_store.add_session(Session("e" * 64, user.id, "confirm", T0,
-                                        T0 + dt.timedelta(days=1)))
+    await any_store.add_session(
+        Session("e" * 64, user.id, "confirm", T0, T0 + dt.timedelta(days=1))
+    )
     assert await any_store.take_session("e" * 64, "confirm") is not None
     assert await moved()
     # Inside a unit of work, as outside it.
@@ -2190,11 +2755,11 @@ async def test_auth_version_moves_on_when_a_login_ends_or_its_account_changes(an
 # The keys every list query of the store is served by, as (table or collection, fields in
 # order); each must lead an index in both stores, so that no page view scans or sorts a table.
 LIST_QUERY_INDEXES = [
-    ("posts", ("board", "pinned", "status", "created_at", "id")),   # a board's list
-    ("posts", ("author_id", "created_at", "id")),                   # one's own posts
-    ("posts", ("department", "status", "created_at", "id")),        # a department's cases
-    ("posts", ("status", "created_at", "id")),                      # the moderation queue
-    ("posts", ("status", "due_at")),                                # due and overdue cases
+    ("posts", ("board", "pinned", "status", "created_at", "id")),  # a board's list
+    ("posts", ("author_id", "created_at", "id")),  # one's own posts
+    ("posts", ("department", "status", "created_at", "id")),  # a department's cases
+    ("posts", ("status", "created_at", "id")),  # the moderation queue
+    ("posts", ("status", "due_at")),  # due and overdue cases
     ("posts", ("status", "overdue_since")),
     ("posts", ("tracking_hash",)),
     ("replies", ("post_id", "created_at", "id")),
@@ -2227,10 +2792,12 @@ async def index_keys(store) -> set[tuple[str, tuple[str, ...]]]:
     found = set()
     if store.kind == "sqlite":
         import sqlite3
+
         conn = sqlite3.connect(store.path)
         try:
             for table, index in conn.execute(
-                    "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'"
+            ).fetchall():
                 columns = [row[2] for row in conn.execute(f'PRAGMA index_info("{index}")')]
                 found.add((table, tuple(columns)))
         finally:
@@ -2239,8 +2806,9 @@ async def index_keys(store) -> set[tuple[str, tuple[str, ...]]]:
     for name in await store._db.list_collection_names():
         table = "attachments" if name == "attachments.files" else name
         for info in (await store._db[name].index_information()).values():
-            fields = tuple("id" if key == "_id" else key.removeprefix("metadata.")
-                           for key, _ in info["key"])
+            fields = tuple(
+                "id" if key == "_id" else key.removeprefix("metadata.") for key, _ in info["key"]
+            )
             found.add((table, fields))
     return found
 
@@ -2248,8 +2816,11 @@ async def index_keys(store) -> set[tuple[str, tuple[str, ...]]]:
 @pytest.mark.gen_test
 async def test_every_list_query_has_its_index(any_store):
     indexes = await index_keys(any_store)
-    missing = [(table, fields) for table, fields in LIST_QUERY_INDEXES
-               if not any(t == table and have[:len(fields)] == fields for t, have in indexes)]
+    missing = [
+        (table, fields)
+        for table, fields in LIST_QUERY_INDEXES
+        if not any(t == table and have[: len(fields)] == fields for t, have in indexes)
+    ]
     assert not missing, f"{any_store.kind} lacks indexes for {missing}"
 
 
@@ -2263,8 +2834,9 @@ async def test_add_reply_to_a_missing_post_stores_nothing(any_store):
 
 
 @pytest.mark.gen_test
-async def test_boards_and_departments_changed_by_another_process_are_seen_at_once(any_store,
-                                                                                  tmp_path):
+async def test_boards_and_departments_changed_by_another_process_are_seen_at_once(
+    any_store, tmp_path
+):
     """Boards and departments may be kept between calls (SQLite keeps them while the content
     version stands); a change through another store over the same data, as from another
     process, is still seen."""
@@ -2288,13 +2860,21 @@ async def test_boards_and_departments_changed_by_another_process_are_seen_at_onc
 @pytest.mark.gen_test
 async def test_index_posts_indexes_a_batch_as_index_post_does_each(any_store):
     first = await indexed(any_store, ["旧词"])
-    second, third = make_post(at=T0 + dt.timedelta(minutes=1)), make_post(
-        at=T0 + dt.timedelta(minutes=2))
+    second, third = (
+        make_post(at=T0 + dt.timedelta(minutes=1)),
+        make_post(at=T0 + dt.timedelta(minutes=2)),
+    )
     await any_store.add_post(second)
     await any_store.add_post(third)
-    await any_store.index_posts([(first.id, ["新词", "共同"]), (second.id, ["共同"]),
-                                 (third.id, ["多余"]), (third.id, ["共同", "第三"]),
-                                 (new_id(), ["词"])])  # a post that is not there: skipped
+    await any_store.index_posts(
+        [
+            (first.id, ["新词", "共同"]),
+            (second.id, ["共同"]),
+            (third.id, ["多余"]),
+            (third.id, ["共同", "第三"]),
+            (new_id(), ["词"]),
+        ]
+    )  # a post that is not there: skipped
     assert await found(any_store, ["旧词"]) == []
     assert await found(any_store, ["新词"]) == [first.id]
     assert sorted(await found(any_store, ["共同"])) == sorted([first.id, second.id, third.id])
@@ -2327,16 +2907,17 @@ async def test_a_unit_of_work_commits_everything_it_wrote_and_sees_its_own_write
     before = await any_store.content_version()
     async with any_store.transaction():
         await any_store.add_post(post, event_for(post.id))
-        assert (await any_store.get_post(post.id)).id == post.id   # its own write, inside
-        async with any_store.transaction():                         # a nested block joins it
+        assert (await any_store.get_post(post.id)).id == post.id  # its own write, inside
+        async with any_store.transaction():  # a nested block joins it
             await any_store.index_post(post.id, ["路灯"])
         await any_store.add_notifications([make_notification(author.id)])
         await any_store.add_audit(make_audit(author.id, f"post:{post.id}"))
     assert (await any_store.get_post(post.id)).id == post.id
     assert [e.post_id for e in await any_store.list_events(post.id)] == [post.id]
     assert await any_store.count_unread(author.id) == 1
-    assert len(await any_store.list_audit(actor_id=author.id, target=None, after=None,
-                                          limit=5)) == 1
+    assert (
+        len(await any_store.list_audit(actor_id=author.id, target=None, after=None, limit=5)) == 1
+    )
     assert await any_store.content_version() > before
 
 
@@ -2350,9 +2931,12 @@ async def test_a_unit_of_work_that_raises_stores_nothing(transactional_store):
     before = await store.content_version()
     with pytest.raises(RuntimeError):
         async with store.transaction():
-            await store.update_post(post.id, {"status": Status.ACCEPTED},
-                                    event=event_for(post.id, "accept"),
-                                    expect={"status": Status.SUBMITTED})
+            await store.update_post(
+                post.id,
+                {"status": Status.ACCEPTED},
+                event=event_for(post.id, "accept"),
+                expect={"status": Status.SUBMITTED},
+            )
             await store.add_reply(make_reply(post.id), {"updated_at": T0})
             await store.add_notifications([make_notification(author.id)])
             await store.enqueue_mail(make_mail(T0))
@@ -2390,23 +2974,31 @@ async def test_units_of_work_take_turns_so_a_read_decides_what_is_written(transa
 
 @pytest.mark.gen_test
 async def test_a_reply_and_an_accept_are_written_only_while_the_status_they_expect_stands(
-        any_store):
+    any_store,
+):
     post = make_post(board="lawyer", status=Status.ANSWERED)
     await any_store.add_post(post)
     first, second = make_reply(post.id), make_reply(post.id)
     await any_store.add_reply(first, {"updated_at": T0}, expect={"status": Status.ANSWERED})
     await any_store.add_reply(second, {"updated_at": T0}, expect={"status": Status.ANSWERED})
     accepted = await any_store.accept_reply(
-        post.id, first.id, {"status": Status.RESOLVED, "accepted_reply_id": first.id},
-        expect={"status": Status.ANSWERED})
+        post.id,
+        first.id,
+        {"status": Status.RESOLVED, "accepted_reply_id": first.id},
+        expect={"status": Status.ANSWERED},
+    )
     assert accepted.status is Status.RESOLVED
     with pytest.raises(Conflict):
-        await any_store.accept_reply(post.id, second.id,
-                                     {"status": Status.RESOLVED, "accepted_reply_id": second.id},
-                                     expect={"status": Status.ANSWERED})
+        await any_store.accept_reply(
+            post.id,
+            second.id,
+            {"status": Status.RESOLVED, "accepted_reply_id": second.id},
+            expect={"status": Status.ANSWERED},
+        )
     with pytest.raises(Conflict):
-        await any_store.add_reply(make_reply(post.id), {"updated_at": T0},
-                                  expect={"status": Status.ANSWERED})
+        await any_store.add_reply(
+            make_reply(post.id), {"updated_at": T0}, expect={"status": Status.ANSWERED}
+        )
     stored = await any_store.get_post(post.id)
     assert (stored.accepted_reply_id, stored.reply_count) == (first.id, 2)
     assert [r.id for r in await any_store.list_replies(post.id) if r.accepted] == [first.id]

@@ -1,6 +1,7 @@
 """KeptReads (forum/store/kept.py) over both adapters: a content read is answered from memory
 only while the content version stands; any write, through it or around it (another process),
 is on the next read; inside a unit of work every read goes to the store."""
+
 from __future__ import annotations
 
 import pytest
@@ -69,9 +70,17 @@ async def test_reads_in_a_unit_of_work_go_to_the_store_and_answers_are_callers_o
 
 def test_only_content_reads_are_kept():
     from forum.store.kept import KEPT_READS
+
     # Sessions, notifications and subscriptions are not covered by the content version.
-    assert not KEPT_READS & {"get_session", "get_user", "count_unread", "get_subscription",
-                             "list_notifications", "list_subscriptions", "count_hits"}
+    assert not KEPT_READS & {
+        "get_session",
+        "get_user",
+        "count_unread",
+        "get_subscription",
+        "list_notifications",
+        "list_subscriptions",
+        "count_hits",
+    }
 
 
 def count_version_reads(monkeypatch, store) -> list[int]:
@@ -81,13 +90,15 @@ def count_version_reads(monkeypatch, store) -> list[int]:
     async def counted() -> int:
         answers.append(await read())
         return answers[-1]
+
     monkeypatch.setattr(store, "content_version", counted)
     return answers
 
 
 @pytest.mark.gen_test
-async def test_a_pinned_request_reads_the_version_once_and_sees_its_own_writes(any_store,
-                                                                               monkeypatch):
+async def test_a_pinned_request_reads_the_version_once_and_sees_its_own_writes(
+    any_store, monkeypatch
+):
     kept = KeptReads(any_store)
     post = make_post(title="标题")
     await any_store.add_post(post, event_for(post.id))
@@ -113,8 +124,10 @@ async def test_a_pinned_request_reads_the_version_once_and_sees_its_own_writes(a
 
 @pytest.mark.gen_test
 async def test_an_unpinned_version_is_read_every_time_even_by_a_task_that_copied_the_pin(
-        any_store, monkeypatch):
+    any_store, monkeypatch
+):
     import asyncio
+
     kept = KeptReads(any_store)
     post = make_post(title="标题")
     await any_store.add_post(post, event_for(post.id))
@@ -128,10 +141,11 @@ async def test_an_unpinned_version_is_read_every_time_even_by_a_task_that_copied
         started.set()
         await go_on.wait()
         return (await kept.get_post(post.id)).title
+
     task = asyncio.ensure_future(outliving_task())
     await started.wait()
     KeptReads.unpin_version(pin)
-    await any_store.update_post(post.id, {"title": "别处改的"})   # around the wrapper
+    await any_store.update_post(post.id, {"title": "别处改的"})  # around the wrapper
     go_on.set()
     assert await task == "别处改的"
     assert (await kept.get_post(post.id)).title == "别处改的"
@@ -141,11 +155,22 @@ async def test_an_unpinned_version_is_read_every_time_even_by_a_task_that_copied
 def test_every_store_method_is_a_known_read_or_lets_go_of_the_version():
     from forum.store.base import Store
     from forum.store.kept import KEPT_READS, _is_read
+
     names = {name for name in vars(Store) if not name.startswith("_")}
     writes = {name for name in names if not _is_read(name)}
     # Reads by name; everything else lets go. The writes listed here are the ones whose name
     # says so; a new read named otherwise would only cost a version read, never a stale page.
     assert KEPT_READS <= names - writes
-    assert {"add_post", "update_post", "add_reply", "accept_reply", "touch_session",
-            "take_session", "claim_mail", "reserve_hit", "mark_read", "wipe"} <= writes
+    assert {
+        "add_post",
+        "update_post",
+        "add_reply",
+        "accept_reply",
+        "touch_session",
+        "take_session",
+        "claim_mail",
+        "reserve_hit",
+        "mark_read",
+        "wipe",
+    } <= writes
     assert not {"count_hits", "get_session", "list_posts", "search_ranks"} & writes

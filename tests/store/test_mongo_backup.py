@@ -2,6 +2,7 @@
 reads (a replica set or sharded cluster of 5.0 or later), plainly elsewhere. The stand-in has no
 sessions, so here it answers hello as such a server would and hands out a session that only
 records its use; the contract suite checks the snapshot itself against a real server."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,12 +43,14 @@ def server_answers(monkeypatch, store, hello):
     def start_session(**options):
         sessions.append(RecordingSession(options))
         return sessions[-1]
+
     monkeypatch.setattr(store._client, "start_session", start_session, raising=False)
     original = AsyncMongoMockCollection.find
 
     def find(self, *args, **kwargs):
         finds.append(kwargs.get("session"))
         return original(self, *args, **kwargs)
+
     monkeypatch.setattr(AsyncMongoMockCollection, "find", find)
     return sessions, finds
 
@@ -63,9 +66,14 @@ async def test_a_replica_set_of_5_0_or_later_is_read_in_one_snapshot_session(mon
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("hello", [{"maxWireVersion": 21},                     # standalone
-                                   {"setName": "rs0", "maxWireVersion": 12}],  # 4.4
-                         ids=["standalone", "before 5.0"])
+@pytest.mark.parametrize(
+    "hello",
+    [
+        {"maxWireVersion": 21},  # standalone
+        {"setName": "rs0", "maxWireVersion": 12},
+    ],  # 4.4
+    ids=["standalone", "before 5.0"],
+)
 async def test_without_snapshot_reads_the_export_reads_plainly(mongo, monkeypatch, hello):
     made = await every_kind(mongo)
     sessions, finds = server_answers(monkeypatch, mongo, hello)

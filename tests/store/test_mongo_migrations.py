@@ -1,5 +1,6 @@
 """Upgrading an existing MongoDB database: one an older version left opens, gains the new
 indexes and reads its documents (on the stand-in unless FORUM_TEST_MONGODB_URI is set)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,8 @@ from tests.support import stores
 
 @pytest.mark.gen_test
 async def test_a_version_3_database_gains_the_overdue_index_and_its_posts_read_as_not_noted(
-        tmp_path):
+    tmp_path,
+):
     store = stores.make("mongodb", tmp_path)
     db = store._db
     try:
@@ -36,8 +38,9 @@ async def test_a_version_3_database_gains_the_overdue_index_and_its_posts_read_a
         assert await store.get_post(old.id) == old  # overdue_since None
         assert ids(await store.list_posts(PostFilter(overdue_noted=False), None, 5)) == [old.id]
         assert await store.list_posts(PostFilter(overdue_noted=True), None, 5) == []
-        noted = await store.update_post(old.id, {"overdue_since": T0},
-                                        expect={"status": Status.ROUTED})
+        noted = await store.update_post(
+            old.id, {"overdue_since": T0}, expect={"status": Status.ROUTED}
+        )
         assert noted.overdue_since == T0
         assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [old.id]
         await store.open()  # opening again changes nothing
@@ -58,8 +61,7 @@ async def test_a_version_5_database_gains_the_notification_and_mail_indexes(tmp_
         before = NOTIFICATIONS_VERSION - 1
         for step in MIGRATIONS[:before]:
             await step(db)
-        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
-                                    upsert=True)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}}, upsert=True)
         # A user as earlier versions wrote them: no email_confirmed field at all.
         old = make_user("lawyer")
         doc = _to_doc(old)
@@ -68,8 +70,11 @@ async def test_a_version_5_database_gains_the_notification_and_mail_indexes(tmp_
 
         await store.open()
         notifications = await db["notifications"].index_information()
-        assert notifications["user_time"]["key"] == [("user_id", 1), ("created_at", -1),
-                                                     ("_id", -1)]
+        assert notifications["user_time"]["key"] == [
+            ("user_id", 1),
+            ("created_at", -1),
+            ("_id", -1),
+        ]
         assert notifications["user_read"]["key"] == [("user_id", 1), ("read", 1)]
         mail_indexes = await db["mail"].index_information()
         assert mail_indexes["next_attempt_at"]["key"] == [("next_attempt_at", 1)]
@@ -103,8 +108,7 @@ async def test_a_version_4_database_gains_the_terms_index_and_its_posts_can_be_f
         before = SEARCH_VERSION - 1
         for step in MIGRATIONS[:before]:
             await step(db)
-        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
-                                    upsert=True)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}}, upsert=True)
         old = make_post()  # as version 4 wrote it: no terms field
         await db["posts"].insert_one(_to_doc(old))
         assert "terms" not in await db["posts"].index_information()
@@ -134,8 +138,7 @@ async def test_a_version_7_database_gains_the_api_key_indexes(tmp_path):
         before = API_KEYS_VERSION - 1
         for step in MIGRATIONS[:before]:
             await step(db)
-        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}},
-                                    upsert=True)
+        await db["meta"].update_one({"_id": "schema"}, {"$set": {"version": before}}, upsert=True)
         await store.open()
         indexes = await db["api_keys"].index_information()
         assert indexes["key_hash"]["key"] == [("key_hash", 1)] and indexes["key_hash"]["unique"]
@@ -151,14 +154,17 @@ async def test_a_version_7_database_gains_the_api_key_indexes(tmp_path):
 @pytest.mark.gen_test
 async def test_a_database_of_a_newer_schema_is_refused_naming_both_versions(tmp_path):
     from forum.store.base import StoreRefused
+
     store = stores.make("mongodb", tmp_path)
     try:
         await store._db["meta"].update_one(
-            {"_id": "schema"}, {"$set": {"version": len(MIGRATIONS) + 2}}, upsert=True)
+            {"_id": "schema"}, {"$set": {"version": len(MIGRATIONS) + 2}}, upsert=True
+        )
         with pytest.raises(StoreRefused) as refused:
             await store.open()
-        assert (f"schema version {len(MIGRATIONS) + 2}, newer than this code's "
-                f"{len(MIGRATIONS)}") in str(refused.value)
+        assert (
+            f"schema version {len(MIGRATIONS) + 2}, newer than this code's {len(MIGRATIONS)}"
+        ) in str(refused.value)
         assert await store._db["posts"].index_information() == {}  # no step ran
     finally:
         await stores.dispose(store)

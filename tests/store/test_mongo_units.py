@@ -5,6 +5,7 @@ a write conflict becomes Conflict, and the content version moves once, after the
 The stand-in records the sessions (it has none to roll back); rolling back is the server's
 part, and the contract suite shows it against a real replica set when
 FORUM_TEST_MONGODB_URI is set."""
+
 from __future__ import annotations
 
 import inspect
@@ -16,8 +17,7 @@ from forum.errors import Conflict, StoreUnavailable
 from forum.model import Status, new_id
 from forum.store.mongo import MongoStore
 from forum.store.mongo.core import AUTH_WRITES, CONTENT_WRITES
-from tests.store.test_contract import (event_for, make_audit, make_notification, make_post,
-                                       make_user)
+from tests.store.test_contract import event_for, make_audit, make_notification, make_post, make_user
 from tests.store.test_contract import T0
 from tests.support.mongo_standin import recording_store, standin_store
 
@@ -41,22 +41,29 @@ async def test_every_call_inside_a_unit_carries_its_session_and_it_commits_once(
     client.calls.clear()
     sessions_before = len(client.sessions)
     async with store.transaction():
-        await store.update_post(post.id, {"status": Status.ACCEPTED},
-                                event=event_for(post.id, "accept"),
-                                expect={"status": Status.SUBMITTED})
+        await store.update_post(
+            post.id,
+            {"status": Status.ACCEPTED},
+            event=event_for(post.id, "accept"),
+            expect={"status": Status.SUBMITTED},
+        )
         await store.get_post(post.id)
         await store.add_audit(make_audit(author.id, f"post:{post.id}"))
         await store.add_notifications([make_notification(author.id)])
         await store.index_post(post.id, ["路灯"])
         inside = list(client.calls)
     unit = client.sessions[sessions_before]
-    assert len(client.sessions) == sessions_before + 1 and unit.outcomes == ["started",
-                                                                              "committed"]
+    assert len(client.sessions) == sessions_before + 1 and unit.outcomes == ["started", "committed"]
     assert inside and all(session is unit for _, _, session in inside), [
-        (collection, method) for collection, method, session in inside if session is not unit]
-    assert {collection for collection, _, _ in inside} >= {"posts", "events", "audit",
-                                                           "notifications"}
-    assert await store.content_version() == before + 1   # once, after the commit
+        (collection, method) for collection, method, session in inside if session is not unit
+    ]
+    assert {collection for collection, _, _ in inside} >= {
+        "posts",
+        "events",
+        "audit",
+        "notifications",
+    }
+    assert await store.content_version() == before + 1  # once, after the commit
 
 
 @pytest.mark.gen_test
@@ -93,14 +100,22 @@ class Unreachable:
     def __getattr__(self, name):
         def call(*args, **kwargs):
             raise ServerSelectionTimeoutError("no server answers")
+
         return call
 
 
 # One read of each record family's methods, and the core's.
-FAMILY_READS = [("content_version", ()), ("get_post", (new_id(),)), ("get_user", (new_id(),)),
-                ("list_departments", ()), ("get_posts", ([new_id()],)),
-                ("get_attachment", (new_id(),)), ("count_unread", (new_id(),)),
-                ("count_hits", ("posts-account:x", T0)), ("count_records", ())]
+FAMILY_READS = [
+    ("content_version", ()),
+    ("get_post", (new_id(),)),
+    ("get_user", (new_id(),)),
+    ("list_departments", ()),
+    ("get_posts", ([new_id()],)),
+    ("get_attachment", (new_id(),)),
+    ("count_unread", (new_id(),)),
+    ("count_hits", ("posts-account:x", T0)),
+    ("count_records", ()),
+]
 
 
 @pytest.mark.gen_test
@@ -124,5 +139,8 @@ def test_every_public_coroutine_method_is_guarded_and_every_write_moves_its_vers
         while hasattr(method, "__wrapped__"):
             method, layers[name] = method.__wrapped__, layers[name] + 1
     assert len(layers) > 90
-    assert {name: count for name, count in layers.items()
-            if count != (2 if name in CONTENT_WRITES | AUTH_WRITES else 1)} == {}
+    assert {
+        name: count
+        for name, count in layers.items()
+        if count != (2 if name in CONTENT_WRITES | AUTH_WRITES else 1)
+    } == {}

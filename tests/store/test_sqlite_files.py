@@ -1,4 +1,5 @@
 """Where the SQLite store keeps attachment bytes, and that no row lacks its file."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,10 @@ async def test_bytes_are_a_file_named_by_id_beside_the_database(store, tmp_path)
     assert os.listdir(files) == [attachment.id]  # no temporary file left behind
     assert (files / attachment.id).read_bytes() == b"%PDF-1.7"
     assert sorted(os.listdir(tmp_path / "data")) == sorted(
-        name for name in ("files", "forum.db", "forum.db-wal", "forum.db-shm", "forum.db-lock")
-        if (tmp_path / "data" / name).exists())
+        name
+        for name in ("files", "forum.db", "forum.db-wal", "forum.db-shm", "forum.db-lock")
+        if (tmp_path / "data" / name).exists()
+    )
 
 
 @pytest.mark.gen_test
@@ -35,8 +38,10 @@ async def test_a_failed_insert_removes_the_file(store, tmp_path):
     await store.add_post(post)
     conn = sqlite3.connect(store.path)
     try:  # a row the database refuses after the file is in place
-        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON attachments "
-                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON attachments "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
         conn.commit()
     finally:
         conn.close()

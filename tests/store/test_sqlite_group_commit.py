@@ -2,6 +2,7 @@
 its own savepoint, and one COMMIT. A unit that fails is rolled back alone; every caller returns
 only after the COMMIT that holds its writes; a COMMIT that fails tells every unit of its group;
 two processes over one database take turns through the lock file, and all their writes land."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,7 @@ def commits(monkeypatch):
     def counted(self, content, conn):
         seen.append(content)
         return original(self, content, conn)
+
     monkeypatch.setattr(SqliteStore, "_commit", counted)
     return seen
 
@@ -105,7 +107,8 @@ class FailingCommit:
 
 @pytest.mark.gen_test
 async def test_a_commit_that_fails_tells_every_unit_of_its_group_and_stores_none(
-        store, monkeypatch, tmp_path):
+    store, monkeypatch, tmp_path
+):
     original = SqliteStore._commit
     failing = [True]
 
@@ -113,6 +116,7 @@ async def test_a_commit_that_fails_tells_every_unit_of_its_group_and_stores_none
         if failing.pop() if failing else False:
             return original(self, content, FailingCommit(conn))
         return original(self, content, conn)
+
     monkeypatch.setattr(SqliteStore, "_commit", commit_once_failing)
 
     async def unit(i: int) -> None:
@@ -174,11 +178,19 @@ def test_two_processes_writing_at_once_over_one_database_all_land(tmp_path):
         store = SqliteStore(path)
         await store.open()
         await store.close()
+
     asyncio.run(prepare())
     script = WRITER.format(root=str(ROOT))
-    processes = [subprocess.Popen([sys.executable, "-c", script, path, name, str(count)],
-                                  cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True) for name in ("a", "b")]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, path, name, str(count)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
     try:
         for process in processes:
             assert process.stdout.readline().strip() == "ready"

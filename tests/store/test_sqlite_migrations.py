@@ -1,4 +1,5 @@
 """Upgrading an existing SQLite database: a file made by an older version opens and works."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,17 +9,37 @@ import sqlite3
 import pytest
 
 from forum.errors import Conflict
-from forum.model import (AuditEntry, Flag, Mail, Notification, PostFilter, ReplyKind, ReplyStats,
-                         Status, iso, new_id)
+from forum.model import (
+    AuditEntry,
+    Flag,
+    Mail,
+    Notification,
+    PostFilter,
+    ReplyKind,
+    ReplyStats,
+    Status,
+    iso,
+    new_id,
+)
 from forum.store.sqlite import MIGRATIONS, SqliteStore
-from tests.store.test_contract import (T0, ids, make_api_key, make_attachment, make_post,
-                                       make_reply)
+from tests.store.test_contract import T0, ids, make_api_key, make_attachment, make_post, make_reply
 
 # The version that added users.email_confirmed and the notifications and mail tables.
 NOTIFICATIONS_VERSION = 6
 
-CASE_FIELDS = ("accept_due_at", "accepted_at", "routed_at", "replied_at", "closed_at", "rated_at",
-               "rating_comment", "status_note", "case_number", "received_on", "overdue_since")
+CASE_FIELDS = (
+    "accept_due_at",
+    "accepted_at",
+    "routed_at",
+    "replied_at",
+    "closed_at",
+    "rated_at",
+    "rating_comment",
+    "status_note",
+    "case_number",
+    "received_on",
+    "overdue_since",
+)
 
 
 def build_version(path: str, version: int, post_id: str, reply_id: str, author_id: str) -> None:
@@ -29,17 +50,24 @@ def build_version(path: str, version: int, post_id: str, reply_id: str, author_i
         scripts = "; ".join(MIGRATIONS[:version])
         conn.executescript(f"BEGIN; {scripts}; PRAGMA user_version = {version}; COMMIT;")
         at = iso(T0)
-        conn.execute("INSERT INTO users VALUES (?, 'lawyer', 'lawyer', 'Lawyer', 'x', "
-                     "'[\"lawyer\"]', NULL, NULL, '[]', 0, ?)", (author_id, at))
+        conn.execute(
+            "INSERT INTO users VALUES (?, 'lawyer', 'lawyer', 'Lawyer', 'x', "
+            "'[\"lawyer\"]', NULL, NULL, '[]', 0, ?)",
+            (author_id, at),
+        )
         conn.execute(
             "INSERT INTO posts (id, board, title, body, html, author_id, status, created_at, "
             "updated_at, category, anonymous, reply_count, accepted_reply_id, pinned, locked, "
             "public, contact, department, due_at, reopened, rating, tracking_hash) VALUES "
             "(?, 'lawyer', '标题', '正文', '<p>正文</p>', NULL, 'answered', ?, ?, '劳动', 0, 1, "
-            "NULL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 'old-hash')", (post_id, at, at))
-        conn.execute("INSERT INTO replies (id, post_id, author_id, body, html, kind, created_at) "
-                     "VALUES (?, ?, ?, '答复', '<p>答复</p>', 'answer', ?)",
-                     (reply_id, post_id, author_id, at))
+            "NULL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 'old-hash')",
+            (post_id, at, at),
+        )
+        conn.execute(
+            "INSERT INTO replies (id, post_id, author_id, body, html, kind, created_at) "
+            "VALUES (?, ?, ?, '答复', '<p>答复</p>', 'answer', ?)",
+            (reply_id, post_id, author_id, at),
+        )
     finally:
         conn.close()
 
@@ -66,8 +94,9 @@ async def test_a_version_1_database_upgrades_on_open(tmp_path):
         assert await store.list_replies_by_author(author_id, ReplyKind.ANSWER, None, 10) == [reply]
         assert await store.reply_stats(author_id, ReplyKind.ANSWER) == ReplyStats(total=1)
 
-        post = await store.accept_reply(post_id, reply_id, {"accepted_reply_id": reply_id,
-                                                            "status": Status.RESOLVED})
+        post = await store.accept_reply(
+            post_id, reply_id, {"accepted_reply_id": reply_id, "status": Status.RESOLVED}
+        )
         assert post.accepted_reply_id == reply_id and post.reply_count == 1
         assert (await store.list_replies(post_id))[0].accepted is True
         assert await store.reply_stats(author_id, ReplyKind.ANSWER) == ReplyStats(1, 1, {})
@@ -80,8 +109,9 @@ async def test_a_version_1_database_upgrades_on_open(tmp_path):
 
         entry = AuditEntry(new_id(), T0, author_id, "hide", f"post:{post_id}")
         await store.add_audit(entry)
-        assert await store.list_audit(actor_id=author_id, target=None, after=None,
-                                      limit=5) == [entry]
+        assert await store.list_audit(actor_id=author_id, target=None, after=None, limit=5) == [
+            entry
+        ]
         assert [u.id for u in await store.find_users("LAW", None, 5)] == [author_id]
 
         # Replies written after the upgrade keep the new fields.
@@ -91,7 +121,8 @@ async def test_a_version_1_database_upgrades_on_open(tmp_path):
         await store.add_reply(answer, {})
         assert await store.list_replies(newer.id) == [answer]
         assert await store.reply_stats(author_id, ReplyKind.ANSWER) == ReplyStats(
-            2, 2, {"lawyer": 1})
+            2, 2, {"lawyer": 1}
+        )
 
         await store.open()  # opening again leaves the upgraded file as it is
     finally:
@@ -120,21 +151,30 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
         assert (post.board, post.status, post.created_at) == ("lawyer", Status.ANSWERED, T0)
         assert all(getattr(post, name) is None for name in CASE_FIELDS)
         assert await store.get_post_by_tracking("old-hash") == post
-        assert [p.id for p in await store.list_posts(
-            PostFilter(boards=("lawyer",), reopened=False, created_from=T0), None, 5)] == [post_id]
+        assert [
+            p.id
+            for p in await store.list_posts(
+                PostFilter(boards=("lawyer",), reopened=False, created_from=T0), None, 5
+            )
+        ] == [post_id]
         assert await store.list_posts(PostFilter(due_before=T0), None, 5) == []
         assert ids(await store.list_posts(PostFilter(overdue_noted=False), None, 5)) == [post_id]
         assert await store.list_posts(PostFilter(overdue_noted=True), None, 5) == []
 
         # The new columns take values, and the new tables work, on the upgraded file.
         later = T0 + dt.timedelta(days=1)
-        changes = {"closed_at": later, "status_note": "已办结", "received_on": "2026-11-28",
-                   "overdue_since": later}
+        changes = {
+            "closed_at": later,
+            "status_note": "已办结",
+            "received_on": "2026-11-28",
+            "overdue_since": later,
+        }
         assert await store.update_post(post_id, changes) == dataclasses.replace(post, **changes)
         assert ids(await store.list_posts(PostFilter(overdue_noted=True), None, 5)) == [post_id]
         with pytest.raises(Conflict):
-            await store.update_post(post_id, {"status": Status.CLOSED},
-                                    expect={"status": Status.OPEN})
+            await store.update_post(
+                post_id, {"status": Status.CLOSED}, expect={"status": Status.OPEN}
+            )
         attachment = make_attachment(post_id, b"scan")
         await store.add_attachment(attachment, b"scan")
         assert await store.get_attachment(attachment.id) == (attachment, b"scan")
@@ -153,7 +193,8 @@ async def test_posts_of_an_older_version_read_with_case_fields_none(tmp_path, ve
 @pytest.mark.parametrize("version", [1, NOTIFICATIONS_VERSION - 1])
 @pytest.mark.gen_test
 async def test_users_of_an_older_version_read_as_unconfirmed_and_notifications_and_mail_work(
-        tmp_path, version):
+    tmp_path, version
+):
     path = str(tmp_path / "forum.db")
     post_id, reply_id, author_id = new_id(), new_id(), new_id()
     build_version(path, version, post_id, reply_id, author_id)
@@ -220,8 +261,9 @@ async def test_a_version_7_database_gains_the_api_keys(tmp_path):
     before = API_KEYS_VERSION - 1
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.executescript(f"BEGIN; {'; '.join(MIGRATIONS[:before])}; "
-                           f"PRAGMA user_version = {before}; COMMIT;")
+        conn.executescript(
+            f"BEGIN; {'; '.join(MIGRATIONS[:before])}; PRAGMA user_version = {before}; COMMIT;"
+        )
     finally:
         conn.close()
     store = SqliteStore(path)
@@ -230,7 +272,7 @@ async def test_a_version_7_database_gains_the_api_keys(tmp_path):
         key = make_api_key()
         await store.add_api_key(key)
         assert await store.get_api_key_by_hash(key.key_hash) == key
-        with pytest.raises(Conflict):   # the hash is unique
+        with pytest.raises(Conflict):  # the hash is unique
             await store.add_api_key(make_api_key(key_hash=key.key_hash))
     finally:
         await store.close()

@@ -1,5 +1,6 @@
 """What SqliteStore.open() refuses before it writes anything, and what check() and ping() find
 in a damaged file."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ def opening(path) -> None:
             await store.open()
         finally:
             await store.close()
+
     asyncio.run(run())
 
 
@@ -43,8 +45,9 @@ def test_a_newer_schema_is_refused_naming_both_versions(tmp_path):
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 3}")
     with pytest.raises(StoreRefused) as refused:
         opening(path)
-    assert f"schema version {len(MIGRATIONS) + 3}, newer than this code's {len(MIGRATIONS)}" \
-        in str(refused.value)
+    assert f"schema version {len(MIGRATIONS) + 3}, newer than this code's {len(MIGRATIONS)}" in str(
+        refused.value
+    )
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
@@ -68,5 +71,6 @@ def test_check_and_ping_find_a_damaged_table(tmp_path):
             await store.ping()
         finally:
             await store.close()
+
     with pytest.raises(StoreUnavailable):
         asyncio.run(ping())

@@ -1,4 +1,5 @@
 """Building a test application: a fresh store, cheap password hashing, seeded boards."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,5 +1,6 @@
 """A store that fails part way through a use case: the k-th write raises, as a full disk or a
 lost connection would, so tests can show that nothing of the use case was stored."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,14 +8,44 @@ from typing import Any
 from forum.errors import StoreUnavailable
 
 # Every Store method that writes.
-WRITES = frozenset({
-    "add_department", "ensure_departments", "ensure_boards", "save_board", "add_user",
-    "update_user", "add_session", "touch_session", "delete_session", "delete_user_sessions",
-    "take_session", "add_api_key", "revoke_api_key", "add_post", "add_posts_bulk", "update_post",
-    "add_reply", "accept_reply", "add_flag", "close_flags", "add_attachment", "put_setting",
-    "add_audit", "index_post", "index_posts", "add_notifications", "mark_read", "enqueue_mail",
-    "claim_mail", "finish_mail", "add_hit", "clear_hits", "import_records", "wipe",
-})
+WRITES = frozenset(
+    {
+        "add_department",
+        "ensure_departments",
+        "ensure_boards",
+        "save_board",
+        "add_user",
+        "update_user",
+        "add_session",
+        "touch_session",
+        "delete_session",
+        "delete_user_sessions",
+        "take_session",
+        "add_api_key",
+        "revoke_api_key",
+        "add_post",
+        "add_posts_bulk",
+        "update_post",
+        "add_reply",
+        "accept_reply",
+        "add_flag",
+        "close_flags",
+        "add_attachment",
+        "put_setting",
+        "add_audit",
+        "index_post",
+        "index_posts",
+        "add_notifications",
+        "mark_read",
+        "enqueue_mail",
+        "claim_mail",
+        "finish_mail",
+        "add_hit",
+        "clear_hits",
+        "import_records",
+        "wipe",
+    }
+)
 
 
 class FailingStore:
@@ -36,4 +67,5 @@ class FailingStore:
             if self.writes == self.fail_at:
                 raise StoreUnavailable()
             return await attribute(*args, **kwargs)
+
         return write

@@ -1,4 +1,5 @@
 """Small files for upload tests, made here rather than shipped."""
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,8 @@ def jpeg_with_location() -> bytes:
     """A real JPEG whose EXIF holds a camera make and a GPS position."""
     image = Image.new("RGB", (32, 24), (200, 30, 30))
     exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"                       # Make
-    exif[GPS_TAG] = {1: "N", 2: (24.0, 21.0, 0.0)}    # GPSLatitudeRef, GPSLatitude
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[GPS_TAG] = {1: "N", 2: (24.0, 21.0, 0.0)}  # GPSLatitudeRef, GPSLatitude
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     return out.getvalue()

@@ -19,6 +19,7 @@ mongomock keeps partial and TTL index options (it does not expire documents, whi
 needs) and returns naive datetimes where a real server returns aware ones; the codec reads naive
 datetimes as UTC, so neither needs a shim.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,6 +55,7 @@ def _bulk_update_without_sort() -> None:
     def add_update_compat(*args: Any, **kwargs: Any) -> Any:
         kwargs.pop("sort", None)
         return original(*args, **kwargs)
+
     BulkOperationBuilder.add_update = add_update_compat
 
 
@@ -62,8 +64,9 @@ _bulk_update_without_sort()
 
 def standin_store(database: str) -> MongoStore:
     """A new, unopened MongoStore over an empty in-process database."""
-    return MongoStore(STANDIN_URL, database=database, client=StandinClient(),
-                      gridfs_bucket=StandinGridFSBucket)
+    return MongoStore(
+        STANDIN_URL, database=database, client=StandinClient(), gridfs_bucket=StandinGridFSBucket
+    )
 
 
 class StandinDatabase:
@@ -103,6 +106,7 @@ class StandinCollection:
         async def call(*args: Any, **kwargs: Any) -> Any:
             await asyncio.sleep(0)
             return await member(*args, **kwargs)
+
         return call
 
 
@@ -123,8 +127,10 @@ class StandinClient:
         return self.get_database("admin")
 
     def start_session(self, **options: Any) -> Any:
-        raise NotImplementedError("the stand-in has no sessions; it answers hello as a "
-                                  "standalone server, so MongoStore should never ask for one")
+        raise NotImplementedError(
+            "the stand-in has no sessions; it answers hello as a "
+            "standalone server, so MongoStore should never ask for one"
+        )
 
     async def close(self) -> None:
         pass
@@ -139,19 +145,31 @@ class StandinGridFSBucket:
         self._files = db[f"{bucket_name}.files"]
         self._chunks = db[f"{bucket_name}.chunks"]
 
-    async def upload_from_stream_with_id(self, file_id: Any, filename: str, source: bytes,
-                                         metadata: dict[str, Any] | None = None,
-                                         **options: Any) -> None:
+    async def upload_from_stream_with_id(
+        self,
+        file_id: Any,
+        filename: str,
+        source: bytes,
+        metadata: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
         if await self._files.find_one({"_id": file_id}, {"_id": 1}) is not None:
             raise FileExists(f"file with _id {file_id!r} already exists")
         starts = range(0, len(source), self.CHUNK_SIZE)
-        chunks = [{"files_id": file_id, "n": n, "data": source[start:start + self.CHUNK_SIZE]}
-                  for n, start in enumerate(starts)]
+        chunks = [
+            {"files_id": file_id, "n": n, "data": source[start : start + self.CHUNK_SIZE]}
+            for n, start in enumerate(starts)
+        ]
         if chunks:
             await self._chunks.insert_many(chunks)
         # Chunks first, the files document last, as GridFS does.
-        doc = {"_id": file_id, "filename": filename, "length": len(source),
-               "chunkSize": self.CHUNK_SIZE, "uploadDate": dt.datetime.now(dt.timezone.utc)}
+        doc = {
+            "_id": file_id,
+            "filename": filename,
+            "length": len(source),
+            "chunkSize": self.CHUNK_SIZE,
+            "uploadDate": dt.datetime.now(dt.timezone.utc),
+        }
         if metadata is not None:
             doc["metadata"] = metadata
         await self._files.insert_one(doc)
@@ -212,6 +230,7 @@ class RecordingSession:
             async def __aexit__(self, kind: Any, error: Any, trace: Any) -> bool:
                 session.outcomes.append("committed" if kind is None else "aborted")
                 return False
+
         return Transaction()
 
     async def with_transaction(self, callback: Any, **options: Any) -> Any:
@@ -232,6 +251,7 @@ class RecordingCollection(StandinCollection):
         def call(*args: Any, **kwargs: Any) -> Any:
             self._calls.append((self._name, name, kwargs.pop("session", None)))
             return member(*args, **kwargs)
+
         return call
 
 
@@ -269,5 +289,9 @@ class RecordingClient(StandinClient):
 
 def recording_store(database: str) -> tuple[MongoStore, RecordingClient]:
     client = RecordingClient()
-    return (MongoStore(STANDIN_URL, database=database, client=client,
-                       gridfs_bucket=StandinGridFSBucket), client)
+    return (
+        MongoStore(
+            STANDIN_URL, database=database, client=client, gridfs_bucket=StandinGridFSBucket
+        ),
+        client,
+    )

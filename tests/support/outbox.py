@@ -1,4 +1,5 @@
 """Reading the mail outbox in tests: everything waiting, however far ahead it is due."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Accounts of each role, made straight through the accounts service."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,12 +10,23 @@ from tests.support.apps import TEST_PASSWORDS
 from tests.support.web import PASSWORD
 
 
-async def person(store, name: str, *roles: Role, department: str | None = None,
-                 age: dt.timedelta = dt.timedelta(days=30)) -> User:
+async def person(
+    store,
+    name: str,
+    *roles: Role,
+    department: str | None = None,
+    age: dt.timedelta = dt.timedelta(days=30),
+) -> User:
     """A user of the given roles whose account is `age` old (old enough for the new-account
     limits not to apply, unless a test asks otherwise)."""
-    user = await accounts.create_user(store, TEST_PASSWORDS, username=name, password=PASSWORD,
-                                      roles=list(roles), department=department)
+    user = await accounts.create_user(
+        store,
+        TEST_PASSWORDS,
+        username=name,
+        password=PASSWORD,
+        roles=list(roles),
+        department=department,
+    )
     created = user.created_at - age
     await store.update_user(user.id, {"created_at": created})
     user.created_at = created

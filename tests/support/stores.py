@@ -1,5 +1,6 @@
 """Building stores for tests: SQLite in a temporary folder; MongoDB on a real server when
 FORUM_TEST_MONGODB_URI is set, else on the in-process stand-in."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,10 @@ def make(kind: str, tmp_path: Path) -> Store:
     database = f"forum_test_{uuid.uuid4().hex[:12]}"
     if MONGO_URI:
         from forum.store.mongo import MongoStore
+
         return MongoStore(MONGO_URI, database=database)
     from tests.support.mongo_standin import standin_store
+
     return standin_store(database)
 
 
@@ -35,11 +38,17 @@ def another(store: Store) -> Store:
     if store.kind == "sqlite":
         return open_store(f"sqlite:///{store.path}")
     from forum.store.mongo import MongoStore
+
     if MONGO_URI:
         return MongoStore(MONGO_URI, database=store.database_name)
     from tests.support.mongo_standin import STANDIN_URL, StandinGridFSBucket
-    return MongoStore(STANDIN_URL, database=store.database_name, client=store._client,
-                      gridfs_bucket=StandinGridFSBucket)
+
+    return MongoStore(
+        STANDIN_URL,
+        database=store.database_name,
+        client=store._client,
+        gridfs_bucket=StandinGridFSBucket,
+    )
 
 
 async def dispose(store: Store) -> None:
@@ -47,6 +56,7 @@ async def dispose(store: Store) -> None:
     await store.close()
     if MONGO_URI and store.kind == "mongodb":
         from pymongo import AsyncMongoClient
+
         client = AsyncMongoClient(MONGO_URI)
         try:
             await client.drop_database(store.database_name)
@@ -58,10 +68,13 @@ def damage_table(db_file: Path | str, table: str) -> None:
     """Overwrite the first page of an SQLite table (its root) with bytes no page holds, as a
     failing disk or a stray write would: reading the table then fails as malformed."""
     import sqlite3
+
     conn = sqlite3.connect(db_file)
     try:
         size = conn.execute("PRAGMA page_size").fetchone()[0]
-        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        [root] = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
     finally:
         conn.close()
@@ -80,5 +93,6 @@ def made_sqlite(path: Path | str) -> str:
         store = open_store(f"sqlite:///{path}")
         await prepare_store(store)
         await store.close()
+
     asyncio.run(make())
     return str(path)

@@ -1,5 +1,6 @@
 """The strings the pages show that must have an English translation: `_("...")` in the
 templates, the labels of forum/web/labels.py, and the messages services raise."""
+
 from __future__ import annotations
 
 import ast
@@ -16,19 +17,38 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
-_STRING = r'''"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*\''''
+_STRING = r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*\'"""
 TEMPLATE_CALL = re.compile(rf"(?<![\w.])_\(\s*({_STRING})(?:\s*,\s*({_STRING})\s*,)?")
 # _in("context", "text"): the text's own translation is the fallback, so it must exist too
 CONTEXT_CALL = re.compile(rf"(?<![\w.])_in\(\s*(?:{_STRING})\s*,\s*({_STRING})\s*\)")
 
 # Python files whose messages reach pages and API answers.
-MESSAGE_SOURCES = ["forum/errors.py", "forum/workflow.py", "forum/services/*.py",
-                   "forum/store/*.py", "forum/web/base.py", "forum/web/*pages.py",
-                   "forum/web/api.py"]
+MESSAGE_SOURCES = [
+    "forum/errors.py",
+    "forum/workflow.py",
+    "forum/services/*.py",
+    "forum/store/*.py",
+    "forum/web/base.py",
+    "forum/web/*pages.py",
+    "forum/web/api.py",
+]
 # Calls whose Chinese arguments are messages shown to people.
-MESSAGE_CALLS = {"msg", "term", "fail", "_require", "DomainError", "NotLoggedIn", "BadCredentials",
-                 "Forbidden", "NotFound", "Conflict", "Invalid", "RateLimited",
-                 "StoreUnavailable", "BadPreference"}
+MESSAGE_CALLS = {
+    "msg",
+    "term",
+    "fail",
+    "_require",
+    "DomainError",
+    "NotLoggedIn",
+    "BadCredentials",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "Invalid",
+    "RateLimited",
+    "StoreUnavailable",
+    "BadPreference",
+}
 
 
 def template_keys() -> dict[str, set[str]]:
@@ -51,11 +71,21 @@ def label_keys() -> set[str]:
     """UI labels built in Python: statuses, roles, events, fields, board names, descriptions
     and categories, the built-in departments, badges, actors, the actions named in
     conflicts."""
-    tables = [labels.STATUS_LABELS, labels.REPLY_LABELS, labels.RATING_LABELS,
-              labels.EVENT_LABELS, labels.AUDIT_LABELS, labels.QUEUE_LABELS,
-              labels.CASEWORK_QUEUE_LABELS, labels.DESK_ROLE_LABELS,
-              labels.ROLE_LABELS, labels.FIELD_LABELS, labels.WRITE_LABELS,
-              presenting.BADGES, workflow.ACTION_NAMES]
+    tables = [
+        labels.STATUS_LABELS,
+        labels.REPLY_LABELS,
+        labels.RATING_LABELS,
+        labels.EVENT_LABELS,
+        labels.AUDIT_LABELS,
+        labels.QUEUE_LABELS,
+        labels.CASEWORK_QUEUE_LABELS,
+        labels.DESK_ROLE_LABELS,
+        labels.ROLE_LABELS,
+        labels.FIELD_LABELS,
+        labels.WRITE_LABELS,
+        presenting.BADGES,
+        workflow.ACTION_NAMES,
+    ]
     keys = {value for table in tables for value in table.values()}
     keys |= set(labels.OFFICE_ACTORS) | {"追加说明"}
     keys |= set(notify.KIND_TEXT.values())
@@ -129,8 +159,9 @@ class _Messages(ast.NodeVisitor):
         for target in node.targets:
             if isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors":
                 self.take(node.value)
-            if isinstance(target, ast.Tuple) and any(getattr(e, "id", "") == "default_message"
-                                                      for e in target.elts):
+            if isinstance(target, ast.Tuple) and any(
+                getattr(e, "id", "") == "default_message" for e in target.elts
+            ):
                 for value in getattr(node.value, "elts", []):
                     self.take(value)
             if getattr(target, "id", "") == "default_message":
@@ -146,9 +177,15 @@ def message_keys() -> tuple[set[str], list[str]]:
     for pattern in MESSAGE_SOURCES:
         for path in sorted(ROOT.glob(pattern)):
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                         for t in n.targets if isinstance(t, ast.Name)
-                         and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+            constants = {
+                t.id: n.value.value
+                for n in tree.body
+                if isinstance(n, ast.Assign)
+                for t in n.targets
+                if isinstance(t, ast.Name)
+                and isinstance(n.value, ast.Constant)
+                and isinstance(n.value.value, str)
+            }
             visitor = _Messages(constants)
             visitor.visit(tree)
             keys |= visitor.keys
@@ -208,8 +245,11 @@ class _Chrome(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         classes = set((attrs.get("class") or "").split())
-        skip = (attrs.get("lang", "").startswith("zh") or bool(classes & self.content_classes)
-                or tag in ("textarea", "code", "time"))
+        skip = (
+            attrs.get("lang", "").startswith("zh")
+            or bool(classes & self.content_classes)
+            or tag in ("textarea", "code", "time")
+        )
         if not self.skipping() and not skip:
             for name in self.SHOWN:
                 if name in attrs and attrs[name] and CJK.search(attrs[name]):

@@ -1,5 +1,6 @@
 """Talking to a test app over HTTP: JSON API calls, and a browser-like client with cookies that
 fills in forms (XSRF included)."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,15 @@ class Api:
         self.base = base_url
         self.token = token
 
-    async def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         all_headers = {"Content-Type": "application/json"}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
@@ -45,9 +53,14 @@ class Api:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         if method in ("POST", "PUT", "PATCH") and data is None:
             data = b""
-        result = await self.http.fetch(self.base + "/api/v1" + path, method=method, body=data,
-                                       headers=all_headers, raise_error=False,
-                                       follow_redirects=False)
+        result = await self.http.fetch(
+            self.base + "/api/v1" + path,
+            method=method,
+            body=data,
+            headers=all_headers,
+            raise_error=False,
+            follow_redirects=False,
+        )
         return Response(result)
 
     async def get(self, path: str, **kw) -> Response:
@@ -63,8 +76,9 @@ class Api:
         return Api(self.http, self.base, token)
 
     async def register(self, username: str, password: str = PASSWORD, **extra) -> Response:
-        return await self.post("/auth/register", {"username": username, "password": password,
-                                                  **extra})
+        return await self.post(
+            "/auth/register", {"username": username, "password": password, **extra}
+        )
 
     async def login(self, username: str, password: str = PASSWORD) -> "Api":
         response = await self.post("/auth/login", {"username": username, "password": password})
@@ -95,14 +109,24 @@ class Browser:
                 else:
                     self.cookies[name] = morsel.value
 
-    async def request(self, method: str, path: str, body: bytes | None = None,
-                      headers: dict[str, str] | None = None) -> Response:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         all_headers = dict(headers or {})
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        raw = await self.http.fetch(self.base + path, method=method, body=body,
-                                    headers=all_headers, raise_error=False,
-                                    follow_redirects=False)
+        raw = await self.http.fetch(
+            self.base + path,
+            method=method,
+            body=body,
+            headers=all_headers,
+            raise_error=False,
+            follow_redirects=False,
+        )
         self._remember(raw)
         return Response(raw)
 
@@ -119,8 +143,12 @@ class Browser:
         data = dict(fields)
         if xsrf:
             data["_xsrf"] = await self.xsrf()
-        return await self.request("POST", path, urlencode(data).encode(),
-                                  {"Content-Type": "application/x-www-form-urlencoded"})
+        return await self.request(
+            "POST",
+            path,
+            urlencode(data).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     async def follow(self, response: Response) -> Response:
         """The page a form's 303 See Other leads to, fetched as the browser would."""
@@ -142,18 +170,24 @@ def form_errors(html: str) -> list[str]:
     return re.findall(r'class="field-error"[^>]*>([^<]*)<', html)
 
 
-def multipart(files: list[tuple[str, str, bytes]], fields: dict[str, str] | None = None
-              ) -> tuple[bytes, str]:
+def multipart(
+    files: list[tuple[str, str, bytes]], fields: dict[str, str] | None = None
+) -> tuple[bytes, str]:
     """A multipart/form-data body: (field name, file name, bytes) per file. Returns the body
     and its Content-Type."""
     boundary = "----forumtestboundary7MA4YWxkTrZu0gW"
     parts = []
     for name, value in (fields or {}).items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     f"{value}\r\n".encode())
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
     for name, filename, data in files:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                     .encode() + data + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -1,4 +1,5 @@
 """Accounts through the JSON API."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,17 +49,20 @@ async def test_login_is_throttled_with_retry_after(api):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("body, field", [
-    ({"password": PASSWORD}, "username"),
-    ({"username": "ab", "password": PASSWORD}, "username"),
-    ({"username": "<script>", "password": PASSWORD}, "username"),
-    ({"username": {"$ne": None}, "password": PASSWORD}, "username"),
-    ({"username": "alice"}, "password"),
-    ({"username": "alice", "password": "1234567"}, "password"),
-    ({"username": "alice", "password": True}, "password"),
-    ({"username": "alice", "password": PASSWORD, "display_name": "长" * 41}, "display_name"),
-    ({"username": "alice", "password": PASSWORD, "email": "@@"}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"password": PASSWORD}, "username"),
+        ({"username": "ab", "password": PASSWORD}, "username"),
+        ({"username": "<script>", "password": PASSWORD}, "username"),
+        ({"username": {"$ne": None}, "password": PASSWORD}, "username"),
+        ({"username": "alice"}, "password"),
+        ({"username": "alice", "password": "1234567"}, "password"),
+        ({"username": "alice", "password": True}, "password"),
+        ({"username": "alice", "password": PASSWORD, "display_name": "长" * 41}, "display_name"),
+        ({"username": "alice", "password": PASSWORD, "email": "@@"}, "email"),
+    ],
+)
 async def test_register_bad_input_is_422_naming_the_field(api, body, field):
     response = await api.post("/auth/register", body)
     assert response.status == 422

@@ -1,5 +1,6 @@
 """Case handling through the JSON API: the journeys, and who may do what with public, private
 and confidential cases."""
+
 from __future__ import annotations
 
 import io
@@ -13,14 +14,22 @@ from tests.support import files
 from tests.support.people import login_as
 from tests.support.web import multipart
 
-LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 async def upload(client, post_id, *items):
     body, content_type = multipart([("files", name, data) for name, data in items])
-    return await client.call("POST", f"/posts/{post_id}/attachments", raw=body,
-                             headers={"Content-Type": content_type})
+    return await client.call(
+        "POST", f"/posts/{post_id}/attachments", raw=body, headers={"Content-Type": content_type}
+    )
 
 
 @pytest.mark.gen_test
@@ -32,7 +41,7 @@ async def test_mayor_letter_journey(api, store):
     created = await writer.post("/boards/mayor/posts", LETTER)
     assert created.status == 201 and len(created.json()["tracking_code"]) == 34  # 7 groups of 4
     post_id = created.json()["post"]["id"]
-    assert (await api.get(f"/posts/{post_id}")).status == 404   # invisible until accepted
+    assert (await api.get(f"/posts/{post_id}")).status == 404  # invisible until accepted
 
     queue = (await mod.get("/moderation/queue")).json()
     assert queue["counts"]["submitted"] == 1 and queue["items"][0]["kind"] == "submitted"
@@ -54,8 +63,13 @@ async def test_mayor_letter_journey(api, store):
     assert again.status == 409
 
     thread = (await writer.get(f"/posts/{post_id}")).json()
-    assert [e["action"] for e in thread["events"]] == ["create", "accept", "route", "official",
-                                                      "rate_satisfied"]
+    assert [e["action"] for e in thread["events"]] == [
+        "create",
+        "accept",
+        "route",
+        "official",
+        "rate_satisfied",
+    ]
     figures = (await api.get("/stats")).json()
     assert figures["boards"]["mayor"]["closed"] == 1
     assert figures["departments"]["housing"]["completion_rate"] == 1.0
@@ -64,8 +78,10 @@ async def test_mayor_letter_journey(api, store):
     assert {e["action"] for e in entries} == {"accept", "route", "official_reply"}
     # who acted, by name and role, not an opaque id
     assert {(e["action"], e["actor"]["username"], tuple(e["actor"]["roles"])) for e in entries} == {
-        ("accept", "mod", ("citizen", "moderator")), ("route", "mod", ("citizen", "moderator")),
-        ("official_reply", "clerk", ("citizen", "staff"))}
+        ("accept", "mod", ("citizen", "moderator")),
+        ("route", "mod", ("citizen", "moderator")),
+        ("official_reply", "clerk", ("citizen", "staff")),
+    }
 
 
 @pytest.mark.gen_test
@@ -85,11 +101,18 @@ async def test_anonymous_tax_report_and_tracking(api, store):
 async def test_case_bad_input(api, store):
     writer = await login_as(api, store, "writer")
     mod = await login_as(api, store, "mod", Role.MODERATOR)
-    no_contact = await writer.post("/boards/mayor/posts", {**LETTER, "letter_type": "complaint", "area": "city", "contact": None})
+    no_contact = await writer.post(
+        "/boards/mayor/posts",
+        {**LETTER, "letter_type": "complaint", "area": "city", "contact": None},
+    )
     assert no_contact.status == 422 and "contact" in no_contact.error["fields"]
     post_id = (await writer.post("/boards/mayor/posts", LETTER)).json()["post"]["id"]
-    for body, field in (({"action": "reject"}, "reason"), ({"action": "nuke"}, "action"),
-                        ({"action": {"$ne": 1}}, "action"), ({}, "action")):
+    for body, field in (
+        ({"action": "reject"}, "reason"),
+        ({"action": "nuke"}, "action"),
+        ({"action": {"$ne": 1}}, "action"),
+        ({}, "action"),
+    ):
         response = await mod.post(f"/posts/{post_id}/moderate", body)
         assert response.status == 422 and field in response.error["fields"], body
     await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})
@@ -107,8 +130,9 @@ async def test_attachments_are_checked_cleaned_and_guarded(api, store):
     writer = await login_as(api, store, "writer")
     other = await login_as(api, store, "other")
     post_id = (await writer.post("/boards/mayor/posts", LETTER)).json()["post"]["id"]
-    saved = await upload(writer, post_id, ("现场.jpg", files.jpeg_with_location()),
-                         ("证明.pdf", files.PDF))
+    saved = await upload(
+        writer, post_id, ("现场.jpg", files.jpeg_with_location()), ("证明.pdf", files.PDF)
+    )
     assert saved.status == 201
     items = saved.json()["items"]
     assert [i["content_type"] for i in items] == ["image/jpeg", "application/pdf"]
@@ -148,7 +172,13 @@ async def test_case_permission_matrix(api, store, role, case):
     mod = await login_as(api, store, "mod", Role.MODERATOR)
     board = "tax" if case == "confidential" else "mayor"
     department = "tax" if case == "confidential" else "housing"
-    body = {"title": "事项", "body": "内容", "letter_type": "complaint", "area": "city", "contact": "13812345678"}
+    body = {
+        "title": "事项",
+        "body": "内容",
+        "letter_type": "complaint",
+        "area": "city",
+        "contact": "13812345678",
+    }
     if board == "mayor":
         body["public"] = case == "public"
     post_id = (await writer.post(f"/boards/{board}/posts", body)).json()["post"]["id"]
@@ -162,8 +192,7 @@ async def test_case_permission_matrix(api, store, role, case):
         "visitor": lambda: api.as_user(None),
         "citizen": lambda: login_as(api, store, "citizen"),
         "writer": lambda: writer,
-        "other_staff": lambda: login_as(api, store, "other_clerk", Role.STAFF,
-                                        department="police"),
+        "other_staff": lambda: login_as(api, store, "other_clerk", Role.STAFF, department="police"),
         "routed_staff": lambda: routed_staff,
         "moderator": lambda: mod,
         "admin": lambda: login_as(api, store, "root", Role.ADMIN),
@@ -179,13 +208,16 @@ async def test_case_permission_matrix(api, store, role, case):
     assert read.status == (200 if sees else hidden)
     listed = [p["id"] for p in (await client.get(f"/boards/{board}/posts")).json()["items"]]
     assert (post_id in listed) == (case == "public" or role in {"moderator", "admin"})
-    found = [r["post"]["id"] for r in (await client.get("/search?q=" + quote("事项"))).json()["items"]]
+    found = [
+        r["post"]["id"] for r in (await client.get("/search?q=" + quote("事项"))).json()["items"]
+    ]
     assert (post_id in found) == sees
 
     reply = await client.post(f"/posts/{post_id}/replies", {"body": "再说一句"})
     # One official reply per routing: the department has given it, the writer rates it.
     expected_reply = {"visitor": 401, "writer": 201, "routed_staff": 409}.get(
-        role, 403 if sees else hidden)
+        role, 403 if sees else hidden
+    )
     assert reply.status == expected_reply, reply.text
 
     rating = await client.post(f"/posts/{post_id}/rating", {"score": "basically_satisfied"})
@@ -194,7 +226,7 @@ async def test_case_permission_matrix(api, store, role, case):
 
     route = await client.post(f"/posts/{post_id}/route", {"department": department})
     if role in {"moderator", "admin"}:
-        expected_route = 409          # allowed to route, but a replied case is not re-routed
+        expected_route = 409  # allowed to route, but a replied case is not re-routed
     elif role == "visitor":
         expected_route = 401
     else:

@@ -1,4 +1,5 @@
 """The consultation boards through the JSON API: the journeys and the permission matrix."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,19 +23,22 @@ async def as_role(api, store, role: str, name: str | None = None):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("board, category, answerer", [("lawyer", "劳动", "lawyer"),
-                                                        ("agri", "种植", "expert")])
+@pytest.mark.parametrize(
+    "board, category, answerer", [("lawyer", "劳动", "lawyer"), ("agri", "种植", "expert")]
+)
 async def test_ask_verify_answer_follow_up_accept(api, store, board, category, answerer):
     admin = await as_role(api, store, "admin", "root")
     asker = await as_role(api, store, "citizen", "farmer")
     await api.register("volunteer")
-    verified = await admin.call("PUT", "/admin/users/volunteer",
-                                {"roles": [answerer], "specialties": [category]})
+    verified = await admin.call(
+        "PUT", "/admin/users/volunteer", {"roles": [answerer], "specialties": [category]}
+    )
     assert verified.status == 200 and answerer in verified.json()["user"]["roles"]
     volunteer = await api.login("volunteer")
 
-    asked = await asker.post(f"/boards/{board}/posts",
-                             {**QUESTION, "category": category, "anonymous": True})
+    asked = await asker.post(
+        f"/boards/{board}/posts", {**QUESTION, "category": category, "anonymous": True}
+    )
     assert asked.status == 201
     post = asked.json()["post"]
     assert post["status"] == "open" and post["anonymous"] is True
@@ -71,9 +75,12 @@ async def test_permission_matrix(api, store, board, role):
     answerer = {"lawyer": "lawyer", "agri": "expert"}[board]
     asker = await as_role(api, store, "citizen", "the_asker")
     expert_or_lawyer = await as_role(api, store, answerer, "the_answerer")
-    post = (await asker.post(f"/boards/{board}/posts", {**QUESTION, "category": None})).json()["post"]
-    answer_id = (await expert_or_lawyer.post(f"/posts/{post['id']}/replies",
-                                             {"body": "解答"})).json()["reply"]["id"]
+    post = (await asker.post(f"/boards/{board}/posts", {**QUESTION, "category": None})).json()[
+        "post"
+    ]
+    answer_id = (
+        await expert_or_lawyer.post(f"/posts/{post['id']}/replies", {"body": "解答"})
+    ).json()["reply"]["id"]
     client = asker if role == "asker" else await as_role(api, store, role)
 
     reply = await client.post(f"/posts/{post['id']}/replies", {"body": "回复"})
@@ -97,16 +104,26 @@ async def test_accept_and_admin_bad_input(api, store):
     post = (await asker.post("/boards/lawyer/posts", QUESTION)).json()["post"]
     answer = (await lawyer.post(f"/posts/{post['id']}/replies", {"body": "解答"})).json()["reply"]
     follow = (await asker.post(f"/posts/{post['id']}/replies", {"body": "追问"})).json()["reply"]
-    for body, status in (({}, 422), ({"reply_id": follow["id"]}, 422),
-                         ({"reply_id": {"$ne": None}}, 422), ({"reply_id": "x" * 24}, 422)):
+    for body, status in (
+        ({}, 422),
+        ({"reply_id": follow["id"]}, 422),
+        ({"reply_id": {"$ne": None}}, 422),
+        ({"reply_id": "x" * 24}, 422),
+    ):
         response = await asker.post(f"/posts/{post['id']}/accept", body)
         assert response.status == status and "reply_id" in response.error["fields"]
     assert (await asker.post(f"/posts/{post['id']}/accept", raw=b"{oops")).status == 400
-    assert (await asker.post(f"/posts/{post['id']}/accept", {"reply_id": answer["id"]})).status == 200
+    assert (
+        await asker.post(f"/posts/{post['id']}/accept", {"reply_id": answer["id"]})
+    ).status == 200
     again = await asker.post(f"/posts/{post['id']}/accept", {"reply_id": answer["id"]})
     assert again.status == 409
-    for body, field in (({"roles": ["tsar"]}, "roles"), ({"department": "mars"}, "department"),
-                        ({"specialties": ["占卜"]}, "specialties"), ({"disabled": 1}, "disabled")):
+    for body, field in (
+        ({"roles": ["tsar"]}, "roles"),
+        ({"department": "mars"}, "department"),
+        ({"specialties": ["占卜"]}, "specialties"),
+        ({"disabled": 1}, "disabled"),
+    ):
         response = await admin.call("PUT", "/admin/users/asker", body)
         assert response.status == 422 and field in response.error["fields"]
     assert (await admin.call("PUT", "/admin/users/nobody", {"roles": []})).status == 404

@@ -1,4 +1,5 @@
 """The city forum through the JSON API, with the Conventions of API.md."""
+
 from __future__ import annotations
 
 import pytest
@@ -51,8 +52,13 @@ async def test_cursor_pagination_and_limits(api):
     third = (await api.get(f"/boards/forum/posts?limit=2&cursor={second['next_cursor']}")).json()
     titles = [p["title"] for page in (first, second, third) for p in page["items"]]
     assert titles == ["帖4", "帖3", "帖2", "帖1", "帖0"] and third["next_cursor"] is None
-    for query, field in (("limit=101", "limit"), ("limit=0", "limit"), ("limit=x", "limit"),
-                         ("cursor=%27%3BDROP", "cursor"), ("status=nope", "status")):
+    for query, field in (
+        ("limit=101", "limit"),
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("cursor=%27%3BDROP", "cursor"),
+        ("status=nope", "status"),
+    ):
         bad = await api.get(f"/boards/forum/posts?{query}")
         assert bad.status == 422 and field in bad.error["fields"], query
 
@@ -72,21 +78,26 @@ async def test_missing_posts_are_404(api):
     alice = await api.new_user("alice")
     assert (await api.get("/posts/0123456789abcdef01234567")).status == 404
     assert (await api.get("/posts/not-an-id")).status == 404
-    assert (await alice.post("/posts/0123456789abcdef01234567/replies", {"body": "x"})).status == 404
+    assert (
+        await alice.post("/posts/0123456789abcdef01234567/replies", {"body": "x"})
+    ).status == 404
     assert (await api.get("/nothing/here")).json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("raw, status", [
-    (b"{not json", 400),
-    (b"[1, 2]", 400),
-    (b'"just a string"', 400),
-    (b'{"title": NaN}', 400),
-    (b'{"title": "\xff\xfe", "body": "x"}', 400),
-    (b"{" + b'"body": "' + b"x" * (2 << 20) + b'"}', 413),
-    (b'{"body": ' + b"[" * 1000 + b"]" * 1000 + b"}", 400),
-    (b'{"title": "' + b"[" * 1000 + b'", "body": "x"}', 422),  # brackets in a string are text
-])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b'"just a string"', 400),
+        (b'{"title": NaN}', 400),
+        (b'{"title": "\xff\xfe", "body": "x"}', 400),
+        (b"{" + b'"body": "' + b"x" * (2 << 20) + b'"}', 413),
+        (b'{"body": ' + b"[" * 1000 + b"]" * 1000 + b"}", 400),
+        (b'{"title": "' + b"[" * 1000 + b'", "body": "x"}', 422),  # brackets in a string are text
+    ],
+)
 async def test_malformed_and_oversized_bodies(api, raw, status):
     alice = await api.new_user("alice")
     response = await alice.post("/boards/forum/posts", raw=raw)
@@ -96,19 +107,22 @@ async def test_malformed_and_oversized_bodies(api, raw, status):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("body, field", [
-    ({"body": "x"}, "title"),
-    ({"title": "x"}, "body"),
-    ({"title": "", "body": "x"}, "title"),
-    ({"title": "t" * 121, "body": "x"}, "title"),
-    ({"title": "x", "body": "b" * 20_001}, "body"),
-    ({"title": {"$ne": None}, "body": "x"}, "title"),
-    ({"title": "x", "body": {"$where": "sleep(1000)"}}, "body"),
-    ({"title": ["x"], "body": "x"}, "title"),
-    ({"title": "a\u0000b", "body": "x"}, "title"),
-    ({"title": "x", "body": "x", "category": "'; DROP TABLE posts; --"}, "category"),
-    ({"title": "x", "body": "x", "anonymous": "true"}, "anonymous"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"body": "x"}, "title"),
+        ({"title": "x"}, "body"),
+        ({"title": "", "body": "x"}, "title"),
+        ({"title": "t" * 121, "body": "x"}, "title"),
+        ({"title": "x", "body": "b" * 20_001}, "body"),
+        ({"title": {"$ne": None}, "body": "x"}, "title"),
+        ({"title": "x", "body": {"$where": "sleep(1000)"}}, "body"),
+        ({"title": ["x"], "body": "x"}, "title"),
+        ({"title": "a\u0000b", "body": "x"}, "title"),
+        ({"title": "x", "body": "x", "category": "'; DROP TABLE posts; --"}, "category"),
+        ({"title": "x", "body": "x", "anonymous": "true"}, "anonymous"),
+    ],
+)
 async def test_bad_post_fields_are_422(api, body, field):
     alice = await api.new_user("alice")
     response = await alice.post("/boards/forum/posts", body)
@@ -129,13 +143,19 @@ async def test_hostile_text_is_stored_as_text(api):
 async def test_cookie_writes_need_xsrf_but_bearer_writes_do_not(api, browser):
     await api.register("alice")
     await browser.log_in("alice")
-    without = await browser.request("POST", "/api/v1/boards/forum/posts",
-                                    b'{"title": "t", "body": "b"}',
-                                    {"Content-Type": "application/json"})
+    without = await browser.request(
+        "POST",
+        "/api/v1/boards/forum/posts",
+        b'{"title": "t", "body": "b"}',
+        {"Content-Type": "application/json"},
+    )
     assert without.status == 403
     with_token = await browser.request(
-        "POST", "/api/v1/boards/forum/posts", b'{"title": "t", "body": "b"}',
-        {"Content-Type": "application/json", "X-XSRFToken": browser.cookies["_xsrf"]})
+        "POST",
+        "/api/v1/boards/forum/posts",
+        b'{"title": "t", "body": "b"}',
+        {"Content-Type": "application/json", "X-XSRFToken": browser.cookies["_xsrf"]},
+    )
     assert with_token.status == 201
     bearer = await api.login("alice")
     assert (await bearer.post("/boards/forum/posts", {"title": "t", "body": "b"})).status == 201
@@ -146,12 +166,12 @@ async def test_healthz(api, http_client, base_url):
     response = await http_client.fetch(base_url + "/healthz")
     assert response.code == 200
     import json
+
     assert json.loads(response.body) == {"status": "ok", "store": "sqlite"}
 
 
 @pytest.mark.gen_test
-async def test_editing_someone_elses_post_is_not_author_and_a_late_edit_is_the_window(api,
-                                                                                      clock):
+async def test_editing_someone_elses_post_is_not_author_and_a_late_edit_is_the_window(api, clock):
     alice = await api.new_user("alice")
     bob = await api.new_user("bob")
     post_id = (await alice.post("/boards/forum/posts", POST)).json()["post"]["id"]
@@ -166,11 +186,16 @@ async def test_editing_someone_elses_post_is_not_author_and_a_late_edit_is_the_w
 async def test_pinned_posts_filling_a_page_leave_the_rest_of_the_board_reachable(api, store):
     from tests.support.people import person
     from forum.model import Role
+
     await person(store, "mod", Role.MODERATOR)
     mod = await api.login("mod")
     alice = await api.new_user("alice")
-    ids = [(await alice.post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})
-            ).json()["post"]["id"] for i in range(5)]
+    ids = [
+        (await alice.post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})).json()[
+            "post"
+        ]["id"]
+        for i in range(5)
+    ]
     for post_id in ids[:3]:
         assert (await mod.post(f"/posts/{post_id}/moderate", {"action": "pin"})).status == 200
     seen, cursor = [], ""
@@ -187,25 +212,32 @@ async def test_pinned_posts_filling_a_page_leave_the_rest_of_the_board_reachable
 async def test_a_board_pages_back_as_well_as_forward(api, store, browser):
     from forum.model import Role
     from tests.support.people import person
+
     await person(store, "mod", Role.MODERATOR)
     mod = await api.login("mod")
     writers = [await api.new_user(f"writer{i}") for i in range(3)]
-    ids = [(await writers[i % 3].post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})
-            ).json()["post"]["id"] for i in range(11)]
+    ids = [
+        (
+            await writers[i % 3].post("/boards/forum/posts", {"title": f"帖{i}", "body": "内容"})
+        ).json()["post"]["id"]
+        for i in range(11)
+    ]
     assert (await mod.post(f"/posts/{ids[0]}/moderate", {"action": "pin"})).status == 200
     pages, cursor = [], None
     while True:
-        page = (await api.get("/boards/forum/posts?limit=4"
-                              + (f"&cursor={cursor}" if cursor else ""))).json()
+        page = (
+            await api.get("/boards/forum/posts?limit=4" + (f"&cursor={cursor}" if cursor else ""))
+        ).json()
         pages.append(page)
         cursor = page["next_cursor"]
         if cursor is None:
             break
     forward = [[p["id"] for p in page["items"]] for page in pages]
     assert sorted(sum(forward, [])) == sorted(ids) and "prev_cursor" not in pages[0]
-    for number in range(len(pages) - 1, 0, -1):   # back from the last page to the first
-        back = (await api.get(f"/boards/forum/posts?limit=4&before={pages[number]['prev_cursor']}")
-                ).json()
+    for number in range(len(pages) - 1, 0, -1):  # back from the last page to the first
+        back = (
+            await api.get(f"/boards/forum/posts?limit=4&before={pages[number]['prev_cursor']}")
+        ).json()
         assert [p["id"] for p in back["items"]] == forward[number - 1], number
     both = await api.get(f"/boards/forum/posts?cursor={pages[0]['next_cursor']}&before=x")
     assert both.status == 422 and "before" in both.error["fields"]

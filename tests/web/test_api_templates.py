@@ -1,4 +1,5 @@
 """Reply templates through the JSON API: the permission matrix, bad input on every path."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,15 @@ from forum.model import Role
 from tests.support.people import login_as
 
 PATH = "/departments/housing/templates"
-ROLES = {"clerk": (Role.STAFF, "housing"), "police": (Role.STAFF, "police"),
-         "mod": (Role.MODERATOR, None), "root": (Role.ADMIN, None), "citizen": (None, None),
-         "lawyer": (Role.LAWYER, None), "expert": (Role.EXPERT, None)}
+ROLES = {
+    "clerk": (Role.STAFF, "housing"),
+    "police": (Role.STAFF, "police"),
+    "mod": (Role.MODERATOR, None),
+    "root": (Role.ADMIN, None),
+    "citizen": (None, None),
+    "lawyer": (Role.LAWYER, None),
+    "expert": (Role.EXPERT, None),
+}
 
 
 async def as_(api, store, name):
@@ -43,9 +50,18 @@ async def test_staff_add_list_and_delete_their_templates(api, store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("name, reads, keeps", [
-    ("clerk", 200, True), ("root", 200, True), ("mod", 200, False), ("police", 403, False),
-    ("citizen", 403, False), ("lawyer", 403, False), ("expert", 403, False)])
+@pytest.mark.parametrize(
+    "name, reads, keeps",
+    [
+        ("clerk", 200, True),
+        ("root", 200, True),
+        ("mod", 200, False),
+        ("police", 403, False),
+        ("citizen", 403, False),
+        ("lawyer", 403, False),
+        ("expert", 403, False),
+    ],
+)
 async def test_who_reads_and_keeps_a_departments_templates(api, store, name, reads, keeps):
     template = await kept(api, store)
     caller = await as_(api, store, name)
@@ -69,22 +85,32 @@ async def test_unknown_departments_and_ids(api, store):
     template = await kept(api, store)
     root = await as_(api, store, "root")
     assert (await root.get("/departments/nowhere/templates")).status == 404
-    assert (await root.post("/departments/nowhere/templates",
-                            {"title": "t", "body": "b"})).status == 404
-    for path in (f"/departments/police/templates/{template['id']}",   # not police's
-                 f"{PATH}/0123456789abcdef01234567", f"{PATH}/not-an-id",
-                 f"/departments/nowhere/templates/{template['id']}"):
+    assert (
+        await root.post("/departments/nowhere/templates", {"title": "t", "body": "b"})
+    ).status == 404
+    for path in (
+        f"/departments/police/templates/{template['id']}",  # not police's
+        f"{PATH}/0123456789abcdef01234567",
+        f"{PATH}/not-an-id",
+        f"/departments/nowhere/templates/{template['id']}",
+    ):
         assert (await root.call("DELETE", path)).status == 404, path
     assert len((await root.get(PATH)).json()["items"]) == 1
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("body, wrong", [
-    ({}, {"title", "body"}), ({"title": "t"}, {"body"}), ({"body": "b"}, {"title"}),
-    ({"title": 1, "body": "b"}, {"title"}), ({"title": "t", "body": ["b"]}, {"body"}),
-    ({"title": "t" * (limits.TEMPLATE_TITLE_MAX + 1), "body": "b"}, {"title"}),
-    ({"title": "t", "body": "b" * (limits.TEMPLATE_BODY_MAX + 1)}, {"body"}),
-])
+@pytest.mark.parametrize(
+    "body, wrong",
+    [
+        ({}, {"title", "body"}),
+        ({"title": "t"}, {"body"}),
+        ({"body": "b"}, {"title"}),
+        ({"title": 1, "body": "b"}, {"title"}),
+        ({"title": "t", "body": ["b"]}, {"body"}),
+        ({"title": "t" * (limits.TEMPLATE_TITLE_MAX + 1), "body": "b"}, {"title"}),
+        ({"title": "t", "body": "b" * (limits.TEMPLATE_BODY_MAX + 1)}, {"body"}),
+    ],
+)
 async def test_bad_template_fields_are_422_naming_them(api, store, body, wrong):
     clerk = await as_(api, store, "clerk")
     refused = await clerk.post(PATH, body)
@@ -114,6 +140,7 @@ async def test_a_retried_create_with_its_key_makes_one_template(api, store):
 @pytest.mark.gen_test
 async def test_foreign_fields_in_the_body_set_nothing(api, store):
     from tests.web.test_mass_assignment import FOREIGN
+
     clerk = await as_(api, store, "clerk")
     made = await clerk.post(PATH, {**FOREIGN, "title": "t", "body": "b"})
     assert made.status == 201, made.text

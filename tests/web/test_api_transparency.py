@@ -1,4 +1,5 @@
 """Search, similar questions, notifications, feeds and statistics through HTTP."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -22,8 +23,12 @@ async def login(api, store, name, *roles, department=None):
 async def test_search_and_similar(api, store):
     asker = await login(api, store, "asker")
     lawyer = await login(api, store, "lawyer1", Role.LAWYER)
-    post = (await asker.post("/boards/lawyer/posts", {"title": "劳动合同纠纷怎么处理",
-                                                      "body": "公司拖欠工资", "category": "劳动"})).json()
+    post = (
+        await asker.post(
+            "/boards/lawyer/posts",
+            {"title": "劳动合同纠纷怎么处理", "body": "公司拖欠工资", "category": "劳动"},
+        )
+    ).json()
     post_id = post["post"]["id"]
     await lawyer.post(f"/posts/{post_id}/replies", {"body": "申请仲裁"})
     found = await api.get("/search?q=" + quote("劳动合同"))
@@ -38,7 +43,8 @@ async def test_search_and_similar(api, store):
     # Only one of two (到期 is not in it): not close; another board: not offered.
     for query in ("劳动合同到期", "劳动合同纠纷如何解决&board=agri"):
         assert (await api.get("/search/similar?title=" + quote(query, safe="&="))).json()[
-            "items"] == []
+            "items"
+        ] == []
     bad = await api.get("/search/similar?title=" + quote("劳动合同") + "&board=forum")
     assert bad.status == 422 and "board" in bad.error["fields"]
     for query, field in (("", "q"), ("q=" + "x" * 101, "q"), ("q=a&board=zzz", "board")):
@@ -52,7 +58,9 @@ async def test_search_and_similar(api, store):
 async def test_notifications_api(api, store):
     asker = await login(api, store, "asker")
     other = await login(api, store, "other")
-    post_id = (await asker.post("/boards/forum/posts", {"title": "t", "body": "b"})).json()["post"]["id"]
+    post_id = (await asker.post("/boards/forum/posts", {"title": "t", "body": "b"})).json()["post"][
+        "id"
+    ]
     await other.post(f"/posts/{post_id}/replies", {"body": "回复"})
     inbox = (await asker.get("/notifications")).json()
     assert inbox["unread"] == 1 and inbox["items"][0]["kind"] == "reply"
@@ -60,7 +68,8 @@ async def test_notifications_api(api, store):
     marked = await asker.post("/notifications/read", {"ids": [inbox["items"][0]["id"]]})
     assert marked.status == 200 and marked.json() == {"marked": 1, "unread": 0}
     assert (await other.post("/notifications/read", {"ids": [inbox["items"][0]["id"]]})).json()[
-        "marked"] == 0
+        "marked"
+    ] == 0
     assert (await api.get("/notifications")).status == 401
     bad = await asker.post("/notifications/read", {"ids": "all"})
     assert bad.status == 422 and "ids" in bad.error["fields"]
@@ -69,10 +78,18 @@ async def test_notifications_api(api, store):
 @pytest.mark.gen_test
 async def test_atom_feeds(api, store, http_client, base_url):
     asker = await login(api, store, "asker")
-    await asker.post("/boards/lawyer/posts", {"title": "电话13812345678能打通吗", "body": "<b>x</b>",
-                                              "category": "劳动", "anonymous": True})
-    response = await http_client.fetch(base_url + "/boards/lawyer/feed.atom",
-                                       headers={"Host": "evil.example"})
+    await asker.post(
+        "/boards/lawyer/posts",
+        {
+            "title": "电话13812345678能打通吗",
+            "body": "<b>x</b>",
+            "category": "劳动",
+            "anonymous": True,
+        },
+    )
+    response = await http_client.fetch(
+        base_url + "/boards/lawyer/feed.atom", headers={"Host": "evil.example"}
+    )
     assert response.headers["Content-Type"].startswith("application/atom+xml")
     # Links from the configured site address, never from the Host header a requester sends.
     assert b"evil.example" not in response.body and b"http://127.0.0.1:8888/posts/" in response.body
@@ -94,8 +111,17 @@ async def test_stats_json(api, store):
     body = figures.json()
     assert set(body["boards"]) == {"mayor", "tax"} and "housing" in body["departments"]
     assert set(body["boards"]["mayor"]) >= {
-        "received", "accepted", "replied", "closed", "reply_rate", "completion_rate",
-        "on_time_rate", "median_first_reply_hours", "overdue", "satisfaction"}
+        "received",
+        "accepted",
+        "replied",
+        "closed",
+        "reply_rate",
+        "completion_rate",
+        "on_time_rate",
+        "median_first_reply_hours",
+        "overdue",
+        "satisfaction",
+    }
     bad = await api.get("/stats?from=tomorrow")
     assert bad.status == 422 and "from" in bad.error["fields"]
 
@@ -109,20 +135,24 @@ async def test_email_change_through_the_api_and_the_page(api, store, browser):
     bad = await user.patch("/me", {"email": "nope", "current_password": PASSWORD})
     assert bad.status == 422 and "email" in bad.error["fields"]
     # The address receives password-reset links: changing it needs the password.
-    for body in ({"email": "thief@example.org"},
-                 {"email": "thief@example.org", "current_password": "not-" + PASSWORD},
-                 {"email": "thief@example.org", "current_password": ["x"]}):
+    for body in (
+        {"email": "thief@example.org"},
+        {"email": "thief@example.org", "current_password": "not-" + PASSWORD},
+        {"email": "thief@example.org", "current_password": ["x"]},
+    ):
         refused = await user.patch("/me", body)
         assert refused.status == 422 and "current_password" in refused.error["fields"]
     assert (await store.get_user_by_name("mailer")).email == "m@example.org"
     await browser.log_in("mailer")
-    page = await browser.submit("/me", {"form": "email", "email": "not-an-address",
-                                        "current_password": PASSWORD})
+    page = await browser.submit(
+        "/me", {"form": "email", "email": "not-an-address", "current_password": PASSWORD}
+    )
     assert page.status == 422
     no_password = await browser.submit("/me", {"form": "email", "email": "t@example.org"})
     assert no_password.status == 422 and 'id="current_password-error"' in no_password.text
-    removed = await browser.submit("/me", {"form": "email", "email": "",
-                                           "current_password": PASSWORD})
+    removed = await browser.submit(
+        "/me", {"form": "email", "email": "", "current_password": PASSWORD}
+    )
     assert removed.status == 303
     assert (await store.get_user_by_name("mailer")).email is None
 
@@ -131,12 +161,18 @@ async def test_email_change_through_the_api_and_the_page(api, store, browser):
 async def test_similar_questions_step_without_javascript_keeps_the_draft(api, store, browser):
     asker = await login(api, store, "asker")
     lawyer = await login(api, store, "lawyer1", Role.LAWYER)
-    post_id = (await asker.post("/boards/lawyer/posts", {"title": "劳动合同纠纷怎么处理",
-                                                         "body": "x", "category": "劳动"})).json()["post"]["id"]
+    post_id = (
+        await asker.post(
+            "/boards/lawyer/posts",
+            {"title": "劳动合同纠纷怎么处理", "body": "x", "category": "劳动"},
+        )
+    ).json()["post"]["id"]
     await lawyer.post(f"/posts/{post_id}/replies", {"body": "申请仲裁"})
     await browser.log_in("asker")
-    step = await browser.submit("/boards/lawyer/new", {"title": "劳动合同纠纷到期怎么办",
-                                                       "body": "我的草稿", "check_similar": "1"})
+    step = await browser.submit(
+        "/boards/lawyer/new",
+        {"title": "劳动合同纠纷到期怎么办", "body": "我的草稿", "check_similar": "1"},
+    )
     assert step.status == 200 and f"/posts/{post_id}" in step.text and "我的草稿" in step.text
     assert len((await api.get("/boards/lawyer/posts")).json()["items"]) == 1  # nothing created
 

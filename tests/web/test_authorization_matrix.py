@@ -9,6 +9,7 @@ allow, 409 when the role may act but the content's lifecycle does not allow it n
 
 Each test builds only its own piece of content (one per store), so the tests stay independent.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -20,10 +21,26 @@ from tests.support import files
 from tests.support.people import person
 from tests.support.web import multipart
 
-ROLES = ["anonymous", "author", "other_citizen", "lawyer", "expert", "routed_staff",
-         "other_staff", "moderator", "admin"]
-CONTENT = ["forum_public", "forum_pending", "forum_hidden", "question", "letter_public",
-           "letter_private", "tax_report"]
+ROLES = [
+    "anonymous",
+    "author",
+    "other_citizen",
+    "lawyer",
+    "expert",
+    "routed_staff",
+    "other_staff",
+    "moderator",
+    "admin",
+]
+CONTENT = [
+    "forum_public",
+    "forum_pending",
+    "forum_hidden",
+    "question",
+    "letter_public",
+    "letter_private",
+    "tax_report",
+]
 OPERATIONS = ["read", "list", "search", "download", "route", "edit", "reply", "moderate"]
 
 EVERYONE = frozenset(ROLES)
@@ -36,43 +53,48 @@ CASES = frozenset({"letter_public", "letter_private", "tax_report"})
 # Who sees the content (reads it, finds it by search; everyone else gets 404 for it).
 SEES = {
     "forum_public": EVERYONE,
-    "question": EVERYONE,            # consultation questions are public; there are no private ones
-    "letter_public": EVERYONE,       # a letter its writer chose to publish, once accepted
-    "forum_pending": frozenset({"author"}) | MODERATORS,   # held for review
+    "question": EVERYONE,  # consultation questions are public; there are no private ones
+    "letter_public": EVERYONE,  # a letter its writer chose to publish, once accepted
+    "forum_pending": frozenset({"author"}) | MODERATORS,  # held for review
     "forum_hidden": frozenset({"author"}) | MODERATORS,
     "letter_private": CASE_INSIDERS,  # writer, bureau, and staff of the routed department
-    "tax_report": CASE_INSIDERS,      # confidential
+    "tax_report": CASE_INSIDERS,  # confidential
 }
 # Who finds it in the board's list: the public statuses to everyone, the rest to moderators only
 # (a writer follows their own held, hidden or private posts from their workspace, not the list).
-LISTS = {content: (EVERYONE if content in ("forum_public", "question", "letter_public")
-                   else MODERATORS) for content in CONTENT}
+LISTS = {
+    content: (EVERYONE if content in ("forum_public", "question", "letter_public") else MODERATORS)
+    for content in CONTENT
+}
 # Who may reply (each by the reply kind of their role): comments on a published discussion,
 # answers by the board's verified volunteers and the asker's follow-ups, and on cases the
 # writer's follow-ups and the routed department's official reply.
 REPLIES = {
     "forum_public": SIGNED_IN,
-    "forum_pending": SEES["forum_pending"],   # may reply in principle; lifecycle says 409
-    "forum_hidden": SEES["forum_hidden"],     # idem
+    "forum_pending": SEES["forum_pending"],  # may reply in principle; lifecycle says 409
+    "forum_hidden": SEES["forum_hidden"],  # idem
     "question": frozenset({"author", "lawyer"}),
     "letter_public": frozenset({"author", "routed_staff"}),
     "letter_private": frozenset({"author", "routed_staff"}),
     "tax_report": frozenset({"author", "routed_staff"}),
 }
 # Who may edit: the author (within the edit window) and moderators; a case is never edited.
-EDITS = {content: (frozenset() if content in CASES else frozenset({"author"}) | MODERATORS)
-         for content in CONTENT}
+EDITS = {
+    content: (frozenset() if content in CASES else frozenset({"author"}) | MODERATORS)
+    for content in CONTENT
+}
 # Moderation (hide) and routing: moderators only; routing applies to cases only.
 DOWNLOADS = {content: (CASE_INSIDERS if content in CASES else frozenset()) for content in CONTENT}
 # Where the role may act but the lifecycle refuses (409).
 CONFLICTS = {
-    ("reply", "forum_pending"), ("reply", "forum_hidden"),   # comments only while published
-    ("moderate", "forum_hidden"),                            # already hidden
-    ("moderate", "letter_public"), ("moderate", "letter_private"),
-    ("moderate", "tax_report"),                              # cases are rejected, not hidden
+    ("reply", "forum_pending"),
+    ("reply", "forum_hidden"),  # comments only while published
+    ("moderate", "forum_hidden"),  # already hidden
+    ("moderate", "letter_public"),
+    ("moderate", "letter_private"),
+    ("moderate", "tax_report"),  # cases are rejected, not hidden
 }
-SUCCESS = {"read": 200, "route": 200, "edit": 200, "reply": 201, "moderate": 200,
-           "download": 200}
+SUCCESS = {"read": 200, "route": 200, "edit": 200, "reply": 201, "moderate": 200, "download": 200}
 
 
 def expected(operation: str, role: str, content: str) -> int | bool:
@@ -95,8 +117,11 @@ def expected(operation: str, role: str, content: str) -> int | bool:
         return 409 if (operation, content) in CONFLICTS else 200
     if not sees:
         return 404
-    allowed = {"reply": REPLIES[content], "edit": EDITS[content],
-               "route": MODERATORS if content in CASES else frozenset()}[operation]
+    allowed = {
+        "reply": REPLIES[content],
+        "edit": EDITS[content],
+        "route": MODERATORS if content in CASES else frozenset(),
+    }[operation]
     if role not in allowed:
         return 403
     return 409 if (operation, content) in CONFLICTS else SUCCESS[operation]
@@ -111,11 +136,14 @@ async def _client(api, store, role: str, department: str):
     name = {"author": "the_author", "routed_staff": "routed_clerk"}.get(role, role)
     if await store.get_user_by_name(name) is None:
         roles, dept = {
-            "author": ([], None), "other_citizen": ([], None),
-            "lawyer": ([Role.LAWYER], None), "expert": ([Role.EXPERT], None),
+            "author": ([], None),
+            "other_citizen": ([], None),
+            "lawyer": ([Role.LAWYER], None),
+            "expert": ([Role.EXPERT], None),
             "routed_staff": ([Role.STAFF], department),
             "other_staff": ([Role.STAFF], "police"),
-            "moderator": ([Role.MODERATOR], None), "admin": ([Role.ADMIN], None),
+            "moderator": ([Role.MODERATOR], None),
+            "admin": ([Role.ADMIN], None),
         }[role]
         await person(store, name, *roles, department=dept)
     return await api.login(name)
@@ -129,15 +157,25 @@ async def _build(api, store, content: str) -> tuple[str, str, str | None, str]:
     attachment = None
     if content in CASES:
         board = "tax" if content == "tax_report" else "mayor"
-        body = {"title": TITLE, "body": "内容", "letter_type": "complaint", "area": "city", "contact": "13812345678"}
+        body = {
+            "title": TITLE,
+            "body": "内容",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13812345678",
+        }
         if board == "mayor":
             body["public"] = content == "letter_public"
         created = await author.post(f"/boards/{board}/posts", body)
         assert created.status == 201, created.text
         post_id = created.json()["post"]["id"]
         upload_body, content_type = multipart([("files", "a.png", files.png())])
-        uploaded = await author.call("POST", f"/posts/{post_id}/attachments", raw=upload_body,
-                                     headers={"Content-Type": content_type})
+        uploaded = await author.call(
+            "POST",
+            f"/posts/{post_id}/attachments",
+            raw=upload_body,
+            headers={"Content-Type": content_type},
+        )
         assert uploaded.status == 201, uploaded.text
         attachment = uploaded.json()["items"][0]["id"]
         assert (await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})).status == 200
@@ -145,9 +183,10 @@ async def _build(api, store, content: str) -> tuple[str, str, str | None, str]:
         assert routed.status == 200, routed.text
         return board, post_id, attachment, department
     if content == "question":
-        created = await author.post("/boards/lawyer/posts",
-                                    {"title": TITLE, "body": "入职三个月没有合同。",
-                                     "category": "劳动"})
+        created = await author.post(
+            "/boards/lawyer/posts",
+            {"title": TITLE, "body": "入职三个月没有合同。", "category": "劳动"},
+        )
         assert created.status == 201, created.text
         return "lawyer", created.json()["post"]["id"], None, department
     body = "正常内容"
@@ -161,8 +200,9 @@ async def _build(api, store, content: str) -> tuple[str, str, str | None, str]:
     post = created.json()["post"]
     assert post["status"] == ("pending" if content == "forum_pending" else "published")
     if content == "forum_hidden":
-        hidden = await mod.post(f"/posts/{post['id']}/moderate",
-                                {"action": "hide", "reason": "违规"})
+        hidden = await mod.post(
+            f"/posts/{post['id']}/moderate", {"action": "hide", "reason": "违规"}
+        )
         assert hidden.status == 200 and hidden.json()["post"]["status"] == "hidden"
     return "forum", post["id"], None, department
 
@@ -185,15 +225,18 @@ async def test_authorization_matrix(api, store, role, content):
     if attachment is not None:
         got["download"] = (await client.get(f"/attachments/{attachment}")).status
     # Route before replying: a case the department has answered is no longer re-routed.
-    got["route"] = (await client.post(f"/posts/{post_id}/route",
-                                      {"department": department})).status
+    got["route"] = (await client.post(f"/posts/{post_id}/route", {"department": department})).status
     got["edit"] = (await client.patch(f"/posts/{post_id}", {"body": "修改后的内容"})).status
     got["reply"] = (await client.post(f"/posts/{post_id}/replies", {"body": "再说一句"})).status
-    got["moderate"] = (await client.post(f"/posts/{post_id}/moderate",
-                                         {"action": "hide", "reason": "测试"})).status
+    got["moderate"] = (
+        await client.post(f"/posts/{post_id}/moderate", {"action": "hide", "reason": "测试"})
+    ).status
 
-    want = {op: expected(op, role, content) for op in OPERATIONS
-            if op != "download" or attachment is not None}
+    want = {
+        op: expected(op, role, content)
+        for op in OPERATIONS
+        if op != "download" or attachment is not None
+    }
     assert got == want
 
 
@@ -207,5 +250,8 @@ def test_the_rule_table_covers_every_cell():
                 assert value in (True, False, 200, 201, 401, 403, 404, 409)
                 if role == "anonymous" and operation not in ("read", "list", "search"):
                     assert value in (401, 404)
-    assert {c for c in CONTENT if SEES[c] == EVERYONE} == {"forum_public", "question",
-                                                           "letter_public"}
+    assert {c for c in CONTENT if SEES[c] == EVERYONE} == {
+        "forum_public",
+        "question",
+        "letter_public",
+    }

@@ -1,6 +1,7 @@
 """Rate limits and the attachment cap against requests fired at once: each limit lets exactly its
 count through, however many requests arrive before the first one is done. The clock stands
 still, so every attempt falls in the same millisecond too."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,11 +40,17 @@ async def at_once(count, make):
 async def test_wrong_passwords_at_once_are_answered_only_up_to_the_limit(burst_api, store):
     await person(store, "alice")
     limit = throttle.LOGIN_PER_ACCOUNT.count
-    statuses = await at_once(40, lambda _: burst_api.post(
-        "/auth/login", {"username": "alice", "password": "wrong-password"}))
+    statuses = await at_once(
+        40,
+        lambda _: burst_api.post(
+            "/auth/login", {"username": "alice", "password": "wrong-password"}
+        ),
+    )
     assert statuses == {401: limit, 429: 40 - limit}
     # The limit holds afterwards too, even for the right password from this address.
-    right = await burst_api.post("/auth/login", {"username": "alice", "password": "correct-horse-9"})
+    right = await burst_api.post(
+        "/auth/login", {"username": "alice", "password": "correct-horse-9"}
+    )
     assert right.status == 429
 
 
@@ -75,8 +82,9 @@ async def test_a_registration_refused_for_its_name_does_not_count(api, store):
 async def test_posts_at_once_by_a_new_account_create_only_the_limit(burst_api, store):
     writer = await burst_api.new_user("newcomer")
     limit = throttle.POSTS_PER_NEW_ACCOUNT.count
-    statuses = await at_once(25, lambda n: writer.post(
-        "/boards/forum/posts", {"title": f"第{n}帖", "body": "正文"}))
+    statuses = await at_once(
+        25, lambda n: writer.post("/boards/forum/posts", {"title": f"第{n}帖", "body": "正文"})
+    )
     assert statuses == {201: limit, 429: 25 - limit}
     user = await store.get_user_by_name("newcomer")
     stored = await store.list_posts(PostFilter(author_id=user.id), None, 100)
@@ -87,12 +95,14 @@ async def test_posts_at_once_by_a_new_account_create_only_the_limit(burst_api, s
 async def test_replies_at_once_by_a_new_account_count_against_the_same_limit(burst_api, store):
     await person(store, "host")
     host = await burst_api.login("host")
-    post_id = (await host.post("/boards/forum/posts", {"title": "讨论", "body": "正文"})
-               ).json()["post"]["id"]
+    post_id = (await host.post("/boards/forum/posts", {"title": "讨论", "body": "正文"})).json()[
+        "post"
+    ]["id"]
     replier = await burst_api.new_user("replier")
     limit = throttle.POSTS_PER_NEW_ACCOUNT.count
-    statuses = await at_once(25, lambda n: replier.post(f"/posts/{post_id}/replies",
-                                                        {"body": f"回复{n}"}))
+    statuses = await at_once(
+        25, lambda n: replier.post(f"/posts/{post_id}/replies", {"body": f"回复{n}"})
+    )
     assert statuses == {201: limit, 429: 25 - limit}
     assert len(await store.list_replies(post_id)) == limit
 
@@ -102,23 +112,29 @@ async def test_uploads_at_once_never_pass_the_cases_cap(burst_api, store):
     await person(store, "writer")
     writer = await burst_api.login("writer")
     post_id = (await writer.post("/boards/mayor/posts", LETTER)).json()["post"]["id"]
-    statuses = await at_once(3, lambda n: upload(writer, post_id, (f"{n}a.png", files.png()),
-                                                 (f"{n}b.png", files.png())))
+    statuses = await at_once(
+        3, lambda n: upload(writer, post_id, (f"{n}a.png", files.png()), (f"{n}b.png", files.png()))
+    )
     # Two uploads of two fit under five; the third would make six and is refused whole.
     assert statuses == {201: 2, 422: 1}
     assert len(await store.list_attachments(post_id)) == 4 <= attachments.MAX_FILES_PER_CASE
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_open311_creates_at_once_stop_at_the_keys_limit(burst_api, store, http_server,
-                                                             base_url):
+async def test_open311_creates_at_once_stop_at_the_keys_limit(
+    burst_api, store, http_server, base_url
+):
     key = await issue(burst_api, store)
     client = AsyncHTTPClient(force_instance=True, max_clients=CONNECTIONS)
     try:
         o311 = Open311(client, base_url)
         limit = throttle.OPEN311_POSTS_PER_KEY.count
-        statuses = await at_once(15, lambda n: o311.post(
-            {"api_key": key, "service_code": "tax", "description": f"虚开发票 {n}"}))
+        statuses = await at_once(
+            15,
+            lambda n: o311.post(
+                {"api_key": key, "service_code": "tax", "description": f"虚开发票 {n}"}
+            ),
+        )
     finally:
         client.close()
     assert statuses == {201: limit, 429: 15 - limit}

@@ -1,5 +1,6 @@
 """The admin's calendar over HTTP: GET and PUT /api/v1/admin/calendar and the settings page.
 Moments are set on the app's clock (the `clock` fixture), never read from today."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,13 +32,24 @@ async def test_the_admin_reads_and_replaces_the_calendar(api, store, clock):
     root = await signed_in(api, store, "root", Role.ADMIN)
     fresh = await root.get("/admin/calendar")
     assert fresh.status == 200, fresh.text
-    assert fresh.json() == {"covered_years": list(official().years), "holidays": [],
-                            "workdays": [], "warning": None}
-    saved = await root.call("PUT", "/admin/calendar", {"holidays": ["2025-10-09", "2025-10-09"],
-                                                       "workdays": ["2025-10-08"]})
+    assert fresh.json() == {
+        "covered_years": list(official().years),
+        "holidays": [],
+        "workdays": [],
+        "warning": None,
+    }
+    saved = await root.call(
+        "PUT",
+        "/admin/calendar",
+        {"holidays": ["2025-10-09", "2025-10-09"], "workdays": ["2025-10-08"]},
+    )
     assert saved.status == 200, saved.text
-    assert saved.json() == {"covered_years": list(official().years), "holidays": ["2025-10-09"],
-                            "workdays": ["2025-10-08"], "warning": None}
+    assert saved.json() == {
+        "covered_years": list(official().years),
+        "holidays": ["2025-10-09"],
+        "workdays": ["2025-10-08"],
+        "warning": None,
+    }
     assert (await root.get("/admin/calendar")).json() == saved.json()
     calendar = await settings.load_calendar(store)
     assert calendar.is_working_day(dt.date(2025, 10, 8))
@@ -53,17 +65,30 @@ async def test_the_warning_comes_when_next_year_is_not_covered(api, store, clock
     warned = (await root.get("/admin/calendar")).json()
     assert warned["warning"] and str(LAST + 1) in warned["warning"]
     english = await root.get("/admin/calendar", headers={"Accept-Language": "en-US"})
-    assert english.json()["warning"].startswith("The installed chinesecalendar has no holidays "
-                                                f"for {LAST + 1}")
+    assert english.json()["warning"].startswith(
+        f"The installed chinesecalendar has no holidays for {LAST + 1}"
+    )
     clock.set(at_noon(LAST - 1, 12, 31))
     root = await api.login("root")
     assert (await root.get("/admin/calendar")).json()["warning"] is None
 
 
-BAD = [None, "2025-10-09", {"day": "2025-10-09"}, [20251009], ["2025-10-09", None],
-       ["2025-13-01"], ["2025-02-30"], ["20251009"], ["2025-W41-4"], ["1999-12-31"],
-       [(dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
-        for n in range(settings.DAYS_MAX + 1)]]
+BAD = [
+    None,
+    "2025-10-09",
+    {"day": "2025-10-09"},
+    [20251009],
+    ["2025-10-09", None],
+    ["2025-13-01"],
+    ["2025-02-30"],
+    ["20251009"],
+    ["2025-W41-4"],
+    ["1999-12-31"],
+    [
+        (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
+        for n in range(settings.DAYS_MAX + 1)
+    ],
+]
 
 
 @pytest.mark.gen_test
@@ -83,8 +108,9 @@ async def test_a_missing_field_or_a_day_in_both_lists_is_refused(api, store):
     root = await signed_in(api, store, "root", Role.ADMIN)
     missing = await root.call("PUT", "/admin/calendar", {"holidays": ["2025-10-09"]})
     assert missing.status == 422 and set(missing.error["fields"]) == {"workdays"}
-    both = await root.call("PUT", "/admin/calendar", {"holidays": ["2025-10-12"],
-                                                      "workdays": ["2025-10-12"]})
+    both = await root.call(
+        "PUT", "/admin/calendar", {"holidays": ["2025-10-12"], "workdays": ["2025-10-12"]}
+    )
     assert both.status == 422 and set(both.error["fields"]) == {"holidays", "workdays"}
     assert "2025-10-12" in both.error["fields"]["workdays"]
     malformed = await root.call("PUT", "/admin/calendar", raw=b"[1, 2")
@@ -92,14 +118,14 @@ async def test_a_missing_field_or_a_day_in_both_lists_is_refused(api, store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("role, status", [
-    (None, 401), ((), 403), ((Role.MODERATOR,), 403), ((Role.STAFF,), 403),
-    ((Role.LAWYER,), 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [(None, 401), ((), 403), ((Role.MODERATOR,), 403), ((Role.STAFF,), 403), ((Role.LAWYER,), 403)],
+)
 async def test_only_the_admin_may_see_or_change_it(api, store, role, status):
     client = api.as_user(None) if role is None else await signed_in(api, store, "someone", *role)
     assert (await client.get("/admin/calendar")).status == status
-    put = await client.call("PUT", "/admin/calendar", {"holidays": ["2025-10-09"],
-                                                       "workdays": []})
+    put = await client.call("PUT", "/admin/calendar", {"holidays": ["2025-10-09"], "workdays": []})
     assert put.status == status
     assert await store.get_setting(settings.CALENDAR_KEY) is None
 
@@ -107,7 +133,8 @@ async def test_only_the_admin_may_see_or_change_it(api, store, role, status):
 # the settings page ---------------------------------------------------------------------------------
 @pytest.mark.gen_test
 async def test_the_settings_page_shows_the_years_the_additions_and_the_warning(
-        http_client, base_url, store, clock):
+    http_client, base_url, store, clock
+):
     # An official's session lapses after two idle hours: each moment logs in afresh.
     await person(store, "root", Role.ADMIN)
     clock.set(at_noon(LAST - 1, 6, 1))
@@ -117,12 +144,15 @@ async def test_the_settings_page_shows_the_years_the_additions_and_the_warning(
     assert page.status == 200
     assert f"{official().years[0]} 至 {LAST} 年" in page.text
     assert 'id="calendar-warning"' not in page.text
-    saved = await root.submit_and_follow("/admin/settings", {
-        "form": "calendar", "holidays": "2025-10-09\n", "workdays": "2025-10-12"})
+    saved = await root.submit_and_follow(
+        "/admin/settings",
+        {"form": "calendar", "holidays": "2025-10-09\n", "workdays": "2025-10-12"},
+    )
     assert saved.status == 200 and "节假日安排已保存" in saved.text
     assert ">2025-10-09</textarea>" in saved.text and ">2025-10-12</textarea>" in saved.text
-    both = await root.submit("/admin/settings", {"form": "calendar", "holidays": "2025-10-12",
-                                                 "workdays": "2025-10-12"})
+    both = await root.submit(
+        "/admin/settings", {"form": "calendar", "holidays": "2025-10-12", "workdays": "2025-10-12"}
+    )
     assert both.status == 422 and form_errors(both.text)
     clock.set(at_noon(LAST, 12, 1))
     root = Browser(http_client, base_url)

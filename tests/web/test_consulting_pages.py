@@ -1,4 +1,5 @@
 """The consultation boards through their pages and forms, as a browser uses them."""
+
 from __future__ import annotations
 
 import re
@@ -22,13 +23,20 @@ async def browser_for(http_client, base_url, store, name, *roles, specialties=()
 @pytest.mark.gen_test
 async def test_ask_answer_follow_up_accept_through_forms(http_client, base_url, store):
     asker = await browser_for(http_client, base_url, store, "asker")
-    lawyer = await browser_for(http_client, base_url, store, "lawyer1", Role.LAWYER,
-                               specialties=["劳动"])
+    lawyer = await browser_for(
+        http_client, base_url, store, "lawyer1", Role.LAWYER, specialties=["劳动"]
+    )
     form = await asker.get("/boards/lawyer/new")
     assert form.status == 200 and 'name="anonymous"' in form.text
-    asked = await asker.submit("/boards/lawyer/new", {
-        "title": "加班费怎么算", "body": "每天加班两小时。我的电话13812345678", "category": "劳动",
-        "anonymous": "1"})
+    asked = await asker.submit(
+        "/boards/lawyer/new",
+        {
+            "title": "加班费怎么算",
+            "body": "每天加班两小时。我的电话13812345678",
+            "category": "劳动",
+            "anonymous": "1",
+        },
+    )
     assert asked.status == 303
     path = asked.headers["Location"]
     post_id = path.rsplit("/", 1)[1]
@@ -38,7 +46,9 @@ async def test_ask_answer_follow_up_accept_through_forms(http_client, base_url, 
     answer_page = await lawyer.get(path)
     # Before answering, a lawyer is a reader like any other: the number is masked.
     assert "138****5678" in answer_page.text and "13812345678" not in answer_page.text
-    assert (await lawyer.submit(path, {"body": "按《劳动法》第四十四条，不低于150%。"})).status == 303
+    assert (
+        await lawyer.submit(path, {"body": "按《劳动法》第四十四条，不低于150%。"})
+    ).status == 303
     assert (await asker.submit(path, {"body": "周末加班呢？"})).status == 303
 
     page = await asker.get(path)
@@ -56,8 +66,10 @@ async def test_ask_answer_follow_up_accept_through_forms(http_client, base_url, 
 @pytest.mark.gen_test
 async def test_anonymous_asker_name_never_reaches_the_public_page(http_client, base_url, store):
     asker = await browser_for(http_client, base_url, store, "secret_asker")
-    asked = await asker.submit("/boards/lawyer/new", {"title": "离婚财产分割", "body": "详情",
-                                                      "category": "婚姻家庭", "anonymous": "1"})
+    asked = await asker.submit(
+        "/boards/lawyer/new",
+        {"title": "离婚财产分割", "body": "详情", "category": "婚姻家庭", "anonymous": "1"},
+    )
     path = asked.headers["Location"]
     await asker.submit(path, {"body": "补充一下"})
     for page_path in (path, "/boards/lawyer", "/"):
@@ -67,12 +79,14 @@ async def test_anonymous_asker_name_never_reaches_the_public_page(http_client, b
 
 
 @pytest.mark.gen_test
-async def test_citizens_see_no_answer_form_and_their_replies_are_refused(http_client, base_url,
-                                                                         store):
+async def test_citizens_see_no_answer_form_and_their_replies_are_refused(
+    http_client, base_url, store
+):
     asker = await browser_for(http_client, base_url, store, "asker")
     other = await browser_for(http_client, base_url, store, "other")
-    asked = await asker.submit("/boards/lawyer/new", {"title": "合同纠纷", "body": "x",
-                                                      "category": "合同"})
+    asked = await asker.submit(
+        "/boards/lawyer/new", {"title": "合同纠纷", "body": "x", "category": "合同"}
+    )
     path = asked.headers["Location"]
     page = await other.get(path)
     assert 'action="' + path + '"' not in page.text

@@ -1,5 +1,6 @@
 """Draining, the gate between the HTTP server and the application that lets a stopping server
 finish its requests in flight and refuse new ones."""
+
 from __future__ import annotations
 
 import asyncio

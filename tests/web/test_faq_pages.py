@@ -1,5 +1,6 @@
 """The knowledge base through the pages: 加入常见问题 on a post for those who may, the board's
 常见问题 section, removal by moderators, and entries first on the search and similar pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,8 +38,10 @@ async def test_a_lawyer_adds_an_entry_from_the_post_page(http_client, base_url, 
     assert f'action="/posts/{post_id}/faq"' in page.text
     # the form starts from the post's title and its answer
     assert 'value="公司不签劳动合同怎么办"' in page.text and "可主张**二倍工资**。" in page.text
-    added = await lawyer.submit(f"/posts/{post_id}/faq", {
-        "form": "faq", "question": "不签劳动合同怎么办", "answer": "可主张**二倍工资**。"})
+    added = await lawyer.submit(
+        f"/posts/{post_id}/faq",
+        {"form": "faq", "question": "不签劳动合同怎么办", "answer": "可主张**二倍工资**。"},
+    )
     assert added.status == 303 and added.headers["Location"] == f"/posts/{post_id}"
     assert "已加入常见问题。" in (await lawyer.follow(added)).text
     board = await Browser(http_client, base_url).get("/boards/lawyer")
@@ -56,17 +59,21 @@ async def test_the_form_is_offered_only_to_those_who_may(http_client, base_url, 
     for name in ("asker", "citizen", "expert"):
         browser = await logged_in(http_client, base_url, name)
         assert f"/posts/{post_id}/faq" not in (await browser.get(f"/posts/{post_id}")).text, name
-        refused = await browser.submit(f"/posts/{post_id}/faq", {
-            "form": "faq", "question": "q", "answer": "a"})
+        refused = await browser.submit(
+            f"/posts/{post_id}/faq", {"form": "faq", "question": "q", "answer": "a"}
+        )
         assert refused.status == 403, name
-    assert f"/posts/{post_id}/faq" not in (await Browser(http_client, base_url).get(
-        f"/posts/{post_id}")).text
+    assert (
+        f"/posts/{post_id}/faq"
+        not in (await Browser(http_client, base_url).get(f"/posts/{post_id}")).text
+    )
     asker = await store.get_user_by_name("asker")
     open_q = (await posting.create_post(store, asker, "lawyer", QUESTION)).post.id
     lawyer = await logged_in(http_client, base_url, "lawyer")
     assert f"/posts/{open_q}/faq" not in (await lawyer.get(f"/posts/{open_q}")).text
-    refused = await lawyer.submit(f"/posts/{open_q}/faq", {"form": "faq", "question": "q",
-                                                           "answer": "a"})
+    refused = await lawyer.submit(
+        f"/posts/{open_q}/faq", {"form": "faq", "question": "q", "answer": "a"}
+    )
     assert refused.status == 422 and "只有已解答的问题可以加入常见问题" in refused.text
     assert (await faq.list_entries(store)).items == []
 
@@ -75,8 +82,9 @@ async def test_the_form_is_offered_only_to_those_who_may(http_client, base_url, 
 async def test_bad_entries_come_back_with_their_errors(http_client, base_url, store):
     post_id = await answered(store)
     lawyer = await logged_in(http_client, base_url, "lawyer")
-    refused = await lawyer.submit(f"/posts/{post_id}/faq", {
-        "form": "faq", "question": "", "answer": "留下的解答"})
+    refused = await lawyer.submit(
+        f"/posts/{post_id}/faq", {"form": "faq", "question": "", "answer": "留下的解答"}
+    )
     assert refused.status == 422
     assert form_errors(refused.text) and "留下的解答" in refused.text
     assert '<details class="action-form" open>' in refused.text
@@ -87,8 +95,9 @@ async def test_bad_entries_come_back_with_their_errors(http_client, base_url, st
 async def test_moderators_remove_entries_from_the_board_page(http_client, base_url, store):
     post_id = await answered(store)
     lawyer = await store.get_user_by_name("lawyer")
-    entry = await faq.add_entry(store, lawyer, {"post_id": post_id, "question": "问",
-                                                "answer": "答"})
+    entry = await faq.add_entry(
+        store, lawyer, {"post_id": post_id, "question": "问", "answer": "答"}
+    )
     await person(store, "mod", Role.MODERATOR)
     other = await logged_in(http_client, base_url, "lawyer")
     assert (await other.submit(f"/faq/{entry.id}/delete", {})).status == 403
@@ -103,14 +112,15 @@ async def test_moderators_remove_entries_from_the_board_page(http_client, base_u
 
 
 @pytest.mark.gen_test
-async def test_search_and_similar_pages_show_entries_first(http_client, base_url, store,
-                                                           segmenter):
+async def test_search_and_similar_pages_show_entries_first(http_client, base_url, store, segmenter):
     post_id = await answered(store)
     await searching.reindex(store)
     lawyer = await store.get_user_by_name("lawyer")
-    entry = await faq.add_entry(store, lawyer, {"post_id": post_id,
-                                                "question": "不签劳动合同能要二倍工资吗",
-                                                "answer": "可以。"})
+    entry = await faq.add_entry(
+        store,
+        lawyer,
+        {"post_id": post_id, "question": "不签劳动合同能要二倍工资吗", "answer": "可以。"},
+    )
     visitor = Browser(http_client, base_url)
     found = (await visitor.get("/search?q=劳动合同")).text
     assert f'id="faq-{entry.id}"' in found
@@ -119,8 +129,9 @@ async def test_search_and_similar_pages_show_entries_first(http_client, base_url
     assert f'id="faq-{entry.id}"' in similar
     assert similar.index(f'id="faq-{entry.id}"') < similar.index("similar-results-heading")
     asker = await logged_in(http_client, base_url, "asker")
-    draft = await asker.submit("/boards/lawyer/new", {"title": "不签劳动合同怎么办", "body": "",
-                                                      "check_similar": "1"})
+    draft = await asker.submit(
+        "/boards/lawyer/new", {"title": "不签劳动合同怎么办", "body": "", "check_similar": "1"}
+    )
     assert "similar-faq" in draft.text and "不签劳动合同能要二倍工资吗" in draft.text
 
 
@@ -128,17 +139,31 @@ async def test_search_and_similar_pages_show_entries_first(http_client, base_url
 async def test_faq_pages_in_english(http_client, base_url, store, segmenter):
     post_id = await answered(store)
     lawyer_user = await store.get_user_by_name("lawyer")
-    await faq.add_entry(store, lawyer_user, {"post_id": post_id, "question": "不签合同怎么办",
-                                             "answer": "可以主张。"})
+    await faq.add_entry(
+        store,
+        lawyer_user,
+        {"post_id": post_id, "question": "不签合同怎么办", "answer": "可以主张。"},
+    )
     await person(store, "mod", Role.MODERATOR)
-    content = {"faq-item", "post-body", "post-header", "post-summary", "reply", "breadcrumb",
-               "author", "category"}
+    content = {
+        "faq-item",
+        "post-body",
+        "post-header",
+        "post-summary",
+        "reply",
+        "breadcrumb",
+        "author",
+        "category",
+    }
     mod = await logged_in(http_client, base_url, "mod", "en_US")
     for path in ("/boards/lawyer", f"/posts/{post_id}", "/search?q=合同"):
         page = await mod.get(path)
         assert page.status == 200, path
         assert "FAQ" in page.text or "Add to FAQ" in page.text, path
         written = ("公司不签劳动合同怎么办", "可主张**二倍工资**。", "劳动", "合同")
-        chrome = [t for t in translations.chinese_chrome(page.text, content)
-                  if not any(w in t for w in written)]
+        chrome = [
+            t
+            for t in translations.chinese_chrome(page.text, content)
+            if not any(w in t for w in written)
+        ]
         assert chrome == [], (path, chrome)

@@ -1,4 +1,5 @@
 """/healthz as operators and load balancers use it."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ class DownStore:
     def __getattr__(self, name):
         async def unavailable(*args, **kwargs):
             raise StoreUnavailable()
+
         return unavailable
 
 

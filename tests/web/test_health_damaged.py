@@ -1,4 +1,5 @@
 """/healthz over an SQLite file that has lost a core table's pages: 503, as the routes say."""
+
 from __future__ import annotations
 
 import json

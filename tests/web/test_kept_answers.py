@@ -2,6 +2,7 @@
 kept page is known to answer, with the same body and headers as the handler's, the same log line
 and metrics, and never once the content version has moved; anything a handler must see goes to
 the handler."""
+
 from __future__ import annotations
 
 import logging
@@ -22,6 +23,7 @@ def handlers(monkeypatch) -> list[str]:
     def counted(self, *args, **kwargs):
         made.append(type(self).__name__)
         return initialize(self, *args, **kwargs)
+
     monkeypatch.setattr(base.BaseHandler, "initialize", counted)
     return made
 
@@ -33,7 +35,8 @@ def answer_headers(response) -> dict[str, str]:
 
 @pytest.mark.gen_test
 async def test_a_kept_page_is_answered_without_a_handler_as_the_handler_answered(
-        app, browser, handlers, caplog):
+    app, browser, handlers, caplog
+):
     caplog.set_level(logging.INFO, logger="tornado.access")
     rendered = await browser.get("/boards/forum")  # rendered and kept
     assert handlers == ["BoardPage"]
@@ -58,8 +61,11 @@ async def test_a_write_sends_the_next_reader_to_the_handler(app, api, browser, h
     writer = await api.new_user("writer")
     await browser.get("/boards/forum")
     await browser.get("/boards/forum")
-    assert (await writer.post("/boards/forum/posts", {"title": "公交站没有顶棚",
-                                                      "body": "下雨没处躲。"})).status == 201
+    assert (
+        await writer.post(
+            "/boards/forum/posts", {"title": "公交站没有顶棚", "body": "下雨没处躲。"}
+        )
+    ).status == 201
     made = len(handlers)
     fresh = await browser.get("/boards/forum")
     assert "公交站没有顶棚" in fresh.text and len(handlers) == made + 1
@@ -68,11 +74,14 @@ async def test_a_write_sends_the_next_reader_to_the_handler(app, api, browser, h
 
 
 @pytest.mark.gen_test
-async def test_what_a_handler_must_see_goes_to_the_handler(app, api, http_client, base_url,
-                                                         handlers):
+async def test_what_a_handler_must_see_goes_to_the_handler(
+    app, api, http_client, base_url, handlers
+):
     async def get(headers: dict[str, str] | None = None, method: str = "GET"):
-        return await http_client.fetch(base_url + "/boards/forum", method=method,
-                                       headers=headers, raise_error=False)
+        return await http_client.fetch(
+            base_url + "/boards/forum", method=method, headers=headers, raise_error=False
+        )
+
     first = await get()
     assert (await get()).body == first.body and len(handlers) == 1
     token = (await api.new_user("citizen")).token
@@ -102,7 +111,8 @@ async def test_what_a_handler_must_see_goes_to_the_handler(app, api, http_client
 
 @pytest.mark.gen_test
 async def test_each_language_and_care_mode_is_answered_with_its_own_page(
-        app, http_client, base_url, handlers):
+    app, http_client, base_url, handlers
+):
     readers = {name: Browser(http_client, base_url) for name in ("zh", "en", "care", "accept")}
     readers["en"].cookies["lang"] = "en_US"
     readers["care"].cookies["care"] = "1"
@@ -111,7 +121,8 @@ async def test_each_language_and_care_mode_is_answered_with_its_own_page(
         headers = {"Accept-Language": "en-US,en;q=0.9"} if name == "accept" else {}
         for _ in range(3):
             pages.setdefault(name, []).append(
-                await reader.request("GET", "/boards/forum", headers=headers))
+                await reader.request("GET", "/boards/forum", headers=headers)
+            )
     assert len(handlers) == 4  # each rendered and kept, then answered here
     for name, seen in pages.items():
         assert seen[0].raw.body == seen[2].raw.body, name
@@ -121,14 +132,16 @@ async def test_each_language_and_care_mode_is_answered_with_its_own_page(
 
 
 @pytest.mark.gen_test
-async def test_a_store_that_fails_sends_the_request_to_the_handler(app, browser, handlers,
-                                                                  monkeypatch):
+async def test_a_store_that_fails_sends_the_request_to_the_handler(
+    app, browser, handlers, monkeypatch
+):
     await browser.get("/boards/forum")
     await browser.get("/boards/forum")
     adapter = app.settings["store"].store
 
     async def down() -> int:
         raise StoreUnavailable()
+
     monkeypatch.setattr(adapter, "content_version", down)
     made = len(handlers)
     answer = await browser.get("/boards/forum")

@@ -1,5 +1,6 @@
 """Chinese and English pages: which language a request gets, the header's switches
 (/preferences), English pages, translated errors, dates and numbers per locale."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,8 +56,10 @@ async def test_lang_cookie_wins_over_accept_language(browser):
     assert html_lang(home.text) == "en-US"
 
 
-@pytest.mark.parametrize("value", ["fr_FR", "en", "EN_us", "zh_CN;", "x" * 5000,
-                                   "../../etc/passwd", "en_US\\x00", "%E4%B8%AD"])
+@pytest.mark.parametrize(
+    "value",
+    ["fr_FR", "en", "EN_us", "zh_CN;", "x" * 5000, "../../etc/passwd", "en_US\\x00", "%E4%B8%AD"],
+)
 @pytest.mark.gen_test
 async def test_hostile_lang_cookies_are_ignored(browser, value):
     browser.cookies["lang"] = value
@@ -66,32 +69,56 @@ async def test_hostile_lang_cookies_are_ignored(browser, value):
 
 
 @pytest.mark.gen_test
-async def test_invalid_utf8_in_cookie_and_accept_language_is_harmless(browser, http_client,
-                                                                       base_url):
-    raw = await http_client.fetch(base_url + "/", raise_error=False, headers={
-        "Cookie": b"lang=\xff\xfe\xe4; care=\xc3\x28".decode("latin-1"),
-        "Accept-Language": b"\xff\xfe;q=\xe4, en;q=0.1".decode("latin-1")})
+async def test_invalid_utf8_in_cookie_and_accept_language_is_harmless(
+    browser, http_client, base_url
+):
+    raw = await http_client.fetch(
+        base_url + "/",
+        raise_error=False,
+        headers={
+            "Cookie": b"lang=\xff\xfe\xe4; care=\xc3\x28".decode("latin-1"),
+            "Accept-Language": b"\xff\xfe;q=\xe4, en;q=0.1".decode("latin-1"),
+        },
+    )
     assert raw.code == 200
     text = raw.body.decode("utf-8")
     assert html_lang(text) == "en-US"
     assert '<html lang="en-US">' in text  # a bad care cookie is "off"
 
 
-@pytest.mark.parametrize("header, expected", [
-    (None, None), ("", None), ("*", None), ("en", "en_US"), ("en-US", "en_US"),
-    ("zh-TW", "zh_CN"), ("zh-Hans-CN", "zh_CN"), ("EN-gb", "en_US"), ("en;q=0", None),
-    ("en;q=abc", None), ("en;q=1.5", None), ("de, en;q=0.3, zh;q=0.3", "en_US"),
-    (",,,;;;", None), ("en;q=0.1, zh;q=0.2", "zh_CN"), ("a" * 10_000, None),
-    ("zh-CN," * 1000 + "en", "zh_CN"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (None, None),
+        ("", None),
+        ("*", None),
+        ("en", "en_US"),
+        ("en-US", "en_US"),
+        ("zh-TW", "zh_CN"),
+        ("zh-Hans-CN", "zh_CN"),
+        ("EN-gb", "en_US"),
+        ("en;q=0", None),
+        ("en;q=abc", None),
+        ("en;q=1.5", None),
+        ("de, en;q=0.3, zh;q=0.3", "en_US"),
+        (",,,;;;", None),
+        ("en;q=0.1, zh;q=0.2", "zh_CN"),
+        ("a" * 10_000, None),
+        ("zh-CN," * 1000 + "en", "zh_CN"),
+    ],
+)
 def test_accept_language_parsing(header, expected):
     assert i18n.locale_from_accept_language(header) == expected
 
 
 # the switches ----------------------------------------------------------------------------------
 async def switch(browser, fields: dict[str, str]):
-    return await browser.request("POST", "/preferences", urlencode(fields).encode(),
-                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    return await browser.request(
+        "POST",
+        "/preferences",
+        urlencode(fields).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
 
 def set_cookie(response, name: str) -> str:
@@ -138,11 +165,24 @@ async def test_every_page_carries_both_switches(browser):
         assert f'name="next" value="{path.replace("&", "&amp;")}"' in text, path
 
 
-@pytest.mark.parametrize("hostile", [
-    "//evil.example/", "https://evil.example/", "http:/evil", "/\\evil.example", "\\\\evil",
-    "/ok\r\nSet-Cookie: a=b", "/ok\nLocation: //evil", "javascript:alert(1)", "", "evil",
-    "/%0d%0aX: y\r\n", "/\x00", "///evil.example",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "http:/evil",
+        "/\\evil.example",
+        "\\\\evil",
+        "/ok\r\nSet-Cookie: a=b",
+        "/ok\nLocation: //evil",
+        "javascript:alert(1)",
+        "",
+        "evil",
+        "/%0d%0aX: y\r\n",
+        "/\x00",
+        "///evil.example",
+    ],
+)
 @pytest.mark.gen_test
 async def test_hostile_next_falls_back_to_home(browser, hostile):
     response = await switch(browser, {"lang": "en_US", "next": hostile})
@@ -154,15 +194,24 @@ async def test_hostile_next_falls_back_to_home(browser, hostile):
         assert location == "/"
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"lang": "fr_FR"}, "lang"), ({"lang": "en"}, "lang"), ({"care": "yes"}, "care"),
-    ({"care": "2"}, "care"), ({}, "lang"), ({"lang": "en_US", "care": "on"}, "care"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"lang": "fr_FR"}, "lang"),
+        ({"lang": "en"}, "lang"),
+        ({"care": "yes"}, "care"),
+        ({"care": "2"}, "care"),
+        ({}, "lang"),
+        ({"lang": "en_US", "care": "on"}, "care"),
+    ],
+)
 @pytest.mark.gen_test
 async def test_bad_switch_values_are_refused(browser, fields, field):
     response = await switch(browser, {**fields, "next": "/"})
     assert response.status == 400
-    assert not any(c.startswith(("lang=", "care=")) for c in response.headers.get_list("Set-Cookie"))
+    assert not any(
+        c.startswith(("lang=", "care=")) for c in response.headers.get_list("Set-Cookie")
+    )
     assert f"<li>{ {'lang': '语言', 'care': '关怀版模式'}[field] }：" in response.text
 
 
@@ -185,8 +234,12 @@ async def test_switch_needs_no_xsrf_token_and_get_changes_nothing(browser):
 
 @pytest.mark.gen_test
 async def test_switch_with_invalid_utf8_is_refused(browser):
-    response = await browser.request("POST", "/preferences", b"lang=\xff\xfe&next=/\xff",
-                                     {"Content-Type": "application/x-www-form-urlencoded"})
+    response = await browser.request(
+        "POST",
+        "/preferences",
+        b"lang=\xff\xfe&next=/\xff",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status == 400
 
 

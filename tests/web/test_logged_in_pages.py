@@ -3,6 +3,7 @@
 is still personal, shows nothing its reader may not see, and is never older than the last write,
 in this process or another over the same database; a logout or a changed account is effective
 on the next request."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,11 +37,13 @@ async def write_post(api: Api, store, title: str = f"路灯坏了 {PHONE}") -> t
 
 
 @pytest.mark.gen_test
-async def test_a_moderators_unmasked_page_never_reaches_a_citizen(app, api, store, http_client,
-                                                                  base_url):
+async def test_a_moderators_unmasked_page_never_reaches_a_citizen(
+    app, api, store, http_client, base_url
+):
     writer, post_id = await write_post(api, store)
-    assert (await writer.post(f"/posts/{post_id}/replies", {"body": f"再说一遍 {PHONE}"})
-            ).status == 201
+    assert (
+        await writer.post(f"/posts/{post_id}/replies", {"body": f"再说一遍 {PHONE}"})
+    ).status == 201
     moderator = await reader(http_client, base_url, store, "mod", Role.MODERATOR)
     citizen = await reader(http_client, base_url, store, "citizen")
     for _ in range(2):  # the second time from what the first kept
@@ -52,16 +55,18 @@ async def test_a_moderators_unmasked_page_never_reaches_a_citizen(app, api, stor
 
 
 @pytest.mark.gen_test
-async def test_a_hidden_post_leaves_the_citizens_pages_at_once(app, api, store, http_client,
-                                                               base_url):
+async def test_a_hidden_post_leaves_the_citizens_pages_at_once(
+    app, api, store, http_client, base_url
+):
     _, post_id = await write_post(api, store, "要被隐藏的帖子")
     await person(store, "mod", Role.MODERATOR)
     moderator = await api.login("mod")
     citizen = await reader(http_client, base_url, store, "citizen")
     assert "要被隐藏的帖子" in (await citizen.get("/boards/forum")).text
     assert (await citizen.get(f"/posts/{post_id}")).status == 200
-    hidden = await moderator.post(f"/posts/{post_id}/moderate", {"action": "hide",
-                                                                  "reason": "广告"})
+    hidden = await moderator.post(
+        f"/posts/{post_id}/moderate", {"action": "hide", "reason": "广告"}
+    )
     assert hidden.status == 200, hidden.text
     assert "要被隐藏的帖子" not in (await citizen.get("/boards/forum")).text
     assert (await citizen.get(f"/posts/{post_id}")).status == 404
@@ -86,15 +91,17 @@ async def test_a_write_is_on_the_next_logged_in_read(app, api, store, http_clien
     await citizen.get("/boards/forum")
     await citizen.get(f"/posts/{post_id}")
     assert (await writer.post(f"/posts/{post_id}/replies", {"body": "新的回复"})).status == 201
-    assert (await writer.post("/boards/forum/posts",
-                              {"title": "第二个帖子", "body": "正文"})).status == 201
+    assert (
+        await writer.post("/boards/forum/posts", {"title": "第二个帖子", "body": "正文"})
+    ).status == 201
     assert "新的回复" in (await citizen.get(f"/posts/{post_id}")).text
     assert "第二个帖子" in (await citizen.get("/boards/forum")).text
 
 
 @pytest.mark.gen_test
 async def test_a_write_through_another_process_is_on_the_next_logged_in_read(
-        app, api, store, http_client, base_url, tmp_path):
+    app, api, store, http_client, base_url, tmp_path
+):
     """Two applications over one SQLite file, as `--processes 2` runs them."""
     writer, post_id = await write_post(api, store)
     citizen = await reader(http_client, base_url, store, "citizen")
@@ -106,8 +113,9 @@ async def test_a_write_through_another_process_is_on_the_next_logged_in_read(
     server.add_sockets([sock])
     try:
         other = await Api(AsyncHTTPClient(), f"http://127.0.0.1:{port}").login("writer")
-        assert (await other.post(f"/posts/{post_id}/replies", {"body": "另一个进程的回复"})
-                ).status == 201
+        assert (
+            await other.post(f"/posts/{post_id}/replies", {"body": "另一个进程的回复"})
+        ).status == 201
         assert "另一个进程的回复" in (await citizen.get(f"/posts/{post_id}")).text
         # A logout there ends the login here too, on the next request.
         elsewhere = Browser(AsyncHTTPClient(), f"http://127.0.0.1:{port}")
@@ -133,8 +141,7 @@ async def test_logout_is_effective_at_once(app, store, http_client, base_url):
 
 
 @pytest.mark.gen_test
-async def test_a_role_change_or_a_ban_is_effective_at_once(app, api, store, http_client,
-                                                           base_url):
+async def test_a_role_change_or_a_ban_is_effective_at_once(app, api, store, http_client, base_url):
     await person(store, "admin", Role.ADMIN)
     admin = await api.login("admin")
     staff = await reader(http_client, base_url, store, "helper", Role.MODERATOR)
@@ -149,8 +156,9 @@ async def test_a_role_change_or_a_ban_is_effective_at_once(app, api, store, http
 
 
 @pytest.mark.gen_test
-async def test_a_page_reads_the_content_version_once(app, api, store, http_client, base_url,
-                                                     monkeypatch):
+async def test_a_page_reads_the_content_version_once(
+    app, api, store, http_client, base_url, monkeypatch
+):
     writer, post_id = await write_post(api, store)
     assert (await writer.post(f"/posts/{post_id}/replies", {"body": "回复"})).status == 201
     citizen = await reader(http_client, base_url, store, "citizen")
@@ -160,6 +168,7 @@ async def test_a_page_reads_the_content_version_once(app, api, store, http_clien
     async def counted() -> int:
         reads.append(await read())
         return reads[-1]
+
     monkeypatch.setattr(adapter, "content_version", counted)
     for path in ("/boards/forum", f"/posts/{post_id}", "/"):
         await citizen.get(path)  # the records read (SQLite's own board cache asks again)

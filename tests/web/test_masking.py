@@ -1,5 +1,6 @@
 """Personal data through HTTP: what a visitor can read, search for and subscribe to never holds a
 number the pages mask (forum/privacy.py)."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -23,15 +24,27 @@ async def login(api, store, name, *roles, department=None):
 @pytest.mark.gen_test
 async def test_a_search_cannot_recover_a_masked_number(api, browser, store):
     writer = await login(api, store, "writer")
-    created = await writer.post("/boards/forum/posts", {
-        "title": "路灯坏了 13912345678",
-        "body": f"请联系 139-1234-5678 或 0877-2012345，身份证 {ID_NUMBER}，卡号 {CARD}"})
+    created = await writer.post(
+        "/boards/forum/posts",
+        {
+            "title": "路灯坏了 13912345678",
+            "body": f"请联系 139-1234-5678 或 0877-2012345，身份证 {ID_NUMBER}，卡号 {CARD}",
+        },
+    )
     assert created.status == 201
     post_id = created.json()["post"]["id"]
     shown = (await api.get(f"/posts/{post_id}")).json()["post"]
     assert shown["title"] == "路灯坏了 139****5678"
-    for query in ("13912345678", "1391234", "12345678", "2012345", ID_NUMBER, "19900101",
-                  CARD, "0212345678"):
+    for query in (
+        "13912345678",
+        "1391234",
+        "12345678",
+        "2012345",
+        ID_NUMBER,
+        "19900101",
+        CARD,
+        "0212345678",
+    ):
         found = await api.get("/search?q=" + quote(query))
         assert found.status == 200 and found.json()["items"] == [], query
         page = await browser.get("/search?q=" + quote(query))
@@ -60,18 +73,30 @@ async def test_a_rating_comment_is_masked_for_the_public(api, browser, store):
     writer = await login(api, store, "writer")
     mod = await login(api, store, "mod", Role.MODERATOR)
     staff = await login(api, store, "clerk", Role.STAFF, department="housing")
-    created = await writer.post("/boards/mayor/posts", {
-        "title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-        "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True})
+    created = await writer.post(
+        "/boards/mayor/posts",
+        {
+            "title": "小区门口路灯不亮",
+            "body": "一个月了",
+            "category": "城乡建设",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13812345678",
+            "public": True,
+        },
+    )
     post_id = created.json()["post"]["id"]
     await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})
     await mod.post(f"/posts/{post_id}/route", {"department": "housing", "due_days": 5})
     await staff.post(f"/posts/{post_id}/replies", {"body": "已安排维修。"})
-    rated = await writer.post(f"/posts/{post_id}/rating",
-                              {"score": "unsatisfied", "comment": "没人修，请打 138 1234 5678"})
+    rated = await writer.post(
+        f"/posts/{post_id}/rating",
+        {"score": "unsatisfied", "comment": "没人修，请打 138 1234 5678"},
+    )
     assert rated.status == 200
     assert (await writer.get(f"/posts/{post_id}")).json()["post"]["rating_comment"] == (
-        "没人修，请打 138 1234 5678")
+        "没人修，请打 138 1234 5678"
+    )
     public = (await api.get(f"/posts/{post_id}")).json()["post"]
     assert public["rating_comment"] == "没人修，请打 138 **** 5678" and public["contact"] is None
     page = await browser.get(f"/posts/{post_id}")

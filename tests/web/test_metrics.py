@@ -1,5 +1,6 @@
 """GET /metrics as Prometheus scrapes it: requests by route and status, latency histograms, store
 figures taken at scrape time, store errors, and the operators' token."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,13 +49,15 @@ async def scrape(http_client, base_url, token: str | None = TOKEN):
 
 @pytest.mark.gen_test
 async def test_requests_are_counted_by_route_name_and_status_with_a_latency_histogram(
-        http_client, base_url, api):
+    http_client, base_url, api
+):
     for _ in range(3):
         assert (await api.get("/boards")).status == 200
     missing = new_id()
     assert (await api.get(f"/posts/{missing}")).status == 404
-    assert (await api.post("/auth/login", {"username": "nobody", "password": "x" * 9})
-            ).status == 401
+    assert (
+        await api.post("/auth/login", {"username": "nobody", "password": "x" * 9})
+    ).status == 401
 
     response = await scrape(http_client, base_url)
     assert response.code == 200
@@ -63,10 +66,22 @@ async def test_requests_are_counted_by_route_name_and_status_with_a_latency_hist
     found = samples(text)
     ok = {"route": "api.BoardsHandler", "method": "GET", "status": "200"}
     assert value(found, "forum_http_requests_total", **ok) == 3
-    assert value(found, "forum_http_requests_total", route="api.PostHandler", method="GET",
-                 status="404") == 1
-    assert value(found, "forum_http_requests_total", route="api.LoginHandler", method="POST",
-                 status="401") == 1
+    assert (
+        value(
+            found, "forum_http_requests_total", route="api.PostHandler", method="GET", status="404"
+        )
+        == 1
+    )
+    assert (
+        value(
+            found,
+            "forum_http_requests_total",
+            route="api.LoginHandler",
+            method="POST",
+            status="401",
+        )
+        == 1
+    )
     assert value(found, "forum_http_request_duration_seconds_count", **ok) == 3
     assert value(found, "forum_http_request_duration_seconds_bucket", le="+Inf", **ok) == 3
     assert value(found, "forum_http_request_duration_seconds_bucket", le="10.0", **ok) == 3
@@ -77,7 +92,8 @@ async def test_requests_are_counted_by_route_name_and_status_with_a_latency_hist
 
 @pytest.mark.gen_test
 async def test_open_and_overdue_cases_outbox_and_unread_notifications(
-        http_client, base_url, api, store):
+    http_client, base_url, api, store
+):
     await person(store, "writer")
     await person(store, "mod", Role.MODERATOR)
     writer, mod = await api.login("writer"), await api.login("mod")
@@ -86,20 +102,33 @@ async def test_open_and_overdue_cases_outbox_and_unread_notifications(
         created = await writer.post("/boards/mayor/posts", LETTER)
         assert created.status == 201
         ids.append(created.json()["post"]["id"])
-    assert (await api.post("/boards/tax/posts", {"title": "虚开发票", "body": "某公司"})).status == 201
+    assert (
+        await api.post("/boards/tax/posts", {"title": "虚开发票", "body": "某公司"})
+    ).status == 201
     assert (await mod.post(f"/posts/{ids[0]}/moderate", {"action": "accept"})).status == 200
     for post_id in ids[1:]:
         assert (await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})).status == 200
-        assert (await mod.post(f"/posts/{post_id}/route",
-                               {"department": "housing", "due_days": 5})).status == 200
+        assert (
+            await mod.post(f"/posts/{post_id}/route", {"department": "housing", "due_days": 5})
+        ).status == 200
     # One routed case's due time has passed (without waiting for the housekeeping round).
     await store.update_post(ids[2], {"due_at": now() - dt.timedelta(hours=1)})
     # An address at registration puts a confirmation mail in the outbox.
     assert (await api.register("mailer", email="mailer@example.org")).status == 201
     reader = await store.get_user_by_name("writer")
-    await store.add_notifications([
-        Notification(id=new_id(), user_id=reader.id, kind="answer", post_id=None, text="有答复",
-                     created_at=now()) for _ in range(2)])
+    await store.add_notifications(
+        [
+            Notification(
+                id=new_id(),
+                user_id=reader.id,
+                kind="answer",
+                post_id=None,
+                text="有答复",
+                created_at=now(),
+            )
+            for _ in range(2)
+        ]
+    )
     unread_before = await store.count_all_unread()
 
     found = samples((await scrape(http_client, base_url)).body.decode())
@@ -127,7 +156,8 @@ class TestStoreDown:
 
     @pytest.mark.gen_test
     async def test_store_errors_are_counted_by_route_and_metrics_still_answer(
-            self, http_client, base_url):
+        self, http_client, base_url
+    ):
         for _ in range(2):
             response = await http_client.fetch(base_url + "/api/v1/boards", raise_error=False)
             assert response.code == 503
@@ -139,8 +169,16 @@ class TestStoreDown:
         assert value(found, "forum_store_figures_up") == 0
         assert value(found, "forum_store_errors_total", operation="metrics.MetricsHandler") == 1
         assert value(found, "forum_cases_open", board="mayor", status="submitted") is None
-        assert value(found, "forum_http_requests_total", route="api.BoardsHandler",
-                     method="GET", status="503") == 2
+        assert (
+            value(
+                found,
+                "forum_http_requests_total",
+                route="api.BoardsHandler",
+                method="GET",
+                status="503",
+            )
+            == 2
+        )
 
 
 class TestToken:
@@ -183,7 +221,8 @@ class TestClosedByDefault:
 
     @pytest.mark.gen_test
     async def test_the_public_port_answers_404_and_the_operators_listener_answers(
-            self, app, http_client, base_url):
+        self, app, http_client, base_url
+    ):
         anonymous = await scrape(http_client, base_url, None)
         assert anonymous.code == 404 and b"forum_http_requests_total" not in anonymous.body
         assert (await scrape(http_client, base_url, TOKEN)).code == 404

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 through HTTP: JSON and XML, the specification's error shape and
 statuses, keys issued and revoked by admins (JSON API and settings page), no cookie authority."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,28 @@ from forum.model import Role
 from tests.support.people import login_as, person
 from tests.support.web import Browser, Response
 
-LETTER = {"title": "小区门口路灯不亮", "body": "一个月了，电话13812345678", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
-REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
-                  "description", "agency_responsible", "service_notice", "requested_datetime",
-                  "updated_datetime", "expected_datetime"}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "一个月了，电话13812345678",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
+REQUEST_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+}
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
@@ -30,11 +48,24 @@ class Open311:
         url = self.base + path + ("?" + urlencode(query) if query else "")
         return Response(await self.http.fetch(url, raise_error=False))
 
-    async def post(self, fields: dict | None = None, *, path: str = "/requests.json",
-                   raw: bytes | None = None, headers: dict | None = None) -> Response:
+    async def post(
+        self,
+        fields: dict | None = None,
+        *,
+        path: str = "/requests.json",
+        raw: bytes | None = None,
+        headers: dict | None = None,
+    ) -> Response:
         body = raw if raw is not None else urlencode(fields or {}).encode()
-        return Response(await self.http.fetch(self.base + path, method="POST", body=body,
-                                              headers=headers or FORM, raise_error=False))
+        return Response(
+            await self.http.fetch(
+                self.base + path,
+                method="POST",
+                body=body,
+                headers=headers or FORM,
+                raise_error=False,
+            )
+        )
 
 
 @pytest.fixture
@@ -70,8 +101,15 @@ async def test_services_in_json_and_xml(o311):
     services = found.json()
     assert [s["service_code"] for s in services] == ["tax", "mayor"]
     for service in services:
-        assert set(service) == {"service_code", "service_name", "description", "metadata", "type",
-                                "keywords", "group"}
+        assert set(service) == {
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group",
+        }
         assert service["metadata"] is False
     as_xml = await o311.get("/services.xml", jurisdiction_id="yuxi.gov.cn")
     assert as_xml.headers["Content-Type"] == "text/xml; charset=utf-8"
@@ -115,11 +153,17 @@ async def test_a_public_letter_is_listed_and_read_with_every_field(o311, api, st
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("query", [
-    {"status": "<b>open</b>"}, {"service_code": "forum"}, {"start_date": "last week"},
-    {"start_date": "2026-01-01T00:00:00"}, {"start_date": "2026-01-01", "end_date": "2026-06-01"},
-    {"start_date": "2026-02-01", "end_date": "2026-01-01"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "<b>open</b>"},
+        {"service_code": "forum"},
+        {"start_date": "last week"},
+        {"start_date": "2026-01-01T00:00:00"},
+        {"start_date": "2026-01-01", "end_date": "2026-06-01"},
+        {"start_date": "2026-02-01", "end_date": "2026-01-01"},
+    ],
+)
 async def test_bad_list_arguments_answer_400_in_the_spec_shape(o311, query):
     errors = assert_errors(await o311.get("/requests.json", **query), 400)
     assert "<b>" not in json.dumps(errors, ensure_ascii=False)
@@ -142,9 +186,15 @@ async def test_unknown_paths_and_methods_answer_in_the_spec_shape(o311):
 async def test_a_posted_tax_report_is_never_listed_nor_readable(o311, api, store):
     key = await issue(api, store)
     mod = await login_as(api, store, "mod", Role.MODERATOR)
-    posted = await o311.post({"api_key": key, "service_code": "tax",
-                              "description": "某公司虚开发票", "attribute[AMOUNT]": "100万",
-                              "jurisdiction_id": "yuxi.gov.cn"})
+    posted = await o311.post(
+        {
+            "api_key": key,
+            "service_code": "tax",
+            "description": "某公司虚开发票",
+            "attribute[AMOUNT]": "100万",
+            "jurisdiction_id": "yuxi.gov.cn",
+        }
+    )
     assert posted.status == 201, posted.text
     (answer,) = posted.json()
     assert set(answer) == {"service_request_id", "token", "service_notice", "account_id"}
@@ -163,16 +213,23 @@ async def test_a_posted_tax_report_is_never_listed_nor_readable(o311, api, store
 
 
 @pytest.mark.gen_test
-async def test_a_public_letter_posted_with_a_key_resolves_by_token_once_accepted(o311, api,
-                                                                                   store):
+async def test_a_public_letter_posted_with_a_key_resolves_by_token_once_accepted(o311, api, store):
     key = await issue(api, store)
     mod = await login_as(api, store, "mod", Role.MODERATOR)
     # A JSON body is taken too, and the key may come in the query string.
-    posted = await o311.post(path=f"/requests.json?{urlencode({'api_key': key})}",
-                             raw=json.dumps({"service_code": "mayor", "description": "路灯不亮",
-                                             "last_name": "张", "phone": "13812345678",
-                                             "public": True}).encode(),
-                             headers={"Content-Type": "application/json"})
+    posted = await o311.post(
+        path=f"/requests.json?{urlencode({'api_key': key})}",
+        raw=json.dumps(
+            {
+                "service_code": "mayor",
+                "description": "路灯不亮",
+                "last_name": "张",
+                "phone": "13812345678",
+                "public": True,
+            }
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert posted.status == 201, posted.text
     token = posted.json()[0]["token"]
     assert_errors(await o311.get(f"/tokens/{token}.json"), 404)
@@ -182,13 +239,13 @@ async def test_a_public_letter_posted_with_a_key_resolves_by_token_once_accepted
     assert resolved.json() == [{"service_request_id": post_id, "token": token}]
     as_xml = ElementTree.fromstring((await o311.get(f"/tokens/{token}.xml")).raw.body)
     assert as_xml.findtext("request/service_request_id") == post_id
-    assert [i["service_request_id"] for i in (await o311.get("/requests.json")).json()] == [
-        post_id]
+    assert [i["service_request_id"] for i in (await o311.get("/requests.json")).json()] == [post_id]
 
 
 @pytest.mark.gen_test
 async def test_posting_without_a_live_key_is_403_and_cookies_give_no_authority(
-        o311, api, store, http_client, base_url):
+    o311, api, store, http_client, base_url
+):
     report = {"service_code": "tax", "description": "虚开发票"}
     missing = assert_errors(await o311.post(report), 403)
     assert "api_key" in missing[0]["description"]
@@ -200,13 +257,16 @@ async def test_posting_without_a_live_key_is_403_and_cookies_give_no_authority(
     await browser.log_in("root")
     assert browser.cookies
     with_cookies = await browser.request(
-        "POST", "/open311/v2/requests.json",
-        urlencode({**report, "_xsrf": await browser.xsrf()}).encode(), FORM)
+        "POST",
+        "/open311/v2/requests.json",
+        urlencode({**report, "_xsrf": await browser.xsrf()}).encode(),
+        FORM,
+    )
     assert_errors(with_cookies, 403)
     assert "Set-Cookie" not in with_cookies.headers
 
     key = await issue(api, store)
-    assert (await o311.post({**report, "api_key": key})).status == 201   # no XSRF asked
+    assert (await o311.post({**report, "api_key": key})).status == 201  # no XSRF asked
     root = await login_as(api, store, "root", Role.ADMIN)
     (listed,) = (await root.get("/admin/api-keys")).json()["items"]
     revoked = await root.call("DELETE", f"/admin/api-keys/{listed['id']}")
@@ -215,14 +275,17 @@ async def test_posting_without_a_live_key_is_403_and_cookies_give_no_authority(
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("fields, status", [
-    ({"description": "没有 service_code"}, 400),
-    ({"service_code": "nope", "description": "x"}, 404),
-    ({"service_code": "tax"}, 400),
-    ({"service_code": "tax", "description": "x" * 4001}, 400),
-    ({"service_code": "mayor", "description": "实名信缺姓名和联系方式"}, 400),
-    ({"service_code": "tax", "description": "x", "lat": "24", "long": "east"}, 400),
-])
+@pytest.mark.parametrize(
+    "fields, status",
+    [
+        ({"description": "没有 service_code"}, 400),
+        ({"service_code": "nope", "description": "x"}, 404),
+        ({"service_code": "tax"}, 400),
+        ({"service_code": "tax", "description": "x" * 4001}, 400),
+        ({"service_code": "mayor", "description": "实名信缺姓名和联系方式"}, 400),
+        ({"service_code": "tax", "description": "x", "lat": "24", "long": "east"}, 400),
+    ],
+)
 async def test_bad_posts_answer_in_the_spec_shape(o311, api, store, fields, status):
     key = await issue(api, store)
     assert_errors(await o311.post({"api_key": key, **fields}), status)
@@ -231,9 +294,11 @@ async def test_bad_posts_answer_in_the_spec_shape(o311, api, store, fields, stat
 @pytest.mark.gen_test
 async def test_malformed_bodies_are_400(o311, api, store):
     key = await issue(api, store)
-    for raw, content_type in ((b"{not json", "application/json"), (b"[1]", "application/json"),
-                              (b"service_code=tax&description=%FF%FE&api_key=" + key.encode(),
-                               FORM["Content-Type"])):
+    for raw, content_type in (
+        (b"{not json", "application/json"),
+        (b"[1]", "application/json"),
+        (b"service_code=tax&description=%FF%FE&api_key=" + key.encode(), FORM["Content-Type"]),
+    ):
         assert_errors(await o311.post(raw=raw, headers={"Content-Type": content_type}), 400)
 
 
@@ -242,8 +307,16 @@ async def test_hostile_text_comes_back_as_text_in_json_and_escaped_in_xml(o311, 
     key = await issue(api, store)
     mod = await login_as(api, store, "mod", Role.MODERATOR)
     hostile = "</description><script>alert(1)</script>&amp; ]]>"
-    posted = await o311.post({"api_key": key, "service_code": "mayor", "description": hostile,
-                              "last_name": "张", "email": "z@example.cn", "public": "1"})
+    posted = await o311.post(
+        {
+            "api_key": key,
+            "service_code": "mayor",
+            "description": hostile,
+            "last_name": "张",
+            "email": "z@example.cn",
+            "public": "1",
+        }
+    )
     token = posted.json()[0]["token"]
     post_id = (await api.get(f"/track/{token}")).json()["post"]["id"]
     await mod.post(f"/posts/{post_id}/moderate", {"action": "accept"})
@@ -291,15 +364,17 @@ async def test_admins_issue_list_and_revoke_keys_through_the_json_api(api, store
 
 
 @pytest.mark.gen_test
-async def test_the_settings_page_issues_a_key_once_and_revokes_it(http_client, base_url, store,
-                                                                  o311):
+async def test_the_settings_page_issues_a_key_once_and_revokes_it(
+    http_client, base_url, store, o311
+):
     await person(store, "root", Role.ADMIN)
     browser = Browser(http_client, base_url)
     await browser.log_in("root")
     empty = await browser.submit("/admin/settings", {"form": "api_key", "key_name": " "})
     assert empty.status == 422 and 'id="key_name-error"' in empty.text
-    answer = await browser.submit("/admin/settings", {"form": "api_key",
-                                                      "key_name": "<b>微信</b>小程序"})
+    answer = await browser.submit(
+        "/admin/settings", {"form": "api_key", "key_name": "<b>微信</b>小程序"}
+    )
     assert answer.status == 303 and answer.headers["Location"] == "/admin/settings"
     assert "issued-key" not in answer.text and answer.headers["Cache-Control"] == "no-store"
     issued = await browser.follow(answer)
@@ -312,11 +387,13 @@ async def test_the_settings_page_issues_a_key_once_and_revokes_it(http_client, b
     assert (await o311.post(report)).status == 201
 
     key_id = re.search(r'name="key_id" value="([0-9a-f]{24})"', page.text).group(1)
-    revoked = await browser.submit_and_follow("/admin/settings", {"form": "revoke_api_key",
-                                                                  "key_id": key_id})
+    revoked = await browser.submit_and_follow(
+        "/admin/settings", {"form": "revoke_api_key", "key_id": key_id}
+    )
     assert revoked.status == 200 and "已吊销" in revoked.text
     assert 'name="key_id"' not in revoked.text
     assert_errors(await o311.post(report), 403)
-    forged = await browser.submit("/admin/settings", {"form": "api_key", "key_name": "x"},
-                                  xsrf=False)
+    forged = await browser.submit(
+        "/admin/settings", {"form": "api_key", "key_name": "x"}, xsrf=False
+    )
     assert forged.status == 403

@@ -1,6 +1,7 @@
 """The OpenAPI document against the application: every /api/v1 route documented with the methods
 its handler implements, every documented operation served, the document valid OpenAPI 3.1, and
 real responses of a journey through the API valid against the documented schemas."""
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,24 @@ from tests.support.web import multipart
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # The regex groups of app.py and the parameter names API.md gives them.
-GROUPS = {forum_app.ID: "{id}", forum_app.SLUG: "{slug}", forum_app.NAME: "{username}",
-          r"([^/]{1,64})": "{code}"}
-SAMPLES = {"id": "0123456789abcdef01234567", "slug": "forum", "username": "nobody",
-           "code": "ABCDEFGHJKLMNPQR"}
+GROUPS = {
+    forum_app.ID: "{id}",
+    forum_app.SLUG: "{slug}",
+    forum_app.NAME: "{username}",
+    r"([^/]{1,64})": "{code}",
+}
+SAMPLES = {
+    "id": "0123456789abcdef01234567",
+    "slug": "forum",
+    "username": "nobody",
+    "code": "ABCDEFGHJKLMNPQR",
+}
 
 
 def template(pattern: str) -> str:
     for group, name in GROUPS.items():
         pattern = pattern.replace(group, name)
-    pattern = pattern.replace("\\.", ".")   # an escaped dot: /stats.csv
+    pattern = pattern.replace("\\.", ".")  # an escaped dot: /stats.csv
     assert "(" not in pattern and "\\" not in pattern, f"unnamed group in {pattern}"
     return pattern
 
@@ -43,13 +52,19 @@ def implemented(handler: type) -> set[str]:
     """The HTTP methods a handler class defines itself (not the RequestHandler stubs, nor
     anything BaseHandler or ApiHandler might add)."""
     inherited = (tornado.web.RequestHandler, BaseHandler, ApiHandler)
-    return {method for method in METHODS
-            if any(method in vars(cls) for cls in handler.__mro__ if cls not in inherited)}
+    return {
+        method
+        for method in METHODS
+        if any(method in vars(cls) for cls in handler.__mro__ if cls not in inherited)
+    }
 
 
 def api_routes() -> dict[str, set[str]]:
-    return {template(pattern): implemented(handler) for pattern, handler in forum_app.routes()
-            if pattern.startswith("/api/v1/")}
+    return {
+        template(pattern): implemented(handler)
+        for pattern, handler in forum_app.routes()
+        if pattern.startswith("/api/v1/")
+    }
 
 
 def documented(doc: dict) -> dict[str, set[str]]:
@@ -80,10 +95,15 @@ def test_every_documented_operation_reaches_its_handler(app, doc):
         for method in methods:
             request = HTTPServerRequest(
                 start_line=RequestStartLine(method.upper(), concrete, "HTTP/1.1"),
-                headers=HTTPHeaders({"Host": "localhost"}), connection=None)
+                headers=HTTPHeaders({"Host": "localhost"}),
+                connection=None,
+            )
             handler = app.find_handler(request).handler_class
-            assert handler is not NotFoundApiHandler and issubclass(handler, ApiHandler), \
-                (method, path, handler)
+            assert handler is not NotFoundApiHandler and issubclass(handler, ApiHandler), (
+                method,
+                path,
+                handler,
+            )
             assert method in implemented(handler), (method, path, handler)
 
 
@@ -95,7 +115,7 @@ async def test_documented_operations_answer_neither_404_from_routing_nor_405(api
             body = {} if method in ("post", "put", "patch") else None
             response = await api.call(method.upper(), concrete.removeprefix("/api/v1"), body)
             assert response.status != 405, (method, path)
-            if response.status == 404:   # a record that does not exist, not an unknown route
+            if response.status == 404:  # a record that does not exist, not an unknown route
                 assert "{" in path, (method, path, response.text)
 
 
@@ -107,8 +127,10 @@ def test_document_is_valid_openapi_3_1(doc):
         Draft202012Validator.check_schema(schema)
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearerToken"]["scheme"] == "bearer"
-    assert (schemes["sessionCookie"]["in"], schemes["xsrfToken"]["name"]) == ("cookie",
-                                                                              "X-XSRFToken")
+    assert (schemes["sessionCookie"]["in"], schemes["xsrfToken"]["name"]) == (
+        "cookie",
+        "X-XSRFToken",
+    )
     error = doc["components"]["schemas"]["Error"]["properties"]["error"]
     assert set(error["required"]) == {"code", "message"} and "fields" in error["properties"]
 
@@ -133,7 +155,7 @@ def test_every_operation_lists_its_error_statuses(doc):
     for path, item in doc["paths"].items():
         for method, op in item.items():
             codes = set(op["responses"])
-            if op["security"][-1] != {}:   # logged-in callers only
+            if op["security"][-1] != {}:  # logged-in callers only
                 assert "401" in codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
@@ -149,19 +171,23 @@ async def test_served_at_api_openapi_json(api, http_client, base_url, doc):
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert json.loads(response.body) == json.loads(json.dumps(doc))
-    wrong = await http_client.fetch(base_url + "/api/openapi.json", method="DELETE",
-                                     raise_error=False)
+    wrong = await http_client.fetch(
+        base_url + "/api/openapi.json", method="DELETE", raise_error=False
+    )
     assert wrong.code == 405 and json.loads(wrong.body)["error"]["code"] == "method_not_allowed"
 
 
 @pytest.mark.gen_test
 async def test_reference_page_uses_the_vendored_renderer_under_a_strict_script_policy(
-        http_client, base_url):
+    http_client, base_url
+):
     response = await http_client.fetch(base_url + "/api/docs")
     assert response.code == 200 and response.headers["Content-Type"].startswith("text/html")
     html = response.body.decode()
-    policy = dict(part.strip().split(" ", 1) for part in
-                  response.headers["Content-Security-Policy"].split(";"))
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
     assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
     assert "unsafe-eval" not in response.headers["Content-Security-Policy"]
     assert "<script>" not in html and "http" not in re.sub(r'href="[^"]*"', "", html)
@@ -202,8 +228,11 @@ def closed(node: Any) -> Any:
         return node
     result = {key: closed(value) for key, value in node.items()}
     types = node.get("type")
-    if (types == "object" or isinstance(types, list) and "object" in types) \
-            and "properties" in node and "additionalProperties" not in node:
+    if (
+        (types == "object" or isinstance(types, list) and "object" in types)
+        and "properties" in node
+        and "additionalProperties" not in node
+    ):
         result["unevaluatedProperties"] = False
     return result
 
@@ -213,8 +242,10 @@ class Contract:
 
     def __init__(self, doc: dict):
         self.doc = doc
-        self.patterns = [(re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path))
-                                     + "$"), path) for path in doc["paths"]]
+        self.patterns = [
+            (re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$"), path)
+            for path in doc["paths"]
+        ]
         self.checked: set[tuple[str, str, int]] = set()
 
     def operation(self, method: str, url: str) -> tuple[str, dict]:
@@ -244,17 +275,19 @@ class Contract:
             assert kind in content, f"{where}: {kind} is not a documented type"
         else:
             schema = closed(inline(content["application/json"]["schema"], self.doc))
-            errors = sorted(Draft202012Validator(schema).iter_errors(response.json()),
-                            key=lambda e: list(e.absolute_path))
+            errors = sorted(
+                Draft202012Validator(schema).iter_errors(response.json()),
+                key=lambda e: list(e.absolute_path),
+            )
             assert not errors, f"{where}: " + "; ".join(
-                f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
+            )
         self.checked.add((method, path, response.status))
         return response
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_a_journey_through_the_api_matches_the_documented_schemas(api, store, doc,
-                                                                       segmenter):
+async def test_a_journey_through_the_api_matches_the_documented_schemas(api, store, doc, segmenter):
     c = Contract(doc)
     ok = c.check
 
@@ -263,13 +296,18 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await api.register("alice"), 409)
     ok(await api.register("x", password="short"), 422)
     ok(await api.post("/auth/login", {"username": "alice", "password": "wrong-password"}), 401)
-    login = ok(await api.post("/auth/login", {"username": "alice",
-                                              "password": "correct-horse-9"}), 200)
+    login = ok(
+        await api.post("/auth/login", {"username": "alice", "password": "correct-horse-9"}), 200
+    )
     alice = api.as_user(login.json()["token"])
     ok(await api.get("/me"), 401)
     ok(await alice.get("/me"), 200)
-    ok(await alice.patch("/me", {"email": "alice@example.org",
-                                 "current_password": "correct-horse-9"}), 200)
+    ok(
+        await alice.patch(
+            "/me", {"email": "alice@example.org", "current_password": "correct-horse-9"}
+        ),
+        200,
+    )
     ok(await alice.post("/auth/login", raw=b"{not json"), 400)
     bob = await login_as(api, store, "bob")
     mod = await login_as(api, store, "mod", Role.MODERATOR)
@@ -279,8 +317,12 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
 
     # boards, posts, replies
     ok(await api.get("/boards"), 200)
-    created = ok(await alice.post("/boards/forum/posts",
-                                  {"title": "城区停车难怎么办", "body": "**建议**增加停车位"}), 201)
+    created = ok(
+        await alice.post(
+            "/boards/forum/posts", {"title": "城区停车难怎么办", "body": "**建议**增加停车位"}
+        ),
+        201,
+    )
     post_id = created.json()["post"]["id"]
     ok(await alice.post("/boards/forum/posts", {"title": "", "body": "x" * 20001}), 422)
     ok(await api.post("/boards/forum/posts", {"title": "t", "body": "b"}), 401)
@@ -310,24 +352,43 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await api.get("/departments/nowhere/record"), 404)
 
     # a consultation
-    question = ok(await alice.post("/boards/lawyer/posts", {
-        "title": "劳动合同到期不续签有补偿吗", "body": "公司说不续签",
-        "category": "劳动", "anonymous": True}), 201).json()["post"]["id"]
+    question = ok(
+        await alice.post(
+            "/boards/lawyer/posts",
+            {
+                "title": "劳动合同到期不续签有补偿吗",
+                "body": "公司说不续签",
+                "category": "劳动",
+                "anonymous": True,
+            },
+        ),
+        201,
+    ).json()["post"]["id"]
     ok(await lawyer.get("/workspace?all=1"), 200)
     ok(await alice.get("/workspace"), 403)
-    answer = ok(await lawyer.post(f"/posts/{question}/replies", {"body": "有经济补偿。"}),
-                201).json()["reply"]["id"]
+    answer = ok(
+        await lawyer.post(f"/posts/{question}/replies", {"body": "有经济补偿。"}), 201
+    ).json()["reply"]["id"]
     ok(await alice.post(f"/posts/{question}/accept", {"reply_id": answer}), 200)
     ok(await api.get("/users/lawyer"), 200)
     ok(await api.get("/users/alice"), 404)
 
     # the knowledge base
-    made = ok(await lawyer.post("/faq", {"post_id": question, "question": "不续签有补偿吗",
-                                         "answer": "有**经济补偿**。"}), 201).json()["faq"]
+    made = ok(
+        await lawyer.post(
+            "/faq",
+            {"post_id": question, "question": "不续签有补偿吗", "answer": "有**经济补偿**。"},
+        ),
+        201,
+    ).json()["faq"]
     ok(await lawyer.post("/faq", {"post_id": question, "question": ""}), 422)
     ok(await bob.post("/faq", {"post_id": question, "question": "q", "answer": "a"}), 403)
-    ok(await lawyer.post("/faq", {"post_id": "0123456789abcdef01234567", "question": "q",
-                                  "answer": "a"}), 404)
+    ok(
+        await lawyer.post(
+            "/faq", {"post_id": "0123456789abcdef01234567", "question": "q", "answer": "a"}
+        ),
+        404,
+    )
     ok(await api.get("/faq?board=lawyer"), 200)
     ok(await api.get("/faq?board=nowhere"), 422)
     ok(await api.get("/search?q=补偿"), 200)
@@ -337,12 +398,28 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await mod.call("DELETE", f"/faq/{made['id']}"), 404)
 
     # a mayor letter from submission to rating, and a tax report followed by its code
-    letter = ok(await alice.post("/boards/mayor/posts", {
-        "title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-        "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}), 201).json()["post"]["id"]
+    letter = ok(
+        await alice.post(
+            "/boards/mayor/posts",
+            {
+                "title": "小区门口路灯不亮",
+                "body": "一个月了",
+                "category": "城乡建设",
+                "letter_type": "complaint",
+                "area": "city",
+                "contact": "13812345678",
+                "public": True,
+            },
+        ),
+        201,
+    ).json()["post"]["id"]
     body, content_type = multipart([("files", "photo.png", files.png())])
-    ok(await alice.call("POST", f"/posts/{letter}/attachments", raw=body,
-                        headers={"Content-Type": content_type}), 201)
+    ok(
+        await alice.call(
+            "POST", f"/posts/{letter}/attachments", raw=body, headers={"Content-Type": content_type}
+        ),
+        201,
+    )
     ok(await mod.get("/moderation/queue"), 200)
     ok(await alice.get("/moderation/queue"), 403)
     ok(await mod.post(f"/posts/{letter}/moderate", {"action": "explode"}), 422)
@@ -356,28 +433,47 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await clerk.get("/departments/housing/cases?role=helper&status=closed"), 200)
     ok(await clerk.get("/departments/housing/cases?officer=me"), 200)
     ok(await clerk.get("/departments/housing/cases?role=boss"), 422)
-    kept = ok(await clerk.post("/departments/housing/templates",
-                               {"title": "已安排维修", "body": "您好，已安排维修。"}), 201)
+    kept = ok(
+        await clerk.post(
+            "/departments/housing/templates", {"title": "已安排维修", "body": "您好，已安排维修。"}
+        ),
+        201,
+    )
     ok(await clerk.post("/departments/housing/templates", {"title": "", "body": 3}), 422)
     ok(await bob.post("/departments/housing/templates", {"title": "t", "body": "b"}), 403)
     ok(await clerk.get("/departments/housing/templates"), 200)
     ok(await bob.get("/departments/housing/templates"), 403)
     ok(await clerk.get("/departments/nowhere/templates"), 404)
-    ok(await clerk.call("DELETE", "/departments/housing/templates/"
-                                  f"{kept.json()['template']['id']}"), 204)
+    ok(
+        await clerk.call(
+            "DELETE", f"/departments/housing/templates/{kept.json()['template']['id']}"
+        ),
+        204,
+    )
     ok(await clerk.post(f"/posts/{letter}/replies", {"body": "已安排维修。"}), 201)
     thread = ok(await alice.get(f"/posts/{letter}"), 200).json()
     ok(await alice.get(thread["attachments"][0]["url"].removeprefix("/api/v1")), 200)
     ok(await alice.post(f"/posts/{letter}/rating", {"score": "satisfied"}), 200)
     ok(await alice.post(f"/posts/{letter}/rating", {"score": "satisfied"}), 409)
-    report = ok(await api.post("/boards/tax/posts", {"title": "虚开发票", "body": "某公司"}),
-                201)
+    report = ok(await api.post("/boards/tax/posts", {"title": "虚开发票", "body": "某公司"}), 201)
     ok(await api.get(f"/track/{report.json()['tracking_code']}"), 200)
     ok(await api.get("/track/NOSUCHCODE234567"), 404)
-    ok(await clerk.post("/boards/hotline/posts", {
-        "title": "路灯维修答复", "body": "已修复", "category": "城乡建设",
-        "letter_type": "complaint", "area": "city", "case_number": "12345-2026-0001", "received_on": "2026-11-02",
-        "department": "housing"}), 201)
+    ok(
+        await clerk.post(
+            "/boards/hotline/posts",
+            {
+                "title": "路灯维修答复",
+                "body": "已修复",
+                "category": "城乡建设",
+                "letter_type": "complaint",
+                "area": "city",
+                "case_number": "12345-2026-0001",
+                "received_on": "2026-11-02",
+                "department": "housing",
+            },
+        ),
+        201,
+    )
     ok(await api.get("/boards/hotline/posts"), 200)
 
     # notifications
@@ -392,8 +488,7 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await bob.post("/subscriptions", {"target": "user:alice"}), 422)
     ok(await api.post("/subscriptions", {"target": "board:forum"}), 401)
     ok(await bob.get("/subscriptions"), 200)
-    ok(await alice.call("DELETE", f"/subscriptions/{followed.json()['subscription']['id']}"),
-       404)
+    ok(await alice.call("DELETE", f"/subscriptions/{followed.json()['subscription']['id']}"), 404)
     ok(await bob.call("DELETE", f"/subscriptions/{followed.json()['subscription']['id']}"), 204)
 
     # administration
@@ -417,10 +512,20 @@ async def test_a_journey_through_the_api_matches_the_documented_schemas(api, sto
     ok(await root.call("PUT", "/admin/calendar", {"holidays": ["2026-10-01"], "workdays": []}), 200)
 
     # a new password ends the other sessions; logging out ends the token
-    ok(await alice.post("/auth/password", {"current_password": "wrong-password",
-                                            "new_password": "another-horse-7"}), 422)
-    changed = ok(await alice.post("/auth/password", {"current_password": "correct-horse-9",
-                                                      "new_password": "another-horse-7"}), 200)
+    ok(
+        await alice.post(
+            "/auth/password",
+            {"current_password": "wrong-password", "new_password": "another-horse-7"},
+        ),
+        422,
+    )
+    changed = ok(
+        await alice.post(
+            "/auth/password",
+            {"current_password": "correct-horse-9", "new_password": "another-horse-7"},
+        ),
+        200,
+    )
     ok(await alice.get("/me"), 401)
     alice = api.as_user(changed.json()["token"])
     ok(await alice.post("/auth/logout"), 204)

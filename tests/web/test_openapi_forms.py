@@ -2,6 +2,7 @@
 (services/forms.py): every request body and query parameter made from a form carries each of
 its fields' limits, patterns, choices and requiredness, and every form is documented. A limit
 changed in a definition changes the document; one typed into the document by hand fails here."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,32 +11,65 @@ import pytest
 
 from forum import limits
 from forum.services import forms
-from forum.services.fields import (CHOICE_MAX, Choice, Day, Field, Fields, Flag, Identifier,
-                                   Secret, Text, Whole)
+from forum.services.fields import (
+    CHOICE_MAX,
+    Choice,
+    Day,
+    Field,
+    Fields,
+    Flag,
+    Identifier,
+    Secret,
+    Text,
+    Whole,
+)
 from forum.web import openapi
 
 # The operations whose JSON body is a form.
 BODIES = {
-    "register": forms.REGISTER, "login": forms.LOGIN, "changePassword": forms.CHANGE_PASSWORD,
-    "requestPasswordReset": forms.RESET_REQUEST, "resetPassword": forms.RESET,
-    "updateMe": forms.CHANGE_EMAIL, "createPost": forms.NEW_POST, "editPost": forms.EDIT_POST,
-    "reply": forms.REPLY, "preview": forms.PREVIEW, "flagPost": forms.FLAG,
-    "acceptAnswer": forms.ACCEPT, "routeCase": forms.ROUTE, "returnCase": forms.RETURN,
-    "rateCase": forms.RATING, "assignOfficer": forms.ASSIGN,
-    "requestExtension": forms.EXTENSION, "decideExtension": forms.EXTENSION_DECISION,
-    "urgeCase": forms.URGE, "superviseCase": forms.SUPERVISE, "recordCallback": forms.CALLBACK,
-    "mergeCase": forms.MERGE, "addNote": forms.NOTE, "moderate": forms.MODERATE,
-    "addTemplate": forms.NEW_TEMPLATE, "addFaq": forms.NEW_FAQ,
-    "updateUser": forms.USER_CHANGES, "addDepartment": forms.NEW_DEPARTMENT,
-    "updateBoard": forms.BOARD_CHANGES, "issueApiKey": forms.NEW_API_KEY,
+    "register": forms.REGISTER,
+    "login": forms.LOGIN,
+    "changePassword": forms.CHANGE_PASSWORD,
+    "requestPasswordReset": forms.RESET_REQUEST,
+    "resetPassword": forms.RESET,
+    "updateMe": forms.CHANGE_EMAIL,
+    "createPost": forms.NEW_POST,
+    "editPost": forms.EDIT_POST,
+    "reply": forms.REPLY,
+    "preview": forms.PREVIEW,
+    "flagPost": forms.FLAG,
+    "acceptAnswer": forms.ACCEPT,
+    "routeCase": forms.ROUTE,
+    "returnCase": forms.RETURN,
+    "rateCase": forms.RATING,
+    "assignOfficer": forms.ASSIGN,
+    "requestExtension": forms.EXTENSION,
+    "decideExtension": forms.EXTENSION_DECISION,
+    "urgeCase": forms.URGE,
+    "superviseCase": forms.SUPERVISE,
+    "recordCallback": forms.CALLBACK,
+    "mergeCase": forms.MERGE,
+    "addNote": forms.NOTE,
+    "moderate": forms.MODERATE,
+    "addTemplate": forms.NEW_TEMPLATE,
+    "addFaq": forms.NEW_FAQ,
+    "updateUser": forms.USER_CHANGES,
+    "addDepartment": forms.NEW_DEPARTMENT,
+    "updateBoard": forms.BOARD_CHANGES,
+    "issueApiKey": forms.NEW_API_KEY,
 }
 # Bodies that name only what they change: nothing in them is required.
 CHANGES = {"updateUser", "updateBoard"}
 # The operations whose query parameters are a form.
 QUERIES = {
-    "listPosts": forms.BOARD_POSTS, "workspace": forms.WORKSPACE,
-    "departmentCases": forms.DESK, "search": forms.SEARCH, "similar": forms.SIMILAR,
-    "listFaq": forms.FAQ_LIST, "findUsers": forms.USER_SEARCH, "auditLog": forms.AUDIT,
+    "listPosts": forms.BOARD_POSTS,
+    "workspace": forms.WORKSPACE,
+    "departmentCases": forms.DESK,
+    "search": forms.SEARCH,
+    "similar": forms.SIMILAR,
+    "listFaq": forms.FAQ_LIST,
+    "findUsers": forms.USER_SEARCH,
+    "auditLog": forms.AUDIT,
     "revokeApiKey": forms.REVOKE,
 }
 # A query parameter the service reports under another name (the page's `after`).
@@ -49,14 +83,22 @@ ELSEWHERE = {"OPEN311_REQUEST"}
 
 @pytest.fixture(scope="module")
 def operations() -> dict[str, dict[str, Any]]:
-    return {op["operationId"]: op for item in openapi.document()["paths"].values()
-            for op in item.values()}
+    return {
+        op["operationId"]: op
+        for item in openapi.document()["paths"].values()
+        for op in item.values()
+    }
 
 
 def all_forms() -> dict[str, forms.Form]:
-    return {name: value for name, value in vars(forms).items()
-            if name.isupper() and isinstance(value, dict) and value
-            and all(isinstance(field, Field) for field in value.values())}
+    return {
+        name: value
+        for name, value in vars(forms).items()
+        if name.isupper()
+        and isinstance(value, dict)
+        and value
+        and all(isinstance(field, Field) for field in value.values())
+    }
 
 
 def carries(schema: dict[str, Any], field: Field) -> None:
@@ -94,23 +136,26 @@ def test_every_form_is_documented() -> None:
 
 
 @pytest.mark.parametrize("operation_id", sorted(BODIES))
-def test_a_body_carries_its_forms_definitions(operations: dict[str, dict[str, Any]],
-                                              operation_id: str) -> None:
+def test_a_body_carries_its_forms_definitions(
+    operations: dict[str, dict[str, Any]], operation_id: str
+) -> None:
     form = BODIES[operation_id]
     body = operations[operation_id]["requestBody"]["content"]["application/json"]["schema"]
     for name, field in form.items():
         try:
             carries(body["properties"][name], field)
         except (AssertionError, KeyError) as error:
-            raise AssertionError(f"{operation_id}: {name}: {body['properties'].get(name)}") \
-                from error
+            raise AssertionError(
+                f"{operation_id}: {name}: {body['properties'].get(name)}"
+            ) from error
     wanted = set() if operation_id in CHANGES else {n for n, f in form.items() if f.required}
     assert set(body.get("required", [])) == wanted
 
 
 @pytest.mark.parametrize("operation_id", sorted(QUERIES))
-def test_a_query_carries_its_forms_definitions(operations: dict[str, dict[str, Any]],
-                                               operation_id: str) -> None:
+def test_a_query_carries_its_forms_definitions(
+    operations: dict[str, dict[str, Any]], operation_id: str
+) -> None:
     parameters = {p["name"]: p for p in operations[operation_id]["parameters"] if "name" in p}
     for name, field in QUERIES[operation_id].items():
         if (operation_id, name) in NOT_FROM_THE_FORM:

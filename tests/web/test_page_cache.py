@@ -1,5 +1,6 @@
 """Whole pages kept for anonymous readers (forum/web/pagecache.py): served again only while the
 store's content version stands, never to or from a logged-in reader, per language and 关怀版."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,9 +44,14 @@ async def test_a_write_is_seen_by_the_next_anonymous_reader(app, api, browser):
     listed = await api.get("/boards/forum/posts")
     assert listed.status == 200
     writer = await api.login("writer")
-    assert (await writer.post(f"/posts/{post_id}/replies", {"body": "同感，晚上很黑"})).status == 201
-    assert (await writer.post("/boards/forum/posts",
-                              {"title": "公交站没有顶棚", "body": "下雨没处躲。"})).status == 201
+    assert (
+        await writer.post(f"/posts/{post_id}/replies", {"body": "同感，晚上很黑"})
+    ).status == 201
+    assert (
+        await writer.post(
+            "/boards/forum/posts", {"title": "公交站没有顶棚", "body": "下雨没处躲。"}
+        )
+    ).status == 201
     assert "公交站没有顶棚" in (await browser.get("/boards/forum")).text
     assert "同感，晚上很黑" in (await browser.get(f"/posts/{post_id}")).text
     assert "同感" not in thread.text
@@ -62,6 +68,7 @@ async def test_a_write_through_another_process_is_seen_too(app, store, browser, 
     other = build_app(other_store)
     from tornado.testing import bind_unused_port
     import tornado.httpserver
+
     sock, port = bind_unused_port()
     server = tornado.httpserver.HTTPServer(other)
     server.add_sockets([sock])
@@ -71,8 +78,9 @@ async def test_a_write_through_another_process_is_seen_too(app, store, browser, 
         assert "请尽快修好" in (await browser.get(f"/posts/{post_id}")).text
         await browser.get(f"/posts/{post_id}")
         writer = await other_api.login("writer")
-        assert (await writer.post(f"/posts/{post_id}/replies", {"body": "另一个进程的回复"})
-                ).status == 201
+        assert (
+            await writer.post(f"/posts/{post_id}/replies", {"body": "另一个进程的回复"})
+        ).status == 201
         assert "另一个进程的回复" in (await browser.get(f"/posts/{post_id}")).text
     finally:
         server.stop()
@@ -80,16 +88,16 @@ async def test_a_write_through_another_process_is_seen_too(app, store, browser, 
 
 
 @pytest.mark.gen_test
-async def test_logged_in_readers_neither_get_nor_leave_kept_pages(app, api, http_client,
-                                                                  base_url):
+async def test_logged_in_readers_neither_get_nor_leave_kept_pages(app, api, http_client, base_url):
     await first_post(api)
     cache = cache_of(app)
     anonymous = Browser(http_client, base_url)
     await anonymous.get("/boards/forum")
     kept = len(cache)
     reader = Browser(http_client, base_url)
-    await reader.submit("/register", {"username": "reader", "password": "correct-horse-9",
-                                      "display_name": "读者甲"})
+    await reader.submit(
+        "/register", {"username": "reader", "password": "correct-horse-9", "display_name": "读者甲"}
+    )
     hits = cache.hits
     page = await reader.get("/boards/forum")
     assert "读者甲" in page.text  # the header names them: never a page kept for others
@@ -138,6 +146,7 @@ def test_the_cache_drops_old_versions_and_stays_within_its_bounds():
     cache.put("a", CachedPage(1, "text/html", b"x" * 10, at=0.0))
     assert cache.get("a", 1) is None  # rendered long ago (monotonic 0): too old
     import time
+
     now = time.monotonic()
     cache.put("a", CachedPage(1, "text/html", b"x" * 10, at=now))
     assert cache.get("a", 1).body == b"x" * 10
@@ -153,6 +162,7 @@ def test_the_cache_drops_old_versions_and_stays_within_its_bounds():
 async def test_the_cache_can_be_turned_off(store, http_client):
     import dataclasses
     from tests.support.apps import TEST_CONFIG
+
     app = build_app(store, dataclasses.replace(TEST_CONFIG, page_cache=False))
     assert app.settings["page_cache"] is None
 
@@ -168,18 +178,23 @@ async def test_a_kept_page_has_its_etag_once_and_answers_304_to_it(app, api, bro
     assert cache.hits == hits + 1
     assert kept.headers["Etag"] == etag and kept.text == first.text
     from forum.web.pagecache import etag_of
+
     assert etag == etag_of(kept.raw.body)  # what Tornado itself would compute
     again = await browser.request("GET", "/boards/forum", headers={"If-None-Match": etag})
     assert again.status == 304 and again.text == ""
-    assert (await browser.request("GET", "/boards/forum", headers={"If-None-Match": '"other"'})
-            ).status == 200
+    assert (
+        await browser.request("GET", "/boards/forum", headers={"If-None-Match": '"other"'})
+    ).status == 200
     writer = await api.login("writer")
-    assert (await writer.post(f"/posts/{post_id}/replies", {"body": "同感，晚上很黑"})).status == 201
+    assert (
+        await writer.post(f"/posts/{post_id}/replies", {"body": "同感，晚上很黑"})
+    ).status == 201
     changed = await browser.request("GET", "/boards/forum", headers={"If-None-Match": etag})
     assert changed.status == 200 and changed.headers["Etag"] != etag
     listed = await api.get("/boards/forum/posts")
-    assert (await api.get("/boards/forum/posts", headers={"If-None-Match": listed.headers["Etag"]})
-            ).status == 304
+    assert (
+        await api.get("/boards/forum/posts", headers={"If-None-Match": listed.headers["Etag"]})
+    ).status == 304
 
 
 @pytest.mark.gen_test
@@ -197,8 +212,9 @@ async def test_anonymous_searches_are_kept_on_their_own_shelf_until_a_write(app,
     assert answer.status == 200 and (await api.get("/search?q=路灯")).text == answer.text
     assert searches.hits == hits + 2
     writer = await api.login("writer")
-    assert (await writer.post("/boards/forum/posts",
-                              {"title": "路灯又坏了", "body": "西门那一盏。"})).status == 201
+    assert (
+        await writer.post("/boards/forum/posts", {"title": "路灯又坏了", "body": "西门那一盏。"})
+    ).status == 201
     assert "路灯又坏了" in (await browser.get("/search?q=路灯")).text
     titles = [item["post"]["title"] for item in (await api.get("/search?q=路灯")).json()["items"]]
     assert "路灯又坏了" in titles
@@ -206,13 +222,15 @@ async def test_anonymous_searches_are_kept_on_their_own_shelf_until_a_write(app,
 
 
 @pytest.mark.gen_test
-async def test_logged_in_searches_and_refused_queries_are_never_kept(app, api, http_client,
-                                                                     base_url):
+async def test_logged_in_searches_and_refused_queries_are_never_kept(
+    app, api, http_client, base_url
+):
     await first_post(api)
     searches = cache_of(app).searches
     reader = Browser(http_client, base_url)
-    await reader.submit("/register", {"username": "reader", "password": "correct-horse-9",
-                                      "display_name": "读者甲"})
+    await reader.submit(
+        "/register", {"username": "reader", "password": "correct-horse-9", "display_name": "读者甲"}
+    )
     assert (await reader.get("/search?q=路灯")).status == 200
     bearer = await api.login("writer")
     assert (await bearer.get("/search?q=路灯")).status == 200
@@ -223,6 +241,7 @@ async def test_logged_in_searches_and_refused_queries_are_never_kept(app, api, h
 
 def test_a_flood_of_unique_searches_never_pushes_out_pages():
     import time
+
     now = time.monotonic()
     cache = PageCache(max_entries=10, max_bytes=10_000, search_entries=3, search_bytes=1000)
     cache.put("/boards/forum", CachedPage(1, "text/html", b"b" * 100, at=now))

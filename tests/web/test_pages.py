@@ -1,4 +1,5 @@
 """The pages and their forms, through HTTP as a browser uses them."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,14 @@ def post_id_from(location: str) -> str:
 async def test_home_shows_the_six_boards(browser):
     home = await browser.get("/")
     assert home.status == 200
-    for name in ("强市论坛", "在线律师咨询", "涉税案件网上举报", "农业科技信箱", "市长书记信箱",
-                 "市长热线12345回复"):
+    for name in (
+        "强市论坛",
+        "在线律师咨询",
+        "涉税案件网上举报",
+        "农业科技信箱",
+        "市长书记信箱",
+        "市长热线12345回复",
+    ):
         assert name in home.text
     assert "Content-Security-Policy" in home.headers
     assert "unsafe-inline" not in home.headers["Content-Security-Policy"]
@@ -42,8 +49,9 @@ async def test_the_site_has_an_icon(browser):
 
 @pytest.mark.gen_test
 async def test_register_form_logs_in_and_sets_a_safe_cookie(browser):
-    response = await browser.submit("/register", {"username": "alice", "password": PASSWORD,
-                                                  "display_name": "爱丽丝"})
+    response = await browser.submit(
+        "/register", {"username": "alice", "password": PASSWORD, "display_name": "爱丽丝"}
+    )
     assert response.status == 303
     cookie = next(c for c in response.headers.get_list("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -70,8 +78,9 @@ async def test_register_form_says_a_taken_name_beside_the_name(browser, api):
 @pytest.mark.gen_test
 async def test_forms_without_xsrf_are_refused(browser, api):
     await api.register("alice")
-    refused = await browser.submit("/login", {"username": "alice", "password": PASSWORD},
-                                   xsrf=False)
+    refused = await browser.submit(
+        "/login", {"username": "alice", "password": PASSWORD}, xsrf=False
+    )
     assert refused.status == 403
     await browser.log_in("alice")
     refused = await browser.submit("/boards/forum/new", {"title": "t", "body": "b"}, xsrf=False)
@@ -90,11 +99,16 @@ async def test_login_form_wrong_password(browser, api):
 @pytest.mark.gen_test
 async def test_login_next_only_goes_to_local_paths(browser, api):
     await api.register("alice")
-    for target, expected in (("/boards/forum", "/boards/forum"), ("//evil.example", "/"),
-                             ("https://evil.example", "/"), ("/\\evil.example", "/")):
+    for target, expected in (
+        ("/boards/forum", "/boards/forum"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ):
         browser.cookies.pop("session", None)
-        response = await browser.submit("/login", {"username": "alice", "password": PASSWORD,
-                                                   "next": target})
+        response = await browser.submit(
+            "/login", {"username": "alice", "password": PASSWORD, "next": target}
+        )
         assert response.headers["Location"] == expected
 
 
@@ -103,9 +117,14 @@ async def test_write_reply_and_edit_through_forms(browser, api):
     await api.register("alice")
     await browser.log_in("alice")
     assert (await browser.get("/boards/forum/new")).status == 200
-    created = await browser.submit("/boards/forum/new", {
-        "title": "<b>路灯</b>不亮", "body": "# 问题\n\n<script>alert('x')</script>",
-        "category": "城市建设"})
+    created = await browser.submit(
+        "/boards/forum/new",
+        {
+            "title": "<b>路灯</b>不亮",
+            "body": "# 问题\n\n<script>alert('x')</script>",
+            "category": "城市建设",
+        },
+    )
     assert created.status == 303
     post_id = post_id_from(created.headers["Location"])
     page = await browser.get(f"/posts/{post_id}")
@@ -131,9 +150,11 @@ async def test_form_bad_input_is_422_with_the_field_marked(browser, api):
     empty_reply = await browser.submit(f"/posts/{post_id}", {"form": "reply", "body": "   "})
     assert empty_reply.status == 422 and form_errors(empty_reply.text)
     invalid_utf8 = await browser.request(
-        "POST", "/boards/forum/new",
+        "POST",
+        "/boards/forum/new",
         b"title=%FF%FE&body=x&_xsrf=" + (await browser.xsrf()).encode(),
-        {"Content-Type": "application/x-www-form-urlencoded"})
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert 400 <= invalid_utf8.status < 500
     assert (await api.get("/boards/forum/posts")).json()["items"][0]["title"] == "t"
 
@@ -212,13 +233,15 @@ async def test_time_elements_carry_datetimes_html_accepts(browser, store):
     import re
     from forum.services import posting
     from tests.support.people import person
+
     writer = await person(store, "writer")
     view = await posting.create_post(store, writer, "forum", {"title": "路灯", "body": "不亮"})
     await posting.add_reply(store, writer, view.post.id, "补充")
     page = (await browser.get(f"/posts/{view.post.id}")).text
     stamps = re.findall(r'<time datetime="([^"]*)"', page)
-    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s)
-                          for s in stamps), stamps
+    assert stamps and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps
+    ), stamps
 
 
 @pytest.mark.gen_test
@@ -227,14 +250,17 @@ async def test_registering_from_a_login_prompt_keeps_where_the_visitor_was_going
     assert 'href="/register?next=%2Fboards%2Fmayor%2Fnew"' in login.text
     form = await browser.get("/register?next=%2Fboards%2Fmayor%2Fnew")
     assert 'name="next" value="/boards/mayor/new"' in form.text
-    done = await browser.submit("/register", {"username": "newcomer", "password": "correct-horse-9",
-                                              "next": "/boards/mayor/new"})
+    done = await browser.submit(
+        "/register",
+        {"username": "newcomer", "password": "correct-horse-9", "next": "/boards/mayor/new"},
+    )
     assert done.status == 303 and done.headers["Location"] == "/boards/mayor/new"
     landed = await browser.get("/boards/mayor/new")
     assert "欢迎，newcomer！" in landed.text
-    assert "欢迎" not in (await browser.get("/boards/mayor/new")).text   # said once
-    elsewhere = await browser.submit("/register", {"username": "other", "password": "x",
-                                                   "next": "https://evil.example/"})
+    assert "欢迎" not in (await browser.get("/boards/mayor/new")).text  # said once
+    elsewhere = await browser.submit(
+        "/register", {"username": "other", "password": "x", "next": "https://evil.example/"}
+    )
     assert elsewhere.status == 422
 
 
@@ -242,25 +268,31 @@ async def test_registering_from_a_login_prompt_keeps_where_the_visitor_was_going
 async def test_registration_reports_every_problem_at_once_a_taken_name_among_them(browser):
     await browser.submit("/register", {"username": "taken", "password": "correct-horse-9"})
     again = Browser(browser.http, browser.base)
-    both = await again.submit("/register", {"username": "taken", "password": "short",
-                                            "email": "not-an-address"})
+    both = await again.submit(
+        "/register", {"username": "taken", "password": "short", "email": "not-an-address"}
+    )
     assert both.status == 422
     assert {"用户名已被使用", "不是有效的电子邮箱地址"} <= set(form_errors(both.text))
-    only_name = await again.submit("/register", {"username": "taken",
-                                                 "password": "correct-horse-9"})
+    only_name = await again.submit(
+        "/register", {"username": "taken", "password": "correct-horse-9"}
+    )
     assert only_name.status == 409
 
 
 @pytest.mark.gen_test
 async def test_visitors_are_offered_to_write_through_the_login_in_each_boards_words(browser):
     home = (await browser.get("/")).text
-    for board, label in (("mayor", "登录后写信"), ("lawyer", "登录后提问"), ("agri", "登录后提问"),
-                         ("forum", "登录后发帖")):
+    for board, label in (
+        ("mayor", "登录后写信"),
+        ("lawyer", "登录后提问"),
+        ("agri", "登录后提问"),
+        ("forum", "登录后发帖"),
+    ):
         link = f'href="/login?next=%2Fboards%2F{board}%2Fnew">{label}<'
         assert link in home, board
         assert link in (await browser.get(f"/boards/{board}")).text, board
-    assert 'href="/boards/tax/new">举报<' in home   # reports need no account
-    assert "/login?next=%2Fboards%2Fhotline%2Fnew" not in home   # officials only
+    assert 'href="/boards/tax/new">举报<' in home  # reports need no account
+    assert "/login?next=%2Fboards%2Fhotline%2Fnew" not in home  # officials only
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -268,6 +300,7 @@ async def test_the_home_page_and_the_case_boards_show_this_years_figures(browser
     from forum.model import Role
     from tests.support.casework import letter_until
     from tests.support.people import person
+
     writer = await person(store, "writer")
     mod = await person(store, "mod", Role.MODERATOR)
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
@@ -284,23 +317,36 @@ async def test_the_home_page_and_the_case_boards_show_this_years_figures(browser
 
 @pytest.mark.gen_test(timeout=30)
 async def test_the_mayor_board_lists_who_handles_each_letter_when_it_was_answered_and_overdue(
-        browser, store, clock):
+    browser, store, clock
+):
     import datetime as dt
     from forum.model import Role
     from forum.services import cases, moderation, posting
     from tests.support.people import person
+
     writer = await person(store, "writer")
     mod = await person(store, "mod", Role.MODERATOR)
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
     letters = []
     for title in ("路灯不亮", "井盖缺失"):
-        view = await posting.create_post(store, writer, "mayor", {
-            "title": title, "body": "请处理", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
+        view = await posting.create_post(
+            store,
+            writer,
+            "mayor",
+            {
+                "title": title,
+                "body": "请处理",
+                "letter_type": "complaint",
+                "area": "city",
+                "contact": "138",
+                "public": True,
+            },
+        )
         await moderation.moderate(store, mod, view.post.id, "accept")
         await cases.route_case(store, mod, view.post.id, "housing", 1)
         letters.append(view.post.id)
     await posting.add_reply(store, clerk, letters[0], "已修好")
-    clock.advance(dt.timedelta(days=10))   # the other one is now past its one working day
+    clock.advance(dt.timedelta(days=10))  # the other one is now past its one working day
     page = (await browser.get("/boards/mayor")).text
     items = page.split('<li class="post-summary')[1:]
     late = next(item for item in items if "井盖缺失" in item)
@@ -310,23 +356,37 @@ async def test_the_mayor_board_lists_who_handles_each_letter_when_it_was_answere
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_me_puts_the_writers_own_letters_first_and_opening_a_notice_reads_it(
-        browser, store):
+async def test_me_puts_the_writers_own_letters_first_and_opening_a_notice_reads_it(browser, store):
     from forum.model import Role
     from forum.services import cases, moderation, posting
     from tests.support.people import person
+
     writer = await person(store, "writer")
     mod = await person(store, "mod", Role.MODERATOR)
     clerk = await person(store, "clerk", Role.STAFF, department="housing")
-    view = await posting.create_post(store, writer, "mayor", {
-        "title": "路灯不亮", "body": "请修", "letter_type": "complaint", "area": "city", "contact": "138", "public": True})
+    view = await posting.create_post(
+        store,
+        writer,
+        "mayor",
+        {
+            "title": "路灯不亮",
+            "body": "请修",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "138",
+            "public": True,
+        },
+    )
     await moderation.moderate(store, mod, view.post.id, "accept")
     await cases.route_case(store, mod, view.post.id, "housing")
     await posting.add_reply(store, clerk, view.post.id, "已修好")
     await browser.log_in("writer")
     me = (await browser.get("/me")).text
-    assert (me.index("own-posts-heading") < me.index("notifications-heading")
-            < me.index("profile-heading"))
+    assert (
+        me.index("own-posts-heading")
+        < me.index("notifications-heading")
+        < me.index("profile-heading")
+    )
     assert f'href="/posts/{view.post.id}#rating-heading">待评价<' in me
     unread = await store.count_unread(writer.id)
     assert unread >= 1
@@ -335,4 +395,4 @@ async def test_me_puts_the_writers_own_letters_first_and_opening_a_notice_reads_
     assert opened.status == 303 and opened.headers["Location"] == f"/posts/{view.post.id}"
     assert await store.count_unread(writer.id) == unread - 1
     stranger = Browser(browser.http, browser.base)
-    assert (await stranger.get(notices[0])).status == 303   # to the login, nothing read
+    assert (await stranger.get(notices[0])).status == 303  # to the login, nothing read

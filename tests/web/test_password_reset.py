@@ -1,4 +1,5 @@
 """Password reset through HTTP: the JSON API, the pages, and their answers to bad input."""
+
 from __future__ import annotations
 
 import re
@@ -16,16 +17,20 @@ SENT = "如果该账号存在并已确认邮箱"
 
 
 async def confirmed(store, name="alice"):
-    user = await accounts.create_user(store, TEST_PASSWORDS, username=name, password=PASSWORD,
-                                      email=f"{name}@example.org")
+    user = await accounts.create_user(
+        store, TEST_PASSWORDS, username=name, password=PASSWORD, email=f"{name}@example.org"
+    )
     await store.update_user(user.id, {"email_confirmed": True})
     return user
 
 
 async def mailed_token(store) -> str:
     mails = await take_all_mail(store)
-    [token] = [m.group(1) for mail in mails
-               if (m := re.search(r"/reset-password/([A-Za-z0-9_-]+)", mail.body))]
+    [token] = [
+        m.group(1)
+        for mail in mails
+        if (m := re.search(r"/reset-password/([A-Za-z0-9_-]+)", mail.body))
+    ]
     return token
 
 
@@ -40,18 +45,22 @@ async def test_reset_through_the_api(api, store, logged):  # noqa: F811
     token = await mailed_token(store)
     done = await api.post("/auth/password-reset/confirm", {"token": token, "new_password": NEW})
     assert done.status == 204 and "no-store" in done.headers["Cache-Control"]
-    assert (await alice.get("/me")).status == 401          # every session ended
-    assert (await api.post("/auth/login", {"username": "alice", "password": PASSWORD})
-            ).status == 401
+    assert (await alice.get("/me")).status == 401  # every session ended
+    assert (
+        await api.post("/auth/login", {"username": "alice", "password": PASSWORD})
+    ).status == 401
     await api.login("alice", NEW)
-    again = await api.post("/auth/password-reset/confirm", {"token": token,
-                                                            "new_password": "next-horse-54"})
+    again = await api.post(
+        "/auth/password-reset/confirm", {"token": token, "new_password": "next-horse-54"}
+    )
     assert again.status == 422 and "token" in again.error["fields"]
     [reset] = events(logged, "password_reset")
     assert reset["user_id"] == user.id and reset["sessions_ended"] == 1
     asked = events(logged, "password_reset_requested")
-    assert [(e["outcome"], e["user_id"]) for e in asked] == [("mailed", user.id),
-                                                            ("unknown_user", None)]
+    assert [(e["outcome"], e["user_id"]) for e in asked] == [
+        ("mailed", user.id),
+        ("unknown_user", None),
+    ]
     assert events(logged, "password_reset_failed")[0]["reason"] == "bad_token"
     everything = "\n".join(r.getMessage() + str(getattr(r, "fields", "")) for r in logged.records)
     assert token not in everything and NEW not in everything
@@ -67,20 +76,29 @@ async def test_asking_too_often_is_429_with_retry_after(api, store):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("path, body, field", [
-    ("/auth/password-reset", {}, "username"),
-    ("/auth/password-reset", {"username": 7}, "username"),
-    ("/auth/password-reset", {"username": "a" * 300}, "username"),
-    ("/auth/password-reset", {"username": "ali\x1bce"}, "username"),
-    ("/auth/password-reset/confirm", {"new_password": NEW}, "token"),
-    ("/auth/password-reset/confirm", {"token": ["x"], "new_password": NEW}, "token"),
-    ("/auth/password-reset/confirm", {"token": "x" * 500, "new_password": NEW}, "token"),
-    ("/auth/password-reset/confirm", {"token": "../../etc/passwd-xxxxxxxxxx",
-                                      "new_password": NEW}, "token"),
-    ("/auth/password-reset/confirm", {"token": "a" * 43}, "new_password"),
-    ("/auth/password-reset/confirm", {"token": "a" * 43, "new_password": "12345678"},
-     "new_password"),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/auth/password-reset", {}, "username"),
+        ("/auth/password-reset", {"username": 7}, "username"),
+        ("/auth/password-reset", {"username": "a" * 300}, "username"),
+        ("/auth/password-reset", {"username": "ali\x1bce"}, "username"),
+        ("/auth/password-reset/confirm", {"new_password": NEW}, "token"),
+        ("/auth/password-reset/confirm", {"token": ["x"], "new_password": NEW}, "token"),
+        ("/auth/password-reset/confirm", {"token": "x" * 500, "new_password": NEW}, "token"),
+        (
+            "/auth/password-reset/confirm",
+            {"token": "../../etc/passwd-xxxxxxxxxx", "new_password": NEW},
+            "token",
+        ),
+        ("/auth/password-reset/confirm", {"token": "a" * 43}, "new_password"),
+        (
+            "/auth/password-reset/confirm",
+            {"token": "a" * 43, "new_password": "12345678"},
+            "new_password",
+        ),
+    ],
+)
 async def test_bad_input_is_422_naming_the_field(api, path, body, field):
     response = await api.post(path, body)
     assert response.status == 422 and field in response.error["fields"]
@@ -97,9 +115,12 @@ async def test_malformed_bodies_are_400(api, raw):
 async def test_a_cookie_caller_needs_the_xsrf_token(api, store, browser):
     await confirmed(store)
     await browser.log_in("alice")
-    refused = await browser.request("POST", "/api/v1/auth/password-reset",
-                                    b'{"username": "alice"}',
-                                    {"Content-Type": "application/json"})
+    refused = await browser.request(
+        "POST",
+        "/api/v1/auth/password-reset",
+        b'{"username": "alice"}',
+        {"Content-Type": "application/json"},
+    )
     assert refused.status == 403
 
 
@@ -139,12 +160,17 @@ async def test_reset_through_the_pages(api, store, browser, http_client, base_ur
 async def test_pages_refuse_bad_input_and_forms_without_xsrf(browser):
     missing = await browser.submit("/forgot-password", {"username": ""})
     assert missing.status == 422 and 'id="username-error"' in missing.text
-    assert (await browser.submit("/forgot-password", {"username": "alice"}, xsrf=False)
-            ).status == 403
+    assert (
+        await browser.submit("/forgot-password", {"username": "alice"}, xsrf=False)
+    ).status == 403
     assert (await browser.get("/reset-password/short")).status == 404
     assert (await browser.get("/reset-password/" + "a" * 101)).status == 404
     unknown = await browser.submit("/reset-password/" + "a" * 43, {"new_password": NEW})
     assert unknown.status == 422
-    raw = await browser.request("POST", "/forgot-password", b"username=\xff\xfe&_xsrf=x",
-                                {"Content-Type": "application/x-www-form-urlencoded"})
+    raw = await browser.request(
+        "POST",
+        "/forgot-password",
+        b"username=\xff\xfe&_xsrf=x",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert raw.status in (400, 403)

@@ -1,6 +1,7 @@
 """The moderator's queue and a department's desk through HTTP, on both stores: the API's new
 sections and filters (valid against the OpenAPI document), the pages that show them, the forms
 that decide an extension from the queue, and the wrong callers and values refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,9 +13,15 @@ from tests.support.people import login_as
 from tests.support.web import Browser
 from tests.web.test_openapi import Contract
 
-LETTER = {"title": "玉兴路路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "hongta", "contact": "13812345678",
-          "public": True}
+LETTER = {
+    "title": "玉兴路路灯不亮",
+    "body": "一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "hongta",
+    "contact": "13812345678",
+    "public": True,
+}
 
 
 @pytest.fixture
@@ -29,13 +36,15 @@ def contract():
 
 
 async def cast(api, store):
-    return {"writer": await login_as(api, store, "writer"),
-            "mod": await login_as(api, store, "mod", Role.MODERATOR),
-            "lead": await login_as(api, store, "lead", Role.STAFF, department="housing"),
-            "officer": await login_as(api, store, "officer", Role.STAFF, department="housing"),
-            "helper": await login_as(api, store, "helper", Role.STAFF, department="police"),
-            "other": await login_as(api, store, "other", Role.STAFF, department="tax"),
-            "visitor": api}
+    return {
+        "writer": await login_as(api, store, "writer"),
+        "mod": await login_as(api, store, "mod", Role.MODERATOR),
+        "lead": await login_as(api, store, "lead", Role.STAFF, department="housing"),
+        "officer": await login_as(api, store, "officer", Role.STAFF, department="housing"),
+        "helper": await login_as(api, store, "helper", Role.STAFF, department="police"),
+        "other": await login_as(api, store, "other", Role.STAFF, department="tax"),
+        "visitor": api,
+    }
 
 
 async def routed_letter(p, title="玉兴路路灯不亮", helpers=("police",)):
@@ -43,8 +52,10 @@ async def routed_letter(p, title="玉兴路路灯不亮", helpers=("police",)):
     assert created.status == 201, created.text
     post_id = created.json()["post"]["id"]
     assert (await p["mod"].post(f"/posts/{post_id}/moderate", {"action": "accept"})).status == 200
-    routed = await p["mod"].post(f"/posts/{post_id}/route", {
-        "department": "housing", "due_days": 5, "helpers": list(helpers)})
+    routed = await p["mod"].post(
+        f"/posts/{post_id}/route",
+        {"department": "housing", "due_days": 5, "helpers": list(helpers)},
+    )
     assert routed.status == 200, routed.text
     return post_id
 
@@ -72,28 +83,36 @@ async def test_the_queue_api_sections_come_and_go(api, store, clock, contract):
     before_items = first["items"]
 
     assert (await p["mod"].post(f"/posts/{marked}/supervise", {"reason": "反映强烈"})).status == 200
-    assert (await p["lead"].post(f"/posts/{plain}/extension",
-                                 {"days": 3, "reason": "需勘查"})).status == 201
+    assert (
+        await p["lead"].post(f"/posts/{plain}/extension", {"days": 3, "reason": "需勘查"})
+    ).status == 201
     queue = ok(await p["mod"].get("/moderation/queue"), 200).json()
     assert section_ids(queue, "supervised") == [marked]
     assert queue["supervised"][0]["kind"] == "supervised"
     assert queue["supervised"][0]["post"]["supervised"] is True
     assert section_ids(queue, "extension_requests") == [plain]
     assert queue["extension_requests"][0]["extension"] == {
-        "status": "requested", "days": 3, "reason": "需勘查"}
+        "status": "requested",
+        "days": 3,
+        "reason": "需勘查",
+    }
     assert queue["counts"]["supervised"] == 1 and queue["counts"]["extension_requests"] == 1
     # the first release's items are as they were
     assert queue["items"] == before_items
 
-    assert (await p["mod"].post(f"/posts/{plain}/extension/decision",
-                                {"approve": False, "reason": "理由不足"})).status == 200
+    assert (
+        await p["mod"].post(
+            f"/posts/{plain}/extension/decision", {"approve": False, "reason": "理由不足"}
+        )
+    ).status == 200
     assert (await p["lead"].post(f"/posts/{plain}/replies", {"body": "已修复"})).status == 201
     queue = ok(await p["mod"].get("/moderation/queue"), 200).json()
     assert queue["extension_requests"] == [] and queue["counts"]["extension_requests"] == 0
     assert section_ids(queue, "callbacks_due") == [plain]
     assert queue["callbacks_due"][0]["kind"] == "callback_due"
-    assert (await p["mod"].post(f"/posts/{plain}/callback",
-                                {"reached": True, "score": "satisfied"})).status == 201
+    assert (
+        await p["mod"].post(f"/posts/{plain}/callback", {"reached": True, "score": "satisfied"})
+    ).status == 201
     queue = ok(await p["mod"].get("/moderation/queue"), 200).json()
     assert queue["callbacks_due"] == [] and queue["counts"]["callbacks_due"] == 0
 
@@ -103,7 +122,8 @@ async def test_the_queue_api_sections_come_and_go(api, store, clock, contract):
 
 @pytest.mark.gen_test(timeout=60)
 async def test_the_queue_page_heads_with_supervised_cases_and_decides_extensions(
-        api, store, clock, http_client, base_url):
+    api, store, clock, http_client, base_url
+):
     p = await cast(api, store)
     marked = await routed_letter(p, "督办的路灯")
     asked = await routed_letter(p, "要延期的路灯")
@@ -114,20 +134,28 @@ async def test_the_queue_page_heads_with_supervised_cases_and_decides_extensions
     assert page.status == 200
     text = page.text
     # supervised cases come before every other section
-    assert text.index('id="queue-supervised"') < text.index('id="queue-extension_requests"') \
-        < text.index('id="queue-submitted"') < text.index('id="queue-callbacks_due"')
+    assert (
+        text.index('id="queue-supervised"')
+        < text.index('id="queue-extension_requests"')
+        < text.index('id="queue-submitted"')
+        < text.index('id="queue-callbacks_due"')
+    )
     assert text.index("督办的路灯") < text.index('id="queue-extension_requests"')
-    section = text[text.index('id="queue-extension_requests"'):text.index('id="queue-submitted"')]
+    section = text[text.index('id="queue-extension_requests"') : text.index('id="queue-submitted"')]
     assert "要延期的路灯" in section and "等待检测报告" in section
     assert f'action="/posts/{asked}/extension/decision"' in section
     assert 'name="approve" value="1"' in section and 'name="approve" value="0"' in section
     assert 'name="form" value="extension_decide"' in section and 'name="_xsrf"' in section
 
-    decided = await mod.submit(f"/posts/{asked}/extension/decision",
-                               {"form": "extension_decide", "approve": "1", "reason": ""})
+    decided = await mod.submit(
+        f"/posts/{asked}/extension/decision",
+        {"form": "extension_decide", "approve": "1", "reason": ""},
+    )
     assert decided.status == 303
     again = (await mod.get("/moderation")).text
-    section = again[again.index('id="queue-extension_requests"'):again.index('id="queue-submitted"')]
+    section = again[
+        again.index('id="queue-extension_requests"') : again.index('id="queue-submitted"')
+    ]
     assert "要延期的路灯" not in section
     # in English too
     mod.cookies["lang"] = "en_US"
@@ -157,21 +185,26 @@ async def test_helper_cases_on_the_helper_desk_and_not_on_a_third(api, store, cl
     # the officer's own, and the whole lead desk
     mine = ok(await p["officer"].get("/departments/housing/cases?officer=me"), 200).json()
     assert mine["officer"] == "me" and [c["id"] for c in mine["items"]] == [helped]
-    assert ok(await p["lead"].get("/departments/housing/cases?officer=me"), 200).json()[
-        "items"] == []
+    assert (
+        ok(await p["lead"].get("/departments/housing/cases?officer=me"), 200).json()["items"] == []
+    )
     assert len(ok(await p["lead"].get("/departments/housing/cases"), 200).json()["items"]) == 2
     # wrong callers and values
     assert ok(await p["other"].get("/departments/police/cases?role=helper"), 403).status == 403
     assert ok(await p["visitor"].get("/departments/police/cases?role=helper")).status == 401
-    for query, field in (("role=boss", "role"), ("status=merged", "status"),
-                         ("officer=you", "officer")):
+    for query, field in (
+        ("role=boss", "role"),
+        ("status=merged", "status"),
+        ("officer=you", "officer"),
+    ):
         wrong = ok(await p["helper"].get(f"/departments/police/cases?{query}"), 422)
         assert field in wrong.error["fields"], query
 
 
 @pytest.mark.gen_test(timeout=60)
 async def test_the_desk_page_shows_helper_cases_officers_and_marks(
-        api, store, clock, http_client, base_url):
+    api, store, clock, http_client, base_url
+):
     p = await cast(api, store)
     helped = await routed_letter(p, "协办的路灯", helpers=("police",))
     await p["lead"].post(f"/posts/{helped}/assign", {"username": "officer"})
@@ -182,7 +215,7 @@ async def test_the_desk_page_shows_helper_cases_officers_and_marks(
     page = await helper.get("/departments/police?role=helper")
     assert page.status == 200
     assert "协办的路灯" in page.text and "badge-helper" in page.text
-    assert "住房和城乡建设局" in page.text            # the lead department named
+    assert "住房和城乡建设局" in page.text  # the lead department named
     assert "badge-supervised" in page.text and "延期待审批" in page.text
     assert 'href="/departments/police?role=helper" aria-current="page"' in page.text
     assert "协办的路灯" not in (await helper.get("/departments/police")).text

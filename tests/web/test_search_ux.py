@@ -1,4 +1,5 @@
 """Search's order, date range and result count, through HTTP: the API and the page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,11 @@ async def three_posts(api, store, clock):
     await person(store, "writer")
     writer = await api.login("writer")
     made = []
-    for title, body in (("停车难怎么办", "停车位太少"), ("小区绿化", "门口停车"),
-                        ("路灯坏了", "晚上停车看不清")):
+    for title, body in (
+        ("停车难怎么办", "停车位太少"),
+        ("小区绿化", "门口停车"),
+        ("路灯坏了", "晚上停车看不清"),
+    ):
         created = await writer.post("/boards/forum/posts", {"title": title, "body": body})
         assert created.status == 201
         made.append((created.json()["post"]["id"], clock.now()))
@@ -79,28 +83,36 @@ async def test_total_counts_and_caps(api, store, clock, monkeypatch):
 
 @pytest.mark.gen_test
 async def test_bad_sort_and_dates_are_refused(api):
-    for query, field in (("sort=oldest", "sort"), ("sort=%24ne", "sort"),
-                         ("from=2026-13-01", "from"), ("from=yesterday", "from"),
-                         ("to=2026-02-30", "to"), ("to=0001-01-01", "to"),
-                         ("from=2026-03-02&to=2026-03-01", "to"),
-                         ("from=2026-03-01&to=2026-03-01", "to")):
+    for query, field in (
+        ("sort=oldest", "sort"),
+        ("sort=%24ne", "sort"),
+        ("from=2026-13-01", "from"),
+        ("from=yesterday", "from"),
+        ("to=2026-02-30", "to"),
+        ("to=0001-01-01", "to"),
+        ("from=2026-03-02&to=2026-03-01", "to"),
+        ("from=2026-03-01&to=2026-03-01", "to"),
+    ):
         bad = await api.get("/" + Q + "&" + query)
         assert bad.status == 422 and field in bad.error["fields"], query
 
 
 @pytest.mark.gen_test
-async def test_search_page_offers_order_dates_and_count(api, store, clock, http_client,
-                                                        base_url):
+async def test_search_page_offers_order_dates_and_count(api, store, clock, http_client, base_url):
     made = await three_posts(api, store, clock)
     page = await http_client.fetch(base_url + "/" + Q + "&sort=newest", raise_error=False)
     html = page.body.decode()
     assert page.code == 200 and "找到约 3 条结果" in html and "按发布时间从新到旧排列" in html
     assert html.index(made[2][0]) < html.index(made[0][0])
     assert 'name="from"' in html and 'name="to"' in html and 'value="newest" selected' in html
-    dated = await http_client.fetch(base_url + "/" + Q + f"&from={city_day(made[1][1])}",
-                                    raise_error=False)
+    dated = await http_client.fetch(
+        base_url + "/" + Q + f"&from={city_day(made[1][1])}", raise_error=False
+    )
     assert "找到约 2 条结果" in dated.body.decode()
-    for query, field in (("sort=oldest", "sort"), ("from=nope", "from"),
-                         ("from=2026-03-02&to=2026-03-01", "to")):
+    for query, field in (
+        ("sort=oldest", "sort"),
+        ("from=nope", "from"),
+        ("from=2026-03-02&to=2026-03-01", "to"),
+    ):
         bad = await http_client.fetch(base_url + "/" + Q + "&" + query, raise_error=False)
         assert bad.code == 422 and f'id="{field}-error"' in bad.body.decode(), query

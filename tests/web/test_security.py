@@ -1,5 +1,6 @@
 """Account and transport protections: password changes, common passwords, cookies over HTTPS,
 HSTS, redirects."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,26 +19,32 @@ async def test_changing_the_password_ends_every_other_session(api, http_client, 
     await api.register("alice")
     phone = await api.login("alice")
     laptop = await api.login("alice")
-    changed = await laptop.post("/auth/password", {"current_password": PASSWORD,
-                                                   "new_password": NEW_PASSWORD})
+    changed = await laptop.post(
+        "/auth/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert changed.status == 200
     assert (await phone.get("/me")).status == 401 and (await laptop.get("/me")).status == 401
     fresh = api.as_user(changed.json()["token"])
     assert (await fresh.get("/me")).status == 200
-    assert (await api.post("/auth/login", {"username": "alice", "password": PASSWORD})).status == 401
+    assert (
+        await api.post("/auth/login", {"username": "alice", "password": PASSWORD})
+    ).status == 401
     assert (await api.login("alice", NEW_PASSWORD)) is not None
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("body, field", [
-    ({"current_password": "wrong-password", "new_password": NEW_PASSWORD}, "current_password"),
-    ({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
-    ({"current_password": PASSWORD, "new_password": "password123"}, "new_password"),
-    ({"current_password": PASSWORD, "new_password": PASSWORD}, "new_password"),
-    ({"current_password": PASSWORD}, "new_password"),
-    ({"new_password": NEW_PASSWORD}, "current_password"),
-    ({"current_password": PASSWORD, "new_password": {"$ne": None}}, "new_password"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"current_password": "wrong-password", "new_password": NEW_PASSWORD}, "current_password"),
+        ({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "password123"}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": PASSWORD}, "new_password"),
+        ({"current_password": PASSWORD}, "new_password"),
+        ({"new_password": NEW_PASSWORD}, "current_password"),
+        ({"current_password": PASSWORD, "new_password": {"$ne": None}}, "new_password"),
+    ],
+)
 async def test_bad_password_changes(api, body, field):
     await api.register("alice")
     alice = await api.login("alice")
@@ -47,8 +54,19 @@ async def test_bad_password_changes(api, body, field):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("common", ["password123", "12345678", "WOAINI1314", "qwertyuiop",
-                                    "trustno1", "Jordan23", "steelers", "marlboro"])
+@pytest.mark.parametrize(
+    "common",
+    [
+        "password123",
+        "12345678",
+        "WOAINI1314",
+        "qwertyuiop",
+        "trustno1",
+        "Jordan23",
+        "steelers",
+        "marlboro",
+    ],
+)
 async def test_common_passwords_are_refused_at_registration(api, common):
     response = await api.register("alice", password=common)
     assert response.status == 422 and "password" in response.error["fields"]
@@ -56,6 +74,7 @@ async def test_common_passwords_are_refused_at_registration(api, common):
 
 def test_the_common_password_list_holds_thousands_of_passwords_that_fit_the_policy():
     from forum.security import COMMON_PASSWORDS_FILE, _common_passwords
+
     listed = _common_passwords()
     assert len(listed) >= 5000
     assert all(len(p) >= 8 for p in listed)  # shorter ones are refused by length already
@@ -68,11 +87,13 @@ async def test_password_page(api, browser):
     await browser.log_in("alice")
     old_cookie = browser.cookies["session"]
     assert (await browser.get("/password")).status == 200
-    wrong = await browser.submit("/password", {"current_password": "nope-nope",
-                                               "new_password": NEW_PASSWORD})
+    wrong = await browser.submit(
+        "/password", {"current_password": "nope-nope", "new_password": NEW_PASSWORD}
+    )
     assert wrong.status == 422
-    answer = await browser.submit("/password", {"current_password": PASSWORD,
-                                                "new_password": NEW_PASSWORD})
+    answer = await browser.submit(
+        "/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert answer.status == 303 and browser.cookies["session"] != old_cookie
     done = await browser.follow(answer)
     assert done.status == 200 and "密码已修改" in done.text
@@ -81,15 +102,26 @@ async def test_password_page(api, browser):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:x=1", "/\r\nLocation: //evil", "/\x00",
-                                    "//evil.example", "https://evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%0d%0aSet-Cookie:x=1",
+        "/\r\nLocation: //evil",
+        "/\x00",
+        "//evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+    ],
+)
 async def test_login_next_refuses_tricks(api, browser, target):
     await api.register("alice")
-    response = await browser.submit("/login", {"username": "alice", "password": PASSWORD,
-                                               "next": target})
+    response = await browser.submit(
+        "/login", {"username": "alice", "password": PASSWORD, "next": target}
+    )
     assert response.headers["Location"] in ("/", "/%0d%0aSet-Cookie:x=1")
     assert "\n" not in response.headers["Location"] and "Set-Cookie:x" not in str(
-        response.headers.get_list("Set-Cookie"))
+        response.headers.get_list("Set-Cookie")
+    )
 
 
 class TestOverHttps:
@@ -104,8 +136,9 @@ class TestOverHttps:
         home = await browser.get("/")
         assert "max-age=" in home.headers["Strict-Transport-Security"]
         login = await browser.submit("/login", {"username": "alice", "password": PASSWORD})
-        cookie = next(c for c in login.headers.get_list("Set-Cookie")
-                      if c.startswith("__Host-session="))
+        cookie = next(
+            c for c in login.headers.get_list("Set-Cookie") if c.startswith("__Host-session=")
+        )
         assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie
         assert "Domain" not in cookie
 
@@ -117,9 +150,11 @@ async def test_password_change_with_the_cookie_puts_no_token_in_the_body(api, br
     await browser.log_in("alice")
     old_cookie = browser.cookies["session"]
     response = await browser.request(
-        "POST", "/api/v1/auth/password",
+        "POST",
+        "/api/v1/auth/password",
         json.dumps({"current_password": PASSWORD, "new_password": NEW_PASSWORD}).encode(),
-        {"Content-Type": "application/json", "X-XSRFToken": await browser.xsrf()})
+        {"Content-Type": "application/json", "X-XSRFToken": await browser.xsrf()},
+    )
     assert response.status == 200
     body = response.json()
     assert "token" not in body and body["user"]["username"] == "alice"
@@ -127,8 +162,9 @@ async def test_password_change_with_the_cookie_puts_no_token_in_the_body(api, br
     assert new_cookie != old_cookie and new_cookie not in response.text
     assert (await browser.get("/me")).status == 200
     bearer = await api.login("alice", NEW_PASSWORD)
-    again = await bearer.post("/auth/password", {"current_password": NEW_PASSWORD,
-                                                 "new_password": "third-horse-77"})
+    again = await bearer.post(
+        "/auth/password", {"current_password": NEW_PASSWORD, "new_password": "third-horse-77"}
+    )
     assert again.status == 200 and again.json()["token"]  # a bearer caller needs it
 
 
@@ -140,6 +176,7 @@ def no_store(response) -> bool:
 @pytest.mark.gen_test
 async def test_answers_to_logged_in_callers_are_never_stored(api, browser, store):
     from tests.web.test_api_cases import LETTER
+
     for path in ("/", "/boards/forum", "/api/v1/boards", "/login"):
         anonymous = await browser.get(path)
         assert anonymous.status == 200 and not no_store(anonymous), path
@@ -165,8 +202,10 @@ async def test_answers_to_logged_in_callers_are_never_stored(api, browser, store
 
 # static files (ASVS V3.4.4, V4.1.1) ---------------------------------------------------------
 @pytest.mark.gen_test
-@pytest.mark.parametrize("path, kind", [("/static/site.css", "text/css; charset=UTF-8"),
-                                        ("/static/site.js", "; charset=UTF-8")])
+@pytest.mark.parametrize(
+    "path, kind",
+    [("/static/site.css", "text/css; charset=UTF-8"), ("/static/site.js", "; charset=UTF-8")],
+)
 async def test_static_files_are_nosniff_with_a_charset(browser, path, kind):
     response = await browser.get(path)
     assert response.status == 200
@@ -186,29 +225,37 @@ class TestXsrfCookieOverHttps:
         return build_app(store, dataclasses.replace(TEST_CONFIG, behind_https=True))
 
     @pytest.mark.gen_test
-    async def test_the_xsrf_cookie_is_host_prefixed_and_still_checked(self, http_client,
-                                                                      base_url):
+    async def test_the_xsrf_cookie_is_host_prefixed_and_still_checked(self, http_client, base_url):
         api, browser = Api(http_client, base_url), Browser(http_client, base_url)
         await api.register("alice")
         page = await browser.get("/login")
-        cookie = next(c for c in page.headers.get_list("Set-Cookie")
-                      if c.startswith("__Host-_xsrf="))
+        cookie = next(
+            c for c in page.headers.get_list("Set-Cookie") if c.startswith("__Host-_xsrf=")
+        )
         for attribute in ("Secure", "HttpOnly", "Path=/", "SameSite=Lax"):
             assert attribute in cookie
         assert "Domain" not in cookie and "_xsrf" not in [
-            c.split("=")[0] for c in page.headers.get_list("Set-Cookie")]
-        refused = await browser.submit("/login", {"username": "alice", "password": PASSWORD},
-                                       xsrf=False)
+            c.split("=")[0] for c in page.headers.get_list("Set-Cookie")
+        ]
+        refused = await browser.submit(
+            "/login", {"username": "alice", "password": PASSWORD}, xsrf=False
+        )
         assert refused.status == 403
         assert (await browser.log_in("alice")).status == 303
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("path, kind", [
-    ("/", "text/html; charset=UTF-8"), ("/api/v1/boards", "application/json; charset=UTF-8"),
-    ("/api/v1/nowhere", "application/json; charset=UTF-8"), ("/nowhere", "text/html; charset=UTF-8"),
-    ("/boards/forum/feed.atom", "charset=UTF-8"), ("/static/site.css", "text/css; charset=UTF-8"),
-])
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        ("/", "text/html; charset=UTF-8"),
+        ("/api/v1/boards", "application/json; charset=UTF-8"),
+        ("/api/v1/nowhere", "application/json; charset=UTF-8"),
+        ("/nowhere", "text/html; charset=UTF-8"),
+        ("/boards/forum/feed.atom", "charset=UTF-8"),
+        ("/static/site.css", "text/css; charset=UTF-8"),
+    ],
+)
 async def test_every_text_answer_names_its_charset(browser, path, kind):
     response = await browser.get(path)
     assert kind in response.headers["Content-Type"], (path, response.headers["Content-Type"])

@@ -1,5 +1,6 @@
 """The tax board explains how to report and to follow a report, with the tracking form; the
 holder of a tracking code adds information and evidence to the open case (补充材料)."""
+
 from __future__ import annotations
 
 import re
@@ -29,6 +30,7 @@ async def report(visitor, title="虚开发票"):
 
 async def case_of(store, code):
     from forum.services import cases
+
     return await cases.case_by_code(store, code)
 
 
@@ -59,8 +61,12 @@ async def test_a_code_holder_adds_information_and_evidence(http_client, base_url
     code = await report(visitor)
     shown = await visitor.submit("/track", {"code": code})
     assert shown.status == 200 and 'action="/track/supplement"' in shown.text
-    added = await send(visitor, "/track/supplement", {"code": code, "body": "补充：还有收据"},
-                       [("收据.png", files.png())])
+    added = await send(
+        visitor,
+        "/track/supplement",
+        {"code": code, "body": "补充：还有收据"},
+        [("收据.png", files.png())],
+    )
     assert added.status == 303 and added.headers["Location"] == "/track"
     assert code not in added.headers["Location"]
     back = await visitor.follow(added)
@@ -69,7 +75,8 @@ async def test_a_code_holder_adds_information_and_evidence(http_client, base_url
     post = await case_of(store, code)
     replies = await store.list_replies(post.id)
     assert [(r.kind, r.body, r.author_id) for r in replies] == [
-        (ReplyKind.FOLLOW_UP, "补充：还有收据", None)]
+        (ReplyKind.FOLLOW_UP, "补充：还有收据", None)
+    ]
     assert [a.filename for a in await store.list_attachments(post.id)] == ["收据.png"]
     assert (await store.get_post(post.id)).status is Status.SUBMITTED
     # The moderators see it on the case.
@@ -81,8 +88,12 @@ async def test_a_code_holder_adds_information_and_evidence(http_client, base_url
     # Bad input shows the case again with the error, and adds nothing.
     empty = await send(visitor, "/track/supplement", {"code": code, "body": ""})
     assert empty.status == 422 and 'aria-invalid="true"' in empty.text
-    too_many = await send(visitor, "/track/supplement", {"code": code, "body": "更多"},
-                          [(f"{n}.png", files.png()) for n in range(5)])
+    too_many = await send(
+        visitor,
+        "/track/supplement",
+        {"code": code, "body": "更多"},
+        [(f"{n}.png", files.png()) for n in range(5)],
+    )
     assert too_many.status == 422 and "每件最多 5 个附件" in too_many.text
     assert len(await store.list_replies(post.id)) == 1
     assert len(await store.list_attachments(post.id)) == 1
@@ -93,8 +104,9 @@ async def test_a_wrong_code_adds_nothing_and_a_closed_case_refuses(http_client, 
     visitor = Browser(http_client, base_url)
     code = await report(visitor)
     post = await case_of(store, code)
-    wrong = await send(visitor, "/track/supplement", {"code": "AAAA-AAAA-AAAA-AAAA",
-                                                      "body": "冒充"})
+    wrong = await send(
+        visitor, "/track/supplement", {"code": "AAAA-AAAA-AAAA-AAAA", "body": "冒充"}
+    )
     assert wrong.status == 404 and "查询码无效" in wrong.text
     in_url = await visitor.submit(f"/track/{code}", {"body": "不走表单"})
     assert in_url.status == 404
@@ -102,13 +114,15 @@ async def test_a_wrong_code_adds_nothing_and_a_closed_case_refuses(http_client, 
     await person(store, "mod", Role.MODERATOR)
     mod = Browser(http_client, base_url)
     await mod.log_in("mod")
-    rejected = await mod.submit(f"/posts/{post.id}/moderate",
-                                {"action": "reject", "reason": "不属于涉税事项"})
+    rejected = await mod.submit(
+        f"/posts/{post.id}/moderate", {"action": "reject", "reason": "不属于涉税事项"}
+    )
     assert rejected.status == 303
     shown = await visitor.submit("/track", {"code": code})
     assert shown.status == 200 and 'action="/track/supplement"' not in shown.text
-    closed = await send(visitor, "/track/supplement", {"code": code, "body": "还有"},
-                        [("a.png", files.png())])
+    closed = await send(
+        visitor, "/track/supplement", {"code": code, "body": "还有"}, [("a.png", files.png())]
+    )
     assert closed.status == 409
     assert await store.list_replies(post.id) == []
     assert await store.list_attachments(post.id) == []
@@ -121,8 +135,13 @@ async def test_supplements_count_under_the_look_up_limit(http_client, base_url, 
     limit = throttle.TRACKING_PER_ADDRESS.count
     statuses = []
     for n in range(limit + 3):
-        statuses.append((await send(visitor, "/track/supplement",
-                                    {"code": "AAAA-AAAA-AAAA-AAAA", "body": f"猜{n}"})).status)
+        statuses.append(
+            (
+                await send(
+                    visitor, "/track/supplement", {"code": "AAAA-AAAA-AAAA-AAAA", "body": f"猜{n}"}
+                )
+            ).status
+        )
     assert statuses == [404] * limit + [429] * 3
     refused = await send(visitor, "/track/supplement", {"code": code, "body": "对的码"})
     assert refused.status == 429
@@ -130,10 +149,12 @@ async def test_supplements_count_under_the_look_up_limit(http_client, base_url, 
 
 
 @pytest.mark.gen_test
-async def test_a_code_makes_its_holder_the_writer_only_for_a_follow_up(http_client, base_url,
-                                                                       store):
+async def test_a_code_makes_its_holder_the_writer_only_for_a_follow_up(
+    http_client, base_url, store
+):
     from forum.errors import Forbidden
     from forum.services.presenting import step
+
     visitor = Browser(http_client, base_url)
     post = await case_of(store, await report(visitor))
     assert step(post, "follow_up", None, holds_code=True) is Status.SUBMITTED
@@ -151,14 +172,18 @@ async def test_supplements_at_once_add_only_up_to_the_limit(http_server, base_ur
     import collections
 
     from tornado.httpclient import AsyncHTTPClient
+
     client = AsyncHTTPClient(force_instance=True, max_clients=100)
     try:
         visitor = Browser(client, base_url)
         code = await report(visitor)
         limit = throttle.TRACKING_PER_ADDRESS.count
-        answers = await asyncio.gather(*(send(visitor, "/track/supplement",
-                                              {"code": code, "body": f"补充{n}"})
-                                         for n in range(limit + 20)))
+        answers = await asyncio.gather(
+            *(
+                send(visitor, "/track/supplement", {"code": code, "body": f"补充{n}"})
+                for n in range(limit + 20)
+            )
+        )
         statuses = collections.Counter(answer.status for answer in answers)
         assert statuses == {303: limit, 429: 20}
         post = await case_of(store, code)

@@ -1,5 +1,6 @@
 """Every string the pages show has an English translation, English pages show no Chinese
 chrome, and dates and numbers follow the locale."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,9 @@ def test_translations_keep_their_parameters():
 
 
 def test_the_scan_catches_a_new_untranslated_string(tmp_path, monkeypatch):
-    (tmp_path / "page.html").write_text('{{ _("一句新话") }} {{ _("%(n)s 条", "%(n)s 条", n) }}',
-                                        encoding="utf-8")
+    (tmp_path / "page.html").write_text(
+        '{{ _("一句新话") }} {{ _("%(n)s 条", "%(n)s 条", n) }}', encoding="utf-8"
+    )
     monkeypatch.setattr(translations, "TEMPLATES", tmp_path)
     assert {"一句新话", "%(n)s 条 (singular)", "%(n)s 条 (plural)"} <= set(translations.missing())
 
@@ -60,11 +62,12 @@ def test_messages_translate_in_the_web_layer():
     assert i18n.translate_in(en, "事件", "受理") == "Accepted"
     assert i18n.translate_in(en, "无此用法", "受理") == "Accept"
     assert i18n.translate_in(zh, "事件", "受理") == "受理"
-    assert i18n.translate_message(en, msg("可选值：{choices}", choices=["a", "b"])) == "One of: a, b"
+    assert (
+        i18n.translate_message(en, msg("可选值：{choices}", choices=["a", "b"])) == "One of: a, b"
+    )
     assert i18n.translate_message(en, "用户名或密码错误") == "Wrong user name or password"
     assert i18n.translate_message(en, "用户的原话") == "用户的原话"  # no key: as it is
     assert i18n.translate_message(en, None) is None
-
 
 
 def test_the_notes_case_services_write_follow_the_page_language():
@@ -73,11 +76,13 @@ def test_the_notes_case_services_write_follow_the_page_language():
     assert labels.event_note("route", routed, zh) == routed
     assert labels.event_note("route", routed, en) == (
         "Routed to Housing and Urban-Rural Development Bureau, to be answered within 15 "
-        "working days")
+        "working days"
+    )
     typed = labels.event_note("route", routed + "。请核实后答复。", en)
     assert typed.startswith("Routed to ") and typed.endswith(". 请核实后答复。")
     assert labels.event_note("expire", "15日内未评价，自动办结", en) == (
-        "Not rated within 15 days: closed automatically")
+        "Not rated within 15 days: closed automatically"
+    )
     assert labels.event_note("overdue", "超过答复期限", en) == "Past the reply due date"
     assert labels.event_note("reject", "转办至某处，3个工作日内答复", en).startswith("转办至")
 
@@ -88,20 +93,27 @@ def test_the_notes_casework_services_write_follow_the_page_language():
     assert labels.event_note("route", helped, zh) == helped
     assert labels.event_note("route", helped, en) == (
         "Routed to Hongta District Government, to be answered within 15 working days."
-        " Helped by Housing and Urban-Rural Development Bureau, Public Security Bureau. 请现场核查。")
+        " Helped by Housing and Urban-Rural Development Bureau, Public Security Bureau. 请现场核查。"
+    )
     notes = {
-        ("extension_request", "申请延期 5 个工作日：需现场核查"):
-            "Extension of 5 working days requested: 需现场核查",
+        (
+            "extension_request",
+            "申请延期 5 个工作日：需现场核查",
+        ): "Extension of 5 working days requested: 需现场核查",
         ("extension_decide", "同意延期 5 个工作日"): "Extension of 5 working days approved",
         ("extension_decide", "不同意延期。请按时办结"): "Extension refused. 请按时办结",
-        ("supervise", "超期超过 5 个工作日，自动督办"):
-            "Overdue by more than 5 working days: supervised",
+        (
+            "supervise",
+            "超期超过 5 个工作日，自动督办",
+        ): "Overdue by more than 5 working days: supervised",
         ("remind", "即将到期，请按时答复"): "Due soon: please reply in time",
         ("callback", "未联系上写信人"): "The writer could not be reached",
         ("callback_close", "回访：满意。问题已解决"): "Callback: Satisfied. 问题已解决",
         ("callback", "回访"): "Callback",
-        ("merge", "与事项 0123456789abcdef01234567 为同一事项，已合并办理。同一路段"):
-            "The same matter as case 0123456789abcdef01234567: merged into it. 同一路段",
+        (
+            "merge",
+            "与事项 0123456789abcdef01234567 为同一事项，已合并办理。同一路段",
+        ): "The same matter as case 0123456789abcdef01234567: merged into it. 同一路段",
     }
     for (action, note), english in notes.items():
         assert labels.event_note(action, note, zh) == note
@@ -114,24 +126,41 @@ def test_notifications_follow_the_page_language():
     zh = i18n.get_locale("zh_CN")
 
     def shown(locale, kind, text):
-        return labels.notification_text(kind, text, locale.translate,
-                                        lambda context, word: i18n.translate_in(locale, context, word))
+        return labels.notification_text(
+            kind,
+            text,
+            locale.translate,
+            lambda context, word: i18n.translate_in(locale, context, word),
+        )
 
     routed = "您的事项状态有更新：楼道灯不亮（转办）"
     assert shown(zh, "status", routed) == routed
     assert shown(en, "status", routed) == "Your case has moved on: 楼道灯不亮 (Routed)"
-    assert shown(en, "reply", "您的帖子有了新回复：路灯（坏了）") == "New reply to your post: 路灯（坏了）"
+    assert (
+        shown(en, "reply", "您的帖子有了新回复：路灯（坏了）")
+        == "New reply to your post: 路灯（坏了）"
+    )
     assert shown(en, "reply", "别的样子") == "别的样子"
+
 
 # dates and numbers --------------------------------------------------------------------------------
 MOMENT = dt.datetime(2026, 11, 28, 6, 5, tzinfo=dt.timezone.utc)  # 14:05 in Beijing
 
 
-@pytest.mark.parametrize("code, time, day, due, month, number", [
-    ("zh_CN", "2026-11-28 14:05", "2026年11月28日", "2026-11-27 24:00", "2026年3月", "1234567"),
-    ("en_US", "Nov 28, 2026, 14:05", "Nov 28, 2026", "Nov 27, 2026, 24:00", "Mar 2026",
-     "1,234,567"),
-])
+@pytest.mark.parametrize(
+    "code, time, day, due, month, number",
+    [
+        ("zh_CN", "2026-11-28 14:05", "2026年11月28日", "2026-11-27 24:00", "2026年3月", "1234567"),
+        (
+            "en_US",
+            "Nov 28, 2026, 14:05",
+            "Nov 28, 2026",
+            "Nov 27, 2026, 24:00",
+            "Mar 2026",
+            "1,234,567",
+        ),
+    ],
+)
 def test_dates_and_numbers_follow_the_locale(code, time, day, due, month, number):
     assert i18n.format_time(MOMENT, code) == time
     assert i18n.format_day(dt.date(2026, 11, 28), code) == day
@@ -145,11 +174,28 @@ def test_dates_and_numbers_follow_the_locale(code, time, day, due, month, number
 chinese_chrome = translations.chinese_chrome
 
 
-@pytest.mark.parametrize("path", ["/", "/boards/forum", "/boards/lawyer", "/boards/tax",
-                                  "/boards/tax/new", "/login", "/register", "/track",
-                                  "/stats", "/stats/2000-01", "/departments/housing", "/search",
-                                  "/search?q=zzz", "/search/similar?title=x",
-                                  "/nowhere", "/api/docs", "/track/AAAA-BBBB"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/boards/forum",
+        "/boards/lawyer",
+        "/boards/tax",
+        "/boards/tax/new",
+        "/login",
+        "/register",
+        "/track",
+        "/stats",
+        "/stats/2000-01",
+        "/departments/housing",
+        "/search",
+        "/search?q=zzz",
+        "/search/similar?title=x",
+        "/nowhere",
+        "/api/docs",
+        "/track/AAAA-BBBB",
+    ],
+)
 @pytest.mark.gen_test
 async def test_english_pages_have_no_chinese_chrome(browser, path):
     browser.cookies["lang"] = "en_US"
@@ -173,11 +219,28 @@ async def test_english_pages_with_content_and_roles(http_client, base_url, store
     assert sent.status == 303, sent.text
     post_path = sent.headers["Location"]
     assert (await citizen.submit(post_path, {"body": "Still broken."})).status == 303
-    letter = await citizen.submit("/boards/mayor/new", {"title": "Bus stop", "body": "Move it.",
-                                                        "letter_type": "complaint", "area": "city", "contact": "13812345678"})
+    letter = await citizen.submit(
+        "/boards/mayor/new",
+        {
+            "title": "Bus stop",
+            "body": "Move it.",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13812345678",
+        },
+    )
     assert letter.status in (201, 303), letter.text
-    for path in (post_path, "/me", "/password", "/logout", "/boards/mayor", "/boards/mayor/new",
-                 "/boards/lawyer/new", "/boards/forum/new", post_path + "/edit"):
+    for path in (
+        post_path,
+        "/me",
+        "/password",
+        "/logout",
+        "/boards/mayor",
+        "/boards/mayor/new",
+        "/boards/lawyer/new",
+        "/boards/forum/new",
+        post_path + "/edit",
+    ):
         page = await citizen.get(path)
         assert page.status == 200, path
         assert chinese_chrome(page.text) == [], path
@@ -186,9 +249,10 @@ async def test_english_pages_with_content_and_roles(http_client, base_url, store
     assert chinese_chrome(bad.text) == []
     assert "Please correct the following and submit again:" in bad.text
 
-    for name, paths in (("mod_en", ("/moderation", post_path)),
-                        ("admin_en", ("/admin", "/admin/audit", "/admin/settings",
-                                      "/admin/users/citizen_en"))):
+    for name, paths in (
+        ("mod_en", ("/moderation", post_path)),
+        ("admin_en", ("/admin", "/admin/audit", "/admin/settings", "/admin/users/citizen_en")),
+    ):
         staff = Browser(http_client, base_url)
         staff.cookies["lang"] = "en_US"
         await staff.log_in(name)
@@ -233,18 +297,30 @@ async def test_a_letter_through_its_lifecycle_in_english(http_client, base_url, 
     """Writing, accepting, routing, replying, tracking, rating, statistics: each page in
     English. A case's history notes are records kept as written, so they are left out."""
     from tests.web.test_case_pages import browser_for, submit_multipart
+
     writer = await browser_for(http_client, base_url, store, "writer_en")
     mod = await browser_for(http_client, base_url, store, "mod_en2", Role.MODERATOR)
-    staff = await browser_for(http_client, base_url, store, "clerk_en", Role.STAFF,
-                              department="housing")
+    staff = await browser_for(
+        http_client, base_url, store, "clerk_en", Role.STAFF, department="housing"
+    )
     lawyer = await browser_for(http_client, base_url, store, "lawyer_en", Role.LAWYER)
     for browser in (writer, mod, staff, lawyer):
         browser.cookies["lang"] = "en_US"
     notes = {"timeline-note"}
 
-    sent = await submit_multipart(writer, "/boards/mayor/new", {
-        "title": "Street lamp", "body": "Broken for a month", "letter_type": "complaint", "area": "city", "contact": "13812345678",
-        "public": "1"}, [])
+    sent = await submit_multipart(
+        writer,
+        "/boards/mayor/new",
+        {
+            "title": "Street lamp",
+            "body": "Broken for a month",
+            "letter_type": "complaint",
+            "area": "city",
+            "contact": "13812345678",
+            "public": "1",
+        },
+        [],
+    )
     post = sent.headers["Location"]
     shown = await writer.follow(sent)
     assert chinese_chrome(shown.text) == []
@@ -252,8 +328,7 @@ async def test_a_letter_through_its_lifecycle_in_english(http_client, base_url, 
     code = re.search(r'<code id="tracking-code">([^<]+)</code>', shown.text).group(1)
     assert chinese_chrome((await mod.get(post)).text) == []
     assert (await mod.submit(post + "/moderate", {"action": "accept"})).status == 303
-    wrong = await mod.submit(post + "/route", {"form": "route", "department": "",
-                                               "due_days": "99"})
+    wrong = await mod.submit(post + "/route", {"form": "route", "department": "", "due_days": "99"})
     assert wrong.status == 422 and chinese_chrome(wrong.text) == []
     assert (await mod.submit(post + "/route", {"department": "housing"})).status == 303
     assert chinese_chrome((await staff.get("/departments/housing")).text) == []

@@ -2,6 +2,7 @@
 the XSRF token before a file, and a body or a file over its limit is answered 413 while it
 arrives, chunked or not, on the API and on each page that takes files; bad forms are refused
 on every path."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ from tests.support import files
 from tests.support.people import login_as, person
 from tests.support.web import Browser, multipart
 
-LETTER = {"title": "小区门口路灯不亮", "body": "一个月了", "category": "城乡建设",
-          "letter_type": "complaint", "area": "city", "contact": "13812345678", "public": True}
+LETTER = {
+    "title": "小区门口路灯不亮",
+    "body": "一个月了",
+    "category": "城乡建设",
+    "letter_type": "complaint",
+    "area": "city",
+    "contact": "13812345678",
+    "public": True,
+}
 BOUNDARY = "----uploadtestboundary"
 OVER = attachments.MAX_FILE_BYTES + 1
 PIECE = 256 << 10
@@ -32,8 +40,9 @@ class Raw:
     def __init__(self, base_url: str):
         self.port = urlsplit(base_url).port
 
-    async def send(self, head: str, pieces, *, chunked: bool = False
-                   ) -> tuple[int, dict[str, str], bytes, int]:
+    async def send(
+        self, head: str, pieces, *, chunked: bool = False
+    ) -> tuple[int, dict[str, str], bytes, int]:
         stream = await TCPClient().connect("127.0.0.1", self.port)
         answer = stream.read_until_close()
         sent = 0
@@ -42,8 +51,9 @@ class Raw:
             for piece in pieces:
                 if answer.done():
                     break
-                await stream.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
-                                   if chunked else piece)
+                await stream.write(
+                    f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+                )
                 sent += len(piece)
             if chunked and not answer.done():
                 await stream.write(b"0\r\n\r\n")
@@ -57,20 +67,31 @@ class Raw:
 
 
 def request_head(path: str, *, length: int | None, headers: dict[str, str]) -> str:
-    lines = [f"POST {path} HTTP/1.1", "Host: x", "Connection: close",
-             f"Content-Type: multipart/form-data; boundary={BOUNDARY}"]
-    lines.append(f"Content-Length: {length}" if length is not None
-                 else "Transfer-Encoding: chunked")
+    lines = [
+        f"POST {path} HTTP/1.1",
+        "Host: x",
+        "Connection: close",
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+    ]
+    lines.append(
+        f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
+    )
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return "\r\n".join(lines) + "\r\n"
 
 
 def form_start(fields: dict[str, str], filename: str = "big.pdf") -> bytes:
-    parts = b"".join(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
-                     f"{v}\r\n".encode() for k, v in fields.items())
-    return parts + (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
-                    f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
-                    ).encode()
+    parts = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    return (
+        parts
+        + (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
+        ).encode()
+    )
 
 
 def file_pieces(size: int):
@@ -103,34 +124,45 @@ def cookie_headers(browser: Browser, token: str | None) -> dict[str, str]:
 @pytest.mark.gen_test(timeout=60)
 @pytest.mark.parametrize("route", ["api", "attach page", "new letter page", "supplement page"])
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
-async def test_a_file_over_10_mb_is_refused_as_it_arrives(http_client, base_url, api, store,
-                                                          route, chunked):
+async def test_a_file_over_10_mb_is_refused_as_it_arrives(
+    http_client, base_url, api, store, route, chunked
+):
     writer, post_id = await letter(api, store)
     fields: dict[str, str] = {}
     if route == "api":
-        path, headers = f"/api/v1/posts/{post_id}/attachments", {
-            "Authorization": f"Bearer {writer.token}"}
+        path, headers = (
+            f"/api/v1/posts/{post_id}/attachments",
+            {"Authorization": f"Bearer {writer.token}"},
+        )
     else:
         browser = await page_writer(http_client, base_url, store)
         token = await browser.xsrf()
         headers = cookie_headers(browser, None)
         fields = {"_xsrf": token}
-        path = {"attach page": f"/posts/{post_id}/attachments",
-                "new letter page": "/boards/mayor/new",
-                "supplement page": "/track/supplement"}[route]
+        path = {
+            "attach page": f"/posts/{post_id}/attachments",
+            "new letter page": "/boards/mayor/new",
+            "supplement page": "/track/supplement",
+        }[route]
         if route == "supplement page":
             created = await writer.post("/boards/mayor/posts", LETTER)
             fields["code"] = created.json()["tracking_code"]
             post_id = created.json()["post"]["id"]
         if route == "new letter page":
-            fields.update(title="路灯", body="坏了", letter_type="complaint", area="city",
-                          contact="13812345678")
+            fields.update(
+                title="路灯",
+                body="坏了",
+                letter_type="complaint",
+                area="city",
+                contact="13812345678",
+            )
     pieces = [form_start(fields), *file_pieces(OVER + PIECE), f"\r\n--{BOUNDARY}--\r\n".encode()]
     # Under the route's limit: only the file's own size refuses it. From there on nothing is
     # kept; the rest is read and dropped, and the answer comes at the body's end.
     length = None if chunked else sum(map(len, pieces))
     status, answer_headers, body, _ = await Raw(base_url).send(
-        request_head(path, length=length, headers=headers), pieces, chunked=chunked)
+        request_head(path, length=length, headers=headers), pieces, chunked=chunked
+    )
     assert status == 413
     if route == "api":
         error = json.loads(body)["error"]
@@ -142,28 +174,40 @@ async def test_a_file_over_10_mb_is_refused_as_it_arrives(http_client, base_url,
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_a_chunked_body_over_its_routes_limit_is_413_not_400(http_client, base_url, api,
-                                                                   store):
+async def test_a_chunked_body_over_its_routes_limit_is_413_not_400(
+    http_client, base_url, api, store
+):
     writer, post_id = await letter(api, store)
     raw = Raw(base_url)
     # A JSON route reads its body whole: 1 MiB, counted as it comes.
     status, headers, body, _ = await raw.send(
         "POST /api/v1/boards/forum/posts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
-        [b"x" * PIECE] * 6, chunked=True)
+        [b"x" * PIECE] * 6,
+        chunked=True,
+    )
     assert status == 413 and json.loads(body)["error"]["code"] == "too_large"
     # A page answers with its error page.
     status, headers, body, _ = await raw.send(
         "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n",
-        [b"x" * PIECE] * 6, chunked=True)
+        [b"x" * PIECE] * 6,
+        chunked=True,
+    )
     assert status == 413 and "text/html" in headers["content-type"]
     # An upload's text fields: 1 MiB in all.
     status, headers, body, _ = await raw.send(
-        request_head(f"/api/v1/posts/{post_id}/attachments", length=None,
-                     headers={"Authorization": f"Bearer {writer.token}"}),
-        [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="note"\r\n\r\n'.encode(),
-         *[b"x" * PIECE] * 8], chunked=True)
+        request_head(
+            f"/api/v1/posts/{post_id}/attachments",
+            length=None,
+            headers={"Authorization": f"Bearer {writer.token}"},
+        ),
+        [
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="note"\r\n\r\n'.encode(),
+            *[b"x" * PIECE] * 8,
+        ],
+        chunked=True,
+    )
     assert status == 413 and json.loads(body)["error"]["code"] == "too_large"
     # Under the limit, a chunked upload is taken as any other.
     data, content_type = multipart([("files", "a.png", files.png())])
@@ -171,17 +215,28 @@ async def test_a_chunked_body_over_its_routes_limit_is_413_not_400(http_client, 
         f"POST /api/v1/posts/{post_id}/attachments HTTP/1.1\r\nHost: x\r\n"
         f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
         f"Authorization: Bearer {writer.token}\r\nConnection: close\r\n",
-        [data[:100], data[100:]], chunked=True)
+        [data[:100], data[100:]],
+        chunked=True,
+    )
     assert status == 201, body
 
 
 @pytest.mark.gen_test(timeout=60)
-@pytest.mark.parametrize("who, path, expected", [
-    (None, "api", 401), ("other", "api", 403), ("mod", "api", 403),
-    (None, "attach page", 401), ("other", "attach page", 403), ("mod", "attach page", 403),
-    (None, "new letter page", 401)])
-async def test_who_may_not_upload_is_refused_before_the_body(http_client, base_url, api, store,
-                                                             who, path, expected):
+@pytest.mark.parametrize(
+    "who, path, expected",
+    [
+        (None, "api", 401),
+        ("other", "api", 403),
+        ("mod", "api", 403),
+        (None, "attach page", 401),
+        ("other", "attach page", 403),
+        ("mod", "attach page", 403),
+        (None, "new letter page", 401),
+    ],
+)
+async def test_who_may_not_upload_is_refused_before_the_body(
+    http_client, base_url, api, store, who, path, expected
+):
     """The headers promise 40 MB and not a byte follows: the answer comes all the same."""
     _, post_id = await letter(api, store)
     await person(store, "other")
@@ -196,11 +251,14 @@ async def test_who_may_not_upload_is_refused_before_the_body(http_client, base_u
         browser = Browser(http_client, base_url)
         await browser.log_in(who)
         headers = cookie_headers(browser, await browser.xsrf())
-    target = {"api": f"/api/v1/posts/{post_id}/attachments",
-              "attach page": f"/posts/{post_id}/attachments",
-              "new letter page": "/boards/mayor/new"}[path]
+    target = {
+        "api": f"/api/v1/posts/{post_id}/attachments",
+        "attach page": f"/posts/{post_id}/attachments",
+        "new letter page": "/boards/mayor/new",
+    }[path]
     status, answer_headers, _, _ = await Raw(base_url).send(
-        request_head(target, length=40 << 20, headers=headers), [])
+        request_head(target, length=40 << 20, headers=headers), []
+    )
     assert status == expected
     assert ("json" in answer_headers["content-type"]) == (path == "api")
     assert await store.list_attachments(post_id) == []
@@ -213,26 +271,36 @@ async def test_a_page_file_before_its_xsrf_token_is_refused(http_client, base_ur
     token = await browser.xsrf()
     headers = cookie_headers(browser, None)
     png = files.png()
-    file_part = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
-                 f'filename="a.png"\r\nContent-Type: image/png\r\n\r\n').encode() + png + b"\r\n"
-    token_part = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="_xsrf"\r\n\r\n'
-                  f'{token}\r\n').encode()
+    file_part = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
+        + png
+        + b"\r\n"
+    )
+    token_part = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="_xsrf"\r\n\r\n{token}\r\n'
+    ).encode()
     end = f"--{BOUNDARY}--\r\n".encode()
     path = f"/posts/{post_id}/attachments"
     raw = Raw(base_url)
-    for body, expected in ((file_part + token_part + end, 403),       # the file came first
-                           (file_part + end, 403),                     # no token at all
-                           (token_part.replace(token.encode(), b"2|00|00|00") + file_part + end,
-                            403),
-                           (token_part + file_part + end, 303)):       # as browsers send it
-        status, _, _, _ = await raw.send(request_head(path, length=len(body), headers=headers),
-                                         [body])
+    for body, expected in (
+        (file_part + token_part + end, 403),  # the file came first
+        (file_part + end, 403),  # no token at all
+        (token_part.replace(token.encode(), b"2|00|00|00") + file_part + end, 403),
+        (token_part + file_part + end, 303),
+    ):  # as browsers send it
+        status, _, _, _ = await raw.send(
+            request_head(path, length=len(body), headers=headers), [body]
+        )
         assert status == expected
     assert len(await store.list_attachments(post_id)) == 1
     # A token in the header serves as well, whatever the order of the parts.
     body = file_part + end
     status, _, _, _ = await raw.send(
-        request_head(path, length=len(body), headers=cookie_headers(browser, token)), [body])
+        request_head(path, length=len(body), headers=cookie_headers(browser, token)), [body]
+    )
     assert status == 303 and len(await store.list_attachments(post_id)) == 2
 
 
@@ -241,8 +309,12 @@ async def test_bad_upload_bodies_are_refused_on_every_path(http_client, base_url
     writer, post_id = await letter(api, store)
 
     async def send(body: bytes, content_type: str, **extra: str):
-        return await writer.call("POST", f"/posts/{post_id}/attachments", raw=body,
-                                 headers={"Content-Type": content_type, **extra})
+        return await writer.call(
+            "POST",
+            f"/posts/{post_id}/attachments",
+            raw=body,
+            headers={"Content-Type": content_type, **extra},
+        )
 
     text_only, content_type = multipart([], {"note": "no file"})
     missing = await send(text_only, content_type)
@@ -254,15 +326,20 @@ async def test_bad_upload_bodies_are_refused_on_every_path(http_client, base_url
     no_boundary = await send(text_only, "multipart/form-data")
     assert no_boundary.status == 400 and no_boundary.error["code"] == "malformed"
     body, content_type = multipart([("files", "a.png", files.png())])
-    cut = await send(body[:-len(f"--{BOUNDARY}--\r\n") - 30], content_type)
+    cut = await send(body[: -len(f"--{BOUNDARY}--\r\n") - 30], content_type)
     assert cut.status == 400
     six, content_type = multipart([("files", f"{n}.png", files.png()) for n in range(6)])
     too_many = await send(six, content_type)
     assert too_many.status == 422 and "5" in too_many.error["fields"]["files"]
     assert await store.list_attachments(post_id) == []
     # Hostile names: paths, markup, control characters, a name far too long, no extension.
-    names = ["../../etc/passwd.png", "C:\\\\Windows\\\\evil.png", "<script>x</script>.png",
-             "a\tb\u202e.png", "长" * 300 + ".png"]
+    names = [
+        "../../etc/passwd.png",
+        "C:\\\\Windows\\\\evil.png",
+        "<script>x</script>.png",
+        "a\tb\u202e.png",
+        "长" * 300 + ".png",
+    ]
     body, content_type = multipart([("files", name, files.png()) for name in names])
     saved = await send(body, content_type)
     assert saved.status == 201, saved.text
@@ -277,14 +354,26 @@ async def test_a_retried_upload_with_other_files_is_not_the_same_request(api, st
     writer, post_id = await letter(api, store)
     first, content_type = multipart([("files", "a.png", files.png())])
     key = {"Idempotency-Key": "upload-1"}
-    made = await writer.call("POST", f"/posts/{post_id}/attachments", raw=first,
-                             headers={"Content-Type": content_type, **key})
-    again = await writer.call("POST", f"/posts/{post_id}/attachments", raw=first,
-                              headers={"Content-Type": content_type, **key})
+    made = await writer.call(
+        "POST",
+        f"/posts/{post_id}/attachments",
+        raw=first,
+        headers={"Content-Type": content_type, **key},
+    )
+    again = await writer.call(
+        "POST",
+        f"/posts/{post_id}/attachments",
+        raw=first,
+        headers={"Content-Type": content_type, **key},
+    )
     assert made.status == again.status == 201
     assert again.headers.get("Idempotent-Replayed") == "true"
     other, content_type = multipart([("files", "b.pdf", files.PDF)])
-    changed = await writer.call("POST", f"/posts/{post_id}/attachments", raw=other,
-                                headers={"Content-Type": content_type, **key})
+    changed = await writer.call(
+        "POST",
+        f"/posts/{post_id}/attachments",
+        raw=other,
+        headers={"Content-Type": content_type, **key},
+    )
     assert changed.status == 422
     assert len(await store.list_attachments(post_id)) == 1

@@ -1,5 +1,6 @@
 """Bulk forum posts, for benchmarks: texts combined from a pool of a few hundred titles and
 paragraphs that are segmented once, written with the store's add_posts_bulk in large batches."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,9 @@ class TextPool:
     def __init__(self, rng: random.Random):
         self.subjects: list[tuple[str, list[_Piece], list[_Piece]]] = []
         for subject, category in bulk_words.BULK_SUBJECTS:
-            forms = [(form, place) for form in bulk_words.BULK_TITLES
-                     for place in bulk_words.BULK_PLACES]
+            forms = [
+                (form, place) for form in bulk_words.BULK_TITLES for place in bulk_words.BULK_PLACES
+            ]
             titles = []
             for form, place in rng.sample(forms, self.TITLES_PER_SUBJECT):
                 title = form.format(place=place, subject=subject)
@@ -51,40 +53,66 @@ class TextPool:
             paragraphs = []
             for _ in range(self.PARAGRAPHS_PER_SUBJECT):
                 place = rng.choice(bulk_words.BULK_PLACES)
-                paragraph = "".join(rng.choice(part).format(place=place, subject=subject)
-                                    for part in (bulk_words.BULK_OPENINGS, bulk_words.BULK_MIDDLES,
-                                                 bulk_words.BULK_CLOSINGS))
-                paragraphs.append(_Piece(paragraph, text.render(paragraph),
-                                         search.terms_for("", paragraph)))
+                paragraph = "".join(
+                    rng.choice(part).format(place=place, subject=subject)
+                    for part in (
+                        bulk_words.BULK_OPENINGS,
+                        bulk_words.BULK_MIDDLES,
+                        bulk_words.BULK_CLOSINGS,
+                    )
+                )
+                paragraphs.append(
+                    _Piece(paragraph, text.render(paragraph), search.terms_for("", paragraph))
+                )
             self.subjects.append((category, titles, paragraphs))
 
-    def posts(self, rng: random.Random, times: list[dt.datetime], authors: list[str]
-              ) -> tuple[list[Post], list[list[str]]]:
+    def posts(
+        self, rng: random.Random, times: list[dt.datetime], authors: list[str]
+    ) -> tuple[list[Post], list[list[str]]]:
         """A forum post for each time, and its search terms."""
         posts, terms = [], []
         for at in times:
             category, titles, paragraphs = rng.choice(self.subjects)
             title = rng.choice(titles)
             chosen = rng.sample(paragraphs, 1 + (rng.random() < 0.6) + (rng.random() < 0.3))
-            posts.append(Post(
-                id=new_id(), board="forum", title=title.text,
-                body="\n\n".join(p.text for p in chosen), html="".join(p.html for p in chosen),
-                author_id=rng.choice(authors), status=Status.PUBLISHED, created_at=at,
-                updated_at=at, category=category))
-            terms.append(title.terms + list(dict.fromkeys(
-                itertools.chain.from_iterable(p.terms for p in chosen))))
+            posts.append(
+                Post(
+                    id=new_id(),
+                    board="forum",
+                    title=title.text,
+                    body="\n\n".join(p.text for p in chosen),
+                    html="".join(p.html for p in chosen),
+                    author_id=rng.choice(authors),
+                    status=Status.PUBLISHED,
+                    created_at=at,
+                    updated_at=at,
+                    category=category,
+                )
+            )
+            terms.append(
+                title.terms
+                + list(dict.fromkeys(itertools.chain.from_iterable(p.terms for p in chosen)))
+            )
         return posts, terms
 
 
-async def add_bulk_posts(store: Store, count: int, *, seed: int = DEFAULT_SEED,
-                         batch: int = BULK_BATCH,
-                         progress: Callable[[int, int], None] | None = None) -> int:
+async def add_bulk_posts(
+    store: Store,
+    count: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    batch: int = BULK_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Add `count` published forum posts by the demo citizens, spread evenly over the last
     twelve months, with their search terms, through the store's add_posts_bulk. Batches are
     made in a thread while the one before is written. Raises LookupError when the demo
     accounts are not there."""
-    authors = [user.id for name, _ in people_words.CITIZENS
-               if (user := await store.get_user_by_name(name)) is not None]
+    authors = [
+        user.id
+        for name, _ in people_words.CITIZENS
+        if (user := await store.get_user_by_name(name)) is not None
+    ]
     if not authors:
         raise LookupError("demo accounts missing: load the demo first")
     if count <= 0:

@@ -1,5 +1,6 @@
 """`python server.py demo`: the demo loaded into a database, bulk forum posts added, and the
 accounts printed with their password."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,15 @@ from forum.security import Passwords
 ROLE_ORDER = ("admin", "moderator", "staff", "lawyer", "expert", "citizen")
 
 
-async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: float = 1.0,
-                       passwords: Passwords | None = None, out: IO[str] | None = None) -> int:
+async def demo_command(
+    db: str,
+    posts: int = 0,
+    force: bool = False,
+    *,
+    scale: float = 1.0,
+    passwords: Passwords | None = None,
+    out: IO[str] | None = None,
+) -> int:
     """`python server.py demo`: load the demo into the database `db` (refusing one that is not
     fresh unless `force`), then `posts` bulk forum posts; print the accounts and their
     password. Returns the exit status."""
@@ -33,7 +41,7 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
         return 2
     try:
         store = open_store(db)
-    except ValueError as error:   # a URL of no store it knows: the line says which it takes
+    except ValueError as error:  # a URL of no store it knows: the line says which it takes
         print(f"error: {error}", file=sys.stderr)
         return 2
     bars = ProgressBars()
@@ -41,22 +49,28 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
         await prepare_store(store)
         state = await database_state(store)
         if state != "empty" and not force:
-            what = ("the demo data is already loaded" if state == "demo"
-                    else "the database is not empty (it has accounts or posts)")
+            what = (
+                "the demo data is already loaded"
+                if state == "demo"
+                else "the database is not empty (it has accounts or posts)"
+            )
             print(f"error: {what}; add --force to load anyway", file=sys.stderr)
             return 1
         loaded = None
         if state == "demo":
             print("the demo accounts exist already: demo content skipped", file=sys.stderr)
         else:
-            loaded = await load_demo(store, passwords or Passwords(Config().password_cost),
-                                     scale=scale,
-                                     progress=lambda done, total: bars("demo (days)", done,
-                                                                       total))
+            loaded = await load_demo(
+                store,
+                passwords or Passwords(Config().password_cost),
+                scale=scale,
+                progress=lambda done, total: bars("demo (days)", done, total),
+            )
         if posts:
             started = time.monotonic()
-            await add_bulk_posts(store, posts,
-                                 progress=lambda done, total: bars("forum posts", done, total))
+            await add_bulk_posts(
+                store, posts, progress=lambda done, total: bars("forum posts", done, total)
+            )
             bars.close()
             print(f"added {posts} forum posts in {time.monotonic() - started:.1f}s", file=out)
         bars.close()
@@ -75,9 +89,13 @@ async def demo_command(db: str, posts: int = 0, force: bool = False, *, scale: f
 
 def describe(loaded: Loaded) -> str:
     """The accounts of a load, by role, with the one password, as the command prints them."""
-    lines = [f"demo data loaded in {loaded.seconds:.0f}s: {loaded.posts} posts, "
-             f"{loaded.replies} replies, {len(loaded.accounts)} accounts", "",
-             f"password of every demo account: {loaded.password}", ""]
+    lines = [
+        f"demo data loaded in {loaded.seconds:.0f}s: {loaded.posts} posts, "
+        f"{loaded.replies} replies, {len(loaded.accounts)} accounts",
+        "",
+        f"password of every demo account: {loaded.password}",
+        "",
+    ]
     for role in ROLE_ORDER:
         people = [a for a in loaded.accounts if a.role == role]
         if role == "citizen":

@@ -1,5 +1,6 @@
 """The demo's clock: its units of time, and the timeline that runs the year's stories in the
 order of their steps, each step under clock_at(its time)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,9 @@ class Timeline:
             return
         heapq.heappush(self._queue, (first, next(self._order), story))
 
-    async def run(self, until: dt.datetime,
-                  progress: Callable[[dt.datetime], None] | None = None) -> None:
+    async def run(
+        self, until: dt.datetime, progress: Callable[[dt.datetime], None] | None = None
+    ) -> None:
         """Take every step up to `until`; `progress(time)` hears the time of each step."""
         while self._queue:
             at, _, story = heapq.heappop(self._queue)
@@ -53,5 +55,4 @@ class Timeline:
             if progress is not None:
                 progress(at)
             if following is not None:
-                heapq.heappush(self._queue, (max(following, at + MINUTE), next(self._order),
-                                             story))
+                heapq.heappush(self._queue, (max(following, at + MINUTE), next(self._order), story))

@@ -1,6 +1,7 @@
 """The year the demo replays, as every story sees it: the store and the people in it, the clock's
 rules (office hours, waking hours, when each step of a story falls), the words a story fills
 in, and posting and replying as the demo's people."""
+
 from __future__ import annotations
 
 import collections
@@ -27,26 +28,41 @@ DEFAULT_SEED = 2026
 # working days in office hours, "citizen" ones in waking hours.
 STEP_DELAYS: dict[str, tuple[dt.timedelta, dt.timedelta, str]] = {
     "create": (MINUTE, MINUTE, "citizen"),
-    "accept": (2 * HOUR, 2 * DAY, "office"), "reject": (2 * HOUR, 2 * DAY, "office"),
-    "route": (10 * MINUTE, 3 * HOUR, "office"), "misroute": (10 * MINUTE, 3 * HOUR, "office"),
-    "return": (DAY, 3 * DAY, "office"), "reroute": (2 * HOUR, DAY, "office"),
-    "follow": (DAY, 4 * DAY, "citizen"), "reply": (2 * DAY, 12 * DAY, "office"),
-    "late_reply": (32 * DAY, 40 * DAY, "office"), "second_reply": (2 * DAY, 5 * DAY, "office"),
-    "rate": (3 * HOUR, 8 * DAY, "citizen"), "rate_soon": (3 * HOUR, 2 * DAY, "citizen"),
+    "accept": (2 * HOUR, 2 * DAY, "office"),
+    "reject": (2 * HOUR, 2 * DAY, "office"),
+    "route": (10 * MINUTE, 3 * HOUR, "office"),
+    "misroute": (10 * MINUTE, 3 * HOUR, "office"),
+    "return": (DAY, 3 * DAY, "office"),
+    "reroute": (2 * HOUR, DAY, "office"),
+    "follow": (DAY, 4 * DAY, "citizen"),
+    "reply": (2 * DAY, 12 * DAY, "office"),
+    "late_reply": (32 * DAY, 40 * DAY, "office"),
+    "second_reply": (2 * DAY, 5 * DAY, "office"),
+    "rate": (3 * HOUR, 8 * DAY, "citizen"),
+    "rate_soon": (3 * HOUR, 2 * DAY, "citizen"),
     # casework of the second release
-    "note": (HOUR, DAY, "office"), "assign": (10 * MINUTE, 4 * HOUR, "office"),
-    "extend": (HOUR, 2 * DAY, "office"), "decide": (HOUR, DAY, "office"),
-    "urge": (HOUR, 2 * DAY, "office"), "supervise": (HOUR, DAY, "office"),
-    "callback": (DAY, 5 * DAY, "office"), "callback_soon": (2 * HOUR, DAY, "office"),
-    "duplicate": (HOUR, 2 * DAY, "citizen"), "merge": (HOUR, DAY, "office"),
+    "note": (HOUR, DAY, "office"),
+    "assign": (10 * MINUTE, 4 * HOUR, "office"),
+    "extend": (HOUR, 2 * DAY, "office"),
+    "decide": (HOUR, DAY, "office"),
+    "urge": (HOUR, 2 * DAY, "office"),
+    "supervise": (HOUR, DAY, "office"),
+    "callback": (DAY, 5 * DAY, "office"),
+    "callback_soon": (2 * HOUR, DAY, "office"),
+    "duplicate": (HOUR, 2 * DAY, "citizen"),
+    "merge": (HOUR, DAY, "office"),
     # consultations and the forum
-    "answer": (2 * HOUR, 3 * DAY, "citizen"), "accept_answer": (2 * HOUR, 3 * DAY, "citizen"),
-    "thanks": (HOUR, DAY, "citizen"), "follow_up": (HOUR, DAY, "citizen"),
+    "answer": (2 * HOUR, 3 * DAY, "citizen"),
+    "accept_answer": (2 * HOUR, 3 * DAY, "citizen"),
+    "thanks": (HOUR, DAY, "citizen"),
+    "follow_up": (HOUR, DAY, "citizen"),
     "answer_again": (2 * HOUR, 2 * DAY, "citizen"),
     "second_opinion": (4 * HOUR, 4 * DAY, "citizen"),
     "comment": (10 * MINUTE, 2 * DAY, "citizen"),
-    "hide": (HOUR, DAY, "office"), "pin": (5 * MINUTE, HOUR, "office"),
-    "lock": (HOUR, DAY, "office"), "approve": (HOUR, DAY, "office"),
+    "hide": (HOUR, DAY, "office"),
+    "pin": (5 * MINUTE, HOUR, "office"),
+    "lock": (HOUR, DAY, "office"),
+    "approve": (HOUR, DAY, "office"),
     "flag": (2 * HOUR, 2 * DAY, "citizen"),
     # within the author's edit window: not moved to waking hours
     "edit": (5 * MINUTE, 20 * MINUTE, "exact"),
@@ -57,16 +73,24 @@ STEP_DELAYS: dict[str, tuple[dt.timedelta, dt.timedelta, str]] = {
 class Account:
     username: str
     display_name: str
-    role: str          # admin, moderator, staff, lawyer, expert or citizen
-    detail: str = ""   # department or specialties
+    role: str  # admin, moderator, staff, lawyer, expert or citizen
+    detail: str = ""  # department or specialties
 
 
 class Year:
     """One load: the people, the places and the clock's rules, by which the stories
     (discussions.py, cases.py) take their steps."""
 
-    def __init__(self, store: Store, passwords: Passwords, *, scale: float, seed: int,
-                 password: str, today: dt.datetime):
+    def __init__(
+        self,
+        store: Store,
+        passwords: Passwords,
+        *,
+        scale: float,
+        seed: int,
+        password: str,
+        today: dt.datetime,
+    ):
         self.store = store
         self.passwords = passwords
         self.scale = scale
@@ -97,18 +121,20 @@ class Year:
         # One turn per board: interleaving across boards (which depends on today's date) must
         # not leave one board without an anonymous post.
         self.anonymous: collections.defaultdict[str, Iterator[bool]] = collections.defaultdict(
-            lambda: itertools.cycle([True, False, False, True, False]))
+            lambda: itertools.cycle([True, False, False, True, False])
+        )
         self.phoned = itertools.cycle([True, False, False])
         # Casework of the second release, in turn too: letters routed to their county's
         # government, helper departments, callbacks, and one extension refused.
         self.county = itertools.cycle([True, False, False])
         self.helped = itertools.cycle([True, False])
         self.called: collections.defaultdict[str, Iterator[bool]] = collections.defaultdict(
-            lambda: itertools.cycle([True, False, False]))
+            lambda: itertools.cycle([True, False, False])
+        )
         self.refused = False
         self.followed = itertools.cycle([True, False, False])
         self.public = itertools.cycle([True, True, False, True])
-        self.titles: set[tuple[str, str | None]] = set()   # (board, title) posted so far
+        self.titles: set[tuple[str, str | None]] = set()  # (board, title) posted so far
 
     def count(self, base: int) -> int:
         return max(1, round(base * self.scale)) if base else 0
@@ -136,8 +162,9 @@ class Year:
             local = (local + DAY).replace(hour=7, minute=0) + self.rng.randint(0, 180) * MINUTE
         return local.astimezone(UTC)
 
-    def plan(self, steps: list[str], *, wait: tuple[dt.timedelta, dt.timedelta | None] | None
-             ) -> list[dt.datetime]:
+    def plan(
+        self, steps: list[str], *, wait: tuple[dt.timedelta, dt.timedelta | None] | None
+    ) -> list[dt.datetime]:
         """The times of `steps`: a finished story somewhere in the year, or one under way
         whose last step lies `wait` (shortest, longest) before now."""
         delays = []
@@ -160,14 +187,20 @@ class Year:
             first -= times[-1] - latest + self.rng.randint(10, 120) * MINUTE
         return times
 
-    def _times(self, first: dt.datetime, delays: list[tuple[dt.timedelta, str]]
-               ) -> list[dt.datetime]:
+    def _times(
+        self, first: dt.datetime, delays: list[tuple[dt.timedelta, str]]
+    ) -> list[dt.datetime]:
         times: list[dt.datetime] = []
         at = first
         for delay, hours in delays:
             at = at + delay if times else at
-            at = (self.office(at) if hours == "office" else self.waking(at) if hours == "citizen"
-                  else at)
+            at = (
+                self.office(at)
+                if hours == "office"
+                else self.waking(at)
+                if hours == "citizen"
+                else at
+            )
             times.append(at)
         return times
 
@@ -177,16 +210,22 @@ class Year:
 
     def places(self) -> dict[str, str]:
         rng = self.rng
-        return {"district": rng.choice(people_words.DISTRICTS),
-                "street": rng.choice(people_words.STREETS),
-                "road": rng.choice(people_words.ROADS),
-                "community": rng.choice(people_words.COMMUNITIES),
-                "village": rng.choice(people_words.VILLAGES), "n": str(rng.randint(3, 28)),
-                "phone": self.phone(), "visit_date": "", "extra": ""}
+        return {
+            "district": rng.choice(people_words.DISTRICTS),
+            "street": rng.choice(people_words.STREETS),
+            "road": rng.choice(people_words.ROADS),
+            "community": rng.choice(people_words.COMMUNITIES),
+            "village": rng.choice(people_words.VILLAGES),
+            "n": str(rng.randint(3, 28)),
+            "phone": self.phone(),
+            "visit_date": "",
+            "extra": "",
+        }
 
     def phone(self) -> str:
-        return (f"1{self.rng.choice('3589')}{self.rng.randint(0, 9)}0877"
-                f"{self.rng.randint(0, 9999):04d}")
+        return (
+            f"1{self.rng.choice('3589')}{self.rng.randint(0, 9)}0877{self.rng.randint(0, 9999):04d}"
+        )
 
     @staticmethod
     def day_words(at: dt.datetime) -> str:
@@ -210,12 +249,16 @@ class Year:
         with clock_at(founding):
             name, shown = people_words.ADMIN
             self.admin = await accounts.create_user(
-                self.store, self.passwords, username=name, password=self.password,
-                display_name=shown, roles=[Role.ADMIN])
+                self.store,
+                self.passwords,
+                username=name,
+                password=self.password,
+                display_name=shown,
+                roles=[Role.ADMIN],
+            )
         self.accounts.append(Account(name, shown, "admin"))
         with clock_at(founding + 30 * MINUTE):
-            await settings.save_sensitive_words(self.store, self.admin,
-                                                forum_words.SENSITIVE_WORDS)
+            await settings.save_sensitive_words(self.store, self.admin, forum_words.SENSITIVE_WORDS)
 
         joining = founding + DAY
         span = 25 * DAY
@@ -229,8 +272,13 @@ class Year:
                 display_name = display_name.split("（")[0]
             with clock_at(at):
                 user = await accounts.register(
-                    self.store, self.passwords, username=username, password=self.password,
-                    display_name=display_name, address=self.address())
+                    self.store,
+                    self.passwords,
+                    username=username,
+                    password=self.password,
+                    display_name=display_name,
+                    address=self.address(),
+                )
             if grant:
                 with clock_at(self.office(at + HOUR)):
                     user = await admin.update_user(self.store, self.admin, username, grant)
@@ -238,21 +286,25 @@ class Year:
             return user
 
         for name, shown in people_words.MODERATORS:
-            self.moderators.append(await join(name, shown, {"roles": ["moderator"],
-                                                            "department": "xinfang"}))
+            self.moderators.append(
+                await join(name, shown, {"roles": ["moderator"], "department": "xinfang"})
+            )
             self.accounts.append(Account(name, shown, "moderator", "市信访局"))
         names = {d.slug: d.name for d in boards.DEPARTMENTS}
         for name, shown, department in people_words.STAFF:
-            self.staff[department].append(await join(name, shown, {"roles": ["staff"],
-                                                                    "department": department}))
+            self.staff[department].append(
+                await join(name, shown, {"roles": ["staff"], "department": department})
+            )
             self.accounts.append(Account(name, shown, "staff", names[department]))
         for name, shown, specialties in people_words.LAWYERS:
-            self.lawyers.append(await join(name, shown, {"roles": ["lawyer"],
-                                                         "specialties": specialties}))
+            self.lawyers.append(
+                await join(name, shown, {"roles": ["lawyer"], "specialties": specialties})
+            )
             self.accounts.append(Account(name, shown, "lawyer", "、".join(specialties)))
         for name, shown, specialties in people_words.EXPERTS:
-            self.experts.append(await join(name, shown, {"roles": ["expert"],
-                                                         "specialties": specialties}))
+            self.experts.append(
+                await join(name, shown, {"roles": ["expert"], "specialties": specialties})
+            )
             self.accounts.append(Account(name, shown, "expert", "、".join(specialties)))
         for name, shown in people_words.CITIZENS:
             self.citizens.append(await join(name, shown, None))
@@ -271,14 +323,14 @@ class Year:
             # A topic told again comes from another place (or is told again): a board does
             # not list one title several times over.
             districts = people_words.DISTRICTS
-            variants = [f"{title}（{district}）"
-                        for district in self.rng.sample(districts, len(districts))]
+            variants = [
+                f"{title}（{district}）" for district in self.rng.sample(districts, len(districts))
+            ]
             variants += [f"{title}（第{n}次反映）" for n in range(2, 100)]
-            fresh = next(v for v in variants if (board, v[:limits.TITLE_MAX]) not in self.titles)
-            data = {**data, "title": fresh[:limits.TITLE_MAX]}
+            fresh = next(v for v in variants if (board, v[: limits.TITLE_MAX]) not in self.titles)
+            data = {**data, "title": fresh[: limits.TITLE_MAX]}
         self.titles.add((board, data.get("title")))
-        view = await posting.create_post(self.store, viewer, board, data,
-                                         address=self.address())
+        view = await posting.create_post(self.store, viewer, board, data, address=self.address())
         self.posts += 1
         return view
 

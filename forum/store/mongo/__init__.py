@@ -10,6 +10,7 @@ each a class over the core (core.py: client, unit of work, versions); MongoStore
 and the core's class decorators wrap every family's methods on the joined class. The schema's
 steps are in schema.py, the shape of documents in documents.py.
 """
+
 from __future__ import annotations
 
 from forum.store.mongo.accounts import _Accounts

@@ -1,4 +1,5 @@
 """Users, their sessions, and the API keys of other systems."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,9 @@ class _Accounts(_Core):
         cursor = self._db["users"].find({"username_key": bounds}).sort("username_key", 1)
         return [_from_doc(User, doc) for doc in await cursor.limit(limit).to_list()]
 
-    async def list_users(self, *, role: Role | None, department: str | None,
-                         limit: int) -> list[User]:
+    async def list_users(
+        self, *, role: Role | None, department: str | None, limit: int
+    ) -> list[User]:
         if limit <= 0:  # limit(0) means "no limit" to MongoDB
             return []
         query: dict[str, Any] = {"disabled": False}
@@ -88,8 +90,7 @@ class _Accounts(_Core):
         return _from_doc(Session, doc) if doc else None
 
     async def touch_session(self, token_hash: str, at: dt.datetime) -> None:
-        await self._db["sessions"].update_one({"_id": token_hash},
-                                              {"$set": {"last_seen_at": at}})
+        await self._db["sessions"].update_one({"_id": token_hash}, {"$set": {"last_seen_at": at}})
 
     async def delete_session(self, token_hash: str) -> None:
         await self._db["sessions"].delete_one({"_id": token_hash})
@@ -121,9 +122,11 @@ class _Accounts(_Core):
         keys = self._db["api_keys"]
         # Only a key not yet revoked is changed (null matches a missing field too), so a second
         # revocation keeps the first one's time.
-        doc = await keys.find_one_and_update({"_id": _oid(key_id), "revoked_at": None},
-                                             {"$set": {"revoked_at": at}},
-                                             return_document=ReturnDocument.AFTER)
+        doc = await keys.find_one_and_update(
+            {"_id": _oid(key_id), "revoked_at": None},
+            {"$set": {"revoked_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
         if doc is None:
             doc = await keys.find_one({"_id": _oid(key_id)})
         if doc is None:

@@ -1,4 +1,5 @@
 """Departments, boards, settings, reply templates and the knowledge base (FAQ)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,10 +22,17 @@ class _Boards(_Core):
             return
         # $setOnInsert leaves an existing document as it is, so an admin's edits survive and two
         # processes starting at once do not collide.
-        await self._db[collection].bulk_write([
-            UpdateOne({"_id": doc["_id"]},
-                      {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}}, upsert=True)
-            for doc in docs], ordered=False)
+        await self._db[collection].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}},
+                    upsert=True,
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
 
     async def ensure_departments(self, departments: list[Department]) -> None:
         await self._insert_missing("departments", [_to_doc(d) for d in departments])
@@ -61,8 +69,7 @@ class _Boards(_Core):
         return doc["value"] if doc else None
 
     async def put_setting(self, key: str, value: Any) -> None:
-        await self._db["settings"].update_one({"_id": key}, {"$set": {"value": value}},
-                                              upsert=True)
+        await self._db["settings"].update_one({"_id": key}, {"$set": {"value": value}}, upsert=True)
 
     # reply templates and the knowledge base --------------------------------------------------
     async def add_template(self, template: ReplyTemplate) -> None:
@@ -72,8 +79,11 @@ class _Boards(_Core):
             raise Conflict(code="already_exists") from exc
 
     async def list_templates(self, department: str) -> list[ReplyTemplate]:
-        cursor = self._db["templates"].find({"department": department}).sort(
-            [("created_at", -1), ("_id", -1)])
+        cursor = (
+            self._db["templates"]
+            .find({"department": department})
+            .sort([("created_at", -1), ("_id", -1)])
+        )
         return [_from_doc(ReplyTemplate, doc) for doc in await cursor.to_list()]
 
     async def get_template(self, template_id: str) -> ReplyTemplate | None:
@@ -90,10 +100,10 @@ class _Boards(_Core):
         except DuplicateKeyError as exc:
             raise Conflict(code="already_exists") from exc
 
-    async def list_faq(self, board: str | None, after: FaqKey | None,
-                       limit: int) -> list[FaqEntry]:
-        return await self._page(FaqEntry, "faq", "created_at", _given({"board": board}), after,
-                                limit)
+    async def list_faq(self, board: str | None, after: FaqKey | None, limit: int) -> list[FaqEntry]:
+        return await self._page(
+            FaqEntry, "faq", "created_at", _given({"board": board}), after, limit
+        )
 
     async def get_faq(self, entry_id: str) -> FaqEntry | None:
         doc = await self._db["faq"].find_one({"_id": _oid(entry_id)})

@@ -1,5 +1,6 @@
 """The store's core: client and database, open and close, the unit of work, and the class
 decorators that guard every method and move the content and auth versions."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,6 +36,7 @@ MAJORITY = ReadConcern("majority")
 def _report_unavailable(cls: type[T]) -> type[T]:
     """Wrap every public coroutine method so that an unreachable server surfaces as
     StoreUnavailable (503) rather than a driver exception the services do not know."""
+
     def guarded(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(method)
         async def call(*args: Any, **kwargs: Any) -> Any:
@@ -45,6 +47,7 @@ def _report_unavailable(cls: type[T]) -> type[T]:
             # never becomes the message a client is shown.
             except ConnectionFailure as exc:
                 raise StoreUnavailable() from exc
+
         return call
 
     # dir(), not vars(): the methods the class inherits (the store is assembled from a class per
@@ -59,17 +62,33 @@ def _report_unavailable(cls: type[T]) -> type[T]:
 @dataclasses.dataclass
 class _Unit:
     """An open unit of work: its session, and whether it wrote anything pages show."""
+
     session: Any
     content: bool = False
     auth: bool = False  # whether it changed who a login is (see AUTH_WRITES)
 
 
 # Collection methods that take a session: inside a unit of work every one of them gets its.
-SESSION_METHODS = frozenset({
-    "find", "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",
-    "delete_one", "delete_many", "find_one_and_update", "find_one_and_delete",
-    "find_one_and_replace", "aggregate", "count_documents", "bulk_write", "distinct",
-})
+SESSION_METHODS = frozenset(
+    {
+        "find",
+        "find_one",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+        "find_one_and_delete",
+        "find_one_and_replace",
+        "aggregate",
+        "count_documents",
+        "bulk_write",
+        "distinct",
+    }
+)
 
 
 class _InSession:
@@ -92,24 +111,48 @@ class _InSession:
             if kwargs.get("session") is None:  # helpers pass session=None outside transactions
                 kwargs["session"] = self._session
             return attribute(*args, **kwargs)
+
         return call
 
 
 # The writes that may change what pages show: each moves the content version on (see
 # MongoStore.content_version) once it is done. Bookkeeping (sessions, hits, notifications, mail,
 # audit, API keys) is left out: no page shared between readers shows it.
-CONTENT_WRITES = frozenset({
-    "ensure_departments", "add_department", "ensure_boards", "save_board", "add_user",
-    "update_user", "add_post", "add_posts_bulk", "update_post", "add_reply", "accept_reply",
-    "add_flag", "close_flags", "add_attachment", "add_attachments", "put_setting", "index_post",
-    "index_posts", "import_records", "add_template", "delete_template", "add_faq", "delete_faq",
-    "wipe"})
+CONTENT_WRITES = frozenset(
+    {
+        "ensure_departments",
+        "add_department",
+        "ensure_boards",
+        "save_board",
+        "add_user",
+        "update_user",
+        "add_post",
+        "add_posts_bulk",
+        "update_post",
+        "add_reply",
+        "accept_reply",
+        "add_flag",
+        "close_flags",
+        "add_attachment",
+        "add_attachments",
+        "put_setting",
+        "index_post",
+        "index_posts",
+        "import_records",
+        "add_template",
+        "delete_template",
+        "add_faq",
+        "delete_faq",
+        "wipe",
+    }
+)
 
 
 # The writes that change who a login is (an account's roles, state or password, a session's
 # end): each moves the auth version on (see MongoStore.auth_version), as content writes do theirs.
-AUTH_WRITES = frozenset({"update_user", "delete_session", "delete_user_sessions", "take_session",
-                         "wipe"})
+AUTH_WRITES = frozenset(
+    {"update_user", "delete_session", "delete_user_sessions", "take_session", "wipe"}
+)
 
 
 def _moves_content_version(cls: type[T]) -> type[T]:
@@ -130,6 +173,7 @@ def _moves_content_version(cls: type[T]) -> type[T]:
                 # version before it can only have cached what it read before it, and a
                 # number moved on for nothing costs one page rendered again.
                 await self._bump_versions(content=content, auth=auth)
+
         return call
 
     for name in CONTENT_WRITES | AUTH_WRITES:  # getattr: inherited methods as well
@@ -143,25 +187,35 @@ class _Core:
 
     kind = "mongodb"
 
-    def __init__(self, url: str, *, database: str | None = None, client: Any = None,
-                 gridfs_bucket: Callable[..., Any] = AsyncGridFSBucket):
+    def __init__(
+        self,
+        url: str,
+        *,
+        database: str | None = None,
+        client: Any = None,
+        gridfs_bucket: Callable[..., Any] = AsyncGridFSBucket,
+    ):
         """`client` and `gridfs_bucket` (called like AsyncGridFSBucket) replace the driver's own
         for tests that run without a server."""
         # The async client connects on its first command, so building a store needs no server.
         self._client: AsyncMongoClient[dict[str, Any]] = (
-            client if client is not None
-            else AsyncMongoClient(url, w="majority", journal=True, tz_aware=True))
-        self.database_name = (database
-                              or self._client.get_default_database(DEFAULT_DATABASE).name)
+            client
+            if client is not None
+            else AsyncMongoClient(url, w="majority", journal=True, tz_aware=True)
+        )
+        self.database_name = database or self._client.get_default_database(DEFAULT_DATABASE).name
         # Set on the database, so every collection taken from it inherits both.
-        self._database = self._client.get_database(self.database_name, write_concern=DURABLE,
-                                                   read_concern=MAJORITY)
-        self._attachments = gridfs_bucket(self._database, bucket_name=ATTACHMENTS,
-                                          write_concern=DURABLE)
+        self._database = self._client.get_database(
+            self.database_name, write_concern=DURABLE, read_concern=MAJORITY
+        )
+        self._attachments = gridfs_bucket(
+            self._database, bucket_name=ATTACHMENTS, write_concern=DURABLE
+        )
         self._transactions = False  # known after open()
         # The unit of work open in this context (see transaction).
         self._unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
-            f"mongo-unit-{id(self)}", default=None)
+            f"mongo-unit-{id(self)}", default=None
+        )
 
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
@@ -181,8 +235,9 @@ class _Core:
         found = await meta.find_one({"_id": "schema"})
         version = found["version"] if found else 0
         if version > len(MIGRATIONS):
-            raise newer_schema(f"the MongoDB database {self.database_name}", version,
-                               len(MIGRATIONS))
+            raise newer_schema(
+                f"the MongoDB database {self.database_name}", version, len(MIGRATIONS)
+            )
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             await step(self._db)
             # $max: a process that started on an older version never lowers the record.
@@ -236,8 +291,9 @@ class _Core:
         async with self._client.start_session() as session:
             # with_transaction retries on TransientTransactionError, which is what two replies
             # racing for one post's counter produce (a write conflict).
-            return await session.with_transaction(work, read_concern=MAJORITY,
-                                                  write_concern=DURABLE)
+            return await session.with_transaction(
+                work, read_concern=MAJORITY, write_concern=DURABLE
+            )
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -250,8 +306,9 @@ class _Core:
             unit = _Unit(session)
             token = self._unit.set(unit)
             try:
-                async with await session.start_transaction(read_concern=MAJORITY,
-                                                           write_concern=DURABLE):
+                async with await session.start_transaction(
+                    read_concern=MAJORITY, write_concern=DURABLE
+                ):
                     yield
             except PyMongoError as exc:
                 if exc.has_error_label("TransientTransactionError"):
@@ -265,38 +322,56 @@ class _Core:
     async def _bump_versions(self, *, content: bool, auth: bool) -> None:
         for name, moved in (("content", content), ("auth", auth)):
             if moved:
-                await self._database["meta"].update_one({"_id": name},
-                                                        {"$inc": {"version": 1}}, upsert=True)
+                await self._database["meta"].update_one(
+                    {"_id": name}, {"$inc": {"version": 1}}, upsert=True
+                )
 
     # helpers of the families -----------------------------------------------------------------
     async def _require_post(self, post_id: str, session: AsyncClientSession | None) -> None:
-        if await self._db["posts"].find_one({"_id": _oid(post_id)}, {"_id": 1},
-                                            session=session) is None:
+        if (
+            await self._db["posts"].find_one({"_id": _oid(post_id)}, {"_id": 1}, session=session)
+            is None
+        ):
             raise NotFound()
 
-    async def _insert(self, collection: str, record: Any,
-                      session: AsyncClientSession | None) -> None:
+    async def _insert(
+        self, collection: str, record: Any, session: AsyncClientSession | None
+    ) -> None:
         if record is not None:
             await self._db[collection].insert_one(_to_doc(record), session=session)
 
-    async def _page(self, cls: type[T], collection: str, time: str, query: dict[str, Any],
-                    after: tuple[dt.datetime, str] | None, limit: int, *,
-                    ascending: bool = False) -> list[T]:
+    async def _page(
+        self,
+        cls: type[T],
+        collection: str,
+        time: str,
+        query: dict[str, Any],
+        after: tuple[dt.datetime, str] | None,
+        limit: int,
+        *,
+        ascending: bool = False,
+    ) -> list[T]:
         """Up to `limit` documents matching `query`, ordered by (time, _id), newest first unless
         `ascending`, strictly after the key `after` in that order."""
         if limit <= 0:  # limit(0) means "no limit" to MongoDB
             return []
         direction = 1 if ascending else -1
-        cursor = (self._db[collection].find(_keyset(query, time, after, ascending))
-                  .sort([(time, direction), ("_id", direction)]).limit(limit))
+        cursor = (
+            self._db[collection]
+            .find(_keyset(query, time, after, ascending))
+            .sort([(time, direction), ("_id", direction)])
+            .limit(limit)
+        )
         return [_from_doc(cls, doc) for doc in await cursor.to_list()]
 
-    async def _group(self, collection: str, match: dict[str, Any], key: str,
-                     totals: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _group(
+        self, collection: str, match: dict[str, Any], key: str, totals: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """One document per distinct value of `key` among those matching `match`: that value as
         _id, and the accumulators `totals`."""
-        cursor = await self._db[collection].aggregate([{"$match": match},
-                                                       {"$group": {"_id": key, **totals}}])
+        cursor = await self._db[collection].aggregate(
+            [{"$match": match}, {"$group": {"_id": key, **totals}}]
+        )
         return await cursor.to_list()
 
     async def _children(self, cls: type[T], collection: str, time: str, post_id: str) -> list[T]:

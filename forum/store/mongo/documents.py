@@ -1,4 +1,5 @@
 """Records as MongoDB documents, and the query pieces the record families share."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,9 +8,27 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from forum.model import (ApiKey, Attachment, AuditEntry, BoardSettings, Department, Event, FaqEntry,
-                         Flag, Mail, Notification, Post, PostFilter, Reply, ReplyTemplate, Revision,
-                         Session, Setting, Subscription, User)
+from forum.model import (
+    ApiKey,
+    Attachment,
+    AuditEntry,
+    BoardSettings,
+    Department,
+    Event,
+    FaqEntry,
+    Flag,
+    Mail,
+    Notification,
+    Post,
+    PostFilter,
+    Reply,
+    ReplyTemplate,
+    Revision,
+    Session,
+    Setting,
+    Subscription,
+    User,
+)
 from forum.store.base import POST_CHANGEABLE
 from forum.store.codec import from_plain, plain_changes, to_plain
 
@@ -22,10 +41,23 @@ ATTACHMENTS = "attachments"
 # Which field of each record becomes its document's _id. Ids are stored as ObjectIds (smaller
 # and ordered by creation); references to them (author_id, post_id, ...) stay strings.
 ID_FIELDS: dict[type, str] = {
-    User: "id", Post: "id", Reply: "id", Revision: "id", Event: "id", Flag: "id", AuditEntry: "id",
-    Notification: "id", Mail: "id", Department: "slug", BoardSettings: "slug",
-    Session: "token_hash", ApiKey: "id", Setting: "key", Subscription: "id",
-    ReplyTemplate: "id", FaqEntry: "id",
+    User: "id",
+    Post: "id",
+    Reply: "id",
+    Revision: "id",
+    Event: "id",
+    Flag: "id",
+    AuditEntry: "id",
+    Notification: "id",
+    Mail: "id",
+    Department: "slug",
+    BoardSettings: "slug",
+    Session: "token_hash",
+    ApiKey: "id",
+    Setting: "key",
+    Subscription: "id",
+    ReplyTemplate: "id",
+    FaqEntry: "id",
 }
 
 
@@ -79,14 +111,27 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
         if operand is not None:
             query.setdefault(field, {})[operator] = operand
 
-    for field in ("board", "category", "author_id", "department", "pinned", "reopened",
-                  "public", "supervised", "extension_status", "officer_id"):
+    for field in (
+        "board",
+        "category",
+        "author_id",
+        "department",
+        "pinned",
+        "reopened",
+        "public",
+        "supervised",
+        "extension_status",
+        "officer_id",
+    ):
         require(field, "$eq", getattr(where, field))
     require("helpers", "$eq", where.helper)  # an array field: matches any of its items
     # An empty tuple matches nothing, as in SQLite.
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
-    for field, values in (("status", statuses), ("category", where.categories),
-                          ("board", where.boards)):
+    for field, values in (
+        ("status", statuses),
+        ("category", where.categories),
+        ("board", where.boards),
+    ):
         require(field, "$in", None if values is None else list(values))
     # $lt on a date matches dates only, so a post whose due_at is null never passes due_before.
     require("created_at", "$gte", where.created_from)
@@ -95,17 +140,15 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
     require("due_at", "$gte", where.due_from)
     # Null matches a missing field too, so posts stored before the field existed count as not
     # noted, as their NULL column does in SQLite. (require() would skip a None operand.)
-    for field, given in (("overdue_since", where.overdue_noted),
-                         ("reminded_at", where.reminded)):
+    for field, given in (("overdue_since", where.overdue_noted), ("reminded_at", where.reminded)):
         if given is not None:
             query.setdefault(field, {})["$ne" if given else "$eq"] = None
     return query
 
 
-
-
-def _keyset(query: dict[str, Any], time: str, after: tuple[dt.datetime, str] | None,
-            ascending: bool) -> dict[str, Any]:
+def _keyset(
+    query: dict[str, Any], time: str, after: tuple[dt.datetime, str] | None, ascending: bool
+) -> dict[str, Any]:
     """`query` narrowed to the records strictly after the key `after` in (time, _id) order."""
     if after is None:
         return query

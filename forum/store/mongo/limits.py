@@ -1,4 +1,5 @@
 """Limits: hits counted against rate limits, and idempotency keys."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,9 @@ class _Limits(_Core):
         found = await self._db["hits"].find_one({"_id": key})
         return sum(1 for hit in (found or {}).get("hits", []) if as_utc(hit["at"]) >= since)
 
-    async def reserve_hit(self, key: str, at: dt.datetime, since: dt.datetime,
-                          limit: int) -> str | None:
+    async def reserve_hit(
+        self, key: str, at: dt.datetime, since: dt.datetime, limit: int
+    ) -> str | None:
         # Never inside a unit of work: a limit counts the attempt on its own, before the work,
         # and a transaction would turn two attempts at once into a write conflict.
         hits = self._database["hits"]
@@ -55,8 +57,9 @@ class _Limits(_Core):
         await self._db["hits"].delete_one({"_id": key})
 
     # idempotency keys ------------------------------------------------------------------------
-    async def claim_idempotency(self, caller: str, key: str, body_hash: str,
-                                at: dt.datetime) -> IdempotencyRecord | None:
+    async def claim_idempotency(
+        self, caller: str, key: str, body_hash: str, at: dt.datetime
+    ) -> IdempotencyRecord | None:
         records = self._db["idempotency"]
         pair = {"caller": caller, "key": key}
         record = to_plain(IdempotencyRecord(caller, key, body_hash, at))
@@ -75,11 +78,13 @@ class _Limits(_Core):
             # Gone or expired between the insert and the read: try again.
         raise Conflict()
 
-    async def finish_idempotency(self, caller: str, key: str, status: int, content_type: str,
-                                 body: str) -> None:
+    async def finish_idempotency(
+        self, caller: str, key: str, status: int, content_type: str, body: str
+    ) -> None:
         await self._db["idempotency"].update_one(
             {"caller": caller, "key": key},
-            {"$set": {"status": status, "content_type": content_type, "body": body}})
+            {"$set": {"status": status, "content_type": content_type, "body": body}},
+        )
 
     async def release_idempotency(self, caller: str, key: str) -> None:
         await self._db["idempotency"].delete_one({"caller": caller, "key": key})

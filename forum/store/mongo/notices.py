@@ -1,4 +1,5 @@
 """Notifications, subscriptions (关注) and the mail outbox."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,16 +28,18 @@ class _Notices(_Core):
         async def write(session: AsyncClientSession | None) -> None:
             # Ordered: without a transaction, a crash leaves the first ones stored, each whole.
             await self._db["notifications"].insert_many(docs, ordered=True, session=session)
+
         await self._atomically(write)
 
-    async def list_notifications(self, user_id: str, after: tuple[dt.datetime, str] | None,
-                                 limit: int) -> list[Notification]:
-        return await self._page(Notification, "notifications", "created_at",
-                                {"user_id": user_id}, after, limit)
+    async def list_notifications(
+        self, user_id: str, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Notification]:
+        return await self._page(
+            Notification, "notifications", "created_at", {"user_id": user_id}, after, limit
+        )
 
     async def count_unread(self, user_id: str) -> int:
-        return await self._db["notifications"].count_documents({"user_id": user_id,
-                                                                "read": False})
+        return await self._db["notifications"].count_documents({"user_id": user_id, "read": False})
 
     async def count_all_unread(self) -> int:
         return await self._db["notifications"].count_documents({"read": False})
@@ -59,8 +62,11 @@ class _Notices(_Core):
         # key), so no failed insert ever aborts the caller's transaction.
         try:
             stored = await self._db["subscriptions"].find_one_and_update(
-                pair, {"$setOnInsert": {k: v for k, v in doc.items() if k not in pair}},
-                upsert=True, return_document=ReturnDocument.AFTER)
+                pair,
+                {"$setOnInsert": {k: v for k, v in doc.items() if k not in pair}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
         except DuplicateKeyError:
             # A server that does not retry the upsert itself: the other caller's is there.
             stored = await self._db["subscriptions"].find_one(pair)
@@ -70,17 +76,20 @@ class _Notices(_Core):
         found = _from_doc(Subscription, stored)
         return found, found.id == subscription.id
 
-    async def list_subscriptions(self, user_id: str, after: tuple[dt.datetime, str] | None,
-                                 limit: int) -> list[Subscription]:
-        return await self._page(Subscription, "subscriptions", "created_at",
-                                {"user_id": user_id}, after, limit)
+    async def list_subscriptions(
+        self, user_id: str, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Subscription]:
+        return await self._page(
+            Subscription, "subscriptions", "created_at", {"user_id": user_id}, after, limit
+        )
 
     async def get_subscription(self, user_id: str, target: str) -> Subscription | None:
         doc = await self._db["subscriptions"].find_one({"user_id": user_id, "target": target})
         return _from_doc(Subscription, doc) if doc else None
 
-    async def list_subscribers(self, target: str, after: str | None,
-                               limit: int) -> list[Subscription]:
+    async def list_subscribers(
+        self, target: str, after: str | None, limit: int
+    ) -> list[Subscription]:
         if limit <= 0:
             return []
         query: dict[str, Any] = {"target": target}
@@ -90,15 +99,15 @@ class _Notices(_Core):
         return [_from_doc(Subscription, doc) for doc in await cursor.to_list()]
 
     async def delete_subscription(self, subscription_id: str, user_id: str) -> bool:
-        result = await self._db["subscriptions"].delete_one({"_id": _oid(subscription_id),
-                                                             "user_id": user_id})
+        result = await self._db["subscriptions"].delete_one(
+            {"_id": _oid(subscription_id), "user_id": user_id}
+        )
         return result.deleted_count == 1
 
     async def enqueue_mail(self, mail: Mail) -> None:
         await self._insert("mail", mail, None)
 
-    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime,
-                         limit: int) -> list[Mail]:
+    async def claim_mail(self, at: dt.datetime, lease_until: dt.datetime, limit: int) -> list[Mail]:
         mail = self._db["mail"]
         docs: list[dict[str, Any]] = []
         for _ in range(max(limit, 0)):
@@ -110,17 +119,29 @@ class _Notices(_Core):
                 {"next_attempt_at": {"$lte": at}, "_id": {"$nin": [d["_id"] for d in docs]}},
                 {"$set": {"next_attempt_at": lease_until}},
                 sort=[("next_attempt_at", 1), ("_id", 1)],
-                return_document=ReturnDocument.BEFORE)
+                return_document=ReturnDocument.BEFORE,
+            )
             if doc is None:
                 break
             docs.append(doc)
         return [_from_doc(Mail, doc) for doc in docs]
 
-    async def finish_mail(self, mail_id: str, *, sent_at: dt.datetime | None,
-                          next_attempt_at: dt.datetime | None, attempts: int,
-                          error: str | None, body: str | None = None) -> None:
-        changes = {"sent_at": sent_at, "next_attempt_at": next_attempt_at, "attempts": attempts,
-                   "last_error": error}
+    async def finish_mail(
+        self,
+        mail_id: str,
+        *,
+        sent_at: dt.datetime | None,
+        next_attempt_at: dt.datetime | None,
+        attempts: int,
+        error: str | None,
+        body: str | None = None,
+    ) -> None:
+        changes = {
+            "sent_at": sent_at,
+            "next_attempt_at": next_attempt_at,
+            "attempts": attempts,
+            "last_error": error,
+        }
         if body is not None:
             changes["body"] = body
         await self._db["mail"].update_one({"_id": _oid(mail_id)}, {"$set": changes})

@@ -1,4 +1,5 @@
 """Records for backup and restore: export, import, counts, wipe, the restore mark."""
+
 from __future__ import annotations
 
 import contextlib
@@ -40,8 +41,9 @@ class _Records(_Core):
             hello = await self._client.admin.command("hello")
         except PyMongoError:
             return False
-        return ((bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
-                and hello.get("maxWireVersion", 0) >= SNAPSHOT_WIRE_VERSION)
+        return (bool(hello.get("setName")) or hello.get("msg") == "isdbgrid") and hello.get(
+            "maxWireVersion", 0
+        ) >= SNAPSHOT_WIRE_VERSION
 
     async def export_records(self) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         # An async generator is no coroutine function, so _report_unavailable does not wrap it.
@@ -53,7 +55,8 @@ class _Records(_Core):
                 options: dict[str, Any] = {}
                 if await self._supports_snapshots():
                     options["session"] = await stack.enter_async_context(
-                        self._client.start_session(snapshot=True))
+                        self._client.start_session(snapshot=True)
+                    )
                 for kind, cls in RECORD_KINDS.items():
                     if kind == "attachments":
                         cursor = self._db[f"{ATTACHMENTS}.files"].find({}, **options)
@@ -80,14 +83,19 @@ class _Records(_Core):
             # One transaction where there are transactions; otherwise ordered, so a failure
             # leaves the batch's first documents stored, each whole.
             await self._db[kind].insert_many(docs, ordered=True, session=session)
+
         try:
             await self._atomically(write)
         except (BulkWriteError, DuplicateKeyError) as exc:
             raise Conflict(f"{kind}: a record is there already") from exc
 
     async def count_records(self) -> dict[str, int]:
-        return {kind: await self._db[f"{ATTACHMENTS}.files" if kind == "attachments" else kind]
-                .count_documents({}) for kind in RECORD_KINDS}
+        return {
+            kind: await self._db[
+                f"{ATTACHMENTS}.files" if kind == "attachments" else kind
+            ].count_documents({})
+            for kind in RECORD_KINDS
+        }
 
     async def mark_restoring(self, started_at: dt.datetime | None) -> None:
         meta = self._database["meta"]  # outside any unit: the mark must outlive a failed load
@@ -109,8 +117,9 @@ class _Records(_Core):
         return True
 
     async def wipe(self) -> None:
-        names = [name for name in await self._db.list_collection_names()
-                 if not _kept_collection(name)]
+        names = [
+            name for name in await self._db.list_collection_names() if not _kept_collection(name)
+        ]
         # Attachments' chunks last: a crash before them leaves bytes no description names,
         # never a description without its bytes. delete_many, not drop: the indexes stay.
         for name in sorted(names, key=lambda name: name == f"{ATTACHMENTS}.chunks"):

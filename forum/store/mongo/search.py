@@ -1,4 +1,5 @@
 """Search: each post's terms on its document, ranked in an aggregation."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,14 +36,18 @@ class _Search(_Core):
         operations = []
         for post_id, terms in latest.items():
             kept = [term for term in terms if term]
-            operations.append(UpdateOne({"_id": _oid(post_id)},
-                                        {"$set": {"terms": kept}} if kept
-                                        else {"$unset": {"terms": ""}}))
+            operations.append(
+                UpdateOne(
+                    {"_id": _oid(post_id)},
+                    {"$set": {"terms": kept}} if kept else {"$unset": {"terms": ""}},
+                )
+            )
         # Unordered: each post's terms stand alone; a post that is not there matches nothing.
         await self._db["posts"].bulk_write(operations, ordered=False)
 
-    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
-                           limit: int) -> list[SearchHit]:
+    async def search_posts(
+        self, terms: list[str], where: list[PostFilter], offset: int, limit: int
+    ) -> list[SearchHit]:
         wanted = list(dict.fromkeys(term for term in terms if term))
         if not wanted or not where or limit <= 0:
             return []
@@ -53,33 +58,55 @@ class _Search(_Core):
         # weighs more), then newer.
         pipeline = self._search_pipeline(wanted, where, offset, limit)
         cursor = await self._db["posts"].aggregate(pipeline)
-        return [SearchHit(_from_doc(Post, doc),
-                          doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
-                for doc in await cursor.to_list()]
+        return [
+            SearchHit(_from_doc(Post, doc), doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
+            for doc in await cursor.to_list()
+        ]
 
     @staticmethod
-    def _search_pipeline(wanted: list[str], where: list[PostFilter], offset: int,
-                         limit: int) -> list[dict[str, Any]]:
-        occurrences = {"$size": {"$filter": {
-            "input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}}}
+    def _search_pipeline(
+        wanted: list[str], where: list[PostFilter], offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        occurrences = {
+            "$size": {
+                "$filter": {"input": "$terms", "cond": {"$in": ["$$this", {"$literal": wanted}]}}
+            }
+        }
         return [
-            {"$match": {"$and": [{"terms": {"$in": wanted}},
-                                 {"$or": [_post_query(one) for one in where]}]}},
+            {
+                "$match": {
+                    "$and": [
+                        {"terms": {"$in": wanted}},
+                        {"$or": [_post_query(one) for one in where]},
+                    ]
+                }
+            },
             # Only the newest matches are ranked, as in SQLite (its SEARCH_CANDIDATES per term):
             # ranking every match of a common word costs time that grows with the data.
             {"$sort": {"created_at": -1, "_id": -1}},
             {"$limit": SEARCH_CANDIDATES * len(wanted)},
-            {"$addFields": {"_matched": {"$size": {"$filter": {
-                "input": {"$literal": wanted}, "cond": {"$in": ["$$this", "$terms"]}}}},
-                "_weight": occurrences}},
+            {
+                "$addFields": {
+                    "_matched": {
+                        "$size": {
+                            "$filter": {
+                                "input": {"$literal": wanted},
+                                "cond": {"$in": ["$$this", "$terms"]},
+                            }
+                        }
+                    },
+                    "_weight": occurrences,
+                }
+            },
             {"$sort": {"_matched": -1, "_weight": -1, "created_at": -1, "_id": -1}},
             {"$skip": max(offset, 0)},
             {"$limit": limit},
             {"$project": {"terms": 0}},
         ]
 
-    async def search_ranks(self, terms: list[str], where: list[PostFilter],
-                           limit: int) -> list[SearchRank]:
+    async def search_ranks(
+        self, terms: list[str], where: list[PostFilter], limit: int
+    ) -> list[SearchRank]:
         wanted = list(dict.fromkeys(term for term in terms if term))
         if not wanted or not where or limit <= 0:
             return []
@@ -87,15 +114,19 @@ class _Search(_Core):
         # Only what ranking and counting need leaves the server: not the posts' text.
         pipeline[-1] = {"$project": {"_id": 1, "created_at": 1, "_matched": 1, "_weight": 1}}
         cursor = await self._db["posts"].aggregate(pipeline)
-        return [SearchRank(str(doc["_id"]), as_utc(doc["created_at"]),
-                           doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]))
-                for doc in await cursor.to_list()]
+        return [
+            SearchRank(
+                str(doc["_id"]),
+                as_utc(doc["created_at"]),
+                doc["_matched"] + doc["_weight"] / (1 + doc["_weight"]),
+            )
+            for doc in await cursor.to_list()
+        ]
 
     async def get_posts(self, post_ids: list[str]) -> list[Post]:
         ids = list(dict.fromkeys(post_ids))
         if not ids:
             return []
-        cursor = self._db["posts"].find({"_id": {"$in": [_oid(one) for one in ids]}},
-                                        {"terms": 0})
+        cursor = self._db["posts"].find({"_id": {"$in": [_oid(one) for one in ids]}}, {"terms": 0})
         found = {str(doc["_id"]): _from_doc(Post, doc) for doc in await cursor.to_list()}
         return [found[post_id] for post_id in post_ids if post_id in found]

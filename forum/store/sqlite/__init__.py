@@ -5,6 +5,7 @@ files.py, notices.py, limits.py, records.py), each a subclass of core.py's _Core
 connections, the writer thread with its group commit, the unit of work, open and close.
 migrations.py holds the schema, rows.py what the families' statements share.
 """
+
 from __future__ import annotations
 
 from forum.store.sqlite.boards import _Boards

@@ -1,5 +1,6 @@
 """Departments and boards, the settings, and what departments answer with: reply templates
 and the knowledge base (常见问题)."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ class _Boards(_Core):
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT OR IGNORE INTO departments (slug, name, kind) VALUES (?, ?, ?)",
-                [(d.slug, d.name, d.kind) for d in departments])
+                [(d.slug, d.name, d.kind) for d in departments],
+            )
+
         await self._write(work)
 
     async def add_department(self, department: Department) -> None:
@@ -34,6 +37,7 @@ class _Boards(_Core):
                 _insert(conn, "departments", to_plain(department))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(code="department_taken") from exc
+
         await self._write(work)
 
     async def list_departments(self) -> list[Department]:
@@ -57,6 +61,7 @@ class _Boards(_Core):
                 if conn.execute("SELECT 1 FROM boards WHERE slug = ?", (board.slug,)).fetchone():
                     continue
                 _insert(conn, "boards", to_plain(board))
+
         await self._write(work)
 
     async def list_boards(self) -> list[BoardSettings]:
@@ -74,10 +79,13 @@ class _Boards(_Core):
 
         def work(conn: sqlite3.Connection) -> None:
             assignments = ", ".join(f"{name} = ?" for name in values)
-            cursor = conn.execute(f"UPDATE boards SET {assignments} WHERE slug = ?",
-                                  [_to_sql(v) for v in values.values()] + [slug])
+            cursor = conn.execute(
+                f"UPDATE boards SET {assignments} WHERE slug = ?",
+                [_to_sql(v) for v in values.values()] + [slug],
+            )
             if cursor.rowcount == 0:
                 raise NotFound()
+
         await self._write(work)
 
     # reply templates and the knowledge base ----------------------------------------------------
@@ -87,22 +95,34 @@ class _Boards(_Core):
                 _insert(conn, "templates", to_plain(template))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(code="already_exists") from exc
+
         await self._write(work)
 
     async def list_templates(self, department: str) -> list[ReplyTemplate]:
-        rows = await self._read(lambda conn: conn.execute(
-            "SELECT * FROM templates WHERE department = ? ORDER BY created_at DESC, id DESC",
-            (department,)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT * FROM templates WHERE department = ? ORDER BY created_at DESC, id DESC",
+                (department,),
+            ).fetchall()
+        )
         return [_from_row(ReplyTemplate, row) for row in rows]
 
     async def get_template(self, template_id: str) -> ReplyTemplate | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT * FROM templates WHERE id = ?", (template_id,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT * FROM templates WHERE id = ?", (template_id,)
+            ).fetchone()
+        )
         return _from_row(ReplyTemplate, row) if row else None
 
     async def delete_template(self, template_id: str) -> bool:
-        return bool(await self._write(lambda conn: conn.execute(
-            "DELETE FROM templates WHERE id = ?", (template_id,)).rowcount))
+        return bool(
+            await self._write(
+                lambda conn: (
+                    conn.execute("DELETE FROM templates WHERE id = ?", (template_id,)).rowcount
+                )
+            )
+        )
 
     async def add_faq(self, entry: FaqEntry) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -110,30 +130,39 @@ class _Boards(_Core):
                 _insert(conn, "faq", to_plain(entry))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(code="already_exists") from exc
+
         await self._write(work)
 
-    async def list_faq(self, board: str | None, after: FaqKey | None,
-                       limit: int) -> list[FaqEntry]:
+    async def list_faq(self, board: str | None, after: FaqKey | None, limit: int) -> list[FaqEntry]:
         clauses, params = _equal({"board": board})
         return await self._page(FaqEntry, "faq", "created_at", clauses, params, after, limit)
 
     async def get_faq(self, entry_id: str) -> FaqEntry | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT * FROM faq WHERE id = ?", (entry_id,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute("SELECT * FROM faq WHERE id = ?", (entry_id,)).fetchone()
+        )
         return _from_row(FaqEntry, row) if row else None
 
     async def delete_faq(self, entry_id: str) -> bool:
-        return bool(await self._write(lambda conn: conn.execute(
-            "DELETE FROM faq WHERE id = ?", (entry_id,)).rowcount))
+        return bool(
+            await self._write(
+                lambda conn: conn.execute("DELETE FROM faq WHERE id = ?", (entry_id,)).rowcount
+            )
+        )
 
     # settings --------------------------------------------------------------------------------
     async def get_setting(self, key: str) -> Any:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT value FROM settings WHERE key = ?", (key,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        )
         return json.loads(row["value"]) if row else None
 
     async def put_setting(self, key: str, value: Any) -> None:
         text = json.dumps(value, ensure_ascii=False)
-        await self._write(lambda conn: conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, text)))
+        await self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, text),
+            )
+        )

@@ -14,6 +14,7 @@ database (flock) around each group's transaction, so a process waiting for anoth
 woken by the kernel the moment it ends, not by SQLite's busy handler, which sleeps with a
 growing back-off (up to 100 ms a try) and gave `--processes 2` its second-long tails.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,6 +48,7 @@ FILES_FOLDER = "files"
 class _Unit:
     """An open unit of work: whether it wrote anything pages show (content_version then moves
     on in its group's commit)."""
+
     content: bool = False
 
 
@@ -54,6 +56,7 @@ class _Unit:
 class _Group:
     """The writer's open transaction and the units that finished in it, waiting for its COMMIT
     (`committed`: its result, or the error that lost them all)."""
+
     committed: asyncio.Future[None]
     content: bool = False
     flush: asyncio.Task[None] | None = None
@@ -94,7 +97,8 @@ class _Core:
         # The unit of work open in this context (see transaction), and the gate that lets one
         # unit or one single write at a time onto the writer's connection.
         self._unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
-            f"sqlite-unit-{id(self)}", default=None)
+            f"sqlite-unit-{id(self)}", default=None
+        )
         self._gate: asyncio.Lock | None = None
         self._gate_loop: asyncio.AbstractEventLoop | None = None
         # The group open on the writer (see transaction). `_pending`: statements the next call
@@ -112,8 +116,12 @@ class _Core:
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -132,8 +140,7 @@ class _Core:
             return await self._run(self._writer, work)
         return await self._run(self._readers, work)
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T], *,
-                     content: bool = True) -> T:
+    async def _write(self, work: Callable[[sqlite3.Connection], T], *, content: bool = True) -> T:
         """`work` in the writer's transaction: the open unit of work's, else a unit of its own
         (returning once its group has committed). `content`: it may change what pages show, so
         content_version moves on in the same transaction; False only for bookkeeping that no
@@ -284,10 +291,16 @@ class _Core:
         finally:
             self._drop_lock(conn)
 
-    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T], *,
-                   pending: bool = True) -> T:
+    async def _run(
+        self,
+        pool: ThreadPoolExecutor,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        pending: bool = True,
+    ) -> T:
         """`work` on a thread of `pool`; on the writer, after the statements pending for it
         (unless `pending` is False: the work takes them itself)."""
+
         def call() -> T:
             conn = self._connection()
             if pool is self._writer and pending:
@@ -331,7 +344,9 @@ class _Core:
             raise newer_schema(self.path, version, len(MIGRATIONS))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own, so the version bump goes inside the same script.
-            conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+            conn.executescript(
+                f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+            )
 
     async def close(self) -> None:
         def close_all() -> None:
@@ -357,6 +372,7 @@ class _Core:
             # yet enough to find a table whose pages the file has lost.
             for table in sorted(CORE_TABLES):
                 conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+
         await self._read(probe)
 
     async def check(self) -> list[str]:
@@ -372,6 +388,7 @@ class _Core:
             except sqlite3.DatabaseError as exc:
                 return [str(exc)]
             return [] if found == ["ok"] else found
+
         return await asyncio.to_thread(quick_check)
 
     async def content_version(self) -> int:
@@ -389,8 +406,12 @@ class _Core:
         # checkpoint or recovery, after which the store counts as unavailable.
         conn = self._version_connection
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=VERSION_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=VERSION_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute(f"PRAGMA busy_timeout = {VERSION_TIMEOUT_MS}")
             self._version_connection = conn
             with self._connections_lock:
@@ -402,9 +423,18 @@ class _Core:
         return version
 
     # reads the families share ----------------------------------------------------------------
-    async def _page(self, cls: type[T], table: str, time: str, clauses: list[str],
-                    params: list[Any], after: tuple[dt.datetime, str] | None, limit: int, *,
-                    ascending: bool = False) -> list[T]:
+    async def _page(
+        self,
+        cls: type[T],
+        table: str,
+        time: str,
+        clauses: list[str],
+        params: list[Any],
+        after: tuple[dt.datetime, str] | None,
+        limit: int,
+        *,
+        ascending: bool = False,
+    ) -> list[T]:
         """Up to `limit` rows matching `clauses`, ordered by (time, id), newest first unless
         `ascending`, strictly after the key `after` in that order."""
         beyond, order = (">", "ASC") if ascending else ("<", "DESC")
@@ -415,14 +445,15 @@ class _Core:
             # way down a board of 1,000,000 posts).
             clauses.append(f"({time}, id) {beyond} (?, ?)")
             params.extend([iso(after[0]), after[1]])
-        sql = (f"SELECT * FROM {table}{_where(clauses)} "
-               f"ORDER BY {time} {order}, id {order} LIMIT ?")
+        sql = f"SELECT * FROM {table}{_where(clauses)} ORDER BY {time} {order}, id {order} LIMIT ?"
         # LIMIT -1 would mean no limit at all to SQLite; MongoDB's adapter answers [] too.
-        rows = await self._read(
-            lambda conn: conn.execute(sql, [*params, max(limit, 0)]).fetchall())
+        rows = await self._read(lambda conn: conn.execute(sql, [*params, max(limit, 0)]).fetchall())
         return [_from_row(cls, row) for row in rows]
 
     async def _children(self, cls: type[T], table: str, order: str, post_id: str) -> list[T]:
-        rows = await self._read(lambda conn: conn.execute(
-            f"SELECT * FROM {table} WHERE post_id = ? ORDER BY {order}, id", (post_id,)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT * FROM {table} WHERE post_id = ? ORDER BY {order}, id", (post_id,)
+            ).fetchall()
+        )
         return [_from_row(cls, row) for row in rows]

@@ -1,4 +1,5 @@
 """Attachments: their rows, and their bytes in the files folder beside the database."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ class _Files(_Core):
     async def add_attachment(self, attachment: Attachment, data: bytes) -> None:
         await self.add_attachments(attachment.post_id, [(attachment, data)], None)
 
-    async def add_attachments(self, post_id: str, items: list[tuple[Attachment, bytes]],
-                              max_per_post: int | None) -> None:
+    async def add_attachments(
+        self, post_id: str, items: list[tuple[Attachment, bytes]], max_per_post: int | None
+    ) -> None:
         paths = [self._file_path(attachment.id) for attachment, _ in items]
 
         def work(conn: sqlite3.Connection) -> None:
@@ -33,15 +35,19 @@ class _Files(_Core):
             # of the attachment that has it. The writer thread runs one of these at a time, and
             # its transaction holds the write lock, so the count below stays true until commit.
             ids = [attachment.id for attachment, _ in items]
-            if len(set(ids)) < len(ids) or conn.execute(
-                    f"SELECT 1 FROM attachments WHERE id IN ({', '.join('?' for _ in ids)})",
-                    ids).fetchone():
+            if (
+                len(set(ids)) < len(ids)
+                or conn.execute(
+                    f"SELECT 1 FROM attachments WHERE id IN ({', '.join('?' for _ in ids)})", ids
+                ).fetchone()
+            ):
                 raise Conflict(code="attachment_taken")
             if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
                 raise NotFound()
             if max_per_post is not None:
-                (kept,) = conn.execute("SELECT COUNT(*) FROM attachments WHERE post_id = ?",
-                                       (post_id,)).fetchone()
+                (kept,) = conn.execute(
+                    "SELECT COUNT(*) FROM attachments WHERE post_id = ?", (post_id,)
+                ).fetchone()
                 if kept + len(items) > max_per_post:
                     raise Conflict(code=TOO_MANY_FILES)
             # The files first, durably, then the rows: a crash in between leaves files no row
@@ -56,16 +62,19 @@ class _Files(_Core):
                 for path in written:
                     os.remove(path)
                 raise
+
         await self._write(work)
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
         def work(conn: sqlite3.Connection) -> tuple[Attachment, bytes] | None:
-            row = conn.execute("SELECT * FROM attachments WHERE id = ?",
-                               (attachment_id,)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM attachments WHERE id = ?", (attachment_id,)
+            ).fetchone()
             if row is None:
                 return None
             with open(self._file_path(row["id"]), "rb") as file:
                 return _from_row(Attachment, row), file.read()
+
         return await self._read(work)
 
     async def list_attachments(self, post_id: str) -> list[Attachment]:

@@ -1,5 +1,6 @@
 """The schema, one entry per version (MIGRATIONS), and what open() refuses before it brings a
 file up to the newest: a file that is no SQLite database, another application's, a newer one."""
+
 from __future__ import annotations
 
 import os
@@ -257,18 +258,24 @@ def _examine(path: str) -> None:
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         finally:
             conn.close()
     except sqlite3.OperationalError:
         raise  # cannot be read now (permissions, a lock): the caller reports it as it is
     except sqlite3.DatabaseError as exc:
-        raise StoreRefused(f"{path} is damaged or not an SQLite database ({exc}): restore it "
-                           f"from a backup, or move it away to start with an empty one") from exc
+        raise StoreRefused(
+            f"{path} is damaged or not an SQLite database ({exc}): restore it "
+            f"from a backup, or move it away to start with an empty one"
+        ) from exc
     if version > len(MIGRATIONS):
         raise newer_schema(path, version, len(MIGRATIONS))
     if tables and not CORE_TABLES <= tables:
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-        raise StoreRefused(f"{path} is another application's SQLite database (tables {shown}): "
-                           f"give the forum a file of its own (--db or FORUM_DB)")
+        raise StoreRefused(
+            f"{path} is another application's SQLite database (tables {shown}): "
+            f"give the forum a file of its own (--db or FORUM_DB)"
+        )

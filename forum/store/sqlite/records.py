@@ -1,5 +1,6 @@
 """Backup and restore: every record out (one snapshot) and in, their counts, the restore's
 mark, and emptying the store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,7 @@ from typing import Any, AsyncGenerator, Callable
 
 from forum.durable import sync_folder
 from forum.model import Setting, User, is_id, iso
-from forum.store.base import (RECORD_KINDS, Conflict, StoreUnavailable, importable_kind,
-                              record_key)
+from forum.store.base import RECORD_KINDS, Conflict, StoreUnavailable, importable_kind, record_key
 from forum.store.codec import as_utc, from_plain, to_plain
 from forum.store.sqlite.core import BUSY_TIMEOUT_MS, _Core
 from forum.store.sqlite.rows import T, _count, _from_row, _insert
@@ -34,11 +34,17 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
     """Every table that holds records: all but SQLite's own, the FTS5 (and fts5vocab) virtual
     tables and their shadow tables, whose content follows search_docs through its trigger."""
     tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
-    virtual = [name for name, sql in tables
-               if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
-    return [name for name, _ in tables if not name.startswith("sqlite_") and name not in virtual
-            and name not in ("content_version", "auth_version", "restore_mark")
-            and not any(name.startswith(f"{table}_") for table in virtual)]
+    virtual = [
+        name for name, sql in tables if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")
+    ]
+    return [
+        name
+        for name, _ in tables
+        if not name.startswith("sqlite_")
+        and name not in virtual
+        and name not in ("content_version", "auth_version", "restore_mark")
+        and not any(name.startswith(f"{table}_") for table in virtual)
+    ]
 
 
 class _Records(_Core):
@@ -55,8 +61,7 @@ class _Records(_Core):
             return loop.run_in_executor(thread, work)
 
         def connect() -> sqlite3.Connection:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("BEGIN")  # deferred: the snapshot is taken by the first SELECT
@@ -69,8 +74,9 @@ class _Records(_Core):
             raise StoreUnavailable() from exc
         try:
             for kind, cls in RECORD_KINDS.items():
-                cursor = await run(lambda: conn.execute(
-                    f'SELECT * FROM {kind} ORDER BY "{record_key(kind)}"'))
+                cursor = await run(
+                    lambda: conn.execute(f'SELECT * FROM {kind} ORDER BY "{record_key(kind)}"')
+                )
                 while rows := await run(lambda: cursor.fetchmany(EXPORT_BATCH)):
                     for row in rows:
                         yield kind, _plain_record(cls, row)
@@ -98,31 +104,40 @@ class _Records(_Core):
                     _insert(conn, kind, values)
             except sqlite3.IntegrityError as exc:  # a taken id or name, or a missing reference
                 raise Conflict(f"{kind}: {exc}") from exc
+
         await self._write(work)
 
     async def count_records(self) -> dict[str, int]:
         def work(conn: sqlite3.Connection) -> dict[str, int]:
             return {kind: _count(conn, f"SELECT COUNT(*) FROM {kind}") for kind in RECORD_KINDS}
+
         return await self._read(work)
 
     async def mark_restoring(self, started_at: dt.datetime | None) -> None:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM restore_mark")
             if started_at is not None:
-                conn.execute("INSERT INTO restore_mark (one, started_at) VALUES (1, ?)",
-                             (iso(started_at),))
+                conn.execute(
+                    "INSERT INTO restore_mark (one, started_at) VALUES (1, ?)", (iso(started_at),)
+                )
+
         await self._write(work)
 
     async def unfinished_restore(self) -> dt.datetime | None:
         def work(conn: sqlite3.Connection) -> dt.datetime | None:
             row = conn.execute("SELECT started_at FROM restore_mark").fetchone()
             return as_utc(row[0]) if row else None
+
         return await self._read(work)
 
     async def is_empty(self) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
-            return not any(conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()
-                           for table in _record_tables(conn) if table not in SEEDED_TABLES)
+            return not any(
+                conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()
+                for table in _record_tables(conn)
+                if table not in SEEDED_TABLES
+            )
+
         return await self._read(work)
 
     async def wipe(self) -> None:
@@ -133,6 +148,7 @@ class _Records(_Core):
             for table in sorted(_record_tables(conn), key=lambda name: name != "search_docs"):
                 conn.execute(f'DELETE FROM "{table}"')
             conn.execute("UPDATE auth_version SET version = version + 1")  # every login gone
+
         await self._write(work)
 
         def remove_files() -> None:
@@ -142,4 +158,5 @@ class _Records(_Core):
                 if is_id(name):
                     os.remove(os.path.join(self.files, name))
             sync_folder(self.files)
+
         await asyncio.to_thread(remove_files)

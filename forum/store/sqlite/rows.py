@@ -1,5 +1,6 @@
 """What every family's statements are made of: records to column values and rows back to
 records, the WHERE clauses (a PostFilter's among them), an INSERT of a record, a count."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,26 +43,43 @@ def _equal(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
 
 def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
-    clauses, params = _equal({column: getattr(where, column) for column in
-                              ("board", "category", "author_id", "department", "pinned",
-                               "reopened", "public", "supervised", "extension_status",
-                               "officer_id")})
+    clauses, params = _equal(
+        {
+            column: getattr(where, column)
+            for column in (
+                "board",
+                "category",
+                "author_id",
+                "department",
+                "pinned",
+                "reopened",
+                "public",
+                "supervised",
+                "extension_status",
+                "officer_id",
+            )
+        }
+    )
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
-    for column, values in (("status", statuses), ("category", where.categories),
-                           ("board", where.boards)):
+    for column, values in (
+        ("status", statuses),
+        ("category", where.categories),
+        ("board", where.boards),
+    ):
         if values is not None:
             clauses.append(_is_in(column, values))
             params.extend(values)
     # A post without a due time has due_at NULL, and NULL < ? is never true: due_before skips it.
-    for column, compare, bound in (("created_at", ">=", where.created_from),
-                                   ("created_at", "<", where.created_before),
-                                   ("due_at", "<", where.due_before),
-                                   ("due_at", ">=", where.due_from)):
+    for column, compare, bound in (
+        ("created_at", ">=", where.created_from),
+        ("created_at", "<", where.created_before),
+        ("due_at", "<", where.due_before),
+        ("due_at", ">=", where.due_from),
+    ):
         if bound is not None:
             clauses.append(f"{column} {compare} ?")
             params.append(_to_sql(bound))
-    for column, given in (("overdue_since", where.overdue_noted),
-                          ("reminded_at", where.reminded)):
+    for column, given in (("overdue_since", where.overdue_noted), ("reminded_at", where.reminded)):
         if given is not None:
             clauses.append(f"{column} IS {'NOT ' if given else ''}NULL")
     if where.helper is not None:
@@ -80,8 +98,9 @@ def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> Non
     # Quoted, because some field names are SQL keywords (a mail's "to").
     columns = ", ".join(f'"{name}"' for name in values)
     marks = ", ".join("?" for _ in values)
-    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                 [_to_sql(v) for v in values.values()])
+    conn.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})", [_to_sql(v) for v in values.values()]
+    )
 
 
 def _count(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> int:

@@ -1,6 +1,7 @@
 """Search: the FTS5 index of posts' terms (one token a term, and a mark for a term a post holds
 more than once), a query's candidates and their ranking, and what searches keep between them
 (_SearchCache)."""
+
 from __future__ import annotations
 
 import array
@@ -53,8 +54,11 @@ def _fts_token(term: str) -> str:
     digits. So a term matches only itself, as a value in MongoDB's terms array does, whatever
     characters it holds (quotes, *, NEAR, $ne)."""
     return "".join(
-        char if "a" <= char <= "z" or "0" <= char <= "9" or (char > "\x7f" and char != FTS_ESCAPE)
-        else f"{FTS_ESCAPE}{ord(char):06x}" for char in term)
+        char
+        if "a" <= char <= "z" or "0" <= char <= "9" or (char > "\x7f" and char != FTS_ESCAPE)
+        else f"{FTS_ESCAPE}{ord(char):06x}"
+        for char in term
+    )
 
 
 def _fts_string(token: str) -> str:
@@ -98,22 +102,28 @@ def _add_to_index(conn: sqlite3.Connection, entries: list[tuple[str, str, str]])
     for post_id, created_at, tokens in entries:
         base = _doc_base(created_at)
         if base not in following:
-            last = conn.execute("SELECT max(doc) FROM search_docs WHERE doc >= ? AND doc < ?",
-                                (base, base + DOC_SLOTS)).fetchone()[0]
+            last = conn.execute(
+                "SELECT max(doc) FROM search_docs WHERE doc >= ? AND doc < ?",
+                (base, base + DOC_SLOTS),
+            ).fetchone()[0]
             following[base] = base if last is None else last + 1
         doc = following[base]
         if doc >= base + DOC_SLOTS:
             raise ValueError(f"more than {DOC_SLOTS} posts created at {created_at}")
         following[base] = doc + 1
         rows.append((doc, post_id, tokens))
-    conn.executemany("INSERT INTO search_docs (doc, post_id) VALUES (?, ?)",
-                     [(doc, post_id) for doc, post_id, _ in rows])
-    conn.executemany("INSERT INTO post_search (rowid, terms) VALUES (?, ?)",
-                     [(doc, tokens) for doc, _, tokens in rows])
-    marks = {token for _, _, tokens in rows for token in tokens.split(" ")
-             if MARK_INFIX in token}
-    conn.executemany("INSERT OR IGNORE INTO search_marks (term) VALUES (?)",
-                     [(mark,) for mark in marks])
+    conn.executemany(
+        "INSERT INTO search_docs (doc, post_id) VALUES (?, ?)",
+        [(doc, post_id) for doc, post_id, _ in rows],
+    )
+    conn.executemany(
+        "INSERT INTO post_search (rowid, terms) VALUES (?, ?)",
+        [(doc, tokens) for doc, _, tokens in rows],
+    )
+    marks = {token for _, _, tokens in rows for token in tokens.split(" ") if MARK_INFIX in token}
+    conn.executemany(
+        "INSERT OR IGNORE INTO search_marks (term) VALUES (?)", [(mark,) for mark in marks]
+    )
 
 
 class _SearchCache:
@@ -134,8 +144,9 @@ class _SearchCache:
         # reading the ones it was given.
         self.terms: collections.OrderedDict[str, Candidates] = collections.OrderedDict()
         self.numbers = 0
-        self.seen: collections.OrderedDict[str, dict[int, tuple[str, str] | None]] = \
+        self.seen: collections.OrderedDict[str, dict[int, tuple[str, str] | None]] = (
             collections.OrderedDict()
+        )
         self.seen_count = 0
 
     def start(self, version: int) -> bool:
@@ -178,8 +189,13 @@ class _SearchCache:
             self.seen.move_to_end(filters)
             return found
 
-    def keep_seen(self, version: int, filters: str, seen: dict[int, tuple[str, str] | None],
-                  found: dict[int, tuple[str, str] | None]) -> None:
+    def keep_seen(
+        self,
+        version: int,
+        filters: str,
+        seen: dict[int, tuple[str, str] | None],
+        found: dict[int, tuple[str, str] | None],
+    ) -> None:
         seen.update(found)
         with self.lock:
             if version != self.version or self.seen.get(filters) is not seen:
@@ -201,28 +217,40 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
     first counts how many of them a post has and the weights how many times (a post only a mark
     brought, older than the term's candidates, has weight but is ranked only when another of
     the query's terms brings it)."""
+
     def newest(token_or_mark: str) -> list[int]:
         # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
-        return [row[0] for row in conn.execute(
-            f"SELECT rowid FROM post_search WHERE post_search MATCH ? ORDER BY rowid DESC "
-            f"LIMIT {SEARCH_CANDIDATES}", (_fts_string(token_or_mark),))]
+        return [
+            row[0]
+            for row in conn.execute(
+                f"SELECT rowid FROM post_search WHERE post_search MATCH ? ORDER BY rowid DESC "
+                f"LIMIT {SEARCH_CANDIDATES}",
+                (_fts_string(token_or_mark),),
+            )
+        ]
+
     first = newest(token)
     weights = dict.fromkeys(first, 1)
     prefix = _repeat_mark(token)
-    for (mark,) in conn.execute("SELECT term FROM search_marks WHERE term > ? AND term < ?",
-                                (prefix, _repeat_mark(token, "y"))).fetchall():
-        extra = int(mark[len(prefix):]) - 1
+    for (mark,) in conn.execute(
+        "SELECT term FROM search_marks WHERE term > ? AND term < ?",
+        (prefix, _repeat_mark(token, "y")),
+    ).fetchall():
+        extra = int(mark[len(prefix) :]) - 1
         for doc in newest(mark):
             weights[doc] = weights.get(doc, 0) + extra
     # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
-    return (array.array("q", first), array.array("q", weights),
-            array.array("q", weights.values()))
+    return (array.array("q", first), array.array("q", weights), array.array("q", weights.values()))
 
 
-def _ranked_hits(conn: sqlite3.Connection, ranked: list[tuple[int, int, int]],
-                 visible: str, params: list[Any], seen: dict[int, tuple[str, str] | None],
-                 wanted: int) -> tuple[list[tuple[int, int, str, str]],
-                                       dict[int, tuple[str, str] | None]]:
+def _ranked_hits(
+    conn: sqlite3.Connection,
+    ranked: list[tuple[int, int, int]],
+    visible: str,
+    params: list[Any],
+    seen: dict[int, tuple[str, str] | None],
+    wanted: int,
+) -> tuple[list[tuple[int, int, str, str]], dict[int, tuple[str, str] | None]]:
     """The first `wanted` of the ranked (doc, matched, weight) rows whose posts pass the
     filters, as (matched, weight, created_at, post id) in their final order: by rank, and
     within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
@@ -233,13 +261,15 @@ def _ranked_hits(conn: sqlite3.Connection, ranked: list[tuple[int, int, int]],
     last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
     position, size = 0, max(wanted, 50)
     while position < len(ranked):
-        batch = ranked[position:position + size]
+        batch = ranked[position : position + size]
         position += len(batch)
         size = min(size * 2, SEARCH_BATCH_MAX)
         unknown = [doc for doc, _, _ in batch if doc not in seen and doc not in found]
         if unknown:
-            passed = {row[0]: (row[1], row[2])
-                      for row in conn.execute(visible, [json.dumps(unknown), *params])}
+            passed = {
+                row[0]: (row[1], row[2])
+                for row in conn.execute(visible, [json.dumps(unknown), *params])
+            }
             found.update((doc, passed.get(doc)) for doc in unknown)
         for doc, matched, weight in batch:
             run = (matched, weight, doc // DOC_SLOTS)
@@ -281,6 +311,7 @@ class _Search(_Core):
             conn.execute("DELETE FROM search_docs WHERE post_id = ?", (post_id,))
             if tokens:
                 _add_to_index(conn, [(post_id, post["created_at"], tokens)])
+
         await self._write(work)
 
     async def index_posts(self, entries: list[tuple[str, list[str]]]) -> None:
@@ -290,40 +321,67 @@ class _Search(_Core):
 
         def work(conn: sqlite3.Connection) -> None:
             ids = tuple(tokens)
-            created = dict(conn.execute(f"SELECT id, created_at FROM posts WHERE {_is_in('id', ids)}",
-                                        ids).fetchall())
+            created = dict(
+                conn.execute(
+                    f"SELECT id, created_at FROM posts WHERE {_is_in('id', ids)}", ids
+                ).fetchall()
+            )
             # As index_post, for the whole batch in the writer's one transaction.
-            conn.executemany("DELETE FROM search_docs WHERE post_id = ?",
-                             [(post_id,) for post_id in created])
-            _add_to_index(conn, [(post_id, created[post_id], tokens[post_id])
-                                 for post_id in created if tokens[post_id]])
+            conn.executemany(
+                "DELETE FROM search_docs WHERE post_id = ?", [(post_id,) for post_id in created]
+            )
+            _add_to_index(
+                conn,
+                [
+                    (post_id, created[post_id], tokens[post_id])
+                    for post_id in created
+                    if tokens[post_id]
+                ],
+            )
+
         await self._write(work)
 
-    async def search_posts(self, terms: list[str], where: list[PostFilter], offset: int,
-                           limit: int) -> list[SearchHit]:
+    async def search_posts(
+        self, terms: list[str], where: list[PostFilter], offset: int, limit: int
+    ) -> list[SearchHit]:
         wanted = max(offset, 0) + limit
 
-        def read(conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
-                 ) -> list[SearchHit]:
-            page = ranks[max(offset, 0):wanted]
+        def read(
+            conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
+        ) -> list[SearchHit]:
+            page = ranks[max(offset, 0) : wanted]
             ids = tuple(post_id for _, _, _, post_id in page)
-            rows = {row["id"]: row for row in conn.execute(
-                f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids)}
-            return [SearchHit(_from_row(Post, rows[post_id]), _search_score(matched, weight))
-                    for matched, weight, _, post_id in page]
+            rows = {
+                row["id"]: row
+                for row in conn.execute(f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids)
+            }
+            return [
+                SearchHit(_from_row(Post, rows[post_id]), _search_score(matched, weight))
+                for matched, weight, _, post_id in page
+            ]
+
         return await self._search(terms, where, wanted, read)
 
-    async def search_ranks(self, terms: list[str], where: list[PostFilter],
-                           limit: int) -> list[SearchRank]:
-        def read(conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
-                 ) -> list[SearchRank]:
-            return [SearchRank(post_id, as_utc(created_at), _search_score(matched, weight))
-                    for matched, weight, created_at, post_id in ranks]
+    async def search_ranks(
+        self, terms: list[str], where: list[PostFilter], limit: int
+    ) -> list[SearchRank]:
+        def read(
+            conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
+        ) -> list[SearchRank]:
+            return [
+                SearchRank(post_id, as_utc(created_at), _search_score(matched, weight))
+                for matched, weight, created_at, post_id in ranks
+            ]
+
         return await self._search(terms, where, limit, read)
 
-    async def _search(self, terms: list[str], where: list[PostFilter], wanted: int,
-                      read: Callable[[sqlite3.Connection, list[tuple[int, int, str, str]]], T]
-                      ) -> T | list[Any]:
+    async def _search(
+        self,
+        terms: list[str],
+        where: list[PostFilter],
+        wanted: int,
+        read: Callable[[sqlite3.Connection, list[tuple[int, int, str, str]]], T],
+    ) -> T | list[Any]:
         """The best `wanted` hits as (matched, weight, created_at, post id), given to `read`
         in the same read transaction (which reads posts as the ranking saw them)."""
         tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))
@@ -337,10 +395,12 @@ class _Search(_Core):
             params.extend(values)
         # CROSS JOIN: by doc and id, never by scanning the filters' indexes. Only the id and
         # time: the posts shown are read whole afterwards, the others never.
-        visible = (f"SELECT search_docs.doc, posts.id, posts.created_at FROM json_each(?) AS "
-                   f"ranked CROSS JOIN search_docs ON search_docs.doc = ranked.value "
-                   f"CROSS JOIN posts ON posts.id = search_docs.post_id "
-                   f"WHERE {' OR '.join(groups)}")
+        visible = (
+            f"SELECT search_docs.doc, posts.id, posts.created_at FROM json_each(?) AS "
+            f"ranked CROSS JOIN search_docs ON search_docs.doc = ranked.value "
+            f"CROSS JOIN posts ON posts.id = search_docs.post_id "
+            f"WHERE {' OR '.join(groups)}"
+        )
         filters = json.dumps([visible, params], default=str)
         # Inside a unit of work the reads see its writes, which no version names yet.
         cached = self._unit.get() is None
@@ -371,8 +431,11 @@ class _Search(_Core):
                         weight = weights.get
                         for doc, more in zip(candidates[1], candidates[2]):
                             weights[doc] = weight(doc, 0) + more
-                ranked = sorted(((doc, matched, weights[doc]) for doc, matched in first.items()),
-                                key=lambda row: (row[1], row[2], row[0]), reverse=True)
+                ranked = sorted(
+                    ((doc, matched, weights[doc]) for doc, matched in first.items()),
+                    key=lambda row: (row[1], row[2], row[0]),
+                    reverse=True,
+                )
                 seen = cache.seen_by(version, filters) if usable else {}
                 ranks, found = _ranked_hits(conn, ranked, visible, params, seen, wanted)
                 if usable and found:
@@ -381,4 +444,5 @@ class _Search(_Core):
             finally:
                 if cached:
                     conn.execute("COMMIT")  # ends the read, so that it holds back no checkpoint
+
         return await self._read(work)

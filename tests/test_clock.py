@@ -19,6 +19,17 @@ def test_the_system_clock_is_in_force_unless_another_is():
     assert now().microsecond % 1000 == 0 and now().tzinfo is not None
 
 
+@pytest.mark.parametrize(
+    "nanoseconds",
+    [0, 999_999, 1_765_000_000_123_456_789, 1_798_761_599_999_999_999, 7_258_118_399_999_000_000],
+)
+def test_the_system_clock_answers_the_millisecond_exactly(monkeypatch, nanoseconds):
+    monkeypatch.setattr("forum.clock.time.time_ns", lambda: nanoseconds)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    assert SYSTEM_CLOCK.now() == epoch + dt.timedelta(milliseconds=nanoseconds // 1_000_000)
+    assert SYSTEM_CLOCK.now().utcoffset() == dt.timedelta(0)
+
+
 def test_a_manual_clock_stands_still_until_moved():
     start = SYSTEM_CLOCK.now() - 400 * DAY
     clock = ManualClock(start + dt.timedelta(microseconds=123456))

@@ -259,6 +259,10 @@ class AnonymousPageCache(_Handler):
         """The kept page's ETag when this answer is one (Tornado then sets it and answers 304
         to a matching If-None-Match), else Tornado's SHA-1 over what was written."""
         kept = self._page_etag
+        if kept is None and hasattr(self, "_xsrf_token"):
+            # The page holds this request's XSRF token, masked afresh for every request: its
+            # hash would never match again, so it is not worked out.
+            return None
         buffer = self._write_buffer
         # Only when what is written is exactly the kept body, as one piece.
         if kept is not None and len(buffer) == 1 and buffer[0] is kept[0]:

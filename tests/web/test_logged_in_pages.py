@@ -179,3 +179,16 @@ async def test_a_page_reads_the_content_version_once(
     # A write in another request is on the next page at once.
     assert (await writer.post(f"/posts/{post_id}/replies", {"body": "第二条回复"})).status == 201
     assert "第二条回复" in (await citizen.get(f"/posts/{post_id}")).text
+
+
+@pytest.mark.gen_test
+async def test_a_page_holding_a_fresh_form_token_has_no_etag(app, store, http_client, base_url):
+    citizen = await reader(http_client, base_url, store, "citizen")
+    first, second = await citizen.get("/boards/forum"), await citizen.get("/boards/forum")
+    assert first.status == second.status == 200
+    # The XSRF token is masked afresh each time, so no two answers are alike, and a tag of one
+    # could never be matched: none is sent.
+    assert first.text != second.text
+    assert "Etag" not in first.headers and "Etag" not in second.headers
+    anonymous = Browser(http_client, base_url)
+    assert "Etag" in (await anonymous.get("/boards/forum")).headers

@@ -6,7 +6,16 @@ import functools
 import json
 from typing import Any
 
-from forum.web.openapi import components, paths_casework, paths_public
+from forum.web.openapi import (
+    components,
+    paths_accounts,
+    paths_admin,
+    paths_cases,
+    paths_consultation,
+    paths_departments,
+    paths_notifications,
+    paths_posts,
+)
 from forum.web.openapi.operations import PARAMETERS, SECURITY_SCHEMES, error_responses
 
 TAGS = [
@@ -59,7 +68,15 @@ def document() -> dict[str, Any]:
         "info": {"title": "玉溪网互动交流 JSON API", "version": "1", "description": DESCRIPTION},
         "servers": [{"url": "/", "description": "this server"}],
         "tags": [{"name": name, "description": text} for name, text in TAGS],
-        "paths": {**paths_public.paths(), **paths_casework.paths()},
+        "paths": {
+            **paths_accounts.paths(),
+            **paths_posts.paths(),
+            **paths_consultation.paths(),
+            **paths_notifications.paths(),
+            **paths_cases.paths(),
+            **paths_departments.paths(),
+            **paths_admin.paths(),
+        },
         "components": {
             "schemas": components.schemas(),
             "parameters": PARAMETERS,

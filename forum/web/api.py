@@ -27,7 +27,8 @@ from forum.services import (
     templates,
 )
 from forum.web import i18n, views
-from forum.web.base import ApiHandler, idempotent
+from forum.web.base import ApiHandler
+from forum.web.idempotent import idempotent
 from forum.web.pagecache import AnonymousPageCache
 from forum.web.uploads import UploadHandler
 

@@ -18,7 +18,7 @@ import tornado.web
 
 from forum import clock, limits
 from forum.config import Config
-from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnavailable
+from forum.errors import Conflict, DomainError, Invalid, NotLoggedIn, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
 from forum.model import Attachment, User, iso
 from forum.security import Passwords
@@ -390,6 +390,13 @@ class ApiHandler(BaseHandler):
             error["state"] = raised.state
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": error}, ensure_ascii=False))
+
+
+def login_required(handler: BaseHandler) -> User:
+    """The caller; NotLoggedIn (401) when there is none."""
+    if handler.user is None:
+        raise NotLoggedIn()
+    return handler.user
 
 
 def request_id_of(request: tornado.httputil.HTTPServerRequest, behind_https: bool) -> str:

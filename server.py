@@ -54,8 +54,8 @@ from forum.web.draining import Draining
 log = logging.getLogger("forum")
 
 # Uploads (5 files of 10 MB) are the largest legitimate bodies; every route has its own limit,
-# checked against Content-Length before the body is read (forum/web/base.py, BodyLimits), and
-# uploads count their own as they read it (forum/web/uploads.py).
+# checked against Content-Length before the body is read (BodyLimits, forum/web/body_limits.py),
+# and uploads count their own as they read it (forum/web/uploads.py).
 MAX_SERVER_BODY_BYTES = 64 << 20
 MAX_HEADER_BYTES = 32 << 10
 SHUTDOWN_GRACE_SECONDS = 10  # --shutdown-timeout's default

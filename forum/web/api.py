@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forum.errors import NotLoggedIn
-from forum.model import User, iso
+from forum.model import iso
 from forum.services import (
     accounts,
     admin,
@@ -27,15 +26,10 @@ from forum.services import (
     templates,
 )
 from forum.web import i18n, views
-from forum.web.base import ApiHandler, idempotent
+from forum.web.base import ApiHandler, login_required
+from forum.web.idempotent import idempotent
 from forum.web.pagecache import AnonymousPageCache
 from forum.web.uploads import UploadHandler
-
-
-def _login_required(handler: ApiHandler) -> User:
-    if handler.user is None:
-        raise NotLoggedIn()
-    return handler.user
 
 
 class RegisterHandler(ApiHandler):
@@ -79,7 +73,7 @@ class LoginHandler(ApiHandler):
 
 class LogoutHandler(ApiHandler):
     async def post(self) -> None:
-        _login_required(self)
+        login_required(self)
         await accounts.logout(self.store, self._token)
         if self._auth_kind == "cookie":
             self.end_session_cookie()
@@ -112,7 +106,7 @@ class PasswordHandler(ApiHandler):
 
 class MeHandler(ApiHandler):
     async def get(self) -> None:
-        user = _login_required(self)
+        user = login_required(self)
         self.respond(200, {"user": views.user_json(user, private=True)})
 
     async def patch(self) -> None:
@@ -554,7 +548,7 @@ class SubscriptionsHandler(ApiHandler):
 
     @idempotent
     async def post(self) -> None:
-        _login_required(self)
+        login_required(self)
         data = self.json_body()
         view = await following.follow(self.store, self.user, data.get("target"))
         self.respond(201 if view.created else 200, {"subscription": views.subscription_json(view)})

@@ -3,25 +3,22 @@ security headers. Handlers built on these hold no business rules."""
 
 from __future__ import annotations
 
-import functools
 import http
-import itertools
 import json
 import logging
 import os
 import re
 from types import TracebackType
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 import tornado.httputil
-import tornado.iostream
 import tornado.locale
 import tornado.web
 
 from forum import clock, limits
 from forum.config import Config
-from forum.errors import Conflict, DomainError, Invalid, RateLimited, StoreUnavailable
+from forum.errors import Conflict, DomainError, Invalid, NotLoggedIn, RateLimited, StoreUnavailable
 from forum.logs import RequestContext, current_request, event
 from forum.model import Attachment, User, iso
 from forum.security import Passwords
@@ -29,11 +26,11 @@ from forum.services import accounts, idempotency
 from forum.store.base import Store
 from forum.store.kept import KeptReads, VersionPin
 from forum.web import i18n
+from forum.web.json_input import json_object
 
 log = logging.getLogger("forum.web")
 
 MAX_BODY_BYTES = 1 << 20
-MAX_JSON_DEPTH = 32  # objects and arrays within each other; deeper is a 400, before parsing
 SESSION_COOKIE = "session"
 SESSION_COOKIE_DAYS = accounts.SESSION_DAYS
 HSTS_SECONDS = 365 * 24 * 3600
@@ -395,48 +392,11 @@ class ApiHandler(BaseHandler):
         self.finish(json.dumps({"error": error}, ensure_ascii=False))
 
 
-Handler = Callable[..., Awaitable[None]]
-
-
-def idempotent(method: Handler) -> Handler:
-    """A create handler's method that honours Idempotency-Key (forum/services/idempotency.py):
-    without the header it runs as it is; with it, a retry gets the first answer again, marked
-    `Idempotent-Replayed: true`. The method answers through send_answer (respond, Open311's
-    answer), which is what is kept."""
-
-    @functools.wraps(method)
-    async def run(self: BaseHandler, *args: Any) -> None:
-        key = idempotency.parse_key(self.request.headers.get(idempotency.HEADER))
-        if key is None:
-            await method(self, *args)
-            return
-        request = idempotency.Request(
-            idempotency.caller_of(self.current_user, self.address),
-            key,
-            self.request.method or "",
-            self.request.uri or "",
-            self.request.body or b"",
-        )
-
-        async def create() -> idempotency.Answer:
-            self._capture = []
-            try:
-                await method(self, *args)
-            finally:
-                captured, self._capture = self._capture, None
-            if len(captured) != 1:
-                raise RuntimeError(f"{route_name(self)} did not answer through send_answer")
-            return captured[0]
-
-        answer = await idempotency.once(
-            self.store, self.config.cookie_secret.encode("utf-8"), request, create
-        )
-        if answer.replayed:
-            self.set_header("Idempotent-Replayed", "true")
-            self.no_store()  # the answer may hold what only its caller may see
-        self.send_answer(answer.status, answer.content_type, answer.body)
-
-    return run
+def login_required(handler: BaseHandler) -> User:
+    """The caller; NotLoggedIn (401) when there is none."""
+    if handler.user is None:
+        raise NotLoggedIn()
+    return handler.user
 
 
 def request_id_of(request: tornado.httputil.HTTPServerRequest, behind_https: bool) -> str:
@@ -451,177 +411,6 @@ def route_name(handler: tornado.web.RequestHandler) -> str:
     (api.PostHandler, post_pages.PostPage), a short and fixed set, never the path with its ids."""
     cls = type(handler)
     return f"{cls.__module__.rpartition('.')[2]}.{cls.__qualname__}"
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-# A JSON string (escapes included), and everything but the four brackets.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
-_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
-
-
-def json_depth(raw: bytes) -> int:
-    """How deeply `raw`'s objects and arrays nest, counting brackets outside strings; for
-    text that is not JSON, a figure that may be off (json.loads refuses it anyway)."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
-        return 0  # too few brackets to nest too deep, whatever the strings hold
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    steps = (1 if step == 1 else -1 for step in brackets.translate(_DEPTH_STEP))
-    return max(itertools.accumulate(steps, initial=0))
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    """A request body as a JSON object; 400 when it is none, or nests deeper than
-    MAX_JSON_DEPTH (checked before parsing, so a deep one never reaches the recursive parser)."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
-        raise tornado.web.HTTPError(400, "JSON nested deeper than %d", MAX_JSON_DEPTH)
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise tornado.web.HTTPError(400) from None
-    if not isinstance(data, dict):
-        raise tornado.web.HTTPError(400)
-    return data
-
-
-class BodyLimits(tornado.web.Application):
-    """The application, refusing a body over its route's `max_body_bytes` before reading it.
-
-    Tornado reads a whole body before a handler runs (up to the server's max_body_size, the
-    largest of all routes), so a check in prepare() comes after the memory is spent. Here the
-    route is known as soon as the headers are: a Content-Length over its limit gets the route's
-    own 413 (the API's JSON error, a page's error page) at once, and the connection is closed
-    without reading a byte of the body. A chunked body is counted while it is read (here, or by
-    a route that reads its body as it arrives, `counts_own_body`), and one over the limit gets
-    the same 413, the connection closed and the rest unread (Tornado's own count would cut it
-    with a bare 400)."""
-
-    def find_handler(self, request: Any, **kwargs: Any) -> Any:
-        delegate = super().find_handler(request, **kwargs)
-        limit = getattr(delegate.handler_class, "max_body_bytes", None)
-        connection = request.connection
-        if limit is None or connection is None or not hasattr(connection, "set_max_body_size"):
-            return delegate
-        if "Content-Length" not in request.headers:  # chunked, or no body at all
-            # Counted by the route or by _CountedBody, never by Tornado (whose answer is a 400).
-            connection.set_max_body_size(UNCOUNTED_BODY_BYTES)
-            if getattr(delegate.handler_class, "counts_own_body", False):
-                return delegate
-            # Classes are hashable; mypy does not see it of type[T] (python/mypy#11470).
-            return _CountedBody(
-                delegate,
-                limit,
-                lambda: self.get_handler_delegate(
-                    request,
-                    _too_large(delegate.handler_class, unread=False),  # type: ignore[arg-type]
-                    delegate.handler_kwargs,
-                    delegate.path_args,
-                    delegate.path_kwargs,
-                ),
-            )
-        connection.set_max_body_size(limit)
-        try:
-            declared = int(request.headers.get("Content-Length", "0"))
-        except ValueError:
-            return delegate  # Tornado refuses it (400) when it reads the body
-        if declared <= limit:
-            return delegate
-        return self.get_handler_delegate(
-            request,
-            _too_large(delegate.handler_class),  # type: ignore[arg-type]
-            delegate.handler_kwargs,
-            delegate.path_args,
-            delegate.path_kwargs,
-        )
-
-
-# A chunked body's limit as Tornado's connection sees it: the route's own count comes first.
-UNCOUNTED_BODY_BYTES = 1 << 62
-
-
-class _CountedBody(tornado.httputil.HTTPMessageDelegate):
-    """A chunked body on its way to a route that reads its body whole: counted as it comes, and
-    past the route's limit, what was kept is dropped and the route's 413 answers instead."""
-
-    def __init__(self, inner: Any, limit: int, refusal: Callable[[], Any]):
-        self.inner, self.limit, self.refusal = inner, limit, refusal
-        self.received = 0
-        self.over = False
-        self.refused: Any = None
-        self.start_line: Any = None
-        self.headers: Any = None
-
-    def headers_received(self, start_line: Any, headers: Any) -> Any:
-        self.start_line, self.headers = start_line, headers
-        return self.inner.headers_received(start_line, headers)
-
-    def data_received(self, chunk: bytes) -> Any:
-        self.received += len(chunk)
-        if self.received <= self.limit:
-            return self.inner.data_received(chunk)
-        if not self.over:
-            self.over = True
-            self.inner.on_connection_close()  # it lets go of what it kept
-        # The rest is read and dropped, so that the answer is read (see forum/web/uploads.py),
-        # up to another limit's worth; then answered at once, and the connection closed.
-        if self.received > 2 * self.limit and self.refused is None:
-            return self.refuse()
-        return None
-
-    def refuse(self) -> Any:
-        self.refused = self.refusal()
-        return self.refused.headers_received(self.start_line, self.headers)
-
-    def finish(self) -> None:
-        if not self.over:
-            self.inner.finish()
-        elif self.refused is None:
-            self.refuse()
-            refused: Any = self.refused  # made by refuse(), which the checker does not follow
-            refused.finish()
-
-    def on_connection_close(self) -> None:
-        (self.inner if self.refused is None else self.refused).on_connection_close()
-
-
-@functools.cache
-def _too_large(handler_class: type, unread: bool = True) -> type:
-    """`handler_class` answering 413 at once, then closing the connection, so that the rest of
-    the body is never read: `unread`, before any of it was (the connection is taken from
-    Tornado and closed once the answer is out); else in the middle of it (Tornado closes the
-    connection itself once the answer is out, as it does for any answer sent before the body
-    has been read). Named as the route, for logs and metrics."""
-
-    @tornado.web.stream_request_body
-    class TooLarge(handler_class):  # type: ignore[misc]
-        async def prepare(self) -> None:
-            current_request.set(RequestContext(self.request_id, route_name(self)))
-            raise tornado.web.HTTPError(413)
-
-        def data_received(self, chunk: bytes) -> None:
-            pass  # never called: the connection is closed before the body is read
-
-        def check_xsrf_cookie(self) -> None:
-            pass  # nothing is done but refusing: the 413 says what is wrong
-
-        def finish(self, chunk: Any = None) -> Any:
-            done = super().finish(chunk)
-            if not unread:
-                return done
-            stream = self.request.connection.detach()
-            try:
-                stream.write(b"").add_done_callback(lambda f: (f.exception(), stream.close()))
-            except tornado.iostream.StreamClosedError:
-                pass
-            return done
-
-    TooLarge.__name__ = handler_class.__name__
-    TooLarge.__qualname__ = handler_class.__qualname__
-    TooLarge.__module__ = handler_class.__module__
-    return TooLarge
 
 
 class NotFoundApiHandler(ApiHandler):

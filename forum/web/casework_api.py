@@ -8,7 +8,8 @@ import dataclasses
 
 from forum.services import casework
 from forum.web import views
-from forum.web.base import ApiHandler, idempotent
+from forum.web.base import ApiHandler
+from forum.web.idempotent import idempotent
 
 
 class NotesHandler(ApiHandler):

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tornado import httputil
 
-from forum.web.base import BodyLimits, request_id_of
+from forum.web.base import request_id_of
+from forum.web.body_limits import BodyLimits
 from forum.web.i18n import CARE_COOKIE, LANG_COOKIE
 
 if TYPE_CHECKING:

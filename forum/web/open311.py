@@ -21,7 +21,9 @@ import tornado.web
 
 from forum.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited, StoreUnavailable
 from forum.services import idempotency, open311
-from forum.web.base import BaseHandler, idempotent, json_object
+from forum.web.base import BaseHandler
+from forum.web.idempotent import idempotent
+from forum.web.json_input import json_object
 
 FORMAT = r"\.(json|xml)"
 # Inside the items of a list, what each XML element of a nested list is called.

@@ -202,7 +202,7 @@ async def test_refusals_and_staff_actions_are_logged(api, store, logged, browser
     carol_id = (await store.get_user_by_name("carol")).id
     refused = events(logged, "forbidden")
     assert [(e["route"], e["reason"], e["user_id"], e["level"]) for e in refused] == [
-        ("api.AdminUsersHandler", "forbidden", carol_id, "INFO"),
+        ("admin_api.AdminUsersHandler", "forbidden", carol_id, "INFO"),
         # An upload route reads its form's token after the session (forum/web/uploads.py).
         ("post_pages.NewPostPage", "xsrf", carol_id, "INFO"),
     ]

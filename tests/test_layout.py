@@ -1,5 +1,6 @@
 """The layers as the imports draw them: forum/ops (backup, restore, the demo) runs beside the
-product and may use any of it, but nothing of the product imports from it."""
+product and may use any of it, but nothing of the product imports from it. And the house's
+limits: modules a reader can take in at once, handlers that only parse, call and answer."""
 
 from __future__ import annotations
 
@@ -58,3 +59,30 @@ def test_the_tools_are_where_the_layout_says():
         "demo/words/bulk.py",
     }
     assert len(PRODUCT) > 50
+
+
+HANDLER_METHODS = {"get", "post", "put", "patch", "delete", "head"}
+
+
+def test_no_module_of_the_product_is_over_600_lines():
+    long = {
+        str(path.relative_to(FORUM)): count
+        for path in FORUM.rglob("*.py")
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}
+
+
+def test_no_handler_method_is_over_25_lines():
+    long = []
+    for path in (FORUM / "web").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                long += [
+                    f"{path.name} {node.name}.{method.name}: {method.end_lineno - method.lineno + 1}"
+                    for method in node.body
+                    if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and method.name in HANDLER_METHODS
+                    and method.end_lineno - method.lineno + 1 > 25
+                ]
+    assert long == []

@@ -31,21 +31,26 @@ class LoginPage(PageHandler):
                 kind="cookie",
                 address=self.address,
             )
-        except Invalid as error:
-            await self.render_page(
-                "login.html", 422, values=values, errors=error.fields, message=None
-            )
-            return
-        except (BadCredentials, RateLimited) as error:
-            if isinstance(error, RateLimited):
-                self.set_header("Retry-After", str(error.retry_after_seconds))
-            await self.render_page(
-                "login.html", error.status, values=values, errors={}, message=error.message
-            )
+        except (Invalid, BadCredentials, RateLimited) as error:
+            await self._refused(values, error)
             return
         await self._end_current_session()
         self.start_session(login.token)
         self.redirect_after(next_url)
+
+    async def _refused(
+        self, values: dict[str, str | None], error: Invalid | BadCredentials | RateLimited
+    ) -> None:
+        if isinstance(error, Invalid):
+            await self.render_page(
+                "login.html", 422, values=values, errors=error.fields, message=None
+            )
+            return
+        if isinstance(error, RateLimited):
+            self.set_header("Retry-After", str(error.retry_after_seconds))
+        await self.render_page(
+            "login.html", error.status, values=values, errors={}, message=error.message
+        )
 
     async def _end_current_session(self) -> None:
         # A new login replaces whatever session this browser had (session rotation).

@@ -40,37 +40,37 @@ class AdminUserPage(PageHandler):
         )
 
     async def post(self, username: str) -> None:
-        roles = self.get_body_arguments("roles")
-        specialties = self.get_body_arguments("specialties")
-        department, disabled = self.form("department") or None, self.checkbox("disabled")
         data = {
-            "roles": roles,
-            "department": department,
-            "specialties": specialties,
-            "disabled": disabled,
+            "roles": self.get_body_arguments("roles"),
+            "department": self.form("department") or None,
+            "specialties": self.get_body_arguments("specialties"),
+            "disabled": self.checkbox("disabled"),
         }
         try:
             user = await admin.update_user(self.store, self.user, username, data)
         except Invalid as error:
-            user = await accounts.get_profile(self.store, username)
-            # Show the form as submitted, so the admin's choices are not lost.
-            shown = dataclasses.replace(
-                user,
-                roles=[r for r in Role if r.value in roles],
-                department=department,
-                specialties=list(specialties),
-                disabled=disabled,
-            )
-            await self.render_page(
-                "admin_user.html",
-                422,
-                target=shown,
-                errors=error.fields,
-                saved=False,
-                **await self._choices(),
-            )
+            await self._refused(username, data, error)
             return
         self.redirect_after(f"/admin/users/{user.username}", saved=True)
+
+    async def _refused(self, username: str, data: dict[str, Any], error: Invalid) -> None:
+        """The form again, as submitted, so the admin's choices are not lost."""
+        user = await accounts.get_profile(self.store, username)
+        shown = dataclasses.replace(
+            user,
+            roles=[r for r in Role if r.value in data["roles"]],
+            department=data["department"],
+            specialties=list(data["specialties"]),
+            disabled=data["disabled"],
+        )
+        await self.render_page(
+            "admin_user.html",
+            422,
+            target=shown,
+            errors=error.fields,
+            saved=False,
+            **await self._choices(),
+        )
 
     async def _choices(self) -> dict[str, Any]:
         return {

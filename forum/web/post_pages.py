@@ -48,14 +48,8 @@ class BoardPage(AnonymousPageCache, PageHandler):
             before=self.get_query_argument("before", None),
         )
         board = await posting.get_board(self.store, self.user, slug)
-        figures, names = None, None
-        if board.slug in cases.CASE_BOARDS:
-            figures = await stats.year_summary(
-                self.settings["stats_cache"], self.store, (board.slug,)
-            )
-            names = {d.slug: d.name for d in await departments.list_departments(self.store)}
+        figures, names = await self._case_figures(board.slug)
         subscription = await following.following(self.store, self.user, f"board:{board.slug}")
-        entries = await faq.for_board(self.store, board.slug)
         await self.render_page(
             "board.html",
             board=board,
@@ -65,9 +59,17 @@ class BoardPage(AnonymousPageCache, PageHandler):
             department_names=names,
             subscription=subscription,
             followable=following.may_follow_board(board, self.user),
-            faq_entries=entries,
+            faq_entries=await faq.for_board(self.store, board.slug),
             faq_removable=faq.may_delete(self.user),
         )
+
+    async def _case_figures(self, slug: str) -> tuple[stats.Summary | None, dict[str, str] | None]:
+        """A case board's figures of the year, and the departments' names they use."""
+        if slug not in cases.CASE_BOARDS:
+            return None, None
+        figures = await stats.year_summary(self.settings["stats_cache"], self.store, (slug,))
+        names = {d.slug: d.name for d in await departments.list_departments(self.store)}
+        return figures, names
 
 
 class NewPostPage(UploadHandler, PageHandler):

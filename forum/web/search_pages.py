@@ -12,39 +12,39 @@ class SearchPage(AnonymousPageCache, PageHandler):
     page_shelf = "searches"  # popular words repeat in a burst; the long tail stays on its shelf
 
     async def get(self) -> None:
-        query = self.get_query_argument("q", "")
-        board = self.get_query_argument("board", None) or None
-        sort = self.get_query_argument("sort", "") or ""
-        since = self.get_query_argument("from", "")
-        until = self.get_query_argument("to", "")
-        results = None
-        errors: dict[str, str] = {}
-        if query.strip():
-            try:
-                results = await searching.search_posts(
-                    self.store,
-                    self.user,
-                    query,
-                    board=board,
-                    cursor=self.get_query_argument("cursor", None),
-                    address=self.address,
-                    sort=sort or None,
-                    since=since,
-                    until=until,
-                )
-            except Invalid as error:
-                errors = error.fields
+        asked = {
+            name: self.get_query_argument(name, "") for name in ("q", "board", "sort", "from", "to")
+        }
+        results, errors = await self._results(asked) if asked["q"].strip() else (None, {})
         await self.render_page(
             "search.html",
             422 if errors else 200,
-            query=query,
-            board=board,
-            sort=sort,
-            since=since,
-            until=until,
+            query=asked["q"],
+            board=asked["board"] or None,
+            sort=asked["sort"],
+            since=asked["from"],
+            until=asked["to"],
             results=results,
             errors=errors,
         )
+
+    async def _results(
+        self, asked: dict[str, str]
+    ) -> tuple[searching.Results | None, dict[str, str]]:
+        try:
+            return await searching.search_posts(
+                self.store,
+                self.user,
+                asked["q"],
+                board=asked["board"] or None,
+                cursor=self.get_query_argument("cursor", None),
+                address=self.address,
+                sort=asked["sort"] or None,
+                since=asked["from"],
+                until=asked["to"],
+            ), {}
+        except Invalid as error:
+            return None, error.fields
 
 
 class SimilarPage(PageHandler):

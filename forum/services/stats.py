@@ -49,7 +49,7 @@ from forum.errors import Invalid, NotFound
 from forum.messages import msg
 from forum.model import Post, PostFilter, Status, User
 from forum.boards import AREAS, CASE_BOARDS, LETTER_TYPES, POLICIES
-from forum.services import cases
+from forum.services import desks
 from forum.services.presenting import PostView
 from forum.store.base import Store
 
@@ -606,7 +606,7 @@ async def department_record(
 ) -> Record:
     """A department's figures for this year and its latest closed public letters. Raises
     NotFound (department)."""
-    public = await cases.department_public(store, viewer, slug)
+    public = await desks.department_public(store, viewer, slug)
     since = year_start(now())
     found = await cache.get(store, since, None)
     return Record(

@@ -14,6 +14,7 @@ from forum.services import (
     cases,
     consulting,
     departments,
+    desks,
     faq,
     flags,
     following,
@@ -25,6 +26,7 @@ from forum.services import (
     settings,
     stats,
     templates,
+    tracking,
 )
 from forum.web import i18n, views
 from forum.web.base import ApiHandler, idempotent
@@ -256,7 +258,7 @@ class AdminUserHandler(ApiHandler):
 
 class TrackHandler(ApiHandler):
     async def get(self, code: str) -> None:
-        thread = await cases.track(self.store, code, self.address)
+        thread = await tracking.track(self.store, code, self.address)
         self.no_store()  # a case as its writer sees it, contact details included
         self.respond(200, views.thread_json(thread))
 
@@ -309,7 +311,7 @@ class RatingHandler(ApiHandler):
 
 class DepartmentCasesHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        found = await cases.department_cases(
+        found = await desks.department_cases(
             self.store,
             self.user,
             slug,

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from forum.errors import Invalid, NotFound
 from forum.model import Post
-from forum.services import cases, departments, following, moderation, stats, templates
+from forum.services import (
+    cases,
+    departments,
+    desks,
+    following,
+    moderation,
+    stats,
+    templates,
+    tracking,
+)
 from forum.web.pages import PageHandler
 from forum.web.post_pages import PostActionPage
 from forum.web.uploads import UploadHandler
@@ -74,7 +83,7 @@ class TrackPage(PageHandler):
         errors: dict[str, str] | None = None,
     ) -> None:
         try:
-            thread = await cases.track(self.store, code, self.address)
+            thread = await tracking.track(self.store, code, self.address)
         except NotFound as error:
             await self.render_page("track.html", 404, thread=None, code=code, message=error.message)
             return
@@ -98,7 +107,9 @@ class TrackSupplementPage(UploadHandler, TrackPage):
     _case: Post | None = None
 
     async def admit_files(self) -> None:
-        self._case = await cases.supplement_case(self.store, self.form("code") or "", self.address)
+        self._case = await tracking.supplement_case(
+            self.store, self.form("code") or "", self.address
+        )
 
     async def get(self, code: str | None = None) -> None:
         self.redirect("/track", status=303)
@@ -106,7 +117,7 @@ class TrackSupplementPage(UploadHandler, TrackPage):
     async def post(self, _in_url: str | None = None) -> None:
         code, body = self.form("code") or "", self.form("body")
         try:
-            await cases.supplement(
+            await tracking.supplement(
                 self.store, code, self.address, body, self.uploads(), case=self._case
             )
         except NotFound as error:
@@ -129,7 +140,7 @@ class DepartmentPage(PageHandler):
     this year's figures and its latest closed public letters."""
 
     async def get(self, slug: str) -> None:
-        if not cases.may_work_for(self.user, slug):
+        if not desks.may_work_for(self.user, slug):
             public = await stats.department_record(
                 self.settings["stats_cache"], self.store, self.user, slug
             )
@@ -155,7 +166,7 @@ class DepartmentPage(PageHandler):
         values: dict[str, str | None] | None = None,
         errors: dict[str, str] | None = None,
     ) -> None:
-        found = await cases.department_cases(
+        found = await desks.department_cases(
             self.store,
             self.user,
             slug,

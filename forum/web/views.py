@@ -21,7 +21,7 @@ from forum.model import (
     iso,
 )
 from forum.services.admin import AuditLine
-from forum.services.cases import DepartmentCases
+from forum.services.desks import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue, QueueItem
 from forum.services.following import SubscriptionView

@@ -24,7 +24,7 @@ from forum.services import (
     recovery,
     searching,
     settings,
-    stats,
+    stats_reports,
     templates,
     tracking,
 )
@@ -384,7 +384,7 @@ class StatsCsvHandler(ApiHandler):
     """The figures as a table for spreadsheets, one row per group."""
 
     async def get(self) -> None:
-        table = await stats.csv_table(
+        table = await stats_reports.csv_table(
             self.settings["stats_cache"],
             self.store,
             self.query("by"),
@@ -399,7 +399,7 @@ class StatsCsvHandler(ApiHandler):
 
 class DepartmentRecordHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        record = await stats.department_record(
+        record = await stats_reports.department_record(
             self.settings["stats_cache"], self.store, self.user, slug
         )
         self.respond(200, views.record_json(record))

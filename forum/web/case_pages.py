@@ -12,7 +12,7 @@ from forum.services import (
     desks,
     following,
     moderation,
-    stats,
+    stats_reports,
     templates,
     tracking,
 )
@@ -141,10 +141,10 @@ class DepartmentPage(PageHandler):
 
     async def get(self, slug: str) -> None:
         if not desks.may_work_for(self.user, slug):
-            public = await stats.department_record(
+            public = await stats_reports.department_record(
                 self.settings["stats_cache"], self.store, self.user, slug
             )
-            figures = await stats.year_summary(
+            figures = await stats_reports.year_summary(
                 self.settings["stats_cache"], self.store, departments=(slug,)
             )
             subscription = await following.following(
@@ -236,7 +236,7 @@ class StatsMonthPage(PageHandler):
     """A month's bulletin (统计公报): its figures by board, department, level, area and type."""
 
     async def get(self, month: str) -> None:
-        found = await stats.bulletin(self.settings["stats_cache"], self.store, month)
+        found = await stats_reports.bulletin(self.settings["stats_cache"], self.store, month)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         await self.render_page(
             "stats_month.html", bulletin=found, report=found.report, department_names=names

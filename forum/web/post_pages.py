@@ -19,7 +19,7 @@ from forum.services import (
     moderation,
     posting,
     searching,
-    stats,
+    stats_reports,
     templates,
 )
 from forum.web.pagecache import AnonymousPageCache
@@ -30,7 +30,7 @@ from forum.web.uploads import UploadHandler
 class HomePage(AnonymousPageCache, PageHandler):
     async def get(self) -> None:
         sections = await posting.latest_by_board(self.store, self.user)
-        figures = await stats.year_summary(
+        figures = await stats_reports.year_summary(
             self.settings["stats_cache"], self.store, cases.CASE_BOARDS
         )
         await self.render_page("home.html", sections=sections, figures=figures)
@@ -50,7 +50,7 @@ class BoardPage(AnonymousPageCache, PageHandler):
         board = await posting.get_board(self.store, self.user, slug)
         figures, names = None, None
         if board.slug in cases.CASE_BOARDS:
-            figures = await stats.year_summary(
+            figures = await stats_reports.year_summary(
                 self.settings["stats_cache"], self.store, (board.slug,)
             )
             names = {d.slug: d.name for d in await departments.list_departments(self.store)}

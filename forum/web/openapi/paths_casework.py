@@ -4,7 +4,7 @@ administration."""
 from __future__ import annotations
 
 from forum import limits, workflow
-from forum.services import admin, attachments, forms, settings, stats
+from forum.services import admin, attachments, forms, settings, stats_reports
 from forum.services.fields import CHOICE_MAX
 from forum.services.forms import Form
 from forum.web.openapi.operations import (
@@ -433,7 +433,7 @@ def paths() -> dict[str, Schema]:
                 params=[
                     query(
                         "by",
-                        string(enum=list(stats.GROUPINGS)),
+                        string(enum=list(stats_reports.GROUPINGS)),
                         "one row per group of this",
                         required=True,
                     ),

@@ -7,7 +7,7 @@ import tornado.web
 from forum import boards
 from forum.config import Config
 from forum.security import Passwords
-from forum.services import accounts, stats
+from forum.services import accounts, stats_reports
 from forum.store.base import Store
 from forum.web import (
     admin_api,
@@ -174,7 +174,7 @@ def make_app(
         # The records pages show, kept while the content version stands (forum/store/kept.py).
         store=KeptReads(store),
         passwords=passwords or Passwords(config.password_cost),
-        stats_cache=stats.ReportCache(),
+        stats_cache=stats_reports.ReportCache(),
         # Whole pages for anonymous readers, checked against the store's content version.
         page_cache=PageCache() if config.page_cache else None,
         # Logins checked, valid while the store's auth version stands (services/accounts.py).

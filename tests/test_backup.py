@@ -35,6 +35,7 @@ from forum.services import (
     searching,
     settings,
     templates,
+    tracking,
 )
 from forum.services.setup import prepare_store
 from forum.store.base import RECORD_KINDS, TRANSIENT_KINDS, StoreRefused
@@ -231,7 +232,7 @@ async def test_round_trip_keeps_every_record_and_attachment(store, target, tmp_p
         target, TEST_PASSWORDS, username="citizen", password=PASSWORD, kind="bearer"
     )
     assert login.user.id == portal["citizen"].id
-    tracked = await cases.track(target, portal["report"].tracking_code, "10.2.2.2")
+    tracked = await tracking.track(target, portal["report"].tracking_code, "10.2.2.2")
     assert tracked.post.post.id == portal["report"].post.id
     thread = await posting.get_thread(target, portal["citizen"], portal["letter"].post.id)
     assert thread.post.post.status is Status.CLOSED

@@ -22,7 +22,7 @@ from forum.ops.demo.bulk import TextPool, add_bulk_posts
 from forum.ops.demo.command import demo_command, describe
 from forum.ops.demo.loading import DEMO_ADMIN, Loaded, database_state, load_demo
 from forum.ops.demo.words.letters import REPLY_TEMPLATES
-from forum.services import accounts, cases, posting, searching, stats
+from forum.services import accounts, posting, searching, stats, tracking
 from forum.services.setup import prepare_store
 from forum.store import open_store
 from tests.support import stores
@@ -200,7 +200,7 @@ async def test_demo_statistics_search_masking_and_tracking_work_on_the_content(d
     assert "****" in thread.post.post.body and "0877" not in thread.post.post.html
 
     title, code = loaded.tracking_codes[0]
-    tracked = await cases.track(store, code, "192.0.2.1")
+    tracked = await tracking.track(store, code, "192.0.2.1")
     assert tracked.post.post.title == title and tracked.post.post.author_id is None
 
 

@@ -1,5 +1,6 @@
-"""Case handling (mayor letters, tax reports): routing to departments, returns, the writer's
-rating, closing unrated cases, following a case by its tracking code, a department's cases.
+"""Case handling (mayor letters, tax reports): submitting, routing to departments, returns, the
+writer's rating, and the clock's steps (closing unrated cases, marking overdue ones). Following
+a case by its tracking code is tracking.py's; a department's desk and public page, desks.py's.
 
 Accepting and rejecting are moderator actions and live in moderation.py; official replies and
 follow-ups are replies (posting.add_reply). The order of it all is workflow.py's.
@@ -7,30 +8,24 @@ follow-ups are replies (posting.add_reply). The order of it all is workflow.py's
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from typing import Any, Awaitable, Callable, TypedDict
+from typing import Any, Awaitable, Callable
 
 from forum import boards, workflow
 from forum.clock import now
-from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
-from forum.limits import HELPERS_MAX, TRACKING_KEY
+from forum.errors import Conflict, Forbidden, Invalid, NotLoggedIn
+from forum.limits import HELPERS_MAX
 from forum.messages import msg
 from forum.model import (
     Event,
     Kind,
-    Page,
     Post,
     PostFilter,
-    Reply,
-    ReplyKind,
-    Role,
     Status,
     User,
     iso,
     new_id,
 )
-from forum.security import token_hash, tracking_key
 from forum.services import (
     attachments,
     audit,
@@ -41,17 +36,12 @@ from forum.services import (
     notify,
     posting,
     settings,
-    throttle,
 )
-from forum.services.fields import Fields, check_limit, required
-from forum.services.paging import decode_cursor, encode_cursor
+from forum.services.fields import Fields, required
 from forum.services.presenting import (
     PostView,
-    Thread,
     is_author,
-    is_moderator,
     present_posts,
-    present_thread,
     step,
 )
 from forum.store.base import Store
@@ -400,209 +390,3 @@ async def _sweep(
         if len(batch) < EXPIRE_BATCH:
             return done
         after = (batch[-1].created_at, batch[-1].id)
-
-
-async def case_by_code(store: Store, code: Any) -> Post | None:
-    """The case a tracking code names, read as people type it (any case, spaces and dashes
-    allowed); None for a malformed or unknown code. Not rate limited: callers that show the
-    case limit the look-ups themselves."""
-    cleaned = tracking_key(code) if isinstance(code, str) else ""
-    if not TRACKING_KEY.fullmatch(cleaned):
-        return None
-    return await store.get_post_by_tracking(token_hash(cleaned))
-
-
-async def track(store: Store, code: Any, address: str) -> Thread:
-    """The case behind a tracking code, as its writer sees it. Rate limited per address; a
-    malformed code answers like an unknown one. Raises RateLimited, NotFound."""
-    # Every look-up counts, known code or not: guessing is what the limit is for.
-    await throttle.reserve(store, throttle.TRACKING_PER_ADDRESS, address)
-    post = await case_by_code(store, code)
-    if post is None:
-        raise NotFound("查询码无效")
-    board = await posting.get_board(store, None, post.board)
-    return await present_thread(
-        store,
-        None,
-        post,
-        board,
-        await store.list_replies(post.id),
-        [],
-        await store.list_events(post.id),
-        holds_code=True,
-    )
-
-
-async def supplement_case(store: Store, code: Any, address: str) -> Post:
-    """The open case a tracking code lets its holder add to (补充材料). Counts as a look-up under
-    the per-address limit; a malformed or unknown code answers as a look-up does. Raises
-    RateLimited, NotFound, Conflict (closed or locked)."""
-    await throttle.reserve(store, throttle.TRACKING_PER_ADDRESS, address)
-    post = await case_by_code(store, code)
-    if post is None:
-        raise NotFound("查询码无效")
-    if post.locked:
-        raise Conflict("该帖已锁定，不能回复", code="locked")
-    # Conflict when the case is closed; a follow-up leaves the status as it is.
-    step(post, workflow.reply_action(ReplyKind.FOLLOW_UP), None, holds_code=True)
-    return post
-
-
-async def supplement(
-    store: Store,
-    code: Any,
-    address: str,
-    body: Any,
-    files: list[tuple[Any, bytes]],
-    *,
-    case: Post | None = None,
-) -> Post:
-    """补充材料: the holder of a case's tracking code adds a follow-up (and evidence) to it, as
-    its writer would, while the case is open. `case` is what supplement_case found for the
-    code already (an upload asks before its files are read), else it is asked here. Raises as
-    supplement_case, and Conflict (changed meanwhile), Invalid (body, files)."""
-    post = case or await supplement_case(store, code, address)
-    # The code makes its holder the writer's party for a follow-up, and for nothing else.
-    kind = ReplyKind.FOLLOW_UP
-    fields = Fields()
-    text_body = fields.take(forms.BODY, "body", body)
-    fields.done()
-    text_body = required(text_body)
-    existing = len(await store.list_attachments(post.id)) if files else 0
-    prepared = await attachments.prepare(files, already=existing) if files else []
-    html = await posting.render_text(text_body)
-    # The follow-up and its files: one unit, conditional on the case as read (a follow-up
-    # racing a close gets 409); a file over the cap leaves no follow-up behind.
-    async with decided.unit_decided_from(store, post):
-        at = now()
-        reply = Reply(new_id(), post.id, None, text_body, html, kind, at, board=post.board)
-        replied = await store.add_reply(
-            reply,
-            {"updated_at": at},
-            None,
-            expect={"status": post.status, "department": post.department},
-        )
-        if prepared:
-            await attachments.save(store, None, post.id, prepared)
-        told = await notify.tell_author(store, post, posting.REPLY_NOTICE[kind], None)
-        await following.tell_of_reply(store, replied, kind, None, told)
-    return post
-
-
-@dataclasses.dataclass
-class DepartmentCases:
-    slug: str
-    name: str
-    status: Status | None
-    overdue: list[PostView]  # on the first page only: routed cases past their due time
-    page: Page
-    role: str = "lead"
-    officer: str | None = None  # "me": only the viewer's own cases
-    # Every department's name by slug: the lead of a case the desk helps with is named.
-    names: dict[str, str] = dataclasses.field(default_factory=dict)
-    # Whether the viewer has cases of their own here to filter by (a member of its staff).
-    may_filter_mine: bool = False
-
-
-@dataclasses.dataclass
-class DepartmentPublic:
-    slug: str
-    name: str
-    recent: list[PostView]  # its latest closed public letters
-    kind: str = "bureau"  # its level: bureau | county
-
-
-async def department_public(store: Store, viewer: User | None, slug: Any) -> DepartmentPublic:
-    """What anyone may see of a department: its recent closed public letters (its figures are
-    the statistics'). Raises NotFound (department)."""
-    known = {d.slug: d for d in await store.list_departments()}
-    if not isinstance(slug, str) or slug not in known:
-        raise NotFound("部门不存在")
-    where = PostFilter(
-        board="mayor", department=slug, statuses=(Status.CLOSED, Status.UNRATED), public=True
-    )
-    recent = await present_posts(store, viewer, await store.list_posts(where, None, 10))
-    return DepartmentPublic(slug, known[slug].name, recent, known[slug].kind)
-
-
-def may_work_for(viewer: User | None, slug: str) -> bool:
-    """Whether the viewer works a department's cases: its staff, moderators and admins."""
-    return viewer is not None and (
-        is_moderator(viewer) or (viewer.has(Role.STAFF) and viewer.department == slug)
-    )
-
-
-class _Whose(TypedDict, total=False):
-    """Whose cases a desk lists: the PostFilter fields that name the department and officer."""
-
-    department: str
-    helper: str
-    officer_id: str
-
-
-async def department_cases(
-    store: Store,
-    viewer: User | None,
-    slug: Any,
-    *,
-    status: Any = None,
-    cursor: Any = None,
-    limit: Any = None,
-    role: Any = None,
-    officer: Any = None,
-) -> DepartmentCases:
-    """A department's cases, overdue ones first, then oldest first: those it leads, or with
-    `role="helper"` those it helps with (协办); with `officer="me"` only those assigned to the
-    viewer. Its staff, moderators and admins only. Raises NotLoggedIn, NotFound (department),
-    Forbidden, Invalid (status, role, officer)."""
-    if viewer is None:
-        raise NotLoggedIn()
-    known = {d.slug: d.name for d in await store.list_departments()}
-    if not isinstance(slug, str) or slug not in known:
-        raise NotFound("部门不存在")
-    _require(may_work_for(viewer, slug), "只有本部门工作人员和信访局管理员可以查看")
-    fields = Fields()
-    chosen = fields.take(forms.DESK_STATUS, "status", status)
-    desk = fields.take(forms.DESK_ROLE, "role", role) or "lead"
-    mine = fields.take(forms.DESK_OFFICER, "officer", officer)
-    fields.done()
-    size = check_limit(limit)
-    after = decode_cursor(cursor)
-    statuses = (
-        (Status.CLOSED, Status.UNRATED)
-        if chosen == Status.CLOSED.value
-        else (Status(chosen),)
-        if chosen
-        else (Status.ROUTED, Status.REPLIED)
-    )
-    # A helper's cases are led by another department; the officer is always of the lead.
-    whose: _Whose = {"helper": slug} if desk == "helper" else {"department": slug}
-    if mine:
-        whose["officer_id"] = viewer.id
-    where = PostFilter(boards=CASE_BOARDS, statuses=statuses, **whose)
-    overdue: list[PostView] = []
-    if after is None and Status.ROUTED in statuses:
-        late = await store.list_posts(
-            PostFilter(boards=CASE_BOARDS, statuses=(Status.ROUTED,), due_before=now(), **whose),
-            None,
-            100,
-            oldest_first=True,
-        )
-        overdue = await present_posts(store, viewer, late)
-    # Work oldest first; the archive newest first.
-    posts = await store.list_posts(
-        where, after, size + 1, oldest_first=Status.CLOSED not in statuses
-    )
-    views = await present_posts(store, viewer, posts[:size])
-    last = posts[size - 1] if len(posts) > size else None
-    return DepartmentCases(
-        slug,
-        known[slug],
-        Status(chosen) if chosen else None,
-        overdue,
-        Page(views, encode_cursor((last.created_at, last.id)) if last else None),
-        desk,
-        mine,
-        known,
-        viewer.has(Role.STAFF) and viewer.department == slug,
-    )

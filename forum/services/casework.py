@@ -40,7 +40,8 @@ from forum.services.cases import (
     note_overdue,
 )
 from forum.services.fields import Fields, required
-from forum.services.posting import get_board, render_text
+from forum.services.posting import render_text
+from forum.services.reading import get_board
 from forum.services.presenting import PostView, ReplyView, is_insider, may_see, present_thread, step
 from forum.store.base import Store
 

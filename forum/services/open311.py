@@ -42,7 +42,7 @@ from forum import limits
 from forum.limits import DISPLAY_NAME_MAX
 from forum.messages import msg
 from forum.model import ApiKey, Kind, Post, Role, Status, User, new_id
-from forum.services import apikeys, cases, forms, posting, throttle
+from forum.services import apikeys, forms, posting, throttle, tracking
 from forum.services.fields import Fields, required
 from forum.services.presenting import may_see, present_posts
 from forum.store.base import Store
@@ -224,7 +224,7 @@ async def request_for_token(store: Store, token: Any) -> list[dict[str, Any]]:
     that is malformed, unknown, or names a case the public may not see (yet: a letter waiting
     for acceptance; or ever: a private letter, a tax report) answers NotFound alike, so the
     answer tells nothing but what is public anyway; hence no rate limit is needed."""
-    post = await cases.case_by_code(store, token)
+    post = await tracking.case_by_code(store, token)
     if (
         post is None
         or post.board not in SERVICES

@@ -18,7 +18,7 @@ from forum.model import Post, ReplyTemplate, Role, User, is_id, new_id
 # posting before cases: cases cannot be the first of the services imported (cases ->
 # attachments -> posting -> searching -> stats -> cases).
 from forum.services import audit, forms, posting  # noqa: F401
-from forum.services.cases import may_work_for
+from forum.services.desks import may_work_for
 from forum.services.fields import Fields, required
 from forum.services.presenting import is_routed_staff
 from forum.store.base import Store

@@ -11,6 +11,7 @@ from forum.services import (
     cases,
     consulting,
     departments,
+    desks,
     faq,
     flags,
     following,
@@ -19,8 +20,9 @@ from forum.services import (
     posting,
     recovery,
     searching,
-    stats,
+    stats_reports,
     templates,
+    tracking,
 )
 from forum.web import views
 from forum.web.base import ApiHandler, login_required
@@ -222,7 +224,7 @@ class UserProfileHandler(ApiHandler):
 
 class TrackHandler(ApiHandler):
     async def get(self, code: str) -> None:
-        thread = await cases.track(self.store, code, self.address)
+        thread = await tracking.track(self.store, code, self.address)
         self.no_store()  # a case as its writer sees it, contact details included
         self.respond(200, views.thread_json(thread))
 
@@ -275,7 +277,7 @@ class RatingHandler(ApiHandler):
 
 class DepartmentCasesHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        found = await cases.department_cases(
+        found = await desks.department_cases(
             self.store,
             self.user,
             slug,
@@ -348,7 +350,7 @@ class StatsCsvHandler(ApiHandler):
     """The figures as a table for spreadsheets, one row per group."""
 
     async def get(self) -> None:
-        table = await stats.csv_table(
+        table = await stats_reports.csv_table(
             self.settings["stats_cache"],
             self.store,
             self.query("by"),
@@ -363,7 +365,7 @@ class StatsCsvHandler(ApiHandler):
 
 class DepartmentRecordHandler(ApiHandler):
     async def get(self, slug: str) -> None:
-        record = await stats.department_record(
+        record = await stats_reports.department_record(
             self.settings["stats_cache"], self.store, self.user, slug
         )
         self.respond(200, views.record_json(record))

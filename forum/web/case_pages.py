@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from forum.errors import Invalid, NotFound
 from forum.model import Post
-from forum.services import cases, departments, following, moderation, stats, templates
+from forum.services import (
+    cases,
+    departments,
+    desks,
+    following,
+    moderation,
+    stats_reports,
+    templates,
+    tracking,
+)
 from forum.web.pages import PageHandler
 from forum.web.post_pages import PostActionPage
 from forum.web.uploads import UploadHandler
@@ -74,7 +83,7 @@ class TrackPage(PageHandler):
         errors: dict[str, str] | None = None,
     ) -> None:
         try:
-            thread = await cases.track(self.store, code, self.address)
+            thread = await tracking.track(self.store, code, self.address)
         except NotFound as error:
             await self.render_page("track.html", 404, thread=None, code=code, message=error.message)
             return
@@ -98,7 +107,9 @@ class TrackSupplementPage(UploadHandler, TrackPage):
     _case: Post | None = None
 
     async def admit_files(self) -> None:
-        self._case = await cases.supplement_case(self.store, self.form("code") or "", self.address)
+        self._case = await tracking.supplement_case(
+            self.store, self.form("code") or "", self.address
+        )
 
     async def get(self, code: str | None = None) -> None:
         self.redirect("/track", status=303)
@@ -106,7 +117,7 @@ class TrackSupplementPage(UploadHandler, TrackPage):
     async def post(self, _in_url: str | None = None) -> None:
         code, body = self.form("code") or "", self.form("body")
         try:
-            await cases.supplement(
+            await tracking.supplement(
                 self.store, code, self.address, body, self.uploads(), case=self._case
             )
         except NotFound as error:
@@ -129,11 +140,11 @@ class DepartmentPage(PageHandler):
     this year's figures and its latest closed public letters."""
 
     async def get(self, slug: str) -> None:
-        if not cases.may_work_for(self.user, slug):
-            public = await stats.department_record(
+        if not desks.may_work_for(self.user, slug):
+            public = await stats_reports.department_record(
                 self.settings["stats_cache"], self.store, self.user, slug
             )
-            figures = await stats.year_summary(
+            figures = await stats_reports.year_summary(
                 self.settings["stats_cache"], self.store, departments=(slug,)
             )
             subscription = await following.following(
@@ -155,7 +166,7 @@ class DepartmentPage(PageHandler):
         values: dict[str, str | None] | None = None,
         errors: dict[str, str] | None = None,
     ) -> None:
-        found = await cases.department_cases(
+        found = await desks.department_cases(
             self.store,
             self.user,
             slug,
@@ -225,7 +236,7 @@ class StatsMonthPage(PageHandler):
     """A month's bulletin (统计公报): its figures by board, department, level, area and type."""
 
     async def get(self, month: str) -> None:
-        found = await stats.bulletin(self.settings["stats_cache"], self.store, month)
+        found = await stats_reports.bulletin(self.settings["stats_cache"], self.store, month)
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         await self.render_page(
             "stats_month.html", bulletin=found, report=found.report, department_names=names

@@ -20,6 +20,7 @@ from forum.services import (
     posting,
     searching,
     stats,
+    stats_reports,
     templates,
 )
 from forum.web.pagecache import AnonymousPageCache
@@ -30,7 +31,7 @@ from forum.web.uploads import UploadHandler
 class HomePage(AnonymousPageCache, PageHandler):
     async def get(self) -> None:
         sections = await posting.latest_by_board(self.store, self.user)
-        figures = await stats.year_summary(
+        figures = await stats_reports.year_summary(
             self.settings["stats_cache"], self.store, cases.CASE_BOARDS
         )
         await self.render_page("home.html", sections=sections, figures=figures)
@@ -67,7 +68,9 @@ class BoardPage(AnonymousPageCache, PageHandler):
         """A case board's figures of the year, and the departments' names they use."""
         if slug not in cases.CASE_BOARDS:
             return None, None
-        figures = await stats.year_summary(self.settings["stats_cache"], self.store, (slug,))
+        figures = await stats_reports.year_summary(
+            self.settings["stats_cache"], self.store, (slug,)
+        )
         names = {d.slug: d.name for d in await departments.list_departments(self.store)}
         return figures, names
 

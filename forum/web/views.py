@@ -21,13 +21,14 @@ from forum.model import (
     iso,
 )
 from forum.services.admin import AuditLine
-from forum.services.cases import DepartmentCases
+from forum.services.desks import DepartmentCases
 from forum.services.consulting import Profile, Workspace
 from forum.services.moderation import Queue, QueueItem
 from forum.services.following import SubscriptionView
 from forum.services.notify import Inbox
 from forum.services.searching import Results
-from forum.services.stats import Record, Report
+from forum.services.stats import Report
+from forum.services.stats_reports import Record
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView, Thread
 from forum.services.settings import CalendarSettings
 

@@ -12,7 +12,7 @@ import pytest
 from forum.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, RateLimited
 from forum import security
 from forum.model import ReplyKind, Role, Status
-from forum.services import cases, moderation, posting, stats
+from forum.services import cases, desks, moderation, posting, stats, tracking
 from tests.support.people import person
 
 LETTER = {
@@ -65,7 +65,7 @@ async def test_letter_journey_to_closed(store):
     assert routed.post.status is Status.ROUTED and routed.post.due_at > routed.post.created_at
     staff_view = await posting.get_thread(store, staff, post_id)
     assert staff_view.post.post.contact == "13812345678"
-    department = await cases.department_cases(store, staff, "housing")
+    department = await desks.department_cases(store, staff, "housing")
     assert [v.post.id for v in department.page.items] == [post_id]
 
     reply = await posting.add_reply(store, staff, post_id, "已安排维修，三日内修复。")
@@ -211,7 +211,7 @@ async def test_anonymous_tax_report_is_confidential_and_tracked(store):
         with pytest.raises(NotFound):
             await posting.get_thread(store, viewer, report.post.id)
     assert (await posting.list_posts(store, bystander, "tax")).items == []
-    tracked = await cases.track(store, report.tracking_code.lower(), "10.1.1.1")
+    tracked = await tracking.track(store, report.tracking_code.lower(), "10.1.1.1")
     assert tracked.post.post.id == report.post.id and tracked.events
     await moderation.moderate(store, mod, report.post.id, "accept")
     await cases.route_case(store, mod, report.post.id, "tax")
@@ -240,15 +240,15 @@ async def test_tracking_codes_are_read_as_people_type_them_and_old_codes_still_w
     writer = await person(store, "writer")
     new = await posting.create_post(store, writer, "mayor", LETTER)
     typed = " " + new.tracking_code.replace("-", " ").lower() + " "
-    assert (await cases.track(store, typed, "10.3.3.3")).post.post.id == new.post.id
+    assert (await tracking.track(store, typed, "10.3.3.3")).post.post.id == new.post.id
     assert (
-        await cases.track(store, security.tracking_key(new.tracking_code), "10.3.3.3")
+        await tracking.track(store, security.tracking_key(new.tracking_code), "10.3.3.3")
     ).post.post.id == new.post.id
     # A code handed out before the change: 16 characters, without dashes.
     monkeypatch.setattr(security, "new_tracking_code", lambda: "ABCDEFGHJKLMNPQR")
     old = await posting.create_post(store, writer, "mayor", LETTER)
     for form in ("ABCDEFGHJKLMNPQR", "abcd-efgh-jklm-npqr", "ABCD EFGH JKLM NPQR"):
-        assert (await cases.track(store, form, "10.3.3.3")).post.post.id == old.post.id
+        assert (await tracking.track(store, form, "10.3.3.3")).post.post.id == old.post.id
     for wrong in (
         new.tracking_code[:-1],
         new.tracking_code + "A",
@@ -256,19 +256,19 @@ async def test_tracking_codes_are_read_as_people_type_them_and_old_codes_still_w
         new.tracking_code.replace("-", "")[:16],
     ):
         with pytest.raises(NotFound):
-            await cases.track(store, wrong, "10.3.3.4")
+            await tracking.track(store, wrong, "10.3.3.4")
 
 
 @pytest.mark.gen_test
 async def test_tracking_codes_answer_alike_and_are_rate_limited(store):
     for code in ("WRONGCODEWRONG22", "short", "", None, {"$ne": None}, "' OR 1=1 --"):
         with pytest.raises(NotFound):
-            await cases.track(store, code, "10.9.9.9")
+            await tracking.track(store, code, "10.9.9.9")
     for _ in range(14):
         with pytest.raises(NotFound):
-            await cases.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
+            await tracking.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
     with pytest.raises(RateLimited):
-        await cases.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
+        await tracking.track(store, "AAAAAAAAAAAAAAAA", "10.9.9.9")
 
 
 @pytest.mark.gen_test

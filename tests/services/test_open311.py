@@ -11,7 +11,17 @@ from forum.clock import now
 from forum.errors import BadCredentials, Forbidden, Invalid, NotFound, RateLimited
 from forum import workflow
 from forum.model import Post, PostFilter, Role, Status, new_id
-from forum.services import accounts, admin, apikeys, cases, moderation, open311, posting, throttle
+from forum.services import (
+    accounts,
+    admin,
+    apikeys,
+    cases,
+    moderation,
+    open311,
+    posting,
+    throttle,
+    tracking,
+)
 from tests.support.apps import TEST_PASSWORDS
 from tests.support.people import person
 
@@ -187,7 +197,7 @@ async def test_a_tax_report_posted_with_a_key_is_never_listed_nor_readable_by_id
     assert answer["service_request_id"] is None and answer["account_id"] is None
     token = answer["token"]
     assert len(token) == 34 and token in answer["service_notice"]
-    report = await cases.case_by_code(store, token)
+    report = await tracking.case_by_code(store, token)
     assert report.board == "tax" and report.author_id is None and report.anonymous
     assert report.contact == "张三，13812345678" and report.title == "某公司虚开发票"
 
@@ -207,7 +217,7 @@ async def test_a_tax_report_posted_with_a_key_is_never_listed_nor_readable_by_id
     with pytest.raises(NotFound):
         await open311.request_for_token(store, token)
     # The reporter still follows it with the token, as with any tracking code.
-    tracked = await cases.track(store, token.lower(), "127.0.0.1")
+    tracked = await tracking.track(store, token.lower(), "127.0.0.1")
     assert tracked.post.post.id == report.id
 
 
@@ -363,7 +373,7 @@ async def test_a_letter_posted_with_a_key_is_written_by_the_keys_gateway_account
         "jurisdiction_id": "yuxi.gov.cn",
     }
     (answer,) = await open311.create_request(store, letter)
-    post = await cases.case_by_code(store, answer["token"])
+    post = await tracking.case_by_code(store, answer["token"])
     assert post.board == "mayor" and post.status is Status.SUBMITTED and not post.public
     assert post.title == "小区门口路灯不亮"
     assert post.contact == "张三，+86 138-1234-5678，zhang@example.cn"
@@ -371,7 +381,7 @@ async def test_a_letter_posted_with_a_key_is_written_by_the_keys_gateway_account
     assert gateway.username == f"open311-{key.api_key.id}" and gateway.disabled
     assert gateway.display_name == "12345 热线系统（Open311）"
     (again,) = await open311.create_request(store, {**letter, "email": None})
-    assert (await cases.case_by_code(store, again["token"])).author_id == gateway.id
+    assert (await tracking.case_by_code(store, again["token"])).author_id == gateway.id
     with pytest.raises(BadCredentials):
         await accounts.login(
             store, TEST_PASSWORDS, username=gateway.username, password="whatever-9", kind="bearer"
@@ -405,7 +415,7 @@ async def test_a_public_letter_posted_with_a_key_gets_its_id_by_token_once_accep
     token = answer["token"]
     with pytest.raises(NotFound):
         await open311.request_for_token(store, token)  # not public before acceptance
-    post = await cases.case_by_code(store, token)
+    post = await tracking.case_by_code(store, token)
     assert "地点：红塔区玉兴路 1 号（坐标 24.350000, 102.540000）" in post.body
     await moderation.moderate(store, mod, post.id, "accept")
     assert await open311.request_for_token(store, token) == [
@@ -467,7 +477,7 @@ async def test_hostile_text_is_kept_as_text_and_never_becomes_markup(store):
     (answer,) = await open311.create_request(
         store, {"api_key": key.key, "service_code": "tax", "description": hostile}
     )
-    post = await cases.case_by_code(store, answer["token"])
+    post = await tracking.case_by_code(store, answer["token"])
     assert post.body == hostile and post.title.startswith("<script>")
     assert "<script" not in post.html and "<img" not in post.html
     assert "&lt;script&gt;" in post.html and "href" not in post.html

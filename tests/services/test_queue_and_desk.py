@@ -11,7 +11,7 @@ import pytest
 from forum.errors import Forbidden, Invalid, NotLoggedIn
 from forum.model import Role
 from forum.services import posting  # first: cases, imported before it, meets stats half made
-from forum.services import cases, casework, moderation
+from forum.services import cases, casework, desks, moderation
 from tests.support.people import person
 
 LETTER = {
@@ -152,19 +152,19 @@ async def test_a_helper_sees_the_cases_it_helps_with_and_a_third_department_does
     p = await cast(store)
     helped = await routed(store, p, "协办件", helpers=("police",))
     alone = await routed(store, p, "单独办理", helpers=())
-    desk = await cases.department_cases(store, p["helper"], "police", role="helper")
+    desk = await desks.department_cases(store, p["helper"], "police", role="helper")
     assert desk.role == "helper" and [v.post.id for v in desk.page.items] == [helped]
     assert desk.names["housing"] == "住房和城乡建设局"
     assert desk.page.items[0].post.department == "housing"
     # its own desk leads nothing here
-    assert (await cases.department_cases(store, p["helper"], "police")).page.items == []
-    lead = await cases.department_cases(store, p["lead"], "housing")
+    assert (await desks.department_cases(store, p["helper"], "police")).page.items == []
+    lead = await desks.department_cases(store, p["lead"], "housing")
     assert lead.role == "lead" and {v.post.id for v in lead.page.items} == {helped, alone}
-    assert (await cases.department_cases(store, p["mod"], "tax", role="helper")).page.items == []
+    assert (await desks.department_cases(store, p["mod"], "tax", role="helper")).page.items == []
     with pytest.raises(Forbidden):
-        await cases.department_cases(store, p["other"], "police", role="helper")
+        await desks.department_cases(store, p["other"], "police", role="helper")
     with pytest.raises(NotLoggedIn):
-        await cases.department_cases(store, None, "police", role="helper")
+        await desks.department_cases(store, None, "police", role="helper")
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -174,10 +174,10 @@ async def test_my_cases_are_those_assigned_to_me(store):
     theirs = await routed(store, p, "同事的")
     await casework.assign(store, p["lead"], mine, "lead_staff")
     await casework.assign(store, p["lead"], theirs, "officer")
-    desk = await cases.department_cases(store, p["lead"], "housing", officer="me")
+    desk = await desks.department_cases(store, p["lead"], "housing", officer="me")
     assert desk.officer == "me" and [v.post.id for v in desk.page.items] == [mine]
     assert desk.page.items[0].officer.username == "lead_staff"
-    other = await cases.department_cases(store, p["officer"], "housing", officer="me")
+    other = await desks.department_cases(store, p["officer"], "housing", officer="me")
     assert [v.post.id for v in other.page.items] == [theirs]
 
 
@@ -191,5 +191,5 @@ async def test_unknown_desk_filters_name_their_field(store):
         ({"role": ["helper"]}, "role"),
     ):
         with pytest.raises(Invalid) as caught:
-            await cases.department_cases(store, p["lead"], "housing", **given)
+            await desks.department_cases(store, p["lead"], "housing", **given)
         assert field in caught.value.fields, given

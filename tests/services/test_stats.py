@@ -8,7 +8,7 @@ import pytest
 
 from forum.errors import Invalid
 from forum.model import Post, Status, new_id
-from forum.services import stats
+from forum.services import stats, stats_reports
 
 T = dt.datetime(2026, 10, 12, 2, 0, tzinfo=dt.timezone.utc)  # a Monday, 10:00 in Yuxi
 H = dt.timedelta(hours=1)
@@ -276,17 +276,17 @@ async def test_bad_periods(store):
 
 @pytest.mark.gen_test
 async def test_the_cache_answers_without_recounting(cases_in):
-    cache = stats.ReportCache(seconds=300)
+    cache = stats_reports.ReportCache(seconds=300)
     first = await cache.get(cases_in)
     await cases_in.add_post(case())
     assert await cache.get(cases_in) is first
-    fresh = await stats.ReportCache(seconds=0).get(cases_in)
+    fresh = await stats_reports.ReportCache(seconds=0).get(cases_in)
     assert fresh.boards["mayor"].received == first.boards["mayor"].received + 1
 
 
 @pytest.mark.gen_test
 async def test_the_cache_keys_reports_by_the_period_not_its_spelling(store):
-    cache = stats.ReportCache()
+    cache = stats_reports.ReportCache()
     first = await cache.get(store, "2026-01-01", "2026-02-01")
     assert await cache.get(store, "20260101", "20260201") is first
     assert await cache.get(store, "2026-01-01", None) is not first
@@ -298,7 +298,7 @@ async def test_the_cache_keys_reports_by_the_period_not_its_spelling(store):
 
 @pytest.mark.gen_test
 async def test_a_cached_report_counts_a_new_case_within_half_a_minute(cases_in, clock):
-    cache = stats.ReportCache()
+    cache = stats_reports.ReportCache()
     first = await cache.get(cases_in)
     assert await cache.get(cases_in) is first  # nothing written: the same report
     await cases_in.add_post(case())

@@ -29,9 +29,9 @@ async def report(visitor, title="虚开发票"):
 
 
 async def case_of(store, code):
-    from forum.services import cases
+    from forum.services import tracking
 
-    return await cases.case_by_code(store, code)
+    return await tracking.case_by_code(store, code)
 
 
 @pytest.mark.gen_test

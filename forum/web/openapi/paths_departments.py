@@ -4,7 +4,7 @@ templates and records, and the statistics."""
 from __future__ import annotations
 
 from forum import limits
-from forum.services import forms, stats
+from forum.services import forms, stats_reports
 from forum.web.openapi.operations import (
     LIST,
     UPDATED,
@@ -162,7 +162,7 @@ def paths() -> dict[str, Schema]:
                 params=[
                     query(
                         "by",
-                        string(enum=list(stats.GROUPINGS)),
+                        string(enum=list(stats_reports.GROUPINGS)),
                         "one row per group of this",
                         required=True,
                     ),

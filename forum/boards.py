@@ -34,6 +34,19 @@ class Policy:
 
 EVERY_ROLE = frozenset(Role)
 OFFICIALS = OFFICIAL_ROLES
+# What people write to the mayor about, and what the 12345 hotline's replies are filed under:
+# one list, so a letter and a hotline reply on the same matter share their category.
+CITY_AFFAIRS = (
+    "城乡建设",
+    "社会保障",
+    "教育",
+    "医疗卫生",
+    "治安",
+    "市场监管",
+    "生态环境",
+    "交通",
+    "其他",
+)
 
 POLICIES: dict[str, Policy] = {
     policy.slug: policy
@@ -94,17 +107,7 @@ POLICIES: dict[str, Policy] = {
             name="市长书记信箱",
             kind=Kind.CASE,
             description="实名写信给市长、书记，由市信访局受理并转办相关部门答复。",
-            categories=(
-                "城乡建设",
-                "社会保障",
-                "教育",
-                "医疗卫生",
-                "治安",
-                "市场监管",
-                "生态环境",
-                "交通",
-                "其他",
-            ),
+            categories=CITY_AFFAIRS,
             posters=EVERY_ROLE,
             answerers=frozenset({Role.STAFF}),
             review=True,
@@ -116,17 +119,7 @@ POLICIES: dict[str, Policy] = {
             name="市长热线12345回复",
             kind=Kind.BULLETIN,
             description="市长热线12345受理事项的办理答复公开。",
-            categories=(
-                "城乡建设",
-                "社会保障",
-                "教育",
-                "医疗卫生",
-                "治安",
-                "市场监管",
-                "生态环境",
-                "交通",
-                "其他",
-            ),
+            categories=CITY_AFFAIRS,
             posters=OFFICIALS,
             replies=False,
             typed=True,

@@ -12,6 +12,20 @@ from forum.store.codec import plain_changes
 
 T = TypeVar("T")
 
+# The PostFilter fields a post matches by equality (None: any), in both adapters' queries.
+POST_EQUALITY_FIELDS = (
+    "board",
+    "category",
+    "author_id",
+    "department",
+    "pinned",
+    "reopened",
+    "public",
+    "supervised",
+    "extension_status",
+    "officer_id",
+)
+
 
 def expected_post_values(expect: dict[str, Any] | None) -> dict[str, Any]:
     """`expect` of update_post and its kin as plain values; a field no update may change (and

@@ -30,6 +30,7 @@ from forum.model import (
     User,
 )
 from forum.store.base import POST_CHANGEABLE
+from forum.store.shared import POST_EQUALITY_FIELDS
 from forum.store.codec import from_plain, plain_changes, to_plain
 
 T = TypeVar("T")
@@ -111,18 +112,7 @@ def _post_query(where: PostFilter) -> dict[str, Any]:
         if operand is not None:
             query.setdefault(field, {})[operator] = operand
 
-    for field in (
-        "board",
-        "category",
-        "author_id",
-        "department",
-        "pinned",
-        "reopened",
-        "public",
-        "supervised",
-        "extension_status",
-        "officer_id",
-    ):
+    for field in POST_EQUALITY_FIELDS:
         require(field, "$eq", getattr(where, field))
     require("helpers", "$eq", where.helper)  # an array field: matches any of its items
     # An empty tuple matches nothing, as in SQLite.

@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any, Sequence, TypeVar
 
 from forum.model import PostFilter, iso
+from forum.store.shared import POST_EQUALITY_FIELDS
 from forum.store.codec import from_plain
 
 T = TypeVar("T")
@@ -43,23 +44,7 @@ def _equal(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
 
 def _post_where(where: PostFilter) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and their parameters for a PostFilter (list_posts and the counts)."""
-    clauses, params = _equal(
-        {
-            column: getattr(where, column)
-            for column in (
-                "board",
-                "category",
-                "author_id",
-                "department",
-                "pinned",
-                "reopened",
-                "public",
-                "supervised",
-                "extension_status",
-                "officer_id",
-            )
-        }
-    )
+    clauses, params = _equal({column: getattr(where, column) for column in POST_EQUALITY_FIELDS})
     statuses = None if where.statuses is None else [status.value for status in where.statuses]
     for column, values in (
         ("status", statuses),

@@ -91,13 +91,7 @@ class _Users(_Core):
         if after is not None:
             clauses.append("username_key > ?")
             params.append(after.casefold())
-        rows = await self._read(
-            lambda conn: conn.execute(
-                f"SELECT * FROM users{_where(clauses)} ORDER BY username_key LIMIT ?",
-                [*params, max(limit, 0)],
-            ).fetchall()
-        )
-        return [_from_row(User, row) for row in rows]
+        return await self._users(clauses, params, limit)
 
     async def list_users(
         self, *, role: Role | None, department: str | None, limit: int
@@ -110,6 +104,10 @@ class _Users(_Core):
         if department is not None:
             clauses.append("department = ?")
             params.append(department)
+        return await self._users(clauses, params, limit)
+
+    async def _users(self, clauses: list[str], params: list[Any], limit: int) -> list[User]:
+        """The accounts `clauses` match, in the order of their names, at most `limit`."""
         rows = await self._read(
             lambda conn: conn.execute(
                 f"SELECT * FROM users{_where(clauses)} ORDER BY username_key LIMIT ?",

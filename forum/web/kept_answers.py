@@ -96,7 +96,6 @@ class _KeptAnswer(httputil.HTTPMessageDelegate):
         self.handler = handler
         self.start: tuple[Any, httputil.HTTPHeaders] | None = None
         self.inner: httputil.HTTPMessageDelegate | None = None
-        self.closed = False
         self.task: asyncio.Future[None] | None = None
 
     def headers_received(self, start_line: Any, headers: httputil.HTTPHeaders) -> None:
@@ -109,7 +108,6 @@ class _KeptAnswer(httputil.HTTPMessageDelegate):
         self.task = asyncio.ensure_future(self._answer())
 
     def on_connection_close(self) -> None:
-        self.closed = True
         if self.inner is not None:
             self.inner.on_connection_close()
 
@@ -119,8 +117,8 @@ class _KeptAnswer(httputil.HTTPMessageDelegate):
         except Exception:
             version = None  # the handler answers: it knows what to say when the store is down
         page = None if version is None else self.shelf.get(self.key, version)
-        if self.closed:
-            return
+        # Answered even when the reader has gone, as a handler would be: finishing the answer
+        # is what ends the request's count for a draining server (forum/web/draining.py).
         if page is None:
             self._hand_over()
             return

@@ -146,3 +146,45 @@ async def test_a_store_that_fails_sends_the_request_to_the_handler(
     made = len(handlers)
     answer = await browser.get("/boards/forum")
     assert answer.status == 503 and len(handlers) == made + 1
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_reader_gone_before_the_answer_still_ends_the_request_for_draining(
+    app, browser, handlers, monkeypatch
+):
+    import asyncio
+
+    import tornado.httpserver
+    import tornado.netutil
+
+    from forum.web.draining import Draining
+
+    await browser.get("/boards/forum")  # kept
+    gate = Draining(app)
+    server = tornado.httpserver.HTTPServer(gate)
+    [sock] = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server.add_sockets([sock])
+    adapter, release = app.settings["store"].store, asyncio.Event()
+    read = adapter.content_version
+
+    async def held() -> int:
+        await release.wait()
+        return await read()
+
+    monkeypatch.setattr(adapter, "content_version", held)
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        writer.write(b"GET /boards/forum HTTP/1.1\r\nHost: test\r\n\r\n")
+        while gate.in_flight == 0:
+            await asyncio.sleep(0.01)
+        writer.close()  # the reader goes while the version is being read
+        await asyncio.sleep(0.05)
+        release.set()
+        for _ in range(200):
+            if gate.in_flight == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert gate.in_flight == 0
+        assert handlers == ["BoardPage"]  # answered here, not by a handler
+    finally:
+        server.stop()

@@ -171,11 +171,11 @@ async def test_a_page_reads_the_content_version_once(
 
     monkeypatch.setattr(adapter, "content_version", counted)
     for path in ("/boards/forum", f"/posts/{post_id}", "/"):
-        await citizen.get(path)  # the records read (SQLite's own board cache asks again)
-        reads.clear()
-        page = await citizen.get(path)  # and kept
-        assert page.status == 200 and "citizen" in page.text, path
-        assert len(reads) == 1, (path, reads)
+        for _ in range(2):  # the records read, then kept
+            reads.clear()
+            page = await citizen.get(path)
+            assert page.status == 200 and "citizen" in page.text, path
+            assert len(reads) == 1, (path, reads)
     # A write in another request is on the next page at once.
     assert (await writer.post(f"/posts/{post_id}/replies", {"body": "第二条回复"})).status == 201
     assert "第二条回复" in (await citizen.get(f"/posts/{post_id}")).text

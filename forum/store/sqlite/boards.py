@@ -17,10 +17,6 @@ from forum.store.sqlite.rows import _equal, _from_row, _insert, _to_sql
 class _Boards(_Core):
     """Departments, boards, reply templates, the knowledge base, settings."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self._kept: dict[str, tuple[int, list[sqlite3.Row]]] = {}  # see _rarely_changed
-
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -41,19 +37,11 @@ class _Boards(_Core):
         await self._write(work)
 
     async def list_departments(self) -> list[Department]:
-        rows = await self._rarely_changed("departments", "SELECT * FROM departments ORDER BY slug")
+        # Kept per content version for pages by forum/store/kept.py, as every content read.
+        rows = await self._read(
+            lambda conn: conn.execute("SELECT * FROM departments ORDER BY slug").fetchall()
+        )
         return [_from_row(Department, row) for row in rows]
-
-    async def _rarely_changed(self, name: str, sql: str) -> list[sqlite3.Row]:
-        """The rows of `sql`, read again only when the content version has moved since they
-        were read: boards and departments are on every page and change a few times a year,
-        and asking for the version costs no thread hop (see content_version)."""
-        version = await self.content_version()  # before the rows: a later write moves it
-        kept = self._kept.get(name)
-        if kept is None or kept[0] != version:
-            kept = (version, await self._read(lambda conn: conn.execute(sql).fetchall()))
-            self._kept[name] = kept
-        return kept[1]
 
     async def ensure_boards(self, boards: list[BoardSettings]) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -65,12 +53,15 @@ class _Boards(_Core):
         await self._write(work)
 
     async def list_boards(self) -> list[BoardSettings]:
-        rows = await self._rarely_changed("boards", "SELECT * FROM boards ORDER BY slug")
+        rows = await self._read(
+            lambda conn: conn.execute("SELECT * FROM boards ORDER BY slug").fetchall()
+        )
         return [_from_row(BoardSettings, row) for row in rows]
 
     async def get_board(self, slug: str) -> BoardSettings | None:
-        rows = await self._rarely_changed("boards", "SELECT * FROM boards ORDER BY slug")
-        row = next((row for row in rows if row["slug"] == slug), None)
+        row = await self._read(
+            lambda conn: conn.execute("SELECT * FROM boards WHERE slug = ?", (slug,)).fetchone()
+        )
         return _from_row(BoardSettings, row) if row else None
 
     async def save_board(self, board: BoardSettings) -> None:

@@ -130,12 +130,12 @@ class User:
     def is_official(self) -> bool:
         """Staff, moderators or admins: they act on cases, are exempt from posting limits and
         log out sooner when idle."""
-        return any(role in OFFICIAL_ROLES for role in self.roles)
+        return not OFFICIAL_ROLES.isdisjoint(self.roles)
 
     @property
     def moderates(self) -> bool:
         """Moderators and admins (admins may do everything a moderator may)."""
-        return any(role in MODERATING_ROLES for role in self.roles)
+        return not MODERATING_ROLES.isdisjoint(self.roles)
 
 
 @dataclass

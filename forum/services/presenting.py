@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Collection, NamedTuple
 
 from forum import boards, privacy, workflow
 from forum.boards import Policy
@@ -144,54 +144,97 @@ def may_answer(policy: Policy, viewer: User | None) -> bool:
     return viewer is not None and any(viewer.has(role) for role in policy.answerers)
 
 
+class Standing(NamedTuple):
+    """What one viewer is to one post: all that the rights below and a post's view read of the
+    viewer. A view is a function of the post, its author and officer, the time and this, so
+    every viewer who stands alike to a post (most readers of a board: signed in, none of the
+    rest) shares one view of it (present_posts)."""
+
+    signed_in: bool = False
+    disabled: bool = False
+    author: bool = False
+    moderator: bool = False
+    # Staff of the department a case is routed to (the case's department is cleared when it
+    # goes back to the moderators), and of a helper department (协办): they see it, add notes.
+    routed_staff: bool = False
+    helper_staff: bool = False
+    answerer: bool = False  # holds a role that answers in the post's board
+    answered: bool = False  # answered this post
+    holds_code: bool = False  # showed the case's tracking code
+
+    @property
+    def insider(self) -> bool:
+        """Who works a case: moderators and the staff of its lead and helper departments. They
+        read its internal notes, the named officer and the writer's real name."""
+        return self.moderator or self.routed_staff or self.helper_staff
+
+    @property
+    def unmasked(self) -> bool:
+        """The writer, those who work the case, those who answered the post and a holder of
+        its tracking code see phone numbers, ID numbers, e-mail addresses and contact data as
+        written; everyone else sees them masked."""
+        return self.holds_code or self.insider or self.author or self.answered
+
+
+NOBODY = Standing()
+
+
+def standing(
+    post: Post,
+    viewer: User | None,
+    answerer_ids: Collection[str] = (),
+    *,
+    holds_code: bool = False,
+) -> Standing:
+    """`answerer_ids`: who answered the post, when known (a thread; not a list)."""
+    if viewer is None:
+        return Standing(holds_code=True) if holds_code else NOBODY
+    policy = boards.POLICIES[post.board]
+    staff = policy.kind is Kind.CASE and viewer.has(Role.STAFF)
+    return Standing(
+        signed_in=True,
+        disabled=viewer.disabled,
+        author=post.author_id is not None and post.author_id == viewer.id,
+        moderator=viewer.moderates,
+        routed_staff=staff and post.department is not None and viewer.department == post.department,
+        helper_staff=staff and viewer.department is not None and viewer.department in post.helpers,
+        answerer=may_answer(policy, viewer),
+        answered=viewer.id in answerer_ids,
+        holds_code=holds_code,
+    )
+
+
 def is_routed_staff(post: Post, viewer: User | None) -> bool:
-    """Staff of the department a case is routed to (the case's department is cleared when it
-    goes back to the moderators)."""
-    return (
-        viewer is not None
-        and viewer.has(Role.STAFF)
-        and post.department is not None
-        and viewer.department == post.department
-        and boards.POLICIES[post.board].kind is Kind.CASE
-    )
-
-
-def is_helper_staff(post: Post, viewer: User | None) -> bool:
-    """Staff of a helper department (协办) of a routed case: they see it and add notes."""
-    return (
-        viewer is not None
-        and viewer.has(Role.STAFF)
-        and viewer.department is not None
-        and viewer.department in post.helpers
-        and boards.POLICIES[post.board].kind is Kind.CASE
-    )
+    return standing(post, viewer).routed_staff
 
 
 def is_insider(post: Post, viewer: User | None) -> bool:
-    """Who works a case: moderators and the staff of its lead and helper departments. They read
-    its internal notes, the named officer and the writer's real name."""
-    return is_moderator(viewer) or is_routed_staff(post, viewer) or is_helper_staff(post, viewer)
+    return standing(post, viewer).insider
 
 
 def parties(post: Post, policy: Policy, viewer: User | None) -> frozenset[workflow.Party]:
     """What `viewer` is to `post`, for the lifecycle authority (workflow.step and offered)."""
-    if viewer is None or viewer.disabled:
+    return _parties(policy, standing(post, viewer))
+
+
+def _parties(policy: Policy, stands: Standing) -> frozenset[workflow.Party]:
+    if not stands.signed_in or stands.disabled:
         return frozenset()
     Party = workflow.Party
     found = {Party.MEMBER}
-    if is_author(post, viewer):
+    if stands.author:
         found.add(Party.WRITER)
-    elif not is_moderator(viewer) and not policy.confidential:
+    elif not stands.moderator and not policy.confidential:
         # Readers flag (department staff too); moderators act on the post directly instead,
         # and a confidential report has no readers.
         found.add(Party.READER)
-    if is_moderator(viewer):
+    if stands.moderator:
         found.add(Party.MODERATOR)
-    if is_routed_staff(post, viewer):
+    if stands.routed_staff:
         found.add(Party.ROUTED_STAFF)
-    if is_helper_staff(post, viewer):
+    if stands.helper_staff:
         found.add(Party.HELPER_STAFF)
-    if may_answer(policy, viewer):
+    if stands.answerer:
         found.add(Party.ANSWERER)
     return frozenset(found)
 
@@ -228,7 +271,8 @@ def step(post: Post, action: str, viewer: User | None, *, holds_code: bool = Fal
 
 
 def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
-    if is_insider(post, viewer) or is_author(post, viewer):
+    stands = standing(post, viewer)
+    if stands.insider or stands.author:
         return True
     if policy.confidential:
         return False
@@ -238,44 +282,39 @@ def may_see(post: Post, policy: Policy, viewer: User | None) -> bool:
 
 
 def may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
-    if is_moderator(viewer):
+    return _may_edit(post, standing(post, viewer), at)
+
+
+def _may_edit(post: Post, stands: Standing, at: dt.datetime) -> bool:
+    if stands.moderator:
         return True
-    return is_author(post, viewer) and at - post.created_at <= dt.timedelta(
-        minutes=EDIT_WINDOW_MINUTES
-    )
+    return stands.author and at - post.created_at <= dt.timedelta(minutes=EDIT_WINDOW_MINUTES)
 
 
 def reply_kind(post: Post, policy: Policy, viewer: User | None) -> ReplyKind | None:
     """The kind a reply by `viewer` would have, or None when they may not reply at all."""
-    if viewer is None or not policy.replies or policy.kind not in SUPPORTED_KINDS:
+    return _reply_kind(policy, standing(post, viewer))
+
+
+def _reply_kind(policy: Policy, stands: Standing) -> ReplyKind | None:
+    if not stands.signed_in or not policy.replies or policy.kind not in SUPPORTED_KINDS:
         return None
     if policy.kind is Kind.DISCUSSION:
         return ReplyKind.COMMENT if policy.citizens_may_comment else None
     if policy.kind is Kind.CONSULTATION:
-        if is_author(post, viewer):
+        if stands.author:
             return ReplyKind.FOLLOW_UP
-        return ReplyKind.ANSWER if may_answer(policy, viewer) else None
+        return ReplyKind.ANSWER if stands.answerer else None
     if policy.kind is Kind.CASE:
-        if is_routed_staff(post, viewer):
+        if stands.routed_staff:
             return ReplyKind.OFFICIAL
-        return ReplyKind.FOLLOW_UP if is_author(post, viewer) else None
+        return ReplyKind.FOLLOW_UP if stands.author else None
     return None
 
 
-def may_reply(post: Post, policy: Policy, viewer: User | None, actions: frozenset[str]) -> bool:
-    kind = reply_kind(post, policy, viewer)
-    return kind is not None and not post.locked and workflow.reply_action(kind) in actions
-
-
-def sees_personal_data(post: Post, viewer: User | None, answerer_ids: set[str]) -> bool:
-    """The writer, moderators, staff of the routed department and those who answered this post
-    see phone numbers, ID numbers, e-mail addresses and contact data as written; everyone else
-    sees them masked."""
-    return (
-        is_insider(post, viewer)
-        or is_author(post, viewer)
-        or (viewer is not None and viewer.id in answerer_ids)
-    )
+def sees_personal_data(post: Post, viewer: User | None, answerer_ids: Collection[str]) -> bool:
+    """See Standing.unmasked."""
+    return standing(post, viewer, answerer_ids).unmasked
 
 
 # building views ------------------------------------------------------------------------------
@@ -310,15 +349,15 @@ def _reply_author(user: User | None, reply: Reply, policy: Policy) -> Author | N
     return author
 
 
-def _hides_author(post: Post, author_id: str | None, viewer: User | None) -> bool:
+def _hides_author(post: Post, author_id: str | None, stands: Standing) -> bool:
     """An anonymous asker is 网友 to everyone but themselves and moderators, on the question
     and on their own follow-ups alike."""
     return (
         post.anonymous
         and author_id is not None
         and author_id == post.author_id
-        and not is_moderator(viewer)
-        and not is_author(post, viewer)
+        and not stands.moderator
+        and not stands.author
     )
 
 
@@ -331,50 +370,84 @@ async def present_posts(store: Store, viewer: User | None, posts: list[Post]) ->
             *(p.officer_id for p in posts if p.officer_id),
         ]
     )
+    at = now()
     return [
-        present_post(
+        _kept_view(
             p,
-            viewer,
+            standing(p, viewer),
             users.get(p.author_id) if p.author_id else None,
-            set(),
-            officer=users.get(p.officer_id) if p.officer_id else None,
+            users.get(p.officer_id) if p.officer_id else None,
+            at,
         )
         for p in posts
     ]
+
+
+def _kept_view(
+    post: Post, stands: Standing, author: User | None, officer: User | None, at: dt.datetime
+) -> PostView:
+    """The view of `post` for a viewer who stands so to it, made once per record object and
+    kept on it, like its public form (public_form): the records of a board page are the same
+    objects for every request while the content version stands, so its twenty views are made
+    once for all readers who stand alike, not for each. What the time decides (the edit window,
+    overdue) is part of the key. Views are not changed once made."""
+    editable = _may_edit(post, stands, at)
+    overdue = workflow.is_overdue(post, at)
+    views: dict[tuple[Standing, bool, bool], tuple[User | None, User | None, PostView]]
+    views = post.__dict__.setdefault("_views", {})
+    key = (stands, editable, overdue)
+    found = views.get(key)
+    if found is not None and found[0] is author and found[1] is officer:
+        return found[2]
+    view = _view(post, stands, author, officer, editable, overdue)
+    views[key] = (author, officer, view)
+    return view
 
 
 def present_post(
     post: Post,
     viewer: User | None,
     author: User | None,
-    answerer_ids: set[str],
+    answerer_ids: Collection[str],
     *,
     holds_code: bool = False,
     officer: User | None = None,
 ) -> PostView:
     """`holds_code`: the viewer showed the case's tracking code, so they read it as its writer
     does (but act on nothing: the code is for following, not for changing)."""
+    stands = standing(post, viewer, answerer_ids, holds_code=holds_code)
+    at = now()
+    editable, overdue = _may_edit(post, stands, at), workflow.is_overdue(post, at)
+    return _view(post, stands, author, officer, editable, overdue)
+
+
+def _view(
+    post: Post,
+    stands: Standing,
+    author: User | None,
+    officer: User | None,
+    editable: bool,
+    overdue: bool,
+) -> PostView:
+    """A post's view from what its viewer is to it (never the viewer itself: see Standing)."""
     policy = boards.POLICIES[post.board]
-    unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
-    shown = post if unmasked else public_form(post, privacy.public_post)
-    insider = is_insider(post, viewer)
-    if not insider:
+    shown = post if stands.unmasked else public_form(post, privacy.public_post)
+    if not stands.insider:
         # Who inside the department handles it is the offices' business; the writer sees the
         # department. The real name stays with the writer and the offices.
-        real_name = shown.real_name if is_author(post, viewer) or holds_code else None
+        real_name = shown.real_name if stands.author or stands.holds_code else None
         if shown.officer_id is not None or shown.real_name != real_name:
             shown = dataclasses.replace(shown, officer_id=None, real_name=real_name)
-    at = now()
     is_case = policy.kind is Kind.CASE
     # A tracking code is for following a case, not for acting on it.
+    by_code = stands.holds_code and not stands.signed_in
     actions = (
         frozenset()
-        if holds_code and viewer is None
-        else workflow.offered(policy.kind, post.status, parties(post, policy, viewer))
+        if by_code
+        else workflow.offered(policy.kind, post.status, _parties(policy, stands))
     )
     supplement = (
-        holds_code
-        and viewer is None
+        by_code
         and any(
             action
             in workflow.offered(policy.kind, post.status, code_holder_parties(policy, action))
@@ -382,17 +455,18 @@ def present_post(
         )
         and not post.locked
     )
+    kind = _reply_kind(policy, stands)
     return PostView(
         post=shown,
-        author=None if _hides_author(post, post.author_id, viewer) else _author(author),
-        may_edit=may_edit(post, viewer, at) and not is_case,
-        may_reply=may_reply(post, policy, viewer, actions),
-        may_moderate=is_moderator(viewer),
-        overdue=is_case and workflow.is_overdue(post, at),
+        author=None if _hides_author(post, post.author_id, stands) else _author(author),
+        may_edit=editable and not is_case,
+        may_reply=kind is not None and not post.locked and workflow.reply_action(kind) in actions,
+        may_moderate=stands.moderator,
+        overdue=is_case and overdue,
         actions=actions,
         may_supplement=supplement,
-        officer=_author(officer) if insider else None,
-        insider=insider,
+        officer=_author(officer) if stands.insider else None,
+        insider=stands.insider,
     )
 
 
@@ -416,18 +490,18 @@ async def present_thread(
             if a
         ]
     )
-    unmasked = holds_code or sees_personal_data(post, viewer, answerer_ids)
+    stands = standing(post, viewer, answerer_ids, holds_code=holds_code)
     policy = board.policy
-    if not is_insider(post, viewer):
+    if not stands.insider:
         # Internal notes are between the offices: never the writer's, the public's or a code's.
         replies = [r for r in replies if r.kind is not ReplyKind.INTERNAL]
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
         ReplyView(
-            reply=r if unmasked else public_form(r, privacy.public_reply),
+            reply=r if stands.unmasked else public_form(r, privacy.public_reply),
             author=None
-            if _hides_author(post, r.author_id, viewer)
+            if _hides_author(post, r.author_id, stands)
             else _reply_author(users.get(r.author_id) if r.author_id else None, r, policy),
         )
         for r in ordered
@@ -440,7 +514,7 @@ async def present_thread(
         holds_code=holds_code,
         officer=users.get(post.officer_id) if post.officer_id else None,
     )
-    follows = policy.kind is Kind.CASE and (holds_code or unmasked)
+    follows = policy.kind is Kind.CASE and stands.unmasked
     offices = {d.slug: d.name for d in await store.list_departments()} if follows else {}
     if not view.insider:
         # How the offices share the work (the officer, extension requests, urging, reminders)
@@ -454,7 +528,7 @@ async def present_thread(
         events=[_event_view(e, users, post, offices) for e in events] if follows else [],
         # Earlier texts stay with the author and moderators: an edit may have removed something
         # its writer regretted publishing.
-        revisions=revisions if is_moderator(viewer) or is_author(post, viewer) else [],
+        revisions=revisions if stands.moderator or stands.author else [],
     )
 
 

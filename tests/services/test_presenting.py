@@ -1,0 +1,170 @@
+"""Views of posts kept per standing (forum/services/presenting.py): every viewer who stands
+alike to a post shares one view of it, and the view kept is always the one presenting would
+make afresh for that viewer."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from forum import boards
+from forum.clock import ManualClock, using
+from forum.model import Post, Role, Status, User
+from forum.services import presenting
+
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+PERSONAL = "电话 13912345678，身份证 530402199001011234，邮箱 li@example.com"
+
+
+class Users:
+    """The one read present_posts makes of the store."""
+
+    def __init__(self, *users: User) -> None:
+        self.users = {user.id: user for user in users}
+
+    async def get_users(self, ids):
+        return {i: self.users[i] for i in ids if i in self.users}
+
+
+def user(name: str, *roles: Role, department: str | None = None, **extra) -> User:
+    return User(
+        id=f"u-{name}",
+        username=name,
+        display_name=name.title(),
+        password_hash="-",
+        roles=list(roles or [Role.CITIZEN]),
+        department=department,
+        **extra,
+    )
+
+
+WRITER = user("writer")
+OFFICER = user("officer", Role.STAFF, department="police")
+VIEWERS = [
+    None,
+    user("alice"),
+    user("bob"),
+    WRITER,
+    user("mod", Role.MODERATOR),
+    user("admin", Role.ADMIN),
+    user("lead", Role.STAFF, department="police"),
+    user("helper", Role.STAFF, department="tax-bureau"),
+    user("other", Role.STAFF, department="water"),
+    user("lawyer", Role.LAWYER),
+    user("expert", Role.EXPERT),
+    user("banned", disabled=True),
+    dataclasses.replace(WRITER, username="writer-disabled", disabled=True),
+]
+
+
+def post(board: str, n: int, **extra) -> Post:
+    policy = boards.POLICIES[board]
+    case = policy.kind.value == "case"
+    fields = {
+        "id": f"p-{board}-{n}",
+        "board": board,
+        "title": f"问题 {n}：{PERSONAL}",
+        "body": PERSONAL,
+        "html": f"<p>{PERSONAL}</p>",
+        "author_id": WRITER.id,
+        "status": Status.ROUTED if case else Status.PUBLISHED,
+        "created_at": START - dt.timedelta(minutes=10),
+        "updated_at": START - dt.timedelta(minutes=10),
+        "anonymous": n % 2 == 1,
+    }
+    if case:
+        fields.update(
+            public=True,
+            department="police",
+            helpers=["tax-bureau"],
+            officer_id=OFFICER.id,
+            real_name="李四",
+            due_at=START + dt.timedelta(hours=1),
+        )
+    return Post(**{**fields, **extra})
+
+
+def every_post() -> list[Post]:
+    return [post(board, n) for board in boards.POLICIES for n in range(2)]
+
+
+@pytest.mark.gen_test
+async def test_a_kept_view_is_the_view_presenting_makes_afresh_for_every_viewer_and_post():
+    clock = ManualClock(START)
+    store = Users(WRITER, OFFICER)
+    posts = every_post()
+    with using(clock):
+        for moment in range(3):
+            for viewer in VIEWERS:
+                kept = await presenting.present_posts(store, viewer, posts)
+                fresh = [
+                    presenting.present_post(
+                        p, viewer, WRITER, set(), officer=OFFICER if p.officer_id else None
+                    )
+                    for p in posts
+                ]
+                assert kept == fresh, (viewer and viewer.username, moment)
+            # past the edit window, then past the cases' due time
+            clock.advance(minutes=25)
+
+
+@pytest.mark.gen_test
+async def test_readers_who_stand_alike_share_one_view_and_the_others_get_their_own():
+    store = Users(WRITER, OFFICER)
+    posts = [post("forum", 0), post("mayor", 0)]
+    alice, bob, moderator = VIEWERS[1], VIEWERS[2], VIEWERS[4]
+    with using(ManualClock(START)):
+        for_alice = await presenting.present_posts(store, alice, posts)
+        for_bob = await presenting.present_posts(store, bob, posts)
+        for_writer = await presenting.present_posts(store, WRITER, posts)
+        for_moderator = await presenting.present_posts(store, moderator, posts)
+    assert all(a is b for a, b in zip(for_alice, for_bob))
+    assert "13912345678" not in for_alice[0].post.body
+    assert for_alice[1].post.real_name is None and for_alice[1].officer is None
+    for own, alices in zip(for_writer, for_alice):
+        assert own is not alices and "13912345678" in own.post.body
+    assert for_writer[0].may_edit and not for_alice[0].may_edit
+    assert for_writer[1].post.real_name == "李四" and for_writer[1].officer is None
+    assert for_moderator[1].officer is not None and for_moderator[1].post.real_name == "李四"
+    assert for_moderator[0].may_moderate and not any(v.may_moderate for v in for_bob)
+
+
+@pytest.mark.gen_test
+async def test_a_view_is_made_again_for_another_author_record_or_another_moment():
+    posts = [post("mayor", 0, anonymous=False)]
+    alice = VIEWERS[1]
+    clock = ManualClock(START)
+    with using(clock):
+        first = await presenting.present_posts(Users(WRITER, OFFICER), alice, posts)
+        renamed = dataclasses.replace(WRITER, display_name="李老师")
+        second = await presenting.present_posts(Users(renamed, OFFICER), alice, posts)
+        assert (
+            second[0].author.display_name == "李老师" and first[0].author.display_name == "Writer"
+        )
+        again = await presenting.present_posts(Users(renamed, OFFICER), alice, posts)
+        assert again[0] is second[0] and not again[0].overdue
+        clock.advance(hours=2)
+        late = await presenting.present_posts(Users(renamed, OFFICER), alice, posts)
+    assert late[0].overdue and late[0] is not again[0]
+
+
+def test_standing_names_every_relation_a_viewer_has_to_a_case():
+    case = post("mayor", 0)
+    stands = {
+        viewer.username if viewer else "visitor": presenting.standing(case, viewer)
+        for viewer in VIEWERS
+    }
+    assert stands["visitor"] == presenting.NOBODY
+    assert stands["alice"] == stands["bob"] != stands["writer"]
+    assert stands["lead"].routed_staff and stands["lead"].insider
+    assert stands["helper"].helper_staff and not stands["helper"].routed_staff
+    assert not stands["other"].insider and not stands["other"].unmasked
+    assert stands["mod"].moderator and stands["admin"] == stands["mod"]
+    answered = presenting.standing(case, VIEWERS[1], {VIEWERS[1].id})
+    assert answered.unmasked and not answered.insider
+    consultation = post("lawyer", 0)
+    assert presenting.standing(consultation, VIEWERS[9]).answerer
+    assert not presenting.standing(consultation, VIEWERS[10]).answerer
+    assert stands["writer-disabled"].author and stands["writer-disabled"] != stands["writer"]

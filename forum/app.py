@@ -36,6 +36,7 @@ from forum.web import static
 from forum.web.base import NotFoundApiHandler
 from forum.web.kept_answers import KeptAnswers
 from forum.web.pagecache import PageCache
+from forum.web.reader_pages import ReaderPages
 
 ID = r"([0-9a-fA-F]{24})"
 SLUG = r"([a-z0-9_-]{1,32})"
@@ -177,6 +178,8 @@ def make_app(
         stats_cache=stats_reports.ReportCache(),
         # Whole pages for anonymous readers, checked against the store's content version.
         page_cache=PageCache() if config.page_cache else None,
+        # Board and post pages for signed-in readers, shared by those they look the same to.
+        reader_pages=ReaderPages() if config.page_cache else None,
         # Logins checked, valid while the store's auth version stands (services/accounts.py).
         kept_logins=accounts.KeptLogins(),
         # List items and replies rendered once for every reader they look the same to.

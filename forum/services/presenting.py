@@ -80,6 +80,7 @@ class PostView:
     officer: Author | None = None
     # Who works the case: notes, the officer and the real name are theirs to see.
     insider: bool = False
+    own: bool = False  # the viewer wrote it
 
     @property
     def may_accept(self) -> bool:
@@ -467,6 +468,7 @@ def _view(
         may_supplement=supplement,
         officer=_author(officer) if stands.insider else None,
         insider=stands.insider,
+        own=stands.author,
     )
 
 

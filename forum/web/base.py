@@ -72,6 +72,9 @@ class BaseHandler(tornado.web.RequestHandler):
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
     _request_id: str | None = None
     _version_pin: VersionPin | None = None  # see KeptReads.pin_version
+    # While a page is rendered to be kept for every reader who looks the same (reader_pages),
+    # what its templates may read of the reader, in place of the user.
+    kept_reader: Any = None
     # The most a request to this route may send; uploads raise it. Checked against
     # Content-Length before the body is read, and counted while a chunked one is (BodyLimits).
     max_body_bytes = MAX_BODY_BYTES
@@ -144,6 +147,12 @@ class BaseHandler(tornado.web.RequestHandler):
         self._let_go_of_version()
         super().on_connection_close()
 
+    def pinned_version(self) -> int | None:
+        """The content version this request's kept records were all read at; None when none
+        was read yet, or a write let go of it."""
+        pin = self._version_pin
+        return pin.version if pin is not None and pin.held else None
+
     def _let_go_of_version(self) -> None:
         if self._version_pin is not None:
             KeptReads.unpin_version(self._version_pin)
@@ -172,6 +181,8 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def get_template_namespace(self) -> dict[str, Any]:
         namespace = super().get_template_namespace()
+        if self.kept_reader is not None:
+            namespace["current_user"] = self.kept_reader
         code = self.locale.code
         namespace.update(
             care_mode=self.care_mode,

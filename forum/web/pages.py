@@ -15,7 +15,7 @@ import tornado.web
 from forum.errors import Invalid, NotLoggedIn
 from forum.messages import msg
 from forum.services import notify, posting
-from forum.web import i18n
+from forum.web import i18n, reader_pages
 from forum.web.base import BaseHandler
 from forum.web.pagecache import FLASH_COOKIES
 
@@ -40,14 +40,23 @@ def safe_next(target: str | None) -> str:
 
 class PageHandler(BaseHandler):
     _flash: dict[str, Any] | None = None
+    # Whether this page's GET, for a signed-in reader, may come from the pages kept for every
+    # reader it looks the same to (reader_pages): it must read nothing of its reader but the
+    # context it is given and a Reader.
+    kept_for_readers = False
 
     async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
         nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
         unread = await notify.unread_count(self.store, self.user)
-        self.render(
-            template, user=self.user, nav=nav, unread=unread, flash=self.take_flash(), **context
-        )
+        flash = self.take_flash()
+        context.update(nav=nav, unread=unread, flash=flash)
+        if self.kept_for_readers and status == 200 and not flash and self.request.method == "GET":
+            page = reader_pages.kept_page(self, template, context)
+            if page is not None:
+                self.finish(page)
+                return
+        self.render(template, user=self.user, **context)
 
     @property
     def flash_cookie(self) -> str:

@@ -38,6 +38,8 @@ class HomePage(AnonymousPageCache, PageHandler):
 
 
 class BoardPage(AnonymousPageCache, PageHandler):
+    kept_for_readers = True
+
     async def get(self, slug: str) -> None:
         category = self.get_query_argument("category", None) or None
         page = await posting.list_posts(
@@ -181,6 +183,8 @@ class EditPostPage(PageHandler):
 
 
 class PostPage(AnonymousPageCache, PageHandler):
+    kept_for_readers = True
+
     async def get(self, post_id: str) -> None:
         await self.render_post(post_id)
 

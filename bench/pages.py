@@ -67,6 +67,9 @@ THREAD_REPLIES = 20
 DEEP_PAGES = 200
 REPLY_TARGETS = 200
 READER = ("bench_reader", "基准测试读者")  # the citizen who reads logged in
+# The *_readers rows: this many citizens (bench accounts) read in turn, each with a session
+# cookie of their own, so that nothing kept for one reader alone can make the numbers.
+READERS = 200
 PROCESSES = 2  # server processes of the *_2p rows
 SEARCH_CHECK = "/search?" + urllib.parse.urlencode({"q": "停车 路灯"})  # a logged-in search
 
@@ -215,6 +218,30 @@ end
 )
 
 
+# GET the URL's own path, each request with the next reader's Cookie header (args[1], one a line);
+# each thread its own share of the readers (args[2] threads).
+LUA_READERS = (
+    LUA_THREAD_ID
+    + r"""
+function init(args)
+  local threads = tonumber(args[2])
+  cookies = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % threads == id then cookies[#cookies + 1] = line end
+    i = i + 1
+  end
+  n = 0
+end
+function request()
+  n = n + 1
+  return wrk.format("GET", nil, {["Cookie"] = cookies[((n - 1) % #cookies) + 1]})
+end
+"""
+    + LUA_REPORT
+)
+
+
 # the hello world -----------------------------------------------------------------------------
 def hello_server(port: int, processes: int = 1) -> None:
     """The ceiling: raw Tornado writing a fixed small page, nothing else. With processes > 1,
@@ -275,7 +302,9 @@ def load_database(folder: Path, posts: int) -> str:
 async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
     """Bench accounts with bearer sessions, their write counts cleared; a post with 20 replies;
     posts to reply to. Made through the services, as a client would."""
-    from forum.config import PasswordCost
+    import tornado.web
+
+    from forum.config import PasswordCost, cookie_secret
     from forum.model import PostFilter, Status
     from forum.security import Passwords
     from forum.services import accounts as account_service
@@ -312,6 +341,19 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
                 (await account_service.open_session(store, user, "bearer")).token for user in users
             ]
             tokens_file.write_text("\n".join(tokens) + "\n")
+        # Session cookies of the *_readers rows, signed as the server will check them (its
+        # secret, kept beside the database; the __Host- name, as under --behind-https).
+        secret = cookie_secret(db)
+        readers_file = folder / "readers.txt"
+        cookies = [
+            tornado.web.create_signed_value(
+                secret,
+                "__Host-session",
+                (await account_service.open_session(store, user, "cookie")).token,
+            ).decode()
+            for user in users[:READERS]
+        ]
+        readers_file.write_text("".join(f"__Host-session={cookie}\n" for cookie in cookies))
         for user in users:
             for limit in (throttle.POSTS_PER_ACCOUNT, throttle.POSTS_PER_NEW_ACCOUNT):
                 await throttle.clear(store, limit, user.id)
@@ -372,6 +414,8 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
         "thread": thread_id,
         "tokens": str(folder / "tokens.txt"),
         "targets": str(folder / "targets.txt"),
+        "readers": str(folder / "readers.txt"),
+        "reader_names": [user.display_name for user in users[:READERS]],
         "reader": {
             "username": name,
             "display_name": reader.display_name,
@@ -839,6 +883,7 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
         words = folder / "search-words.txt"
         words.write_text("".join(urllib.parse.quote_plus(word) + "\n" for word in common_words()))
         tokens, targets, thread = setup["tokens"], setup["targets"], setup["thread"]
+        readers, names = setup["readers"], setup["reader_names"]
         # name: (path, script, arguments, server, logged in)
         wanted = {
             "home": ("/", "plain", [], "one", False),
@@ -849,6 +894,21 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
             # The same pages for a citizen with a session cookie: rendered every time.
             "board_user": ("/boards/forum", "plain", [], "one", True),
             "post_user": (f"/posts/{thread}", "plain", [], "one", True),
+            # The same pages for many citizens in turn, each with a session of their own.
+            "board_readers": (
+                "/boards/forum",
+                "readers",
+                [readers, str(options.threads)],
+                "one",
+                False,
+            ),
+            "post_readers": (
+                f"/posts/{thread}",
+                "readers",
+                [readers, str(options.threads)],
+                "one",
+                False,
+            ),
             # 48 popular queries in turn: kept pages after their first answer.
             "search": ("/", "paths", [str(queries)], "one", False),
             # Every request a query never asked before: the full search each time. Asked by the
@@ -951,6 +1011,15 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
                         f"run; its numbers may be the anonymous page's",
                         flush=True,
                     )
+            if script == "readers":
+                # The first and the last reader still get their own page.
+                lines = Path(readers).read_text().split()
+                for cookie_line, shown in ((lines[0], names[0]), (lines[-1], names[-1])):
+                    one = {"display_name": shown}
+                    wrong = personal_page(base, path, cookie_line, one)
+                    results[name]["still_logged_in"] = wrong is None
+                    if wrong:
+                        print(f"  WARNING: after {name}, {wrong}", flush=True)
             if script == "reply" and REPLIES_SENT[0] > options.accounts * USES_PER_ACCOUNT:
                 print(
                     f"  WARNING: {REPLIES_SENT[0]} replies sent, more than the "
@@ -996,6 +1065,8 @@ LABELS = {
     "json_list": "JSON list",
     "board_user": "board, first page, logged in (citizen, cookie)",
     "post_user": "post with 20 replies, logged in (citizen, cookie)",
+    "board_readers": f"board, first page, {READERS} citizens in turn (each a cookie)",
+    "post_readers": f"post with 20 replies, {READERS} citizens in turn (each a cookie)",
     "search": "search page, 48 popular queries",
     "search_unique": "search page, every query new (a term no post holds), logged in",
     "search_words": "search page, every query new (3 random common words), logged in",
@@ -1187,6 +1258,7 @@ def main() -> int:
         ("unique", LUA_UNIQUE_PATHS),
         ("words", LUA_WORDS),
         ("reply", LUA_REPLY),
+        ("readers", LUA_READERS),
     ):
         scripts[name] = scripts_dir / f"{name}.lua"
         scripts[name].write_text(text)

@@ -142,7 +142,7 @@ def may_post(policy: Policy, settings: BoardSettings, viewer: User | None) -> bo
 
 def may_answer(policy: Policy, viewer: User | None) -> bool:
     """Whether the viewer holds a role that answers in this board (a verified volunteer)."""
-    return viewer is not None and any(viewer.has(role) for role in policy.answerers)
+    return viewer is not None and not policy.answerers.isdisjoint(viewer.roles)
 
 
 class Standing(NamedTuple):
@@ -191,17 +191,21 @@ def standing(
     if viewer is None:
         return Standing(holds_code=True) if holds_code else NOBODY
     policy = boards.POLICIES[post.board]
-    staff = policy.kind is Kind.CASE and viewer.has(Role.STAFF)
+    routed = helper = False
+    if policy.kind is Kind.CASE and viewer.has(Role.STAFF):
+        routed = post.department is not None and viewer.department == post.department
+        helper = viewer.department is not None and viewer.department in post.helpers
+    # In field order, not by keyword: a board page asks this for every post it lists.
     return Standing(
-        signed_in=True,
-        disabled=viewer.disabled,
-        author=post.author_id is not None and post.author_id == viewer.id,
-        moderator=viewer.moderates,
-        routed_staff=staff and post.department is not None and viewer.department == post.department,
-        helper_staff=staff and viewer.department is not None and viewer.department in post.helpers,
-        answerer=may_answer(policy, viewer),
-        answered=viewer.id in answerer_ids,
-        holds_code=holds_code,
+        True,
+        viewer.disabled,
+        post.author_id is not None and post.author_id == viewer.id,
+        viewer.moderates,
+        routed,
+        helper,
+        not policy.answerers.isdisjoint(viewer.roles),
+        viewer.id in answerer_ids,
+        holds_code,
     )
 
 

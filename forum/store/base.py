@@ -123,6 +123,13 @@ class Store(Protocol):
         it is unchanged, so are they (but for the clock: expiry is the caller's to judge).
         Cheap: logged-in pages ask on every request."""
 
+    async def notices_version(self) -> int:
+        """A number that moves on with every committed write of what reaches a person:
+        notifications added or marked read, subscriptions added or removed, the store wiped or
+        loaded; by any process sharing the store. Read it before someone's unread count or
+        subscriptions: while it is unchanged, so are they. Cheap: logged-in pages ask on every
+        request."""
+
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
         """Add the departments whose slug is missing; leave existing ones as they are."""

@@ -10,10 +10,12 @@ same read, with the same arguments, was answered at the current content version:
 - The content version is read before the records, as the page cache does: any later write of
   what pages show, by this process or another sharing the store, moves it on, so a kept answer
   is never older than the last write (Store.content_version).
-- Only reads of content are kept (what the content version covers); sessions, notifications,
-  subscriptions, hits and the like always go to the store. Which posts a viewer may see is in
-  the arguments (the services' PostFilter), so one viewer's answer is another's only when they
-  asked the very same question.
+- Only reads a version covers are kept: content under the content version, and a person's
+  unread count and subscriptions (the header and the follow button of every logged-in page)
+  under the notices version (Store.notices_version), which every write of notifications and
+  subscriptions moves on. Sessions, hits and the like always go to the store. Which posts a
+  viewer may see is in the arguments (the services' PostFilter), so one viewer's answer is
+  another's only when they asked the very same question.
 - Inside a unit of work every read goes to the store: it must see the unit's own writes, and
   its decisions rest on what it read.
 - Kept records are shared between requests: callers must not change them (services build new
@@ -22,12 +24,12 @@ same read, with the same arguments, was answered at the current content version:
 Everything else is the adapter's own, passed through. Bounded, least recently used out first;
 one per application, never the module's.
 
-A request reads the content version once (`pin_version`, which the web layer calls as each
-request starts): a page makes six or seven kept reads, each of which asked the store for the
-number (on MongoDB a round trip each). Pinned, the first answer serves the rest of the request,
-so its reads see one state at least as new as that number. A write through this wrapper (any
-method not known to be a read), a unit of work and `unpin_version` (the request is over: a task
-it started may outlive it) let go of the number, so the next read asks the store again and a
+A request reads each version once (`pin_version`, which the web layer calls as each request
+starts): a page makes six or seven kept reads, each of which asked the store for the number (on
+MongoDB a round trip each). Pinned, the first answer serves the rest of the request, so its
+reads see one state at least as new as that number. A write through this wrapper (any method
+not known to be a read), a unit of work and `unpin_version` (the request is over: a task it
+started may outlive it) let go of the numbers, so the next read asks the store again and a
 request sees its own writes.
 """
 
@@ -40,25 +42,31 @@ from typing import Any, AsyncIterator
 
 MAX_ANSWERS = 4000
 
-# Reads of records the content version covers (see Store.content_version), each a pure function
-# of its arguments and the store's content.
-KEPT_READS = frozenset(
-    {
-        "get_post",
-        "list_posts",
-        "get_users",
-        "list_replies",
-        "list_revisions",
-        "list_events",
-        "list_attachments",
-        "list_faq",
-        "list_flags",
-        "list_templates",
-        "list_boards",
-        "get_board",
-        "list_departments",
-    }
-)
+CONTENT, NOTICES = "content", "notices"
+# Reads kept, each a pure function of its arguments and what the version named covers (see
+# Store.content_version and Store.notices_version).
+KEPT_READS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "get_post",
+            "list_posts",
+            "get_users",
+            "list_replies",
+            "list_revisions",
+            "list_events",
+            "list_attachments",
+            "list_faq",
+            "list_flags",
+            "list_templates",
+            "list_boards",
+            "get_board",
+            "list_departments",
+        ),
+        CONTENT,
+    ),
+    "count_unread": NOTICES,
+    "get_subscription": NOTICES,
+}
 
 
 # Methods that change nothing in the store. Anything else is taken for a write (deny by default:
@@ -68,6 +76,7 @@ READS = frozenset(
     {
         "content_version",
         "auth_version",
+        "notices_version",
         "ping",
         "check",
         "reply_stats",
@@ -85,12 +94,13 @@ def _is_read(name: str) -> bool:
 
 
 class VersionPin:
-    """The content version one request read first; `held` is False once the request is over."""
+    """The versions one request read first, by name (CONTENT, NOTICES); `held` is False once
+    the request is over."""
 
-    __slots__ = ("version", "held")
+    __slots__ = ("versions", "held")
 
     def __init__(self) -> None:
-        self.version: int | None = None
+        self.versions: dict[str, int] = {}
         self.held = True
 
 
@@ -125,10 +135,10 @@ class KeptReads:
         # Called once per name: what it finds is set on the instance, where it is found next.
         found = getattr(self.store, name)
         if name in KEPT_READS:
-            method = found
+            method, covered = found, KEPT_READS[name]
 
             async def found(*args: Any, **kwargs: Any) -> Any:
-                return await self._read(name, method, args, kwargs)
+                return await self._read(name, covered, method, args, kwargs)
         elif callable(found) and not _is_read(name):
             write = found
 
@@ -143,9 +153,9 @@ class KeptReads:
         return found
 
     def pin_version(self) -> VersionPin:
-        """From now on in this task (and the tasks it starts), the content version is read from
-        the store once, until a write; give the answer to `unpin_version` when the task's work
-        is done."""
+        """From now on in this task (and the tasks it starts), each version is read from the
+        store once, until a write; give the answer to `unpin_version` when the task's work is
+        done."""
         pin = VersionPin()
         self._pin.set(pin)
         return pin
@@ -157,16 +167,34 @@ class KeptReads:
     def _let_go(self) -> None:
         pin = self._pin.get()
         if pin is not None:
-            pin.version = None
+            pin.versions.clear()
 
     async def content_version(self) -> int:
+        return await self._version(CONTENT)
+
+    async def notices_version(self) -> int:
+        return await self._version(NOTICES)
+
+    async def _version(self, name: str) -> int:
         pin = self._pin.get()
-        if pin is None or not pin.held:
-            version: int = await self.store.content_version()
-            return version
-        if pin.version is None:
-            pin.version = await self.store.content_version()
-        return pin.version
+        if pin is not None and pin.held:
+            found = pin.versions.get(name)
+            if found is None:
+                found = pin.versions[name] = await self._read_version(name)
+            return found
+        return await self._read_version(name)
+
+    async def _read_version(self, name: str) -> int:
+        version: int = await (
+            self.store.content_version() if name == CONTENT else self.store.notices_version()
+        )
+        return version
+
+    @staticmethod
+    def pinned(pin: VersionPin | None, name: str = CONTENT) -> int | None:
+        """The version `name` a request's kept reads were all read at; None when none was read
+        yet, or a write let go of it."""
+        return pin.versions.get(name) if pin is not None and pin.held else None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -180,7 +208,7 @@ class KeptReads:
             self._let_go()
 
     async def _read(
-        self, name: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, name: str, covered: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if self._in_unit.get():
             return await method(*args, **kwargs)
@@ -195,7 +223,7 @@ class KeptReads:
             return await method(*args, **kwargs)
         # Before the records: a write after this moves the number on, and the answer read
         # below is then kept under a number nobody will ask for again.
-        version = await self.content_version()
+        version = await self._version(covered)
         kept = self._answers.get(key)
         if kept is not None and kept[0] == version:
             self._answers.move_to_end(key)

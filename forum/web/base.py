@@ -150,8 +150,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def pinned_version(self) -> int | None:
         """The content version this request's kept records were all read at; None when none
         was read yet, or a write let go of it."""
-        pin = self._version_pin
-        return pin.version if pin is not None and pin.held else None
+        return KeptReads.pinned(self._version_pin)
 
     def _let_go_of_version(self) -> None:
         if self._version_pin is not None:

@@ -2751,6 +2751,43 @@ async def test_auth_version_moves_on_when_a_login_ends_or_its_account_changes(an
     assert await moved()
 
 
+@pytest.mark.gen_test
+async def test_notices_version_moves_on_with_every_write_of_notifications_and_subscriptions(
+    any_store,
+):
+    """A person's unread count and subscriptions are kept in each process's memory while this
+    number stays: every write of them must move it, and content or logins need not."""
+    user = make_user("reader")
+    await any_store.add_user(user)
+    seen = [await any_store.notices_version()]
+
+    async def moved() -> bool:
+        seen.append(await any_store.notices_version())
+        return seen[-1] != seen[-2]
+
+    post = make_post(author_id=user.id)
+    await any_store.add_post(post, event_for(post.id))
+    await any_store.add_session(Session("a" * 64, user.id, "cookie", T0, T0 + dt.timedelta(days=1)))
+    await any_store.delete_session("a" * 64)
+    assert not await moved()
+    await any_store.add_notifications([make_notification(user.id)])
+    assert await moved()
+    assert await any_store.mark_read(user.id, None) == 1
+    assert await moved()
+    made, fresh = await any_store.add_subscription(
+        Subscription(new_id(), user.id, f"post:{post.id}", T0)
+    )
+    assert fresh and await moved()
+    assert await any_store.delete_subscription(made.id, user.id)
+    assert await moved()
+    # Inside a unit of work, as outside it.
+    async with any_store.transaction():
+        await any_store.add_notifications([make_notification(user.id)])
+    assert await moved()
+    await any_store.wipe()
+    assert await moved()
+
+
 # indexes -------------------------------------------------------------------------------------
 # The keys every list query of the store is served by, as (table or collection, fields in
 # order); each must lead an index in both stores, so that no page view scans or sorts a table.

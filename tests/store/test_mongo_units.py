@@ -16,7 +16,7 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from forum.errors import Conflict, StoreUnavailable
 from forum.model import Status, new_id
 from forum.store.mongo import MongoStore
-from forum.store.mongo.core import AUTH_WRITES, CONTENT_WRITES
+from forum.store.mongo.core import VERSIONED_WRITES
 from tests.store.test_contract import event_for, make_audit, make_notification, make_post, make_user
 from tests.store.test_contract import T0
 from tests.support.mongo_standin import recording_store, standin_store
@@ -142,5 +142,5 @@ def test_every_public_coroutine_method_is_guarded_and_every_write_moves_its_vers
     assert {
         name: count
         for name, count in layers.items()
-        if count != (2 if name in CONTENT_WRITES | AUTH_WRITES else 1)
+        if count != (2 if name in VERSIONED_WRITES else 1)
     } == {}

@@ -66,6 +66,7 @@ class _Unit:
     session: Any
     content: bool = False
     auth: bool = False  # whether it changed who a login is (see AUTH_WRITES)
+    notices: bool = False  # whether it wrote what reaches a person (see NOTICES_WRITES)
 
 
 # Collection methods that take a session: inside a unit of work every one of them gets its.
@@ -154,10 +155,28 @@ AUTH_WRITES = frozenset(
     {"update_user", "delete_session", "delete_user_sessions", "take_session", "wipe"}
 )
 
+# The writes of what reaches a person (notifications, subscriptions): each moves the notices
+# version on (see MongoStore.notices_version).
+NOTICES_WRITES = frozenset(
+    {
+        "add_notifications",
+        "mark_read",
+        "add_subscription",
+        "delete_subscription",
+        "import_records",
+        "wipe",
+    }
+)
+
+
+VERSIONED_WRITES = CONTENT_WRITES | AUTH_WRITES | NOTICES_WRITES
+
 
 def _moves_content_version(cls: type[T]) -> type[T]:
     def bumping(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        content, auth = method.__name__ in CONTENT_WRITES, method.__name__ in AUTH_WRITES
+        name = method.__name__
+        content, auth = name in CONTENT_WRITES, name in AUTH_WRITES
+        notices = name in NOTICES_WRITES
 
         @functools.wraps(method)
         async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -165,6 +184,7 @@ def _moves_content_version(cls: type[T]) -> type[T]:
             if unit is not None:
                 # Moved on once, when the unit has committed.
                 unit.content, unit.auth = unit.content or content, unit.auth or auth
+                unit.notices = unit.notices or notices
                 return await method(self, *args, **kwargs)
             try:
                 return await method(self, *args, **kwargs)
@@ -172,11 +192,11 @@ def _moves_content_version(cls: type[T]) -> type[T]:
                 # After the write, and also when it failed part way: a reader that saw the
                 # version before it can only have cached what it read before it, and a
                 # number moved on for nothing costs one page rendered again.
-                await self._bump_versions(content=content, auth=auth)
+                await self._bump_versions(content=content, auth=auth, notices=notices)
 
         return call
 
-    for name in CONTENT_WRITES | AUTH_WRITES:  # getattr: inherited methods as well
+    for name in VERSIONED_WRITES:  # getattr: inherited methods as well
         setattr(cls, name, bumping(getattr(cls, name)))
     return cls
 
@@ -279,6 +299,10 @@ class _Core:
         found = await self._db["meta"].find_one({"_id": "auth"})
         return found["version"] if found else 0
 
+    async def notices_version(self) -> int:
+        found = await self._db["meta"].find_one({"_id": "notices"})
+        return found["version"] if found else 0
+
     async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
         """Run `work` in one transaction where the server has them, else plainly (then `work`
         must order its writes so that a crash between two of them leaves nothing inconsistent).
@@ -317,10 +341,12 @@ class _Core:
                 raise
             finally:
                 self._unit.reset(token)
-                await self._bump_versions(content=unit.content, auth=unit.auth)
+                await self._bump_versions(
+                    content=unit.content, auth=unit.auth, notices=unit.notices
+                )
 
-    async def _bump_versions(self, *, content: bool, auth: bool) -> None:
-        for name, moved in (("content", content), ("auth", auth)):
+    async def _bump_versions(self, *, content: bool, auth: bool, notices: bool) -> None:
+        for name, moved in (("content", content), ("auth", auth), ("notices", notices)):
             if moved:
                 await self._database["meta"].update_one(
                     {"_id": name}, {"$inc": {"version": 1}}, upsert=True

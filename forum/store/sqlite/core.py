@@ -44,6 +44,10 @@ READER_THREADS = 2
 FILES_FOLDER = "files"
 
 
+# Moves notices_version on, in the transaction of a write of notifications or subscriptions.
+MOVE_NOTICES = "UPDATE notices_version SET version = version + 1"
+
+
 @dataclasses.dataclass
 class _Unit:
     """An open unit of work: whether it wrote anything pages show (content_version then moves
@@ -397,6 +401,10 @@ class _Core:
     async def auth_version(self) -> int:
         # Read like content_version, for the same reason: logged-in pages ask on every request.
         return self._version("SELECT version FROM auth_version")
+
+    async def notices_version(self) -> int:
+        # Read like content_version, for the same reason: logged-in pages ask on every request.
+        return self._version("SELECT version FROM notices_version")
 
     def _version(self, sql: str) -> int:
         # Read on the event loop's own thread, the one exception to "every call off the loop":

@@ -239,6 +239,13 @@ MIGRATIONS: list[str] = [
                                version INTEGER NOT NULL);
     INSERT INTO auth_version (one, version) VALUES (1, 0);
     """,
+    # 18: a number every write of notifications and subscriptions moves on (see
+    # notices_version); one row.
+    """
+    CREATE TABLE notices_version (one INTEGER PRIMARY KEY CHECK (one = 1),
+                                  version INTEGER NOT NULL);
+    INSERT INTO notices_version (one, version) VALUES (1, 0);
+    """,
 ]
 
 

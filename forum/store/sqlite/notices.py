@@ -7,7 +7,7 @@ import sqlite3
 
 from forum.model import Mail, Notification, Subscription, iso
 from forum.store.codec import to_plain
-from forum.store.sqlite.core import _Core
+from forum.store.sqlite.core import MOVE_NOTICES, _Core
 from forum.store.sqlite.rows import _count, _from_row, _insert, _is_in, _to_sql, _where
 
 
@@ -22,6 +22,7 @@ class _Notices(_Core):
         def work(conn: sqlite3.Connection) -> None:
             for notification in notifications:
                 _insert(conn, "notifications", to_plain(notification))
+            conn.execute(MOVE_NOTICES)
 
         await self._write(work, content=False)
 
@@ -55,12 +56,16 @@ class _Notices(_Core):
             unique = sorted(set(ids))
             clauses.append(_is_in("id", tuple(unique)))
             params.extend(unique)
-        return await self._write(
-            lambda conn: (
-                conn.execute(f"UPDATE notifications SET read = 1{_where(clauses)}", params).rowcount
-            ),
-            content=False,
-        )
+
+        def work(conn: sqlite3.Connection) -> int:
+            changed: int = conn.execute(
+                f"UPDATE notifications SET read = 1{_where(clauses)}", params
+            ).rowcount
+            if changed:
+                conn.execute(MOVE_NOTICES)
+            return changed
+
+        return await self._write(work, content=False)
 
     # subscriptions ---------------------------------------------------------------------------
     async def add_subscription(self, subscription: Subscription) -> tuple[Subscription, bool]:
@@ -78,6 +83,8 @@ class _Notices(_Core):
                 "SELECT * FROM subscriptions WHERE user_id = ? AND target = ?",
                 (subscription.user_id, subscription.target),
             ).fetchone()
+            if cursor.rowcount == 1:
+                conn.execute(MOVE_NOTICES)
             return _from_row(Subscription, row), cursor.rowcount == 1
 
         return await self._write(work, content=False)
@@ -109,16 +116,16 @@ class _Notices(_Core):
         return [_from_row(Subscription, row) for row in rows]
 
     async def delete_subscription(self, subscription_id: str, user_id: str) -> bool:
-        return await self._write(
-            lambda conn: (
-                conn.execute(
-                    "DELETE FROM subscriptions WHERE id = ? AND user_id = ?",
-                    (subscription_id, user_id),
-                ).rowcount
-                == 1
-            ),
-            content=False,
-        )
+
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM subscriptions WHERE id = ? AND user_id = ?", (subscription_id, user_id)
+            )
+            if cursor.rowcount == 1:
+                conn.execute(MOVE_NOTICES)
+            return cursor.rowcount == 1
+
+        return await self._write(work, content=False)
 
     async def enqueue_mail(self, mail: Mail) -> None:
         await self._write(lambda conn: _insert(conn, "mail", to_plain(mail)), content=False)

@@ -15,7 +15,7 @@ from forum.durable import sync_folder
 from forum.model import Setting, User, is_id, iso
 from forum.store.base import RECORD_KINDS, Conflict, StoreUnavailable, importable_kind, record_key
 from forum.store.codec import as_utc, from_plain, to_plain
-from forum.store.sqlite.core import BUSY_TIMEOUT_MS, _Core
+from forum.store.sqlite.core import BUSY_TIMEOUT_MS, MOVE_NOTICES, _Core
 from forum.store.sqlite.rows import T, _count, _from_row, _insert
 
 EXPORT_BATCH = 500
@@ -42,7 +42,7 @@ def _record_tables(conn: sqlite3.Connection) -> list[str]:
         for name, _ in tables
         if not name.startswith("sqlite_")
         and name not in virtual
-        and name not in ("content_version", "auth_version", "restore_mark")
+        and name not in ("content_version", "auth_version", "notices_version", "restore_mark")
         and not any(name.startswith(f"{table}_") for table in virtual)
     ]
 
@@ -104,6 +104,7 @@ class _Records(_Core):
                     _insert(conn, kind, values)
             except sqlite3.IntegrityError as exc:  # a taken id or name, or a missing reference
                 raise Conflict(f"{kind}: {exc}") from exc
+            conn.execute(MOVE_NOTICES)
 
         await self._write(work)
 
@@ -148,6 +149,7 @@ class _Records(_Core):
             for table in sorted(_record_tables(conn), key=lambda name: name != "search_docs"):
                 conn.execute(f'DELETE FROM "{table}"')
             conn.execute("UPDATE auth_version SET version = version + 1")  # every login gone
+            conn.execute(MOVE_NOTICES)
 
         await self._write(work)
 

@@ -299,6 +299,14 @@ def load_database(folder: Path, posts: int) -> str:
     return db
 
 
+def xsrf_cookie() -> str:
+    """A new XSRF cookie in Tornado's own form (version 2: mask, masked token, time)."""
+    from tornado.util import _websocket_mask
+
+    mask, token = os.urandom(4), os.urandom(16)
+    return f"2|{mask.hex()}|{_websocket_mask(mask, token).hex()}|{int(time.time())}"
+
+
 async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
     """Bench accounts with bearer sessions, their write counts cleared; a post with 20 replies;
     posts to reply to. Made through the services, as a client would."""
@@ -353,7 +361,13 @@ async def prepare_bench(db: str, folder: Path, accounts: int) -> dict:
             ).decode()
             for user in users[:READERS]
         ]
-        readers_file.write_text("".join(f"__Host-session={cookie}\n" for cookie in cookies))
+        # And each its own form token's cookie, as a browser keeps it from its first page
+        # (without one, every answer would set one).
+        readers_file.write_text(
+            "".join(
+                f"__Host-session={cookie}; __Host-_xsrf={xsrf_cookie()}\n" for cookie in cookies
+            )
+        )
         for user in users:
             for limit in (throttle.POSTS_PER_ACCOUNT, throttle.POSTS_PER_NEW_ACCOUNT):
                 await throttle.clear(store, limit, user.id)

@@ -37,6 +37,7 @@ from forum.web.base import NotFoundApiHandler
 from forum.web.kept_answers import KeptAnswers
 from forum.web.pagecache import PageCache
 from forum.web.reader_pages import ReaderPages
+from forum.web.signed_cookies import CheckedCookies
 
 ID = r"([0-9a-fA-F]{24})"
 SLUG = r"([a-z0-9_-]{1,32})"
@@ -180,6 +181,8 @@ def make_app(
         page_cache=PageCache() if config.page_cache else None,
         # Board and post pages for signed-in readers, shared by those they look the same to.
         reader_pages=ReaderPages() if config.page_cache else None,
+        # Session cookies whose signature was checked lately (web/signed_cookies.py).
+        checked_cookies=CheckedCookies(),
         # Logins checked, valid while the store's auth version stands (services/accounts.py).
         kept_logins=accounts.KeptLogins(),
         # List items and replies rendered once for every reader they look the same to.

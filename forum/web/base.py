@@ -27,6 +27,7 @@ from forum.store.base import Store
 from forum.store.kept import KeptReads, VersionPin
 from forum.web import i18n
 from forum.web.json_input import json_object
+from forum.web.signed_cookies import CheckedCookies
 
 log = logging.getLogger("forum.web")
 
@@ -104,7 +105,16 @@ class BaseHandler(tornado.web.RequestHandler):
         return token.strip() or None if scheme.lower() == "bearer" else None
 
     def session_token(self) -> str | None:
-        raw = self.get_signed_cookie(self.session_cookie, max_age_days=SESSION_COOKIE_DAYS)
+        name = self.session_cookie
+        sent = self.get_cookie(name)
+        if sent is None:
+            return None
+        checked: CheckedCookies | None = self.settings.get("checked_cookies")
+
+        def check() -> bytes | None:
+            return self.get_signed_cookie(name, sent, max_age_days=SESSION_COOKIE_DAYS)
+
+        raw = check() if checked is None else checked.value(name, sent, check)
         return raw.decode("ascii", "replace") if raw else None
 
     @property

@@ -504,12 +504,7 @@ async def present_thread(
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
     reply_views = [
-        ReplyView(
-            reply=r if stands.unmasked else public_form(r, privacy.public_reply),
-            author=None
-            if _hides_author(post, r.author_id, stands)
-            else _reply_author(users.get(r.author_id) if r.author_id else None, r, policy),
-        )
+        _kept_reply_view(r, post, stands, users.get(r.author_id) if r.author_id else None, policy)
         for r in ordered
     ]
     view = present_post(
@@ -536,6 +531,26 @@ async def present_thread(
         # its writer regretted publishing.
         revisions=revisions if stands.moderator or stands.author else [],
     )
+
+
+def _kept_reply_view(
+    reply: Reply, post: Post, stands: Standing, author: User | None, policy: Policy
+) -> ReplyView:
+    """A reply's view, made once per record object and what decides it (see _kept_view): masked
+    or not, its author hidden or not, and the author's record."""
+    hidden = _hides_author(post, reply.author_id, stands)
+    views: dict[tuple[bool, bool], tuple[User | None, ReplyView]]
+    views = reply.__dict__.setdefault("_views", {})
+    key = (stands.unmasked, hidden)
+    found = views.get(key)
+    if found is not None and found[0] is author:
+        return found[1]
+    view = ReplyView(
+        reply=reply if stands.unmasked else public_form(reply, privacy.public_reply),
+        author=None if hidden else _reply_author(author, reply, policy),
+    )
+    views[key] = (author, view)
+    return view
 
 
 def _event_view(

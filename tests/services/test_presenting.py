@@ -11,7 +11,7 @@ import pytest
 
 from forum import boards
 from forum.clock import ManualClock, using
-from forum.model import Post, Role, Status, User
+from forum.model import BoardSettings, Post, Reply, ReplyKind, Role, Status, User
 from forum.services import presenting
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -26,6 +26,9 @@ class Users:
 
     async def get_users(self, ids):
         return {i: self.users[i] for i in ids if i in self.users}
+
+    async def list_departments(self):
+        return []
 
 
 def user(name: str, *roles: Role, department: str | None = None, **extra) -> User:
@@ -168,3 +171,39 @@ def test_standing_names_every_relation_a_viewer_has_to_a_case():
     assert presenting.standing(consultation, VIEWERS[9]).answerer
     assert not presenting.standing(consultation, VIEWERS[10]).answerer
     assert stands["writer-disabled"].author and stands["writer-disabled"] != stands["writer"]
+
+
+def replies_to(p: Post) -> list[Reply]:
+    kinds = [ReplyKind.COMMENT, ReplyKind.ANSWER, ReplyKind.FOLLOW_UP, ReplyKind.OFFICIAL]
+    return [
+        Reply(
+            f"r-{p.id}-{n}",
+            p.id,
+            author.id,
+            PERSONAL,
+            f"<p>{PERSONAL}</p>",
+            kinds[n % len(kinds)],
+            START,
+            board=p.board,
+        )
+        for n, author in enumerate([WRITER, VIEWERS[9], OFFICER, VIEWERS[1]])
+    ]
+
+
+@pytest.mark.gen_test
+async def test_a_kept_reply_view_is_the_one_presenting_makes_afresh_for_every_viewer_and_post():
+    store = Users(WRITER, OFFICER, VIEWERS[1], VIEWERS[9])
+    threads = [(p, replies_to(p)) for p in every_post()]
+    with using(ManualClock(START)):
+        for viewer in VIEWERS:
+            for p, replies in threads:
+                board = presenting.BoardView(
+                    BoardSettings(p.board, p.board), boards.POLICIES[p.board], False
+                )
+                kept = await presenting.present_thread(store, viewer, p, board, replies, [], [])
+                again = await presenting.present_thread(store, viewer, p, board, replies, [], [])
+                fresh = await presenting.present_thread(
+                    store, viewer, p, board, [dataclasses.replace(r) for r in replies], [], []
+                )
+                assert kept.replies == fresh.replies, (viewer and viewer.username, p.id)
+                assert all(a is b for a, b in zip(kept.replies, again.replies))

@@ -42,7 +42,7 @@ from forum.services.presenting import (
     may_edit,
     present_post,
     present_posts,
-    present_thread,
+    present_reply,
     reply_kind,
     step,
 )
@@ -53,6 +53,7 @@ from forum.services.reading import (
     list_boards,
     list_own_posts,
     list_posts,
+    navigation,
     public_feed,
     visible_post,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "list_boards",
     "list_own_posts",
     "list_posts",
+    "navigation",
     "public_feed",
     "visible_post",
 ]
@@ -426,10 +428,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
             await audit.record(
                 store, viewer, "official_reply", f"post:{post.id}", detail={"reply_id": reply.id}
             )
-    thread = await present_thread(
-        store, viewer, post, await get_board(store, viewer, post.board), [reply], [], []
-    )
-    return thread.replies[0]
+    return present_reply(post, viewer, reply)
 
 
 # Who holds a post for review when its text trips the rules: the system, not the editor.

@@ -533,6 +533,14 @@ async def present_thread(
     )
 
 
+def present_reply(post: Post, viewer: User, reply: Reply) -> ReplyView:
+    """The view of a reply `viewer` has just written, as present_thread would make it, without
+    reading anything: its author is the viewer."""
+    answered = {viewer.id} if reply.kind is ReplyKind.ANSWER else set()
+    stands = standing(post, viewer, answered)
+    return _kept_reply_view(reply, post, stands, viewer, boards.POLICIES[post.board])
+
+
 def _kept_reply_view(
     reply: Reply, post: Post, stands: Standing, author: User | None, policy: Policy
 ) -> ReplyView:

@@ -45,6 +45,12 @@ async def list_boards(store: Store, viewer: User | None) -> list[BoardView]:
     ]
 
 
+async def navigation(store: Store) -> list[tuple[str, str]]:
+    """(slug, name) of the six boards in their fixed order: every page's header."""
+    names = {b.slug: b.name for b in await store.list_boards()}
+    return [(slug, names[slug]) for slug in boards.BOARD_ORDER if slug in names]
+
+
 async def get_board(store: Store, viewer: User | None, slug: Any) -> BoardView:
     """Raises NotFound for an unknown slug."""
     policy = boards.policy(slug) if isinstance(slug, str) else None

@@ -47,7 +47,7 @@ class PageHandler(BaseHandler):
 
     async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
-        nav = [(b.slug, b.settings.name) for b in await posting.list_boards(self.store, self.user)]
+        nav = await posting.navigation(self.store)
         unread = await notify.unread_count(self.store, self.user)
         flash = self.take_flash()
         context.update(nav=nav, unread=unread, flash=flash)

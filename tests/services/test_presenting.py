@@ -11,7 +11,7 @@ import pytest
 
 from forum import boards
 from forum.clock import ManualClock, using
-from forum.model import BoardSettings, Post, Reply, ReplyKind, Role, Status, User
+from forum.model import BoardSettings, Post, Reply, ReplyKind, Role, Status, User, new_id
 from forum.services import presenting
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -207,3 +207,22 @@ async def test_a_kept_reply_view_is_the_one_presenting_makes_afresh_for_every_vi
                 )
                 assert kept.replies == fresh.replies, (viewer and viewer.username, p.id)
                 assert all(a is b for a, b in zip(kept.replies, again.replies))
+
+
+@pytest.mark.gen_test
+async def test_a_reply_just_written_is_presented_as_its_thread_would_show_it():
+    with using(ManualClock(START)):
+        for writer in [v for v in VIEWERS if v is not None]:
+            store = Users(WRITER, OFFICER, writer)
+            for p in every_post():
+                for kind in ReplyKind:
+                    reply = Reply(new_id(), p.id, writer.id, PERSONAL, PERSONAL, kind, START)
+                    board = presenting.BoardView(
+                        BoardSettings(p.board, p.board), boards.POLICIES[p.board], False
+                    )
+                    thread = await presenting.present_thread(
+                        store, writer, p, board, [dataclasses.replace(reply)], [], []
+                    )
+                    if kind is ReplyKind.INTERNAL and not thread.replies:
+                        continue  # a note is not shown outside the offices
+                    assert presenting.present_reply(p, writer, reply) == thread.replies[0]

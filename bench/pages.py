@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
-BENCH_ACCOUNTS = 1500
+BENCH_ACCOUNTS = 3000  # replies at about 300 a second: the reply rows need this many (9 each)
 # New accounts may write 10 times in 10 minutes (throttle.POSTS_PER_NEW_ACCOUNT): each bench
 # account is used at most this often in one run.
 USES_PER_ACCOUNT = 9
@@ -1027,7 +1027,7 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
                     )
             if script == "readers":
                 # The first and the last reader still get their own page.
-                lines = Path(readers).read_text().split()
+                lines = Path(readers).read_text().splitlines()
                 for cookie_line, shown in ((lines[0], names[0]), (lines[-1], names[-1])):
                     one = {"display_name": shown}
                     wrong = personal_page(base, path, cookie_line, one)

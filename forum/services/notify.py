@@ -94,12 +94,17 @@ async def tell_author(
     """The writer of `post` hears of it, unless they did it themselves (or wrote anonymously
     without an account). Inside the caller's unit of work, with the change it tells of.
     Returns the ids of those told (the writer's, or none)."""
+    writer = await writer_to_tell(store, post, actor)
+    return await tell(store, [writer], kind, post, detail) if writer else set()
+
+
+async def writer_to_tell(store: Store, post: Post, actor: User | None) -> User | None:
+    """Whom tell_author tells of `actor`'s change to `post`. A use case may ask before its unit
+    of work and `tell` them inside it: a unit holds the store's writer for as long as it runs,
+    and a read inside it is one more turn of the event loop that every other unit waits for."""
     if post.author_id is None or (actor is not None and actor.id == post.author_id):
-        return set()
-    author = await store.get_user(post.author_id)
-    if author is None:
-        return set()
-    return await tell(store, [author], kind, post, detail)
+        return None
+    return (await store.get_users([post.author_id])).get(post.author_id)
 
 
 async def tell_department(

@@ -392,6 +392,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
     text_body = required(text_body)
     place = await _reserve_write(store, viewer)
     html = await _render(text_body)
+    writer = await notify.writer_to_tell(store, post, viewer)
     # The reply, its post's new status and event, the writer's notification and mail and the
     # audit entry: one unit, one commit (and one disk flush). The place reserved under the
     # write limit is given back when the unit is refused.
@@ -420,7 +421,7 @@ async def add_reply(store: Store, viewer: User | None, post_id: Any, body: Any) 
         replied = await store.add_reply(
             reply, changes, event, expect={"status": post.status, "department": post.department}
         )
-        told = await notify.tell_author(store, post, REPLY_NOTICE[kind], viewer)
+        told = await notify.tell(store, [writer], REPLY_NOTICE[kind], post) if writer else set()
         # The post's followers (and a department's, for its official reply on a public case),
         # all but the writer just told and whoever replied.
         await following.tell_of_reply(store, replied, kind, viewer, told)

@@ -40,6 +40,9 @@ _ID_15 = re.compile(r"(?<!\d)([1-9]\d{5})(\d{2}[01]\d[0-3]\d)(\d{3})(?!\d)")
 # A card written in one run, or in groups of four split by spaces or hyphens (6222 0212 3456 ...).
 _CARD = re.compile(r"(?<!\d)(?:\d{16,19}|\d{4}(?:[ \-]\d{4}){3}(?:[ \-]\d{1,3})?)(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)")
+# A landline with its area code (0877-2616904, 087120000000): the trunk 0, a 2-3 digit area code,
+# a 7-8 digit local number.
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[ \-]?\d{7,8}(?!\d)")
 _LATIN = re.compile(r"[A-Za-z]")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -125,12 +128,14 @@ def _mask_phones(value: str) -> str:
         pieces.append(_masked_number(value[match.start : match.end], match.number))
         last = match.end
     pieces.append(value[last:])
-    # The matcher also gives up on a number in odd punctuation ("()13812345678"): a mobile
-    # number's usual shapes are looked for once more and masked when the numbering plan has them.
-    return _MOBILE.sub(_mask_mobile, "".join(pieces))
+    # The matcher also gives up on a number in odd punctuation ("()13812345678", "()0877-
+    # 2616904"): a mobile's and a landline's usual shapes are looked for once more and masked
+    # when the numbering plan has them.
+    found = _MOBILE.sub(_mask_shape, "".join(pieces))
+    return _LANDLINE.sub(_mask_shape, found)
 
 
-def _mask_mobile(m: re.Match[str]) -> str:
+def _mask_shape(m: re.Match[str]) -> str:
     raw = m.group(0)
     try:
         number = phonenumbers.parse(raw, REGION)

@@ -9,7 +9,7 @@ import re
 
 import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from forum import privacy
@@ -135,6 +135,9 @@ _around = st.text(st.sampled_from(list("电话号码请联系我 ，。：:;()ab
 
 @settings(max_examples=400, deadline=None)
 @given(_around, _numbers, _around)
+# Landlines in punctuation the number matcher gives up on (found by this test in CI).
+@example("()", "0877-2616904", "(，号X我")
+@example("()", "0871-20000000", "")
 def test_no_embedded_number_shows_its_hidden_digits(before, number, after):
     shown = privacy.mask(before + number + after)
     digits = re.sub(r"\D", "", number)

@@ -398,15 +398,25 @@ def _kept_view(
     overdue) is part of the key. Views are not changed once made."""
     editable = _may_edit(post, stands, at)
     overdue = workflow.is_overdue(post, at)
-    views: dict[tuple[Standing, bool, bool], tuple[User | None, User | None, PostView]]
-    views = post.__dict__.setdefault("_views", {})
-    key = (stands, editable, overdue)
-    found = views.get(key)
-    if found is not None and found[0] is author and found[1] is officer:
-        return found[2]
-    view = _view(post, stands, author, officer, editable, overdue)
-    views[key] = (author, officer, view)
+    view: PostView = _kept_on(
+        post,
+        (stands, editable, overdue),
+        (author, officer),
+        lambda: _view(post, stands, author, officer, editable, overdue),
+    )
     return view
+
+
+def _kept_on(record: Any, key: Any, records: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """What `make` gives, kept on `record` under `key`: made again when `records` (the other
+    records it was made from, such as the author's) are not the very objects it was made from."""
+    kept: dict[Any, tuple[tuple[Any, ...], Any]] = record.__dict__.setdefault("_views", {})
+    found = kept.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], records)):
+        return found[1]
+    made = make()
+    kept[key] = (records, made)
+    return made
 
 
 def present_post(
@@ -547,17 +557,15 @@ def _kept_reply_view(
     """A reply's view, made once per record object and what decides it (see _kept_view): masked
     or not, its author hidden or not, and the author's record."""
     hidden = _hides_author(post, reply.author_id, stands)
-    views: dict[tuple[bool, bool], tuple[User | None, ReplyView]]
-    views = reply.__dict__.setdefault("_views", {})
-    key = (stands.unmasked, hidden)
-    found = views.get(key)
-    if found is not None and found[0] is author:
-        return found[1]
-    view = ReplyView(
-        reply=reply if stands.unmasked else public_form(reply, privacy.public_reply),
-        author=None if hidden else _reply_author(author, reply, policy),
+    view: ReplyView = _kept_on(
+        reply,
+        (stands.unmasked, hidden),
+        (author,),
+        lambda: ReplyView(
+            reply=reply if stands.unmasked else public_form(reply, privacy.public_reply),
+            author=None if hidden else _reply_author(author, reply, policy),
+        ),
     )
-    views[key] = (author, view)
     return view
 
 

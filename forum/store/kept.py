@@ -185,9 +185,7 @@ class KeptReads:
         return await self._read_version(name)
 
     async def _read_version(self, name: str) -> int:
-        version: int = await (
-            self.store.content_version() if name == CONTENT else self.store.notices_version()
-        )
+        version: int = await getattr(self.store, f"{name}_version")()
         return version
 
     @staticmethod

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 _MARK = secrets.token_hex(16)
 NAME_MARK = f"reader-{_MARK}"
 TOKEN_MARK = f"token-{_MARK}"
+_NAME_BYTES, _TOKEN_BYTES = NAME_MARK.encode(), TOKEN_MARK.encode()
 MAX_PAGES = 1000
 MAX_BYTES = 32 << 20
 VARIANTS_PER_ADDRESS = 16
@@ -136,7 +137,7 @@ def _render_for(
     handler: PageHandler, reader: Reader, template: str, context: dict[str, Any]
 ) -> bytes:
     token = handler.xsrf_token  # this request's own, made (and its cookie set) first
-    handler._xsrf_token = TOKEN_MARK.encode()
+    handler._xsrf_token = _TOKEN_BYTES
     handler.kept_reader = reader
     try:
         return handler.render_string(template, **context)
@@ -148,4 +149,4 @@ def _render_for(
 
 def _personal(page: bytes, token: bytes, user: User) -> bytes:
     name = tornado.escape.xhtml_escape(user.display_name).encode()
-    return page.replace(TOKEN_MARK.encode(), token).replace(NAME_MARK.encode(), name)
+    return page.replace(_TOKEN_BYTES, token).replace(_NAME_BYTES, name)

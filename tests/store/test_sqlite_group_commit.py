@@ -90,6 +90,36 @@ async def test_single_writes_at_once_share_a_commit_and_each_returns_after_it(st
     assert committed_titles(store.path) == {f"单写{i}" for i in range(8)}
 
 
+@pytest.mark.gen_test
+async def test_a_units_statements_cross_to_the_writer_thread_only_for_begin_and_commit(
+    store, monkeypatch
+):
+    """Holding the gate, a unit has the writer's connection to itself: its statements run on
+    the event loop rather than waiting in the loop's queue for each answer from the writer
+    thread while every other writer waits at the gate. The group's BEGIN (which may wait for
+    another process's lock file) and COMMIT (the flush to disk) stay on the writer thread."""
+    author = make_user("bob")
+    await store.add_user(author)
+    handed: list[str] = []
+    submit = store._writer.submit
+
+    def counted(call, *args):
+        handed.append("writer")
+        return submit(call, *args)
+
+    monkeypatch.setattr(store._writer, "submit", counted)
+    post = make_post(author_id=author.id, title="一个单元")
+    async with store.transaction():
+        await store.add_post(post, event_for(post.id))
+        await store.put_setting("unit", 1)
+        assert (await store.get_post(post.id)).title == "一个单元"  # sees its own writes
+        await store.put_setting("unit", 2)
+    # The first statement takes the group's BEGIN with it; then the COMMIT.
+    assert handed == ["writer", "writer"]
+    assert committed_titles(store.path) == {"一个单元"}
+    assert await store.get_setting("unit") == 2
+
+
 class FailingCommit:
     """The writer's connection, but its next COMMIT fails as a full disk would."""
 

@@ -2,8 +2,10 @@
 the writer and its group commit, the unit of work, open and close, the versions.
 
 One writer thread owns the only writing connection, so writes never contend inside the process;
-readers use their own connections on a small pool, which WAL lets run beside the writer. Every
-call runs off the event loop.
+readers use their own connections on a small pool, which WAL lets run beside the writer. Reads
+and single writes run off the event loop; a unit of work's statements run on it while the unit
+holds the writer (see _in_unit), since the trips to the writer thread and back cost more than
+the statements and every other writer waits meanwhile.
 
 Group commit: the units of work (and single writes) that queue for the writer while a group is
 open run one after another in that group's transaction, each under a savepoint of its own (one
@@ -27,8 +29,9 @@ import functools
 import os
 import sqlite3
 import threading
+import concurrent.futures
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Iterator
 
 from forum.durable import sync_folder
 from forum.model import iso
@@ -84,6 +87,20 @@ def _release(conn: sqlite3.Connection) -> None:
     conn.execute("RELEASE unit")
 
 
+@contextlib.contextmanager
+def _unavailable_on_failure() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        # The SQLite text stays in the cause, for the log; clients see the plain message.
+        raise StoreUnavailable() from exc
+    except sqlite3.DatabaseError as exc:
+        if type(exc) is not sqlite3.DatabaseError:
+            raise  # a constraint or a mistake in a statement, not the file
+        # A damaged file ("database disk image is malformed"): unavailable, not a bug.
+        raise StoreUnavailable() from exc
+
+
 class _Core:
     """The connections, the writer thread and its group commit, the unit of work, the store's
     lifecycle, and the reads every family pages with; each family is a subclass, and
@@ -115,6 +132,9 @@ class _Core:
         # group's BEGIN to its COMMIT or ROLLBACK).
         self._lock_descriptor: int | None = None
         self._locked = False
+        # The writer's connection, and its last call handed to the writer thread (see _in_unit).
+        self._writer_connection: sqlite3.Connection | None = None
+        self._on_writer: concurrent.futures.Future[Any] | None = None
 
     # connections -----------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -141,7 +161,7 @@ class _Core:
         if unit is not None:
             # Inside a unit of work reads go through its transaction: they see its own writes,
             # and what they saw cannot change before it commits.
-            return await self._run(self._writer, work)
+            return await self._in_unit(work)
         return await self._run(self._readers, work)
 
     async def _write(self, work: Callable[[sqlite3.Connection], T], *, content: bool = True) -> T:
@@ -152,7 +172,7 @@ class _Core:
         unit = self._unit.get()
         if unit is not None:
             unit.content = unit.content or content
-            return await self._run(self._writer, work)
+            return await self._in_unit(work)
         async with self.transaction():
             return await self._write(work, content=content)
 
@@ -295,6 +315,40 @@ class _Core:
         finally:
             self._drop_lock(conn)
 
+    async def _in_unit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` of the open unit, which holds the gate and so the writer's connection: run
+        here, on the event loop, when the writer thread has nothing of the unit's in hand. A
+        unit's statements take tens of microseconds, a trip to the writer thread and back
+        through the loop's queue a millisecond or more under load, and every other writer
+        waits at the gate meanwhile. The group's BEGIN (which may wait for another process's
+        lock) and its COMMIT (the flush to disk) still run on the writer thread."""
+        if (
+            self._writer_connection is None
+            or self._begin in self._pending
+            or (self._on_writer is not None and not self._on_writer.done())
+        ):
+            return await self._run(self._writer, work)
+        with _unavailable_on_failure():
+            return self._on_connection(self._writer_connection, self._writer, True, work)
+
+    def _on_connection(
+        self,
+        conn: sqlite3.Connection,
+        pool: ThreadPoolExecutor,
+        pending: bool,
+        work: Callable[[sqlite3.Connection], T],
+    ) -> T:
+        if pool is self._writer and pending:
+            steps, self._pending = self._pending, []
+            for step in steps:
+                step(conn)
+            if self._locked and not conn.in_transaction:
+                # SQLite ended the group's transaction under an earlier statement: what
+                # follows must not run outside it, one statement at a time.
+                self._drop_lock(conn)
+                raise _GroupLost("the group's transaction was rolled back")
+        return work(conn)
+
     async def _run(
         self,
         pool: ThreadPoolExecutor,
@@ -307,27 +361,15 @@ class _Core:
 
         def call() -> T:
             conn = self._connection()
-            if pool is self._writer and pending:
-                steps, self._pending = self._pending, []
-                for step in steps:
-                    step(conn)
-                if self._locked and not conn.in_transaction:
-                    # SQLite ended the group's transaction under an earlier statement: what
-                    # follows must not run outside it, one statement at a time.
-                    self._drop_lock(conn)
-                    raise _GroupLost("the group's transaction was rolled back")
-            return work(conn)
+            if pool is self._writer:
+                self._writer_connection = conn
+            return self._on_connection(conn, pool, pending, work)
 
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, call)
-        except sqlite3.OperationalError as exc:
-            # The SQLite text stays in the cause, for the log; clients see the plain message.
-            raise StoreUnavailable() from exc
-        except sqlite3.DatabaseError as exc:
-            if type(exc) is not sqlite3.DatabaseError:
-                raise  # a constraint or a mistake in a statement, not the file
-            # A damaged file ("database disk image is malformed"): unavailable, not a bug.
-            raise StoreUnavailable() from exc
+        with _unavailable_on_failure():
+            future = pool.submit(call)
+            if pool is self._writer:
+                self._on_writer = future
+            return await asyncio.wrap_future(future)
 
     # lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forum import text
 
@@ -118,3 +121,47 @@ def test_names_are_nfkc_with_chinese_punctuation_kept_and_hidden_characters_foun
     for hidden in ("\u200b", "\u202e", "\u2066", "\ufeff", "\u00ad", "\x07"):
         assert text.has_hidden_chars(f"市{hidden}长")
     assert not text.has_hidden_chars("张敏\t（市信访局）\n")
+
+
+# What each term's own pattern must find: the matches of one pattern of every term joined by
+# "|", longest first, ignoring case, as the snippets were marked before (one compile a query).
+def _joined_matches(window: str, terms: list[str]) -> list[tuple[int, int]]:
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    return [match.span() for match in pattern.finditer(window)]
+
+
+# Words that overlap, nest and differ only in case, in Chinese and in Latin letters with their
+# odd foldings (İ, ı, the Kelvin sign), and the characters HTML and regular expressions treat
+# specially.
+SNIPPET_PIECES = [
+    "停车",
+    "停车场",
+    "车场",
+    "场",
+    "Park",
+    "park",
+    "PARKING",
+    "k",
+    "K",
+    "İ",
+    "ı",
+    "i",
+    "<b>",
+    "&",
+    ".*",
+    "(",
+    "|",
+    " ",
+    "，",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(SNIPPET_PIECES), max_size=12).map("".join),
+    st.lists(st.sampled_from(SNIPPET_PIECES), min_size=1, max_size=4, unique=True),
+)
+def test_each_terms_pattern_finds_what_the_joined_pattern_found(window, terms):
+    terms = sorted(terms, key=len, reverse=True)
+    found = [match.span() for match in text._leftmost_matches(window, terms)]
+    assert found == _joined_matches(window, terms)

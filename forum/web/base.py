@@ -9,7 +9,7 @@ import logging
 import os
 import re
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 import tornado.httputil
@@ -72,6 +72,18 @@ class BaseHandler(tornado.web.RequestHandler):
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
     _request_id: str | None = None
+
+    @overload
+    def get_cookie(self, name: str, default: str) -> str: ...
+
+    @overload
+    def get_cookie(self, name: str, default: None = None) -> str | None: ...
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        # Tornado's reads request.cookies (see sent_cookies); its signed cookies and XSRF check
+        # come here too.
+        return sent_cookies(self.request).get(name, default)
+
     _version_pin: VersionPin | None = None  # see KeptReads.pin_version
     # While a page is rendered to be kept for every reader who looks the same (reader_pages),
     # what its templates may read of the reader, in place of the user.
@@ -417,6 +429,19 @@ def login_required(handler: BaseHandler) -> User:
     if handler.user is None:
         raise NotLoggedIn()
     return handler.user
+
+
+def sent_cookies(request: tornado.httputil.HTTPServerRequest) -> dict[str, str]:
+    """The cookies a request sent, by name, parsed once. Tornado's own `request.cookies` makes a
+    SimpleCookie of Morsels of them, every value quoted again on the way in, which took a
+    twentieth of a logged-in page; its values are these same strings. Unlike it, a name that
+    SimpleCookie would refuse is kept (an empty one, say): no cookie of ours has such a name."""
+    found: dict[str, str] | None = getattr(request, "_sent_cookies", None)
+    if found is None:
+        header = request.headers.get("Cookie")
+        found = tornado.httputil.parse_cookie(header) if header else {}
+        request._sent_cookies = found  # type: ignore[attr-defined]
+    return found
 
 
 def request_id_of(request: tornado.httputil.HTTPServerRequest, behind_https: bool) -> str:

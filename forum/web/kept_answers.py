@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tornado import httputil
 
-from forum.web.base import request_id_of
+from forum.web.base import request_id_of, sent_cookies
 from forum.web.body_limits import BodyLimits
 from forum.web.i18n import CARE_COOKIE, LANG_COOKIE
 
@@ -54,14 +54,11 @@ def request_key(request: httputil.HTTPServerRequest) -> tuple[str, ...] | None:
         return None
     lang = care = ""
     if "Cookie" in headers:
-        try:
-            cookies = request.cookies
-        except Exception:  # a header the handler would refuse: it answers
-            return None
+        cookies = sent_cookies(request)
         if not cookies.keys() <= ANSWERABLE_COOKIES:
             return None
-        lang = cookies[LANG_COOKIE].value if LANG_COOKIE in cookies else ""
-        care = cookies[CARE_COOKIE].value if CARE_COOKIE in cookies else ""
+        lang = cookies.get(LANG_COOKIE, "")
+        care = cookies.get(CARE_COOKIE, "")
     return (request.uri or "", lang, care, headers.get("Accept-Language", ""))
 
 

@@ -62,3 +62,32 @@ async def test_a_changed_session_cookie_is_refused_and_the_real_one_still_taken(
     browser.cookies["session"] = real
     assert 'href="/logout"' in (await browser.get("/me")).text
     assert len(app.settings["checked_cookies"]) == 1
+
+
+# Cookie headers as browsers and clients send them: quoted and escaped values, a value with
+# "=", spaces, an empty value, a name sent twice (the last one counts, as in Tornado).
+COOKIE_HEADERS = [
+    'session="2|1:0|10:1700000000|7:session|8:dG9rZW4=|abc"; _xsrf=2|ab|cd|1700000000',
+    "lang=en;care=1",
+    ' lang = zh ; _xsrf="a\\"b\\\\c" ',
+    'quoted="\\344\\275\\240"; plain=x=y=z',
+    "empty=; lang=en; lang=zh",
+]
+
+
+@pytest.mark.parametrize("header", COOKIE_HEADERS)
+def test_sent_cookies_are_the_values_tornado_reads(header):
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    from forum.web.base import sent_cookies
+
+    def request() -> HTTPServerRequest:
+        return HTTPServerRequest(
+            headers=HTTPHeaders({"Cookie": header, "Host": "example.org"}),
+            start_line=RequestStartLine("GET", "/", "HTTP/1.1"),
+        )
+
+    tornados = {name: morsel.value for name, morsel in request().cookies.items()}
+    fresh = request()
+    assert sent_cookies(fresh) == tornados
+    assert sent_cookies(fresh) is sent_cookies(fresh)  # parsed once a request

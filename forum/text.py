@@ -142,16 +142,8 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     # IGNORECASE matches more than any one folding (i with İ and ı, k with the Kelvin sign): a
     # term is known absent by a plain search only when it has no case (Chinese, digits), or
     # when it and every letter with case in the window are ASCII.
-    lower_window = window.lower()
-    ascii_letters_only = all(c.isascii() or c.lower() == c.upper() for c in window)
     present = [
-        t
-        for t in wanted
-        if t in window
-        or (
-            t.lower() != t.upper()
-            and (not (ascii_letters_only and t.isascii()) or t.lower() in lower_window)
-        )
+        t for t in wanted if t in window or (t.lower() != t.upper() and _may_hold(window, t))
     ]
     matches = _leftmost_matches(window, present)
     pieces, last = [], 0
@@ -163,6 +155,16 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(value) else ""
     return prefix + "".join(pieces) + suffix
+
+
+def _may_hold(window: str, term: str) -> bool:
+    """Whether `window` may hold `term`, which has case, in some other case."""
+    if not term.isascii():
+        return True
+    # Worked out only for a term with case (most queries here have none): a character check
+    # per character of the window.
+    ascii_letters_only = all(c.isascii() or c.lower() == c.upper() for c in window)
+    return not ascii_letters_only or term.lower() in window.lower()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -165,3 +165,35 @@ def test_each_terms_pattern_finds_what_the_joined_pattern_found(window, terms):
     terms = sorted(terms, key=len, reverse=True)
     found = [match.span() for match in text._leftmost_matches(window, terms)]
     assert found == _joined_matches(window, terms)
+
+
+def _marked_by_one_pattern(value: str, terms: list[str], width: int = 90) -> str:
+    """highlight as one pattern of every term would mark it: what the checks of which terms
+    are in the window, and each term's own pattern, must not change."""
+    import html
+
+    folded = value.casefold()
+    wanted = sorted({t for t in terms if t}, key=len, reverse=True)
+    first = min((i for i in (folded.find(t.casefold()) for t in wanted) if i >= 0), default=0)
+    start = max(0, first - width // 3)
+    window = value[start : start + width]
+    pieces, last = [], 0
+    for begin, end in _joined_matches(window, wanted):
+        pieces += [
+            html.escape(window[last:begin]),
+            f"<mark>{html.escape(window[begin:end])}</mark>",
+        ]
+        last = end
+    pieces.append(html.escape(window[last:]))
+    return (
+        ("…" if start > 0 else "") + "".join(pieces) + ("…" if start + width < len(value) else "")
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(SNIPPET_PIECES), max_size=60).map("".join),
+    st.lists(st.sampled_from(SNIPPET_PIECES), min_size=1, max_size=4, unique=True),
+)
+def test_a_snippet_marks_what_one_pattern_of_every_term_marks(value, terms):
+    assert text.highlight(value, terms) == _marked_by_one_pattern(value, terms)

@@ -177,37 +177,43 @@ class _Posts(_Core, PostChildren):
         changes: dict[str, Any],
         event: Event | None = None,
         expect: dict[str, Any] | None = None,
+        *,
+        counted_reply: bool = False,
     ) -> Post:
-        """Apply `changes` to the post and record `event`; NotFound (so the caller's transaction
-        rolls back) when the post does not exist, Conflict when `expect` is given and the post's
-        fields no longer hold those values."""
+        """Apply `changes` to the post (and one more to its reply count when `counted_reply`)
+        and record `event`; NotFound (so the caller's transaction rolls back) when the post does
+        not exist, Conflict when `expect` is given and the post's fields no longer hold those
+        values. Returns the post as it now is."""
         values = plain_changes(changes)
         unknown = set(values) - POST_CHANGEABLE
         if unknown:
             raise ValueError(f"posts cannot change {sorted(unknown)}")
         expected = expected_post_values(expect)
-        if values or expected:
+        assignments = [f"{name} = ?" for name in values]
+        if counted_reply:
+            assignments.append("reply_count = reply_count + 1")
+        if assignments or expected:
             # The condition is part of the UPDATE itself, so nothing read earlier can be stale
             # when it is judged; "id = id" updates the row only to learn whether it matched.
-            # "IS" compares NULL too.
-            assignments = ", ".join(f"{name} = ?" for name in values) or "id = id"
+            # "IS" compares NULL too. RETURNING: the row as updated, in the same statement.
             condition = " AND ".join(["id = ?", *(f"{name} IS ?" for name in expected)])
-            cursor = conn.execute(
-                f"UPDATE posts SET {assignments} WHERE {condition}",
+            rows = conn.execute(
+                f"UPDATE posts SET {', '.join(assignments) or 'id = id'} WHERE {condition} "
+                "RETURNING *",
                 [_to_sql(v) for v in values.values()]
                 + [post_id]
                 + [_to_sql(v) for v in expected.values()],
-            )
-            if cursor.rowcount == 0 and expected:
+            ).fetchall()
+            if not rows and expected:
                 if conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
                     raise Conflict(code="stale")
-                raise NotFound()
-        row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
-        if row is None:
+        else:
+            rows = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchall()
+        if not rows:
             raise NotFound()
         if event:
             _insert(conn, "events", to_plain(event))
-        return _from_row(Post, row)
+        return _from_row(Post, rows[0])
 
     async def update_post(
         self,
@@ -237,14 +243,12 @@ class _Posts(_Core, PostChildren):
         counted: bool = True,
     ) -> Post:
         def work(conn: sqlite3.Connection) -> Post:
-            if not conn.execute("SELECT 1 FROM posts WHERE id = ?", (reply.post_id,)).fetchone():
-                raise NotFound()
+            # The post first: NotFound or Conflict before anything is written.
+            post = self._update_post(
+                conn, reply.post_id, changes, event, expect, counted_reply=counted
+            )
             _insert(conn, "replies", to_plain(reply))
-            if counted:
-                conn.execute(
-                    "UPDATE posts SET reply_count = reply_count + 1 WHERE id = ?", (reply.post_id,)
-                )
-            return self._update_post(conn, reply.post_id, changes, event, expect)
+            return post
 
         return await self._write(work)
 

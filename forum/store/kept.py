@@ -205,6 +205,40 @@ class KeptReads:
             self._in_unit.reset(token)
             self._let_go()
 
+    async def get_posts(self, post_ids: list[str]) -> list[Any]:
+        """As the store's, each post kept by itself (under get_post's key): a search's page is
+        a new list of ids each time, but most of the posts on it were on another page a moment
+        ago, and a kept record comes with what was made from it before (its masked form, its
+        views)."""
+        if self._in_unit.get():
+            return list(await self.store.get_posts(post_ids))
+        version = await self._version(CONTENT)
+        found: dict[str, Any] = {}
+        missing = []
+        for post_id in dict.fromkeys(post_ids):
+            key = ("get_post", (post_id,), ())
+            kept = self._answers.get(key)
+            if kept is not None and kept[0] == version:
+                self._answers.move_to_end(key)
+                self.hits += 1
+                if kept[1] is not None:
+                    found[post_id] = kept[1]
+            else:
+                missing.append(post_id)
+        if missing:
+            self.misses += 1
+            for post in await self.store.get_posts(missing):
+                key = ("get_post", (post.id,), ())
+                self._answers[key] = (version, post)
+                self._answers.move_to_end(key)
+                found[post.id] = post
+            self._trim()
+        return [found[post_id] for post_id in post_ids if post_id in found]
+
+    def _trim(self) -> None:
+        while len(self._answers) > self.max_answers:
+            self._answers.popitem(last=False)
+
     async def _read(
         self, name: str, covered: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
@@ -231,8 +265,7 @@ class KeptReads:
         answer = await method(*args, **kwargs)
         self._answers[key] = (version, answer)
         self._answers.move_to_end(key)
-        while len(self._answers) > self.max_answers:
-            self._answers.popitem(last=False)
+        self._trim()
         return _copy(answer)
 
 

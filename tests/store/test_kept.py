@@ -216,3 +216,45 @@ def test_every_store_method_is_a_known_read_or_lets_go_of_the_version():
         "wipe",
     } <= writes
     assert not {"count_hits", "get_session", "list_posts", "search_ranks"} & writes
+
+
+@pytest.mark.gen_test
+async def test_posts_read_by_id_are_kept_one_by_one_until_a_write(any_store):
+    """A search's pages are new lists of ids; the posts on them are kept each by itself, and
+    shared with get_post."""
+    kept = KeptReads(any_store)
+    a, b, c = (make_post(title=title) for title in ("甲", "乙", "丙"))
+    for post in (a, b, c):
+        await any_store.add_post(post, event_for(post.id))
+    asked: list[list[str]] = []
+    original = any_store.get_posts
+
+    async def counted(post_ids):
+        asked.append(list(post_ids))
+        return await original(post_ids)
+
+    kept.store = _Counting(any_store, get_posts=counted)
+    first = await kept.get_posts([a.id, b.id])
+    second = await kept.get_posts([c.id, b.id, "no-such-id", b.id])
+    assert [p.title for p in second] == ["丙", "乙", "乙"]  # in the order asked, as the store
+    assert asked == [[a.id, b.id], [c.id, "no-such-id"]]  # b came from memory
+    assert second[1] is first[1]  # the very record: what was made from it is kept with it
+    assert await kept.get_post(a.id) is first[0]  # shared with get_post
+    # Around the wrapper, as another process writes: every post is read again.
+    await any_store.update_post(b.id, {"title": "乙改"})
+    assert [p.title for p in await kept.get_posts([a.id, b.id])] == ["甲", "乙改"]
+    assert asked[-1] == [a.id, b.id]
+    async with kept.transaction():  # in a unit: the store, every time
+        await kept.get_posts([a.id])
+        await kept.get_posts([a.id])
+    assert asked[-2:] == [[a.id], [a.id]]
+
+
+class _Counting:
+    """An adapter with some methods replaced, the rest its own."""
+
+    def __init__(self, store, **replaced):
+        self._store, self._replaced = store, replaced
+
+    def __getattr__(self, name):
+        return self._replaced.get(name) or getattr(self._store, name)

@@ -116,3 +116,31 @@ async def test_search_page_offers_order_dates_and_count(api, store, clock, http_
     ):
         bad = await http_client.fetch(base_url + "/" + Q + "&" + query, raise_error=False)
         assert bad.code == 422 and f'id="{field}-error"' in bad.body.decode(), query
+
+
+@pytest.mark.gen_test
+async def test_each_query_marks_its_own_words_in_a_result(
+    api, store, clock, http_client, base_url
+):
+    """A post found by two queries shows each query's own words marked, its title escaped."""
+    await person(store, "writer")
+    writer = await api.login("writer")
+    created = await writer.post(
+        "/boards/forum/posts",
+        {
+            "title": "<b>停车</b> & 路灯 <script>x</script>",
+            "body": "小区停车难，路灯也坏了 <i>急</i>",
+        },
+    )
+    assert created.status == 201
+    pages = {}
+    for word in ("停车", "路灯", "停车"):
+        page = await http_client.fetch(base_url + "/search?q=" + quote(word), raise_error=False)
+        assert page.code == 200
+        pages.setdefault(word, page.body.decode())
+        assert page.body.decode() == pages[word]  # the same query: the same page
+    for word, other in (("停车", "路灯"), ("路灯", "停车")):
+        html = pages[word]
+        assert f"<mark>{word}</mark>" in html and f"<mark>{other}</mark>" not in html
+        assert "&lt;b&gt;停车&lt;/b&gt; &amp; 路灯 &lt;script&gt;x&lt;/script&gt;" in html
+        assert "<script>x" not in html and "<i>急" not in html and "\ue000" not in html

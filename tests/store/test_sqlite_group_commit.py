@@ -118,6 +118,14 @@ async def test_a_units_statements_cross_to_the_writer_thread_only_for_begin_and_
     assert handed == ["writer", "writer"]
     assert committed_titles(store.path) == {"一个单元"}
     assert await store.get_setting("unit") == 2
+    # A single write, outside a use case, is the writer thread's (bulk work is written so):
+    # its statement with the BEGIN, then the COMMIT.
+    handed.clear()
+    await store.put_setting("single", 1)
+    assert handed == ["writer", "writer"]
+    handed.clear()
+    await asyncio.gather(store.put_setting("first", 1), store.put_setting("second", 2))
+    assert handed == ["writer", "writer", "writer"]  # the second joins the group, on the thread
 
 
 class FailingCommit:

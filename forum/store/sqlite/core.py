@@ -3,9 +3,9 @@ the writer and its group commit, the unit of work, open and close, the versions.
 
 One writer thread owns the only writing connection, so writes never contend inside the process;
 readers use their own connections on a small pool, which WAL lets run beside the writer. Reads
-and single writes run off the event loop; a unit of work's statements run on it while the unit
-holds the writer (see _in_unit), since the trips to the writer thread and back cost more than
-the statements and every other writer waits meanwhile.
+and single writes run off the event loop; a use case's unit of work (Store.transaction) runs its
+statements on it while the unit holds the writer (see _in_unit), since the trips to the writer
+thread and back cost more than the statements and every other writer waits meanwhile.
 
 Group commit: the units of work (and single writes) that queue for the writer while a group is
 open run one after another in that group's transaction, each under a savepoint of its own (one
@@ -54,9 +54,11 @@ MOVE_NOTICES = "UPDATE notices_version SET version = version + 1"
 @dataclasses.dataclass
 class _Unit:
     """An open unit of work: whether it wrote anything pages show (content_version then moves
-    on in its group's commit)."""
+    on in its group's commit), and whether it is a use case's (Store.transaction), whose
+    statements may run on the event loop (see _in_unit), or a single write's own."""
 
     content: bool = False
+    use_case: bool = True
 
 
 @dataclasses.dataclass
@@ -173,7 +175,7 @@ class _Core:
         if unit is not None:
             unit.content = unit.content or content
             return await self._in_unit(work)
-        async with self.transaction():
+        async with self._unit_of_work(use_case=False):
             return await self._write(work, content=content)
 
     def _writer_gate(self) -> asyncio.Lock:
@@ -187,8 +189,11 @@ class _Core:
             self._group, self._pending = None, []
         return self._gate
 
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._unit_of_work(use_case=True)
+
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def _unit_of_work(self, *, use_case: bool) -> AsyncIterator[None]:
         if self._unit.get() is not None:
             yield  # joins the unit already open
             return
@@ -198,7 +203,7 @@ class _Core:
                 group = self._group = _Group(asyncio.get_running_loop().create_future())
                 self._pending.append(self._begin)
             self._pending.append(_savepoint)
-            unit = _Unit()
+            unit = _Unit(use_case=use_case)
             token = self._unit.set(unit)
             failure: Exception | None = None
             try:
@@ -316,14 +321,20 @@ class _Core:
             self._drop_lock(conn)
 
     async def _in_unit(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` of the open unit, which holds the gate and so the writer's connection: run
-        here, on the event loop, when the writer thread has nothing of the unit's in hand. A
-        unit's statements take tens of microseconds, a trip to the writer thread and back
-        through the loop's queue a millisecond or more under load, and every other writer
-        waits at the gate meanwhile. The group's BEGIN (which may wait for another process's
-        lock) and its COMMIT (the flush to disk) still run on the writer thread."""
+        """`work` of the open unit, which holds the gate and so the writer's connection: a use
+        case's runs here, on the event loop, when the writer thread has nothing of the unit's
+        in hand. A use case's statements take tens of microseconds each (a post, a reply, a
+        case's step: a few rows), a trip to the writer thread and back through the loop's queue
+        a millisecond or more under load, and every other writer waits at the gate meanwhile.
+        A single write outside a use case still runs on the writer thread: bulk work (a
+        restore, a reindex batch, wiping the store) is written so, and must not hold the loop.
+        The group's BEGIN (which may wait for another process's lock) and its COMMIT (the flush
+        to disk) always run on the writer thread."""
+        unit = self._unit.get()
         if (
-            self._writer_connection is None
+            unit is None
+            or not unit.use_case
+            or self._writer_connection is None
             or self._begin in self._pending
             or (self._on_writer is not None and not self._on_writer.done())
         ):

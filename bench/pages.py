@@ -15,9 +15,12 @@ never asserted anywhere.
 
 Replies are posted with bearer tokens of bench accounts (bench_0000, ...), taken in turn so
 that none goes over the per-account write limit (forum/services/throttle.py, unchanged); the
-bench clears only those accounts' write counts before each run. Password hashing is not part
-of a reply (a bearer token is checked by its SHA-256); it is timed on its own, at the
-configured cost.
+bench clears only those accounts' write counts before each run. Before each reply row every
+bench account reads once (GET /api/v1/me), as a citizen reads the post before replying to it:
+the row measures replies by logins in use, not the first request of a login unused for five
+minutes (which also reads the login from the store and records its use, a write of its own).
+Password hashing is not part of a reply (a bearer token is checked by its SHA-256); it is timed
+on its own, at the configured cost.
 
 Logged-in rows are read by one citizen account (bench_reader) that logs in through the login
 form, as a browser does; wrk sends its signed session cookie (and the form's _xsrf cookie) with
@@ -525,6 +528,21 @@ def fetch(url: str) -> str:
         return answer.read().decode("utf-8")
 
 
+def read_as_each(base: str, tokens_file: Path) -> None:
+    """One authenticated GET per bench account (see the module's docstring), eight at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(token: str) -> None:
+        request = urllib.request.Request(
+            base + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, tokens_file.read_text().split()))
+
+
 def start(command: list[str], log: Path) -> subprocess.Popen:
     handle = open(log, "wb")
     return subprocess.Popen(
@@ -1002,6 +1020,8 @@ def run_size(posts: int, options: argparse.Namespace, scripts: dict) -> dict:
                 asyncio.run(clear_search_count(db))
                 for line in queries.read_text().split():
                     fetch(base + line)
+            if script == "reply":
+                read_as_each(base_two if on == "two" else base, Path(tokens))
             alone = name.endswith("_alone")
             headers = (f"Cookie: {cookie}",) if logged_in else ()
             results[name] = measure(

@@ -119,9 +119,7 @@ async def test_search_page_offers_order_dates_and_count(api, store, clock, http_
 
 
 @pytest.mark.gen_test
-async def test_each_query_marks_its_own_words_in_a_result(
-    api, store, clock, http_client, base_url
-):
+async def test_each_query_marks_its_own_words_in_a_result(api, store, clock, http_client, base_url):
     """A post found by two queries shows each query's own words marked, its title escaped."""
     await person(store, "writer")
     writer = await api.login("writer")

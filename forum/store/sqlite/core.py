@@ -20,6 +20,7 @@ growing back-off (up to 100 ms a try) and gave `--processes 2` its second-long t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -29,7 +30,6 @@ import functools
 import os
 import sqlite3
 import threading
-import concurrent.futures
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, Iterator
 

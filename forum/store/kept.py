@@ -216,26 +216,30 @@ class KeptReads:
         found: dict[str, Any] = {}
         missing = []
         for post_id in dict.fromkeys(post_ids):
-            key = ("get_post", (post_id,), ())
-            kept = self._answers.get(key)
-            if kept is not None and kept[0] == version:
-                self._answers.move_to_end(key)
-                self.hits += 1
-                if kept[1] is not None:
-                    found[post_id] = kept[1]
-            else:
+            kept = self._kept(_key("get_post", (post_id,), {}), version)
+            if kept is None:
                 missing.append(post_id)
+            elif kept[0] is not None:
+                found[post_id] = kept[0]
         if missing:
             self.misses += 1
             for post in await self.store.get_posts(missing):
-                key = ("get_post", (post.id,), ())
-                self._answers[key] = (version, post)
-                self._answers.move_to_end(key)
+                self._keep(_key("get_post", (post.id,), {}), version, post)
                 found[post.id] = post
-            self._trim()
         return [found[post_id] for post_id in post_ids if post_id in found]
 
-    def _trim(self) -> None:
+    def _kept(self, key: Any, version: int) -> tuple[Any] | None:
+        """The answer kept under `key` at `version` (in a tuple: it may be None), or None."""
+        kept = self._answers.get(key)
+        if kept is None or kept[0] != version:
+            return None
+        self._answers.move_to_end(key)
+        self.hits += 1
+        return (kept[1],)
+
+    def _keep(self, key: Any, version: int, answer: Any) -> None:
+        self._answers[key] = (version, answer)
+        self._answers.move_to_end(key)
         while len(self._answers) > self.max_answers:
             self._answers.popitem(last=False)
 
@@ -244,11 +248,7 @@ class KeptReads:
     ) -> Any:
         if self._in_unit.get():
             return await method(*args, **kwargs)
-        key = (
-            name,
-            tuple(_key_of(arg) for arg in args),
-            tuple(sorted(kwargs.items())) if kwargs else (),
-        )
+        key = _key(name, args, kwargs)
         try:
             hash(key)
         except TypeError:  # an argument that cannot be part of a key: the store answers
@@ -256,17 +256,21 @@ class KeptReads:
         # Before the records: a write after this moves the number on, and the answer read
         # below is then kept under a number nobody will ask for again.
         version = await self._version(covered)
-        kept = self._answers.get(key)
-        if kept is not None and kept[0] == version:
-            self._answers.move_to_end(key)
-            self.hits += 1
-            return _copy(kept[1])
+        kept = self._kept(key, version)
+        if kept is not None:
+            return _copy(kept[0])
         self.misses += 1
         answer = await method(*args, **kwargs)
-        self._answers[key] = (version, answer)
-        self._answers.move_to_end(key)
-        self._trim()
+        self._keep(key, version, answer)
         return _copy(answer)
+
+
+def _key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return (
+        name,
+        tuple(_key_of(arg) for arg in args),
+        tuple(sorted(kwargs.items())) if kwargs else (),
+    )
 
 
 def _copy(answer: Any) -> Any:

@@ -72,6 +72,13 @@ class BaseHandler(tornado.web.RequestHandler):
     _token: str | None = None
     _auth_kind: str | None = None  # "bearer" | "cookie" | None
     _request_id: str | None = None
+    _version_pin: VersionPin | None = None  # see KeptReads.pin_version
+    # While a page is rendered to be kept for every reader who looks the same (reader_pages),
+    # what its templates may read of the reader, in place of the user.
+    kept_reader: Any = None
+    # The most a request to this route may send; uploads raise it. Checked against
+    # Content-Length before the body is read, and counted while a chunked one is (BodyLimits).
+    max_body_bytes = MAX_BODY_BYTES
 
     @overload
     def get_cookie(self, name: str, default: str) -> str: ...
@@ -83,14 +90,6 @@ class BaseHandler(tornado.web.RequestHandler):
         # Tornado's reads request.cookies (see sent_cookies); its signed cookies and XSRF check
         # come here too.
         return sent_cookies(self.request).get(name, default)
-
-    _version_pin: VersionPin | None = None  # see KeptReads.pin_version
-    # While a page is rendered to be kept for every reader who looks the same (reader_pages),
-    # what its templates may read of the reader, in place of the user.
-    kept_reader: Any = None
-    # The most a request to this route may send; uploads raise it. Checked against
-    # Content-Length before the body is read, and counted while a chunked one is (BodyLimits).
-    max_body_bytes = MAX_BODY_BYTES
 
     @property
     def store(self) -> Store:

@@ -35,9 +35,9 @@ SEARCH_CACHE_SEEN_MAX = 100_000
 DOC_SLOTS = 1 << 20
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SEARCH_CANDIDATES = 500  # per term; see search_posts
-# A term's candidates (see _term_candidates): post numbers, then posts and their weights. Quoted:
-# array.array takes no type argument at run time before Python 3.12.
-Candidates: TypeAlias = "tuple[array.array[int], array.array[int], array.array[int]]"
+# A term's candidates (see _term_candidates): post numbers, then post numbers each as many times as
+# it weighs. Quoted: array.array takes no type argument at run time before Python 3.12.
+Candidates: TypeAlias = "tuple[array.array[int], array.array[int]]"
 
 
 # Stands for a character that FTS5's ascii tokenizer would split at or fold (see _fts_token); a
@@ -212,11 +212,12 @@ class _SearchCache:
 def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
     """A term's candidates: the numbers of its newest SEARCH_CANDIDATES posts (doc order is
     created_at order, so a common word costs the same at any size of the data), then its
-    weights as posts and how much each weighs: each candidate 1, plus n - 1 for each of the
-    newest SEARCH_CANDIDATES posts with its repeat mark for n. Summed over a query's terms, the
-    first counts how many of them a post has and the weights how many times (a post only a mark
-    brought, older than the term's candidates, has weight but is ranked only when another of
-    the query's terms brings it)."""
+    weights as post numbers, each as many times as it weighs: each candidate once, plus n - 1
+    times for each of the newest SEARCH_CANDIDATES posts with its repeat mark for n. Counted
+    over a query's terms, the first tells how many of them a post has and the second how many
+    times (a post only a mark brought, older than the term's candidates, has weight but is
+    ranked only when another of the query's terms brings it). Both are counted in C
+    (collections.Counter over arrays): no Python code runs per candidate (see _ranked)."""
 
     def newest(token_or_mark: str) -> list[int]:
         # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
@@ -229,56 +230,75 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
             )
         ]
 
-    first = newest(token)
-    weights = dict.fromkeys(first, 1)
+    first = array.array("q", newest(token))
+    weighed = array.array("q", first)
     prefix = _repeat_mark(token)
     for (mark,) in conn.execute(
         "SELECT term FROM search_marks WHERE term > ? AND term < ?",
         (prefix, _repeat_mark(token, "y")),
     ).fetchall():
         extra = int(mark[len(prefix) :]) - 1
-        for doc in newest(mark):
-            weights[doc] = weights.get(doc, 0) + extra
+        weighed.extend(newest(mark) * extra)
     # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
-    return (array.array("q", first), array.array("q", weights), array.array("q", weights.values()))
+    return (first, weighed)
+
+
+def _ranked(
+    terms: list[Candidates],
+) -> tuple[list[int], collections.Counter[int], collections.Counter[int]]:
+    """The candidates of a query's terms in the order of their rank: most of the terms first,
+    then most times, then newest (highest number); with, per post, how many of the terms it
+    has and how many times. Counted and sorted in C: Counter counts arrays, and three sorts
+    (each stable, so each keeps the order of the one before among equals) order the numbers by
+    bound methods of those counts, with no Python code per candidate."""
+    matched: collections.Counter[int] = collections.Counter()
+    weights: collections.Counter[int] = collections.Counter()
+    for first, weighed in terms:
+        matched.update(first)
+        weights.update(weighed)
+    ranked = sorted(matched, reverse=True)
+    ranked.sort(key=weights.__getitem__, reverse=True)
+    ranked.sort(key=matched.__getitem__, reverse=True)
+    return ranked, matched, weights
 
 
 def _ranked_hits(
     conn: sqlite3.Connection,
-    ranked: list[tuple[int, int, int]],
+    ranked: tuple[list[int], collections.Counter[int], collections.Counter[int]],
     visible: str,
     params: list[Any],
     seen: dict[int, tuple[str, str] | None],
     wanted: int,
 ) -> tuple[list[tuple[int, int, str, str]], dict[int, tuple[str, str] | None]]:
-    """The first `wanted` of the ranked (matched, weight, doc) rows whose posts pass the
+    """The first `wanted` of the ranked candidates (see _ranked) whose posts pass the
     filters, as (matched, weight, created_at, post id) in their final order: by rank, and
     within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
     `seen` before are not checked again; the others are, a batch at a time, reading only their
     id and time. Also returns what was found out, for the cache."""
+    docs, matched, weights = ranked
     found: dict[int, tuple[str, str] | None] = {}
     hits: list[tuple[int, int, str, str]] = []
     last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
     position, size = 0, max(wanted, 50)
-    while position < len(ranked):
-        batch = ranked[position : position + size]
+    while position < len(docs):
+        batch = docs[position : position + size]
         position += len(batch)
         size = min(size * 2, SEARCH_BATCH_MAX)
-        unknown = [doc for _, _, doc in batch if doc not in seen and doc not in found]
+        unknown = [doc for doc in batch if doc not in seen and doc not in found]
         if unknown:
             passed = {
                 row[0]: (row[1], row[2])
                 for row in conn.execute(visible, [json.dumps(unknown), *params])
             }
             found.update((doc, passed.get(doc)) for doc in unknown)
-        for matched, weight, doc in batch:
-            run = (matched, weight, doc // DOC_SLOTS)
+        for doc in batch:
+            run = (matched[doc], weights[doc], doc // DOC_SLOTS)
             if last is not None and run != last:
-                position = len(ranked)
+                position = len(docs)
                 break
             post = seen[doc] if doc in seen else found[doc]
             if post is not None:
-                hits.append((matched, weight, post[1], post[0]))
+                hits.append((run[0], run[1], post[1], post[0]))
                 if len(hits) == wanted:
                     last = run
     hits.sort(reverse=True)
@@ -413,29 +433,17 @@ class _Search(_Core):
             try:
                 version = conn.execute("SELECT version FROM content_version").fetchone()[0]
                 usable = cached and cache.start(version)
-                # Each term's candidates; summed per post, how many of the query's terms it has
-                # (first) and how many times (weights). Posts in order by that, then newer (doc
-                # order); posts of one millisecond and equal rank by id (see _ranked_hits).
-                first: collections.Counter[int] = collections.Counter()
-                weights: dict[int, int] = {}
+                # Each term's candidates, ranked (see _ranked); posts of one millisecond and
+                # equal rank by id (see _ranked_hits).
+                terms_candidates = []
                 for token in tokens:
                     candidates = cache.term(version, token) if usable else None
                     if candidates is None:
                         candidates = _term_candidates(conn, token)
                         if usable:
                             cache.keep_term(version, token, candidates)
-                    first.update(candidates[0])  # counted in C: no Python loop per number
-                    if not weights:
-                        weights = dict(zip(candidates[1], candidates[2]))
-                    else:
-                        weight = weights.get
-                        for doc, more in zip(candidates[1], candidates[2]):
-                            weights[doc] = weight(doc, 0) + more
-                # Tuples in the order of the rank itself: sorted by C's own comparison, with no
-                # key function called per candidate (up to 500 a term).
-                ranked = sorted(
-                    ((matched, weights[doc], doc) for doc, matched in first.items()), reverse=True
-                )
+                    terms_candidates.append(candidates)
+                ranked = _ranked(terms_candidates)
                 seen = cache.seen_by(version, filters) if usable else {}
                 ranks, found = _ranked_hits(conn, ranked, visible, params, seen, wanted)
                 if usable and found:

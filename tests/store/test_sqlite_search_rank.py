@@ -24,11 +24,14 @@ term = st.tuples(
 def test_ranked_is_terms_matched_then_times_then_newest(terms):
     candidates = []
     for first, marked_only in terms:
-        weighed = [doc for doc, weight in first.items() for _ in range(weight)]
-        weighed += [
-            doc for doc, extra in marked_only.items() if doc not in first for _ in range(extra)
-        ]
-        candidates.append((array.array("q", first), array.array("q", weighed)))
+        weighs = {**{doc: extra for doc, extra in marked_only.items() if doc not in first}, **first}
+        candidates.append(
+            (
+                array.array("q", first),
+                array.array("q", weighs),
+                array.array("q", weighs.values()),
+            )
+        )
     matched_by_hand: dict[int, int] = {}
     weight_by_hand: dict[int, int] = {}
     for first, marked_only in terms:

@@ -35,9 +35,9 @@ SEARCH_CACHE_SEEN_MAX = 100_000
 DOC_SLOTS = 1 << 20
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SEARCH_CANDIDATES = 500  # per term; see search_posts
-# A term's candidates (see _term_candidates): post numbers, then post numbers each as many times as
-# it weighs. Quoted: array.array takes no type argument at run time before Python 3.12.
-Candidates: TypeAlias = "tuple[array.array[int], array.array[int]]"
+# A term's candidates (see _term_candidates): post numbers, then posts and their weights. Quoted:
+# array.array takes no type argument at run time before Python 3.12.
+Candidates: TypeAlias = "tuple[array.array[int], array.array[int], array.array[int]]"
 
 
 # Stands for a character that FTS5's ascii tokenizer would split at or fold (see _fts_token); a
@@ -212,12 +212,11 @@ class _SearchCache:
 def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
     """A term's candidates: the numbers of its newest SEARCH_CANDIDATES posts (doc order is
     created_at order, so a common word costs the same at any size of the data), then its
-    weights as post numbers, each as many times as it weighs: each candidate once, plus n - 1
-    times for each of the newest SEARCH_CANDIDATES posts with its repeat mark for n. Counted
-    over a query's terms, the first tells how many of them a post has and the second how many
-    times (a post only a mark brought, older than the term's candidates, has weight but is
-    ranked only when another of the query's terms brings it). Both are counted in C
-    (collections.Counter over arrays): no Python code runs per candidate (see _ranked)."""
+    weights as posts and how much each weighs: each candidate 1, plus n - 1 for each of the
+    newest SEARCH_CANDIDATES posts with its repeat mark for n. Summed over a query's terms, the
+    first counts how many of them a post has and the weights how many times (a post only a mark
+    brought, older than the term's candidates, has weight but is ranked only when another of
+    the query's terms brings it)."""
 
     def newest(token_or_mark: str) -> list[int]:
         # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
@@ -230,32 +229,38 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
             )
         ]
 
-    first = array.array("q", newest(token))
-    weighed = array.array("q", first)
+    first = newest(token)
+    weights = dict.fromkeys(first, 1)
     prefix = _repeat_mark(token)
     for (mark,) in conn.execute(
         "SELECT term FROM search_marks WHERE term > ? AND term < ?",
         (prefix, _repeat_mark(token, "y")),
     ).fetchall():
         extra = int(mark[len(prefix) :]) - 1
-        weighed.extend(newest(mark) * extra)
+        for doc in newest(mark):
+            weights[doc] = weights.get(doc, 0) + extra
     # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
-    return (first, weighed)
+    return (array.array("q", first), array.array("q", weights), array.array("q", weights.values()))
 
 
-def _ranked(
-    terms: list[Candidates],
-) -> tuple[list[int], collections.Counter[int], collections.Counter[int]]:
+def _ranked(terms: list[Candidates]) -> tuple[list[int], collections.Counter[int], dict[int, int]]:
     """The candidates of a query's terms in the order of their rank: most of the terms first,
     then most times, then newest (highest number); with, per post, how many of the terms it
-    has and how many times. Counted and sorted in C: Counter counts arrays, and three sorts
-    (each stable, so each keeps the order of the one before among equals) order the numbers by
-    bound methods of those counts, with no Python code per candidate."""
+    has and how many times. Counted, summed and sorted in C but for the posts two terms
+    weigh (a few of the ~1,500 a query of three common words has): Counter counts the arrays,
+    a term's weights become a dict in one call, and three sorts (each stable, so each keeps
+    the order of the one before among equals) order the numbers by the counts' own lookups."""
     matched: collections.Counter[int] = collections.Counter()
-    weights: collections.Counter[int] = collections.Counter()
-    for first, weighed in terms:
+    weights: dict[int, int] = {}
+    for first, posts, weighs in terms:
         matched.update(first)
-        weights.update(weighed)
+        more = dict(zip(posts, weighs))
+        if weights:
+            both = {doc: weights[doc] + more[doc] for doc in weights.keys() & more.keys()}
+            weights.update(more)
+            weights.update(both)
+        else:
+            weights = more
     ranked = sorted(matched, reverse=True)
     ranked.sort(key=weights.__getitem__, reverse=True)
     ranked.sort(key=matched.__getitem__, reverse=True)
@@ -264,7 +269,7 @@ def _ranked(
 
 def _ranked_hits(
     conn: sqlite3.Connection,
-    ranked: tuple[list[int], collections.Counter[int], collections.Counter[int]],
+    ranked: tuple[list[int], collections.Counter[int], dict[int, int]],
     visible: str,
     params: list[Any],
     seen: dict[int, tuple[str, str] | None],

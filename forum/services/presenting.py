@@ -323,13 +323,14 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: Collection
 
 
 # building views ------------------------------------------------------------------------------
-def public_form(record: Post | Reply, make: Callable[[Any], Any]) -> Any:
-    """`make(record)` (privacy's public form of a post or a reply), made once per record object
-    and kept on it. A record is not changed once read: the store hands out a fresh one after
-    every write, and forum/store/kept.py hands the same one to every request while the content
-    version stands, so masking the twenty posts of a board page is done once, not per reader.
-    The form is kept under the function that made it, so a reply's is never a post's."""
-    forms = record.__dict__.setdefault("_public_forms", {})
+def kept_form(record: Any, make: Callable[[Any], Any]) -> Any:
+    """`make(record)`, made once per record object and kept on it: privacy's public form of a
+    post or a reply, or the plain text a search's snippet is cut from. A record is not changed
+    once read: the store hands out a fresh one after every write, and forum/store/kept.py hands
+    the same one to every request while the content version stands, so masking the twenty posts
+    of a board page is done once, not per reader. Kept under the function that made it, so a
+    reply's public form is never a post's."""
+    forms = record.__dict__.setdefault("_kept_forms", {})
     found = forms.get(make)
     if found is None:
         found = forms[make] = make(record)
@@ -392,7 +393,7 @@ def _kept_view(
     post: Post, stands: Standing, author: User | None, officer: User | None, at: dt.datetime
 ) -> PostView:
     """The view of `post` for a viewer who stands so to it, made once per record object and
-    kept on it, like its public form (public_form): the records of a board page are the same
+    kept on it, like its public form (kept_form): the records of a board page are the same
     objects for every request while the content version stands, so its twenty views are made
     once for all readers who stand alike, not for each. What the time decides (the edit window,
     overdue) is part of the key. Views are not changed once made."""
@@ -446,7 +447,7 @@ def _view(
 ) -> PostView:
     """A post's view from what its viewer is to it (never the viewer itself: see Standing)."""
     policy = boards.POLICIES[post.board]
-    shown = post if stands.unmasked else public_form(post, privacy.public_post)
+    shown = post if stands.unmasked else kept_form(post, privacy.public_post)
     if not stands.insider:
         # Who inside the department handles it is the offices' business; the writer sees the
         # department. The real name stays with the writer and the offices.
@@ -562,7 +563,7 @@ def _kept_reply_view(
         (stands.unmasked, hidden),
         (author,),
         lambda: ReplyView(
-            reply=reply if stands.unmasked else public_form(reply, privacy.public_reply),
+            reply=reply if stands.unmasked else kept_form(reply, privacy.public_reply),
             author=None if hidden else _reply_author(author, reply, policy),
         ),
     )

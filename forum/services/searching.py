@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -15,7 +14,7 @@ from forum.errors import Invalid
 from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
 from forum.services import forms, stats, throttle
 from forum.services.fields import Fields, check_limit, required
-from forum.services.presenting import PostView, is_moderator, may_see, present_posts
+from forum.services.presenting import PostView, is_moderator, kept_form, may_see, present_posts
 from forum.store.base import Store
 
 PAGES_MAX = 20  # a result list is read from the top; deeper pages are not offered
@@ -211,12 +210,10 @@ async def matching_faq(
             among is not None and entry.board not in among
         ):
             continue
-        answer = _plain_text(entry.answer_html)
+        answer, question, everything = kept_form(entry, _faq_texts)
         if title_only:
             closeness = close_enough(words, entry.question, answer)
         else:
-            question = unicodedata.normalize("NFKC", entry.question).lower()
-            everything = question + "\n" + unicodedata.normalize("NFKC", answer).lower()
             in_all = sum(1 for word in words if word in everything)
             closeness = (sum(1 for word in words if word in question), in_all) if in_all else None
         if closeness is not None:
@@ -225,29 +222,26 @@ async def matching_faq(
     return [item[3] for item in ranked[:FAQ_SHOWN]]
 
 
-# A post's plain text, for snippets and the knowledge base's matching: the same newest posts
-# and entries come back in search after search, and nh3's parse of their HTML was about a
-# sixth of a never-seen search's own work. A pure function of the HTML, so a memo can never be
-# stale; texts over PLAIN_KEPT_MAX characters are made each time, so that it holds at most
-# some 2048 × 8,000 characters.
-PLAIN_KEPT_MAX = 8000
+# What search matches and cuts snippets from, made once per record (kept_form): the same newest
+# posts and entries come back in search after search, and nh3's parse of their HTML was about a
+# sixth of a never-seen search's own work.
+def _faq_texts(entry: FaqEntry) -> tuple[str, str, str]:
+    """An entry's answer as plain text; its question, and question and answer, folded (NFKC,
+    lower case) for matching words."""
+    answer = text.plain_text(entry.answer_html)
+    question = unicodedata.normalize("NFKC", entry.question).lower()
+    return answer, question, question + "\n" + unicodedata.normalize("NFKC", answer).lower()
 
 
-@functools.lru_cache(maxsize=2048)
-def _kept_plain_text(rendered_html: str) -> str:
-    return text.plain_text(rendered_html)
-
-
-def _plain_text(rendered_html: str) -> str:
-    if len(rendered_html) > PLAIN_KEPT_MAX:
-        return text.plain_text(rendered_html)
-    return _kept_plain_text(rendered_html)
+def _body_text(post: Post) -> tuple[str, str]:
+    """A post's body as plain text, and folded (casefold) for finding the query's words."""
+    body = text.plain_text(post.html)
+    return body, body.casefold()
 
 
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
-    body = _plain_text(post.html)
-    folded = body.casefold()
+    body, folded = kept_form(post, _body_text)
     source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
     return text.highlight(source, terms)
 

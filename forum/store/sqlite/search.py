@@ -38,6 +38,11 @@ SEARCH_CANDIDATES = 500  # per term; see search_posts
 # A term's candidates (see _term_candidates): post numbers, then posts and their weights. Quoted:
 # array.array takes no type argument at run time before Python 3.12.
 Candidates: TypeAlias = "tuple[array.array[int], array.array[int], array.array[int]]"
+# Per post number, its id and time when it passed a set of filters, None when it did not (the
+# time parsed once, when first checked: searches meet the same posts again and again).
+Seen: TypeAlias = "dict[int, tuple[str, dt.datetime] | None]"
+# A hit: how many of the query's terms, how many times, the post's time and id.
+Hit: TypeAlias = "tuple[int, int, dt.datetime, str]"
 
 
 # Stands for a character that FTS5's ascii tokenizer would split at or fold (see _fts_token); a
@@ -144,9 +149,7 @@ class _SearchCache:
         # reading the ones it was given.
         self.terms: collections.OrderedDict[str, Candidates] = collections.OrderedDict()
         self.numbers = 0
-        self.seen: collections.OrderedDict[str, dict[int, tuple[str, str] | None]] = (
-            collections.OrderedDict()
-        )
+        self.seen: collections.OrderedDict[str, Seen] = collections.OrderedDict()
         self.seen_count = 0
 
     def start(self, version: int) -> bool:
@@ -177,7 +180,7 @@ class _SearchCache:
                 _, old = self.terms.popitem(last=False)
                 self.numbers -= sum(len(numbers) for numbers in old)
 
-    def seen_by(self, version: int, filters: str) -> dict[int, tuple[str, str] | None]:
+    def seen_by(self, version: int, filters: str) -> Seen:
         """Per post number, (id, created_at) when it passed `filters`, None when it did not; a
         dict of the reader's own when the version is not the one kept."""
         with self.lock:
@@ -193,8 +196,8 @@ class _SearchCache:
         self,
         version: int,
         filters: str,
-        seen: dict[int, tuple[str, str] | None],
-        found: dict[int, tuple[str, str] | None],
+        seen: Seen,
+        found: Seen,
     ) -> None:
         seen.update(found)
         with self.lock:
@@ -272,17 +275,17 @@ def _ranked_hits(
     ranked: tuple[list[int], collections.Counter[int], dict[int, int]],
     visible: str,
     params: list[Any],
-    seen: dict[int, tuple[str, str] | None],
+    seen: Seen,
     wanted: int,
-) -> tuple[list[tuple[int, int, str, str]], dict[int, tuple[str, str] | None]]:
+) -> tuple[list[Hit], Seen]:
     """The first `wanted` of the ranked candidates (see _ranked) whose posts pass the
     filters, as (matched, weight, created_at, post id) in their final order: by rank, and
     within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
     `seen` before are not checked again; the others are, a batch at a time, reading only their
     id and time. Also returns what was found out, for the cache."""
     docs, matched, weights = ranked
-    found: dict[int, tuple[str, str] | None] = {}
-    hits: list[tuple[int, int, str, str]] = []
+    found: Seen = {}
+    hits: list[Hit] = []
     last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
     position, size = 0, max(wanted, 50)
     while position < len(docs):
@@ -292,7 +295,7 @@ def _ranked_hits(
         unknown = [doc for doc in batch if doc not in seen and doc not in found]
         if unknown:
             passed = {
-                row[0]: (row[1], row[2])
+                row[0]: (row[1], as_utc(row[2]))
                 for row in conn.execute(visible, [json.dumps(unknown), *params])
             }
             found.update((doc, passed.get(doc)) for doc in unknown)
@@ -371,9 +374,7 @@ class _Search(_Core):
     ) -> list[SearchHit]:
         wanted = max(offset, 0) + limit
 
-        def read(
-            conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
-        ) -> list[SearchHit]:
+        def read(conn: sqlite3.Connection, ranks: list[Hit]) -> list[SearchHit]:
             page = ranks[max(offset, 0) : wanted]
             ids = tuple(post_id for _, _, _, post_id in page)
             rows = {
@@ -390,11 +391,9 @@ class _Search(_Core):
     async def search_ranks(
         self, terms: list[str], where: list[PostFilter], limit: int
     ) -> list[SearchRank]:
-        def read(
-            conn: sqlite3.Connection, ranks: list[tuple[int, int, str, str]]
-        ) -> list[SearchRank]:
+        def read(conn: sqlite3.Connection, ranks: list[Hit]) -> list[SearchRank]:
             return [
-                SearchRank(post_id, as_utc(created_at), _search_score(matched, weight))
+                SearchRank(post_id, created_at, _search_score(matched, weight))
                 for matched, weight, created_at, post_id in ranks
             ]
 
@@ -405,7 +404,7 @@ class _Search(_Core):
         terms: list[str],
         where: list[PostFilter],
         wanted: int,
-        read: Callable[[sqlite3.Connection, list[tuple[int, int, str, str]]], T],
+        read: Callable[[sqlite3.Connection, list[Hit]], T],
     ) -> T | list[Any]:
         """The best `wanted` hits as (matched, weight, created_at, post id), given to `read`
         in the same read transaction (which reads posts as the ranking saw them)."""

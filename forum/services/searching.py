@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -222,26 +223,40 @@ async def matching_faq(
     return [item[3] for item in ranked[:FAQ_SHOWN]]
 
 
-# What search matches and cuts snippets from, made once per record (kept_form): the same newest
-# posts and entries come back in search after search, and nh3's parse of their HTML was about a
-# sixth of a never-seen search's own work.
+# What search matches and cuts snippets from: the same newest posts and entries come back in
+# search after search, and nh3's parse of their HTML was about a sixth of a never-seen search's
+# own work, NFKC of the knowledge base's entries another tenth.
 def _faq_texts(entry: FaqEntry) -> tuple[str, str, str]:
     """An entry's answer as plain text; its question, and question and answer, folded (NFKC,
-    lower case) for matching words."""
+    lower case) for matching words. Made once per entry record (kept_form)."""
     answer = text.plain_text(entry.answer_html)
     question = unicodedata.normalize("NFKC", entry.question).lower()
     return answer, question, question + "\n" + unicodedata.normalize("NFKC", answer).lower()
 
 
-def _body_text(post: Post) -> tuple[str, str]:
-    """A post's body as plain text, and folded (casefold) for finding the query's words."""
-    body = text.plain_text(post.html)
+# A post's body text is kept by its HTML, not on the record: a search's posts are mostly new
+# records (the kept reads hold a few thousand), but the same texts. A pure function of the HTML,
+# so never stale; texts over BODY_KEPT_MAX characters are made each time, so that it holds at
+# most some 4096 × 2 × 8,000 characters.
+BODY_KEPT_MAX = 8000
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_body_text(rendered_html: str) -> tuple[str, str]:
+    body = text.plain_text(rendered_html)
     return body, body.casefold()
+
+
+def _body_text(rendered_html: str) -> tuple[str, str]:
+    """A post's body as plain text, and folded (casefold) for finding the query's words."""
+    if len(rendered_html) > BODY_KEPT_MAX:
+        return _kept_body_text.__wrapped__(rendered_html)
+    return _kept_body_text(rendered_html)
 
 
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
-    body, folded = kept_form(post, _body_text)
+    body, folded = _body_text(post.html)
     source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
     return text.highlight(source, terms)
 

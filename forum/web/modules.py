@@ -160,6 +160,37 @@ class PostSummary(Piece):
         )
 
 
+# Where a search result's snippet goes in its kept fragment: markup no text can make, since
+# every text in the item but the snippet is escaped (a title's "<" is "&lt;").
+SNIPPET_SLOT = b"<!--snippet-->"
+
+
+class SearchResult(Piece):
+    """One post in a list of search results: the item is kept as a fragment around its snippet
+    (which is the query's), so a post that was found before costs its snippet alone."""
+
+    def render(self, view: PostView, snippet: str) -> bytes:
+        post = view.post
+        # Everything templates/modules/search_result.html reads but the snippet.
+        inputs = (
+            post.id,
+            post.title,
+            post.status,
+            post.board,
+            _author_inputs(view.author),
+            post.created_at,
+            post.reply_count,
+        )
+        around = self.kept(
+            inputs,
+            lambda: self.render_string(
+                "modules/search_result.html", view=view, post=post, snippet=SNIPPET_SLOT
+            ),
+        )
+        before, _, after = around.partition(SNIPPET_SLOT)
+        return b"".join((before, snippet.encode(), after))
+
+
 class ReplyItem(Piece):
     """One reply; with `post` and `may_accept` an answer also offers the asker's accept form.
     On a case (`case`), an official reply is signed by its department (`department`, a name),

@@ -120,13 +120,15 @@ async def test_search_page_offers_order_dates_and_count(api, store, clock, http_
 
 @pytest.mark.gen_test
 async def test_each_query_marks_its_own_words_in_a_result(api, store, clock, http_client, base_url):
-    """A post found by two queries shows each query's own words marked, its title escaped."""
+    """A post found by two queries shows each query's own words marked, its title escaped: the
+    item rendered for the first query is kept around its snippet, and the second fills in its
+    own (a title holding the snippet's slot is text, not the slot)."""
     await person(store, "writer")
     writer = await api.login("writer")
     created = await writer.post(
         "/boards/forum/posts",
         {
-            "title": "<b>停车</b> & 路灯 <script>x</script>",
+            "title": "<b>停车</b> & 路灯 <script>x</script> <!--snippet-->",
             "body": "小区停车难，路灯也坏了 <i>急</i>",
         },
     )
@@ -140,5 +142,9 @@ async def test_each_query_marks_its_own_words_in_a_result(api, store, clock, htt
     for word, other in (("停车", "路灯"), ("路灯", "停车")):
         html = pages[word]
         assert f"<mark>{word}</mark>" in html and f"<mark>{other}</mark>" not in html
-        assert "&lt;b&gt;停车&lt;/b&gt; &amp; 路灯 &lt;script&gt;x&lt;/script&gt;" in html
+        assert (
+            "&lt;b&gt;停车&lt;/b&gt; &amp; 路灯 &lt;script&gt;x&lt;/script&gt; &lt;!--snippet--&gt;"
+            in html
+        )
+        assert "<!--snippet-->" not in html and html.count('<p class="snippet">') == 1
         assert "<script>x" not in html and "<i>急" not in html and "\ue000" not in html

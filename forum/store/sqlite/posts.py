@@ -127,7 +127,8 @@ class _Posts(_Core, PostChildren):
 
     async def get_post(self, post_id: str) -> Post | None:
         row = await self._read(
-            lambda conn: conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+            lambda conn: conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone(),
+            by_key=True,
         )
         return _from_row(Post, row) if row else None
 
@@ -148,7 +149,8 @@ class _Posts(_Core, PostChildren):
         rows = await self._read(
             lambda conn: conn.execute(
                 f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids
-            ).fetchall()
+            ).fetchall(),
+            by_key=True,
         )
         found = {row["id"]: _from_row(Post, row) for row in rows}
         return [found[post_id] for post_id in post_ids if post_id in found]

@@ -180,6 +180,11 @@ class _SearchCache:
                 _, old = self.terms.popitem(last=False)
                 self.numbers -= sum(len(numbers) for numbers in old)
 
+    def holds(self, version: int, tokens: list[str]) -> bool:
+        """Whether every one of these terms' candidates is kept at `version`."""
+        with self.lock:
+            return version == self.version and all(token in self.terms for token in tokens)
+
     def seen_by(self, version: int, filters: str) -> Seen:
         """Per post number, (id, created_at) when it passed `filters`, None when it did not; a
         dict of the reader's own when the version is not the one kept."""
@@ -457,4 +462,8 @@ class _Search(_Core):
                 if cached:
                     conn.execute("COMMIT")  # ends the read, so that it holds back no checkpoint
 
-        return await self._read(work)
+        # Over kept candidates the search reads only its hits' ids and times, by key: on the
+        # loop (see _Core._read). A term not kept reads up to SEARCH_CANDIDATES numbers for it
+        # and each of its repeat marks from the index: on a reader thread.
+        kept = cached and cache.holds(await self.content_version(), tokens)
+        return await self._read(work, by_key=kept)

@@ -39,7 +39,8 @@ class _Users(_Core):
 
     async def get_user(self, user_id: str) -> User | None:
         row = await self._read(
-            lambda conn: conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+            lambda conn: conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone(),
+            by_key=True,
         )
         return _from_row(User, row) if row else None
 
@@ -60,7 +61,7 @@ class _Users(_Core):
             marks = ", ".join("?" for _ in unique)
             return conn.execute(f"SELECT * FROM users WHERE id IN ({marks})", unique).fetchall()
 
-        rows = await self._read(work)
+        rows = await self._read(work, by_key=True)
         return {row["id"]: _from_row(User, row) for row in rows}
 
     async def update_user(self, user_id: str, changes: dict[str, Any]) -> None:

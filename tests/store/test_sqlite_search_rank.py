@@ -24,13 +24,9 @@ term = st.tuples(
 def test_ranked_is_terms_matched_then_times_then_newest(terms):
     candidates = []
     for first, marked_only in terms:
-        weighs = {**{doc: extra for doc, extra in marked_only.items() if doc not in first}, **first}
+        marked = {doc: extra for doc, extra in marked_only.items() if doc not in first}
         candidates.append(
-            (
-                array.array("q", first),
-                array.array("q", weighs),
-                array.array("q", weighs.values()),
-            )
+            (dict(first), array.array("q", marked), array.array("q", marked.values()))
         )
     matched_by_hand: dict[int, int] = {}
     weight_by_hand: dict[int, int] = {}
@@ -45,7 +41,11 @@ def test_ranked_is_terms_matched_then_times_then_newest(terms):
         matched_by_hand, key=lambda doc: (matched_by_hand[doc], weight_by_hand[doc], doc)
     )[::-1]
 
+    kept = [(dict(first), list(marked), list(weighs)) for first, marked, weighs in candidates]
     ranked, matched, weights = _ranked(candidates)
+
+    # The candidates are kept between searches: ranking must not change them.
+    assert [(first, list(marked), list(weighs)) for first, marked, weighs in candidates] == kept
 
     assert ranked == expected
     assert {doc: matched[doc] for doc in ranked} == matched_by_hand

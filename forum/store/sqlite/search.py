@@ -21,13 +21,14 @@ from forum.store.sqlite.rows import T, _from_row, _is_in, _post_where
 
 # At most this many search hits are checked against the filters at a time (see _ranked_hits).
 SEARCH_BATCH_MAX = 500
-# What _SearchCache keeps: the candidate lists of this many terms, holding at most this many
-# numbers in all (8 bytes each: 16 MB); terms with fewer matches than SEARCH_CACHE_MATCHES_MIN
-# are read each time (a rare word is a short read, and a flood of made-up words must not push
-# the common ones out); and, per set of filters, whether each of at most SEARCH_CACHE_SEEN_MAX
-# posts passed them (with its id and time: about 20 MB).
+# What _SearchCache keeps: the candidates of this many terms, costing at most this many units of
+# 8 bytes in all (a number in an array is one, a post and its weight in a dict about eight: see
+# _cost; 32 MB); terms with fewer matches than SEARCH_CACHE_MATCHES_MIN are read each time (a
+# rare word is a short read, and a flood of made-up words must not push the common ones out);
+# and, per set of filters, whether each of at most SEARCH_CACHE_SEEN_MAX posts passed them (with
+# its id and time: about 20 MB).
 SEARCH_CACHE_TERMS = 5000
-SEARCH_CACHE_NUMBERS = 2_000_000
+SEARCH_CACHE_NUMBERS = 4_000_000
 SEARCH_CACHE_MATCHES_MIN = 20
 SEARCH_CACHE_SEEN_MAX = 100_000
 # A post's number in the search index is the millisecond of its created_at times this, plus its
@@ -35,9 +36,10 @@ SEARCH_CACHE_SEEN_MAX = 100_000
 DOC_SLOTS = 1 << 20
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SEARCH_CANDIDATES = 500  # per term; see search_posts
-# A term's candidates (see _term_candidates): post numbers, then posts and their weights. Quoted:
-# array.array takes no type argument at run time before Python 3.12.
-Candidates: TypeAlias = "tuple[array.array[int], array.array[int], array.array[int]]"
+# A term's candidates (see _term_candidates): its newest posts and their weights, then the posts
+# only its repeat marks bring and their weights. Quoted: array.array takes no type argument at
+# run time before Python 3.12.
+Candidates: TypeAlias = "tuple[dict[int, int], array.array[int], array.array[int]]"
 # Per post number, its id and time when it passed a set of filters, None when it did not (the
 # time parsed once, when first checked: searches meet the same posts again and again).
 Seen: TypeAlias = "dict[int, tuple[str, dt.datetime] | None]"
@@ -168,7 +170,7 @@ class _SearchCache:
             return self.terms[token]
 
     def keep_term(self, version: int, token: str, candidates: Candidates) -> None:
-        size = sum(len(numbers) for numbers in candidates)
+        size = _cost(candidates)
         if len(candidates[0]) < SEARCH_CACHE_MATCHES_MIN or size > SEARCH_CACHE_NUMBERS:
             return
         with self.lock:
@@ -178,7 +180,7 @@ class _SearchCache:
             self.numbers += size
             while self.numbers > SEARCH_CACHE_NUMBERS or len(self.terms) > SEARCH_CACHE_TERMS:
                 _, old = self.terms.popitem(last=False)
-                self.numbers -= sum(len(numbers) for numbers in old)
+                self.numbers -= _cost(old)
 
     def holds(self, version: int, tokens: list[str]) -> bool:
         """Whether every one of these terms' candidates is kept at `version`."""
@@ -218,13 +220,13 @@ class _SearchCache:
 
 
 def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
-    """A term's candidates: the numbers of its newest SEARCH_CANDIDATES posts (doc order is
-    created_at order, so a common word costs the same at any size of the data), then its
-    weights as posts and how much each weighs: each candidate 1, plus n - 1 for each of the
-    newest SEARCH_CANDIDATES posts with its repeat mark for n. Summed over a query's terms, the
-    first counts how many of them a post has and the weights how many times (a post only a mark
-    brought, older than the term's candidates, has weight but is ranked only when another of
-    the query's terms brings it)."""
+    """A term's candidates: its newest SEARCH_CANDIDATES posts (doc order is created_at order,
+    so a common word costs the same at any size of the data), each with how much it weighs: 1,
+    plus n - 1 for each of the newest SEARCH_CANDIDATES posts with its repeat mark for n; then
+    the posts only a mark brought (older than the term's newest), and their weights. Summed over
+    a query's terms, the first tell how many of them a post has and the weights how many times
+    (a post only a mark brought has weight but is ranked only when another of the query's terms
+    brings it)."""
 
     def newest(token_or_mark: str) -> list[int]:
         # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
@@ -237,8 +239,8 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
             )
         ]
 
-    first = newest(token)
-    weights = dict.fromkeys(first, 1)
+    first = dict.fromkeys(newest(token), 1)
+    marked: dict[int, int] = {}
     prefix = _repeat_mark(token)
     for (mark,) in conn.execute(
         "SELECT term FROM search_marks WHERE term > ? AND term < ?",
@@ -246,29 +248,47 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
     ).fetchall():
         extra = int(mark[len(prefix) :]) - 1
         for doc in newest(mark):
-            weights[doc] = weights.get(doc, 0) + extra
-    # Arrays of 8-byte numbers: a fifth of the memory of tuples of ints, read as fast.
-    return (array.array("q", first), array.array("q", weights), array.array("q", weights.values()))
+            if doc in first:
+                first[doc] += extra
+            else:
+                marked[doc] = marked.get(doc, 0) + extra
+    # The newest as a dict, which a query's ranking merges in C (see _ranked); the posts only a
+    # mark brought, many and rarely met again, as arrays of 8-byte numbers (a fifth of the
+    # memory of a dict's entries).
+    return (first, array.array("q", marked), array.array("q", marked.values()))
+
+
+def _cost(candidates: Candidates) -> int:
+    """What a term's candidates hold, in units of 8 bytes: a dict's entry with its key and
+    value about eight, an array's number one."""
+    first, marked, _ = candidates
+    return 8 * len(first) + 2 * len(marked)
 
 
 def _ranked(terms: list[Candidates]) -> tuple[list[int], collections.Counter[int], dict[int, int]]:
     """The candidates of a query's terms in the order of their rank: most of the terms first,
     then most times, then newest (highest number); with, per post, how many of the terms it
-    has and how many times. Counted, summed and sorted in C but for the posts two terms
-    weigh (a few of the ~1,500 a query of three common words has): Counter counts the arrays,
-    a term's weights become a dict in one call, and three sorts (each stable, so each keeps
-    the order of the one before among equals) order the numbers by the counts' own lookups."""
+    has and how many times. Counted, merged and sorted in C but for the posts two terms weigh
+    (a few of the ~1,600 a query of three common words has): Counter counts the newest posts,
+    dicts merge their weights, the posts only marks brought are looked for among them as a
+    set, and three sorts (each stable, so each keeps the order of the one before among equals)
+    order the numbers by the counts' own lookups."""
     matched: collections.Counter[int] = collections.Counter()
     weights: dict[int, int] = {}
-    for first, posts, weighs in terms:
-        matched.update(first)
-        more = dict(zip(posts, weighs))
+    for first, _, _ in terms:
+        matched.update(first.keys())
         if weights:
-            both = {doc: weights[doc] + more[doc] for doc in weights.keys() & more.keys()}
-            weights.update(more)
+            both = {doc: weights[doc] + first[doc] for doc in weights.keys() & first.keys()}
+            weights.update(first)
             weights.update(both)
         else:
-            weights = more
+            weights = dict(first)  # a copy: the kept candidates are never changed
+    for _, marked, weighs in terms:
+        met = weights.keys() & marked
+        if met:
+            for doc, weigh in zip(marked, weighs):
+                if doc in met:
+                    weights[doc] += weigh
     ranked = sorted(matched, reverse=True)
     ranked.sort(key=weights.__getitem__, reverse=True)
     ranked.sort(key=matched.__getitem__, reverse=True)

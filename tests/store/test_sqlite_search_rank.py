@@ -9,7 +9,7 @@ import array
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forum.store.sqlite.search import _ranked
+from forum.store.sqlite.search import MATCHED, _ranked
 
 # A term's candidates: distinct post numbers, each with how much it weighs (1, plus n - 1 for a
 # repeat mark for n); and posts only a mark brought (older than the term's newest), with weight.
@@ -26,7 +26,11 @@ def test_ranked_is_terms_matched_then_times_then_newest(terms):
     for first, marked_only in terms:
         marked = {doc: extra for doc, extra in marked_only.items() if doc not in first}
         candidates.append(
-            (dict(first), array.array("q", marked), array.array("q", marked.values()))
+            (
+                {doc: MATCHED + weight for doc, weight in first.items()},
+                array.array("q", marked),
+                array.array("q", marked.values()),
+            )
         )
     matched_by_hand: dict[int, int] = {}
     weight_by_hand: dict[int, int] = {}
@@ -42,11 +46,12 @@ def test_ranked_is_terms_matched_then_times_then_newest(terms):
     )[::-1]
 
     kept = [(dict(first), list(marked), list(weighs)) for first, marked, weighs in candidates]
-    ranked, matched, weights = _ranked(candidates)
+    ranked, scores = _ranked(candidates)
 
     # The candidates are kept between searches: ranking must not change them.
     assert [(first, list(marked), list(weighs)) for first, marked, weighs in candidates] == kept
 
     assert ranked == expected
-    assert {doc: matched[doc] for doc in ranked} == matched_by_hand
-    assert {doc: weights[doc] for doc in ranked} == {doc: weight_by_hand[doc] for doc in ranked}
+    assert {doc: divmod(scores[doc], MATCHED) for doc in ranked} == {
+        doc: (matched_by_hand[doc], weight_by_hand[doc]) for doc in ranked
+    }

@@ -36,7 +36,10 @@ SEARCH_CACHE_SEEN_MAX = 100_000
 DOC_SLOTS = 1 << 20
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SEARCH_CANDIDATES = 500  # per term; see search_posts
-# A term's candidates (see _term_candidates): its newest posts and their weights, then the posts
+# A post's score for a query: how many of its terms it has times MATCHED, plus how many times (at
+# most some 20 terms × 4 times each, far below MATCHED): one number orders both (see _ranked).
+MATCHED = 1 << 16
+# A term's candidates (see _term_candidates): its newest posts and their scores, then the posts
 # only its repeat marks bring and their weights. Quoted: array.array takes no type argument at
 # run time before Python 3.12.
 Candidates: TypeAlias = "tuple[dict[int, int], array.array[int], array.array[int]]"
@@ -221,12 +224,12 @@ class _SearchCache:
 
 def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
     """A term's candidates: its newest SEARCH_CANDIDATES posts (doc order is created_at order,
-    so a common word costs the same at any size of the data), each with how much it weighs: 1,
-    plus n - 1 for each of the newest SEARCH_CANDIDATES posts with its repeat mark for n; then
-    the posts only a mark brought (older than the term's newest), and their weights. Summed over
-    a query's terms, the first tell how many of them a post has and the weights how many times
-    (a post only a mark brought has weight but is ranked only when another of the query's terms
-    brings it)."""
+    so a common word costs the same at any size of the data), each with its score: MATCHED for
+    having the term, plus how much it weighs: 1, plus n - 1 for each of the newest
+    SEARCH_CANDIDATES posts with its repeat mark for n; then the posts only a mark brought
+    (older than the term's newest), and their weights. Summed over a query's terms, a score
+    tells how many of them a post has and how many times (a post only a mark brought has
+    weight but is ranked only when another of the query's terms brings it)."""
 
     def newest(token_or_mark: str) -> list[int]:
         # A quoted string made only of a term or mark: no text of the query is FTS5 syntax.
@@ -239,7 +242,7 @@ def _term_candidates(conn: sqlite3.Connection, token: str) -> Candidates:
             )
         ]
 
-    first = dict.fromkeys(newest(token), 1)
+    first = dict.fromkeys(newest(token), MATCHED + 1)
     marked: dict[int, int] = {}
     prefix = _repeat_mark(token)
     for (mark,) in conn.execute(
@@ -265,39 +268,35 @@ def _cost(candidates: Candidates) -> int:
     return 8 * len(first) + 2 * len(marked)
 
 
-def _ranked(terms: list[Candidates]) -> tuple[list[int], collections.Counter[int], dict[int, int]]:
+def _ranked(terms: list[Candidates]) -> tuple[list[int], dict[int, int]]:
     """The candidates of a query's terms in the order of their rank: most of the terms first,
-    then most times, then newest (highest number); with, per post, how many of the terms it
-    has and how many times. Counted, merged and sorted in C but for the posts two terms weigh
-    (a few of the ~1,600 a query of three common words has): Counter counts the newest posts,
-    dicts merge their weights, the posts only marks brought are looked for among them as a
-    set, and three sorts (each stable, so each keeps the order of the one before among equals)
-    order the numbers by the counts' own lookups."""
-    matched: collections.Counter[int] = collections.Counter()
-    weights: dict[int, int] = {}
+    then most times, then newest (highest number); with each one's score (see MATCHED). Merged
+    and sorted in C but for the posts two terms have (a few hundred of the ~1,600 a query of
+    three common words has): dicts merge the scores, the posts only marks brought are looked
+    for among them as a set, and two sorts (the second stable, so it keeps the newest first
+    among equals) order the numbers by the scores' own lookup."""
+    scores: dict[int, int] = {}
     for first, _, _ in terms:
-        matched.update(first.keys())
-        if weights:
-            both = {doc: weights[doc] + first[doc] for doc in weights.keys() & first.keys()}
-            weights.update(first)
-            weights.update(both)
+        if scores:
+            both = {doc: scores[doc] + first[doc] for doc in scores.keys() & first.keys()}
+            scores.update(first)
+            scores.update(both)
         else:
-            weights = dict(first)  # a copy: the kept candidates are never changed
+            scores = dict(first)  # a copy: the kept candidates are never changed
     for _, marked, weighs in terms:
-        met = weights.keys() & marked
+        met = scores.keys() & marked
         if met:
             for doc, weigh in zip(marked, weighs):
                 if doc in met:
-                    weights[doc] += weigh
-    ranked = sorted(matched, reverse=True)
-    ranked.sort(key=weights.__getitem__, reverse=True)
-    ranked.sort(key=matched.__getitem__, reverse=True)
-    return ranked, matched, weights
+                    scores[doc] += weigh
+    ranked = sorted(scores, reverse=True)
+    ranked.sort(key=scores.__getitem__, reverse=True)
+    return ranked, scores
 
 
 def _ranked_hits(
     conn: sqlite3.Connection,
-    ranked: tuple[list[int], collections.Counter[int], dict[int, int]],
+    ranked: tuple[list[int], dict[int, int]],
     visible: str,
     params: list[Any],
     seen: Seen,
@@ -308,7 +307,7 @@ def _ranked_hits(
     within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
     `seen` before are not checked again; the others are, a batch at a time, reading only their
     id and time. Also returns what was found out, for the cache."""
-    docs, matched, weights = ranked
+    docs, scores = ranked
     found: Seen = {}
     hits: list[Hit] = []
     last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
@@ -325,7 +324,8 @@ def _ranked_hits(
             }
             found.update((doc, passed.get(doc)) for doc in unknown)
         for doc in batch:
-            run = (matched[doc], weights[doc], doc // DOC_SLOTS)
+            score = scores[doc]
+            run = (score // MATCHED, score % MATCHED, doc // DOC_SLOTS)
             if last is not None and run != last:
                 position = len(docs)
                 break

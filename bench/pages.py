@@ -61,7 +61,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
-BENCH_ACCOUNTS = 3000  # replies at about 300 a second: the reply rows need this many (9 each)
+# Replies at up to 900 a second (two processes): the reply rows need some 3,000 accounts (9 uses
+# each), and each wrk thread has only half of them.
+BENCH_ACCOUNTS = 4000
 # New accounts may write 10 times in 10 minutes (throttle.POSTS_PER_NEW_ACCOUNT): each bench
 # account is used at most this often in one run.
 USES_PER_ACCOUNT = 9

@@ -38,7 +38,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 MAX_ANSWERS = 4000
 
@@ -212,21 +212,41 @@ class KeptReads:
         views)."""
         if self._in_unit.get():
             return list(await self.store.get_posts(post_ids))
+
+        async def read(missing: list[str]) -> dict[str, Any]:
+            return {post.id: post for post in await self.store.get_posts(missing)}
+
+        found = await self._each_kept("get_post", post_ids, read)
+        return [found[post_id] for post_id in post_ids if post_id in found]
+
+    async def get_users(self, user_ids: list[str]) -> dict[str, Any]:
+        """As the store's, each account kept by itself (under get_user's key): the writers of a
+        search's page are a new list each time but mostly the same people, and a post's kept
+        views are made again when its writer's record is another object (presenting)."""
+        if self._in_unit.get():
+            return dict(await self.store.get_users(user_ids))
+        return await self._each_kept("get_user", user_ids, self.store.get_users)
+
+    async def _each_kept(
+        self, single: str, ids: list[str], read: Callable[[list[str]], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The records of `ids` found, by id, each kept by itself under the key of `single` (the
+        store's read of one, by id) at the content version; `read(missing)` reads the others."""
         version = await self._version(CONTENT)
         found: dict[str, Any] = {}
         missing = []
-        for post_id in dict.fromkeys(post_ids):
-            kept = self._kept(_key("get_post", (post_id,), {}), version)
+        for record_id in dict.fromkeys(ids):
+            kept = self._kept(_key(single, (record_id,), {}), version)
             if kept is None:
-                missing.append(post_id)
+                missing.append(record_id)
             elif kept[0] is not None:
-                found[post_id] = kept[0]
+                found[record_id] = kept[0]
         if missing:
             self.misses += 1
-            for post in await self.store.get_posts(missing):
-                self._keep(_key("get_post", (post.id,), {}), version, post)
-                found[post.id] = post
-        return [found[post_id] for post_id in post_ids if post_id in found]
+            for record_id, record in (await read(missing)).items():
+                self._keep(_key(single, (record_id,), {}), version, record)
+                found[record_id] = record
+        return found
 
     def _kept(self, key: Any, version: int) -> tuple[Any] | None:
         """The answer kept under `key` at `version` (in a tuple: it may be None), or None."""

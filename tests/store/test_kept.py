@@ -250,6 +250,40 @@ async def test_posts_read_by_id_are_kept_one_by_one_until_a_write(any_store):
     assert asked[-2:] == [[a.id], [a.id]]
 
 
+@pytest.mark.gen_test
+async def test_people_read_by_id_are_kept_one_by_one_until_a_write(any_store):
+    """The writers of a search's page are new lists of ids; each account is kept by itself,
+    the very record, so what was made with it (a post's views) is kept too."""
+    kept = KeptReads(any_store)
+    a, b, c = (make_user(name) for name in ("amy", "bob", "cat"))
+    for user in (a, b, c):
+        await any_store.add_user(user)
+    asked: list[list[str]] = []
+    original = any_store.get_users
+
+    async def counted(user_ids):
+        asked.append(list(user_ids))
+        return await original(user_ids)
+
+    kept.store = _Counting(any_store, get_users=counted)
+    first = await kept.get_users([a.id, b.id])
+    second = await kept.get_users([c.id, b.id, "no-such-id", b.id])
+    assert {user_id: user.username for user_id, user in second.items()} == {
+        c.id: "cat",
+        b.id: "bob",
+    }
+    assert asked == [[a.id, b.id], [c.id, "no-such-id"]]  # bob came from memory
+    assert second[b.id] is first[b.id]
+    # Around the wrapper, as another process writes: every account is read again.
+    await any_store.update_user(b.id, {"display_name": "Bobby"})
+    again = await kept.get_users([a.id, b.id])
+    assert again[b.id].display_name == "Bobby" and asked[-1] == [a.id, b.id]
+    async with kept.transaction():  # in a unit: the store, every time
+        await kept.get_users([a.id])
+        await kept.get_users([a.id])
+    assert asked[-2:] == [[a.id], [a.id]]
+
+
 class _Counting:
     """An adapter with some methods replaced, the rest its own."""
 

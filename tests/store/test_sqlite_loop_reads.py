@@ -67,21 +67,27 @@ async def test_reads_by_key_run_on_the_loop_and_lists_on_a_reader(store, hops):
 
 @pytest.mark.gen_test
 async def test_a_search_over_kept_candidates_runs_on_the_loop_until_a_write(store, hops):
+    """Two terms to read from the index: a reader thread; both kept: the loop; one more term to
+    read (here a word no post holds): still the loop."""
     _, posts = await posts_about(store, "停车", SEARCH_CACHE_MATCHES_MIN + 5)
+    for post in posts:
+        await store.index_post(post.id, ["停车", "路灯"])
     everyone = [PostFilter(board="forum")]
     hops.clear()
-    first = await store.search_ranks(["停车"], everyone, 10)
-    assert hops == ["reader"]  # the term read from the index, and kept
-    again = await store.search_ranks(["停车"], everyone, 10)
+    first = await store.search_ranks(["停车", "路灯"], everyone, 10)
+    assert hops == ["reader"]  # the terms read from the index, and kept
+    again = await store.search_ranks(["停车", "路灯"], everyone, 10)
     assert hops == ["reader"] and again == first  # over the kept candidates: on the loop
     assert [rank.post_id for rank in first] == [post.id for post in posts[::-1][:10]]
-    # A write moves the content version on: the next search reads the term again, and finds
-    # the new post first.
+    assert await store.search_ranks(["停车", "路灯", "无此词"], everyone, 10) == first
+    assert hops == ["reader"]
+    # A write moves the content version on: the next search reads both terms again, on a
+    # reader thread, and finds the new post first.
     newer = make_post(author_id=posts[0].author_id, title="停车 新", at=T0 + dt.timedelta(days=1))
     await store.add_post(newer, event_for(newer.id))
-    await store.index_post(newer.id, ["停车"])
+    await store.index_post(newer.id, ["停车", "路灯"])
     hops.clear()
-    after = await store.search_ranks(["停车"], everyone, 10)
+    after = await store.search_ranks(["停车", "路灯"], everyone, 10)
     assert hops == ["reader"] and after[0].post_id == newer.id
 
 

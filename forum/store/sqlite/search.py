@@ -30,6 +30,9 @@ SEARCH_BATCH_MAX = 500
 SEARCH_CACHE_TERMS = 5000
 SEARCH_CACHE_NUMBERS = 4_000_000
 SEARCH_CACHE_MATCHES_MIN = 20
+# A search runs on the event loop when at most this many of its terms must be read from the
+# index (see _Search._search).
+SEARCH_UNKEPT_ON_LOOP = 1
 SEARCH_CACHE_SEEN_MAX = 100_000
 # A post's number in the search index is the millisecond of its created_at times this, plus its
 # slot among the posts of that millisecond (see _doc_base); up to the year 2109 it fits in 62 bits.
@@ -185,10 +188,12 @@ class _SearchCache:
                 _, old = self.terms.popitem(last=False)
                 self.numbers -= _cost(old)
 
-    def holds(self, version: int, tokens: list[str]) -> bool:
-        """Whether every one of these terms' candidates is kept at `version`."""
+    def unkept(self, version: int, tokens: list[str]) -> int:
+        """How many of these terms' candidates are not kept at `version`."""
         with self.lock:
-            return version == self.version and all(token in self.terms for token in tokens)
+            if version != self.version:
+                return len(tokens)
+            return sum(1 for token in tokens if token not in self.terms)
 
     def seen_by(self, version: int, filters: str) -> Seen:
         """Per post number, (id, created_at) when it passed `filters`, None when it did not; a
@@ -484,6 +489,8 @@ class _Search(_Core):
 
         # Over kept candidates the search reads only its hits' ids and times, by key: on the
         # loop (see _Core._read). A term not kept reads up to SEARCH_CANDIDATES numbers for it
-        # and each of its repeat marks from the index: on a reader thread.
-        kept = cached and cache.holds(await self.content_version(), tokens)
-        return await self._read(work, by_key=kept)
+        # and each of its repeat marks from the index (a word no post holds, one probe; a
+        # common word, a millisecond or two): one such term on the loop too, more on a reader
+        # thread.
+        unkept = cache.unkept(await self.content_version(), tokens) if cached else len(tokens)
+        return await self._read(work, by_key=cached and unkept <= SEARCH_UNKEPT_ON_LOOP)

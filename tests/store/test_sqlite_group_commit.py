@@ -16,6 +16,7 @@ import pytest
 from forum.errors import Conflict, StoreUnavailable
 from forum.store.sqlite import SqliteStore
 from tests.store.test_contract import event_for, make_post, make_user
+from tests.support.faults import FailingConnection
 from tests.test_server import ROOT
 
 
@@ -128,21 +129,6 @@ async def test_a_units_statements_cross_to_the_writer_thread_only_for_begin_and_
     assert handed == ["writer", "writer", "writer"]  # the second joins the group, on the thread
 
 
-class FailingCommit:
-    """The writer's connection, but its next COMMIT fails as a full disk would."""
-
-    def __init__(self, conn):
-        self._conn = conn
-
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
-
-    def execute(self, sql, *args):
-        if sql == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._conn.execute(sql, *args)
-
-
 @pytest.mark.gen_test
 async def test_a_commit_that_fails_tells_every_unit_of_its_group_and_stores_none(
     store, monkeypatch, tmp_path
@@ -152,7 +138,8 @@ async def test_a_commit_that_fails_tells_every_unit_of_its_group_and_stores_none
 
     def commit_once_failing(self, content, conn):
         if failing.pop() if failing else False:
-            return original(self, content, FailingCommit(conn))
+            full_disk = FailingConnection(conn, "COMMIT".__eq__, "database or disk is full")
+            return original(self, content, full_disk)
         return original(self, content, conn)
 
     monkeypatch.setattr(SqliteStore, "_commit", commit_once_failing)

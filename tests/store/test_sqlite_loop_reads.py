@@ -6,7 +6,6 @@ loop see every committed write, and a failure there is the store being unavailab
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
 
@@ -14,6 +13,7 @@ from forum.errors import StoreUnavailable
 from forum.model import PostFilter
 from forum.store.sqlite.search import SEARCH_CACHE_MATCHES_MIN
 from tests.store.test_contract import T0, event_for, make_post, make_user
+from tests.support.faults import FailingConnection
 
 
 @pytest.fixture
@@ -100,24 +100,13 @@ async def test_a_read_on_the_loop_sees_the_write_committed_before_it(store):
     assert [post.title for post in await store.get_posts([posts[0].id])] == ["路灯 改"]
 
 
-class LockedConnection:
-    """The loop's connection, while another process holds the database past the timeout."""
-
-    def __init__(self, conn):
-        self._conn = conn
-
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
-
-    def execute(self, sql, *args):
-        raise sqlite3.OperationalError("database is locked")
-
-
 @pytest.mark.gen_test
 async def test_a_read_on_the_loop_that_fails_is_the_store_unavailable(store):
     _, posts = await posts_about(store, "路灯", 1)
     await store.content_version()  # the loop's connection is open
-    store._loop_connection = LockedConnection(store._loop_connection)
+    # Another process holding the database past the timeout.
+    locked = FailingConnection(store._loop_connection, lambda sql: True, "database is locked")
+    store._loop_connection = locked
     with pytest.raises(StoreUnavailable):
         await store.get_post(posts[0].id)
     with pytest.raises(StoreUnavailable):

@@ -3,6 +3,7 @@ lost connection would, so tests can show that nothing of the use case was stored
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from forum.errors import StoreUnavailable
@@ -69,3 +70,20 @@ class FailingStore:
             return await attribute(*args, **kwargs)
 
         return write
+
+
+class FailingConnection:
+    """An SQLite connection whose statements for which `fails(sql)` is true raise `message` as
+    sqlite3.OperationalError, as a full disk or a database locked past the timeout would; the
+    rest go through."""
+
+    def __init__(self, conn: Any, fails: Any, message: str) -> None:
+        self._conn, self._fails, self._message = conn, fails, message
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self._fails(sql):
+            raise sqlite3.OperationalError(self._message)
+        return self._conn.execute(sql, *args)

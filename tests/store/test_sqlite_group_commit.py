@@ -16,7 +16,7 @@ import pytest
 from forum.errors import Conflict, StoreUnavailable
 from forum.store.sqlite import SqliteStore
 from tests.store.test_contract import event_for, make_post, make_user
-from tests.support.faults import FailingConnection
+from tests.support.faults import FailingConnection, count_handoffs
 from tests.test_server import ROOT
 
 
@@ -101,14 +101,7 @@ async def test_a_units_statements_cross_to_the_writer_thread_only_for_begin_and_
     another process's lock file) and COMMIT (the flush to disk) stay on the writer thread."""
     author = make_user("bob")
     await store.add_user(author)
-    handed: list[str] = []
-    submit = store._writer.submit
-
-    def counted(call, *args):
-        handed.append("writer")
-        return submit(call, *args)
-
-    monkeypatch.setattr(store._writer, "submit", counted)
+    handed = count_handoffs(store._writer, "writer", monkeypatch)
     post = make_post(author_id=author.id, title="一个单元")
     async with store.transaction():
         await store.add_post(post, event_for(post.id))

@@ -13,7 +13,7 @@ from forum.errors import StoreUnavailable
 from forum.model import PostFilter
 from forum.store.sqlite.search import SEARCH_CACHE_MATCHES_MIN
 from tests.store.test_contract import T0, event_for, make_post, make_user
-from tests.support.faults import FailingConnection
+from tests.support.faults import FailingConnection, count_handoffs
 
 
 @pytest.fixture
@@ -24,15 +24,7 @@ def store(bare_sqlite):
 @pytest.fixture
 def hops(store, monkeypatch):
     """The calls handed to a reader thread."""
-    handed: list[str] = []
-    submit = store._readers.submit
-
-    def counted(call, *args):
-        handed.append("reader")
-        return submit(call, *args)
-
-    monkeypatch.setattr(store._readers, "submit", counted)
-    return handed
+    return count_handoffs(store._readers, "reader", monkeypatch)
 
 
 async def posts_about(store, word: str, count: int):

@@ -87,3 +87,17 @@ class FailingConnection:
         if self._fails(sql):
             raise sqlite3.OperationalError(self._message)
         return self._conn.execute(sql, *args)
+
+
+def count_handoffs(pool: Any, name: str, monkeypatch: Any) -> list[str]:
+    """Each call handed to the thread pool `pool` (an SQLite store's _readers or _writer),
+    recorded as `name` in the list returned."""
+    handed: list[str] = []
+    submit = pool.submit
+
+    def counted(call: Any, *args: Any) -> Any:
+        handed.append(name)
+        return submit(call, *args)
+
+    monkeypatch.setattr(pool, "submit", counted)
+    return handed

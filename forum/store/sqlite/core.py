@@ -3,9 +3,11 @@ the writer and its group commit, the unit of work, open and close, the versions.
 
 One writer thread owns the only writing connection, so writes never contend inside the process;
 readers use their own connections on a small pool, which WAL lets run beside the writer. Reads
-and single writes run off the event loop; a use case's unit of work (Store.transaction) runs its
-statements on it while the unit holds the writer (see _in_unit), since the trips to the writer
-thread and back cost more than the statements and every other writer waits meanwhile.
+and single writes run off the event loop, except the version reads and reads by key (see _read),
+which take less than the trip to a reader thread and back; a use case's unit of work
+(Store.transaction) runs its statements on it while the unit holds the writer (see _in_unit),
+since the trips to the writer thread and back cost more than the statements and every other
+writer waits meanwhile.
 
 Group commit: the units of work (and single writes) that queue for the writer while a group is
 open run one after another in that group's transaction, each under a savepoint of its own (one

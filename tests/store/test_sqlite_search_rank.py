@@ -1,15 +1,14 @@
-"""SQLite's ranking of a query's candidates (forum/store/sqlite/search._ranked), counted and
-sorted in C, against the rule written out plainly: most of the query's terms first, then most
+"""SQLite's ranking of a query's candidates (forum/store/sqlite/search._ranked), merged and
+sorted in NumPy, against the rule written out plainly: most of the query's terms first, then most
 times, then the newest (highest) number."""
 
 from __future__ import annotations
 
-import array
-
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forum.store.sqlite.search import MATCHED, _ranked
+from forum.store.sqlite.search import MATCHED, Candidates, _ranked
 
 # A term's candidates: distinct post numbers, each with how much it weighs (1, plus n - 1 for a
 # repeat mark for n); and posts only a mark brought (older than the term's newest), with weight.
@@ -24,12 +23,14 @@ term = st.tuples(
 def test_ranked_is_terms_matched_then_times_then_newest(terms):
     candidates = []
     for first, marked_only in terms:
-        marked = {doc: extra for doc, extra in marked_only.items() if doc not in first}
+        scores = {doc: MATCHED + weight for doc, weight in first.items()}
+        scores.update((doc, extra) for doc, extra in marked_only.items() if doc not in first)
+        docs = sorted(scores)
         candidates.append(
-            (
-                {doc: MATCHED + weight for doc, weight in first.items()},
-                array.array("q", marked),
-                array.array("q", marked.values()),
+            Candidates(
+                np.array(docs, np.int64),
+                np.array([scores[doc] for doc in docs], np.int64),
+                len(first),
             )
         )
     matched_by_hand: dict[int, int] = {}
@@ -45,13 +46,13 @@ def test_ranked_is_terms_matched_then_times_then_newest(terms):
         matched_by_hand, key=lambda doc: (matched_by_hand[doc], weight_by_hand[doc], doc)
     )[::-1]
 
-    kept = [(dict(first), list(marked), list(weighs)) for first, marked, weighs in candidates]
-    ranked, scores = _ranked(candidates)
+    kept = [(term.docs.tolist(), term.scores.tolist()) for term in candidates]
+    ranked = _ranked(candidates)
 
     # The candidates are kept between searches: ranking must not change them.
-    assert [(first, list(marked), list(weighs)) for first, marked, weighs in candidates] == kept
+    assert [(term.docs.tolist(), term.scores.tolist()) for term in candidates] == kept
 
-    assert ranked == expected
-    assert {doc: divmod(scores[doc], MATCHED) for doc in ranked} == {
-        doc: (matched_by_hand[doc], weight_by_hand[doc]) for doc in ranked
-    }
+    assert ranked.docs.tolist() == expected
+    assert [divmod(score, MATCHED) for score in ranked.scores.tolist()] == [
+        (matched_by_hand[doc], weight_by_hand[doc]) for doc in expected
+    ]

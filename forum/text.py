@@ -129,16 +129,19 @@ def count_links(html: str) -> int:
     return html.count("<a ")
 
 
-def highlight(value: str, terms: list[str], width: int = 90) -> str:
+def highlight(value: str, terms: list[str], width: int = 90, folded: str | None = None) -> str:
     """A snippet of plain `value` around the first query term, HTML-escaped, with every term
-    wrapped in <mark>. Safe to print as is."""
-    folded = value.casefold()
-    wanted = sorted({t for t in terms if t}, key=len, reverse=True)
-    first = min((i for i in (folded.find(t.casefold()) for t in wanted) if i >= 0), default=0)
+    wrapped in <mark>. Safe to print as is. `folded`: value.casefold(), when the caller has it."""
+    if folded is None:
+        folded = value.casefold()
+    wanted, folded_terms = _query_terms(tuple(terms))
+    first = min((i for i in map(folded.find, folded_terms) if i >= 0), default=0)
     start = max(0, first - width // 3)
     window = value[start : start + width]
+    # Most windows hold nothing to escape: then neither do their pieces.
+    escape = html.escape if _TO_ESCAPE.search(window) else str
     if not wanted:
-        return html.escape(window)
+        return escape(window)
     # IGNORECASE matches more than any one folding (i with İ and ı, k with the Kelvin sign): a
     # term is known absent by a plain search only when it has no case (Chinese, digits), or
     # when it and every letter with case in the window are ASCII.
@@ -148,13 +151,24 @@ def highlight(value: str, terms: list[str], width: int = 90) -> str:
     matches = _leftmost_matches(window, present)
     pieces, last = [], 0
     for match in matches:
-        pieces.append(html.escape(window[last : match.start()]))
-        pieces.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        pieces.append(escape(window[last : match.start()]))
+        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
         last = match.end()
-    pieces.append(html.escape(window[last:]))
+    pieces.append(escape(window[last:]))
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(value) else ""
     return prefix + "".join(pieces) + suffix
+
+
+_TO_ESCAPE = re.compile("[&<>\"']")  # what html.escape changes
+
+
+@functools.lru_cache(maxsize=1024)
+def _query_terms(terms: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """A query's distinct terms, longest first (the longest wins where two start together),
+    and the same casefolded: once per query, not per snippet."""
+    wanted = sorted({t for t in terms if t}, key=len, reverse=True)
+    return wanted, [t.casefold() for t in wanted]
 
 
 def _may_hold(window: str, term: str) -> bool:

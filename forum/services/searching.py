@@ -257,8 +257,9 @@ def _body_text(rendered_html: str) -> tuple[str, str]:
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
     body, folded = _body_text(post.html)
-    source = body if any(t.casefold() in folded for t in terms) else f"{post.title}：{body}"
-    return text.highlight(source, terms)
+    if any(t.casefold() in folded for t in terms):
+        return text.highlight(body, terms, folded=folded)
+    return text.highlight(f"{post.title}：{body}", terms)
 
 
 SIMILAR_CANDIDATES = 30  # posts the store ranks before the overlap rule keeps the close ones

@@ -219,6 +219,8 @@ class BaseHandler(tornado.web.RequestHandler):
             machine_time=iso,
             # Fields' maxlength, min and max come from the rules the services check.
             limits=limits,
+            # Where the page is, for a form that comes back to it (a kept page's slot).
+            here=self.request.uri,
         )
         return namespace
 

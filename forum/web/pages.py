@@ -45,18 +45,27 @@ class PageHandler(BaseHandler):
     # context it is given and a Reader.
     kept_for_readers = False
 
-    async def render_page(self, template: str, status: int = 200, **context: Any) -> None:
+    async def render_page(
+        self,
+        template: str,
+        status: int = 200,
+        *,
+        slots: dict[str, str | bytes] | None = None,
+        **context: Any,
+    ) -> None:
+        """`slots`: what differs from request to request on a page otherwise kept for readers
+        alike (see reader_pages.kept_page); text is escaped, bytes are markup."""
         self.set_status(status)
         nav = await posting.navigation(self.store)
         unread = await notify.unread_count(self.store, self.user)
         flash = self.take_flash()
         context.update(nav=nav, unread=unread, flash=flash)
         if self.kept_for_readers and status == 200 and not flash and self.request.method == "GET":
-            page = reader_pages.kept_page(self, template, context)
+            page = reader_pages.kept_page(self, template, context, slots or {})
             if page is not None:
                 self.finish(page)
                 return
-        self.render(template, user=self.user, **context)
+        self.render(template, user=self.user, **context, **(slots or {}))
 
     @property
     def flash_cookie(self) -> str:

@@ -12,6 +12,12 @@ version stands, so comparing them is cheap; anything that differs, a reader's ow
 own post, another unread count, a subscription, makes a page of its own). Kept under the content
 version the page's records were read at, and never longer than the anonymous pages (the clock
 alone can change a page), so it is never older than the store.
+
+A page may also have slots: what differs from one request to the next on a page otherwise alike
+(a search's query and its results). The page is kept with a mark in each, by its path rather
+than its address (what it shows of the query string must come through the context or a slot; its
+address is the slot `here`),
+and each request's own text (escaped) or markup is put in.
 """
 
 from __future__ import annotations
@@ -115,22 +121,48 @@ class ReaderPages:
         self._bytes += sign * sum(len(v.page) for v in variants)
 
 
-def kept_page(handler: PageHandler, template: str, context: dict[str, Any]) -> bytes | None:
+def kept_page(
+    handler: PageHandler,
+    template: str,
+    context: dict[str, Any],
+    slots: dict[str, str | bytes] | None = None,
+) -> bytes | None:
     """The page `template` makes of `context` for the handler's signed-in reader, from the shelf
     or rendered now and kept; None when it may not be kept (no shelf, no reader, a version the
-    request's records were not all read at)."""
+    request's records were not all read at). `slots`: the values that are put into the kept
+    page for this request, text escaped and bytes as they are; the template must show each
+    only as `{{ name }}` or `{% raw name %}`, and decide nothing by it but that it is there."""
     shelf: ReaderPages | None = handler.settings.get("reader_pages")
     user, version = handler.user, handler.pinned_version()
     if shelf is None or user is None or version is None:
         return None
     reader = Reader.of(user)
-    context = {**context, "user": reader}
-    address = (template, handler.request.uri, handler.locale.code, handler.care_mode)
+    # A page kept by its path holds its own address in a slot too (the preferences form's
+    # way back: templates show it as `here`).
+    filled = {**slots, "here": handler.request.uri} if slots else {}
+    marks = {name: _slot_mark(name, value) for name, value in filled.items()}
+    context = {**context, **marks, "user": reader}
+    where = handler.request.path if filled else handler.request.uri
+    address = (template, where, handler.locale.code, handler.care_mode)
     page = shelf.find(address, version, context)
     if page is None:
         page = _render_for(handler, reader, template, context)
         shelf.keep(address, version, context, page)
-    return _personal(page, handler.xsrf_token, user)
+    page = _personal(page, handler.xsrf_token, user)
+    for name, value in filled.items():
+        mark = marks[name]
+        page = page.replace(
+            mark.encode() if isinstance(mark, str) else mark,
+            tornado.escape.xhtml_escape(value).encode() if isinstance(value, str) else value,
+        )
+    return page
+
+
+def _slot_mark(name: str, value: str | bytes) -> str | bytes:
+    """What a slot holds in the kept page: letters, digits and dashes, which escaping keeps as
+    they are; of the value's type, so the template shows it as it would the value."""
+    mark = f"slot-{name}-{_MARK}"
+    return mark if isinstance(value, str) else mark.encode()
 
 
 def _render_for(
@@ -139,12 +171,16 @@ def _render_for(
     token = handler.xsrf_token  # this request's own, made (and its cookie set) first
     handler._xsrf_token = _TOKEN_BYTES
     handler.kept_reader = reader
+    # The pieces' namespace, when the request made one (a slot's markup), is its user's.
+    namespace = handler.__dict__.pop("_piece_namespace", None)
     try:
         return handler.render_string(template, **context)
     finally:
         handler._xsrf_token = token
         handler.kept_reader = None
         handler.__dict__.pop("_piece_namespace", None)  # built for the reader: not for later
+        if namespace is not None:
+            handler.__dict__["_piece_namespace"] = namespace
 
 
 def _personal(page: bytes, token: bytes, user: User) -> bytes:

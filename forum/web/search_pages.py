@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from forum.errors import Invalid
-from forum.services import searching
+from forum.services import posting, searching
 from forum.web.pagecache import AnonymousPageCache
 from forum.web.pages import PageHandler
 
 
 class SearchPage(AnonymousPageCache, PageHandler):
+    """The search page. A signed-in reader's page is kept around its query and its results
+    (slots, see reader_pages.kept_page): every search asks something new, but the header, the
+    form and the rest of the page are the same for all who look alike and filter alike."""
+
     page_shelf = "searches"  # popular words repeat in a burst; the long tail stays on its shelf
+    kept_for_readers = True
 
     async def get(self) -> None:
         asked = {
             name: self.get_query_argument(name, "") for name in ("q", "board", "sort", "from", "to")
         }
         results, errors = await self._results(asked) if asked["q"].strip() else (None, {})
+        shown: dict[str, Any] = {
+            "board": asked["board"] or None,
+            "sort": asked["sort"],
+            "since": asked["from"],
+            "until": asked["to"],
+            "errors": errors,
+        }
+        query = asked["q"].strip()
+        if results is None:
+            await self.render_page(
+                "search.html", 422 if errors else 200, query=query, results_html=None, **shown
+            )
+            return
+        nav = await posting.navigation(self.store)
+        results_html = self.render_string(
+            "search_results.html", query=asked["q"], results=results, nav=nav, **shown
+        )
+        # Slots: the page is kept around them (the title and the form show the query).
         await self.render_page(
-            "search.html",
-            422 if errors else 200,
-            query=asked["q"],
-            board=asked["board"] or None,
-            sort=asked["sort"],
-            since=asked["from"],
-            until=asked["to"],
-            results=results,
-            errors=errors,
+            "search.html", slots={"query": query, "results_html": results_html}, **shown
         )
 
     async def _results(

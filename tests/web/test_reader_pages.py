@@ -5,6 +5,7 @@ form token, and byte for byte the page rendered afresh."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -138,3 +139,69 @@ async def test_what_changes_a_page_is_on_the_next_read(app, api, store, http_cli
     assert "新的回复内容" in page and shelf.hits == hits
     # The reply told the follower: the unread count in the header moves with it.
     assert 'class="unread-count"' in page
+
+
+# Queries whose text would break out of the title, the form's value or the results if it were
+# not escaped, or would look like a slot's mark.
+SEARCHES = [
+    "路灯",
+    "  路灯 坏了  ",
+    "<script>路灯</script>",
+    "路灯\" onfocus=\"alert(1)",
+    "路灯 &amp; 'x'",
+    "路灯 slot-query-0123",
+]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_kept_search_page_is_the_page_rendered_afresh_around_each_query(
+    app, api, store, http_client, base_url
+):
+    await a_thread(api, store)
+    shelf = app.settings["reader_pages"]
+    for name, roles in [("hostile_citizen", ()), ("mod", (Role.MODERATOR,))]:
+        browser = await reader(http_client, base_url, store, name, *roles)
+        await browser.get("/search?" + urlencode({"q": "噪音"}))  # the page kept
+        for query in SEARCHES:
+            for extra in ({}, {"board": "forum", "sort": "newest"}):
+                path = "/search?" + urlencode({"q": query, **extra})
+                hits = shelf.hits
+                kept = await browser.get(path)
+                if not extra:  # the page around the query was kept by the first search
+                    assert shelf.hits == hits + 1, (name, query)
+                app.settings["reader_pages"] = None
+                try:
+                    fresh = await browser.get(path)
+                finally:
+                    app.settings["reader_pages"] = shelf
+                assert kept.status == fresh.status == 200, (name, query)
+                assert tokens_out(kept.raw.body) == tokens_out(fresh.raw.body), (name, path)
+                assert b"slot-" + b"query-" not in kept.raw.body.replace(b"slot-query-0123", b"")
+                assert "路灯坏了" in kept.text  # the thread's title, found
+                assert "<script>路灯" not in kept.text
+                assert (PHONE in kept.text) == (name == "mod")  # masked but for moderators
+        # The moderator reads the letter the public may not; the citizen does not find it.
+        letter = await browser.get("/search?" + urlencode({"q": "夜间施工"}))
+        assert ("噪音扰民" in letter.text) == (name == "mod")
+
+
+@pytest.mark.gen_test
+async def test_a_kept_search_page_shows_each_query_and_its_own_results(
+    app, api, store, http_client, base_url
+):
+    await a_thread(api, store)
+    citizen = await reader(http_client, base_url, store, "citizen")
+    shelf = app.settings["reader_pages"]
+    first = await citizen.get("/search?" + urlencode({"q": "路灯"}))
+    hits = shelf.hits
+    second = await citizen.get("/search?" + urlencode({"q": "没有的词"}))
+    assert shelf.hits == hits + 1
+    assert "路灯坏了" in first.text and "路灯坏了" not in second.text
+    assert "<title>搜索：没有的词" in second.text and 'value="没有的词"' in second.text
+    assert "没有找到相关内容" in second.text
+    # A post written since is found by the next search, around the same kept page.
+    writer = await api.login("writer")
+    made = await writer.post("/boards/forum/posts", {"title": "没有的词出现了", "body": "正文"})
+    assert made.status == 201, made.text
+    third = await citizen.get("/search?" + urlencode({"q": "没有的词"}))
+    assert "没有的词出现了" in third.text

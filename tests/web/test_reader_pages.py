@@ -147,7 +147,7 @@ SEARCHES = [
     "路灯",
     "  路灯 坏了  ",
     "<script>路灯</script>",
-    "路灯\" onfocus=\"alert(1)",
+    '路灯" onfocus="alert(1)',
     "路灯 &amp; 'x'",
     "路灯 slot-query-0123",
 ]

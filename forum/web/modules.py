@@ -12,6 +12,7 @@ import tornado.web
 
 from forum.model import Department, Post, ReplyKind, Role, Status, Subscription, User
 from forum.services.presenting import Author, BoardView, EventView, PostView, ReplyView
+from forum.services.searching import Result
 from forum.web import i18n
 from forum.web.labels import (
     DONE_WORDS,
@@ -165,30 +166,35 @@ class PostSummary(Piece):
 SNIPPET_SLOT = b"<!--snippet-->"
 
 
-class SearchResult(Piece):
-    """One post in a list of search results: the item is kept as a fragment around its snippet
-    (which is the query's), so a post that was found before costs its snippet alone."""
+class SearchResults(Piece):
+    """The posts of a page of search results, each item kept as a fragment around its snippet
+    (which is the query's), so a post that was found before costs its snippet alone. One piece
+    for the list: Tornado decodes and the page encodes again what each piece gives."""
 
-    def render(self, view: PostView, snippet: str) -> bytes:
-        post = view.post
-        # Everything templates/modules/search_result.html reads but the snippet.
-        inputs = (
-            post.id,
-            post.title,
-            post.status,
-            post.board,
-            _author_inputs(view.author),
-            post.created_at,
-            post.reply_count,
-        )
-        around = self.kept(
-            inputs,
-            lambda: self.render_string(
-                "modules/search_result.html", view=view, post=post, snippet=SNIPPET_SLOT
-            ),
-        )
-        before, _, after = around.partition(SNIPPET_SLOT)
-        return b"".join((before, snippet.encode(), after))
+    def render(self, items: Iterable[Result]) -> bytes:
+        parts: list[bytes] = []
+        for item in items:
+            view = item.view
+            post = view.post
+            # Everything templates/modules/search_result.html reads but the snippet.
+            inputs = (
+                post.id,
+                post.title,
+                post.status.value,
+                post.board,
+                _author_inputs(view.author),
+                post.created_at,
+                post.reply_count,
+            )
+            around = self.kept(
+                inputs,
+                lambda: self.render_string(
+                    "modules/search_result.html", view=view, post=post, snippet=SNIPPET_SLOT
+                ),
+            )
+            before, _, after = around.partition(SNIPPET_SLOT)
+            parts += (before, item.snippet.encode(), after)
+        return b"".join(parts)
 
 
 class ReplyItem(Piece):

@@ -10,15 +10,17 @@ letters or digits, no stop words, no repeats.
 
 The terms are plain words, never query syntax: the stores quote them (SQLite) or compare them as
 values (MongoDB). jieba is CPU work (milliseconds for a long body): callers on the event loop run
-these functions in a thread.
+these functions in a thread, but for a query or a title whose parts were all cut before
+(`segmented`), which costs microseconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import unicodedata
 import warnings
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 with warnings.catch_warnings():
     # jieba reads its dictionary through setuptools' pkg_resources when that is installed,
@@ -50,15 +52,8 @@ FUNCTION_WORDS = STOP_WORDS | frozenset(
 def content_words(text: str) -> list[str]:
     """What a short text (a draft title) is about: its words in jieba's precise mode, without
     function words, punctuation or repeats; at most 20."""
-    words: dict[str, None] = {}
-    normal = unicodedata.normalize("NFKC", text or "").lower()
-    if normal.strip():
-        for word in jieba.cut(normal):
-            if _is_term(word) and word not in FUNCTION_WORDS:
-                words.setdefault(word)
-                if len(words) >= QUERY_TERMS_MAX:
-                    break
-    return list(words)
+    parts = _parts(text)
+    return _first_distinct((word for part in parts for word in part.content), QUERY_TERMS_MAX)
 
 
 # Letters (L), numbers (N) and marks (M) make a word; a term of only other characters
@@ -92,7 +87,69 @@ def terms_for(title: str, body: str) -> list[str]:
 def query_terms(q: str) -> list[str]:
     """The search terms of what a reader typed, segmented as posts are; at most 20. Whatever
     the text (quotes, operators, JSON), the result is words, or [] when none are left."""
-    return _terms((q,), QUERY_TERMS_MAX)
+    parts = _parts(q)
+    return _first_distinct(
+        itertools.chain(
+            (term for part in parts for term in part.search),
+            (term for part in parts for term in part.full),
+        ),
+        QUERY_TERMS_MAX,
+    )
+
+
+def segmented(text: str) -> bool:
+    """Whether query_terms and content_words of `text` are known without running jieba (each
+    of its parts was segmented before): then they cost microseconds, on any thread."""
+    return all(part in _KEPT_PARTS for part in _normal(text).split())
+
+
+class _Part(NamedTuple):
+    """The words of a part of a short text between whitespace: jieba never makes a word across
+    whitespace, so a text's words are its parts' words in turn, in each mode."""
+
+    search: tuple[str, ...]  # search mode, terms only
+    full: tuple[str, ...]  # full mode, terms only
+    content: tuple[str, ...]  # precise mode, terms but function words
+
+
+# Queries are new combinations of words typed before: each part is segmented once. Emptied
+# when full, which common words soon fill again.
+_KEPT_PARTS: dict[str, _Part] = {}
+KEPT_PARTS_MAX = 50_000
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def _parts(text: str) -> list[_Part]:
+    found = []
+    for piece in _normal(text).split():
+        part = _KEPT_PARTS.get(piece)
+        if part is None:
+            part = _Part(
+                tuple(word for word in jieba.cut_for_search(piece) if _is_term(word)),
+                tuple(word for word in jieba.cut(piece, cut_all=True) if _is_term(word)),
+                tuple(
+                    word
+                    for word in jieba.cut(piece)
+                    if _is_term(word) and word not in FUNCTION_WORDS
+                ),
+            )
+            if len(_KEPT_PARTS) >= KEPT_PARTS_MAX:
+                _KEPT_PARTS.clear()
+            _KEPT_PARTS[piece] = part
+        found.append(part)
+    return found
+
+
+def _first_distinct(words: Iterable[str], limit: int) -> list[str]:
+    distinct: dict[str, None] = {}  # ordered, without repeats
+    for word in words:
+        distinct.setdefault(word)
+        if len(distinct) >= limit:
+            break
+    return list(distinct)
 
 
 def _terms(texts: Iterable[str], limit: int) -> list[str]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 
+import jieba
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forum import search
 
@@ -87,3 +91,64 @@ def test_warm_up_is_paid_once(segmenter):
     segmenter.warm_up()
     segmenter.query_terms("劳动合同")
     assert time.perf_counter() - started < 0.1
+
+
+# Pieces of queries: words jieba knows and does not, in both scripts, the separators jieba and
+# str.split know (full-width space, tab, NBSP, new line), punctuation and full-width letters.
+QUERY_PIECES = [
+    "劳动合同",
+    "纠纷",
+    "停车场",
+    "东风北路",
+    "玉溪",
+    "怎么办",
+    "的",
+    "峨",
+    "乐乐呵",
+    "Park",
+    "ＡＢＣ",
+    "12",
+    "c++",
+    "a.b",
+    " ",
+    "\u3000",
+    "\t",
+    "\xa0",
+    "\n",
+    "，",
+    "？",
+    '"',
+    "-",
+]
+
+
+def _whole_text_terms(q: str) -> list[str]:
+    """query_terms as jieba cuts the whole text, not part by part."""
+    return search._terms((q,), search.QUERY_TERMS_MAX)
+
+
+def _whole_text_content_words(text: str) -> list[str]:
+    words: dict[str, None] = {}
+    normal = unicodedata.normalize("NFKC", text).lower()
+    for word in jieba.cut(normal) if normal.strip() else []:
+        if search._is_term(word) and word not in search.FUNCTION_WORDS:
+            words.setdefault(word)
+            if len(words) >= search.QUERY_TERMS_MAX:
+                break
+    return list(words)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(QUERY_PIECES), max_size=30).map("".join))
+def test_a_query_cut_part_by_part_has_the_terms_of_the_whole(segmenter, q):
+    assert search.query_terms(q) == _whole_text_terms(q)
+    assert search.content_words(q) == _whole_text_content_words(q)
+    # Asked again, from the parts kept: the same, and known without jieba.
+    assert search.segmented(q)
+    assert search.query_terms(q) == _whole_text_terms(q)
+
+
+def test_a_query_of_parts_never_seen_is_not_segmented_yet(segmenter):
+    assert not search.segmented("从未见过的词语组合甲乙丙")
+    search.query_terms("从未见过的词语组合甲乙丙")
+    assert search.segmented("从未见过的词语组合甲乙丙")

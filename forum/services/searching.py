@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from forum import boards, privacy, search, text
 from forum.errors import Invalid
@@ -17,6 +17,8 @@ from forum.services import forms, stats, throttle
 from forum.services.fields import Fields, check_limit, required
 from forum.services.presenting import PostView, is_moderator, kept_form, may_see, present_posts
 from forum.store.base import Store
+
+T = TypeVar("T")
 
 PAGES_MAX = 20  # a result list is read from the top; deeper pages are not offered
 SIMILAR_MAX = 5
@@ -87,6 +89,12 @@ def visible_filters(viewer: User | None, board: str | None) -> list[PostFilter]:
     return filters
 
 
+async def _segmented(text: str, segment: Callable[[], T]) -> T:
+    """`segment()`, which cuts `text` into words: at once when each of its parts was cut before
+    (search.segmented), else in a thread (jieba's work is milliseconds for a new text)."""
+    return segment() if search.segmented(text) else await asyncio.to_thread(segment)
+
+
 def _offset(cursor: Any, size: int) -> int:
     if cursor in (None, ""):
         return 0
@@ -126,9 +134,11 @@ async def search_posts(
         await throttle.reserve(
             store, throttle.SEARCHES_PER_ADDRESS, throttle.address_range(address)
         )
-    # Both segmentations in one thread hop (the knowledge base's words for the first page).
-    terms, words = await asyncio.to_thread(
-        lambda: (search.query_terms(query), search.content_words(query) if offset == 0 else [])
+
+    # Both segmentations (the knowledge base's words for the first page) at once.
+    terms, words = await _segmented(
+        query,
+        lambda: (search.query_terms(query), search.content_words(query) if offset == 0 else []),
     )
     where = [
         dataclasses.replace(one, created_from=start, created_before=end)
@@ -309,7 +319,7 @@ async def similar_with_faq(
     chosen = fields.take(forms.CONSULTATION_BOARD, "board", board)
     fields.done()
     wanted = required(wanted)
-    words = await asyncio.to_thread(search.content_words, wanted)
+    words = await _segmented(wanted, lambda: search.content_words(wanted))
     if not words:
         return Similar([], [])
     entries = await matching_faq(store, words, chosen, title_only=True, among=consultation_boards())
@@ -321,7 +331,7 @@ async def _similar_posts(
 ) -> list[PostView]:
     terms = [
         term
-        for term in await asyncio.to_thread(search.query_terms, wanted)
+        for term in await _segmented(wanted, lambda: search.query_terms(wanted))
         if term not in search.FUNCTION_WORDS
     ]
     slugs = [chosen] if chosen else consultation_boards()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from forum import search
 from forum.errors import Invalid
 from forum.model import Role, Status
 from forum.services import moderation, posting, searching
@@ -177,3 +178,25 @@ async def test_a_post_hidden_between_ranking_and_reading_is_not_shown(store, mon
     monkeypatch.setattr(store, "search_ranks", ranks_then_hide)
     results = await searching.search_posts(store, None, "路灯")
     assert [r.view.post.id for r in results.items] == [kept.post.id]
+
+
+@pytest.mark.gen_test
+async def test_a_query_of_words_cut_before_is_cut_on_the_loop(store, monkeypatch):
+    _, _, wanted, other = await seed(store)
+    hops = []
+    to_thread = searching.asyncio.to_thread
+
+    async def counted(*args, **kwargs):
+        hops.append(args)
+        return await to_thread(*args, **kwargs)
+
+    monkeypatch.setattr(searching.asyncio, "to_thread", counted)
+    monkeypatch.setattr(search, "_KEPT_PARTS", {})  # no part cut before
+    first = await searching.search_posts(store, None, "拖欠工资 停车位 仲裁庭院")
+    assert len(hops) == 1
+    # The same words in another order, another query: nothing left for jieba.
+    second = await searching.search_posts(store, None, "仲裁庭院  停车位 拖欠工资")
+    assert len(hops) == 1
+    assert {r.view.post.id for r in first.items} == {r.view.post.id for r in second.items}
+    assert {r.view.post.id for r in first.items} == {wanted.id, other.id}
+    assert sorted(first.terms) == sorted(second.terms)

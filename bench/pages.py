@@ -155,8 +155,11 @@ function init(args)
 end
 function request()
   n = n + 1
+  -- wrk.format takes these headers instead of wrk's own (-H): the session cookie is copied.
+  local headers = {["X-Forwarded-For"] = visitor(id % 256, n)}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
   return wrk.format("GET", string.format("%s+%dr%dt%dn", paths[((n + id) % #paths) + 1],
-                                         run, id, n), {["X-Forwarded-For"] = visitor(id % 256, n)})
+                                         run, id, n), headers)
 end
 """
     + LUA_REPORT

@@ -98,9 +98,21 @@ def query_terms(q: str) -> list[str]:
 
 
 def segmented(text: str) -> bool:
-    """Whether query_terms and content_words of `text` are known without running jieba (each
-    of its parts was segmented before): then they cost microseconds, on any thread."""
-    return all(part in _KEPT_PARTS for part in _normal(text).split())
+    """Whether query_terms and content_words of `text` cost little enough to run on the event
+    loop: each of its parts was cut before, or those that were not hold at most
+    UNCUT_ON_LOOP_MAX characters in all (jieba takes some 20 µs a character)."""
+    uncut = 0
+    for part in _normal(text).split():
+        if part not in _KEPT_PARTS:
+            uncut += len(part)
+            if uncut > UNCUT_ON_LOOP_MAX:
+                return False
+    return True
+
+
+# A new word typed with known ones (a name, a number) is cut on the loop: under load the thread
+# would hold the GIL for as long, and the hop to it costs more than a few characters' work.
+UNCUT_ON_LOOP_MAX = 10
 
 
 class _Part(NamedTuple):

@@ -143,10 +143,12 @@ def highlight(value: str, terms: list[str], width: int = 90, folded: str | None 
     if not wanted:
         return escape(window)
     # IGNORECASE matches more than any one folding (i with İ and ı, k with the Kelvin sign): a
-    # term is known absent by a plain search only when it has no case (Chinese, digits), or
-    # when it and every letter with case in the window are ASCII.
+    # term with case (Latin letters) is looked for with its own pattern, one without (Chinese,
+    # digits) by a plain search.
     present = [
-        t for t in wanted if t in window or (t.lower() != t.upper() and _may_hold(window, t))
+        t
+        for t in wanted
+        if t in window or (t.lower() != t.upper() and _term_pattern(t).search(window))
     ]
     matches = _leftmost_matches(window, present)
     pieces, last = [], 0
@@ -169,16 +171,6 @@ def _query_terms(terms: tuple[str, ...]) -> tuple[list[str], list[str]]:
     and the same casefolded: once per query, not per snippet."""
     wanted = sorted({t for t in terms if t}, key=len, reverse=True)
     return wanted, [t.casefold() for t in wanted]
-
-
-def _may_hold(window: str, term: str) -> bool:
-    """Whether `window` may hold `term`, which has case, in some other case."""
-    if not term.isascii():
-        return True
-    # Worked out only for a term with case (most queries here have none): a character check
-    # per character of the window.
-    ascii_letters_only = all(c.isascii() or c.lower() == c.upper() for c in window)
-    return not ascii_letters_only or term.lower() in window.lower()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -148,7 +148,14 @@ def test_a_query_cut_part_by_part_has_the_terms_of_the_whole(segmenter, q):
     assert search.query_terms(q) == _whole_text_terms(q)
 
 
-def test_a_query_of_parts_never_seen_is_not_segmented_yet(segmenter):
-    assert not search.segmented("从未见过的词语组合甲乙丙")
-    search.query_terms("从未见过的词语组合甲乙丙")
-    assert search.segmented("从未见过的词语组合甲乙丙")
+def test_a_query_is_segmented_on_the_loop_when_little_of_it_is_new(segmenter, monkeypatch):
+    monkeypatch.setattr(search, "_KEPT_PARTS", {})
+    limit = search.UNCUT_ON_LOOP_MAX
+    new = "从未见过的词语组合甲乙丙丁戊己庚辛壬癸"[: limit + 1]
+    assert not search.segmented(new)
+    assert search.segmented(new[:limit]) and search.segmented(f"{new[:4]} {new[4:limit]}")
+    search.query_terms(new)
+    assert search.segmented(new)
+    # Parts cut before, and a new word short enough: known at once; two such words are not.
+    assert search.segmented(f"{new} 12345号")
+    assert not search.segmented(f"{new} 12345号 {new[::-1]}")

@@ -269,7 +269,10 @@ def _snippet(post: Post, terms: list[str]) -> str:
     body, folded = _body_text(post.html)
     if any(t.casefold() in folded for t in terms):
         return text.highlight(body, terms, folded=folded)
-    return text.highlight(f"{post.title}：{body}", terms)
+    # Case folding maps each character alone: the body's folded text serves again.
+    return text.highlight(
+        f"{post.title}：{body}", terms, folded=f"{post.title.casefold()}：{folded}"
+    )
 
 
 SIMILAR_CANDIDATES = 30  # posts the store ranks before the overlap rule keeps the close ones

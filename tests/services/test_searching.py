@@ -201,3 +201,18 @@ async def test_a_query_of_words_cut_before_is_cut_on_the_loop_a_new_one_in_a_thr
     assert len(hops) == 1
     assert {r.view.post.id for r in first.items} == {r.view.post.id for r in second.items}
     assert {r.view.post.id for r in first.items} == {wanted.id, other.id}
+
+
+@pytest.mark.gen_test
+async def test_a_word_only_the_title_holds_leads_the_snippet_with_the_title(store):
+    asker = await person(store, "asker")
+    body = "ＭＥＴＥＲ坏了很久，" + "没有人来修。" * 30
+    title = "我们小区里面的" * 5 + "Water 水表问题"  # the word 35 characters in
+    await posting.create_post(store, asker, "forum", {"title": title, "body": body})
+    found = await searching.search_posts(store, None, "water")
+    snippet = found.items[0].snippet
+    assert snippet.startswith("…面的我们小区里面的")  # from 30 characters before the word
+    assert "<mark>Water</mark> 水表问题：ＭＥＴＥＲ坏了很久" in snippet and snippet.endswith("…")
+    # A word the body holds: the snippet is the body's.
+    found = await searching.search_posts(store, None, "没有人")
+    assert found.items[0].snippet.startswith("ＭＥＴＥＲ坏了很久，<mark>没有</mark>")

@@ -66,8 +66,8 @@ class Ranked(NamedTuple):
 # Per post number, its id and time when it passed a set of filters, None when it did not (the
 # time parsed once, when first checked: searches meet the same posts again and again).
 Seen: TypeAlias = "dict[int, tuple[str, dt.datetime] | None]"
-# A hit: how many of the query's terms, how many times, the post's time and id.
-Hit: TypeAlias = "tuple[int, int, dt.datetime, str]"
+# A hit: its score (see MATCHED), the post's time and id.
+Hit: TypeAlias = "tuple[int, dt.datetime, str]"
 
 
 # Stands for a character that FTS5's ascii tokenizer would split at or fold (see _fts_token); a
@@ -320,44 +320,49 @@ def _ranked_hits(
     wanted: int,
 ) -> tuple[list[Hit], Seen]:
     """The first `wanted` of the ranked candidates (see _ranked) whose posts pass the
-    filters, as (matched, weight, created_at, post id) in their final order: by rank, and
+    filters, as (score, created_at, post id) in their final order: by rank, and
     within a run of one millisecond and equal rank, the newest id first, as in MongoDB. Posts
     `seen` before are not checked again; the others are, a batch at a time, reading only their
     id and time. Also returns what was found out, for the cache."""
     found: Seen = {}
     hits: list[Hit] = []
-    last: tuple[int, int, int] | None = None  # the run the `wanted`th hit is in
+    last: tuple[int, int] | None = None  # the run (score, millisecond) of the `wanted`th hit
     position, size = 0, max(wanted, 50)
     while position < len(ranked.docs):
         batch = ranked.docs[position : position + size].tolist()
         scores = ranked.scores[position : position + size].tolist()
         position += len(batch)
         size = min(size * 2, SEARCH_BATCH_MAX)
-        unknown = [doc for doc in batch if doc not in seen and doc not in found]
+        posts = [seen.get(doc, _UNSEEN) for doc in batch]
+        unknown = [doc for doc, post in zip(batch, posts) if post is _UNSEEN]
         if unknown:
             passed = {
                 row[0]: (row[1], as_utc(row[2]))
                 for row in conn.execute(visible, [json.dumps(unknown), *params])
             }
             found.update((doc, passed.get(doc)) for doc in unknown)
-        for doc, score in zip(batch, scores):
-            run = (score // MATCHED, score % MATCHED, doc // DOC_SLOTS)
-            if last is not None and run != last:
+            posts = [found[doc] if post is _UNSEEN else post for doc, post in zip(batch, posts)]
+        for doc, score, post in zip(batch, scores, posts):
+            if last is not None and (score, doc // DOC_SLOTS) != last:
                 position = len(ranked.docs)
                 break
-            post = seen[doc] if doc in seen else found[doc]
             if post is not None:
-                hits.append((run[0], run[1], post[1], post[0]))
+                hits.append((score, post[1], post[0]))
                 if len(hits) == wanted:
-                    last = run
+                    last = (score, doc // DOC_SLOTS)
     hits.sort(reverse=True)
     return hits[:wanted], found
 
 
-def _search_score(matched: int, weight: int) -> float:
-    """How many of the query's terms a post has, plus a fraction below 1 that grows with how
-    many times it has them: higher is better, in the order search_posts sorts by (and the
-    same as MongoDB's)."""
+# A post not checked against the filters yet (see Seen), told apart by identity.
+_UNSEEN: tuple[str, dt.datetime] = ("", EPOCH)
+
+
+def _search_score(score: int) -> float:
+    """How many of the query's terms a post has (see MATCHED), plus a fraction below 1 that
+    grows with how many times it has them: higher is better, in the order search_posts sorts
+    by (and the same as MongoDB's)."""
+    matched, weight = divmod(score, MATCHED)
     return matched + weight / (1 + weight)
 
 
@@ -417,14 +422,14 @@ class _Search(_Core):
 
         def read(conn: sqlite3.Connection, ranks: list[Hit]) -> list[SearchHit]:
             page = ranks[max(offset, 0) : wanted]
-            ids = tuple(post_id for _, _, _, post_id in page)
+            ids = tuple(post_id for _, _, post_id in page)
             rows = {
                 row["id"]: row
                 for row in conn.execute(f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids)
             }
             return [
-                SearchHit(_from_row(Post, rows[post_id]), _search_score(matched, weight))
-                for matched, weight, _, post_id in page
+                SearchHit(_from_row(Post, rows[post_id]), _search_score(score))
+                for score, _, post_id in page
             ]
 
         return await self._search(terms, where, wanted, read)
@@ -434,8 +439,8 @@ class _Search(_Core):
     ) -> list[SearchRank]:
         def read(conn: sqlite3.Connection, ranks: list[Hit]) -> list[SearchRank]:
             return [
-                SearchRank(post_id, created_at, _search_score(matched, weight))
-                for matched, weight, created_at, post_id in ranks
+                SearchRank(post_id, created_at, _search_score(score))
+                for score, created_at, post_id in ranks
             ]
 
         return await self._search(terms, where, limit, read)
@@ -447,7 +452,7 @@ class _Search(_Core):
         wanted: int,
         read: Callable[[sqlite3.Connection, list[Hit]], T],
     ) -> T | list[Any]:
-        """The best `wanted` hits as (matched, weight, created_at, post id), given to `read`
+        """The best `wanted` hits as (score, created_at, post id), given to `read`
         in the same read transaction (which reads posts as the ranking saw them)."""
         tokens = list(dict.fromkeys(_fts_token(term) for term in terms if term))
         if not tokens or not where or wanted <= 0:

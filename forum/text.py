@@ -129,13 +129,13 @@ def count_links(html: str) -> int:
     return html.count("<a ")
 
 
-def highlight(value: str, terms: list[str], width: int = 90, folded: str | None = None) -> str:
+def highlight(value: str, terms: list[str], width: int = 90, first: int | None = None) -> str:
     """A snippet of plain `value` around the first query term, HTML-escaped, with every term
-    wrapped in <mark>. Safe to print as is. `folded`: value.casefold(), when the caller has it."""
-    if folded is None:
-        folded = value.casefold()
-    wanted, folded_terms = _query_terms(tuple(terms))
-    first = min((i for i in map(folded.find, folded_terms) if i >= 0), default=0)
+    wrapped in <mark>. Safe to print as is. `first`: first_index(value.casefold(), terms), when
+    the caller knows it."""
+    wanted, _ = _query_terms(tuple(terms))
+    if first is None:
+        first = first_index(value.casefold(), terms)
     start = max(0, first - width // 3)
     window = value[start : start + width]
     # Most windows hold nothing to escape: then neither do their pieces.
@@ -163,6 +163,35 @@ def highlight(value: str, terms: list[str], width: int = 90, folded: str | None 
 
 
 _TO_ESCAPE = re.compile("[&<>\"']")  # what html.escape changes
+
+
+def first_index(folded: str, terms: list[str]) -> int:
+    """Where in `folded` (a text casefolded) the first of the query's terms is; 0 when none is
+    (a snippet then starts at the start)."""
+    _, folded_terms = _query_terms(tuple(terms))
+    return min((i for i in map(folded.find, folded_terms) if i >= 0), default=0)
+
+
+class Searchable:
+    """A text that snippets are cut from again and again (a post's body): casefolded once, and
+    where each term was found in it kept, as the same words come back query after query."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.folded = value.casefold()
+        self._found: dict[str, int] = {}  # per folded term, its first index, or -1
+
+    def first_index(self, terms: list[str]) -> int | None:
+        """As first_index(self.folded, terms), but None when no term is in the text."""
+        found = self._found
+        first = None
+        for term in _query_terms(tuple(terms))[1]:
+            at = found.get(term)
+            if at is None:
+                at = found[term] = self.folded.find(term)
+            if at >= 0 and (first is None or at < first):
+                first = at
+        return first
 
 
 @functools.lru_cache(maxsize=1024)

@@ -198,5 +198,10 @@ def _marked_by_one_pattern(value: str, terms: list[str], width: int = 90) -> str
 def test_a_snippet_marks_what_one_pattern_of_every_term_marks(value, terms):
     expected = _marked_by_one_pattern(value, terms)
     assert text.highlight(value, terms) == expected
-    # The caller's own folded text (searching keeps each body's) gives the same snippet.
-    assert text.highlight(value, terms, folded=value.casefold()) == expected
+    # Where the first term is, from a text that keeps it (searching keeps each body's): the
+    # same snippet, and the same answer again from what it kept.
+    searchable = text.Searchable(value)
+    first = searchable.first_index(terms)
+    assert (first is None) == all(term.casefold() not in value.casefold() for term in terms)
+    assert text.highlight(value, terms, first=first or 0) == expected
+    assert searchable.first_index(terms) == first

@@ -247,18 +247,17 @@ def _faq_texts(entry: FaqEntry) -> tuple[str, str, str]:
 # A post's body text is kept by its HTML, not on the record: a search's posts are mostly new
 # records (the kept reads hold a few thousand), but the same texts. A pure function of the HTML,
 # so never stale; texts over BODY_KEPT_MAX characters are made each time, so that it holds at
-# most some 4096 × 2 × 8,000 characters.
+# most some 4096 × 2 × 8,000 characters (and where the terms searched for were found in them).
 BODY_KEPT_MAX = 8000
 
 
 @functools.lru_cache(maxsize=4096)
-def _kept_body_text(rendered_html: str) -> tuple[str, str]:
-    body = text.plain_text(rendered_html)
-    return body, body.casefold()
+def _kept_body_text(rendered_html: str) -> text.Searchable:
+    return text.Searchable(text.plain_text(rendered_html))
 
 
-def _body_text(rendered_html: str) -> tuple[str, str]:
-    """A post's body as plain text, and folded (casefold) for finding the query's words."""
+def _body_text(rendered_html: str) -> text.Searchable:
+    """A post's body as plain text, for finding the query's words and cutting snippets."""
     if len(rendered_html) > BODY_KEPT_MAX:
         return _kept_body_text.__wrapped__(rendered_html)
     return _kept_body_text(rendered_html)
@@ -266,13 +265,15 @@ def _body_text(rendered_html: str) -> tuple[str, str]:
 
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
-    body, folded = _body_text(post.html)
-    if any(t.casefold() in folded for t in terms):
-        return text.highlight(body, terms, folded=folded)
-    # Case folding maps each character alone: the body's folded text serves again.
-    return text.highlight(
-        f"{post.title}：{body}", terms, folded=f"{post.title.casefold()}：{folded}"
-    )
+    body = _body_text(post.html)
+    first = body.first_index(terms)
+    if first is not None:
+        return text.highlight(body.value, terms, first=first)
+    # No term is in the body: the first is in the title, or across its end (case folding maps
+    # each character alone, so the title's folded text and the body's join).
+    longest = max((len(term.casefold()) for term in terms), default=0)
+    led = f"{post.title.casefold()}：{body.folded[:longest]}"
+    return text.highlight(f"{post.title}：{body.value}", terms, first=text.first_index(led, terms))
 
 
 SIMILAR_CANDIDATES = 30  # posts the store ranks before the overlap rule keeps the close ones

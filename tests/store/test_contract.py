@@ -2542,6 +2542,22 @@ async def test_search_ties_of_one_moment_go_by_id_newest_first_on_every_page(any
 
 
 @pytest.mark.gen_test
+async def test_search_ties_of_one_moment_longer_than_a_batch_are_read_to_their_end(any_store):
+    # More posts of one moment and one rank than SQLite checks in its first batch (wanted + a
+    # few): the newest ids are among the last indexed, and none of the run may be missed.
+    same = [make_post(at=T0) for _ in range(80)]
+    for post in same:
+        await any_store.add_post(post)
+        await any_store.index_post(post.id, ["同时"])
+    older = await indexed(any_store, ["同时"], at=T0 - dt.timedelta(days=1))
+    expected = [*sorted(ids(same), reverse=True), older.id]
+    assert await found(any_store, ["同时"], limit=3) == expected[:3]
+    assert await found(any_store, ["同时"], offset=75, limit=10) == expected[75:]
+    ranks = await any_store.search_ranks(["同时"], [PostFilter()], 2)
+    assert [rank.post_id for rank in ranks] == expected[:2]
+
+
+@pytest.mark.gen_test
 async def test_touch_session_records_its_last_use(any_store):
     user = make_user()
     await any_store.add_user(user)

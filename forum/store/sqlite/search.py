@@ -24,6 +24,7 @@ from forum.store.sqlite.rows import T, _from_row, _is_in, _post_where
 
 # At most this many search hits are checked against the filters at a time (see _ranked_hits).
 SEARCH_BATCH_MAX = 500
+RUN_PEEK = 8
 # What _SearchCache keeps: the candidates of this many terms, costing at most this many units of
 # 8 bytes in all (a post and its score are two: 32 MB); terms with fewer matches than SEARCH_CACHE_MATCHES_MIN are read each time (a
 # rare word is a short read, and a flood of made-up words must not push the common ones out);
@@ -327,12 +328,12 @@ def _ranked_hits(
     found: Seen = {}
     hits: list[Hit] = []
     last: tuple[int, int] | None = None  # the run (score, millisecond) of the `wanted`th hit
-    position, size = 0, max(wanted, 50)
+    # A few more than wanted: the run of the last one wanted mostly ends within them.
+    position, size = 0, max(wanted, 50) + RUN_PEEK
     while position < len(ranked.docs):
         batch = ranked.docs[position : position + size].tolist()
         scores = ranked.scores[position : position + size].tolist()
         position += len(batch)
-        size = min(size * 2, SEARCH_BATCH_MAX)
         posts = [seen.get(doc, _UNSEEN) for doc in batch]
         unknown = [doc for doc, post in zip(batch, posts) if post is _UNSEEN]
         if unknown:
@@ -350,6 +351,9 @@ def _ranked_hits(
                 hits.append((score, post[1], post[0]))
                 if len(hits) == wanted:
                     last = (score, doc // DOC_SLOTS)
+        # Once the hits are all found, only the rest of their last run is read, a few at a time:
+        # not a batch of posts to check against the filters for nothing.
+        size = RUN_PEEK if last is not None else min(size * 2, SEARCH_BATCH_MAX)
     hits.sort(reverse=True)
     return hits[:wanted], found
 

@@ -10,8 +10,8 @@ letters or digits, no stop words, no repeats.
 
 The terms are plain words, never query syntax: the stores quote them (SQLite) or compare them as
 values (MongoDB). jieba is CPU work (milliseconds for a long body): callers on the event loop run
-these functions in a thread, but for a query or a title whose parts were all cut before
-(`segmented`), which costs microseconds.
+these functions in a thread, but for a query or a title whose parts were cut before but for a
+few characters (`segmented`), which costs microseconds to a fraction of a millisecond.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ alone can change a page), so it is never older than the store.
 
 A page may also have slots: what differs from one request to the next on a page otherwise alike
 (a search's query and its results). The page is kept with a mark in each, by its path rather
-than its address (what it shows of the query string must come through the context or a slot; its
-address is the slot `here`),
-and each request's own text (escaped) or markup is put in.
+than its address (what it shows of the query string must come through the context or a slot;
+the address itself is the slot `here`), and each request's own text (escaped) or markup is put
+in.
 """
 
 from __future__ import annotations

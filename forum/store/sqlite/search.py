@@ -22,14 +22,15 @@ from forum.store.codec import as_utc
 from forum.store.sqlite.core import _Core
 from forum.store.sqlite.rows import T, _from_row, _is_in, _post_where
 
-# At most this many search hits are checked against the filters at a time (see _ranked_hits).
+# At most this many search hits are checked against the filters at a time (see _ranked_hits);
+# once a search has the hits it wants, this many at a time to find where the last one's run ends.
 SEARCH_BATCH_MAX = 500
 RUN_PEEK = 8
 # What _SearchCache keeps: the candidates of this many terms, costing at most this many units of
-# 8 bytes in all (a post and its score are two: 32 MB); terms with fewer matches than SEARCH_CACHE_MATCHES_MIN are read each time (a
-# rare word is a short read, and a flood of made-up words must not push the common ones out);
-# and, per set of filters, whether each of at most SEARCH_CACHE_SEEN_MAX posts passed them (with
-# its id and time: about 20 MB).
+# 8 bytes in all (a post and its score are two: 32 MB); terms with fewer matches than
+# SEARCH_CACHE_MATCHES_MIN are read each time (a rare word is a short read, and a flood of
+# made-up words must not push the common ones out); and, per set of filters, whether each of at
+# most SEARCH_CACHE_SEEN_MAX posts passed them (with its id and time: about 20 MB).
 SEARCH_CACHE_TERMS = 5000
 SEARCH_CACHE_NUMBERS = 4_000_000
 SEARCH_CACHE_MATCHES_MIN = 20

@@ -36,13 +36,18 @@ class SearchPage(AnonymousPageCache, PageHandler):
                 "search.html", 422 if errors else 200, query=query, results_html=None, **shown
             )
             return
-        nav = await posting.navigation(self.store)
-        results_html = self.render_string(
-            "search_results.html", query=asked["q"], results=results, nav=nav, **shown
-        )
         # Slots: the page is kept around them (the title and the form show the query).
+        results_html = await self._results_html(asked["q"], results, shown)
         await self.render_page(
             "search.html", slots={"query": query, "results_html": results_html}, **shown
+        )
+
+    async def _results_html(
+        self, query: str, results: searching.Results, shown: dict[str, Any]
+    ) -> bytes:
+        nav = await posting.navigation(self.store)
+        return self.render_string(
+            "search_results.html", query=query, results=results, nav=nav, **shown
         )
 
     async def _results(

@@ -172,6 +172,9 @@ def first_index(folded: str, terms: list[str]) -> int:
     return min((i for i in map(folded.find, folded_terms) if i >= 0), default=0)
 
 
+SEARCHABLE_TERMS_MAX = 256  # terms whose place a Searchable keeps; it starts again when full
+
+
 class Searchable:
     """A text that snippets are cut from again and again (a post's body): casefolded once, and
     where each term was found in it kept, as the same words come back query after query."""
@@ -188,6 +191,8 @@ class Searchable:
         for term in _query_terms(tuple(terms))[1]:
             at = found.get(term)
             if at is None:
+                if len(found) >= SEARCHABLE_TERMS_MAX:  # a text met by many queries
+                    found.clear()
                 at = found[term] = self.folded.find(term)
             if at >= 0 and (first is None or at < first):
                 first = at

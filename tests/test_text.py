@@ -205,3 +205,12 @@ def test_a_snippet_marks_what_one_pattern_of_every_term_marks(value, terms):
     assert (first is None) == all(term.casefold() not in value.casefold() for term in terms)
     assert text.highlight(value, terms, first=first or 0) == expected
     assert searchable.first_index(terms) == first
+
+
+def test_a_searchable_text_keeps_the_places_of_a_bounded_number_of_terms():
+    searchable = text.Searchable("停车场在东风北路")
+    for n in range(text.SEARCHABLE_TERMS_MAX * 2):
+        assert searchable.first_index([f"词{n}"]) is None
+        assert len(searchable._found) <= text.SEARCHABLE_TERMS_MAX
+    assert searchable.first_index(["东风", "停车"]) == 0
+    assert searchable.first_index(["东风"]) == 4

@@ -119,6 +119,26 @@ async def test_search_page_offers_order_dates_and_count(api, store, clock, http_
 
 
 @pytest.mark.gen_test
+async def test_a_search_in_one_board_names_it_in_the_readers_language(
+    api, store, clock, http_client, base_url
+):
+    await three_posts(api, store, clock)
+    for cookie, name, found in (
+        ("", "（强市论坛）", "找到约 3 条结果"),
+        ("lang=en_US", "City Forum", "3"),
+    ):
+        page = await http_client.fetch(
+            base_url + "/" + Q + "&board=forum", headers={"Cookie": cookie}, raise_error=False
+        )
+        html = page.body.decode()
+        heading = html[html.index('id="results-heading"') : html.index("</h2>")]
+        assert page.code == 200 and name in heading and found in html, cookie
+    # Every board is named, the confidential ones (nothing found there for a visitor) too.
+    nothing = await http_client.fetch(base_url + "/" + Q + "&board=mayor", raise_error=False)
+    assert nothing.code == 200 and "（市长书记信箱）" in nothing.body.decode()
+
+
+@pytest.mark.gen_test
 async def test_each_query_marks_its_own_words_in_a_result(api, store, clock, http_client, base_url):
     """A post found by two queries shows each query's own words marked, its title escaped: the
     item rendered for the first query is kept around its snippet, and the second fills in its

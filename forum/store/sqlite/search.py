@@ -363,12 +363,11 @@ def _ranked_hits(
 _UNSEEN: tuple[str, dt.datetime] = ("", EPOCH)
 
 
-def _search_score(score: int) -> float:
-    """How many of the query's terms a post has (see MATCHED), plus a fraction below 1 that
-    grows with how many times it has them: higher is better, in the order search_posts sorts
-    by (and the same as MongoDB's)."""
-    matched, weight = divmod(score, MATCHED)
-    return matched + weight / (1 + weight)
+def _search_scores(hits: list[Hit]) -> list[float]:
+    """Each hit's score as how many of the query's terms a post has (see MATCHED), plus a fraction
+    below 1 that grows with how many times it has them: higher is better, in the order
+    search_posts sorts by (and the same as MongoDB's). A list at once: a search has a hundred."""
+    return [score // MATCHED + (weight := score % MATCHED) / (1 + weight) for score, _, _ in hits]
 
 
 class _Search(_Core):
@@ -432,9 +431,10 @@ class _Search(_Core):
                 row["id"]: row
                 for row in conn.execute(f"SELECT * FROM posts WHERE {_is_in('id', ids)}", ids)
             }
+            scores = _search_scores(page)
             return [
-                SearchHit(_from_row(Post, rows[post_id]), _search_score(score))
-                for score, _, post_id in page
+                SearchHit(_from_row(Post, rows[post_id]), score)
+                for (_, _, post_id), score in zip(page, scores)
             ]
 
         return await self._search(terms, where, wanted, read)
@@ -443,9 +443,11 @@ class _Search(_Core):
         self, terms: list[str], where: list[PostFilter], limit: int
     ) -> list[SearchRank]:
         def read(conn: sqlite3.Connection, ranks: list[Hit]) -> list[SearchRank]:
+            scores = _search_scores(ranks)
+            # The tuples made directly: SearchRank's own __new__ is a Python function.
             return [
-                SearchRank(post_id, created_at, _search_score(score))
-                for score, created_at, post_id in ranks
+                tuple.__new__(SearchRank, (post_id, created_at, score))
+                for (_, created_at, post_id), score in zip(ranks, scores)
             ]
 
         return await self._search(terms, where, limit, read)

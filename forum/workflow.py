@@ -284,11 +284,17 @@ def rating_action(score: str, reopened: bool) -> str:
 def is_overdue(post: Post, at: dt.datetime) -> bool:
     """A case is overdue while its due time has passed and it has no reply yet; a submitted case
     is overdue when acceptance was not decided in time."""
-    if post.status is Status.ROUTED and post.due_at is not None:
-        return post.due_at < at
-    if post.status is Status.SUBMITTED and post.accept_due_at is not None:
-        return post.accept_due_at < at
-    return False
+    due = due_in_status(post)
+    return due is not None and due < at
+
+
+def due_in_status(post: Post) -> dt.datetime | None:
+    """The time after which the post in its present status is overdue (is_overdue), if any."""
+    if post.status is Status.ROUTED:
+        return post.due_at
+    if post.status is Status.SUBMITTED:
+        return post.accept_due_at
+    return None
 
 
 # the working-day clock -----------------------------------------------------------------------

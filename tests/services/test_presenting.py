@@ -99,7 +99,7 @@ async def test_a_kept_view_is_the_view_presenting_makes_afresh_for_every_viewer_
     store = Users(WRITER, OFFICER)
     posts = every_post()
     with using(clock):
-        for moment in range(3):
+        for moment in range(4):
             for viewer in VIEWERS:
                 kept = await presenting.present_posts(store, viewer, posts)
                 fresh = [
@@ -109,7 +109,7 @@ async def test_a_kept_view_is_the_view_presenting_makes_afresh_for_every_viewer_
                     for p in posts
                 ]
                 assert kept == fresh, (viewer and viewer.username, moment)
-            # past the edit window, then past the cases' due time
+            # past the edit window (30 minutes), then past the cases' due time (an hour)
             clock.advance(minutes=25)
 
 
@@ -151,6 +151,68 @@ async def test_a_view_is_made_again_for_another_author_record_or_another_moment(
         clock.advance(hours=2)
         late = await presenting.present_posts(Users(renamed, OFFICER), alice, posts)
     assert late[0].overdue and late[0] is not again[0]
+
+
+@pytest.mark.gen_test
+async def test_a_list_kept_for_readers_alike_is_the_list_made_afresh_at_any_moment(monkeypatch):
+    """present_posts keeps a list's views for the next reader of the same kind who wrote none
+    of it: what it gives is what presenting makes afresh, as the clock crosses due times
+    forwards and back, for each kind of reader in turn."""
+    store = Users(WRITER, OFFICER)
+    posts = [
+        post("mayor", 0, due_at=START + dt.timedelta(hours=1)),
+        post("forum", 0),
+        post("tax", 1, status=Status.SUBMITTED, accept_due_at=START + dt.timedelta(hours=2)),
+        post("forum", 1, author_id=VIEWERS[1].id),  # alice's
+    ]
+    clock = ManualClock(START)
+    with using(clock):
+        for minutes in (0, 61, 30, 121, 59, 200, 0):
+            clock.set(START + dt.timedelta(minutes=minutes))
+            for viewer in VIEWERS:
+                kept = await presenting.present_posts(store, viewer, posts)
+                fresh = [
+                    presenting.present_post(
+                        p,
+                        viewer,
+                        store.users.get(p.author_id),
+                        set(),
+                        officer=OFFICER if p.officer_id else None,
+                    )
+                    for p in posts
+                ]
+                assert kept == fresh, (viewer and viewer.username, minutes)
+    assert [v.overdue for v in kept] == [False, False, False, False]
+
+
+@pytest.mark.gen_test
+async def test_a_kept_list_is_given_without_a_standing_made_only_to_readers_who_wrote_none_of_it(
+    monkeypatch,
+):
+    alice, bob, carol = VIEWERS[1], VIEWERS[2], user("carol")
+    store = Users(WRITER, OFFICER, bob)
+    posts = [post("forum", 0), post("forum", 1, author_id=bob.id), post("mayor", 0)]
+    made = []
+    standing = presenting.standing
+    monkeypatch.setattr(presenting, "standing", lambda *a, **k: made.append(a) or standing(*a, **k))
+    with using(ManualClock(START)):
+        for_alice = await presenting.present_posts(store, alice, posts)
+        assert len(made) == 3
+        for_carol = await presenting.present_posts(store, carol, posts)
+        assert len(made) == 3 and for_carol == for_alice  # kept: no standing made
+        for_bob = await presenting.present_posts(store, bob, posts)
+        assert len(made) == 6 and for_bob[1].may_edit and not for_alice[1].may_edit
+        # bob's own list was not kept for the others
+        assert await presenting.present_posts(store, carol, posts) == for_alice
+        assert len(made) == 6
+        # another kind of reader (a moderator) gets a list of their own
+        moderator = await presenting.present_posts(store, VIEWERS[4], posts)
+        assert len(made) == 9 and moderator != for_alice and moderator[2].officer is not None
+        # a list of the same posts in another order, or other records, is made again
+        await presenting.present_posts(store, carol, posts[::-1])
+        assert len(made) == 12
+        await presenting.present_posts(store, carol, [dataclasses.replace(p) for p in posts])
+        assert len(made) == 15
 
 
 def test_standing_names_every_relation_a_viewer_has_to_a_case():

@@ -129,19 +129,27 @@ def count_links(html: str) -> int:
     return html.count("<a ")
 
 
-def highlight(value: str, terms: list[str], width: int = 90, first: int | None = None) -> str:
+SNIPPET_WIDTH = 90  # characters of a snippet
+
+
+def highlight(
+    value: str, terms: list[str], width: int = SNIPPET_WIDTH, first: int | None = None
+) -> str:
     """A snippet of plain `value` around the first query term, HTML-escaped, with every term
     wrapped in <mark>. Safe to print as is. `first`: first_index(value.casefold(), terms), when
     the caller knows it."""
     wanted, _ = _query_terms(tuple(terms))
     if first is None:
         first = first_index(value.casefold(), terms)
+    start, window, present = _cut(value, wanted, first, width)
+    return _marked(value, start, window, present, wanted, width)
+
+
+def _cut(value: str, wanted: list[str], first: int, width: int) -> tuple[int, str, list[str]]:
+    """Where the snippet starts, its text, and which of the `wanted` terms are in it (the rest
+    cannot change it)."""
     start = max(0, first - width // 3)
     window = value[start : start + width]
-    # Most windows hold nothing to escape: then neither do their pieces.
-    escape = html.escape if _TO_ESCAPE.search(window) else str
-    if not wanted:
-        return escape(window)
     # IGNORECASE matches more than any one folding (i with İ and ı, k with the Kelvin sign): a
     # term with case (Latin letters) is looked for with its own pattern, one without (Chinese,
     # digits) by a plain search.
@@ -150,9 +158,18 @@ def highlight(value: str, terms: list[str], width: int = 90, first: int | None =
         for t in wanted
         if t in window or (t.lower() != t.upper() and _term_pattern(t).search(window))
     ]
-    matches = _leftmost_matches(window, present)
+    return start, window, present
+
+
+def _marked(
+    value: str, start: int, window: str, present: list[str], wanted: list[str], width: int
+) -> str:
+    # Most windows hold nothing to escape: then neither do their pieces.
+    escape = html.escape if _TO_ESCAPE.search(window) else str
+    if not wanted:
+        return escape(window)
     pieces, last = [], 0
-    for match in matches:
+    for match in _leftmost_matches(window, present):
         pieces.append(escape(window[last : match.start()]))
         pieces.append(f"<mark>{escape(match.group(0))}</mark>")
         last = match.end()
@@ -173,16 +190,20 @@ def first_index(folded: str, terms: list[str]) -> int:
 
 
 SEARCHABLE_TERMS_MAX = 256  # terms whose place a Searchable keeps; it starts again when full
+SEARCHABLE_SNIPPETS_MAX = 8  # snippets a Searchable keeps; it starts again when full
 
 
 class Searchable:
     """A text that snippets are cut from again and again (a post's body): casefolded once, and
-    where each term was found in it kept, as the same words come back query after query."""
+    where each term was found in it kept, as the same words come back query after query; so
+    are its last snippets, by the place they start from and the terms they mark (about half of
+    a search's snippets were cut before, for another query with the same words in them)."""
 
     def __init__(self, value: str) -> None:
         self.value = value
         self.folded = value.casefold()
         self._found: dict[str, int] = {}  # per folded term, its first index, or -1
+        self._snippets: dict[tuple[int, tuple[str, ...]], str] = {}
 
     def first_index(self, terms: list[str]) -> int | None:
         """As first_index(self.folded, terms), but None when no term is in the text."""
@@ -197,6 +218,22 @@ class Searchable:
             if at >= 0 and (first is None or at < first):
                 first = at
         return first
+
+    def highlight(self, terms: list[str]) -> str | None:
+        """highlight(self.value, terms), or None when no term is in the text."""
+        first = self.first_index(terms)
+        if first is None:
+            return None
+        wanted, _ = _query_terms(tuple(terms))
+        start, window, present = _cut(self.value, wanted, first, SNIPPET_WIDTH)
+        key = (first, tuple(present))
+        made = self._snippets.get(key)
+        if made is None:
+            if len(self._snippets) >= SEARCHABLE_SNIPPETS_MAX:
+                self._snippets.clear()
+            made = _marked(self.value, start, window, present, wanted, SNIPPET_WIDTH)
+            self._snippets[key] = made
+        return made
 
 
 @functools.lru_cache(maxsize=1024)

@@ -207,6 +207,28 @@ def test_a_snippet_marks_what_one_pattern_of_every_term_marks(value, terms):
     assert searchable.first_index(terms) == first
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(SNIPPET_PIECES), max_size=60).map("".join),
+    st.lists(
+        st.lists(st.sampled_from(SNIPPET_PIECES), min_size=1, max_size=4, unique=True),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_the_snippets_a_searchable_text_keeps_are_each_querys_own(value, queries):
+    """Query after query over one text (a post found again and again), and each query once
+    more: every snippet is the one cut afresh, whatever the text kept for the others."""
+    searchable = text.Searchable(value)
+    for terms in queries + queries[::-1]:
+        snippet = searchable.highlight(terms)
+        if searchable.first_index(terms) is None:
+            assert snippet is None
+        else:
+            assert snippet == _marked_by_one_pattern(value, terms)
+        assert len(searchable._snippets) <= text.SEARCHABLE_SNIPPETS_MAX
+
+
 def test_a_searchable_text_keeps_the_places_of_a_bounded_number_of_terms():
     searchable = text.Searchable("停车场在东风北路")
     for n in range(text.SEARCHABLE_TERMS_MAX * 2):

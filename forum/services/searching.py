@@ -246,7 +246,8 @@ def _faq_texts(entry: FaqEntry) -> tuple[str, str, str]:
 # A post's body text is kept by its HTML, not on the record: a search's posts are mostly new
 # records (the kept reads hold a few thousand), but the same texts. A pure function of the HTML,
 # so never stale; texts over BODY_KEPT_MAX characters are made each time, so that it holds at
-# most some 4096 × 2 × 8,000 characters (and where the terms searched for were found in them).
+# most some 4096 × 2 × 8,000 characters, with where the terms searched for were found in them
+# and up to 8 snippets of some 100 characters each.
 BODY_KEPT_MAX = 8000
 
 
@@ -265,9 +266,9 @@ def _body_text(rendered_html: str) -> text.Searchable:
 def _snippet(post: Post, terms: list[str]) -> str:
     """From the body where the words are; when only the title has them, the title leads."""
     body = _body_text(post.html)
-    first = body.first_index(terms)
-    if first is not None:
-        return text.highlight(body.value, terms, first=first)
+    snippet = body.highlight(terms)
+    if snippet is not None:
+        return snippet
     # No term is in the body: the first is in the title, or across its end (case folding maps
     # each character alone, so the title's folded text and the body's join).
     longest = max((len(term.casefold()) for term in terms), default=0)

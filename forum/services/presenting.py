@@ -484,7 +484,8 @@ def _kept_view(
 
 def _kept_on(record: Any, key: Any, records: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     """What `make` gives, kept on `record` under `key`: made again when `records` (the other
-    records it was made from, such as the author's) are not the very objects it was made from."""
+    records it was made from, such as the author's) are not the very objects it was made from.
+    The key fixes how many `records` there are."""
     kept: dict[Any, tuple[tuple[Any, ...], Any]] = record.__dict__.setdefault("_views", {})
     found = kept.get(key)
     if found is not None and all(a is b for a, b in zip(found[0], records)):
@@ -588,10 +589,20 @@ async def present_thread(
         replies = [r for r in replies if r.kind is not ReplyKind.INTERNAL]
     # The accepted answer comes first; the rest keep their order.
     ordered = sorted(replies, key=lambda r: r.id != post.accepted_reply_id)
-    reply_views = [
-        _kept_reply_view(r, post, stands, users.get(r.author_id) if r.author_id else None, policy)
-        for r in ordered
-    ]
+    writers = [users.get(r.author_id) if r.author_id else None for r in ordered]
+    # The whole list kept on the post too, for every reader whom the replies' views take alike
+    # (see _kept_reply_view): a post page read by many makes them once.
+    reply_views: list[ReplyView] = list(
+        _kept_on(
+            post,
+            ("replies", len(ordered), stands.unmasked, stands.moderator, stands.author),
+            (*ordered, *writers),
+            lambda: [
+                _kept_reply_view(r, post, stands, writer, policy)
+                for r, writer in zip(ordered, writers)
+            ],
+        )
+    )
     view = present_post(
         post,
         viewer,

@@ -272,6 +272,29 @@ async def test_a_kept_reply_view_is_the_one_presenting_makes_afresh_for_every_vi
 
 
 @pytest.mark.gen_test
+async def test_a_threads_kept_replies_follow_a_new_reply_and_a_renamed_writer():
+    p = post("forum", 0, anonymous=False)
+    replies = replies_to(p)
+    board = presenting.BoardView(BoardSettings(p.board, p.board), boards.POLICIES[p.board], False)
+    alice = VIEWERS[1]
+    with using(ManualClock(START)):
+        store = Users(WRITER, OFFICER, alice, VIEWERS[9])
+        first = await presenting.present_thread(store, alice, p, board, replies, [], [])
+        more = replies + [dataclasses.replace(replies[0], id="r-new", body="新的回复")]
+        longer = await presenting.present_thread(store, alice, p, board, more, [], [])
+        fewer = await presenting.present_thread(store, alice, p, board, replies[:2], [], [])
+        renamed = Users(
+            dataclasses.replace(WRITER, display_name="李老师"), OFFICER, alice, VIEWERS[9]
+        )
+        again = await presenting.present_thread(renamed, alice, p, board, replies, [], [])
+    assert len(first.replies) == 4 and len(longer.replies) == 5 and len(fewer.replies) == 2
+    assert longer.replies[4].reply.body == "新的回复"
+    assert first.replies[0].author.display_name == "Writer"
+    assert again.replies[0].author.display_name == "李老师"
+    assert all(a is b for a, b in zip(first.replies[1:], again.replies[1:]))
+
+
+@pytest.mark.gen_test
 async def test_a_reply_just_written_is_presented_as_its_thread_would_show_it():
     with using(ManualClock(START)):
         for writer in [v for v in VIEWERS if v is not None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, NamedTuple
+from typing import Collection, NamedTuple
 
 from forum import boards, privacy, workflow
 from forum.boards import Policy
@@ -28,6 +28,7 @@ from forum.model import (
     Status,
     User,
 )
+from forum.services.kept_views import ViewList, kept_form, kept_on
 from forum.store.base import Store
 
 EDIT_WINDOW_MINUTES = 30
@@ -291,7 +292,7 @@ def may_edit(post: Post, viewer: User | None, at: dt.datetime) -> bool:
 
 
 def _may_edit(post: Post, stands: Standing, at: dt.datetime) -> bool:
-    # Only an author's right hangs on the clock: a list of views is kept on that (_ViewList).
+    # Only an author's right hangs on the clock: a list of views is kept on that (ViewList).
     if stands.moderator:
         return True
     return stands.author and at - post.created_at <= dt.timedelta(minutes=EDIT_WINDOW_MINUTES)
@@ -324,20 +325,6 @@ def sees_personal_data(post: Post, viewer: User | None, answerer_ids: Collection
 
 
 # building views ------------------------------------------------------------------------------
-def kept_form(record: Any, make: Callable[[Any], Any]) -> Any:
-    """`make(record)`, made once per record object and kept on it: privacy's public form of a
-    post or a reply, or the plain text a search's snippet is cut from. A record is not changed
-    once read: the store hands out a fresh one after every write, and forum/store/kept.py hands
-    the same one to every request while the content version stands, so masking the twenty posts
-    of a board page is done once, not per reader. Kept under the function that made it, so a
-    reply's public form is never a post's."""
-    forms = record.__dict__.setdefault("_kept_forms", {})
-    found = forms.get(make)
-    if found is None:
-        found = forms[make] = make(record)
-    return found
-
-
 def _author(user: User | None, policy: Policy | None = None) -> Author | None:
     """`policy`: the board, for the author of an answer (a volunteer's badge and specialties)."""
     if user is None:
@@ -381,7 +368,7 @@ async def present_posts(store: Store, viewer: User | None, posts: list[Post]) ->
     people = [users.get(p.author_id) if p.author_id else None for p in posts] + [
         users.get(p.officer_id) if p.officer_id else None for p in posts
     ]
-    kept = _ViewList.kept(posts, viewer, people, at)
+    kept = ViewList.kept(posts, viewer, people, at)
     if kept is not None:
         return list(kept)
     size = len(posts)
@@ -389,78 +376,8 @@ async def present_posts(store: Store, viewer: User | None, posts: list[Post]) ->
         _kept_view(p, standing(p, viewer), people[i], people[size + i], at)
         for i, p in enumerate(posts)
     ]
-    _ViewList.keep(posts, viewer, people, at, views)
+    ViewList.keep(posts, viewer, people, at, views)
     return views
-
-
-@dataclass
-class _ViewList:
-    """A list's views (present_posts), kept on its first record for the next reader who stands
-    alike to every post of it: the same roles, department and standing, and the writer of none
-    (an author's view of their own post is theirs). A board page for signed-in readers lists the
-    same records to all of them while the content version stands, and making its twenty views,
-    even kept one by one (_kept_view), was a tenth of the page.
-
-    The clock decides two things of a view (_kept_view): the edit window, only an author's
-    (_may_edit), and overdue, which turns at each post's due time. So the list holds from the
-    last due time before it was made to the first one after."""
-
-    posts: list[Post]
-    people: list[User | None]  # the authors, then the officers, as present_posts reads them
-    writers: frozenset[str]
-    after: dt.datetime | None
-    until: dt.datetime | None
-    views: list[PostView]
-
-    PER_RECORD = 8  # readers' kinds (roles, department) kept on one record; it starts again
-
-    @staticmethod
-    def _reader(viewer: User | None) -> tuple[Any, ...] | None:
-        return None if viewer is None else (viewer.disabled, tuple(viewer.roles), viewer.department)
-
-    @classmethod
-    def kept(
-        cls, posts: list[Post], viewer: User | None, people: list[User | None], at: dt.datetime
-    ) -> list[PostView] | None:
-        if not posts:
-            return None
-        found: _ViewList | None = posts[0].__dict__.get("_view_lists", {}).get(cls._reader(viewer))
-        if (
-            found is None
-            or len(found.posts) != len(posts)
-            or (viewer is not None and viewer.id in found.writers)
-            or (found.after is not None and at <= found.after)
-            or (found.until is not None and at > found.until)
-            or not all(a is b for a, b in zip(found.posts, posts))
-            or not all(a is b for a, b in zip(found.people, people))
-        ):
-            return None
-        return found.views
-
-    @classmethod
-    def keep(
-        cls,
-        posts: list[Post],
-        viewer: User | None,
-        people: list[User | None],
-        at: dt.datetime,
-        views: list[PostView],
-    ) -> None:
-        writers = frozenset(p.author_id for p in posts if p.author_id)
-        if not posts or (viewer is not None and viewer.id in writers):
-            return
-        dues = [due for p in posts if (due := workflow.due_in_status(p)) is not None]
-        lists = posts[0].__dict__.setdefault("_view_lists", {})
-        if len(lists) >= cls.PER_RECORD:
-            lists.clear()
-        lists[cls._reader(viewer)] = cls(
-            list(posts),
-            people,
-            writers,
-            max((due for due in dues if due < at), default=None),
-            min((due for due in dues if due >= at), default=None),
-            views,
-        )
 
 
 def _kept_view(
@@ -473,26 +390,13 @@ def _kept_view(
     overdue) is part of the key. Views are not changed once made."""
     editable = _may_edit(post, stands, at)
     overdue = workflow.is_overdue(post, at)
-    view: PostView = _kept_on(
+    view: PostView = kept_on(
         post,
         (stands, editable, overdue),
         (author, officer),
         lambda: _view(post, stands, author, officer, editable, overdue),
     )
     return view
-
-
-def _kept_on(record: Any, key: Any, records: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-    """What `make` gives, kept on `record` under `key`: made again when `records` (the other
-    records it was made from, such as the author's) are not the very objects it was made from.
-    The key fixes how many `records` there are."""
-    kept: dict[Any, tuple[tuple[Any, ...], Any]] = record.__dict__.setdefault("_views", {})
-    found = kept.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], records)):
-        return found[1]
-    made = make()
-    kept[key] = (records, made)
-    return made
 
 
 def present_post(
@@ -593,7 +497,7 @@ async def present_thread(
     # The whole list kept on the post too, for every reader whom the replies' views take alike
     # (see _kept_reply_view): a post page read by many makes them once.
     reply_views: list[ReplyView] = list(
-        _kept_on(
+        kept_on(
             post,
             ("replies", len(ordered), stands.unmasked, stands.moderator, stands.author),
             (*ordered, *writers),
@@ -643,7 +547,7 @@ def _kept_reply_view(
     """A reply's view, made once per record object and what decides it (see _kept_view): masked
     or not, its author hidden or not, and the author's record."""
     hidden = _hides_author(post, reply.author_id, stands)
-    view: ReplyView = _kept_on(
+    view: ReplyView = kept_on(
         reply,
         (stands.unmasked, hidden),
         (author,),

@@ -15,7 +15,8 @@ from forum.errors import Invalid
 from forum.model import FaqEntry, Kind, Post, PostFilter, Role, Status, User
 from forum.services import forms, stats, throttle
 from forum.services.fields import Fields, check_limit, required
-from forum.services.presenting import PostView, is_moderator, kept_form, may_see, present_posts
+from forum.services.kept_views import kept_form
+from forum.services.presenting import PostView, is_moderator, may_see, present_posts
 from forum.store.base import Store
 
 T = TypeVar("T")

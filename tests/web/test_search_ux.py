@@ -133,6 +133,9 @@ async def test_a_search_in_one_board_names_it_in_the_readers_language(
         html = page.body.decode()
         heading = html[html.index('id="results-heading"') : html.index("</h2>")]
         assert page.code == 200 and name in heading and found in html, cookie
+        # The items too, kept per language: the same posts, found again in the other.
+        items = html[html.index('class="post-list search-results"') :]
+        assert (name.strip("（）") in items) and (("回复" in items) == (cookie == "")), cookie
     # Every board is named, the confidential ones (nothing found there for a visitor) too.
     nothing = await http_client.fetch(base_url + "/" + Q + "&board=mayor", raise_error=False)
     assert nothing.code == 200 and "（市长书记信箱）" in nothing.body.decode()

@@ -36,24 +36,28 @@ def _plain_value(value: Any) -> Any:
 def from_plain(cls: type[T], data: dict[str, Any]) -> T:
     """Build `cls` from a plain dict, ignoring keys the dataclass does not have (later versions
     of the schema may add fields an older reader does not know)."""
-    kwargs = {}
     # Classes are hashable; mypy does not see it of type[T] (python/mypy#11470, #20409).
-    for name, convert in _converters(cls):  # type: ignore[arg-type]
-        if name in data:
-            value = data[name]
-            kwargs[name] = None if value is None else convert(value)
+    names, converters = _converters(cls)  # type: ignore[arg-type]
+    # Keyed by the fields' own names, not the data's equal strings: a keyword argument that is
+    # the parameter's very name object is matched at once, another is compared with each
+    # parameter's name in turn (a post has forty-odd).
+    kwargs = {name: data[name] for name in names if name in data}
+    # Only the fields that need it are converted: most are taken as they are.
+    for name, convert in converters:
+        value = kwargs.get(name)
+        if value is not None:
+            kwargs[name] = convert(value)
     return cls(**kwargs)
 
 
 @functools.cache
-def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    # Worked out once per class: rows are read by the thousand, type hints need not be.
+def _converters(cls: type) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    """The fields' names, and the converter of each field that is not taken as it is. Worked
+    out once per class: rows are read by the thousand, type hints need not be."""
     names = {f.name for f in dataclasses.fields(cls)}
-    return tuple(
-        (name, _converter(hint))
-        for name, hint in typing.get_type_hints(cls).items()
-        if name in names
-    )
+    hints = {name: hint for name, hint in typing.get_type_hints(cls).items() if name in names}
+    converters = ((name, _converter(hint)) for name, hint in hints.items())
+    return tuple(hints), tuple((n, c) for n, c in converters if c is not _identity)
 
 
 def _identity(value: Any) -> Any:

@@ -28,7 +28,11 @@ def _to_sql(value: Any) -> Any:
 
 
 def _from_row(cls: type[T], row: sqlite3.Row) -> T:
-    data = {key: (json.loads(row[key]) if key in LIST_COLUMNS else row[key]) for key in row.keys()}
+    # The values in column order, not row[name]: a Row finds a name by comparing it with each
+    # column's in turn, which for a post's forty columns was 7% of a never-seen search.
+    data = dict(zip(row.keys(), row))
+    for key in LIST_COLUMNS.intersection(data):
+        data[key] = json.loads(data[key])
     return from_plain(cls, data)
 
 

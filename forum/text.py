@@ -76,16 +76,21 @@ def render(markdown: str) -> str:
     return sanitize(_MARKDOWN.render(markdown))
 
 
+# Each built once: nh3.clean builds its sanitiser from the options on every call, which was
+# two thirds of cleaning a post's body (5.9 µs against 2.2).
+_SANITIZER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
+_TAGS_DROPPED = nh3.Cleaner(tags=set())
+
+
 def sanitize(html: str) -> str:
     """HTML cut down to the allowlist: no scripts, styles, handlers, frames or images."""
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel=LINK_REL,
-        strip_comments=True,
-    )
+    return _SANITIZER.clean(html)
 
 
 def has_control_chars(value: str) -> bool:
@@ -273,4 +278,4 @@ def _leftmost_matches(window: str, terms: list[str]) -> Iterator[re.Match[str]]:
 
 def plain_text(rendered_html: str) -> str:
     """The words of sanitised HTML, for snippets: tags dropped, entities read, spaces joined."""
-    return " ".join(html.unescape(nh3.clean(rendered_html, tags=set())).split())
+    return " ".join(html.unescape(_TAGS_DROPPED.clean(rendered_html)).split())

@@ -155,7 +155,7 @@ def format_time(stamp: dt.datetime, code: str = DEFAULT_LOCALE) -> str:
     local = stamp.astimezone(CHINA_STANDARD_TIME)
     if _english(code):
         return f"{MONTHS_EN[local.month - 1]} {local.day}, {local.year}, {local:%H:%M}"
-    return local.strftime("%Y-%m-%d %H:%M")
+    return f"{local.year}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 def format_day(day: dt.date, code: str = DEFAULT_LOCALE, *, hours: str | None = None) -> str:

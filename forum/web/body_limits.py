@@ -12,9 +12,10 @@ import tornado.web
 
 from forum.logs import RequestContext, current_request
 from forum.web.base import route_name
+from forum.web.routing import SegmentRouting
 
 
-class BodyLimits(tornado.web.Application):
+class BodyLimits(SegmentRouting):
     """The application, refusing a body over its route's `max_body_bytes` before reading it.
 
     Tornado reads a whole body before a handler runs (up to the server's max_body_size, the

@@ -14,7 +14,7 @@ it goes and tries that branch's rules: the first that matches is the one Tornado
 have found, as the same matchers run on the same `request.path` in the same order
 (tests/web/test_routing.py holds it to Tornado's own router). Now a board, post or search page
 tries one pattern and an unknown path none: `find_handler` takes 2.1–3.8 µs for them
-(bench/routing.py; docs/PERFORMANCE.md, step 42).
+(bench/routing.py; docs/PERFORMANCE.md, step 49).
 """
 
 from __future__ import annotations

@@ -130,6 +130,10 @@ class Store(Protocol):
         subscriptions: while it is unchanged, so are they. Cheap: logged-in pages ask on every
         request."""
 
+    async def versions(self) -> tuple[int, int, int]:
+        """(content_version, auth_version, notices_version) in one read, for a request that
+        will ask for all three (a logged-in page)."""
+
     # departments and boards ------------------------------------------------------------------
     async def ensure_departments(self, departments: list[Department]) -> None:
         """Add the departments whose slug is missing; leave existing ones as they are."""

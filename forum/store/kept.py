@@ -46,7 +46,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 # more memory (docs/PERFORMANCE.md, step 40).
 MAX_ANSWERS = 16000
 
-CONTENT, NOTICES = "content", "notices"
+CONTENT, AUTH, NOTICES = "content", "auth", "notices"
 # Reads kept, each a pure function of its arguments and what the version named covers (see
 # Store.content_version and Store.notices_version).
 KEPT_READS: dict[str, str] = {
@@ -81,6 +81,7 @@ READS = frozenset(
         "content_version",
         "auth_version",
         "notices_version",
+        "versions",
         "ping",
         "check",
         "reply_stats",
@@ -98,8 +99,8 @@ def _is_read(name: str) -> bool:
 
 
 class VersionPin:
-    """The versions one request read first, by name (CONTENT, NOTICES); `held` is False once
-    the request is over."""
+    """The versions one request read first, by name (CONTENT, AUTH, NOTICES); `held` is False
+    once the request is over."""
 
     __slots__ = ("versions", "held")
 
@@ -179,12 +180,19 @@ class KeptReads:
     async def notices_version(self) -> int:
         return await self._version(NOTICES)
 
+    async def auth_version(self) -> int:
+        return await self._version(AUTH)
+
     async def _version(self, name: str) -> int:
         pin = self._pin.get()
         if pin is not None and pin.held:
             found = pin.versions.get(name)
             if found is None:
-                found = pin.versions[name] = await self._read_version(name)
+                # All three at once: a logged-in page asks for each, and one read costs about
+                # what each of three does.
+                versions = pin.versions
+                versions[CONTENT], versions[AUTH], versions[NOTICES] = await self.store.versions()
+                found = versions[name]
             return found
         return await self._read_version(name)
 

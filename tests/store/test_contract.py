@@ -2768,6 +2768,27 @@ async def test_auth_version_moves_on_when_a_login_ends_or_its_account_changes(an
 
 
 @pytest.mark.gen_test
+async def test_the_three_versions_read_at_once_are_each_read_alone(any_store):
+    async def alone() -> tuple[int, int, int]:
+        return (
+            await any_store.content_version(),
+            await any_store.auth_version(),
+            await any_store.notices_version(),
+        )
+
+    user = make_user("all-three")
+    seen = [await any_store.versions()]
+    assert seen[0] == await alone()
+    await any_store.add_user(user)  # content
+    await any_store.add_session(Session("v" * 64, user.id, "cookie", T0, T0 + dt.timedelta(days=1)))
+    await any_store.delete_session("v" * 64)  # auth
+    await any_store.add_notifications([make_notification(user.id)])  # notices
+    seen.append(await any_store.versions())
+    assert seen[1] == await alone()
+    assert all(after > before for before, after in zip(*seen))
+
+
+@pytest.mark.gen_test
 async def test_notices_version_moves_on_with_every_write_of_notifications_and_subscriptions(
     any_store,
 ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from forum.model import PostFilter, Subscription, new_id
+from tests.support.versions import count_version_reads
 from forum.store.kept import KeptReads
 from tests.store.test_contract import (
     T0,
@@ -125,16 +126,33 @@ async def test_unread_counts_and_subscriptions_are_kept_until_a_notice_is_writte
     assert await kept.count_unread(reader.id) == 1
 
 
-def count_version_reads(monkeypatch, store) -> list[int]:
-    """The store's content_version, counting its answers."""
-    read, answers = store.content_version, []
+@pytest.mark.gen_test
+async def test_a_pinned_request_reads_its_three_versions_at_once(any_store, monkeypatch):
+    kept = KeptReads(any_store)
+    reader = make_user("reader")
+    await any_store.add_user(reader)
+    stored = await any_store.versions()
+    asked = []
+    for name in ("content_version", "auth_version", "notices_version", "versions"):
+        method = getattr(any_store, name)
 
-    async def counted() -> int:
-        answers.append(await read())
-        return answers[-1]
+        async def counted(method=method, name=name):
+            asked.append(name)
+            return await method()
 
-    monkeypatch.setattr(store, "content_version", counted)
-    return answers
+        monkeypatch.setattr(any_store, name, counted)
+    kept.pin_version()
+    versions = (
+        await kept.content_version(),
+        await kept.auth_version(),
+        await kept.notices_version(),
+    )
+    await kept.count_unread(reader.id)
+    assert asked == ["versions"] and versions == stored
+    # A write lets go of all three: the next asks again, once.
+    await kept.update_user(reader.id, {"roles": ["citizen", "moderator"]})
+    assert await kept.auth_version() > stored[1] and await kept.content_version() > stored[0]
+    assert asked == ["versions", "versions"]
 
 
 @pytest.mark.gen_test

@@ -15,6 +15,7 @@ from forum.model import Role
 from tests.support import stores
 from tests.support.apps import build_app, seeded
 from tests.support.people import person
+from tests.support.versions import count_version_reads
 from tests.support.web import Api, Browser
 
 PHONE = "13912345678"
@@ -162,14 +163,7 @@ async def test_a_page_reads_the_content_version_once(
     writer, post_id = await write_post(api, store)
     assert (await writer.post(f"/posts/{post_id}/replies", {"body": "回复"})).status == 201
     citizen = await reader(http_client, base_url, store, "citizen")
-    adapter = app.settings["store"].store  # under KeptReads
-    read, reads = adapter.content_version, []
-
-    async def counted() -> int:
-        reads.append(await read())
-        return reads[-1]
-
-    monkeypatch.setattr(adapter, "content_version", counted)
+    reads = count_version_reads(monkeypatch, app.settings["store"].store)  # under KeptReads
     for path in ("/boards/forum", f"/posts/{post_id}", "/"):
         for _ in range(2):  # the records read, then kept
             reads.clear()

@@ -303,6 +303,15 @@ class _Core:
         found = await self._db["meta"].find_one({"_id": "notices"})
         return found["version"] if found else 0
 
+    async def versions(self) -> tuple[int, int, int]:
+        found = {
+            meta["_id"]: meta["version"]
+            async for meta in self._db["meta"].find(
+                {"_id": {"$in": ["content", "auth", "notices"]}}
+            )
+        }
+        return found.get("content", 0), found.get("auth", 0), found.get("notices", 0)
+
     async def _atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
         """Run `work` in one transaction where the server has them, else plainly (then `work`
         must order its writes so that a crash between two of them leaves nothing inconsistent).

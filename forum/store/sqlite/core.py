@@ -468,6 +468,16 @@ class _Core:
         # Read like content_version, for the same reason: logged-in pages ask on every request.
         return self._version("SELECT version FROM notices_version")
 
+    async def versions(self) -> tuple[int, int, int]:
+        return self._on_loop(
+            lambda conn: tuple(
+                conn.execute(
+                    "SELECT (SELECT version FROM content_version), "
+                    "(SELECT version FROM auth_version), (SELECT version FROM notices_version)"
+                ).fetchone()
+            )
+        )
+
     def _version(self, sql: str) -> int:
         # Read on the event loop's own thread, the one exception to "every call off the loop":
         # one row of a one-page table takes microseconds, a hop to a reader thread and back

